@@ -1,0 +1,82 @@
+# tilefarm: `make demo` and `make test` set up everything first (idempotent; seconds when done).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+TOOLS := $(ROOT)/.tools
+PYTHON ?= python3
+export SOLCX_BINARY_PATH := $(TOOLS)/solcx
+export PATH := $(TOOLS)/bin:$(ROOT)/tools/node_modules/.bin:$(VENV)/bin:$(PATH)
+# Brownie's pytest plugin compiles the project and starts a chain: only the contract suite wants it.
+PLAIN_PYTEST := $(PY) -m pytest -p no:pytest-brownie
+
+.PHONY: help setup demo test test-core test-contracts lint devnet-up devnet-down clean
+
+help:
+	@echo "make demo   set up, start the local stack and render a job end to end"
+	@echo "make test   set up and run every test (core, adapters, Blender, contracts)"
+	@echo "make setup  install the pinned stack only (venv, solc, anvil, Kubo, system libraries)"
+	@echo "make lint   ruff and mypy on the Python core"
+
+setup: $(VENV)/.installed tools/node_modules/.installed $(TOOLS)/bin/ipfs \
+       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs
+	@$(VENV)/bin/brownie networks list 2>/dev/null | grep -q tilefarm-test || \
+	  $(VENV)/bin/brownie networks add development tilefarm-test cmd=anvil \
+	    host=http://127.0.0.1 port=18545 accounts=10 gas_limit=30000000 base_fee=0 >/dev/null
+	@echo "setup: ready"
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "tilefarm needs CPython 3.11 (bpy 5.0.1)"'
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	# Exact pins, no resolver: eth-brownie pins python-dotenv 0.16 while pydantic-settings asks for
+	# a newer one it does not need here (we read no .env files). See README, design notes.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+tools/node_modules/.installed: tools/package.json tools/package-lock.json
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(TOOLS)/bin/ipfs: tools/build-kubo.sh
+	bash tools/build-kubo.sh $@
+
+$(TOOLS)/solcx/solc-v0.8.37: tools/solc-wrapper.sh
+	mkdir -p $(@D)
+	sed 's#@TOOLS_DIR@#$(ROOT)/tools#' $< > $@
+	chmod +x $@
+
+# bpy links against a few X11/GL libraries; install them through apt only when it cannot load.
+$(TOOLS)/.syslibs: $(VENV)/.installed
+	@if ! $(PY) -c 'import bpy' >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    libx11-6 libxi6 libxxf86vm1 libxfixes3 libxrender1 libxkbcommon0 libsm6 libgl1 libegl1 libgomp1 ; \
+	fi
+	$(PY) -c 'import bpy' && touch $@
+
+demo: setup
+	$(VENV)/bin/tilefarm demo
+
+test: setup test-core test-contracts
+
+test-core:
+	$(PLAIN_PYTEST) tests --ignore=tests/contracts $(PYTEST_ARGS)
+
+test-contracts:
+	$(VENV)/bin/brownie test --network tilefarm-test $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check tilefarm marketplace render_worker tests bench scripts
+	$(VENV)/bin/mypy
+
+devnet-up: setup
+	$(VENV)/bin/tilefarm devnet up --detach
+
+devnet-down:
+	$(VENV)/bin/tilefarm devnet down
+
+clean:
+	-$(VENV)/bin/tilefarm devnet down 2>/dev/null
+	rm -rf $(VENV) $(TOOLS) tools/node_modules build reports .tilefarm

@@ -1,0 +1,1 @@
+"""The marketplace server: FastAPI API, chain indexer, scene intake, assembly and audit."""
