@@ -20,7 +20,7 @@ help:
 	@echo "make setup  install the pinned stack only (venv, solc, anvil, Kubo, system libraries)"
 	@echo "make lint   ruff and mypy on the Python core"
 
-setup: $(VENV)/.installed tools/node_modules/.installed $(TOOLS)/bin/ipfs \
+setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
        $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs
 	@$(VENV)/bin/brownie networks list 2>/dev/null | grep -q tilefarm-test || \
 	  $(VENV)/bin/brownie networks add development tilefarm-test cmd=anvil \
@@ -39,6 +39,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The npm package's launcher is a node script; link the native binary it wraps instead.
+$(TOOLS)/bin/anvil: tools/node_modules/.installed
+	mkdir -p $(@D)
+	ln -sf $$(ls -d $(ROOT)/tools/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n 1) $@
+	$@ --version | head -n 1
 
 $(TOOLS)/bin/ipfs: tools/build-kubo.sh
 	bash tools/build-kubo.sh $@

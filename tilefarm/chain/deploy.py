@@ -1,0 +1,88 @@
+"""Deploys the protocol's contracts with web3 from Brownie's build artifacts and records them in a
+deployments file per chain id (`<state>/deployments/<chain id>.json`), which the worker, the server
+and the auditor read."""
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from web3 import Web3
+
+from tilefarm import PROTOCOL_VERSION
+from tilefarm.chain.artifacts import load_artifact
+from tilefarm.errors import TilefarmError
+
+
+class DeployedContract(BaseModel):
+    address: str
+    block_number: int
+    tx_hash: str
+
+
+class Deployments(BaseModel):
+    """The deployments file: which contract lives where on one chain."""
+
+    chain_id: int
+    deployer: str
+    contracts: dict[str, DeployedContract]
+
+    def address(self, name: str) -> str:
+        try:
+            return self.contracts[name].address
+        except KeyError:
+            raise TilefarmError(
+                f"contract {name} is not in the deployments of chain {self.chain_id}"
+            ) from None
+
+
+ArgsFn = Callable[[dict[str, DeployedContract]], Sequence[Any]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """Deploy contract `name` with constructor arguments computed from earlier steps."""
+
+    name: str
+    args: ArgsFn = lambda _done: ()
+
+
+# The protocol, in deployment order.
+PROTOCOL_PLAN: tuple[Step, ...] = (Step("HealthCheck", lambda _done: (PROTOCOL_VERSION,)),)
+
+
+def deploy(
+    w3: Web3, deployer: str, build_dir: Path, plan: Sequence[Step] = PROTOCOL_PLAN
+) -> Deployments:
+    """Deploy every step of `plan` from `deployer` (an account the node signs for)."""
+    done: dict[str, DeployedContract] = {}
+    for step in plan:
+        artifact = load_artifact(step.name, build_dir)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        tx_hash = factory.constructor(*step.args(done)).transact({"from": deployer})
+        receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1 or not receipt["contractAddress"]:
+            raise TilefarmError(f"deploying {step.name} reverted (tx {tx_hash.hex()})")
+        done[step.name] = DeployedContract(
+            address=receipt["contractAddress"],
+            block_number=receipt["blockNumber"],
+            tx_hash="0x" + tx_hash.hex().removeprefix("0x"),
+        )
+    return Deployments(chain_id=w3.eth.chain_id, deployer=deployer, contracts=done)
+
+
+def write_deployments(deployments: Deployments, directory: Path) -> Path:
+    """Write `<directory>/<chain id>.json` and return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{deployments.chain_id}.json"
+    path.write_text(json.dumps(deployments.model_dump(), indent=2) + "\n")
+    return path
+
+
+def read_deployments(path: Path) -> Deployments:
+    """Read a deployments file written by `write_deployments`."""
+    if not path.is_file():
+        raise TilefarmError(f"no deployments file at {path}; run `tilefarm devnet up` or deploy")
+    return Deployments.model_validate_json(path.read_text())

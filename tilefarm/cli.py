@@ -1,0 +1,142 @@
+"""`tilefarm`: the artist's and auditor's command line, and the local stack's controls."""
+
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tilefarm.devnet import Devnet, DevnetError, StackStatus
+from tilefarm.errors import TilefarmError
+from tilefarm.settings import TilefarmSettings
+
+app = typer.Typer(help="tilefarm: decentralized Blender rendering.", no_args_is_help=True)
+devnet_app = typer.Typer(help="The local stack: anvil, Kubo and the contracts.", no_args_is_help=True)
+app.add_typer(devnet_app, name="devnet")
+console = Console()
+err = Console(stderr=True)
+
+StateDir = Annotated[Path | None, typer.Option(help="state folder (default: .tilefarm/)")]
+ChainPort = Annotated[int | None, typer.Option(help="anvil port")]
+ApiPort = Annotated[int | None, typer.Option(help="Kubo RPC API port")]
+GatewayPort = Annotated[int | None, typer.Option(help="Kubo gateway port")]
+
+
+def _settings(**overrides: Any) -> TilefarmSettings:
+    return TilefarmSettings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=1)
+
+
+@devnet_app.command("up")
+def devnet_up(
+    detach: Annotated[bool, typer.Option("--detach", "-d", help="return once the stack runs")] = False,
+    state_dir: StateDir = None,
+    chain_port: ChainPort = None,
+    ipfs_api_port: ApiPort = None,
+    ipfs_gateway_port: GatewayPort = None,
+) -> None:
+    """Start anvil and Kubo on loopback and deploy the contracts (unless already running)."""
+    settings = _settings(
+        state_dir=state_dir,
+        chain_port=chain_port,
+        ipfs_api_port=ipfs_api_port,
+        ipfs_gateway_port=ipfs_gateway_port,
+    )
+    devnet = Devnet(settings)
+    already = devnet.status().running
+
+    def crashed(status: StackStatus) -> None:
+        err.print("[yellow]warning:[/] the recorded stack crashed and is replaced: " + "; ".join(status.problems))
+
+    try:
+        status = devnet.up(on_crashed=crashed)
+    except TilefarmError as exc:
+        raise _fail(exc) from None
+    console.print("[green]already running[/]" if already else "[green]devnet is up[/]")
+    _print_status(status)
+    if detach:
+        return
+    console.print("Press Ctrl-C to stop the stack.")
+    stop = _wait_for_signal(devnet)
+    devnet.down()
+    if stop:
+        raise _fail(DevnetError(stop))
+
+
+def _wait_for_signal(devnet: Devnet) -> str:
+    """Block until SIGINT/SIGTERM (returns '') or until a process dies (returns the problem)."""
+    stopping = False
+
+    def handler(_sig: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not stopping:
+        time.sleep(0.5)
+        state = devnet.load()
+        if state is None:
+            return ""
+        dead = [name for name, proc in state.processes.items() if not proc.is_running()]
+        if dead:
+            return f"{', '.join(dead)} stopped unexpectedly; see the logs in {devnet.dir}"
+    return ""
+
+
+@devnet_app.command("status")
+def devnet_status(
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    state_dir: StateDir = None,
+) -> None:
+    """Report chain, IPFS, contracts and each process's health; exit 1 unless all are healthy."""
+    status = Devnet(_settings(state_dir=state_dir)).status()
+    if as_json:
+        print(json.dumps(status.model_dump(mode="json"), indent=2))
+    else:
+        _print_status(status)
+    if not status.running:
+        raise typer.Exit(code=1)
+
+
+@devnet_app.command("down")
+def devnet_down(state_dir: StateDir = None) -> None:
+    """Stop exactly the processes `up` started."""
+    stopped = Devnet(_settings(state_dir=state_dir)).down()
+    if not stopped:
+        console.print("no stack was running")
+    for proc in stopped:
+        console.print(f"stopped {proc.name} (pid {proc.pid})")
+
+
+def _print_status(status: StackStatus) -> None:
+    table = Table(title="tilefarm devnet", show_header=False)
+    table.add_row("running", "[green]yes[/]" if status.running else "[red]no[/]")
+    rows = {
+        "chain id": status.chain_id,
+        "block": status.block_number,
+        "RPC": status.rpc_url,
+        "WebSocket": status.ws_url,
+        "IPFS API": status.ipfs_api_url,
+        "Kubo": status.kubo_version,
+        "deployments": status.deployments_file,
+    }
+    for key, value in rows.items():
+        if value is not None:
+            table.add_row(key, str(value))
+    for name, address in status.contracts.items():
+        table.add_row(name, address)
+    for proc in status.processes:
+        colour = "green" if proc.healthy else "red"
+        table.add_row(proc.name, f"[{colour}]pid {proc.pid}: {proc.detail}[/]")
+    for problem in status.problems:
+        table.add_row("[red]problem[/]", problem)
+    console.print(table)
