@@ -1,0 +1,48 @@
+"""Stitching tiles into a frame and writing the frame files."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tilefarm.pixels import read_exr
+from tilefarm.stitch import StitchError, linear_to_srgb8, stitch_tiles, write_frame
+from tilefarm.tiles import Rect, tile_rects
+
+
+@pytest.fixture
+def frame() -> np.ndarray:
+    return np.random.default_rng(1).random((49, 67, 4), dtype=np.float32)
+
+
+def test_cut_then_stitch_is_the_identity(frame: np.ndarray):
+    tiles = [(r, frame[r.y : r.y_end, r.x : r.x_end]) for r in tile_rects(67, 49, 5, 3)]
+    assert np.array_equal(stitch_tiles(tiles, 67, 49), frame)
+
+
+def test_missing_or_overlapping_tiles_are_rejected(frame: np.ndarray):
+    rects = tile_rects(67, 49, 2, 2)
+    tiles = [(r, frame[r.y : r.y_end, r.x : r.x_end]) for r in rects]
+    with pytest.raises(StitchError, match="missing"):
+        stitch_tiles(tiles[:3], 67, 49)
+    with pytest.raises(StitchError, match="more than once"):
+        stitch_tiles([*tiles, tiles[0]], 67, 49)
+    with pytest.raises(StitchError, match="shape"):
+        stitch_tiles([(rects[0], frame[:2, :2]), *tiles[1:]], 67, 49)
+    with pytest.raises(StitchError, match="outside"):
+        stitch_tiles([(Rect(x=60, y=0, width=10, height=4), frame[:4, :10])], 67, 49)
+
+
+def test_srgb_preview_is_clamped_and_gamma_encoded():
+    px = np.array([[[0.0, 0.214, 1.0, 1.0], [-3.0, 50.0, 0.5, 0.0]]], np.float32)
+    out = linear_to_srgb8(px)
+    assert out[0, 0].tolist() == [0, 127, 255, 255]
+    assert out[0, 1].tolist() == [0, 255, 188, 0]
+
+
+def test_write_frame_writes_exact_exr_and_png(frame: np.ndarray, tmp_path: Path):
+    files = write_frame(frame, tmp_path, "frame-0001")
+    assert np.array_equal(read_exr(files.exr), frame)
+    with Image.open(files.png) as png:
+        assert png.size == (67, 49) and png.mode == "RGBA"

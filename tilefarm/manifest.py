@@ -1,0 +1,211 @@
+"""The render manifest: everything that decides a job's pixels, in one versioned schema.
+
+Server, worker, verifier and auditor all read this one model. Two honest workers given the same
+manifest must produce the same pixels (up to floating-point noise across CPU kernels or Blender
+builds), so every setting that changes pixels is either fixed here or pinned to a constant.
+Its canonical JSON (sorted keys, compact, UTF-8) has exactly one CID.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+from aleph_cid import CidHasher
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tilefarm.errors import TilefarmError
+from tilefarm.tiles import Rect, TileError, check_grid, tile_rects
+
+MANIFEST_VERSION = 1
+BLENDER_VERSION = "5.0.1"
+MAX_SAMPLES = 65_536
+MAX_RESOLUTION = 16_384
+MAX_TILES = 65_536
+# Blender's own MAXFRAME.
+MAX_FRAME = 1_048_574
+MAX_SEED = 2**31 - 1
+
+# Base58btc CIDv0 or base32 CIDv1, the two forms Kubo prints.
+_CID_RE = re.compile(r"^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{50,100})$")
+
+
+class ManifestError(TilefarmError, ValueError):
+    """A manifest that does not validate; the message lists every offending field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Resolution(_Strict):
+    """Output size in pixels (Blender's resolution percentage is always 100)."""
+
+    width: Annotated[int, Field(ge=1, le=MAX_RESOLUTION)]
+    height: Annotated[int, Field(ge=1, le=MAX_RESOLUTION)]
+
+
+class TileGrid(_Strict):
+    """How the frame is cut: `columns` x `rows` tiles, row-major from the top-left."""
+
+    columns: Annotated[int, Field(ge=1, le=1024)]
+    rows: Annotated[int, Field(ge=1, le=1024)]
+
+
+class ColourManagement(_Strict):
+    """Scene colour management. EXR tiles stay scene-linear; this decides previews and PNGs."""
+
+    view_transform: Literal[
+        "Standard", "AgX", "Filmic", "Filmic Log", "Khronos PBR Neutral", "Raw"
+    ] = "Standard"
+    look: str = Field(default="None", max_length=64)
+    exposure: Annotated[float, Field(ge=-32.0, le=32.0)] = 0.0
+    gamma: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
+    display_device: Literal["sRGB"] = "sRGB"
+
+
+class OutputFormat(_Strict):
+    """Tile files: float EXR with a lossless codec, so decoded pixels equal rendered ones."""
+
+    file_format: Literal["OPEN_EXR"] = "OPEN_EXR"
+    color_depth: Literal["32"] = "32"
+    channels: Literal["RGBA"] = "RGBA"
+    # Lossy codecs (DWAA, B44, PXR24...) would change pixels, so only lossless ones are allowed.
+    codec: Literal["ZIP", "ZIPS", "PIZ", "RLE", "NONE"] = "ZIP"
+
+
+class VerificationParams(_Strict):
+    """How verifiers spot-check tiles. Thresholds apply to tone-mapped values x/(1+x)."""
+
+    patch_size: Annotated[int, Field(ge=4, le=256)] = 16
+    patch_count: Annotated[int, Field(ge=1, le=4096)] = 16
+    # Measured: honest other-CPU-kernel patches >= 77 dB, wrong seed or missing samples <= 42 dB.
+    psnr_threshold_db: Annotated[float, Field(ge=20.0, le=200.0)] = 58.0
+    # A guard against a small forged area that a patch-wide mean would dilute.
+    max_error: Annotated[float, Field(gt=0.0, le=1.0)] = 0.2
+
+
+class RenderManifest(_Strict):
+    """Everything that decides a job's pixels. Version 1."""
+
+    manifest_version: Literal[1] = 1
+    scene_cid: str
+    blender_version: Literal["5.0.1"] = "5.0.1"
+    engine: Literal["CYCLES"] = "CYCLES"
+    frames: Annotated[list[int], Field(min_length=1, max_length=100_000)]
+    resolution: Resolution
+    tile_grid: TileGrid
+    samples: Annotated[int, Field(ge=1, le=MAX_SAMPLES)]
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    sampling_pattern: Literal["TABULATED_SOBOL", "BLUE_NOISE"] = "TABULATED_SOBOL"
+    # Adaptive sampling and per-tile denoising change pixels at tile seams: pinned off.
+    adaptive_sampling: Literal[False] = False
+    denoise_tiles: Literal[False] = False
+    # Optional denoising of the whole stitched frame only (never per tile).
+    denoise_frame: bool = False
+    colour: ColourManagement = ColourManagement()
+    output: OutputFormat = OutputFormat()
+    verification: VerificationParams = VerificationParams()
+
+    @field_validator("scene_cid")
+    @classmethod
+    def _cid_shape(cls, value: str) -> str:
+        if not _CID_RE.match(value):
+            raise ValueError(f"{value!r} is not an IPFS CID (CIDv0 'Qm...' or CIDv1 base32 'b...')")
+        return value
+
+    @field_validator("frames")
+    @classmethod
+    def _frames_sorted_unique(cls, value: list[int]) -> list[int]:
+        bad = [f for f in value if not 0 <= f <= MAX_FRAME]
+        if bad:
+            raise ValueError(f"frames must lie in 0..{MAX_FRAME}, got {bad[:5]}")
+        if len(set(value)) != len(value):
+            raise ValueError("frames must not repeat")
+        # One order for one CID.
+        return sorted(value)
+
+    @model_validator(mode="after")
+    def _grid_covers_frame(self) -> RenderManifest:
+        try:
+            check_grid(
+                self.resolution.width,
+                self.resolution.height,
+                self.tile_grid.columns,
+                self.tile_grid.rows,
+            )
+        except TileError as exc:
+            raise ValueError(str(exc)) from None
+        if self.tile_count > MAX_TILES:
+            raise ValueError(f"{self.tile_count} tiles is more than the maximum {MAX_TILES}")
+        return self
+
+    @property
+    def tile_count(self) -> int:
+        """Tiles per frame."""
+        return self.tile_grid.columns * self.tile_grid.rows
+
+    def tiles(self) -> list[Rect]:
+        """The tile rectangles of one frame, index = row * columns + column."""
+        return tile_rects(
+            self.resolution.width,
+            self.resolution.height,
+            self.tile_grid.columns,
+            self.tile_grid.rows,
+        )
+
+    def tile(self, index: int) -> Rect:
+        """One tile's rectangle."""
+        tiles = self.tiles()
+        if not 0 <= index < len(tiles):
+            raise ManifestError(f"tile index {index} is outside 0..{len(tiles) - 1}")
+        return tiles[index]
+
+    def canonical_json(self) -> bytes:
+        """The one byte form of this manifest: sorted keys, no whitespace, UTF-8."""
+        return canonical_json(self.model_dump(mode="json"))
+
+    def cid(self) -> str:
+        """CIDv1 (raw leaves) of the canonical JSON, as Kubo's
+        `add?cid-version=1&raw-leaves=true` computes it."""
+        return manifest_cid(self)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, compact separators, UTF-8, no NaN: the form every part hashes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def manifest_cid(manifest: RenderManifest) -> str:
+    """The IPFS CID (v1, raw leaves) of the manifest's canonical JSON."""
+    hasher = CidHasher.for_ipfs_v1_raw_leaves()
+    hasher.update(manifest.canonical_json())
+    return str(hasher.finalize())
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "manifest"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {msg}")
+    return "invalid render manifest: " + "; ".join(lines)
+
+
+def build_manifest(**fields: Any) -> RenderManifest:
+    """Validate keyword fields into a manifest, raising ManifestError with readable reasons."""
+    try:
+        return RenderManifest.model_validate(fields)
+    except ValidationError as exc:
+        raise ManifestError(_describe(exc)) from None
+
+
+def parse_manifest(data: bytes | str) -> RenderManifest:
+    """Parse manifest JSON (e.g. fetched from IPFS), raising ManifestError with readable reasons."""
+    try:
+        return RenderManifest.model_validate_json(data)
+    except ValidationError as exc:
+        raise ManifestError(_describe(exc)) from None

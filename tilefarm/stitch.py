@@ -1,0 +1,86 @@
+"""Assembling tiles into frames and writing the frame files: float EXR (the deliverable) and an
+8-bit sRGB PNG preview. Pure numpy; denoising the whole frame is the Blender child's job
+(`BlenderChild.denoise`), never done per tile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, ConfigDict
+
+from tilefarm.errors import TilefarmError
+from tilefarm.pixels import Pixels, canonical_pixels, read_exr, write_exr
+from tilefarm.tiles import Rect
+
+
+class StitchError(TilefarmError, ValueError):
+    """Tiles that do not assemble into exactly one frame."""
+
+
+class FrameFiles(BaseModel):
+    """The files written for one assembled frame."""
+
+    model_config = ConfigDict(frozen=True)
+
+    exr: Path
+    png: Path
+
+
+def stitch_tiles(tiles: Sequence[tuple[Rect, Pixels]], width: int, height: int) -> Pixels:
+    """Place each tile's RGBA pixels at its rectangle; every frame pixel must be covered once."""
+    frame = np.zeros((height, width, 4), dtype=np.float32)
+    covered = np.zeros((height, width), dtype=np.uint8)
+    bounds = Rect(x=0, y=0, width=width, height=height)
+    for rect, pixels in tiles:
+        if not bounds.contains(rect):
+            raise StitchError(f"tile {rect} lies outside the {width}x{height} frame")
+        if pixels.shape != (rect.height, rect.width, 4):
+            raise StitchError(
+                f"tile {rect} has pixels of shape {pixels.shape}, expected "
+                f"({rect.height}, {rect.width}, 4)"
+            )
+        frame[rect.y : rect.y_end, rect.x : rect.x_end] = canonical_pixels(pixels)
+        covered[rect.y : rect.y_end, rect.x : rect.x_end] += 1
+    if (covered != 1).any():
+        missing = int((covered == 0).sum())
+        doubled = int((covered > 1).sum())
+        raise StitchError(
+            f"tiles do not cover the frame exactly once: {missing} pixels missing, "
+            f"{doubled} covered more than once"
+        )
+    return frame
+
+
+def stitch_files(tiles: Sequence[tuple[Rect, Path]], width: int, height: int) -> Pixels:
+    """`stitch_tiles` over tile EXR files."""
+    return stitch_tiles([(rect, read_exr(path)) for rect, path in tiles], width, height)
+
+
+def linear_to_srgb8(pixels: Pixels) -> Pixels:
+    """Scene-linear RGBA floats to 8-bit sRGB RGBA (clamped; alpha stays linear)."""
+    rgb = np.clip(np.nan_to_num(pixels[..., :3].astype(np.float64), nan=0.0), 0.0, 1.0)
+    srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1.0 / 2.4) - 0.055)
+    alpha = np.clip(np.nan_to_num(pixels[..., 3:4].astype(np.float64), nan=1.0), 0.0, 1.0)
+    out = np.concatenate([srgb, alpha], axis=2)
+    srgb8: Pixels = np.round(out * 255.0).astype(np.uint8)
+    return srgb8
+
+
+def write_png_preview(pixels: Pixels, path: Path | str) -> Path:
+    """An 8-bit sRGB PNG of linear pixels, for the web page and quick looks."""
+    path = Path(path)
+    Image.fromarray(linear_to_srgb8(pixels), mode="RGBA").save(path, format="PNG")
+    return path
+
+
+def write_frame(pixels: Pixels, out_dir: Path | str, stem: str) -> FrameFiles:
+    """Write `<stem>.exr` (float, lossless) and `<stem>.png` (sRGB preview) into `out_dir`."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return FrameFiles(
+        exr=write_exr(out / f"{stem}.exr", pixels),
+        png=write_png_preview(pixels, out / f"{stem}.png"),
+    )
