@@ -15,7 +15,9 @@ from tilefarm.errors import TilefarmError
 from tilefarm.settings import TilefarmSettings
 
 app = typer.Typer(help="tilefarm: decentralized Blender rendering.", no_args_is_help=True)
-devnet_app = typer.Typer(help="The local stack: anvil, Kubo and the contracts.", no_args_is_help=True)
+devnet_app = typer.Typer(
+    help="The local stack: anvil, Kubo and the contracts.", no_args_is_help=True
+)
 app.add_typer(devnet_app, name="devnet")
 console = Console()
 err = Console(stderr=True)
@@ -37,7 +39,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 @devnet_app.command("up")
 def devnet_up(
-    detach: Annotated[bool, typer.Option("--detach", "-d", help="return once the stack runs")] = False,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="return once the stack runs")
+    ] = False,
     state_dir: StateDir = None,
     chain_port: ChainPort = None,
     ipfs_api_port: ApiPort = None,
@@ -54,7 +58,10 @@ def devnet_up(
     already = devnet.status().running
 
     def crashed(status: StackStatus) -> None:
-        err.print("[yellow]warning:[/] the recorded stack crashed and is replaced: " + "; ".join(status.problems))
+        err.print(
+            "[yellow]warning:[/] the recorded stack crashed and is replaced: "
+            + "; ".join(status.problems)
+        )
 
     try:
         status = devnet.up(on_crashed=crashed)

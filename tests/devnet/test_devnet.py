@@ -136,7 +136,9 @@ def test_down_never_signals_a_process_that_merely_reuses_a_recorded_pid(tmp_path
         bystander.wait()
 
 
-def test_status_json_reports_what_tools_need(devnet: StackStatus, stack_settings: TilefarmSettings) -> None:
+def test_status_json_reports_what_tools_need(
+    devnet: StackStatus, stack_settings: TilefarmSettings
+) -> None:
     cli = Path(sys.executable).parent / "tilefarm"
     result = subprocess.run(
         [str(cli), "devnet", "status", "--json", "--state-dir", str(stack_settings.state_dir)],

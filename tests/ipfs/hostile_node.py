@@ -31,7 +31,7 @@ def hostile_node(upstream: str, tamper: Tamper) -> Iterator[str]:
     """Serve a tampering proxy of `upstream` on a free loopback port; yields its URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self._read_body()
             headers = {"Content-Type": self.headers.get("Content-Type", "")}
             answer = httpx.post(upstream + self.path, content=body, headers=headers, timeout=30)

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.ipfs.hostile_node import announce_other_cid, flip_first_byte, hostile_node
+from tilefarm.devnet.ports import free_port
 from tilefarm.ipfs import (
     CidMismatch,
     ContentTooLarge,
@@ -14,7 +15,6 @@ from tilefarm.ipfs import (
     cid_of_bytes,
     cid_of_file,
 )
-from tilefarm.devnet.ports import free_port
 
 pytestmark = pytest.mark.ipfs
 
@@ -60,7 +60,7 @@ def test_a_node_announcing_a_wrong_cid_for_an_upload_is_refused(kubo: KuboClient
 
 def test_a_download_over_the_limit_is_cut_off(kubo: KuboClient) -> None:
     cid = kubo.add_bytes(os.urandom(600_000))
-    with pytest.raises(ContentTooLarge, match="600000|limit"):
+    with pytest.raises(ContentTooLarge, match="100000-byte limit"):
         kubo.cat(cid, max_bytes=100_000)
 
 
@@ -75,5 +75,5 @@ def test_pins_can_be_added_and_removed(kubo: KuboClient) -> None:
 
 def test_an_unreachable_node_gives_an_actionable_error() -> None:
     with KuboClient(f"http://127.0.0.1:{free_port()}", timeout=2) as nowhere:
-        with pytest.raises(IpfsUnavailable, match="not reachable.*devnet up"):
+        with pytest.raises(IpfsUnavailable, match=r"not reachable.*devnet up"):
             nowhere.version()

@@ -27,9 +27,9 @@ def port_owner(port: int) -> str:
     """` (pid N, name)` of the process listening on `port`, or '' when it cannot be told."""
     try:
         for conn in psutil.net_connections(kind="tcp"):
-            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
-                if conn.pid:
-                    return f" (by pid {conn.pid}, {psutil.Process(conn.pid).name()})"
+            listening = conn.laddr and conn.status == psutil.CONN_LISTEN
+            if listening and conn.laddr.port == port and conn.pid:
+                return f" (by pid {conn.pid}, {psutil.Process(conn.pid).name()})"
     except (psutil.Error, OSError):
         pass
     return ""

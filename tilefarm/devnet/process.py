@@ -1,6 +1,7 @@
 """Background processes the stack owns, identified by pid AND start time, so that `down` never
 signals an unrelated program that happens to reuse a pid."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -25,7 +26,7 @@ class ManagedProcess(BaseModel):
         """True while the very process we started is alive (not a zombie, not a reused pid)."""
         try:
             proc = psutil.Process(self.pid)
-            alive = proc.status() != psutil.STATUS_ZOMBIE
+            alive: bool = proc.status() != psutil.STATUS_ZOMBIE
             return alive and abs(proc.create_time() - self.create_time) < 1.0
         except psutil.Error:
             return False
@@ -61,22 +62,20 @@ def spawn(
             start_new_session=True,
         )
     create_time = psutil.Process(proc.pid).create_time()
-    return ManagedProcess(name=name, pid=proc.pid, create_time=create_time, argv=list(argv), log=log)
+    return ManagedProcess(
+        name=name, pid=proc.pid, create_time=create_time, argv=list(argv), log=log
+    )
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _reap(pid: int) -> None:
     # Our own children would linger as zombies until reaped.
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def tail(log: Path, lines: int = 15) -> str:

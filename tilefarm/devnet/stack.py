@@ -101,7 +101,11 @@ class Devnet:
                     detail = f"not answering: {exc}"
             report.processes.append(
                 ProcessStatus(
-                    name=name, pid=proc.pid, running=running, healthy=healthy, detail=detail,
+                    name=name,
+                    pid=proc.pid,
+                    running=running,
+                    healthy=healthy,
+                    detail=detail,
                     log=proc.log,
                 )
             )
@@ -154,7 +158,10 @@ class Devnet:
             self._start(state, "anvil", anvil.anvil_argv(s), None, lambda: anvil.probe(s.rpc_url))
             kubo.init_repo(s, self.dir / "kubo")
             self._start(
-                state, "kubo", kubo.kubo_argv(s), kubo.kubo_env(self.dir / "kubo"),
+                state,
+                "kubo",
+                kubo.kubo_argv(s),
+                kubo.kubo_env(self.dir / "kubo"),
                 lambda: kubo.probe(s.ipfs_api_url),
             )
             state.deployments_file = self._deploy()
@@ -182,7 +189,11 @@ class Devnet:
         wanted = [
             ("anvil", s.chain_port, "TILEFARM_CHAIN_PORT (--chain-port)"),
             ("Kubo's API", s.ipfs_api_port, "TILEFARM_IPFS_API_PORT (--ipfs-api-port)"),
-            ("Kubo's gateway", s.ipfs_gateway_port, "TILEFARM_IPFS_GATEWAY_PORT (--ipfs-gateway-port)"),
+            (
+                "Kubo's gateway",
+                s.ipfs_gateway_port,
+                "TILEFARM_IPFS_GATEWAY_PORT (--ipfs-gateway-port)",
+            ),
         ]
         for service, port, setting in wanted:
             if not port_is_free(s.host, port):
