@@ -10,8 +10,10 @@ from tilefarm.devnet.ports import free_port
 from tilefarm.ipfs import (
     CidMismatch,
     ContentTooLarge,
+    IpfsError,
     IpfsUnavailable,
     KuboClient,
+    cid_digest,
     cid_of_bytes,
     cid_of_file,
 )
@@ -77,3 +79,13 @@ def test_an_unreachable_node_gives_an_actionable_error() -> None:
     with KuboClient(f"http://127.0.0.1:{free_port()}", timeout=2) as nowhere:
         with pytest.raises(IpfsUnavailable, match=r"not reachable.*devnet up"):
             nowhere.version()
+
+
+def test_the_digest_inside_a_cid_is_what_the_chain_stores(kubo: KuboClient) -> None:
+    import hashlib
+
+    data = b"one raw leaf"
+    cid = kubo.add_bytes(data)
+    assert cid_digest(cid) == hashlib.sha256(data).digest()
+    with pytest.raises(IpfsError, match="not a base32 CIDv1"):
+        cid_digest("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG")

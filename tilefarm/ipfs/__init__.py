@@ -6,7 +6,7 @@ a shim around an abandoned library, and it lets us re-hash every byte we read (t
 untrusted).
 """
 
-from tilefarm.ipfs.cid import CidVerifier, cid_of_bytes, cid_of_file
+from tilefarm.ipfs.cid import CidVerifier, cid_digest, cid_of_bytes, cid_of_file
 from tilefarm.ipfs.client import KuboClient
 from tilefarm.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
 
@@ -17,6 +17,7 @@ __all__ = [
     "IpfsError",
     "IpfsUnavailable",
     "KuboClient",
+    "cid_digest",
     "cid_of_bytes",
     "cid_of_file",
 ]
