@@ -27,11 +27,11 @@ setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
 	    host=http://127.0.0.1 port=18545 accounts=10 gas_limit=30000000 base_fee=0 >/dev/null
 	@echo "setup: ready"
 
+# Exact pins, no resolver: eth-brownie pins python-dotenv 0.16 while pydantic-settings asks for a
+# newer one it does not need here (we read no .env files). See README, design notes.
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "tilefarm needs CPython 3.11 (bpy 5.0.1)"'
 	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
-	# Exact pins, no resolver: eth-brownie pins python-dotenv 0.16 while pydantic-settings asks for
-	# a newer one it does not need here (we read no .env files). See README, design notes.
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
