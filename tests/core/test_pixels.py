@@ -66,8 +66,12 @@ def test_exr_round_trip_is_exact_and_hash_ignores_file_metadata(image: np.ndarra
     assert np.array_equal(read_exr(zip_path), image)
     assert pixel_hash(read_exr(zip_path)) == pixel_hash(read_exr(piz_path)) == pixel_hash(image)
     # A header with other metadata (as Blender writes: dates, render time) hashes the same.
-    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage,
-              "Date": "2026/01/01 00:00:00", "RenderTime": "00:01.00"}
+    header = {
+        "compression": OpenEXR.ZIP_COMPRESSION,
+        "type": OpenEXR.scanlineimage,
+        "Date": "2026/01/01 00:00:00",
+        "RenderTime": "00:01.00",
+    }
     with OpenEXR.File(header, {"RGBA": image}) as exr:
         exr.write(str(tmp_path / "c.exr"))
     assert pixel_hash(read_exr(tmp_path / "c.exr")) == pixel_hash(image)

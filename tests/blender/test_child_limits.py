@@ -1,0 +1,101 @@
+"""Time and memory limits, cancellation, the network sandbox and the scratch folder: the child
+is stopped, the parent survives and says why."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tilefarm.blender import (
+    BlenderChild,
+    ChildLimits,
+    RenderCancelled,
+    RenderMemoryExceeded,
+    RenderTimeout,
+    Sandbox,
+)
+from tilefarm.manifest import RenderManifest
+
+from .conftest import run_helper, tiny_manifest
+
+pytestmark = pytest.mark.blender
+
+
+def test_render_over_its_time_limit_is_stopped_and_the_parent_survives(
+    tiny_blend: Path, manifest: RenderManifest, tmp_path: Path
+):
+    slow = tiny_manifest(samples=65_536)
+    with BlenderChild(sandbox=Sandbox.NETNS, limits=ChildLimits(wall_seconds=1.5)) as child:
+        child.open(tiny_blend, slow)
+        started = time.monotonic()
+        with pytest.raises(RenderTimeout, match=r"longer than 1.5 s"):
+            child.render_frame(1, tmp_path)
+        assert time.monotonic() - started < 10
+        assert not child.running
+        # The same object starts a fresh child on the next open.
+        child.open(tiny_blend, manifest)
+        assert child.render_tiles(1, [0], tmp_path)[0].pixel_hash
+
+
+def test_render_over_its_memory_limit_is_stopped_and_the_parent_survives(
+    tiny_blend: Path, manifest: RenderManifest, tmp_path: Path
+):
+    hog = tmp_path / "hog.blend"
+    run_helper("build-memory-hog", str(hog))
+    limit = 700 * 2**20
+    with BlenderChild(sandbox=Sandbox.NETNS, limits=ChildLimits(memory_bytes=limit)) as child:
+        child.open(hog, tiny_manifest(samples=1))
+        with pytest.raises(RenderMemoryExceeded, match="over its limit of 700 MiB"):
+            child.render_frame(1, tmp_path)
+        assert not child.running
+        assert child.peak_rss_bytes > limit
+        # A scene that fits renders in a fresh child under the same limit.
+        child.open(tiny_blend, manifest)
+        assert child.render_tiles(1, [0], tmp_path)[0].pixel_hash
+
+
+def test_cancel_from_another_thread_stops_the_render(tiny_blend: Path, tmp_path: Path):
+    with BlenderChild(sandbox=Sandbox.NETNS) as child:
+        child.open(tiny_blend, tiny_manifest(samples=65_536))
+        timer = threading.Timer(0.5, child.cancel)
+        timer.start()
+        with pytest.raises(RenderCancelled):
+            child.render_frame(1, tmp_path)
+        timer.join()
+        assert not child.running
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, int]]:
+    """A TCP server on the parent's loopback that a networked child could reach."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
+    yield server.getsockname()
+    server.close()
+
+
+def test_child_has_no_network_even_to_the_parents_loopback(
+    child: BlenderChild, listener: tuple[str, int]
+):
+    assert child.isolated
+    probe = child.probe_network(*listener)
+    assert not probe.connected
+    assert "unreachable" in probe.detail.lower()
+
+
+def test_control_without_the_sandbox_the_same_probe_connects(listener: tuple[str, int]):
+    with BlenderChild(sandbox=Sandbox.NONE) as unsandboxed:
+        assert not unsandboxed.isolated
+        assert unsandboxed.probe_network(*listener).connected
+
+
+def test_scratch_folder_is_removed_when_the_child_closes(tiny_blend: Path):
+    with BlenderChild(sandbox=Sandbox.NETNS) as child:
+        child.inspect(tiny_blend)
+        scratch = child.scratch
+        assert scratch is not None and scratch.is_dir()
+    assert not scratch.exists()
+    assert not child.running
