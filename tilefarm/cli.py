@@ -209,3 +209,19 @@ def demo(
         table.add_row(key, value)
     console.print(table)
     console.print("The stack keeps running; stop it with `tilefarm devnet down`.")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+) -> None:
+    """Run the marketplace server (API and web page); settings from TILEFARM_SERVER_*."""
+    import uvicorn
+
+    from marketplace.app import create_app
+    from marketplace.settings import MarketplaceSettings
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = MarketplaceSettings(**overrides)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")

@@ -1,0 +1,23 @@
+"""What routes get from the application: its settings, database, IPFS client and intake."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from marketplace.db.session import Database
+from marketplace.intake import SceneIntake
+from marketplace.settings import MarketplaceSettings
+from tilefarm.ipfs import KuboClient
+
+
+@dataclass
+class Services:
+    settings: MarketplaceSettings
+    db: Database
+    ipfs: KuboClient
+    intake: SceneIntake
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found

@@ -1,0 +1,62 @@
+"""`/api/manifests`: validate a render manifest and store it on IPFS under its CID."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+
+from marketplace.api.deps import Services, services
+from marketplace.api.routes.scenes import CID_PATTERN
+from marketplace.api.schemas import ERROR_RESPONSES, ManifestPublic
+from marketplace.db.models import ManifestRecord, SceneRecord
+from marketplace.errors import NotFound, Unprocessable, UpstreamUnavailable
+from tilefarm.ipfs import IpfsError
+from tilefarm.manifest import RenderManifest, parse_manifest
+
+router = APIRouter(prefix="/api/manifests", tags=["manifests"])
+
+
+def _public(record: ManifestRecord) -> ManifestPublic:
+    return ManifestPublic(
+        cid=record.cid, manifest=parse_manifest(record.body), created_at=record.created_at
+    )
+
+
+@router.post("", response_model=ManifestPublic, status_code=201, responses=ERROR_RESPONSES)
+async def create_manifest(
+    manifest: RenderManifest, svc: Annotated[Services, Depends(services)]
+) -> ManifestPublic:
+    """Store a manifest for a scene uploaded here; its CID is what the job is posted with."""
+    with svc.db.session() as session:
+        scene = session.get(SceneRecord, manifest.scene_cid)
+        if scene is None:
+            raise Unprocessable(
+                f"scene_cid {manifest.scene_cid} is not a scene uploaded here; "
+                "upload the .blend to /api/scenes first"
+            )
+    body = manifest.canonical_json()
+    try:
+        cid = await run_in_threadpool(svc.ipfs.add_bytes, body, name="manifest.json")
+    except IpfsError as exc:
+        raise UpstreamUnavailable(f"the manifest could not be stored on IPFS: {exc}") from None
+    with svc.db.session() as session:
+        record = session.get(ManifestRecord, cid)
+        if record is None:
+            record = ManifestRecord(cid=cid, scene_cid=manifest.scene_cid, body=body.decode())
+            session.add(record)
+            session.flush()
+        return _public(record)
+
+
+@router.get("/{cid}", response_model=ManifestPublic, responses=ERROR_RESPONSES)
+def get_manifest(
+    cid: Annotated[str, PathParam(pattern=CID_PATTERN)],
+    svc: Annotated[Services, Depends(services)],
+) -> ManifestPublic:
+    """A manifest stored here, by its CID."""
+    with svc.db.session() as session:
+        record = session.get(ManifestRecord, cid)
+        if record is None:
+            raise NotFound(f"no manifest with CID {cid} is stored here")
+        return _public(record)

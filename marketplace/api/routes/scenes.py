@@ -1,0 +1,85 @@
+"""`/api/scenes`: upload a .blend, read back what was found in it."""
+
+from pathlib import PurePath
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from starlette.concurrency import run_in_threadpool
+
+from marketplace.api.deps import Services, services
+from marketplace.api.schemas import ERROR_RESPONSES, ScenePublic
+from marketplace.db.models import SceneRecord
+from marketplace.errors import NotFound, UpstreamUnavailable
+from tilefarm.blender.protocol import SceneInfo
+from tilefarm.ipfs import IpfsError
+
+router = APIRouter(prefix="/api/scenes", tags=["scenes"])
+
+CID_PATTERN = r"^b[a-z2-7]{20,120}$"
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def _public(record: SceneRecord) -> ScenePublic:
+    return ScenePublic(
+        cid=record.cid,
+        filename=record.filename,
+        size=record.size,
+        info=SceneInfo.model_validate(record.info),
+        created_at=record.created_at,
+    )
+
+
+@router.post(
+    "",
+    response_model=ScenePublic,
+    status_code=201,
+    responses=ERROR_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload_scene(
+    request: Request,
+    svc: Annotated[Services, Depends(services)],
+    filename: Annotated[str, Query(min_length=1, max_length=255)] = "scene.blend",
+) -> ScenePublic:
+    """Stream a .blend as the raw request body; it is checked, read by a sandboxed Blender and
+    stored on IPFS. The same bytes uploaded twice give the same scene."""
+    name = PurePath(filename).name or "scene.blend"
+    declared = request.headers.get("content-length")
+    path = await svc.intake.receive(request.stream(), int(declared) if declared else None)
+    try:
+        info = await svc.intake.inspect(path, name)
+        try:
+            cid = await run_in_threadpool(svc.ipfs.add_file, path)
+        except IpfsError as exc:
+            raise UpstreamUnavailable(f"the scene could not be stored on IPFS: {exc}") from None
+        size = path.stat().st_size
+    finally:
+        svc.intake.discard(path)
+    with svc.db.session() as session:
+        record = session.get(SceneRecord, cid)
+        if record is None:
+            record = SceneRecord(cid=cid, filename=name, size=size, info=info.model_dump())
+            session.add(record)
+            session.flush()
+        return _public(record)
+
+
+@router.get("/{cid}", response_model=ScenePublic, responses=ERROR_RESPONSES)
+def get_scene(
+    cid: Annotated[str, PathParam(pattern=CID_PATTERN)],
+    svc: Annotated[Services, Depends(services)],
+) -> ScenePublic:
+    """A scene received earlier, by its CID."""
+    with svc.db.session() as session:
+        record = session.get(SceneRecord, cid)
+        if record is None:
+            raise NotFound(f"no scene with CID {cid} was uploaded here")
+        return _public(record)

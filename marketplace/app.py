@@ -1,0 +1,82 @@
+"""The marketplace's FastAPI application."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from marketplace.api.deps import Services
+from marketplace.api.routes import health, manifests, scenes
+from marketplace.db.session import Database
+from marketplace.errors import MarketplaceError
+from marketplace.intake import SceneIntake
+from marketplace.settings import MarketplaceSettings
+from tilefarm.blender.launcher import ChildLimits
+from tilefarm.ipfs import KuboClient
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, code: str, message: str, details: object = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "details": details}}
+    return JSONResponse(status_code=status, content=body)
+
+
+def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: from the environment)."""
+    settings = settings or MarketplaceSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ipfs = KuboClient(settings.ipfs_api_url)
+        limits = ChildLimits(
+            wall_seconds=settings.inspect_seconds, memory_bytes=settings.inspect_memory_bytes
+        )
+        app.state.services = Services(
+            settings=settings,
+            db=Database(settings.db_url),
+            ipfs=ipfs,
+            intake=SceneIntake(settings.scratch_dir, settings.max_scene_bytes, limits),
+        )
+        yield
+        ipfs.close()
+        app.state.services.db.engine.dispose()
+
+    app = FastAPI(
+        title="tilefarm marketplace",
+        version="0.1.0",
+        description="Decentralized Blender rendering: scenes, manifests, jobs, workers, audit.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(MarketplaceError)
+    async def _marketplace_error(_request: Request, exc: MarketplaceError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
+        ]
+        summary = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
+        return _error(422, "invalid_request", f"invalid request: {summary}", problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, "internal_error", "the server failed; the error was logged")
+
+    for module in (health, scenes, manifests):
+        app.include_router(module.router)
+    if settings.frontend_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
+    return app

@@ -1,0 +1,1 @@
+"""The marketplace's database, through SQLAlchemy: a SQLite file by default, PostgreSQL by URL."""

@@ -1,0 +1,44 @@
+"""The marketplace's one exception root. Each error carries the HTTP status, a stable machine code
+and a message a person can act on; the API turns it into the one error body every route uses:
+`{"error": {"code": ..., "message": ..., "details": ...}}`."""
+
+from typing import Any
+
+from tilefarm.errors import TilefarmError
+
+
+class MarketplaceError(TilefarmError):
+    """An error the API reports to its caller."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(MarketplaceError):
+    status = 404
+    code = "not_found"
+
+
+class PayloadTooLarge(MarketplaceError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedFile(MarketplaceError):
+    status = 415
+    code = "unsupported_file"
+
+
+class Unprocessable(MarketplaceError):
+    status = 422
+    code = "unprocessable"
+
+
+class UpstreamUnavailable(MarketplaceError):
+    status = 503
+    code = "upstream_unavailable"

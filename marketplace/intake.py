@@ -1,0 +1,91 @@
+"""Scene intake: an untrusted upload becomes a scene on IPFS that the page can prefill a job from.
+
+The bytes are streamed to a scratch file with the size limit enforced as they arrive (never held in
+memory), checked for a .blend's magic bytes, read by a sandboxed Blender child (scripts off, no
+network, time and memory limits), and only then stored and pinned on IPFS.
+"""
+
+import contextlib
+import os
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+
+from marketplace.errors import PayloadTooLarge, Unprocessable, UnsupportedFile
+from tilefarm.blender.errors import BlendFileError, NoCameraError, RenderEngineError
+from tilefarm.blender.launcher import BlenderChild, ChildLimits, check_blend_header
+from tilefarm.blender.protocol import SceneInfo
+
+
+class SceneIntake:
+    """Receives, checks and inspects uploaded .blend files."""
+
+    def __init__(self, scratch: Path, max_bytes: int, limits: ChildLimits) -> None:
+        self.scratch = scratch
+        self.max_bytes = max_bytes
+        self.limits = limits
+
+    async def receive(self, chunks: AsyncIterator[bytes], declared: int | None) -> Path:
+        """Stream an upload into a scratch file; 413 as soon as it is known to be too large."""
+        if declared is not None and declared > self.max_bytes:
+            raise PayloadTooLarge(self._too_large(declared))
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self.scratch, suffix=".blend")
+        path = Path(name)
+        try:
+            size = 0
+            with os.fdopen(fd, "wb") as handle:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise PayloadTooLarge(self._too_large(size, at_least=True))
+                    handle.write(chunk)
+            try:
+                check_blend_header(path)
+            except BlendFileError:
+                raise UnsupportedFile(
+                    "this is not a Blender file: a .blend starts with 'BLENDER' (or is zstd or "
+                    "gzip compressed); save the scene from Blender and upload the .blend"
+                ) from None
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        return path
+
+    async def inspect(self, path: Path, filename: str) -> SceneInfo:
+        """Read frames, resolution, camera and engine in a sandboxed child."""
+        return await run_in_threadpool(self._inspect, path, filename)
+
+    def _inspect(self, path: Path, filename: str) -> SceneInfo:
+        try:
+            with BlenderChild(limits=self.limits, scratch_root=self.scratch) as child:
+                info = child.inspect(path)
+        except NoCameraError:
+            raise Unprocessable(
+                f"{filename} has no active camera: add one and save again"
+            ) from None
+        except RenderEngineError as exc:
+            reason = str(exc).replace(str(path), filename)
+            raise Unprocessable(f"{filename} could not be read by Blender: {reason}") from None
+        if info.camera is None:
+            raise Unprocessable(f"{filename} has no active camera: add one, save again")
+        return info
+
+    def discard(self, path: Path) -> None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+    def _too_large(self, size: int, *, at_least: bool = False) -> str:
+        qualifier = "more than " if at_least else ""
+        return (
+            f"the upload is {qualifier}{size} bytes; scenes may be at most {_human(self.max_bytes)}"
+        )
+
+
+def _human(size: int) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"

@@ -1,0 +1,38 @@
+"""The settings of the marketplace server (`tilefarm serve`): one object, read from
+`TILEFARM_SERVER_*` environment variables; the defaults serve the local devnet."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tilefarm.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
+
+MiB = 1024 * 1024
+
+
+class MarketplaceSettings(BaseSettings):
+    """Settings of the marketplace server."""
+
+    model_config = SettingsConfigDict(env_prefix="TILEFARM_SERVER_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    state_dir: Path = DEFAULT_STATE_DIR / "marketplace"
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: a SQLite file in state_dir"
+    )
+    ipfs_api_url: str = "http://127.0.0.1:5001"
+    rpc_url: str = "http://127.0.0.1:8545"
+    max_scene_bytes: int = Field(512 * MiB, gt=0, description="largest .blend accepted")
+    inspect_seconds: float = Field(60.0, gt=0, description="time limit to read a scene")
+    inspect_memory_bytes: int = Field(4096 * MiB, gt=0, description="memory limit to read one")
+    frontend_dir: Path = PROJECT_ROOT / "frontend" / "dist"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.state_dir / 'marketplace.db'}"
+
+    @property
+    def scratch_dir(self) -> Path:
+        return self.state_dir / "scratch"

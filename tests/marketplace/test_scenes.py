@@ -1,0 +1,96 @@
+"""Scene intake: `.blend` in, what Blender read from it out, bytes on IPFS."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from marketplace.app import create_app
+from tests.marketplace.conftest import server_settings
+from tilefarm.devnet import StackStatus
+from tilefarm.ipfs import KuboClient, cid_of_bytes
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+
+def test_an_uploaded_blend_is_read_by_blender_and_stored_on_ipfs(
+    api: TestClient, tiny_blend: Path, kubo: KuboClient
+) -> None:
+    data = tiny_blend.read_bytes()
+    answer = api.post("/api/scenes?filename=tiny.blend", content=data)
+    assert answer.status_code == 201, answer.text
+    scene = answer.json()
+    assert scene["cid"] == cid_of_bytes(data)
+    assert scene["filename"] == "tiny.blend"
+    assert scene["size"] == len(data)
+    assert scene["info"]["camera"]
+    assert scene["info"]["width"] > 0 and scene["info"]["height"] > 0
+    assert scene["info"]["frame_end"] >= scene["info"]["frame_start"]
+    assert kubo.cat(scene["cid"]) == data
+    assert api.get(f"/api/scenes/{scene['cid']}").json() == scene
+
+
+def test_the_same_scene_uploaded_twice_is_one_scene(api: TestClient, tiny_blend: Path) -> None:
+    first = api.post("/api/scenes", content=tiny_blend.read_bytes()).json()
+    second = api.post("/api/scenes?filename=again.blend", content=tiny_blend.read_bytes()).json()
+    assert second == first
+
+
+def test_a_file_that_is_not_a_blend_is_refused_with_a_reason(api: TestClient) -> None:
+    answer = api.post("/api/scenes?filename=photo.png", content=b"\x89PNG\r\n\x1a\n" + bytes(64))
+    assert answer.status_code == 415
+    assert answer.json()["error"]["code"] == "unsupported_file"
+    assert "not a Blender file" in answer.json()["error"]["message"]
+
+
+def test_an_empty_upload_is_refused(api: TestClient) -> None:
+    answer = api.post("/api/scenes", content=b"")
+    assert answer.status_code == 415
+
+
+def test_a_truncated_blend_is_refused_without_hurting_the_server(
+    api: TestClient, tiny_blend: Path
+) -> None:
+    truncated = tiny_blend.read_bytes()[:2000]
+    answer = api.post("/api/scenes?filename=cut.blend", content=truncated)
+    assert answer.status_code == 422, answer.text
+    message = answer.json()["error"]["message"]
+    assert message.startswith("cut.blend could not be read by Blender")
+    assert "/tmp" not in message  # server paths stay private
+    assert api.get("/api/health").status_code == 200
+
+
+def _small_server(devnet: StackStatus, tmp_path: Path) -> TestClient:
+    return TestClient(create_app(server_settings(devnet, tmp_path, max_scene_bytes=4096)))
+
+
+def test_an_oversized_upload_is_refused_with_413(devnet: StackStatus, tmp_path: Path) -> None:
+    with _small_server(devnet, tmp_path) as small:
+        answer = small.post("/api/scenes", content=b"BLENDER" + bytes(10_000))
+        assert answer.status_code == 413
+        assert answer.json()["error"]["message"].endswith("scenes may be at most 4 KiB")
+        assert answer.json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_oversized_upload_without_a_length_is_cut_off_while_streaming(
+    devnet: StackStatus, tmp_path: Path
+) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"BLENDER"
+        for _ in range(10):
+            yield bytes(1000)
+
+    with _small_server(devnet, tmp_path) as small:
+        answer = small.post("/api/scenes", content=chunks())
+        assert answer.status_code == 413
+        assert "more than" in answer.json()["error"]["message"]
+    assert list((tmp_path / "scratch").glob("*.blend")) == []  # nothing left behind
+
+
+def test_an_unknown_scene_is_404_and_a_malformed_cid_is_422(api: TestClient) -> None:
+    unknown = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+    answer = api.get(f"/api/scenes/{unknown}")
+    assert answer.status_code == 404
+    assert unknown in answer.json()["error"]["message"]
+    assert api.get("/api/scenes/not-a-cid").status_code == 422
