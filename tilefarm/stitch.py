@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +12,7 @@ from PIL import Image
 from pydantic import BaseModel, ConfigDict
 
 from tilefarm.errors import TilefarmError
+from tilefarm.manifest import RenderManifest
 from tilefarm.pixels import Pixels, canonical_pixels, read_exr, write_exr
 from tilefarm.tiles import Rect
 
@@ -29,8 +30,11 @@ class FrameFiles(BaseModel):
     png: Path
 
 
-def stitch_tiles(tiles: Sequence[tuple[Rect, Pixels]], width: int, height: int) -> Pixels:
-    """Place each tile's RGBA pixels at its rectangle; every frame pixel must be covered once."""
+def stitch_tiles(
+    tiles: Sequence[tuple[Rect, Pixels]], width: int, height: int, *, complete: bool = True
+) -> Pixels:
+    """Place each tile's RGBA pixels at its rectangle. Every frame pixel must be covered exactly
+    once; with `complete=False` missing pixels stay transparent black (a partial preview)."""
     frame = np.zeros((height, width, 4), dtype=np.float32)
     covered = np.zeros((height, width), dtype=np.uint8)
     bounds = Rect(x=0, y=0, width=width, height=height)
@@ -44,7 +48,7 @@ def stitch_tiles(tiles: Sequence[tuple[Rect, Pixels]], width: int, height: int) 
             )
         frame[rect.y : rect.y_end, rect.x : rect.x_end] = canonical_pixels(pixels)
         covered[rect.y : rect.y_end, rect.x : rect.x_end] += 1
-    if (covered != 1).any():
+    if (covered > 1).any() or (complete and (covered == 0).any()):
         missing = int((covered == 0).sum())
         doubled = int((covered > 1).sum())
         raise StitchError(
@@ -54,9 +58,13 @@ def stitch_tiles(tiles: Sequence[tuple[Rect, Pixels]], width: int, height: int) 
     return frame
 
 
-def stitch_files(tiles: Sequence[tuple[Rect, Path]], width: int, height: int) -> Pixels:
+def stitch_files(
+    tiles: Sequence[tuple[Rect, Path]], width: int, height: int, *, complete: bool = True
+) -> Pixels:
     """`stitch_tiles` over tile EXR files."""
-    return stitch_tiles([(rect, read_exr(path)) for rect, path in tiles], width, height)
+    return stitch_tiles(
+        [(rect, read_exr(path)) for rect, path in tiles], width, height, complete=complete
+    )
 
 
 def linear_to_srgb8(pixels: Pixels) -> Pixels:
@@ -84,3 +92,38 @@ def write_frame(pixels: Pixels, out_dir: Path | str, stem: str) -> FrameFiles:
         exr=write_exr(out / f"{stem}.exr", pixels),
         png=write_png_preview(pixels, out / f"{stem}.png"),
     )
+
+
+def assemble_frame(
+    manifest: RenderManifest,
+    tile_files: Mapping[int, Path],
+    out_dir: Path | str,
+    stem: str,
+    *,
+    denoiser: Callable[[Path, Path], Path] | None = None,
+) -> FrameFiles:
+    """Stitch a frame's tiles (index -> EXR path, every index of the manifest's grid) and write
+    `<stem>.exr` and `<stem>.png`.
+
+    When the manifest asks for `denoise_frame`, `denoiser(noisy_exr, out_exr)` (for example
+    `BlenderChild.denoise`) runs on the WHOLE stitched frame; the noisy frame is kept as
+    `<stem>-noisy.exr`. Without a denoiser such a manifest is an error, never silently skipped.
+    """
+    rects = manifest.tiles()
+    missing = sorted(set(range(len(rects))) - set(tile_files))
+    if missing:
+        raise StitchError(f"cannot assemble: tiles {missing[:10]} are missing")
+    pixels = stitch_files(
+        [(rects[i], Path(p)) for i, p in sorted(tile_files.items())],
+        manifest.resolution.width,
+        manifest.resolution.height,
+    )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if not manifest.denoise_frame:
+        return write_frame(pixels, out, stem)
+    if denoiser is None:
+        raise StitchError("the manifest asks for a denoised frame but no denoiser was given")
+    noisy = write_exr(out / f"{stem}-noisy.exr", pixels)
+    denoised = denoiser(noisy, out / f"{stem}.exr")
+    return FrameFiles(exr=denoised, png=write_png_preview(read_exr(denoised), out / f"{stem}.png"))

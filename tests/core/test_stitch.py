@@ -7,7 +7,13 @@ import pytest
 from PIL import Image
 
 from tilefarm.pixels import read_exr
-from tilefarm.stitch import StitchError, linear_to_srgb8, stitch_tiles, write_frame
+from tilefarm.stitch import (
+    StitchError,
+    assemble_frame,
+    linear_to_srgb8,
+    stitch_tiles,
+    write_frame,
+)
 from tilefarm.tiles import Rect, tile_rects
 
 
@@ -46,3 +52,67 @@ def test_write_frame_writes_exact_exr_and_png(frame: np.ndarray, tmp_path: Path)
     assert np.array_equal(read_exr(files.exr), frame)
     with Image.open(files.png) as png:
         assert png.size == (67, 49) and png.mode == "RGBA"
+
+
+def test_partial_stitch_leaves_missing_tiles_transparent_black(frame: np.ndarray):
+    rects = tile_rects(67, 49, 2, 2)
+    partial = stitch_tiles(
+        [(rects[0], frame[: rects[0].y_end, : rects[0].x_end])], 67, 49, complete=False
+    )
+    assert np.array_equal(
+        partial[: rects[0].y_end, : rects[0].x_end], frame[: rects[0].y_end, : rects[0].x_end]
+    )
+    assert not partial[rects[3].y :, rects[3].x :].any()
+
+
+def _manifest(**overrides: object):
+    from tilefarm.manifest import build_manifest
+
+    fields: dict[str, object] = {
+        "scene_cid": "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq",
+        "frames": [1],
+        "resolution": {"width": 67, "height": 49},
+        "tile_grid": {"columns": 3, "rows": 2},
+        "samples": 4,
+    }
+    fields.update(overrides)
+    return build_manifest(**fields)
+
+
+def _tile_files(frame: np.ndarray, manifest, tmp_path: Path) -> dict[int, Path]:
+    from tilefarm.pixels import write_exr
+
+    return {
+        i: write_exr(tmp_path / f"t{i}.exr", frame[r.y : r.y_end, r.x : r.x_end])
+        for i, r in enumerate(manifest.tiles())
+    }
+
+
+def test_assemble_frame_from_tile_files(frame: np.ndarray, tmp_path: Path):
+    manifest = _manifest()
+    files = assemble_frame(manifest, _tile_files(frame, manifest, tmp_path), tmp_path, "f1")
+    assert np.array_equal(read_exr(files.exr), frame)
+    with pytest.raises(StitchError, match=r"tiles \[5\] are missing"):
+        tiles = _tile_files(frame, manifest, tmp_path)
+        del tiles[5]
+        assemble_frame(manifest, tiles, tmp_path, "f2")
+
+
+def test_denoised_frame_goes_through_the_denoiser_once_whole(frame: np.ndarray, tmp_path: Path):
+    from tilefarm.pixels import write_exr
+
+    manifest = _manifest(denoise_frame=True)
+    calls: list[tuple[int, int]] = []
+
+    def fake_denoiser(src: Path, dst: Path) -> Path:
+        pixels = read_exr(src)
+        calls.append(pixels.shape[:2])
+        return write_exr(dst, pixels * 0.5)
+
+    tiles = _tile_files(frame, manifest, tmp_path)
+    with pytest.raises(StitchError, match="no denoiser"):
+        assemble_frame(manifest, tiles, tmp_path, "f")
+    files = assemble_frame(manifest, tiles, tmp_path, "f", denoiser=fake_denoiser)
+    assert calls == [(49, 67)]
+    assert np.array_equal(read_exr(files.exr), frame * 0.5)
+    assert np.array_equal(read_exr(tmp_path / "f-noisy.exr"), frame)

@@ -1,0 +1,107 @@
+"""`render-worker benchmark`: how fast this machine renders the built-in reference scene, in
+samples per minute per device (backend). Pricing uses these figures.
+
+Each device renders the reference frame twice, at a low and a high sample count; the rate is the
+difference in samples over the difference in time, so scene loading, kernel compilation and
+synchronisation (fixed per render) do not count as sampling speed.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from render_worker.settings import WorkerSettings
+from tilefarm.blender.devices import GPU_BACKENDS, Device
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.ipfs import cid_of_file
+from tilefarm.manifest import build_manifest
+from tilefarm.scenes import build_builtin_scene
+
+REFERENCE_SIZE = 256
+
+
+class DeviceBenchmark(BaseModel):
+    """One backend's speed on the reference scene."""
+
+    backend: str
+    devices: list[Device]
+    samples: int
+    seconds: float
+    samples_per_minute: float
+    pixel_samples_per_minute: float
+    warnings: list[str]
+
+
+class BenchmarkReport(BaseModel):
+    """Speed of every backend this machine has."""
+
+    scene: str
+    width: int
+    height: int
+    results: list[DeviceBenchmark]
+
+
+def _backends(available: list[Device]) -> list[str]:
+    present = {d.type for d in available}
+    return [b for b in GPU_BACKENDS if b in present] + ["CPU"]
+
+
+def run_benchmark(
+    settings: WorkerSettings,
+    *,
+    samples: int = 32,
+    backends: list[str] | None = None,
+    on_backend: Callable[[str], None] | None = None,
+) -> BenchmarkReport:
+    """Measure samples per minute on the reference scene for each backend (default: all)."""
+    low = max(1, samples // 8)
+    results: list[DeviceBenchmark] = []
+    with tempfile.TemporaryDirectory(prefix="tilefarm-bench-", dir=settings.scratch_dir) as tmp:
+        root = Path(tmp)
+        make_child = functools.partial(
+            BlenderChild,
+            limits=settings.child_limits(),
+            sandbox=settings.sandbox,
+            threads=settings.threads,
+            scratch_root=settings.scratch_dir,
+        )
+        with make_child() as probe:
+            scene = build_builtin_scene("benchmark", root / "benchmark.blend", child=probe)
+            available = probe.list_devices()
+        scene_cid = cid_of_file(scene)
+        for backend in backends or _backends(available):
+            if on_backend is not None:
+                on_backend(backend)
+            with make_child(devices=[backend]) as child:
+                timings: list[float] = []
+                for count in (low, samples):
+                    manifest = build_manifest(
+                        scene_cid=scene_cid,
+                        frames=[1],
+                        resolution={"width": REFERENCE_SIZE, "height": REFERENCE_SIZE},
+                        tile_grid={"columns": 1, "rows": 1},
+                        samples=count,
+                    )
+                    opened = child.open(scene, manifest)
+                    timings.append(child.render_frame(1, root / backend).seconds)
+                seconds = max(timings[1] - timings[0], 1e-6)
+                rate = (samples - low) / seconds * 60
+                results.append(
+                    DeviceBenchmark(
+                        backend=opened.selection.backend,
+                        devices=opened.selection.devices,
+                        samples=samples,
+                        seconds=timings[1],
+                        samples_per_minute=rate,
+                        pixel_samples_per_minute=rate * REFERENCE_SIZE * REFERENCE_SIZE,
+                        warnings=list(child.warnings),
+                    )
+                )
+    return BenchmarkReport(
+        scene="benchmark", width=REFERENCE_SIZE, height=REFERENCE_SIZE, results=results
+    )
