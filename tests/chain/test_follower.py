@@ -1,0 +1,122 @@
+"""Following logs on a real anvil: confirmations respected, reorganisations found and undone."""
+
+import time
+
+import pytest
+from web3 import Web3
+from web3.contract import Contract
+
+from tilefarm.chain.artifacts import load_artifact
+from tilefarm.chain.deploy import Step, deploy
+from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower, ReorgTooDeep
+from tilefarm.devnet import StackStatus
+from tilefarm.settings import TilefarmSettings
+
+pytestmark = pytest.mark.chain
+
+
+@pytest.fixture
+def w3(devnet: StackStatus) -> Web3:
+    return Web3(Web3.HTTPProvider(devnet.rpc_url))
+
+
+@pytest.fixture
+def beacon(w3: Web3, stack_settings: TilefarmSettings) -> Contract:
+    """A HealthCheck of this test's own, so no other test's logs mix in."""
+    deployed = deploy(
+        w3,
+        w3.eth.accounts[0],
+        stack_settings.build_dir,
+        [Step("HealthCheck", lambda _done: ("follower test",))],
+    )
+    abi = load_artifact("HealthCheck", stack_settings.build_dir).abi
+    return w3.eth.contract(address=deployed.address("HealthCheck"), abi=abi)
+
+
+def _ping(w3: Web3, beacon: Contract, sender: int = 1) -> None:
+    tx = beacon.functions.ping().transact({"from": w3.eth.accounts[sender]})
+    w3.eth.wait_for_transaction_receipt(tx)
+
+
+def _senders(w3: Web3, beacon: Contract, logs: list[dict[str, object]]) -> list[str]:
+    return [beacon.events.Pinged().process_log(entry)["args"]["sender"] for entry in logs]
+
+
+def test_logs_arrive_once_in_order_across_polls(w3: Web3, beacon: Contract) -> None:
+    follower = LogFollower(w3, beacon.address, max_range=1)
+    cursor = Cursor(next_block=w3.eth.block_number)
+    for sender in (1, 2, 3):
+        _ping(w3, beacon, sender)
+    seen: list[str] = []
+    while cursor.next_block <= w3.eth.block_number:
+        batch = follower.poll(cursor)
+        assert batch.reorged_from is None
+        seen += _senders(w3, beacon, batch.logs)
+        cursor = batch.cursor
+    assert seen == [w3.eth.accounts[i] for i in (1, 2, 3)]
+    assert follower.poll(cursor).logs == []
+
+
+def test_only_confirmed_blocks_are_delivered(w3: Web3, beacon: Contract) -> None:
+    follower = LogFollower(w3, beacon.address, confirmations=2)
+    cursor = Cursor(next_block=w3.eth.block_number + 1)
+    _ping(w3, beacon)
+    assert follower.poll(cursor).logs == []
+    w3.provider.make_request("anvil_mine", [2])  # type: ignore[arg-type]
+    assert len(follower.poll(cursor).logs) == 1
+
+
+def test_a_reorganisation_is_found_and_delivery_restarts_after_the_common_ancestor(
+    w3: Web3, beacon: Contract
+) -> None:
+    follower = LogFollower(w3, beacon.address)
+    cursor = Cursor(next_block=w3.eth.block_number + 1)
+    fork_point = w3.eth.block_number
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    _ping(w3, beacon, 1)
+    _ping(w3, beacon, 1)
+    before = follower.poll(cursor)
+    assert _senders(w3, beacon, before.logs) == [w3.eth.accounts[1]] * 2
+
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    for sender in (4, 5, 6):
+        _ping(w3, beacon, sender)
+    after = follower.poll(before.cursor)
+    assert after.reorged_from == fork_point + 1
+    assert _senders(w3, beacon, after.logs) == [w3.eth.accounts[i] for i in (4, 5, 6)]
+
+
+def test_a_reorganisation_deeper_than_the_memory_is_refused_loudly(
+    w3: Web3, beacon: Contract
+) -> None:
+    follower = LogFollower(w3, beacon.address, keep=1)
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    _ping(w3, beacon)
+    batch = follower.poll(Cursor(next_block=w3.eth.block_number))
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    w3.provider.make_request("anvil_mine", [3])  # type: ignore[arg-type]
+    with pytest.raises(ReorgTooDeep, match="resynchronise"):
+        follower.poll(batch.cursor)
+
+
+def test_new_blocks_wake_the_head_watcher(devnet: StackStatus, w3: Web3) -> None:
+    assert devnet.ws_url
+    watcher = HeadWatcher(devnet.ws_url, retry_seconds=0.2).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not watcher.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert watcher.connected
+        w3.provider.make_request("anvil_mine", [1])  # type: ignore[arg-type]
+        assert watcher.wait(timeout=10)
+    finally:
+        watcher.stop()
+
+
+def test_an_unreachable_websocket_leaves_the_consumer_polling() -> None:
+    watcher = HeadWatcher("ws://127.0.0.1:9", retry_seconds=0.1).start()
+    try:
+        assert not watcher.wait(timeout=0.5)
+        assert not watcher.connected
+    finally:
+        watcher.stop()
