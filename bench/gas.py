@@ -1,0 +1,167 @@
+"""Gas of one whole job on the JobMarket: `python -m bench.gas` prints JSON.
+
+For each (tiles, workers) it starts nothing but its own anvil on a free port, deploys the market
+from Brownie's build, stakes the workers (once per worker lifetime, so not counted), and then counts
+every transaction of one job: post, one sealed bid commit and one reveal per worker, settle, one
+result commitment per worker, one attestation per worker (which draws its verifier from the later
+block hash in the same call), and the withdrawal of every balance the job created (workers, whose
+verifier fees ride on the same balance, the artist's refund and the treasury's fee).
+"""
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from tilefarm.chain.artifacts import load_artifact
+from tilefarm.chain.bindings import (
+    JobMarketClient,
+    MarketConfig,
+    bid_commitment,
+    merkle_root,
+    rank_key,
+    tile_leaf,
+)
+from tilefarm.chain.events import JobParams
+from tilefarm.paths import BUILD_DIR, NODE_BIN, TOOLS_BIN
+
+SHAPES = ((16, 2), (64, 4), (256, 8))
+TARGET = 2_500_000
+GWEI = 10**9
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _anvil_bin() -> str:
+    for candidate in (TOOLS_BIN / "anvil", NODE_BIN / "anvil"):
+        if candidate.exists():
+            return str(candidate)
+    raise SystemExit("anvil not found: run `make setup`")
+
+
+class Anvil:
+    """An anvil of our own on a free loopback port, stopped on exit."""
+
+    def __init__(self, accounts: int) -> None:
+        self.port = _free_port()
+        self.proc = subprocess.Popen(
+            [_anvil_bin(), "--port", str(self.port), "--accounts", str(accounts),
+             "--block-base-fee-per-gas", "0", "--silent"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{self.port}"))
+        deadline = time.monotonic() + 15
+        while not self.w3.is_connected():
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise SystemExit("anvil did not start")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+    def advance(self, seconds: int) -> None:
+        self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, Any]:
+    """Gas of every counted transaction of one job with `tiles` tiles and `workers` winners."""
+    chain = Anvil(accounts=workers + 3)
+    try:
+        w3 = chain.w3
+        deployer, artist, treasury, *crew = w3.eth.accounts[: workers + 3]
+        config = MarketConfig(
+            treasury=treasury, protocol_fee_bps=100, min_stake=Web3.to_wei(1, "ether"),
+            unstake_delay=14 * 86_400, draw_delay=1, dispute_bond=Web3.to_wei(0.1, "ether"),
+            fraud_slash_bps=5_000, late_slash_bps=1_000, false_accusation_slash_bps=2_500,
+        )  # fmt: skip
+        artifact = load_artifact("JobMarket", build_dir)
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        tx = factory.constructor(config.as_tuple()).transact({"from": deployer})
+        address = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+        market = JobMarketClient(w3, address, artifact.abi)
+        for worker in crew:
+            market.stake(worker, config.min_stake)
+
+        gas: dict[str, int] = {}
+
+        def count(step: str, used: int) -> None:
+            gas[step] = gas.get(step, 0) + used
+
+        params = JobParams(
+            tile_count=tiles, frame_count=1, max_price_per_tile=1_000_000 * GWEI,
+            verify_fee_per_tile=50_000 * GWEI, bid_bond=10_000_000 * GWEI, bid_window=600,
+            reveal_window=600, render_window=3_600, verify_window=3_600,
+        )  # fmt: skip
+        job_id, receipt = market.post_job(artist, params, "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")
+        count("post", receipt.gas_used)
+
+        share = tiles // workers
+        bids = {}
+        for i, worker in enumerate(crew):
+            price = params.max_price_per_tile - (i + 1) * 1_000 * GWEI
+            salt = secrets.token_bytes(32)
+            bids[worker] = (price, salt)
+            count("commit_bids", market.commit_bid(worker, job_id, bid_commitment(job_id, worker, price, share, salt)).gas_used)
+        chain.advance(601)
+        for worker, (price, salt) in bids.items():
+            count("reveal_bids", market.reveal_bid(worker, job_id, price, share, salt).gas_used)
+        chain.advance(601)
+        ranked = sorted(crew, key=lambda w: rank_key(job_id, w, bids[w][0]))
+        count("settle", market.settle(artist, job_id, ranked).gas_used)
+
+        for worker in crew:
+            seat = market.seat(job_id, worker)
+            leaves = [
+                tile_leaf(t, Web3.keccak(text=f"cid-{t}"), Web3.keccak(text=f"pixels-{t}"))
+                for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
+            ]
+            receipt = market.commit_results(
+                worker, job_id, merkle_root(leaves), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+            )
+            count("commit_results", receipt.gas_used)
+        chain.advance(1)  # the last anchor block must be mined before its hash can be read
+        for worker in crew:
+            verifier = market.preview_verifier(job_id, worker)
+            assert verifier is not None
+            receipt = market.attest(verifier, job_id, worker, True, "bafkreievidence")
+            count("draw_and_attest", receipt.gas_used)
+
+        for who in [*crew, artist, treasury]:
+            if market.balance_of(who) > 0:
+                count("withdrawals", market.withdraw(who).gas_used)
+        assert market.job(job_id).status_name == "Completed"
+        assert w3.eth.get_balance(market.address) == workers * config.min_stake
+        total = sum(gas.values())
+        return {
+            "tiles": tiles, "workers": workers, "total_gas": total,
+            "gas_per_tile": round(total / tiles, 1), "gas_per_worker": round(total / workers, 1),
+            "steps": gas,
+        }  # fmt: skip
+    finally:
+        chain.close()
+
+
+def main() -> int:
+    build_dir = Path(os.environ.get("TILEFARM_BUILD_DIR", BUILD_DIR))
+    results = [measure(t, w, build_dir) for t, w in SHAPES]
+    big = next(r for r in results if (r["tiles"], r["workers"]) == (256, 8))
+    report = {"target_256x8": TARGET, "within_target": big["total_gas"] <= TARGET, "jobs": results}
+    print(json.dumps(report, indent=2))
+    return 0 if report["within_target"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+/// @title IMarketTypes
+/// @notice The records every part of the tilefarm market shares, and the errors they all raise.
+/// Storage is packed so that a job costs O(workers) storage words and never O(tiles).
+interface IMarketTypes {
+    /// @notice Where a job stands. `Cancelled`, `Expired` and `Completed` are terminal.
+    enum JobStatus {
+        None,
+        Bidding, // bids are committed, then revealed; the artist may still cancel
+        Active, // tiles are assigned; workers render, commit and get verified
+        Completed, // every assignment is resolved and the escrow is paid out
+        Cancelled, // the artist cancelled before assignment; unrevealed bonds are reclaimable
+        Expired // bidding ended with no tile assigned; everything went back
+    }
+
+    /// @notice Where one worker's bid and assignment in one job stand. A committed but unrevealed
+    /// bid is `None` with a non-zero commitment (no second storage word is written for it).
+    enum SeatState {
+        None,
+        Revealed, // the bid is open and valid, waiting for settlement
+        Outbid, // revealed, but cheaper bids took every tile
+        Assigned, // won a tile range; rendering
+        Submitted, // results committed; a verifier is drawn from later randomness
+        Accepted, // paid; the artist may still contest until the dispute window closes
+        Failed, // the verifier attested a failure; the worker may appeal until the window closes
+        Disputed, // the worker appealed a failure; a panel votes
+        Contested, // the artist contested an acceptance; a panel votes
+        Rejected, // fraud established; the worker was slashed
+        TimedOut, // the worker missed the render deadline and was slashed
+        Reclaimed // the job was cancelled and the bidder took its bond back
+    }
+
+    /// @notice Why a stake was slashed.
+    enum SlashReason {
+        Fraud,
+        Late,
+        FalseAccusation
+    }
+
+    /// @notice What an artist chooses when posting a job.
+    /// @param tileCount tiles over all frames; tiles are numbered 0 .. tileCount-1
+    /// @param frameCount frames in the manifest (informational, emitted for indexers)
+    /// @param maxPricePerTile the most the artist pays a worker per tile, in wei
+    /// @param verifyFeePerTile what a verifier earns per tile it checks, in wei
+    /// @param bidBond the deposit every sealed bid carries, forfeited to the artist if not revealed
+    /// @param bidWindow seconds during which sealed bids are committed
+    /// @param revealWindow seconds after the bid window during which bids are revealed
+    /// @param renderWindow seconds after settlement within which winners commit their results
+    /// @param verifyWindow seconds a verifier has to attest, and the length of each dispute window
+    struct JobParams {
+        uint16 tileCount;
+        uint16 frameCount;
+        uint80 maxPricePerTile;
+        uint96 verifyFeePerTile;
+        uint80 bidBond;
+        uint32 bidWindow;
+        uint32 revealWindow;
+        uint32 renderWindow;
+        uint32 verifyWindow;
+    }
+
+    /// @notice A job as stored: four storage words, grouped by the step that reads them so that
+    /// each transaction touches as few words as possible.
+    struct Job {
+        // word 0: money and progress, read by every step after bidding
+        uint96 escrow; // wei held for the job; bid bonds are counted apart while bidding
+        uint96 feesDue; // protocol fee accrued on accepted tiles, paid to the treasury at the end
+        uint16 tileCount;
+        uint8 openSeats; // assignments not yet paid, rejected or timed out
+        JobStatus status;
+        uint32 verifyWindow;
+        // word 1: who is paid
+        address artist;
+        uint96 verifyFeePerTile;
+        // word 2: bidding
+        uint40 bidEnd;
+        uint40 revealEnd;
+        uint80 maxPricePerTile;
+        uint80 bidBond;
+        uint8 commits; // sealed bids committed (and not reclaimed after a cancellation)
+        uint8 reveals; // bids revealed; (commits - reveals) * bidBond is held apart from escrow
+        // word 3: rendering
+        uint32 renderWindow;
+        uint40 renderDeadline;
+    }
+
+    /// @notice One worker's bid and assignment in one job. Two storage words.
+    struct Seat {
+        bytes32 hash; // the sealed bid commitment until results are committed, then their Merkle root
+        uint96 pricePerTile;
+        uint16 firstTile;
+        uint16 tileCount; // tiles bid for, then tiles assigned
+        SeatState state;
+        uint8 round; // verifier draw round, raised each time a silent verifier is replaced
+        uint32 anchorBlock; // the block whose hash seeds the verifier draw
+        uint32 verifierSlot; // 1-based index in the verifier pool, 0 until drawn
+        uint40 deadline; // end of the current verification or dispute window
+    }
+
+    /// @notice A staked account and its ledger. Two storage words.
+    struct Account {
+        uint96 stake; // bonded, slashable, counts toward eligibility
+        uint96 balance; // credited by the market, withdrawable at any time
+        uint32 tilesAccepted;
+        uint32 tilesRejected;
+        uint96 unstaking; // requested out of the stake, still slashable until withdrawn
+        uint40 unlockAt;
+        uint16 timeouts;
+        uint16 slashes;
+        uint32 poolSlot; // 1-based index in the verifier pool, 0 if never staked
+    }
+
+    /// @notice An escalation of one assignment's verdict to a panel of verifiers.
+    struct Dispute {
+        address disputer;
+        uint96 bond;
+        uint32 anchorBlock;
+        uint40 deadline;
+        uint32 member0; // pool slots of the panel, 0 when empty
+        uint32 member1;
+        uint32 member2;
+        uint8 votesFraud;
+        uint8 votesHonest;
+        uint8 votedMask;
+        bool drawn;
+    }
+
+    /// @notice Deployment-wide parameters, fixed at construction.
+    struct MarketConfig {
+        address treasury;
+        uint16 protocolFeeBps; // taken on top of accepted tile prices, from the artist's escrow
+        uint96 minStake;
+        uint32 unstakeDelay; // seconds; keep it longer than any job so stakes stay slashable
+        uint8 drawDelay; // K: the draw uses the hash of the block K blocks after the commitment
+        uint96 disputeBond;
+        uint16 fraudSlashBps;
+        uint16 lateSlashBps;
+        uint16 falseAccusationSlashBps;
+    }
+
+    /// @notice No job has this id.
+    error JobNotFound(uint256 jobId);
+    /// @notice The job is not in the status this action needs.
+    error JobNotInStatus(uint256 jobId, JobStatus status, JobStatus required);
+    /// @notice The seat is not in the state this action needs.
+    error SeatNotInState(uint256 jobId, address worker, SeatState state, SeatState required);
+    /// @notice Only the job's artist may do this.
+    error NotArtist(uint256 jobId, address caller, address artist);
+    /// @notice The caller's stake is below the minimum.
+    error NotStaked(address account, uint256 stake, uint256 minStake);
+    /// @notice Sending wei to a payee failed; its balance was left untouched.
+    error PaymentFailed(address payee, uint256 amount);
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IMarketTypes} from "./IMarketTypes.sol";
+
+/// @title ISealedBidding
+/// @notice Commit-reveal bidding for a job's tiles. During the bid window a worker commits
+/// `bidCommitment(jobId, bidder, price, tiles, salt)` with the job's bond; after it, it reveals.
+/// The commitment binds the bidder, so a copied reveal is worthless. Revealing returns the bond;
+/// unrevealed (or invalid, hence unrevealable) bids forfeit it to the artist. After the reveal
+/// window anyone settles: tiles go to the lowest price first, ties to the lower
+/// `keccak256(jobId, bidder)`, each winner a contiguous range at its own price.
+interface ISealedBidding is IMarketTypes {
+    /// @notice `bidder` committed a sealed bid to job `jobId`.
+    event BidCommitted(uint256 indexed jobId, address indexed bidder, bytes32 commitment);
+    /// @notice `bidder` opened its bid: `tileCount` tiles at `pricePerTile` each.
+    event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 pricePerTile, uint256 tileCount);
+    /// @notice `worker` won tiles `firstTile .. firstTile + tileCount - 1` at `pricePerTile`.
+    event TilesAssigned(
+        uint256 indexed jobId, address indexed worker, uint256 firstTile, uint256 tileCount, uint256 pricePerTile
+    );
+    /// @notice `bidder`'s revealed bid won no tile.
+    event BidOutbid(uint256 indexed jobId, address indexed bidder);
+    /// @notice Bidding on `jobId` is settled: `assignedTiles` went to `winners`; the artist was
+    /// credited `artistRefund` (escrow above winning prices, unassigned tiles, forfeited bonds).
+    event BidsSettled(
+        uint256 indexed jobId, uint256 assignedTiles, uint256 winners, uint256 artistRefund, uint256 renderDeadline
+    );
+    /// @notice `bidder` took back its bond from the cancelled job `jobId`.
+    event BondReclaimed(uint256 indexed jobId, address indexed bidder, uint256 amount);
+
+    /// @notice The bid window of the job is over (or, for reveals, not over yet).
+    error BiddingClosed(uint256 jobId, uint256 bidEnd);
+    /// @notice Reveals open when the bid window closes.
+    error RevealNotOpen(uint256 jobId, uint256 bidEnd);
+    /// @notice The reveal window is over.
+    error RevealClosed(uint256 jobId, uint256 revealEnd);
+    /// @notice Settlement waits for the end of the reveal window.
+    error RevealNotOver(uint256 jobId, uint256 revealEnd);
+    /// @notice The bond sent is not the job's bid bond.
+    error WrongBidBond(uint256 jobId, uint256 sent, uint256 required);
+    /// @notice A commitment of zero cannot be told from no commitment.
+    error EmptyCommitment();
+    /// @notice The bidder already committed a bid to this job.
+    error BidAlreadyCommitted(uint256 jobId, address bidder);
+    /// @notice The job already has the most bids it can settle in one bounded loop.
+    error TooManyBids(uint256 jobId, uint256 maxBids);
+    /// @notice The caller committed no bid to this job.
+    error NoBidCommitted(uint256 jobId, address bidder);
+    /// @notice The bid was already revealed.
+    error BidAlreadyRevealed(uint256 jobId, address bidder);
+    /// @notice The revealed values do not hash to the commitment.
+    error CommitmentMismatch(uint256 jobId, address bidder, bytes32 expected, bytes32 revealed);
+    /// @notice The bid asks more per tile than the job's maximum.
+    error BidAboveMaximum(uint256 jobId, uint256 price, uint256 max);
+    /// @notice The bid asks for nothing or offers zero tiles.
+    error EmptyBid(uint256 jobId, uint256 price, uint256 tileCount);
+    /// @notice The ranking passed to `settle` does not list every revealed bid exactly once.
+    error RankingIncomplete(uint256 jobId, uint256 listed, uint256 revealed);
+    /// @notice `bidder` in the ranking has no revealed, unsettled bid.
+    error NotRankable(uint256 jobId, address bidder);
+    /// @notice The ranking is not strictly ascending by (price, tie-break key) at `position`.
+    error RankingOutOfOrder(uint256 jobId, uint256 position);
+    /// @notice There is no unrevealed bond of the caller to reclaim.
+    error NoBondToReclaim(uint256 jobId, address bidder);
+
+    /// @notice Commits a sealed bid; `msg.value` must be the job's bid bond.
+    function commitBid(uint256 jobId, bytes32 commitment) external payable;
+
+    /// @notice Opens the caller's bid after the bid window; credits its bond back.
+    function revealBid(uint256 jobId, uint96 pricePerTile, uint16 tileCount, bytes32 salt) external;
+
+    /// @notice Assigns the tiles after the reveal window. Permissionless.
+    /// @param ranked every revealed bidder, sorted by {rankKey} ascending (see {rankKey}); the
+    /// contract checks the order instead of sorting, so the call costs O(bids)
+    function settle(uint256 jobId, address[] calldata ranked) external;
+
+    /// @notice After a cancellation, credits the caller the bond of its unrevealed bid.
+    function reclaimBond(uint256 jobId) external;
+
+    /// @notice The commitment a bidder must send.
+    function bidCommitment(uint256 jobId, address bidder, uint96 pricePerTile, uint16 tileCount, bytes32 salt)
+        external
+        pure
+        returns (bytes32);
+
+    /// @notice The sort key of a bid: price in the high bits, the tie-break hash in the low 160.
+    function rankKey(uint256 jobId, address bidder, uint256 pricePerTile) external pure returns (uint256);
+
+    /// @notice One worker's seat in one job.
+    function seat(uint256 jobId, address worker) external view returns (Seat memory);
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {ISealedBidding} from "../interfaces/ISealedBidding.sol";
+import {MarketStorage} from "./MarketStorage.sol";
+
+/// @title SealedBidding
+/// @notice See {ISealedBidding}. A committed bid costs one storage word (its commitment); the
+/// reveal writes the second, which later holds the assignment.
+abstract contract SealedBidding is MarketStorage {
+    /// @inheritdoc ISealedBidding
+    function commitBid(uint256 jobId, bytes32 commitment) external payable override {
+        Job storage j = _job(jobId);
+        _requireStatus(jobId, j, JobStatus.Bidding);
+        if (block.timestamp > j.bidEnd) revert BiddingClosed(jobId, j.bidEnd);
+        if (msg.value != j.bidBond) revert WrongBidBond(jobId, msg.value, j.bidBond);
+        if (commitment == bytes32(0)) revert EmptyCommitment();
+        Seat storage s = _seats[jobId][msg.sender];
+        if (s.hash != bytes32(0)) revert BidAlreadyCommitted(jobId, msg.sender);
+        if (j.commits == MAX_BIDS) revert TooManyBids(jobId, MAX_BIDS);
+        j.commits += 1;
+        s.hash = commitment;
+        emit BidCommitted(jobId, msg.sender, commitment);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function revealBid(uint256 jobId, uint96 pricePerTile, uint16 tileCount, bytes32 salt) external override {
+        Job storage j = _job(jobId);
+        _requireStatus(jobId, j, JobStatus.Bidding);
+        if (block.timestamp <= j.bidEnd) revert RevealNotOpen(jobId, j.bidEnd);
+        if (block.timestamp > j.revealEnd) revert RevealClosed(jobId, j.revealEnd);
+        Seat storage s = _seats[jobId][msg.sender];
+        bytes32 committed = s.hash;
+        if (committed == bytes32(0)) revert NoBidCommitted(jobId, msg.sender);
+        if (s.state != SeatState.None) revert BidAlreadyRevealed(jobId, msg.sender);
+        bytes32 revealed = _bidCommitment(jobId, msg.sender, pricePerTile, tileCount, salt);
+        if (revealed != committed) revert CommitmentMismatch(jobId, msg.sender, committed, revealed);
+        if (pricePerTile > j.maxPricePerTile) revert BidAboveMaximum(jobId, pricePerTile, j.maxPricePerTile);
+        if (pricePerTile == 0 || tileCount == 0) revert EmptyBid(jobId, pricePerTile, tileCount);
+        Account storage a = _accounts[msg.sender];
+        if (!_eligible(a)) revert NotStaked(msg.sender, a.stake, _minStake);
+
+        uint256 bond = j.bidBond;
+        s.pricePerTile = pricePerTile;
+        s.tileCount = tileCount;
+        s.state = SeatState.Revealed;
+        j.reveals += 1;
+        a.balance += uint96(bond);
+        emit BidRevealed(jobId, msg.sender, pricePerTile, tileCount);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function settle(uint256 jobId, address[] calldata ranked) external override {
+        Job storage j = _job(jobId);
+        _requireStatus(jobId, j, JobStatus.Bidding);
+        if (block.timestamp <= j.revealEnd) revert RevealNotOver(jobId, j.revealEnd);
+        if (ranked.length != j.reveals) revert RankingIncomplete(jobId, ranked.length, j.reveals);
+
+        uint256 next;
+        uint256 kept;
+        uint256 winners;
+        uint256 previousKey;
+        for (uint256 i; i < ranked.length; ++i) {
+            previousKey = _checkRank(jobId, ranked, i, previousKey);
+            (uint256 take, uint256 keep) = _assign(jobId, j, ranked[i], next);
+            if (take != 0) {
+                next += take;
+                kept += keep;
+                ++winners;
+            }
+        }
+
+        // The deposit plus the forfeited bonds of unrevealed bids, less what the winners keep.
+        uint256 refund = j.escrow + uint256(j.commits - j.reveals) * j.bidBond - kept;
+        uint256 renderDeadline;
+        j.escrow = uint96(kept);
+        j.openSeats = uint8(winners);
+        if (winners == 0) {
+            j.status = JobStatus.Expired;
+        } else {
+            renderDeadline = block.timestamp + j.renderWindow;
+            j.status = JobStatus.Active;
+            j.renderDeadline = uint40(renderDeadline);
+        }
+        _credit(j.artist, refund);
+        emit BidsSettled(jobId, next, winners, refund, renderDeadline);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function reclaimBond(uint256 jobId) external override {
+        Job storage j = _job(jobId);
+        _requireStatus(jobId, j, JobStatus.Cancelled);
+        Seat storage s = _seats[jobId][msg.sender];
+        if (s.hash == bytes32(0) || s.state != SeatState.None) revert NoBondToReclaim(jobId, msg.sender);
+        uint256 bond = j.bidBond;
+        s.state = SeatState.Reclaimed;
+        j.commits -= 1;
+        _credit(msg.sender, bond);
+        emit BondReclaimed(jobId, msg.sender, bond);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function bidCommitment(uint256 jobId, address bidder, uint96 pricePerTile, uint16 tileCount, bytes32 salt)
+        external
+        pure
+        override
+        returns (bytes32)
+    {
+        return _bidCommitment(jobId, bidder, pricePerTile, tileCount, salt);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function rankKey(uint256 jobId, address bidder, uint256 pricePerTile) external pure override returns (uint256) {
+        return _rankKey(jobId, bidder, pricePerTile);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function seat(uint256 jobId, address worker) external view override returns (Seat memory) {
+        return _seats[jobId][worker];
+    }
+
+    /// @dev Checks `ranked[i]` is a revealed bid ranked strictly after the previous one.
+    function _checkRank(uint256 jobId, address[] calldata ranked, uint256 i, uint256 previousKey)
+        internal
+        view
+        returns (uint256 key)
+    {
+        address bidder = ranked[i];
+        Seat storage s = _seats[jobId][bidder];
+        if (s.state != SeatState.Revealed) revert NotRankable(jobId, bidder);
+        key = _rankKey(jobId, bidder, s.pricePerTile);
+        if (i != 0 && key <= previousKey) revert RankingOutOfOrder(jobId, i);
+    }
+
+    /// @dev Gives `bidder` what it bid for of the tiles from `next` on; returns how many it got
+    /// and the escrow those tiles keep (price, protocol fee and verifier fee per tile).
+    function _assign(uint256 jobId, Job storage j, address bidder, uint256 next)
+        internal
+        returns (uint256 take, uint256 keep)
+    {
+        Seat storage s = _seats[jobId][bidder];
+        uint256 left = j.tileCount - next;
+        take = s.tileCount < left ? s.tileCount : left;
+        if (take == 0) {
+            s.state = SeatState.Outbid;
+            emit BidOutbid(jobId, bidder);
+            return (0, 0);
+        }
+        uint256 price = s.pricePerTile;
+        s.firstTile = uint16(next);
+        s.tileCount = uint16(take);
+        s.state = SeatState.Assigned;
+        keep = take * (price + _feePerTile(price) + j.verifyFeePerTile);
+        emit TilesAssigned(jobId, bidder, next, take, price);
+    }
+
+    function _bidCommitment(uint256 jobId, address bidder, uint96 pricePerTile, uint16 tileCount, bytes32 salt)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(pricePerTile, tileCount, salt, bidder, jobId));
+    }
+
+    /// @dev Price in the high bits, a per-job hash of the bidder in the low 160: ties go to the
+    /// lower hash, which no bidder can choose for a job it does not yet know.
+    function _rankKey(uint256 jobId, address bidder, uint256 pricePerTile) internal pure returns (uint256) {
+        return (pricePerTile << 160) | uint160(uint256(keccak256(abi.encode(jobId, bidder))));
+    }
+}

@@ -1,0 +1,509 @@
+"""Typed web3 bindings of tilefarm's JobMarket contract for the worker, the server and the auditor.
+
+The ABI comes from Brownie's build (`build/contracts/JobMarket.json`) and the address from the
+deployments file; nothing here restates the ABI. Transactions are sent either by an account the
+node signs for (an address string) or by a local key (`eth_account.LocalAccount`, what the worker
+uses). A reverted call raises `ContractReverted` with the contract's custom error decoded.
+
+Pure helpers reproduce the contract's hashing exactly: the sealed-bid commitment, the settlement
+rank key, and the result tree (leaf `keccak256(abi.encode(tileIndex, tileCidDigest, pixelHash))`,
+inner nodes hash their two children in ascending order).
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from pydantic import BaseModel, ConfigDict
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import TxReceipt
+
+from tilefarm.chain.artifacts import load_artifact
+from tilefarm.chain.deploy import Deployments
+from tilefarm.chain.events import ChainModel, Hex32, JobParams, MarketEvent, event_model
+from tilefarm.errors import TilefarmError
+from tilefarm.paths import BUILD_DIR
+
+CONTRACT_NAME = "JobMarket"
+Sender = str | LocalAccount
+
+JOB_STATUSES = ("None", "Bidding", "Active", "Completed", "Cancelled", "Expired")
+SEAT_STATES = (
+    "None", "Revealed", "Outbid", "Assigned", "Submitted", "Accepted", "Failed", "Disputed",
+    "Contested", "Rejected", "TimedOut", "Reclaimed",
+)
+
+
+class ChainError(TilefarmError):
+    """Root of the chain adapter's errors."""
+
+
+class ContractReverted(ChainError):
+    """The market rejected a call; `error` is the contract's custom error name, `args` its values."""
+
+    def __init__(self, error: str, args: dict[str, Any], function: str) -> None:
+        self.error = error
+        self.error_args = args
+        self.function = function
+        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        super().__init__(f"{function} reverted with {error}({shown})")
+
+
+# ---------------------------------------------------------------------------- records (views)
+
+
+class Job(ChainModel):
+    escrow: int
+    fees_due: int
+    tile_count: int
+    open_seats: int
+    status: int
+    verify_window: int
+    artist: str
+    verify_fee_per_tile: int
+    bid_end: int
+    reveal_end: int
+    max_price_per_tile: int
+    bid_bond: int
+    commits: int
+    reveals: int
+    render_window: int
+    render_deadline: int
+
+    @property
+    def status_name(self) -> str:
+        return JOB_STATUSES[self.status]
+
+    @property
+    def terminal(self) -> bool:
+        return self.status_name in ("Completed", "Cancelled", "Expired")
+
+
+class Seat(ChainModel):
+    hash: Hex32
+    price_per_tile: int
+    first_tile: int
+    tile_count: int
+    state: int
+    round: int
+    anchor_block: int
+    verifier_slot: int
+    deadline: int
+
+    @property
+    def state_name(self) -> str:
+        return SEAT_STATES[self.state]
+
+
+class Account(ChainModel):
+    stake: int
+    balance: int
+    tiles_accepted: int
+    tiles_rejected: int
+    unstaking: int
+    unlock_at: int
+    timeouts: int
+    slashes: int
+    pool_slot: int
+
+
+class Dispute(ChainModel):
+    disputer: str
+    bond: int
+    anchor_block: int
+    deadline: int
+    member0: int
+    member1: int
+    member2: int
+    votes_fraud: int
+    votes_honest: int
+    voted_mask: int
+    drawn: bool
+
+
+class MarketConfig(ChainModel):
+    treasury: str
+    protocol_fee_bps: int
+    min_stake: int
+    unstake_delay: int
+    draw_delay: int
+    dispute_bond: int
+    fraud_slash_bps: int
+    late_slash_bps: int
+    false_accusation_slash_bps: int
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The ABI tuple for the constructor."""
+        return tuple(getattr(self, name) for name in type(self).model_fields)
+
+
+class Receipt(BaseModel):
+    """A mined transaction of the market and the events it emitted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: list[MarketEvent]
+
+    def event(self, cls: type[MarketEvent]) -> Any:
+        """The first event of type `cls` (raises ChainError if there is none)."""
+        for ev in self.events:
+            if isinstance(ev, cls):
+                return ev
+        raise ChainError(f"transaction {self.tx_hash} emitted no {cls.__name__}")
+
+
+def _record(model: type[ChainModel], names: Sequence[str], values: Sequence[Any]) -> Any:
+    return model.model_validate(dict(zip(names, values, strict=True)))
+
+
+# ---------------------------------------------------------------------------- pure helpers
+
+
+def bid_commitment(job_id: int, bidder: str, price_per_tile: int, tile_count: int, salt: bytes) -> bytes:
+    """The sealed-bid commitment `JobMarket.bidCommitment` expects."""
+    return keccak(
+        abi_encode(
+            ["uint96", "uint16", "bytes32", "address", "uint256"],
+            [price_per_tile, tile_count, salt, Web3.to_checksum_address(bidder), job_id],
+        )
+    )
+
+
+def rank_key(job_id: int, bidder: str, price_per_tile: int) -> int:
+    """The settlement sort key: price high, a per-job hash of the bidder in the low 160 bits."""
+    tie = int.from_bytes(
+        keccak(abi_encode(["uint256", "address"], [job_id, Web3.to_checksum_address(bidder)])), "big"
+    )
+    return (price_per_tile << 160) | (tie & ((1 << 160) - 1))
+
+
+def tile_leaf(tile_index: int, tile_cid_digest: bytes, pixel_hash: bytes) -> bytes:
+    """The result-tree leaf of one tile."""
+    return keccak(abi_encode(["uint256", "bytes32", "bytes32"], [tile_index, tile_cid_digest, pixel_hash]))
+
+
+def _parent(a: bytes, b: bytes) -> bytes:
+    return keccak(a + b) if a < b else keccak(b + a)
+
+
+def _levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    if not leaves:
+        raise ChainError("a result tree needs at least one tile")
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        level = levels[-1]
+        nxt = [_parent(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])  # an odd node is promoted unchanged
+        levels.append(nxt)
+    return levels
+
+
+def merkle_root(leaves: Sequence[bytes]) -> bytes:
+    """The root the worker commits over its tiles' leaves, in tile order."""
+    return _levels(leaves)[-1][0]
+
+
+def merkle_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """The sibling path proving `leaves[index]` against `merkle_root(leaves)`."""
+    proof = []
+    for level in _levels(leaves)[:-1]:
+        sibling = index ^ 1
+        if sibling < len(level):
+            proof.append(level[sibling])
+        index //= 2
+    return proof
+
+
+# ---------------------------------------------------------------------------- the binding
+
+
+class JobMarketClient:
+    """Typed calls and decoded events of one deployed JobMarket."""
+
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]]) -> None:
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        self._topics: dict[bytes, str] = {}
+        for item in abi:
+            if item["type"] == "event":
+                types = [_abi_type(i) for i in item["inputs"]]
+                self._topics[keccak(text=f"{item['name']}({','.join(types)})")] = item["name"]
+            if item["type"] == "error":
+                types = [_abi_type(i) for i in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
+
+    @classmethod
+    def from_deployments(
+        cls, w3: Web3, deployments: Deployments, build_dir: Path = BUILD_DIR
+    ) -> "JobMarketClient":
+        """The market recorded in a deployments file, with the ABI from `build_dir`."""
+        abi = load_artifact(CONTRACT_NAME, build_dir).abi
+        return cls(w3, deployments.address(CONTRACT_NAME), abi)
+
+    @classmethod
+    def from_build(cls, w3: Web3, address: str, build_dir: Path = BUILD_DIR) -> "JobMarketClient":
+        """The market at `address`, with the ABI from `build_dir`."""
+        return cls(w3, address, load_artifact(CONTRACT_NAME, build_dir).abi)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    # -- views
+
+    def config(self) -> MarketConfig:
+        return _record(MarketConfig, MarketConfig.model_fields, self._call("config"))
+
+    def job(self, job_id: int) -> Job:
+        return _record(Job, Job.model_fields, self._call("job", job_id))
+
+    def job_count(self) -> int:
+        return int(self._call("jobCount"))
+
+    def seat(self, job_id: int, worker: str) -> Seat:
+        return _record(Seat, Seat.model_fields, self._call("seat", job_id, _addr(worker)))
+
+    def account(self, who: str) -> Account:
+        return _record(Account, Account.model_fields, self._call("account", _addr(who)))
+
+    def dispute(self, job_id: int, worker: str) -> Dispute:
+        return _record(Dispute, Dispute.model_fields, self._call("dispute", job_id, _addr(worker)))
+
+    def balance_of(self, who: str) -> int:
+        return int(self._call("balanceOf", _addr(who)))
+
+    def quote(self, tile_count: int, max_price_per_tile: int, verify_fee_per_tile: int) -> int:
+        return int(self._call("quote", tile_count, max_price_per_tile, verify_fee_per_tile))
+
+    def is_eligible(self, who: str) -> bool:
+        return bool(self._call("isEligible", _addr(who)))
+
+    def pool_size(self) -> int:
+        return int(self._call("poolSize"))
+
+    def verifier_of(self, job_id: int, worker: str) -> str | None:
+        verifier = self._call("verifierOf", job_id, _addr(worker))
+        return None if int(verifier, 16) == 0 else Web3.to_checksum_address(verifier)
+
+    def preview_verifier(self, job_id: int, worker: str) -> str | None:
+        """Who `drawVerifier` would draw now (a dry run), or None if nobody can be drawn yet."""
+        try:
+            verifier = self._call("drawVerifier", job_id, _addr(worker))
+        except ContractReverted as exc:
+            if exc.error == "VerifierAlreadyDrawn":
+                return Web3.to_checksum_address(exc.error_args["verifier"])
+            return None
+        return None if int(verifier, 16) == 0 else Web3.to_checksum_address(verifier)
+
+    def verify_tile(
+        self, job_id: int, worker: str, tile_index: int, tile_cid_digest: bytes, pixel_hash: bytes,
+        proof: Sequence[bytes],
+    ) -> bool:
+        return bool(
+            self._call(
+                "verifyTile", job_id, _addr(worker), tile_index, tile_cid_digest, pixel_hash, list(proof)
+            )
+        )
+
+    # -- staking
+
+    def stake(self, sender: Sender, amount: int) -> Receipt:
+        return self._send(sender, "stake", value=amount)
+
+    def request_unstake(self, sender: Sender, amount: int) -> Receipt:
+        return self._send(sender, "requestUnstake", amount)
+
+    def withdraw_stake(self, sender: Sender) -> Receipt:
+        return self._send(sender, "withdrawStake")
+
+    # -- escrow
+
+    def post_job(self, sender: Sender, params: JobParams, manifest_cid: str) -> tuple[int, Receipt]:
+        """Posts a job paying exactly its quote; returns the new job id and the receipt."""
+        deposit = self.quote(params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile)
+        receipt = self._send(sender, "postJob", params.as_tuple(), manifest_cid, value=deposit)
+        from tilefarm.chain.events import JobPosted
+
+        return receipt.event(JobPosted).job_id, receipt
+
+    def cancel_job(self, sender: Sender, job_id: int) -> Receipt:
+        return self._send(sender, "cancelJob", job_id)
+
+    def withdraw(self, sender: Sender) -> Receipt:
+        return self._send(sender, "withdraw")
+
+    # -- bidding
+
+    def commit_bid(self, sender: Sender, job_id: int, commitment: bytes) -> Receipt:
+        bond = self.job(job_id).bid_bond
+        return self._send(sender, "commitBid", job_id, commitment, value=bond)
+
+    def reveal_bid(
+        self, sender: Sender, job_id: int, price_per_tile: int, tile_count: int, salt: bytes
+    ) -> Receipt:
+        return self._send(sender, "revealBid", job_id, price_per_tile, tile_count, salt)
+
+    def ranking(self, job_id: int) -> list[str]:
+        """Every revealed, unsettled bidder of `job_id` in settlement order (from the events)."""
+        from tilefarm.chain.events import BidRevealed
+
+        revealed = [ev for ev in self.events(job_id=job_id) if isinstance(ev, BidRevealed)]
+        return [
+            ev.bidder
+            for ev in sorted(revealed, key=lambda ev: rank_key(job_id, ev.bidder, ev.price_per_tile))
+        ]
+
+    def settle(self, sender: Sender, job_id: int, ranked: Sequence[str] | None = None) -> Receipt:
+        """Settles bidding; the ranking is computed from the chain's events unless given."""
+        order = list(ranked) if ranked is not None else self.ranking(job_id)
+        return self._send(sender, "settle", job_id, [_addr(a) for a in order])
+
+    def reclaim_bond(self, sender: Sender, job_id: int) -> Receipt:
+        return self._send(sender, "reclaimBond", job_id)
+
+    # -- results and verification
+
+    def commit_results(self, sender: Sender, job_id: int, merkle_root: bytes, results_cid: str) -> Receipt:
+        return self._send(sender, "commitResults", job_id, merkle_root, results_cid)
+
+    def draw_verifier(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "drawVerifier", job_id, _addr(worker))
+
+    def attest(self, sender: Sender, job_id: int, worker: str, passed: bool, evidence_cid: str) -> Receipt:
+        return self._send(sender, "attest", job_id, _addr(worker), passed, evidence_cid)
+
+    def accept_results(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "acceptResults", job_id, _addr(worker))
+
+    def finalize_rejection(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "finalizeRejection", job_id, _addr(worker))
+
+    def claim_late(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "claimLate", job_id, _addr(worker))
+
+    def replace_verifier(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "replaceVerifier", job_id, _addr(worker))
+
+    # -- disputes
+
+    def open_dispute(self, sender: Sender, job_id: int, worker: str, reason_cid: str) -> Receipt:
+        bond = self.config().dispute_bond
+        return self._send(sender, "openDispute", job_id, _addr(worker), reason_cid, value=bond)
+
+    def draw_panel(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "drawPanel", job_id, _addr(worker))
+
+    def vote(self, sender: Sender, job_id: int, worker: str, fraud: bool, evidence_cid: str) -> Receipt:
+        return self._send(sender, "vote", job_id, _addr(worker), fraud, evidence_cid)
+
+    def resolve_dispute(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        return self._send(sender, "resolveDispute", job_id, _addr(worker))
+
+    # -- events
+
+    def decode_receipt(self, receipt: TxReceipt) -> list[MarketEvent]:
+        """The market's events in a receipt, as models."""
+        return [self._decode(log) for log in receipt["logs"] if log["address"] == self.contract.address]
+
+    def events(
+        self, from_block: int = 0, to_block: int | str = "latest", job_id: int | None = None
+    ) -> list[MarketEvent]:
+        """Every market event in the block range (optionally only those of `job_id`), in order."""
+        logs = self.w3.eth.get_logs(
+            {"address": self.contract.address, "fromBlock": from_block, "toBlock": to_block}
+        )
+        decoded = [self._decode(log) for log in logs]
+        if job_id is None:
+            return decoded
+        return [ev for ev in decoded if getattr(ev, "job_id", None) == job_id]
+
+    # -- plumbing
+
+    def _decode(self, log: Any) -> MarketEvent:
+        name = self._topics.get(bytes(log["topics"][0])) if log["topics"] else None
+        if name is None:
+            raise ChainError(f"log {log['transactionHash'].hex()}:{log['logIndex']} is no JobMarket event")
+        decoded = self.contract.events[name]().process_log(log)
+        meta = {
+            "block_number": decoded["blockNumber"],
+            "transaction_hash": decoded["transactionHash"],
+            "log_index": decoded["logIndex"],
+        }
+        return event_model(name, _plain(decoded["args"]), meta)
+
+    def _function(self, name: str, *args: Any) -> ContractFunction:
+        return self.contract.get_function_by_name(name)(*args)
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            return self._function(name, *args).call()
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self._reverted(exc, name) from None
+
+    def _send(self, sender: Sender, name: str, *args: Any, value: int = 0) -> Receipt:
+        fn = self._function(name, *args)
+        address = sender if isinstance(sender, str) else sender.address
+        tx: dict[str, Any] = {"from": _addr(address), "value": value}
+        try:
+            if isinstance(sender, str):
+                tx_hash = fn.transact(tx)  # type: ignore[arg-type]
+            else:
+                built = fn.build_transaction(
+                    {**tx, "nonce": self.w3.eth.get_transaction_count(sender.address, "pending")}  # type: ignore[typeddict-item]
+                )
+                tx_hash = self.w3.eth.send_raw_transaction(sender.sign_transaction(built).raw_transaction)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self._reverted(exc, name) from None
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise ChainError(f"{name} reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})")
+        return Receipt(
+            tx_hash="0x" + bytes(tx_hash).hex(),
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            events=self.decode_receipt(receipt),
+        )
+
+    def _reverted(self, exc: Exception, function: str) -> ContractReverted:
+        data = getattr(exc, "data", None)
+        raw = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else b""
+        if len(raw) >= 4 and raw[:4] in self._errors:
+            name, names, types = self._errors[raw[:4]]
+            values = abi_decode(types, raw[4:])
+            return ContractReverted(name, dict(zip(names, _plain(list(values)), strict=True)), function)
+        return ContractReverted("UnknownRevert", {"detail": str(exc)}, function)
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+def _addr(value: str) -> str:
+    return Web3.to_checksum_address(value)
+
+
+def _plain(value: Any) -> Any:
+    """web3's AttributeDicts, bytes and tuples as plain JSON-able Python."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return value

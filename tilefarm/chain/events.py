@@ -1,0 +1,268 @@
+"""The market's events as pydantic models. Each class is named exactly as the contract's event and
+its fields are the event's arguments in snake_case (aliases keep the ABI's camelCase); the ABI
+itself still comes from the build, so a renamed or missing event shows up in `decode_log`."""
+
+from typing import Annotated, Any, Literal
+
+from hexbytes import HexBytes
+from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic.alias_generators import to_camel
+from web3 import Web3
+
+
+def _hex32(value: Any) -> str:
+    if isinstance(value, bytes | bytearray | HexBytes):
+        return "0x" + bytes(value).hex()
+    return str(value)
+
+
+def _address(value: Any) -> str:
+    return Web3.to_checksum_address(value)
+
+
+Hex32 = Annotated[str, BeforeValidator(_hex32)]
+Address = Annotated[str, BeforeValidator(_address)]
+
+
+class ChainModel(BaseModel):
+    """Fields in snake_case, read from the ABI's camelCase names."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class JobParams(ChainModel):
+    """What an artist chooses when posting a job (the contract's `JobParams`)."""
+
+    tile_count: int
+    frame_count: int
+    max_price_per_tile: int
+    verify_fee_per_tile: int
+    bid_bond: int
+    bid_window: int
+    reveal_window: int
+    render_window: int
+    verify_window: int
+
+    def as_tuple(self) -> tuple[int, ...]:
+        """The ABI tuple, in the struct's field order."""
+        return tuple(getattr(self, name) for name in type(self).model_fields)
+
+
+class MarketEvent(ChainModel):
+    """Where an event was emitted; every event model extends this."""
+
+    block_number: int = 0
+    transaction_hash: Hex32 = ""
+    log_index: int = 0
+
+
+class Staked(MarketEvent):
+    worker: Address
+    amount: int
+    total_stake: int
+
+
+class UnstakeRequested(MarketEvent):
+    worker: Address
+    amount: int
+    unlock_at: int
+
+
+class StakeWithdrawn(MarketEvent):
+    worker: Address
+    amount: int
+
+
+class Slashed(MarketEvent):
+    worker: Address
+    job_id: int
+    reason: int  # 0 fraud, 1 late, 2 false accusation
+    amount: int
+
+
+class JobPosted(MarketEvent):
+    job_id: int
+    artist: Address
+    manifest_cid: str
+    params: JobParams
+    deposit: int
+    bid_end: int
+    reveal_end: int
+
+
+class JobCancelled(MarketEvent):
+    job_id: int
+    refund: int
+
+
+class JobCompleted(MarketEvent):
+    job_id: int
+    artist_refund: int
+    protocol_fee: int
+
+
+class Withdrawn(MarketEvent):
+    account: Address
+    amount: int
+
+
+class BidCommitted(MarketEvent):
+    job_id: int
+    bidder: Address
+    commitment: Hex32
+
+
+class BidRevealed(MarketEvent):
+    job_id: int
+    bidder: Address
+    price_per_tile: int
+    tile_count: int
+
+
+class TilesAssigned(MarketEvent):
+    job_id: int
+    worker: Address
+    first_tile: int
+    tile_count: int
+    price_per_tile: int
+
+
+class BidOutbid(MarketEvent):
+    job_id: int
+    bidder: Address
+
+
+class BidsSettled(MarketEvent):
+    job_id: int
+    assigned_tiles: int
+    winners: int
+    artist_refund: int
+    render_deadline: int
+
+
+class BondReclaimed(MarketEvent):
+    job_id: int
+    bidder: Address
+    amount: int
+
+
+class ResultsCommitted(MarketEvent):
+    job_id: int
+    worker: Address
+    merkle_root: Hex32
+    results_cid: str
+    anchor_block: int
+
+
+class VerifierDrawn(MarketEvent):
+    job_id: int
+    worker: Address
+    verifier: Address
+    seed: Hex32
+    round: int
+
+
+class VerifierDrawDeferred(MarketEvent):
+    job_id: int
+    worker: Address
+    anchor_block: int
+
+
+class ResultsAttested(MarketEvent):
+    job_id: int
+    worker: Address
+    verifier: Address
+    passed: bool
+    evidence_cid: str
+
+
+class ResultsAccepted(MarketEvent):
+    job_id: int
+    worker: Address
+    payment: int
+    verifier_fee: int
+
+
+class ResultsRejected(MarketEvent):
+    job_id: int
+    worker: Address
+    slashed: int
+
+
+class WorkerTimedOut(MarketEvent):
+    job_id: int
+    worker: Address
+    slashed: int
+
+
+class VerifierReplaced(MarketEvent):
+    job_id: int
+    worker: Address
+    silent_verifier: Address
+    round: int
+
+
+class DisputeOpened(MarketEvent):
+    job_id: int
+    worker: Address
+    disputer: Address
+    bond: int
+    reason_cid: str
+
+
+class PanelDrawn(MarketEvent):
+    job_id: int
+    worker: Address
+    members: tuple[Address, Address, Address]
+    seed: Hex32
+
+
+class PanelDrawDeferred(MarketEvent):
+    job_id: int
+    worker: Address
+    anchor_block: int
+
+
+class VoteCast(MarketEvent):
+    job_id: int
+    worker: Address
+    voter: Address
+    fraud: bool
+    evidence_cid: str
+
+
+class DisputeResolved(MarketEvent):
+    job_id: int
+    worker: Address
+    fraud: bool
+    votes_fraud: int
+    votes_honest: int
+
+
+EVENT_MODELS: dict[str, type[MarketEvent]] = {
+    cls.__name__: cls
+    for cls in (
+        Staked, UnstakeRequested, StakeWithdrawn, Slashed, JobPosted, JobCancelled, JobCompleted,
+        Withdrawn, BidCommitted, BidRevealed, TilesAssigned, BidOutbid, BidsSettled, BondReclaimed,
+        ResultsCommitted, VerifierDrawn, VerifierDrawDeferred, ResultsAttested, ResultsAccepted,
+        ResultsRejected, WorkerTimedOut, VerifierReplaced, DisputeOpened, PanelDrawn,
+        PanelDrawDeferred, VoteCast, DisputeResolved,
+    )
+}
+
+SlashReasonName = Literal["Fraud", "Late", "FalseAccusation"]
+SLASH_REASONS: tuple[SlashReasonName, ...] = ("Fraud", "Late", "FalseAccusation")
+
+
+def event_model(name: str, args: dict[str, Any], meta: dict[str, Any]) -> MarketEvent:
+    """Build the model of event `name` from web3's decoded `args` and the log's position."""
+    try:
+        model = EVENT_MODELS[name]
+    except KeyError:
+        from tilefarm.errors import TilefarmError
+
+        raise TilefarmError(
+            f"the contract emitted {name}, which tilefarm.chain.events does not model; "
+            "rebuild the contracts and update events.py"
+        ) from None
+    return model.model_validate({**dict(args), **meta})
