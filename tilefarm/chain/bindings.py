@@ -430,6 +430,20 @@ class JobMarketClient:
             return decoded
         return [ev for ev in decoded if getattr(ev, "job_id", None) == job_id]
 
+    # -- building blocks for callers that sign and send themselves (the worker's durable sender)
+
+    def function(self, name: str, *args: Any) -> ContractFunction:
+        """The market function `name` bound to `args`, to build a transaction from."""
+        return self._function(name, *args)
+
+    def revert_error(self, exc: Exception, function: str) -> "ContractReverted":
+        """The contract's custom error inside a web3 revert exception, decoded."""
+        return self._reverted(exc, function)
+
+    def decode_log(self, log: Any) -> MarketEvent:
+        """One raw market log as its event model."""
+        return self._decode(log)
+
     # -- plumbing
 
     def _decode(self, log: Any) -> MarketEvent:
