@@ -15,7 +15,7 @@ abstract contract ResultVerification is JobEscrow {
         Seat storage s = _seats[jobId][msg.sender];
         SeatState state = s.state;
         if (state != SeatState.Assigned) {
-            if (state >= SeatState.Submitted && state != SeatState.Reclaimed) {
+            if (state >= SeatState.Submitted && state <= SeatState.Rejected) {
                 revert ResultsAlreadyCommitted(jobId, msg.sender);
             }
             revert NotAssigned(jobId, msg.sender);
