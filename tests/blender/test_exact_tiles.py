@@ -46,6 +46,7 @@ def test_render_tiles_follows_the_manifest_grid_and_reports_each_tile(
     rendered = child.render_tiles(1, None, tmp_path, on_progress=lambda r: seen.append(r.key))
     assert [r.rect for r in rendered] == manifest.tiles()
     assert seen == [r.key for r in rendered] == [f"tile-000001-{i:05d}" for i in range(6)]
+    assert [r.index for r in rendered] == list(range(6))
     for r in rendered:
         crop = whole_frame[r.rect.y : r.rect.y_end, r.rect.x : r.rect.x_end]
         assert r.pixel_hash == pixel_hash(crop)
@@ -95,3 +96,16 @@ def test_frame_outside_the_manifest_or_region_outside_the_frame_is_refused(
         child.render_regions(1, [("x", Rect(x=60, y=0, width=8, height=8))], tmp_path)
     with pytest.raises(RenderFailed, match="outside"):
         child.render_tiles(1, [6], tmp_path)
+
+
+def test_a_long_lived_child_renders_later_frames_as_a_fresh_child_does(
+    child: BlenderChild, tiny_blend: Path, manifest: RenderManifest, tmp_path: Path
+):
+    # The child keeps synced scene data between renders; moving to another frame must still give
+    # exactly what a child that never rendered frame 1 gives.
+    child.render_tiles(1, [0], tmp_path / "first")
+    reused = child.render_tiles(2, [1, 4], tmp_path / "reused")
+    with BlenderChild(threads=1, sandbox=Sandbox.NETNS) as fresh:
+        fresh.open(tiny_blend, manifest)
+        clean = fresh.render_tiles(2, [1, 4], tmp_path / "fresh")
+    assert [r.pixel_hash for r in reused] == [r.pixel_hash for r in clean]

@@ -60,12 +60,16 @@ def test_render_a_subset_of_tiles_prints_their_hashes(tiny_blend: Path, tmp_path
             "4",
             "--tiles",
             "1,3",
+            "--devices",
+            "optix,cpu",
             "--out",
             str(tmp_path),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "partial frame" in result.stdout
+    # No GPU here: the missing OptiX device is reported, never dropped silently.
+    assert "'OPTIX' is not available" in result.stderr
     assert "stitched PNG" in result.stdout
     assert len(list((tmp_path / "tiles").glob("*.exr"))) == 2
 

@@ -167,6 +167,9 @@ class Child:
         r.use_compositing = False
         r.use_sequencer = False
         r.use_stamp = False
+        # Keep the synced scene (BVH, textures) between the many tile renders of one scene:
+        # a tile then costs its samples, not a scene reload.
+        r.use_persistent_data = True
         r.threads_mode = "FIXED"
         r.threads = threads
         c.samples = m.samples

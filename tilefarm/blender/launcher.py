@@ -37,7 +37,7 @@ from typing import Any
 import psutil
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tilefarm.blender.devices import Device, DeviceSelection
+from tilefarm.blender.devices import Device, DeviceSelection, parse_device_spec
 from tilefarm.blender.errors import (
     BlendFileError,
     ChildCrashed,
@@ -114,6 +114,8 @@ class RenderedRegion(BaseModel):
     path: Path
     pixel_hash: str
     seconds: float
+    index: int | None = None
+    """The tile index for tiles from `render_tiles`; None for other regions."""
 
 
 class OpenedScene(BaseModel):
@@ -451,7 +453,11 @@ class BlenderChild:
                 blend_path=str(path),
                 manifest=manifest,
                 threads=self.threads,
-                devices="auto" if self.devices == "auto" else list(self.devices),
+                devices=(
+                    parse_device_spec(self.devices)
+                    if isinstance(self.devices, str)
+                    else list(self.devices)
+                ),
             )
         )
         self.manifest = manifest
@@ -476,6 +482,8 @@ class BlenderChild:
         regions: Sequence[tuple[str, Rect]],
         out_dir: Path | str,
         on_progress: Callable[[RenderedRegion], None] | None = None,
+        *,
+        tile_indices: dict[str, int] | None = None,
     ) -> list[RenderedRegion]:
         """Render rectangles (tiles or patches) of `frame` into `out_dir/<key>.exr`, hashing each.
 
@@ -502,7 +510,8 @@ class BlenderChild:
 
         def on_event(event: Any) -> None:
             if isinstance(event, RegionRendered):
-                done = _hashed(event, by_key[event.key])
+                index = None if tile_indices is None else tile_indices.get(event.key)
+                done = _hashed(event, by_key[event.key], index)
                 results[event.key] = done
                 if on_progress is not None:
                     on_progress(done)
@@ -534,8 +543,9 @@ class BlenderChild:
         for i in indices:
             if not 0 <= i < len(rects):
                 raise RenderFailed(f"tile {i} is outside 0..{len(rects) - 1}")
-        regions = [(f"tile-{frame:06d}-{i:05d}", rects[i]) for i in indices]
-        return self.render_regions(frame, regions, out_dir, on_progress)
+        keys = {f"tile-{frame:06d}-{i:05d}": i for i in indices}
+        regions = [(key, rects[i]) for key, i in keys.items()]
+        return self.render_regions(frame, regions, out_dir, on_progress, tile_indices=keys)
 
     def render_frame(self, frame: int, out_dir: Path | str) -> RenderedRegion:
         """Render the whole frame in one piece (the reference the tiles must equal)."""
@@ -576,7 +586,7 @@ class BlenderChild:
         return probed
 
 
-def _hashed(event: RegionRendered, rect: Rect) -> RenderedRegion:
+def _hashed(event: RegionRendered, rect: Rect, index: int | None) -> RenderedRegion:
     path = Path(event.path)
     pixels = read_exr(path)
     if pixels.shape[:2] != (rect.height, rect.width):
@@ -585,7 +595,12 @@ def _hashed(event: RegionRendered, rect: Rect) -> RenderedRegion:
             "was requested"
         )
     return RenderedRegion(
-        key=event.key, rect=rect, path=path, pixel_hash=pixel_hash(pixels), seconds=event.seconds
+        key=event.key,
+        rect=rect,
+        path=path,
+        pixel_hash=pixel_hash(pixels),
+        seconds=event.seconds,
+        index=index,
     )
 
 
