@@ -1,12 +1,16 @@
 """Time and memory limits, cancellation, the network sandbox and the scratch folder: the child
 is stopped, the parent survives and says why."""
 
+import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tilefarm.blender import (
@@ -99,3 +103,38 @@ def test_scratch_folder_is_removed_when_the_child_closes(tiny_blend: Path):
         assert scratch is not None and scratch.is_dir()
     assert not scratch.exists()
     assert not child.running
+
+
+PARENT_SCRIPT = """
+import sys
+from tilefarm.blender import BlenderChild
+from tests.blender.conftest import tiny_manifest
+child = BlenderChild()
+child.start()
+child.open(sys.argv[1], tiny_manifest(samples=65_536))
+print(child.pid, flush=True)
+child.render_frame(1, sys.argv[2])
+"""
+
+
+def test_child_dies_with_a_killed_worker_mid_render(tiny_blend: Path, tmp_path: Path):
+    worker = subprocess.Popen(
+        [sys.executable, "-c", PARENT_SCRIPT, str(tiny_blend), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert worker.stdout is not None
+    child_pid = int(worker.stdout.readline())
+    time.sleep(0.5)
+    assert psutil.pid_exists(child_pid)
+    worker.kill()
+    worker.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and psutil.pid_exists(child_pid):
+        with contextlib.suppress(psutil.Error):
+            if psutil.Process(child_pid).status() == psutil.STATUS_ZOMBIE:
+                break
+        time.sleep(0.1)
+    alive = psutil.pid_exists(child_pid) and psutil.Process(child_pid).status() != "zombie"
+    assert not alive, "the Blender child outlived its killed parent"

@@ -13,6 +13,7 @@ import os
 import resource
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -363,9 +364,21 @@ class Child:
                 )
 
 
+def _exit_with_parent() -> None:
+    # A killed worker must not leave renders running: stdin EOF only ends the loop after the
+    # current render, so watch the parent too (a new parent pid means ours is gone).
+    parent = os.getppid()
+    while True:
+        if os.getppid() != parent:
+            os._exit(1)
+        time.sleep(0.5)
+
+
 def main() -> NoReturn:
     """Entry point: move Blender's console output off the protocol stream, import bpy, serve."""
     global bpy
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     protocol_fd = os.dup(1)
     # From here on, anything written to fd 1 (Blender's C code, print()) lands on stderr.
     os.dup2(2, 1)

@@ -18,7 +18,6 @@ import itertools
 import logging
 import os
 import queue
-import resource
 import shutil
 import signal
 import subprocess
@@ -166,11 +165,6 @@ def check_blend_header(path: Path) -> None:
         )
 
 
-def _limit_core_dumps() -> None:
-    # Runs in the child between fork and exec: no core files from a crashing Blender.
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 class BlenderChild:
     """A long-lived, sandboxed Blender child process with one open scene.
 
@@ -278,8 +272,9 @@ class BlenderChild:
             bufsize=1,
             cwd=self.scratch,
             env=env,
+            # No preexec_fn: it is unsafe in threaded parents (the marketplace, the daemon);
+            # the child sets its own rlimits and watches for its parent's death itself.
             start_new_session=True,
-            preexec_fn=_limit_core_dumps,
         )
         proc = self._proc
         threading.Thread(target=self._read_stdout, args=(proc,), daemon=True).start()
