@@ -3,6 +3,7 @@
 render-worker devices              what Cycles sees on this machine, and what `auto` picks
 render-worker benchmark            samples per minute per device on the reference scene
 render-worker render SCENE.blend   render tiles through the sandboxed child and stitch them
+render-worker init|stake|run|status|withdraw   operate a worker (render_worker/node.py)
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from rich.table import Table
 
 from render_worker.benchmark import run_benchmark
 from render_worker.local_render import parse_grid, parse_size, render_scene
+from render_worker.node import register as register_node_commands
 from render_worker.settings import WorkerSettings
 from tilefarm.blender.devices import parse_device_spec, select_devices
 from tilefarm.blender.launcher import BlenderChild, RenderedRegion
 from tilefarm.errors import TilefarmError
 
 app = typer.Typer(help="tilefarm render worker: render, benchmark, devices.", no_args_is_help=True)
+register_node_commands(app)
 console = Console()
 err = Console(stderr=True)
 

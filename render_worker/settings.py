@@ -3,12 +3,16 @@ No other module of the worker reads the environment."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from render_worker.pricing import PricingPolicy
 from tilefarm.blender.launcher import ChildLimits, Sandbox
+from tilefarm.paths import DEFAULT_STATE_DIR
 
 
 class WorkerSettings(BaseSettings):
@@ -41,3 +45,58 @@ class WorkerSettings(BaseSettings):
             wall_seconds=self.render_time_limit_s,
             memory_bytes=None if self.memory_limit_mb is None else self.memory_limit_mb * 2**20,
         )
+
+
+class DaemonSettings(WorkerSettings):
+    """Everything `render-worker run` needs: the render settings above, plus where the chain,
+    IPFS and the key are, how to price, and how to behave. Read from a TOML config file (written
+    by `render-worker init`), with RENDER_WORKER_* environment variables taking precedence."""
+
+    state_dir: Path = Field(DEFAULT_STATE_DIR / "worker", description="database, key, tiles")
+    keystore: Path | None = Field(None, description="encrypted key; default: state_dir/key.json")
+    password: SecretStr | None = Field(None, description="keystore password (no default)")
+    rpc_url: str = "http://127.0.0.1:8545"
+    ws_url: str | None = Field(None, description="WebSocket RPC; default: rpc_url with ws://")
+    ipfs_api_url: str = "http://127.0.0.1:5001"
+    deployments_file: Path | None = Field(None, description="deployments JSON of the chain")
+    market_address: str | None = Field(None, description="JobMarket address, if no deployments")
+    confirmations: int = Field(1, ge=0, description="blocks an event must be deep to be acted on")
+    poll_seconds: float = Field(1.0, gt=0, description="chain polling interval (WS wakes earlier)")
+    pricing: PricingPolicy = PricingPolicy()
+    pixel_samples_per_minute: float | None = Field(
+        None, gt=0, description="this machine's speed; default: the last `benchmark` result"
+    )
+    max_scene_bytes: int = Field(2 << 30, gt=0, description="largest scene it will download")
+    auto_withdraw_wei: int | None = Field(None, ge=0, description="withdraw at this balance")
+    max_fee_wei: int | None = Field(None, gt=0, description="refuse gas fees above this per gas")
+    metrics_port: int | None = Field(None, ge=1, le=65535, description="Prometheus endpoint")
+    receipt_timeout_s: float = Field(120.0, gt=0)
+
+    @property
+    def keystore_path(self) -> Path:
+        return self.keystore or self.state_dir / "key.json"
+
+    @property
+    def database_path(self) -> Path:
+        return self.state_dir / "worker.db"
+
+    @property
+    def websocket_url(self) -> str:
+        return self.ws_url or self.rpc_url.replace("https://", "wss://").replace("http://", "ws://")
+
+    @classmethod
+    def load(cls, config_file: Path | None) -> DaemonSettings:
+        """Defaults, then the config file, then RENDER_WORKER_* environment variables."""
+        values: dict[str, Any] = {}
+        if config_file is not None:
+            try:
+                values = tomllib.loads(config_file.read_text())
+            except FileNotFoundError:
+                raise ValueError(
+                    f"no worker config at {config_file}; create it with `render-worker init`"
+                ) from None
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{config_file} is not valid TOML: {exc}") from None
+        from_env = cls()
+        values.update({name: getattr(from_env, name) for name in from_env.model_fields_set})
+        return cls(**values)

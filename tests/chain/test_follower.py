@@ -27,7 +27,7 @@ def beacon(w3: Web3, stack_settings: TilefarmSettings) -> Contract:
         w3,
         w3.eth.accounts[0],
         stack_settings.build_dir,
-        [Step("HealthCheck", lambda _done: ("follower test",))],
+        [Step("HealthCheck", lambda _done, _deployer: ("follower test",))],
     )
     abi = load_artifact("HealthCheck", stack_settings.build_dir).abi
     return w3.eth.contract(address=deployed.address("HealthCheck"), abi=abi)

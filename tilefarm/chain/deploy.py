@@ -38,19 +38,41 @@ class Deployments(BaseModel):
             ) from None
 
 
-ArgsFn = Callable[[dict[str, DeployedContract]], Sequence[Any]]
+ArgsFn = Callable[[dict[str, DeployedContract], str], Sequence[Any]]
 
 
 @dataclass(frozen=True)
 class Step:
-    """Deploy contract `name` with constructor arguments computed from earlier steps."""
+    """Deploy contract `name` with constructor arguments computed from the earlier steps' contracts
+    and the deployer's address."""
 
     name: str
-    args: ArgsFn = lambda _done: ()
+    args: ArgsFn = lambda _done, _deployer: ()
+
+
+ETHER = 10**18
+
+
+def devnet_market_config(treasury: str) -> tuple[Any, ...]:
+    """The JobMarket's `MarketConfig` on a devnet (the contract's field order)."""
+    return (
+        treasury,  # treasury: the deployer collects protocol fees on a devnet
+        100,  # protocolFeeBps: 1 % on top of accepted tile prices
+        ETHER,  # minStake
+        14 * 86_400,  # unstakeDelay: longer than any job, so stakes stay slashable
+        2,  # drawDelay: the verifier draw uses the hash of the block 2 blocks after a commit
+        ETHER // 10,  # disputeBond
+        5_000,  # fraudSlashBps
+        1_000,  # lateSlashBps
+        2_500,  # falseAccusationSlashBps
+    )
 
 
 # The protocol, in deployment order.
-PROTOCOL_PLAN: tuple[Step, ...] = (Step("HealthCheck", lambda _done: (PROTOCOL_VERSION,)),)
+PROTOCOL_PLAN: tuple[Step, ...] = (
+    Step("HealthCheck", lambda _done, _deployer: (PROTOCOL_VERSION,)),
+    Step("JobMarket", lambda _done, deployer: (devnet_market_config(deployer),)),
+)
 
 
 def deploy(
@@ -61,7 +83,7 @@ def deploy(
     for step in plan:
         artifact = load_artifact(step.name, build_dir)
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        tx_hash = factory.constructor(*step.args(done)).transact({"from": deployer})
+        tx_hash = factory.constructor(*step.args(done, deployer)).transact({"from": deployer})
         receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1 or not receipt["contractAddress"]:
             raise TilefarmError(f"deploying {step.name} reverted (tx {tx_hash.hex()})")

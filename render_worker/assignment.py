@@ -1,0 +1,135 @@
+"""Rendering one won assignment: fetch the scene and manifest by CID (checked locally), render the
+assigned tiles in one long-lived Blender child, publish each tile to IPFS as soon as it exists,
+and build the results list and Merkle root the worker commits on chain.
+
+Resumable: a tile whose result is stored is never rendered again; a tile rendered but not yet
+published is published from its stored EXR. One tile per child request, so a graceful stop
+finishes the tile in progress and nothing more.
+"""
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from render_worker.errors import WorkerError
+from render_worker.settings import WorkerSettings
+from render_worker.state import TileRow, WorkerState
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.ipfs import KuboClient
+from tilefarm.job_tiles import job_tile_count, locate
+from tilefarm.manifest import RenderManifest, canonical_json, parse_manifest
+from tilefarm.verification import ResultsList, ResultTile
+
+log = logging.getLogger(__name__)
+
+MAX_MANIFEST_BYTES = 1 << 20
+
+
+def fetch_manifest(ipfs: KuboClient, manifest_cid: str) -> RenderManifest:
+    """The manifest behind `manifest_cid`, its bytes checked against the CID."""
+    return parse_manifest(ipfs.cat(manifest_cid, max_bytes=MAX_MANIFEST_BYTES))
+
+
+class AssignmentRenderer:
+    """Renders and publishes the tiles of assignments."""
+
+    def __init__(
+        self,
+        ipfs: KuboClient,
+        state: WorkerState,
+        settings: WorkerSettings,
+        work_dir: Path,
+        max_scene_bytes: int,
+    ) -> None:
+        self.ipfs = ipfs
+        self.state = state
+        self.settings = settings
+        self.work_dir = work_dir
+        self.max_scene_bytes = max_scene_bytes
+
+    def scene(self, manifest: RenderManifest, job_id: int) -> Path:
+        """The job's .blend on disk, fetched once and checked against its CID."""
+        path = self.work_dir / f"job-{job_id}" / "scene.blend"
+        if not path.exists():
+            self.ipfs.cat_to_file(manifest.scene_cid, path, max_bytes=self.max_scene_bytes)
+        return path
+
+    def render(
+        self,
+        job_id: int,
+        manifest_cid: str,
+        first_tile: int,
+        tile_count: int,
+        stop: threading.Event,
+        on_tile: Callable[[TileRow], None] | None = None,
+    ) -> bool:
+        """Render and publish the missing tiles; True when every tile is published."""
+        manifest = fetch_manifest(self.ipfs, manifest_cid)
+        total = job_tile_count(manifest)
+        if first_tile + tile_count > total:
+            raise WorkerError(
+                f"job {job_id} assigned tiles {first_tile}..{first_tile + tile_count - 1} but its "
+                f"manifest has {total} tiles"
+            )
+        done = self.state.tiles(job_id)
+        for row in done.values():
+            if row.cid is None:
+                self._publish(row)
+        rects = manifest.tiles()
+        by_frame: dict[int, list[int]] = defaultdict(list)
+        for t in range(first_tile, first_tile + tile_count):
+            if t not in done:
+                by_frame[locate(manifest, t, rects).frame].append(t)
+        if not by_frame:
+            return True
+        out = self.work_dir / f"job-{job_id}" / "tiles"
+        with BlenderChild(
+            limits=self.settings.child_limits(),
+            sandbox=self.settings.sandbox,
+            threads=self.settings.threads,
+            devices=self.settings.devices,
+            scratch_root=self.settings.scratch_dir,
+        ) as child:
+            child.open(self.scene(manifest, job_id), manifest)
+            for frame, tiles in sorted(by_frame.items()):
+                for t in tiles:
+                    if stop.is_set():
+                        log.info("job %d: stopping after the tile in progress", job_id)
+                        return False
+                    region = (f"tile-{t:05d}", locate(manifest, t, rects).rect)
+                    (rendered,) = child.render_regions(frame, [region], out)
+                    row = TileRow(
+                        job_id=job_id,
+                        job_tile=t,
+                        exr_path=str(rendered.path),
+                        pixel_hash=rendered.pixel_hash,
+                        seconds=rendered.seconds,
+                    )
+                    with self.state.session() as s:
+                        s.merge(row)
+                    self._publish(row)
+                    if on_tile is not None:
+                        on_tile(row)
+        return True
+
+    def _publish(self, row: TileRow) -> None:
+        row.cid = self.ipfs.add_file(Path(row.exr_path))
+        with self.state.session() as s:
+            s.merge(row)
+
+    def results(self, job_id: int, worker: str, manifest_cid: str) -> tuple[ResultsList, str]:
+        """The results list of a fully rendered assignment and its CID on IPFS."""
+        tiles = self.state.tiles(job_id)
+        results = ResultsList(
+            job_id=job_id,
+            worker=worker,
+            manifest_cid=manifest_cid,
+            tiles=[
+                ResultTile(index=t, cid=str(row.cid), pixel_hash=row.pixel_hash)
+                for t, row in sorted(tiles.items())
+            ],
+        )
+        cid = self.ipfs.add_bytes(canonical_json(results.model_dump()), name="results.json")
+        return results, cid

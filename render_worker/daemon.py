@@ -1,0 +1,384 @@
+"""`render-worker run`: follow the market, bid, render, publish, commit, verify, get paid.
+
+Two loops share the worker's database:
+- the chain loop (`step`): reads confirmed market events into the database (cursor in the same
+  transaction), then acts on what the database says is due: commit or reveal a bid, settle,
+  commit results, draw a verifier, attest, withdraw. Every transaction goes through `TxSender`,
+  keyed by purpose, so a restart never sends one twice.
+- one background thread renders won tiles and runs verification duties (they share the CPU),
+  storing each result as soon as it exists.
+
+Decisions about a job are taken from the database, never from memory, so `kill -9` at any point
+and a restart resume where the database stands.
+"""
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from render_worker.assignment import AssignmentRenderer, fetch_manifest
+from render_worker.errors import WorkerError
+from render_worker.metrics import WorkerMetrics
+from render_worker.pricing import JobOffer, decide_bid
+from render_worker.settings import DaemonSettings
+from render_worker.state import BidRow, DutyRow, JobRow, WorkerState
+from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
+from render_worker.verifier import Verifier
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import ContractReverted, JobMarketClient, bid_commitment
+from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
+from tilefarm.errors import TilefarmError
+from tilefarm.ipfs import IpfsError, KuboClient
+
+log = logging.getLogger("render_worker")
+
+NOT_YET = {"RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen"}
+
+
+class WorkerDaemon:
+    """One worker: one key, one database, one market."""
+
+    def __init__(
+        self,
+        settings: DaemonSettings,
+        account: LocalAccount,
+        w3: Web3,
+        market: JobMarketClient,
+        ipfs: KuboClient,
+        state: WorkerState,
+        *,
+        start_block: int,
+        pixel_samples_per_minute: float,
+        metrics: WorkerMetrics | None = None,
+    ) -> None:
+        self.settings = settings
+        self.account = account
+        self.me = account.address
+        self.w3 = w3
+        self.market = market
+        self.ipfs = ipfs
+        self.state = state
+        self.start_block = start_block
+        self.speed = pixel_samples_per_minute
+        self.metrics = metrics or WorkerMetrics()
+        self.sender = TxSender(
+            w3, market, account, state,
+            max_fee_wei=settings.max_fee_wei, receipt_timeout=settings.receipt_timeout_s,
+        )  # fmt: skip
+        self.follower = LogFollower(w3, market.address, confirmations=settings.confirmations)
+        work_dir = settings.state_dir / "work"
+        self.renderer = AssignmentRenderer(
+            ipfs, state, settings, work_dir, settings.max_scene_bytes
+        )
+        self.verifier = Verifier(ipfs, market, settings, work_dir)
+        self.stopping = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        self._busy: dict[str, Future[Any]] = {}
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; then finish the tile in progress and return."""
+        log.info("worker %s starting; market %s", self.me, self.market.address)
+        self.sender.recover()
+        watcher = HeadWatcher(self.settings.websocket_url).start()
+        try:
+            while not stop.is_set():
+                try:
+                    self.step()
+                except RPC_ERRORS as exc:
+                    log.warning("chain RPC failed (%s); retrying", exc)
+                except (TilefarmError, OSError) as exc:
+                    log.error("%s", exc)
+                watcher.wait(self.settings.poll_seconds)
+        finally:
+            watcher.stop()
+            self.stopping.set()
+            self._pool.shutdown(wait=True)
+            log.info("worker %s stopped", self.me)
+
+    def step(self) -> None:
+        """Read new events, then do whatever is due."""
+        self.follow()
+        self.act()
+
+    # ---- events -> database -----------------------------------------------------------------
+
+    def follow(self) -> None:
+        stored = self.state.get_meta("cursor")
+        cursor = Cursor(**stored) if stored else Cursor(next_block=self.start_block)
+        while True:
+            batch = self.follower.poll(cursor)
+            if batch.reorged_from is not None:
+                log.warning("chain reorganised from block %d; re-reading", batch.reorged_from)
+            with self.state.session() as s:
+                for raw in batch.logs:
+                    self._on_event(s, self.market.decode_log(raw))
+                self.state.put_meta(s, "cursor", batch.cursor.model_dump())
+            self.metrics.block.set(batch.cursor.next_block - 1)
+            cursor = batch.cursor
+            if cursor.next_block > batch.head - self.settings.confirmations:
+                return
+
+    def _on_event(self, s: Session, event: ev.MarketEvent) -> None:
+        me = self.me
+        job = s.get(JobRow, getattr(event, "job_id", -1))
+        match event:
+            case ev.JobPosted() if job is None:
+                s.add(
+                    JobRow(
+                        job_id=event.job_id,
+                        manifest_cid=event.manifest_cid,
+                        artist=event.artist,
+                        tile_count=event.params.tile_count,
+                        max_price_per_tile=event.params.max_price_per_tile,
+                        bid_end=event.bid_end,
+                        reveal_end=event.reveal_end,
+                        render_window=event.params.render_window,
+                    )
+                )
+            case ev.TilesAssigned(worker=w) if job is not None and w == me:
+                job.stage, job.first_tile = "won", event.first_tile
+                job.assigned_tiles, job.price_per_tile = event.tile_count, event.price_per_tile
+                self.metrics.bids.labels("won").inc()
+            case ev.BidOutbid(bidder=b) if job is not None and b == me:
+                job.stage, job.reason = "lost", "cheaper bids took every tile"
+                self.metrics.bids.labels("lost").inc()
+            case ev.BidsSettled() if job is not None:
+                job.settled, job.render_deadline = True, event.render_deadline
+            case ev.JobCancelled() if job is not None:
+                job.stage = "cancelled" if job.stage in ("seen", "skipped") else "cancelled_bid"
+            case ev.ResultsCommitted(worker=w) if job is not None and w == me:
+                job.stage = "committed"
+            case ev.VerifierDrawn(verifier=v) if v == me:
+                s.merge(
+                    self._duty(s, event.job_id, event.worker, event.round, event.seed, "verify")
+                )
+            case ev.PanelDrawn(members=m) if me in m:
+                s.merge(self._duty(s, event.job_id, event.worker, 100, event.seed, "panel"))
+            case ev.ResultsAttested(worker=w, passed=False) if job is not None and w == me:
+                job.stage, job.reason = "failed", f"verifier {event.verifier} attested a failure"
+            case ev.ResultsAccepted(worker=w) if job is not None and w == me:
+                job.stage, job.earned = "accepted", event.payment
+                self.metrics.earned.inc(event.payment)
+            case ev.ResultsRejected(worker=w) if job is not None and w == me:
+                job.stage, job.reason = "rejected", f"results rejected; {event.slashed} wei slashed"
+            case ev.WorkerTimedOut(worker=w) if job is not None and w == me:
+                job.stage, job.reason = "timed_out", f"missed the deadline; {event.slashed} slashed"
+            case _:
+                pass
+
+    @staticmethod
+    def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) -> DutyRow:
+        existing = s.scalar(
+            select(DutyRow).where(
+                DutyRow.job_id == job_id, DutyRow.worker == worker, DutyRow.round == rnd
+            )
+        )
+        return existing or DutyRow(job_id=job_id, worker=worker, round=rnd, seed=seed, kind=kind)
+
+    # ---- database -> actions ----------------------------------------------------------------
+
+    def act(self) -> None:
+        # The next block's timestamp is at least the wall clock, so deadlines are judged by it;
+        # the contract re-checks every one of them, and a call it would refuse is not sent.
+        now = max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+        for job in self.state.jobs("seen"):
+            self._consider(job, now)
+        for job in self.state.jobs("bid"):
+            self._reveal(job, now)
+        for job in self.state.jobs("revealed", "won"):
+            if not job.settled and now >= job.reveal_end:
+                self._try(
+                    f"settle:{job.job_id}", "settle", job.job_id, self.market.ranking(job.job_id)
+                )
+        for job in self.state.jobs("cancelled_bid"):
+            self._try(f"reclaimBond:{job.job_id}", "reclaimBond", job.job_id)
+            self._set(job.job_id, stage="cancelled")
+        for job in self.state.jobs("won"):
+            self._render_in_background(job)
+        for job in self.state.jobs("rendered"):
+            self._commit_results(job)
+        for job in self.state.jobs("committed"):
+            self._draw_verifier(job)
+        for duty in self.state.duties("drawn"):
+            self._verify_in_background(duty)
+        self._withdraw_if_due()
+
+    def _consider(self, job: JobRow, now: int) -> None:
+        if now >= job.bid_end:
+            self._set(job.job_id, stage="skipped", reason="the bid window closed before we saw it")
+            return
+        try:
+            manifest = fetch_manifest(self.ipfs, job.manifest_cid)
+        except (IpfsError, ValueError) as exc:
+            self._set(job.job_id, stage="skipped", reason=f"manifest unusable: {exc}")
+            log.warning(
+                "job %d: skipped, manifest %s unusable: %s", job.job_id, job.manifest_cid, exc
+            )
+            return
+        queued = sum(j.assigned_tiles for j in self.state.jobs("won"))
+        offer = JobOffer(
+            job_id=job.job_id,
+            tile_count=job.tile_count,
+            max_price_per_tile=job.max_price_per_tile,
+            render_window_seconds=job.render_window,
+        )
+        decision = decide_bid(self.settings.pricing, offer, manifest, self.speed, queued)
+        log.info("job %d: %s", job.job_id, decision.reason)
+        if not decision.bid:
+            self._set(job.job_id, stage="skipped", reason=decision.reason)
+            return
+        salt = os.urandom(32)
+        commitment = bid_commitment(
+            job.job_id, self.me, decision.price_per_tile, decision.tile_count, salt
+        )
+        with self.state.session() as s:  # the salt must survive a crash before the reveal
+            s.merge(
+                BidRow(
+                    job_id=job.job_id,
+                    price_per_tile=decision.price_per_tile,
+                    tile_count=decision.tile_count,
+                    salt="0x" + salt.hex(),
+                    commitment="0x" + commitment.hex(),
+                )
+            )
+        bond = self.market.job(job.job_id).bid_bond
+        if self._try(f"commitBid:{job.job_id}", "commitBid", job.job_id, commitment, value=bond):
+            self._set(job.job_id, stage="bid", price_per_tile=decision.price_per_tile)
+            self.metrics.bids.labels("committed").inc()
+
+    def _reveal(self, job: JobRow, now: int) -> None:
+        if now < job.bid_end:
+            return
+        if now >= job.reveal_end:
+            self._set(
+                job.job_id, stage="lost", reason="the reveal window closed before we revealed"
+            )
+            return
+        with self.state.session() as s:
+            bid = s.get(BidRow, job.job_id)
+        if bid is None:
+            self._set(job.job_id, stage="error", reason="a committed bid without its stored salt")
+            return
+        args = (job.job_id, bid.price_per_tile, bid.tile_count, bytes.fromhex(bid.salt[2:]))
+        if self._try(f"revealBid:{job.job_id}", "revealBid", *args):
+            self._set(job.job_id, stage="revealed")
+
+    def _render_in_background(self, job: JobRow) -> None:
+        key = f"render:{job.job_id}"
+        if key in self._busy and not self._busy[key].done():
+            return
+        if key in self._busy:
+            failure = self._busy.pop(key).exception()
+            if failure is not None:
+                log.error("job %d: rendering failed: %s", job.job_id, failure)
+                self._set(job.job_id, stage="error", reason=f"rendering failed: {failure}")
+                return
+
+        def work() -> None:
+            assert job.first_tile is not None
+            complete = self.renderer.render(
+                job.job_id, job.manifest_cid, job.first_tile, job.assigned_tiles, self.stopping,
+                on_tile=lambda row: self.metrics.tile_rendered(row.seconds),
+            )  # fmt: skip
+            if complete:
+                self._set(job.job_id, stage="rendered")
+
+        log.info("job %d: rendering tiles %d..%d", job.job_id, job.first_tile or 0,
+                 (job.first_tile or 0) + job.assigned_tiles - 1)  # fmt: skip
+        self._busy[key] = self._pool.submit(work)
+
+    def _commit_results(self, job: JobRow) -> None:
+        results, cid = self.renderer.results(job.job_id, self.me, job.manifest_cid)
+        root = results.root()
+        if self._try(f"commitResults:{job.job_id}", "commitResults", job.job_id, root, cid):
+            self._set(job.job_id, stage="committed", results_cid=cid, merkle_root="0x" + root.hex())
+            log.info(
+                "job %d: committed %d tiles, root 0x%s", job.job_id, len(results.tiles), root.hex()
+            )
+
+    def _draw_verifier(self, job: JobRow) -> None:
+        seat = self.market.seat(job.job_id, self.me)
+        if seat.state_name != "Submitted" or seat.verifier_slot != 0:
+            return
+        if self.w3.eth.block_number < seat.anchor_block:
+            return
+        self._try(f"drawVerifier:{job.job_id}:{seat.round}", "drawVerifier", job.job_id, self.me)
+
+    def _verify_in_background(self, duty: DutyRow) -> None:
+        key = f"verify:{duty.id}"
+        if key in self._busy and not self._busy[key].done():
+            return
+        if key in self._busy:
+            failure = self._busy.pop(key).exception()
+            if failure is not None:
+                log.error("duty %d: verification failed to run: %s", duty.id, failure)
+                with self.state.session() as s:
+                    row = s.get(DutyRow, duty.id)
+                    if row is not None:
+                        row.stage, row.reason = "error", str(failure)
+            return
+
+        def work() -> None:
+            verdict = self.verifier.verify(duty.job_id, duty.worker, bytes.fromhex(duty.seed[2:]))
+            function = "vote" if duty.kind == "panel" else "attest"
+            verdict_arg = (not verdict.passed) if duty.kind == "panel" else verdict.passed
+            purpose = f"{function}:{duty.job_id}:{duty.worker}:{duty.round}"
+            sent = self._try(
+                purpose, function, duty.job_id, duty.worker, verdict_arg, verdict.evidence_cid
+            )
+            with self.state.session() as s:
+                row = s.get(DutyRow, duty.id)
+                if row is not None:
+                    row.stage = "attested" if sent else "error"
+                    row.passed, row.evidence_cid, row.reason = (
+                        verdict.passed,
+                        verdict.evidence_cid,
+                        verdict.reason,
+                    )
+            log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
+                     "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
+
+        self._busy[key] = self._pool.submit(work)
+
+    def _withdraw_if_due(self) -> None:
+        threshold = self.settings.auto_withdraw_wei
+        if threshold is None:
+            return
+        balance = self.market.balance_of(self.me)
+        if balance > 0 and balance >= threshold:
+            block = self.w3.eth.block_number
+            if self._try(f"withdraw:{block}:{balance}", "withdraw"):
+                self.metrics.withdrawn.inc(balance)
+
+    # ---- helpers ----------------------------------------------------------------------------
+
+    def _try(self, purpose: str, function: str, *args: Any, value: int = 0) -> bool:
+        """Send once for `purpose`; a revert is logged with the contract's reason, not raised."""
+        try:
+            self.sender.send(purpose, function, *args, value=value)
+            return True
+        except ContractReverted as exc:
+            # "Not yet" answers are expected while a window opens; anything else is news.
+            level = logging.DEBUG if exc.error in NOT_YET else logging.INFO
+            log.log(level, "%s not sent: %s", purpose, exc)
+        except TxFailed as exc:
+            log.warning("%s", exc)
+        return False
+
+    def _set(self, job_id: int, **fields: Any) -> None:
+        with self.state.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None:
+                raise WorkerError(f"job {job_id} is not in the worker's database")
+            for name, value in fields.items():
+                setattr(job, name, value)

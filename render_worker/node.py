@@ -1,0 +1,297 @@
+"""The node operator's commands: `init`, `stake`, `run`, `status`, `withdraw`, and the wiring
+that turns a config file into a running `WorkerDaemon`."""
+
+import json
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+from web3 import Web3
+
+from render_worker.benchmark import run_benchmark
+from render_worker.daemon import WorkerDaemon
+from render_worker.errors import WorkerError
+from render_worker.keystore import create_keystore, keystore_address, load_keystore
+from render_worker.metrics import WorkerMetrics
+from render_worker.settings import DaemonSettings
+from render_worker.state import WorkerState
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.deploy import read_deployments
+from tilefarm.errors import TilefarmError
+from tilefarm.ipfs import KuboClient
+
+console = Console()
+err = Console(stderr=True)
+log = logging.getLogger("render_worker")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="worker config (TOML); default: RENDER_WORKER_CONFIG"),
+]
+
+
+def _load(config: Path | None) -> DaemonSettings:
+    path = config or (Path(p) if (p := os.environ.get("RENDER_WORKER_CONFIG")) else None)
+    try:
+        return DaemonSettings.load(path)
+    except ValueError as exc:
+        raise _fail(exc) from None
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=1)
+
+
+def _password(settings: DaemonSettings, confirm: bool = False) -> str:
+    if settings.password is not None:
+        return settings.password.get_secret_value()
+    return str(typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm))
+
+
+@dataclass
+class Node:
+    """A worker's connections: its key, the chain, the market, IPFS and its database."""
+
+    settings: DaemonSettings
+    account: LocalAccount
+    w3: Web3
+    market: JobMarketClient
+    ipfs: KuboClient
+    state: WorkerState
+    start_block: int
+
+
+def connect(settings: DaemonSettings, password: str) -> Node:
+    """Unlock the key and connect to what the config names."""
+    account = load_keystore(settings.keystore_path, password)
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    start_block = 0
+    if settings.market_address:
+        address = settings.market_address
+    elif settings.deployments_file:
+        deployments = read_deployments(settings.deployments_file)
+        address = deployments.address("JobMarket")
+        start_block = deployments.contracts["JobMarket"].block_number
+    else:
+        raise WorkerError("set deployments_file or market_address in the worker's config")
+    market = JobMarketClient.from_build(w3, address)
+    return Node(
+        settings=settings,
+        account=account,
+        w3=w3,
+        market=market,
+        ipfs=KuboClient(settings.ipfs_api_url),
+        state=WorkerState(settings.database_path),
+        start_block=start_block,
+    )
+
+
+def machine_speed(node: Node) -> float:
+    """Pixel-samples per minute: from the config, the last benchmark, or a benchmark now."""
+    if node.settings.pixel_samples_per_minute:
+        return node.settings.pixel_samples_per_minute
+    stored = node.state.get_meta("pixel_samples_per_minute")
+    if stored:
+        return float(stored)
+    log.info("no benchmark yet: measuring this machine once (render-worker benchmark)")
+    report = run_benchmark(node.settings, samples=16, backends=["CPU"])
+    speed = max(r.pixel_samples_per_minute for r in report.results)
+    with node.state.session() as s:
+        node.state.put_meta(s, "pixel_samples_per_minute", speed)
+    return speed
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
+
+
+def register(app: typer.Typer) -> None:
+    """Add the operator's commands to the `render-worker` app."""
+
+    @app.command()
+    def init(
+        config: Annotated[Path, typer.Option("--config", "-c", help="config file to write")] = Path(
+            "worker.toml"
+        ),
+        state_dir: Annotated[Path, typer.Option(help="database, key and tiles")] = Path(
+            ".tilefarm/worker"
+        ),
+        rpc_url: Annotated[str, typer.Option(help="chain RPC")] = "http://127.0.0.1:8545",
+        ipfs_api_url: Annotated[str, typer.Option(help="Kubo RPC API")] = "http://127.0.0.1:5001",
+        deployments: Annotated[Path | None, typer.Option(help="deployments JSON")] = None,
+        import_key: Annotated[
+            bool, typer.Option("--import-key", help="import a private key instead of a new one")
+        ] = False,
+    ) -> None:
+        """Create an encrypted key (or import one) and write the worker's config file."""
+        if config.exists():
+            raise _fail(WorkerError(f"{config} already exists; remove it or pick another path"))
+        settings = DaemonSettings(state_dir=state_dir.resolve())
+        key = typer.prompt("private key (hex)", hide_input=True) if import_key else None
+        try:
+            address = create_keystore(settings.keystore_path, _password(settings, True), key)
+        except TilefarmError as exc:
+            raise _fail(exc) from None
+        values: dict[str, Any] = {
+            "state_dir": str(state_dir.resolve()),
+            "rpc_url": rpc_url,
+            "ipfs_api_url": ipfs_api_url,
+            "devices": "auto",
+        }
+        if deployments is not None:
+            values["deployments_file"] = str(deployments.resolve())
+        body = "".join(f"{k} = {_toml_value(v)}\n" for k, v in values.items())
+        body += "\n[pricing]\n" + "".join(
+            f"{k} = {_toml_value(v)}\n" for k, v in settings.pricing.model_dump().items()
+        )
+        config.write_text(body)
+        console.print(f"worker {address}\nkey: {settings.keystore_path}\nconfig: {config}")
+        console.print("next: fund it, then `render-worker stake ETH --config ...`")
+
+    @app.command()
+    def stake(
+        amount_eth: Annotated[float, typer.Argument(help="ETH to add to the stake", min=0)],
+        config: ConfigOpt = None,
+    ) -> None:
+        """Bond stake so the worker may bid and be drawn as a verifier."""
+        settings = _load(config)
+        try:
+            node = connect(settings, _password(settings))
+            receipt = node.market.stake(node.account, Web3.to_wei(amount_eth, "ether"))
+            account = node.market.account(node.account.address)
+        except TilefarmError as exc:
+            raise _fail(exc) from None
+        console.print(f"staked in tx {receipt.tx_hash}; stake now {account.stake} wei")
+
+    @app.command()
+    def withdraw(config: ConfigOpt = None) -> None:
+        """Withdraw everything the market credited to this worker."""
+        settings = _load(config)
+        try:
+            node = connect(settings, _password(settings))
+            balance = node.market.balance_of(node.account.address)
+            if balance == 0:
+                console.print("nothing to withdraw")
+                return
+            receipt = node.market.withdraw(node.account)
+        except TilefarmError as exc:
+            raise _fail(exc) from None
+        console.print(f"withdrew {balance} wei in tx {receipt.tx_hash}")
+
+    @app.command()
+    def status(
+        config: ConfigOpt = None,
+        as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
+    ) -> None:
+        """Jobs, tiles, duties, transactions and earnings from the worker's database."""
+        settings = _load(config)
+        report = status_report(settings)
+        if as_json:
+            print(json.dumps(report, indent=2, default=str))
+            return
+        table = Table("job", "stage", "tiles", "price/tile", "earned", "reason")
+        for job in report["jobs"]:
+            table.add_row(
+                str(job["job_id"]), job["stage"], f"{job['rendered']}/{job['assigned_tiles']}",
+                str(job["price_per_tile"]), str(job["earned"]), job["reason"],
+            )  # fmt: skip
+        console.print(table)
+        console.print(f"earned {report['earned_wei']} wei; balance {report.get('balance_wei')} wei")
+
+    @app.command()
+    def run(
+        config: ConfigOpt = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    ) -> None:
+        """Run the worker until SIGINT/SIGTERM (the tile in progress is finished first)."""
+        logging.basicConfig(
+            level=logging.DEBUG if verbose else logging.INFO,
+            format="%(message)s",
+            handlers=[RichHandler(console=err, show_path=False)],
+        )
+        settings = _load(config)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            node = connect(settings, _password(settings))
+            metrics = WorkerMetrics()
+            if settings.metrics_port:
+                metrics.serve(settings.metrics_port)
+            daemon = WorkerDaemon(
+                settings, node.account, node.w3, node.market, node.ipfs, node.state,
+                start_block=node.start_block, pixel_samples_per_minute=machine_speed(node),
+                metrics=metrics,
+            )  # fmt: skip
+            daemon.run(stop)
+        except TilefarmError as exc:
+            raise _fail(exc) from None
+
+
+def status_report(settings: DaemonSettings) -> dict[str, Any]:
+    """The worker's own view, from its database (plus the chain balance when reachable)."""
+    state = WorkerState(settings.database_path)
+    jobs = []
+    for job in state.jobs():
+        tiles = state.tiles(job.job_id)
+        jobs.append(
+            {
+                "job_id": job.job_id,
+                "stage": job.stage,
+                "reason": job.reason,
+                "assigned_tiles": job.assigned_tiles,
+                "first_tile": job.first_tile,
+                "rendered": len(tiles),
+                "published": sum(1 for t in tiles.values() if t.cid),
+                "price_per_tile": job.price_per_tile,
+                "earned": job.earned,
+                "results_cid": job.results_cid,
+            }
+        )
+    report: dict[str, Any] = {
+        "address": keystore_address(settings.keystore_path),
+        "jobs": jobs,
+        "earned_wei": sum(j["earned"] for j in jobs),
+        "duties": [
+            {
+                "job_id": d.job_id,
+                "worker": d.worker,
+                "kind": d.kind,
+                "stage": d.stage,
+                "passed": d.passed,
+                "evidence_cid": d.evidence_cid,
+            }
+            for d in state.duties()
+        ],
+        "transactions": [
+            {"purpose": t.purpose, "nonce": t.nonce, "status": t.status, "tx_hash": t.tx_hash}
+            for t in state.txs()
+        ],
+        "cursor": state.get_meta("cursor"),
+    }
+    try:
+        w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 5}))
+        if settings.deployments_file or settings.market_address:
+            address = settings.market_address or read_deployments(
+                settings.deployments_file  # type: ignore[arg-type]
+            ).address("JobMarket")
+            market = JobMarketClient.from_build(w3, address)
+            report["balance_wei"] = market.balance_of(report["address"])
+            report["stake_wei"] = market.account(report["address"]).stake
+    except Exception as exc:  # the database view stands on its own when the chain is away
+        report["chain_error"] = str(exc)
+    return report

@@ -1,0 +1,204 @@
+"""The worker's durable state: a SQLite file, so that a `kill -9` at any moment followed by a
+restart resumes without losing or repeating work.
+
+Rules that make that true:
+- the chain cursor is saved in the same transaction as what the worker learned from those blocks;
+- a transaction is written here (its nonce and signed bytes, under a unique purpose key such as
+  `commitResults:7`) BEFORE it is broadcast, so after a crash it is re-broadcast, never re-signed
+  with a new nonce; a purpose key is sent at most once;
+- a tile's result (EXR on disk, CID, pixel hash) is stored as soon as it exists, and a tile whose
+  result is stored is never rendered again.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Meta(Base):
+    """Small named values: the chain cursor, the last benchmark."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class JobRow(Base):
+    """A job this worker saw, and where it stands for this worker."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    manifest_cid: Mapped[str] = mapped_column(String(128))
+    artist: Mapped[str] = mapped_column(String(42))
+    tile_count: Mapped[int] = mapped_column(Integer)
+    max_price_per_tile: Mapped[int] = mapped_column(BigInteger)
+    bid_end: Mapped[int] = mapped_column(BigInteger)
+    reveal_end: Mapped[int] = mapped_column(BigInteger)
+    render_window: Mapped[int] = mapped_column(BigInteger)
+    # seen, skipped, bid, revealed, won, lost, rendered, committed, accepted, failed, rejected,
+    # timed_out, cancelled, error
+    stage: Mapped[str] = mapped_column(String(16), default="seen")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    first_tile: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    assigned_tiles: Mapped[int] = mapped_column(Integer, default=0)
+    price_per_tile: Mapped[int] = mapped_column(BigInteger, default=0)
+    render_deadline: Mapped[int] = mapped_column(BigInteger, default=0)
+    results_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    merkle_root: Mapped[str | None] = mapped_column(String(66), nullable=True)
+    earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    settled: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=_now, onupdate=_now
+    )
+
+
+class BidRow(Base):
+    """The sealed bid: its secret salt must survive a crash between commit and reveal."""
+
+    __tablename__ = "bids"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.job_id"), primary_key=True)
+    price_per_tile: Mapped[int] = mapped_column(BigInteger)
+    tile_count: Mapped[int] = mapped_column(Integer)
+    salt: Mapped[str] = mapped_column(String(66))
+    commitment: Mapped[str] = mapped_column(String(66))
+
+
+class TileRow(Base):
+    """One rendered and published tile of an assignment."""
+
+    __tablename__ = "tiles"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.job_id"), primary_key=True)
+    job_tile: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exr_path: Mapped[str] = mapped_column(Text)
+    pixel_hash: Mapped[str] = mapped_column(String(64))
+    cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class DutyRow(Base):
+    """A verification this worker was drawn for."""
+
+    __tablename__ = "duties"
+    __table_args__ = (UniqueConstraint("job_id", "worker", "round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    worker: Mapped[str] = mapped_column(String(42))
+    round: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(66))
+    kind: Mapped[str] = mapped_column(String(8), default="verify")  # verify or panel
+    stage: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn, attested, error
+    passed: Mapped[bool | None] = mapped_column(nullable=True)
+    evidence_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class TxRow(Base):
+    """A transaction, recorded before it is broadcast."""
+
+    __tablename__ = "txs"
+
+    purpose: Mapped[str] = mapped_column(String(96), primary_key=True)
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    raw: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="sent")  # sent, mined, reverted
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class WorkerState:
+    """The worker's database."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        # The render thread and the chain loop share the file; SQLite serialises their writes.
+        self.engine = create_engine(
+            f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
+        )
+
+        @event.listens_for(self.engine, "connect")
+        def _pragmas(conn: Any, _record: Any) -> None:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # a committed step survives power loss
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on error."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self.session() as s:
+            row = s.get(Meta, key)
+            return default if row is None else row.value
+
+    @staticmethod
+    def put_meta(session: Session, key: str, value: Any) -> None:
+        session.merge(Meta(key=key, value=value))
+
+    def jobs(self, *stages: str) -> list[JobRow]:
+        with self.session() as s:
+            query = select(JobRow).order_by(JobRow.job_id)
+            if stages:
+                query = query.where(JobRow.stage.in_(stages))
+            return list(s.scalars(query))
+
+    def tiles(self, job_id: int) -> dict[int, TileRow]:
+        with self.session() as s:
+            rows = s.scalars(select(TileRow).where(TileRow.job_id == job_id))
+            return {row.job_tile: row for row in rows}
+
+    def duties(self, *stages: str) -> list[DutyRow]:
+        with self.session() as s:
+            query = select(DutyRow).order_by(DutyRow.id)
+            if stages:
+                query = query.where(DutyRow.stage.in_(stages))
+            return list(s.scalars(query))
+
+    def txs(self) -> list[TxRow]:
+        with self.session() as s:
+            return list(s.scalars(select(TxRow).order_by(TxRow.created_at)))

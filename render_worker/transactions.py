@@ -1,0 +1,212 @@
+"""Signing and sending the worker's transactions so that a crash never sends one twice.
+
+Each transaction has a purpose key (`commitBid:7`, `commitResults:7`, ...). It is signed with an
+explicit nonce and stored (nonce, hash, signed bytes) in the worker's database before it is
+broadcast; a purpose that is stored is never signed again. After a restart, `recover()`
+re-broadcasts what was stored but never mined, in nonce order, so nonces stay gap-free. RPC
+failures are retried with exponential backoff; a fee above the operator's cap is refused.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from sqlalchemy import func, select
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    TransactionNotFound,
+    Web3RPCError,
+)
+
+from render_worker.errors import WorkerError
+from render_worker.state import TxRow, WorkerState
+from tilefarm.chain.bindings import ContractReverted, JobMarketClient
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RPC_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+
+
+class TxFailed(WorkerError):
+    """A transaction was mined but reverted, or could not be sent."""
+
+
+def with_retries(
+    what: str, call: Callable[[], T], attempts: int = 6, first_delay: float = 0.5
+) -> T:
+    """Run `call`, retrying RPC connection failures with exponential backoff."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except RPC_ERRORS as exc:
+            if attempt == attempts:
+                raise WorkerError(
+                    f"{what}: the RPC node kept failing ({exc}); is it running?"
+                ) from exc
+            log.warning(
+                "%s: RPC failed (%s); retry %d/%d in %.1f s",
+                what,
+                exc,
+                attempt,
+                attempts - 1,
+                delay,
+            )
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+class TxSender:
+    """Sends the market's transactions for one local key."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        market: JobMarketClient,
+        account: LocalAccount,
+        state: WorkerState,
+        *,
+        max_fee_wei: int | None = None,
+        receipt_timeout: float = 120.0,
+    ) -> None:
+        self.w3 = w3
+        self.market = market
+        self.account = account
+        self.state = state
+        self.max_fee_wei = max_fee_wei
+        self.receipt_timeout = receipt_timeout
+        self.chain_id = with_retries("chain id", lambda: w3.eth.chain_id)
+
+    def recover(self) -> list[TxRow]:
+        """Re-broadcast stored transactions that were never mined, oldest nonce first."""
+        pending = [row for row in self.state.txs() if row.status == "sent"]
+        done = []
+        for row in sorted(pending, key=lambda r: r.nonce):
+            log.info("resuming %s (nonce %d, %s)", row.purpose, row.nonce, row.tx_hash)
+            try:
+                done.append(self._await(row))
+            except TxFailed as exc:
+                log.warning("%s", exc)
+        return done
+
+    def sent(self, purpose: str) -> TxRow | None:
+        """The stored transaction for `purpose`, if any."""
+        with self.state.session() as s:
+            return s.get(TxRow, purpose)
+
+    def send(self, purpose: str, function: str, *args: Any, value: int = 0) -> TxRow:
+        """Send market function `function(*args)` once for `purpose`; returns the mined row.
+
+        Raises `ContractReverted` (with the contract's custom error) when the call would revert,
+        before anything is signed.
+        """
+        row = self.sent(purpose)
+        if row is not None and row.status != "dropped":
+            if row.status == "reverted":
+                raise TxFailed(f"{purpose} reverted earlier in block {row.block_number}")
+            return row if row.status == "mined" else self._await(row)
+        fn: ContractFunction = self.market.function(function, *args)
+        tx: dict[str, Any] = {
+            "from": self.account.address,
+            "value": value,
+            "chainId": self.chain_id,
+        }
+        try:
+            tx["gas"] = with_retries(purpose, lambda: fn.estimate_gas(tx))  # type: ignore[arg-type]
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise self.market.revert_error(exc, function) from None
+        tx["gas"] = int(tx["gas"] * 1.2) + 10_000
+        tx.update(self._fees())
+        tx["nonce"] = self._next_nonce()
+        built = fn.build_transaction(tx)  # type: ignore[arg-type]
+        signed = self.account.sign_transaction(built)  # type: ignore[arg-type]
+        row = TxRow(
+            purpose=purpose,
+            nonce=tx["nonce"],
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            raw="0x" + bytes(signed.raw_transaction).hex(),
+        )
+        with self.state.session() as s:
+            s.merge(row)  # durable before it leaves this process
+        log.info("sending %s: %s (nonce %d)", purpose, row.tx_hash, row.nonce)
+        return self._await(row)
+
+    def _fees(self) -> dict[str, int]:
+        block = with_retries("latest block", lambda: self.w3.eth.get_block("latest"))
+        base = int(block.get("baseFeePerGas", 0) or 0)
+        tip = with_retries("priority fee", lambda: self.w3.eth.max_priority_fee)
+        max_fee = 2 * base + tip
+        if self.max_fee_wei is not None and max_fee > self.max_fee_wei:
+            raise TxFailed(
+                f"the network asks up to {max_fee} wei/gas, above your cap of {self.max_fee_wei}; "
+                "wait, or raise max_fee_wei in the worker's config"
+            )
+        return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip}
+
+    def _next_nonce(self) -> int:
+        chain = with_retries(
+            "nonce", lambda: self.w3.eth.get_transaction_count(self.account.address, "pending")
+        )
+        with self.state.session() as s:
+            highest = s.scalar(select(func.max(TxRow.nonce)).where(TxRow.status != "dropped"))
+        return max(chain, -1 if highest is None else highest + 1)
+
+    def _broadcast(self, row: TxRow) -> None:
+        try:
+            with_retries(row.purpose, lambda: self.w3.eth.send_raw_transaction(HexStr(row.raw)))
+        except Web3RPCError as exc:
+            message = str(exc).lower()
+            if "already known" in message or "already imported" in message:
+                return
+            if "nonce too low" in message:
+                return  # mined already (the receipt will show) or replaced (see _await)
+            raise TxFailed(f"{row.purpose}: the node refused the transaction: {exc}") from exc
+
+    def _await(self, row: TxRow) -> TxRow:
+        self._broadcast(row)
+        deadline = time.monotonic() + self.receipt_timeout
+        while True:
+            try:
+                receipt = with_retries(
+                    row.purpose, lambda: self.w3.eth.get_transaction_receipt(HexStr(row.tx_hash))
+                )
+                break
+            except TransactionNotFound:
+                pass
+            nonce_used = with_retries(
+                "nonce", lambda: self.w3.eth.get_transaction_count(self.account.address, "latest")
+            )
+            if nonce_used > row.nonce:
+                # Our nonce was consumed by something else: this purpose may be sent anew.
+                self._finish(row, "dropped")
+                raise TxFailed(f"{row.purpose}: nonce {row.nonce} was used by another transaction")
+            if time.monotonic() > deadline:
+                self._broadcast(row)
+                deadline = time.monotonic() + self.receipt_timeout
+            time.sleep(0.2)
+        status = "mined" if receipt["status"] == 1 else "reverted"
+        self._finish(row, status, receipt["blockNumber"], receipt["gasUsed"])
+        if status == "reverted":
+            raise TxFailed(
+                f"{row.purpose} reverted in block {receipt['blockNumber']} ({row.tx_hash})"
+            )
+        return row
+
+    def _finish(
+        self, row: TxRow, status: str, block: int | None = None, gas: int | None = None
+    ) -> None:
+        row.status, row.block_number, row.gas_used = status, block, gas
+        with self.state.session() as s:
+            s.merge(row)
+
+
+__all__ = ["ContractReverted", "TxFailed", "TxSender", "with_retries"]

@@ -1,0 +1,86 @@
+"""Workers on a devnet of their own: no other test's stakers can be drawn as their verifiers."""
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from render_worker.settings import DaemonSettings
+from tests.conftest import fresh_stack_settings
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.devnet import Devnet, StackStatus
+from tilefarm.devnet.anvil import DEV_MNEMONIC
+from tilefarm.settings import TilefarmSettings
+
+Account.enable_unaudited_hdwallet_features()
+PASSWORD = "correct horse battery staple"
+
+
+def dev_account(index: int) -> LocalAccount:
+    """Anvil's funded development account `index`, as a local key."""
+    account: LocalAccount = Account.from_mnemonic(
+        DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
+    )
+    return account
+
+
+@dataclass
+class Stack:
+    status: StackStatus
+    settings: TilefarmSettings
+    w3: Web3
+    market: JobMarketClient
+
+    @property
+    def deployments_file(self) -> Path:
+        return self.settings.deployments_dir / f"{self.status.chain_id}.json"
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    settings = fresh_stack_settings(tmp_path_factory.mktemp("worker-stack"))
+    supervisor = Devnet(settings)
+    status = supervisor.up()
+    w3 = Web3(Web3.HTTPProvider(status.rpc_url))
+    market = JobMarketClient.from_build(w3, status.contracts["JobMarket"], settings.build_dir)
+    yield Stack(status=status, settings=settings, w3=w3, market=market)
+    supervisor.down()
+
+
+@pytest.fixture(scope="module")
+def block_producer(own_stack: Stack) -> Iterator[None]:
+    """Mines a block every half second, as a real chain does without any transaction."""
+    stop = threading.Event()
+
+    def mine() -> None:
+        while not stop.wait(0.5):
+            own_stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=mine, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
+
+
+def worker_settings(stack: Stack, state_dir: Path, **overrides: object) -> DaemonSettings:
+    assert stack.status.rpc_url and stack.status.ipfs_api_url
+    fields: dict[str, object] = {
+        "state_dir": state_dir,
+        "password": PASSWORD,
+        "rpc_url": stack.status.rpc_url,
+        "ipfs_api_url": stack.status.ipfs_api_url,
+        "deployments_file": stack.deployments_file,
+        "confirmations": 0,
+        "poll_seconds": 0.2,
+        "pixel_samples_per_minute": 1_000_000.0,
+        "threads": 1,
+        "receipt_timeout_s": 30.0,
+    }
+    fields.update(overrides)
+    return DaemonSettings.model_validate(fields)

@@ -1,0 +1,145 @@
+"""Two workers on the real stack (anvil, Kubo, the deployed market, Blender): they bid, the cheaper
+wins the tiles it asked for, both render and commit, verify each other, get paid, withdraw."""
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from render_worker.daemon import WorkerDaemon
+from render_worker.keystore import create_keystore
+from render_worker.node import connect
+from render_worker.pricing import PricingPolicy
+from tests.worker.conftest import PASSWORD, Stack, dev_account, worker_settings
+from tilefarm.chain.events import (
+    JobCompleted,
+    JobParams,
+    ResultsAccepted,
+    ResultsCommitted,
+    VerifierDrawn,
+    Withdrawn,
+)
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.scenes import build_builtin_scene
+from tilefarm.verification import ResultsList
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+ETH = 10**18
+
+
+def _start_worker(
+    stack: Stack, tmp: Path, index: int, **overrides: object
+) -> tuple[str, threading.Event, threading.Thread]:
+    account = dev_account(index)
+    settings = worker_settings(stack, tmp / f"worker{index}", auto_withdraw_wei=1, **overrides)
+    create_keystore(settings.keystore_path, PASSWORD, account.key.hex())
+    node = connect(settings, PASSWORD)
+    node.market.stake(node.account, node.market.config().min_stake)
+    daemon = WorkerDaemon(
+        settings, node.account, node.w3, node.market, node.ipfs, node.state,
+        start_block=node.start_block,
+        pixel_samples_per_minute=settings.pixel_samples_per_minute or 1.0,
+    )  # fmt: skip
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    return account.address, stop, thread
+
+
+@pytest.fixture
+def workers(own_stack: Stack, block_producer: None, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    cheap = _start_worker(
+        own_stack, tmp_path, 2,
+        pricing=PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5),
+    )  # fmt: skip
+    dear = _start_worker(
+        own_stack, tmp_path, 3,
+        pricing=PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64),
+    )  # fmt: skip
+    yield cheap[0], dear[0]
+    for _, stop, _ in (cheap, dear):
+        stop.set()
+    for _, _, thread in (cheap, dear):
+        thread.join(timeout=60)
+
+
+def _wait(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_paid(
+    own_stack: Stack, workers: tuple[str, str], tmp_path: Path
+) -> None:
+    cheap, dear = workers
+    market, w3 = own_stack.market, own_stack.w3
+    artist = w3.eth.accounts[1]
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+
+    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene),
+        frames=[1],
+        resolution={"width": 64, "height": 48},
+        tile_grid={"columns": 4, "rows": 2},
+        samples=4,
+        verification={"patch_size": 8, "patch_count": 6},
+    )
+    manifest_cid = ipfs.add_bytes(manifest.canonical_json())
+    params = JobParams(
+        tile_count=8, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+        bid_bond=10**14, bid_window=8, reveal_window=8, render_window=600, verify_window=600,
+    )  # fmt: skip
+    deposit = market.quote(8, params.max_price_per_tile, params.verify_fee_per_tile)
+    job_id, _ = market.post_job(artist, params, manifest_cid)
+
+    _wait(lambda: market.job(job_id).status_name == "Completed", 240, "the job to complete")
+
+    cheap_seat, dear_seat = market.seat(job_id, cheap), market.seat(job_id, dear)
+    assert (cheap_seat.first_tile, cheap_seat.tile_count) == (0, 5)  # what it asked for
+    assert (dear_seat.first_tile, dear_seat.tile_count) == (5, 3)  # the rest
+    assert cheap_seat.price_per_tile < dear_seat.price_per_tile
+
+    events = market.events(job_id=job_id)
+    commits = {e.worker: e for e in events if isinstance(e, ResultsCommitted)}
+    assert set(commits) == {cheap, dear}  # each committed once
+    for commit in commits.values():
+        results = ResultsList.model_validate_json(ipfs.cat(commit.results_cid))
+        assert "0x" + results.root().hex() == commit.merkle_root
+        for tile in results.tiles:
+            path = ipfs.cat_to_file(tile.cid, tmp_path / "check" / f"{tile.index}.exr")
+            assert pixel_hash(read_exr(path)) == tile.pixel_hash
+    drawn = {e.worker: e.verifier for e in events if isinstance(e, VerifierDrawn)}
+    assert drawn == {cheap: dear, dear: cheap}  # the only other staked account
+    accepted = {e.worker: e for e in events if isinstance(e, ResultsAccepted)}
+    assert accepted[cheap].payment == 5 * cheap_seat.price_per_tile
+    assert accepted[dear].payment == 3 * dear_seat.price_per_tile
+
+    # Both workers withdraw on their own (auto_withdraw); the artist withdraws its refund.
+    fee = params.verify_fee_per_tile
+    expected = {
+        cheap: 5 * cheap_seat.price_per_tile + 3 * fee + params.bid_bond,
+        dear: 3 * dear_seat.price_per_tile + 5 * fee + params.bid_bond,
+    }
+
+    def withdrawn(who: str) -> int:
+        return sum(
+            e.amount for e in market.events() if isinstance(e, Withdrawn) and e.account == who
+        )
+
+    _wait(lambda: all(withdrawn(w) == amount for w, amount in expected.items()), 60, "withdrawals")
+    completed = next(e for e in market.events(job_id=job_id) if isinstance(e, JobCompleted))
+    paid = 5 * cheap_seat.price_per_tile + 3 * dear_seat.price_per_tile
+    market.withdraw(artist)
+    assert withdrawn(artist) == deposit - paid - 8 * fee - completed.protocol_fee
+    assert market.balance_of(cheap) == market.balance_of(dear) == market.balance_of(artist) == 0
