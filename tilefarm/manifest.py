@@ -64,6 +64,17 @@ class ColourManagement(_Strict):
     gamma: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
     display_device: Literal["sRGB"] = "sRGB"
 
+    @property
+    def plain_srgb(self) -> bool:
+        """True for Standard with no look, exposure or gamma: a plain sRGB encode, which
+        `tilefarm.stitch.linear_to_srgb8` reproduces without Blender."""
+        return (self.view_transform, self.look, self.exposure, self.gamma) == (
+            "Standard",
+            "None",
+            0.0,
+            1.0,
+        )
+
 
 class OutputFormat(_Strict):
     """Tile files: float EXR with a lossless codec, so decoded pixels equal rendered ones."""

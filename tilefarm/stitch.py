@@ -101,18 +101,28 @@ def assemble_frame(
     stem: str,
     *,
     denoiser: Callable[[Path, Path], Path] | None = None,
+    previewer: Callable[[Path, Path], Path] | None = None,
 ) -> FrameFiles:
     """Stitch a frame's tiles (index -> EXR path, every index of the manifest's grid) and write
     `<stem>.exr` and `<stem>.png`.
 
     When the manifest asks for `denoise_frame`, `denoiser(noisy_exr, out_exr)` (for example
     `BlenderChild.denoise`) runs on the WHOLE stitched frame; the noisy frame is kept as
-    `<stem>-noisy.exr`. Without a denoiser such a manifest is an error, never silently skipped.
+    `<stem>-noisy.exr`. A manifest whose colour management is not plain sRGB needs
+    `previewer(exr, png)` (for example `partial(child.preview, colour=manifest.colour)`) for the
+    PNG. A missing helper is an error, never silently skipped.
     """
     rects = manifest.tiles()
     missing = sorted(set(range(len(rects))) - set(tile_files))
     if missing:
         raise StitchError(f"cannot assemble: tiles {missing[:10]} are missing")
+    if manifest.denoise_frame and denoiser is None:
+        raise StitchError("the manifest asks for a denoised frame but no denoiser was given")
+    if not manifest.colour.plain_srgb and previewer is None:
+        raise StitchError(
+            f"the manifest's colour management ({manifest.colour.view_transform}, look "
+            f"{manifest.colour.look}) needs Blender for the PNG: pass a previewer"
+        )
     pixels = stitch_files(
         [(rects[i], Path(p)) for i, p in sorted(tile_files.items())],
         manifest.resolution.width,
@@ -120,10 +130,15 @@ def assemble_frame(
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    if not manifest.denoise_frame:
-        return write_frame(pixels, out, stem)
-    if denoiser is None:
-        raise StitchError("the manifest asks for a denoised frame but no denoiser was given")
-    noisy = write_exr(out / f"{stem}-noisy.exr", pixels)
-    denoised = denoiser(noisy, out / f"{stem}.exr")
-    return FrameFiles(exr=denoised, png=write_png_preview(read_exr(denoised), out / f"{stem}.png"))
+    exr = out / f"{stem}.exr"
+    if denoiser is not None and manifest.denoise_frame:
+        noisy = write_exr(out / f"{stem}-noisy.exr", pixels)
+        exr = denoiser(noisy, exr)
+    else:
+        write_exr(exr, pixels)
+    png = out / f"{stem}.png"
+    if previewer is not None and not manifest.colour.plain_srgb:
+        png = previewer(exr, png)
+    else:
+        write_png_preview(read_exr(exr), png)
+    return FrameFiles(exr=exr, png=png)

@@ -4,11 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tilefarm.blender import BlenderChild, RenderEngineError
+from tilefarm.manifest import ColourManagement
 from tilefarm.pixels import compare_pixels, read_exr, write_exr
 from tilefarm.scenes import build_builtin_scene
-from tilefarm.stitch import stitch_files
+from tilefarm.stitch import linear_to_srgb8, stitch_files
 
 from .conftest import tiny_manifest
 
@@ -60,3 +62,23 @@ def test_denoise_runs_on_the_whole_stitched_frame(tiny_blend: Path, tmp_path: Pa
     assert not np.array_equal(denoised, noisy)
     # Denoising smooths noise, it does not replace the picture.
     assert 20 < compare_pixels(noisy, denoised).psnr_db < 80
+
+
+def test_png_preview_follows_the_manifests_colour_management(tiny_blend: Path, tmp_path: Path):
+    manifest = tiny_manifest()
+    with BlenderChild() as child:
+        child.open(tiny_blend, manifest)
+        frame = child.render_frame(1, tmp_path)
+        standard = child.preview(frame.path, tmp_path / "standard.png", ColourManagement())
+        agx = child.preview(
+            frame.path, tmp_path / "agx.png", ColourManagement(view_transform="AgX")
+        )
+    ours = linear_to_srgb8(read_exr(frame.path)).astype(int)
+    with Image.open(standard) as img:
+        blender_standard = np.asarray(img).astype(int)
+    with Image.open(agx) as img:
+        blender_agx = np.asarray(img).astype(int)
+    # Blender's Standard view is the sRGB encode we do without Blender (to within rounding)...
+    assert np.abs(blender_standard - ours).max() <= 1
+    # ...while AgX is a different picture, which only Blender can make.
+    assert np.abs(blender_agx - ours).mean() > 2

@@ -13,6 +13,7 @@ from tilefarm.stitch import (
     linear_to_srgb8,
     stitch_tiles,
     write_frame,
+    write_png_preview,
 )
 from tilefarm.tiles import Rect, tile_rects
 
@@ -116,3 +117,20 @@ def test_denoised_frame_goes_through_the_denoiser_once_whole(frame: np.ndarray, 
     assert calls == [(49, 67)]
     assert np.array_equal(read_exr(files.exr), frame * 0.5)
     assert np.array_equal(read_exr(tmp_path / "f-noisy.exr"), frame)
+
+
+def test_colour_managed_preview_needs_blender_and_goes_through_it(
+    frame: np.ndarray, tmp_path: Path
+):
+    manifest = _manifest(colour={"view_transform": "AgX"})
+    tiles = _tile_files(frame, manifest, tmp_path)
+    with pytest.raises(StitchError, match="needs Blender for the PNG"):
+        assemble_frame(manifest, tiles, tmp_path, "f")
+    seen: list[Path] = []
+
+    def previewer(exr: Path, png: Path) -> Path:
+        seen.append(exr)
+        return write_png_preview(read_exr(exr), png)
+
+    files = assemble_frame(manifest, tiles, tmp_path, "f", previewer=previewer)
+    assert seen == [files.exr] and files.png.exists()

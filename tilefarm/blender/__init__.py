@@ -15,7 +15,14 @@ from tilefarm.blender.errors import (
     RenderTimeout,
     SandboxUnavailable,
 )
-from tilefarm.blender.launcher import BlenderChild, ChildLimits, RenderedRegion, Sandbox
+from tilefarm.blender.launcher import (
+    BlenderChild,
+    ChildLimits,
+    OpenedScene,
+    RenderedRegion,
+    Sandbox,
+    check_blend_header,
+)
 
 __all__ = [
     "BlendFileError",
@@ -23,6 +30,7 @@ __all__ = [
     "ChildCrashed",
     "ChildLimits",
     "NoCameraError",
+    "OpenedScene",
     "RenderCancelled",
     "RenderEngineError",
     "RenderFailed",
@@ -31,4 +39,5 @@ __all__ = [
     "RenderedRegion",
     "Sandbox",
     "SandboxUnavailable",
+    "check_blend_header",
 ]

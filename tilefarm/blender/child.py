@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TextIO
 
 from pydantic import BaseModel, ValidationError
 
+from tilefarm.blender import frame_child
 from tilefarm.blender.devices import (
     Device,
     DeviceSelection,
@@ -42,6 +43,8 @@ from tilefarm.blender.protocol import (
     NetworkProbed,
     Opened,
     OpenScene,
+    Preview,
+    Previewed,
     ProbeNetwork,
     Ready,
     RegionRendered,
@@ -138,6 +141,12 @@ class Child:
                 ErrorCode.NO_CAMERA,
                 f"scene {sc.name!r} in {req.blend_path} has no active camera: add a camera and "
                 "make it active (Scene properties > Camera), then upload again",
+            )
+        if bpy.app.version_string != req.manifest.blender_version:
+            raise ChildError(
+                ErrorCode.BAD_REQUEST,
+                f"the manifest needs Blender {req.manifest.blender_version} but this worker runs "
+                f"{bpy.app.version_string}: its pixels would not match",
             )
         info = self._info()
         threads = req.threads or os.cpu_count() or 1
@@ -306,11 +315,14 @@ class Child:
         self.emit(SceneBuilt(request_id=req.id, path=str(out), info=self._info()))
 
     def denoise(self, req: Denoise) -> None:
-        from tilefarm.blender import denoise_child
-
         self.manifest = None
-        denoise_child.denoise_exr(bpy, req.in_path, req.out_path)
+        frame_child.denoise_exr(bpy, req.in_path, req.out_path)
         self.emit(Denoised(request_id=req.id, path=req.out_path))
+
+    def preview(self, req: Preview) -> None:
+        self.manifest = None
+        frame_child.preview_png(bpy, req.in_path, req.out_path, req.colour)
+        self.emit(Previewed(request_id=req.id, path=req.out_path))
 
     def probe_network(self, req: ProbeNetwork) -> None:
         try:
@@ -341,6 +353,7 @@ class Child:
                     ListDevices: self.devices,
                     BuildScene: self.build_scene,
                     Denoise: self.denoise,
+                    Preview: self.preview,
                     ProbeNetwork: self.probe_network,
                 }
                 handlers[type(req)](req)

@@ -1,5 +1,6 @@
-"""Whole-frame denoising with Open Image Denoise through Blender's compositor. Runs INSIDE the
-Blender child, which passes its `bpy` in; nothing here imports bpy.
+"""Operations on a whole stitched frame that need Blender: Open Image Denoise through the
+compositor, and PNG previews through Blender's own colour management (AgX, Filmic, looks...).
+Runs INSIDE the Blender child, which passes its `bpy` in; nothing here imports bpy.
 
 Denoising is applied to a stitched frame only: per-tile denoising would change pixels at every
 seam and break the bit-exact tile protocol (measured ~45 dB against the whole-frame render).
@@ -8,6 +9,8 @@ seam and break the bit-exact tile protocol (measured ~45 dB against the whole-fr
 from __future__ import annotations
 
 from typing import Any
+
+from tilefarm.manifest import ColourManagement
 
 
 def denoise_exr(bpy: Any, in_path: str, out_path: str) -> None:
@@ -41,3 +44,24 @@ def denoise_exr(bpy: Any, in_path: str, out_path: str) -> None:
     r.use_file_extension = False
     # With no Render Layers node the pipeline only composites: the scene itself is not rendered.
     bpy.ops.render.render(write_still=True)
+
+
+def preview_png(bpy: Any, in_path: str, out_path: str, colour: ColourManagement) -> None:
+    """Save a scene-linear EXR as an 8-bit PNG through the given view transform, look,
+    exposure and gamma, exactly as Blender would save the render."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    image = bpy.data.images.load(in_path, check_existing=False)
+    if image.size[0] == 0 or image.size[1] == 0:
+        raise ValueError(f"{in_path} could not be read as an image")
+    scene.display_settings.display_device = colour.display_device
+    view = scene.view_settings
+    view.view_transform = colour.view_transform
+    view.look = colour.look
+    view.exposure = colour.exposure
+    view.gamma = colour.gamma
+    settings = scene.render.image_settings
+    settings.file_format = "PNG"
+    settings.color_mode = "RGBA"
+    settings.color_depth = "8"
+    image.save_render(filepath=out_path, scene=scene)

@@ -63,6 +63,8 @@ from tilefarm.blender.protocol import (
     NetworkProbed,
     Opened,
     OpenScene,
+    Preview,
+    Previewed,
     ProbeNetwork,
     Ready,
     Region,
@@ -74,7 +76,7 @@ from tilefarm.blender.protocol import (
     Shutdown,
     Warning_,
 )
-from tilefarm.manifest import RenderManifest
+from tilefarm.manifest import ColourManagement, RenderManifest
 from tilefarm.pixels import pixel_hash, read_exr
 from tilefarm.tiles import Rect
 
@@ -571,6 +573,20 @@ class BlenderChild:
                 id=next(self._ids),
                 in_path=str(Path(in_path).resolve()),
                 out_path=str(Path(out_path).resolve()),
+            )
+        )
+        return Path(done.path)
+
+    def preview(self, in_path: Path | str, out_path: Path | str, colour: ColourManagement) -> Path:
+        """Save a whole-frame EXR as an 8-bit PNG through Blender's colour management (the
+        manifest's view transform, look, exposure and gamma)."""
+        self.manifest = None
+        done: Previewed = self._call(
+            Preview(
+                id=next(self._ids),
+                in_path=str(Path(in_path).resolve()),
+                out_path=str(Path(out_path).resolve()),
+                colour=colour,
             )
         )
         return Path(done.path)

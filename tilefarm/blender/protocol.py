@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from tilefarm.blender.devices import Device, DeviceSelection
-from tilefarm.manifest import RenderManifest
+from tilefarm.manifest import ColourManagement, RenderManifest
 from tilefarm.tiles import Rect
 
 
@@ -85,6 +85,16 @@ class Denoise(_Msg):
     out_path: str
 
 
+class Preview(_Msg):
+    """Save a whole frame EXR as PNG through Blender's colour management."""
+
+    op: Literal["preview"] = "preview"
+    id: int
+    in_path: str
+    out_path: str
+    colour: ColourManagement
+
+
 class ProbeNetwork(_Msg):
     """Try a TCP connection from inside the child: a diagnostic that the sandbox holds."""
 
@@ -108,6 +118,7 @@ Request = Annotated[
     | ListDevices
     | BuildScene
     | Denoise
+    | Preview
     | ProbeNetwork
     | Shutdown,
     Field(discriminator="op"),
@@ -224,6 +235,14 @@ class Denoised(_Msg):
     path: str
 
 
+class Previewed(_Msg):
+    """Result of `preview`."""
+
+    event: Literal["previewed"] = "previewed"
+    request_id: int
+    path: str
+
+
 class NetworkProbed(_Msg):
     """Result of `probe_network`."""
 
@@ -259,6 +278,7 @@ Event = Annotated[
     | DevicesListed
     | SceneBuilt
     | Denoised
+    | Previewed
     | NetworkProbed
     | Bye
     | Failed,
@@ -274,6 +294,7 @@ FINAL_EVENTS = (
     DevicesListed,
     SceneBuilt,
     Denoised,
+    Previewed,
     NetworkProbed,
     Bye,
     Failed,
