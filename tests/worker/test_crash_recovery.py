@@ -1,0 +1,141 @@
+"""A worker killed with SIGKILL in the middle of a tile, then restarted, completes its job: no
+tile it had stored is rendered again, and nothing is committed twice. Checked on the chain and
+on IPFS, not in logs."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from render_worker.keystore import create_keystore
+from render_worker.state import WorkerState
+from tests.worker.conftest import PASSWORD, Stack, dev_account, worker_settings
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.events import BidCommitted, BidRevealed, JobParams, ResultsCommitted
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.scenes import build_builtin_scene
+from tilefarm.verification import ResultsList
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+
+def _config(stack: Stack, state_dir: Path) -> Path:
+    settings = worker_settings(stack, state_dir)
+    lines = {
+        "state_dir": str(state_dir),
+        "rpc_url": settings.rpc_url,
+        "ipfs_api_url": settings.ipfs_api_url,
+        "deployments_file": str(settings.deployments_file),
+        "confirmations": 0,
+        "poll_seconds": 0.2,
+        "pixel_samples_per_minute": 1_000_000.0,
+        "threads": 1,
+    }
+    body = "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in lines.items())
+    path = state_dir.parent / "worker.toml"
+    path.write_text(body)
+    return path
+
+
+def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    cli = Path(sys.executable).parent / "render-worker"
+    env = {**os.environ, "RENDER_WORKER_PASSWORD": PASSWORD}
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(cli), "run", "--config", str(config)],
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )  # fmt: skip
+
+
+def _wait(condition: object, timeout: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
+
+
+def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
+    own_stack: Stack, block_producer: None, tmp_path: Path
+) -> None:
+    market: JobMarketClient = own_stack.market
+    w3 = own_stack.w3
+    state_dir = tmp_path / "worker"
+    account = dev_account(4)
+    create_keystore(state_dir / "key.json", PASSWORD, account.key.hex())
+    market.stake(account, market.config().min_stake)
+    config, log = _config(own_stack, state_dir), tmp_path / "worker.log"
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+
+    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene),
+        frames=[1],
+        resolution={"width": 160, "height": 120},
+        tile_grid={"columns": 4, "rows": 3},
+        samples=48,
+    )
+    params = JobParams(
+        tile_count=12, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+        bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
+    )  # fmt: skip
+    worker = _start(config, log)
+    artist = w3.eth.accounts[1]
+    job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))
+
+    db = WorkerState(state_dir / "worker.db")
+    _wait(lambda: len(db.tiles(job_id)) >= 3, 180, "three tiles stored", log)
+    children = psutil.Process(worker.pid).children(recursive=True)
+    assert children, "the worker should be rendering in a Blender child"
+    os.killpg(worker.pid, signal.SIGKILL)  # the worker dies mid-render, without any cleanup
+    worker.wait()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive, "a Blender child outlived its killed worker"
+    before = {
+        t: (row.pixel_hash, os.stat(row.exr_path).st_mtime_ns)
+        for t, row in db.tiles(job_id).items()
+    }
+    assert 3 <= len(before) < 12, "the kill came after the last tile; slow the render down"
+
+    restarted = _start(config, log)
+    try:
+        _wait(lambda: market.seat(job_id, account.address).state_name == "Submitted", 240,
+              "the results to be committed", log)  # fmt: skip
+        market.accept_results(artist, job_id, account.address)
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        restarted.wait(timeout=60)
+
+    after = db.tiles(job_id)
+    assert sorted(after) == list(range(12))
+    for tile, (digest, mtime) in before.items():  # stored before the kill: never rendered again
+        assert (after[tile].pixel_hash, os.stat(after[tile].exr_path).st_mtime_ns) == (
+            digest,
+            mtime,
+        )
+
+    events = market.events(job_id=job_id)
+    mine = [
+        e for e in events if getattr(e, "bidder", getattr(e, "worker", None)) == account.address
+    ]
+    assert sum(isinstance(e, BidCommitted) for e in mine) == 1
+    assert sum(isinstance(e, BidRevealed) for e in mine) == 1
+    (commit,) = [e for e in mine if isinstance(e, ResultsCommitted)]
+    results = ResultsList.model_validate_json(ipfs.cat(commit.results_cid))
+    assert "0x" + results.root().hex() == commit.merkle_root
+    assert [t.index for t in results.tiles] == list(range(12))
+    for tile in results.tiles:
+        fetched = ipfs.cat_to_file(tile.cid, tmp_path / "fetched" / f"{tile.index}.exr")
+        assert pixel_hash(read_exr(fetched)) == tile.pixel_hash
+    assert market.seat(job_id, account.address).state_name == "Accepted"
+    nonces = [row.nonce for row in db.txs() if row.status == "mined"]
+    assert len(nonces) == len(set(nonces))
