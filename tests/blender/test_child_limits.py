@@ -20,6 +20,8 @@ from tilefarm.blender import (
     RenderMemoryExceeded,
     RenderTimeout,
     Sandbox,
+    SandboxUnavailable,
+    launcher,
 )
 from tilefarm.manifest import RenderManifest
 
@@ -138,3 +140,27 @@ def test_child_dies_with_a_killed_worker_mid_render(tiny_blend: Path, tmp_path: 
         time.sleep(0.1)
     alive = psutil.pid_exists(child_pid) and psutil.Process(child_pid).status() != "zombie"
     assert not alive, "the Blender child outlived its killed parent"
+
+
+@pytest.fixture
+def no_unshare(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This machine as if util-linux's `unshare` were missing."""
+    monkeypatch.setattr(launcher.shutil, "which", lambda _name: None)
+    launcher.netns_prefix.cache_clear()
+    yield
+    launcher.netns_prefix.cache_clear()
+
+
+@pytest.mark.usefixtures("no_unshare")
+def test_required_sandbox_that_cannot_be_set_up_refuses_to_start():
+    with pytest.raises(SandboxUnavailable, match="`unshare` program"):
+        BlenderChild(sandbox=Sandbox.NETNS).start()
+
+
+@pytest.mark.usefixtures("no_unshare")
+def test_auto_sandbox_that_cannot_be_set_up_warns_loudly(tiny_blend: Path):
+    warnings: list[str] = []
+    with BlenderChild(sandbox=Sandbox.AUTO, on_warning=warnings.append) as child:
+        assert child.inspect(tiny_blend).camera == "Camera"
+        assert not child.isolated
+    assert any("will have network access" in w for w in warnings)
