@@ -9,14 +9,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from web3 import Web3
 
+from marketplace.api.chain import ChainServices
 from marketplace.api.deps import Services
-from marketplace.api.routes import health, manifests, scenes
+from marketplace.api.routes import (
+    events,
+    health,
+    jobs,
+    ledger,
+    manifests,
+    prices,
+    scenes,
+    workers,
+)
+from marketplace.db import chain_models  # noqa: F401  (registers the indexer's tables)
 from marketplace.db.session import Database
 from marketplace.errors import MarketplaceError
+from marketplace.indexer import Indexer, IndexerRunner
 from marketplace.intake import SceneIntake
 from marketplace.settings import MarketplaceSettings
 from tilefarm.blender.launcher import ChildLimits
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.deploy import read_deployments
 from tilefarm.ipfs import KuboClient
 
 log = logging.getLogger(__name__)
@@ -25,6 +40,20 @@ log = logging.getLogger(__name__)
 def _error(status: int, code: str, message: str, details: object = None) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
     return JSONResponse(status_code=status, content=body)
+
+
+def start_indexer(settings: MarketplaceSettings, db: Database, chain: ChainServices) -> None:
+    """Start following the market of `settings.deployments_file` in a background thread. The
+    chain may be down: the runner retries, and the API serves what is indexed meanwhile."""
+    assert settings.deployments_file is not None
+    deployments = read_deployments(settings.deployments_file)
+    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
+    client = JobMarketClient.from_deployments(w3, deployments)
+    start = deployments.contracts["JobMarket"].block_number
+    chain.indexer = Indexer(
+        db, client, start, confirmations=settings.confirmations, hub=chain.hub
+    )
+    chain.runner = IndexerRunner(chain.indexer, settings.poll_interval, settings.ws_url).start()
 
 
 def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
@@ -37,15 +66,21 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
         limits = ChildLimits(
             wall_seconds=settings.inspect_seconds, memory_bytes=settings.inspect_memory_bytes
         )
+        db = Database(settings.db_url)
         app.state.services = Services(
             settings=settings,
-            db=Database(settings.db_url),
+            db=db,
             ipfs=ipfs,
             intake=SceneIntake(settings.scratch_dir, settings.max_scene_bytes, limits),
         )
+        app.state.chain = chain = ChainServices()
+        if settings.deployments_file is not None:
+            start_indexer(settings, db, chain)
         yield
+        if chain.runner is not None:
+            chain.runner.stop()
         ipfs.close()
-        app.state.services.db.engine.dispose()
+        db.engine.dispose()
 
     app = FastAPI(
         title="tilefarm marketplace",
@@ -75,7 +110,7 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
         log.exception("unhandled error", exc_info=exc)
         return _error(500, "internal_error", "the server failed; the error was logged")
 
-    for module in (health, scenes, manifests):
+    for module in (health, scenes, manifests, jobs, events, workers, prices, ledger):
         app.include_router(module.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")

@@ -28,6 +28,16 @@ class MarketplaceSettings(BaseSettings):
     inspect_seconds: float = Field(60.0, gt=0, description="time limit to read a scene")
     inspect_memory_bytes: int = Field(4096 * MiB, gt=0, description="memory limit to read one")
     frontend_dir: Path = PROJECT_ROOT / "frontend" / "dist"
+    deployments_file: Path | None = Field(
+        None, description="the market's deployments file; when set, the chain indexer runs"
+    )
+    ws_url: str | None = Field(
+        None, description="WebSocket RPC for new-block wake-ups; without it the indexer polls"
+    )
+    confirmations: int = Field(
+        0, ge=0, le=256, description="blocks an event must be under the head before it is indexed"
+    )
+    poll_interval: float = Field(1.0, gt=0, le=60, description="seconds between chain polls")
 
     @property
     def db_url(self) -> str:

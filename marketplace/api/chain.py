@@ -1,0 +1,44 @@
+"""What the chain routes get from the application: the indexer (when a market is configured) and
+the hub that wakes live streams."""
+
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from web3 import Web3
+
+from marketplace.errors import Unprocessable
+from marketplace.indexer import EventHub, Indexer, IndexerRunner
+
+MAX_ID = 2**63 - 1  # what the database's integers hold; larger ids cannot exist here
+
+
+@dataclass
+class ChainServices:
+    hub: EventHub = field(default_factory=EventHub)
+    indexer: Indexer | None = None
+    runner: IndexerRunner | None = None
+
+    @property
+    def min_stake(self) -> int | None:
+        config = self.indexer.known_config if self.indexer else None
+        return config.min_stake if config else None
+
+    @property
+    def protocol_fee_bps(self) -> int | None:
+        config = self.indexer.known_config if self.indexer else None
+        return config.protocol_fee_bps if config else None
+
+
+def chain_services(request: Request) -> ChainServices:
+    found: ChainServices = request.app.state.chain
+    return found
+
+
+def checksum(address: str, what: str = "address") -> str:
+    """`address` in its checksummed form; any letter case is accepted."""
+    try:
+        return Web3.to_checksum_address(address)
+    except ValueError:
+        raise Unprocessable(
+            f"{what} {address!r} is not an Ethereum address (0x + 40 hex digits)"
+        ) from None

@@ -1,0 +1,186 @@
+"""`/api/jobs`: the jobs the indexer has seen on chain, with their bids, assignments, results,
+verification, payments and events."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi import Path as PathParam
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.api.chain import MAX_ID, checksum
+from marketplace.api.deps import Services, services
+from marketplace.api.routes.views import (
+    NOT_ASSIGNED,
+    bid_public,
+    event_public,
+    job_summary,
+    ledger_entry,
+    seat_public,
+)
+from marketplace.api.schemas import (
+    ERROR_RESPONSES,
+    EventList,
+    JobDetail,
+    JobList,
+    JobStatusPublic,
+)
+from marketplace.db.chain_models import (
+    ChainEvent,
+    DisputeView,
+    IndexerCursor,
+    JobView,
+    LedgerEntry,
+    SeatView,
+)
+from marketplace.errors import NotFound
+
+router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+
+JobStatusName = Literal["Bidding", "Active", "Completed", "Cancelled", "Expired"]
+JobId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="the job id on chain")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+
+
+def find_job(session: Session, job_id: int) -> JobView:
+    job = session.get(JobView, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id} has been indexed; check the id or wait for the indexer")
+    return job
+
+
+def next_offset(offset: int, limit: int, total: int) -> int | None:
+    return offset + limit if offset + limit < total else None
+
+
+@router.get("", response_model=JobList, responses=ERROR_RESPONSES)
+def list_jobs(
+    svc: Annotated[Services, Depends(services)],
+    status: Annotated[JobStatusName | None, Query(description="only jobs in this status")] = None,
+    artist: Annotated[str | None, Query(description="only jobs posted by this address")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> JobList:
+    """Jobs, newest first."""
+    query = select(JobView)
+    if status is not None:
+        query = query.where(JobView.status == status)
+    if artist is not None:
+        query = query.where(JobView.artist == checksum(artist, "artist"))
+    with svc.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(
+            query.order_by(JobView.job_id.desc()).limit(limit).offset(offset)
+        ).all()
+        items = [job_summary(j) for j in rows]
+    return JobList(
+        items=items,
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
+    )
+
+
+@router.get("/{job_id}", response_model=JobDetail, responses=ERROR_RESPONSES)
+def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobDetail:
+    """One job: bids, assignments (tile ranges per worker), results commitments, verification,
+    disputes, payments and its events in chain order."""
+    with svc.db.session() as session:
+        job = find_job(session, job_id)
+        seats = session.scalars(
+            select(SeatView).where(SeatView.job_id == job_id).order_by(SeatView.committed_block)
+        ).all()
+        disputes = {
+            d.worker: d
+            for d in session.scalars(select(DisputeView).where(DisputeView.job_id == job_id))
+        }
+        entries = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.job_id == job_id)
+            .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
+        ).all()
+        events = session.scalars(
+            select(ChainEvent)
+            .where(ChainEvent.job_id == job_id)
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)
+        ).all()
+        summary = job_summary(job)
+        return JobDetail(
+            **summary.model_dump(),
+            fees_due=str(job.fees_due),
+            bid_bond=str(job.bid_bond),
+            commits=job.commits,
+            reveals=job.reveals,
+            bid_window=job.bid_window,
+            reveal_window=job.reveal_window,
+            render_window=job.render_window,
+            verify_window=job.verify_window,
+            bids=[bid_public(s) for s in seats],
+            seats=[
+                seat_public(s, disputes.get(s.worker))
+                for s in sorted(seats, key=lambda s: s.first_tile)
+                if s.state not in NOT_ASSIGNED
+            ],
+            payments=[ledger_entry(e) for e in entries],
+            events=[event_public(e) for e in events],
+        )
+
+
+@router.get("/{job_id}/status", response_model=JobStatusPublic, responses=ERROR_RESPONSES)
+def job_status(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobStatusPublic:
+    """Where a job stands, in one small body (what a page polls)."""
+    with svc.db.session() as session:
+        job = find_job(session, job_id)
+        tiles: dict[str, int] = dict(
+            session.execute(
+                select(SeatView.state, func.sum(SeatView.tile_count))
+                .where(SeatView.job_id == job_id)
+                .group_by(SeatView.state)
+            ).all()
+        )
+        indexed = session.scalar(select(func.max(IndexerCursor.next_block))) or 0
+        submitted = ("Submitted", "Failed", "Disputed", "Accepted", "Contested", "Rejected")
+        assigned = (*submitted, "Assigned", "TimedOut")
+        return JobStatusPublic(
+            job_id=job.job_id,
+            status=job.status,
+            tile_count=job.tile_count,
+            tiles_assigned=sum(tiles.get(s, 0) for s in assigned),
+            tiles_submitted=sum(tiles.get(s, 0) for s in submitted),
+            tiles_accepted=tiles.get("Accepted", 0),
+            tiles_rejected=tiles.get("Rejected", 0),
+            escrow=str(job.escrow),
+            updated_block=job.updated_block,
+            indexed_block=max(indexed - 1, 0),
+        )
+
+
+@router.get("/{job_id}/events", response_model=EventList, responses=ERROR_RESPONSES)
+def job_events(
+    job_id: JobId,
+    svc: Annotated[Services, Depends(services)],
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> EventList:
+    """A job's events in chain order (its timeline)."""
+    with svc.db.session() as session:
+        find_job(session, job_id)
+        where = ChainEvent.job_id == job_id
+        total = session.scalar(select(func.count()).select_from(ChainEvent).where(where)) or 0
+        rows = session.scalars(
+            select(ChainEvent)
+            .where(where)
+            .order_by(ChainEvent.block_number, ChainEvent.log_index)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        items = [event_public(r) for r in rows]
+    return EventList(
+        items=items,
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
+    )

@@ -1,0 +1,106 @@
+"""`/api/ledger`: the audit ledger. For every job: what was paid in (deposit, bid bonds, dispute
+bonds, slashed stake) and paid out (to the artist, workers, verifiers, treasury, bidders), what it
+still holds, and whether the books balance. JSON or CSV."""
+
+import csv
+import io
+from collections import defaultdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.api.deps import Services, services
+from marketplace.api.routes.jobs import JobId, Offset, find_job, next_offset
+from marketplace.api.routes.views import job_ledger, ledger_entry
+from marketplace.api.schemas import ERROR_RESPONSES, JobLedger, JobLedgerDetail, Ledger
+from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry
+from marketplace.indexer.ledger import job_money
+
+router = APIRouter(prefix="/api/ledger", tags=["audit"])
+
+CSV_COLUMNS = list(JobLedger.model_fields)
+
+
+def _csv(rows: list[JobLedger]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row.model_dump())
+    return out.getvalue()
+
+
+@router.get(
+    "",
+    response_model=Ledger,
+    responses={**ERROR_RESPONSES, 200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+def ledger(
+    svc: Annotated[Services, Depends(services)],
+    format: Annotated[
+        Literal["json", "csv"], Query(description="json, or csv for a spreadsheet")
+    ] = "json",
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+    offset: Offset = 0,
+) -> Ledger | Response:
+    """Every job's money in and out, oldest first; totals are over the whole market."""
+    with svc.db.session() as session:
+        total = session.scalar(select(func.count()).select_from(JobView)) or 0
+        jobs = session.scalars(
+            select(JobView).order_by(JobView.job_id).limit(limit).offset(offset)
+        ).all()
+        ids = [j.job_id for j in jobs]
+        entries = defaultdict(list)
+        for e in session.scalars(select(LedgerEntry).where(LedgerEntry.job_id.in_(ids))):
+            entries[e.job_id].append(e)
+        disputes = defaultdict(list)
+        for d in session.scalars(select(DisputeView).where(DisputeView.job_id.in_(ids))):
+            disputes[d.job_id].append(d)
+        money = [job_money(j, entries[j.job_id], disputes[j.job_id]) for j in jobs]
+        sums = _totals(session)
+    rows = [job_ledger(m) for m in money]
+    if format == "csv":
+        return Response(
+            _csv(rows),
+            media_type="text/csv",
+            headers={"content-disposition": 'attachment; filename="tilefarm-ledger.csv"'},
+        )
+    paid_in, paid_out = sums.get("in", 0), sums.get("out", 0)
+    return Ledger(
+        items=rows,
+        total=total,
+        limit=limit,
+        offset=offset,
+        next_offset=next_offset(offset, limit, total),
+        paid_in=str(paid_in),
+        paid_out=str(paid_out),
+        held=str(paid_in - paid_out),
+    )
+
+
+def _totals(session: Session) -> dict[str, int]:
+    """Sum of every entry by direction (in Python: wei exceed the database's integers)."""
+    sums = {"in": 0, "out": 0}
+    for direction, amount in session.execute(select(LedgerEntry.direction, LedgerEntry.amount)):
+        sums[direction] += amount
+    return sums
+
+
+@router.get("/{job_id}", response_model=JobLedgerDetail, responses=ERROR_RESPONSES)
+def job_ledger_detail(
+    job_id: JobId, svc: Annotated[Services, Depends(services)]
+) -> JobLedgerDetail:
+    """One job's ledger with every entry in chain order."""
+    with svc.db.session() as session:
+        job = find_job(session, job_id)
+        entries = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.job_id == job_id)
+            .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
+        ).all()
+        disputes = session.scalars(select(DisputeView).where(DisputeView.job_id == job_id)).all()
+        summary = job_ledger(job_money(job, entries, disputes))
+        return JobLedgerDetail(**summary.model_dump(), entries=[ledger_entry(e) for e in entries])

@@ -1,0 +1,196 @@
+"""Tables the chain indexer writes.
+
+`chain_events` is the source of truth: every decoded JobMarket event, keyed by its position on the
+chain `(block_number, log_index)`. Every other table here is a projection of those rows (jobs,
+seats, disputes, accounts, the money ledger) that `marketplace.indexer.projection` can rebuild
+from scratch at any time; that is how a reorganisation is undone. The cursor lives in
+`indexer_cursors` and is written in the same transaction as the rows derived from its batch.
+
+Wei amounts exceed SQLite's 64-bit integers, so they are stored as zero-padded decimal strings
+(`Wei`): exact, and still ordered correctly by the database.
+"""
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db.models import Base
+
+WEI_DIGITS = 80  # 2**256 has 78 decimal digits
+
+
+class Wei(TypeDecorator[int]):
+    """A non-negative integer of any size, stored as a fixed-width decimal string."""
+
+    impl = String(WEI_DIGITS)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value < 0:
+            raise ValueError(f"a wei amount cannot be negative ({value})")
+        return str(value).zfill(WEI_DIGITS)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+class IndexerCursor(Base):
+    """Where the indexer of one market stands (see `tilefarm.chain.follower.Cursor`)."""
+
+    __tablename__ = "indexer_cursors"
+
+    market: Mapped[str] = mapped_column(String(42), primary_key=True)
+    next_block: Mapped[int] = mapped_column(BigInteger)
+    recent: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    head: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ChainEvent(Base):
+    """One decoded market event, exactly as emitted."""
+
+    __tablename__ = "chain_events"
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    block_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    job_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # The first address argument (worker, bidder, account): whose history the event belongs to.
+    actor: Mapped[str | None] = mapped_column(String(42), index=True)
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class JobView(Base):
+    """A job as the contract's `job(id)` returns it, plus what was posted with it."""
+
+    __tablename__ = "jobs"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    artist: Mapped[str] = mapped_column(String(42), index=True)
+    manifest_cid: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    tile_count: Mapped[int] = mapped_column(Integer)
+    frame_count: Mapped[int] = mapped_column(Integer)
+    max_price_per_tile: Mapped[int] = mapped_column(Wei())
+    verify_fee_per_tile: Mapped[int] = mapped_column(Wei())
+    bid_bond: Mapped[int] = mapped_column(Wei())
+    bid_window: Mapped[int] = mapped_column(BigInteger)
+    reveal_window: Mapped[int] = mapped_column(BigInteger)
+    render_window: Mapped[int] = mapped_column(BigInteger)
+    verify_window: Mapped[int] = mapped_column(BigInteger)
+    deposit: Mapped[int] = mapped_column(Wei())
+    escrow: Mapped[int] = mapped_column(Wei())
+    fees_due: Mapped[int] = mapped_column(Wei(), default=0)
+    open_seats: Mapped[int] = mapped_column(Integer, default=0)
+    commits: Mapped[int] = mapped_column(Integer, default=0)
+    reveals: Mapped[int] = mapped_column(Integer, default=0)
+    bid_end: Mapped[int] = mapped_column(BigInteger)
+    reveal_end: Mapped[int] = mapped_column(BigInteger)
+    render_deadline: Mapped[int] = mapped_column(BigInteger, default=0)
+    posted_block: Mapped[int] = mapped_column(BigInteger)
+    posted_at: Mapped[int] = mapped_column(BigInteger)
+    updated_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeatView(Base):
+    """One bidder's bid and assignment in one job (the contract's `seat(job, worker)`)."""
+
+    __tablename__ = "seats"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    worker: Mapped[str] = mapped_column(String(42), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    commitment: Mapped[str] = mapped_column(String(66))
+    hash: Mapped[str] = mapped_column(String(66))
+    price_per_tile: Mapped[int] = mapped_column(Wei(), default=0)
+    bid_tiles: Mapped[int] = mapped_column(Integer, default=0)
+    first_tile: Mapped[int] = mapped_column(Integer, default=0)
+    tile_count: Mapped[int] = mapped_column(Integer, default=0)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    anchor_block: Mapped[int] = mapped_column(BigInteger, default=0)
+    verifier: Mapped[str | None] = mapped_column(String(42))
+    deadline: Mapped[int] = mapped_column(BigInteger, default=0)
+    results_cid: Mapped[str | None] = mapped_column(String(128))
+    seed: Mapped[str | None] = mapped_column(String(66))
+    attested_by: Mapped[str | None] = mapped_column(String(42))
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    evidence_cid: Mapped[str | None] = mapped_column(String(128))
+    committed_block: Mapped[int] = mapped_column(BigInteger)
+    payment: Mapped[int] = mapped_column(Wei(), default=0)
+    verifier_fee: Mapped[int] = mapped_column(Wei(), default=0)
+    slashed: Mapped[int] = mapped_column(Wei(), default=0)
+
+
+class DisputeView(Base):
+    """An escalation of one seat's verdict (the contract's `dispute(job, worker)`)."""
+
+    __tablename__ = "disputes"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    worker: Mapped[str] = mapped_column(String(42), primary_key=True)
+    disputer: Mapped[str] = mapped_column(String(42))
+    appeal: Mapped[bool] = mapped_column(Boolean)  # the worker appealed a fail (vs artist contest)
+    bond: Mapped[int] = mapped_column(Wei())
+    reason_cid: Mapped[str] = mapped_column(String(128))
+    anchor_block: Mapped[int] = mapped_column(BigInteger)
+    deadline: Mapped[int] = mapped_column(BigInteger)
+    members: Mapped[list[str]] = mapped_column(JSON, default=list)
+    votes: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)  # voter -> fraud
+    votes_fraud: Mapped[int] = mapped_column(Integer, default=0)
+    votes_honest: Mapped[int] = mapped_column(Integer, default=0)
+    voted_mask: Mapped[int] = mapped_column(Integer, default=0)
+    drawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    fraud: Mapped[bool | None] = mapped_column(Boolean)
+    resolved_tx: Mapped[str | None] = mapped_column(String(66))
+
+
+class AccountView(Base):
+    """A staked account and its pull-payment balance (the contract's `account(who)`)."""
+
+    __tablename__ = "accounts"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    stake: Mapped[int] = mapped_column(Wei(), default=0)
+    unstaking: Mapped[int] = mapped_column(Wei(), default=0)
+    balance: Mapped[int] = mapped_column(Wei(), default=0)
+    unlock_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    tiles_accepted: Mapped[int] = mapped_column(Integer, default=0)
+    tiles_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    timeouts: Mapped[int] = mapped_column(Integer, default=0)
+    slashes: Mapped[int] = mapped_column(Integer, default=0)
+    pool_slot: Mapped[int] = mapped_column(Integer, default=0)
+    withdrawn: Mapped[int] = mapped_column(Wei(), default=0)
+    earned: Mapped[int] = mapped_column(Wei(), default=0)
+
+
+class LedgerEntry(Base):
+    """One movement of a job's money: into the job (`direction="in"`) from a party, or out of it
+    (credited to a party's withdrawable balance)."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_job_position", "job_id", "block_number", "log_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    direction: Mapped[str] = mapped_column(String(3))
+    party: Mapped[str] = mapped_column(String(42), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(Wei())

@@ -1,0 +1,46 @@
+"""Waking the live streams when the indexer commits new events.
+
+The indexer runs in a thread; Server-Sent Event streams wait in the server's event loop. The hub
+bridges the two: `publish` (any thread) sets an `asyncio.Event` of every subscribed stream through
+its loop. Streams then read the new rows from the database themselves, so nothing a stream shows
+was not committed, and a reorganisation only has to be announced (`reorged_from`).
+"""
+
+import asyncio
+import threading
+
+
+class EventHub:
+    """Fan-out of "new events were indexed" to the waiting streams."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self.version = 0
+        self.reorgs = 0
+        self.reorged_from: int | None = None
+
+    def subscribe(self) -> asyncio.Event:
+        """A fresh event of the running loop, set at every publish until `unsubscribe`."""
+        event = asyncio.Event()
+        with self._lock:
+            self._waiters.add((asyncio.get_running_loop(), event))
+        return event
+
+    def unsubscribe(self, event: asyncio.Event) -> None:
+        with self._lock:
+            self._waiters = {w for w in self._waiters if w[1] is not event}
+
+    def publish(self, reorged_from: int | None = None) -> None:
+        """Called by the indexer after each committed batch (from its own thread)."""
+        with self._lock:
+            self.version += 1
+            if reorged_from is not None:
+                self.reorgs += 1
+                self.reorged_from = reorged_from
+            waiters = list(self._waiters)
+        for loop, event in waiters:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # the stream's loop is closed: it is gone
+                self.unsubscribe(event)

@@ -1,0 +1,249 @@
+"""The chain indexer: the market's events into the database, block by block.
+
+`Indexer.step` reads one batch of confirmed logs with `tilefarm.chain.follower.LogFollower`,
+decodes them, and in ONE transaction stores each event row, applies it to the projections and
+saves the cursor. A crash between two steps therefore loses nothing and doubles nothing: the next
+step starts from the cursor saved with the last rows. On a reorganisation (`batch.reorged_from`)
+the rows of the abandoned blocks are deleted and every projection is rebuilt from the remaining
+event rows before the new blocks are applied, in that same transaction.
+
+`IndexerRunner` runs steps in a background thread, woken by new heads over WebSocket when a URL
+is given, else (and as a fallback) every `poll_interval` seconds.
+"""
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from marketplace.db.chain_models import (
+    AccountView,
+    ChainEvent,
+    DisputeView,
+    IndexerCursor,
+    JobView,
+    LedgerEntry,
+    SeatView,
+)
+from marketplace.db.models import Base
+from marketplace.db.session import Database
+from marketplace.indexer.hub import EventHub
+from marketplace.indexer.projection import Position, Projector, loaded, stored
+from tilefarm.chain.bindings import JobMarketClient, MarketConfig
+from tilefarm.chain.follower import BlockRef, Cursor, HeadWatcher, LogFollower
+
+log = logging.getLogger(__name__)
+
+PROJECTIONS = (LedgerEntry, DisputeView, SeatView, JobView, AccountView)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one step did."""
+
+    events: int
+    next_block: int
+    head: int
+    reorged_from: int | None
+
+    @property
+    def caught_up(self) -> bool:
+        return self.events == 0
+
+
+class Indexer:
+    """Follows one JobMarket into one database."""
+
+    def __init__(
+        self,
+        db: Database,
+        client: JobMarketClient,
+        start_block: int,
+        *,
+        confirmations: int = 0,
+        max_range: int = 2000,
+        hub: EventHub | None = None,
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.start_block = start_block
+        self.confirmations = confirmations
+        self.hub = hub or EventHub()
+        self.follower = LogFollower(
+            client.w3, client.address, confirmations=confirmations, max_range=max_range
+        )
+        self.market = client.address
+        self._config: MarketConfig | None = None
+        Base.metadata.create_all(db.engine)
+
+    @property
+    def config(self) -> MarketConfig:
+        """The market's fixed parameters (read once: they are immutable)."""
+        if self._config is None:
+            self._config = self.client.config()
+        return self._config
+
+    @property
+    def known_config(self) -> MarketConfig | None:
+        """The config if it was read already (never calls the chain)."""
+        return self._config
+
+    # -- cursor
+
+    def cursor(self, session: Session) -> Cursor:
+        row = session.get(IndexerCursor, self.market)
+        if row is None:
+            return Cursor(next_block=self.start_block)
+        return Cursor(
+            next_block=row.next_block, recent=[BlockRef.model_validate(r) for r in row.recent]
+        )
+
+    def _save(self, session: Session, cursor: Cursor, head: int) -> None:
+        row = session.get(IndexerCursor, self.market)
+        recent = [ref.model_dump() for ref in cursor.recent]
+        if row is None:
+            session.add(
+                IndexerCursor(
+                    market=self.market, next_block=cursor.next_block, recent=recent, head=head
+                )
+            )
+        else:
+            row.next_block = cursor.next_block
+            row.recent = recent
+            row.head = head
+
+    # -- steps
+
+    def step(self) -> StepReport:
+        """Index one batch; returns what it did."""
+        config = self.config
+        with self.db.session() as session:
+            cursor = self.cursor(session)
+        batch = self.follower.poll(cursor)
+        decoded = []
+        timestamps: dict[str, int] = {}
+        for raw in batch.logs:
+            block_hash = "0x" + bytes(raw["blockHash"]).hex()
+            if block_hash not in timestamps:
+                # By hash, so the time is that of the very block the log came from.
+                timestamps[block_hash] = int(
+                    self.client.w3.eth.get_block(raw["blockHash"])["timestamp"]
+                )
+            decoded.append((self.client._decode(raw), block_hash))
+        with self.db.session() as session:
+            if batch.reorged_from is not None:
+                log.warning("chain reorganised from block %d; rebuilding", batch.reorged_from)
+                session.execute(
+                    delete(ChainEvent).where(ChainEvent.block_number >= batch.reorged_from)
+                )
+                self._rebuild(session, config)
+            projector = Projector(session, config)
+            for event, block_hash in decoded:
+                at = Position(
+                    event.block_number,
+                    event.log_index,
+                    event.transaction_hash,
+                    timestamps[block_hash],
+                )
+                session.add(stored(event, at, block_hash))
+                projector.apply(event, at)
+            self._save(session, batch.cursor, batch.head)
+        if decoded or batch.reorged_from is not None:
+            self.hub.publish(batch.reorged_from)
+        return StepReport(len(decoded), batch.cursor.next_block, batch.head, batch.reorged_from)
+
+    def sync(self, max_steps: int = 10_000) -> int:
+        """Step until the confirmed head is indexed; returns how many events were applied."""
+        total = 0
+        for _ in range(max_steps):
+            report = self.step()
+            total += report.events
+            if report.next_block > report.head - self.confirmations:
+                break
+        return total
+
+    def rebuild(self) -> None:
+        """Recompute every projection from the stored events (one transaction)."""
+        with self.db.session() as session:
+            self._rebuild(session, self.config)
+
+    def _rebuild(self, session: Session, config: MarketConfig) -> None:
+        for table in PROJECTIONS:
+            session.execute(delete(table))
+        session.flush()
+        projector = Projector(session, config)
+        rows = session.scalars(
+            select(ChainEvent).order_by(ChainEvent.block_number, ChainEvent.log_index)
+        ).all()
+        for row in rows:
+            event, at = loaded(row)
+            projector.apply(event, at)
+
+    def status(self) -> dict[str, Any]:
+        """Where the indexer stands."""
+        with self.db.session() as session:
+            row = session.get(IndexerCursor, self.market)
+            next_block = row.next_block if row else self.start_block
+            head = row.head if row else 0
+        return {"market": self.market, "next_block": next_block, "head": head}
+
+
+class IndexerRunner:
+    """Runs an indexer in a background thread until `stop`."""
+
+    def __init__(
+        self, indexer: Indexer, poll_interval: float = 1.0, ws_url: str | None = None
+    ) -> None:
+        self.indexer = indexer
+        self.poll_interval = poll_interval
+        self.watcher = HeadWatcher(ws_url) if ws_url else None
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chain-indexer", daemon=True)
+
+    def start(self) -> "IndexerRunner":
+        if self.watcher is not None:
+            self.watcher.start()
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self._thread.join(timeout)
+
+    def _wait(self, seconds: float) -> None:
+        if self.watcher is not None and self.watcher.connected:
+            # A new head wakes us at once; the timeout still polls in case a message is lost.
+            self.watcher.wait(seconds)
+        else:
+            self._stop.wait(seconds)
+
+    def _run(self) -> None:
+        backoff = self.poll_interval
+        while not self._stop.is_set():
+            try:
+                self.indexer.sync()
+                self.error = None
+                backoff = self.poll_interval
+            except Exception as exc:  # keep serving what is indexed; retry later
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.warning("indexer step failed (%s); retrying in %.1f s", self.error, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            self._wait(self.poll_interval)
+
+
+def wait_until_indexed(indexer: Indexer, block: int, timeout: float = 10.0) -> None:
+    """Block until `indexer` has applied every block up to `block` (for tests and benches)."""
+    deadline = time.monotonic() + timeout
+    while indexer.status()["next_block"] <= block:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the indexer did not reach block {block} in {timeout} s")
+        time.sleep(0.02)

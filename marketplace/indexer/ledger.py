@@ -1,0 +1,80 @@
+"""The audit ledger of a job: its money in and out, summed from the indexed ledger entries.
+
+Pure arithmetic over rows the projection wrote; `balanced` cross-checks the entries (what came in
+minus what went out) against what the job should still hold by the contract's own bookkeeping
+(escrow, bonds of unrevealed bids while they are owed, bonds of open disputes).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry
+
+
+@dataclass(frozen=True)
+class JobMoney:
+    job_id: int
+    status: str
+    deposit: int
+    bid_bonds_in: int
+    dispute_bonds_in: int
+    slashed: int
+    to_artist: int
+    to_workers: int
+    to_verifiers: int
+    to_treasury: int
+    to_bidders: int
+    expected_held: int
+
+    @property
+    def paid_in(self) -> int:
+        return self.deposit + self.bid_bonds_in + self.dispute_bonds_in + self.slashed
+
+    @property
+    def paid_out(self) -> int:
+        return (
+            self.to_artist
+            + self.to_workers
+            + self.to_verifiers
+            + self.to_treasury
+            + self.to_bidders
+        )
+
+    @property
+    def held(self) -> int:
+        return self.paid_in - self.paid_out
+
+    @property
+    def balanced(self) -> bool:
+        return self.held == self.expected_held
+
+
+def job_money(
+    job: JobView, entries: Iterable[LedgerEntry], disputes: Iterable[DisputeView]
+) -> JobMoney:
+    """Sum one job's ledger entries by kind."""
+    sums = {"deposit": 0, "bid_bond": 0, "dispute_bond": 0, "slash": 0}
+    out = {"artist": 0, "worker": 0, "verifier": 0, "treasury": 0, "bidder": 0}
+    for entry in entries:
+        if entry.direction == "in":
+            sums[entry.reason.split(":")[0]] += entry.amount
+        else:
+            out[entry.role] += entry.amount
+    unrevealed = (
+        (job.commits - job.reveals) * job.bid_bond if job.status in ("Bidding", "Cancelled") else 0
+    )
+    open_bonds = sum(d.bond for d in disputes)
+    return JobMoney(
+        job_id=job.job_id,
+        status=job.status,
+        deposit=sums["deposit"],
+        bid_bonds_in=sums["bid_bond"],
+        dispute_bonds_in=sums["dispute_bond"],
+        slashed=sums["slash"],
+        to_artist=out["artist"],
+        to_workers=out["worker"],
+        to_verifiers=out["verifier"],
+        to_treasury=out["treasury"],
+        to_bidders=out["bidder"],
+        expected_held=job.escrow + unrevealed + open_bonds,
+    )

@@ -1,0 +1,333 @@
+"""Driving a real JobMarket on the devnet the way artists, workers and verifiers do, and comparing
+the indexer's views with the contract's state.
+
+Each test deploys a market of its own (so tests never see each other's jobs) and records it in a
+deployments file of its own, which is what the server reads.
+"""
+
+import random
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+from sqlalchemy import select
+from web3 import Web3
+
+from marketplace.db.chain_models import AccountView, DisputeView, JobView, SeatView
+from marketplace.db.session import Database
+from tilefarm.chain.bindings import (
+    JOB_STATUSES,
+    SEAT_STATES,
+    ContractReverted,
+    JobMarketClient,
+    MarketConfig,
+    bid_commitment,
+    merkle_root,
+    tile_leaf,
+)
+from tilefarm.chain.deploy import Step, deploy, write_deployments
+from tilefarm.chain.events import JobParams
+from tilefarm.paths import BUILD_DIR
+
+ETHER = 10**18
+MIN_STAKE = ETHER
+BID_WINDOW = 600
+REVEAL_WINDOW = 600
+RENDER_WINDOW = 3_600
+VERIFY_WINDOW = 1_800
+DRAW_DELAY = 2
+
+
+@dataclass
+class Market:
+    """A freshly deployed market and the dev accounts playing each role."""
+
+    w3: Web3
+    client: JobMarketClient
+    deployments_file: Path
+    start_block: int
+    config: MarketConfig
+    accounts: list[str]
+
+    @property
+    def artist(self) -> str:
+        return self.accounts[1]
+
+    @property
+    def workers(self) -> list[str]:
+        return self.accounts[2:9]
+
+    @property
+    def treasury(self) -> str:
+        return self.config.treasury
+
+    # -- time
+
+    def advance(self, seconds: int) -> None:
+        self.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    def mine(self, blocks: int) -> None:
+        self.w3.provider.make_request("anvil_mine", [hex(blocks)])  # type: ignore[arg-type]
+
+    def head(self) -> int:
+        return int(self.w3.eth.block_number)
+
+    def now(self) -> int:
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+
+def deploy_market(rpc_url: str, directory: Path) -> Market:
+    """Deploy a JobMarket of its own and write its deployments file under `directory`."""
+    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    accounts = [Web3.to_checksum_address(a) for a in w3.eth.accounts]
+    config = MarketConfig(
+        treasury=accounts[9],
+        protocol_fee_bps=100,
+        min_stake=MIN_STAKE,
+        unstake_delay=14 * 86_400,
+        draw_delay=DRAW_DELAY,
+        dispute_bond=ETHER // 10,
+        fraud_slash_bps=5_000,
+        late_slash_bps=1_000,
+        false_accusation_slash_bps=2_500,
+    )
+    plan = [Step("JobMarket", lambda *_: (config.as_tuple(),))]  # any args signature
+    deployments = deploy(w3, accounts[0], BUILD_DIR, plan)
+    path = write_deployments(deployments, directory)
+    client = JobMarketClient.from_deployments(w3, deployments)
+    start = deployments.contracts["JobMarket"].block_number
+    return Market(w3, client, path, start, client.config(), accounts)
+
+
+def params(tiles: int = 8, max_price: int = 10**15, verify_fee: int = 10**13) -> JobParams:
+    return JobParams(
+        tile_count=tiles,
+        frame_count=1,
+        max_price_per_tile=max_price,
+        verify_fee_per_tile=verify_fee,
+        bid_bond=10**16,
+        bid_window=BID_WINDOW,
+        reveal_window=REVEAL_WINDOW,
+        render_window=RENDER_WINDOW,
+        verify_window=VERIFY_WINDOW,
+    )
+
+
+@dataclass
+class Bid:
+    bidder: str
+    price: int
+    tiles: int
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+
+
+def stake_all(m: Market) -> None:
+    for who in m.workers:
+        if m.client.account(who).stake < MIN_STAKE:
+            m.client.stake(who, MIN_STAKE)
+
+
+def auction(m: Market, bids: list[Bid], reveal: list[Bid] | None = None, **kw: Any) -> int:
+    """Post a job, commit `bids`, reveal `reveal` (default: all), settle; returns the job id."""
+    job_id, _ = m.client.post_job(m.artist, params(**kw), "bafy-manifest")
+    for b in bids:
+        m.client.commit_bid(
+            b.bidder, job_id, bid_commitment(job_id, b.bidder, b.price, b.tiles, b.salt)
+        )
+    m.advance(BID_WINDOW + 1)
+    for b in bids if reveal is None else reveal:
+        m.client.reveal_bid(b.bidder, job_id, b.price, b.tiles, b.salt)
+    m.advance(REVEAL_WINDOW + 1)
+    m.client.settle(m.artist, job_id)
+    return job_id
+
+
+def commit_results(m: Market, job_id: int, worker: str) -> None:
+    seat = m.client.seat(job_id, worker)
+    leaves = [
+        tile_leaf(t, keccak(text=f"cid-{t}"), keccak(text=f"px-{t}"))
+        for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
+    ]
+    m.client.commit_results(worker, job_id, merkle_root(leaves), f"bafy-results-{job_id}")
+
+
+def draw(m: Market, job_id: int, worker: str) -> str:
+    """Mine past the anchor block and draw the verifier."""
+    m.mine(DRAW_DELAY + 1)
+    m.client.draw_verifier(m.artist, job_id, worker)
+    verifier = m.client.verifier_of(job_id, worker)
+    assert verifier is not None
+    return verifier
+
+
+def assigned(m: Market, job_id: int) -> list[str]:
+    return [w for w in m.workers if SEAT_STATES[m.client.seat(job_id, w).state] == "Assigned"]
+
+
+def random_history(m: Market, rng: random.Random, jobs: int = 3) -> list[int]:
+    """Post `jobs` jobs and take each through a random path of the protocol."""
+    posted = []
+    for _ in range(jobs):
+        stake_all(m)  # slashed workers fall below the minimum and could not reveal
+        bidders = rng.sample(m.workers, rng.randint(1, 4))
+        bids = [Bid(b, rng.randint(1, 10) * 10**14, rng.randint(1, 6)) for b in bidders]
+        if rng.random() < 0.15:
+            job_id, _ = m.client.post_job(m.artist, params(), "bafy-manifest")
+            for b in bids:
+                m.client.commit_bid(
+                    b.bidder, job_id, bid_commitment(job_id, b.bidder, b.price, b.tiles, b.salt)
+                )
+            m.client.cancel_job(m.artist, job_id)
+            for b in bids[: len(bids) // 2 + 1]:
+                m.client.reclaim_bond(b.bidder, job_id)
+            posted.append(job_id)
+            continue
+        reveal = [b for b in bids if rng.random() < 0.85]
+        job_id = auction(m, bids, reveal, tiles=rng.randint(4, 10))
+        posted.append(job_id)
+        late, done = [], []
+        for worker in assigned(m, job_id):
+            if rng.random() < 0.15:
+                late.append(worker)
+            else:
+                commit_results(m, job_id, worker)  # all before any window moves time on
+                done.append(worker)
+        for worker in done:
+            _resolve(m, rng, job_id, worker)
+        if late:
+            m.advance(RENDER_WINDOW + 1)
+            for worker in late:
+                m.client.claim_late(m.artist, job_id, worker)
+    for who in [m.artist, *m.workers, m.treasury]:
+        if rng.random() < 0.5 and m.client.balance_of(who) > 0:
+            m.client.withdraw(who)
+    return posted
+
+
+def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
+    if m.now() > m.client.seat(job_id, worker).deadline:
+        # Another worker's verification moved time past this one's window: a new draw.
+        m.client.replace_verifier(m.artist, job_id, worker)
+    roll = rng.random()
+    if roll < 0.15:
+        m.client.accept_results(m.artist, job_id, worker)
+        return
+    verifier = draw(m, job_id, worker)
+    if roll < 0.6:
+        m.client.attest(verifier, job_id, worker, True, "bafy-evidence")
+        return
+    if roll < 0.7:
+        m.advance(VERIFY_WINDOW + 1)
+        m.client.replace_verifier(m.artist, job_id, worker)
+        verifier = draw(m, job_id, worker)
+        m.client.attest(verifier, job_id, worker, True, "bafy-evidence")
+        return
+    m.client.attest(verifier, job_id, worker, False, "bafy-evidence-fail")
+    if roll < 0.8:
+        m.advance(VERIFY_WINDOW + 1)
+        m.client.finalize_rejection(m.artist, job_id, worker)
+        return
+    # The worker appeals; the panel votes at random.
+    m.client.open_dispute(worker, job_id, worker, "bafy-appeal")
+    m.mine(DRAW_DELAY + 1)
+    m.client.draw_panel(m.artist, job_id, worker)
+    members = [
+        ev.members for ev in m.client.events(job_id=job_id) if type(ev).__name__ == "PanelDrawn"
+    ][-1]
+    for member in members:
+        if int(member, 16) != 0 and rng.random() < 0.9:
+            m.client.vote(member, job_id, worker, rng.random() < 0.5, "bafy-vote")
+    try:
+        m.client.resolve_dispute(m.artist, job_id, worker)
+    except ContractReverted:
+        m.advance(2 * VERIFY_WINDOW + 1)
+        m.client.resolve_dispute(m.artist, job_id, worker)
+
+
+# ---------------------------------------------------------------------------- comparisons
+
+
+def _pool_address(m: Market, slot: int) -> str | None:
+    if slot == 0:
+        return None
+    return Web3.to_checksum_address(m.client.contract.functions.poolMember(slot).call())
+
+
+def assert_matches_chain(m: Market, db: Database) -> None:
+    """Every job, seat, dispute and account in the database equals the contract's."""
+    with db.session() as s:
+        jobs = {j.job_id: j for j in s.scalars(select(JobView))}
+        seats = {(x.job_id, x.worker): x for x in s.scalars(select(SeatView))}
+        disputes = {(d.job_id, d.worker): d for d in s.scalars(select(DisputeView))}
+        accounts = {a.address: a for a in s.scalars(select(AccountView))}
+    assert sorted(jobs) == list(range(1, m.client.job_count() + 1))
+    for job_id, view in jobs.items():
+        chain = m.client.job(job_id)
+        got = {
+            "escrow": view.escrow,
+            "fees_due": view.fees_due,
+            "tile_count": view.tile_count,
+            "open_seats": view.open_seats,
+            "status": view.status,
+            "artist": view.artist,
+            "verify_fee_per_tile": view.verify_fee_per_tile,
+            "bid_end": view.bid_end,
+            "reveal_end": view.reveal_end,
+            "max_price_per_tile": view.max_price_per_tile,
+            "bid_bond": view.bid_bond,
+            "commits": view.commits,
+            "reveals": view.reveals,
+            "render_deadline": view.render_deadline,
+        }
+        want = {k: getattr(chain, k) for k in got if k != "status"}
+        want["status"] = JOB_STATUSES[chain.status]
+        assert got == want, f"job {job_id}"
+    for (job_id, worker), view in seats.items():
+        chain_seat = m.client.seat(job_id, worker)
+        got = {
+            "hash": view.hash,
+            "price_per_tile": view.price_per_tile,
+            "first_tile": view.first_tile,
+            "tile_count": view.tile_count,
+            "state": view.state,
+            "round": view.round,
+            "anchor_block": view.anchor_block,
+            "verifier": view.verifier,
+            "deadline": view.deadline,
+        }
+        want = {k: getattr(chain_seat, k) for k in got if k not in ("state", "verifier")}
+        want["state"] = SEAT_STATES[chain_seat.state]
+        want["verifier"] = _pool_address(m, chain_seat.verifier_slot)
+        assert got == want, f"seat of {worker} in job {job_id}"
+    for (job_id, worker), view in disputes.items():
+        d = m.client.dispute(job_id, worker)
+        members = [_pool_address(m, slot) for slot in (d.member0, d.member1, d.member2)]
+        assert view.disputer == d.disputer
+        assert view.bond == d.bond
+        assert view.anchor_block == d.anchor_block
+        assert view.deadline == d.deadline
+        assert view.members == [x for x in members if x is not None]
+        assert (view.votes_fraud, view.votes_honest, view.voted_mask, view.drawn) == (
+            d.votes_fraud,
+            d.votes_honest,
+            d.voted_mask,
+            d.drawn,
+        )
+    for address, view in accounts.items():
+        a = m.client.account(address)
+        got = {
+            "stake": view.stake,
+            "balance": view.balance,
+            "tiles_accepted": view.tiles_accepted,
+            "tiles_rejected": view.tiles_rejected,
+            "unstaking": view.unstaking,
+            "unlock_at": view.unlock_at,
+            "timeouts": view.timeouts,
+            "slashes": view.slashes,
+            "pool_slot": view.pool_slot,
+        }
+        assert got == {k: getattr(a, k) for k in got}, f"account {address}"
+        assert view.balance == m.client.balance_of(address)
