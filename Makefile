@@ -12,7 +12,7 @@ export PATH := $(TOOLS)/bin:$(ROOT)/tools/node_modules/.bin:$(VENV)/bin:$(PATH)
 # Brownie's pytest plugin compiles the project and starts a chain: only the contract suite wants it.
 PLAIN_PYTEST := $(PY) -m pytest -p no:pytest-brownie
 
-.PHONY: help setup demo test test-core test-contracts lint devnet-up devnet-down clean
+.PHONY: help setup demo test test-core schemathesis test-contracts lint devnet-up devnet-down clean
 
 help:
 	@echo "make demo   set up, start the local stack and render a job end to end"
@@ -65,10 +65,21 @@ $(TOOLS)/.syslibs: $(VENV)/.installed
 demo: setup
 	$(VENV)/bin/tilefarm demo
 
-test: setup test-core test-contracts
+test: setup test-core schemathesis test-contracts
 
 test-core:
 	$(PLAIN_PYTEST) tests --ignore=tests/contracts $(PYTEST_ARGS)
+
+# Fuzz the marketplace's OpenAPI schema against a server on its own devnet: no 5xx. schemathesis
+# lives in its own tool venv: its pins clash with Brownie's.
+ST_VENV := $(TOOLS)/schemathesis
+$(ST_VENV)/.installed:
+	$(PYTHON) -m venv $(ST_VENV)
+	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
+	touch $@
+
+schemathesis: setup $(ST_VENV)/.installed
+	$(PY) -m tests.marketplace.schemathesis_run --st $(ST_VENV)/bin/st
 
 test-contracts:
 	$(VENV)/bin/brownie test --network tilefarm-test $(PYTEST_ARGS)

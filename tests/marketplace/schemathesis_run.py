@@ -1,0 +1,105 @@
+"""`make schemathesis`: fuzz the marketplace's OpenAPI schema against a real server; no 5xx.
+
+Starts a devnet of its own (anvil + Kubo + contracts on free loopback ports, in a temporary
+folder), a market with a few indexed jobs, and the server under uvicorn, then runs schemathesis
+from its own tool environment (its pins clash with Brownie's) with a bounded number of examples.
+Left out: the scene upload (each example would start a Blender child; its bad-input cases have
+their own tests) and the live stream (it stays open while a job runs, by design).
+
+    python -m tests.marketplace.schemathesis_run --st .tools/schemathesis/bin/st
+"""
+
+import argparse
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from marketplace.app import create_app
+from marketplace.settings import MarketplaceSettings
+from tests.conftest import fresh_stack_settings
+from tests.marketplace.market import deploy_market, random_history
+from tilefarm.devnet import Devnet
+from tilefarm.devnet.ports import free_port
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--st", required=True, help="the schemathesis CLI (st)")
+    parser.add_argument("--max-examples", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tilefarm-st-") as tmp:
+        state = Path(tmp)
+        devnet = Devnet(fresh_stack_settings(state / "stack"))
+        status = devnet.up()
+        try:
+            assert status.rpc_url and status.ipfs_api_url
+            market = deploy_market(status.rpc_url, state / "deployments")
+            random_history(market, random.Random(args.seed), jobs=2)
+            port = free_port()
+            settings = MarketplaceSettings(
+                state_dir=state / "server",
+                ipfs_api_url=status.ipfs_api_url,
+                rpc_url=status.rpc_url,
+                deployments_file=market.deployments_file,
+                poll_interval=0.1,
+                port=port,
+            )
+            config = uvicorn.Config(
+                create_app(settings), host="127.0.0.1", port=port, log_level="warning"
+            )
+            server = uvicorn.Server(config)
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            base = f"http://127.0.0.1:{port}"
+            _wait_indexed(base, market.head())
+            try:
+                command = [
+                    args.st,
+                    "run",
+                    f"{base}/openapi.json",
+                    "--checks",
+                    "not_a_server_error",
+                    "--max-examples",
+                    str(args.max_examples),
+                    "--seed",
+                    str(args.seed),
+                    "--workers",
+                    "2",
+                    "--request-timeout",
+                    "10",
+                    "--phases",
+                    "examples,coverage,fuzzing",
+                    "--exclude-path-regex",
+                    r"/events/stream$|^/api/scenes$",
+                ]
+                print("+", " ".join(command), flush=True)
+                return subprocess.run(command, check=False).returncode
+            finally:
+                server.should_exit = True
+                thread.join(10)
+        finally:
+            devnet.down()
+
+
+def _wait_indexed(base: str, head: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/indexer", timeout=2).json()["next_block"] > head:
+                return
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        time.sleep(0.1)
+    raise SystemExit(f"the server at {base} did not index block {head} in {timeout} s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
