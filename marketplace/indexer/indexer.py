@@ -135,6 +135,10 @@ class Indexer:
                 )
             decoded.append((self.client._decode(raw), block_hash))
         with self.db.session() as session:
+            if self.cursor(session).next_block != cursor.next_block:
+                # Another indexer on this database applied blocks meanwhile: drop this batch
+                # rather than apply it twice (the primary key would refuse it anyway).
+                return StepReport(0, cursor.next_block, batch.head, None)
             if batch.reorged_from is not None:
                 log.warning("chain reorganised from block %d; rebuilding", batch.reorged_from)
                 session.execute(

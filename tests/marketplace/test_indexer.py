@@ -7,14 +7,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from marketplace.db.chain_models import ChainEvent
+from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
 from tests.marketplace.market import (
+    VERIFY_WINDOW,
+    Bid,
     Market,
     assert_matches_chain,
+    auction,
+    commit_results,
     deploy_market,
+    draw,
+    params,
     random_history,
+    stake_all,
 )
 from tilefarm.devnet import StackStatus
 
@@ -43,3 +50,103 @@ def test_views_equal_the_contract_after_random_histories(
     with db.session() as s:
         indexed = s.scalar(select(func.count()).select_from(ChainEvent))
     assert indexed == len(market.client.events(from_block=market.start_block))
+
+
+def _appeal(market: Market, job_id: int, worker: str, fraud_votes: int) -> None:
+    """The worker appeals a fail; `fraud_votes` of the panel vote fraud, the rest honest."""
+    c = market.client
+    c.open_dispute(worker, job_id, worker, "bafy-appeal")
+    market.mine(3)
+    c.draw_panel(market.artist, job_id, worker)
+    panel = next(
+        e
+        for e in c.events(job_id=job_id)
+        if type(e).__name__ == "PanelDrawn" and e.worker == worker  # type: ignore[attr-defined]
+    )
+    members = [m for m in panel.members if int(m, 16)]
+    assert len(members) == 3
+    for i, member in enumerate(members):
+        c.vote(member, job_id, worker, i < fraud_votes, "bafy-vote")
+    c.resolve_dispute(market.artist, job_id, worker)
+
+
+def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    indexer = _indexer(market, db)
+    stake_all(market)
+    c = market.client
+    a, b, d = market.workers[:3]
+    job_id = auction(market, [Bid(a, 10**14, 3), Bid(b, 2 * 10**14, 3), Bid(d, 3 * 10**14, 2)])
+    for worker in (a, b, d):
+        commit_results(market, job_id, worker)
+    # a: failed by a lying verifier, wins its appeal (the verifier is slashed to a).
+    c.attest(draw(market, job_id, a), job_id, a, False, "bafy-lie")
+    _appeal(market, job_id, a, fraud_votes=1)
+    # b: failed, loses its appeal (slashed; honest verifiers and the artist share).
+    c.attest(draw(market, job_id, b), job_id, b, False, "bafy-fail")
+    _appeal(market, job_id, b, fraud_votes=2)
+    # d: three silent verifiers, then accepted unverified.
+    for _ in range(3):
+        draw(market, job_id, d)
+        market.advance(VERIFY_WINDOW + 1)
+        c.replace_verifier(market.artist, job_id, d)
+    # Unstaking, partial slashes of what is unstaking, and withdrawals.
+    c.request_unstake(a, 10**17)
+    for who in (a, b, market.artist, market.treasury):
+        if c.balance_of(who):
+            c.withdraw(who)
+    indexer.sync()
+    assert_matches_chain(market, db)
+    assert c.job(job_id).status_name == "Completed"
+    reasons = {e.reason for e in c.events(job_id=job_id) if type(e).__name__ == "Slashed"}
+    assert reasons == {0, 2}  # fraud (b) and false accusation (a's verifier)
+
+
+def test_restart_mid_history_catches_up_without_loss_or_doubles(
+    market: Market, tmp_path: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    rng = random.Random(9)
+    first = _indexer(market, Database(db_url), max_range=7)
+    random_history(market, rng, jobs=2)
+    first.step()  # stopped after one small batch, mid-history
+    random_history(market, rng, jobs=2)
+    second = _indexer(market, Database(db_url), max_range=7)  # a new process, same database
+    second.sync()
+    db = Database(db_url)
+    assert_matches_chain(market, db)
+    with db.session() as s:
+        rows = s.scalars(select(ChainEvent)).all()
+        cursor = s.get(IndexerCursor, market.client.address)
+    chain = market.client.events(from_block=market.start_block)
+    assert [(r.block_number, r.log_index) for r in rows] == [
+        (e.block_number, e.log_index) for e in chain
+    ]
+    assert cursor is not None and cursor.next_block == market.head() + 1
+
+
+def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    indexer = _indexer(market, db)
+    stake_all(market)
+    w3 = market.w3
+    kept = auction(market, [Bid(market.workers[0], 10**14, 8)])
+    indexer.sync()
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    commit_results(market, kept, market.workers[0])
+    market.client.post_job(market.artist, params(), "bafy-abandoned")
+    indexer.sync()
+    with db.session() as s:
+        assert s.get(JobView, kept + 1) is not None
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    market.client.post_job(market.workers[1], params(), "bafy-new-branch")
+    market.mine(4)
+    report = indexer.step()
+    assert report.reorged_from is not None
+    indexer.sync()
+    assert_matches_chain(market, db)
+    with db.session() as s:
+        names = s.scalars(select(ChainEvent.name)).all()
+        assert "ResultsCommitted" not in names
+        job = s.get(JobView, kept + 1)
+        assert job is not None and job.manifest_cid == "bafy-new-branch"
