@@ -25,6 +25,7 @@ from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
 from render_worker.state import WorkerState
 from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.connection import connect_web3
 from tilefarm.chain.deploy import read_deployments
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import KuboClient
@@ -74,7 +75,7 @@ class Node:
 def connect(settings: DaemonSettings, password: str) -> Node:
     """Unlock the key and connect to what the config names."""
     account = load_keystore(settings.keystore_path, password)
-    w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 30}))
+    w3 = connect_web3(settings.rpc_url)
     start_block = 0
     if settings.market_address:
         address = settings.market_address
@@ -284,7 +285,7 @@ def status_report(settings: DaemonSettings) -> dict[str, Any]:
         "cursor": state.get_meta("cursor"),
     }
     try:
-        w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 5}))
+        w3 = connect_web3(settings.rpc_url, timeout=5, retries=1)
         if settings.deployments_file or settings.market_address:
             address = settings.market_address or read_deployments(
                 settings.deployments_file  # type: ignore[arg-type]

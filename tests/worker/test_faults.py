@@ -1,0 +1,148 @@
+"""The worker against hostile or failing parts: an IPFS node that returns wrong bytes, an RPC
+that drops connections, a scene that cannot be rendered. Each is handled with a clear reason and
+the worker keeps running."""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from render_worker.daemon import WorkerDaemon
+from render_worker.keystore import create_keystore
+from render_worker.node import connect
+from render_worker.state import JobRow
+from tests.ipfs.hostile_node import flip_first_byte, hostile_node
+from tests.worker.conftest import PASSWORD, Stack, dev_account, worker_settings
+from tests.worker.flaky_rpc import flaky_rpc
+from tilefarm.chain.events import BidCommitted, JobParams
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.scenes import build_builtin_scene
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+PARAMS = JobParams(
+    tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+    bid_bond=10**14, bid_window=5, reveal_window=5, render_window=600, verify_window=600,
+)  # fmt: skip
+
+
+@contextmanager
+def running_worker(
+    stack: Stack, tmp: Path, index: int, **overrides: object
+) -> Iterator[WorkerDaemon]:
+    account = dev_account(index)
+    settings = worker_settings(stack, tmp / f"worker{index}", **overrides)
+    create_keystore(settings.keystore_path, PASSWORD, account.key.hex())
+    node = connect(settings, PASSWORD)
+    stack.market.stake(account, stack.market.config().min_stake)
+    daemon = WorkerDaemon(
+        settings, node.account, node.w3, node.market, node.ipfs, node.state,
+        start_block=node.start_block, pixel_samples_per_minute=1_000_000.0,
+    )  # fmt: skip
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield daemon
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+
+
+def _post(stack: Stack, tmp: Path, scene_bytes: bytes | None = None) -> int:
+    assert stack.status.ipfs_api_url
+    ipfs = KuboClient(stack.status.ipfs_api_url)
+    if scene_bytes is None:
+        scene_bytes = build_builtin_scene("tiny", tmp / "tiny.blend").read_bytes()
+    manifest = build_manifest(
+        scene_cid=ipfs.add_bytes(scene_bytes),
+        frames=[1],
+        resolution={"width": 32, "height": 24},
+        tile_grid={"columns": 2, "rows": 2},
+        samples=2,
+    )
+    job_id, _ = stack.market.post_job(
+        stack.w3.eth.accounts[1], PARAMS, ipfs.add_bytes(manifest.canonical_json())
+    )
+    return job_id
+
+
+def _job(daemon: WorkerDaemon, job_id: int) -> JobRow | None:
+    return next((j for j in daemon.state.jobs() if j.job_id == job_id), None)
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_an_ipfs_node_returning_wrong_bytes_is_refused_and_the_job_skipped(
+    own_stack: Stack, block_producer: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert own_stack.status.ipfs_api_url
+    caplog.set_level(logging.WARNING, logger="render_worker")
+    with hostile_node(own_stack.status.ipfs_api_url, flip_first_byte) as liar:
+        with running_worker(own_stack, tmp_path, 5, ipfs_api_url=liar) as daemon:
+            job_id = _post(own_stack, tmp_path)
+            _wait(
+                lambda: (job := _job(daemon, job_id)) is not None and job.stage == "skipped",
+                60,
+                "skip",
+            )
+    job = _job(daemon, job_id)
+    assert job is not None and "refused" in job.reason and job.manifest_cid in job.reason
+    assert any("unusable" in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
+    bids = [e for e in own_stack.market.events(job_id=job_id) if isinstance(e, BidCommitted)]
+    assert bids == []
+
+
+def test_an_rpc_that_drops_connections_is_retried_until_the_work_is_done(
+    own_stack: Stack, block_producer: None, tmp_path: Path
+) -> None:
+    port = int(str(own_stack.status.rpc_url).rsplit(":", 1)[1])
+    with flaky_rpc(port, every_nth=3) as proxy:
+        rpc = f"http://127.0.0.1:{proxy.port}"
+        with running_worker(
+            own_stack, tmp_path, 6, rpc_url=rpc, ws_url="ws://127.0.0.1:9"
+        ) as daemon:
+            job_id = _post(own_stack, tmp_path)
+            _wait(
+                lambda: (job := _job(daemon, job_id)) is not None and job.stage == "committed",
+                120,
+                "commit",
+            )
+            proxy.blackout.set()  # a full outage, then the node comes back
+            time.sleep(2)
+            proxy.blackout.clear()
+            seat = own_stack.market.seat(job_id, daemon.me)
+            assert seat.state_name == "Submitted"
+    assert proxy.dropped > 5
+
+
+def test_a_scene_that_cannot_render_is_reported_and_the_worker_goes_on(
+    own_stack: Stack, block_producer: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, logger="render_worker")
+    with running_worker(own_stack, tmp_path, 7) as daemon:
+        broken = _post(own_stack, tmp_path, scene_bytes=b"BLENDER-v500" + bytes(4000))
+        _wait(
+            lambda: (job := _job(daemon, broken)) is not None and job.stage == "error", 120, "error"
+        )
+        good = _post(own_stack, tmp_path)
+        _wait(
+            lambda: (job := _job(daemon, good)) is not None and job.stage == "committed",
+            120,
+            "good job",
+        )
+    job = _job(daemon, broken)
+    assert job is not None and job.reason.startswith("rendering failed")
+    assert any(f"job {broken}: rendering failed" in r.getMessage() for r in caplog.records)
