@@ -1,0 +1,99 @@
+"""The node operator's commands: `init` writes an encrypted key and a config, `stake` bonds,
+`status --json` reports from the worker's own database, `withdraw` pays out, metrics are served."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from render_worker.keystore import KeystoreError, keystore_address, load_keystore
+from render_worker.metrics import WorkerMetrics
+from render_worker.settings import DaemonSettings
+from tests.worker.conftest import PASSWORD, Stack, dev_account
+from tilefarm.devnet.ports import free_port
+
+CLI = str(Path(sys.executable).parent / "render-worker")
+
+
+def _cli(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RENDER_WORKER_PASSWORD": PASSWORD}
+    return subprocess.run(
+        [CLI, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True
+    )
+
+
+def test_init_writes_an_encrypted_key_and_a_config_the_worker_reads(tmp_path: Path) -> None:
+    result = _cli("init", "--config", "w.toml", "--state-dir", "state", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    key = tmp_path / "state" / "key.json"
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert "ciphertext" in json.loads(key.read_text())["crypto"]
+    address = keystore_address(key)
+    assert address.lower() in result.stdout.lower()
+    assert load_keystore(key, PASSWORD).address.lower() == address.lower()
+    with pytest.raises(KeystoreError, match="wrong password"):
+        load_keystore(key, "not it")
+    settings = DaemonSettings.load(tmp_path / "w.toml")
+    assert settings.state_dir == (tmp_path / "state").resolve()
+    assert settings.pricing.min_margin == 0.2
+    again = _cli("init", "--config", "w.toml", cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_init_imports_an_existing_key(tmp_path: Path) -> None:
+    account = dev_account(8)
+    result = _cli("init", "--import-key", "--config", "w.toml", "--state-dir", "s", cwd=tmp_path,
+                  stdin=account.key.hex() + "\n")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    key_file = tmp_path / "s" / "key.json"
+    assert keystore_address(key_file).lower() == account.address.lower()
+    assert account.key.hex().removeprefix("0x") not in key_file.read_text()  # stored encrypted
+
+
+def test_a_bad_config_is_named_in_the_error(tmp_path: Path) -> None:
+    (tmp_path / "w.toml").write_text("rpc_url = [unterminated\n")
+    result = _cli("status", "--config", "w.toml", cwd=tmp_path)
+    assert result.returncode == 1 and "is not valid TOML" in result.stderr
+
+
+@pytest.mark.stack
+def test_stake_status_and_withdraw_against_the_chain(own_stack: Stack, tmp_path: Path) -> None:
+    account = dev_account(9)
+    init = _cli(
+        "init", "--import-key", "--config", "w.toml", "--state-dir", "s",
+        "--rpc-url", str(own_stack.status.rpc_url),
+        "--ipfs-api-url", str(own_stack.status.ipfs_api_url),
+        "--deployments", str(own_stack.deployments_file),
+        cwd=tmp_path, stdin=account.key.hex() + "\n",
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    staked = _cli("stake", "1.5", "--config", "w.toml", cwd=tmp_path)
+    assert staked.returncode == 0, staked.stderr
+    assert own_stack.market.account(account.address).stake >= 15 * 10**17
+
+    status = _cli("status", "--json", "--config", "w.toml", cwd=tmp_path)
+    report = json.loads(status.stdout)
+    assert report["address"].lower() == account.address.lower()
+    assert report["stake_wei"] >= 15 * 10**17
+    assert report["jobs"] == [] and report["balance_wei"] == 0
+
+    nothing = _cli("withdraw", "--config", "w.toml", cwd=tmp_path)
+    assert nothing.returncode == 0 and "nothing to withdraw" in nothing.stdout
+
+
+def test_metrics_are_served_in_prometheus_format() -> None:
+    metrics = WorkerMetrics()
+    metrics.tile_rendered(1.5)
+    metrics.bids.labels("won").inc()
+    metrics.earned.inc(1234)
+    port = free_port()
+    metrics.serve(port)
+    body = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    assert "tilefarm_worker_tiles_rendered_total 1.0" in body
+    assert 'tilefarm_worker_bids_total{outcome="won"} 1.0' in body
+    assert "tilefarm_worker_earned_wei_total 1234.0" in body
+    assert "tilefarm_worker_tile_render_seconds_count 1.0" in body
