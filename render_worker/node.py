@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
+from rich.live import Live
 from rich.logging import RichHandler
 from rich.table import Table
 from web3 import Web3
@@ -238,9 +239,31 @@ def register(app: typer.Typer) -> None:
                 start_block=node.start_block, pixel_samples_per_minute=machine_speed(node),
                 metrics=metrics,
             )  # fmt: skip
-            daemon.run(stop)
+            if err.is_terminal:
+                with Live(get_renderable=lambda: progress_table(node.state), console=err,
+                          refresh_per_second=1):  # fmt: skip
+                    daemon.run(stop)
+            else:
+                daemon.run(stop)
         except TilefarmError as exc:
             raise _fail(exc) from None
+
+
+def progress_table(state: WorkerState) -> Table:
+    """The live view of `run`: each open job's stage and tiles, and the earnings so far."""
+    table = Table(
+        "job", "stage", "tiles", "price/tile (wei)", "earned (wei)", title="render-worker"
+    )
+    earned = 0
+    for job in state.jobs():
+        earned += job.earned
+        if job.stage in ("skipped", "lost", "cancelled"):
+            continue
+        done = len(state.tiles(job.job_id))
+        table.add_row(str(job.job_id), job.stage, f"{done}/{job.assigned_tiles}",
+                      str(job.price_per_tile), str(job.earned))  # fmt: skip
+    table.caption = f"earned {earned} wei in total"
+    return table
 
 
 def status_report(settings: DaemonSettings) -> dict[str, Any]:

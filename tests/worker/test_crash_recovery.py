@@ -139,3 +139,39 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     assert market.seat(job_id, account.address).state_name == "Accepted"
     nonces = [row.nonce for row in db.txs() if row.status == "mined"]
     assert len(nonces) == len(set(nonces))
+
+
+def test_sigterm_finishes_the_tile_in_progress_and_stops_cleanly(
+    own_stack: Stack, block_producer: None, tmp_path: Path
+) -> None:
+    market: JobMarketClient = own_stack.market
+    state_dir = tmp_path / "worker"
+    account = dev_account(0)
+    create_keystore(state_dir / "key.json", PASSWORD, account.key.hex())
+    market.stake(account, market.config().min_stake)
+    config, log = _config(own_stack, state_dir), tmp_path / "worker.log"
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 160, "height": 120},
+        tile_grid={"columns": 4, "rows": 3}, samples=48,
+    )  # fmt: skip
+    params = JobParams(
+        tile_count=12, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+        bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
+    )  # fmt: skip
+    worker = _start(config, log)
+    job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params,
+                                ipfs.add_bytes(manifest.canonical_json()))  # fmt: skip
+    db = WorkerState(state_dir / "worker.db")
+    _wait(lambda: len(db.tiles(job_id)) >= 1, 180, "a first tile", log)
+    children = psutil.Process(worker.pid).children(recursive=True)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(timeout=60) == 0
+    stored = db.tiles(job_id)
+    assert 1 <= len(stored) < 12
+    assert all(row.cid for row in stored.values())  # what was rendered was also published
+    assert "stopping after the tile in progress" in log.read_text()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert not alive
