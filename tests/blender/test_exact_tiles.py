@@ -109,3 +109,17 @@ def test_a_long_lived_child_renders_later_frames_as_a_fresh_child_does(
         fresh.open(tiny_blend, manifest)
         clean = fresh.render_tiles(2, [1, 4], tmp_path / "fresh")
     assert [r.pixel_hash for r in reused] == [r.pixel_hash for r in clean]
+
+
+def test_blue_noise_sampling_is_exact_across_tiles_and_differs_from_sobol(
+    tiny_blend: Path, whole_frame: np.ndarray, tmp_path: Path
+):
+    with BlenderChild(threads=2, sandbox=Sandbox.NETNS) as other:
+        other.open(tiny_blend, tiny_manifest(sampling_pattern="BLUE_NOISE"))
+        whole = other.render_frame(1, tmp_path / "whole")
+        tiles = other.render_regions(
+            1, [(f"t{i}", r) for i, r in enumerate(tile_rects(64, 48, 5, 3))], tmp_path
+        )
+    stitched = stitch_files([(t.rect, t.path) for t in tiles], 64, 48)
+    assert pixel_hash(stitched) == whole.pixel_hash
+    assert whole.pixel_hash != pixel_hash(whole_frame)
