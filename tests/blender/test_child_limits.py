@@ -15,6 +15,7 @@ import pytest
 
 from tilefarm.blender import (
     BlenderChild,
+    ChildCrashed,
     ChildLimits,
     RenderCancelled,
     RenderMemoryExceeded,
@@ -164,3 +165,14 @@ def test_auto_sandbox_that_cannot_be_set_up_warns_loudly(tiny_blend: Path):
         assert child.inspect(tiny_blend).camera == "Camera"
         assert not child.isolated
     assert any("will have network access" in w for w in warnings)
+
+
+def test_a_child_that_cannot_start_is_a_clear_error_and_leaves_nothing_behind(tmp_path: Path):
+    broken_python = tmp_path / "python"
+    broken_python.write_text("#!/bin/sh\necho 'bpy: cannot load libX11' >&2\nexit 3\n")
+    broken_python.chmod(0o755)
+    child = BlenderChild(python=str(broken_python), scratch_root=tmp_path)
+    with pytest.raises(ChildCrashed, match=r"(?s)exit code 3.*cannot load libX11"):
+        child.start()
+    assert not child.running
+    assert [p.name for p in tmp_path.iterdir()] == ["python"]

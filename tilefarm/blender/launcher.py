@@ -203,6 +203,7 @@ class BlenderChild:
         self._ids = itertools.count(1)
         self._cancelled = threading.Event()
         self._lock = threading.Lock()
+        self._stderr_reader: threading.Thread | None = None
         self.scratch: Path | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -280,10 +281,17 @@ class BlenderChild:
         )
         proc = self._proc
         threading.Thread(target=self._read_stdout, args=(proc,), daemon=True).start()
-        threading.Thread(target=self._read_stderr, args=(proc,), daemon=True).start()
-        ready = self._wait(None, self.limits.start_seconds)
-        if not isinstance(ready, Ready):
-            raise ChildCrashed(f"the Blender child did not start properly: got {ready!r}")
+        self._stderr_reader = threading.Thread(target=self._read_stderr, args=(proc,), daemon=True)
+        self._stderr_reader.start()
+        try:
+            ready = self._wait(None, self.limits.start_seconds)
+            if not isinstance(ready, Ready):
+                raise ChildCrashed(f"the Blender child did not start properly: got {ready!r}")
+        except BaseException:
+            # `with BlenderChild()` never reaches __exit__ when starting fails: clean up here.
+            self._kill()
+            self._cleanup()
+            raise
         self.blender_version = ready.blender_version
 
     def _read_stdout(self, proc: subprocess.Popen[str]) -> None:
@@ -398,6 +406,9 @@ class BlenderChild:
                 if self._cancelled.is_set():
                     raise RenderCancelled("the render was cancelled; the Blender child was stopped")
                 code = self._proc.wait(timeout=10) if self._proc else None
+                if self._stderr_reader is not None:
+                    # Let the last words of the crash reach the message.
+                    self._stderr_reader.join(timeout=2)
                 raise ChildCrashed(
                     f"the Blender child exited unexpectedly (exit code {code}); last output:\n"
                     f"{self.stderr_tail()}"
