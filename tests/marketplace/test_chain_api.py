@@ -415,3 +415,91 @@ def test_indexer_status_without_a_market(api: TestClient) -> None:
         "offset": 0,
         "next_offset": None,
     }
+
+
+def _stream_in_background(api: TestClient, job_id: int) -> tuple[threading.Thread, dict[str, Any]]:
+    received: dict[str, Any] = {}
+
+    def listen() -> None:
+        received["text"] = api.get(f"/api/jobs/{job_id}/events/stream").text
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    return listener, received
+
+
+def _event_names(text: str) -> list[str]:
+    return [ln.removeprefix("event: ") for ln in text.splitlines() if ln.startswith("event: ")]
+
+
+def test_stream_announces_a_reorganisation_and_resends(
+    chain_api: TestClient, market: Market
+) -> None:
+    stake_all(market)
+    c = market.client
+    job_id, _ = c.post_job(market.artist, _params(), "bafy-reorg")
+    synced(chain_api, market)
+    listener, received = _stream_in_background(chain_api, job_id)
+    snapshot = market.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    c.commit_bid(market.workers[0], job_id, b"\x02" * 32)
+    synced(chain_api, market)
+    time.sleep(0.3)  # the stream has sent the bid
+    market.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    market.mine(2)
+    synced(chain_api, market)
+    c.cancel_job(market.artist, job_id)
+    listener.join(timeout=30)
+    assert not listener.is_alive()
+    assert _event_names(received["text"]) == [
+        "JobPosted",
+        "BidCommitted",
+        "reorg",
+        "JobCancelled",
+        "end",
+    ]
+
+
+def test_worker_detail_shows_its_jobs_verifications_and_history(
+    chain_api: TestClient, market: Market
+) -> None:
+    stake_all(market)
+    a = market.workers[0]
+    job_id = auction(market, [Bid(a, 10**14, 8)])
+    commit_results(market, job_id, a)
+    verifier = draw(market, job_id, a)
+    market.client.attest(verifier, job_id, a, True, "bafy-pass")
+    market.client.withdraw(a)
+    synced(chain_api, market)
+    worker = chain_api.get(f"/api/workers/{a.lower()}").json()
+    assert worker["address"] == a and worker["eligible"] is True
+    assert worker["jobs"] == [
+        {
+            "job_id": job_id,
+            "state": "Accepted",
+            "first_tile": 0,
+            "tile_count": 8,
+            "price_per_tile": str(10**14),
+            "payment": str(8 * 10**14),
+            "slashed": "0",
+        }
+    ]
+    assert int(worker["withdrawn"]) == int(worker["earned"]) > 0
+    assert worker["balance"] == "0"
+    assert [e["name"] for e in worker["history"]][:2] == ["Withdrawn", "ResultsAccepted"]
+    checker = chain_api.get(f"/api/workers/{verifier}").json()
+    assert checker["verifications"] == [
+        {
+            "job_id": job_id,
+            "worker": a,
+            "passed": True,
+            "evidence_cid": "bafy-pass",
+            "fee": str(8 * 10**13),
+        }
+    ]
+    status = chain_api.get(f"/api/jobs/{job_id}/status").json()
+    assert (status["status"], status["tiles_assigned"], status["tiles_accepted"]) == (
+        "Completed",
+        8,
+        8,
+    )
+    assert status["indexed_block"] == market.head()
