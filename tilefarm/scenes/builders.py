@@ -103,7 +103,7 @@ def _target(bpy: Any, scene: Any, location: tuple[float, float, float]) -> Any:
 def _still_life(bpy: Any, scene: Any) -> Any:
     """Floor, a glossy sphere, a diffuse monkey, a glass cube and a bright emitter ring."""
     ops = bpy.ops.mesh
-    ops.primitive_plane_add(size=20, location=(0, 0, 0))
+    ops.primitive_plane_add(size=80, location=(0, 0, 0))
     _assign(bpy.context.object, _material(bpy, "Floor", (0.55, 0.52, 0.48), roughness=0.35))
     ops.primitive_uv_sphere_add(radius=1.0, location=(-1.6, 0.4, 1.0), segments=48, ring_count=24)
     bpy.ops.object.shade_smooth()
