@@ -123,3 +123,13 @@ def test_blue_noise_sampling_is_exact_across_tiles_and_differs_from_sobol(
     stitched = stitch_files([(t.rect, t.path) for t in tiles], 64, 48)
     assert pixel_hash(stitched) == whole.pixel_hash
     assert whole.pixel_hash != pixel_hash(whole_frame)
+
+
+def test_tiles_stay_scene_linear_whatever_the_view_transform(
+    tiny_blend: Path, whole_frame: np.ndarray, tmp_path: Path
+):
+    # Colour management belongs to previews; the hashed EXR pixels must not depend on it.
+    graded = tiny_manifest(colour={"view_transform": "AgX", "exposure": 1.5, "gamma": 0.8})
+    with BlenderChild(threads=2, sandbox=Sandbox.NETNS) as other:
+        other.open(tiny_blend, graded)
+        assert other.render_frame(1, tmp_path).pixel_hash == pixel_hash(whole_frame)
