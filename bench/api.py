@@ -67,9 +67,12 @@ SERVER_CORE = 0
 OTHER_CORE = 1
 
 
+PIN = os.environ.get("BENCH_API_PIN", "1") != "0"
+
+
 def _pin(pid: int, core: int) -> None:
-    """Pin a process to one core, where the machine has more than one."""
-    if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
+    """Pin a process to one core, where the machine has more than one (BENCH_API_PIN=0: no)."""
+    if PIN and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
         with contextlib.suppress(ProcessLookupError):
             os.sched_setaffinity(pid, {core})
 
@@ -85,41 +88,70 @@ def _percentile(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------------------- load process
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection. A bare client: the load generator must cost far less
+    than the server it measures (httpx spends about a millisecond of CPU per request)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def get(self, host: str, path: str) -> int:
+        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        length = next(
+            int(line.split(":", 1)[1])
+            for line in lines
+            if line.lower().startswith("content-length:")
+        )
+        await self.reader.readexactly(length)
+        return status
+
+
 def _load(base: str, rate: float, seconds: float, jobs: int, connections: int, out: Any) -> None:
-    """Open-loop load from its own process: a request every 1/rate s, ids at random."""
+    """Open-loop load from its own process: a request every 1/rate s, ids at random, at most
+    `connections` in flight. Latency counts from the moment a request was due, so time spent
+    waiting for a free connection counts too (no coordinated omission)."""
     _pin(0, OTHER_CORE)
+    host, port = base.removeprefix("http://").split(":")
 
     async def run() -> dict[str, Any]:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        pool: asyncio.Queue[_Connection] = asyncio.Queue()
+        for _ in range(connections):
+            pool.put_nowait(_Connection(*await asyncio.open_connection(host, int(port))))
         latencies: list[float] = []
         errors: dict[str, int] = {}
-        gate = asyncio.Semaphore(connections)
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as client:
-            await client.get("/api/jobs/1/status")  # warm the connection and the route
+        warm = await pool.get()
+        await warm.get(host, "/api/jobs/1/status")
+        pool.put_nowait(warm)
 
-            async def one(job_id: int) -> None:
-                async with gate:
-                    start = time.perf_counter()
-                    try:
-                        response = await client.get(f"/api/jobs/{job_id}/status")
-                        key = str(response.status_code)
-                    except httpx.HTTPError as exc:
-                        key = type(exc).__name__
-                    latencies.append((time.perf_counter() - start) * 1000)
-                    if key != "200":
-                        errors[key] = errors.get(key, 0) + 1
+        async def one(job_id: int, due: float) -> None:
+            connection = await pool.get()
+            try:
+                status = await asyncio.wait_for(
+                    connection.get(host, f"/api/jobs/{job_id}/status"), 10
+                )
+                key = str(status)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                key = type(exc).__name__
+                connection = _Connection(*await asyncio.open_connection(host, int(port)))
+            latencies.append((time.perf_counter() - due) * 1000)
+            pool.put_nowait(connection)
+            if key != "200":
+                errors[key] = errors.get(key, 0) + 1
 
-            rng = random.Random(7)
-            tasks = []
-            begin = time.perf_counter()
-            total = int(rate * seconds)
-            for n in range(total):
-                delay = begin + n / rate - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one(rng.randint(1, jobs))))
-            await asyncio.gather(*tasks)
-            elapsed = time.perf_counter() - begin
+        rng = random.Random(7)
+        tasks = []
+        begin = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            due = begin + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(rng.randint(1, jobs), due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - begin
         return {
             "requests": len(latencies),
             "seconds": round(elapsed, 2),
