@@ -31,7 +31,7 @@ from tilefarm.devnet.ports import free_port
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--st", required=True, help="the schemathesis CLI (st)")
+    parser.add_argument("--st", required=True, type=Path, help="the schemathesis CLI (st)")
     parser.add_argument("--max-examples", type=int, default=30)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -62,7 +62,7 @@ def main() -> int:
             _wait_indexed(base, market.head())
             try:
                 command = [
-                    args.st,
+                    str(args.st.resolve()),
                     "run",
                     f"{base}/openapi.json",
                     "--checks",
@@ -75,13 +75,16 @@ def main() -> int:
                     "2",
                     "--request-timeout",
                     "10",
+                    "--generation-database",
+                    "none",  # leaves no .schemathesis/ folder in the work tree
                     "--phases",
                     "examples,coverage,fuzzing",
                     "--exclude-path-regex",
                     r"/events/stream$|^/api/scenes$",
                 ]
                 print("+", " ".join(command), flush=True)
-                return subprocess.run(command, check=False).returncode
+                # In the temporary folder: schemathesis keeps a cache where it runs.
+                return subprocess.run(command, check=False, cwd=tmp).returncode
             finally:
                 server.should_exit = True
                 thread.join(10)
