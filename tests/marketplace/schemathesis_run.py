@@ -1,4 +1,5 @@
-"""`make schemathesis`: fuzz the marketplace's OpenAPI schema against a real server; no 5xx.
+"""`make schemathesis`: fuzz the marketplace's OpenAPI schema against a real server: no 5xx, and
+every answer has a documented status code, content type and body schema.
 
 Starts a devnet of its own (anvil + Kubo + contracts on free loopback ports, in a temporary
 folder), a market with a few indexed jobs, and the server under uvicorn, then runs schemathesis
@@ -27,6 +28,13 @@ from tests.conftest import fresh_stack_settings
 from tests.marketplace.market import deploy_market, random_history
 from tilefarm.devnet import Devnet
 from tilefarm.devnet.ports import free_port
+
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+)
 
 
 def main() -> int:
@@ -66,7 +74,7 @@ def main() -> int:
                     "run",
                     f"{base}/openapi.json",
                     "--checks",
-                    "not_a_server_error",
+                    ",".join(CHECKS),
                     "--max-examples",
                     str(args.max_examples),
                     "--seed",
