@@ -150,3 +150,21 @@ def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Pat
         assert "ResultsCommitted" not in names
         job = s.get(JobView, kept + 1)
         assert job is not None and job.manifest_cid == "bafy-new-branch"
+
+
+def test_only_confirmed_blocks_are_indexed(market: Market, tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    indexer = _indexer(market, db, confirmations=2)
+    job_id, receipt = market.client.post_job(market.artist, params(), "bafy-unconfirmed")
+    indexer.sync()
+    with db.session() as s:
+        assert s.get(JobView, job_id) is None  # one block deep: not yet
+    market.mine(1)
+    indexer.sync()
+    with db.session() as s:
+        assert s.get(JobView, job_id) is None
+    market.mine(1)
+    indexer.sync()
+    with db.session() as s:
+        job = s.get(JobView, job_id)
+        assert job is not None and job.posted_block == receipt.block_number
