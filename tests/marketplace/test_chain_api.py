@@ -398,11 +398,12 @@ def test_bad_requests_get_a_4xx_with_a_reason(
 def test_stream_rejects_a_malformed_resume_position(chain_api: TestClient, market: Market) -> None:
     job_id, _ = market.client.post_job(market.artist, _params(), "bafy")
     synced(chain_api, market)
-    response = chain_api.get(
-        f"/api/jobs/{job_id}/events/stream", headers={"Last-Event-ID": "yesterday"}
-    )
-    assert response.status_code == 422
-    assert "block:log_index" in response.json()["error"]["message"]
+    for bad in ("yesterday", "1:2:3", "-1:0", f"{2**64}:0"):
+        response = chain_api.get(
+            f"/api/jobs/{job_id}/events/stream", headers={"Last-Event-ID": bad}
+        )
+        assert response.status_code == 422, bad
+        assert "block:log_index" in response.json()["error"]["message"]
 
 
 def test_indexer_status_without_a_market(api: TestClient) -> None:

@@ -96,8 +96,10 @@ def _parse_position(value: str | None) -> tuple[int, int]:
     if not value:
         return (-1, -1)
     try:
-        block, index = value.split(":")
-        return (int(block), int(index))
+        block, index = (int(part) for part in value.split(":"))
+        if not (0 <= block <= MAX_ID and 0 <= index < 2**31):
+            raise ValueError(value)
+        return (block, index)
     except ValueError:
         raise Unprocessable(
             f"event position {value!r} must be 'block:log_index', as sent in each event's id"
