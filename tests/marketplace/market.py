@@ -7,6 +7,7 @@ deployments file of its own, which is what the server reads.
 
 import random
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from tilefarm.chain.bindings import (
     tile_leaf,
 )
 from tilefarm.chain.deploy import Step, deploy, write_deployments
-from tilefarm.chain.events import JobParams
+from tilefarm.chain.events import JobParams, PanelDrawn
 from tilefarm.paths import BUILD_DIR
 
 ETHER = 10**18
@@ -49,7 +50,7 @@ class Market:
     deployments_file: Path
     start_block: int
     config: MarketConfig
-    accounts: list[str]
+    accounts: Sequence[str]
 
     @property
     def artist(self) -> str:
@@ -57,7 +58,7 @@ class Market:
 
     @property
     def workers(self) -> list[str]:
-        return self.accounts[2:9]
+        return list(self.accounts[2:9])
 
     @property
     def treasury(self) -> str:
@@ -163,6 +164,16 @@ def draw(m: Market, job_id: int, worker: str) -> str:
     return verifier
 
 
+def panel_of(m: Market, job_id: int, worker: str) -> list[str]:
+    """The members of the latest panel drawn for `worker`'s dispute in `job_id`."""
+    panels = [
+        ev
+        for ev in m.client.events(job_id=job_id)
+        if isinstance(ev, PanelDrawn) and ev.worker == worker
+    ]
+    return [member for member in panels[-1].members if int(member, 16) != 0]
+
+
 def assigned(m: Market, job_id: int) -> list[str]:
     return [w for w in m.workers if SEAT_STATES[m.client.seat(job_id, w).state] == "Assigned"]
 
@@ -234,10 +245,7 @@ def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
     m.client.open_dispute(worker, job_id, worker, "bafy-appeal")
     m.mine(DRAW_DELAY + 1)
     m.client.draw_panel(m.artist, job_id, worker)
-    members = [
-        ev.members for ev in m.client.events(job_id=job_id) if type(ev).__name__ == "PanelDrawn"
-    ][-1]
-    for member in members:
+    for member in panel_of(m, job_id, worker):
         if int(member, 16) != 0 and rng.random() < 0.9:
             m.client.vote(member, job_id, worker, rng.random() < 0.5, "bafy-vote")
     try:
@@ -285,49 +293,54 @@ def assert_matches_chain(m: Market, db: Database) -> None:
         want = {k: getattr(chain, k) for k in got if k != "status"}
         want["status"] = JOB_STATUSES[chain.status]
         assert got == want, f"job {job_id}"
-    for (job_id, worker), view in seats.items():
+    for (job_id, worker), seat_view in seats.items():
         chain_seat = m.client.seat(job_id, worker)
         got = {
-            "hash": view.hash,
-            "price_per_tile": view.price_per_tile,
-            "first_tile": view.first_tile,
-            "tile_count": view.tile_count,
-            "state": view.state,
-            "round": view.round,
-            "anchor_block": view.anchor_block,
-            "verifier": view.verifier,
-            "deadline": view.deadline,
+            "hash": seat_view.hash,
+            "price_per_tile": seat_view.price_per_tile,
+            "first_tile": seat_view.first_tile,
+            "tile_count": seat_view.tile_count,
+            "state": seat_view.state,
+            "round": seat_view.round,
+            "anchor_block": seat_view.anchor_block,
+            "verifier": seat_view.verifier,
+            "deadline": seat_view.deadline,
         }
         want = {k: getattr(chain_seat, k) for k in got if k not in ("state", "verifier")}
         want["state"] = SEAT_STATES[chain_seat.state]
         want["verifier"] = _pool_address(m, chain_seat.verifier_slot)
         assert got == want, f"seat of {worker} in job {job_id}"
-    for (job_id, worker), view in disputes.items():
+    for (job_id, worker), dispute_view in disputes.items():
         d = m.client.dispute(job_id, worker)
         members = [_pool_address(m, slot) for slot in (d.member0, d.member1, d.member2)]
-        assert view.disputer == d.disputer
-        assert view.bond == d.bond
-        assert view.anchor_block == d.anchor_block
-        assert view.deadline == d.deadline
-        assert view.members == [x for x in members if x is not None]
-        assert (view.votes_fraud, view.votes_honest, view.voted_mask, view.drawn) == (
+        assert dispute_view.disputer == d.disputer
+        assert dispute_view.bond == d.bond
+        assert dispute_view.anchor_block == d.anchor_block
+        assert dispute_view.deadline == d.deadline
+        assert dispute_view.members == [x for x in members if x is not None]
+        assert (
+            dispute_view.votes_fraud,
+            dispute_view.votes_honest,
+            dispute_view.voted_mask,
+            dispute_view.drawn,
+        ) == (
             d.votes_fraud,
             d.votes_honest,
             d.voted_mask,
             d.drawn,
         )
-    for address, view in accounts.items():
+    for address, account_view in accounts.items():
         a = m.client.account(address)
         got = {
-            "stake": view.stake,
-            "balance": view.balance,
-            "tiles_accepted": view.tiles_accepted,
-            "tiles_rejected": view.tiles_rejected,
-            "unstaking": view.unstaking,
-            "unlock_at": view.unlock_at,
-            "timeouts": view.timeouts,
-            "slashes": view.slashes,
-            "pool_slot": view.pool_slot,
+            "stake": account_view.stake,
+            "balance": account_view.balance,
+            "tiles_accepted": account_view.tiles_accepted,
+            "tiles_rejected": account_view.tiles_rejected,
+            "unstaking": account_view.unstaking,
+            "unlock_at": account_view.unlock_at,
+            "timeouts": account_view.timeouts,
+            "slashes": account_view.slashes,
+            "pool_slot": account_view.pool_slot,
         }
         assert got == {k: getattr(a, k) for k in got}, f"account {address}"
-        assert view.balance == m.client.balance_of(address)
+        assert account_view.balance == m.client.balance_of(address)

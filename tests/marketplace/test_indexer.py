@@ -19,10 +19,12 @@ from tests.marketplace.market import (
     commit_results,
     deploy_market,
     draw,
+    panel_of,
     params,
     random_history,
     stake_all,
 )
+from tilefarm.chain.events import Slashed
 from tilefarm.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
@@ -58,12 +60,7 @@ def _appeal(market: Market, job_id: int, worker: str, fraud_votes: int) -> None:
     c.open_dispute(worker, job_id, worker, "bafy-appeal")
     market.mine(3)
     c.draw_panel(market.artist, job_id, worker)
-    panel = next(
-        e
-        for e in c.events(job_id=job_id)
-        if type(e).__name__ == "PanelDrawn" and e.worker == worker  # type: ignore[attr-defined]
-    )
-    members = [m for m in panel.members if int(m, 16)]
+    members = panel_of(market, job_id, worker)
     assert len(members) == 3
     for i, member in enumerate(members):
         c.vote(member, job_id, worker, i < fraud_votes, "bafy-vote")
@@ -98,7 +95,7 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     indexer.sync()
     assert_matches_chain(market, db)
     assert c.job(job_id).status_name == "Completed"
-    reasons = {e.reason for e in c.events(job_id=job_id) if type(e).__name__ == "Slashed"}
+    reasons = {e.reason for e in c.events(job_id=job_id) if isinstance(e, Slashed)}
     assert reasons == {0, 2}  # fraud (b) and false accusation (a's verifier)
 
 
