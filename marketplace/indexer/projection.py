@@ -12,9 +12,7 @@ Events of one transaction arrive in emission order, so a handler may rely on wha
 of the same transaction did (a `DisputeResolved` precedes the `Slashed` of the lying verifier).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,45 +43,55 @@ class Position:
     timestamp: int
 
 
+# Which method of `Projector` applies each event.
+HANDLERS: dict[type[ev.MarketEvent], str] = {
+    ev.Staked: "_staked",
+    ev.UnstakeRequested: "_unstake_requested",
+    ev.StakeWithdrawn: "_stake_withdrawn",
+    ev.Slashed: "_slashed",
+    ev.JobPosted: "_job_posted",
+    ev.JobCancelled: "_job_cancelled",
+    ev.JobCompleted: "_job_completed",
+    ev.Withdrawn: "_withdrawn",
+    ev.BidCommitted: "_bid_committed",
+    ev.BidRevealed: "_bid_revealed",
+    ev.TilesAssigned: "_tiles_assigned",
+    ev.BidOutbid: "_bid_outbid",
+    ev.BidsSettled: "_bids_settled",
+    ev.BondReclaimed: "_bond_reclaimed",
+    ev.ResultsCommitted: "_results_committed",
+    ev.VerifierDrawn: "_verifier_drawn",
+    ev.VerifierDrawDeferred: "_verifier_draw_deferred",
+    ev.ResultsAttested: "_results_attested",
+    ev.ResultsAccepted: "_results_accepted",
+    ev.ResultsRejected: "_results_rejected",
+    ev.WorkerTimedOut: "_worker_timed_out",
+    ev.VerifierReplaced: "_verifier_replaced",
+    ev.DisputeOpened: "_dispute_opened",
+    ev.PanelDrawn: "_panel_drawn",
+    ev.PanelDrawDeferred: "_panel_draw_deferred",
+    ev.VoteCast: "_vote_cast",
+    ev.DisputeResolved: "_dispute_resolved",
+}
+
+
 class Projector:
     """Applies decoded events to the read tables of one session."""
 
     def __init__(self, session: Session, config: MarketConfig) -> None:
         self.s = session
         self.config = config
-        self._handlers: dict[type[ev.MarketEvent], Callable[[Any, Position], None]] = {
-            ev.Staked: self._staked,
-            ev.UnstakeRequested: self._unstake_requested,
-            ev.StakeWithdrawn: self._stake_withdrawn,
-            ev.Slashed: self._slashed,
-            ev.JobPosted: self._job_posted,
-            ev.JobCancelled: self._job_cancelled,
-            ev.JobCompleted: self._job_completed,
-            ev.Withdrawn: self._withdrawn,
-            ev.BidCommitted: self._bid_committed,
-            ev.BidRevealed: self._bid_revealed,
-            ev.TilesAssigned: self._tiles_assigned,
-            ev.BidOutbid: self._bid_outbid,
-            ev.BidsSettled: self._bids_settled,
-            ev.BondReclaimed: self._bond_reclaimed,
-            ev.ResultsCommitted: self._results_committed,
-            ev.VerifierDrawn: self._verifier_drawn,
-            ev.VerifierDrawDeferred: self._verifier_draw_deferred,
-            ev.ResultsAttested: self._results_attested,
-            ev.ResultsAccepted: self._results_accepted,
-            ev.ResultsRejected: self._results_rejected,
-            ev.WorkerTimedOut: self._worker_timed_out,
-            ev.VerifierReplaced: self._verifier_replaced,
-            ev.DisputeOpened: self._dispute_opened,
-            ev.PanelDrawn: self._panel_drawn,
-            ev.PanelDrawDeferred: self._panel_draw_deferred,
-            ev.VoteCast: self._vote_cast,
-            ev.DisputeResolved: self._dispute_resolved,
-        }
 
     def apply(self, event: ev.MarketEvent, at: Position) -> None:
         """Apply one event (whose raw row the caller stores)."""
-        self._handlers[type(event)](event, at)
+        name = HANDLERS.get(type(event))
+        if name is None:
+            # Stop rather than skip: views that silently miss an event would lie about money.
+            raise NotImplementedError(
+                f"the indexer has no rule for {type(event).__name__} (block {at.block_number}); "
+                "add one to marketplace.indexer.projection before indexing this market"
+            )
+        getattr(self, name)(event, at)
 
     # ------------------------------------------------------------------ rows and money
 
