@@ -238,6 +238,13 @@ def test_job_list_filters_and_pages(chain_api: TestClient, market: Market) -> No
     assert [e["job_id"] for e in events["items"]] == [first]
     timeline = chain_api.get(f"/api/jobs/{first}/events").json()
     assert [e["name"] for e in timeline["items"]] == ["JobPosted", "JobCancelled"]
+    # A job still bidding: `follow=false` sends what is indexed and closes at once.
+    snapshot = chain_api.get(f"/api/jobs/{first + 1}/events/stream", params={"follow": False})
+    assert _event_names(snapshot.text) == ["JobPosted", "end"]
+    assert '"status": "Bidding"' in snapshot.text
+    indexer = chain_api.get("/api/indexer").json()
+    assert indexer["enabled"] and indexer["lag_blocks"] == 0 and indexer["error"] is None
+    assert indexer["market"] == market.client.address
 
 
 def test_prices_estimate_and_ledger_csv(chain_api: TestClient, market: Market) -> None:
