@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db.chain_models import (
@@ -34,7 +34,7 @@ from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
 from marketplace.indexer.projection import Position, Projector, loaded, stored
 from tilefarm.chain.bindings import JobMarketClient, MarketConfig
-from tilefarm.chain.follower import BlockRef, Cursor, HeadWatcher, LogFollower
+from tilefarm.chain.follower import BlockRef, Cursor, HeadWatcher, LogFollower, ReorgTooDeep
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ class Indexer:
         self.market = client.address
         self._config: MarketConfig | None = None
         Base.metadata.create_all(db.engine)
+        self._claim_database()
 
     @property
     def config(self) -> MarketConfig:
@@ -86,6 +87,26 @@ class Indexer:
         if self._config is None:
             self._config = self.client.config()
         return self._config
+
+    def _claim_database(self) -> None:
+        """The chain tables follow one market: data of another (a redeployed devnet, a changed
+        deployments file) is dropped, to be indexed afresh from this market's events."""
+        with self.db.session() as session:
+            others = session.scalars(
+                select(IndexerCursor.market).where(IndexerCursor.market != self.market)
+            ).all()
+            if others:
+                log.warning(
+                    "the database indexed market(s) %s; dropping their rows to follow %s",
+                    ", ".join(others),
+                    self.market,
+                )
+                self._wipe(session)
+
+    @staticmethod
+    def _wipe(session: Session) -> None:
+        for table in (*PROJECTIONS, ChainEvent, IndexerCursor):
+            session.execute(delete(table))
 
     @property
     def known_config(self) -> MarketConfig | None:
@@ -123,7 +144,17 @@ class Indexer:
         config = self.config
         with self.db.session() as session:
             cursor = self.cursor(session)
-        batch = self.follower.poll(cursor)
+        try:
+            batch = self.follower.poll(cursor)
+        except ReorgTooDeep as exc:
+            # The chain changed below every block the cursor remembers: a restarted devnet at
+            # the same address, or a reorganisation deeper than we keep. Everything here is
+            # derived from the chain, so index it again from the deployment block.
+            log.warning("%s; indexing again from block %d", exc, self.start_block)
+            with self.db.session() as session:
+                self._wipe(session)
+            self.hub.publish(reorged_from=self.start_block)
+            return StepReport(0, self.start_block, 0, self.start_block)
         decoded = []
         timestamps: dict[str, int] = {}
         for raw in batch.logs:
@@ -140,11 +171,18 @@ class Indexer:
                 # rather than apply it twice (the primary key would refuse it anyway).
                 return StepReport(0, cursor.next_block, batch.head, None)
             if batch.reorged_from is not None:
-                log.warning("chain reorganised from block %d; rebuilding", batch.reorged_from)
-                session.execute(
-                    delete(ChainEvent).where(ChainEvent.block_number >= batch.reorged_from)
+                abandoned = ChainEvent.block_number >= batch.reorged_from
+                dropped = session.scalar(
+                    select(func.count()).select_from(ChainEvent).where(abandoned)
                 )
-                self._rebuild(session, config)
+                session.execute(delete(ChainEvent).where(abandoned))
+                log.warning(
+                    "chain reorganised from block %d; %d market events dropped",
+                    batch.reorged_from,
+                    dropped,
+                )
+                if dropped:  # the views only change when events of ours were abandoned
+                    self._rebuild(session, config)
             projector = Projector(session, config)
             for event, block_hash in decoded:
                 at = Position(

@@ -165,3 +165,40 @@ def test_only_confirmed_blocks_are_indexed(market: Market, tmp_path: Path) -> No
     with db.session() as s:
         job = s.get(JobView, job_id)
         assert job is not None and job.posted_block == receipt.block_number
+
+
+def test_a_chain_replaced_under_the_cursor_is_indexed_again(market: Market, tmp_path: Path) -> None:
+    """A devnet restarted at the same address looks like a reorganisation deeper than anything
+    remembered: the indexer starts over from the deployment block instead of stalling."""
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    indexer = _indexer(market, db)
+    random_history(market, random.Random(4), jobs=1)
+    indexer.sync()
+    with db.session() as s:
+        cursor = s.get(IndexerCursor, market.client.address)
+        assert cursor is not None
+        # Every remembered block now has another hash, as on a new chain.
+        cursor.recent = [{**ref, "hash": "0x" + "ab" * 32} for ref in cursor.recent]
+    report = indexer.step()
+    assert report.reorged_from == market.start_block
+    indexer.sync()
+    assert_matches_chain(market, db)
+
+
+def test_a_database_of_another_market_is_reindexed_for_the_new_one(
+    market: Market, devnet: StackStatus, tmp_path: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    _indexer(market, Database(db_url)).sync()
+    market.client.post_job(market.artist, params(), "bafy-old-market")
+    _indexer(market, Database(db_url)).sync()
+    assert devnet.rpc_url
+    redeployed = deploy_market(devnet.rpc_url, tmp_path / "redeployed")
+    redeployed.client.post_job(redeployed.artist, params(), "bafy-new-market")
+    db = Database(db_url)
+    _indexer(redeployed, db).sync()
+    assert_matches_chain(redeployed, db)
+    with db.session() as s:
+        assert [c.market for c in s.scalars(select(IndexerCursor))] == [redeployed.client.address]
+        job = s.get(JobView, 1)
+        assert job is not None and job.manifest_cid == "bafy-new-market"
