@@ -18,7 +18,9 @@ class EventHub:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self.version = 0
         self.reorgs = 0
-        self.reorged_from: int | None = None
+        # The first dropped block of every reorganisation so far, in order (a few per day at
+        # most): a stream that slept through several rewinds to the earliest.
+        self._reorged_from: list[int] = []
 
     def subscribe(self) -> asyncio.Event:
         """A fresh event of the running loop, set at every publish until `unsubscribe`."""
@@ -37,10 +39,16 @@ class EventHub:
             self.version += 1
             if reorged_from is not None:
                 self.reorgs += 1
-                self.reorged_from = reorged_from
+                self._reorged_from.append(reorged_from)
             waiters = list(self._waiters)
         for loop, event in waiters:
             try:
                 loop.call_soon_threadsafe(event.set)
             except RuntimeError:  # the stream's loop is closed: it is gone
                 self.unsubscribe(event)
+
+    def reorged_since(self, seen: int) -> tuple[int, int | None]:
+        """How many reorganisations there were, and the lowest first-dropped block of those
+        after the first `seen` (None if there were none), read together."""
+        with self._lock:
+            return len(self._reorged_from), min(self._reorged_from[seen:], default=None)

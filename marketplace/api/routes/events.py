@@ -162,8 +162,7 @@ async def stream_job_events(
             while True:
                 wake.clear()
                 if chain.hub.reorgs != seen_reorgs:
-                    seen_reorgs = chain.hub.reorgs
-                    dropped = chain.hub.reorged_from
+                    seen_reorgs, dropped = chain.hub.reorged_since(seen_reorgs)
                     if dropped is not None and dropped <= position[0]:
                         yield _sse("reorg", json.dumps({"from_block": dropped}))
                         position = (dropped - 1, 2**31)
