@@ -5,6 +5,8 @@ more workers (`rival`, `spare`). `market` is deployed once per module and every 
 chain snapshot. Protocol helpers (posting, bidding, error strings) live in `helpers.py`.
 """
 
+from pathlib import Path
+
 import pytest
 from brownie import JobMarket
 from helpers import MIN_STAKE, market_config
@@ -73,3 +75,23 @@ def staked(market, worker, verifier):
     return market
 
 
+
+
+@pytest.fixture
+def state_machine():
+    """Brownie's `state_machine`, loaded from its pure-Python source.
+
+    eth-brownie 1.22.2 ships `brownie.test.stateful` compiled with mypyc, and the compiled
+    `_BrownieStateMachine.__init__` rejects the machine class it generates itself ("_BrownieStateMachine
+    object expected; got BrownieStateMachine"). The same module's `.py` source, shipped alongside,
+    works unchanged, so the fixture runs that.
+    """
+    import importlib.util
+
+    import brownie.test
+
+    path = Path(brownie.test.__file__).with_name("stateful.py")
+    spec = importlib.util.spec_from_file_location("tilefarm_brownie_stateful", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.state_machine
