@@ -279,7 +279,11 @@ class JobLedger(BaseModel):
     slashed: Wei
     paid_out: Wei
     to_artist: Wei
-    refunded: Wei = Field(description="to the artist: escrow it did not spend, plus slash shares")
+    refunded: Wei = Field(
+        description="what the artist got back at cancellation, settlement (with the forfeited "
+        "bonds of unrevealed bids) and completion; part of to_artist, which also counts slash "
+        "shares and its own dispute bond back"
+    )
     to_workers: Wei
     to_verifiers: Wei
     to_treasury: Wei

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry
 
+# Escrow the artist gets back unspent (the rest of what it receives is slash shares and bonds).
+REFUNDS = ("cancel_refund", "settlement_refund", "completion_refund")
+
 
 @dataclass(frozen=True)
 class JobMoney:
@@ -24,6 +27,7 @@ class JobMoney:
     to_verifiers: int
     to_treasury: int
     to_bidders: int
+    refunded: int
     expected_held: int
 
     @property
@@ -55,11 +59,14 @@ def job_money(
     """Sum one job's ledger entries by kind."""
     sums = {"deposit": 0, "bid_bond": 0, "dispute_bond": 0, "slash": 0}
     out = {"artist": 0, "worker": 0, "verifier": 0, "treasury": 0, "bidder": 0}
+    refunded = 0
     for entry in entries:
         if entry.direction == "in":
             sums[entry.reason.split(":")[0]] += entry.amount
         else:
             out[entry.role] += entry.amount
+            if entry.reason in REFUNDS:
+                refunded += entry.amount
     unrevealed = (
         (job.commits - job.reveals) * job.bid_bond if job.status in ("Bidding", "Cancelled") else 0
     )
@@ -76,5 +83,6 @@ def job_money(
         to_verifiers=out["verifier"],
         to_treasury=out["treasury"],
         to_bidders=out["bidder"],
+        refunded=refunded,
         expected_held=job.escrow + unrevealed + open_bonds,
     )

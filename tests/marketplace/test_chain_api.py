@@ -107,6 +107,10 @@ def assert_api_matches_chain(api: TestClient, market: Market) -> None:
         assert status["status"] == detail["status"]
         ledger = api.get(f"/api/ledger/{job_id}").json()
         assert ledger["balanced"], ledger
+        assert 0 < int(ledger["refunded"]) <= int(ledger["to_artist"]) or detail["status"] in (
+            "Bidding",
+            "Active",
+        )
         if detail["status"] in ("Completed", "Expired"):
             assert ledger["held"] == "0"
     workers = api.get("/api/workers", params={"limit": 500}).json()["items"]

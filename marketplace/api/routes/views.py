@@ -158,7 +158,7 @@ def job_ledger(m: JobMoney) -> JobLedger:
         slashed=str(m.slashed),
         paid_out=str(m.paid_out),
         to_artist=str(m.to_artist),
-        refunded=str(m.to_artist),
+        refunded=str(m.refunded),
         to_workers=str(m.to_workers),
         to_verifiers=str(m.to_verifiers),
         to_treasury=str(m.to_treasury),
