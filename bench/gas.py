@@ -105,7 +105,9 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             verify_fee_per_tile=50_000 * GWEI, bid_bond=10_000_000 * GWEI, bid_window=600,
             reveal_window=600, render_window=3_600, verify_window=3_600,
         )  # fmt: skip
-        job_id, receipt = market.post_job(artist, params, "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi")
+        job_id, receipt = market.post_job(
+            artist, params, "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+        )
         count("post", receipt.gas_used)
 
         share = tiles // workers
@@ -114,7 +116,12 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             price = params.max_price_per_tile - (i + 1) * 1_000 * GWEI
             salt = secrets.token_bytes(32)
             bids[worker] = (price, salt)
-            count("commit_bids", market.commit_bid(worker, job_id, bid_commitment(job_id, worker, price, share, salt)).gas_used)
+            count(
+                "commit_bids",
+                market.commit_bid(
+                    worker, job_id, bid_commitment(job_id, worker, price, share, salt)
+                ).gas_used,
+            )
         chain.advance(601)
         for worker, (price, salt) in bids.items():
             count("reveal_bids", market.reveal_bid(worker, job_id, price, share, salt).gas_used)
@@ -129,7 +136,10 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
                 for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
             ]
             receipt = market.commit_results(
-                worker, job_id, merkle_root(leaves), "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+                worker,
+                job_id,
+                merkle_root(leaves),
+                "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
             )
             count("commit_results", receipt.gas_used)
         chain.advance(1)  # the last anchor block must be mined before its hash can be read

@@ -75,15 +75,14 @@ def staked(market, worker, verifier):
     return market
 
 
-
-
 @pytest.fixture
 def state_machine():
     """Brownie's `state_machine`, loaded from its pure-Python source.
 
     eth-brownie 1.22.2 ships `brownie.test.stateful` compiled with mypyc, and the compiled
-    `_BrownieStateMachine.__init__` rejects the machine class it generates itself ("_BrownieStateMachine
-    object expected; got BrownieStateMachine"). The same module's `.py` source, shipped alongside,
+    `_BrownieStateMachine.__init__` rejects the machine class it generates itself
+    ("_BrownieStateMachine object expected; got BrownieStateMachine"). The same module's `.py`
+    source, shipped alongside,
     works unchanged, so the fixture runs that.
     """
     import importlib.util

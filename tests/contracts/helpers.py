@@ -100,7 +100,9 @@ def reveal(market, job_id, bid):
 
 
 def ranked(job_id, bids):
-    return [b.bidder for b in sorted(bids, key=lambda b: rank_key(job_id, b.bidder.address, b.price))]
+    return [
+        b.bidder for b in sorted(bids, key=lambda b: rank_key(job_id, b.bidder.address, b.price))
+    ]
 
 
 def settle(market, job_id, bids, sender):
@@ -136,5 +138,3 @@ def commit_results(market, job_id, who):
 
 def ready_for_draw():
     chain.mine(DRAW_DELAY + 1)
-
-

@@ -1,12 +1,23 @@
-"""Hostile behaviour: reentrant payees, forged and copied reveals, double commits, self-verification,
-and griefing by never revealing."""
+"""Hostile behaviour: reentrant payees, forged and copied reveals, double commits,
+self-verification, and griefing by never revealing."""
 
 import brownie
 from brownie import ReentrantPayee
 from eth_utils import keccak
 from helpers import (
-    BID_WINDOW, MIN_STAKE, REVEAL_WINDOW, Bid, advance, commit, commit_results, err, job_params,
-    post, ready_for_draw, reveal, run_auction,
+    BID_WINDOW,
+    MIN_STAKE,
+    REVEAL_WINDOW,
+    Bid,
+    advance,
+    commit,
+    commit_results,
+    err,
+    job_params,
+    post,
+    ready_for_draw,
+    reveal,
+    run_auction,
 )
 
 
@@ -56,7 +67,15 @@ def test_front_running_a_reveal_with_copied_values_fails(market, artist, worker,
     market.commitBid(job_id, victim.commitment(job_id), {"from": rival, "value": 10**16})
     advance(BID_WINDOW + 1)
     copied = Bid(rival, victim.price, victim.tiles, victim.salt)
-    with brownie.reverts(err("CommitmentMismatch", job_id, rival, victim.commitment(job_id), copied.commitment(job_id))):
+    with brownie.reverts(
+        err(
+            "CommitmentMismatch",
+            job_id,
+            rival,
+            victim.commitment(job_id),
+            copied.commitment(job_id),
+        )
+    ):
         reveal(market, job_id, copied)
     with brownie.reverts(err("NoBidCommitted", job_id, stranger)):
         reveal(market, job_id, Bid(stranger, victim.price, victim.tiles, victim.salt))
@@ -109,5 +128,7 @@ def test_never_revealing_only_costs_the_griefer_its_bond(market, artist, worker,
     tx = market.settle(job_id, [worker], {"from": artist})
     assert tx.events["TilesAssigned"]["worker"] == worker
     kept = market.job(job_id)["escrow"]
-    assert market.balanceOf(artist) == deposit + 10**16 - kept  # the griefer's bond went to the artist
+    assert (
+        market.balanceOf(artist) == deposit + 10**16 - kept
+    )  # the griefer's bond went to the artist
     assert market.balanceOf(stranger) == 0

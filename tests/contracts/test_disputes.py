@@ -3,8 +3,21 @@
 import brownie
 import pytest
 from helpers import (
-    ACCEPTED, CONTESTED, DISPUTE_BOND, DISPUTED, FAILED, FALSE_ACCUSATION_BPS, FRAUD_BPS, MIN_STAKE,
-    REJECTED, VERIFY_WINDOW, Bid, advance, commit_results, err, ready_for_draw,
+    ACCEPTED,
+    CONTESTED,
+    DISPUTE_BOND,
+    DISPUTED,
+    FAILED,
+    FALSE_ACCUSATION_BPS,
+    FRAUD_BPS,
+    MIN_STAKE,
+    REJECTED,
+    VERIFY_WINDOW,
+    Bid,
+    advance,
+    commit_results,
+    err,
+    ready_for_draw,
     run_auction,
 )
 
@@ -22,7 +35,9 @@ def attested(staked, artist, worker, verifier, jurors):
     after which the jurors stake (so they can only be drawn for the panel)."""
 
     def make(passed):
-        job_id = run_auction(staked, artist, [Bid(worker, PRICE, TILES)], tiles=TILES, verify_fee=VFEE)
+        job_id = run_auction(
+            staked, artist, [Bid(worker, PRICE, TILES)], tiles=TILES, verify_fee=VFEE
+        )
         commit_results(staked, job_id, worker)
         ready_for_draw()
         staked.attest(job_id, worker, passed, "bafy-evidence", {"from": verifier})
@@ -39,13 +54,17 @@ def panel_of(market, job_id, worker):
     return list(tx.events["PanelDrawn"]["members"])
 
 
-def test_the_panel_is_three_staked_accounts_other_than_the_parties(staked, attested, worker, verifier, jurors):
+def test_the_panel_is_three_staked_accounts_other_than_the_parties(
+    staked, attested, worker, verifier, jurors
+):
     job_id = attested(False)
     staked.openDispute(job_id, worker, "bafy-appeal", {"from": worker, "value": DISPUTE_BOND})
     assert sorted(panel_of(staked, job_id, worker)) == sorted(j.address for j in jurors)
 
 
-def test_a_worker_appeal_upheld_by_the_majority_slashes_the_false_accuser(staked, attested, artist, worker, verifier, jurors):
+def test_a_worker_appeal_upheld_by_the_majority_slashes_the_false_accuser(
+    staked, attested, artist, worker, verifier, jurors
+):
     job_id = attested(False)
     tx = staked.openDispute(job_id, worker, "bafy-appeal", {"from": worker, "value": DISPUTE_BOND})
     assert tx.events["DisputeOpened"]["bond"] == DISPUTE_BOND
@@ -64,7 +83,9 @@ def test_a_worker_appeal_upheld_by_the_majority_slashes_the_false_accuser(staked
     assert seat["state"] == ACCEPTED and seat["deadline"] == 0  # no second dispute
 
 
-def test_a_failed_appeal_pays_the_slash_to_the_artist_and_the_honest_verifiers(staked, attested, artist, worker, verifier):
+def test_a_failed_appeal_pays_the_slash_to_the_artist_and_the_honest_verifiers(
+    staked, attested, artist, worker, verifier
+):
     job_id = attested(False)
     staked.openDispute(job_id, worker, "bafy-appeal", {"from": worker, "value": DISPUTE_BOND})
     members = panel_of(staked, job_id, worker)
@@ -84,7 +105,9 @@ def test_a_failed_appeal_pays_the_slash_to_the_artist_and_the_honest_verifiers(s
     assert staked.seat(job_id, worker)["state"] == REJECTED
 
 
-def test_an_artist_contest_that_proves_fraud_slashes_the_paid_worker(staked, attested, artist, worker):
+def test_an_artist_contest_that_proves_fraud_slashes_the_paid_worker(
+    staked, attested, artist, worker
+):
     job_id = attested(True)
     staked.openDispute(job_id, worker, "bafy-contest", {"from": artist, "value": DISPUTE_BOND})
     assert staked.seat(job_id, worker)["state"] == CONTESTED

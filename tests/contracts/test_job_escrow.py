@@ -1,7 +1,19 @@
 """Posting pays the full maximum into escrow; cancelling before assignment refunds it; withdraw."""
 
 import brownie
-from helpers import BIDDING, CANCELLED, FEE_BPS, Bid, advance, commit, err, job_params, post, BID_WINDOW, reveal
+from helpers import (
+    BID_WINDOW,
+    BIDDING,
+    CANCELLED,
+    FEE_BPS,
+    Bid,
+    advance,
+    commit,
+    err,
+    job_params,
+    post,
+    reveal,
+)
 
 
 def test_post_job_escrows_the_full_maximum_with_fee_and_verification_budget(market, artist):

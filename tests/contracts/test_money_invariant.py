@@ -9,11 +9,25 @@ from collections import Counter
 from brownie import chain
 from brownie.exceptions import VirtualMachineError
 from brownie.test import strategy
-from hypothesis import strategies as st
 from helpers import (
-    ACCEPTED, ASSIGNED, BIDDING, CANCELLED, CONTESTED, DISPUTE_BOND, DISPUTED, FAILED, MIN_STAKE,
-    NONE, REVEALED, SUBMITTED, UNSTAKE_DELAY, Bid, commit_results,
+    ACCEPTED,
+    ASSIGNED,
+    BIDDING,
+    CANCELLED,
+    CONTESTED,
+    DISPUTE_BOND,
+    DISPUTED,
+    FAILED,
+    MIN_STAKE,
+    NONE,
+    REVEALED,
+    SUBMITTED,
+    UNSTAKE_DELAY,
+    Bid,
+    commit_results,
 )
+from hypothesis import strategies as st
+
 from tilefarm.chain.bindings import rank_key
 
 TERMINAL = {3, 4, 5}
@@ -120,14 +134,18 @@ class MoneyMachine:
             return
         w = self._worker(who)
         bid = Bid(w, price, tiles, secrets.token_bytes(32))
-        if attempt(self.market.commitBid, job_id, bid.commitment(job_id), {"from": w, "value": 1_000}):
+        if attempt(
+            self.market.commitBid, job_id, bid.commitment(job_id), {"from": w, "value": 1_000}
+        ):
             self.bids[(job_id, w)] = bid
 
     def rule_reveal(self, job="st_pick", who="st_pick"):
         job_id = self._job(job)
         bid = self.bids.get((job_id, self._worker(who)))
         if bid:
-            attempt(self.market.revealBid, job_id, bid.price, bid.tiles, bid.salt, {"from": bid.bidder})
+            attempt(
+                self.market.revealBid, job_id, bid.price, bid.tiles, bid.salt, {"from": bid.bidder}
+            )
 
     def rule_drive(self, job="st_pick", choices="st_choices", phases="st_tiles"):
         """Moves one job through up to `phases` phases with random decisions per worker, checking
@@ -221,7 +239,9 @@ class MoneyMachine:
         w = self._worker(who)
         state = self.market.seat(job_id, w)["state"]
         sender = w if state == FAILED else self.market.job(job_id)["artist"]
-        if attempt(self.market.openDispute, job_id, w, "bafy-why", {"from": sender, "value": DISPUTE_BOND}):
+        if attempt(
+            self.market.openDispute, job_id, w, "bafy-why", {"from": sender, "value": DISPUTE_BOND}
+        ):
             self.disputed.add((job_id, w))
 
     def rule_vote(self, job="st_pick", who="st_pick", fraud="st_bool"):
@@ -236,7 +256,14 @@ class MoneyMachine:
         d = self.market.dispute(job_id, w)
         for k, slot in enumerate((d["member0"], d["member1"], d["member2"])):
             if slot and not (d["votedMask"] >> k) & 1:
-                attempt(self.market.vote, job_id, w, fraud, "bafy-vote", {"from": self.market.poolMember(slot)})
+                attempt(
+                    self.market.vote,
+                    job_id,
+                    w,
+                    fraud,
+                    "bafy-vote",
+                    {"from": self.market.poolMember(slot)},
+                )
                 return
 
     def rule_permissionless_timeouts(self, job="st_pick"):
@@ -315,7 +342,10 @@ class MoneyMachine:
             for w in self.workers
             if self.market.seat(job_id, w)["state"] == REVEALED
         ]
-        order = [w for w, price in sorted(revealed, key=lambda wp: rank_key(job_id, wp[0].address, wp[1]))]
+        order = [
+            w
+            for w, price in sorted(revealed, key=lambda wp: rank_key(job_id, wp[0].address, wp[1]))
+        ]
         attempt(self.market.settle, job_id, order, {"from": self.treasury})
 
 

@@ -5,10 +5,28 @@ import pytest
 from brownie import chain
 from eth_utils import keccak
 from helpers import (
-    ACCEPTED, ASSIGNED, COMPLETED, DRAW_DELAY, FAILED, LATE_BPS, FRAUD_BPS, MIN_STAKE, RENDER_WINDOW,
-    REJECTED, SUBMITTED, TIMED_OUT, VERIFY_WINDOW, Bid, advance, commit_results, err, ready_for_draw,
-    run_auction, tile_leaves,
+    ACCEPTED,
+    ASSIGNED,
+    COMPLETED,
+    DRAW_DELAY,
+    FAILED,
+    FRAUD_BPS,
+    LATE_BPS,
+    MIN_STAKE,
+    REJECTED,
+    RENDER_WINDOW,
+    SUBMITTED,
+    TIMED_OUT,
+    VERIFY_WINDOW,
+    Bid,
+    advance,
+    commit_results,
+    err,
+    ready_for_draw,
+    run_auction,
+    tile_leaves,
 )
+
 from tilefarm.chain.bindings import merkle_proof, merkle_root
 
 PRICE = 400
@@ -34,14 +52,19 @@ def test_results_are_one_commitment_per_worker_with_a_later_anchor_block(staked,
     assert ev["anchorBlock"] == tx.block_number + DRAW_DELAY
     assert ev["resultsCid"] == "bafy-results"
     seat = staked.seat(job_id, worker)
-    assert seat["state"] == SUBMITTED and seat["hash"] == "0x" + merkle_root(tile_leaves(0, TILES)).hex()
+    assert (
+        seat["state"] == SUBMITTED
+        and seat["hash"] == "0x" + merkle_root(tile_leaves(0, TILES)).hex()
+    )
 
 
 def test_any_tile_can_be_proven_against_the_committed_root(staked, submitted, worker):
     leaves = tile_leaves(0, TILES)
     for t in (0, 5, TILES - 1):
         proof = merkle_proof(leaves, t)
-        assert staked.verifyTile(submitted, worker, t, keccak(text=f"cid-{t}"), keccak(text=f"px-{t}"), proof)
+        assert staked.verifyTile(
+            submitted, worker, t, keccak(text=f"cid-{t}"), keccak(text=f"px-{t}"), proof
+        )
     assert not staked.verifyTile(submitted, worker, 5, keccak(text="cid-5"), keccak(text="forged"),
                                  merkle_proof(leaves, 5))  # fmt: skip
     with brownie.reverts(err("TileOutOfRange", submitted, worker, TILES)):
@@ -50,7 +73,9 @@ def test_any_tile_can_be_proven_against_the_committed_root(staked, submitted, wo
 
 def test_odd_sized_trees_prove_every_tile(staked, artist, worker, rival):
     staked.stake({"from": rival, "value": MIN_STAKE})
-    job_id = run_auction(staked, artist, [Bid(worker, PRICE, 5), Bid(rival, PRICE + 1, 11)], tiles=16)
+    job_id = run_auction(
+        staked, artist, [Bid(worker, PRICE, 5), Bid(rival, PRICE + 1, 11)], tiles=16
+    )
     commit_results(staked, job_id, rival)
     leaves = tile_leaves(5, 11)
     for t in range(11):
@@ -58,7 +83,9 @@ def test_odd_sized_trees_prove_every_tile(staked, artist, worker, rival):
                                  keccak(text=f"px-{5 + t}"), merkle_proof(leaves, t))  # fmt: skip
 
 
-def test_the_verifier_is_drawn_after_the_anchor_block_and_never_the_worker(staked, submitted, worker, verifier, stranger):
+def test_the_verifier_is_drawn_after_the_anchor_block_and_never_the_worker(
+    staked, submitted, worker, verifier, stranger
+):
     anchor = staked.seat(submitted, worker)["anchorBlock"]
     with brownie.reverts(err("RandomnessNotReady", submitted, worker, anchor)):
         staked.drawVerifier(submitted, worker, {"from": stranger})
@@ -83,7 +110,9 @@ def test_an_expired_anchor_hash_defers_the_draw(staked, submitted, worker, verif
     staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
 
 
-def test_a_pass_pays_the_worker_its_price_and_the_verifier_its_fee(staked, submitted, artist, worker, verifier, treasury):
+def test_a_pass_pays_the_worker_its_price_and_the_verifier_its_fee(
+    staked, submitted, artist, worker, verifier, treasury
+):
     ready_for_draw()
     escrow_before = staked.job(submitted)["escrow"]
     artist_before = staked.balanceOf(artist)
@@ -99,7 +128,9 @@ def test_a_pass_pays_the_worker_its_price_and_the_verifier_its_fee(staked, submi
     assert staked.account(worker)["tilesAccepted"] == TILES
 
 
-def test_the_artist_may_accept_directly_without_paying_a_verifier(staked, submitted, artist, worker, verifier, stranger):
+def test_the_artist_may_accept_directly_without_paying_a_verifier(
+    staked, submitted, artist, worker, verifier, stranger
+):
     with brownie.reverts(err("NotArtist", submitted, stranger, artist)):
         staked.acceptResults(submitted, worker, {"from": stranger})
     staked.acceptResults(submitted, worker, {"from": artist})
@@ -108,7 +139,9 @@ def test_the_artist_may_accept_directly_without_paying_a_verifier(staked, submit
     assert staked.job(submitted)["status"] == COMPLETED
 
 
-def test_the_artist_may_overrule_a_fail_and_still_pays_the_verifier(staked, submitted, artist, worker, verifier):
+def test_the_artist_may_overrule_a_fail_and_still_pays_the_verifier(
+    staked, submitted, artist, worker, verifier
+):
     ready_for_draw()
     staked.attest(submitted, worker, False, "bafy-evidence", {"from": verifier})
     staked.acceptResults(submitted, worker, {"from": artist})
@@ -116,7 +149,9 @@ def test_the_artist_may_overrule_a_fail_and_still_pays_the_verifier(staked, subm
     assert staked.seat(submitted, worker)["state"] == ACCEPTED
 
 
-def test_an_unappealed_fail_rejects_the_tiles_and_slashes_the_worker(staked, submitted, artist, worker, verifier, stranger):
+def test_an_unappealed_fail_rejects_the_tiles_and_slashes_the_worker(
+    staked, submitted, artist, worker, verifier, stranger
+):
     ready_for_draw()
     staked.attest(submitted, worker, False, "bafy-evidence", {"from": verifier})
     assert staked.seat(submitted, worker)["state"] == FAILED
@@ -135,7 +170,9 @@ def test_an_unappealed_fail_rejects_the_tiles_and_slashes_the_worker(staked, sub
     assert staked.account(worker)["tilesRejected"] == TILES
     # fraud pays the artist and the honest verifier half each; the tiles' escrow returns
     assert staked.balanceOf(verifier) == TILES * VFEE + slashed // 2
-    assert staked.balanceOf(artist) == artist_before + escrow - TILES * VFEE + slashed - slashed // 2
+    assert (
+        staked.balanceOf(artist) == artist_before + escrow - TILES * VFEE + slashed - slashed // 2
+    )
 
 
 def test_late_worker_loses_tiles_and_stake(staked, job_id, artist, worker, stranger):
@@ -158,7 +195,9 @@ def test_late_worker_loses_tiles_and_stake(staked, job_id, artist, worker, stran
         commit_results(staked, job_id, worker)
 
 
-def test_a_silent_verifier_is_replaced_and_after_three_rounds_the_work_is_paid(staked, submitted, worker, verifier, stranger):
+def test_a_silent_verifier_is_replaced_and_after_three_rounds_the_work_is_paid(
+    staked, submitted, worker, verifier, stranger
+):
     deadline = staked.seat(submitted, worker)["deadline"]
     with brownie.reverts(err("WindowStillOpen", submitted, worker, deadline)):
         staked.replaceVerifier(submitted, worker, {"from": stranger})

@@ -1,5 +1,4 @@
 import brownie
-
 from helpers import err, post
 
 

@@ -3,9 +3,25 @@
 import brownie
 from brownie import accounts
 from helpers import (
-    ACTIVE, ASSIGNED, BID_WINDOW, BIDDING, EXPIRED, MIN_STAKE, OUTBID, REVEAL_WINDOW, REVEALED, Bid,
-    advance, commit, err, post, ranked, reveal, run_auction,
+    ACTIVE,
+    ASSIGNED,
+    BID_WINDOW,
+    BIDDING,
+    EXPIRED,
+    MIN_STAKE,
+    OUTBID,
+    REVEAL_WINDOW,
+    REVEALED,
+    Bid,
+    advance,
+    commit,
+    err,
+    post,
+    ranked,
+    reveal,
+    run_auction,
 )
+
 from tilefarm.chain.bindings import rank_key
 
 BOND = 10**16
@@ -17,7 +33,9 @@ def stake_all(market, *who):
         market.stake({"from": w, "value": MIN_STAKE})
 
 
-def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(market, artist, worker, rival, spare):
+def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(
+    market, artist, worker, rival, spare
+):
     stake_all(market, worker, rival, spare)
     bids = [Bid(worker, 300, 8), Bid(rival, 100, 6), Bid(spare, 200, 6)]
     job_id = post(market, artist, tiles=16, max_price=MAX)
@@ -31,7 +49,12 @@ def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(market, artis
     seats = {b.bidder: market.seat(job_id, b.bidder) for b in bids}
     assert [int(x) for x in seats[rival][1:5]] == [100, 0, 6, ASSIGNED]
     assert [int(x) for x in seats[spare][1:5]] == [200, 6, 6, ASSIGNED]
-    assert [int(x) for x in seats[worker][1:5]] == [300, 12, 4, ASSIGNED]  # partly filled: only 4 tiles were left
+    assert [int(x) for x in seats[worker][1:5]] == [
+        300,
+        12,
+        4,
+        ASSIGNED,
+    ]  # partly filled: only 4 tiles were left
     assert [e["worker"] for e in tx.events["TilesAssigned"]] == [rival, spare, worker]
     job = market.job(job_id)
     assert job["status"] == ACTIVE and job["openSeats"] == 3
@@ -77,7 +100,10 @@ def test_unrevealed_bonds_are_forfeited_to_the_artist(market, artist, worker, ri
     tx = market.settle(job_id, [worker], {"from": artist})
     kept = 16 * (100 + 1 + 10**13)
     assert tx.events["BidsSettled"]["artistRefund"] == deposit + BOND - kept
-    assert market.balance() == kept + market.balanceOf(artist) + market.balanceOf(worker) + 2 * MIN_STAKE
+    assert (
+        market.balance()
+        == kept + market.balanceOf(artist) + market.balanceOf(worker) + 2 * MIN_STAKE
+    )
 
 
 def test_settling_with_no_reveal_expires_the_job_and_refunds_all(market, artist, stranger):
@@ -134,7 +160,9 @@ def test_reveal_bid_reverts(market, artist, worker, rival, stranger):
     with brownie.reverts(err("NoBidCommitted", job_id, artist)):
         reveal(market, job_id, Bid(artist, 100, 4))
     wrong = Bid(worker, 99, 4, bid.salt)
-    with brownie.reverts(err("CommitmentMismatch", job_id, worker, bid.commitment(job_id), wrong.commitment(job_id))):
+    with brownie.reverts(
+        err("CommitmentMismatch", job_id, worker, bid.commitment(job_id), wrong.commitment(job_id))
+    ):
         reveal(market, job_id, wrong)
     with brownie.reverts(err("BidAboveMaximum", job_id, MAX + 1, MAX)):
         reveal(market, job_id, too_high)

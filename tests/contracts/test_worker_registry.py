@@ -53,4 +53,6 @@ def test_withdrawing_stake_without_unstaking_is_refused(market, worker):
 
 
 def test_there_is_no_way_to_slash_from_outside_the_market(market):
-    assert not any("slash" in item.get("name", "").lower() for item in market.abi if item["type"] == "function")
+    assert not any(
+        "slash" in item.get("name", "").lower() for item in market.abi if item["type"] == "function"
+    )

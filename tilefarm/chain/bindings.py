@@ -12,18 +12,18 @@ inner nodes hash their two children in ascending order).
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from tilefarm.chain.artifacts import load_artifact
 from tilefarm.chain.deploy import Deployments
@@ -36,8 +36,18 @@ Sender = str | LocalAccount
 
 JOB_STATUSES = ("None", "Bidding", "Active", "Completed", "Cancelled", "Expired")
 SEAT_STATES = (
-    "None", "Revealed", "Outbid", "Assigned", "Submitted", "Accepted", "Failed", "Disputed",
-    "Contested", "Rejected", "TimedOut", "Reclaimed",
+    "None",
+    "Revealed",
+    "Outbid",
+    "Assigned",
+    "Submitted",
+    "Accepted",
+    "Failed",
+    "Disputed",
+    "Contested",
+    "Rejected",
+    "TimedOut",
+    "Reclaimed",
 )
 
 
@@ -46,7 +56,7 @@ class ChainError(TilefarmError):
 
 
 class ContractReverted(ChainError):
-    """The market rejected a call; `error` is the contract's custom error name, `args` its values."""
+    """The market rejected a call: `error` names the custom error, `error_args` its values."""
 
     def __init__(self, error: str, args: dict[str, Any], function: str) -> None:
         self.error = error
@@ -162,14 +172,20 @@ class Receipt(BaseModel):
         raise ChainError(f"transaction {self.tx_hash} emitted no {cls.__name__}")
 
 
-def _record(model: type[ChainModel], names: Sequence[str], values: Sequence[Any]) -> Any:
-    return model.model_validate(dict(zip(names, values, strict=True)))
+RecordT = TypeVar("RecordT", bound=ChainModel)
+
+
+def _record(model: type[RecordT], values: Sequence[Any]) -> RecordT:
+    """A struct returned by a view, by position, as its model."""
+    return model.model_validate(dict(zip(model.model_fields, values, strict=True)))
 
 
 # ---------------------------------------------------------------------------- pure helpers
 
 
-def bid_commitment(job_id: int, bidder: str, price_per_tile: int, tile_count: int, salt: bytes) -> bytes:
+def bid_commitment(
+    job_id: int, bidder: str, price_per_tile: int, tile_count: int, salt: bytes
+) -> bytes:
     """The sealed-bid commitment `JobMarket.bidCommitment` expects."""
     return keccak(
         abi_encode(
@@ -182,14 +198,17 @@ def bid_commitment(job_id: int, bidder: str, price_per_tile: int, tile_count: in
 def rank_key(job_id: int, bidder: str, price_per_tile: int) -> int:
     """The settlement sort key: price high, a per-job hash of the bidder in the low 160 bits."""
     tie = int.from_bytes(
-        keccak(abi_encode(["uint256", "address"], [job_id, Web3.to_checksum_address(bidder)])), "big"
+        keccak(abi_encode(["uint256", "address"], [job_id, Web3.to_checksum_address(bidder)])),
+        "big",
     )
     return (price_per_tile << 160) | (tie & ((1 << 160) - 1))
 
 
 def tile_leaf(tile_index: int, tile_cid_digest: bytes, pixel_hash: bytes) -> bytes:
     """The result-tree leaf of one tile."""
-    return keccak(abi_encode(["uint256", "bytes32", "bytes32"], [tile_index, tile_cid_digest, pixel_hash]))
+    return keccak(
+        abi_encode(["uint256", "bytes32", "bytes32"], [tile_index, tile_cid_digest, pixel_hash])
+    )
 
 
 def _parent(a: bytes, b: bytes) -> bytes:
@@ -233,7 +252,9 @@ class JobMarketClient:
 
     def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]]) -> None:
         self.w3 = w3
-        self.contract: Contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=abi
+        )
         self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
         self._topics: dict[bytes, str] = {}
         for item in abi:
@@ -265,22 +286,22 @@ class JobMarketClient:
     # -- views
 
     def config(self) -> MarketConfig:
-        return _record(MarketConfig, MarketConfig.model_fields, self._call("config"))
+        return _record(MarketConfig, self._call("config"))
 
     def job(self, job_id: int) -> Job:
-        return _record(Job, Job.model_fields, self._call("job", job_id))
+        return _record(Job, self._call("job", job_id))
 
     def job_count(self) -> int:
         return int(self._call("jobCount"))
 
     def seat(self, job_id: int, worker: str) -> Seat:
-        return _record(Seat, Seat.model_fields, self._call("seat", job_id, _addr(worker)))
+        return _record(Seat, self._call("seat", job_id, _addr(worker)))
 
     def account(self, who: str) -> Account:
-        return _record(Account, Account.model_fields, self._call("account", _addr(who)))
+        return _record(Account, self._call("account", _addr(who)))
 
     def dispute(self, job_id: int, worker: str) -> Dispute:
-        return _record(Dispute, Dispute.model_fields, self._call("dispute", job_id, _addr(worker)))
+        return _record(Dispute, self._call("dispute", job_id, _addr(worker)))
 
     def balance_of(self, who: str) -> int:
         return int(self._call("balanceOf", _addr(who)))
@@ -309,12 +330,23 @@ class JobMarketClient:
         return None if int(verifier, 16) == 0 else Web3.to_checksum_address(verifier)
 
     def verify_tile(
-        self, job_id: int, worker: str, tile_index: int, tile_cid_digest: bytes, pixel_hash: bytes,
+        self,
+        job_id: int,
+        worker: str,
+        tile_index: int,
+        tile_cid_digest: bytes,
+        pixel_hash: bytes,
         proof: Sequence[bytes],
     ) -> bool:
         return bool(
             self._call(
-                "verifyTile", job_id, _addr(worker), tile_index, tile_cid_digest, pixel_hash, list(proof)
+                "verifyTile",
+                job_id,
+                _addr(worker),
+                tile_index,
+                tile_cid_digest,
+                pixel_hash,
+                list(proof),
             )
         )
 
@@ -333,7 +365,9 @@ class JobMarketClient:
 
     def post_job(self, sender: Sender, params: JobParams, manifest_cid: str) -> tuple[int, Receipt]:
         """Posts a job paying exactly its quote; returns the new job id and the receipt."""
-        deposit = self.quote(params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile)
+        deposit = self.quote(
+            params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile
+        )
         receipt = self._send(sender, "postJob", params.as_tuple(), manifest_cid, value=deposit)
         from tilefarm.chain.events import JobPosted
 
@@ -363,7 +397,9 @@ class JobMarketClient:
         revealed = [ev for ev in self.events(job_id=job_id) if isinstance(ev, BidRevealed)]
         return [
             ev.bidder
-            for ev in sorted(revealed, key=lambda ev: rank_key(job_id, ev.bidder, ev.price_per_tile))
+            for ev in sorted(
+                revealed, key=lambda ev: rank_key(job_id, ev.bidder, ev.price_per_tile)
+            )
         ]
 
     def settle(self, sender: Sender, job_id: int, ranked: Sequence[str] | None = None) -> Receipt:
@@ -376,13 +412,17 @@ class JobMarketClient:
 
     # -- results and verification
 
-    def commit_results(self, sender: Sender, job_id: int, merkle_root: bytes, results_cid: str) -> Receipt:
+    def commit_results(
+        self, sender: Sender, job_id: int, merkle_root: bytes, results_cid: str
+    ) -> Receipt:
         return self._send(sender, "commitResults", job_id, merkle_root, results_cid)
 
     def draw_verifier(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "drawVerifier", job_id, _addr(worker))
 
-    def attest(self, sender: Sender, job_id: int, worker: str, passed: bool, evidence_cid: str) -> Receipt:
+    def attest(
+        self, sender: Sender, job_id: int, worker: str, passed: bool, evidence_cid: str
+    ) -> Receipt:
         return self._send(sender, "attest", job_id, _addr(worker), passed, evidence_cid)
 
     def accept_results(self, sender: Sender, job_id: int, worker: str) -> Receipt:
@@ -406,7 +446,9 @@ class JobMarketClient:
     def draw_panel(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "drawPanel", job_id, _addr(worker))
 
-    def vote(self, sender: Sender, job_id: int, worker: str, fraud: bool, evidence_cid: str) -> Receipt:
+    def vote(
+        self, sender: Sender, job_id: int, worker: str, fraud: bool, evidence_cid: str
+    ) -> Receipt:
         return self._send(sender, "vote", job_id, _addr(worker), fraud, evidence_cid)
 
     def resolve_dispute(self, sender: Sender, job_id: int, worker: str) -> Receipt:
@@ -416,10 +458,12 @@ class JobMarketClient:
 
     def decode_receipt(self, receipt: TxReceipt) -> list[MarketEvent]:
         """The market's events in a receipt, as models."""
-        return [self._decode(log) for log in receipt["logs"] if log["address"] == self.contract.address]
+        return [
+            self._decode(log) for log in receipt["logs"] if log["address"] == self.contract.address
+        ]
 
     def events(
-        self, from_block: int = 0, to_block: int | str = "latest", job_id: int | None = None
+        self, from_block: int = 0, to_block: BlockIdentifier = "latest", job_id: int | None = None
     ) -> list[MarketEvent]:
         """Every market event in the block range (optionally only those of `job_id`), in order."""
         logs = self.w3.eth.get_logs(
@@ -449,7 +493,9 @@ class JobMarketClient:
     def _decode(self, log: Any) -> MarketEvent:
         name = self._topics.get(bytes(log["topics"][0])) if log["topics"] else None
         if name is None:
-            raise ChainError(f"log {log['transactionHash'].hex()}:{log['logIndex']} is no JobMarket event")
+            raise ChainError(
+                f"log {log['transactionHash'].hex()}:{log['logIndex']} is no JobMarket event"
+            )
         decoded = self.contract.events[name]().process_log(log)
         meta = {
             "block_number": decoded["blockNumber"],
@@ -459,31 +505,38 @@ class JobMarketClient:
         return event_model(name, _plain(decoded["args"]), meta)
 
     def _function(self, name: str, *args: Any) -> ContractFunction:
-        return self.contract.get_function_by_name(name)(*args)
+        return cast(ContractFunction, self.contract.get_function_by_name(name)(*args))
 
     def _call(self, name: str, *args: Any) -> Any:
         try:
             return self._function(name, *args).call()
-        except (ContractCustomError, ContractLogicError) as exc:
+        except (ContractCustomError, ContractLogicError, ValueError) as exc:
+            if isinstance(exc, ValueError) and _revert_data(exc) is None:
+                raise  # a node error, not a revert
             raise self._reverted(exc, name) from None
 
     def _send(self, sender: Sender, name: str, *args: Any, value: int = 0) -> Receipt:
         fn = self._function(name, *args)
         address = sender if isinstance(sender, str) else sender.address
-        tx: dict[str, Any] = {"from": _addr(address), "value": value}
+        tx: TxParams = {"from": _addr(address), "value": Wei(value)}
         try:
             if isinstance(sender, str):
-                tx_hash = fn.transact(tx)  # type: ignore[arg-type]
+                tx_hash = fn.transact(tx)
             else:
-                built = fn.build_transaction(
-                    {**tx, "nonce": self.w3.eth.get_transaction_count(sender.address, "pending")}  # type: ignore[typeddict-item]
+                tx["nonce"] = self.w3.eth.get_transaction_count(sender.address, "pending")
+                built = fn.build_transaction(tx)
+                tx_hash = self.w3.eth.send_raw_transaction(
+                    sender.sign_transaction(built).raw_transaction  # type: ignore[arg-type]
                 )
-                tx_hash = self.w3.eth.send_raw_transaction(sender.sign_transaction(built).raw_transaction)
-        except (ContractCustomError, ContractLogicError) as exc:
+        except (ContractCustomError, ContractLogicError, ValueError) as exc:
+            if isinstance(exc, ValueError) and _revert_data(exc) is None:
+                raise  # a node error, not a revert
             raise self._reverted(exc, name) from None
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
-            raise ChainError(f"{name} reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})")
+            raise ChainError(
+                f"{name} reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})"
+            )
         return Receipt(
             tx_hash="0x" + bytes(tx_hash).hex(),
             block_number=receipt["blockNumber"],
@@ -492,13 +545,26 @@ class JobMarketClient:
         )
 
     def _reverted(self, exc: Exception, function: str) -> ContractReverted:
-        data = getattr(exc, "data", None)
-        raw = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else b""
+        """The contract's custom error inside a web3 (or middleware) revert exception."""
+        data = _revert_data(exc)
+        raw = bytes.fromhex(data[2:]) if data and data.startswith("0x") else b""
         if len(raw) >= 4 and raw[:4] in self._errors:
             name, names, types = self._errors[raw[:4]]
             values = abi_decode(types, raw[4:])
-            return ContractReverted(name, dict(zip(names, _plain(list(values)), strict=True)), function)
+            return ContractReverted(
+                name, dict(zip(names, _plain(list(values)), strict=True)), function
+            )
         return ContractReverted("UnknownRevert", {"detail": str(exc)}, function)
+
+
+def _revert_data(exc: Exception) -> str | None:
+    """The revert data web3 attached to `exc`, or that a middleware left in the JSON-RPC error."""
+    data = getattr(exc, "data", None)
+    if data is None and exc.args and isinstance(exc.args[0], dict):
+        data = exc.args[0].get("data")
+    if isinstance(data, bytes | bytearray):
+        return "0x" + bytes(data).hex()
+    return data if isinstance(data, str) else None
 
 
 def _abi_type(item: dict[str, Any]) -> str:

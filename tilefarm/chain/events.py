@@ -242,11 +242,33 @@ class DisputeResolved(MarketEvent):
 EVENT_MODELS: dict[str, type[MarketEvent]] = {
     cls.__name__: cls
     for cls in (
-        Staked, UnstakeRequested, StakeWithdrawn, Slashed, JobPosted, JobCancelled, JobCompleted,
-        Withdrawn, BidCommitted, BidRevealed, TilesAssigned, BidOutbid, BidsSettled, BondReclaimed,
-        ResultsCommitted, VerifierDrawn, VerifierDrawDeferred, ResultsAttested, ResultsAccepted,
-        ResultsRejected, WorkerTimedOut, VerifierReplaced, DisputeOpened, PanelDrawn,
-        PanelDrawDeferred, VoteCast, DisputeResolved,
+        Staked,
+        UnstakeRequested,
+        StakeWithdrawn,
+        Slashed,
+        JobPosted,
+        JobCancelled,
+        JobCompleted,
+        Withdrawn,
+        BidCommitted,
+        BidRevealed,
+        TilesAssigned,
+        BidOutbid,
+        BidsSettled,
+        BondReclaimed,
+        ResultsCommitted,
+        VerifierDrawn,
+        VerifierDrawDeferred,
+        ResultsAttested,
+        ResultsAccepted,
+        ResultsRejected,
+        WorkerTimedOut,
+        VerifierReplaced,
+        DisputeOpened,
+        PanelDrawn,
+        PanelDrawDeferred,
+        VoteCast,
+        DisputeResolved,
     )
 }
 
