@@ -139,7 +139,10 @@ abstract contract Disputes is ResultVerification {
         exclude[0] = worker;
         exclude[1] = j.artist;
         exclude[2] = _poolMember(_seats[jobId][worker].verifierSlot);
+        // Empty panel seats stay zero.
+        // slither-disable-next-line uninitialized-local
         address[3] memory members;
+        // slither-disable-next-line uninitialized-local
         uint32[3] memory slots;
         for (uint256 k; k < PANEL_SIZE; ++k) {
             uint32 slot = _pick(keccak256(abi.encode(seed, k)), exclude);

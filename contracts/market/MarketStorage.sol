@@ -100,25 +100,35 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
             _credit(artist, amount);
             return;
         }
+        // Dividing first is the point: the verifiers share half, and whatever rounding leaves
+        // (at most honestCount wei) goes to the artist so that nothing is lost.
         uint256 share = (amount / 2) / honestCount;
         for (uint256 i; i < honestCount; ++i) {
             _credit(honest[i], share);
         }
+        // slither-disable-next-line divide-before-multiply
         _credit(artist, amount - share * honestCount);
     }
 
     /// @dev The pool slot of the first eligible account probing from `seed % poolSize` that is
     /// none of `exclude`, or 0. Bounded by MAX_PROBES.
+    ///
+    /// slither flags the modulo as a weak PRNG. The seed is the hash of a block mined after the
+    /// commitment (see {IResultVerification}), which the worker cannot know when committing; a
+    /// block producer could withhold a block to re-roll once, at the cost of its block reward.
+    /// Good enough to pick a spot-check verifier; not meant for anything worth more.
     function _pick(bytes32 seed, address[5] memory exclude) internal view returns (uint32) {
         uint256 n = _pool.length;
         if (n == 0) return 0;
+        // slither-disable-next-line weak-prng
         uint256 start = uint256(seed) % n;
         uint256 probes = n < MAX_PROBES ? n : MAX_PROBES;
         for (uint256 i; i < probes; ++i) {
+            // slither-disable-next-line weak-prng
             uint256 index = (start + i) % n;
             address candidate = _pool[index];
             if (!_eligible(_accounts[candidate])) continue;
-            bool excluded;
+            bool excluded = false;
             for (uint256 k; k < 5; ++k) {
                 if (exclude[k] == candidate) excluded = true;
             }
@@ -128,6 +138,8 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
     }
 
     function _poolMember(uint256 slot) internal view returns (address) {
+        // Slot 0 means "nobody" (pool slots are 1-based): a sentinel, not a balance check.
+        // slither-disable-next-line incorrect-equality
         return slot == 0 ? address(0) : _pool[slot - 1];
     }
 }

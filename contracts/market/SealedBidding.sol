@@ -56,10 +56,10 @@ abstract contract SealedBidding is MarketStorage {
         if (block.timestamp <= j.revealEnd) revert RevealNotOver(jobId, j.revealEnd);
         if (ranked.length != j.reveals) revert RankingIncomplete(jobId, ranked.length, j.reveals);
 
-        uint256 next;
-        uint256 kept;
-        uint256 winners;
-        uint256 previousKey;
+        uint256 next = 0;
+        uint256 kept = 0;
+        uint256 winners = 0;
+        uint256 previousKey = 0;
         for (uint256 i; i < ranked.length; ++i) {
             previousKey = _checkRank(jobId, ranked, i, previousKey);
             (uint256 take, uint256 keep) = _assign(jobId, j, ranked[i], next);
@@ -72,7 +72,7 @@ abstract contract SealedBidding is MarketStorage {
 
         // The deposit plus the forfeited bonds of unrevealed bids, less what the winners keep.
         uint256 refund = j.escrow + uint256(j.commits - j.reveals) * j.bidBond - kept;
-        uint256 renderDeadline;
+        uint256 renderDeadline = 0;
         j.escrow = uint96(kept);
         j.openSeats = uint8(winners);
         if (winners == 0) {
