@@ -40,6 +40,7 @@ from tilefarm.ipfs import IpfsError, KuboClient
 
 log = logging.getLogger("render_worker")
 
+SETTLE_GRACE = 5
 NOT_YET = {"RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen"}
 
 
@@ -197,9 +198,7 @@ class WorkerDaemon:
             self._reveal(job, now)
         for job in self.state.jobs("revealed", "won"):
             if not job.settled and now >= job.reveal_end:
-                self._try(
-                    f"settle:{job.job_id}", "settle", job.job_id, self.market.ranking(job.job_id)
-                )
+                self._settle(job, now)
         for job in self.state.jobs("cancelled_bid"):
             self._try(f"reclaimBond:{job.job_id}", "reclaimBond", job.job_id)
             self._set(job.job_id, stage="cancelled")
@@ -211,6 +210,8 @@ class WorkerDaemon:
             self._draw_verifier(job)
         for duty in self.state.duties("drawn"):
             self._verify_in_background(duty)
+        for duty in self.state.duties("checked"):
+            self._attest(duty)
         self._withdraw_if_due()
 
     def _consider(self, job: JobRow, now: int) -> None:
@@ -273,6 +274,14 @@ class WorkerDaemon:
         if self._try(f"revealBid:{job.job_id}", "revealBid", *args):
             self._set(job.job_id, stage="revealed")
 
+    def _settle(self, job: JobRow, now: int) -> None:
+        # Anyone may settle; the cheapest bidder does it first and the others only if it has
+        # not after SETTLE_GRACE seconds, so two workers rarely pay for the same settlement.
+        ranking = self.market.ranking(job.job_id)
+        if ranking and ranking[0] != self.me and now < job.reveal_end + SETTLE_GRACE:
+            return
+        self._try(f"settle:{job.job_id}", "settle", job.job_id, ranking)
+
     def _render_in_background(self, job: JobRow) -> None:
         key = f"render:{job.job_id}"
         if key in self._busy and not self._busy[key].done():
@@ -330,25 +339,36 @@ class WorkerDaemon:
 
         def work() -> None:
             verdict = self.verifier.verify(duty.job_id, duty.worker, bytes.fromhex(duty.seed[2:]))
-            function = "vote" if duty.kind == "panel" else "attest"
-            verdict_arg = (not verdict.passed) if duty.kind == "panel" else verdict.passed
-            purpose = f"{function}:{duty.job_id}:{duty.worker}:{duty.round}"
-            sent = self._try(
-                purpose, function, duty.job_id, duty.worker, verdict_arg, verdict.evidence_cid
-            )
-            with self.state.session() as s:
+            with self.state.session() as s:  # the chain loop attests; this thread only checks
                 row = s.get(DutyRow, duty.id)
                 if row is not None:
-                    row.stage = "attested" if sent else "error"
-                    row.passed, row.evidence_cid, row.reason = (
-                        verdict.passed,
-                        verdict.evidence_cid,
-                        verdict.reason,
-                    )
+                    row.stage, row.passed = "checked", verdict.passed
+                    row.evidence_cid, row.reason = verdict.evidence_cid, verdict.reason
             log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
                      "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
 
         self._busy[key] = self._pool.submit(work)
+
+    def _attest(self, duty: DutyRow) -> None:
+        # A panel member votes "fraud" where a verifier attests "not passed".
+        function = "vote" if duty.kind == "panel" else "attest"
+        verdict = (not duty.passed) if duty.kind == "panel" else bool(duty.passed)
+        purpose = f"{function}:{duty.job_id}:{duty.worker}:{duty.round}"
+        try:
+            self.sender.send(
+                purpose, function, duty.job_id, duty.worker, verdict, duty.evidence_cid
+            )
+            stage, reason = "attested", duty.reason
+        except ContractReverted as exc:  # too late, or no longer ours: nothing more to do
+            stage, reason = "error", str(exc)
+            log.warning("%s not sent: %s", purpose, exc)
+        except TxFailed as exc:  # mined but reverted: the next pass tries once more
+            log.warning("%s", exc)
+            return
+        with self.state.session() as s:
+            row = s.get(DutyRow, duty.id)
+            if row is not None:
+                row.stage, row.reason = stage, reason
 
     def _withdraw_if_due(self) -> None:
         threshold = self.settings.auto_withdraw_wei

@@ -8,6 +8,7 @@ failures are retried with exponential backoff; a fee above the operator's cap is
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -32,6 +33,8 @@ from tilefarm.chain.bindings import ContractReverted, JobMarketClient
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+GAS_HEADROOM = 100_000
+MAX_REVERTED_ATTEMPTS = 3
 RPC_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 
 
@@ -85,6 +88,9 @@ class TxSender:
         self.max_fee_wei = max_fee_wei
         self.receipt_timeout = receipt_timeout
         self.chain_id = with_retries("chain id", lambda: w3.eth.chain_id)
+        # Nonce choice, signing, storing and broadcasting happen under one lock, so two threads
+        # can never sign two transactions with one nonce.
+        self._lock = threading.Lock()
 
     def recover(self) -> list[TxRow]:
         """Re-broadcast stored transactions that were never mined, oldest nonce first."""
@@ -110,10 +116,19 @@ class TxSender:
         before anything is signed.
         """
         row = self.sent(purpose)
-        if row is not None and row.status != "dropped":
-            if row.status == "reverted":
-                raise TxFailed(f"{purpose} reverted earlier in block {row.block_number}")
+        if row is not None and row.status == "reverted":
+            self._retire(row)  # a mined revert may be retried: the pre-flight call judges again
+        elif row is not None and row.status != "dropped":
             return row if row.status == "mined" else self._await(row)
+        with self._lock:
+            row = self._sign_and_store(purpose, function, args, value)
+            self._broadcast(row)
+        log.info("sent %s: %s (nonce %d)", purpose, row.tx_hash, row.nonce)
+        return self._await(row)
+
+    def _sign_and_store(
+        self, purpose: str, function: str, args: tuple[Any, ...], value: int
+    ) -> TxRow:
         fn: ContractFunction = self.market.function(function, *args)
         tx: dict[str, Any] = {
             "from": self.account.address,
@@ -124,7 +139,10 @@ class TxSender:
             tx["gas"] = with_retries(purpose, lambda: fn.estimate_gas(tx))  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
             raise self.market.revert_error(exc, function) from None
-        tx["gas"] = int(tx["gas"] * 1.2) + 10_000
+        # Generous headroom: the estimate is taken on today's state, but a transaction mined after
+        # another of the same block may do more (e.g. the last attestation completes the job and
+        # refunds the artist). Unused gas is not paid for.
+        tx["gas"] = int(tx["gas"] * 1.5) + GAS_HEADROOM
         tx.update(self._fees())
         tx["nonce"] = self._next_nonce()
         built = fn.build_transaction(tx)  # type: ignore[arg-type]
@@ -137,8 +155,7 @@ class TxSender:
         )
         with self.state.session() as s:
             s.merge(row)  # durable before it leaves this process
-        log.info("sending %s: %s (nonce %d)", purpose, row.tx_hash, row.nonce)
-        return self._await(row)
+        return row
 
     def _fees(self) -> dict[str, int]:
         block = with_retries("latest block", lambda: self.w3.eth.get_block("latest"))
@@ -186,7 +203,11 @@ class TxSender:
                 "nonce", lambda: self.w3.eth.get_transaction_count(self.account.address, "latest")
             )
             if nonce_used > row.nonce:
-                # Our nonce was consumed by something else: this purpose may be sent anew.
+                # Mined between our two questions, or the nonce went to something else.
+                found = self._receipt(row)
+                if found is not None:
+                    receipt = found
+                    break
                 self._finish(row, "dropped")
                 raise TxFailed(f"{row.purpose}: nonce {row.nonce} was used by another transaction")
             if time.monotonic() > deadline:
@@ -197,9 +218,45 @@ class TxSender:
         self._finish(row, status, receipt["blockNumber"], receipt["gasUsed"])
         if status == "reverted":
             raise TxFailed(
-                f"{row.purpose} reverted in block {receipt['blockNumber']} ({row.tx_hash})"
+                f"{row.purpose} reverted in block {receipt['blockNumber']} ({row.tx_hash}): "
+                f"{self._revert_reason(row, receipt)}"
             )
         return row
+
+    def _retire(self, row: TxRow) -> None:
+        """Keep a reverted attempt under another key, so its purpose can be sent again."""
+        with self.state.session() as s:
+            attempts = s.scalar(select(func.count()).where(TxRow.purpose.like(f"{row.purpose}#%")))
+            if attempts is not None and attempts >= MAX_REVERTED_ATTEMPTS - 1:
+                raise TxFailed(f"{row.purpose} reverted {attempts + 1} times; giving up")
+            s.delete(s.get(TxRow, row.purpose))
+            s.flush()
+            s.add(
+                TxRow(
+                    purpose=f"{row.purpose}#{row.nonce}", nonce=row.nonce, tx_hash=row.tx_hash,
+                    raw=row.raw, status="reverted", block_number=row.block_number,
+                    gas_used=row.gas_used,
+                )
+            )  # fmt: skip
+
+    def _receipt(self, row: TxRow) -> Any:
+        try:
+            return self.w3.eth.get_transaction_receipt(HexStr(row.tx_hash))
+        except TransactionNotFound:
+            return None
+
+    def _revert_reason(self, row: TxRow, receipt: Any) -> str:
+        """Why a mined transaction reverted: replayed as a call on the state before its block."""
+        tx = self.w3.eth.get_transaction(HexStr(row.tx_hash))
+        if receipt["gasUsed"] >= tx["gas"]:
+            return f"out of gas ({receipt['gasUsed']} of {tx['gas']})"
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "value": tx["value"]}
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
+        except (ContractCustomError, ContractLogicError) as exc:
+            name = row.purpose.split(":", 1)[0]
+            return str(self.market.revert_error(exc, name))
+        return "the call succeeds on the state before its block (another transaction raced it)"
 
     def _finish(
         self, row: TxRow, status: str, block: int | None = None, gas: int | None = None
