@@ -2,11 +2,13 @@
 
 import brownie
 import pytest
+from brownie import chain
 from helpers import (
     ACCEPTED,
     CONTESTED,
     DISPUTE_BOND,
     DISPUTED,
+    DRAW_DELAY,
     FAILED,
     FALSE_ACCUSATION_BPS,
     FRAUD_BPS,
@@ -180,3 +182,18 @@ def test_panel_and_vote_reverts(staked, attested, artist, worker, stranger):
     advance(2 * VERIFY_WINDOW + 1)
     with brownie.reverts(err("VotingClosed", job_id, worker, deadline)):
         staked.vote(job_id, worker, True, "x", {"from": members[1]})
+
+
+def test_an_expired_panel_anchor_defers_the_draw_and_votes_draw_lazily(staked, attested, worker):
+    job_id = attested(False)
+    staked.openDispute(job_id, worker, "x", {"from": worker, "value": DISPUTE_BOND})
+    anchor = staked.dispute(job_id, worker)["anchorBlock"]
+    chain.mine(260)
+    juror = staked.poolMember(3)
+    with brownie.reverts(err("RandomnessExpired", job_id, worker, anchor)):
+        staked.vote(job_id, worker, True, "x", {"from": juror})
+    tx = staked.drawPanel(job_id, worker, {"from": juror})
+    assert tx.events["PanelDrawDeferred"]["anchorBlock"] == tx.block_number + DRAW_DELAY
+    ready_for_draw()
+    tx = staked.vote(job_id, worker, True, "x", {"from": juror})  # draws the panel on the way
+    assert "PanelDrawn" in tx.events and tx.events["VoteCast"]["voter"] == juror
