@@ -37,11 +37,14 @@ from tilefarm.chain.bindings import ContractReverted, JobMarketClient, bid_commi
 from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import IpfsError, KuboClient
+from tilefarm.manifest import canonical_json
 
 log = logging.getLogger("render_worker")
 
 SETTLE_GRACE = 5
-NOT_YET = {"RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen"}
+NOT_YET = {
+    "RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen", "VotingStillOpen",
+}  # fmt: skip
 
 
 class WorkerDaemon:
@@ -167,6 +170,9 @@ class WorkerDaemon:
                 s.merge(self._duty(s, event.job_id, event.worker, 100, event.seed, "panel"))
             case ev.ResultsAttested(worker=w, passed=False) if job is not None and w == me:
                 job.stage, job.reason = "failed", f"verifier {event.verifier} attested a failure"
+            case ev.DisputeResolved(worker=w) if job is not None and w == me:
+                job.stage = "rejected" if event.fraud else "accepted"
+                job.reason = f"panel voted {event.votes_fraud} fraud, {event.votes_honest} honest"
             case ev.ResultsAccepted(worker=w) if job is not None and w == me:
                 job.stage, job.earned = "accepted", event.payment
                 self.metrics.earned.inc(event.payment)
@@ -208,6 +214,10 @@ class WorkerDaemon:
             self._commit_results(job)
         for job in self.state.jobs("committed"):
             self._draw_verifier(job)
+        for job in self.state.jobs("failed"):
+            self._appeal(job)
+        for job in self.state.jobs("appealed"):
+            self._follow_dispute(job)
         for duty in self.state.duties("drawn"):
             self._verify_in_background(duty)
         for duty in self.state.duties("checked"):
@@ -322,6 +332,33 @@ class WorkerDaemon:
         if self.w3.eth.block_number < seat.anchor_block:
             return
         self._try(f"drawVerifier:{job.job_id}:{seat.round}", "drawVerifier", job.job_id, self.me)
+
+    def _appeal(self, job: JobRow) -> None:
+        """A failed verdict on work this worker rendered as the manifest says: ask a panel."""
+        if not self.settings.appeal_failures:
+            return
+        reason = canonical_json(
+            {
+                "job_id": job.job_id,
+                "worker": self.me,
+                "results_cid": job.results_cid,
+                "appeal": "rendered as the manifest says; re-render any patch to check",
+            }
+        )
+        reason_cid = self.ipfs.add_bytes(reason, name="appeal.json")
+        bond = self.market.config().dispute_bond
+        purpose = f"openDispute:{job.job_id}"
+        if self._try(purpose, "openDispute", job.job_id, self.me, reason_cid, value=bond):
+            self._set(job.job_id, stage="appealed")
+            log.info("job %d: appealed the failed verdict (bond %d wei)", job.job_id, bond)
+
+    def _follow_dispute(self, job: JobRow) -> None:
+        dispute = self.market.dispute(job.job_id, self.me)
+        if not dispute.drawn:
+            if self.w3.eth.block_number >= dispute.anchor_block:
+                self._try(f"drawPanel:{job.job_id}", "drawPanel", job.job_id, self.me)
+            return
+        self._try(f"resolveDispute:{job.job_id}", "resolveDispute", job.job_id, self.me)
 
     def _verify_in_background(self, duty: DutyRow) -> None:
         key = f"verify:{duty.id}"

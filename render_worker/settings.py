@@ -69,6 +69,9 @@ class DaemonSettings(WorkerSettings):
     max_scene_bytes: int = Field(2 << 30, gt=0, description="largest scene it will download")
     auto_withdraw_wei: int | None = Field(None, ge=0, description="withdraw at this balance")
     max_fee_wei: int | None = Field(None, gt=0, description="refuse gas fees above this per gas")
+    appeal_failures: bool = Field(
+        True, description="appeal a failed verification to a panel (posts the dispute bond)"
+    )
     metrics_port: int | None = Field(None, ge=1, le=65535, description="Prometheus endpoint")
     receipt_timeout_s: float = Field(120.0, gt=0)
 

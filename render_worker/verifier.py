@@ -11,40 +11,15 @@ from pydantic import BaseModel
 from render_worker.settings import DaemonSettings
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import JobPosted, ResultsCommitted
-from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import canonical_json
-from tilefarm.verification import CheckReport, Claim, check_results
+from tilefarm.verification import CheckReport, check_results, claim_from_chain
 
 
 class Verdict(BaseModel):
     passed: bool
     evidence_cid: str
     reason: str
-
-
-def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes) -> Claim:
-    """What the chain says `worker` committed for `job_id`."""
-    posted = committed = None
-    for event in market.events(job_id=job_id):
-        if isinstance(event, JobPosted):
-            posted = event
-        elif isinstance(event, ResultsCommitted) and event.worker == worker:
-            committed = event
-    if posted is None or committed is None:
-        raise TilefarmError(f"job {job_id} has no posted job or no results of {worker} on chain")
-    seat = market.seat(job_id, worker)
-    return Claim(
-        job_id=job_id,
-        worker=worker,
-        manifest_cid=posted.manifest_cid,
-        results_cid=committed.results_cid,
-        merkle_root=committed.merkle_root,
-        first_tile=seat.first_tile,
-        tile_count=seat.tile_count,
-        seed="0x" + seed.hex(),
-    )
 
 
 class Verifier:

@@ -225,3 +225,68 @@ def serve(
     overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
     settings = MarketplaceSettings(**overrides)  # type: ignore[arg-type]
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("verify")
+def verify(
+    job_id: Annotated[int, typer.Argument(help="the job to check")],
+    worker: Annotated[str | None, typer.Option(help="only this worker's results")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the reports as JSON")] = False,
+    rpc_url: Annotated[str | None, typer.Option(help="chain RPC (default: the devnet's)")] = None,
+    ipfs_api_url: Annotated[str | None, typer.Option(help="Kubo RPC API")] = None,
+    deployments: Annotated[Path | None, typer.Option(help="deployments JSON")] = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Check a job's committed results as a verifier would, from the chain and IPFS alone, and
+    report without attesting. Patches come from each worker's on-chain draw (or a local random
+    seed, said so, when no verifier was drawn yet)."""
+    import os
+    import tempfile
+
+    from tilefarm.blender.launcher import BlenderChild
+    from tilefarm.chain.bindings import JobMarketClient
+    from tilefarm.chain.connection import connect_web3
+    from tilefarm.chain.deploy import read_deployments
+    from tilefarm.ipfs import KuboClient
+    from tilefarm.verification import (
+        check_results,
+        claim_from_chain,
+        committed_workers,
+        drawn_seed,
+    )
+
+    settings = _settings(state_dir=state_dir)
+    try:
+        w3 = connect_web3(rpc_url or settings.rpc_url)
+        file = deployments or settings.deployments_dir / f"{w3.eth.chain_id}.json"
+        market = JobMarketClient.from_build(w3, read_deployments(file).address("JobMarket"))
+        workers = [worker] if worker else committed_workers(market, job_id)
+        if not workers:
+            raise TilefarmError(f"no worker has committed results to job {job_id} yet")
+        reports = []
+        with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs, BlenderChild() as child:
+            for who in workers:
+                seed = drawn_seed(market, job_id, who)
+                claim = claim_from_chain(market, job_id, who, seed or os.urandom(32))
+                with tempfile.TemporaryDirectory() as scratch:
+                    report = check_results(claim, ipfs, Path(scratch), child)
+                reports.append((report, seed is not None))
+    except TilefarmError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        out = [
+            {
+                **json.loads(r.model_dump_json(exclude={"patches": {"__all__": {"render_path"}}})),
+                "seed_from_chain": from_chain,
+            }
+            for r, from_chain in reports
+        ]
+        print(json.dumps(out, indent=2))
+    else:
+        for report, from_chain in reports:
+            verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
+            origin = "the chain's draw" if from_chain else "a local random seed (no draw yet)"
+            console.print(f"job {job_id} worker {report.claim.worker}: {verdict} - {report.reason}")
+            console.print(f"  {len(report.patches)} patches from {origin}")
+    if not all(r.passed for r, _ in reports):
+        raise typer.Exit(code=2)

@@ -19,6 +19,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tilefarm.blender.launcher import BlenderChild
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.events import JobPosted, ResultsCommitted, VerifierDrawn
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import IpfsError, KuboClient, cid_digest
 from tilefarm.manifest import RenderManifest, parse_manifest
@@ -180,3 +182,41 @@ def check_results(
     return CheckReport(
         claim=claim, passed=True, reason=reason, patches=checks, render_seconds=seconds
     )
+
+
+def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes) -> Claim:
+    """What the chain says `worker` committed for `job_id`."""
+    posted = committed = None
+    for event in market.events(job_id=job_id):
+        if isinstance(event, JobPosted):
+            posted = event
+        elif isinstance(event, ResultsCommitted) and event.worker == worker:
+            committed = event
+    if posted is None or committed is None:
+        raise TilefarmError(f"job {job_id} has no posted job or no results of {worker} on chain")
+    seat = market.seat(job_id, worker)
+    return Claim(
+        job_id=job_id,
+        worker=worker,
+        manifest_cid=posted.manifest_cid,
+        results_cid=committed.results_cid,
+        merkle_root=committed.merkle_root,
+        first_tile=seat.first_tile,
+        tile_count=seat.tile_count,
+        seed="0x" + seed.hex(),
+    )
+
+
+def drawn_seed(market: JobMarketClient, job_id: int, worker: str) -> bytes | None:
+    """The seed of the latest verifier draw for `worker`'s results, if one was drawn."""
+    seeds = [
+        e.seed
+        for e in market.events(job_id=job_id)
+        if isinstance(e, VerifierDrawn) and e.worker == worker
+    ]
+    return bytes.fromhex(seeds[-1].removeprefix("0x")) if seeds else None
+
+
+def committed_workers(market: JobMarketClient, job_id: int) -> list[str]:
+    """Workers that committed results to `job_id`, in commit order."""
+    return [e.worker for e in market.events(job_id=job_id) if isinstance(e, ResultsCommitted)]

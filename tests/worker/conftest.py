@@ -2,6 +2,7 @@
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from render_worker.daemon import WorkerDaemon
+from render_worker.keystore import create_keystore
+from render_worker.node import connect
 from render_worker.settings import DaemonSettings
 from tests.conftest import fresh_stack_settings
 from tilefarm.chain.bindings import JobMarketClient
@@ -84,3 +88,29 @@ def worker_settings(stack: Stack, state_dir: Path, **overrides: object) -> Daemo
     }
     fields.update(overrides)
     return DaemonSettings.model_validate(fields)
+
+
+@contextmanager
+def running_worker(
+    stack: Stack, tmp: Path, index: int, **overrides: object
+) -> Iterator[WorkerDaemon]:
+    account = dev_account(index)
+    settings = worker_settings(stack, tmp / f"worker{index}", **overrides)
+    if not settings.keystore_path.exists():  # a restart reuses the worker's key and state
+        create_keystore(settings.keystore_path, PASSWORD, account.key.hex())
+    node = connect(settings, PASSWORD)
+    min_stake = stack.market.config().min_stake
+    if stack.market.account(account.address).stake < min_stake:
+        stack.market.stake(account, min_stake)
+    daemon = WorkerDaemon(
+        settings, node.account, node.w3, node.market, node.ipfs, node.state,
+        start_block=node.start_block, pixel_samples_per_minute=1_000_000.0,
+    )  # fmt: skip
+    stop = threading.Event()
+    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        yield daemon
+    finally:
+        stop.set()
+        thread.join(timeout=60)

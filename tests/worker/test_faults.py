@@ -3,20 +3,16 @@ that drops connections, a scene that cannot be rendered. Each is handled with a 
 the worker keeps running."""
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from render_worker.daemon import WorkerDaemon
-from render_worker.keystore import create_keystore
-from render_worker.node import connect
 from render_worker.state import JobRow
 from tests.ipfs.hostile_node import flip_first_byte, hostile_node
-from tests.worker.conftest import PASSWORD, Stack, dev_account, worker_settings
+from tests.worker.conftest import Stack, running_worker
 from tests.worker.flaky_rpc import flaky_rpc
 from tilefarm.chain.events import BidCommitted, JobParams
 from tilefarm.ipfs import KuboClient
@@ -29,29 +25,6 @@ PARAMS = JobParams(
     tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
     bid_bond=10**14, bid_window=5, reveal_window=5, render_window=600, verify_window=600,
 )  # fmt: skip
-
-
-@contextmanager
-def running_worker(
-    stack: Stack, tmp: Path, index: int, **overrides: object
-) -> Iterator[WorkerDaemon]:
-    account = dev_account(index)
-    settings = worker_settings(stack, tmp / f"worker{index}", **overrides)
-    create_keystore(settings.keystore_path, PASSWORD, account.key.hex())
-    node = connect(settings, PASSWORD)
-    stack.market.stake(account, stack.market.config().min_stake)
-    daemon = WorkerDaemon(
-        settings, node.account, node.w3, node.market, node.ipfs, node.state,
-        start_block=node.start_block, pixel_samples_per_minute=1_000_000.0,
-    )  # fmt: skip
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    try:
-        yield daemon
-    finally:
-        stop.set()
-        thread.join(timeout=60)
 
 
 def _post(stack: Stack, tmp: Path, scene_bytes: bytes | None = None) -> int:

@@ -182,6 +182,7 @@ class BlenderChild:
         threads: int = 0,
         devices: str | list[str] = "auto",
         scratch_root: Path | None = None,
+        extra_env: dict[str, str] | None = None,
         python: str | None = None,
         on_warning: Callable[[str], None] | None = None,
     ) -> None:
@@ -190,6 +191,7 @@ class BlenderChild:
         self.threads = threads
         self.devices = devices
         self.scratch_root = scratch_root
+        self.extra_env = dict(extra_env or {})
         self.python = python or sys.executable
         self.on_warning = on_warning
         self.warnings: list[str] = []
@@ -262,6 +264,8 @@ class BlenderChild:
         # Only the import path travels: the child needs our package, nothing else of our env.
         if "PYTHONPATH" in os.environ:
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        # What the caller passes on purpose, e.g. CYCLES_CPU_NO_AVX2=1 to pick a CPU kernel.
+        env.update(self.extra_env)
         cmd = [*prefix, self.python, "-m", "tilefarm.blender.child"]
         self._events = queue.Queue()
         self._stderr.clear()

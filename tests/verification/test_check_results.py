@@ -1,0 +1,155 @@
+"""The shared results check (what verifiers, panels, `tilefarm verify` and auditors run) against
+real renders on real IPFS: honest work passes, every cheat fails with its reason."""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import RenderManifest, build_manifest
+from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
+from tilefarm.scenes import build_builtin_scene
+from tilefarm.verification import CheckReport, Claim, ResultsList, ResultTile, check_results
+
+pytestmark = [pytest.mark.blender, pytest.mark.ipfs]
+
+WORKER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, devnet: object) -> dict[str, object]:
+    """The tiny scene on IPFS and whole frames rendered honestly and by cheaters."""
+    assert devnet.ipfs_api_url
+    ipfs = KuboClient(devnet.ipfs_api_url)  # type: ignore[attr-defined]
+    tmp = tmp_path_factory.mktemp("verify")
+    scene = build_builtin_scene("tiny", tmp / "tiny.blend")
+    fields = {
+        "scene_cid": ipfs.add_file(scene), "frames": [1], "resolution": {"width": 64, "height": 48},
+        "tile_grid": {"columns": 4, "rows": 2}, "samples": 16, "seed": 3,
+        # 48 = every patch of every tile: the cheats below are caught whatever the seed (the
+        # spread of a smaller sample is tests/core/test_patches.py's and bench/fraud.py's job).
+        "verification": {"patch_size": 8, "patch_count": 48},
+    }  # fmt: skip
+    manifest = build_manifest(**fields)
+    frames: dict[str, Pixels] = {}
+    variants = {
+        "honest": manifest,
+        "wrong_seed": build_manifest(**{**fields, "seed": 4}),
+        "fewer_samples": build_manifest(**{**fields, "samples": 4}),
+        "half": build_manifest(**{**fields, "resolution": {"width": 32, "height": 24}}),
+    }
+    with BlenderChild() as child:
+        for name, m in variants.items():
+            child.open(scene, m)
+            frames[name] = read_exr(child.render_frame(1, tmp / name).path)
+    return {"ipfs": ipfs, "manifest": manifest, "frames": frames, "tmp": tmp}
+
+
+def _publish(
+    setup: dict[str, object],
+    frame: Pixels,
+    tamper: Callable[[list[ResultTile]], None] | None = None,
+) -> Claim:
+    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
+    manifest: RenderManifest = setup["manifest"]  # type: ignore[assignment]
+    tmp: Path = setup["tmp"]  # type: ignore[assignment]
+    tiles = []
+    for index, r in enumerate(manifest.tiles()):
+        pixels = np.ascontiguousarray(frame[r.y : r.y_end, r.x : r.x_end])
+        path = write_exr(tmp / f"tile-{os.urandom(4).hex()}.exr", pixels)
+        tiles.append(
+            ResultTile(index=index, cid=ipfs.add_file(path), pixel_hash=pixel_hash(pixels))
+        )
+    if tamper is not None:
+        tamper(tiles)
+    manifest_cid = ipfs.add_bytes(manifest.canonical_json())
+    results = ResultsList(job_id=1, worker=WORKER, manifest_cid=manifest_cid, tiles=tiles)
+    return Claim(
+        job_id=1, worker=WORKER, manifest_cid=manifest_cid,
+        results_cid=ipfs.add_bytes(results.model_dump_json().encode()),
+        merkle_root="0x" + results.root().hex(), first_tile=0, tile_count=len(tiles),
+        seed="0x" + os.urandom(32).hex(),
+    )  # fmt: skip
+
+
+def _check(setup: dict[str, object], claim: Claim, tmp_path: Path) -> CheckReport:
+    with BlenderChild() as child:
+        return check_results(claim, setup["ipfs"], tmp_path, child)  # type: ignore[arg-type]
+
+
+def test_honest_results_pass_with_every_patch_identical(
+    setup: dict[str, object], tmp_path: Path
+) -> None:
+    report = _check(setup, _publish(setup, setup["frames"]["honest"]), tmp_path)  # type: ignore[index]
+    assert report.passed, report.reason
+    assert len(report.patches) == 48
+    assert {p.choice.job_tile for p in report.patches} == set(range(8))  # every tile looked at
+    assert all(p.psnr_db == float("inf") for p in report.patches)
+
+
+def _cheats(frames: dict[str, Pixels], manifest: RenderManifest) -> dict[str, Pixels]:
+    honest = frames["honest"]
+    rects = manifest.tiles()
+    copied = honest.copy()
+    for i, r in enumerate(rects):
+        s = rects[(i + 1) % len(rects)]
+        copied[r.y : r.y_end, r.x : r.x_end] = honest[s.y : s.y_end, s.x : s.x_end]
+    partial = honest.copy()
+    partial[18:30, 20:46] = 0.0  # 10% of the frame, blanked where the objects are
+    return {
+        "blank": np.zeros_like(honest),
+        "noise": np.random.default_rng(1).random(honest.shape, dtype=np.float32),
+        "wrong_seed": frames["wrong_seed"],
+        "fewer_samples": frames["fewer_samples"],
+        "upscaled": np.repeat(np.repeat(frames["half"], 2, axis=0), 2, axis=1),
+        "another_tiles_pixels": copied,
+        "ten_percent_faked": partial,
+    }
+
+
+@pytest.mark.parametrize(
+    "cheat",
+    ["blank", "noise", "wrong_seed", "fewer_samples", "upscaled", "another_tiles_pixels",
+     "ten_percent_faked"],
+)  # fmt: skip
+def test_each_cheat_fails_the_check(setup: dict[str, object], cheat: str, tmp_path: Path) -> None:
+    frame = _cheats(setup["frames"], setup["manifest"])[cheat]  # type: ignore[arg-type]
+    report = _check(setup, _publish(setup, frame), tmp_path)
+    assert not report.passed
+    assert "patches differ from the re-render" in report.reason
+
+
+def test_a_tile_cid_swapped_for_another_fails(setup: dict[str, object], tmp_path: Path) -> None:
+    def swap(tiles: list[ResultTile]) -> None:
+        tiles[2].cid = tiles[3].cid
+
+    claim = _publish(setup, setup["frames"]["honest"], swap)  # type: ignore[index]
+    report = _check(setup, claim, tmp_path)
+    assert not report.passed and "do not hash to its committed pixel hash" in report.reason
+
+
+def test_a_forged_pixel_hash_fails(setup: dict[str, object], tmp_path: Path) -> None:
+    def forge(tiles: list[ResultTile]) -> None:
+        tiles[5].pixel_hash = "00" * 32
+
+    report = _check(setup, _publish(setup, setup["frames"]["honest"], forge), tmp_path)  # type: ignore[index]
+    assert not report.passed and "tile 5" in report.reason
+
+
+def test_a_results_list_other_than_the_committed_root_fails(
+    setup: dict[str, object], tmp_path: Path
+) -> None:
+    claim = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    forged = claim.model_copy(update={"merkle_root": "0x" + "11" * 32})
+    report = _check(setup, forged, tmp_path)
+    assert not report.passed and "not the committed root" in report.reason
+
+
+def test_a_results_list_missing_a_tile_fails(setup: dict[str, object], tmp_path: Path) -> None:
+    claim = _publish(setup, setup["frames"]["honest"], lambda tiles: tiles.pop())  # type: ignore[index]
+    report = _check(setup, claim.model_copy(update={"tile_count": 8}), tmp_path)
+    assert not report.passed and "exactly tiles 0..7" in report.reason

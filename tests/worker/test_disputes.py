@@ -1,0 +1,103 @@
+"""A verifier that lies about honest work is overruled: the worker appeals on its own, a panel of
+staked workers re-checks the patches and votes, the majority reverses the verdict, the liar is
+slashed for a false accusation and the worker is paid."""
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from render_worker.pricing import PricingPolicy
+from render_worker.verifier import Verdict, Verifier
+from tests.worker.conftest import Stack, running_worker
+from tilefarm.chain.events import (
+    DisputeOpened,
+    DisputeResolved,
+    JobParams,
+    PanelDrawn,
+    Slashed,
+    VerifierDrawn,
+    VoteCast,
+)
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.scenes import build_builtin_scene
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+NEVER_BIDS = PricingPolicy(wei_per_render_second=10**30)
+FALSE_ACCUSATION = 2
+
+
+class LyingVerifier(Verifier):
+    """Fails every result without looking at it."""
+
+    def verify(self, job_id: int, worker: str, seed: bytes) -> Verdict:
+        evidence = self.ipfs.add_bytes(b'{"verdict": "fail", "checked": nothing}')
+        return Verdict(passed=False, evidence_cid=evidence, reason="failed without checking")
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
+    own_stack: Stack, block_producer: None, tmp_path: Path
+) -> None:
+    market = own_stack.market
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 32, "height": 24},
+        tile_grid={"columns": 2, "rows": 2}, samples=2,
+        verification={"patch_size": 8, "patch_count": 8},
+    )  # fmt: skip
+    params = JobParams(
+        tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+        bid_bond=10**14, bid_window=5, reveal_window=5, render_window=600, verify_window=600,
+    )  # fmt: skip
+    artist = own_stack.w3.eth.accounts[1]
+    events = lambda: market.events(job_id=job_id)  # noqa: E731
+
+    with running_worker(own_stack, tmp_path, 3, pricing=NEVER_BIDS) as liar:
+        liar.verifier = LyingVerifier(liar.ipfs, market, liar.settings, tmp_path / "liar-work")
+        with running_worker(own_stack, tmp_path, 2) as honest_worker:
+            worker = honest_worker.me
+            job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))
+            # The liar is the only other staked account, so it is drawn as the verifier.
+            _wait(lambda: any(isinstance(e, VerifierDrawn) for e in events()), 120, "a draw")
+        _wait(lambda: market.seat(job_id, worker).state_name == "Failed", 60, "the lie")
+
+        panel = [running_worker(own_stack, tmp_path, i, pricing=NEVER_BIDS) for i in (4, 5, 6)]
+        for member in panel:
+            member.__enter__()
+        try:
+            with running_worker(own_stack, tmp_path, 2):  # the worker comes back and appeals
+                _wait(lambda: any(isinstance(e, DisputeResolved) for e in events()), 180, "verdict")
+        finally:
+            for member in panel:
+                member.__exit__(None, None, None)
+
+    history = events()
+    (opened,) = [e for e in history if isinstance(e, DisputeOpened)]
+    assert opened.disputer == worker
+    (drawn,) = [e for e in history if isinstance(e, PanelDrawn)]
+    votes = {e.voter: e.fraud for e in history if isinstance(e, VoteCast)}
+    honest_members = {m for m in drawn.members if m != liar.me and int(m, 16) != 0}
+    assert len(honest_members) >= 2
+    assert all(votes[m] is False for m in honest_members)  # each re-rendered and found it honest
+    (resolved,) = [e for e in history if isinstance(e, DisputeResolved)]
+    assert resolved.fraud is False and resolved.votes_honest >= 2
+    slashes = [e for e in market.events() if isinstance(e, Slashed) and e.worker == liar.me]
+    assert [s.reason for s in slashes] == [FALSE_ACCUSATION]
+    assert market.seat(job_id, worker).state_name == "Accepted"
+    seat = market.seat(job_id, worker)
+    # Paid its tiles, plus the liar's slashed stake for the false accusation, bonds back.
+    assert market.balance_of(worker) >= seat.tile_count * seat.price_per_tile + slashes[0].amount
