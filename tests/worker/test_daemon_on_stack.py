@@ -143,3 +143,23 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     market.withdraw(artist)
     assert withdrawn(artist) == deposit - paid - 8 * fee - completed.protocol_fee
     assert market.balance_of(cheap) == market.balance_of(dear) == market.balance_of(artist) == 0
+
+
+def test_anyone_can_recheck_the_job_with_tilefarm_verify(own_stack: Stack) -> None:
+    """Runs after the job above: the same check as the verifiers, from the chain and IPFS."""
+    import json
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "tilefarm"
+    result = subprocess.run(
+        [str(cli), "verify", "1", "--json", "--rpc-url", str(own_stack.status.rpc_url),
+         "--ipfs-api-url", str(own_stack.status.ipfs_api_url),
+         "--deployments", str(own_stack.deployments_file)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    reports = json.loads(result.stdout)
+    assert len(reports) == 2
+    assert all(r["passed"] and r["seed_from_chain"] for r in reports)
+    assert all(len(r["patches"]) == 6 for r in reports)
