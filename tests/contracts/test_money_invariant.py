@@ -48,7 +48,10 @@ def attempt(fn, *args):
             if DEBUG:
                 print("REVERT", getattr(fn, "_name", fn), exc.revert_msg)
             return False
-    fn(*args)
+    try:
+        fn(*args)
+    except VirtualMachineError:
+        return False  # plain helpers have no dry run
     ACHIEVED[getattr(fn, "_name", getattr(fn, "__name__", "?")).split(".")[-1]] += 1
     return True
 
