@@ -37,11 +37,12 @@ import httpx
 from eth_utils import keccak
 from web3 import Web3
 
-from tilefarm.chain.bindings import JobMarketClient, bid_commitment, merkle_root, tile_leaf
+from tilefarm.chain.bindings import JobMarketClient, bid_commitment
 from tilefarm.chain.deploy import read_deployments
 from tilefarm.chain.events import JobParams
 from tilefarm.devnet import Devnet
 from tilefarm.devnet.ports import free_port
+from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.settings import TilefarmSettings
 
 ETHER = 10**18

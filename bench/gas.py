@@ -21,15 +21,9 @@ from typing import Any
 from web3 import Web3
 
 from tilefarm.chain.artifacts import load_artifact
-from tilefarm.chain.bindings import (
-    JobMarketClient,
-    MarketConfig,
-    bid_commitment,
-    merkle_root,
-    rank_key,
-    tile_leaf,
-)
+from tilefarm.chain.bindings import JobMarketClient, MarketConfig, bid_commitment, rank_key
 from tilefarm.chain.events import JobParams
+from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.paths import BUILD_DIR, NODE_BIN, TOOLS_BIN
 
 SHAPES = ((16, 2), (64, 4), (256, 8))

@@ -11,7 +11,8 @@ from brownie.exceptions import decode_typed_error
 from eth_abi import encode
 from eth_utils import keccak
 
-from tilefarm.chain.bindings import bid_commitment, merkle_root, rank_key, tile_leaf
+from tilefarm.chain.bindings import bid_commitment, rank_key
+from tilefarm.merkle import merkle_root, tile_leaf
 
 ETHER = 10**18
 MIN_STAKE = ETHER

@@ -27,7 +27,7 @@ from helpers import (
     tile_leaves,
 )
 
-from tilefarm.chain.bindings import merkle_proof, merkle_root
+from tilefarm.merkle import merkle_proof, merkle_root
 
 PRICE = 400
 TILES = 16

@@ -25,11 +25,10 @@ from tilefarm.chain.bindings import (
     JobMarketClient,
     MarketConfig,
     bid_commitment,
-    merkle_root,
-    tile_leaf,
 )
 from tilefarm.chain.deploy import Step, deploy, write_deployments
 from tilefarm.chain.events import JobParams, PanelDrawn
+from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.paths import BUILD_DIR
 
 ETHER = 10**18

@@ -204,46 +204,6 @@ def rank_key(job_id: int, bidder: str, price_per_tile: int) -> int:
     return (price_per_tile << 160) | (tie & ((1 << 160) - 1))
 
 
-def tile_leaf(tile_index: int, tile_cid_digest: bytes, pixel_hash: bytes) -> bytes:
-    """The result-tree leaf of one tile."""
-    return keccak(
-        abi_encode(["uint256", "bytes32", "bytes32"], [tile_index, tile_cid_digest, pixel_hash])
-    )
-
-
-def _parent(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b) if a < b else keccak(b + a)
-
-
-def _levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
-    if not leaves:
-        raise ChainError("a result tree needs at least one tile")
-    levels = [list(leaves)]
-    while len(levels[-1]) > 1:
-        level = levels[-1]
-        nxt = [_parent(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])  # an odd node is promoted unchanged
-        levels.append(nxt)
-    return levels
-
-
-def merkle_root(leaves: Sequence[bytes]) -> bytes:
-    """The root the worker commits over its tiles' leaves, in tile order."""
-    return _levels(leaves)[-1][0]
-
-
-def merkle_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
-    """The sibling path proving `leaves[index]` against `merkle_root(leaves)`."""
-    proof = []
-    for level in _levels(leaves)[:-1]:
-        sibling = index ^ 1
-        if sibling < len(level):
-            proof.append(level[sibling])
-        index //= 2
-    return proof
-
-
 # ---------------------------------------------------------------------------- the binding
 
 
