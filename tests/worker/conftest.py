@@ -1,7 +1,8 @@
 """Workers on a devnet of their own: no other test's stakers can be drawn as their verifiers."""
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,3 +115,16 @@ def running_worker(
     finally:
         stop.set()
         thread.join(timeout=60)
+
+
+def wait_until(
+    condition: Callable[[], object], timeout: float, what: str, log: Path | None = None
+) -> None:
+    """Poll `condition` until it holds; on timeout fail naming `what` (and the log's tail)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    tail = f"; worker log:\n{log.read_text()[-3000:]}" if log is not None else ""
+    raise AssertionError(f"timed out waiting for {what}{tail}")

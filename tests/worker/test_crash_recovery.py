@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -14,7 +13,7 @@ import pytest
 
 from render_worker.keystore import create_keystore
 from render_worker.state import WorkerState
-from tests.worker.conftest import PASSWORD, Stack, dev_account, worker_settings
+from tests.worker.conftest import PASSWORD, Stack, dev_account, wait_until, worker_settings
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.events import BidCommitted, BidRevealed, JobParams, ResultsCommitted
 from tilefarm.ipfs import KuboClient
@@ -54,15 +53,6 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
-def _wait(condition: object, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; worker log:\n{log.read_text()[-3000:]}")
-
-
 def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     own_stack: Stack, block_producer: None, tmp_path: Path
 ) -> None:
@@ -93,7 +83,7 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))
 
     db = WorkerState(state_dir / "worker.db")
-    _wait(lambda: len(db.tiles(job_id)) >= 3, 180, "three tiles stored", log)
+    wait_until(lambda: len(db.tiles(job_id)) >= 3, 180, "three tiles stored", log)
     children = psutil.Process(worker.pid).children(recursive=True)
     assert children, "the worker should be rendering in a Blender child"
     os.killpg(worker.pid, signal.SIGKILL)  # the worker dies mid-render, without any cleanup
@@ -108,7 +98,7 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
 
     restarted = _start(config, log)
     try:
-        _wait(lambda: market.seat(job_id, account.address).state_name == "Submitted", 240,
+        wait_until(lambda: market.seat(job_id, account.address).state_name == "Submitted", 240,
               "the results to be committed", log)  # fmt: skip
         market.accept_results(artist, job_id, account.address)
     finally:
@@ -165,7 +155,7 @@ def test_sigterm_finishes_the_tile_in_progress_and_stops_cleanly(
     job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params,
                                 ipfs.add_bytes(manifest.canonical_json()))  # fmt: skip
     db = WorkerState(state_dir / "worker.db")
-    _wait(lambda: len(db.tiles(job_id)) >= 1, 180, "a first tile", log)
+    wait_until(lambda: len(db.tiles(job_id)) >= 1, 180, "a first tile", log)
     children = psutil.Process(worker.pid).children(recursive=True)
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(timeout=60) == 0

@@ -2,7 +2,6 @@
 wins the tiles it asked for, both render and commit, verify each other, get paid, withdraw."""
 
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.pricing import PricingPolicy
-from tests.worker.conftest import PASSWORD, Stack, dev_account, worker_settings
+from tests.worker.conftest import PASSWORD, Stack, dev_account, wait_until, worker_settings
 from tilefarm.chain.events import (
     JobCompleted,
     JobParams,
@@ -68,15 +67,6 @@ def workers(own_stack: Stack, block_producer: None, tmp_path: Path) -> Iterator[
         thread.join(timeout=60)
 
 
-def _wait(condition: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_paid(
     own_stack: Stack, workers: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -103,7 +93,7 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     deposit = market.quote(8, params.max_price_per_tile, params.verify_fee_per_tile)
     job_id, _ = market.post_job(artist, params, manifest_cid)
 
-    _wait(lambda: market.job(job_id).status_name == "Completed", 240, "the job to complete")
+    wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job to complete")
 
     cheap_seat, dear_seat = market.seat(job_id, cheap), market.seat(job_id, dear)
     assert (cheap_seat.first_tile, cheap_seat.tile_count) == (0, 5)  # what it asked for
@@ -137,7 +127,9 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
             e.amount for e in market.events() if isinstance(e, Withdrawn) and e.account == who
         )
 
-    _wait(lambda: all(withdrawn(w) == amount for w, amount in expected.items()), 60, "withdrawals")
+    wait_until(
+        lambda: all(withdrawn(w) == amount for w, amount in expected.items()), 60, "withdrawals"
+    )
     completed = next(e for e in market.events(job_id=job_id) if isinstance(e, JobCompleted))
     paid = 5 * cheap_seat.price_per_tile + 3 * dear_seat.price_per_tile
     market.withdraw(artist)

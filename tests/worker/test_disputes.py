@@ -2,15 +2,13 @@
 staked workers re-checks the patches and votes, the majority reverses the verdict, the liar is
 slashed for a false accusation and the worker is paid."""
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from render_worker.pricing import PricingPolicy
 from render_worker.verifier import Verdict, Verifier
-from tests.worker.conftest import Stack, running_worker
+from tests.worker.conftest import Stack, running_worker, wait_until
 from tilefarm.chain.events import (
     DisputeOpened,
     DisputeResolved,
@@ -38,15 +36,6 @@ class LyingVerifier(Verifier):
         return Verdict(passed=False, evidence_cid=evidence, reason="failed without checking")
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     own_stack: Stack, block_producer: None, tmp_path: Path
 ) -> None:
@@ -72,15 +61,17 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
             worker = honest_worker.me
             job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))
             # The liar is the only other staked account, so it is drawn as the verifier.
-            _wait(lambda: any(isinstance(e, VerifierDrawn) for e in events()), 120, "a draw")
-        _wait(lambda: market.seat(job_id, worker).state_name == "Failed", 60, "the lie")
+            wait_until(lambda: any(isinstance(e, VerifierDrawn) for e in events()), 120, "a draw")
+        wait_until(lambda: market.seat(job_id, worker).state_name == "Failed", 60, "the lie")
 
         panel = [running_worker(own_stack, tmp_path, i, pricing=NEVER_BIDS) for i in (4, 5, 6)]
         for member in panel:
             member.__enter__()
         try:
             with running_worker(own_stack, tmp_path, 2):  # the worker comes back and appeals
-                _wait(lambda: any(isinstance(e, DisputeResolved) for e in events()), 180, "verdict")
+                wait_until(
+                    lambda: any(isinstance(e, DisputeResolved) for e in events()), 180, "verdict"
+                )
         finally:
             for member in panel:
                 member.__exit__(None, None, None)

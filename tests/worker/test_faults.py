@@ -4,7 +4,6 @@ the worker keeps running."""
 
 import logging
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from render_worker.daemon import WorkerDaemon
 from render_worker.state import JobRow
 from tests.ipfs.hostile_node import flip_first_byte, hostile_node
-from tests.worker.conftest import Stack, running_worker
+from tests.worker.conftest import Stack, running_worker, wait_until
 from tests.worker.flaky_rpc import flaky_rpc
 from tilefarm.chain.events import BidCommitted, JobParams
 from tilefarm.ipfs import KuboClient
@@ -49,15 +48,6 @@ def _job(daemon: WorkerDaemon, job_id: int) -> JobRow | None:
     return next((j for j in daemon.state.jobs() if j.job_id == job_id), None)
 
 
-def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_an_ipfs_node_returning_wrong_bytes_is_refused_and_the_job_skipped(
     own_stack: Stack, block_producer: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -66,7 +56,7 @@ def test_an_ipfs_node_returning_wrong_bytes_is_refused_and_the_job_skipped(
     with hostile_node(own_stack.status.ipfs_api_url, flip_first_byte) as liar:
         with running_worker(own_stack, tmp_path, 5, ipfs_api_url=liar) as daemon:
             job_id = _post(own_stack, tmp_path)
-            _wait(
+            wait_until(
                 lambda: (job := _job(daemon, job_id)) is not None and job.stage == "skipped",
                 60,
                 "skip",
@@ -88,7 +78,7 @@ def test_an_rpc_that_drops_connections_is_retried_until_the_work_is_done(
             own_stack, tmp_path, 6, rpc_url=rpc, ws_url="ws://127.0.0.1:9"
         ) as daemon:
             job_id = _post(own_stack, tmp_path)
-            _wait(
+            wait_until(
                 lambda: (job := _job(daemon, job_id)) is not None and job.stage == "committed",
                 120,
                 "commit",
@@ -107,11 +97,11 @@ def test_a_scene_that_cannot_render_is_reported_and_the_worker_goes_on(
     caplog.set_level(logging.ERROR, logger="render_worker")
     with running_worker(own_stack, tmp_path, 7) as daemon:
         broken = _post(own_stack, tmp_path, scene_bytes=b"BLENDER-v500" + bytes(4000))
-        _wait(
+        wait_until(
             lambda: (job := _job(daemon, broken)) is not None and job.stage == "error", 120, "error"
         )
         good = _post(own_stack, tmp_path)
-        _wait(
+        wait_until(
             lambda: (job := _job(daemon, good)) is not None and job.stage == "committed",
             120,
             "good job",
