@@ -14,11 +14,10 @@ from tilefarm.chain.bindings import (
     ContractReverted,
     JobMarketClient,
     bid_commitment,
-    merkle_proof,
-    merkle_root,
     rank_key,
 )
 from tilefarm.chain.deploy import DeployedContract, Deployments
+from tilefarm.merkle import merkle_proof, merkle_root
 from tilefarm.paths import BUILD_DIR
 
 
