@@ -27,10 +27,15 @@ from marketplace.db.chain_models import (
 )
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import MarketConfig
+from tilefarm.errors import TilefarmError
 
 BPS = 10_000
 ZERO_HASH = "0x" + "00" * 32
 ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class UnknownMarketEvent(TilefarmError):
+    """The market emitted an event the indexer has no projection rule for."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Projector:
         name = HANDLERS.get(type(event))
         if name is None:
             # Stop rather than skip: views that silently miss an event would lie about money.
-            raise NotImplementedError(
+            raise UnknownMarketEvent(
                 f"the indexer has no rule for {type(event).__name__} (block {at.block_number}); "
                 "add one to marketplace.indexer.projection before indexing this market"
             )
