@@ -35,7 +35,8 @@ DEBUG = bool(__import__("os").environ.get("DEBUG_MACHINE"))
 # What the random sequences actually achieved (successful transactions by function), so that a
 # machine that only ever reverts cannot pass unnoticed.
 ACHIEVED: Counter[str] = Counter()
-SETTINGS = {"max_examples": 12, "stateful_step_count": 30}
+# Derandomised: the same sequences every run, so the coverage check below cannot flake.
+SETTINGS = {"max_examples": 12, "stateful_step_count": 30, "derandomize": True}
 
 
 def attempt(fn, *args):
