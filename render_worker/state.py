@@ -10,8 +10,6 @@ Rules that make that true:
   result is stored is never rendered again.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +24,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    create_engine,
-    event,
     select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from tilefarm.database import Transactions, open_engine
 
 
 def _now() -> datetime:
@@ -138,38 +136,12 @@ class TxRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-class WorkerState:
+class WorkerState(Transactions):
     """The worker's database."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # The render thread and the chain loop share the file; SQLite serialises their writes.
-        self.engine = create_engine(
-            f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30}
-        )
-
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(conn: Any, _record: Any) -> None:
-            cursor = conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")  # a committed step survives power loss
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        Base.metadata.create_all(self.engine)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back on error."""
-        with self._sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        super().__init__(open_engine(f"sqlite:///{path}", Base.metadata, synchronous="FULL"))
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self.session() as s:
