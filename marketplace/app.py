@@ -14,7 +14,9 @@ from web3 import Web3
 from marketplace.api.chain import ChainServices
 from marketplace.api.deps import Services
 from marketplace.api.routes import (
+    config,
     events,
+    faucet,
     health,
     jobs,
     ledger,
@@ -108,7 +110,8 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
         log.exception("unhandled error", exc_info=exc)
         return _error(500, "internal_error", "the server failed; the error was logged")
 
-    for module in (health, scenes, manifests, jobs, events, workers, prices, ledger):
+    routes = (health, scenes, manifests, jobs, events, workers, prices, ledger, config, faucet)
+    for module in routes:
         app.include_router(module.router)
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")

@@ -38,6 +38,24 @@ class MarketplaceSettings(BaseSettings):
         0, ge=0, le=256, description="blocks an event must be under the head before it is indexed"
     )
     poll_interval: float = Field(1.0, gt=0, le=60, description="seconds between chain polls")
+    # The web page (GET /api/config) and the devnet faucet (POST /api/faucet).
+    public_rpc_url: str | None = Field(
+        None, description="the chain RPC the browser uses; default: rpc_url"
+    )
+    explorer_tx_url: str | None = Field(
+        None, description="a block explorer's transaction page, with {tx} for the hash"
+    )
+    ipfs_gateway_url: str | None = Field(
+        None, description="an IPFS gateway the page links CIDs to (…/ipfs/<cid>)"
+    )
+    faucet_enabled: bool = Field(True, description="serve the faucet (only ever on chain 31337)")
+    faucet_wei: int = Field(10 * 10**18, gt=0, le=10**21, description="what one faucet call sends")
+    faucet_interval_seconds: float = Field(
+        600.0, ge=0, description="how long an address waits between two faucet calls"
+    )
+    faucet_account_index: int = Field(
+        9, ge=0, lt=10, description="the anvil dev account the faucet sends from"
+    )
 
     @property
     def db_url(self) -> str:
