@@ -4,6 +4,7 @@
 - `tiny`: the test scene, 64x48, a few objects and a bright emitter; renders in a blink.
 - `demo`: the `make demo` scene, 480x270, 12 frames of a camera orbit around glossy, diffuse
   and glowing objects on a floor.
+- `showcase`: the scene `make demo` posts as a job (tilefarm/scenes/showcase.py).
 - `benchmark`: the fixed reference scene `render-worker benchmark` measures samples/minute on.
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Any
+
+from tilefarm.scenes.showcase import build_showcase
 
 Color = tuple[float, float, float]
 
@@ -182,6 +185,7 @@ BUILDERS: dict[str, Callable[[Any], None]] = {
     "tiny": build_tiny,
     "demo": build_demo,
     "benchmark": build_benchmark,
+    "showcase": build_showcase,
 }
 
 
