@@ -290,3 +290,52 @@ def verify(
             console.print(f"  {len(report.patches)} patches from {origin}")
     if not all(r.passed for r, _ in reports):
         raise typer.Exit(code=2)
+
+
+@app.command("deploy")
+def deploy(
+    network: Annotated[str, typer.Option(help="network id in the network config")],
+    keystore: Annotated[
+        Path,
+        typer.Option(envvar="TILEFARM_DEPLOYER_KEYSTORE", help="the deployer's encrypted key"),
+    ],
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="TILEFARM_DEPLOYER_PASSWORD", hidden=True, show_envvar=False),
+    ] = None,
+    treasury: Annotated[
+        str | None, typer.Option(help="collects protocol fees (default: the deployer)")
+    ] = None,
+    networks_file: Annotated[
+        Path | None, typer.Option(help="Brownie network config (default: network-config.yaml)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="deployments folder (default: deployments/)")
+    ] = None,
+) -> None:
+    """Deploy the contracts to a public network with production market parameters, signing with
+    a keystore (password from TILEFARM_DEPLOYER_PASSWORD or a prompt); a re-run deploys only
+    what is missing. Writes <out>/<chain id>.json for the server and workers."""
+    from tilefarm.chain.networks import NETWORK_CONFIG, find_network
+    from tilefarm.chain.remote import deploy_to_network, unlock_keystore
+    from tilefarm.paths import BUILD_DIR, PROJECT_ROOT
+
+    try:
+        target = find_network(network, networks_file or NETWORK_CONFIG)
+        target.rpc_url()  # an unset RPC variable is reported before the password is asked
+        secret = password or str(typer.prompt("keystore password", hide_input=True))
+        account = unlock_keystore(keystore, secret)
+        console.print(f"deploying to {target.name} (chain {target.chainid})")
+        console.print(f"  deployer {account.address}")
+        deployments = deploy_to_network(
+            target,
+            account,
+            BUILD_DIR,
+            out or PROJECT_ROOT / "deployments",
+            treasury=treasury,
+            on_step=lambda s: console.print(f"  {s.name}: {s.outcome} at {s.contract.address}"),
+        )
+    except TilefarmError as exc:
+        raise _fail(exc) from None
+    path = (out or PROJECT_ROOT / "deployments") / f"{deployments.chain_id}.json"
+    console.print(f"deployments written to {path}")
