@@ -17,6 +17,7 @@ from marketplace.api.routes import (
     config,
     events,
     faucet,
+    frames,
     health,
     jobs,
     ledger,
@@ -25,7 +26,11 @@ from marketplace.api.routes import (
     scenes,
     workers,
 )
-from marketplace.db import chain_models  # noqa: F401  (registers the indexer's tables)
+from marketplace.assembly import Assembler, AssemblerRunner
+from marketplace.db import (
+    chain_models,  # noqa: F401  (registers the indexer's tables)
+    frame_models,  # noqa: F401  (registers the assembler's tables)
+)
 from marketplace.db.session import Database
 from marketplace.errors import MarketplaceError
 from marketplace.indexer import Indexer, IndexerRunner
@@ -74,9 +79,14 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
             intake=SceneIntake(settings.scratch_dir, settings.max_scene_bytes, limits),
         )
         app.state.chain = chain = ChainServices()
+        app.state.assembler = None
         if settings.deployments_file is not None:
             start_indexer(settings, db, chain)
+            assembler = Assembler(db, ipfs, settings.state_dir / "assembly", hub=chain.hub)
+            app.state.assembler = AssemblerRunner(assembler, settings.poll_interval).start()
         yield
+        if app.state.assembler is not None:
+            app.state.assembler.stop()
         if chain.runner is not None:
             chain.runner.stop()
         ipfs.close()
@@ -110,7 +120,9 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
         log.exception("unhandled error", exc_info=exc)
         return _error(500, "internal_error", "the server failed; the error was logged")
 
-    routes = (health, scenes, manifests, jobs, events, workers, prices, ledger, config, faucet)
+    routes = (
+        health, scenes, manifests, jobs, events, workers, prices, ledger, config, faucet, frames,
+    )  # fmt: skip
     for module in routes:
         app.include_router(module.router)
     if settings.frontend_dir.is_dir():

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
+from tests.marketplace.finished_job import finished_job  # noqa: F401  (a session fixture)
 from tilefarm.devnet import StackStatus
 from tilefarm.scenes import build_builtin_scene
 

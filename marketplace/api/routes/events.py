@@ -16,6 +16,7 @@ from marketplace.api.deps import Services, services
 from marketplace.api.routes.jobs import JobId, Limit, Offset, find_job, next_offset
 from marketplace.api.routes.views import event_public
 from marketplace.api.schemas import ERROR_RESPONSES, EventList, IndexerStatus
+from marketplace.assembly import frame_news
 from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
 from marketplace.db.session import Database
 from marketplace.errors import Unprocessable
@@ -149,8 +150,10 @@ async def stream_job_events(
     committed, verifier drawn, attested, accepted, ...): `event:` is the contract's event name,
     `id:` its `block:log_index`, `data:` the event as in `/api/events`. A reconnecting client
     sends `Last-Event-ID` and misses nothing. After a reorganisation an `event: reorg` names the
-    first block dropped; the stream then re-sends from there. The stream ends with `event: end`
-    once the job is terminal (Completed, Cancelled or Expired)."""
+    first block dropped; the stream then re-sends from there. When the server has stored a
+    frame, `event: assembled` sends `{"frame", "png_cid", "exr_cid"}`. The stream ends with
+    `event: end` once the job is terminal (Completed, Cancelled or Expired) and its frames
+    are stored."""
     position = _parse_position(last_event_id or after)
     await run_in_threadpool(_find, svc.db, job_id)
 
@@ -158,6 +161,7 @@ async def stream_job_events(
         nonlocal position
         wake = chain.hub.subscribe()
         seen_reorgs = chain.hub.reorgs
+        sent_frames: set[int] = set()
         try:
             while True:
                 wake.clear()
@@ -173,7 +177,14 @@ async def stream_job_events(
                     yield _sse(row.name, body, f"{row.block_number}:{row.log_index}")
                 if rows:
                     continue  # there may be more than one page
-                if status in TERMINAL or not follow:
+                frames = await run_in_threadpool(frame_news, svc.db, job_id, sent_frames)
+                for f in frames.assembled:
+                    sent_frames.add(f.frame)
+                    news = {"frame": f.frame, "png_cid": f.png_cid, "exr_cid": f.exr_cid}
+                    yield _sse("assembled", json.dumps(news))
+                # A completed job's stream stays open until its frames are stored.
+                assembling = frames.due > 0 and request.app.state.assembler is not None
+                if (status in TERMINAL and not assembling) or not follow:
                     yield _sse("end", json.dumps({"job_id": job_id, "status": status}))
                     return
                 try:

@@ -1,0 +1,166 @@
+"""`/api/jobs/{id}/frames`: a job's frames, pending until the assembler stores them, and their
+downloads (PNG, 8-bit sRGB; EXR, linear float) served from IPFS with their CID checked."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from fastapi import Path as PathParam
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.api.deps import Services, services
+from marketplace.api.routes.jobs import JobId, find_job
+from marketplace.api.schemas import ERROR_RESPONSES
+from marketplace.assembly.assembler import MAX_MANIFEST_BYTES, readable_cid
+from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame, AssemblyJob
+from marketplace.db.models import ManifestRecord
+from marketplace.errors import NotFound, UpstreamUnavailable
+from tilefarm.audit.frames import frame_stem
+from tilefarm.errors import TilefarmError
+from tilefarm.ipfs import IpfsError, IpfsUnavailable
+from tilefarm.manifest import MAX_FRAME, RenderManifest, parse_manifest
+
+router = APIRouter(prefix="/api/jobs", tags=["frames"])
+
+FrameNumber = Annotated[int, PathParam(ge=0, le=MAX_FRAME, description="the Blender frame")]
+MEDIA = {"png": "image/png", "exr": "image/x-exr"}
+
+
+class FramePublic(BaseModel):
+    frame: int = Field(description="the Blender frame number")
+    status: Literal["pending", "assembled"]
+    width: int
+    height: int
+    png_cid: str | None
+    exr_cid: str | None
+    png_url: str
+    exr_url: str
+    error: str | None = Field(
+        None, description="why the accepted tiles cannot be assembled yet (retried)"
+    )
+
+
+class FrameList(BaseModel):
+    job_id: int
+    frames: list[FramePublic]
+    error: str | None = Field(None, description="why the job's frames cannot be listed")
+
+
+def _public(
+    job_id: int, frame: int, width: int, height: int, row: AssembledFrame | None
+) -> FramePublic:
+    done = row is not None and row.status == FRAME_ASSEMBLED
+    return FramePublic(
+        frame=frame,
+        status="assembled" if done else "pending",
+        width=width,
+        height=height,
+        png_cid=row.png_cid if done and row else None,
+        exr_cid=row.exr_cid if done and row else None,
+        png_url=f"/api/jobs/{job_id}/frames/{frame}.png",
+        exr_url=f"/api/jobs/{job_id}/frames/{frame}.exr",
+        error=row.error if row is not None and not done else None,
+    )
+
+
+def _manifest(svc: Services, session: Session, cid: str) -> RenderManifest:
+    """A job's manifest before the assembler has read it: as uploaded here, else from IPFS."""
+    record = session.get(ManifestRecord, cid)
+    if record is not None:
+        return parse_manifest(record.body)
+    if not readable_cid(cid):
+        raise TilefarmError(f"the job's manifest CID {cid!r} is not a CID this market can fetch")
+    return parse_manifest(svc.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
+
+
+@router.get("/{job_id}/frames", response_model=FrameList, responses=ERROR_RESPONSES)
+def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> FrameList:
+    """Every frame of the job's manifest: `pending` until all its tiles are accepted on chain
+    and the server has stitched and stored it, then `assembled` with the PNG and EXR CIDs."""
+    with svc.db.session() as session:
+        job = find_job(session, job_id)
+        known = session.get(AssemblyJob, job_id)
+        rows = {
+            r.frame: r
+            for r in session.scalars(select(AssembledFrame).where(AssembledFrame.job_id == job_id))
+        }
+        if known is not None and known.manifest is None:
+            return FrameList(job_id=job_id, frames=[], error=known.error)
+        try:
+            manifest = (
+                parse_manifest(known.manifest)
+                if known is not None and known.manifest
+                else _manifest(svc, session, job.manifest_cid)
+            )
+        except IpfsUnavailable as exc:
+            raise UpstreamUnavailable(f"IPFS is unavailable; try again: {exc}") from None
+        except (IpfsError, TilefarmError) as exc:
+            return FrameList(
+                job_id=job_id, frames=[], error=f"the job's manifest is unusable: {exc}"
+            )
+    width, height = manifest.resolution.width, manifest.resolution.height
+    frames = [_public(job_id, f, width, height, rows.get(f)) for f in manifest.frames]
+    return FrameList(job_id=job_id, frames=frames)
+
+
+def _download(svc: Services, job_id: int, frame: int, kind: Literal["png", "exr"]) -> Response:
+    with svc.db.session() as session:
+        find_job(session, job_id)
+        row = session.get(AssembledFrame, (job_id, frame))
+        known = session.get(AssemblyJob, job_id)
+    if row is None:
+        if known is not None and known.manifest is not None:
+            raise NotFound(f"job {job_id} has no frame {frame}; its frames are {known.frames}")
+        raise NotFound(
+            f"frame {frame} of job {job_id} is not assembled: the server has not read the job's "
+            "manifest yet, or the frame is not in it"
+        )
+    cid = row.png_cid if kind == "png" else row.exr_cid
+    if row.status != FRAME_ASSEMBLED or cid is None:
+        reason = f" ({row.error})" if row.error else ""
+        raise NotFound(
+            f"frame {frame} of job {job_id} is not assembled yet: it is stored once every tile "
+            f"of it is accepted on chain{reason}"
+        )
+    try:
+        data = svc.ipfs.cat(cid)  # re-hashed against the CID: a lying node is refused
+    except IpfsError as exc:
+        raise UpstreamUnavailable(
+            f"the frame's {kind.upper()} ({cid}) cannot be read: {exc}"
+        ) from exc
+    name = f"{frame_stem(job_id, frame)}.{kind}"
+    return Response(
+        data,
+        media_type=MEDIA[kind],
+        headers={
+            "content-disposition": f'attachment; filename="{name}"',
+            "x-ipfs-cid": cid,
+            "cache-control": "public, max-age=31536000, immutable",
+        },
+    )
+
+
+DOWNLOAD_RESPONSES = {
+    **ERROR_RESPONSES,
+    200: {
+        "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()}
+    },
+}
+
+
+@router.get("/{job_id}/frames/{frame}.png", response_class=Response, responses=DOWNLOAD_RESPONSES)
+def download_png(
+    job_id: JobId, frame: FrameNumber, svc: Annotated[Services, Depends(services)]
+) -> Response:
+    """The assembled frame as an 8-bit sRGB PNG: the exact bytes stored on IPFS."""
+    return _download(svc, job_id, frame, "png")
+
+
+@router.get("/{job_id}/frames/{frame}.exr", response_class=Response, responses=DOWNLOAD_RESPONSES)
+def download_exr(
+    job_id: JobId, frame: FrameNumber, svc: Annotated[Services, Depends(services)]
+) -> Response:
+    """The assembled frame as a linear float EXR: the exact bytes stored on IPFS."""
+    return _download(svc, job_id, frame, "exr")

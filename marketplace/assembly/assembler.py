@@ -1,0 +1,380 @@
+"""The server's assembler: stitches every frame whose tiles were all accepted on chain and stores
+it on IPFS as EXR (linear float) and PNG (8-bit sRGB).
+
+It reads only what the indexer projected (jobs, seats with their results CID and committed root)
+and what IPFS holds; every results list and tile goes through the same checks as the audit
+(`tilefarm.audit.committed`). Its own rows (`marketplace.db.frame_models`) say which frames are
+stored, so a restart picks up exactly the frames still owed, and a frame is stored once. The
+bytes depend only on the tiles (`tilefarm.audit.frames`): assembling again gives the same CIDs.
+"""
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.assembly.plan import frame_range, ready_positions, seats_of_frame
+from marketplace.db.chain_models import JobView, SeatView
+from marketplace.db.frame_models import (
+    FRAME_ASSEMBLED,
+    FRAME_PENDING,
+    AssembledFrame,
+    AssemblyJob,
+)
+from marketplace.db.session import Database
+from marketplace.indexer.hub import EventHub
+from tilefarm.audit.committed import fetch_results, fetch_tile
+from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.errors import TilefarmError
+from tilefarm.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
+from tilefarm.job_tiles import job_tile_count
+from tilefarm.manifest import RenderManifest, parse_manifest
+from tilefarm.verification import ResultsList
+
+log = logging.getLogger(__name__)
+
+MAX_MANIFEST_BYTES = 1 << 20
+# Jobs that can never have frames: nothing was assigned, or the job ended without renders.
+NO_FRAMES = ("Cancelled", "Expired")
+RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One frame the assembler stored."""
+
+    job_id: int
+    frame: int
+    png_cid: str
+    exr_cid: str
+
+
+class Assembler:
+    """Assembles ready frames of every indexed job, one `step` at a time."""
+
+    def __init__(
+        self,
+        db: Database,
+        ipfs: KuboClient,
+        work_dir: Path,
+        *,
+        hub: EventHub | None = None,
+        child_factory: Callable[[], BlenderChild] = BlenderChild,
+        retry_seconds: float = RETRY_SECONDS,
+    ) -> None:
+        self.db = db
+        self.ipfs = ipfs
+        self.work_dir = work_dir
+        self.hub = hub
+        self.child_factory = child_factory
+        self.retry_seconds = retry_seconds
+        self._seen_version = -1
+        self._retry_at: dict[tuple[int, int], float] = {}  # (job, frame or -1) -> monotonic
+
+    # -- scanning
+
+    def step(self) -> list[Stored]:
+        """Assemble whatever is ready; returns the frames stored in this step."""
+        if self.hub is not None:
+            version = self.hub.version
+            due = any(at <= time.monotonic() for at in self._retry_at.values())
+            if version == self._seen_version and not due:
+                return []  # nothing was indexed since the last scan, nothing to retry
+            self._seen_version = version
+        stored: list[Stored] = []
+        for job_id in self._candidates():
+            if self._waiting(job_id, -1):
+                continue
+            stored += self._job(job_id)
+        return stored
+
+    def _candidates(self) -> list[int]:
+        with self.db.session() as session:
+            done = select(AssemblyJob.job_id).where(AssemblyJob.done)
+            return list(
+                session.scalars(
+                    select(JobView.job_id)
+                    .where(JobView.status.not_in(("Bidding", *NO_FRAMES)))
+                    .where(JobView.job_id.not_in(done))
+                    .order_by(JobView.job_id)
+                )
+            )
+
+    def _waiting(self, job_id: int, frame: int) -> bool:
+        at = self._retry_at.get((job_id, frame))
+        return at is not None and at > time.monotonic()
+
+    def _later(self, job_id: int, frame: int) -> None:
+        self._retry_at[(job_id, frame)] = time.monotonic() + self.retry_seconds
+
+    # -- one job
+
+    def _job(self, job_id: int) -> list[Stored]:
+        manifest = self._manifest(job_id)
+        if manifest is None:
+            return []
+        with self.db.session() as session:
+            seats = session.scalars(select(SeatView).where(SeatView.job_id == job_id)).all()
+            accepted = [s for s in seats if s.state == "Accepted" and s.results_cid]
+            rows = {
+                f.frame: f
+                for f in session.scalars(
+                    select(AssembledFrame).where(AssembledFrame.job_id == job_id)
+                )
+            }
+        per_frame = manifest.tile_count
+        ranges = [(s.first_tile, s.tile_count) for s in accepted]
+        stored = []
+        for position in ready_positions(len(manifest.frames), per_frame, ranges):
+            frame = manifest.frames[position]
+            row = rows.get(frame)
+            if row is None or row.status == FRAME_ASSEMBLED or self._waiting(job_id, frame):
+                continue
+            wanted = seats_of_frame(position, per_frame, ranges)
+            seats_needed = [s for s in accepted if (s.first_tile, s.tile_count) in wanted]
+            result = self._frame(job_id, manifest, position, seats_needed)
+            if result is not None:
+                stored.append(result)
+        self._finish(job_id)
+        return stored
+
+    def _manifest(self, job_id: int) -> RenderManifest | None:
+        """The job's manifest: read from IPFS once and kept with the job's pending frames."""
+        with self.db.session() as session:
+            known = session.get(AssemblyJob, job_id)
+            if known is not None:
+                return parse_manifest(known.manifest) if known.manifest else None
+            job = session.get(JobView, job_id)
+            assert job is not None
+            cid, tile_count = job.manifest_cid, job.tile_count
+        try:
+            if not readable_cid(cid):
+                raise TilefarmError(f"{cid!r} is not a CIDv1 (sha2-256) this market can fetch")
+            manifest = parse_manifest(self.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
+            if job_tile_count(manifest) != tile_count:
+                raise TilefarmError(
+                    f"the manifest makes {job_tile_count(manifest)} tiles, the job posted "
+                    f"{tile_count}"
+                )
+        except IpfsError as exc:
+            # Unreachable node, or a CID no node serves yet: both may change, so try later.
+            log.warning("job %d: manifest %s not readable (%s); retrying later", job_id, cid, exc)
+            self._later(job_id, -1)
+            return None
+        except TilefarmError as exc:
+            log.warning("job %d: its manifest %s is unusable: %s", job_id, cid, exc)
+            with self.db.session() as session:
+                session.merge(
+                    AssemblyJob(
+                        job_id=job_id, manifest_cid=cid, manifest=None, error=str(exc),
+                        frames=[], width=0, height=0, done=True,
+                    )
+                )  # fmt: skip
+            return None
+        with self.db.session() as session:
+            session.merge(
+                AssemblyJob(
+                    job_id=job_id, manifest_cid=cid, manifest=manifest.canonical_json().decode(),
+                    error=None, frames=manifest.frames, width=manifest.resolution.width,
+                    height=manifest.resolution.height, done=False,
+                )
+            )  # fmt: skip
+            for position, frame in enumerate(manifest.frames):
+                if session.get(AssembledFrame, (job_id, frame)) is None:
+                    session.add(
+                        AssembledFrame(
+                            job_id=job_id, frame=frame, position=position, status=FRAME_PENDING,
+                            attempts=0,
+                        )
+                    )  # fmt: skip
+        return manifest
+
+    def _finish(self, job_id: int) -> None:
+        with self.db.session() as session:
+            pending = session.scalars(
+                select(AssembledFrame.frame).where(
+                    AssembledFrame.job_id == job_id, AssembledFrame.status != FRAME_ASSEMBLED
+                )
+            ).first()
+            job = session.get(AssemblyJob, job_id)
+            if pending is None and job is not None:
+                job.done = True
+
+    # -- one frame
+
+    def _frame(
+        self, job_id: int, manifest: RenderManifest, position: int, seats: list[SeatView]
+    ) -> Stored | None:
+        frame = manifest.frames[position]
+        scratch = self.work_dir / f"job-{job_id}" / f"frame-{frame}"
+        try:
+            png_cid, exr_cid = self._assemble(job_id, manifest, position, seats, scratch)
+        except IpfsUnavailable as exc:
+            log.warning("job %d frame %d: IPFS unavailable (%s); retrying", job_id, frame, exc)
+            self._later(job_id, frame)
+            return None
+        except (TilefarmError, OSError) as exc:
+            log.warning("job %d frame %d cannot be assembled: %s", job_id, frame, exc)
+            self._later(job_id, frame)
+            with self.db.session() as session:
+                row = session.get(AssembledFrame, (job_id, frame))
+                assert row is not None
+                row.error = str(exc)
+                row.attempts += 1
+            return None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        with self.db.session() as session:
+            row = session.get(AssembledFrame, (job_id, frame))
+            assert row is not None
+            row.status = FRAME_ASSEMBLED
+            row.png_cid, row.exr_cid = png_cid, exr_cid
+            row.error = None
+            row.attempts += 1
+            row.assembled_at = datetime.now(UTC)
+        self._retry_at.pop((job_id, frame), None)
+        log.info("job %d frame %d assembled: png %s, exr %s", job_id, frame, png_cid, exr_cid)
+        if self.hub is not None:
+            self.hub.publish()
+        return Stored(job_id, frame, png_cid, exr_cid)
+
+    def _assemble(
+        self,
+        job_id: int,
+        manifest: RenderManifest,
+        position: int,
+        seats: list[SeatView],
+        scratch: Path,
+    ) -> tuple[str, str]:
+        wanted = frame_range(position, manifest.tile_count)
+        tile_files: dict[int, Path] = {}
+        manifest_cid = manifest.cid()
+        for seat in seats:
+            assert seat.results_cid is not None
+            results: ResultsList = fetch_results(
+                self.ipfs, seat.results_cid, job_id=job_id, manifest_cid=manifest_cid,
+                merkle_root=seat.hash, first_tile=seat.first_tile, tile_count=seat.tile_count,
+            )  # fmt: skip
+            for tile in results.tiles:
+                if tile.index in wanted:
+                    dest = scratch / "tiles" / f"{tile.index}.exr"
+                    fetch_tile(self.ipfs, tile, dest)
+                    tile_files[tile.index - wanted.start] = dest
+        frame = manifest.frames[position]
+        stem = frame_stem(job_id, frame)
+        if needs_blender(manifest):
+            with self.child_factory() as child:
+                files = write_frame_files(manifest, tile_files, scratch, stem, child)
+        else:
+            files = write_frame_files(manifest, tile_files, scratch, stem)
+        return self.ipfs.add_file(files.png), self.ipfs.add_file(files.exr)
+
+
+def readable_cid(cid: str) -> bool:
+    """Whether `cid` is a CID whose bytes the IPFS client can check (CIDv1, sha2-256)."""
+    try:
+        cid_digest(cid)
+    except IpfsError:
+        return False
+    return True
+
+
+def frames_due(session: Session, job_id: int) -> int:
+    """Frames of `job_id` that are ready (all tiles accepted) but not stored yet, and not known
+    to be unassemblable: what a live stream waits for before it ends."""
+    job = session.get(AssemblyJob, job_id)
+    if job is None or job.manifest is None:
+        chain_job = session.get(JobView, job_id)
+        if job is None and chain_job is not None and chain_job.status not in NO_FRAMES:
+            accepted = session.scalars(
+                select(SeatView.job_id).where(
+                    SeatView.job_id == job_id, SeatView.state == "Accepted"
+                )
+            ).first()
+            # The assembler has not read the manifest yet.
+            return 1 if accepted is not None and readable_cid(chain_job.manifest_cid) else 0
+        return 0
+    manifest = parse_manifest(job.manifest)
+    seats = session.execute(
+        select(SeatView.first_tile, SeatView.tile_count).where(
+            SeatView.job_id == job_id, SeatView.state == "Accepted"
+        )
+    ).all()
+    ready = ready_positions(
+        len(manifest.frames), manifest.tile_count, [(int(a), int(b)) for a, b in seats]
+    )
+    rows = {
+        f.position: f
+        for f in session.scalars(select(AssembledFrame).where(AssembledFrame.job_id == job_id))
+    }
+    return sum(
+        1
+        for p in ready
+        if p in rows and rows[p].status != FRAME_ASSEMBLED and rows[p].error is None
+    )
+
+
+class AssemblerRunner:
+    """Runs an assembler in a background thread until `stop`."""
+
+    def __init__(self, assembler: Assembler, poll_interval: float = 1.0) -> None:
+        self.assembler = assembler
+        self.poll_interval = poll_interval
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="frame-assembler", daemon=True)
+
+    def start(self) -> "AssemblerRunner":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        backoff = self.poll_interval
+        while not self._stop.is_set():
+            try:
+                self.assembler.step()
+                self.error = None
+                backoff = self.poll_interval
+            except Exception as exc:  # keep the server up; try again later
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.warning("assembly step failed (%s); retrying in %.1f s", self.error, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            self._stop.wait(self.poll_interval)
+
+
+@dataclass(frozen=True)
+class FrameNews:
+    """What a job's live stream has to say about its frames."""
+
+    assembled: list[Stored]  # stored frames the stream has not sent yet
+    due: int  # frames ready but not stored yet (see `frames_due`)
+
+
+def frame_news(db: Database, job_id: int, sent: set[int]) -> FrameNews:
+    """Stored frames of `job_id` other than `sent`, and how many are still due."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(AssembledFrame)
+            .where(AssembledFrame.job_id == job_id, AssembledFrame.status == FRAME_ASSEMBLED)
+            .order_by(AssembledFrame.position)
+        ).all()
+        news = [
+            Stored(job_id, r.frame, r.png_cid or "", r.exr_cid or "")
+            for r in rows
+            if r.frame not in sent
+        ]
+        return FrameNews(news, frames_due(session, job_id))

@@ -1,0 +1,50 @@
+"""Tables the assembler writes: which jobs it has read, and every frame it owes or has stored.
+
+Both are derived data (the chain and IPFS hold the truth; assembling again gives the same CIDs),
+so a lost row only costs a re-assembly. They live apart from the indexer's projections, which a
+reorganisation rebuilds from the events, so that a rebuild never forgets stored frames.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.db.models import Base, UtcDateTime
+
+FRAME_PENDING = "pending"
+FRAME_ASSEMBLED = "assembled"
+
+
+class AssemblyJob(Base):
+    """What the assembler read of a job's manifest (once, from IPFS), or why it could not."""
+
+    __tablename__ = "assembly_jobs"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    manifest_cid: Mapped[str] = mapped_column(String(128))
+    # The manifest as fetched (canonical JSON), None when it cannot be used.
+    manifest: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    frames: Mapped[list[int]] = mapped_column(JSON, default=list)
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    # True once every frame is stored: the assembler skips the job from then on.
+    done: Mapped[bool] = mapped_column(default=False)
+
+
+class AssembledFrame(Base):
+    """One frame of a job: pending until stored on IPFS as EXR (linear float) and PNG (sRGB)."""
+
+    __tablename__ = "assembled_frames"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # index in the manifest's frame list
+    status: Mapped[str] = mapped_column(String(16), default=FRAME_PENDING)
+    png_cid: Mapped[str | None] = mapped_column(String(128))
+    exr_cid: Mapped[str | None] = mapped_column(String(128))
+    # Why the committed tiles cannot be assembled (a tile whose bytes do not match its CID...).
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    assembled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,178 @@
+"""The server assembles a finished job's frames (real workers, Blender, IPFS, chain) and serves
+them; the frames are the committed tiles stitched, stored once, with the same CIDs every time."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import select
+
+from marketplace.app import create_app
+from marketplace.assembly.plan import ready_positions, seats_of_frame
+from marketplace.db.frame_models import AssembledFrame
+from marketplace.db.session import Database
+from tests.marketplace.finished_job import (
+    FinishedJob,
+    frames_of,
+    post,
+    server_settings_for,
+)
+from tests.worker.conftest import wait_until
+from tilefarm.chain.events import ResultsCommitted
+from tilefarm.ipfs import cid_of_bytes
+from tilefarm.pixels import read_exr
+from tilefarm.stitch import linear_to_srgb8, stitch_tiles
+from tilefarm.verification import ResultsList
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+
+def test_a_frame_is_ready_once_every_tile_of_it_is_accepted() -> None:
+    # 2 frames of 4 tiles; accepted assignments 0..4 and 5..7, or only the first one.
+    assert ready_positions(2, 4, [(0, 5), (5, 3)]) == [0, 1]
+    assert ready_positions(2, 4, [(0, 5)]) == [0]
+    assert ready_positions(2, 4, [(5, 3)]) == []
+    assert seats_of_frame(1, 4, [(0, 5), (5, 3)]) == [(0, 5), (5, 3)]
+    assert seats_of_frame(0, 4, [(0, 5), (5, 3)]) == [(0, 5)]
+
+
+def test_a_finished_jobs_frames_are_listed_as_assembled(finished_job: FinishedJob) -> None:
+    job = finished_job
+    frames = frames_of(job.api, job.job_id)
+    assert [f["frame"] for f in frames] == [1, 2]
+    for f in frames:
+        assert f["status"] == "assembled"
+        assert (f["width"], f["height"]) == (32, 24)
+        assert f["png_url"] == f"/api/jobs/{job.job_id}/frames/{f['frame']}.png"
+        assert f["exr_url"] == f"/api/jobs/{job.job_id}/frames/{f['frame']}.exr"
+        assert isinstance(f["png_cid"], str) and isinstance(f["exr_cid"], str)
+
+
+def test_downloads_are_the_exact_bytes_stored_on_ipfs(finished_job: FinishedJob) -> None:
+    job = finished_job
+    for f in frames_of(job.api, job.job_id):
+        for kind in ("png", "exr"):
+            answer = job.api.get(str(f[f"{kind}_url"]))
+            assert answer.status_code == 200, answer.text
+            cid = str(f[f"{kind}_cid"])
+            assert answer.content == job.ipfs.cat(cid)
+            assert cid_of_bytes(answer.content) == cid
+            name = f"job-{job.job_id}-frame-{int(str(f['frame'])):04d}.{kind}"
+            assert answer.headers["content-disposition"] == f'attachment; filename="{name}"'
+
+
+def _committed_tiles(job: FinishedJob, tmp: Path) -> dict[int, np.ndarray]:
+    """Every job tile as committed on chain, fetched from IPFS (by job tile index)."""
+    tiles = {}
+    for event in job.stack.market.events(job_id=job.job_id):
+        if isinstance(event, ResultsCommitted):
+            results = ResultsList.model_validate_json(job.ipfs.cat(event.results_cid))
+            for t in results.tiles:
+                tiles[t.index] = read_exr(job.ipfs.cat_to_file(t.cid, tmp / f"{t.index}.exr"))
+    return tiles
+
+
+def test_each_frame_is_its_committed_tiles_stitched(
+    finished_job: FinishedJob, tmp_path: Path
+) -> None:
+    job = finished_job
+    tiles = _committed_tiles(job, tmp_path)
+    assert sorted(tiles) == list(range(8))
+    rects = job.manifest.tiles()
+    for position, f in enumerate(frames_of(job.api, job.job_id)):
+        pieces = [(rects[i], tiles[position * 4 + i]) for i in range(4)]
+        stitched = stitch_tiles(pieces, 32, 24)
+        exr = tmp_path / f"frame-{position}.exr"
+        exr.write_bytes(job.api.get(str(f["exr_url"])).content)
+        assert np.array_equal(read_exr(exr), stitched, equal_nan=True)
+        png = Image.open(io.BytesIO(job.api.get(str(f["png_url"])).content))
+        assert png.mode == "RGBA" and png.size == (32, 24)
+        assert np.array_equal(np.asarray(png), linear_to_srgb8(stitched))
+
+
+def test_the_job_stream_announces_each_assembled_frame(finished_job: FinishedJob) -> None:
+    job = finished_job
+    answer = job.api.get(f"/api/jobs/{job.job_id}/events/stream", params={"follow": "false"})
+    assert answer.status_code == 200
+    assembled = []
+    for block in answer.text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if lines.get("event") == "assembled":
+            assembled.append(json.loads(lines["data"]))
+    listed = {
+        f["frame"]: {"frame": f["frame"], "png_cid": f["png_cid"], "exr_cid": f["exr_cid"]}
+        for f in frames_of(job.api, job.job_id)
+    }
+    assert sorted(assembled, key=lambda a: a["frame"]) == [listed[1], listed[2]]
+
+
+def test_a_restarted_server_assembles_nothing_twice(finished_job: FinishedJob) -> None:
+    job = finished_job
+    before = frames_of(job.api, job.job_id)
+    db = Database(job.server_settings.db_url)
+    with db.session() as session:
+        attempts = {
+            r.frame: r.attempts
+            for r in session.scalars(
+                select(AssembledFrame).where(AssembledFrame.job_id == job.job_id)
+            )
+        }
+    assert attempts == {1: 1, 2: 1}  # each frame was stored by its first attempt
+    # A second server on the same database (a restart) sees the frames stored, once.
+    with TestClient(create_app(job.server_settings)) as again:
+        assert frames_of(again, job.job_id) == before
+    with db.session() as session:
+        rows = session.scalars(
+            select(AssembledFrame).where(AssembledFrame.job_id == job.job_id)
+        ).all()
+        assert {r.frame: r.attempts for r in rows} == attempts
+    db.engine.dispose()
+
+
+def test_a_server_with_an_empty_database_assembles_the_same_cids(
+    finished_job: FinishedJob, tmp_path: Path
+) -> None:
+    job = finished_job
+    before = frames_of(job.api, job.job_id)
+    with TestClient(create_app(server_settings_for(job.stack, tmp_path / "fresh"))) as fresh:
+        wait_until(
+            lambda: (
+                fresh.get(f"/api/jobs/{job.job_id}").status_code == 200
+                and all(f["status"] == "assembled" for f in frames_of(fresh, job.job_id))
+            ),
+            120,
+            "a fresh server to index the job and assemble its frames",
+        )
+        assert frames_of(fresh, job.job_id) == before
+
+
+def test_unknown_jobs_and_frames_are_404_with_a_reason(finished_job: FinishedJob) -> None:
+    job = finished_job
+    missing = job.api.get("/api/jobs/999/frames")
+    assert missing.status_code == 404
+    assert "no job 999" in missing.json()["error"]["message"]
+    assert job.api.get("/api/jobs/999/frames/1.png").status_code == 404
+    no_frame = job.api.get(f"/api/jobs/{job.job_id}/frames/7.exr")
+    assert no_frame.status_code == 404
+    assert "has no frame 7" in no_frame.json()["error"]["message"]
+    bad = job.api.get(f"/api/jobs/{job.job_id}/frames/first.png")
+    assert bad.status_code == 422
+
+
+def test_a_frame_not_rendered_yet_is_pending_and_not_downloadable(
+    finished_job: FinishedJob,
+) -> None:
+    # The workers are stopped: nobody bids on this job, so its frame stays pending.
+    job = finished_job
+    manifest = job.manifest.model_copy(update={"frames": [5]})
+    job_id, _ = post(job.stack, job.ipfs, manifest)
+    wait_until(lambda: job.api.get(f"/api/jobs/{job_id}").status_code == 200, 60, "the job indexed")
+    frames = frames_of(job.api, job_id)
+    assert [(f["frame"], f["status"], f["png_cid"]) for f in frames] == [(5, "pending", None)]
+    answer = job.api.get(f"/api/jobs/{job_id}/frames/5.png")
+    assert answer.status_code == 404
+    assert "not assembled" in answer.json()["error"]["message"]
