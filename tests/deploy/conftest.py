@@ -61,7 +61,8 @@ def make_keystore(path: Path, password: str = PASSWORD) -> str:
     """A new key, written only encrypted; returns its address."""
     account = Account.create()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(Account.encrypt(account.key, password)))
+    # scrypt at 2**14 rather than 2**18: the same format and code path, unlocked 16x faster
+    path.write_text(json.dumps(Account.encrypt(account.key, password, iterations=2**14)))
     return str(account.address)
 
 
