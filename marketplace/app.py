@@ -14,6 +14,7 @@ from web3 import Web3
 from marketplace.api.chain import ChainServices
 from marketplace.api.deps import Services
 from marketplace.api.routes import (
+    audit,
     config,
     events,
     faucet,
@@ -122,6 +123,7 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
 
     routes = (
         health, scenes, manifests, jobs, events, workers, prices, ledger, config, faucet, frames,
+        audit,
     )  # fmt: skip
     for module in routes:
         app.include_router(module.router)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from tilefarm.audit.cli import audit_app
 from tilefarm.devnet import Devnet, DevnetError, StackStatus
 from tilefarm.errors import TilefarmError
 from tilefarm.settings import TilefarmSettings
@@ -19,6 +20,7 @@ devnet_app = typer.Typer(
     help="The local stack: anvil, Kubo and the contracts.", no_args_is_help=True
 )
 app.add_typer(devnet_app, name="devnet")
+app.add_typer(audit_app, name="audit")
 console = Console()
 err = Console(stderr=True)
 

@@ -1,0 +1,175 @@
+"""The audit replays a finished job from the chain and IPFS alone (CLI and API): it passes on an
+honest job and names the check that fails when a results list, a tile, a frame or a payment is
+not what the chain committed; the ledger CSV balances row by row."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.ipfs.hostile_node import hostile_node
+from tests.marketplace.finished_job import FinishedJob, frames_of
+from tilefarm.audit.history import read_history
+from tilefarm.audit.job import AuditReport, audit_job
+from tilefarm.audit.report import FrameClaim
+from tilefarm.chain import events as ev
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import canonical_json
+from tilefarm.verification import ResultsList
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+
+def _cli(job: FinishedJob, *args: str) -> subprocess.CompletedProcess[str]:
+    cli = Path(sys.executable).parent / "tilefarm"
+    status = job.stack.status
+    return subprocess.run(
+        [str(cli), "audit", *args, "--rpc-url", str(status.rpc_url),
+         "--ipfs-api-url", str(status.ipfs_api_url),
+         "--deployments", str(job.stack.deployments_file)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def _failed(report: AuditReport) -> dict[str, str]:
+    return {c.name: c.detail for c in report.checks if not c.ok}
+
+
+def _audit(job: FinishedJob, history: object = None, **kw: object) -> AuditReport:
+    h = history or read_history(job.stack.market, job.job_id)
+    return audit_job(h, job.ipfs, market=job.stack.market, **kw)  # type: ignore[arg-type]
+
+
+def test_an_honest_job_passes_the_audit_with_rerendered_patches(finished_job: FinishedJob) -> None:
+    job = finished_job
+    result = _cli(job, "job", str(job.job_id), "--json", "--rerender")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    kinds = [c["kind"] for c in report["checks"]]
+    for kind in ("results", "merkle", "tiles", "evidence", "rerender"):
+        assert kinds.count(kind) == 2, kind  # one per worker
+    assert all(c["ok"] for c in report["checks"])
+    assert "verified locally and by the contract's verifyTile" in json.dumps(report["checks"])
+    accepted = [e for e in job.stack.market.events(job_id=job.job_id)]
+    paid = sum(e.payment for e in accepted if isinstance(e, ev.ResultsAccepted))
+    money = report["money"]
+    assert int(money["paid_to_workers"]) == paid
+    assert int(money["deposit"]) == int(money["quote"])
+    assert int(money["escrow_held"]) == 0
+    # The frames recomputed from the tiles are the ones the server stored.
+    served = {f["frame"]: (f["png_cid"], f["exr_cid"]) for f in frames_of(job.api, job.job_id)}
+    assert {f["frame"]: (f["png_cid"], f["exr_cid"]) for f in report["frames"]} == served
+
+
+def test_the_api_serves_the_same_audit_and_checks_the_stored_frames(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    answer = job.api.get(f"/api/audit/jobs/{job.job_id}")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["ok"] is True
+    frame_checks = [c for c in report["checks"] if c["kind"] == "frames"]
+    assert [c["name"] for c in frame_checks] == ["assembled frame 1", "assembled frame 2"]
+    cli = json.loads(_cli(job, "job", str(job.job_id), "--json").stdout)
+    assert report["money"] == cli["money"]
+    assert [c for c in report["checks"] if c["kind"] != "frames"] == cli["checks"]
+
+
+def test_a_tampered_results_list_fails_the_results_check(finished_job: FinishedJob) -> None:
+    job = finished_job
+    history = read_history(job.stack.market, job.job_id)
+    commit = next(e for e in history.events if isinstance(e, ev.ResultsCommitted))
+    results = ResultsList.model_validate_json(job.ipfs.cat(commit.results_cid))
+    first = results.tiles[0].model_copy(update={"pixel_hash": "ab" * 32})
+    forged = results.model_copy(update={"tiles": [first, *results.tiles[1:]]})
+    forged_cid = job.ipfs.add_bytes(canonical_json(forged.model_dump(mode="json")))
+    history.events = [
+        e.model_copy(update={"results_cid": forged_cid}) if e is commit else e
+        for e in history.events
+    ]
+    report = _audit(job, history)
+    assert not report.ok
+    failed = _failed(report)
+    assert f"results list of {commit.worker}" in failed
+    assert "not the committed root" in failed[f"results list of {commit.worker}"]
+
+
+def test_a_tile_whose_bytes_do_not_match_its_cid_fails_the_tiles_check(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    history = read_history(job.stack.market, job.job_id)
+    commit = next(e for e in history.events if isinstance(e, ev.ResultsCommitted))
+    tile = ResultsList.model_validate_json(job.ipfs.cat(commit.results_cid)).tiles[1]
+
+    def flip_that_tile(path: str, body: bytes) -> bytes:
+        if path.startswith("/api/v0/cat") and tile.cid in path and body:
+            return bytes([body[0] ^ 0xFF]) + body[1:]
+        return body
+
+    assert job.stack.status.ipfs_api_url
+    with (
+        hostile_node(job.stack.status.ipfs_api_url, flip_that_tile) as url,
+        KuboClient(url) as ipfs,
+    ):
+        report = audit_job(history, ipfs, market=job.stack.market)
+    failed = _failed(report)
+    assert list(failed) == [f"tiles of {commit.worker}"]
+    assert f"tile {tile.index} ({tile.cid}) cannot be read" in failed[f"tiles of {commit.worker}"]
+
+
+def test_a_server_claiming_other_frame_files_fails_the_frames_check(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    other = job.ipfs.add_bytes(b"not the frame")
+    report = _audit(job, frame_claims=[FrameClaim(frame=2, png_cid=other, exr_cid=other)])
+    failed = _failed(report)
+    assert list(failed) == ["assembled frame 2"]
+    assert f"stored {other}" in failed["assembled frame 2"]
+
+
+def test_a_payment_that_does_not_match_its_assignment_fails_the_money_checks(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    history = read_history(job.stack.market, job.job_id)
+    history.events = [
+        e.model_copy(update={"payment": e.payment + 1}) if isinstance(e, ev.ResultsAccepted) else e
+        for e in history.events
+    ]
+    failed = _failed(_audit(job, history))
+    assert set(failed) == {"each payment matches its assignment", "money in equals money out"}
+
+
+def test_auditing_an_unknown_job_says_so(finished_job: FinishedJob) -> None:
+    job = finished_job
+    answer = job.api.get("/api/audit/jobs/999")
+    assert answer.status_code == 404
+    assert "has no job 999" in answer.json()["error"]["message"]
+    result = _cli(job, "job", "999")
+    assert result.returncode == 1
+    assert "has no job 999" in result.stderr
+
+
+def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) -> None:
+    job = finished_job
+    result = _cli(job, "ledger", "--csv")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [int(r["job_id"]) for r in rows] == list(range(1, job.stack.market.job_count() + 1))
+    for r in rows:
+        books = {k: int(r[k]) for k in ("escrow", "forfeited_bonds", "paid", "fees", "refunded")}
+        assert books["escrow"] + books["forfeited_bonds"] == (
+            books["paid"] + books["fees"] + books["refunded"] + int(r["held"])
+        )
+        assert r["audit_ok"] == "True", r["failed_checks"]
+    finished = next(r for r in rows if int(r["job_id"]) == job.job_id)
+    assert finished["status"] == "Completed" and int(finished["held"]) == 0
+    assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0

@@ -1,0 +1,129 @@
+"""`tilefarm audit`: re-check a job, or every job, from the chain and IPFS alone."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tilefarm.errors import TilefarmError
+from tilefarm.settings import TilefarmSettings
+
+if TYPE_CHECKING:
+    from tilefarm.chain.bindings import JobMarketClient
+
+audit_app = typer.Typer(
+    help="Re-check jobs from the chain and IPFS alone (never a server's database).",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+
+RpcUrl = Annotated[str | None, typer.Option(help="chain RPC (default: the devnet's)")]
+IpfsUrl = Annotated[str | None, typer.Option(help="Kubo RPC API (default: the devnet's)")]
+DeploymentsFile = Annotated[Path | None, typer.Option(help="deployments JSON of the market")]
+StateDir = Annotated[Path | None, typer.Option(help="state folder (default: .tilefarm/)")]
+
+
+def _market(
+    rpc_url: str | None, deployments: Path | None, state_dir: Path | None
+) -> "tuple[JobMarketClient, TilefarmSettings]":
+    from tilefarm.chain.bindings import JobMarketClient
+    from tilefarm.chain.connection import connect_web3
+    from tilefarm.chain.deploy import read_deployments
+
+    settings = TilefarmSettings() if state_dir is None else TilefarmSettings(state_dir=state_dir)
+    w3 = connect_web3(rpc_url or settings.rpc_url)
+    file = deployments or settings.deployments_dir / f"{w3.eth.chain_id}.json"
+    market = JobMarketClient.from_build(w3, read_deployments(file).address("JobMarket"))
+    return market, settings
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}")
+    return typer.Exit(code=1)
+
+
+@audit_app.command("job")
+def audit_job_command(
+    job_id: Annotated[int, typer.Argument(help="the job to audit", min=1)],
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+    rerender: Annotated[
+        bool, typer.Option("--rerender", help="re-render the verified patches in Blender")
+    ] = False,
+    rpc_url: RpcUrl = None,
+    ipfs_api_url: IpfsUrl = None,
+    deployments: DeploymentsFile = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Replay one job: manifest, results lists, Merkle proofs, tiles, verification evidence,
+    frames and money. Exits 2 when a check fails, 1 when the audit cannot run."""
+    from tilefarm.audit.history import read_history
+    from tilefarm.audit.job import audit_job
+    from tilefarm.ipfs import KuboClient
+
+    try:
+        market, settings = _market(rpc_url, deployments, state_dir)
+        with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
+            report = audit_job(read_history(market, job_id), ipfs, market=market, rerender=rerender)
+    except TilefarmError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        print(report.model_dump_json(indent=2))
+    else:
+        table = Table(title=f"audit of job {job_id} ({report.status})")
+        for column in ("", "check", "found"):
+            table.add_column(column)
+        for check in report.checks:
+            mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
+            table.add_row(mark, check.name, check.detail)
+        console.print(table)
+        for frame in report.frames:
+            console.print(
+                f"frame {frame.frame}: png {frame.png_cid}, exr {frame.exr_cid} {frame.note}"
+            )
+        verdict = "[green]PASS[/]" if report.ok else f"[red]FAIL[/] ({len(report.failed)} checks)"
+        console.print(f"job {job_id}: {verdict}")
+    if not report.ok:
+        for check in report.failed:
+            err.print(f"failed: {check.name}: {check.detail}")
+        raise typer.Exit(code=2)
+
+
+@audit_app.command("ledger")
+def audit_ledger_command(
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    rpc_url: RpcUrl = None,
+    ipfs_api_url: IpfsUrl = None,
+    deployments: DeploymentsFile = None,
+    state_dir: StateDir = None,
+) -> None:
+    """Every job's books (escrow, paid, fees, refunded, held) and whether its audit passes.
+    Exits 2 when a job's audit fails."""
+    from tilefarm.audit.history import read_histories
+    from tilefarm.audit.job import audit_job
+    from tilefarm.audit.ledger import ledger_csv, ledger_row
+    from tilefarm.ipfs import KuboClient
+
+    try:
+        market, settings = _market(rpc_url, deployments, state_dir)
+        with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
+            rows = [ledger_row(audit_job(h, ipfs, market=market)) for h in read_histories(market)]
+    except TilefarmError as exc:
+        raise _fail(exc) from None
+    if as_csv:
+        print(ledger_csv(rows), end="")
+    else:
+        table = Table(title="tilefarm audit ledger (wei)")
+        for column in ("job", "status", "escrow", "paid", "fees", "refunded", "held", "audit"):
+            table.add_column(column)
+        for r in rows:
+            audit = "[green]ok[/]" if r.audit_ok else f"[red]FAIL[/] {r.failed_checks}"
+            table.add_row(
+                str(r.job_id), r.status, str(r.escrow), str(r.paid), str(r.fees),
+                str(r.refunded), str(r.held), audit,
+            )  # fmt: skip
+        console.print(table)
+    if not all(r.audit_ok for r in rows):
+        raise typer.Exit(code=2)

@@ -1,0 +1,97 @@
+"""What the chain says about one job: its events in order, the contract's current view of it and
+the market's fixed parameters. The auditor reads nothing else from the chain."""
+
+from dataclasses import dataclass, field
+
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import Job, JobMarketClient, MarketConfig
+from tilefarm.errors import TilefarmError
+
+
+class AuditError(TilefarmError):
+    """The audit cannot start (an unknown job, an unreachable chain...)."""
+
+
+class UnknownJob(AuditError):
+    """No job with this id was posted on the market."""
+
+
+@dataclass
+class Assignment:
+    """One worker's tiles in the job, as `TilesAssigned` gave them."""
+
+    worker: str
+    first_tile: int
+    tile_count: int
+    price_per_tile: int
+
+
+@dataclass
+class JobHistory:
+    """One job's events (chain order), the contract's `job(id)` now, and the market's config."""
+
+    job_id: int
+    market: str
+    events: list[ev.MarketEvent]
+    job: Job
+    config: MarketConfig
+    posted: ev.JobPosted = field(init=False)
+
+    def __post_init__(self) -> None:
+        posted = [e for e in self.events if isinstance(e, ev.JobPosted)]
+        if len(posted) != 1:
+            raise AuditError(f"job {self.job_id} has {len(posted)} JobPosted events, not one")
+        self.posted = posted[0]
+
+    def of(self, kind: type[ev.MarketEvent]) -> list[ev.MarketEvent]:
+        """The events of one kind, in chain order."""
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def assignments(self) -> list[Assignment]:
+        """Every worker's assignment, by first tile."""
+        found = [
+            Assignment(e.worker, e.first_tile, e.tile_count, e.price_per_tile)
+            for e in self.events
+            if isinstance(e, ev.TilesAssigned)
+        ]
+        return sorted(found, key=lambda a: a.first_tile)
+
+    def commitment(self, worker: str) -> ev.ResultsCommitted | None:
+        for e in self.events:
+            if isinstance(e, ev.ResultsCommitted) and e.worker == worker:
+                return e
+        return None
+
+
+def read_history(market: JobMarketClient, job_id: int) -> JobHistory:
+    """Read job `job_id` of `market` from the chain."""
+    count = market.job_count()
+    if not 1 <= job_id <= count:
+        raise UnknownJob(f"the market at {market.address} has no job {job_id} (jobs: 1..{count})")
+    return JobHistory(
+        job_id=job_id,
+        market=market.address,
+        events=market.events(job_id=job_id),
+        job=market.job(job_id),
+        config=market.config(),
+    )
+
+
+def read_histories(market: JobMarketClient) -> list[JobHistory]:
+    """Every job of `market` (its events read in one pass)."""
+    config = market.config()
+    by_job: dict[int, list[ev.MarketEvent]] = {}
+    for event in market.events():
+        job_id = getattr(event, "job_id", None)
+        if isinstance(job_id, int):
+            by_job.setdefault(job_id, []).append(event)
+    return [
+        JobHistory(
+            job_id=job_id,
+            market=market.address,
+            events=by_job.get(job_id, []),
+            job=market.job(job_id),
+            config=config,
+        )
+        for job_id in range(1, market.job_count() + 1)
+    ]

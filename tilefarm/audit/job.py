@@ -1,0 +1,357 @@
+"""Auditing one job end to end from the chain and IPFS alone.
+
+For the job's manifest, every committed seat (results list against the committed root, a Merkle
+proof per tile checked locally and by the contract's own `verifyTile`, every tile's bytes
+against its CID and its pixels against its pixel hash), the verification evidence (each bundle
+names this claim and exactly the patches the on-chain seed selects, with the attested verdict),
+the frames (recomputed from the tiles: the CIDs the assembled files must have, compared with what
+a server claims when given), and the money (`tilefarm.audit.money`). With `rerender`, each
+attested seat's patches are rendered again in a Blender child and must give the same verdict.
+"""
+
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from tilefarm.audit.committed import CommittedResultsInvalid, fetch_results, fetch_tile
+from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
+from tilefarm.audit.history import Assignment, JobHistory
+from tilefarm.audit.money import Money, job_money
+from tilefarm.audit.report import Check, CheckKind, FrameAudit, FrameClaim, SeatAudit
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.errors import TilefarmError
+from tilefarm.ipfs import IpfsError, KuboClient, cid_digest, cid_of_file
+from tilefarm.job_tiles import job_tile_count
+from tilefarm.manifest import RenderManifest, parse_manifest
+from tilefarm.merkle import merkle_proof, verify_proof
+from tilefarm.patches import select_patches
+from tilefarm.verification import Claim, ResultsList, check_results
+
+MAX_MANIFEST_BYTES = 1 << 20
+MAX_EVIDENCE_BYTES = 8 << 20
+
+
+class AuditReport(BaseModel):
+    """Everything the audit checked about one job."""
+
+    job_id: int
+    market: str
+    status: str
+    artist: str
+    manifest_cid: str
+    ok: bool
+    checks: list[Check]
+    money: Money
+    seats: list[SeatAudit]
+    frames: list[FrameAudit]
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+
+class _Audit:
+    def __init__(
+        self,
+        history: JobHistory,
+        ipfs: KuboClient,
+        work_dir: Path,
+        market: JobMarketClient | None,
+    ) -> None:
+        self.h = history
+        self.ipfs = ipfs
+        self.work = work_dir
+        self.market = market
+        self.checks: list[Check] = []
+        self.tiles: dict[int, Path] = {}  # job tile -> checked EXR
+
+    def check(self, kind: CheckKind, name: str, ok: bool, detail: str) -> bool:
+        self.checks.append(Check(kind=kind, name=name, ok=ok, detail=detail))
+        return ok
+
+    # -- manifest
+
+    def manifest(self) -> RenderManifest | None:
+        cid = self.h.posted.manifest_cid
+        try:
+            manifest = parse_manifest(self.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
+        except (IpfsError, TilefarmError) as exc:
+            self.check("manifest", "manifest readable", False, f"manifest {cid}: {exc}")
+            return None
+        params = self.h.posted.params
+        ok = job_tile_count(manifest) == params.tile_count and len(manifest.frames) == (
+            params.frame_count
+        )
+        self.check(
+            "manifest",
+            "manifest matches the posted job",
+            ok,
+            f"manifest {cid}: {len(manifest.frames)} frame(s) x {manifest.tile_count} tiles; "
+            f"posted {params.frame_count} frame(s), {params.tile_count} tiles",
+        )
+        return manifest
+
+    # -- one seat
+
+    def seat(
+        self, a: Assignment, manifest: RenderManifest | None, rerender: BlenderChild | None
+    ) -> SeatAudit:
+        who = a.worker
+        state = self.market.seat(self.h.job_id, who).state_name if self.market else "?"
+        commit = self.h.commitment(who)
+        drawn = [e for e in self.h.events if isinstance(e, ev.VerifierDrawn) and e.worker == who]
+        attested = [
+            e for e in self.h.events if isinstance(e, ev.ResultsAttested) and e.worker == who
+        ]
+        audit = SeatAudit(
+            worker=who, first_tile=a.first_tile, tile_count=a.tile_count,
+            price_per_tile=str(a.price_per_tile), state=state,
+            results_cid=commit.results_cid if commit else None,
+            merkle_root=commit.merkle_root if commit else None,
+            verifier=drawn[-1].verifier if drawn else None,
+            seed=drawn[-1].seed if drawn else None,
+            passed=attested[-1].passed if attested else None,
+            evidence_cids=[e.evidence_cid for e in attested],
+        )  # fmt: skip
+        if commit is None or manifest is None:
+            return audit  # nothing committed (timed out): nothing on IPFS to check
+        try:
+            results = fetch_results(
+                self.ipfs, commit.results_cid, job_id=self.h.job_id,
+                manifest_cid=self.h.posted.manifest_cid, merkle_root=commit.merkle_root,
+                first_tile=a.first_tile, tile_count=a.tile_count,
+            )  # fmt: skip
+        except (CommittedResultsInvalid, IpfsError) as exc:
+            self.check("results", f"results list of {who}", False, str(exc))
+            return audit
+        self.check(
+            "results",
+            f"results list of {who}",
+            True,
+            f"{commit.results_cid} lists tiles {a.first_tile}..{a.first_tile + a.tile_count - 1} "
+            f"and hashes to the committed root {commit.merkle_root}",
+        )
+        self.proofs(who, results, commit.merkle_root)
+        self.fetch_tiles(who, results)
+        self.evidence(who, a, manifest, commit, drawn, rerender)
+        return audit
+
+    def proofs(self, who: str, results: ResultsList, root: str) -> None:
+        leaves = results.leaves()
+        root_bytes = bytes.fromhex(root.removeprefix("0x"))
+        bad_local, bad_chain = [], []
+        checked_on_chain = self.market is not None
+        for i, tile in enumerate(results.tiles):
+            proof = merkle_proof(leaves, i)
+            if not verify_proof(proof, root_bytes, leaves[i]):
+                bad_local.append(tile.index)
+            if self.market is not None:
+                try:
+                    on_chain = self.market.verify_tile(
+                        self.h.job_id, who, tile.index, cid_digest(tile.cid),
+                        bytes.fromhex(tile.pixel_hash), proof,
+                    )  # fmt: skip
+                except TilefarmError:
+                    checked_on_chain = False  # the seat is in a state the view refuses
+                    on_chain = True
+                if not on_chain:
+                    bad_chain.append(tile.index)
+        where = "locally and by the contract's verifyTile" if checked_on_chain else "locally"
+        self.check(
+            "merkle",
+            f"Merkle proofs of {who}",
+            not bad_local and not bad_chain,
+            f"tiles {bad_local or bad_chain} do not prove against the root"
+            if bad_local or bad_chain
+            else f"{len(leaves)} proof(s) verified {where}",
+        )
+
+    def fetch_tiles(self, who: str, results: ResultsList) -> None:
+        problems = []
+        for tile in results.tiles:
+            dest = self.work / "tiles" / f"{tile.index}.exr"
+            try:
+                fetch_tile(self.ipfs, tile, dest)
+                self.tiles[tile.index] = dest
+            except (CommittedResultsInvalid, IpfsError) as exc:
+                problems.append(str(exc))
+        self.check(
+            "tiles",
+            f"tiles of {who}",
+            not problems,
+            "; ".join(problems)
+            or f"{len(results.tiles)} tile(s): bytes match their CIDs, pixels their hashes",
+        )
+
+    def evidence(
+        self,
+        who: str,
+        a: Assignment,
+        manifest: RenderManifest,
+        commit: ev.ResultsCommitted,
+        drawn: Sequence[ev.VerifierDrawn],
+        rerender: BlenderChild | None,
+    ) -> None:
+        attested = [
+            e for e in self.h.events if isinstance(e, ev.ResultsAttested) and e.worker == who
+        ]
+        if not attested:
+            self.check(
+                "evidence", f"verification evidence of {who}", True,
+                "no verifier attested (accepted by the artist or after the verifier rounds)",
+            )  # fmt: skip
+            return
+        assigned = list(range(a.first_tile, a.first_tile + a.tile_count))
+        for att in attested:
+            seeds = [
+                d for d in drawn
+                if isinstance(d, ev.VerifierDrawn) and d.block_number <= att.block_number
+            ]  # fmt: skip
+            name = f"evidence {att.evidence_cid} of {who}"
+            if not seeds:
+                self.check("evidence", name, False, "attested without a drawn seed")
+                continue
+            seed = seeds[-1].seed
+            try:
+                bundle = json.loads(self.ipfs.cat(att.evidence_cid, max_bytes=MAX_EVIDENCE_BYTES))
+                claim = bundle["claim"]
+                named = [(p["choice"]["job_tile"], p["choice"]["rect"]) for p in bundle["patches"]]
+                passed = bool(bundle["passed"])
+            except (IpfsError, ValueError, KeyError, TypeError) as exc:
+                self.check("evidence", name, False, f"the evidence bundle is unusable: {exc}")
+                continue
+            chosen = select_patches(bytes.fromhex(seed.removeprefix("0x")), manifest, assigned)
+            expected = [(c.job_tile, c.rect.model_dump()) for c in chosen]
+            problems = []
+            if (
+                claim.get("results_cid") != commit.results_cid
+                or str(claim.get("merkle_root", "")).lower() != commit.merkle_root.lower()
+            ):
+                problems.append("it names other results than the commitment")
+            if str(claim.get("seed", "")).lower() != seed.lower():
+                problems.append(f"its seed is not the drawn seed {seed}")
+            if named != expected:
+                problems.append(
+                    f"its {len(named)} patches are not the {len(expected)} the seed selects"
+                )
+            if passed != att.passed:
+                problems.append(f"it says passed={passed}, the verifier attested {att.passed}")
+            self.check(
+                "evidence", name, not problems,
+                "; ".join(problems)
+                or f"names the commitment, the seed's {len(expected)} patches and the verdict",
+            )  # fmt: skip
+            if rerender is not None:
+                self.rerender(who, a, commit, seed, att.passed, rerender)
+
+    def rerender(
+        self,
+        who: str,
+        a: Assignment,
+        commit: ev.ResultsCommitted,
+        seed: str,
+        attested: bool,
+        child: BlenderChild,
+    ) -> None:
+        claim = Claim(
+            job_id=self.h.job_id, worker=who, manifest_cid=self.h.posted.manifest_cid,
+            results_cid=commit.results_cid, merkle_root=commit.merkle_root,
+            first_tile=a.first_tile, tile_count=a.tile_count, seed=seed,
+        )  # fmt: skip
+        scratch = self.work / "rerender" / who
+        scratch.mkdir(parents=True, exist_ok=True)
+        if (self.work / "scene.blend").exists():
+            (scratch / "scene.blend").hardlink_to(self.work / "scene.blend")
+        report = check_results(claim, self.ipfs, scratch, child)
+        if not (self.work / "scene.blend").exists() and (scratch / "scene.blend").exists():
+            (self.work / "scene.blend").hardlink_to(scratch / "scene.blend")
+        worst = min((p.psnr_db for p in report.patches if p.psnr_db is not None), default=None)
+        self.check(
+            "rerender",
+            f"re-render of {who}'s patches",
+            report.passed == attested,
+            f"{report.reason} (worst {worst} dB); the verifier attested passed={attested}",
+        )
+
+    # -- frames
+
+    def frames(
+        self, manifest: RenderManifest, claims: dict[int, FrameClaim], child: BlenderChild | None
+    ) -> list[FrameAudit]:
+        out = []
+        per = manifest.tile_count
+        for position, frame in enumerate(manifest.frames):
+            wanted = range(position * per, (position + 1) * per)
+            claim = claims.get(frame)
+            audit = FrameAudit(
+                frame=frame,
+                claimed_png_cid=claim.png_cid if claim else None,
+                claimed_exr_cid=claim.exr_cid if claim else None,
+            )
+            if not all(t in self.tiles for t in wanted):
+                audit.note = "not every tile of this frame was checked: no frame to recompute"
+            elif needs_blender(manifest) and child is None:
+                audit.note = "denoised or colour-managed frame: recomputed only with --rerender"
+            else:
+                files = write_frame_files(
+                    manifest,
+                    {t - wanted.start: self.tiles[t] for t in wanted},
+                    self.work / "frames",
+                    frame_stem(self.h.job_id, frame),
+                    child,
+                )
+                audit.png_cid, audit.exr_cid = cid_of_file(files.png), cid_of_file(files.exr)
+            if claim is not None and (claim.png_cid or claim.exr_cid):
+                same = (claim.png_cid, claim.exr_cid) == (audit.png_cid, audit.exr_cid)
+                self.check(
+                    "frames", f"assembled frame {frame}", same,
+                    "the stored PNG and EXR are the committed tiles stitched"
+                    if same
+                    else f"stored {claim.png_cid} / {claim.exr_cid}, the tiles make "
+                    f"{audit.png_cid} / {audit.exr_cid}",
+                )  # fmt: skip
+            out.append(audit)
+        return out
+
+
+def audit_job(
+    history: JobHistory,
+    ipfs: KuboClient,
+    *,
+    market: JobMarketClient | None = None,
+    work_dir: Path | None = None,
+    rerender: bool = False,
+    frame_claims: Sequence[FrameClaim] = (),
+    child_factory: Callable[[], BlenderChild] = BlenderChild,
+) -> AuditReport:
+    """Audit one job. `market` (when given) reads the seats' states and checks the Merkle proofs
+    with the contract's `verifyTile`; `frame_claims` are a server's stored frames to check."""
+    with tempfile.TemporaryDirectory(prefix="tilefarm-audit-") as scratch:
+        work = work_dir or Path(scratch)
+        audit = _Audit(history, ipfs, work, market)
+        manifest = audit.manifest()
+        child = child_factory() if rerender else None
+        try:
+            if child is not None:
+                child.start()
+            seats = [audit.seat(a, manifest, child) for a in history.assignments()]
+            frames = (
+                audit.frames(manifest, {c.frame: c for c in frame_claims}, child)
+                if manifest is not None
+                else []
+            )
+        finally:
+            if child is not None:
+                child.close()
+    money, money_checks = job_money(history)
+    checks = audit.checks + money_checks
+    return AuditReport(
+        job_id=history.job_id, market=history.market, status=history.job.status_name,
+        artist=history.posted.artist, manifest_cid=history.posted.manifest_cid,
+        ok=all(c.ok for c in checks), checks=checks, money=money, seats=seats, frames=frames,
+    )  # fmt: skip

@@ -1,0 +1,47 @@
+"""The audit ledger: one row per job with its books and whether its audit passed, as CSV.
+
+Each row balances on its own: `escrow + forfeited_bonds == paid + fees + refunded + held`
+(the escrow equation of `tilefarm.audit.money`)."""
+
+import csv
+import io
+from collections.abc import Iterable
+
+from pydantic import BaseModel
+
+from tilefarm.audit.job import AuditReport
+
+
+class LedgerRow(BaseModel):
+    job_id: int
+    artist: str
+    status: str
+    escrow: int  # the deposit posted
+    forfeited_bonds: int
+    paid: int  # to workers
+    fees: int  # verifier fees + protocol fee
+    refunded: int
+    held: int  # still in escrow
+    slashed: int
+    audit_ok: bool
+    failed_checks: str
+
+
+def ledger_row(report: AuditReport) -> LedgerRow:
+    m = report.money
+    return LedgerRow(
+        job_id=report.job_id, artist=report.artist, status=report.status, escrow=m.deposit,
+        forfeited_bonds=m.bid_bonds_forfeited, paid=m.paid_to_workers,
+        fees=m.verifier_fees + m.protocol_fee, refunded=m.refunded, held=m.escrow_held,
+        slashed=m.slashed, audit_ok=report.ok,
+        failed_checks="; ".join(c.name for c in report.failed),
+    )  # fmt: skip
+
+
+def ledger_csv(rows: Iterable[LedgerRow]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(LedgerRow.model_fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row.model_dump())
+    return out.getvalue()
