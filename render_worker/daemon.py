@@ -8,6 +8,11 @@ Two loops share the worker's database:
 - one background thread renders won tiles and runs verification duties (they share the CPU),
   storing each result as soon as it exists.
 
+It also does the permissionless actions that keep a job moving when someone else stops (a dead
+worker's seat claimed late, a silent verifier replaced, a failed seat finalised:
+`render_worker/duties.py`), and undoes what a chain reorganisation removed
+(`render_worker/reorg.py`, `TxSender.reconcile`).
+
 Decisions about a job are taken from the database, never from memory, so `kill -9` at any point
 and a restart resume where the database stands.
 """
@@ -24,12 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
 
+from render_worker import reorg
 from render_worker.assignment import AssignmentRenderer, fetch_manifest
+from render_worker.duties import SeatDuties, note_event
 from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
 from render_worker.pricing import JobOffer, decide_bid
 from render_worker.settings import DaemonSettings
-from render_worker.state import BidRow, DutyRow, JobRow, WorkerState
+from render_worker.state import Base, BidRow, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
 from tilefarm.chain import events as ev
@@ -44,7 +51,11 @@ log = logging.getLogger("render_worker")
 SETTLE_GRACE = 5
 NOT_YET = {
     "RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen", "VotingStillOpen",
+    "RenderDeadlineNotReached",
 }  # fmt: skip
+# Stages of a job this worker bid on whose bidding it may settle once the reveal window is over:
+# a bidder that never reveals must not hold the job up (its bond goes to the artist).
+SETTLES = ("bid", "revealed", "won", "lost")
 
 
 class WorkerDaemon:
@@ -78,6 +89,8 @@ class WorkerDaemon:
             max_fee_wei=settings.max_fee_wei, receipt_timeout=settings.receipt_timeout_s,
         )  # fmt: skip
         self.follower = LogFollower(w3, market.address, confirmations=settings.confirmations)
+        Base.metadata.create_all(state.engine)  # the watches and journal tables, if new
+        self.duties = SeatDuties(self.me, market, state, self.sender, NOT_YET.__contains__)
         work_dir = settings.state_dir / "work"
         self.renderer = AssignmentRenderer(
             ipfs, state, settings, work_dir, settings.max_scene_bytes
@@ -121,12 +134,26 @@ class WorkerDaemon:
         cursor = Cursor(**stored) if stored else Cursor(next_block=self.start_block)
         while True:
             batch = self.follower.poll(cursor)
-            if batch.reorged_from is not None:
-                log.warning("chain reorganised from block %d; re-reading", batch.reorged_from)
+            first = cursor.next_block if batch.reorged_from is None else batch.reorged_from
             with self.state.session() as s:
+                if batch.reorged_from is not None:
+                    jobs = reorg.roll_back(s, batch.reorged_from)
+                    log.warning(
+                        "chain reorganised from block %d; jobs %s rolled back, re-reading",
+                        batch.reorged_from, jobs,
+                    )  # fmt: skip
                 for raw in batch.logs:
-                    self._on_event(s, self.market.decode_log(raw))
+                    event = self.market.decode_log(raw)
+                    if (job_id := getattr(event, "job_id", None)) is not None:
+                        reorg.remember(s, job_id, event.block_number)
+                    self._on_event(s, event)
                 self.state.put_meta(s, "cursor", batch.cursor.model_dump())
+                if batch.cursor.recent:
+                    reorg.forget_before(s, batch.cursor.recent[0].number)
+            # Our transactions in the blocks just read (or in every block after a reorganisation)
+            # must be on this chain; those that are not are sent again.
+            last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
+            self.sender.reconcile(first, last)
             self.metrics.block.set(batch.cursor.next_block - 1)
             cursor = batch.cursor
             if cursor.next_block > batch.head - self.settings.confirmations:
@@ -136,6 +163,10 @@ class WorkerDaemon:
         me = self.me
         job = s.get(JobRow, getattr(event, "job_id", -1))
         match event:
+            case ev.JobPosted() if job is not None and job.stage == "orphaned":
+                job.stage, job.reason = "seen", ""  # its posting is back after a reorganisation
+                job.manifest_cid, job.artist = event.manifest_cid, event.artist
+                job.bid_end, job.reveal_end = event.bid_end, event.reveal_end
             case ev.JobPosted() if job is None:
                 s.add(
                     JobRow(
@@ -182,6 +213,7 @@ class WorkerDaemon:
                 job.stage, job.reason = "timed_out", f"missed the deadline; {event.slashed} slashed"
             case _:
                 pass
+        note_event(s, me, event, job)
 
     @staticmethod
     def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) -> DutyRow:
@@ -202,7 +234,7 @@ class WorkerDaemon:
             self._consider(job, now)
         for job in self.state.jobs("bid"):
             self._reveal(job, now)
-        for job in self.state.jobs("revealed", "won"):
+        for job in self.state.jobs(*SETTLES):
             if not job.settled and now >= job.reveal_end:
                 self._settle(job, now)
         for job in self.state.jobs("cancelled_bid"):
@@ -222,9 +254,20 @@ class WorkerDaemon:
             self._verify_in_background(duty)
         for duty in self.state.duties("checked"):
             self._attest(duty)
+        self.duties.perform(now)
         self._withdraw_if_due()
 
     def _consider(self, job: JobRow, now: int) -> None:
+        with self.state.session() as s:
+            stored = s.get(BidRow, job.job_id)
+        if stored is not None and self.sender.sent(f"commitBid:{job.job_id}") is not None:
+            # Committed before a crash or a reorganisation: the stored salt is the one to reveal.
+            commitment = bytes.fromhex(stored.commitment[2:])
+            bond = self.market.job(job.job_id).bid_bond
+            purpose = f"commitBid:{job.job_id}"
+            if self._try(purpose, "commitBid", job.job_id, commitment, value=bond):
+                self._set(job.job_id, stage="bid", price_per_tile=stored.price_per_tile)
+            return
         if now >= job.bid_end:
             self._set(job.job_id, stage="skipped", reason="the bid window closed before we saw it")
             return
@@ -287,6 +330,10 @@ class WorkerDaemon:
     def _settle(self, job: JobRow, now: int) -> None:
         # Anyone may settle; the cheapest bidder does it first and the others only if it has
         # not after SETTLE_GRACE seconds, so two workers rarely pay for the same settlement.
+        # A bidder that never revealed is left out of the ranking; the contract forfeits its bond.
+        if self.market.job(job.job_id).status_name != "Bidding":
+            self._set(job.job_id, settled=True)  # settled (or cancelled) by someone else
+            return
         ranking = self.market.ranking(job.job_id)
         if ranking and ranking[0] != self.me and now < job.reveal_end + SETTLE_GRACE:
             return

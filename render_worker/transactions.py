@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 GAS_HEADROOM = 100_000
 MAX_REVERTED_ATTEMPTS = 3
+GAP_CHECK_SECONDS = 2.0
 RPC_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 
 
@@ -103,6 +104,70 @@ class TxSender:
             except TxFailed as exc:
                 log.warning("%s", exc)
         return done
+
+    def reconcile(self, first_block: int, last_block: int | None = None) -> list[TxRow]:
+        """Send again what a chain reorganisation removed.
+
+        Our transactions recorded as mined (or reverted) in blocks `first_block`..`last_block`
+        that the chain no longer holds are broadcast again, with their stored bytes and nonces,
+        oldest nonce first, and awaited: what they did happens again, once, or they revert on the
+        new chain and their purpose may be tried again.
+        """
+        with self.state.session() as s:
+            query = select(TxRow).where(
+                TxRow.status.in_(("mined", "reverted")), TxRow.block_number >= first_block
+            )
+            if last_block is not None:
+                query = query.where(TxRow.block_number <= last_block)
+            rows = list(s.scalars(query))
+        removed = sorted((row for row in rows if not self._on_chain(row)), key=lambda r: r.nonce)
+        for row in removed:
+            log.warning(
+                "%s (nonce %d) was in block %s, which the chain no longer has; sending it again",
+                row.purpose, row.nonce, row.block_number,
+            )  # fmt: skip
+            self._finish(row, "sent")
+        with self._lock:
+            for row in removed:  # all of them first, so that no nonce waits for a gap
+                self._broadcast(row)
+        for row in removed:
+            try:
+                self._await(row)
+            except TxFailed as exc:
+                log.warning("%s", exc)
+        return removed
+
+    def _on_chain(self, row: TxRow) -> bool:
+        """Whether `row`'s transaction is in a block of the current chain (its row updated)."""
+        receipt = with_retries(row.purpose, lambda: self._receipt(row))
+        if receipt is None:
+            return False
+        number = receipt["blockNumber"]
+        block = with_retries("block", lambda: self.w3.eth.get_block(number))
+        if bytes(block["hash"]) != bytes(receipt["blockHash"]):
+            return False
+        if number != row.block_number:
+            status = "mined" if receipt["status"] == 1 else "reverted"
+            self._finish(row, status, number, receipt["gasUsed"])
+        return True
+
+    def _fill_gap(self, below: int, first_missing: int) -> None:
+        """Broadcast again our stored transactions with nonces `first_missing`..`below - 1`: the
+        chain lost them (a reorganisation), and every later nonce waits for them."""
+        with self.state.session() as s:
+            rows = list(
+                s.scalars(
+                    select(TxRow)
+                    .where(TxRow.nonce >= first_missing, TxRow.nonce < below)
+                    .where(TxRow.status != "dropped")
+                    .order_by(TxRow.nonce)
+                )
+            )
+        for row in rows:
+            try:
+                self._broadcast(row)
+            except TxFailed as exc:
+                log.warning("%s", exc)
 
     def sent(self, purpose: str) -> TxRow | None:
         """The stored transaction for `purpose`, if any."""
@@ -191,6 +256,7 @@ class TxSender:
     def _await(self, row: TxRow) -> TxRow:
         self._broadcast(row)
         deadline = time.monotonic() + self.receipt_timeout
+        next_fill = time.monotonic() + GAP_CHECK_SECONDS
         while True:
             try:
                 receipt = with_retries(
@@ -210,6 +276,9 @@ class TxSender:
                     break
                 self._finish(row, "dropped")
                 raise TxFailed(f"{row.purpose}: nonce {row.nonce} was used by another transaction")
+            if nonce_used < row.nonce and time.monotonic() > next_fill:
+                self._fill_gap(row.nonce, nonce_used)
+                next_fill = time.monotonic() + GAP_CHECK_SECONDS
             if time.monotonic() > deadline:
                 self._broadcast(row)
                 deadline = time.monotonic() + self.receipt_timeout

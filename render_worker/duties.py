@@ -1,0 +1,177 @@
+"""The permissionless actions behind the market's deadlines, done by the workers of a job.
+
+The contract lets anyone move a seat on once its deadline has passed (`ResultVerification.sol`):
+- `claimLate(job, w)`: seat `Assigned` after the render deadline; `w` is slashed to the artist, the
+  seat is closed and its tiles' escrow returns to the artist when the job ends;
+- `replaceVerifier(job, w)`: seat `Submitted` after its verification window; the silent verifier is
+  counted, a new one is drawn (after three rounds the worker is paid without a verifier);
+- `finalizeRejection(job, w)`: seat `Failed` after its appeal window; `w` is slashed, the failing
+  verifier gets half of it as the only honest verifier, the artist the rest.
+
+Nobody else is paid to call them, so a job whose worker dies would never end. A worker therefore
+watches every seat of the jobs it holds a seat in (claimLate, replaceVerifier; its own seat too for
+replaceVerifier, where it is the one waiting to be paid), and the seats it failed as their verifier
+(finalizeRejection, which pays it). It never acts against its own seat otherwise.
+
+A watch is a row (`watches`), created from events in the same transaction as the chain cursor.
+When due it reads the seat on the chain, and sends at most once per seat and round through the
+durable `TxSender` (purpose `claimLate:7:0xW:0`). Among the workers of a job the one with the lowest
+address acts at once and the others only after `GRACE` seconds, so that two rarely pay for one call.
+"""
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from render_worker.state import Base, JobRow, WorkerState
+from render_worker.transactions import TxFailed, TxSender
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import ContractReverted, JobMarketClient, Seat
+
+log = logging.getLogger("render_worker")
+
+GRACE = 5
+# The seat state each action requires; any other state means the seat has moved on.
+REQUIRED_STATE = {
+    "claimLate": "Assigned",
+    "replaceVerifier": "Submitted",
+    "finalizeRejection": "Failed",
+}
+
+
+class WatchRow(Base):
+    """A seat of a job this worker takes part in, and the action due when its deadline passes."""
+
+    __tablename__ = "watches"
+    __table_args__ = (UniqueConstraint("job_id", "worker", "action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    worker: Mapped[str] = mapped_column(String(42))
+    action: Mapped[str] = mapped_column(String(20))
+    # Unix time after which the action may be due (0: not known yet, read the seat); the chain
+    # judges: the row only saves reading the seat before then.
+    due: Mapped[int] = mapped_column(BigInteger, default=0)
+    stage: Mapped[str] = mapped_column(String(8), default="open")  # open, done
+
+
+def _watch(s: Session, job_id: int, worker: str, action: str) -> None:
+    """Open (or re-open, with its deadline to be read again) the watch of `action` on a seat."""
+    row = s.scalar(
+        select(WatchRow).where(
+            WatchRow.job_id == job_id, WatchRow.worker == worker, WatchRow.action == action
+        )
+    )
+    if row is None:
+        s.add(WatchRow(job_id=job_id, worker=worker, action=action, due=0, stage="open"))
+    else:
+        row.due, row.stage = 0, "open"
+
+
+def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -> None:
+    """What `event` means for the watches; called with the event's job row (or None)."""
+    match event:
+        case ev.TilesAssigned(worker=w) if job is not None and w != me:
+            _watch(s, event.job_id, w, "claimLate")
+        case ev.ResultsCommitted() | ev.VerifierReplaced() if job is not None:
+            _watch(s, event.job_id, event.worker, "replaceVerifier")
+        case ev.ResultsAttested(passed=False, worker=w) if w != me and (
+            event.verifier == me or (job is not None and job.first_tile is not None)
+        ):
+            _watch(s, event.job_id, w, "finalizeRejection")
+        case _:
+            pass
+
+
+class SeatDuties:
+    """Sends the due permissionless actions of one worker."""
+
+    def __init__(
+        self,
+        me: str,
+        market: JobMarketClient,
+        state: WorkerState,
+        sender: TxSender,
+        not_yet: Callable[[str], bool],
+    ) -> None:
+        self.me = me
+        self.market = market
+        self.state = state
+        self.sender = sender
+        self.not_yet = not_yet
+
+    def open(self) -> list[WatchRow]:
+        with self.state.session() as s:
+            return list(
+                s.scalars(select(WatchRow).where(WatchRow.stage == "open").order_by(WatchRow.id))
+            )
+
+    def perform(self, now: int) -> None:
+        """Send every action whose deadline has passed, for the seats this worker watches."""
+        for watch in self.open():
+            if watch.due and now <= watch.due:
+                continue
+            with self.state.session() as s:
+                job = s.get(JobRow, watch.job_id)
+                peers = sorted(
+                    {self.me}
+                    | set(
+                        s.scalars(
+                            select(WatchRow.worker).where(
+                                WatchRow.job_id == watch.job_id, WatchRow.action == "claimLate"
+                            )
+                        )
+                    )
+                )
+            if not self._concerned(watch, job):
+                continue
+            seat = self.market.seat(watch.job_id, watch.worker)
+            if seat.state_name != REQUIRED_STATE[watch.action]:
+                self._update(watch, stage="done")
+                continue
+            deadline = self._deadline(watch, seat, job)
+            if deadline == 0 or now <= deadline:
+                self._update(watch, due=deadline)
+                continue
+            first = [p for p in peers if p != watch.worker][:1] == [self.me]
+            if watch.worker != self.me and not first and now <= deadline + GRACE:
+                continue
+            self._send(watch, seat)
+
+    def _concerned(self, watch: WatchRow, job: JobRow | None) -> bool:
+        if watch.action == "finalizeRejection":
+            return True  # opened only for seats this worker failed, or of its own jobs
+        return job is not None and job.first_tile is not None
+
+    @staticmethod
+    def _deadline(watch: WatchRow, seat: Seat, job: JobRow | None) -> int:
+        if watch.action == "claimLate":
+            return job.render_deadline if job is not None else 0
+        return seat.deadline
+
+    def _send(self, watch: WatchRow, seat: Seat) -> None:
+        purpose = f"{watch.action}:{watch.job_id}:{watch.worker}:{seat.round}"
+        try:
+            self.sender.send(purpose, watch.action, watch.job_id, watch.worker)
+        except ContractReverted as exc:
+            if self.not_yet(exc.error):
+                log.debug("%s not sent yet: %s", purpose, exc)
+                return
+            log.info("%s not sent: %s", purpose, exc)  # somebody else moved the seat on
+            self._update(watch, stage="done")
+            return
+        except TxFailed as exc:  # mined but reverted: the next pass reads the seat again
+            log.warning("%s", exc)
+            return
+        log.info("job %d: %s for %s sent", watch.job_id, watch.action, watch.worker)
+        # A replaced verifier's seat gets a new round; its VerifierReplaced event re-opens it.
+        self._update(watch, stage="done")
+
+    def _update(self, watch: WatchRow, **fields: object) -> None:
+        with self.state.session() as s:
+            row = s.get(WatchRow, watch.id)
+            if row is not None:
+                for name, value in fields.items():
+                    setattr(row, name, value)

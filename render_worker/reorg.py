@@ -1,0 +1,109 @@
+"""Undoing what the worker learned from blocks a chain reorganisation removed.
+
+Before the events of a block change a job's rows (the job, its verification duties, its watches),
+the rows as they were are saved in the `journal`, once per job and block, in the same database
+transaction as the chain cursor. When the follower reports that the chain was reorganised from
+block B (`Batch.reorged_from`), every job touched in B or later gets back its rows as they were
+before B, and the events of the new chain are applied from B on: a verifier drawn in a removed
+block is forgotten (the new draw may pick someone else, with another seed), a stage an event set is
+set again only if the event is still there. The worker's own transactions in removed blocks are
+sent again by `TxSender.reconcile` (same signed bytes and nonce).
+
+A job first seen in a removed block is deleted, unless the worker already bid on it or rendered
+for it (its sealed bid's salt and tiles are kept): then it is marked `orphaned` until its
+`JobPosted` event comes back.
+"""
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, UniqueConstraint, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from render_worker.duties import WatchRow
+from render_worker.state import Base, BidRow, DutyRow, JobRow, TileRow
+
+Row = JobRow | DutyRow | WatchRow
+
+
+class JournalRow(Base):
+    """A job's rows as they were before the events of `block` changed them."""
+
+    __tablename__ = "journal"
+    __table_args__ = (UniqueConstraint("job_id", "block"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block: Mapped[int] = mapped_column(BigInteger, index=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[Any] = mapped_column(JSON)
+
+
+def _fields(row: Row) -> dict[str, Any]:
+    skip = {"updated_at"}  # a timestamp of the row itself, not something learned
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
+
+
+def remember(s: Session, job_id: int, block: int) -> None:
+    """Save `job_id`'s rows before the first event of `block` changes them."""
+    exists = s.scalar(
+        select(JournalRow.id).where(JournalRow.job_id == job_id, JournalRow.block == block)
+    )
+    if exists is not None:
+        return
+    job = s.get(JobRow, job_id)
+    duties = s.scalars(select(DutyRow).where(DutyRow.job_id == job_id))
+    watches = s.scalars(select(WatchRow).where(WatchRow.job_id == job_id))
+    s.add(
+        JournalRow(
+            block=block,
+            job_id=job_id,
+            rows={
+                "job": None if job is None else _fields(job),
+                "duties": [_fields(d) for d in duties],
+                "watches": [_fields(w) for w in watches],
+            },
+        )
+    )
+
+
+def roll_back(s: Session, from_block: int) -> list[int]:
+    """Give every job touched in `from_block` or later its rows from before; returns their ids."""
+    entries = s.scalars(
+        select(JournalRow).where(JournalRow.block >= from_block).order_by(JournalRow.block)
+    )
+    restored: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        restored.setdefault(entry.job_id, entry.rows)
+    for job_id, rows in restored.items():
+        _restore(s, job_id, rows)
+    s.execute(delete(JournalRow).where(JournalRow.block >= from_block))
+    return sorted(restored)
+
+
+def forget_before(s: Session, block: int) -> None:
+    """Drop entries no reorganisation can reach any more (older than the follower remembers)."""
+    s.execute(delete(JournalRow).where(JournalRow.block < block))
+
+
+def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
+    s.execute(delete(DutyRow).where(DutyRow.job_id == job_id))
+    s.execute(delete(WatchRow).where(WatchRow.job_id == job_id))
+    s.flush()
+    for duty in rows["duties"]:
+        s.add(DutyRow(**duty))
+    for watch in rows["watches"]:
+        s.add(WatchRow(**watch))
+    job = s.get(JobRow, job_id)
+    if rows["job"] is None:
+        if job is None:
+            return
+        has_tiles = s.scalar(select(TileRow.job_tile).where(TileRow.job_id == job_id).limit(1))
+        if s.get(BidRow, job_id) is not None or has_tiles is not None:
+            job.stage, job.reason = "orphaned", "its posting was removed by a reorganisation"
+        else:
+            s.delete(job)
+        return
+    if job is None:
+        s.add(JobRow(**rows["job"]))
+        return
+    for name, value in rows["job"].items():
+        setattr(job, name, value)

@@ -1,0 +1,62 @@
+"""What the drills check on the chain after a fault: the market holds exactly what it owes, no
+seat was paid twice, and each party's withdrawable balance moved by what the drill expects."""
+
+from web3 import Web3
+
+from tests.worker.conftest import dev_account
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.devnet.anvil import DEV_ACCOUNTS
+
+
+def parties(market: JobMarketClient) -> set[str]:
+    """Every address the market could owe something: the dev accounts, the treasury, and anyone
+    named in its events."""
+    found = {dev_account(i).address for i in range(DEV_ACCOUNTS)} | {market.config().treasury}
+    for event in market.events():
+        for name in ("worker", "artist", "bidder", "verifier", "disputer", "account"):
+            value = getattr(event, name, None)
+            if isinstance(value, str):
+                found.add(Web3.to_checksum_address(value))
+    return found
+
+
+def owed(market: JobMarketClient) -> int:
+    """Everything the market owes: every account's stake, unstaking and balance, every job's
+    escrow, unrevealed bid bonds of jobs still bidding (or cancelled), open dispute bonds."""
+    total = 0
+    for job_id in range(1, market.job_count() + 1):
+        job = market.job(job_id)
+        total += job.escrow
+        if job.status_name in ("Bidding", "Cancelled"):
+            total += (job.commits - job.reveals) * job.bid_bond
+    disputes = {(e.job_id, e.worker) for e in market.events() if isinstance(e, ev.DisputeOpened)}
+    total += sum(market.dispute(job_id, worker).bond for job_id, worker in disputes)
+    for who in parties(market):
+        account = market.account(who)
+        total += account.stake + account.unstaking + account.balance
+    return total
+
+
+def assert_money_conserved(w3: Web3, market: JobMarketClient) -> None:
+    held = w3.eth.get_balance(Web3.to_checksum_address(market.address))
+    assert held == owed(market), "the market's ETH differs from what it owes"
+
+
+def assert_each_seat_paid_at_most_once(market: JobMarketClient, job_id: int) -> None:
+    """Seats cover disjoint tile ranges, and no seat was accepted (paid) twice or both paid and
+    timed out or rejected."""
+    history = market.events(job_id=job_id)
+    assigned = [e for e in history if isinstance(e, ev.TilesAssigned)]
+    tiles = sorted(t for e in assigned for t in range(e.first_tile, e.first_tile + e.tile_count))
+    assert tiles == sorted(set(tiles)), "two seats hold the same tile"
+    ends: dict[str, list[str]] = {}
+    for event in history:
+        if isinstance(event, ev.ResultsAccepted | ev.WorkerTimedOut | ev.ResultsRejected):
+            ends.setdefault(event.worker, []).append(type(event).__name__)
+    for worker, outcomes in ends.items():
+        assert len(outcomes) == 1, f"seat of {worker} ended {len(outcomes)} times: {outcomes}"
+
+
+def balances(market: JobMarketClient, *who: str) -> dict[str, int]:
+    return {w: market.balance_of(w) for w in who}

@@ -1,0 +1,119 @@
+"""Drill: the chain is reorganised under a running job (`anvil_reorg`), removing the blocks that
+held both workers' result commitments and whatever followed them (verifier draws, attestations).
+
+Each worker's follower rewinds to the common ancestor, the worker rolls back what it had learned
+from the removed blocks and sends its removed transactions again (the same signed bytes, so the
+same hashes, now in later blocks). The job then ends as if nothing happened: each worker committed
+once on the final chain, verified the other with the seed of the final chain, and was paid once.
+"""
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from render_worker.pricing import PricingPolicy
+from render_worker.state import DutyRow
+from tests.drills.ledger import (
+    assert_each_seat_paid_at_most_once,
+    assert_money_conserved,
+    balances,
+)
+from tests.worker.conftest import Stack, running_worker, wait_until
+from tilefarm.chain import events as ev
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.scenes import build_builtin_scene
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+BPS = 10_000
+PARAMS = ev.JobParams(
+    tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+    bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
+)  # fmt: skip
+TWO_TILES = PricingPolicy(max_queue_tiles=2)
+MARGIN = 3  # blocks the producer may mine between reading the head and the reorganisation
+
+
+def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_workers(
+    own_stack: Stack, block_producer: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="render_worker")
+    market, w3 = own_stack.market, own_stack.w3
+    config = market.config()
+    artist, treasury = w3.eth.accounts[1], config.treasury
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 32, "height": 32},
+        tile_grid={"columns": 2, "rows": 2}, samples=2,
+        verification={"patch_size": 8, "patch_count": 4},
+    )  # fmt: skip
+    history = lambda: market.events(job_id=job_id)  # noqa: E731
+
+    with (
+        running_worker(own_stack, tmp_path, 2, pricing=TWO_TILES) as one,
+        running_worker(own_stack, tmp_path, 3, pricing=TWO_TILES) as two,
+    ):
+        workers = (one, two)
+        before = balances(market, artist, treasury, one.me, two.me)
+        job_id, _ = market.post_job(artist, PARAMS, ipfs.add_bytes(manifest.canonical_json()))
+        commits = lambda: [e for e in history() if isinstance(e, ev.ResultsCommitted)]  # noqa: E731
+        wait_until(lambda: len(commits()) == 2, 240, "both workers' results")
+        removed = {e.worker: e for e in commits()}
+        depth = w3.eth.block_number - min(e.block_number for e in removed.values()) + 1 + MARGIN
+        w3.provider.make_request("anvil_reorg", [depth, []])  # type: ignore[arg-type]
+        wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
+
+    events = history()
+    final = {e.worker: e for e in events if isinstance(e, ev.ResultsCommitted)}
+    assert len([e for e in events if isinstance(e, ev.ResultsCommitted)]) == 2
+    for worker, old in removed.items():
+        # The very transaction that was removed, sent again: same hash, a later block.
+        assert final[worker].transaction_hash == old.transaction_hash
+        assert final[worker].block_number > old.block_number
+    resent = [r.getMessage() for r in caplog.records if "sending it again" in r.getMessage()]
+    assert any(m.startswith(f"commitResults:{job_id} ") for m in resent)
+    assert any("chain reorganised" in r.getMessage() for r in caplog.records)
+
+    # Each verified the other with the seed of the final chain's draw, and attested once.
+    drawn = {e.worker: e for e in events if isinstance(e, ev.VerifierDrawn)}
+    assert {w: e.verifier for w, e in drawn.items()} == {one.me: two.me, two.me: one.me}
+    for daemon in workers:
+        duties = [d for d in daemon.state.duties() if d.job_id == job_id]
+        attested = [d for d in duties if d.stage == "attested"]
+        assert [(d.worker, d.seed) for d in attested] == [
+            (w, e.seed) for w, e in drawn.items() if e.verifier == daemon.me
+        ], _show(duties)
+        (job,) = [j for j in daemon.state.jobs() if j.job_id == job_id]
+        assert job.stage == "accepted"
+        mined = [row.nonce for row in daemon.state.txs() if row.status == "mined"]
+        assert len(mined) == len(set(mined))
+    attests = [e for e in events if isinstance(e, ev.ResultsAttested)]
+    assert sorted((e.worker, e.passed) for e in attests) == sorted((w, True) for w in drawn)
+    assert_each_seat_paid_at_most_once(market, job_id)
+
+    seats = {w: market.seat(job_id, w) for w in (one.me, two.me)}
+    paid = {w: s.tile_count * s.price_per_tile for w, s in seats.items()}
+    fee = PARAMS.verify_fee_per_tile
+    protocol = sum(
+        s.tile_count * (s.price_per_tile * config.protocol_fee_bps // BPS) for s in seats.values()
+    )
+    deposit = market.quote(PARAMS.tile_count, PARAMS.max_price_per_tile, fee)
+    after = balances(market, artist, treasury, one.me, two.me)
+    other = {one.me: two.me, two.me: one.me}
+    assert {w: after[w] - before[w] for w in after} == {
+        artist: deposit - sum(paid.values()) - PARAMS.tile_count * fee - protocol,
+        treasury: protocol,
+        **{
+            w: PARAMS.bid_bond + paid[w] + seats[other[w]].tile_count * fee
+            for w in (one.me, two.me)
+        },
+    }
+    assert_money_conserved(w3, market)
+
+
+def _show(duties: list[DutyRow]) -> str:
+    return "; ".join(f"{d.worker} round {d.round} {d.stage} seed {d.seed}" for d in duties)
