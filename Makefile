@@ -21,7 +21,7 @@ help:
 	@echo "make lint   ruff and mypy on the Python core"
 
 setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
-       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs
+       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium frontend/dist/index.html
 	@$(VENV)/bin/brownie networks list 2>/dev/null | grep -q tilefarm-test || \
 	  $(VENV)/bin/brownie networks add development tilefarm-test cmd=anvil \
 	    host=http://127.0.0.1 port=18545 accounts=10 gas_limit=30000000 base_fee=0 >/dev/null
@@ -61,6 +61,25 @@ $(TOOLS)/.syslibs: $(VENV)/.installed
 	    libx11-6 libxi6 libxxf86vm1 libxfixes3 libxrender1 libxkbcommon0 libsm6 libgl1 libegl1 libgomp1 ; \
 	fi
 	$(PY) -c 'import bpy' && touch $@
+
+# The browser tests drive Debian's Chromium (headless, /usr/bin/chromium) through Playwright.
+$(TOOLS)/.chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium ; \
+	fi
+	mkdir -p $(@D)
+	/usr/bin/chromium --version 2>/dev/null && touch $@
+
+# The artist's page: TypeScript built by Vite into frontend/dist, which `tilefarm serve` serves.
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund --loglevel=error
+	touch $@
+
+FRONTEND_SOURCES := $(wildcard frontend/src/*.ts frontend/src/*/*.ts frontend/src/*.css) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
+	npm run --prefix frontend --silent build -- --logLevel warn
 
 demo: setup
 	$(VENV)/bin/tilefarm demo
@@ -112,4 +131,4 @@ devnet-down:
 
 clean:
 	-$(VENV)/bin/tilefarm devnet down 2>/dev/null
-	rm -rf $(VENV) $(TOOLS) tools/node_modules build reports .tilefarm
+	rm -rf $(VENV) $(TOOLS) tools/node_modules frontend/node_modules frontend/dist build reports .tilefarm

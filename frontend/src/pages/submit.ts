@@ -1,0 +1,406 @@
+// Render: drop a .blend, see what was read, choose the job's settings with a live cost, post the
+// job and pay its escrow in one transaction signed by the artist's wallet.
+import { parseEther, parseEventLogs } from "viem";
+import { api, ApiError, postJson } from "../api";
+import { clear, h, notice } from "../dom";
+import { explain, PlainError } from "../errors";
+import { eth, seconds } from "../format";
+import { parseFrames } from "../frames";
+import type { Ctx } from "../main";
+import type { Estimate, Manifest, ManifestPublic, ScenePublic } from "../types";
+
+interface Field {
+  name: string;
+  label: string;
+  hint?: string;
+  value: string;
+  type?: string;
+  min?: number;
+  step?: string;
+  inputmode?: string;
+}
+
+function field(f: Field): HTMLElement {
+  const id = `f-${f.name}`;
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, f.label),
+    h("input", {
+      id,
+      name: f.name,
+      value: f.value,
+      type: f.type ?? "text",
+      min: f.min,
+      step: f.step,
+      inputmode: f.inputmode,
+      required: true,
+      "aria-describedby": f.hint ? `${id}-hint` : null,
+    }),
+    f.hint ? h("small", { id: `${id}-hint` }, f.hint) : null,
+  );
+}
+
+const num = (form: HTMLFormElement, name: string): number => {
+  const el = form.elements.namedItem(name) as HTMLInputElement;
+  const value = Number(el.value);
+  if (!el.value.trim() || !Number.isInteger(value) || value < 0) {
+    throw new PlainError(`${el.labels?.[0]?.textContent ?? name} must be a whole number.`);
+  }
+  return value;
+};
+
+const ether = (form: HTMLFormElement, name: string): bigint => {
+  const el = form.elements.namedItem(name) as HTMLInputElement;
+  try {
+    const value = parseEther(el.value.trim() as `${number}`);
+    if (value < 0n) throw new Error();
+    return value;
+  } catch {
+    throw new PlainError(
+      `${el.labels?.[0]?.textContent ?? name} must be an amount of ETH like 0.001.`,
+    );
+  }
+};
+
+interface Chosen {
+  manifest: Manifest;
+  tiles: number;
+  maxPrice: bigint;
+  verifyFee: bigint;
+  bidBond: bigint;
+  windows: { bid: number; reveal: number; render: number; verify: number };
+}
+
+function read(form: HTMLFormElement, sceneCid: string): Chosen {
+  let frames: number[];
+  try {
+    frames = parseFrames((form.elements.namedItem("frames") as HTMLInputElement).value);
+  } catch (e) {
+    throw new PlainError(`Frames: ${(e as Error).message}.`);
+  }
+  const columns = num(form, "columns");
+  const rows = num(form, "rows");
+  const tiles = columns * rows * frames.length;
+  if (tiles > 65_535) throw new PlainError(`${tiles} tiles is more than a job can hold (65,535).`);
+  return {
+    manifest: {
+      scene_cid: sceneCid,
+      frames,
+      resolution: { width: num(form, "width"), height: num(form, "height") },
+      tile_grid: { columns, rows },
+      samples: num(form, "samples"),
+      verification: { patch_count: num(form, "patch_count"), patch_size: num(form, "patch_size") },
+    },
+    tiles,
+    maxPrice: ether(form, "max_price"),
+    verifyFee: ether(form, "verify_fee"),
+    bidBond: ether(form, "bid_bond"),
+    windows: {
+      bid: num(form, "bid_window"),
+      reveal: num(form, "reveal_window"),
+      render: num(form, "render_window"),
+      verify: num(form, "verify_window"),
+    },
+  };
+}
+
+export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
+  const { config, wallet } = ctx;
+  const status = h("div", { id: "upload-status", "aria-live": "polite" });
+  const fileInput = h("input", {
+    id: "scene-file",
+    type: "file",
+    accept: ".blend",
+    class: "visually-hidden",
+  });
+  const drop = h(
+    "label",
+    { class: "drop", for: "scene-file", tabindex: "0", role: "button", id: "drop" },
+    h("strong", {}, "Drop your .blend here"),
+    h("span", {}, " or press Enter to choose a file"),
+  );
+  const sceneBox = h("section", { id: "scene", "aria-live": "polite" });
+  const formBox = h("div", { id: "job-form-box" });
+
+  clear(
+    root,
+    h(
+      "section",
+      { class: "hero" },
+      h("h1", {}, "Render your scene on an open market"),
+      h(
+        "p",
+        {},
+        "Workers bid sealed prices for your tiles, render them with Blender Cycles, and get paid only after another worker re-renders random patches and agrees. Your money sits in escrow on chain until then.",
+      ),
+    ),
+    h("section", { class: "card" }, h("h2", {}, "1. Your scene"), fileInput, drop, status),
+    sceneBox,
+    formBox,
+  );
+
+  const upload = async (file: File) => {
+    clear(status, notice("info", `Uploading ${file.name} and reading it in a sandboxed Blender…`));
+    clear(sceneBox);
+    clear(formBox);
+    drop.setAttribute("aria-busy", "true");
+    try {
+      const scene = await api<ScenePublic>(
+        `/api/scenes?filename=${encodeURIComponent(file.name)}`,
+        {
+          method: "POST",
+          headers: { "content-type": "application/octet-stream" },
+          body: file,
+        },
+      );
+      clear(status, notice("ok", `${scene.filename} is stored on IPFS.`));
+      showScene(scene);
+    } catch (err) {
+      const prefix =
+        err instanceof ApiError && err.status === 413
+          ? "This file is too large for this marketplace: "
+          : err instanceof ApiError && err.status === 415
+            ? "This is not a file the marketplace can render: "
+            : "The upload failed: ";
+      clear(
+        status,
+        h("div", { id: "upload-error" }, notice("error", prefix, explain(err))),
+      );
+    } finally {
+      drop.removeAttribute("aria-busy");
+    }
+  };
+
+  fileInput.addEventListener("change", () => {
+    const file = fileInput.files?.[0];
+    if (file) void upload(file);
+  });
+  drop.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      fileInput.click();
+    }
+  });
+  drop.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("over");
+    const file = e.dataTransfer?.files[0];
+    if (file) void upload(file);
+  });
+
+  let estimateTimer = 0;
+  const showScene = (scene: ScenePublic) => {
+    const info = scene.info;
+    const pct = info.resolution_percentage / 100;
+    const width = Math.max(1, Math.round(info.width * pct));
+    const height = Math.max(1, Math.round(info.height * pct));
+    const facts: [string, string][] = [
+      ["Scene", info.scene],
+      ["Frames", `${info.frame_start}–${info.frame_end} at ${info.fps} fps`],
+      ["Resolution", `${width} × ${height} px`],
+      ["Camera", info.camera ?? "none (add one before rendering)"],
+      ["Engine", info.engine],
+      ["Samples", info.samples === null ? "not set" : String(info.samples)],
+      ["Size", `${(scene.size / 1024).toFixed(1)} KiB`],
+      ["CID", scene.cid],
+    ];
+    clear(
+      sceneBox,
+      h(
+        "div",
+        { class: "card" },
+        h("h2", {}, "2. What we read from it"),
+        h(
+          "dl",
+          { class: "facts", id: "scene-facts" },
+          facts.map(([k, v]) => [h("dt", {}, k), h("dd", { "data-fact": k.toLowerCase() }, v)]),
+        ),
+      ),
+    );
+    showForm(scene, width, height);
+  };
+
+  const showForm = (scene: ScenePublic, width: number, height: number) => {
+    const info = scene.info;
+    const estimateBox = h("div", { id: "estimate", class: "estimate", "aria-live": "polite" });
+    const result = h("div", { id: "submit-result", "aria-live": "polite" });
+    const submit = h("button", { type: "submit", class: "primary", id: "post-job" }, "Post job and pay");
+    const form = h(
+      "form",
+      { id: "job-form", class: "card", novalidate: true },
+      h("h2", {}, "3. Your job"),
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "What to render"),
+        field({ name: "frames", label: "Frames", value: String(info.frame_start), hint: "e.g. 1, 1-24 or 1,5,9" }),
+        field({ name: "width", label: "Width (px)", value: String(width), type: "number", min: 1 }),
+        field({ name: "height", label: "Height (px)", value: String(height), type: "number", min: 1 }),
+        field({ name: "samples", label: "Samples", value: String(info.samples ?? 64), type: "number", min: 1 }),
+        field({ name: "columns", label: "Tile columns", value: "4", type: "number", min: 1 }),
+        field({ name: "rows", label: "Tile rows", value: "2", type: "number", min: 1 }),
+      ),
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "What you pay"),
+        field({ name: "max_price", label: "Maximum price per tile (ETH)", value: "0.001", inputmode: "decimal", hint: "bids above it are refused; you pay what workers bid" }),
+        field({ name: "verify_fee", label: "Verifier fee per tile (ETH)", value: "0.000001", inputmode: "decimal" }),
+        field({ name: "bid_bond", label: "Bid bond (ETH)", value: "0.0001", inputmode: "decimal", hint: "what a bidder locks; lost if it never reveals" }),
+      ),
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "Deadlines (seconds)"),
+        field({ name: "bid_window", label: "Sealed bids for", value: "60", type: "number", min: 1 }),
+        field({ name: "reveal_window", label: "Reveals for", value: "60", type: "number", min: 1 }),
+        field({ name: "render_window", label: "Rendering within", value: "3600", type: "number", min: 1 }),
+        field({ name: "verify_window", label: "Verification within", value: "1800", type: "number", min: 1 }),
+      ),
+      h(
+        "details",
+        {},
+        h("summary", {}, "Verification spot-checks"),
+        h(
+          "fieldset",
+          {},
+          h("legend", { class: "visually-hidden" }, "Spot-checks"),
+          field({ name: "patch_count", label: "Patches re-rendered per result", value: "56", type: "number", min: 1 }),
+          field({ name: "patch_size", label: "Patch size (px)", value: "16", type: "number", min: 4 }),
+        ),
+      ),
+      estimateBox,
+      h("div", { class: "actions" }, submit),
+      result,
+    );
+    clear(formBox, form);
+
+    const refresh = async () => {
+      let chosen: Chosen;
+      try {
+        chosen = read(form, scene.cid);
+      } catch (err) {
+        clear(estimateBox, notice("info", explain(err)));
+        return;
+      }
+      const lines: (HTMLElement | string)[] = [];
+      let deposit: bigint | null = null;
+      try {
+        deposit = await quote(chosen);
+        submit.textContent = `Post job and pay ${eth(deposit)}`;
+        lines.push(
+          h("p", {}, h("strong", {}, `You lock ${eth(deposit)}`), ` now for ${chosen.tiles} tiles (${chosen.manifest.frames.length} frame${chosen.manifest.frames.length > 1 ? "s" : ""}); what the winning bids leave unused comes back to you.`),
+        );
+      } catch (err) {
+        lines.push(notice("error", explain(err)));
+      }
+      const fee = chosen.verifyFee.toString();
+      try {
+        const est = await api<Estimate>(`/api/prices/estimate?tiles=${chosen.tiles}&verify_fee_per_tile=${fee}`);
+        lines.push(
+          h("p", {}, `At recent prices (${est.based_on_bids} winning bid${est.based_on_bids === 1 ? "" : "s"}): about `, h("strong", { id: "estimate-total" }, eth(est.total)), ` — ${eth(est.price_per_tile)} per tile, ${eth(est.protocol_fee)} protocol fee, ${eth(est.verification_budget)} for verifiers.`),
+        );
+      } catch (err) {
+        lines.push(h("p", { class: "muted" }, err instanceof ApiError && err.status === 404 ? "No tiles have sold here yet, so there is no market price to estimate from: you pay at most your maximum." : explain(err)));
+      }
+      lines.push(h("p", { class: "muted" }, `Bids close after ${seconds(chosen.windows.bid)}, reveals after ${seconds(chosen.windows.reveal)} more; workers then have ${seconds(chosen.windows.render)} to render.`));
+      clear(estimateBox, lines);
+    };
+    const later = () => {
+      window.clearTimeout(estimateTimer);
+      estimateTimer = window.setTimeout(() => void refresh(), 250);
+    };
+    form.addEventListener("input", later);
+    void refresh();
+
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void post(form, scene, submit, result);
+    });
+  };
+
+  const quote = async (chosen: Chosen): Promise<bigint> => {
+    if (!config.market_address || !config.market_abi) {
+      throw new PlainError("No market contract is deployed on this server's chain yet.");
+    }
+    return (await wallet.publicClient.readContract({
+      address: config.market_address,
+      abi: config.market_abi,
+      functionName: "quote",
+      args: [BigInt(chosen.tiles), chosen.maxPrice, chosen.verifyFee],
+    })) as bigint;
+  };
+
+  const post = async (
+    form: HTMLFormElement,
+    scene: ScenePublic,
+    submit: HTMLButtonElement,
+    result: HTMLElement,
+  ) => {
+    submit.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    const say = (...children: (HTMLElement | string)[]) => clear(result, notice("info", ...children));
+    try {
+      const chosen = read(form, scene.cid);
+      const address = await wallet.connect();
+      await wallet.ensureChain();
+      const deposit = await quote(chosen);
+      const balance = await wallet.balance();
+      if (balance < deposit) {
+        throw new PlainError(
+          `Not enough ETH: this job locks ${eth(deposit)} plus gas, and your wallet ${address} holds ${eth(balance)}. Lower the maximum price per tile or add ETH.`,
+        );
+      }
+      say("Storing the render manifest…");
+      const stored = await postJson<ManifestPublic>("/api/manifests", chosen.manifest);
+      say("Confirm the payment in your wallet…");
+      const params = {
+        tileCount: chosen.tiles,
+        frameCount: chosen.manifest.frames.length,
+        maxPricePerTile: chosen.maxPrice,
+        verifyFeePerTile: chosen.verifyFee,
+        bidBond: chosen.bidBond,
+        bidWindow: chosen.windows.bid,
+        revealWindow: chosen.windows.reveal,
+        renderWindow: chosen.windows.render,
+        verifyWindow: chosen.windows.verify,
+      };
+      const { request } = await wallet.publicClient.simulateContract({
+        address: config.market_address!,
+        abi: config.market_abi!,
+        functionName: "postJob",
+        args: [params, stored.cid],
+        value: deposit,
+        account: wallet.client?.account ?? address,
+      });
+      const hash = await wallet.client!.writeContract({ ...request, account: wallet.client!.account ?? address } as never);
+      say("Transaction sent: ", h("code", { class: "mono" }, hash), ". Waiting for it to be mined…");
+      const receipt = await wallet.publicClient.waitForTransactionReceipt({ hash });
+      if (receipt.status !== "success") throw new PlainError(`The transaction ${hash} reverted.`);
+      const posted = parseEventLogs({ abi: config.market_abi!, logs: receipt.logs, eventName: "JobPosted" });
+      const jobId = (posted[0] as unknown as { args: { jobId: bigint } } | undefined)?.args.jobId;
+      if (jobId === undefined) throw new PlainError(`The transaction ${hash} posted no job.`);
+      sessionStorage.setItem(`tilefarm.posted.${jobId}`, JSON.stringify({ hash, deposit: deposit.toString() }));
+      clear(
+        result,
+        notice("ok", `Job ${jobId} is posted and paid (${eth(deposit)}) in transaction `, h("code", { class: "mono", id: "posted-tx" }, hash), ". ", h("a", { href: `#/jobs/${jobId}` }, `Watch job ${jobId}`)),
+      );
+      ctx.refreshWallet();
+      ctx.navigate(`#/jobs/${jobId}`);
+    } catch (err) {
+      clear(result, h("div", { id: "submit-error" }, notice("error", explain(err))));
+      (result.querySelector("[role=alert]") as HTMLElement | null)?.focus?.();
+    } finally {
+      submit.disabled = false;
+      form.removeAttribute("aria-busy");
+    }
+  };
+
+  return () => window.clearTimeout(estimateTimer);
+}

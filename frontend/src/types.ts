@@ -1,0 +1,172 @@
+// The API's bodies, as the page reads them (see marketplace/api/schemas.py).
+import type { Abi } from "viem";
+
+export type Wei = string;
+
+export interface PageConfig {
+  chain_id: number | null;
+  rpc_url: string;
+  market_address: `0x${string}` | null;
+  market_abi: Abi | null;
+  devnet: boolean;
+  faucet: boolean;
+  explorer_tx_url: string | null;
+  ipfs_gateway_url: string | null;
+}
+
+export interface SceneInfo {
+  scene: string;
+  frame_start: number;
+  frame_end: number;
+  fps: number;
+  width: number;
+  height: number;
+  resolution_percentage: number;
+  camera: string | null;
+  engine: string;
+  samples: number | null;
+}
+
+export interface ScenePublic {
+  cid: string;
+  filename: string;
+  size: number;
+  info: SceneInfo;
+}
+
+export interface Manifest {
+  scene_cid: string;
+  frames: number[];
+  resolution: { width: number; height: number };
+  tile_grid: { columns: number; rows: number };
+  samples: number;
+  verification?: { patch_size: number; patch_count: number };
+}
+
+export interface ManifestPublic {
+  cid: string;
+  manifest: Manifest;
+}
+
+export interface Estimate {
+  tile_count: number;
+  price_per_tile: Wei;
+  protocol_fee_per_tile: Wei;
+  verify_fee_per_tile: Wei;
+  render_cost: Wei;
+  protocol_fee: Wei;
+  verification_budget: Wei;
+  total: Wei;
+  based_on_bids: number;
+}
+
+export interface ChainEvent {
+  block_number: number;
+  log_index: number;
+  tx_hash: string;
+  timestamp: number;
+  name: string;
+  job_id: number | null;
+  actor: string | null;
+  args: Record<string, unknown>;
+}
+
+export interface Seat {
+  worker: string;
+  state: string;
+  price_per_tile: Wei;
+  first_tile: number;
+  tile_count: number;
+  results_cid: string | null;
+  payment: Wei;
+  verifier_fee: Wei;
+  slashed: Wei;
+  verification: { verifier: string | null; passed: boolean | null; evidence_cid: string | null };
+}
+
+export interface JobDetail {
+  job_id: number;
+  artist: string;
+  manifest_cid: string;
+  status: string;
+  tile_count: number;
+  frame_count: number;
+  max_price_per_tile: Wei;
+  verify_fee_per_tile: Wei;
+  deposit: Wei;
+  escrow: Wei;
+  bid_end: number;
+  reveal_end: number;
+  render_deadline: number;
+  posted_at: number;
+  commits: number;
+  reveals: number;
+  seats: Seat[];
+  events: ChainEvent[];
+}
+
+export interface JobSummary {
+  job_id: number;
+  artist: string;
+  status: string;
+  tile_count: number;
+  frame_count: number;
+  deposit: Wei;
+  posted_at: number;
+}
+
+export interface JobLedger {
+  job_id: number;
+  status: string;
+  paid_in: Wei;
+  deposit: Wei;
+  paid_out: Wei;
+  to_artist: Wei;
+  refunded: Wei;
+  to_workers: Wei;
+  to_verifiers: Wei;
+  to_treasury: Wei;
+  to_bidders: Wei;
+  held: Wei;
+  balanced: boolean;
+}
+
+export interface Frame {
+  frame: number;
+  status: "pending" | "assembled";
+  width: number;
+  height: number;
+  png_cid: string | null;
+  exr_cid: string | null;
+  png_url: string;
+  exr_url: string;
+}
+
+export interface WorkerSummary {
+  address: string;
+  stake: Wei;
+  balance: Wei;
+  earned: Wei;
+  eligible: boolean;
+  tiles_accepted: number;
+  tiles_rejected: number;
+  timeouts: number;
+  slashes: number;
+}
+
+export interface WorkerDetail extends WorkerSummary {
+  jobs: {
+    job_id: number;
+    state: string;
+    first_tile: number;
+    tile_count: number;
+    price_per_tile: Wei;
+    payment: Wei;
+    slashed: Wei;
+  }[];
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}

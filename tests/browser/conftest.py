@@ -1,0 +1,116 @@
+"""The artist's page in a real browser: headless Debian Chromium driven by Playwright, against
+the marketplace server (uvicorn) on a devnet of its own, with real workers rendering in Blender."""
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+
+from marketplace.app import create_app
+from marketplace.settings import MarketplaceSettings
+from tests.worker.conftest import Stack, block_producer, own_stack  # noqa: F401  (fixtures)
+from tilefarm.devnet.ports import free_port
+from tilefarm.paths import PROJECT_ROOT
+from tilefarm.scenes import build_builtin_scene
+
+CHROMIUM = Path("/usr/bin/chromium")
+FRONTEND = PROJECT_ROOT / "frontend" / "dist"
+SCREENSHOTS = PROJECT_ROOT / "reports" / "screenshots"
+MAX_SCENE_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Server:
+    url: str
+    settings: MarketplaceSettings
+
+
+@pytest.fixture(scope="module")
+def server(own_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:  # noqa: F811
+    """`tilefarm serve` as in production (uvicorn, the built page) on the browser tests' stack."""
+    if not (FRONTEND / "index.html").is_file():
+        pytest.fail(f"the page is not built at {FRONTEND}: run `make setup` (npm ci + vite build)")
+    assert own_stack.status.ipfs_api_url and own_stack.status.rpc_url
+    port = free_port()
+    settings = MarketplaceSettings(
+        state_dir=tmp_path_factory.mktemp("browser-server"),
+        ipfs_api_url=own_stack.status.ipfs_api_url,
+        rpc_url=own_stack.status.rpc_url,
+        deployments_file=own_stack.deployments_file,
+        poll_interval=0.2,
+        port=port,
+        frontend_dir=FRONTEND,
+        max_scene_bytes=MAX_SCENE_BYTES,
+    )
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/api/indexer", timeout=2).json()["enabled"]:
+                break
+        except (httpx.HTTPError, KeyError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the server at {url} did not start")
+        time.sleep(0.1)
+    yield Server(url=url, settings=settings)
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"no Chromium at {CHROMIUM}: run `make setup` (installs Debian's chromium)")
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh profile: empty localStorage, so the page makes (and funds) a new devnet key."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, server: Server) -> Iterator[Page]:
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready=true]")
+    yield page
+    assert not errors, f"the page threw: {errors}"
+
+
+@pytest.fixture(scope="session")
+def tiny_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_builtin_scene("tiny", tmp_path_factory.mktemp("browser-scenes") / "tiny.blend")
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,87 @@
+"""An artist renders a scene through the page: uploads the .blend, sees what was read, posts the
+job and pays from the browser's own devnet key; two real workers bid, render in Blender, verify
+each other and get paid; the page fills its tile grid live, shows every tile verified and the
+assembled frame, and the PNG it downloads is the very file stored on IPFS."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from render_worker.pricing import PricingPolicy
+from tests.browser.conftest import Server, screenshot
+from tests.browser.form import TINY_JOB, fill_job, upload
+from tests.worker.conftest import Stack, running_worker
+from tilefarm.ipfs import KuboClient
+
+pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
+
+TILES = 8
+
+
+@pytest.fixture
+def workers(own_stack: Stack, block_producer: None, tmp_path: Path) -> Iterator[None]:
+    cheap = PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5)
+    dear = PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64)
+    with (
+        running_worker(own_stack, tmp_path, 2, pricing=cheap),
+        running_worker(own_stack, tmp_path, 3, pricing=dear),
+    ):
+        yield
+
+
+def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
+    page: Page, server: Server, own_stack: Stack, workers: None, tiny_scene: Path
+) -> None:
+    expect(page.locator("#wallet-balance")).to_contain_text("10 ETH")  # funded by the faucet
+    upload(page, str(tiny_scene))
+    facts = page.locator("#scene-facts")
+    expect(facts).to_be_visible(timeout=90_000)
+    expect(facts.locator("[data-fact=engine]")).to_have_text("CYCLES")
+    expect(facts.locator("[data-fact=camera]")).not_to_be_empty()
+    fill_job(page, TINY_JOB)
+    expect(page.locator("#estimate")).to_contain_text("You lock")
+    screenshot(page, "submit-page.png")
+
+    page.get_by_role("button", name="Post job and pay").click()
+
+    page.wait_for_url("**/#/jobs/*", timeout=60_000)
+    job_id = int(page.url.rsplit("/", 1)[1])
+    posted = page.locator("#posted")
+    expect(posted).to_contain_text(f"Job {job_id} posted and paid")
+    tx_hash = posted.locator("[title^='0x']").get_attribute("title")
+    assert tx_hash is not None
+    job = own_stack.market.job(job_id)
+    wallet = page.locator(".wallet .who").get_attribute("title") or ""
+    assert wallet.endswith(job.artist)  # the browser's own key paid
+    receipt = own_stack.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    assert receipt["status"] == 1 and receipt["from"] == job.artist
+
+    tiles = page.locator("#tiles li.tile")
+    expect(tiles).to_have_count(TILES, timeout=60_000)
+    expect(page.locator("#tiles li.tile[data-state=accepted]")).to_have_count(
+        TILES, timeout=240_000
+    )
+    expect(page.locator("#job-status")).to_have_text("Completed", timeout=60_000)
+    image = page.locator("#frame-1-img")
+    expect(image).to_be_visible(timeout=120_000)
+    page.wait_for_function("document.getElementById('frame-1-img').complete")
+    assert page.evaluate("document.getElementById('frame-1-img').naturalWidth") == 64
+    for name in ("JobPosted", "TilesAssigned", "ResultsCommitted", "ResultsAttested"):
+        expect(page.locator(f"#timeline li[data-event={name}]").first).to_be_visible()
+    expect(page.locator("#money-workers")).not_to_have_text("0 ETH")
+
+    frames = httpx.get(f"{server.url}/api/jobs/{job_id}/frames").json()["frames"]
+    png_cid = frames[0]["png_cid"]
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PNG").click()
+    download = download_info.value
+    assert download.suggested_filename == f"job-{job_id}-frame-0001.png"
+    assert own_stack.status.ipfs_api_url
+    with KuboClient(own_stack.status.ipfs_api_url) as ipfs:
+        assert Path(download.path()).read_bytes() == ipfs.cat(png_cid)
+    screenshot(page, "job-page-finished.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "job-page-phone.png")

@@ -1,0 +1,62 @@
+"""What an artist sees when something is wrong: the server's own reason for a file it refuses,
+and a payment the wallet cannot make, which leaves every setting as it was."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import MAX_SCENE_BYTES, Server
+from tests.browser.form import TINY_JOB, fill_job, form_values, upload
+from tests.worker.conftest import Stack
+
+pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
+
+
+def test_a_file_that_is_not_a_blend_shows_the_servers_reason(
+    page: Page, server: Server, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a shopping list, not a scene\n")
+    reason = httpx.post(
+        f"{server.url}/api/scenes?filename=notes.txt", content=notes.read_bytes()
+    ).json()["error"]["message"]
+
+    upload(page, str(notes))
+
+    error = page.locator("#upload-error [role=alert]")
+    expect(error).to_contain_text("This is not a file the marketplace can render")
+    expect(error).to_contain_text(reason)
+    expect(page.locator("#job-form")).to_have_count(0)
+
+
+def test_a_scene_too_large_for_the_server_says_so(page: Page, tmp_path: Path) -> None:
+    huge = tmp_path / "huge.blend"
+    huge.write_bytes(b"BLENDER-v500" + bytes(MAX_SCENE_BYTES))
+
+    upload(page, str(huge))
+
+    error = page.locator("#upload-error [role=alert]")
+    expect(error).to_contain_text("too large")
+    expect(error).to_contain_text("MiB")
+
+
+def test_a_payment_the_wallet_cannot_make_leaves_the_form_intact(
+    page: Page, own_stack: Stack, tiny_scene: Path
+) -> None:
+    jobs_before = own_stack.market.job_count()
+    expect(page.locator("#wallet-balance")).to_contain_text("10 ETH")  # the faucet's grant
+    upload(page, str(tiny_scene))
+    expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
+    wanted = {**TINY_JOB, "Maximum price per tile (ETH)": "2"}  # 8 tiles x 2 ETH > 10 ETH
+    fill_job(page, wanted)
+
+    page.get_by_role("button", name="Post job and pay").click()
+
+    error = page.locator("#submit-error [role=alert]")
+    expect(error).to_contain_text("Not enough ETH", timeout=30_000)
+    expect(error).to_contain_text("holds 10 ETH")
+    assert form_values(page) == wanted
+    expect(page.get_by_role("button", name="Post job and pay")).to_be_enabled()
+    assert own_stack.market.job_count() == jobs_before
