@@ -5,18 +5,26 @@ not what the chain committed; the ledger CSV balances row by row."""
 import csv
 import io
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from marketplace.db.chain_models import LedgerEntry
+from marketplace.db.session import Database
+from marketplace.indexer import Indexer
 from tests.ipfs.hostile_node import hostile_node
 from tests.marketplace.finished_job import FinishedJob, frames_of
+from tests.marketplace.market import deploy_market, random_history
 from tilefarm.audit.history import read_history
 from tilefarm.audit.job import AuditReport, audit_job
+from tilefarm.audit.money import job_money
 from tilefarm.audit.report import FrameClaim
 from tilefarm.chain import events as ev
+from tilefarm.devnet import StackStatus
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import canonical_json
 from tilefarm.verification import ResultsList
@@ -173,3 +181,35 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
     finished = next(r for r in rows if int(r["job_id"]) == job.job_id)
     assert finished["status"] == "Completed" and int(finished["held"]) == 0
     assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0
+
+
+@pytest.mark.parametrize("seed", [4, 8])
+def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
+    devnet: StackStatus, tmp_path: Path, seed: int
+) -> None:
+    # Cancellations, unrevealed bids, late workers, passes, fails, rejections, disputes.
+    assert devnet.rpc_url
+    m = deploy_market(devnet.rpc_url, tmp_path / "deployments")
+    jobs = random_history(m, random.Random(seed), jobs=4)
+    db = Database(f"sqlite:///{tmp_path / 'index.db'}")
+    Indexer(db, m.client, m.start_block).sync()
+    seen = set()
+    for job_id in jobs:
+        history = read_history(m.client, job_id)
+        money, checks = job_money(history)
+        assert all(c.ok for c in checks), [c for c in checks if not c.ok]
+        seen.update(type(e).__name__ for e in history.events)
+        with db.session() as session:
+            entries = session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == job_id))
+            by_reason: dict[str, int] = {}
+            for entry in entries:
+                by_reason[entry.reason] = by_reason.get(entry.reason, 0) + entry.amount
+        assert money.paid_to_workers == by_reason.get("tile_payment", 0)
+        assert money.verifier_fees == by_reason.get("verifier_fee", 0)
+        assert money.protocol_fee == by_reason.get("protocol_fee", 0)
+        refunds = ("cancel_refund", "settlement_refund", "completion_refund")
+        assert money.refunded == sum(by_reason.get(r, 0) for r in refunds)
+        assert money.slashed == sum(v for k, v in by_reason.items() if k.startswith("slash:"))
+    db.engine.dispose()
+    paths = {"JobCancelled", "WorkerTimedOut", "ResultsAccepted", "ResultsRejected"}
+    assert paths | {"DisputeResolved", "BondReclaimed"} <= seen  # the seeds take every path
