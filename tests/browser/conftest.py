@@ -10,7 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
@@ -112,5 +119,7 @@ def tiny_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name
+    expect(page.locator("#toast.show")).to_have_count(0, timeout=10_000)  # no passing message
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky header stays on top of the full page
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -42,7 +42,8 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     expect(facts.locator("[data-fact=engine]")).to_have_text("CYCLES")
     expect(facts.locator("[data-fact=camera]")).not_to_be_empty()
     fill_job(page, TINY_JOB)
-    expect(page.locator("#estimate")).to_contain_text("You lock")
+    expect(page.locator("#estimate")).to_contain_text("Bids close after 8 s")
+    expect(page.locator("#estimate")).to_contain_text("You lock 0.008088 ETH")  # the quote
     screenshot(page, "submit-page.png")
 
     page.get_by_role("button", name="Post job and pay").click()

@@ -1,17 +1,21 @@
 """What an artist sees when something is wrong: the server's own reason for a file it refuses,
-and a payment the wallet cannot make, which leaves every setting as it was."""
+a payment the wallet cannot make or the artist rejects (every setting stays as it was), and a
+wallet on the wrong network."""
 
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import MAX_SCENE_BYTES, Server
 from tests.browser.form import TINY_JOB, fill_job, form_values, upload
+from tests.browser.injected_wallet import refusing_wallet
 from tests.worker.conftest import Stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
+
+ARTIST = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil dev account 1
 
 
 def test_a_file_that_is_not_a_blend_shows_the_servers_reason(
@@ -60,3 +64,48 @@ def test_a_payment_the_wallet_cannot_make_leaves_the_form_intact(
     assert form_values(page) == wanted
     expect(page.get_by_role("button", name="Post job and pay")).to_be_enabled()
     assert own_stack.market.job_count() == jobs_before
+
+
+def _with_wallet(context: BrowserContext, server: Server, stack: Stack, chain_id: int) -> Page:
+    assert stack.status.rpc_url
+    context.add_init_script(refusing_wallet(stack.status.rpc_url, ARTIST, chain_id))
+    page = context.new_page()
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready=true]")
+    return page
+
+
+def test_a_transaction_the_artist_rejects_in_the_wallet_leaves_the_form_intact(
+    context: BrowserContext, server: Server, own_stack: Stack, tiny_scene: Path
+) -> None:
+    page = _with_wallet(context, server, own_stack, chain_id=31337)
+    jobs_before = own_stack.market.job_count()
+    expect(page.locator(".wallet .kind")).to_have_text("Browser wallet")
+    upload(page, str(tiny_scene))
+    expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
+    fill_job(page, TINY_JOB)
+
+    page.get_by_role("button", name="Post job and pay").click()
+
+    error = page.locator("#submit-error [role=alert]")
+    expect(error).to_contain_text("You declined the request in your wallet", timeout=30_000)
+    expect(error).to_contain_text("nothing was paid")
+    assert form_values(page) == TINY_JOB
+    expect(page.get_by_role("button", name="Post job and pay")).to_be_enabled()
+    assert own_stack.market.job_count() == jobs_before
+
+
+def test_a_wallet_on_another_network_is_told_which_network_to_use(
+    context: BrowserContext, server: Server, own_stack: Stack, tiny_scene: Path
+) -> None:
+    page = _with_wallet(context, server, own_stack, chain_id=1)
+    upload(page, str(tiny_scene))
+    expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
+    fill_job(page, TINY_JOB)
+
+    page.get_by_role("button", name="Post job and pay").click()
+
+    error = page.locator("#submit-error [role=alert]")
+    expect(error).to_contain_text("Wrong network: your wallet is on chain 1", timeout=30_000)
+    expect(error).to_contain_text("chain 31337")
+    assert form_values(page) == TINY_JOB

@@ -1,0 +1,39 @@
+"""A browser wallet extension as the page sees it: an EIP-1193 `window.ethereum`. It answers
+reads from the devnet's RPC and, like a person pressing "Reject" in MetaMask, refuses to send
+any transaction (error 4001); `chain_id` may differ from the node's, as a wallet on another
+network does (and it refuses to switch: 4902, unknown chain)."""
+
+import json
+
+SCRIPT = """
+(() => {
+  const rpc = %(rpc)s, account = %(account)s, chainId = %(chain_id)s;
+  const fail = (code, message) => Object.assign(new Error(message), { code });
+  window.ethereum = {
+    async request({ method, params }) {
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [account];
+      if (method === "eth_chainId") return chainId;
+      if (method === "wallet_switchEthereumChain") throw fail(4902, "Unrecognized chain ID");
+      if (method === "eth_sendTransaction") throw fail(4001, "User rejected the request.");
+      const answer = await fetch(rpc, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: params ?? [] }),
+      }).then((r) => r.json());
+      if (answer.error) throw fail(answer.error.code, answer.error.message);
+      return answer.result;
+    },
+    on() {},
+    removeListener() {},
+  };
+})();
+"""
+
+
+def refusing_wallet(rpc_url: str, account: str, chain_id: int) -> str:
+    """The init script that installs the wallet before the page's own scripts run."""
+    return SCRIPT % {
+        "rpc": json.dumps(rpc_url),
+        "account": json.dumps(account),
+        "chain_id": json.dumps(hex(chain_id)),
+    }
