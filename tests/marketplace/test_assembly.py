@@ -22,6 +22,8 @@ from tests.marketplace.finished_job import (
     server_settings_for,
 )
 from tests.worker.conftest import wait_until
+from tilefarm.audit.frames import write_frame_files
+from tilefarm.blender.launcher import BlenderChild
 from tilefarm.chain.events import ResultsCommitted
 from tilefarm.ipfs import cid_of_bytes
 from tilefarm.pixels import read_exr
@@ -176,3 +178,21 @@ def test_a_frame_not_rendered_yet_is_pending_and_not_downloadable(
     answer = job.api.get(f"/api/jobs/{job_id}/frames/5.png")
     assert answer.status_code == 404
     assert "not assembled" in answer.json()["error"]["message"]
+
+
+def test_a_denoised_frame_is_denoised_whole_and_byte_identical_every_time(
+    finished_job: FinishedJob, tmp_path: Path
+) -> None:
+    job = finished_job
+    tiles = _committed_tiles(job, tmp_path / "tiles")
+    manifest = job.manifest.model_copy(update={"denoise_frame": True})
+    files = {i: tmp_path / "tiles" / f"{i}.exr" for i in range(4)}  # frame 1
+    with BlenderChild() as child:
+        first = write_frame_files(manifest, files, tmp_path / "a", "frame", child)
+        second = write_frame_files(manifest, files, tmp_path / "b", "frame", child)
+    assert first.exr.read_bytes() == second.exr.read_bytes()
+    assert first.png.read_bytes() == second.png.read_bytes()
+    stitched = stitch_tiles([(r, tiles[i]) for i, r in enumerate(job.manifest.tiles())], 32, 24)
+    denoised = read_exr(first.exr)
+    assert denoised.shape == stitched.shape
+    assert not np.array_equal(denoised, stitched)  # the whole frame went through the denoiser
