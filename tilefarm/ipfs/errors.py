@@ -16,6 +16,7 @@ class IpfsUnavailable(IpfsError):
             "start it with `tilefarm devnet up` or point TILEFARM_IPFS_API_PORT at a running Kubo"
         )
         self.api_url = api_url
+        self.reason = reason
 
 
 class CidMismatch(IpfsError):
