@@ -38,6 +38,11 @@ async function renderWallet(ctx: Ctx): Promise<void> {
   } catch {
     balance = "chain unreachable";
   }
+  const credit = await marketCredit(ctx);
+  const withdrawButton =
+    credit > 0n
+      ? h("button", { type: "button", class: "small", id: "withdraw", onclick: () => void withdraw(ctx, credit) }, `Withdraw ${eth(credit)}`)
+      : null;
   const fundButton =
     wallet.kind === "local" && config.faucet
       ? h("button", { type: "button", class: "small", id: "faucet", onclick: () => void fund(ctx) }, "Get test ETH")
@@ -47,8 +52,47 @@ async function renderWallet(ctx: Ctx): Promise<void> {
     h("span", { class: "who", title: `${wallet.label()}: ${wallet.address}` }, h("span", { class: "kind" }, wallet.label()), " ", h("code", { class: "mono", id: "wallet-address" }, short(wallet.address))),
     " ",
     h("span", { id: "wallet-balance" }, balance),
+    withdrawButton,
     fundButton,
   );
+}
+
+/** What the market holds for this wallet (refunds, pay): withdrawable with `withdraw()`. */
+async function marketCredit(ctx: Ctx): Promise<bigint> {
+  const { config, wallet } = ctx;
+  if (!wallet.address || !config.market_address || !config.market_abi) return 0n;
+  try {
+    return (await wallet.publicClient.readContract({
+      address: config.market_address,
+      abi: config.market_abi,
+      functionName: "balanceOf",
+      args: [wallet.address],
+    })) as bigint;
+  } catch {
+    return 0n;
+  }
+}
+
+async function withdraw(ctx: Ctx, credit: bigint): Promise<void> {
+  const { config, wallet } = ctx;
+  const button = document.getElementById("withdraw") as HTMLButtonElement | null;
+  if (button) button.disabled = true;
+  try {
+    await wallet.connect();
+    await wallet.ensureChain();
+    const hash = await wallet.client!.writeContract({
+      address: config.market_address!,
+      abi: config.market_abi!,
+      functionName: "withdraw",
+      chain: wallet.chain,
+      account: wallet.client!.account ?? wallet.address!,
+    });
+    await wallet.publicClient.waitForTransactionReceipt({ hash });
+    toast(`${eth(credit)} withdrawn to your wallet`);
+  } catch (err) {
+    toast(explain(err));
+  }
+  void renderWallet(ctx);
 }
 
 async function fund(ctx: Ctx): Promise<void> {

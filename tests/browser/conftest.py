@@ -18,10 +18,14 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+from web3 import Web3
 
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
-from tests.worker.conftest import Stack, block_producer, own_stack  # noqa: F401  (fixtures)
+from tests.conftest import fresh_stack_settings
+from tests.worker.conftest import Stack
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.devnet import Devnet
 from tilefarm.devnet.ports import free_port
 from tilefarm.paths import PROJECT_ROOT
 from tilefarm.scenes import build_builtin_scene
@@ -38,18 +42,41 @@ class Server:
     settings: MarketplaceSettings
 
 
-@pytest.fixture(scope="module")
-def server(own_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:  # noqa: F811
+@pytest.fixture(scope="session")
+def browser_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A devnet of the browser tests' own (its pool holds only their workers), mining a block
+    every half second as a real chain does, so bidding windows pass without transactions."""
+    settings = fresh_stack_settings(tmp_path_factory.mktemp("browser-stack"))
+    supervisor = Devnet(settings)
+    status = supervisor.up()
+    w3 = Web3(Web3.HTTPProvider(status.rpc_url))
+    market = JobMarketClient.from_build(w3, status.contracts["JobMarket"], settings.build_dir)
+    stop = threading.Event()
+
+    def mine() -> None:
+        while not stop.wait(0.5):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    miner = threading.Thread(target=mine, daemon=True)
+    miner.start()
+    yield Stack(status=status, settings=settings, w3=w3, market=market)
+    stop.set()
+    miner.join()
+    supervisor.down()
+
+
+@pytest.fixture(scope="session")
+def server(browser_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`tilefarm serve` as in production (uvicorn, the built page) on the browser tests' stack."""
     if not (FRONTEND / "index.html").is_file():
         pytest.fail(f"the page is not built at {FRONTEND}: run `make setup` (npm ci + vite build)")
-    assert own_stack.status.ipfs_api_url and own_stack.status.rpc_url
+    assert browser_stack.status.ipfs_api_url and browser_stack.status.rpc_url
     port = free_port()
     settings = MarketplaceSettings(
         state_dir=tmp_path_factory.mktemp("browser-server"),
-        ipfs_api_url=own_stack.status.ipfs_api_url,
-        rpc_url=own_stack.status.rpc_url,
-        deployments_file=own_stack.deployments_file,
+        ipfs_api_url=browser_stack.status.ipfs_api_url,
+        rpc_url=browser_stack.status.rpc_url,
+        deployments_file=browser_stack.deployments_file,
         poll_interval=0.2,
         port=port,
         frontend_dir=FRONTEND,
@@ -107,6 +134,7 @@ def page(context: BrowserContext, server: Server) -> Iterator[Page]:
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(server.url)
     page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator("#wallet-balance")).to_contain_text("10 ETH")  # the faucet's grant
     yield page
     assert not errors, f"the page threw: {errors}"
 

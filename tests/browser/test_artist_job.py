@@ -1,7 +1,8 @@
 """An artist renders a scene through the page: uploads the .blend, sees what was read, posts the
 job and pays from the browser's own devnet key; two real workers bid, render in Blender, verify
 each other and get paid; the page fills its tile grid live, shows every tile verified and the
-assembled frame, and the PNG it downloads is the very file stored on IPFS."""
+assembled frame, and the PNG it downloads is the very file stored on IPFS. Then the workers' and
+the auditor's pages show that job."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,27 +14,29 @@ from playwright.sync_api import Page, expect
 from render_worker.pricing import PricingPolicy
 from tests.browser.conftest import Server, screenshot
 from tests.browser.form import TINY_JOB, fill_job, upload
-from tests.worker.conftest import Stack, running_worker
+from tests.worker.conftest import Stack, dev_account, running_worker
 from tilefarm.ipfs import KuboClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
 
 TILES = 8
+CHEAP, DEAR = dev_account(2).address, dev_account(3).address
 
 
 @pytest.fixture
-def workers(own_stack: Stack, block_producer: None, tmp_path: Path) -> Iterator[None]:
+def workers(browser_stack: Stack, tmp_path: Path) -> Iterator[None]:
+    """The cheap worker asks for 5 tiles; the dear one gets the other 3."""
     cheap = PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5)
     dear = PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64)
     with (
-        running_worker(own_stack, tmp_path, 2, pricing=cheap),
-        running_worker(own_stack, tmp_path, 3, pricing=dear),
+        running_worker(browser_stack, tmp_path, 2, pricing=cheap),
+        running_worker(browser_stack, tmp_path, 3, pricing=dear),
     ):
         yield
 
 
 def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
-    page: Page, server: Server, own_stack: Stack, workers: None, tiny_scene: Path
+    page: Page, server: Server, browser_stack: Stack, workers: None, tiny_scene: Path
 ) -> None:
     expect(page.locator("#wallet-balance")).to_contain_text("10 ETH")  # funded by the faucet
     upload(page, str(tiny_scene))
@@ -54,20 +57,18 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     expect(posted).to_contain_text(f"Job {job_id} posted and paid")
     tx_hash = posted.locator("[title^='0x']").get_attribute("title")
     assert tx_hash is not None
-    job = own_stack.market.job(job_id)
+    job = browser_stack.market.job(job_id)
     wallet = page.locator(".wallet .who").get_attribute("title") or ""
     assert wallet.endswith(job.artist)  # the browser's own key paid
-    receipt = own_stack.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+    receipt = browser_stack.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
     assert receipt["status"] == 1 and receipt["from"] == job.artist
 
-    tiles = page.locator("#tiles li.tile")
-    expect(tiles).to_have_count(TILES, timeout=60_000)
+    expect(page.locator("#tiles li.tile")).to_have_count(TILES, timeout=60_000)
     expect(page.locator("#tiles li.tile[data-state=accepted]")).to_have_count(
         TILES, timeout=240_000
     )
     expect(page.locator("#job-status")).to_have_text("Completed", timeout=60_000)
-    image = page.locator("#frame-1-img")
-    expect(image).to_be_visible(timeout=120_000)
+    expect(page.locator("#frame-1-img")).to_be_visible(timeout=120_000)
     page.wait_for_function("document.getElementById('frame-1-img').complete")
     assert page.evaluate("document.getElementById('frame-1-img').naturalWidth") == 64
     for name in ("JobPosted", "TilesAssigned", "ResultsCommitted", "ResultsAttested"):
@@ -75,14 +76,46 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     expect(page.locator("#money-workers")).not_to_have_text("0 ETH")
 
     frames = httpx.get(f"{server.url}/api/jobs/{job_id}/frames").json()["frames"]
-    png_cid = frames[0]["png_cid"]
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PNG").click()
     download = download_info.value
     assert download.suggested_filename == f"job-{job_id}-frame-0001.png"
-    assert own_stack.status.ipfs_api_url
-    with KuboClient(own_stack.status.ipfs_api_url) as ipfs:
-        assert Path(download.path()).read_bytes() == ipfs.cat(png_cid)
+    assert browser_stack.status.ipfs_api_url
+    with KuboClient(browser_stack.status.ipfs_api_url) as ipfs:
+        assert Path(download.path()).read_bytes() == ipfs.cat(frames[0]["png_cid"])
     screenshot(page, "job-page-finished.png")
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "job-page-phone.png")
+
+    # What the winning bids left unused is credited in the market; the artist takes it back.
+    refund = browser_stack.market.balance_of(job.artist)
+    assert refund > 0
+    page.get_by_role("button", name="Withdraw").click()
+    expect(page.get_by_role("button", name="Withdraw")).to_have_count(0, timeout=30_000)
+    assert browser_stack.market.balance_of(job.artist) == 0
+
+
+def test_the_workers_and_auditor_pages_show_the_finished_job(page: Page, server: Server) -> None:
+    """Runs after the job above: its two workers' reputation and the job's books and audit."""
+    done = httpx.get(f"{server.url}/api/jobs?status=Completed").json()["items"]
+    assert done, "no completed job: this test reads the one the test above finishes"
+    job_id = done[0]["job_id"]
+
+    page.get_by_role("link", name="Workers").click()
+    rows = page.locator("#workers-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator(f"tr[data-worker='{CHEAP}'] td").nth(3)).to_have_text("5")
+    expect(page.locator(f"tr[data-worker='{DEAR}'] td").nth(3)).to_have_text("3")
+    page.locator(f"tr[data-worker='{CHEAP}'] a").click()
+    expect(page.locator("#worker-detail")).to_contain_text(f"Job {job_id}")
+
+    page.get_by_role("link", name="Audit").click()
+    ledger_row = page.locator("#ledger-table tbody tr").filter(has_text=f"Job {job_id}")
+    expect(ledger_row.locator("td").last).to_have_text("yes")  # the books balance
+    page.get_by_label("Job id").fill(str(job_id))
+    page.get_by_role("button", name="Audit", exact=True).click()
+    expect(page.locator("#audit-verdict")).to_contain_text(
+        f"Job {job_id} passes every check", timeout=120_000
+    )
+    expect(page.locator("#audit-report li[data-ok=false]")).to_have_count(0)
+    screenshot(page, "audit-page.png")

@@ -47,9 +47,9 @@ def test_a_scene_too_large_for_the_server_says_so(page: Page, tmp_path: Path) ->
 
 
 def test_a_payment_the_wallet_cannot_make_leaves_the_form_intact(
-    page: Page, own_stack: Stack, tiny_scene: Path
+    page: Page, browser_stack: Stack, tiny_scene: Path
 ) -> None:
-    jobs_before = own_stack.market.job_count()
+    jobs_before = browser_stack.market.job_count()
     expect(page.locator("#wallet-balance")).to_contain_text("10 ETH")  # the faucet's grant
     upload(page, str(tiny_scene))
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
@@ -63,7 +63,7 @@ def test_a_payment_the_wallet_cannot_make_leaves_the_form_intact(
     expect(error).to_contain_text("holds 10 ETH")
     assert form_values(page) == wanted
     expect(page.get_by_role("button", name="Post job and pay")).to_be_enabled()
-    assert own_stack.market.job_count() == jobs_before
+    assert browser_stack.market.job_count() == jobs_before
 
 
 def _with_wallet(context: BrowserContext, server: Server, stack: Stack, chain_id: int) -> Page:
@@ -76,10 +76,10 @@ def _with_wallet(context: BrowserContext, server: Server, stack: Stack, chain_id
 
 
 def test_a_transaction_the_artist_rejects_in_the_wallet_leaves_the_form_intact(
-    context: BrowserContext, server: Server, own_stack: Stack, tiny_scene: Path
+    context: BrowserContext, server: Server, browser_stack: Stack, tiny_scene: Path
 ) -> None:
-    page = _with_wallet(context, server, own_stack, chain_id=31337)
-    jobs_before = own_stack.market.job_count()
+    page = _with_wallet(context, server, browser_stack, chain_id=31337)
+    jobs_before = browser_stack.market.job_count()
     expect(page.locator(".wallet .kind")).to_have_text("Browser wallet")
     upload(page, str(tiny_scene))
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
@@ -92,13 +92,13 @@ def test_a_transaction_the_artist_rejects_in_the_wallet_leaves_the_form_intact(
     expect(error).to_contain_text("nothing was paid")
     assert form_values(page) == TINY_JOB
     expect(page.get_by_role("button", name="Post job and pay")).to_be_enabled()
-    assert own_stack.market.job_count() == jobs_before
+    assert browser_stack.market.job_count() == jobs_before
 
 
 def test_a_wallet_on_another_network_is_told_which_network_to_use(
-    context: BrowserContext, server: Server, own_stack: Stack, tiny_scene: Path
+    context: BrowserContext, server: Server, browser_stack: Stack, tiny_scene: Path
 ) -> None:
-    page = _with_wallet(context, server, own_stack, chain_id=1)
+    page = _with_wallet(context, server, browser_stack, chain_id=1)
     upload(page, str(tiny_scene))
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
     fill_job(page, TINY_JOB)

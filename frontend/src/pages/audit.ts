@@ -12,13 +12,17 @@ interface AuditReport {
   money?: Record<string, unknown>;
 }
 
+const isWei = (v: unknown): boolean =>
+  typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && /^\d+$/.test(v));
+
 function checkRow(check: unknown): HTMLElement {
   if (check && typeof check === "object") {
     const c = check as Record<string, unknown>;
     const ok = c.ok ?? c.passed;
     const name = String(c.name ?? c.check ?? c.what ?? "check");
     const detail = String(c.detail ?? c.message ?? c.reason ?? "");
-    return h("li", { class: ok === false ? "bad" : "good" }, h("strong", {}, ok === false ? "✗ " : "✓ ", name), detail ? ` — ${detail}` : "");
+    const kind = c.kind ? `${String(c.kind)}: ` : "";
+    return h("li", { class: ok === false ? "bad" : "good", "data-ok": String(ok !== false) }, h("strong", {}, ok === false ? "✗ " : "✓ ", kind, name), detail ? ` — ${detail}` : "");
   }
   return h("li", {}, String(check));
 }
@@ -68,9 +72,9 @@ export function auditPage(root: HTMLElement, _ctx: Ctx, jobId: number | null): (
       try {
         const report = await api<AuditReport>(`/api/audit/jobs/${jobId}`);
         clear(reportBox,
-          notice(report.ok ? "ok" : "error", report.ok ? `Job ${jobId} passes every check.` : `Job ${jobId} fails at least one check.`),
+          h("div", { id: "audit-verdict" }, notice(report.ok ? "ok" : "error", report.ok ? `Job ${jobId} passes every check.` : `Job ${jobId} fails at least one check.`)),
           h("ul", { class: "checks" }, (report.checks ?? []).map(checkRow)),
-          report.money ? h("dl", { class: "facts" }, Object.entries(report.money).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, typeof v === "string" && /^\d+$/.test(v) ? eth(v) : String(v))])) : null);
+          report.money ? h("dl", { class: "facts" }, Object.entries(report.money).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, isWei(v) ? eth(v) : String(v))])) : null);
       } catch (err) {
         clear(reportBox, notice("error", explain(err)));
       }

@@ -154,7 +154,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
           row("Refunded to you", l.refunded, "refunded"),
           row("Still held", l.held, "held")),
         l.balanced ? null : notice("error", "This job's books do not balance; see the audit page."),
-        h("p", { class: "muted" }, "Refunds are credited on chain; withdraw them from the market with your wallet."));
+        h("p", { class: "muted" }, "Refunds are credited to you in the market; withdraw them with the Withdraw button at the top."));
     } catch (err) {
       clear(moneyBox, h("h2", { id: "money-h" }, "Cost"), notice("info", explain(err)));
     }
@@ -229,6 +229,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
         } else {
           source?.close();
           void load(false);
+          ctx.refreshWallet(); // a refund may be waiting in the market
         }
       });
     }
