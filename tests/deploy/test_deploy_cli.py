@@ -110,6 +110,7 @@ def test_a_run_cut_short_resumes_and_a_vanished_contract_is_deployed_again(
         ("rpc variable unset", "$TILEFARM_OP_SEPOLIA_RPC_URL, which is not set"),
         ("unknown network", "no network 'tilefarm-mainnet'"),
         ("unfunded deployer", "holds 0 wei on chain 11155111"),
+        ("bad treasury", "treasury 'the artist' is not an address"),
     ],
 )
 def test_a_deployment_that_cannot_go_through_says_why_and_sends_nothing(
@@ -143,6 +144,8 @@ def test_a_deployment_that_cannot_go_through_says_why_and_sends_nothing(
             make_keystore(keystore)
     argv = ["deploy", "--network", network, "--keystore", str(keystore),
             "--out", str(tmp_path / "deployments")]  # fmt: skip
+    if case == "bad treasury":
+        argv += ["--treasury", "the artist"]
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "300", **env})
     assert result.exit_code == 1, result.output
     assert expected in _flat(result.output)

@@ -41,8 +41,12 @@ class DeployError(TilefarmError):
 
 def production_market_config(treasury: str) -> MarketConfig:
     """The market parameters of a public deployment (docs/deploy.md explains each)."""
+    try:
+        checked = Web3.to_checksum_address(treasury)
+    except ValueError:
+        raise DeployError(f"treasury {treasury!r} is not an address (0x + 40 hex digits)") from None
     return MarketConfig(
-        treasury=Web3.to_checksum_address(treasury),
+        treasury=checked,
         protocol_fee_bps=250,  # 2.5 % on top of accepted tile prices
         min_stake=ETHER // 10,  # 0.1 ETH: enough to slash, little enough for faucet funds
         unstake_delay=30 * 86_400,  # 30 days: longer than any job's render, verify and dispute
