@@ -65,6 +65,18 @@ def test_deploys_the_protocol_from_a_keystore_and_a_rerun_sends_nothing(
     assert read_deployments(file) == deployments
 
 
+def test_the_password_is_asked_for_when_the_environment_has_none(
+    remote_chain: RemoteChain, keystore: Path, tmp_path: Path
+) -> None:
+    argv = ["deploy", "--network", "tilefarm-sepolia", "--keystore", str(keystore),
+            "--out", str(tmp_path / "deployments")]  # fmt: skip
+    env = {"TILEFARM_SEPOLIA_RPC_URL": remote_chain.rpc_url, "TILEFARM_DEPLOYER_PASSWORD": None}
+    result = CliRunner().invoke(app, argv, env=env, input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert "keystore password" in result.output and PASSWORD not in result.output
+    assert read_deployments(tmp_path / "deployments" / f"{SEPOLIA}.json").chain_id == SEPOLIA
+
+
 def test_a_run_cut_short_resumes_and_a_vanished_contract_is_deployed_again(
     remote_chain: RemoteChain, keystore: Path, tmp_path: Path
 ) -> None:
