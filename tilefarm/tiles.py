@@ -126,29 +126,37 @@ def tile_rect(width: int, height: int, columns: int, rows: int, index: int) -> R
 def blender_border(rect: Rect, width: int, height: int) -> Border:
     """The border that makes Blender render exactly `rect` of a `width` x `height` frame.
 
-    Blender flips y (its origin is bottom-left) and rounds `border * size` to whole pixels;
-    `border_to_pixels` models that rounding and the tests check the round trip.
+    Blender flips y (its origin is bottom-left), stores the border as float32 and truncates
+    `border * size` to whole pixels; `border_to_pixels` models that and the tests check the
+    round trip.
     """
     frame = Rect(x=0, y=0, width=width, height=height)
     if not frame.contains(rect):
         raise TileError(f"{rect} lies outside the {width}x{height} frame")
     return Border(
-        min_x=rect.x / width,
-        max_x=rect.x_end / width,
-        min_y=(height - rect.y_end) / height,
-        max_y=(height - rect.y) / height,
+        min_x=_edge(rect.x, width),
+        max_x=_edge(rect.x_end, width),
+        min_y=_edge(height - rect.y_end, height),
+        max_y=_edge(height - rect.y, height),
     )
 
 
-def border_to_pixels(border: Border, width: int, height: int) -> Rect:
-    """The pixels Blender renders for `border`, as Blender computes them.
+def _edge(pixels: int, size: int) -> float:
+    """The smallest float32 fraction whose float32 product with `size` is not below `pixels`:
+    `pixels / size` rounded to float32 can land a hair below it (63/480, 7/270), and Blender's
+    truncation would then lose a whole pixel."""
+    fraction = np.float32(pixels / size)
+    while float(fraction * np.float32(size)) < pixels:
+        fraction = np.nextafter(fraction, np.float32(2.0))
+    return float(fraction)
 
-    Blender stores the border as float32 and rounds `border * size` to the nearest pixel, so this
-    rounds float32 products the same way.
-    """
+
+def border_to_pixels(border: Border, width: int, height: int) -> Rect:
+    """The pixels Blender renders for `border`, as Blender computes them: float32 products of
+    the border and the frame size, truncated to whole pixels."""
 
     def px(fraction: float, size: int) -> int:
-        return math.floor(float(np.float32(fraction) * np.float32(size)) + 0.5)
+        return math.floor(float(np.float32(fraction) * np.float32(size)))
 
     x0, x1 = px(border.min_x, width), px(border.max_x, width)
     y0, y1 = px(border.min_y, height), px(border.max_y, height)

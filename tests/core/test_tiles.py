@@ -73,6 +73,17 @@ def test_border_round_trips_for_every_one_pixel_rect_of_odd_frames():
             assert border_to_pixels(blender_border(rect, width, height), width, height) == rect
 
 
+def test_border_keeps_every_patch_whole_where_float32_lands_below_the_pixel():
+    # 63/480 and 7/270 in float32 times the size fall a hair short of 63 and 7; Blender
+    # truncates, so a naive border rendered 15 or 17 pixels of a 16-pixel patch.
+    for x in range(480 - 16 + 1):
+        rect = Rect(x=x, y=0, width=16, height=16)
+        assert border_to_pixels(blender_border(rect, 480, 270), 480, 270) == rect
+    for y in range(270 - 16 + 1):
+        rect = Rect(x=0, y=y, width=16, height=16)
+        assert border_to_pixels(blender_border(rect, 480, 270), 480, 270) == rect
+
+
 def test_border_outside_frame_is_rejected():
     with pytest.raises(TileError):
         blender_border(Rect(x=60, y=0, width=8, height=8), 64, 48)
