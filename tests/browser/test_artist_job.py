@@ -101,6 +101,9 @@ def test_the_workers_and_auditor_pages_show_the_finished_job(page: Page, server:
     assert done, "no completed job: this test reads the one the test above finishes"
     job_id = done[0]["job_id"]
 
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    expect(page.get_by_role("row").filter(has_text=f"Job {job_id}")).to_contain_text("Completed")
+
     page.get_by_role("link", name="Workers").click()
     rows = page.locator("#workers-table tbody tr")
     expect(rows).to_have_count(2)

@@ -35,6 +35,20 @@ def test_a_file_that_is_not_a_blend_shows_the_servers_reason(
     expect(page.locator("#job-form")).to_have_count(0)
 
 
+def test_a_scene_can_be_chosen_with_the_keyboard_alone(page: Page, tiny_scene: Path) -> None:
+    for _ in range(20):  # skip link, brand, navigation, wallet, then the drop zone
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "drop":
+            break
+    else:
+        raise AssertionError("Tab never reached the drop zone")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(tiny_scene))
+    expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
+    expect(page.get_by_label("Frames", exact=True)).to_have_value("1")
+
+
 def test_a_scene_too_large_for_the_server_says_so(page: Page, tmp_path: Path) -> None:
     huge = tmp_path / "huge.blend"
     huge.write_bytes(b"BLENDER-v500" + bytes(MAX_SCENE_BYTES))

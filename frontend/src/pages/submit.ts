@@ -113,6 +113,8 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     type: "file",
     accept: ".blend",
     class: "visually-hidden",
+    tabindex: "-1", // the drop zone below is the one keyboard stop for it
+    "aria-label": "Choose a .blend file",
   });
   const drop = h(
     "label",
