@@ -8,7 +8,9 @@ import json
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,10 +21,11 @@ from marketplace.indexer import Indexer
 from tests.ipfs.hostile_node import hostile_node
 from tests.marketplace.finished_job import FinishedJob, frames_of
 from tests.marketplace.market import deploy_market, random_history
-from tilefarm.audit.history import read_history
+from tilefarm.audit.history import read_histories, read_history
 from tilefarm.audit.job import AuditReport, audit_job
 from tilefarm.audit.money import job_money
 from tilefarm.audit.report import FrameClaim
+from tilefarm.audit.solvency import solvency
 from tilefarm.chain import events as ev
 from tilefarm.devnet import StackStatus
 from tilefarm.ipfs import KuboClient
@@ -108,6 +111,40 @@ def test_a_tampered_results_list_fails_the_results_check(finished_job: FinishedJ
     assert "not the committed root" in failed[f"results list of {commit.worker}"]
 
 
+def _with_evidence(job: FinishedJob, change: Callable[[dict[str, Any]], None]) -> AuditReport:
+    """Audit with the first attestation's evidence bundle changed by `change`."""
+    history = read_history(job.stack.market, job.job_id)
+    attested = next(e for e in history.events if isinstance(e, ev.ResultsAttested))
+    bundle = json.loads(job.ipfs.cat(attested.evidence_cid))
+    change(bundle)
+    forged = job.ipfs.add_bytes(canonical_json(bundle))
+    history.events = [
+        e.model_copy(update={"evidence_cid": forged}) if e is attested else e
+        for e in history.events
+    ]
+    return _audit(job, history)
+
+
+def test_evidence_listing_its_patches_in_another_order_still_passes(
+    finished_job: FinishedJob,
+) -> None:
+    report = _with_evidence(finished_job, lambda b: b["patches"].reverse())
+    assert report.ok, _failed(report)
+
+
+def test_evidence_naming_other_patches_than_the_seed_selects_fails_the_evidence_check(
+    finished_job: FinishedJob,
+) -> None:
+    def move_first_patch(bundle: dict[str, Any]) -> None:
+        rect = bundle["patches"][0]["choice"]["rect"]
+        rect["x"] = (rect["x"] + 8) % 32
+
+    failed = _failed(_with_evidence(finished_job, move_first_patch))
+    assert len(failed) == 1
+    ((name, detail),) = failed.items()
+    assert name.startswith("evidence ") and "not the 4 the seed selects" in detail
+
+
 def test_a_tile_whose_bytes_do_not_match_its_cid_fails_the_tiles_check(
     finished_job: FinishedJob,
 ) -> None:
@@ -178,6 +215,7 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
             books["paid"] + books["fees"] + books["refunded"] + int(r["held"])
         )
         assert r["audit_ok"] == "True", r["failed_checks"]
+    assert "owes" in result.stderr and ": balanced" in result.stderr
     finished = next(r for r in rows if int(r["job_id"]) == job.job_id)
     assert finished["status"] == "Completed" and int(finished["held"]) == 0
     assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0
@@ -211,5 +249,7 @@ def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
         assert money.refunded == sum(by_reason.get(r, 0) for r in refunds)
         assert money.slashed == sum(v for k, v in by_reason.items() if k.startswith("slash:"))
     db.engine.dispose()
+    books = solvency(m.client, read_histories(m.client))
+    assert books.ok and books.balance > 0, books
     paths = {"JobCancelled", "WorkerTimedOut", "ResultsAccepted", "ResultsRejected"}
     assert paths | {"DisputeResolved", "BondReclaimed"} <= seen  # the seeds take every path

@@ -99,17 +99,20 @@ def audit_ledger_command(
     deployments: DeploymentsFile = None,
     state_dir: StateDir = None,
 ) -> None:
-    """Every job's books (escrow, paid, fees, refunded, held) and whether its audit passes.
-    Exits 2 when a job's audit fails."""
+    """Every job's books (escrow, paid, fees, refunded, held) and whether its audit passes, and
+    whether the market's balance equals what it owes. Exits 2 when either fails."""
     from tilefarm.audit.history import read_histories
     from tilefarm.audit.job import audit_job
     from tilefarm.audit.ledger import ledger_csv, ledger_row
+    from tilefarm.audit.solvency import solvency
     from tilefarm.ipfs import KuboClient
 
     try:
         market, settings = _market(rpc_url, deployments, state_dir)
+        histories = read_histories(market)
         with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
-            rows = [ledger_row(audit_job(h, ipfs, market=market)) for h in read_histories(market)]
+            rows = [ledger_row(audit_job(h, ipfs, market=market)) for h in histories]
+        books = solvency(market, histories)
     except TilefarmError as exc:
         raise _fail(exc) from None
     if as_csv:
@@ -125,5 +128,12 @@ def audit_ledger_command(
                 str(r.refunded), str(r.held), audit,
             )  # fmt: skip
         console.print(table)
-    if not all(r.audit_ok for r in rows):
+    # On stderr with --csv, so that stdout stays one CSV row per job.
+    (err if as_csv else console).print(
+        f"market holds {books.balance} wei and owes {books.owed} (escrow {books.escrow}, bid "
+        f"bonds {books.bid_bonds}, dispute bonds {books.dispute_bonds}, {books.account_count} "
+        f"accounts {books.accounts}): {'balanced' if books.ok else 'NOT BALANCED'}",
+        soft_wrap=True,
+    )
+    if not books.ok or not all(r.audit_ok for r in rows):
         raise typer.Exit(code=2)

@@ -13,6 +13,7 @@ import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -220,13 +221,14 @@ class _Audit:
             try:
                 bundle = json.loads(self.ipfs.cat(att.evidence_cid, max_bytes=MAX_EVIDENCE_BYTES))
                 claim = bundle["claim"]
-                named = [(p["choice"]["job_tile"], p["choice"]["rect"]) for p in bundle["patches"]]
+                named = sorted(_patch_key(p["choice"]) for p in bundle["patches"])
                 passed = bool(bundle["passed"])
             except (IpfsError, ValueError, KeyError, TypeError) as exc:
                 self.check("evidence", name, False, f"the evidence bundle is unusable: {exc}")
                 continue
             chosen = select_patches(bytes.fromhex(seed.removeprefix("0x")), manifest, assigned)
-            expected = [(c.job_tile, c.rect.model_dump()) for c in chosen]
+            # The verifier checks frame by frame, so its list is in another order: compare sets.
+            expected = sorted(_patch_key(c.model_dump()) for c in chosen)
             problems = []
             if (
                 claim.get("results_cid") != commit.results_cid
@@ -317,6 +319,14 @@ class _Audit:
                 )  # fmt: skip
             out.append(audit)
         return out
+
+
+def _patch_key(choice: dict[str, Any]) -> tuple[int, int, int, int, int]:
+    rect = choice["rect"]
+    return (
+        int(choice["job_tile"]), int(rect["x"]), int(rect["y"]),
+        int(rect["width"]), int(rect["height"]),
+    )  # fmt: skip
 
 
 def audit_job(

@@ -1,0 +1,66 @@
+"""The whole market's books: its ETH balance must equal everything it owes.
+
+What it owes: every job's escrow, the bonds of unrevealed bids while they can still be reclaimed
+(a job in bidding or cancelled), the bonds of disputes, and every account's stake, stake being
+unstaked and withdrawable balance. The accounts are every address the market's events name.
+"""
+
+from pydantic import BaseModel
+
+from tilefarm.audit.history import JobHistory
+from tilefarm.audit.money import Wei
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import JobMarketClient
+
+ADDRESS_FIELDS = ("worker", "bidder", "artist", "account", "verifier", "voter", "disputer")
+
+
+class Solvency(BaseModel):
+    balance: Wei
+    owed: Wei
+    escrow: Wei
+    bid_bonds: Wei
+    dispute_bonds: Wei
+    accounts: Wei
+    account_count: int
+
+    @property
+    def ok(self) -> bool:
+        return self.balance == self.owed
+
+
+def parties(events: list[ev.MarketEvent]) -> set[str]:
+    """Every address the events name."""
+    found: set[str] = set()
+    for e in events:
+        for name in ADDRESS_FIELDS:
+            value = getattr(e, name, None)
+            if isinstance(value, str):
+                found.add(value)
+        if isinstance(e, ev.PanelDrawn):
+            found.update(m for m in e.members if int(m, 16) != 0)
+    return found
+
+
+def solvency(market: JobMarketClient, histories: list[JobHistory]) -> Solvency:
+    """Compare the market's ETH balance with what it owes (read at the latest block)."""
+    escrow = bid_bonds = dispute_bonds = 0
+    everyone: set[str] = {market.config().treasury}
+    for h in histories:
+        escrow += h.job.escrow
+        if h.job.status_name in ("Bidding", "Cancelled"):
+            bid_bonds += (h.job.commits - h.job.reveals) * h.job.bid_bond
+        for worker in {e.worker for e in h.events if isinstance(e, ev.DisputeOpened)}:
+            dispute_bonds += market.dispute(h.job_id, worker).bond
+        everyone |= parties(h.events)
+    everyone |= parties([e for e in market.events() if not hasattr(e, "job_id")])
+    accounts = 0
+    for who in everyone:
+        a = market.account(who)
+        accounts += a.stake + a.unstaking + a.balance
+    balance = int(market.w3.eth.get_balance(market.address))  # type: ignore[arg-type]
+    return Solvency(
+        balance=balance, owed=escrow + bid_bonds + dispute_bonds + accounts, escrow=escrow,
+        bid_bonds=bid_bonds, dispute_bonds=dispute_bonds, accounts=accounts,
+        account_count=len(everyone),
+    )  # fmt: skip
