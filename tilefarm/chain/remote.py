@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import TxParams
 
-from tilefarm.chain.artifacts import load_artifact
+from tilefarm.chain.artifacts import compile_contracts, load_artifact
 from tilefarm.chain.bindings import MarketConfig
 from tilefarm.chain.connection import connect_web3
 from tilefarm.chain.deploy import (
@@ -33,6 +33,7 @@ from tilefarm.chain.deploy import (
 )
 from tilefarm.chain.networks import Network
 from tilefarm.errors import TilefarmError
+from tilefarm.paths import PROJECT_ROOT, SOLCX_BINARY_PATH
 
 
 class DeployError(TilefarmError):
@@ -65,6 +66,34 @@ def production_plan(treasury: str) -> tuple[Step, ...]:
         Step(step.name, lambda _done, _deployer: (config,)) if step.name == "JobMarket" else step
         for step in PROTOCOL_PLAN
     )
+
+
+def stale_sources(build_dir: Path, project_root: Path = PROJECT_ROOT) -> list[str]:
+    """The contract sources (`contracts/**.sol`, relative to `project_root`) whose text is not
+    what the build in `build_dir` was compiled from: deploying that build would put other code
+    on chain than the sources say."""
+    compiled: dict[str, str] = {}
+    for artifact in (build_dir / "contracts").glob("*.json"):
+        data = json.loads(artifact.read_text())
+        if "sourcePath" in data and "source" in data:
+            compiled[data["sourcePath"]] = data["source"]
+    return [
+        relative
+        for source in sorted((project_root / "contracts").rglob("*.sol"))
+        if compiled.get(relative := str(source.relative_to(project_root))) != source.read_text()
+    ]
+
+
+def ensure_fresh_build(
+    build_dir: Path, solcx_binary_path: Path, project_root: Path = PROJECT_ROOT
+) -> None:
+    """Compile (Brownie, incremental) when the build differs from the sources; refuse to go on
+    if it still does."""
+    if not stale_sources(build_dir, project_root):
+        return
+    compile_contracts(solcx_binary_path, project_root)
+    if stale := stale_sources(build_dir, project_root):
+        raise DeployError(f"the build in {build_dir} still differs from {', '.join(stale)}")
 
 
 def unlock_keystore(path: Path, password: str) -> LocalAccount:
@@ -216,9 +245,12 @@ def deploy_to_network(
     *,
     treasury: str | None = None,
     on_step: Callable[[StepOutcome], None] | None = None,
+    solcx_binary_path: Path = SOLCX_BINARY_PATH,
 ) -> Deployments:
     """Deploy the protocol with production parameters to `network` (checked to be the chain it
-    says), write `<out_dir>/<chain id>.json`, and return the deployments."""
+    says) from a build that matches the sources, write `<out_dir>/<chain id>.json`, and return
+    the deployments."""
+    ensure_fresh_build(build_dir, solcx_binary_path)
     w3 = connect_chain(network.rpc_url(), network.chainid)
     plan = production_plan(treasury or account.address)
     return deploy_signed(w3, account, build_dir, plan, out_dir, on_step=on_step)
