@@ -81,8 +81,9 @@ FRONTEND_SOURCES := $(wildcard frontend/src/*.ts frontend/src/*/*.ts frontend/sr
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 	npm run --prefix frontend --silent build -- --logLevel warn
 
+# DEMO_ARGS passes options through, e.g. DEMO_ARGS="--json" or "--port 8001" (see docs/demo.md).
 demo: setup
-	$(VENV)/bin/tilefarm demo
+	$(VENV)/bin/tilefarm demo $(DEMO_ARGS)
 
 test: setup test-core schemathesis test-contracts
 

@@ -154,63 +154,77 @@ def _print_status(status: StackStatus) -> None:
 @app.command("demo")
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
-    out: Annotated[Path, typer.Option(help="where the frames and tiles go")] = Path("out/demo"),
+    out: Annotated[Path, typer.Option(help="where the final frames go")] = Path("out/demo"),
+    frames: Annotated[str, typer.Option(help="frames of the scene, e.g. 1,12,24")] = "1,12,24",
     width: Annotated[int, typer.Option(min=16, max=4096)] = 480,
     height: Annotated[int, typer.Option(min=16, max=4096)] = 270,
-    grid: Annotated[str, typer.Option(help="tile grid, COLUMNSxROWS")] = "4x3",
+    grid: Annotated[str, typer.Option(help="tile grid per frame, COLUMNSxROWS")] = "3x2",
     samples: Annotated[int, typer.Option(min=1, max=4096)] = 32,
-    state_dir: StateDir = None,
+    workers: Annotated[int, typer.Option(min=1, max=8, help="worker processes")] = 3,
+    port: Annotated[int, typer.Option(help="marketplace server port")] = 8000,
+    chain_port: ChainPort = None,
+    ipfs_api_port: ApiPort = None,
+    ipfs_gateway_port: GatewayPort = None,
+    keep_serving: Annotated[
+        bool | None,
+        typer.Option(
+            help="keep everything running after the summary until Ctrl-C "
+            "(default: yes in a terminal, without --json)"
+        ),
+    ] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="demo state (default: .tilefarm/demo)")
+    ] = None,
 ) -> None:
-    """Bring the stack up and render the built-in scene as tiles through Blender and IPFS."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    """Run the marketplace end to end: chain, IPFS, server and workers as processes; a job for
+    the built-in showcase scene posted through the API; progress; the summary and the frames."""
+    import sys
 
-    from tilefarm.demo import run_demo
+    from tilefarm.demo import DemoError, DemoOptions, DemoRun
+    from tilefarm.demo.terminal import TerminalView, summary_text
 
     try:
         columns, rows = (int(part) for part in grid.lower().split("x"))
-    except ValueError:
-        raise _fail(TilefarmError(f"--grid must look like 4x3, got {grid!r}")) from None
-    settings = _settings(state_dir=state_dir)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        disable=as_json,
-    ) as progress:
-        task = progress.add_task("starting", total=columns * rows)
-        try:
-            result = run_demo(
-                settings,
-                out.resolve(),
-                width=width,
-                height=height,
-                columns=columns,
-                rows=rows,
-                samples=samples,
-                on_step=lambda msg: progress.update(task, description=msg),
-                on_tile=lambda _tile: progress.advance(task),
-            )
-        except TilefarmError as exc:
-            raise _fail(exc) from None
-    if as_json:
-        print(result.model_dump_json(indent=2))
-        return
-    table = Table(title="tilefarm demo: one frame, rendered as tiles", show_header=False)
-    rows_out = {
-        "chain": f"{result.chain_id} at {result.rpc_url}",
-        "scene CID": result.scene_cid,
-        "manifest CID": result.manifest_cid,
-        "frame": f"{result.frame} at {result.resolution}, {result.samples} samples",
-        "tiles": f"{len(result.tiles)} ({result.grid}), {result.render_seconds:.1f} s of rendering",
-        "results root": result.results_root,
-        "frame EXR": f"{result.frame_exr}  ({result.frame_exr_cid})",
-        "frame PNG": f"{result.frame_png}  ({result.frame_png_cid})",
-    }
-    for key, value in rows_out.items():
-        table.add_row(key, value)
-    console.print(table)
-    console.print("The stack keeps running; stop it with `tilefarm devnet down`.")
+        frame_list = [int(f) for f in frames.split(",")]
+        fields: dict[str, Any] = {
+            "frames": frame_list, "width": width, "height": height, "columns": columns,
+            "rows": rows, "samples": samples, "workers": workers, "server_port": port,
+            "out_dir": out.resolve(), "chain_port": chain_port, "ipfs_api_port": ipfs_api_port,
+            "ipfs_gateway_port": ipfs_gateway_port,
+            "state_dir": state_dir.resolve() if state_dir else None,
+        }  # fmt: skip
+        options = DemoOptions(**{k: v for k, v in fields.items() if v is not None})
+    except ValueError as exc:
+        raise _fail(TilefarmError(f"bad demo options: {exc}")) from None
+    keep = (not as_json and sys.stdout.isatty()) if keep_serving is None else keep_serving
+    view = TerminalView(err)
+
+    def interrupted(_sig: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    try:
+        with DemoRun(options, on_step=view.step, on_progress=view.progress) as run:
+            try:
+                summary = run.run()
+            finally:
+                view.close()
+            if as_json:
+                print(summary.model_dump_json(indent=2))
+            else:
+                print(summary_text(summary))
+            if keep:
+                err.print(f"Everything keeps running: the page is at {summary.page_url}. "
+                          "Press Ctrl-C to stop.")  # fmt: skip
+                while True:
+                    run.alive()
+                    time.sleep(1.0)
+            err.print("stopping the workers, the server, the chain and IPFS")
+    except KeyboardInterrupt:
+        err.print("interrupted: everything the demo started is stopped")
+        raise typer.Exit(code=130) from None
+    except (DemoError, TilefarmError) as exc:
+        raise _fail(exc) from None
 
 
 @app.command("serve")

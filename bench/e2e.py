@@ -1,0 +1,194 @@
+"""The demo's job through the whole marketplace vs plain Blender: `python -m bench.e2e` prints JSON.
+
+Marketplace: exactly what `tilefarm demo` runs (tilefarm/demo): anvil, Kubo, `tilefarm serve` and
+three `render-worker` processes, the showcase scene's frames 1, 12 and 24 at 480x270, 32 samples,
+3x2 tiles a frame, posted through the API and followed until the server has assembled every
+frame. Its time is from `postJob` to the last frame assembled: sealed bids, reveals, settlement,
+rendering, commitments, spot-check verification, payment and assembly.
+
+Plain Blender: the same frames of the same .blend with the same samples, seed and threads, one
+Blender process per frame, as many processes as workers, all at once; its time is from starting
+the processes to the last frame written (process start and scene load included, as for workers).
+
+Also: gas per tile (receipts of every transaction of the job), and the verification share: the
+verifiers' patch re-render seconds (from the evidence each published on IPFS) against the workers'
+tile render seconds (their metrics), and the wall time from each verifier draw to its verdict.
+Figures on a loaded machine are noisy; the JSON says how loaded it was (load average).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.demo import DemoOptions, DemoRun
+from tilefarm.devnet.ports import free_port
+from tilefarm.ipfs import KuboClient, cid_of_file
+from tilefarm.manifest import build_manifest
+from tilefarm.tiles import Rect
+
+
+def marketplace(options: DemoOptions) -> dict[str, Any]:
+    """Run the demo's job; return its summary and what the workers and verifiers measured."""
+    with DemoRun(options) as run:
+        summary = run.run()
+        detail = run.api.get(f"/api/jobs/{summary.job_id}").json()
+        metrics = {w.address: w.metrics() or {} for w in run.workers}
+        status = run.devnet.status()
+        with KuboClient(str(status.ipfs_api_url)) as ipfs:
+            evidence = [
+                json.loads(ipfs.cat(e["args"]["evidence_cid"]))
+                for e in detail["events"]
+                if e["name"] == "ResultsAttested"
+            ]
+        blend = options.state_dir / "artist" / f"{options.scene}.blend"
+        blend_copy = options.out_dir / blend.name
+        blend_copy.parent.mkdir(parents=True, exist_ok=True)
+        blend_copy.write_bytes(blend.read_bytes())
+    drawn = {e["args"]["worker"]: e["timestamp"] for e in detail["events"]
+             if e["name"] == "VerifierDrawn"}  # fmt: skip
+    verify_wall = [
+        e["timestamp"] - drawn[e["args"]["worker"]]
+        for e in detail["events"]
+        if e["name"] == "ResultsAttested" and e["args"]["worker"] in drawn
+    ]
+    tile_seconds = sum(
+        m.get("tilefarm_worker_tile_render_seconds_sum", 0.0) for m in metrics.values()
+    )
+    patch_seconds = sum(float(e.get("render_seconds", 0.0)) for e in evidence)
+    return {
+        "summary": summary,
+        "blend": blend_copy,
+        "tile_render_seconds": round(tile_seconds, 2),
+        "patch_render_seconds": round(patch_seconds, 2),
+        "patches_checked": sum(len(e.get("patches", [])) for e in evidence),
+        "verify_wall_seconds_per_seat": verify_wall,
+    }
+
+
+def plain_blender(blend: Path, options: DemoOptions) -> dict[str, Any]:
+    """Each frame rendered whole by its own Blender process, `options.workers` at a time."""
+    manifest = build_manifest(
+        scene_cid=cid_of_file(blend), frames=options.frames,
+        resolution={"width": options.width, "height": options.height},
+        tile_grid={"columns": 1, "rows": 1}, samples=options.samples, seed=options.seed,
+    )  # fmt: skip
+    whole = Rect(x=0, y=0, width=options.width, height=options.height)
+    frames = list(options.frames)
+    lock = threading.Lock()
+    render_seconds: list[float] = []
+    cpu_seconds: list[float] = []
+    failures: list[BaseException] = []
+
+    def process(out: Path) -> None:
+        try:
+            with BlenderChild(threads=options.worker_threads) as child:
+                child.open(blend, manifest)
+                while True:
+                    with lock:
+                        if not frames:
+                            break
+                        frame = frames.pop(0)
+                    (region,) = child.render_regions(frame, [(f"frame-{frame:04d}", whole)], out)
+                    render_seconds.append(region.seconds)
+                assert child.pid is not None
+                times = psutil.Process(child.pid).cpu_times()
+                cpu_seconds.append(times.user + times.system)
+        except BaseException as exc:  # reported after the others finish
+            failures.append(exc)
+
+    with tempfile.TemporaryDirectory(prefix="tilefarm-bench-e2e-") as tmp:
+        start = time.monotonic()
+        threads = [
+            threading.Thread(target=process, args=(Path(tmp) / str(i),))
+            for i in range(options.workers)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seconds = time.monotonic() - start
+    if failures:
+        raise failures[0]
+    return {
+        "seconds": round(seconds, 2),
+        "processes": options.workers,
+        "render_seconds": round(sum(render_seconds), 2),
+        "blender_cpu_seconds": round(sum(cpu_seconds), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=32)
+    parser.add_argument("--grid", default="3x2", help="tiles per frame, COLUMNSxROWS")
+    parser.add_argument("--frames", default="1,12,24")
+    parser.add_argument("--block-seconds", type=float, default=1.0)
+    parser.add_argument("--poll-seconds", type=float, default=0.25)
+    parser.add_argument("--bid-window", type=int, default=3)
+    parser.add_argument("--reveal-window", type=int, default=3)
+    args = parser.parse_args()
+    columns, rows = (int(x) for x in args.grid.split("x"))
+    with tempfile.TemporaryDirectory(prefix="tilefarm-bench-e2e-") as tmp:
+        root = Path(tmp)
+        options = DemoOptions(
+            frames=[int(f) for f in args.frames.split(",")], columns=columns, rows=rows,
+            samples=args.samples, block_seconds=args.block_seconds,
+            poll_seconds=args.poll_seconds, bid_window=args.bid_window,
+            reveal_window=args.reveal_window, state_dir=root / "demo", out_dir=root / "out",
+            server_port=free_port(), chain_port=free_port(), ipfs_api_port=free_port(),
+            ipfs_gateway_port=free_port(),
+        )  # fmt: skip
+        load_before = os.getloadavg()
+        market = marketplace(options)
+        baseline = plain_blender(market["blend"], options)
+        load_after = os.getloadavg()
+    summary = market["summary"]
+    marks = summary.seconds_from_post
+    market_seconds = marks.get("all_frames_assembled") or marks["job_completed"]
+    tile_s, patch_s = market["tile_render_seconds"], market["patch_render_seconds"]
+    result = {
+        "job": f"{summary.scene} frames {summary.frames} at {summary.resolution}, "
+        f"{summary.samples} samples, {summary.tile_grid} tiles a frame ({summary.tiles} tiles), "
+        f"{len(summary.workers)} worker processes, {options.worker_threads} thread each",
+        "marketplace_seconds": market_seconds,
+        "marketplace_seconds_from_post": marks,
+        "plain_blender": baseline,
+        "ratio": round(market_seconds / baseline["seconds"], 3),
+        "target_ratio": 1.2,
+        "gas": {
+            "per_tile": summary.gas.gas_per_tile,
+            "total": summary.gas.gas_used,
+            "transactions": summary.gas.transactions,
+            "by_event": summary.gas.by_event,
+        },
+        "verification": {
+            "patches_checked": market["patches_checked"],
+            "patch_render_seconds": patch_s,
+            "tile_render_seconds": tile_s,
+            "share_of_render_seconds": round(patch_s / tile_s, 3) if tile_s else None,
+            "verify_wall_seconds_per_seat": market["verify_wall_seconds_per_seat"],
+        },
+        "settings": {
+            "block_seconds": options.block_seconds,
+            "poll_seconds": options.poll_seconds,
+            "bid_window": options.bid_window,
+            "reveal_window": options.reveal_window,
+        },
+        "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+        "cpus": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""The demo's artist: builds the scene, posts it through the same API the page uses (scene
+upload, manifest), then signs `postJob` with its own key; the server never holds that key."""
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from tilefarm.chain.bindings import JobMarketClient, Receipt
+from tilefarm.demo.errors import DemoError
+from tilefarm.demo.options import DemoOptions
+from tilefarm.manifest import RenderManifest, build_manifest
+from tilefarm.scenes import build_builtin_scene
+
+
+def api_answer(response: httpx.Response, what: str) -> Any:
+    """The JSON body of a successful answer; the server's own error message otherwise."""
+    if response.is_success:
+        return response.json()
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        message = response.text[:300]
+    raise DemoError(f"{what} failed: HTTP {response.status_code}: {message}")
+
+
+def build_scene(options: DemoOptions) -> Path:
+    return build_builtin_scene(
+        options.scene, options.state_dir / "artist" / f"{options.scene}.blend"
+    )
+
+
+def upload(
+    api: httpx.Client, blend: Path, options: DemoOptions
+) -> tuple[dict[str, Any], RenderManifest]:
+    """POST the .blend to /api/scenes and the manifest to /api/manifests."""
+    scene = api_answer(
+        api.post(
+            "/api/scenes",
+            params={"filename": blend.name},
+            content=blend.read_bytes(),
+            headers={"content-type": "application/octet-stream"},
+            timeout=120,
+        ),
+        "uploading the scene",
+    )
+    manifest = build_manifest(
+        scene_cid=scene["cid"],
+        frames=options.frames,
+        resolution={"width": options.width, "height": options.height},
+        tile_grid={"columns": options.columns, "rows": options.rows},
+        samples=options.samples,
+        seed=options.seed,
+    )
+    stored = api_answer(
+        api.post("/api/manifests", json=manifest.model_dump(mode="json")), "storing the manifest"
+    )
+    if stored["cid"] != manifest.cid():
+        raise DemoError(f"the server stored the manifest as {stored['cid']}, not {manifest.cid()}")
+    return scene, manifest
+
+
+def post_job(
+    market: JobMarketClient, artist: LocalAccount, options: DemoOptions, manifest_cid: str
+) -> tuple[int, Receipt]:
+    """Sign and send postJob, paying the market's quote for the job."""
+    return market.post_job(artist, options.job_params(), manifest_cid)

@@ -1,0 +1,82 @@
+"""What `tilefarm demo` runs: the scene, the job and the local processes, with defaults that
+render the built-in showcase scene through three workers in about a minute on two cores."""
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+
+from tilefarm.chain.events import JobParams
+from tilefarm.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
+
+GWEI = 10**9
+
+
+class DemoOptions(BaseModel):
+    """One demo run. Ports default to the local stack's usual ones; `state_dir` is wiped at
+    start (it belongs to the demo: chain, IPFS repo, server database, workers' keys)."""
+
+    scene: str = Field("showcase", description="built-in scene to post")
+    frames: list[int] = Field([1, 12, 24], min_length=1, max_length=24)
+    width: int = Field(480, ge=16, le=4096)
+    height: int = Field(270, ge=16, le=4096)
+    columns: int = Field(3, ge=1, le=64)
+    rows: int = Field(2, ge=1, le=64)
+    samples: int = Field(32, ge=1, le=4096)
+    seed: int = Field(7, ge=0)
+    workers: int = Field(3, ge=1, le=8, description="worker subprocesses (anvil accounts 2..)")
+    worker_threads: int = Field(1, ge=0, description="Cycles threads per worker; 0 = all cores")
+    state_dir: Path = DEFAULT_STATE_DIR / "demo"
+    out_dir: Path = PROJECT_ROOT / "out" / "demo"
+    host: str = "127.0.0.1"
+    server_port: int = Field(8000, ge=1, le=65535)
+    chain_port: int = Field(8545, ge=1, le=65535)
+    ipfs_api_port: int = Field(5001, ge=1, le=65535)
+    ipfs_gateway_port: int = Field(8080, ge=1, le=65535)
+    # The protocol's windows are seconds of chain time. Short ones keep the demo quick; the
+    # workers poll every `poll_seconds` and a block is mined every `block_seconds`.
+    bid_window: int = Field(3, ge=1)
+    reveal_window: int = Field(3, ge=1)
+    render_window: int = Field(900, ge=10)
+    verify_window: int = Field(300, ge=10)
+    block_seconds: float = Field(1.0, gt=0, le=30)
+    poll_seconds: float = Field(0.25, gt=0, le=10)
+    max_price_per_tile: int = Field(10**15, ge=1, description="wei")
+    verify_fee_per_tile: int = Field(10**12, ge=0, description="wei")
+    bid_bond: int = Field(10**14, ge=0, description="wei")
+    timeout_seconds: float = Field(900.0, gt=0, description="give up on the job after this")
+
+    @model_validator(mode="after")
+    def _frames_sorted(self) -> "DemoOptions":
+        if self.frames != sorted(set(self.frames)) or self.frames[0] < 0:
+            raise ValueError(f"frames must be distinct, ascending and >= 0, got {self.frames}")
+        return self
+
+    @property
+    def tiles_per_frame(self) -> int:
+        return self.columns * self.rows
+
+    @property
+    def tile_count(self) -> int:
+        return self.tiles_per_frame * len(self.frames)
+
+    @property
+    def tiles_per_worker(self) -> int:
+        """Each worker bids for its share, so the job is split between all of them."""
+        return -(-self.tile_count // self.workers)
+
+    def job_params(self) -> JobParams:
+        return JobParams(
+            tile_count=self.tile_count,
+            frame_count=len(self.frames),
+            max_price_per_tile=self.max_price_per_tile,
+            verify_fee_per_tile=self.verify_fee_per_tile,
+            bid_bond=self.bid_bond,
+            bid_window=self.bid_window,
+            reveal_window=self.reveal_window,
+            render_window=self.render_window,
+            verify_window=self.verify_window,
+        )
+
+    @property
+    def server_url(self) -> str:
+        return f"http://{self.host}:{self.server_port}"

@@ -1,0 +1,91 @@
+"""The programs the demo starts (server, workers): each in its own session with its own log,
+all stopped in reverse order when the demo ends, fails or is interrupted."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tilefarm.demo.errors import DemoError
+from tilefarm.devnet.process import ManagedProcess, spawn, tail
+
+
+def program(name: str) -> str:
+    """The console script `name` of this installation (next to the running interpreter)."""
+    local = Path(sys.executable).with_name(name)
+    found = str(local) if local.exists() else shutil.which(name)
+    if found is None:
+        raise DemoError(f"`{name}` is not installed; run `make setup`")
+    return found
+
+
+def child_env(overrides: Mapping[str, str]) -> dict[str, str]:
+    return {**os.environ, **overrides}
+
+
+class ProcessGroup:
+    """Processes started for one demo run."""
+
+    def __init__(self) -> None:
+        self.processes: list[ManagedProcess] = []
+
+    def start(
+        self, name: str, argv: Sequence[str], log: Path, env: Mapping[str, str]
+    ) -> ManagedProcess:
+        proc = spawn(name, argv, log, child_env(env))
+        self.processes.append(proc)
+        return proc
+
+    def check(self) -> None:
+        """Raise if a process we started has exited."""
+        for proc in self.processes:
+            if not proc.is_running():
+                raise DemoError(
+                    f"{proc.name} (pid {proc.pid}) exited unexpectedly; its log {proc.log} ends:\n"
+                    + tail(proc.log)
+                )
+
+    def stop_all(self, timeout: float = 15.0) -> list[str]:
+        """Stop every process (SIGTERM, then SIGKILL after `timeout`); newest first."""
+        stopped = []
+        while self.processes:
+            proc = self.processes.pop()
+            if proc.is_running():
+                proc.stop(timeout)
+                stopped.append(proc.name)
+        return stopped
+
+
+def run_once(
+    name: str, argv: Sequence[str], log: Path, env: Mapping[str, str], stdin: str = ""
+) -> subprocess.Popen[bytes]:
+    """Start a short command (its own session, so a hidden prompt reads `stdin`, not the
+    terminal); `finish` waits for it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.PIPE,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env(env),
+            start_new_session=True,
+        )
+    assert proc.stdin is not None
+    proc.stdin.write(stdin.encode())
+    proc.stdin.close()
+    return proc
+
+
+def finish(name: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120.0) -> None:
+    """Wait for a `run_once` command; raise with its log when it fails."""
+    try:
+        code = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise DemoError(f"{name} did not finish within {timeout:.0f} s; see {log}") from None
+    if code != 0:
+        raise DemoError(f"{name} failed (exit {code}); its log {log} ends:\n{tail(log)}")

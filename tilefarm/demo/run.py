@@ -1,0 +1,332 @@
+"""One demo run: the local stack, the marketplace server and three workers as separate
+processes, a job posted by the artist through the API, followed to its frames.
+
+`DemoRun` is a context manager: whatever happens (an error, Ctrl-C), leaving it stops every
+process it started, newest first, and the chain and IPFS last.
+"""
+
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+import httpx
+from web3 import Web3
+
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.connection import connect_web3
+from tilefarm.chain.deploy import read_deployments
+from tilefarm.demo import artist as artist_steps
+from tilefarm.demo.errors import DemoError
+from tilefarm.demo.options import DemoOptions
+from tilefarm.demo.processes import ProcessGroup
+from tilefarm.demo.progress import JobProgress, job_progress
+from tilefarm.demo.server import start_server, wait_until_serving
+from tilefarm.demo.summary import DemoSummary, FrameResult, gas_used, worker_results
+from tilefarm.demo.workers import ARTIST_ACCOUNT, DemoWorker, dev_account, plan_workers, set_up
+from tilefarm.demo.workers import start as start_workers
+from tilefarm.devnet import Devnet, PortInUse
+from tilefarm.devnet.ports import port_is_free, port_owner
+from tilefarm.ipfs import cid_of_bytes
+from tilefarm.settings import TilefarmSettings
+
+TERMINAL = ("Completed", "Cancelled", "Expired")
+ASSEMBLY_GRACE_S = 120.0  # after the job completes, how long frames may take to be assembled
+
+
+class BlockTicker:
+    """Mines a block every `seconds`, as a live chain does: the protocol's windows are chain time
+    and its verifier draws wait for later blocks, so an idle devnet must not stand still."""
+
+    def __init__(self, w3: Web3, seconds: float) -> None:
+        self.w3, self.seconds = w3, seconds
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="block-ticker", daemon=True)
+
+    def start(self) -> "BlockTicker":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stop_event.wait(self.seconds):
+            try:
+                self.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+            except Exception:  # the chain stops before the ticker at shutdown
+                return
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)
+
+
+class DemoRun:
+    """Start everything, post the job, follow it, summarise it; stop everything on exit."""
+
+    def __init__(
+        self,
+        options: DemoOptions,
+        on_step: Callable[[str], None] | None = None,
+        on_progress: Callable[[JobProgress], None] | None = None,
+    ) -> None:
+        self.options = options
+        self.step = on_step or (lambda _msg: None)
+        self.on_progress = on_progress or (lambda _p: None)
+        self.stack = TilefarmSettings(
+            state_dir=options.state_dir / "stack",
+            host=options.host,
+            chain_port=options.chain_port,
+            ipfs_api_port=options.ipfs_api_port,
+            ipfs_gateway_port=options.ipfs_gateway_port,
+        )
+        self.devnet = Devnet(self.stack)
+        self.group = ProcessGroup()
+        self.api = httpx.Client(base_url=options.server_url, timeout=30)
+        self.ticker: BlockTicker | None = None
+        self.workers: list[DemoWorker] = []
+        self.password = secrets.token_urlsafe(16)
+        self.w3: Web3 | None = None
+        self.market: JobMarketClient | None = None
+        self.started = time.monotonic()
+
+    # ---- lifetime -------------------------------------------------------------------------
+
+    def __enter__(self) -> "DemoRun":
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop the workers and the server, then the chain and IPFS. Safe to call twice."""
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
+        self.group.stop_all()
+        self.devnet.down()
+        self.api.close()
+
+    def alive(self) -> None:
+        """Raise if a process the demo started has died."""
+        self.group.check()
+        state = self.devnet.load()
+        if state is not None:
+            for name, proc in state.processes.items():
+                if not proc.is_running():
+                    raise DemoError(f"{name} stopped unexpectedly; see {proc.log}")
+
+    # ---- the run ----------------------------------------------------------------------------
+
+    def run(self) -> DemoSummary:
+        o = self.options
+        self._prepare()
+        self.step("starting the chain (anvil) and IPFS (Kubo), deploying the market")
+        status = self.devnet.up()
+        if not status.running or status.deployments_file is None:
+            raise DemoError("the local stack is not healthy: " + "; ".join(status.problems))
+        rpc, ws, ipfs = str(status.rpc_url), str(status.ws_url), str(status.ipfs_api_url)
+        deployments = status.deployments_file
+        self.w3 = w3 = connect_web3(rpc)
+        market = self.market = JobMarketClient.from_deployments(w3, read_deployments(deployments))
+        self.ticker = BlockTicker(w3, o.block_seconds).start()
+
+        self.step(f"starting the marketplace server on {o.server_url}")
+        server = start_server(self.group, o, rpc, ws, ipfs, deployments)
+        self.step(f"setting up {o.workers} workers: render-worker init --import-key, stake")
+        self.workers = plan_workers(o)
+        stake = market.config().min_stake
+        set_up(self.workers, o, rpc, ipfs, deployments, stake, self.password)
+        self.step(f"starting {o.workers} workers: render-worker run")
+        start_workers(self.group, self.workers, o, self.password)
+        self.step(f"building the {o.scene} scene")
+        blend = artist_steps.build_scene(o)
+        wait_until_serving(server, self.api)
+        self._wait_for_workers()
+
+        self.step("uploading the scene and its manifest to the server")
+        scene, manifest = artist_steps.upload(self.api, blend, o)
+        artist = dev_account(ARTIST_ACCOUNT)
+        self.step(f"posting the job: {o.tile_count} tiles, signed by the artist {artist.address}")
+        posted = time.monotonic()
+        job_id, _receipt = artist_steps.post_job(market, artist, o, manifest.cid())
+        detail, marks, frames = self._follow(job_id, posted)
+        self.step("downloading the frames")
+        files = self._download(job_id, frames)
+        summary = self._summary(detail, marks, files, scene, manifest.cid(), artist.address)
+        return summary
+
+    def _prepare(self) -> None:
+        o = self.options
+        if not port_is_free(o.host, o.server_port):
+            raise PortInUse(
+                "the marketplace server", o.host, o.server_port, "--port", port_owner(o.server_port)
+            )
+        # The demo's folder is its own: a stack left by an interrupted run is stopped, its
+        # chain, server database and worker keys are started afresh.
+        self.devnet.down()
+        for name in ("stack", "marketplace", "workers", "artist"):
+            shutil.rmtree(o.state_dir / name, ignore_errors=True)
+        o.state_dir.mkdir(parents=True, exist_ok=True)
+
+    def _wait_for_workers(self, timeout: float = 120.0) -> None:
+        """Until every worker's daemon follows the chain (its metrics report a block)."""
+        assert self.w3 is not None
+        deadline = time.monotonic() + timeout
+        waiting = list(self.workers)
+        while waiting:
+            self.alive()
+            waiting = [w for w in waiting if not (w.metrics() or {}).get("tilefarm_worker_block")]
+            if waiting and time.monotonic() > deadline:
+                names = ", ".join(f"worker {w.number} (log {w.log})" for w in waiting)
+                raise DemoError(f"{names} did not start following the chain in {timeout:.0f} s")
+            time.sleep(0.3)
+
+    def _frames_status(self, job_id: int) -> dict[str, Any] | None:
+        """`/api/jobs/{id}/frames`, or None while the server has no such route or answer."""
+        try:
+            response = self.api.get(f"/api/jobs/{job_id}/frames")
+        except httpx.HTTPError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    def _follow(
+        self, job_id: int, posted: float
+    ) -> tuple[dict[str, Any], dict[str, float], list[dict[str, Any]]]:
+        o = self.options
+        marks: dict[str, float] = {}
+        deadline = posted + o.timeout_seconds
+        completed_at: float | None = None
+        while True:
+            self.alive()
+            now = time.monotonic()
+            response = self.api.get(f"/api/jobs/{job_id}")
+            if response.status_code == 404:  # not indexed yet
+                time.sleep(0.3)
+                continue
+            detail = artist_steps.api_answer(response, f"reading job {job_id}")
+            rendered = {
+                w.address: int((w.metrics() or {}).get("tilefarm_worker_tiles_rendered", 0))
+                for w in self.workers
+            }
+            frames_body = self._frames_status(job_id)
+            frames = frames_body["frames"] if frames_body else []
+            assembled = {int(f["frame"]) for f in frames if f.get("status") == "assembled"}
+            progress = job_progress(detail, o.frames, o.tiles_per_frame, rendered, assembled)
+            self.on_progress(progress)
+            self._mark(marks, progress, now - posted)
+            if detail["status"] in ("Cancelled", "Expired"):
+                raise DemoError(f"job {job_id} ended {detail['status']}; see the workers' logs")
+            if detail["status"] == "Completed":
+                completed_at = completed_at or now
+                if len(assembled) == len(o.frames):
+                    return detail, marks, frames
+                if now - completed_at > ASSEMBLY_GRACE_S:
+                    return detail, marks, frames  # the summary says which frames are missing
+            if now > deadline:
+                raise DemoError(
+                    f"job {job_id} did not finish within {o.timeout_seconds:.0f} s "
+                    f"(stage: {progress.stage}); see the logs in {o.state_dir}"
+                )
+            time.sleep(0.5)
+
+    @staticmethod
+    def _mark(marks: dict[str, float], p: JobProgress, seconds: float) -> None:
+        total = sum(f.tiles for f in p.frames)
+        checks = {
+            "bids_revealed": p.bids_revealed > 0,
+            "tiles_assigned": sum(f.assigned for f in p.frames) == total,
+            "first_tile_rendered": sum(f.rendered for f in p.frames) > 0,
+            "all_tiles_rendered": sum(f.rendered for f in p.frames) == total,
+            "all_results_committed": sum(f.committed for f in p.frames) == total,
+            "all_tiles_verified": p.tiles_verified == total,
+            "job_completed": p.status == "Completed",
+            "all_frames_assembled": all(f.assembled for f in p.frames),
+        }
+        for name, reached in checks.items():
+            if reached:
+                marks.setdefault(name, round(seconds, 2))
+
+    def _download(self, job_id: int, frames: list[dict[str, Any]]) -> list[FrameResult]:
+        """Each assembled frame's PNG and EXR from the server, checked against their CIDs."""
+        out_dir = self.options.out_dir / f"job-{job_id}"
+        results = []
+        by_frame = {int(f["frame"]): f for f in frames}
+        for number in self.options.frames:
+            info = by_frame.get(number)
+            if info is None or info.get("status") != "assembled":
+                results.append(FrameResult(frame=number, status="not assembled"))
+                continue
+            result = FrameResult(
+                frame=number, status="assembled", png_cid=info.get("png_cid"),
+                exr_cid=info.get("exr_cid"), png_url=self.options.server_url + info["png_url"],
+                exr_url=self.options.server_url + info["exr_url"],
+            )  # fmt: skip
+            for kind in ("png", "exr"):
+                cid = info.get(f"{kind}_cid")
+                if cid is None:
+                    continue
+                response = self.api.get(info[f"{kind}_url"], timeout=60)
+                if not response.is_success:
+                    artist_steps.api_answer(response, f"downloading frame {number} ({kind})")
+                data = response.content
+                if cid_of_bytes(data) != cid:
+                    raise DemoError(f"frame {number}'s {kind.upper()} from the server is not {cid}")
+                path = out_dir / f"frame-{number:04d}.{kind}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                setattr(result, f"{kind}_file", path)
+            results.append(result)
+        return results
+
+    def _summary(
+        self,
+        detail: dict[str, Any],
+        marks: dict[str, float],
+        files: list[FrameResult],
+        scene: dict[str, Any],
+        manifest_cid: str,
+        artist: str,
+    ) -> DemoSummary:
+        o = self.options
+        assert self.w3 is not None
+        job_id = int(detail["job_id"])
+        workers = worker_results(detail, o.frames, o.tiles_per_frame)
+        ledger = self.api.get(f"/api/ledger/{job_id}")
+        refunded = int(ledger.json()["refunded"]) if ledger.status_code == 200 else None
+        notes = []
+        missing = [f.frame for f in files if f.status != "assembled"]
+        if missing:
+            notes.append(
+                f"frames {missing} were not assembled by the server (GET /api/jobs/{job_id}/frames)"
+            )
+        return DemoSummary(
+            job_id=job_id,
+            status=detail["status"],
+            server_url=o.server_url,
+            page_url=f"{o.server_url}/#/jobs/{job_id}",
+            job_api_url=f"{o.server_url}/api/jobs/{job_id}",
+            scene=o.scene,
+            scene_cid=scene["cid"],
+            manifest_cid=manifest_cid,
+            frames=o.frames,
+            resolution=f"{o.width}x{o.height}",
+            tile_grid=f"{o.columns}x{o.rows}",
+            samples=o.samples,
+            tiles=o.tile_count,
+            artist=artist,
+            deposit_wei=int(detail["deposit"]),
+            paid_to_workers_wei=sum(w.paid_wei for w in workers),
+            paid_to_verifiers_wei=sum(w.verifier_fee_wei for w in workers),
+            refunded_wei=refunded,
+            workers=workers,
+            gas=gas_used(self.w3, detail, o.tile_count),
+            wall_seconds=round(time.monotonic() - self.started, 2),
+            seconds_from_post=marks,
+            frame_files=files,
+            notes=notes,
+            logs=o.state_dir,
+        )
