@@ -1,0 +1,78 @@
+"""`tilefarm demo` as a user runs it: a taken port is refused up front with what to do, and
+Ctrl-C stops every process the demo started."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tilefarm.demo import DemoOptions, DemoRun
+from tilefarm.devnet import PortInUse
+from tilefarm.devnet.ports import free_port
+
+pytestmark = [pytest.mark.stack]
+TILEFARM = str(Path(sys.executable).with_name("tilefarm"))
+
+
+def test_a_taken_server_port_is_refused_before_anything_starts(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        options = DemoOptions(state_dir=tmp_path / "demo", server_port=port)
+        with DemoRun(options) as run, pytest.raises(PortInUse, match=f"{port} is already in use"):
+            run.run()
+    assert not (tmp_path / "demo" / "stack").exists()
+
+
+def test_a_taken_chain_port_names_the_setting_to_change(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [
+            TILEFARM, "demo", "--state-dir", str(tmp_path / "demo"), "--port", str(free_port()),
+            "--chain-port", str(port), "--no-keep-serving",
+        ]  # fmt: skip
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"127.0.0.1:{port} is already in use" in done.stderr
+    assert "--chain-port" in done.stderr
+
+
+def test_ctrl_c_stops_the_chain_ipfs_server_and_workers(tmp_path: Path):
+    argv = [
+        TILEFARM, "demo", "--state-dir", str(tmp_path / "demo"), "--out", str(tmp_path / "out"),
+        "--port", str(free_port()), "--chain-port", str(free_port()),
+        "--ipfs-api-port", str(free_port()), "--ipfs-gateway-port", str(free_port()),
+        "--workers", "2", "--width", "64", "--height", "48", "--samples", "2", "--grid", "2x2",
+        "--frames", "1", "--no-keep-serving",
+    ]  # fmt: skip
+    log = tmp_path / "demo.err"
+    with log.open("w") as err:
+        cli = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err, text=True)
+    try:
+        deadline = time.monotonic() + 150
+        while "starting 2 workers" not in log.read_text():
+            assert cli.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        time.sleep(1.0)  # the workers' processes are started right after the step is shown
+        started = psutil.Process(cli.pid).children(recursive=True)
+        names = " ".join(" ".join(p.cmdline()) for p in started if p.is_running())
+        assert "anvil" in names and "ipfs" in names and "serve" in names
+        assert names.count("render-worker run") == 2
+        cli.send_signal(signal.SIGINT)
+        assert cli.wait(timeout=60) == 130
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+    assert "interrupted: everything the demo started is stopped" in log.read_text()
+    _gone, alive = psutil.wait_procs(started, timeout=5)
+    assert alive == []
+    assert not (tmp_path / "demo" / "stack" / "devnet" / "stack.json").exists()
