@@ -216,9 +216,12 @@ def demo(
             if keep:
                 err.print(f"Everything keeps running: the page is at {summary.page_url}. "
                           "Press Ctrl-C to stop.")  # fmt: skip
-                while True:
-                    run.alive()
-                    time.sleep(1.0)
+                try:
+                    while True:
+                        run.alive()
+                        time.sleep(1.0)
+                except KeyboardInterrupt:
+                    pass  # the way to end a demo that keeps serving: not an error
             err.print("stopping the workers, the server, the chain and IPFS")
     except KeyboardInterrupt:
         err.print("interrupted: everything the demo started is stopped")
