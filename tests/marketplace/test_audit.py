@@ -30,6 +30,7 @@ from tilefarm.chain import events as ev
 from tilefarm.devnet import StackStatus
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import canonical_json
+from tilefarm.patches import select_patches
 from tilefarm.verification import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
@@ -143,6 +144,40 @@ def test_evidence_naming_other_patches_than_the_seed_selects_fails_the_evidence_
     assert len(failed) == 1
     ((name, detail),) = failed.items()
     assert name.startswith("evidence ") and "not the 4 the seed selects" in detail
+
+
+@pytest.mark.parametrize("fraud", [False, True])
+def test_a_panel_votes_evidence_is_checked_against_the_panels_seed(
+    finished_job: FinishedJob, fraud: bool
+) -> None:
+    # A dispute the job did not have, added to its history: a panel drawn with a new seed and
+    # one vote whose bundle checked that seed's patches and found them honest.
+    job = finished_job
+    history = read_history(job.stack.market, job.job_id)
+    attested = next(e for e in history.events if isinstance(e, ev.ResultsAttested))
+    seat = job.stack.market.seat(job.job_id, attested.worker)
+    seed = "0x" + "5e" * 32
+    bundle = json.loads(job.ipfs.cat(attested.evidence_cid))
+    bundle["claim"]["seed"] = seed
+    tiles = list(range(seat.first_tile, seat.first_tile + seat.tile_count))
+    chosen = select_patches(bytes.fromhex("5e" * 32), job.manifest, tiles)
+    bundle["patches"] = [{"choice": c.model_dump(), "passed": True} for c in chosen]
+    vote_cid = job.ipfs.add_bytes(canonical_json(bundle))
+    voter = job.stack.w3.eth.accounts[5]
+    at = history.events[-1].block_number + 1
+    history.events += [
+        ev.PanelDrawn(job_id=job.job_id, worker=attested.worker, members=(voter,) * 3,
+                      seed=seed, block_number=at),
+        ev.VoteCast(job_id=job.job_id, worker=attested.worker, voter=voter, fraud=fraud,
+                    evidence_cid=vote_cid, block_number=at),
+    ]  # fmt: skip
+    report = _audit(job, history)
+    name = f"vote evidence {vote_cid} of {voter} on {attested.worker}"
+    assert name in {c.name for c in report.checks}
+    if fraud:  # the bundle found the patches honest: a fraud vote contradicts it
+        assert "the chain says voted passed=False" in _failed(report)[name]
+    else:
+        assert report.ok, _failed(report)
 
 
 def test_a_tile_whose_bytes_do_not_match_its_cid_fails_the_tiles_check(

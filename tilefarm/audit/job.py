@@ -2,22 +2,21 @@
 
 For the job's manifest, every committed seat (results list against the committed root, a Merkle
 proof per tile checked locally and by the contract's own `verifyTile`, every tile's bytes
-against its CID and its pixels against its pixel hash), the verification evidence (each bundle
-names this claim and exactly the patches the on-chain seed selects, with the attested verdict),
+against its CID and its pixels against its pixel hash), the verification evidence of every
+attestation and panel vote (`tilefarm.audit.evidence`),
 the frames (recomputed from the tiles: the CIDs the assembled files must have, compared with what
-a server claims when given), and the money (`tilefarm.audit.money`). With `rerender`, each
-attested seat's patches are rendered again in a Blender child and must give the same verdict.
+a server claims when given), and the money (`tilefarm.audit.money`). With `rerender`, the
+patches of every verdict's seed are rendered again in a Blender child and must give its verdict.
 """
 
-import json
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel
 
 from tilefarm.audit.committed import CommittedResultsInvalid, fetch_results, fetch_tile
+from tilefarm.audit.evidence import evidence_checks
 from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.audit.history import Assignment, JobHistory
 from tilefarm.audit.money import Money, job_money
@@ -30,11 +29,9 @@ from tilefarm.ipfs import IpfsError, KuboClient, cid_digest, cid_of_file
 from tilefarm.job_tiles import job_tile_count
 from tilefarm.manifest import RenderManifest, parse_manifest
 from tilefarm.merkle import merkle_proof, verify_proof
-from tilefarm.patches import select_patches
 from tilefarm.verification import Claim, ResultsList, check_results
 
 MAX_MANIFEST_BYTES = 1 << 20
-MAX_EVIDENCE_BYTES = 8 << 20
 
 
 class AuditReport(BaseModel):
@@ -139,7 +136,12 @@ class _Audit:
         )
         self.proofs(who, results, commit.merkle_root)
         self.fetch_tiles(who, results)
-        self.evidence(who, a, manifest, commit, drawn, rerender)
+        checks, seeded = evidence_checks(self.h, self.ipfs, who, a, manifest, commit)
+        self.checks += checks
+        if rerender is not None:
+            for v in seeded:
+                assert v.seed is not None
+                self.rerender(who, a, commit, v.seed, v.passed, rerender)
         return audit
 
     def proofs(self, who: str, results: ResultsList, root: str) -> None:
@@ -188,68 +190,6 @@ class _Audit:
             "; ".join(problems)
             or f"{len(results.tiles)} tile(s): bytes match their CIDs, pixels their hashes",
         )
-
-    def evidence(
-        self,
-        who: str,
-        a: Assignment,
-        manifest: RenderManifest,
-        commit: ev.ResultsCommitted,
-        drawn: Sequence[ev.VerifierDrawn],
-        rerender: BlenderChild | None,
-    ) -> None:
-        attested = [
-            e for e in self.h.events if isinstance(e, ev.ResultsAttested) and e.worker == who
-        ]
-        if not attested:
-            self.check(
-                "evidence", f"verification evidence of {who}", True,
-                "no verifier attested (accepted by the artist or after the verifier rounds)",
-            )  # fmt: skip
-            return
-        assigned = list(range(a.first_tile, a.first_tile + a.tile_count))
-        for att in attested:
-            seeds = [
-                d for d in drawn
-                if isinstance(d, ev.VerifierDrawn) and d.block_number <= att.block_number
-            ]  # fmt: skip
-            name = f"evidence {att.evidence_cid} of {who}"
-            if not seeds:
-                self.check("evidence", name, False, "attested without a drawn seed")
-                continue
-            seed = seeds[-1].seed
-            try:
-                bundle = json.loads(self.ipfs.cat(att.evidence_cid, max_bytes=MAX_EVIDENCE_BYTES))
-                claim = bundle["claim"]
-                named = sorted(_patch_key(p["choice"]) for p in bundle["patches"])
-                passed = bool(bundle["passed"])
-            except (IpfsError, ValueError, KeyError, TypeError) as exc:
-                self.check("evidence", name, False, f"the evidence bundle is unusable: {exc}")
-                continue
-            chosen = select_patches(bytes.fromhex(seed.removeprefix("0x")), manifest, assigned)
-            # The verifier checks frame by frame, so its list is in another order: compare sets.
-            expected = sorted(_patch_key(c.model_dump()) for c in chosen)
-            problems = []
-            if (
-                claim.get("results_cid") != commit.results_cid
-                or str(claim.get("merkle_root", "")).lower() != commit.merkle_root.lower()
-            ):
-                problems.append("it names other results than the commitment")
-            if str(claim.get("seed", "")).lower() != seed.lower():
-                problems.append(f"its seed is not the drawn seed {seed}")
-            if named != expected:
-                problems.append(
-                    f"its {len(named)} patches are not the {len(expected)} the seed selects"
-                )
-            if passed != att.passed:
-                problems.append(f"it says passed={passed}, the verifier attested {att.passed}")
-            self.check(
-                "evidence", name, not problems,
-                "; ".join(problems)
-                or f"names the commitment, the seed's {len(expected)} patches and the verdict",
-            )  # fmt: skip
-            if rerender is not None:
-                self.rerender(who, a, commit, seed, att.passed, rerender)
 
     def rerender(
         self,
@@ -319,14 +259,6 @@ class _Audit:
                 )  # fmt: skip
             out.append(audit)
         return out
-
-
-def _patch_key(choice: dict[str, Any]) -> tuple[int, int, int, int, int]:
-    rect = choice["rect"]
-    return (
-        int(choice["job_tile"]), int(rect["x"]), int(rect["y"]),
-        int(rect["width"]), int(rect["height"]),
-    )  # fmt: skip
 
 
 def audit_job(
