@@ -96,9 +96,12 @@ def test_each_frame_is_its_committed_tiles_stitched(
         assert np.array_equal(np.asarray(png), linear_to_srgb8(stitched))
 
 
-def test_the_job_stream_announces_each_assembled_frame(finished_job: FinishedJob) -> None:
+@pytest.mark.parametrize("follow", ["false", "true"])
+def test_the_job_stream_announces_each_assembled_frame_then_ends(
+    finished_job: FinishedJob, follow: str
+) -> None:
     job = finished_job
-    answer = job.api.get(f"/api/jobs/{job.job_id}/events/stream", params={"follow": "false"})
+    answer = job.api.get(f"/api/jobs/{job.job_id}/events/stream", params={"follow": follow})
     assert answer.status_code == 200
     assembled = []
     for block in answer.text.split("\n\n"):
@@ -110,6 +113,7 @@ def test_the_job_stream_announces_each_assembled_frame(finished_job: FinishedJob
         for f in frames_of(job.api, job.job_id)
     }
     assert sorted(assembled, key=lambda a: a["frame"]) == [listed[1], listed[2]]
+    assert answer.text.rstrip().split("\n\n")[-1].startswith("event: end")
 
 
 def test_a_restarted_server_assembles_nothing_twice(finished_job: FinishedJob) -> None:
