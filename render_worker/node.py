@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
+import requests
 import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
@@ -77,15 +78,26 @@ def connect(settings: DaemonSettings, password: str) -> Node:
     """Unlock the key and connect to what the config names."""
     account = load_keystore(settings.keystore_path, password)
     w3 = connect_web3(settings.rpc_url)
+    chain_id = _chain_id(w3, settings.rpc_url)
     start_block = 0
     if settings.market_address:
         address = settings.market_address
     elif settings.deployments_file:
         deployments = read_deployments(settings.deployments_file)
+        if deployments.chain_id != chain_id:
+            raise WorkerError(
+                f"the deployments file {settings.deployments_file} is for chain "
+                f"{deployments.chain_id}, but {settings.rpc_url} serves chain {chain_id}"
+            )
         address = deployments.address("JobMarket")
         start_block = deployments.contracts["JobMarket"].block_number
     else:
         raise WorkerError("set deployments_file or market_address in the worker's config")
+    if not w3.eth.get_code(Web3.to_checksum_address(address)):
+        raise WorkerError(
+            f"there is no contract at the market address {address} on {settings.rpc_url}: "
+            "is the deployments file or market_address for this chain?"
+        )
     market = JobMarketClient.from_build(w3, address)
     return Node(
         settings=settings,
@@ -96,6 +108,13 @@ def connect(settings: DaemonSettings, password: str) -> Node:
         state=WorkerState(settings.database_path),
         start_block=start_block,
     )
+
+
+def _chain_id(w3: Web3, rpc_url: str) -> int:
+    try:
+        return int(w3.eth.chain_id)
+    except (requests.RequestException, OSError) as exc:
+        raise WorkerError(f"cannot reach the chain at {rpc_url}: {exc}") from exc
 
 
 def machine_speed(node: Node) -> float:

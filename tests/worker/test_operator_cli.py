@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,38 @@ def test_metrics_are_served_in_prometheus_format() -> None:
     assert 'tilefarm_worker_bids_total{outcome="won"} 1.0' in body
     assert "tilefarm_worker_earned_wei_total 1234.0" in body
     assert "tilefarm_worker_tile_render_seconds_count 1.0" in body
+
+
+@pytest.mark.stack
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (lambda d: d.update(chain_id=d["chain_id"] + 1), "is for chain"),
+        (lambda d: d["contracts"]["JobMarket"].update(address="0x" + "ab" * 20), "no contract"),
+    ],
+    ids=["another chain", "no contract at the address"],
+)
+def test_a_deployments_file_for_another_chain_is_refused_before_any_stake_is_sent(
+    own_stack: Stack, tmp_path: Path, tamper: Any, reason: str
+) -> None:
+    account = dev_account(7)
+    deployments = json.loads(own_stack.deployments_file.read_text())
+    tamper(deployments)
+    wrong = tmp_path / "deployments.json"
+    wrong.write_text(json.dumps(deployments))
+    init = _cli(
+        "init", "--import-key", "--config", "w.toml", "--state-dir", "s",
+        "--rpc-url", str(own_stack.status.rpc_url),
+        "--ipfs-api-url", str(own_stack.status.ipfs_api_url),
+        "--deployments", str(wrong),
+        cwd=tmp_path, stdin=account.key.hex() + "\n",
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    w3 = own_stack.market.w3
+    nonce = w3.eth.get_transaction_count(account.address)
+
+    staked = _cli("stake", "0.1", "--config", "w.toml", cwd=tmp_path)
+
+    assert staked.returncode == 1 and reason in staked.stderr, staked.stderr
+    assert "Traceback" not in staked.stderr
+    assert w3.eth.get_transaction_count(account.address) == nonce  # nothing was sent
