@@ -133,7 +133,8 @@ def main() -> None:
     parser.add_argument("--grid", default="3x2", help="tiles per frame, COLUMNSxROWS")
     parser.add_argument("--frames", default="1,12,24")
     parser.add_argument("--block-seconds", type=float, default=1.0)
-    parser.add_argument("--poll-seconds", type=float, default=0.25)
+    parser.add_argument("--poll-seconds", type=float, default=1.0)
+    parser.add_argument("--threads", type=int, default=1, help="Cycles threads a process")
     parser.add_argument("--bid-window", type=int, default=3)
     parser.add_argument("--reveal-window", type=int, default=3)
     args = parser.parse_args()
@@ -145,6 +146,7 @@ def main() -> None:
             samples=args.samples, block_seconds=args.block_seconds,
             poll_seconds=args.poll_seconds, bid_window=args.bid_window,
             reveal_window=args.reveal_window, state_dir=root / "demo", out_dir=root / "out",
+            worker_threads=args.threads,
             server_port=free_port(), chain_port=free_port(), ipfs_api_port=free_port(),
             ipfs_gateway_port=free_port(),
         )  # fmt: skip
@@ -182,6 +184,7 @@ def main() -> None:
             "block_seconds": options.block_seconds,
             "poll_seconds": options.poll_seconds,
             "bid_window": options.bid_window,
+            "threads_per_process": options.worker_threads,
             "reveal_window": options.reveal_window,
         },
         "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],

@@ -32,14 +32,16 @@ class DemoOptions(BaseModel):
     chain_port: int = Field(8545, ge=1, le=65535)
     ipfs_api_port: int = Field(5001, ge=1, le=65535)
     ipfs_gateway_port: int = Field(8080, ge=1, le=65535)
-    # The protocol's windows are seconds of chain time. Short ones keep the demo quick; the
-    # workers poll every `poll_seconds` and a block is mined every `block_seconds`.
+    # The protocol's windows are seconds of chain time. Short ones keep the demo quick. A block
+    # is mined every `block_seconds`; each new block wakes the workers (WebSocket), who otherwise
+    # poll every `poll_seconds`: polling faster costs CPU the renders need.
     bid_window: int = Field(3, ge=1)
     reveal_window: int = Field(3, ge=1)
     render_window: int = Field(900, ge=10)
     verify_window: int = Field(300, ge=10)
     block_seconds: float = Field(1.0, gt=0, le=30)
-    poll_seconds: float = Field(0.25, gt=0, le=10)
+    poll_seconds: float = Field(1.0, gt=0, le=10)
+    progress_seconds: float = Field(1.0, gt=0, le=10, description="how often progress is read")
     max_price_per_tile: int = Field(10**15, ge=1, description="wei")
     verify_fee_per_tile: int = Field(10**12, ge=0, description="wei")
     bid_bond: int = Field(10**14, ge=0, description="wei")

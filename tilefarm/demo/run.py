@@ -231,7 +231,7 @@ class DemoRun:
                     f"job {job_id} did not finish within {o.timeout_seconds:.0f} s "
                     f"(stage: {progress.stage}); see the logs in {o.state_dir}"
                 )
-            time.sleep(0.5)
+            time.sleep(o.progress_seconds)
 
     @staticmethod
     def _mark(marks: dict[str, float], p: JobProgress, seconds: float) -> None:
