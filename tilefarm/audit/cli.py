@@ -83,7 +83,8 @@ def audit_job_command(
             console.print(
                 f"frame {frame.frame}: png {frame.png_cid}, exr {frame.exr_cid} {frame.note}"
             )
-        verdict = "[green]PASS[/]" if report.ok else f"[red]FAIL[/] ({len(report.failed)} checks)"
+        failed = len(report.failed)
+        verdict = "[green]PASS[/]" if report.ok else f"[red]FAIL[/] ({failed} failed check(s))"
         console.print(f"job {job_id}: {verdict}")
     if not report.ok:
         for check in report.failed:

@@ -9,13 +9,22 @@ the auditor both fetch through here, so the server never stitches a tile the aud
 from pathlib import Path
 
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import IpfsError, IpfsUnavailable, KuboClient
+from tilefarm.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
 from tilefarm.pixels import Pixels, pixel_hash, read_exr
 from tilefarm.verification import MAX_RESULTS_BYTES, MAX_TILE_BYTES, ResultsList, ResultTile
 
 
 class CommittedResultsInvalid(TilefarmError):
     """The committed results (list or tile) are not what the chain's commitment says."""
+
+
+def require_cid(cid: str, what: str) -> None:
+    """Refuse a CID whose bytes cannot be checked (not a CIDv1 with a sha2-256 digest) before
+    asking any node for it."""
+    try:
+        cid_digest(cid)
+    except IpfsError as exc:
+        raise CommittedResultsInvalid(f"{what} {cid!r} is not a checkable CID: {exc}") from None
 
 
 def fetch_results(
@@ -32,6 +41,7 @@ def fetch_results(
 
     Raises `IpfsUnavailable` when the node does not answer (try again later) and
     `CommittedResultsInvalid` naming what is wrong otherwise."""
+    require_cid(results_cid, "results list")
     try:
         raw = ipfs.cat(results_cid, max_bytes=MAX_RESULTS_BYTES)
     except IpfsUnavailable:
@@ -69,6 +79,7 @@ def fetch_results(
 def fetch_tile(ipfs: KuboClient, tile: ResultTile, dest: Path) -> Pixels:
     """Tile `tile` fetched into `dest` (bytes checked against its CID), its pixels checked
     against its committed pixel hash."""
+    require_cid(tile.cid, f"tile {tile.index}")
     try:
         path = ipfs.cat_to_file(tile.cid, dest, max_bytes=MAX_TILE_BYTES)
     except IpfsUnavailable:

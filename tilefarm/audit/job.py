@@ -15,7 +15,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tilefarm.audit.committed import CommittedResultsInvalid, fetch_results, fetch_tile
+from tilefarm.audit.committed import (
+    CommittedResultsInvalid,
+    fetch_results,
+    fetch_tile,
+    require_cid,
+)
 from tilefarm.audit.evidence import evidence_checks
 from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.audit.history import Assignment, JobHistory
@@ -77,6 +82,7 @@ class _Audit:
     def manifest(self) -> RenderManifest | None:
         cid = self.h.posted.manifest_cid
         try:
+            require_cid(cid, "its CID")
             manifest = parse_manifest(self.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
         except (IpfsError, TilefarmError) as exc:
             self.check("manifest", "manifest readable", False, f"manifest {cid}: {exc}")
