@@ -129,14 +129,19 @@ def plain_blender(blend: Path, options: DemoOptions) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=32)
-    parser.add_argument("--grid", default="3x2", help="tiles per frame, COLUMNSxROWS")
-    parser.add_argument("--frames", default="1,12,24")
-    parser.add_argument("--block-seconds", type=float, default=1.0)
-    parser.add_argument("--poll-seconds", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=1, help="Cycles threads a process")
-    parser.add_argument("--bid-window", type=int, default=3)
-    parser.add_argument("--reveal-window", type=int, default=3)
+    defaults = DemoOptions()
+    parser.add_argument("--samples", type=int, default=defaults.samples)
+    parser.add_argument(
+        "--grid", default=f"{defaults.columns}x{defaults.rows}", help="tiles a frame, CxR"
+    )
+    parser.add_argument("--frames", default=",".join(map(str, defaults.frames)))
+    parser.add_argument("--block-seconds", type=float, default=defaults.block_seconds)
+    parser.add_argument("--poll-seconds", type=float, default=defaults.poll_seconds)
+    parser.add_argument("--bid-window", type=int, default=defaults.bid_window)
+    parser.add_argument("--reveal-window", type=int, default=defaults.reveal_window)
+    parser.add_argument(
+        "--threads", type=int, default=defaults.worker_threads, help="Cycles threads a process"
+    )
     args = parser.parse_args()
     columns, rows = (int(x) for x in args.grid.split("x"))
     with tempfile.TemporaryDirectory(prefix="tilefarm-bench-e2e-") as tmp:
@@ -161,7 +166,8 @@ def main() -> None:
     result = {
         "job": f"{summary.scene} frames {summary.frames} at {summary.resolution}, "
         f"{summary.samples} samples, {summary.tile_grid} tiles a frame ({summary.tiles} tiles), "
-        f"{len(summary.workers)} worker processes, {options.worker_threads} thread each",
+        f"{len(summary.workers)} worker processes, threads each: "
+        f"{options.worker_threads or 'all cores'}",
         "marketplace_seconds": market_seconds,
         "marketplace_seconds_from_post": marks,
         "plain_blender": baseline,

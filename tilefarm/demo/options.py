@@ -24,7 +24,8 @@ class DemoOptions(BaseModel):
     samples: int = Field(32, ge=1, le=4096)
     seed: int = Field(7, ge=0)
     workers: int = Field(3, ge=1, le=8, description="worker subprocesses (anvil accounts 2..)")
-    worker_threads: int = Field(1, ge=0, description="Cycles threads per worker; 0 = all cores")
+    # All cores each: while one worker verifies alone, it gets the whole machine.
+    worker_threads: int = Field(0, ge=0, description="Cycles threads per worker; 0 = all cores")
     state_dir: Path = DEFAULT_STATE_DIR / "demo"
     out_dir: Path = PROJECT_ROOT / "out" / "demo"
     host: str = "127.0.0.1"
@@ -35,11 +36,11 @@ class DemoOptions(BaseModel):
     # The protocol's windows are seconds of chain time. Short ones keep the demo quick. A block
     # is mined every `block_seconds`; each new block wakes the workers (WebSocket), who otherwise
     # poll every `poll_seconds`: polling faster costs CPU the renders need.
-    bid_window: int = Field(3, ge=1)
-    reveal_window: int = Field(3, ge=1)
+    bid_window: int = Field(2, ge=1)
+    reveal_window: int = Field(2, ge=1)
     render_window: int = Field(900, ge=10)
     verify_window: int = Field(300, ge=10)
-    block_seconds: float = Field(1.0, gt=0, le=30)
+    block_seconds: float = Field(0.5, gt=0, le=30)
     poll_seconds: float = Field(1.0, gt=0, le=10)
     progress_seconds: float = Field(1.0, gt=0, le=10, description="how often progress is read")
     max_price_per_tile: int = Field(10**15, ge=1, description="wei")
