@@ -56,15 +56,20 @@ def _audit(job: FinishedJob, history: object = None, **kw: object) -> AuditRepor
     return audit_job(h, job.ipfs, market=job.stack.market, **kw)  # type: ignore[arg-type]
 
 
-def test_an_honest_job_passes_the_audit_with_rerendered_patches(finished_job: FinishedJob) -> None:
+def test_an_honest_job_passes_the_audit_with_rerendered_patches_and_tiles(
+    finished_job: FinishedJob,
+) -> None:
     job = finished_job
-    result = _cli(job, "job", str(job.job_id), "--json", "--rerender")
+    result = _cli(job, "job", str(job.job_id), "--json", "--rerender", "--all-tiles")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["ok"] is True
     kinds = [c["kind"] for c in report["checks"]]
-    for kind in ("results", "merkle", "tiles", "evidence", "rerender"):
+    for kind in ("results", "merkle", "tiles", "evidence"):
         assert kinds.count(kind) == 2, kind  # one per worker
+    rerendered = [c["name"] for c in report["checks"] if c["kind"] == "rerender"]
+    assert len(rerendered) == 4  # each worker's patches, and both frames' tiles whole
+    assert "full re-render of frame 1" in rerendered and "full re-render of frame 2" in rerendered
     assert all(c["ok"] for c in report["checks"])
     assert "verified locally and by the contract's verifyTile" in json.dumps(report["checks"])
     accepted = [e for e in job.stack.market.events(job_id=job.job_id)]

@@ -52,6 +52,10 @@ def audit_job_command(
     rerender: Annotated[
         bool, typer.Option("--rerender", help="re-render the verified patches in Blender")
     ] = False,
+    all_tiles: Annotated[
+        bool,
+        typer.Option("--all-tiles", help="with --rerender: every tile whole (costs the job)"),
+    ] = False,
     rpc_url: RpcUrl = None,
     ipfs_api_url: IpfsUrl = None,
     deployments: DeploymentsFile = None,
@@ -66,7 +70,10 @@ def audit_job_command(
     try:
         market, settings = _market(rpc_url, deployments, state_dir)
         with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
-            report = audit_job(read_history(market, job_id), ipfs, market=market, rerender=rerender)
+            history = read_history(market, job_id)
+            report = audit_job(
+                history, ipfs, market=market, rerender=rerender or all_tiles, all_tiles=all_tiles
+            )
     except TilefarmError as exc:
         raise _fail(exc) from None
     if as_json:

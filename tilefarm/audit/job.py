@@ -26,6 +26,7 @@ from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.audit.history import Assignment, JobHistory
 from tilefarm.audit.money import Money, job_money
 from tilefarm.audit.report import Check, CheckKind, FrameAudit, FrameClaim, SeatAudit
+from tilefarm.audit.rerender import rerender_tiles
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import JobMarketClient
@@ -274,11 +275,13 @@ def audit_job(
     market: JobMarketClient | None = None,
     work_dir: Path | None = None,
     rerender: bool = False,
+    all_tiles: bool = False,
     frame_claims: Sequence[FrameClaim] = (),
     child_factory: Callable[[], BlenderChild] = BlenderChild,
 ) -> AuditReport:
     """Audit one job. `market` (when given) reads the seats' states and checks the Merkle proofs
-    with the contract's `verifyTile`; `frame_claims` are a server's stored frames to check."""
+    with the contract's `verifyTile`; `frame_claims` are a server's stored frames to check.
+    `rerender` re-renders every verdict's patches; `all_tiles` (with it) every tile whole."""
     with tempfile.TemporaryDirectory(prefix="tilefarm-audit-") as scratch:
         work = work_dir or Path(scratch)
         audit = _Audit(history, ipfs, work, market)
@@ -288,6 +291,8 @@ def audit_job(
             if child is not None:
                 child.start()
             seats = [audit.seat(a, manifest, child) for a in history.assignments()]
+            if child is not None and all_tiles and manifest is not None and audit.tiles:
+                audit.checks += rerender_tiles(manifest, audit.tiles, ipfs, child, work)
             frames = (
                 audit.frames(manifest, {c.frame: c for c in frame_claims}, child)
                 if manifest is not None
