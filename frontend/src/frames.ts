@@ -2,7 +2,10 @@
 
 export function parseFrames(text: string): number[] {
   const frames = new Set<number>();
-  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const range = /^(\d+)\s*(?:-|\.\.)\s*(\d+)$/.exec(part);
     if (range) {
       const [a, b] = [Number(range[1]), Number(range[2])];

@@ -4,6 +4,7 @@ import { api } from "./api";
 import { clear, h, notice, toast } from "./dom";
 import { explain } from "./errors";
 import { eth, short } from "./format";
+import { Market } from "./market";
 import { auditPage } from "./pages/audit";
 import { jobPage } from "./pages/job";
 import { jobsPage } from "./pages/jobs";
@@ -15,6 +16,8 @@ import { WalletService } from "./wallet";
 export interface Ctx {
   config: PageConfig;
   wallet: WalletService;
+  /** The market contract (throws, saying so, when none is deployed). */
+  market: () => Market;
   navigate: (hash: string) => void;
   refreshWallet: () => void;
 }
@@ -29,7 +32,14 @@ async function renderWallet(ctx: Ctx): Promise<void> {
     return;
   }
   if (!wallet.address) {
-    clear(walletBox, h("button", { type: "button", onclick: () => void wallet.connect().catch((e) => toast(explain(e))) }, "Connect wallet"));
+    clear(
+      walletBox,
+      h(
+        "button",
+        { type: "button", onclick: () => void wallet.connect().catch((e) => toast(explain(e))) },
+        "Connect wallet",
+      ),
+    );
     return;
   }
   let balance = "…";
@@ -41,15 +51,34 @@ async function renderWallet(ctx: Ctx): Promise<void> {
   const credit = await marketCredit(ctx);
   const withdrawButton =
     credit > 0n
-      ? h("button", { type: "button", class: "small", id: "withdraw", onclick: () => void withdraw(ctx, credit) }, `Withdraw ${eth(credit)}`)
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            id: "withdraw",
+            onclick: () => void withdraw(ctx, credit),
+          },
+          `Withdraw ${eth(credit)}`,
+        )
       : null;
   const fundButton =
     wallet.kind === "local" && config.faucet
-      ? h("button", { type: "button", class: "small", id: "faucet", onclick: () => void fund(ctx) }, "Get test ETH")
+      ? h(
+          "button",
+          { type: "button", class: "small", id: "faucet", onclick: () => void fund(ctx) },
+          "Get test ETH",
+        )
       : null;
   clear(
     walletBox,
-    h("span", { class: "who", title: `${wallet.label()}: ${wallet.address}` }, h("span", { class: "kind" }, wallet.label()), " ", h("code", { class: "mono", id: "wallet-address" }, short(wallet.address))),
+    h(
+      "span",
+      { class: "who", title: `${wallet.label()}: ${wallet.address}` },
+      h("span", { class: "kind" }, wallet.label()),
+      " ",
+      h("code", { class: "mono", id: "wallet-address" }, short(wallet.address)),
+    ),
     " ",
     h("span", { id: "wallet-balance" }, balance),
     withdrawButton,
@@ -57,37 +86,21 @@ async function renderWallet(ctx: Ctx): Promise<void> {
   );
 }
 
-/** What the market holds for this wallet (refunds, pay): withdrawable with `withdraw()`. */
+/** What the market holds for this wallet (refunds, pay), or 0 when it cannot say. */
 async function marketCredit(ctx: Ctx): Promise<bigint> {
-  const { config, wallet } = ctx;
-  if (!wallet.address || !config.market_address || !config.market_abi) return 0n;
+  if (!ctx.wallet.address) return 0n;
   try {
-    return (await wallet.publicClient.readContract({
-      address: config.market_address,
-      abi: config.market_abi,
-      functionName: "balanceOf",
-      args: [wallet.address],
-    })) as bigint;
+    return await ctx.market().credit(ctx.wallet.address);
   } catch {
     return 0n;
   }
 }
 
 async function withdraw(ctx: Ctx, credit: bigint): Promise<void> {
-  const { config, wallet } = ctx;
   const button = document.getElementById("withdraw") as HTMLButtonElement | null;
   if (button) button.disabled = true;
   try {
-    await wallet.connect();
-    await wallet.ensureChain();
-    const hash = await wallet.client!.writeContract({
-      address: config.market_address!,
-      abi: config.market_abi!,
-      functionName: "withdraw",
-      chain: wallet.chain,
-      account: wallet.client!.account ?? wallet.address!,
-    });
-    await wallet.publicClient.waitForTransactionReceipt({ hash });
+    await ctx.market().withdraw();
     toast(`${eth(credit)} withdrawn to your wallet`);
   } catch (err) {
     toast(explain(err));
@@ -111,7 +124,8 @@ function route(ctx: Ctx, cleanup: { fn: () => void }): void {
   const parts = hash.split("/").filter(Boolean);
   const section = parts[0] ?? "submit";
   for (const a of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
-    const current = a.dataset.nav === section || (section === "submit" && a.dataset.nav === "submit");
+    const current =
+      a.dataset.nav === section || (section === "submit" && a.dataset.nav === "submit");
     if (current) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
@@ -141,6 +155,7 @@ async function start(): Promise<void> {
   const ctx: Ctx = {
     config,
     wallet,
+    market: () => new Market(config, wallet),
     navigate: (hash) => {
       location.hash = hash;
     },
@@ -155,7 +170,8 @@ async function start(): Promise<void> {
   const cleanup = { fn: () => {} };
   window.addEventListener("hashchange", () => route(ctx, cleanup));
   route(ctx, cleanup);
-  if (!config.devnet && wallet.kind === "none") toast("No browser wallet found: you can browse, but not post jobs.");
+  if (!config.devnet && wallet.kind === "none")
+    toast("No browser wallet found: you can browse, but not post jobs.");
 }
 
 void start();

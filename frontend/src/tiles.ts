@@ -78,7 +78,8 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
         if (worker) setWorker(worker, event.args.passed ? "verified" : "failed");
         break;
       case "JobCancelled":
-        for (const t of tiles) if (t.state === "waiting" || t.state === "bidding") t.state = "cancelled";
+        for (const t of tiles)
+          if (t.state === "waiting" || t.state === "bidding") t.state = "cancelled";
         break;
       default:
         if (worker && event.name in BY_WORKER) setWorker(worker, BY_WORKER[event.name]);

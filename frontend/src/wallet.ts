@@ -87,7 +87,11 @@ export class WalletService {
     if (!provider) return;
     this.address = (accounts[0] as Address | undefined) ?? null;
     this.client = this.address
-      ? createWalletClient({ account: this.address, chain: this.chain, transport: custom(provider) })
+      ? createWalletClient({
+          account: this.address,
+          chain: this.chain,
+          transport: custom(provider),
+        })
       : null;
     this.changed();
   }

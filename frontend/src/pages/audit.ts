@@ -13,7 +13,9 @@ interface AuditReport {
 }
 
 const isWei = (v: unknown): boolean =>
-  typeof v === "bigint" || (typeof v === "number" && Number.isInteger(v)) || (typeof v === "string" && /^\d+$/.test(v));
+  typeof v === "bigint" ||
+  (typeof v === "number" && Number.isInteger(v)) ||
+  (typeof v === "string" && /^\d+$/.test(v));
 
 function checkRow(check: unknown): HTMLElement {
   if (check && typeof check === "object") {
@@ -22,45 +24,125 @@ function checkRow(check: unknown): HTMLElement {
     const name = String(c.name ?? c.check ?? c.what ?? "check");
     const detail = String(c.detail ?? c.message ?? c.reason ?? "");
     const kind = c.kind ? `${String(c.kind)}: ` : "";
-    return h("li", { class: ok === false ? "bad" : "good", "data-ok": String(ok !== false) }, h("strong", {}, ok === false ? "✗ " : "✓ ", kind, name), detail ? ` — ${detail}` : "");
+    return h(
+      "li",
+      { class: ok === false ? "bad" : "good", "data-ok": String(ok !== false) },
+      h("strong", {}, ok === false ? "✗ " : "✓ ", kind, name),
+      detail ? ` — ${detail}` : "",
+    );
   }
   return h("li", {}, String(check));
 }
 
 export function auditPage(root: HTMLElement, _ctx: Ctx, jobId: number | null): () => void {
-  const ledgerBox = h("section", { class: "card", "aria-live": "polite" }, notice("info", "Loading the ledger…"));
+  const ledgerBox = h(
+    "section",
+    { class: "card", "aria-live": "polite" },
+    notice("info", "Loading the ledger…"),
+  );
   const reportBox = h("div", { id: "audit-report", "aria-live": "polite" });
-  const input = h("input", { id: "audit-job", name: "job", type: "number", min: 1, required: true, value: jobId ?? "" });
-  const form = h("form", { class: "card inline", id: "audit-form" },
+  const input = h("input", {
+    id: "audit-job",
+    name: "job",
+    type: "number",
+    min: 1,
+    required: true,
+    value: jobId ?? "",
+  });
+  const form = h(
+    "form",
+    { class: "card inline", id: "audit-form" },
     h("h2", {}, "Audit one job"),
     h("div", { class: "field" }, h("label", { for: "audit-job" }, "Job id"), input),
     h("button", { type: "submit" }, "Audit"),
-    reportBox);
+    reportBox,
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     if (input.value) location.hash = `#/audit/${Number(input.value)}`;
   });
-  clear(root, h("h1", {}, "Audit"), h("p", { class: "muted" }, "Every wei paid into a job must come out to someone or still be held. Download the ledger for a spreadsheet."), form, ledgerBox);
+  clear(
+    root,
+    h("h1", {}, "Audit"),
+    h(
+      "p",
+      { class: "muted" },
+      "Every wei paid into a job must come out to someone or still be held. Download the ledger for a spreadsheet.",
+    ),
+    form,
+    ledgerBox,
+  );
 
   void (async () => {
     try {
-      const l = await api<Page<JobLedger> & { paid_in: string; paid_out: string; held: string }>("/api/ledger?limit=500");
-      clear(ledgerBox,
-        h("h2", {}, "Ledger ", h("a", { class: "button small", href: "/api/ledger?format=csv", download: "tilefarm-ledger.csv" }, "Download CSV")),
+      const l = await api<Page<JobLedger> & { paid_in: string; paid_out: string; held: string }>(
+        "/api/ledger?limit=500",
+      );
+      clear(
+        ledgerBox,
+        h(
+          "h2",
+          {},
+          "Ledger ",
+          h(
+            "a",
+            {
+              class: "button small",
+              href: "/api/ledger?format=csv",
+              download: "tilefarm-ledger.csv",
+            },
+            "Download CSV",
+          ),
+        ),
         h("p", {}, `Paid in ${eth(l.paid_in)} · paid out ${eth(l.paid_out)} · held ${eth(l.held)}`),
-        h("div", { class: "table-wrap" }, h("table", { id: "ledger-table" },
-          h("caption", { class: "visually-hidden" }, "Money per job"),
-          h("thead", {}, h("tr", {}, ["Job", "Status", "Paid in", "Workers", "Verifiers", "Treasury", "Refunded", "Held", "Balanced"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", {}, l.items.map((j) => h("tr", {},
-            h("td", {}, h("a", { href: `#/audit/${j.job_id}` }, `Job ${j.job_id}`)),
-            h("td", {}, j.status),
-            h("td", {}, eth(j.paid_in)),
-            h("td", {}, eth(j.to_workers)),
-            h("td", {}, eth(j.to_verifiers)),
-            h("td", {}, eth(j.to_treasury)),
-            h("td", {}, eth(j.refunded)),
-            h("td", {}, eth(j.held)),
-            h("td", {}, j.balanced ? "yes" : h("strong", { class: "bad" }, "NO"))))))));
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { id: "ledger-table" },
+            h("caption", { class: "visually-hidden" }, "Money per job"),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                [
+                  "Job",
+                  "Status",
+                  "Paid in",
+                  "Workers",
+                  "Verifiers",
+                  "Treasury",
+                  "Refunded",
+                  "Held",
+                  "Balanced",
+                ].map((c) => h("th", { scope: "col" }, c)),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              l.items.map((j) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, h("a", { href: `#/audit/${j.job_id}` }, `Job ${j.job_id}`)),
+                  h("td", {}, j.status),
+                  h("td", {}, eth(j.paid_in)),
+                  h("td", {}, eth(j.to_workers)),
+                  h("td", {}, eth(j.to_verifiers)),
+                  h("td", {}, eth(j.to_treasury)),
+                  h("td", {}, eth(j.refunded)),
+                  h("td", {}, eth(j.held)),
+                  h("td", {}, j.balanced ? "yes" : h("strong", { class: "bad" }, "NO")),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
     } catch (err) {
       clear(ledgerBox, notice("error", explain(err)));
     }
@@ -71,10 +153,30 @@ export function auditPage(root: HTMLElement, _ctx: Ctx, jobId: number | null): (
     void (async () => {
       try {
         const report = await api<AuditReport>(`/api/audit/jobs/${jobId}`);
-        clear(reportBox,
-          h("div", { id: "audit-verdict" }, notice(report.ok ? "ok" : "error", report.ok ? `Job ${jobId} passes every check.` : `Job ${jobId} fails at least one check.`)),
+        clear(
+          reportBox,
+          h(
+            "div",
+            { id: "audit-verdict" },
+            notice(
+              report.ok ? "ok" : "error",
+              report.ok
+                ? `Job ${jobId} passes every check.`
+                : `Job ${jobId} fails at least one check.`,
+            ),
+          ),
           h("ul", { class: "checks" }, (report.checks ?? []).map(checkRow)),
-          report.money ? h("dl", { class: "facts" }, Object.entries(report.money).map(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")), h("dd", {}, isWei(v) ? eth(v) : String(v))])) : null);
+          report.money
+            ? h(
+                "dl",
+                { class: "facts" },
+                Object.entries(report.money).map(([k, v]) => [
+                  h("dt", {}, k.replace(/_/g, " ")),
+                  h("dd", {}, isWei(v) ? eth(v) : String(v)),
+                ]),
+              )
+            : null,
+        );
       } catch (err) {
         clear(reportBox, notice("error", explain(err)));
       }

@@ -19,19 +19,48 @@ export function jobsPage(root: HTMLElement, ctx: Ctx): () => void {
       const me = ctx.wallet.address?.toLowerCase();
       clear(
         list,
-        h("div", { class: "table-wrap" },
-          h("table", {},
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            {},
             h("caption", { class: "visually-hidden" }, "Jobs, newest first"),
-            h("thead", {}, h("tr", {}, ["Job", "Status", "Tiles", "Frames", "Escrow paid", "Artist", "Posted"].map((c) => h("th", { scope: "col" }, c)))),
-            h("tbody", {}, page.items.map((j) =>
-              h("tr", {},
-                h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
-                h("td", {}, h("span", { class: `badge ${j.status.toLowerCase()}` }, j.status)),
-                h("td", {}, j.tile_count),
-                h("td", {}, j.frame_count),
-                h("td", {}, eth(j.deposit)),
-                h("td", {}, h("code", { class: "mono" }, short(j.artist)), j.artist.toLowerCase() === me ? " (you)" : ""),
-                h("td", {}, when(j.posted_at))))))),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                ["Job", "Status", "Tiles", "Frames", "Escrow paid", "Artist", "Posted"].map((c) =>
+                  h("th", { scope: "col" }, c),
+                ),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              page.items.map((j) =>
+                h(
+                  "tr",
+                  {},
+                  h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
+                  h("td", {}, h("span", { class: `badge ${j.status.toLowerCase()}` }, j.status)),
+                  h("td", {}, j.tile_count),
+                  h("td", {}, j.frame_count),
+                  h("td", {}, eth(j.deposit)),
+                  h(
+                    "td",
+                    {},
+                    h("code", { class: "mono" }, short(j.artist)),
+                    j.artist.toLowerCase() === me ? " (you)" : "",
+                  ),
+                  h("td", {}, when(j.posted_at)),
+                ),
+              ),
+            ),
+          ),
+        ),
       );
     } catch (err) {
       clear(list, notice("error", explain(err)));

@@ -1,112 +1,15 @@
 // Render: drop a .blend, see what was read, choose the job's settings with a live cost, post the
 // job and pay its escrow in one transaction signed by the artist's wallet.
-import { parseEther, parseEventLogs } from "viem";
 import { api, ApiError, postJson } from "../api";
 import { clear, h, notice } from "../dom";
 import { explain, PlainError } from "../errors";
 import { eth, seconds } from "../format";
-import { parseFrames } from "../frames";
 import type { Ctx } from "../main";
-import type { Estimate, Manifest, ManifestPublic, ScenePublic } from "../types";
-
-interface Field {
-  name: string;
-  label: string;
-  hint?: string;
-  value: string;
-  type?: string;
-  min?: number;
-  step?: string;
-  inputmode?: string;
-}
-
-function field(f: Field): HTMLElement {
-  const id = `f-${f.name}`;
-  return h(
-    "div",
-    { class: "field" },
-    h("label", { for: id }, f.label),
-    h("input", {
-      id,
-      name: f.name,
-      value: f.value,
-      type: f.type ?? "text",
-      min: f.min,
-      step: f.step,
-      inputmode: f.inputmode,
-      required: true,
-      "aria-describedby": f.hint ? `${id}-hint` : null,
-    }),
-    f.hint ? h("small", { id: `${id}-hint` }, f.hint) : null,
-  );
-}
-
-const num = (form: HTMLFormElement, name: string): number => {
-  const el = form.elements.namedItem(name) as HTMLInputElement;
-  const value = Number(el.value);
-  if (!el.value.trim() || !Number.isInteger(value) || value < 0) {
-    throw new PlainError(`${el.labels?.[0]?.textContent ?? name} must be a whole number.`);
-  }
-  return value;
-};
-
-const ether = (form: HTMLFormElement, name: string): bigint => {
-  const el = form.elements.namedItem(name) as HTMLInputElement;
-  try {
-    const value = parseEther(el.value.trim() as `${number}`);
-    if (value < 0n) throw new Error();
-    return value;
-  } catch {
-    throw new PlainError(
-      `${el.labels?.[0]?.textContent ?? name} must be an amount of ETH like 0.001.`,
-    );
-  }
-};
-
-interface Chosen {
-  manifest: Manifest;
-  tiles: number;
-  maxPrice: bigint;
-  verifyFee: bigint;
-  bidBond: bigint;
-  windows: { bid: number; reveal: number; render: number; verify: number };
-}
-
-function read(form: HTMLFormElement, sceneCid: string): Chosen {
-  let frames: number[];
-  try {
-    frames = parseFrames((form.elements.namedItem("frames") as HTMLInputElement).value);
-  } catch (e) {
-    throw new PlainError(`Frames: ${(e as Error).message}.`);
-  }
-  const columns = num(form, "columns");
-  const rows = num(form, "rows");
-  const tiles = columns * rows * frames.length;
-  if (tiles > 65_535) throw new PlainError(`${tiles} tiles is more than a job can hold (65,535).`);
-  return {
-    manifest: {
-      scene_cid: sceneCid,
-      frames,
-      resolution: { width: num(form, "width"), height: num(form, "height") },
-      tile_grid: { columns, rows },
-      samples: num(form, "samples"),
-      verification: { patch_count: num(form, "patch_count"), patch_size: num(form, "patch_size") },
-    },
-    tiles,
-    maxPrice: ether(form, "max_price"),
-    verifyFee: ether(form, "verify_fee"),
-    bidBond: ether(form, "bid_bond"),
-    windows: {
-      bid: num(form, "bid_window"),
-      reveal: num(form, "reveal_window"),
-      render: num(form, "render_window"),
-      verify: num(form, "verify_window"),
-    },
-  };
-}
+import type { Estimate, ManifestPublic, ScenePublic } from "../types";
+import { type Chosen, jobFieldsets, jobParams, read } from "./job-form";
 
 export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
-  const { config, wallet } = ctx;
+  const { wallet } = ctx;
   const status = h("div", { id: "upload-status", "aria-live": "polite" });
   const fileInput = h("input", {
     id: "scene-file",
@@ -165,10 +68,7 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
           : err instanceof ApiError && err.status === 415
             ? "This is not a file the marketplace can render: "
             : "The upload failed: ";
-      clear(
-        status,
-        h("div", { id: "upload-error" }, notice("error", prefix, explain(err))),
-      );
+      clear(status, h("div", { id: "upload-error" }, notice("error", prefix, explain(err))));
     } finally {
       drop.removeAttribute("aria-busy");
     }
@@ -232,51 +132,16 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     const info = scene.info;
     const estimateBox = h("div", { id: "estimate", class: "estimate", "aria-live": "polite" });
     const result = h("div", { id: "submit-result", "aria-live": "polite" });
-    const submit = h("button", { type: "submit", class: "primary", id: "post-job" }, "Post job and pay");
+    const submit = h(
+      "button",
+      { type: "submit", class: "primary", id: "post-job" },
+      "Post job and pay",
+    );
     const form = h(
       "form",
       { id: "job-form", class: "card", novalidate: true },
       h("h2", {}, "3. Your job"),
-      h(
-        "fieldset",
-        {},
-        h("legend", {}, "What to render"),
-        field({ name: "frames", label: "Frames", value: String(info.frame_start), hint: "e.g. 1, 1-24 or 1,5,9" }),
-        field({ name: "width", label: "Width (px)", value: String(width), type: "number", min: 1 }),
-        field({ name: "height", label: "Height (px)", value: String(height), type: "number", min: 1 }),
-        field({ name: "samples", label: "Samples", value: String(info.samples ?? 64), type: "number", min: 1 }),
-        field({ name: "columns", label: "Tile columns", value: "4", type: "number", min: 1 }),
-        field({ name: "rows", label: "Tile rows", value: "2", type: "number", min: 1 }),
-      ),
-      h(
-        "fieldset",
-        {},
-        h("legend", {}, "What you pay"),
-        field({ name: "max_price", label: "Maximum price per tile (ETH)", value: "0.001", inputmode: "decimal", hint: "bids above it are refused; you pay what workers bid" }),
-        field({ name: "verify_fee", label: "Verifier fee per tile (ETH)", value: "0.000001", inputmode: "decimal" }),
-        field({ name: "bid_bond", label: "Bid bond (ETH)", value: "0.0001", inputmode: "decimal", hint: "what a bidder locks; lost if it never reveals" }),
-      ),
-      h(
-        "fieldset",
-        {},
-        h("legend", {}, "Deadlines (seconds)"),
-        field({ name: "bid_window", label: "Sealed bids for", value: "60", type: "number", min: 1 }),
-        field({ name: "reveal_window", label: "Reveals for", value: "60", type: "number", min: 1 }),
-        field({ name: "render_window", label: "Rendering within", value: "3600", type: "number", min: 1 }),
-        field({ name: "verify_window", label: "Verification within", value: "1800", type: "number", min: 1 }),
-      ),
-      h(
-        "details",
-        {},
-        h("summary", {}, "Verification spot-checks"),
-        h(
-          "fieldset",
-          {},
-          h("legend", { class: "visually-hidden" }, "Spot-checks"),
-          field({ name: "patch_count", label: "Patches re-rendered per result", value: "56", type: "number", min: 1 }),
-          field({ name: "patch_size", label: "Patch size (px)", value: "16", type: "number", min: 4 }),
-        ),
-      ),
+      jobFieldsets(info, width, height),
       estimateBox,
       h("div", { class: "actions" }, submit),
       result,
@@ -297,21 +162,48 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
         deposit = await quote(chosen);
         submit.textContent = `Post job and pay ${eth(deposit)}`;
         lines.push(
-          h("p", {}, h("strong", {}, `You lock ${eth(deposit)}`), ` now for ${chosen.tiles} tiles (${chosen.manifest.frames.length} frame${chosen.manifest.frames.length > 1 ? "s" : ""}); what the winning bids leave unused comes back to you.`),
+          h(
+            "p",
+            {},
+            h("strong", {}, `You lock ${eth(deposit)}`),
+            ` now for ${chosen.tiles} tiles (${chosen.manifest.frames.length} frame${chosen.manifest.frames.length > 1 ? "s" : ""}); what the winning bids leave unused comes back to you.`,
+          ),
         );
       } catch (err) {
         lines.push(notice("error", explain(err)));
       }
       const fee = chosen.verifyFee.toString();
       try {
-        const est = await api<Estimate>(`/api/prices/estimate?tiles=${chosen.tiles}&verify_fee_per_tile=${fee}`);
+        const est = await api<Estimate>(
+          `/api/prices/estimate?tiles=${chosen.tiles}&verify_fee_per_tile=${fee}`,
+        );
         lines.push(
-          h("p", {}, `At recent prices (${est.based_on_bids} winning bid${est.based_on_bids === 1 ? "" : "s"}): about `, h("strong", { id: "estimate-total" }, eth(est.total)), ` — ${eth(est.price_per_tile)} per tile, ${eth(est.protocol_fee)} protocol fee, ${eth(est.verification_budget)} for verifiers.`),
+          h(
+            "p",
+            {},
+            `At recent prices (${est.based_on_bids} winning bid${est.based_on_bids === 1 ? "" : "s"}): about `,
+            h("strong", { id: "estimate-total" }, eth(est.total)),
+            ` — ${eth(est.price_per_tile)} per tile, ${eth(est.protocol_fee)} protocol fee, ${eth(est.verification_budget)} for verifiers.`,
+          ),
         );
       } catch (err) {
-        lines.push(h("p", { class: "muted" }, err instanceof ApiError && err.status === 404 ? "No tiles have sold here yet, so there is no market price to estimate from: you pay at most your maximum." : explain(err)));
+        lines.push(
+          h(
+            "p",
+            { class: "muted" },
+            err instanceof ApiError && err.status === 404
+              ? "No tiles have sold here yet, so there is no market price to estimate from: you pay at most your maximum."
+              : explain(err),
+          ),
+        );
       }
-      lines.push(h("p", { class: "muted" }, `Bids close after ${seconds(chosen.windows.bid)}, reveals after ${seconds(chosen.windows.reveal)} more; workers then have ${seconds(chosen.windows.render)} to render.`));
+      lines.push(
+        h(
+          "p",
+          { class: "muted" },
+          `Bids close after ${seconds(chosen.windows.bid)}, reveals after ${seconds(chosen.windows.reveal)} more; workers then have ${seconds(chosen.windows.render)} to render.`,
+        ),
+      );
       clear(estimateBox, lines);
     };
     const later = () => {
@@ -327,17 +219,8 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     });
   };
 
-  const quote = async (chosen: Chosen): Promise<bigint> => {
-    if (!config.market_address || !config.market_abi) {
-      throw new PlainError("No market contract is deployed on this server's chain yet.");
-    }
-    return (await wallet.publicClient.readContract({
-      address: config.market_address,
-      abi: config.market_abi,
-      functionName: "quote",
-      args: [BigInt(chosen.tiles), chosen.maxPrice, chosen.verifyFee],
-    })) as bigint;
-  };
+  const quote = (chosen: Chosen): Promise<bigint> =>
+    ctx.market().quote(chosen.tiles, chosen.maxPrice, chosen.verifyFee);
 
   const post = async (
     form: HTMLFormElement,
@@ -347,7 +230,8 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
   ) => {
     submit.disabled = true;
     form.setAttribute("aria-busy", "true");
-    const say = (...children: (HTMLElement | string)[]) => clear(result, notice("info", ...children));
+    const say = (...children: (HTMLElement | string)[]) =>
+      clear(result, notice("info", ...children));
     try {
       const chosen = read(form, scene.cid);
       const address = await wallet.connect();
@@ -362,36 +246,28 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
       say("Storing the render manifest…");
       const stored = await postJson<ManifestPublic>("/api/manifests", chosen.manifest);
       say("Confirm the payment in your wallet…");
-      const params = {
-        tileCount: chosen.tiles,
-        frameCount: chosen.manifest.frames.length,
-        maxPricePerTile: chosen.maxPrice,
-        verifyFeePerTile: chosen.verifyFee,
-        bidBond: chosen.bidBond,
-        bidWindow: chosen.windows.bid,
-        revealWindow: chosen.windows.reveal,
-        renderWindow: chosen.windows.render,
-        verifyWindow: chosen.windows.verify,
-      };
-      const { request } = await wallet.publicClient.simulateContract({
-        address: config.market_address!,
-        abi: config.market_abi!,
-        functionName: "postJob",
-        args: [params, stored.cid],
-        value: deposit,
-        account: wallet.client?.account ?? address,
-      });
-      const hash = await wallet.client!.writeContract({ ...request, account: wallet.client!.account ?? address } as never);
-      say("Transaction sent: ", h("code", { class: "mono" }, hash), ". Waiting for it to be mined…");
-      const receipt = await wallet.publicClient.waitForTransactionReceipt({ hash });
-      if (receipt.status !== "success") throw new PlainError(`The transaction ${hash} reverted.`);
-      const posted = parseEventLogs({ abi: config.market_abi!, logs: receipt.logs, eventName: "JobPosted" });
-      const jobId = (posted[0] as unknown as { args: { jobId: bigint } } | undefined)?.args.jobId;
-      if (jobId === undefined) throw new PlainError(`The transaction ${hash} posted no job.`);
-      sessionStorage.setItem(`tilefarm.posted.${jobId}`, JSON.stringify({ hash, deposit: deposit.toString() }));
+      const { jobId, hash } = await ctx
+        .market()
+        .postJob(jobParams(chosen), stored.cid, deposit, (sent) =>
+          say(
+            "Transaction sent: ",
+            h("code", { class: "mono" }, sent),
+            ". Waiting for it to be mined…",
+          ),
+        );
+      sessionStorage.setItem(
+        `tilefarm.posted.${jobId}`,
+        JSON.stringify({ hash, deposit: deposit.toString() }),
+      );
       clear(
         result,
-        notice("ok", `Job ${jobId} is posted and paid (${eth(deposit)}) in transaction `, h("code", { class: "mono", id: "posted-tx" }, hash), ". ", h("a", { href: `#/jobs/${jobId}` }, `Watch job ${jobId}`)),
+        notice(
+          "ok",
+          `Job ${jobId} is posted and paid (${eth(deposit)}) in transaction `,
+          h("code", { class: "mono", id: "posted-tx" }, hash),
+          ". ",
+          h("a", { href: `#/jobs/${jobId}` }, `Watch job ${jobId}`),
+        ),
       );
       ctx.refreshWallet();
       ctx.navigate(`#/jobs/${jobId}`);

@@ -9,7 +9,17 @@ import type { Page, WorkerDetail, WorkerSummary } from "../types";
 export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | null): () => void {
   const list = h("div", { "aria-live": "polite" }, notice("info", "Loading…"));
   const detail = h("section", { id: "worker-detail", "aria-live": "polite" });
-  clear(root, h("h1", {}, "Workers"), h("p", { class: "muted" }, "Accounts that staked to render and verify. A worker's stake is slashed when it cheats or misses a deadline."), list, detail);
+  clear(
+    root,
+    h("h1", {}, "Workers"),
+    h(
+      "p",
+      { class: "muted" },
+      "Accounts that staked to render and verify. A worker's stake is slashed when it cheats or misses a deadline.",
+    ),
+    list,
+    detail,
+  );
 
   void (async () => {
     try {
@@ -18,19 +28,58 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
         clear(list, h("p", {}, "No worker has staked yet."));
         return;
       }
-      clear(list, h("div", { class: "table-wrap" },
-        h("table", { id: "workers-table" },
-          h("caption", { class: "visually-hidden" }, "Staked workers"),
-          h("thead", {}, h("tr", {}, ["Worker", "Stake", "Eligible", "Tiles accepted", "Rejected", "Timeouts", "Slashes", "Earned"].map((c) => h("th", { scope: "col" }, c)))),
-          h("tbody", {}, page.items.map((w) => h("tr", { "data-worker": w.address },
-            h("td", {}, h("a", { href: `#/workers/${w.address}`, title: w.address }, short(w.address))),
-            h("td", {}, eth(w.stake)),
-            h("td", {}, w.eligible ? "yes" : "no"),
-            h("td", {}, w.tiles_accepted),
-            h("td", {}, w.tiles_rejected),
-            h("td", {}, w.timeouts),
-            h("td", {}, w.slashes),
-            h("td", {}, eth(w.earned))))))));
+      clear(
+        list,
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { id: "workers-table" },
+            h("caption", { class: "visually-hidden" }, "Staked workers"),
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                [
+                  "Worker",
+                  "Stake",
+                  "Eligible",
+                  "Tiles accepted",
+                  "Rejected",
+                  "Timeouts",
+                  "Slashes",
+                  "Earned",
+                ].map((c) => h("th", { scope: "col" }, c)),
+              ),
+            ),
+            h(
+              "tbody",
+              {},
+              page.items.map((w) =>
+                h(
+                  "tr",
+                  { "data-worker": w.address },
+                  h(
+                    "td",
+                    {},
+                    h("a", { href: `#/workers/${w.address}`, title: w.address }, short(w.address)),
+                  ),
+                  h("td", {}, eth(w.stake)),
+                  h("td", {}, w.eligible ? "yes" : "no"),
+                  h("td", {}, w.tiles_accepted),
+                  h("td", {}, w.tiles_rejected),
+                  h("td", {}, w.timeouts),
+                  h("td", {}, w.slashes),
+                  h("td", {}, eth(w.earned)),
+                ),
+              ),
+            ),
+          ),
+        ),
+      );
     } catch (err) {
       clear(list, notice("error", explain(err)));
     }
@@ -40,21 +89,66 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
     void (async () => {
       try {
         const w = await api<WorkerDetail>(`/api/workers/${selected}`);
-        clear(detail, h("div", { class: "card" },
-          h("h2", {}, "Worker ", h("code", { class: "mono" }, w.address)),
-          h("p", {}, `Stake ${eth(w.stake)} · balance ${eth(w.balance)} · ${w.tiles_accepted} tiles accepted, ${w.tiles_rejected} rejected`),
-          w.jobs.length
-            ? h("div", { class: "table-wrap" }, h("table", {},
-                h("caption", {}, "Recent jobs"),
-                h("thead", {}, h("tr", {}, ["Job", "State", "Tiles", "Price per tile", "Paid", "Slashed"].map((c) => h("th", { scope: "col" }, c)))),
-                h("tbody", {}, w.jobs.slice(-20).reverse().map((j) => h("tr", {},
-                  h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
-                  h("td", {}, j.state),
-                  h("td", {}, j.tile_count ? `${j.first_tile}–${j.first_tile + j.tile_count - 1}` : "—"),
-                  h("td", {}, eth(j.price_per_tile)),
-                  h("td", {}, eth(j.payment)),
-                  h("td", {}, eth(j.slashed)))))))
-            : h("p", { class: "muted" }, "No jobs yet.")));
+        clear(
+          detail,
+          h(
+            "div",
+            { class: "card" },
+            h("h2", {}, "Worker ", h("code", { class: "mono" }, w.address)),
+            h(
+              "p",
+              {},
+              `Stake ${eth(w.stake)} · balance ${eth(w.balance)} · ${w.tiles_accepted} tiles accepted, ${w.tiles_rejected} rejected`,
+            ),
+            w.jobs.length
+              ? h(
+                  "div",
+                  { class: "table-wrap" },
+                  h(
+                    "table",
+                    {},
+                    h("caption", {}, "Recent jobs"),
+                    h(
+                      "thead",
+                      {},
+                      h(
+                        "tr",
+                        {},
+                        ["Job", "State", "Tiles", "Price per tile", "Paid", "Slashed"].map((c) =>
+                          h("th", { scope: "col" }, c),
+                        ),
+                      ),
+                    ),
+                    h(
+                      "tbody",
+                      {},
+                      w.jobs
+                        .slice(-20)
+                        .reverse()
+                        .map((j) =>
+                          h(
+                            "tr",
+                            {},
+                            h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
+                            h("td", {}, j.state),
+                            h(
+                              "td",
+                              {},
+                              j.tile_count
+                                ? `${j.first_tile}–${j.first_tile + j.tile_count - 1}`
+                                : "—",
+                            ),
+                            h("td", {}, eth(j.price_per_tile)),
+                            h("td", {}, eth(j.payment)),
+                            h("td", {}, eth(j.slashed)),
+                          ),
+                        ),
+                    ),
+                  ),
+                )
+              : h("p", { class: "muted" }, "No jobs yet."),
+          ),
+        );
       } catch (err) {
         clear(detail, notice("error", explain(err)));
       }

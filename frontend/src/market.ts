@@ -1,0 +1,111 @@
+// The artist's calls to the JobMarket contract, signed by the wallet: quote, post, cancel,
+// withdraw, and what the market holds for the wallet.
+import { type Abi, type Address, type Hash, parseEventLogs } from "viem";
+import { PlainError } from "./errors";
+import type { PageConfig } from "./types";
+import type { WalletService } from "./wallet";
+
+/** The contract's `JobParams`, field for field. */
+export interface JobParams {
+  tileCount: number;
+  frameCount: number;
+  maxPricePerTile: bigint;
+  verifyFeePerTile: bigint;
+  bidBond: bigint;
+  bidWindow: number;
+  revealWindow: number;
+  renderWindow: number;
+  verifyWindow: number;
+}
+
+export class Market {
+  readonly address: Address;
+  readonly abi: Abi;
+
+  constructor(
+    config: PageConfig,
+    private readonly wallet: WalletService,
+  ) {
+    if (!config.market_address || !config.market_abi) {
+      throw new PlainError("No market contract is deployed on this server's chain yet.");
+    }
+    this.address = config.market_address;
+    this.abi = config.market_abi;
+  }
+
+  /** The exact deposit `postJob` requires. */
+  async quote(tiles: number, maxPricePerTile: bigint, verifyFeePerTile: bigint): Promise<bigint> {
+    return (await this.wallet.publicClient.readContract({
+      address: this.address,
+      abi: this.abi,
+      functionName: "quote",
+      args: [BigInt(tiles), maxPricePerTile, verifyFeePerTile],
+    })) as bigint;
+  }
+
+  /** What the market credits `who` (refunds, pay), withdrawable at once. */
+  async credit(who: Address): Promise<bigint> {
+    return (await this.wallet.publicClient.readContract({
+      address: this.address,
+      abi: this.abi,
+      functionName: "balanceOf",
+      args: [who],
+    })) as bigint;
+  }
+
+  /** Post and pay in one transaction; `onSent` hears the hash before it is mined. */
+  async postJob(
+    params: JobParams,
+    manifestCid: string,
+    deposit: bigint,
+    onSent: (hash: Hash) => void,
+  ): Promise<{ jobId: bigint; hash: Hash }> {
+    const account = await this.ready();
+    // A dry run first: a contract error comes back by name with its values.
+    const { request } = await this.wallet.publicClient.simulateContract({
+      address: this.address,
+      abi: this.abi,
+      functionName: "postJob",
+      args: [params, manifestCid],
+      value: deposit,
+      account,
+    });
+    const hash = await this.wallet.client!.writeContract({ ...request, account } as never);
+    onSent(hash);
+    const receipt = await this.wallet.publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new PlainError(`The transaction ${hash} reverted.`);
+    const posted = parseEventLogs({ abi: this.abi, logs: receipt.logs, eventName: "JobPosted" });
+    const jobId = (posted[0] as unknown as { args: { jobId: bigint } } | undefined)?.args.jobId;
+    if (jobId === undefined) throw new PlainError(`The transaction ${hash} posted no job.`);
+    return { jobId, hash };
+  }
+
+  async cancelJob(jobId: number): Promise<Hash> {
+    return this.send("cancelJob", [BigInt(jobId)]);
+  }
+
+  async withdraw(): Promise<Hash> {
+    return this.send("withdraw", []);
+  }
+
+  private async ready() {
+    await this.wallet.connect();
+    await this.wallet.ensureChain();
+    return this.wallet.client!.account ?? this.wallet.address!;
+  }
+
+  private async send(functionName: string, args: unknown[]): Promise<Hash> {
+    const account = await this.ready();
+    const hash = await this.wallet.client!.writeContract({
+      address: this.address,
+      abi: this.abi,
+      functionName,
+      args,
+      chain: this.wallet.chain,
+      account,
+    } as never);
+    const receipt = await this.wallet.publicClient.waitForTransactionReceipt({ hash });
+    if (receipt.status !== "success") throw new PlainError(`The transaction ${hash} reverted.`);
+    return hash;
+  }
+}

@@ -1,0 +1,193 @@
+// The job form's fields and what they read into: a manifest and the job's on-chain parameters.
+import { parseEther } from "viem";
+import { h } from "../dom";
+import { PlainError } from "../errors";
+import { parseFrames } from "../frames";
+import type { JobParams } from "../market";
+import type { Manifest, SceneInfo } from "../types";
+
+interface Field {
+  name: string;
+  label: string;
+  hint?: string;
+  value: string;
+  type?: string;
+  min?: number;
+  step?: string;
+  inputmode?: string;
+}
+
+function field(f: Field): HTMLElement {
+  const id = `f-${f.name}`;
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, f.label),
+    h("input", {
+      id,
+      name: f.name,
+      value: f.value,
+      type: f.type ?? "text",
+      min: f.min,
+      step: f.step,
+      inputmode: f.inputmode,
+      required: true,
+      "aria-describedby": f.hint ? `${id}-hint` : null,
+    }),
+    f.hint ? h("small", { id: `${id}-hint` }, f.hint) : null,
+  );
+}
+
+const num = (form: HTMLFormElement, name: string): number => {
+  const el = form.elements.namedItem(name) as HTMLInputElement;
+  const value = Number(el.value);
+  if (!el.value.trim() || !Number.isInteger(value) || value < 0) {
+    throw new PlainError(`${el.labels?.[0]?.textContent ?? name} must be a whole number.`);
+  }
+  return value;
+};
+
+const ether = (form: HTMLFormElement, name: string): bigint => {
+  const el = form.elements.namedItem(name) as HTMLInputElement;
+  try {
+    const value = parseEther(el.value.trim() as `${number}`);
+    if (value < 0n) throw new Error();
+    return value;
+  } catch {
+    throw new PlainError(
+      `${el.labels?.[0]?.textContent ?? name} must be an amount of ETH like 0.001.`,
+    );
+  }
+};
+
+export interface Chosen {
+  manifest: Manifest;
+  tiles: number;
+  maxPrice: bigint;
+  verifyFee: bigint;
+  bidBond: bigint;
+  windows: { bid: number; reveal: number; render: number; verify: number };
+}
+
+export function read(form: HTMLFormElement, sceneCid: string): Chosen {
+  let frames: number[];
+  try {
+    frames = parseFrames((form.elements.namedItem("frames") as HTMLInputElement).value);
+  } catch (e) {
+    throw new PlainError(`Frames: ${(e as Error).message}.`);
+  }
+  const columns = num(form, "columns");
+  const rows = num(form, "rows");
+  const tiles = columns * rows * frames.length;
+  if (tiles > 65_535) throw new PlainError(`${tiles} tiles is more than a job can hold (65,535).`);
+  return {
+    manifest: {
+      scene_cid: sceneCid,
+      frames,
+      resolution: { width: num(form, "width"), height: num(form, "height") },
+      tile_grid: { columns, rows },
+      samples: num(form, "samples"),
+      verification: { patch_count: num(form, "patch_count"), patch_size: num(form, "patch_size") },
+    },
+    tiles,
+    maxPrice: ether(form, "max_price"),
+    verifyFee: ether(form, "verify_fee"),
+    bidBond: ether(form, "bid_bond"),
+    windows: {
+      bid: num(form, "bid_window"),
+      reveal: num(form, "reveal_window"),
+      render: num(form, "render_window"),
+      verify: num(form, "verify_window"),
+    },
+  };
+}
+
+/** The contract's parameters for what was chosen. */
+export function jobParams(chosen: Chosen): JobParams {
+  return {
+    tileCount: chosen.tiles,
+    frameCount: chosen.manifest.frames.length,
+    maxPricePerTile: chosen.maxPrice,
+    verifyFeePerTile: chosen.verifyFee,
+    bidBond: chosen.bidBond,
+    bidWindow: chosen.windows.bid,
+    revealWindow: chosen.windows.reveal,
+    renderWindow: chosen.windows.render,
+    verifyWindow: chosen.windows.verify,
+  };
+}
+
+const wholeField = (name: string, label: string, value: number, min = 1): Field => ({
+  name,
+  label,
+  value: String(value),
+  type: "number",
+  min,
+});
+const ethField = (name: string, label: string, value: string, hint?: string): Field => ({
+  name,
+  label,
+  value,
+  hint,
+  inputmode: "decimal",
+});
+
+/** The form's fields, grouped, with defaults from the scene (frame, size, samples). */
+export function jobFieldsets(info: SceneInfo, width: number, height: number): HTMLElement[] {
+  const group = (legend: string, fields: Field[], hidden = false) =>
+    h(
+      "fieldset",
+      {},
+      h("legend", { class: hidden ? "visually-hidden" : null }, legend),
+      fields.map(field),
+    );
+  return [
+    group("What to render", [
+      {
+        name: "frames",
+        label: "Frames",
+        value: String(info.frame_start),
+        hint: "e.g. 1, 1-24 or 1,5,9",
+      },
+      wholeField("width", "Width (px)", width),
+      wholeField("height", "Height (px)", height),
+      wholeField("samples", "Samples", info.samples ?? 64),
+      wholeField("columns", "Tile columns", 4),
+      wholeField("rows", "Tile rows", 2),
+    ]),
+    group("What you pay", [
+      ethField(
+        "max_price",
+        "Maximum price per tile (ETH)",
+        "0.001",
+        "bids above it are refused; you pay what workers bid",
+      ),
+      ethField("verify_fee", "Verifier fee per tile (ETH)", "0.000001"),
+      ethField(
+        "bid_bond",
+        "Bid bond (ETH)",
+        "0.0001",
+        "what a bidder locks; lost if it never reveals",
+      ),
+    ]),
+    group("Deadlines (seconds)", [
+      wholeField("bid_window", "Sealed bids for", 60),
+      wholeField("reveal_window", "Reveals for", 60),
+      wholeField("render_window", "Rendering within", 3600),
+      wholeField("verify_window", "Verification within", 1800),
+    ]),
+    h(
+      "details",
+      {},
+      h("summary", {}, "Verification spot-checks"),
+      group(
+        "Spot-checks",
+        [
+          wholeField("patch_count", "Patches re-rendered per result", 56),
+          wholeField("patch_size", "Patch size (px)", 16, 4),
+        ],
+        true,
+      ),
+    ),
+  ];
+}

@@ -1,0 +1,194 @@
+// The job page's panels, each built from data alone: tiles, frames, cost and timeline.
+import { type Child, h, notice } from "../dom";
+import { cidLink, eth, txLink } from "../format";
+import { TILE_LABELS, type Tile, type TileState, tileStates } from "../tiles";
+import { describe } from "../timeline";
+import type { ChainEvent, Frame, JobLedger, PageConfig } from "../types";
+
+/** How a job's tiles lie in its frames (from its manifest), when known. */
+export interface Grid {
+  frames: number[];
+  columns: number;
+  rows: number;
+}
+
+const CID_ARGS = ["manifest_cid", "results_cid", "evidence_cid", "reason_cid"];
+
+function tileCell(t: Tile): HTMLElement {
+  const label = `Tile ${t.index}: ${TILE_LABELS[t.state]}`;
+  return h(
+    "li",
+    {
+      class: `tile ${t.state}`,
+      "data-state": t.state,
+      "data-index": t.index,
+      title: t.worker ? `${label} (worker ${t.worker})` : label,
+    },
+    h("span", { class: "visually-hidden" }, label),
+  );
+}
+
+function tileList(tiles: Tile[], columns: number, label: string): HTMLElement {
+  return h(
+    "ol",
+    {
+      class: "tile-grid",
+      style: `grid-template-columns: repeat(${columns}, 1fr)`,
+      "aria-label": label,
+    },
+    tiles.map(tileCell),
+  );
+}
+
+export function tilesPanel(tileCount: number, events: ChainEvent[], grid: Grid | null): Child[] {
+  const tiles = tileStates(tileCount, events);
+  const counts = new Map<TileState, number>();
+  for (const t of tiles) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
+  const summary = [...counts.entries()]
+    .map(([state, n]) => `${n} ${TILE_LABELS[state].toLowerCase()}`)
+    .join(", ");
+  let body: HTMLElement[];
+  if (grid && grid.columns * grid.rows * grid.frames.length === tileCount) {
+    const perFrame = grid.columns * grid.rows;
+    body = grid.frames.map((frame, i) =>
+      h(
+        "figure",
+        { class: "tile-frame" },
+        tileList(
+          tiles.slice(i * perFrame, (i + 1) * perFrame),
+          grid.columns,
+          `Frame ${frame} tiles`,
+        ),
+        h("figcaption", {}, `Frame ${frame}`),
+      ),
+    );
+  } else {
+    body = [tileList(tiles, Math.min(16, tileCount), "Tiles")]; // manifest unknown: a flat grid
+  }
+  return [
+    h("h2", { id: "tiles-h" }, "Tiles"),
+    h("p", { id: "tile-summary", "aria-live": "polite" }, summary),
+    body,
+    h(
+      "ul",
+      { class: "legend", "aria-label": "Legend" },
+      [...counts.keys()].map((state) =>
+        h("li", {}, h("span", { class: `swatch tile ${state}` }), TILE_LABELS[state]),
+      ),
+    ),
+  ];
+}
+
+function frameFigure(config: PageConfig, jobId: number, f: Frame): HTMLElement {
+  const stem = `job-${jobId}-frame-${String(f.frame).padStart(4, "0")}`;
+  return h(
+    "figure",
+    { class: "frame", "data-frame": f.frame },
+    h("img", {
+      src: f.png_url,
+      alt: `Frame ${f.frame}, assembled from every verified tile (${f.width}×${f.height})`,
+      width: f.width,
+      height: f.height,
+      id: `frame-${f.frame}-img`,
+    }),
+    h(
+      "figcaption",
+      {},
+      `Frame ${f.frame} · ${f.width}×${f.height} · `,
+      f.png_cid ? cidLink(config, f.png_cid) : null,
+    ),
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "a",
+        {
+          class: "button",
+          href: f.png_url,
+          download: `${stem}.png`,
+          id: `download-png-${f.frame}`,
+        },
+        "Download PNG",
+      ),
+      h(
+        "a",
+        {
+          class: "button",
+          href: f.exr_url,
+          download: `${stem}.exr`,
+          id: `download-exr-${f.frame}`,
+        },
+        "Download EXR (linear, float)",
+      ),
+    ),
+  );
+}
+
+export function framesPanel(config: PageConfig, jobId: number, frames: Frame[]): Child[] {
+  return [
+    h("h2", { id: "frames-h" }, "Frames"),
+    frames.map((f) =>
+      f.status === "assembled"
+        ? frameFigure(config, jobId, f)
+        : h(
+            "p",
+            { class: "muted", "data-frame": f.frame },
+            `Frame ${f.frame}: assembled once all its tiles are accepted.`,
+          ),
+    ),
+  ];
+}
+
+export function moneyPanel(l: JobLedger): Child[] {
+  const row = (label: string, wei: string, id: string) => [
+    h("dt", {}, label),
+    h("dd", { id: `money-${id}` }, eth(wei)),
+  ];
+  return [
+    h("h2", { id: "money-h" }, "Cost"),
+    h(
+      "dl",
+      { class: "facts" },
+      row("Paid into escrow", l.deposit, "deposit"),
+      row("To workers", l.to_workers, "workers"),
+      row("Verifier fees", l.to_verifiers, "verifiers"),
+      row("Protocol fee", l.to_treasury, "fees"),
+      row("Refunded to you", l.refunded, "refunded"),
+      row("Still held", l.held, "held"),
+    ),
+    l.balanced ? null : notice("error", "This job's books do not balance; see the audit page."),
+    h(
+      "p",
+      { class: "muted" },
+      "Refunds are credited to you in the market; withdraw them with the Withdraw button at the top.",
+    ),
+  ];
+}
+
+export function timelinePanel(config: PageConfig, events: ChainEvent[]): Child[] {
+  const rows = events.map((e) => {
+    const cids = CID_ARGS.filter((k) => typeof e.args[k] === "string" && e.args[k]).map((k) =>
+      cidLink(config, e.args[k] as string),
+    );
+    const at = new Date(e.timestamp * 1000);
+    return h(
+      "li",
+      { "data-event": e.name },
+      h("time", { datetime: at.toISOString() }, at.toLocaleTimeString()),
+      h("span", { class: "what" }, describe(e)),
+      h(
+        "span",
+        { class: "refs" },
+        "tx ",
+        txLink(config, e.tx_hash),
+        cids.length ? [" · CID ", ...cids] : null,
+      ),
+    );
+  });
+  return [
+    h("h2", { id: "timeline-h" }, "Timeline"),
+    rows.length
+      ? h("ol", { class: "timeline" }, rows)
+      : h("p", { class: "muted" }, "No events yet."),
+  ];
+}
