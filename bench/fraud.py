@@ -6,19 +6,23 @@ honestly, honestly on another CPU kernel (CYCLES_CPU_NO_AVX2=1), and by cheaters
 noise, a wrong seed, a quarter of the samples, half the resolution upscaled, every tile holding
 another tile's pixels, and honest pixels with 10% of the area (one contiguous block at a random
 place each trial) taken from a render with a quarter of the samples (the cheat that saves
-compute) or from a wrong-seed render (which saves nothing). Where such a block lies on flat
-background the fake equals the honest pixels within the thresholds, so nothing was faked; those
-trials are counted apart, not as misses.
+compute) or from a wrong-seed render (which saves nothing). A block whose fake passes the
+verifier's own patch judgement as a whole equals the honest pixels (the sky is the same whatever
+the seed), so nothing was faked; those trials are counted apart, not as misses. For the misses
+that remain, the report says whether a patch lay on the faked block (it then passed: those
+pixels do not differ from the honest ones) or none did.
 
 Each trial draws a fresh 32-byte seed, selects patches exactly as the verifier does
 (`tilefarm.patches.select_patches`) and judges each patch exactly as it does
-(`compare_pixels(...).passes(threshold, max_error)` on tone-mapped values). The verifier's
+(`tilefarm.patch_judge.judge_patch`). The trials' random numbers come from BENCH_FRAUD_SEED
+(default 6; the thresholds were chosen on other seeds). The verifier's
 re-render of a patch is a border render of the honest manifest; the facts measured here (and
 `tests/blender`) show it is bit-identical to the same pixels of the honest whole-frame render, so
 trials take those pixels — and the benchmark re-renders the patches of a few trials for real and
-checks they are identical. The cost is measured, not estimated: the seconds of one real
-verification's patch renders against the seconds of rendering all the job's tiles, in the same
-long-lived child.
+checks they are identical. The cost is measured, not estimated: the Blender child's CPU seconds
+(user + system) of one real verification's patch renders against those of rendering all the
+job's tiles, in the same long-lived child (median over several of each); wall seconds are
+reported too but mean little on a shared, loaded machine.
 """
 
 import json
@@ -31,16 +35,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.manifest import RenderManifest, build_manifest
+from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
-from tilefarm.pixels import Pixels, compare_pixels, read_exr, write_exr
+from tilefarm.pixels import Pixels, read_exr, write_exr
 from tilefarm.scenes import build_builtin_scene
 from tilefarm.tiles import Rect
 
 WIDTH, HEIGHT, SAMPLES, GRID = 640, 480, 64, 4
 TRIALS = int(os.environ.get("BENCH_FRAUD_TRIALS", "400"))
+SEED = int(os.environ.get("BENCH_FRAUD_SEED", "6"))
+TILE_ROUNDS, VERIFY_ROUNDS = 2, 5
 SCENE_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # not fetched here
 
 
@@ -76,24 +84,59 @@ def render_whole(
     return pixels
 
 
+class Judged:
+    """One verification of a committed frame: caught or not, and its extreme figures."""
+
+    def __init__(self) -> None:
+        self.caught = False
+        self.patch_on_fake = False
+        self.worst_psnr = math.inf
+        self.largest_error = 0.0
+        self.largest_differing = 0.0
+
+
 def judge(
-    reference: Pixels, committed: Pixels, choices: list[PatchChoice], m: RenderManifest
-) -> tuple[bool, float, float]:
-    """(caught, worst PSNR, largest error) of one verification of `committed`."""
-    params, worst, largest, caught = m.verification, math.inf, 0.0, False
+    reference: Pixels,
+    committed: Pixels,
+    choices: list[PatchChoice],
+    m: RenderManifest,
+    faked: Rect | None = None,
+) -> Judged:
+    """Judge every chosen patch of `committed` against the honest `reference`."""
+    out = Judged()
     for c in choices:
         r = c.rect
-        metrics = compare_pixels(
-            reference[r.y : r.y_end, r.x : r.x_end], committed[r.y : r.y_end, r.x : r.x_end]
-        )
-        worst, largest = min(worst, metrics.psnr_db), max(largest, metrics.max_error)
-        caught |= not metrics.passes(params.psnr_threshold_db, params.max_error)
-    return caught, worst, largest
+        j = judge_patch(
+            reference[r.y : r.y_end, r.x : r.x_end], committed[r.y : r.y_end, r.x : r.x_end],
+            m.verification,
+        )  # fmt: skip
+        out.worst_psnr = min(out.worst_psnr, j.psnr_db)
+        out.largest_error = max(out.largest_error, j.max_error)
+        out.largest_differing = max(out.largest_differing, j.differing_fraction)
+        out.caught |= not j.passed
+        if faked is not None and _overlaps(r, faked):
+            out.patch_on_fake = True
+    return out
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a.x < b.x_end and b.x < a.x_end and a.y < b.y_end and b.y < a.y_end
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children (the sandbox may wrap it)."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in (proc, *proc.children(recursive=True)):
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
 
 
 def main() -> None:
-    rng = np.random.default_rng(20261126)
+    rng = np.random.default_rng(SEED)
     honest_m = manifest()
+    params = honest_m.verification
     tiles = list(range(honest_m.tile_count))
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -104,9 +147,7 @@ def main() -> None:
         if not blend.exists():
             blend.parent.mkdir(parents=True, exist_ok=True)
             build_builtin_scene("demo", blend)
-        t = time.monotonic()
         honest = render_whole(blend, honest_m, tmp / "honest")
-        whole_seconds = time.monotonic() - t
         other_kernel = render_whole(blend, honest_m, tmp / "sse", {"CYCLES_CPU_NO_AVX2": "1"})
         wrong_seed = render_whole(blend, manifest(seed=8), tmp / "seed")
         fewer = render_whole(blend, manifest(samples=SAMPLES // 4), tmp / "fewer")
@@ -123,17 +164,20 @@ def main() -> None:
             ]
 
         harmless: dict[str, int] = {}
+        blocks: dict[int, Rect] = {}
 
         def partial(name: str, source: Pixels) -> Callable[[int], Pixels | None]:
-            def make(_: int) -> Pixels | None:
+            def make(trial: int) -> Pixels | None:
                 faked = honest.copy()
                 h = HEIGHT // 4
                 w = round(0.10 * WIDTH * HEIGHT / h)
                 x, y = int(rng.integers(0, WIDTH - w + 1)), int(rng.integers(0, HEIGHT - h + 1))
                 faked[y : y + h, x : x + w] = source[y : y + h, x : x + w]
-                params = honest_m.verification
-                block = compare_pixels(honest[y : y + h, x : x + w], faked[y : y + h, x : x + w])
-                if block.passes(params.psnr_threshold_db, params.max_error):
+                blocks[trial] = Rect(x=x, y=y, width=w, height=h)
+                block = judge_patch(
+                    honest[y : y + h, x : x + w], faked[y : y + h, x : x + w], params
+                )
+                if block.passed:
                     harmless[name] = harmless.get(name, 0) + 1
                     return None  # the "fake" equals the honest pixels: nothing to catch
                 return faked
@@ -152,28 +196,38 @@ def main() -> None:
         }
         report: dict[str, Any] = {
             "trials": TRIALS,
-            "patches_per_job": honest_m.verification.patch_count,
-            "patch_size": honest_m.verification.patch_size,
-            "psnr_threshold_db": honest_m.verification.psnr_threshold_db,
+            "rng_seed": SEED,
+            "verification": params.model_dump(),
             "cheaters": {},
             "honest": {},
         }
         seeds = [rng.bytes(32) for _ in range(TRIALS)]
         for name, make in strategies.items():
-            results = []
+            results: list[Judged] = []
+            blocks.clear()
             for i in range(TRIALS):
                 committed = make(i)
                 if committed is not None:
                     choices = select_patches(seeds[i], honest_m, tiles)
-                    results.append(judge(honest, committed, choices, honest_m))
-            report["cheaters"][name] = {
+                    results.append(judge(honest, committed, choices, honest_m, blocks.get(i)))
+            entry: dict[str, Any] = {
                 "jobs": len(results),
-                "detection_rate": sum(c for c, _, _ in results) / len(results),
+                "detection_rate": sum(r.caught for r in results) / len(results),
                 "median_worst_patch_psnr_db": round(
-                    float(np.median([w for _, w, _ in results])), 1
+                    float(np.median([r.worst_psnr for r in results])), 1
                 ),
-                "median_largest_error": round(float(np.median([e for _, _, e in results])), 4),
+                "median_largest_error": round(
+                    float(np.median([r.largest_error for r in results])), 4
+                ),
+                "median_largest_differing_fraction": round(
+                    float(np.median([r.largest_differing for r in results])), 3
+                ),
             }
+            if blocks:
+                missed = [r for r in results if not r.caught]
+                entry["missed_with_a_patch_on_the_fake"] = sum(r.patch_on_fake for r in missed)
+                entry["missed_with_no_patch_on_the_fake"] = sum(not r.patch_on_fake for r in missed)
+            report["cheaters"][name] = entry
         for name, key in (("quarter", "honest_with_10pct_at_quarter_samples"),
                           ("seed", "honest_with_10pct_from_wrong_seed")):  # fmt: skip
             report["cheaters"][key]["fakes_equal_to_honest_skipped"] = harmless.get(name, 0)
@@ -182,44 +236,63 @@ def main() -> None:
                 judge(honest, frame, select_patches(seeds[i], honest_m, tiles), honest_m)
                 for i in range(TRIALS)
             ]
-            worst = min(w for _, w, _ in results)
+            worst = min(r.worst_psnr for r in results)
             report["honest"][name] = {
-                "false_positive_rate": sum(c for c, _, _ in results) / TRIALS,
+                "false_positive_rate": sum(r.caught for r in results) / TRIALS,
                 "worst_patch_psnr_db": "inf" if math.isinf(worst) else round(worst, 1),
-                "largest_error": round(max(e for _, _, e in results), 4),
+                "largest_error": round(max(r.largest_error for r in results), 4),
+                "largest_differing_fraction": round(max(r.largest_differing for r in results), 4),
             }
-
-        # The cost, measured: render the job's tiles, then one verification's patches, in one child.
-        with BlenderChild() as child:
-            child.open(blend, honest_m)
-            t = time.monotonic()
-            child.render_tiles(1, None, tmp / "tiles")
-            render_seconds = time.monotonic() - t
-            verify_seconds, identical = [], True
-            for i in range(3):
-                choices = select_patches(seeds[i], honest_m, tiles)
-                t = time.monotonic()
-                done = child.render_regions(
-                    1, [(f"p{j}", c.rect) for j, c in enumerate(choices)], tmp / f"v{i}"
-                )
-                verify_seconds.append(time.monotonic() - t)
-                for c, region in zip(choices, done, strict=True):
-                    r: Rect = c.rect
-                    identical &= bool(
-                        np.array_equal(read_exr(region.path), honest[r.y : r.y_end, r.x : r.x_end])
-                    )
-        patch_pixels = honest_m.verification.patch_count * honest_m.verification.patch_size**2
-        report["cost"] = {
-            "job_render_seconds_16_tiles": round(render_seconds, 2),
-            "whole_frame_render_seconds": round(whole_seconds, 2),
-            "verification_render_seconds": [round(s, 2) for s in verify_seconds],
-            "verification_share_of_render": round(
-                float(np.median(verify_seconds)) / render_seconds, 4
-            ),
-            "verified_pixel_share": round(patch_pixels / (WIDTH * HEIGHT), 4),
-            "real_rerenders_identical_to_reference": identical,
-        }
+        report["cost"] = measure_cost(blend, honest_m, honest, seeds, tmp)
         print(json.dumps(report, indent=2))
+
+
+def measure_cost(
+    blend: Path, m: RenderManifest, honest: Pixels, seeds: list[bytes], tmp: Path
+) -> dict[str, Any]:
+    """Render the job's tiles, then several verifications' patches, in one child: CPU and wall
+    seconds of each, and whether the real patch renders equal the honest frame's pixels."""
+    tiles = list(range(m.tile_count))
+    render_cpu, render_wall, verify_cpu, verify_wall = [], [], [], []
+    identical = True
+    with BlenderChild() as child:
+        child.open(blend, m)
+        assert child.pid is not None
+        for i in range(TILE_ROUNDS):
+            cpu, wall = _cpu_seconds(child.pid), time.monotonic()
+            child.render_tiles(1, None, tmp / f"tiles{i}")
+            render_cpu.append(_cpu_seconds(child.pid) - cpu)
+            render_wall.append(time.monotonic() - wall)
+        for i in range(VERIFY_ROUNDS):
+            choices = select_patches(seeds[i], m, tiles)
+            cpu, wall = _cpu_seconds(child.pid), time.monotonic()
+            done = child.render_regions(
+                1, [(f"p{j}", c.rect) for j, c in enumerate(choices)], tmp / f"v{i}"
+            )
+            verify_cpu.append(_cpu_seconds(child.pid) - cpu)
+            verify_wall.append(time.monotonic() - wall)
+            for c, region in zip(choices, done, strict=True):
+                r: Rect = c.rect
+                identical &= bool(
+                    np.array_equal(read_exr(region.path), honest[r.y : r.y_end, r.x : r.x_end])
+                )
+    params = m.verification
+    patch_pixels = params.patch_count * params.patch_size**2
+
+    def med(values: list[float]) -> float:
+        return float(np.median(values))
+
+    return {
+        "job_render_child_cpu_seconds_16_tiles": [round(s, 2) for s in render_cpu],
+        "verification_child_cpu_seconds": [round(s, 3) for s in verify_cpu],
+        "verification_share_of_render_cpu": round(med(verify_cpu) / med(render_cpu), 4),
+        "job_render_wall_seconds_16_tiles": [round(s, 2) for s in render_wall],
+        "verification_wall_seconds": [round(s, 3) for s in verify_wall],
+        "verification_share_of_render_wall": round(med(verify_wall) / med(render_wall), 4),
+        "verified_pixel_share": round(patch_pixels / (WIDTH * HEIGHT), 4),
+        "load_average_1min": round(psutil.getloadavg()[0], 2),
+        "real_rerenders_identical_to_reference": identical,
+    }
 
 
 if __name__ == "__main__":

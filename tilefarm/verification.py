@@ -8,8 +8,9 @@ its verifier draw) and what IPFS holds (the results list, the tiles, the scene),
 3. picks patches from the seed (`tilefarm.patches`), fetches each chosen tile (bytes checked
    against its CID) and requires its decoded pixels to hash to the committed pixel hash;
 4. re-renders the patches from the manifest in one Blender child (all patches of a frame in one
-   request, so the scene loads once) and compares them with the committed pixels on tone-mapped
-   values (PSNR and max error; thresholds from the manifest).
+   request, so the scene loads once) and judges each against the committed pixels on tone-mapped
+   values (`tilefarm.patch_judge`: PSNR, largest difference and share of differing pixels;
+   thresholds from the manifest).
 Any failure is a fail with its reason; the report lists every patch's figures.
 """
 
@@ -25,8 +26,9 @@ from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import IpfsError, KuboClient, cid_digest
 from tilefarm.manifest import RenderManifest, parse_manifest
 from tilefarm.merkle import merkle_root, tile_leaf
+from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
-from tilefarm.pixels import compare_pixels, pixel_hash, read_exr
+from tilefarm.pixels import pixel_hash, read_exr
 
 MAX_RESULTS_BYTES = 8 << 20
 MAX_TILE_BYTES = 512 << 20
@@ -59,6 +61,7 @@ class PatchCheck(BaseModel):
     choice: PatchChoice
     psnr_db: float | None = None
     max_error: float | None = None
+    differing_fraction: float | None = None
     passed: bool
     reason: str = ""
     render_path: Path | None = None
@@ -160,12 +163,12 @@ def check_results(
                 )
                 continue
             crop = tile_pixels[local.y : local.y_end, local.x : local.x_end]
-            metrics = compare_pixels(read_exr(region.path), crop)
-            ok = metrics.passes(params.psnr_threshold_db, params.max_error)
+            judged = judge_patch(read_exr(region.path), crop, params)
             checks.append(
                 PatchCheck(
-                    choice=c, psnr_db=metrics.psnr_db, max_error=metrics.max_error, passed=ok,
-                    reason="" if ok else "differs from the re-render", render_path=region.path,
+                    choice=c, psnr_db=judged.psnr_db, max_error=judged.max_error,
+                    differing_fraction=judged.differing_fraction, passed=judged.passed,
+                    reason=judged.failed_because(params), render_path=region.path,
                 )
             )  # fmt: skip
     failed = [p for p in checks if not p.passed]

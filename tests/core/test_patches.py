@@ -7,7 +7,7 @@ from eth_hash.auto import keccak
 from tilefarm.job_tiles import job_tile_count, locate
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patches import PatchSelectionError, patches_for, select_patches
-from tilefarm.tiles import Rect, TileError
+from tilefarm.tiles import Rect, TileError, patches_in_tile
 
 SCENE = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 
@@ -55,6 +55,21 @@ def test_no_patch_is_checked_twice_and_the_count_is_capped_by_what_exists() -> N
     manifest = _manifest()
     everything = select_patches(_seed(5), manifest, [0], count=10_000)
     assert len(everything) == len({c.rect for c in everything}) == 20  # 80x60 tile, 16 px patches
+
+
+def test_a_tiles_patches_are_spread_one_per_band_of_its_patch_grid() -> None:
+    manifest = _manifest(frames=[1])
+    rects = manifest.tiles()
+    for n in range(20):
+        chosen = select_patches(_seed(100 + n), manifest, list(range(16)), count=50)
+        per_tile: dict[int, list[int]] = {}
+        for c in chosen:
+            grid = patches_in_tile(rects[c.tile], 16)  # 20 positions, row-major
+            per_tile.setdefault(c.tile, []).append(grid.index(c.rect))
+        assert sorted(len(p) for p in per_tile.values()) == [3] * 14 + [4] * 2  # 50 dealt to 16
+        for positions in per_tile.values():
+            k = len(positions)  # band j holds positions j*20//k up to (j+1)*20//k, exclusive
+            assert all(j * 20 // k <= p < (j + 1) * 20 // k for j, p in enumerate(positions))
 
 
 def test_44_patches_catch_a_tenth_of_faked_pixels_99_percent_of_the_time() -> None:

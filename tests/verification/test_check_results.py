@@ -89,6 +89,7 @@ def test_honest_results_pass_with_every_patch_identical(
     assert len(report.patches) == 48
     assert {p.choice.job_tile for p in report.patches} == set(range(8))  # every tile looked at
     assert all(p.psnr_db == float("inf") for p in report.patches)
+    assert all(p.differing_fraction == 0.0 and p.reason == "" for p in report.patches)
 
 
 def _cheats(frames: dict[str, Pixels], manifest: RenderManifest) -> dict[str, Pixels]:
@@ -100,6 +101,8 @@ def _cheats(frames: dict[str, Pixels], manifest: RenderManifest) -> dict[str, Pi
         copied[r.y : r.y_end, r.x : r.x_end] = honest[s.y : s.y_end, s.x : s.x_end]
     partial = honest.copy()
     partial[18:30, 20:46] = 0.0  # 10% of the frame, blanked where the objects are
+    reseeded = honest.copy()  # the same 10% from a render with another seed
+    reseeded[18:30, 20:46] = frames["wrong_seed"][18:30, 20:46]
     return {
         "blank": np.zeros_like(honest),
         "noise": np.random.default_rng(1).random(honest.shape, dtype=np.float32),
@@ -108,19 +111,22 @@ def _cheats(frames: dict[str, Pixels], manifest: RenderManifest) -> dict[str, Pi
         "upscaled": np.repeat(np.repeat(frames["half"], 2, axis=0), 2, axis=1),
         "another_tiles_pixels": copied,
         "ten_percent_faked": partial,
+        "ten_percent_from_another_seed": reseeded,
     }
 
 
 @pytest.mark.parametrize(
     "cheat",
     ["blank", "noise", "wrong_seed", "fewer_samples", "upscaled", "another_tiles_pixels",
-     "ten_percent_faked"],
+     "ten_percent_faked", "ten_percent_from_another_seed"],
 )  # fmt: skip
 def test_each_cheat_fails_the_check(setup: dict[str, object], cheat: str, tmp_path: Path) -> None:
     frame = _cheats(setup["frames"], setup["manifest"])[cheat]  # type: ignore[arg-type]
     report = _check(setup, _publish(setup, frame), tmp_path)
     assert not report.passed
     assert "patches differ from the re-render" in report.reason
+    failed = [p for p in report.patches if not p.passed]
+    assert all(p.reason for p in failed)  # each says which comparison failed
 
 
 def test_a_tile_cid_swapped_for_another_fails(setup: dict[str, object], tmp_path: Path) -> None:
