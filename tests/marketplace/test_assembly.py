@@ -12,9 +12,12 @@ from PIL import Image
 from sqlalchemy import select
 
 from marketplace.app import create_app
+from marketplace.assembly import Assembler
 from marketplace.assembly.plan import ready_positions, seats_of_frame
 from marketplace.db.frame_models import AssembledFrame
 from marketplace.db.session import Database
+from marketplace.indexer import Indexer
+from tests.ipfs.hostile_node import hostile_node
 from tests.marketplace.finished_job import (
     FinishedJob,
     frames_of,
@@ -24,8 +27,9 @@ from tests.marketplace.finished_job import (
 from tests.worker.conftest import wait_until
 from tilefarm.audit.frames import write_frame_files
 from tilefarm.blender.launcher import BlenderChild
+from tilefarm.chain.deploy import read_deployments
 from tilefarm.chain.events import ResultsCommitted
-from tilefarm.ipfs import cid_of_bytes
+from tilefarm.ipfs import KuboClient, cid_of_bytes
 from tilefarm.pixels import read_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
 from tilefarm.verification import ResultsList
@@ -200,3 +204,43 @@ def test_a_denoised_frame_is_denoised_whole_and_byte_identical_every_time(
     denoised = read_exr(first.exr)
     assert denoised.shape == stitched.shape
     assert not np.array_equal(denoised, stitched)  # the whole frame went through the denoiser
+
+
+def test_a_tile_whose_bytes_do_not_match_its_cid_is_never_stitched(
+    finished_job: FinishedJob, tmp_path: Path
+) -> None:
+    # An assembler of its own, on a database indexed afresh, reading IPFS through a node that
+    # corrupts one tile of frame 2: frame 1 is stored, frame 2 stays pending with the reason;
+    # the next assembler (a restart) on an honest node stores frame 2 with the server's CIDs.
+    job = finished_job
+    served = {f["frame"]: (f["png_cid"], f["exr_cid"]) for f in frames_of(job.api, job.job_id)}
+    commit = [
+        e for e in job.stack.market.events(job_id=job.job_id) if isinstance(e, ResultsCommitted)
+    ]
+    tiles = [
+        t
+        for e in commit
+        for t in ResultsList.model_validate_json(job.ipfs.cat(e.results_cid)).tiles
+    ]
+    bad = next(t for t in tiles if t.index == 6)  # frame 2 (job tiles 4..7)
+
+    def corrupt(path: str, body: bytes) -> bytes:
+        if path.startswith("/api/v0/cat") and bad.cid in path and body:
+            return bytes([body[0] ^ 0xFF]) + body[1:]
+        return body
+
+    db = Database(f"sqlite:///{tmp_path / 'market.db'}")
+    deployments = read_deployments(job.stack.deployments_file)
+    start = deployments.contracts["JobMarket"].block_number
+    Indexer(db, job.stack.market, start).sync()
+    assert job.stack.status.ipfs_api_url
+    with hostile_node(job.stack.status.ipfs_api_url, corrupt) as url, KuboClient(url) as liar:
+        stored = Assembler(db, liar, tmp_path / "work").step()
+    assert [(s.frame, (s.png_cid, s.exr_cid)) for s in stored] == [(1, served[1])]
+    with db.session() as session:
+        frame2 = session.get(AssembledFrame, (job.job_id, 2))
+        assert frame2 is not None and frame2.status == "pending" and frame2.png_cid is None
+        assert f"tile 6 ({bad.cid}) cannot be read" in (frame2.error or "")
+    stored = Assembler(db, job.ipfs, tmp_path / "work").step()
+    assert [(s.frame, (s.png_cid, s.exr_cid)) for s in stored] == [(2, served[2])]
+    db.engine.dispose()
