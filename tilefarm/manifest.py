@@ -92,8 +92,8 @@ class VerificationParams(_Strict):
 
     patch_size: Annotated[int, Field(ge=4, le=256)] = 16
     # 48 patches of 16x16, three per tile in bands of each 4x4 tile, catch 10% of the area faked
-    # (quarter samples or a wrong seed) in >= 99% of jobs, for about 4.4% of the job's render CPU
-    # time; bench/fraud.py measures both.
+    # (quarter samples or a wrong seed) in >= 99% of jobs, for 4.6% of the CPU time of rendering
+    # the job; bench/fraud.py measures both.
     patch_count: Annotated[int, Field(ge=1, le=4096)] = 48
     # Measured by bench/fraud.py on the demo scene (tone-mapped 16x16 patches): honest renders on
     # another CPU kernel (no AVX2) read >= 56.6 dB; 58 dB failed 6% of honest jobs. A guard

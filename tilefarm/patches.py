@@ -15,8 +15,8 @@ n = 0, 1, ...; unbiased integers by rejection) makes every choice below:
    `(j+1)*G//k`, G positions in all), and one position is drawn uniformly in each band, in band
    order, tile by tile in the shuffled order. The patches of a tile are so spread over its height:
    a faked part of a tile escapes all of them less often than independent positions would let it
-   (bench/fraud.py: 10% of the frame faked in one block escaped 0.3% of jobs with independent
-   positions, 0.1% with bands, 48 patches).
+   (2000 jobs of bench/fraud.py's cheat that renders 10% of the frame, one block, at a quarter
+   of the samples, 48 patches: 0.3% escaped with independent positions, 0.1% with bands).
 
 With faking of a fraction `f` of the worker's pixels, each patch lands on faked pixels with
 probability about `f`, so `count = patches_for(f, confidence)` patches miss it with probability
