@@ -155,6 +155,7 @@ def _print_status(status: StackStatus) -> None:
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     out: Annotated[Path, typer.Option(help="where the final frames go")] = Path("out/demo"),
+    scene: Annotated[str, typer.Option(help="built-in scene to post")] = "showcase",
     frames: Annotated[str, typer.Option(help="frames of the scene, e.g. 1,12,24")] = "1,12,24",
     width: Annotated[int, typer.Option(min=16, max=4096)] = 480,
     height: Annotated[int, typer.Option(min=16, max=4096)] = 270,
@@ -187,8 +188,9 @@ def demo(
         columns, rows = (int(part) for part in grid.lower().split("x"))
         frame_list = [int(f) for f in frames.split(",")]
         fields: dict[str, Any] = {
-            "frames": frame_list, "width": width, "height": height, "columns": columns,
-            "rows": rows, "samples": samples, "workers": workers, "server_port": port,
+            "scene": scene, "frames": frame_list, "width": width, "height": height,
+            "columns": columns, "rows": rows, "samples": samples, "workers": workers,
+            "server_port": port,
             "out_dir": out.resolve(), "chain_port": chain_port, "ipfs_api_port": ipfs_api_port,
             "ipfs_gateway_port": ipfs_gateway_port,
             "state_dir": state_dir.resolve() if state_dir else None,

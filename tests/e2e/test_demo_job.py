@@ -1,16 +1,23 @@
-"""The demo's whole stack on a small job: anvil, Kubo, `tilefarm serve` and three
-`render-worker` processes; the artist posts through the API and signs postJob itself. The chain
-must end with every seat accepted and paid once and the money accounted for, and the frames
-downloaded from the server must be the workers' committed tiles, stitched."""
+"""`tilefarm demo --json` on a small job: anvil, Kubo, `tilefarm serve` and three `render-worker`
+processes; the artist posts through the API and signs postJob itself. The chain must end with
+every seat accepted and paid once and the money accounted for, the frames downloaded from the
+server must be the workers' committed tiles, stitched, and Ctrl-C must stop it all."""
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import numpy as np
+import psutil
 import pytest
+from web3 import Web3
 
 from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.deploy import read_deployments
 from tilefarm.chain.events import ResultsAccepted, ResultsCommitted
-from tilefarm.demo import DemoOptions, DemoRun, JobProgress
+from tilefarm.demo import DemoSummary
 from tilefarm.devnet.ports import free_port
 from tilefarm.ipfs import KuboClient, cid_of_file
 from tilefarm.job_tiles import locate
@@ -21,15 +28,35 @@ from tilefarm.tiles import Rect
 from tilefarm.verification import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs, pytest.mark.chain]
+TILEFARM = str(Path(sys.executable).with_name("tilefarm"))
 
 
-def small_job(tmp: Path) -> DemoOptions:
-    return DemoOptions(
-        scene="tiny", frames=[1, 2], width=64, height=48, columns=2, rows=2, samples=4,
-        workers=3, state_dir=tmp / "demo", out_dir=tmp / "out", server_port=free_port(),
-        chain_port=free_port(), ipfs_api_port=free_port(), ipfs_gateway_port=free_port(),
-        block_seconds=0.5, timeout_seconds=300,
-    )  # fmt: skip
+def start_demo(tmp: Path) -> tuple[subprocess.Popen[str], dict[str, int]]:
+    """`tilefarm demo --json --keep-serving` on a small job: the tiny scene, 2 frames of 2x2
+    tiles, 3 worker processes."""
+    ports = {name: free_port() for name in ("server", "chain", "ipfs_api", "ipfs_gateway")}
+    argv = [
+        TILEFARM, "demo", "--json", "--keep-serving", "--state-dir", str(tmp / "demo"),
+        "--out", str(tmp / "out"), "--port", str(ports["server"]),
+        "--chain-port", str(ports["chain"]), "--ipfs-api-port", str(ports["ipfs_api"]),
+        "--ipfs-gateway-port", str(ports["ipfs_gateway"]), "--workers", "3",
+        "--scene", "tiny", "--frames", "1,2", "--width", "64", "--height", "48",
+        "--grid", "2x2", "--samples", "4",
+    ]  # fmt: skip
+    with (tmp / "demo.err").open("w") as err:
+        cli = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)
+    return cli, ports
+
+
+def read_summary(cli: subprocess.Popen[str], log: Path) -> DemoSummary:
+    """The JSON summary the demo prints once the job is done (it then keeps serving)."""
+    assert cli.stdout is not None
+    lines = []
+    for line in cli.stdout:
+        lines.append(line)
+        if line.rstrip() == "}":
+            return DemoSummary.model_validate_json("".join(lines))
+    raise AssertionError(f"the demo ended without a summary; its log:\n{log.read_text()[-3000:]}")
 
 
 def committed_frames(
@@ -52,25 +79,35 @@ def committed_frames(
     return {f: stitch_tiles(p, width, height) for f, p in pieces.items()}
 
 
-def test_demo_job_is_rendered_verified_paid_and_assembled_by_worker_processes(tmp_path: Path):
-    options = small_job(tmp_path)
-    seen: list[JobProgress] = []
-    with DemoRun(options, on_progress=seen.append) as run:
-        summary = run.run()
-        assert run.market is not None
-        market = run.market
+def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_processes(
+    tmp_path: Path,
+):
+    cli, ports = start_demo(tmp_path)
+    try:
+        summary = read_summary(cli, tmp_path / "demo.err")
+        # Everything still runs: check the chain and IPFS behind the summary.
+        w3 = Web3(Web3.HTTPProvider(f"http://127.0.0.1:{ports['chain']}"))
+        deployments = read_deployments(tmp_path / "demo" / "stack" / "deployments" / "31337.json")
+        market = JobMarketClient.from_deployments(w3, deployments)
         job = market.job(summary.job_id)
-        ipfs = KuboClient(str(run.devnet.status().ipfs_api_url))
-        expected = committed_frames(market, ipfs, summary.job_id, summary.manifest_cid, tmp_path)
-        stored = {f.frame: ipfs.cat(str(f.png_cid)) for f in summary.frame_files}
-        ledger = run.api.get(f"/api/ledger/{summary.job_id}").json()
         events = market.events(job_id=summary.job_id)
-        ipfs.close()
+        with KuboClient(f"http://127.0.0.1:{ports['ipfs_api']}") as ipfs:
+            expected = committed_frames(
+                market, ipfs, summary.job_id, summary.manifest_cid, tmp_path
+            )
+            stored = {f.frame: ipfs.cat(str(f.png_cid)) for f in summary.frame_files}
+        ledger = httpx.get(f"{summary.server_url}/api/ledger/{summary.job_id}").json()
+        running = psutil.Process(cli.pid).children(recursive=True)
+        cli.send_signal(signal.SIGINT)  # how a user ends a demo that keeps serving
+        assert cli.wait(timeout=60) == 0
+    finally:
+        if cli.poll() is None:
+            cli.kill()
 
     # The chain: completed, three workers each with one accepted, paid seat; escrow emptied.
     assert job.status_name == "Completed" and job.escrow == 0
     assert len(summary.workers) == 3
-    assert sum(w.tile_count for w in summary.workers) == options.tile_count == 8
+    assert sum(w.tile_count for w in summary.workers) == summary.tiles == 8
     accepted = [e for e in events if isinstance(e, ResultsAccepted)]
     assert sorted(e.worker for e in accepted) == sorted(w.address for w in summary.workers)
     for worker in summary.workers:
@@ -98,9 +135,7 @@ def test_demo_job_is_rendered_verified_paid_and_assembled_by_worker_processes(tm
         assert pixels.shape == (48, 64, 4)
         assert np.array_equal(canonical_pixels(pixels), expected[frame.frame])
 
-    # The terminal view went through the stages, ending with every tile verified.
-    stages = [p.stage for p in seen]
-    assert "rendering" in stages or "rendering and verifying" in stages
-    assert seen[-1].tiles_verified == 8 and all(f.assembled for f in seen[-1].frames)
-    # Everything the demo started is stopped.
-    assert run.devnet.load() is None and not run.group.processes
+    # Ctrl-C stopped everything the demo started.
+    _gone, alive = psutil.wait_procs(running, timeout=5)
+    assert alive == []
+    assert not (tmp_path / "demo" / "stack" / "devnet" / "stack.json").exists()

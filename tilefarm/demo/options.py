@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from tilefarm.chain.events import JobParams
 from tilefarm.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
+from tilefarm.scenes import BUILTIN_SCENES
 
 GWEI = 10**9
 
@@ -49,7 +50,11 @@ class DemoOptions(BaseModel):
     timeout_seconds: float = Field(900.0, gt=0, description="give up on the job after this")
 
     @model_validator(mode="after")
-    def _frames_sorted(self) -> "DemoOptions":
+    def _check(self) -> "DemoOptions":
+        if self.scene not in BUILTIN_SCENES:
+            raise ValueError(
+                f"scene must be one of {', '.join(BUILTIN_SCENES)}, got {self.scene!r}"
+            )
         if self.frames != sorted(set(self.frames)) or self.frames[0] < 0:
             raise ValueError(f"frames must be distinct, ascending and >= 0, got {self.frames}")
         return self
