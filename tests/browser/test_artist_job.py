@@ -85,6 +85,7 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
         assert Path(download.path()).read_bytes() == ipfs.cat(frames[0]["png_cid"])
     screenshot(page, "job-page-finished.png")
     page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(page, "job-page-phone.png")
 
     # What the winning bids left unused is credited in the market; the artist takes it back.

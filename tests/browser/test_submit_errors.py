@@ -8,7 +8,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.browser.conftest import MAX_SCENE_BYTES, Server
+from tests.browser.conftest import MAX_SCENE_BYTES, Server, screenshot
 from tests.browser.form import TINY_JOB, fill_job, form_values, upload
 from tests.browser.injected_wallet import refusing_wallet
 from tests.worker.conftest import Stack
@@ -36,17 +36,22 @@ def test_a_file_that_is_not_a_blend_shows_the_servers_reason(
 
 
 def test_a_scene_can_be_chosen_with_the_keyboard_alone(page: Page, tiny_scene: Path) -> None:
-    for _ in range(20):  # skip link, brand, navigation, wallet, then the drop zone
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "drop":
-            break
-    else:
-        raise AssertionError("Tab never reached the drop zone")
+    # Listening first: Playwright turns on its file-chooser interception without waiting.
     with page.expect_file_chooser() as chooser:
+        for _ in range(20):  # skip link, brand, navigation, wallet, then the drop zone
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.id") == "drop":
+                break
+        else:
+            raise AssertionError("Tab never reached the drop zone")
         page.keyboard.press("Enter")
     chooser.value.set_files(str(tiny_scene))
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
     expect(page.get_by_label("Frames", exact=True)).to_have_value("1")
+
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: nothing runs off the side
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "submit-page-phone.png")
 
 
 def test_a_scene_too_large_for_the_server_says_so(page: Page, tmp_path: Path) -> None:
