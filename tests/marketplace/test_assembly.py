@@ -244,3 +244,17 @@ def test_a_tile_whose_bytes_do_not_match_its_cid_is_never_stitched(
     stored = Assembler(db, job.ipfs, tmp_path / "work").step()
     assert [(s.frame, (s.png_cid, s.exr_cid)) for s in stored] == [(2, served[2])]
     db.engine.dispose()
+
+
+def test_a_job_whose_manifest_cannot_be_read_lists_no_frames_and_says_why(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    params = job.params.model_copy(update={"tile_count": 4, "frame_count": 1})
+    job_id, _ = job.stack.market.post_job(job.artist, params, "not-a-cid")
+    wait_until(lambda: job.api.get(f"/api/jobs/{job_id}").status_code == 200, 60, "the job indexed")
+    answer = job.api.get(f"/api/jobs/{job_id}/frames")
+    assert answer.status_code == 200
+    assert answer.json()["frames"] == []
+    assert "'not-a-cid'" in answer.json()["error"]
+    assert job.api.get(f"/api/jobs/{job_id}/frames/1.png").status_code == 404

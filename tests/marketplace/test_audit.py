@@ -246,7 +246,6 @@ def test_auditing_an_unknown_job_says_so(finished_job: FinishedJob) -> None:
 def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) -> None:
     job = finished_job
     result = _cli(job, "ledger", "--csv")
-    assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [int(r["job_id"]) for r in rows] == list(range(1, job.stack.market.job_count() + 1))
     for r in rows:
@@ -254,9 +253,12 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
         assert books["escrow"] + books["forfeited_bonds"] == (
             books["paid"] + books["fees"] + books["refunded"] + int(r["held"])
         )
-        assert r["audit_ok"] == "True", r["failed_checks"]
+        # Other tests of the session may post a job whose manifest is not a CID.
+        assert r["audit_ok"] == "True" or r["failed_checks"] == "manifest readable", r
+    assert result.returncode == (0 if all(r["audit_ok"] == "True" for r in rows) else 2)
     assert "owes" in result.stderr and ": balanced" in result.stderr
     finished = next(r for r in rows if int(r["job_id"]) == job.job_id)
+    assert finished["audit_ok"] == "True", finished["failed_checks"]
     assert finished["status"] == "Completed" and int(finished["held"]) == 0
     assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0
 
