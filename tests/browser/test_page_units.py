@@ -1,5 +1,5 @@
 """The page's pure TypeScript (tile states from events, frame lists, exact wei, ETH amounts) under
-Node's own test runner: `npm test` in frontend/ type-checks, bundles with esbuild and runs
+Node's own test runner: `npm test` in frontend/ bundles them with esbuild and runs
 frontend/test/*.test.ts."""
 
 import shutil
