@@ -34,7 +34,7 @@ from tilefarm.pixels import read_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
 from tilefarm.verification import ResultsList
 
-pytestmark = [pytest.mark.stack, pytest.mark.blender]
+pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]
 
 
 def test_a_frame_is_ready_once_every_tile_of_it_is_accepted() -> None:

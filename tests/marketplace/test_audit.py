@@ -33,7 +33,7 @@ from tilefarm.manifest import canonical_json
 from tilefarm.patches import select_patches
 from tilefarm.verification import ResultsList
 
-pytestmark = [pytest.mark.stack, pytest.mark.blender]
+pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]
 
 
 def _cli(job: FinishedJob, *args: str) -> subprocess.CompletedProcess[str]:
