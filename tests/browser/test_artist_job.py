@@ -20,6 +20,15 @@ from tilefarm.ipfs import KuboClient
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
 
 TILES = 8
+SEEN_STATES = """
+window.tileStatesSeen = new Set();
+new MutationObserver((changes) => {
+  for (const change of changes)
+    for (const node of change.addedNodes)
+      if (node.querySelectorAll)
+        for (const tile of node.querySelectorAll("li.tile")) tileStatesSeen.add(tile.dataset.state);
+}).observe(document.getElementById("tiles"), { childList: true, subtree: true });
+"""
 CHEAP, DEAR = dev_account(2).address, dev_account(3).address
 
 
@@ -64,10 +73,14 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     assert receipt["status"] == 1 and receipt["from"] == job.artist
 
     expect(page.locator("#tiles li.tile")).to_have_count(TILES, timeout=60_000)
+    # Every state any tile is drawn in from now on, as the stream's events arrive one by one.
+    page.evaluate(SEEN_STATES)
     expect(page.locator("#tiles li.tile[data-state=accepted]")).to_have_count(
         TILES, timeout=240_000
     )
     expect(page.locator("#job-status")).to_have_text("Completed", timeout=60_000)
+    seen = set(page.evaluate("[...window.tileStatesSeen]"))
+    assert {"bidding", "assigned", "committed", "verifying", "verified", "accepted"} <= seen
     expect(page.locator("#frame-1-img")).to_be_visible(timeout=120_000)
     page.wait_for_function("document.getElementById('frame-1-img').complete")
     assert page.evaluate("document.getElementById('frame-1-img').naturalWidth") == 64
