@@ -28,7 +28,8 @@ StateDir = Annotated[Path | None, typer.Option(help="state folder (default: .til
 
 def _market(
     rpc_url: str | None, deployments: Path | None, state_dir: Path | None
-) -> "tuple[JobMarketClient, TilefarmSettings]":
+) -> "tuple[JobMarketClient, TilefarmSettings, int]":
+    """The market of the deployments file, the settings, and the market's deployment block."""
     from tilefarm.chain.bindings import JobMarketClient
     from tilefarm.chain.connection import connect_web3
     from tilefarm.chain.deploy import read_deployments
@@ -36,8 +37,9 @@ def _market(
     settings = TilefarmSettings() if state_dir is None else TilefarmSettings(state_dir=state_dir)
     w3 = connect_web3(rpc_url or settings.rpc_url)
     file = deployments or settings.deployments_dir / f"{w3.eth.chain_id}.json"
-    market = JobMarketClient.from_build(w3, read_deployments(file).address("JobMarket"))
-    return market, settings
+    deployed = read_deployments(file)
+    market = JobMarketClient.from_build(w3, deployed.address("JobMarket"))
+    return market, settings, deployed.contracts["JobMarket"].block_number
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -68,9 +70,9 @@ def audit_job_command(
     from tilefarm.ipfs import KuboClient
 
     try:
-        market, settings = _market(rpc_url, deployments, state_dir)
+        market, settings, start = _market(rpc_url, deployments, state_dir)
         with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
-            history = read_history(market, job_id)
+            history = read_history(market, job_id, start)
             report = audit_job(
                 history, ipfs, market=market, rerender=rerender or all_tiles, all_tiles=all_tiles
             )
@@ -116,11 +118,11 @@ def audit_ledger_command(
     from tilefarm.ipfs import KuboClient
 
     try:
-        market, settings = _market(rpc_url, deployments, state_dir)
-        histories = read_histories(market)
+        market, settings, start = _market(rpc_url, deployments, state_dir)
+        histories = read_histories(market, start)
         with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
             rows = [ledger_row(audit_job(h, ipfs, market=market)) for h in histories]
-        books = solvency(market, histories)
+        books = solvency(market, histories, start)
     except TilefarmError as exc:
         raise _fail(exc) from None
     if as_csv:

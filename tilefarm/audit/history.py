@@ -63,25 +63,26 @@ class JobHistory:
         return None
 
 
-def read_history(market: JobMarketClient, job_id: int) -> JobHistory:
-    """Read job `job_id` of `market` from the chain."""
+def read_history(market: JobMarketClient, job_id: int, from_block: int = 0) -> JobHistory:
+    """Read job `job_id` of `market` from the chain (events from `from_block`, the market's
+    deployment block when known)."""
     count = market.job_count()
     if not 1 <= job_id <= count:
         raise UnknownJob(f"the market at {market.address} has no job {job_id} (jobs: 1..{count})")
     return JobHistory(
         job_id=job_id,
         market=market.address,
-        events=market.events(job_id=job_id),
+        events=market.events(from_block=from_block, job_id=job_id),
         job=market.job(job_id),
         config=market.config(),
     )
 
 
-def read_histories(market: JobMarketClient) -> list[JobHistory]:
-    """Every job of `market` (its events read in one pass)."""
+def read_histories(market: JobMarketClient, from_block: int = 0) -> list[JobHistory]:
+    """Every job of `market` (its events read in one pass, from `from_block`)."""
     config = market.config()
     by_job: dict[int, list[ev.MarketEvent]] = {}
-    for event in market.events():
+    for event in market.events(from_block=from_block):
         job_id = getattr(event, "job_id", None)
         if isinstance(job_id, int):
             by_job.setdefault(job_id, []).append(event)

@@ -42,7 +42,7 @@ def parties(events: list[ev.MarketEvent]) -> set[str]:
     return found
 
 
-def solvency(market: JobMarketClient, histories: list[JobHistory]) -> Solvency:
+def solvency(market: JobMarketClient, histories: list[JobHistory], from_block: int = 0) -> Solvency:
     """Compare the market's ETH balance with what it owes (read at the latest block)."""
     escrow = bid_bonds = dispute_bonds = 0
     everyone: set[str] = {market.config().treasury}
@@ -53,7 +53,9 @@ def solvency(market: JobMarketClient, histories: list[JobHistory]) -> Solvency:
         for worker in {e.worker for e in h.events if isinstance(e, ev.DisputeOpened)}:
             dispute_bonds += market.dispute(h.job_id, worker).bond
         everyone |= parties(h.events)
-    everyone |= parties([e for e in market.events() if not hasattr(e, "job_id")])
+    # Staking and withdrawals name no job: stakers who never took one are owed their stake.
+    unattached = [e for e in market.events(from_block=from_block) if not hasattr(e, "job_id")]
+    everyone |= parties(unattached)
     accounts = 0
     for who in everyone:
         a = market.account(who)

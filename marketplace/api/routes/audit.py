@@ -46,7 +46,7 @@ def audit_job_route(
         ]
     market = chain.indexer.client
     try:
-        history = read_history(market, job_id)
+        history = read_history(market, job_id, chain.indexer.start_block)
         return audit_job(history, svc.ipfs, market=market, frame_claims=claims)
     except UnknownJob as exc:
         raise NotFound(str(exc)) from None
