@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from tilefarm.demo import DemoOptions, DemoRun
+from tilefarm.demo.processes import ProcessGroup
 from tilefarm.devnet import PortInUse
 from tilefarm.devnet.ports import free_port
 
@@ -76,3 +77,13 @@ def test_ctrl_c_stops_the_chain_ipfs_server_and_workers(tmp_path: Path):
     _gone, alive = psutil.wait_procs(started, timeout=5)
     assert alive == []
     assert not (tmp_path / "demo" / "stack" / "devnet" / "stack.json").exists()
+
+
+def test_a_run_killed_outright_leaves_nothing_the_next_run_does_not_stop(tmp_path: Path):
+    record = tmp_path / "processes.json"
+    killed_run = ProcessGroup(record)  # a demo that got SIGKILL: its group never stops anything
+    orphan = killed_run.start("worker 1", ["sleep", "300"], tmp_path / "w.log", {})
+    assert orphan.is_running()
+
+    assert ProcessGroup(record).stop_leftovers() == ["worker 1"]
+    assert not orphan.is_running() and not record.exists()

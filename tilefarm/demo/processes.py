@@ -8,6 +8,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from tilefarm.demo.errors import DemoError
 from tilefarm.devnet.process import ManagedProcess, spawn, tail
 
@@ -26,17 +28,39 @@ def child_env(overrides: Mapping[str, str]) -> dict[str, str]:
 
 
 class ProcessGroup:
-    """Processes started for one demo run."""
+    """Processes started for one demo run, recorded in `record` (pid and start time) so that a
+    run killed outright leaves nothing behind that the next run does not stop."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: Path) -> None:
+        self.record = record
         self.processes: list[ManagedProcess] = []
+
+    def stop_leftovers(self) -> list[str]:
+        """Stop what an earlier run recorded and did not stop (only if still that very process)."""
+        if not self.record.is_file():
+            return []
+        try:
+            left = TypeAdapter(list[ManagedProcess]).validate_json(self.record.read_text())
+        except ValueError:
+            left = []
+        stopped = [p.name for p in left if p.is_running()]
+        for proc in reversed(left):
+            proc.stop()
+        self.record.unlink(missing_ok=True)
+        return stopped
 
     def start(
         self, name: str, argv: Sequence[str], log: Path, env: Mapping[str, str]
     ) -> ManagedProcess:
         proc = spawn(name, argv, log, child_env(env))
         self.processes.append(proc)
+        self._save()
         return proc
+
+    def _save(self) -> None:
+        self.record.parent.mkdir(parents=True, exist_ok=True)
+        body = TypeAdapter(list[ManagedProcess]).dump_json(self.processes, indent=2)
+        self.record.write_bytes(body)
 
     def check(self) -> None:
         """Raise if a process we started has exited."""
@@ -51,10 +75,13 @@ class ProcessGroup:
         """Stop every process (SIGTERM, then SIGKILL after `timeout`); newest first."""
         stopped = []
         while self.processes:
-            proc = self.processes.pop()
+            proc = self.processes[-1]
             if proc.is_running():
                 proc.stop(timeout)
                 stopped.append(proc.name)
+            self.processes.pop()
+            self._save()
+        self.record.unlink(missing_ok=True)
         return stopped
 
 

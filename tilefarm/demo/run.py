@@ -82,7 +82,7 @@ class DemoRun:
             ipfs_gateway_port=options.ipfs_gateway_port,
         )
         self.devnet = Devnet(self.stack)
-        self.group = ProcessGroup()
+        self.group = ProcessGroup(options.state_dir / "processes.json")
         self.api = httpx.Client(base_url=options.server_url, timeout=30)
         self.ticker: BlockTicker | None = None
         self.workers: list[DemoWorker] = []
@@ -161,13 +161,14 @@ class DemoRun:
 
     def _prepare(self) -> None:
         o = self.options
+        # The demo's folder is its own: what a run killed outright left running is stopped, and
+        # the chain, server database and worker keys are started afresh.
+        self.group.stop_leftovers()
+        self.devnet.down()
         if not port_is_free(o.host, o.server_port):
             raise PortInUse(
                 "the marketplace server", o.host, o.server_port, "--port", port_owner(o.server_port)
             )
-        # The demo's folder is its own: a stack left by an interrupted run is stopped, its
-        # chain, server database and worker keys are started afresh.
-        self.devnet.down()
         for name in ("stack", "marketplace", "workers", "artist"):
             shutil.rmtree(o.state_dir / name, ignore_errors=True)
         o.state_dir.mkdir(parents=True, exist_ok=True)
