@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tilefarm.demo import DemoOptions, DemoRun
+from tilefarm.demo import DemoError, DemoOptions, DemoRun
 from tilefarm.demo.processes import ProcessGroup
 from tilefarm.devnet import PortInUse
 from tilefarm.devnet.ports import free_port
@@ -87,3 +87,12 @@ def test_a_run_killed_outright_leaves_nothing_the_next_run_does_not_stop(tmp_pat
 
     assert ProcessGroup(record).stop_leftovers() == ["worker 1"]
     assert not orphan.is_running() and not record.exists()
+
+
+def test_a_second_demo_on_the_same_state_folder_is_refused_while_the_first_runs(tmp_path: Path):
+    options = DemoOptions(state_dir=tmp_path / "demo", server_port=free_port())
+    with DemoRun(options):
+        with pytest.raises(DemoError, match="another demo is running"), DemoRun(options):
+            pass
+    with DemoRun(options):  # the first one ended: the folder is free again
+        pass

@@ -5,13 +5,14 @@ processes, a job posted by the artist through the API, followed to its frames.
 process it started, newest first, and the chain and IPFS last.
 """
 
+import fcntl
 import secrets
 import shutil
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from web3 import Web3
@@ -90,10 +91,23 @@ class DemoRun:
         self.w3: Web3 | None = None
         self.market: JobMarketClient | None = None
         self.started = time.monotonic()
+        self._lock: IO[str] | None = None
 
     # ---- lifetime -------------------------------------------------------------------------
 
     def __enter__(self) -> "DemoRun":
+        # One run per state folder: the lock dies with its holder, so a folder whose lock is free
+        # holds only leftovers of a run that is gone, which `_prepare` may stop.
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = (self.options.state_dir / "demo.lock").open("a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise DemoError(
+                f"another demo is running with the state folder {self.options.state_dir}; "
+                "stop it first or give this one another --state-dir and ports"
+            ) from None
         return self
 
     def __exit__(
@@ -109,6 +123,9 @@ class DemoRun:
         self.group.stop_all()
         self.devnet.down()
         self.api.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
 
     def alive(self) -> None:
         """Raise if a process the demo started has died."""
@@ -161,6 +178,8 @@ class DemoRun:
 
     def _prepare(self) -> None:
         o = self.options
+        if self._lock is None:
+            raise DemoError("DemoRun.run() runs inside `with DemoRun(...) as run:` only")
         # The demo's folder is its own: what a run killed outright left running is stopped, and
         # the chain, server database and worker keys are started afresh.
         self.group.stop_leftovers()
