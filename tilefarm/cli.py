@@ -161,7 +161,9 @@ def demo(
     height: Annotated[int, typer.Option(min=16, max=4096)] = 270,
     grid: Annotated[str, typer.Option(help="tile grid per frame, COLUMNSxROWS")] = "3x2",
     samples: Annotated[int, typer.Option(min=1, max=4096)] = 32,
-    workers: Annotated[int, typer.Option(min=1, max=8, help="worker processes")] = 3,
+    workers: Annotated[
+        int, typer.Option(min=2, max=8, help="worker processes (they verify each other)")
+    ] = 3,
     port: Annotated[int, typer.Option(help="marketplace server port")] = 8000,
     chain_port: ChainPort = None,
     ipfs_api_port: ApiPort = None,

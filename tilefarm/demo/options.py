@@ -24,7 +24,8 @@ class DemoOptions(BaseModel):
     rows: int = Field(2, ge=1, le=64)
     samples: int = Field(32, ge=1, le=4096)
     seed: int = Field(7, ge=0)
-    workers: int = Field(3, ge=1, le=8, description="worker subprocesses (anvil accounts 2..)")
+    # At least two: a worker never verifies its own results, so one alone is never checked.
+    workers: int = Field(3, ge=2, le=8, description="worker processes (anvil accounts 2..)")
     # All cores each: while one worker verifies alone, it gets the whole machine.
     worker_threads: int = Field(0, ge=0, description="Cycles threads per worker; 0 = all cores")
     state_dir: Path = DEFAULT_STATE_DIR / "demo"
