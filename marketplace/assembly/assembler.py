@@ -155,6 +155,7 @@ class Assembler:
             job = session.get(JobView, job_id)
             assert job is not None
             cid, tile_count = job.manifest_cid, job.tile_count
+        self._retry_at.pop((job_id, -1), None)  # set again below if this read fails too
         try:
             if not readable_cid(cid):
                 raise TilefarmError(f"{cid!r} is not a CIDv1 (sha2-256) this market can fetch")
