@@ -278,7 +278,8 @@ class DemoRun:
         for number in self.options.frames:
             info = by_frame.get(number)
             if info is None or info.get("status") != "assembled":
-                results.append(FrameResult(frame=number, status="not assembled"))
+                reason = (info or {}).get("error") or "the server has not assembled it"
+                results.append(FrameResult(frame=number, status=f"not assembled: {reason}"))
                 continue
             result = FrameResult(
                 frame=number, status="assembled", png_cid=info.get("png_cid"),
