@@ -159,3 +159,26 @@ def test_a_results_list_missing_a_tile_fails(setup: dict[str, object], tmp_path:
     claim = _publish(setup, setup["frames"]["honest"], lambda tiles: tiles.pop())  # type: ignore[index]
     report = _check(setup, claim.model_copy(update={"tile_count": 8}), tmp_path)
     assert not report.passed and "exactly tiles 0..7" in report.reason
+
+
+def test_a_wrong_seed_fails_even_on_quiet_patches_that_psnr_alone_would_pass(
+    setup: dict[str, object], tmp_path: Path
+) -> None:
+    manifest: RenderManifest = setup["manifest"]  # type: ignore[assignment]
+    params = manifest.verification
+    report = _check(setup, _publish(setup, setup["frames"]["wrong_seed"]), tmp_path)  # type: ignore[index]
+    quiet = [
+        p
+        for p in report.patches
+        if not p.passed
+        and p.psnr_db is not None
+        and p.psnr_db >= params.psnr_threshold_db
+        and p.max_error is not None
+        and p.max_error <= params.max_error
+    ]
+    assert quiet  # caught only by the share of pixels that differ
+    assert all(
+        p.differing_fraction is not None and p.differing_fraction > params.max_differing_fraction
+        for p in quiet
+    )
+    assert all("of pixels differ by more than" in p.reason for p in quiet)
