@@ -10,6 +10,7 @@ import time
 from typing import Annotated, Any
 
 from eth_account import Account
+from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_account.signers.local import LocalAccount
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +28,6 @@ from tilefarm.devnet.anvil import DEV_MNEMONIC
 
 router = APIRouter(prefix="/api", tags=["page"])
 
-Account.enable_unaudited_hdwallet_features()
 TRANSFER_GAS = 21_000
 
 
@@ -42,8 +42,9 @@ class Faucet:
     def __init__(self, settings: MarketplaceSettings) -> None:
         self.settings = settings
         self.w3: Web3 = connect_web3(settings.rpc_url, timeout=10, retries=2)
-        self.account: LocalAccount = Account.from_mnemonic(
-            DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{settings.faucet_account_index}"
+        path = f"m/44'/60'/0'/0/{settings.faucet_account_index}"
+        self.account: LocalAccount = Account.from_key(
+            key_from_seed(seed_from_mnemonic(DEV_MNEMONIC, ""), path)
         )
         self._lock = threading.Lock()  # one nonce at a time
         self._granted: dict[str, float] = {}
