@@ -5,6 +5,7 @@ assembled frame, and the PNG it downloads is the very file stored on IPFS. Then 
 the auditor's pages show that job."""
 
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -136,3 +137,38 @@ def test_the_workers_and_auditor_pages_show_the_finished_job(page: Page, server:
     )
     expect(page.locator("#audit-report li[data-ok=false]")).to_have_count(0)
     screenshot(page, "audit-page.png")
+
+
+def truncated(exact: Decimal, shown: Decimal) -> bool:
+    """`shown` is `exact` cut after its last digit."""
+    return shown <= exact < shown + Decimal(1).scaleb(shown.as_tuple().exponent)  # type: ignore[arg-type]
+
+
+def test_the_next_artist_sees_a_live_estimate_from_the_prices_just_paid(
+    page: Page, server: Server, tiny_scene: Path
+) -> None:
+    """Runs after the job above: its winning bids are the market's recent prices."""
+
+    def shown() -> Decimal:
+        return Decimal(page.locator("#estimate-total").inner_text().removesuffix(" ETH"))
+
+    def api_total(tiles: int) -> Decimal:
+        fee = 10**12  # the form's verifier fee, 0.000001 ETH
+        answer = httpx.get(
+            f"{server.url}/api/prices/estimate",
+            params={"tiles": tiles, "verify_fee_per_tile": fee},
+        ).json()
+        return Decimal(answer["total"]) / 10**18
+
+    upload(page, str(tiny_scene))
+    expect(page.locator("#estimate")).to_contain_text(
+        "At recent prices (2 winning bids)", timeout=90_000
+    )
+    fill_job(page, TINY_JOB)
+    expect(page.locator("#estimate")).to_contain_text("Bids close after 8 s")
+    assert truncated(api_total(8), shown())
+
+    page.get_by_label("Tile columns", exact=True).fill("8")  # twice the tiles
+
+    expect(page.locator("#estimate")).to_contain_text("for 16 tiles")
+    assert truncated(api_total(16), shown())
