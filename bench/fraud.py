@@ -1,7 +1,8 @@
 """Cheaters against the real verifier: `python -m bench.fraud` prints JSON.
 
 One job of the built-in demo scene (640x480, 64 samples, a 4x4 grid, the manifest's default
-verification parameters: patch size, patch count, PSNR threshold, max-error guard) is rendered
+verification parameters: patch size and count, PSNR threshold, max-error guard, pixel tolerance
+and the share of pixels allowed beyond it) is rendered
 honestly, honestly on another CPU kernel (CYCLES_CPU_NO_AVX2=1), and by cheaters: blank tiles,
 noise, a wrong seed, a quarter of the samples, half the resolution upscaled, every tile holding
 another tile's pixels, and honest pixels with 10% of the area (one contiguous block at a random
