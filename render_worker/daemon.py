@@ -408,30 +408,40 @@ class WorkerDaemon:
         self._try(f"resolveDispute:{job.job_id}", "resolveDispute", job.job_id, self.me)
 
     def _verify_in_background(self, duty: DutyRow) -> None:
-        key = f"verify:{duty.id}"
-        if key in self._busy and not self._busy[key].done():
-            return
+        key = f"verify:{duty.id}:{duty.seed}"
         if key in self._busy:
-            failure = self._busy.pop(key).exception()
-            if failure is not None:
-                log.error("duty %d: verification failed to run: %s", duty.id, failure)
-                with self.state.session() as s:
-                    row = s.get(DutyRow, duty.id)
-                    if row is not None:
-                        row.stage, row.reason = "error", str(failure)
+            if self._busy[key].done():
+                del self._busy[key]  # its outcome is stored; the row has moved on
             return
 
         def work() -> None:
-            verdict = self.verifier.verify(duty.job_id, duty.worker, bytes.fromhex(duty.seed[2:]))
-            with self.state.session() as s:  # the chain loop attests; this thread only checks
-                row = s.get(DutyRow, duty.id)
-                if row is not None:
-                    row.stage, row.passed = "checked", verdict.passed
-                    row.evidence_cid, row.reason = verdict.evidence_cid, verdict.reason
+            try:
+                verdict = self.verifier.verify(
+                    duty.job_id, duty.worker, bytes.fromhex(duty.seed[2:])
+                )
+            except Exception as exc:
+                log.error("duty %d: verification failed to run: %s", duty.id, exc)
+                self._duty_done(duty, stage="error", reason=str(exc))
+                return
+            self._duty_done(
+                duty, stage="checked", passed=verdict.passed,
+                evidence_cid=verdict.evidence_cid, reason=verdict.reason,
+            )  # fmt: skip
             log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
                      "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
 
         self._busy[key] = self._pool.submit(work)
+
+    def _duty_done(self, duty: DutyRow, **fields: object) -> None:
+        """Store a verification's outcome; the chain loop attests, this thread only checks."""
+        with self.state.session() as s:
+            row = s.get(DutyRow, duty.id)
+            # A reorganisation may have replaced the duty meanwhile (another draw, another seed,
+            # possibly under the same id): an outcome for another seed is not its outcome.
+            if row is None or row.seed != duty.seed or row.stage != "drawn":
+                return
+            for name, value in fields.items():
+                setattr(row, name, value)
 
     def _attest(self, duty: DutyRow) -> None:
         # A panel member votes "fraud" where a verifier attests "not passed".

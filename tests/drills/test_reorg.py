@@ -1,5 +1,5 @@
 """Drill: the chain is reorganised under a running job (`anvil_reorg`), removing the blocks that
-held both workers' result commitments and whatever followed them (verifier draws, attestations).
+held both workers' result commitments and the verifier draws that followed them.
 
 Each worker's follower rewinds to the common ancestor, the worker rolls back what it had learned
 from the removed blocks and sends its removed transactions again (the same signed bytes, so the
@@ -60,9 +60,9 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         workers = (one, two)
         before = balances(market, artist, treasury, one.me, two.me)
         job_id, _ = market.post_job(artist, PARAMS, ipfs.add_bytes(manifest.canonical_json()))
-        commits = lambda: [e for e in history() if isinstance(e, ev.ResultsCommitted)]  # noqa: E731
-        wait_until(lambda: len(commits()) == 2, 240, "both workers' results")
-        removed = {e.worker: e for e in commits()}
+        of = lambda kind: {e.worker: e for e in history() if isinstance(e, kind)}  # noqa: E731
+        wait_until(lambda: len(of(ev.VerifierDrawn)) == 2, 240, "both workers' verifiers")
+        removed, removed_draws = of(ev.ResultsCommitted), of(ev.VerifierDrawn)
         depth = w3.eth.block_number - min(e.block_number for e in removed.values()) + 1 + MARGIN
         w3.provider.make_request("anvil_reorg", [depth, []])  # type: ignore[arg-type]
         wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
@@ -70,16 +70,18 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     events = history()
     final = {e.worker: e for e in events if isinstance(e, ev.ResultsCommitted)}
     assert len([e for e in events if isinstance(e, ev.ResultsCommitted)]) == 2
+    drawn = {e.worker: e for e in events if isinstance(e, ev.VerifierDrawn)}
     for worker, old in removed.items():
         # The very transaction that was removed, sent again: same hash, a later block.
         assert final[worker].transaction_hash == old.transaction_hash
         assert final[worker].block_number > old.block_number
+        assert drawn[worker].block_number > removed_draws[worker].block_number
     resent = [r.getMessage() for r in caplog.records if "sending it again" in r.getMessage()]
     assert any(m.startswith(f"commitResults:{job_id} ") for m in resent)
     assert any("chain reorganised" in r.getMessage() for r in caplog.records)
 
-    # Each verified the other with the seed of the final chain's draw, and attested once.
-    drawn = {e.worker: e for e in events if isinstance(e, ev.VerifierDrawn)}
+    # Each verified the other with the seed of the final chain's draw (the duty drawn in a
+    # removed block was forgotten), and attested once.
     assert {w: e.verifier for w, e in drawn.items()} == {one.me: two.me, two.me: one.me}
     for daemon in workers:
         duties = [d for d in daemon.state.duties() if d.job_id == job_id]
