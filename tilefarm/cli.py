@@ -203,10 +203,16 @@ def demo(
     keep = (not as_json and sys.stdout.isatty()) if keep_serving is None else keep_serving
     view = TerminalView(err)
 
+    stop_signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
     def interrupted(_sig: int, _frame: object) -> None:
+        # Once: a second Ctrl-C, or the terminal closing, must not cut the shutdown short.
+        for sig in stop_signals:
+            signal.signal(sig, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, interrupted)
+    for sig in stop_signals:
+        signal.signal(sig, interrupted)
     try:
         with DemoRun(options, on_step=view.step, on_progress=view.progress) as run:
             try:
