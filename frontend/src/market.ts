@@ -27,7 +27,11 @@ export class Market {
     private readonly wallet: WalletService,
   ) {
     if (!config.market_address || !config.market_abi) {
-      throw new PlainError("No market contract is deployed on this server's chain yet.");
+      throw new PlainError(
+        "This server follows no market contract, so jobs cannot be posted here. Its operator " +
+          "sets TILEFARM_SERVER_DEPLOYMENTS_FILE to the market's deployments file (on the devnet: " +
+          ".tilefarm/deployments/31337.json, written by `tilefarm devnet up`).",
+      );
     }
     this.address = config.market_address;
     this.abi = config.market_abi;
