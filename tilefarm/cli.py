@@ -251,8 +251,28 @@ def serve(
     from marketplace.app import create_app
     from marketplace.settings import MarketplaceSettings
 
-    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    overrides: dict[str, object] = {
+        k: v for k, v in {"host": host, "port": port}.items() if v is not None
+    }
     settings = MarketplaceSettings(**overrides)  # type: ignore[arg-type]
+    if settings.deployments_file is None:  # follow the local devnet's market when there is one
+        devnet = TilefarmSettings()
+        candidate = devnet.deployments_dir / f"{devnet.chain_id}.json"
+        if candidate.is_file():
+            links = {"rpc_url": devnet.rpc_url, "ws_url": devnet.ws_url,
+                     "ipfs_api_url": devnet.ipfs_api_url}  # fmt: skip
+            unset = {k: v for k, v in links.items() if k not in settings.model_fields_set}
+            settings = MarketplaceSettings(**overrides, **unset, deployments_file=candidate)  # type: ignore[arg-type]
+            typer.echo(
+                f"following the devnet's market from {candidate} "
+                "(TILEFARM_SERVER_DEPLOYMENTS_FILE chooses another)"
+            )
+        else:
+            typer.echo(
+                "no deployments file: serving without a market "
+                "(start one with `tilefarm devnet up` or set TILEFARM_SERVER_DEPLOYMENTS_FILE)",
+                err=True,
+            )
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
