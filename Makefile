@@ -15,10 +15,10 @@ PLAIN_PYTEST := $(PY) -m pytest -p no:pytest-brownie
 .PHONY: help setup demo test test-core schemathesis test-contracts lint devnet-up devnet-down clean
 
 help:
-	@echo "make demo   set up, start the local stack and render a job end to end"
-	@echo "make test   set up and run every test (core, adapters, Blender, contracts)"
-	@echo "make setup  install the pinned stack only (venv, solc, anvil, Kubo, system libraries)"
-	@echo "make lint   ruff and mypy on the Python core"
+	@echo "make demo   set up, start the local stack, server and 3 workers, render a job end to end"
+	@echo "make test   set up and run every test (core, adapters, Blender, browser, drills, contracts)"
+	@echo "make setup  install the pinned stack only (venv, solc, anvil, Kubo, Chromium, the page)"
+	@echo "make lint   ruff, mypy and slither"
 
 setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
        $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium frontend/dist/index.html
