@@ -1,7 +1,7 @@
 """Re-rendering every tile of a job whole (`tilefarm audit job ID --rerender --all-tiles`): as
 costly as the job itself, and the strongest check an auditor can make. Each committed tile must
-match its re-render within the manifest's verification thresholds (tone-mapped PSNR and largest
-error), the same test a verifier applies to its patches."""
+match its re-render within the manifest's verification thresholds (`tilefarm.patch_judge`:
+tone-mapped PSNR, largest error, share of differing pixels); a verifier applies the same test."""
 
 from pathlib import Path
 
@@ -9,7 +9,8 @@ from tilefarm.audit.report import Check
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest
-from tilefarm.pixels import compare_pixels, read_exr
+from tilefarm.patch_judge import judge_patch
+from tilefarm.pixels import read_exr
 
 MAX_SCENE_BYTES = 2 << 30
 
@@ -41,13 +42,10 @@ def rerender_tiles(
             if committed.shape != again.shape:
                 bad.append(f"tile {position * per + i} has the wrong size")
                 continue
-            metrics = compare_pixels(again, committed)
-            worst = min(worst, metrics.psnr_db)
-            if not metrics.passes(params.psnr_threshold_db, params.max_error):
-                bad.append(
-                    f"tile {position * per + i} differs ({metrics.psnr_db:.1f} dB, max error "
-                    f"{metrics.max_error:.3f})"
-                )
+            judgement = judge_patch(again, committed, params)
+            worst = min(worst, judgement.psnr_db)
+            if not judgement.passed:
+                bad.append(f"tile {position * per + i} differs: {judgement.failed_because(params)}")
         checks.append(
             Check(
                 kind="rerender",

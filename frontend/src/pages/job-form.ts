@@ -183,7 +183,7 @@ export function jobFieldsets(info: SceneInfo, width: number, height: number): HT
       group(
         "Spot-checks",
         [
-          wholeField("patch_count", "Patches re-rendered per result", 56),
+          wholeField("patch_count", "Patches re-rendered per result", 48),
           wholeField("patch_size", "Patch size (px)", 16, 4),
         ],
         true,
