@@ -42,7 +42,7 @@ class DemoOptions(BaseModel):
     reveal_window: int = Field(2, ge=1)
     render_window: int = Field(900, ge=10)
     verify_window: int = Field(300, ge=10)
-    block_seconds: float = Field(0.5, gt=0, le=30)
+    block_seconds: float = Field(1.0, gt=0, le=30)
     poll_seconds: float = Field(1.0, gt=0, le=10)
     progress_seconds: float = Field(1.0, gt=0, le=10, description="how often progress is read")
     max_price_per_tile: int = Field(10**15, ge=1, description="wei")
