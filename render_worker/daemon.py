@@ -28,6 +28,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from render_worker import reorg
 from render_worker.assignment import AssignmentRenderer, fetch_manifest
@@ -113,6 +114,9 @@ class WorkerDaemon:
                     self.step()
                 except RPC_ERRORS as exc:
                     log.warning("chain RPC failed (%s); retrying", exc)
+                except Web3Exception as exc:
+                    # e.g. logs asked up to a head that a reorganisation has just taken away
+                    log.warning("the chain node refused a request (%s); retrying", exc)
                 except (TilefarmError, OSError) as exc:
                     log.error("%s", exc)
                 watcher.wait(self.settings.poll_seconds)

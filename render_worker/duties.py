@@ -70,12 +70,17 @@ def _watch(s: Session, job_id: int, worker: str, action: str) -> None:
         row.due, row.stage = 0, "open"
 
 
+# Stages of a job this worker never bid on: its seats are none of this worker's business.
+NOT_BIDDING = ("seen", "skipped", "cancelled")
+
+
 def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -> None:
     """What `event` means for the watches; called with the event's job row (or None)."""
+    bidder = job is not None and job.stage not in NOT_BIDDING
     match event:
-        case ev.TilesAssigned(worker=w) if job is not None and w != me:
+        case ev.TilesAssigned(worker=w) if bidder and w != me:
             _watch(s, event.job_id, w, "claimLate")
-        case ev.ResultsCommitted() | ev.VerifierReplaced() if job is not None:
+        case ev.ResultsCommitted() | ev.VerifierReplaced() if bidder:
             _watch(s, event.job_id, event.worker, "replaceVerifier")
         case ev.ResultsAttested(passed=False, worker=w) if w != me and (
             event.verifier == me or (job is not None and job.first_tile is not None)
@@ -126,6 +131,7 @@ class SeatDuties:
                     )
                 )
             if not self._concerned(watch, job):
+                self._update(watch, stage="done")  # it bid but won no seat
                 continue
             seat = self.market.seat(watch.job_id, watch.worker)
             if seat.state_name != REQUIRED_STATE[watch.action]:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
+    BlockNotFound,
     ContractCustomError,
     ContractLogicError,
     TransactionNotFound,
@@ -143,7 +144,10 @@ class TxSender:
         if receipt is None:
             return False
         number = receipt["blockNumber"]
-        block = with_retries("block", lambda: self.w3.eth.get_block(number))
+        try:
+            block = with_retries("block", lambda: self.w3.eth.get_block(number))
+        except BlockNotFound:  # the chain just became shorter than the receipt says
+            return False
         if bytes(block["hash"]) != bytes(receipt["blockHash"]):
             return False
         if number != row.block_number:

@@ -64,14 +64,14 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
     parties = (artist, treasury, a.address, b.address, c.address, d.address)
     before = balances(market, *parties)
     history = lambda: market.events(job_id=job_id)  # noqa: E731
+    # A's database, created here first so that A and this test never both create its tables.
+    db_a, log_a = WorkerState(tmp_path / "worker2" / "worker.db"), tmp_path / "worker2.log"
 
     with (
         worker_process(own_stack, tmp_path, 2, pricing={"max_queue_tiles": 4}) as worker_a,
         running_worker(own_stack, tmp_path, 3, pricing=PricingPolicy(max_queue_tiles=2)),
     ):
         # A (a process of its own) has to be following the chain before the short bid window.
-        db_a = WorkerState(tmp_path / "worker2" / "worker.db")
-        log_a = tmp_path / "worker2.log"
         wait_until(lambda: db_a.get_meta("cursor") is not None, 180, "worker A to start", log_a)
         job_id, _ = market.post_job(artist, PARAMS, ipfs.add_bytes(manifest.canonical_json()))
         hidden = bid_commitment(job_id, c.address, 10**14, 6, os.urandom(32))

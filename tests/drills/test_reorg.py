@@ -1,16 +1,20 @@
-"""Drill: the chain is reorganised under a running job (`anvil_reorg`), removing the blocks that
-held both workers' result commitments and the verifier draws that followed them.
+"""Drill: the chain is reorganised under a running job, removing the blocks that held both
+workers' result commitments and the verifier draws that followed them: a snapshot of the chain is
+taken once the tiles are assigned (`evm_snapshot`), and once both verifiers are drawn the chain
+goes back to it (`evm_revert`) and grows again with other blocks.
 
 Each worker's follower rewinds to the common ancestor, the worker rolls back what it had learned
 from the removed blocks and sends its removed transactions again (the same signed bytes, so the
-same hashes, now in later blocks). The job then ends as if nothing happened: each worker committed
+same hashes, now in other blocks). The job then ends as if nothing happened: each worker committed
 once on the final chain, verified the other with the seed of the final chain, and was paid once.
 """
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
+from web3 import Web3
 
 from render_worker.pricing import PricingPolicy
 from render_worker.state import DutyRow
@@ -33,7 +37,6 @@ PARAMS = ev.JobParams(
     bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
 )  # fmt: skip
 TWO_TILES = PricingPolicy(max_queue_tiles=2)
-MARGIN = 3  # blocks the producer may mine between reading the head and the reorganisation
 
 
 def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_workers(
@@ -52,6 +55,7 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
     history = lambda: market.events(job_id=job_id)  # noqa: E731
+    rpc = lambda method, *params: _rpc(w3, method, *params)  # noqa: E731
 
     with (
         running_worker(own_stack, tmp_path, 2, pricing=TWO_TILES) as one,
@@ -61,21 +65,33 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         before = balances(market, artist, treasury, one.me, two.me)
         job_id, _ = market.post_job(artist, PARAMS, ipfs.add_bytes(manifest.canonical_json()))
         of = lambda kind: {e.worker: e for e in history() if isinstance(e, kind)}  # noqa: E731
+        wait_until(lambda: len(of(ev.TilesAssigned)) == 2, 120, "the tiles to be assigned")
+        snapshot = rpc("evm_snapshot")
+        settled_at = w3.eth.block_number
         wait_until(lambda: len(of(ev.VerifierDrawn)) == 2, 240, "both workers' verifiers")
         removed, removed_draws = of(ev.ResultsCommitted), of(ev.VerifierDrawn)
-        depth = w3.eth.block_number - min(e.block_number for e in removed.values()) + 1 + MARGIN
-        w3.provider.make_request("anvil_reorg", [depth, []])  # type: ignore[arg-type]
+        assert all(e.block_number > settled_at for e in removed.values())
+        old_blocks = {w: w3.eth.get_block(e.block_number)["hash"] for w, e in removed.items()}
+        assert rpc("evm_revert", snapshot) is True
         wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
+        settled_in_db = lambda: all(  # noqa: E731
+            [j.stage for j in d.state.jobs() if j.job_id == job_id] == ["accepted"]
+            and any(u.stage == "attested" for u in d.state.duties() if u.job_id == job_id)
+            for d in workers
+        )
+        wait_until(settled_in_db, 60, "both workers to record the end")
 
     events = history()
     final = {e.worker: e for e in events if isinstance(e, ev.ResultsCommitted)}
     assert len([e for e in events if isinstance(e, ev.ResultsCommitted)]) == 2
     drawn = {e.worker: e for e in events if isinstance(e, ev.VerifierDrawn)}
     for worker, old in removed.items():
-        # The very transaction that was removed, sent again: same hash, a later block.
+        # The very transaction that was removed, sent again: same hash, another block.
         assert final[worker].transaction_hash == old.transaction_hash
-        assert final[worker].block_number > old.block_number
-        assert drawn[worker].block_number > removed_draws[worker].block_number
+        receipt = w3.eth.get_transaction_receipt(final[worker].transaction_hash)
+        assert receipt["blockHash"] != old_blocks[worker]
+        # Drawn again from the new chain's block hashes.
+        assert drawn[worker].seed != removed_draws[worker].seed
     resent = [r.getMessage() for r in caplog.records if "sending it again" in r.getMessage()]
     assert any(m.startswith(f"commitResults:{job_id} ") for m in resent)
     assert any("chain reorganised" in r.getMessage() for r in caplog.records)
@@ -115,6 +131,12 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         },
     }
     assert_money_conserved(w3, market)
+
+
+def _rpc(w3: Web3, method: str, *params: object) -> Any:
+    answer = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+    assert "error" not in answer, answer
+    return answer["result"]
 
 
 def _show(duties: list[DutyRow]) -> str:
