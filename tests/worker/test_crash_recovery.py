@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -43,14 +44,30 @@ def _config(stack: Stack, state_dir: Path) -> Path:
     return path
 
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_outlives_its_test() -> Iterator[None]:
+    """A test that fails half-way must not leave its worker (and Blender child) running."""
+    yield
+    for proc in _STARTED:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    _STARTED.clear()
+
+
 def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
     cli = Path(sys.executable).parent / "render-worker"
     env = {**os.environ, "RENDER_WORKER_PASSWORD": PASSWORD}
     with log.open("ab") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             [str(cli), "run", "--config", str(config)],
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
+    _STARTED.append(proc)
+    return proc
 
 
 def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
