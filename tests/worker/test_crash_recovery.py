@@ -67,6 +67,9 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
             stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
         )  # fmt: skip
     _STARTED.append(proc)
+    # A loaded machine can take seconds to start Python and unlock the key: a job posted before
+    # the worker follows the chain may close its bid window unseen.
+    wait_until(lambda: "starting; market" in log.read_text(), 120, "the worker to start", log)
     return proc
 
 
