@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-
 from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
@@ -30,14 +28,13 @@ from tilefarm.chain.events import (
     Withdrawn,
 )
 from tilefarm.devnet import Devnet
-from tilefarm.devnet.anvil import DEV_MNEMONIC
+from tilefarm.devnet.anvil import dev_account
 from tilefarm.devnet.ports import free_port
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
 from tilefarm.scenes import build_builtin_scene
 from tilefarm.settings import TilefarmSettings
 
-Account.enable_unaudited_hdwallet_features()
 PASSWORD = "bench"
 BID_WINDOW = REVEAL_WINDOW = 4
 
@@ -66,7 +63,7 @@ def run(stack: TilefarmSettings, rpc_url: str, ipfs_url: str, tmp: Path) -> dict
     daemons, threads = [], []
     deployments = stack.deployments_dir / "31337.json"
     for index, (rate, queue) in enumerate([(10**12, 8), (2 * 10**12, 64)], start=2):
-        key = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+        key = dev_account(index)
         settings = DaemonSettings(
             state_dir=tmp / f"worker{index}", password=PASSWORD, rpc_url=rpc_url,  # type: ignore[arg-type]
             ipfs_api_url=ipfs_url, deployments_file=deployments, confirmations=0,

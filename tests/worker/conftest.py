@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from render_worker.daemon import WorkerDaemon
@@ -19,19 +17,10 @@ from render_worker.settings import DaemonSettings
 from tests.conftest import fresh_stack_settings
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.devnet import Devnet, StackStatus
-from tilefarm.devnet.anvil import DEV_MNEMONIC
+from tilefarm.devnet.anvil import dev_account
 from tilefarm.settings import TilefarmSettings
 
-Account.enable_unaudited_hdwallet_features()
 PASSWORD = "correct horse battery staple"
-
-
-def dev_account(index: int) -> LocalAccount:
-    """Anvil's funded development account `index`, as a local key."""
-    account: LocalAccount = Account.from_mnemonic(
-        DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
-    )
-    return account
 
 
 @dataclass

@@ -27,9 +27,10 @@ from tilefarm.demo.processes import ProcessGroup
 from tilefarm.demo.progress import JobProgress, job_progress
 from tilefarm.demo.server import start_server, wait_until_serving
 from tilefarm.demo.summary import DemoSummary, FrameResult, gas_used, worker_results
-from tilefarm.demo.workers import ARTIST_ACCOUNT, DemoWorker, dev_account, plan_workers, set_up
+from tilefarm.demo.workers import ARTIST_ACCOUNT, DemoWorker, plan_workers, set_up
 from tilefarm.demo.workers import start as start_workers
 from tilefarm.devnet import Devnet, PortInUse
+from tilefarm.devnet.anvil import dev_account
 from tilefarm.devnet.ports import port_is_free, port_owner
 from tilefarm.ipfs import cid_of_bytes
 from tilefarm.settings import TilefarmSettings

@@ -9,15 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from tilefarm.demo.options import DemoOptions
 from tilefarm.demo.processes import ProcessGroup, finish, program, run_once
-from tilefarm.devnet.anvil import DEV_MNEMONIC
+from tilefarm.devnet.anvil import dev_account
 from tilefarm.devnet.ports import free_port
-
-Account.enable_unaudited_hdwallet_features()
 
 ARTIST_ACCOUNT = 1
 FIRST_WORKER_ACCOUNT = 2
@@ -26,14 +23,6 @@ FIRST_WORKER_ACCOUNT = 2
 DEMO_SPEED = 30_000_000.0
 BASE_RATE_WEI = 10**14  # wei per render-second of the cheapest worker
 METRIC = re.compile(r"^(tilefarm_worker_[a-z_]+?)(?:_total)?(?:\{[^}]*\})? ([0-9.e+-]+)$")
-
-
-def dev_account(index: int) -> LocalAccount:
-    """anvil's funded development account `index` (public test keys)."""
-    account: LocalAccount = Account.from_mnemonic(
-        DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
-    )
-    return account
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """The chain of the local stack: anvil, HTTP and WebSocket on one loopback port."""
 
 import httpx
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 
 from tilefarm.settings import TilefarmSettings
 
@@ -8,6 +10,15 @@ from tilefarm.settings import TilefarmSettings
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 10
 DEV_BALANCE_ETH = 10_000
+
+
+def dev_account(index: int) -> LocalAccount:
+    """anvil's funded development account `index`, as a local key (public: devnet only)."""
+    Account.enable_unaudited_hdwallet_features()
+    account: LocalAccount = Account.from_mnemonic(
+        DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}"
+    )
+    return account
 
 
 def anvil_argv(settings: TilefarmSettings) -> list[str]:

@@ -9,8 +9,6 @@ import threading
 import time
 from typing import Annotated, Any
 
-from eth_account import Account
-from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_account.signers.local import LocalAccount
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -24,7 +22,7 @@ from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody
 from marketplace.errors import MarketplaceError, NotFound, UpstreamUnavailable
 from marketplace.settings import MarketplaceSettings
 from tilefarm.chain.connection import connect_web3
-from tilefarm.devnet.anvil import DEV_MNEMONIC
+from tilefarm.devnet.anvil import dev_account
 
 router = APIRouter(prefix="/api", tags=["page"])
 
@@ -42,10 +40,7 @@ class Faucet:
     def __init__(self, settings: MarketplaceSettings) -> None:
         self.settings = settings
         self.w3: Web3 = connect_web3(settings.rpc_url, timeout=10, retries=2)
-        path = f"m/44'/60'/0'/0/{settings.faucet_account_index}"
-        self.account: LocalAccount = Account.from_key(
-            key_from_seed(seed_from_mnemonic(DEV_MNEMONIC, ""), path)
-        )
+        self.account: LocalAccount = dev_account(settings.faucet_account_index)
         self._lock = threading.Lock()  # one nonce at a time
         self._granted: dict[str, float] = {}
 
