@@ -10,6 +10,8 @@ from tilefarm.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
 from tilefarm.scenes import BUILTIN_SCENES
 
 GWEI = 10**9
+# A tile of the default job (480x270 in 3x2 tiles at 32 samples), in pixel-samples.
+DEFAULT_TILE_WORK = 480 * 270 * 32 / 6
 
 
 class DemoOptions(BaseModel):
@@ -45,7 +47,9 @@ class DemoOptions(BaseModel):
     block_seconds: float = Field(1.0, gt=0, le=30)
     poll_seconds: float = Field(1.0, gt=0, le=10)
     progress_seconds: float = Field(1.0, gt=0, le=10, description="how often progress is read")
-    max_price_per_tile: int = Field(10**15, ge=1, description="wei")
+    max_price_per_tile: int | None = Field(
+        None, ge=1, description="wei; default: scaled with the pixel-samples of a tile"
+    )
     verify_fee_per_tile: int = Field(10**12, ge=0, description="wei")
     bid_bond: int = Field(10**14, ge=0, description="wei")
     timeout_seconds: float = Field(900.0, gt=0, description="give up on the job after this")
@@ -73,11 +77,21 @@ class DemoOptions(BaseModel):
         """Each worker bids for its share, so the job is split between all of them."""
         return -(-self.tile_count // self.workers)
 
+    @property
+    def price_cap(self) -> int:
+        """The maximum price per tile the artist offers: `max_price_per_tile`, or 10^15 wei for a
+        tile of the default job scaled with the work of this job's tiles, so that bigger jobs
+        still find bidders (workers price by render time)."""
+        if self.max_price_per_tile is not None:
+            return self.max_price_per_tile
+        work = self.width * self.height * self.samples / self.tiles_per_frame
+        return max(10**15, int(10**15 * work / DEFAULT_TILE_WORK))
+
     def job_params(self) -> JobParams:
         return JobParams(
             tile_count=self.tile_count,
             frame_count=len(self.frames),
-            max_price_per_tile=self.max_price_per_tile,
+            max_price_per_tile=self.price_cap,
             verify_fee_per_tile=self.verify_fee_per_tile,
             bid_bond=self.bid_bond,
             bid_window=self.bid_window,

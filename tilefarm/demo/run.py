@@ -36,6 +36,8 @@ from tilefarm.ipfs import cid_of_bytes
 from tilefarm.settings import TilefarmSettings
 
 TERMINAL = ("Completed", "Cancelled", "Expired")
+# Blocks come every `block_seconds`: a job still bidding this long after its windows got no bid.
+NO_BIDS_GRACE_S = 60.0
 ASSEMBLY_GRACE_S = 120.0  # after the job completes, how long frames may take to be assembled
 
 
@@ -239,6 +241,12 @@ class DemoRun:
             progress = job_progress(detail, o.frames, o.tiles_per_frame, rendered, assembled)
             self.on_progress(progress)
             self._mark(marks, progress, now - posted)
+            unbid = now - posted > o.bid_window + o.reveal_window + NO_BIDS_GRACE_S
+            if detail["status"] == "Bidding" and unbid:
+                raise DemoError(
+                    f"job {job_id}: no worker bid within its windows (the maximum price per tile "
+                    f"is {o.price_cap} wei); see the workers' logs in {o.state_dir}"
+                )
             if detail["status"] in ("Cancelled", "Expired"):
                 raise DemoError(f"job {job_id} ended {detail['status']}; see the workers' logs")
             if detail["status"] == "Completed":
