@@ -25,22 +25,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from render_worker import reorg
 from render_worker.assignment import AssignmentRenderer, fetch_manifest
-from render_worker.duties import SeatDuties, note_event
+from render_worker.duties import SeatDuties
 from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
 from render_worker.pricing import JobOffer, decide_bid
+from render_worker.projection import apply_event
 from render_worker.settings import DaemonSettings
 from render_worker.state import Base, BidRow, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
-from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import ContractReverted, JobMarketClient, bid_commitment
 from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
 from tilefarm.errors import TilefarmError
@@ -150,7 +148,7 @@ class WorkerDaemon:
                     event = self.market.decode_log(raw)
                     if (job_id := getattr(event, "job_id", None)) is not None:
                         reorg.remember(s, job_id, event.block_number)
-                    self._on_event(s, event)
+                    apply_event(s, event, self.me, self.metrics)
                 self.state.put_meta(s, "cursor", batch.cursor.model_dump())
                 if batch.cursor.recent:
                     reorg.forget_before(s, batch.cursor.recent[0].number)
@@ -162,71 +160,6 @@ class WorkerDaemon:
             cursor = batch.cursor
             if cursor.next_block > batch.head - self.settings.confirmations:
                 return
-
-    def _on_event(self, s: Session, event: ev.MarketEvent) -> None:
-        me = self.me
-        job = s.get(JobRow, getattr(event, "job_id", -1))
-        match event:
-            case ev.JobPosted() if job is not None and job.stage == "orphaned":
-                job.stage, job.reason = "seen", ""  # its posting is back after a reorganisation
-                job.manifest_cid, job.artist = event.manifest_cid, event.artist
-                job.bid_end, job.reveal_end = event.bid_end, event.reveal_end
-            case ev.JobPosted() if job is None:
-                s.add(
-                    JobRow(
-                        job_id=event.job_id,
-                        manifest_cid=event.manifest_cid,
-                        artist=event.artist,
-                        tile_count=event.params.tile_count,
-                        max_price_per_tile=event.params.max_price_per_tile,
-                        bid_end=event.bid_end,
-                        reveal_end=event.reveal_end,
-                        render_window=event.params.render_window,
-                    )
-                )
-            case ev.TilesAssigned(worker=w) if job is not None and w == me:
-                job.stage, job.first_tile = "won", event.first_tile
-                job.assigned_tiles, job.price_per_tile = event.tile_count, event.price_per_tile
-                self.metrics.bids.labels("won").inc()
-            case ev.BidOutbid(bidder=b) if job is not None and b == me:
-                job.stage, job.reason = "lost", "cheaper bids took every tile"
-                self.metrics.bids.labels("lost").inc()
-            case ev.BidsSettled() if job is not None:
-                job.settled, job.render_deadline = True, event.render_deadline
-            case ev.JobCancelled() if job is not None:
-                job.stage = "cancelled" if job.stage in ("seen", "skipped") else "cancelled_bid"
-            case ev.ResultsCommitted(worker=w) if job is not None and w == me:
-                job.stage = "committed"
-            case ev.VerifierDrawn(verifier=v) if v == me:
-                s.merge(
-                    self._duty(s, event.job_id, event.worker, event.round, event.seed, "verify")
-                )
-            case ev.PanelDrawn(members=m) if me in m:
-                s.merge(self._duty(s, event.job_id, event.worker, 100, event.seed, "panel"))
-            case ev.ResultsAttested(worker=w, passed=False) if job is not None and w == me:
-                job.stage, job.reason = "failed", f"verifier {event.verifier} attested a failure"
-            case ev.DisputeResolved(worker=w) if job is not None and w == me:
-                job.stage = "rejected" if event.fraud else "accepted"
-                job.reason = f"panel voted {event.votes_fraud} fraud, {event.votes_honest} honest"
-            case ev.ResultsAccepted(worker=w) if job is not None and w == me:
-                job.stage, job.earned = "accepted", event.payment
-                self.metrics.earned.inc(event.payment)
-            case ev.ResultsRejected(worker=w) if job is not None and w == me:
-                job.stage, job.reason = "rejected", f"results rejected; {event.slashed} wei slashed"
-            case ev.WorkerTimedOut(worker=w) if job is not None and w == me:
-                job.stage, job.reason = "timed_out", f"missed the deadline; {event.slashed} slashed"
-            case _:
-                pass
-        note_event(s, me, event, job)
-
-    @staticmethod
-    def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) -> DutyRow:
-        existing = s.scalar(
-            select(DutyRow).where(
-                DutyRow.job_id == job_id, DutyRow.worker == worker, DutyRow.round == rnd
-            )
-        )
-        return existing or DutyRow(job_id=job_id, worker=worker, round=rnd, seed=seed, kind=kind)
 
     # ---- database -> actions ----------------------------------------------------------------
 
