@@ -46,6 +46,15 @@ def test_a_taken_chain_port_names_the_setting_to_change(tmp_path: Path):
     assert "--chain-port" in done.stderr
 
 
+def _command_line(process: psutil.Process) -> str:
+    """A child's command line, or "" for one that has just exited (a finished `render-worker
+    init` or `stake` can be a zombie its parent has not reaped yet)."""
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.ZombieProcess, psutil.NoSuchProcess):
+        return ""
+
+
 def test_ctrl_c_stops_the_chain_ipfs_server_and_workers(tmp_path: Path):
     argv = [
         TILEFARM, "demo", "--state-dir", str(tmp_path / "demo"), "--out", str(tmp_path / "out"),
@@ -65,7 +74,7 @@ def test_ctrl_c_stops_the_chain_ipfs_server_and_workers(tmp_path: Path):
             time.sleep(0.2)
         time.sleep(1.0)  # the workers' processes are started right after the step is shown
         started = psutil.Process(cli.pid).children(recursive=True)
-        names = " ".join(" ".join(p.cmdline()) for p in started if p.is_running())
+        names = " ".join(_command_line(p) for p in started)
         assert "anvil" in names and "ipfs" in names and "serve" in names
         assert names.count("render-worker run") == 2
         cli.send_signal(signal.SIGINT)
