@@ -42,7 +42,7 @@ def marketplace(options: DemoOptions) -> dict[str, Any]:
     with DemoRun(options) as run:
         summary = run.run()
         detail = run.api.get(f"/api/jobs/{summary.job_id}").json()
-        metrics = {w.address: w.metrics() or {} for w in run.workers}
+        metrics = {w.address: w.metrics(run.local_http) or {} for w in run.workers}
         status = run.devnet.status()
         with KuboClient(str(status.ipfs_api_url)) as ipfs:
             evidence = [
@@ -135,6 +135,8 @@ def main() -> None:
         "--grid", default=f"{defaults.columns}x{defaults.rows}", help="tiles a frame, CxR"
     )
     parser.add_argument("--frames", default=",".join(map(str, defaults.frames)))
+    parser.add_argument("--width", type=int, default=defaults.width)
+    parser.add_argument("--height", type=int, default=defaults.height)
     parser.add_argument("--block-seconds", type=float, default=defaults.block_seconds)
     parser.add_argument("--poll-seconds", type=float, default=defaults.poll_seconds)
     parser.add_argument("--bid-window", type=int, default=defaults.bid_window)
@@ -148,6 +150,7 @@ def main() -> None:
         root = Path(tmp)
         options = DemoOptions(
             frames=[int(f) for f in args.frames.split(",")], columns=columns, rows=rows,
+            width=args.width, height=args.height,
             samples=args.samples, block_seconds=args.block_seconds,
             poll_seconds=args.poll_seconds, bid_window=args.bid_window,
             reveal_window=args.reveal_window, state_dir=root / "demo", out_dir=root / "out",

@@ -84,7 +84,9 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
         if settings.deployments_file is not None:
             start_indexer(settings, db, chain)
             assembler = Assembler(db, ipfs, settings.state_dir / "assembly", hub=chain.hub)
-            app.state.assembler = AssemblerRunner(assembler, settings.poll_interval).start()
+            app.state.assembler = AssemblerRunner(
+                assembler, settings.poll_interval, news=chain.hub.subscribe_thread()
+            ).start()
         yield
         if app.state.assembler is not None:
             app.state.assembler.stop()

@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from render_worker.children import JobChildren
 from render_worker.errors import WorkerError
 from render_worker.settings import WorkerSettings
 from render_worker.state import TileRow, WorkerState
-from tilefarm.blender.launcher import BlenderChild
 from tilefarm.ipfs import KuboClient
 from tilefarm.job_tiles import job_tile_count, locate
 from tilefarm.manifest import RenderManifest, canonical_json, parse_manifest
@@ -42,19 +42,28 @@ class AssignmentRenderer:
         settings: WorkerSettings,
         work_dir: Path,
         max_scene_bytes: int,
+        children: JobChildren,
     ) -> None:
+        self.children = children
         self.ipfs = ipfs
         self.state = state
         self.settings = settings
         self.work_dir = work_dir
         self.max_scene_bytes = max_scene_bytes
 
-    def scene(self, manifest: RenderManifest, job_id: int) -> Path:
-        """The job's .blend on disk, fetched once and checked against its CID."""
-        path = self.work_dir / f"job-{job_id}" / "scene.blend"
+    def scene(self, manifest: RenderManifest) -> Path:
+        """The manifest's .blend on disk, fetched once (named by its CID) and checked against it."""
+        path = self.work_dir / "scenes" / f"{manifest.scene_cid}.blend"
         if not path.exists():
             self.ipfs.cat_to_file(manifest.scene_cid, path, max_bytes=self.max_scene_bytes)
         return path
+
+    def warm(self, job_id: int, manifest_cid: str) -> None:
+        """Fetch the scene and open it in a started child while the auction runs, so a won
+        assignment starts rendering at once."""
+        manifest = fetch_manifest(self.ipfs, manifest_cid)
+        with self.children.using(job_id) as child:
+            child.open(self.scene(manifest), manifest)
 
     def render(
         self,
@@ -85,14 +94,8 @@ class AssignmentRenderer:
         if not by_frame:
             return True
         out = self.work_dir / f"job-{job_id}" / "tiles"
-        with BlenderChild(
-            limits=self.settings.child_limits(),
-            sandbox=self.settings.sandbox,
-            threads=self.settings.threads,
-            devices=self.settings.devices,
-            scratch_root=self.settings.scratch_dir,
-        ) as child:
-            child.open(self.scene(manifest, job_id), manifest)
+        with self.children.using(job_id) as child:
+            child.open(self.scene(manifest), manifest)
             for frame, tiles in sorted(by_frame.items()):
                 for t in tiles:
                     if stop.is_set():

@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -30,6 +31,7 @@ from web3.exceptions import Web3Exception
 
 from render_worker import reorg
 from render_worker.assignment import AssignmentRenderer, fetch_manifest
+from render_worker.children import IDLE_SECONDS, JobChildren
 from render_worker.duties import SeatDuties
 from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
@@ -39,6 +41,7 @@ from render_worker.settings import DaemonSettings
 from render_worker.state import Base, BidRow, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
+from render_worker.wakeups import seconds_to_sleep
 from tilefarm.chain.bindings import ContractReverted, JobMarketClient, bid_commitment
 from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
 from tilefarm.errors import TilefarmError
@@ -91,13 +94,19 @@ class WorkerDaemon:
         Base.metadata.create_all(state.engine)  # the watches and journal tables, if new
         self.duties = SeatDuties(self.me, market, state, self.sender, NOT_YET.__contains__)
         work_dir = settings.state_dir / "work"
+        self.children = JobChildren(settings)
         self.renderer = AssignmentRenderer(
-            ipfs, state, settings, work_dir, settings.max_scene_bytes
+            ipfs, state, settings, work_dir, settings.max_scene_bytes, self.children
         )
-        self.verifier = Verifier(ipfs, market, settings, work_dir)
+        self.verifier = Verifier(
+            ipfs, market, settings, work_dir, self.children, self.renderer.scene
+        )
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._busy: dict[str, Future[Any]] = {}
+        self._watcher: HeadWatcher | None = None
+        # The market's balance for us changes only with events: read it after new ones only.
+        self._balance_may_have_changed = True
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -105,7 +114,7 @@ class WorkerDaemon:
         """Work until `stop` is set; then finish the tile in progress and return."""
         log.info("worker %s starting; market %s", self.me, self.market.address)
         self.sender.recover()
-        watcher = HeadWatcher(self.settings.websocket_url).start()
+        watcher = self._watcher = HeadWatcher(self.settings.websocket_url).start()
         try:
             while not stop.is_set():
                 try:
@@ -117,17 +126,33 @@ class WorkerDaemon:
                     log.warning("the chain node refused a request (%s); retrying", exc)
                 except (TilefarmError, OSError) as exc:
                     log.error("%s", exc)
-                watcher.wait(self.settings.poll_seconds)
+                watcher.wait(self._sleep_seconds(watcher.connected))
         finally:
             watcher.stop()
             self.stopping.set()
             self._pool.shutdown(wait=True)
+            self.children.close()
             log.info("worker %s stopped", self.me)
 
     def step(self) -> None:
         """Read new events, then do whatever is due."""
         self.follow()
         self.act()
+
+    def _sleep_seconds(self, heads: bool) -> float:
+        return seconds_to_sleep(
+            self.state.jobs(*SETTLES), time.time(), self.settings.poll_seconds, heads, SETTLE_GRACE
+        )
+
+    def _submit(self, key: str, work: Callable[[], None]) -> None:
+        """Run `work` on the background thread; the chain loop wakes as soon as it is done."""
+        future = self._pool.submit(work)
+        future.add_done_callback(self._wake)
+        self._busy[key] = future
+
+    def _wake(self, _: object = None) -> None:
+        if self._watcher is not None:
+            self._watcher.wake()
 
     # ---- events -> database -----------------------------------------------------------------
 
@@ -144,6 +169,7 @@ class WorkerDaemon:
                         "chain reorganised from block %d; jobs %s rolled back, re-reading",
                         batch.reorged_from, jobs,
                     )  # fmt: skip
+                self._balance_may_have_changed |= bool(batch.logs)
                 for raw in batch.logs:
                     event = self.market.decode_log(raw)
                     if (job_id := getattr(event, "job_id", None)) is not None:
@@ -193,6 +219,12 @@ class WorkerDaemon:
             self._attest(duty)
         self.duties.perform(now)
         self._withdraw_if_due()
+        if self.children.idle_seconds() > IDLE_SECONDS and not self._working():
+            self._submit("close-child", self.children.close)
+
+    def _working(self) -> bool:
+        """True while the background thread has work running or queued."""
+        return any(not future.done() for future in self._busy.values())
 
     def _consider(self, job: JobRow, now: int) -> None:
         with self.state.session() as s:
@@ -246,6 +278,15 @@ class WorkerDaemon:
         if self._try(f"commitBid:{job.job_id}", "commitBid", job.job_id, commitment, value=bond):
             self._set(job.job_id, stage="bid", price_per_tile=decision.price_per_tile)
             self.metrics.bids.labels("committed").inc()
+            if not self._working():  # never delays work already won
+                job_id, manifest_cid = job.job_id, job.manifest_cid
+                self._submit(f"warm:{job_id}", lambda: self._warm(job_id, manifest_cid))
+
+    def _warm(self, job_id: int, manifest_cid: str) -> None:
+        try:
+            self.renderer.warm(job_id, manifest_cid)
+        except (TilefarmError, OSError) as exc:  # rendering, if won, tries again and reports
+            log.warning("job %d: could not prepare the scene while bidding: %s", job_id, exc)
 
     def _reveal(self, job: JobRow, now: int) -> None:
         if now < job.bid_end:
@@ -298,7 +339,7 @@ class WorkerDaemon:
 
         log.info("job %d: rendering tiles %d..%d", job.job_id, job.first_tile or 0,
                  (job.first_tile or 0) + job.assigned_tiles - 1)  # fmt: skip
-        self._busy[key] = self._pool.submit(work)
+        self._submit(key, work)
 
     def _commit_results(self, job: JobRow) -> None:
         results, cid = self.renderer.results(job.job_id, self.me, job.manifest_cid)
@@ -367,7 +408,7 @@ class WorkerDaemon:
             log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
                      "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
 
-        self._busy[key] = self._pool.submit(work)
+        self._submit(key, work)
 
     def _duty_done(self, duty: DutyRow, **fields: object) -> None:
         """Store a verification's outcome; the chain loop attests, this thread only checks."""
@@ -405,11 +446,15 @@ class WorkerDaemon:
         threshold = self.settings.auto_withdraw_wei
         if threshold is None:
             return
+        if not self._balance_may_have_changed:
+            return
         balance = self.market.balance_of(self.me)
         if balance > 0 and balance >= threshold:
             block = self.w3.eth.block_number
-            if self._try(f"withdraw:{block}:{balance}", "withdraw"):
-                self.metrics.withdrawn.inc(balance)
+            if not self._try(f"withdraw:{block}:{balance}", "withdraw"):
+                return  # tried again at the next pass
+            self.metrics.withdrawn.inc(balance)
+        self._balance_may_have_changed = False
 
     # ---- helpers ----------------------------------------------------------------------------
 

@@ -4,15 +4,16 @@ results (or to sit on a dispute panel), gather the claim from the chain, run the
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from render_worker.children import JobChildren
 from render_worker.settings import DaemonSettings
-from tilefarm.blender.launcher import BlenderChild
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import canonical_json
+from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.verification import CheckReport, check_results, claim_from_chain
 
 
@@ -26,28 +27,30 @@ class Verifier:
     """Checks claims and publishes evidence bundles."""
 
     def __init__(
-        self, ipfs: KuboClient, market: JobMarketClient, settings: DaemonSettings, work_dir: Path
+        self,
+        ipfs: KuboClient,
+        market: JobMarketClient,
+        settings: DaemonSettings,
+        work_dir: Path,
+        children: JobChildren,
+        scene: Callable[[RenderManifest], Path],
     ) -> None:
+        """`children` is the worker's kept Blender child (a seat of a job it rendered is checked
+        in the child that rendered its own tiles); `scene` gives the manifest's .blend on disk."""
         self.ipfs = ipfs
         self.market = market
         self.settings = settings
         self.work_dir = work_dir
+        self.children = children
+        self.scene = scene
 
     def verify(self, job_id: int, worker: str, seed: bytes) -> Verdict:
         claim = claim_from_chain(self.market, job_id, worker, seed)
         scratch = self.work_dir / f"verify-{job_id}-{worker}"
         scratch.mkdir(parents=True, exist_ok=True)
         try:
-            with BlenderChild(
-                limits=self.settings.child_limits(),
-                sandbox=self.settings.sandbox,
-                threads=self.settings.threads,
-                devices=self.settings.devices,
-                scratch_root=self.settings.scratch_dir,
-            ) as child:
-                report = check_results(
-                    claim, self.ipfs, scratch, child, self.settings.max_scene_bytes
-                )
+            with self.children.using(job_id) as child:
+                report = check_results(claim, self.ipfs, scratch, child, scene=self.scene)
             return Verdict(
                 passed=report.passed, evidence_cid=self.publish(report), reason=report.reason
             )

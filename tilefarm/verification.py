@@ -15,6 +15,7 @@ Any failure is a fail with its reason; the report lists every patch's figures.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -98,8 +99,11 @@ def check_results(
     work_dir: Path,
     child: BlenderChild,
     max_scene_bytes: int = 2 << 30,
+    scene: Callable[[RenderManifest], Path] | None = None,
 ) -> CheckReport:
-    """Check `claim` against IPFS and a re-render of the seed's patches."""
+    """Check `claim` against IPFS and a re-render of the seed's patches. `scene` gives the
+    manifest's .blend on disk (checked against its CID); by default it is fetched into
+    `work_dir`."""
     try:
         manifest: RenderManifest = parse_manifest(ipfs.cat(claim.manifest_cid, max_bytes=1 << 20))
         results = ResultsList.model_validate_json(
@@ -138,10 +142,13 @@ def check_results(
             return _fail(claim, f"tile {job_tile}'s pixels do not hash to its committed pixel hash")
         committed[job_tile] = pixels
 
-    scene = work_dir / "scene.blend"
-    if not scene.exists():
-        ipfs.cat_to_file(manifest.scene_cid, scene, max_bytes=max_scene_bytes)
-    child.open(scene, manifest)
+    if scene is not None:
+        blend = scene(manifest)
+    else:
+        blend = work_dir / "scene.blend"
+        if not blend.exists():
+            ipfs.cat_to_file(manifest.scene_cid, blend, max_bytes=max_scene_bytes)
+    child.open(blend, manifest)
     frames: dict[int, list[PatchChoice]] = defaultdict(list)
     for c in choices:
         frames[c.frame].append(c)

@@ -326,9 +326,17 @@ def frames_due(session: Session, job_id: int) -> int:
 class AssemblerRunner:
     """Runs an assembler in a background thread until `stop`."""
 
-    def __init__(self, assembler: Assembler, poll_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        assembler: Assembler,
+        poll_interval: float = 1.0,
+        news: threading.Event | None = None,
+    ) -> None:
+        """`news`, when given, is set when new chain events are indexed: a step runs at once
+        (a frame is stored as soon as its last seat is accepted), else every `poll_interval`."""
         self.assembler = assembler
         self.poll_interval = poll_interval
+        self.news = news or threading.Event()
         self.error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="frame-assembler", daemon=True)
@@ -339,6 +347,7 @@ class AssemblerRunner:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        self.news.set()
         self._thread.join(timeout)
 
     def _run(self) -> None:
@@ -354,7 +363,8 @@ class AssemblerRunner:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
-            self._stop.wait(self.poll_interval)
+            self.news.wait(self.poll_interval)
+            self.news.clear()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ class EventHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._thread_waiters: list[threading.Event] = []
         self.version = 0
         self.reorgs = 0
         # The first dropped block of every reorganisation so far, in order (a few per day at
@@ -27,6 +28,14 @@ class EventHub:
         event = asyncio.Event()
         with self._lock:
             self._waiters.add((asyncio.get_running_loop(), event))
+        return event
+
+    def subscribe_thread(self) -> threading.Event:
+        """An event set at every publish, for a background thread (the frame assembler) that
+        clears it and waits on it; it lives as long as the hub."""
+        event = threading.Event()
+        with self._lock:
+            self._thread_waiters.append(event)
         return event
 
     def unsubscribe(self, event: asyncio.Event) -> None:
@@ -41,6 +50,8 @@ class EventHub:
                 self.reorgs += 1
                 self._reorged_from.append(reorged_from)
             waiters = list(self._waiters)
+            for waiter in self._thread_waiters:
+                waiter.set()
         for loop, event in waiters:
             try:
                 loop.call_soon_threadsafe(event.set)

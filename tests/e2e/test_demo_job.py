@@ -16,7 +16,7 @@ from web3 import Web3
 
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.events import ResultsAccepted, ResultsCommitted
+from tilefarm.chain.events import ResultsAccepted, ResultsCommitted, TilesAssigned
 from tilefarm.demo import DemoSummary
 from tilefarm.devnet.ports import free_port
 from tilefarm.ipfs import KuboClient, cid_of_file
@@ -98,6 +98,16 @@ def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_process
             stored = {f.frame: ipfs.cat(str(f.png_cid)) for f in summary.frame_files}
         ledger = httpx.get(f"{summary.server_url}/api/ledger/{summary.job_id}").json()
         running = psutil.Process(cli.pid).children(recursive=True)
+        assigned_at = min(
+            w3.eth.get_block(e.block_number)["timestamp"]
+            for e in events
+            if isinstance(e, TilesAssigned)
+        )
+        blender_children = {
+            p.pid: [c.create_time() for c in p.children() if _runs(c, "tilefarm.blender.child")]
+            for p in running
+            if _runs(p, "render-worker run")
+        }
         cli.send_signal(signal.SIGINT)  # how a user ends a demo that keeps serving
         assert cli.wait(timeout=60) == 0
     finally:
@@ -122,6 +132,12 @@ def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_process
     assert int(ledger["paid_in"]) >= summary.deposit_wei
     assert summary.gas.gas_used > 0 and summary.gas.transactions >= 1 + 3 * 3
 
+    # Each worker rendered its tiles and checked the seats it was drawn for in one Blender child,
+    # started while its bid waited for the auction to end.
+    assert len(blender_children) == 3
+    for started in blender_children.values():
+        assert len(started) == 1 and started[0] < assigned_at
+
     # The frames: downloaded from the server's API, the bytes under their CIDs, and the EXR is
     # exactly the committed tiles stitched.
     assert [f.frame for f in summary.frame_files] == [1, 2]
@@ -139,3 +155,11 @@ def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_process
     _gone, alive = psutil.wait_procs(running, timeout=5)
     assert alive == []
     assert not (tmp_path / "demo" / "stack" / "devnet" / "stack.json").exists()
+
+
+def _runs(process: psutil.Process, command: str) -> bool:
+    """True if `process` runs `command` (False for one that just exited)."""
+    try:
+        return command in " ".join(process.cmdline())
+    except psutil.Error:
+        return False

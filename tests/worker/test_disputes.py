@@ -56,7 +56,10 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     events = lambda: market.events(job_id=job_id)  # noqa: E731
 
     with running_worker(own_stack, tmp_path, 3, pricing=NEVER_BIDS) as liar:
-        liar.verifier = LyingVerifier(liar.ipfs, market, liar.settings, tmp_path / "liar-work")
+        liar.verifier = LyingVerifier(
+            liar.ipfs, market, liar.settings, tmp_path / "liar-work", liar.children,
+            liar.renderer.scene,
+        )  # fmt: skip
         with running_worker(own_stack, tmp_path, 2) as honest_worker:
             worker = honest_worker.me
             job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))

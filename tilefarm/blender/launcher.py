@@ -199,6 +199,7 @@ class BlenderChild:
         self.isolated = False
         self.blender_version: str | None = None
         self.manifest: RenderManifest | None = None
+        self._open: tuple[Path, OpenedScene] | None = None  # valid while `manifest` is set
         self._proc: subprocess.Popen[str] | None = None
         self._events: queue.Queue[str | None] = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=60)
@@ -455,9 +456,14 @@ class BlenderChild:
     # ---- requests ----------------------------------------------------------------------------
 
     def open(self, blend_path: Path | str, manifest: RenderManifest) -> OpenedScene:
-        """Open an untrusted .blend (scripts disabled) and apply `manifest` to it."""
+        """Open an untrusted .blend (scripts disabled) and apply `manifest` to it. The same file
+        with the same manifest, when still open, is not opened again (the first opening's
+        figures are returned): a child kept for a job renders its tiles and checks its patches
+        from one opening."""
         path = Path(blend_path).resolve()
         check_blend_header(path)
+        if self.manifest == manifest and self._open is not None and self._open[0] == path:
+            return self._open[1]
         self.manifest = None
         opened: Opened = self._call(
             OpenScene(
@@ -473,12 +479,14 @@ class BlenderChild:
             )
         )
         self.manifest = manifest
-        return OpenedScene(
+        scene = OpenedScene(
             info=opened.info,
             selection=opened.selection,
             threads=opened.threads,
             seconds=opened.seconds,
         )
+        self._open = (path, scene)
+        return scene
 
     def inspect(self, blend_path: Path | str) -> SceneInfo:
         """What a .blend contains (frames, resolution, camera, engine), opened without scripts."""

@@ -161,6 +161,10 @@ class HeadWatcher:
         self._stop.set()
         self.event.set()
 
+    def wake(self) -> None:
+        """Wake the consumer now, as a new block would (work it waits for has finished)."""
+        self.event.set()
+
     def wait(self, timeout: float) -> bool:
         """Wait for a new head (True) or `timeout` seconds (False)."""
         woke = self.event.wait(timeout)

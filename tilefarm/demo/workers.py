@@ -64,10 +64,12 @@ class DemoWorker:
             "RENDER_WORKER_PRICING": json.dumps(pricing),
         }
 
-    def metrics(self) -> dict[str, float] | None:
-        """The worker's Prometheus counters, or None while it does not answer."""
+    def metrics(self, http: httpx.Client) -> dict[str, float] | None:
+        """The worker's Prometheus counters, or None while it does not answer. `http` is kept
+        open by the caller: a new client a call builds a TLS context each time, and that cost a
+        fifth of a core the demo's renders need."""
         try:
-            text = httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2).text
+            text = http.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=2).text
         except httpx.HTTPError:
             return None
         values: dict[str, float] = {}

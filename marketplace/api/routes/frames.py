@@ -1,6 +1,7 @@
 """`/api/jobs/{id}/frames`: a job's frames, pending until the assembler stores them, and their
 downloads (PNG, 8-bit sRGB; EXR, linear float) served from IPFS with their CID checked."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
@@ -40,6 +41,7 @@ class FramePublic(BaseModel):
     error: str | None = Field(
         None, description="why the accepted tiles cannot be assembled yet (retried)"
     )
+    assembled_at: datetime | None = Field(None, description="when this server stored the frame")
 
 
 class FrameList(BaseModel):
@@ -62,6 +64,7 @@ def _public(
         png_url=f"/api/jobs/{job_id}/frames/{frame}.png",
         exr_url=f"/api/jobs/{job_id}/frames/{frame}.exr",
         error=row.error if row is not None and not done else None,
+        assembled_at=row.assembled_at if done and row else None,
     )
 
 
