@@ -12,6 +12,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from render_worker.errors import WorkerError
+from tilefarm.keystore import KeystoreError as CoreKeystoreError
+from tilefarm.keystore import unlock_keystore
 
 
 class KeystoreError(WorkerError):
@@ -37,21 +39,11 @@ def create_keystore(path: Path, password: str, private_key: str | None = None) -
 
 
 def load_keystore(path: Path, password: str) -> LocalAccount:
-    """Unlock the key in `path`."""
+    """Unlock the worker's key in `path`."""
     try:
-        encrypted = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise KeystoreError(
-            f"no keystore at {path}; create one with `render-worker init`"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise KeystoreError(f"{path} is not a readable keystore: {exc}") from None
-    try:
-        key = Account.decrypt(encrypted, password)
-    except ValueError:
-        raise KeystoreError(f"wrong password for {path}") from None
-    account: LocalAccount = Account.from_key(key)
-    return account
+        return unlock_keystore(path, password, missing_hint="create one with `render-worker init`")
+    except CoreKeystoreError as exc:
+        raise KeystoreError(str(exc)) from None
 
 
 def keystore_address(path: Path) -> str:

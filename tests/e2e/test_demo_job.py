@@ -27,6 +27,8 @@ from tilefarm.stitch import stitch_tiles
 from tilefarm.tiles import Rect
 from tilefarm.verification import ResultsList
 
+from .demo_cli import command_line, kill_demo
+
 pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs, pytest.mark.chain]
 TILEFARM = str(Path(sys.executable).with_name("tilefarm"))
 
@@ -104,15 +106,14 @@ def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_process
             if isinstance(e, TilesAssigned)
         )
         blender_children = {
-            p.pid: [c.create_time() for c in p.children() if _runs(c, "tilefarm.blender.child")]
+            p.pid: [c.create_time() for c in p.children() if "blender.child" in command_line(c)]
             for p in running
-            if _runs(p, "render-worker run")
+            if "render-worker run" in command_line(p)
         }
         cli.send_signal(signal.SIGINT)  # how a user ends a demo that keeps serving
         assert cli.wait(timeout=60) == 0
     finally:
-        if cli.poll() is None:
-            cli.kill()
+        kill_demo(cli, tmp_path / "demo")
 
     # The chain: completed, three workers each with one accepted, paid seat; escrow emptied.
     assert job.status_name == "Completed" and job.escrow == 0
@@ -155,11 +156,3 @@ def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_process
     _gone, alive = psutil.wait_procs(running, timeout=5)
     assert alive == []
     assert not (tmp_path / "demo" / "stack" / "devnet" / "stack.json").exists()
-
-
-def _runs(process: psutil.Process, command: str) -> bool:
-    """True if `process` runs `command` (False for one that just exited)."""
-    try:
-        return command in " ".join(process.cmdline())
-    except psutil.Error:
-        return False

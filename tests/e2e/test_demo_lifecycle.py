@@ -16,6 +16,8 @@ from tilefarm.demo.processes import ProcessGroup
 from tilefarm.devnet import PortInUse
 from tilefarm.devnet.ports import free_port
 
+from .demo_cli import command_line, kill_demo
+
 pytestmark = [pytest.mark.stack]
 TILEFARM = str(Path(sys.executable).with_name("tilefarm"))
 
@@ -46,15 +48,6 @@ def test_a_taken_chain_port_names_the_setting_to_change(tmp_path: Path):
     assert "--chain-port" in done.stderr
 
 
-def _command_line(process: psutil.Process) -> str:
-    """A child's command line, or "" for one that has just exited (a finished `render-worker
-    init` or `stake` can be a zombie its parent has not reaped yet)."""
-    try:
-        return " ".join(process.cmdline())
-    except (psutil.ZombieProcess, psutil.NoSuchProcess):
-        return ""
-
-
 def test_ctrl_c_stops_the_chain_ipfs_server_and_workers(tmp_path: Path):
     argv = [
         TILEFARM, "demo", "--state-dir", str(tmp_path / "demo"), "--out", str(tmp_path / "out"),
@@ -74,14 +67,13 @@ def test_ctrl_c_stops_the_chain_ipfs_server_and_workers(tmp_path: Path):
             time.sleep(0.2)
         time.sleep(1.0)  # the workers' processes are started right after the step is shown
         started = psutil.Process(cli.pid).children(recursive=True)
-        names = " ".join(_command_line(p) for p in started)
+        names = " ".join(command_line(p) for p in started)
         assert "anvil" in names and "ipfs" in names and "serve" in names
         assert names.count("render-worker run") == 2
         cli.send_signal(signal.SIGINT)
         assert cli.wait(timeout=60) == 130
     finally:
-        if cli.poll() is None:
-            cli.kill()
+        kill_demo(cli, tmp_path / "demo")
     assert "interrupted: everything the demo started is stopped" in log.read_text()
     _gone, alive = psutil.wait_procs(started, timeout=5)
     assert alive == []

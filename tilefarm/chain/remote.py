@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.types import TxParams
 
+from tilefarm import keystore
 from tilefarm.chain.artifacts import compile_contracts, load_artifact
 from tilefarm.chain.bindings import MarketConfig
 from tilefarm.chain.connection import connect_web3
@@ -97,24 +97,16 @@ def ensure_fresh_build(
 
 
 def unlock_keystore(path: Path, password: str) -> LocalAccount:
-    """The key in the v3 keystore at `path`, decrypted with `password`."""
+    """The deployer's key in the keystore at `path`, decrypted with `password`."""
     try:
-        encrypted = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DeployError(
-            f"no keystore at {path}; create one with `brownie accounts new tilefarm-deployer` "
-            "(~/.brownie/accounts/tilefarm-deployer.json) or `cast wallet import`"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise DeployError(f"{path} is not a readable keystore: {exc}") from None
-    if not isinstance(encrypted, dict) or "crypto" not in {k.lower() for k in encrypted}:
-        raise DeployError(f"{path} is not an encrypted keystore (no 'crypto' section)")
-    try:
-        key = Account.decrypt(encrypted, password)
-    except ValueError:
-        raise DeployError(f"wrong password for the keystore {path}") from None
-    account: LocalAccount = Account.from_key(key)
-    return account
+        return keystore.unlock_keystore(
+            path,
+            password,
+            missing_hint="create one with `brownie accounts new tilefarm-deployer` "
+            "(~/.brownie/accounts/tilefarm-deployer.json) or `cast wallet import`",
+        )
+    except keystore.KeystoreError as exc:
+        raise DeployError(str(exc)) from None
 
 
 def connect_chain(rpc_url: str, chain_id: int, *, timeout: float = 10.0) -> Web3:
