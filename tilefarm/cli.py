@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tilefarm.audit.cli import audit_app
+from tilefarm.demo.options import DemoOptions
 from tilefarm.devnet import Devnet, DevnetError, StackStatus
 from tilefarm.errors import TilefarmError
 from tilefarm.settings import TilefarmSettings
@@ -151,19 +152,26 @@ def _print_status(status: StackStatus) -> None:
     console.print(table)
 
 
+DEMO = {name: field.default for name, field in DemoOptions.model_fields.items()}
+
+
 @app.command("demo")
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     out: Annotated[Path, typer.Option(help="where the final frames go")] = Path("out/demo"),
     scene: Annotated[str, typer.Option(help="built-in scene to post")] = "showcase",
-    frames: Annotated[str, typer.Option(help="frames of the scene, e.g. 1,12,24")] = "1,12,24",
-    width: Annotated[int, typer.Option(min=16, max=4096)] = 480,
-    height: Annotated[int, typer.Option(min=16, max=4096)] = 270,
-    grid: Annotated[str, typer.Option(help="tile grid per frame, COLUMNSxROWS")] = "3x2",
-    samples: Annotated[int, typer.Option(min=1, max=4096)] = 32,
+    frames: Annotated[str, typer.Option(help="frames of the scene, e.g. 1,12,24")] = ",".join(
+        map(str, DEMO["frames"])
+    ),
+    width: Annotated[int, typer.Option(min=16, max=4096)] = DEMO["width"],
+    height: Annotated[int, typer.Option(min=16, max=4096)] = DEMO["height"],
+    grid: Annotated[
+        str, typer.Option(help="tile grid per frame, COLUMNSxROWS")
+    ] = f"{DEMO['columns']}x{DEMO['rows']}",
+    samples: Annotated[int, typer.Option(min=1, max=4096)] = DEMO["samples"],
     workers: Annotated[
         int, typer.Option(min=2, max=8, help="worker processes (they verify each other)")
-    ] = 3,
+    ] = DEMO["workers"],
     port: Annotated[int, typer.Option(help="marketplace server port")] = 8000,
     chain_port: ChainPort = None,
     ipfs_api_port: ApiPort = None,

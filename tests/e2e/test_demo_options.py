@@ -4,13 +4,19 @@ time) still bid when the job asks for more samples or pixels."""
 from tilefarm.demo.options import DemoOptions
 
 
-def test_the_default_job_offers_the_default_cap() -> None:
-    assert DemoOptions().job_params().max_price_per_tile == 10**15
+def test_a_small_job_offers_the_base_cap() -> None:
+    small = DemoOptions(width=480, height=270, samples=32)
+    assert small.job_params().max_price_per_tile == 10**15
 
 
-def test_eight_times_the_samples_offers_eight_times_the_cap() -> None:
-    base, heavy = DemoOptions(), DemoOptions(samples=256)
-    assert heavy.job_params().max_price_per_tile == 8 * base.job_params().max_price_per_tile
+def test_the_default_job_offers_the_cap_scaled_with_its_pixels_and_samples() -> None:
+    # Four times the pixels of the small job, twice its samples.
+    assert DemoOptions().job_params().max_price_per_tile == 8 * 10**15
+
+
+def test_four_times_the_samples_offers_four_times_the_cap() -> None:
+    base, heavy = DemoOptions(), DemoOptions(samples=4 * DemoOptions().samples)
+    assert heavy.job_params().max_price_per_tile == 4 * base.job_params().max_price_per_tile
 
 
 def test_a_cap_given_by_the_user_is_kept() -> None:

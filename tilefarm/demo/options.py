@@ -10,8 +10,9 @@ from tilefarm.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
 from tilefarm.scenes import BUILTIN_SCENES
 
 GWEI = 10**9
-# A tile of the default job (480x270 in 3x2 tiles at 32 samples), in pixel-samples.
-DEFAULT_TILE_WORK = 480 * 270 * 32 / 6
+# The pixel-samples of a tile offered at up to 10^15 wei (a 480x270 frame in 3x2 tiles at 32
+# samples); the price cap scales from there with the work of a tile.
+PRICED_TILE_WORK = 480 * 270 * 32 / 6
 
 
 class DemoOptions(BaseModel):
@@ -20,11 +21,13 @@ class DemoOptions(BaseModel):
 
     scene: str = Field("showcase", description="built-in scene to post")
     frames: list[int] = Field([1, 12, 24], min_length=1, max_length=24)
-    width: int = Field(480, ge=16, le=4096)
-    height: int = Field(270, ge=16, le=4096)
+    # About a minute of rendering on two cores: long enough that the protocol's fixed latency
+    # (auction windows, verifier draw) is a small part of the job, as for real jobs.
+    width: int = Field(960, ge=16, le=4096)
+    height: int = Field(540, ge=16, le=4096)
     columns: int = Field(3, ge=1, le=64)
     rows: int = Field(2, ge=1, le=64)
-    samples: int = Field(32, ge=1, le=4096)
+    samples: int = Field(64, ge=1, le=4096)
     seed: int = Field(7, ge=0)
     # At least two: a worker never verifies its own results, so one alone is never checked.
     workers: int = Field(3, ge=2, le=8, description="worker processes (anvil accounts 2..)")
@@ -85,7 +88,7 @@ class DemoOptions(BaseModel):
         if self.max_price_per_tile is not None:
             return self.max_price_per_tile
         work = self.width * self.height * self.samples / self.tiles_per_frame
-        return max(10**15, int(10**15 * work / DEFAULT_TILE_WORK))
+        return max(10**15, int(10**15 * work / PRICED_TILE_WORK))
 
     def job_params(self) -> JobParams:
         return JobParams(
