@@ -55,8 +55,9 @@ NOT_YET = {
     "RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen", "VotingStillOpen",
     "RenderDeadlineNotReached",
 }  # fmt: skip
-# Stages of a job this worker bid on whose bidding it may settle once the reveal window is over:
-# a bidder that never reveals must not hold the job up (its bond goes to the artist).
+# Stages of a job this worker bid on whose bidding it may settle once every sealed bid is open
+# or the reveal window is over: a bidder that never reveals must not hold the job up (its bond
+# goes to the artist).
 SETTLES = ("bid", "revealed", "won", "lost")
 
 
@@ -198,7 +199,7 @@ class WorkerDaemon:
         for job in self.state.jobs("bid"):
             self._reveal(job, now)
         for job in self.state.jobs(*SETTLES):
-            if not job.settled and now >= job.reveal_end:
+            if not job.settled and now > job.bid_end:
                 self._settle(job, now)
         for job in self.state.jobs("cancelled_bid"):
             self._try(f"reclaimBond:{job.job_id}", "reclaimBond", job.job_id)
@@ -309,8 +310,12 @@ class WorkerDaemon:
         # Anyone may settle; the cheapest bidder does it first and the others only if it has
         # not after SETTLE_GRACE seconds, so two workers rarely pay for the same settlement.
         # A bidder that never revealed is left out of the ranking; the contract forfeits its bond.
-        if self.market.job(job.job_id).status_name != "Bidding":
+        # Bidding is settled when the reveal window ends, or as soon as every sealed bid is open.
+        chain_job = self.market.job(job.job_id)
+        if chain_job.status_name != "Bidding":
             self._set(job.job_id, settled=True)  # settled (or cancelled) by someone else
+            return
+        if now <= job.reveal_end and chain_job.reveals < chain_job.commits:
             return
         ranking = self.market.ranking(job.job_id)
         if ranking and ranking[0] != self.me and now < job.reveal_end + SETTLE_GRACE:

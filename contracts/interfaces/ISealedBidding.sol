@@ -8,7 +8,8 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 /// `bidCommitment(jobId, bidder, price, tiles, salt)` with the job's bond; after it, it reveals.
 /// The commitment binds the bidder, so a copied reveal is worthless. Revealing returns the bond;
 /// unrevealed (or invalid, hence unrevealable) bids forfeit it to the artist. After the reveal
-/// window anyone settles: tiles go to the lowest price first, ties to the lower
+/// window, or as soon as every committed bid is revealed, anyone settles: tiles go to the lowest
+/// price first, ties to the lower
 /// `keccak256(jobId, bidder)`, each winner a contiguous range at its own price.
 interface ISealedBidding is IMarketTypes {
     /// @notice `bidder` committed a sealed bid to job `jobId`.
@@ -35,7 +36,7 @@ interface ISealedBidding is IMarketTypes {
     error RevealNotOpen(uint256 jobId, uint256 bidEnd);
     /// @notice The reveal window is over.
     error RevealClosed(uint256 jobId, uint256 revealEnd);
-    /// @notice Settlement waits for the end of the reveal window.
+    /// @notice Settlement waits for the end of the reveal window while a committed bid is unrevealed.
     error RevealNotOver(uint256 jobId, uint256 revealEnd);
     /// @notice The bond sent is not the job's bid bond.
     error WrongBidBond(uint256 jobId, uint256 sent, uint256 required);

@@ -53,7 +53,9 @@ abstract contract SealedBidding is MarketStorage {
     function settle(uint256 jobId, address[] calldata ranked) external override {
         Job storage j = _job(jobId);
         _requireStatus(jobId, j, JobStatus.Bidding);
-        if (block.timestamp <= j.revealEnd) revert RevealNotOver(jobId, j.revealEnd);
+        // Once the bid window is over and every sealed bid is open, nothing is left to wait for.
+        bool allRevealed = block.timestamp > j.bidEnd && j.reveals == j.commits;
+        if (block.timestamp <= j.revealEnd && !allRevealed) revert RevealNotOver(jobId, j.revealEnd);
         if (ranked.length != j.reveals) revert RankingIncomplete(jobId, ranked.length, j.reveals);
 
         uint256 next = 0;

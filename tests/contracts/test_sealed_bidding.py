@@ -115,6 +115,41 @@ def test_settling_with_no_reveal_expires_the_job_and_refunds_all(market, artist,
     assert market.balanceOf(artist) == deposit
 
 
+def test_settlement_waits_for_the_reveal_window_only_while_a_sealed_bid_is_unopened(
+    market, artist, worker, rival, stranger
+):
+    stake_all(market, worker, rival)
+    job_id = post(market, artist)
+    reveal_end = market.job(job_id)["revealEnd"]
+    bids = [Bid(worker, 100, 8), Bid(rival, 200, 8)]
+    for b in bids:
+        commit(market, job_id, b)
+    with brownie.reverts(err("RevealNotOver", job_id, reveal_end)):  # bids still come in
+        market.settle(job_id, [], {"from": stranger})
+    advance(BID_WINDOW + 1)
+    reveal(market, job_id, bids[0])
+    with brownie.reverts(err("RevealNotOver", job_id, reveal_end)):  # the rival's is sealed
+        market.settle(job_id, [worker], {"from": stranger})
+    reveal(market, job_id, bids[1])
+    # Every bid is open before the reveal window ends: nothing is left to wait for.
+    assert brownie.chain.time() <= reveal_end
+    market.settle(job_id, [worker, rival], {"from": stranger})
+    assert market.job(job_id)["status"] == ACTIVE
+    assert market.seat(job_id, worker)[4] == ASSIGNED
+    assert market.seat(job_id, rival)[4] == ASSIGNED
+
+
+def test_a_job_nobody_bid_on_settles_when_its_bid_window_ends(market, artist, stranger):
+    job_id = post(market, artist)
+    deposit = market.job(job_id)["escrow"]
+    with brownie.reverts(err("RevealNotOver", job_id, market.job(job_id)["revealEnd"])):
+        market.settle(job_id, [], {"from": stranger})
+    advance(BID_WINDOW + 1)
+    market.settle(job_id, [], {"from": stranger})
+    assert market.job(job_id)["status"] == EXPIRED
+    assert market.balanceOf(artist) == deposit
+
+
 def test_commit_bid_reverts(market, artist, worker):
     job_id = post(market, artist)
     bid = Bid(worker, 100, 4)
@@ -195,8 +230,6 @@ def test_settle_reverts(market, artist, worker, rival, stranger):
     advance(BID_WINDOW + 1)
     for b in bids:
         reveal(market, job_id, b)
-    with brownie.reverts(err("RevealNotOver", job_id, market.job(job_id)["revealEnd"])):
-        market.settle(job_id, [worker, rival], {"from": stranger})
     advance(REVEAL_WINDOW + 1)
     with brownie.reverts(err("RankingIncomplete", job_id, 1, 2)):
         market.settle(job_id, [worker], {"from": stranger})

@@ -60,7 +60,7 @@ def devnet_market_config(treasury: str) -> tuple[Any, ...]:
         100,  # protocolFeeBps: 1 % on top of accepted tile prices
         ETHER,  # minStake
         14 * 86_400,  # unstakeDelay: longer than any job, so stakes stay slashable
-        2,  # drawDelay: the verifier draw uses the hash of the block 2 blocks after a commit
+        1,  # drawDelay: the verifier draw uses the hash of the block after a commit's (public: 5)
         ETHER // 10,  # disputeBond
         5_000,  # fraudSlashBps
         1_000,  # lateSlashBps
