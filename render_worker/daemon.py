@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -59,6 +60,7 @@ NOT_YET = {
 # or the reveal window is over: a bidder that never reveals must not hold the job up (its bond
 # goes to the artist).
 SETTLES = ("bid", "revealed", "won", "lost")
+ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
 
 
 class WorkerDaemon:
@@ -194,29 +196,35 @@ class WorkerDaemon:
         # The next block's timestamp is at least the wall clock, so deadlines are judged by it;
         # the contract re-checks every one of them, and a call it would refuse is not sent.
         now = max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
-        for job in self.state.jobs("seen"):
+        # One read a pass (this runs at every block): a job moved on by this pass is taken up
+        # by the next, which its own transaction's block starts.
+        jobs: dict[str, list[JobRow]] = defaultdict(list)
+        for job in self.state.jobs(*ACTED_ON):
+            jobs[job.stage].append(job)
+        for job in jobs["seen"]:
             self._consider(job, now)
-        for job in self.state.jobs("bid"):
+        for job in jobs["bid"]:
             self._reveal(job, now)
-        for job in self.state.jobs(*SETTLES):
+        for job in sorted((j for stage in SETTLES for j in jobs[stage]), key=lambda j: j.job_id):
             if not job.settled and now > job.bid_end:
                 self._settle(job, now)
-        for job in self.state.jobs("cancelled_bid"):
+        for job in jobs["cancelled_bid"]:
             self._try(f"reclaimBond:{job.job_id}", "reclaimBond", job.job_id)
             self._set(job.job_id, stage="cancelled")
-        for job in self.state.jobs("won"):
+        for job in jobs["won"]:
             self._render_in_background(job)
-        for job in self.state.jobs("rendered"):
+        for job in jobs["rendered"]:
             self._commit_results(job)
-        for job in self.state.jobs("committed"):
+        for job in jobs["committed"]:
             self._draw_verifier(job)
-        for job in self.state.jobs("failed"):
+        for job in jobs["failed"]:
             self._appeal(job)
-        for job in self.state.jobs("appealed"):
+        for job in jobs["appealed"]:
             self._follow_dispute(job)
-        for duty in self.state.duties("drawn"):
+        duties = self.state.duties("drawn", "checked")
+        for duty in (d for d in duties if d.stage == "drawn"):
             self._verify_in_background(duty)
-        for duty in self.state.duties("checked"):
+        for duty in (d for d in duties if d.stage == "checked"):
             self._attest(duty)
         self.duties.perform(now)
         self._withdraw_if_due()

@@ -29,13 +29,18 @@ def _toml(value: object) -> str:
 
 @contextmanager
 def worker_process(
-    stack: Stack, tmp: Path, index: int, pricing: dict[str, object] | None = None
+    stack: Stack,
+    tmp: Path,
+    index: int,
+    pricing: dict[str, object] | None = None,
+    speed: float = 1_000_000.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`render-worker run` for dev account `index`, in a process group of its own (so a drill can
     SIGKILL it with its Blender child); its log is `tmp/worker<index>.log`. Stopped at the end
     if still alive."""
     assert stack.status.rpc_url and stack.status.ipfs_api_url
     state_dir = tmp / f"worker{index}"
+    # `speed`: the pixel-samples a minute it prices by (and so which jobs it thinks it can do).
     if not (state_dir / "key.json").exists():
         create_keystore(state_dir / "key.json", PASSWORD, dev_account(index).key.hex())
     settings = {
@@ -45,7 +50,7 @@ def worker_process(
         "deployments_file": str(stack.deployments_file),
         "confirmations": 0,
         "poll_seconds": 0.2,
-        "pixel_samples_per_minute": 1_000_000.0,
+        "pixel_samples_per_minute": speed,
         "threads": 1,
         "receipt_timeout_s": 30.0,
     }

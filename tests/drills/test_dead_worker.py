@@ -42,6 +42,7 @@ PARAMS = ev.JobParams(
     bid_bond=10**14, bid_window=6, reveal_window=6, render_window=45, verify_window=40,
 )  # fmt: skip
 NEVER_BIDS = PricingPolicy(wei_per_render_second=10**30)
+SPEED = 60_000_000.0  # pixel-samples a minute: the tiny scene on one thread, roughly
 
 
 def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
@@ -58,7 +59,9 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
     scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
     manifest = build_manifest(
         scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 48, "height": 32},
-        tile_grid={"columns": 3, "rows": 2}, samples=2,
+        # About a second a tile on one thread, so that A is caught in the middle of its tiles
+        # (its warm Blender child starts the first one as soon as the tiles are assigned).
+        tile_grid={"columns": 3, "rows": 2}, samples=4096,
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
     parties = (artist, treasury, a.address, b.address, c.address, d.address)
@@ -68,8 +71,16 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
     db_a, log_a = WorkerState(tmp_path / "worker2" / "worker.db"), tmp_path / "worker2.log"
 
     with (
-        worker_process(own_stack, tmp_path, 2, pricing={"max_queue_tiles": 4}) as worker_a,
-        running_worker(own_stack, tmp_path, 3, pricing=PricingPolicy(max_queue_tiles=2)),
+        worker_process(
+            own_stack, tmp_path, 2, pricing={"max_queue_tiles": 4}, speed=SPEED
+        ) as worker_a,
+        running_worker(
+            own_stack,
+            tmp_path,
+            3,
+            pricing=PricingPolicy(max_queue_tiles=2),
+            pixel_samples_per_minute=SPEED,
+        ),
     ):
         # A (a process of its own) has to be following the chain before the short bid window.
         wait_until(lambda: db_a.get_meta("cursor") is not None, 180, "worker A to start", log_a)

@@ -94,7 +94,7 @@ def running_worker(
         stack.market.stake(account, min_stake)
     daemon = WorkerDaemon(
         settings, node.account, node.w3, node.market, node.ipfs, node.state,
-        start_block=node.start_block, pixel_samples_per_minute=1_000_000.0,
+        start_block=node.start_block, pixel_samples_per_minute=settings.pixel_samples_per_minute,
     )  # fmt: skip
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
