@@ -60,6 +60,7 @@ NOT_YET = {
 # or the reveal window is over: a bidder that never reveals must not hold the job up (its bond
 # goes to the artist).
 SETTLES = ("bid", "revealed", "won", "lost")
+CHORES = ("warm:", "close-child")  # background work whose outcome is not read back
 ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
 
 
@@ -149,6 +150,9 @@ class WorkerDaemon:
 
     def _submit(self, key: str, work: Callable[[], None]) -> None:
         """Run `work` on the background thread; the chain loop wakes as soon as it is done."""
+        # Finished chores (warm-ups, stopping an idle child) have nothing left to report.
+        for done in [k for k, f in self._busy.items() if f.done() and k.startswith(CHORES)]:
+            del self._busy[done]
         future = self._pool.submit(work)
         future.add_done_callback(self._wake)
         self._busy[key] = future
