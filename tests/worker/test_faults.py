@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
 PARAMS = JobParams(
     tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-    bid_bond=10**14, bid_window=5, reveal_window=5, render_window=600, verify_window=600,
+    bid_bond=10**14, bid_window=10, reveal_window=5, render_window=600, verify_window=600,
 )  # fmt: skip
 
 
@@ -77,6 +77,8 @@ def test_an_rpc_that_drops_connections_is_retried_until_the_work_is_done(
         with running_worker(
             own_stack, tmp_path, 6, rpc_url=rpc, ws_url="ws://127.0.0.1:9"
         ) as daemon:
+            # Following the chain through the flaky RPC before the job's bid window opens.
+            wait_until(lambda: daemon.state.get_meta("cursor") is not None, 60, "the worker")
             job_id = _post(own_stack, tmp_path)
             wait_until(
                 lambda: (job := _job(daemon, job_id)) is not None and job.stage == "committed",
