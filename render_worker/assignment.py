@@ -15,7 +15,6 @@ from pathlib import Path
 
 from render_worker.children import JobChildren
 from render_worker.errors import WorkerError
-from render_worker.settings import WorkerSettings
 from render_worker.state import TileRow, WorkerState
 from tilefarm.ipfs import KuboClient
 from tilefarm.job_tiles import job_tile_count, locate
@@ -39,7 +38,6 @@ class AssignmentRenderer:
         self,
         ipfs: KuboClient,
         state: WorkerState,
-        settings: WorkerSettings,
         work_dir: Path,
         max_scene_bytes: int,
         children: JobChildren,
@@ -47,7 +45,6 @@ class AssignmentRenderer:
         self.children = children
         self.ipfs = ipfs
         self.state = state
-        self.settings = settings
         self.work_dir = work_dir
         self.max_scene_bytes = max_scene_bytes
 

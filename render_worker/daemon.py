@@ -100,11 +100,9 @@ class WorkerDaemon:
         work_dir = settings.state_dir / "work"
         self.children = JobChildren(settings)
         self.renderer = AssignmentRenderer(
-            ipfs, state, settings, work_dir, settings.max_scene_bytes, self.children
+            ipfs, state, work_dir, settings.max_scene_bytes, self.children
         )
-        self.verifier = Verifier(
-            ipfs, market, settings, work_dir, self.children, self.renderer.scene
-        )
+        self.verifier = Verifier(ipfs, market, work_dir, self.children, self.renderer.scene)
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
         self._busy: dict[str, Future[Any]] = {}

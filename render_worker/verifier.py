@@ -10,7 +10,6 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from render_worker.children import JobChildren
-from render_worker.settings import DaemonSettings
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest, canonical_json
@@ -30,7 +29,6 @@ class Verifier:
         self,
         ipfs: KuboClient,
         market: JobMarketClient,
-        settings: DaemonSettings,
         work_dir: Path,
         children: JobChildren,
         scene: Callable[[RenderManifest], Path],
@@ -39,7 +37,6 @@ class Verifier:
         in the child that rendered its own tiles); `scene` gives the manifest's .blend on disk."""
         self.ipfs = ipfs
         self.market = market
-        self.settings = settings
         self.work_dir = work_dir
         self.children = children
         self.scene = scene

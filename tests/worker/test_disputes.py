@@ -58,7 +58,7 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
 
     with running_worker(own_stack, tmp_path, 3, pricing=NEVER_BIDS) as liar:
         liar.verifier = LyingVerifier(
-            liar.ipfs, market, liar.settings, tmp_path / "liar-work", liar.children,
+            liar.ipfs, market, tmp_path / "liar-work", liar.children,
             liar.renderer.scene,
         )  # fmt: skip
         with running_worker(own_stack, tmp_path, 2) as honest_worker:
