@@ -204,8 +204,15 @@ class TxSender:
             "value": value,
             "chainId": self.chain_id,
         }
+        # Estimated on the pending block, the one this transaction can at best be mined in: its
+        # number and timestamp are the next ones, so a call that becomes valid there (a reveal
+        # once the bid window's last second is over, a draw once its anchor block is mined) is
+        # sent now instead of after one more block.
         try:
-            tx["gas"] = with_retries(purpose, lambda: fn.estimate_gas(tx))  # type: ignore[arg-type]
+            tx["gas"] = with_retries(
+                purpose,
+                lambda: fn.estimate_gas(tx, block_identifier="pending"),  # type: ignore[arg-type]
+            )
         except (ContractCustomError, ContractLogicError) as exc:
             raise self.market.revert_error(exc, function) from None
         # Generous headroom: the estimate is taken on today's state, but a transaction mined after

@@ -1,0 +1,54 @@
+"""A worker acts in the first block its call is valid in, not one block later: on a chain that
+mines only when a transaction arrives, nothing else would ever let it reveal its bid."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.worker.conftest import Stack, running_worker, wait_until
+from tilefarm.chain.events import BidRevealed, JobParams, TilesAssigned
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.scenes import build_builtin_scene
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+
+def test_a_worker_reveals_and_settles_in_the_first_second_after_the_bid_window_without_a_new_block(
+    own_stack: Stack, tmp_path: Path
+) -> None:
+    market, w3 = own_stack.market, own_stack.w3
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene),
+        frames=[1],
+        resolution={"width": 32, "height": 24},
+        tile_grid={"columns": 2, "rows": 1},
+        samples=2,
+    )
+    params = JobParams(
+        tile_count=2, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+        bid_bond=10**14, bid_window=3, reveal_window=60, render_window=600, verify_window=600,
+    )  # fmt: skip
+    with running_worker(own_stack, tmp_path, 2) as worker:
+        wait_until(lambda: worker.state.get_meta("cursor"), 60, "the worker to follow the chain")
+        job_id, _ = market.post_job(w3.eth.accounts[1], params, ipfs.add_bytes(
+            manifest.canonical_json()
+        ))  # fmt: skip
+        bid_end = market.job(job_id).bid_end
+
+        def revealed() -> list[BidRevealed]:
+            return [e for e in market.events(job_id=job_id) if isinstance(e, BidRevealed)]
+
+        # Only transactions mine blocks here: the reveal must be sent while the newest block
+        # is still inside the bid window, for the block it is mined in.
+        wait_until(revealed, 30, "the worker to reveal its bid")
+        (reveal,) = revealed()
+        assert bid_end < w3.eth.get_block(reveal.block_number)["timestamp"] <= bid_end + 2
+        # The only sealed bid is open, so the worker settles at once: its tiles are assigned.
+        wait_until(
+            lambda: any(isinstance(e, TilesAssigned) for e in market.events(job_id=job_id)),
+            10, "the worker to settle the bidding",
+        )  # fmt: skip
