@@ -109,6 +109,7 @@ class WorkerDaemon:
         self._watcher: HeadWatcher | None = None
         # The market's balance for us changes only with events: read it after new ones only.
         self._balance_may_have_changed = True
+        self._head_timestamp = 0  # of the newest block `follow` saw
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -188,6 +189,7 @@ class WorkerDaemon:
             last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
             self.sender.reconcile(first, last)
             self.metrics.block.set(batch.cursor.next_block - 1)
+            self._head_timestamp = batch.head_timestamp
             cursor = batch.cursor
             if cursor.next_block > batch.head - self.settings.confirmations:
                 return
@@ -197,7 +199,7 @@ class WorkerDaemon:
     def act(self) -> None:
         # The next block's timestamp is at least the wall clock, so deadlines are judged by it;
         # the contract re-checks every one of them, and a call it would refuse is not sent.
-        now = max(int(self.w3.eth.get_block("latest")["timestamp"]), int(time.time()))
+        now = max(self._head_timestamp, int(time.time()))
         # One read a pass (this runs at every block): a job moved on by this pass is taken up
         # by the next, which its own transaction's block starts.
         jobs: dict[str, list[JobRow]] = defaultdict(list)

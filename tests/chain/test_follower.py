@@ -86,6 +86,53 @@ def test_a_reorganisation_is_found_and_delivery_restarts_after_the_common_ancest
     assert _senders(w3, beacon, after.logs) == [w3.eth.accounts[i] for i in (4, 5, 6)]
 
 
+def test_a_block_replaced_at_the_same_height_is_found_while_following_the_head(
+    w3: Web3, beacon: Contract
+) -> None:
+    follower = LogFollower(w3, beacon.address)
+    cursor = follower.poll(Cursor(next_block=w3.eth.block_number + 1)).cursor
+    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    _ping(w3, beacon, 1)
+    replaced = follower.poll(cursor)
+    assert _senders(w3, beacon, replaced.logs) == [w3.eth.accounts[1]]
+
+    w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    _ping(w3, beacon, 2)  # the same height, another block
+    same_height = follower.poll(replaced.cursor)
+    assert same_height.reorged_from == replaced.cursor.next_block - 1
+    assert _senders(w3, beacon, same_height.logs) == [w3.eth.accounts[2]]
+    _ping(w3, beacon, 3)  # and one on top of it: no reorganisation now
+    on_top = follower.poll(same_height.cursor)
+    assert on_top.reorged_from is None
+    assert _senders(w3, beacon, on_top.logs) == [w3.eth.accounts[3]]
+
+
+def test_following_the_head_costs_two_requests_a_block(w3: Web3, beacon: Contract) -> None:
+    """Every worker and indexer polls at every block: on a metered RPC provider, requests are
+    what an operator pays for."""
+    counted = Web3(Web3.HTTPProvider(w3.provider.endpoint_uri))  # type: ignore[attr-defined]
+    methods: list[str] = []
+    send = counted.provider.make_request
+
+    def counting(method: str, params: object) -> object:
+        methods.append(method)
+        return send(method, params)  # type: ignore[arg-type]
+
+    counted.provider.make_request = counting  # type: ignore[method-assign,assignment]
+    follower = LogFollower(counted, beacon.address)
+    cursor = follower.poll(Cursor(next_block=w3.eth.block_number + 1)).cursor
+    for sender in (1, 2):
+        _ping(w3, beacon, sender)
+        methods.clear()
+        batch = follower.poll(cursor)
+        assert _senders(w3, beacon, batch.logs) == [w3.eth.accounts[sender]]
+        assert methods == ["eth_getBlockByNumber", "eth_getLogs"]
+        cursor = batch.cursor
+    methods.clear()
+    assert follower.poll(cursor).logs == []
+    assert methods == ["eth_getBlockByNumber"]  # nothing new: one request
+
+
 def test_a_reorganisation_deeper_than_the_memory_is_refused_loudly(
     w3: Web3, beacon: Contract
 ) -> None:

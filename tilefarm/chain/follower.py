@@ -10,8 +10,11 @@ same database transaction as the state it derives from the logs, and runs:
 
 Only blocks at least `confirmations` deep are delivered. A reorganisation is found by re-reading
 the hashes of the last delivered blocks: the newest one that still matches is the common
-ancestor, and delivery restarts right after it. `HeadWatcher` wakes the consumer on new blocks over
-WebSocket (`eth_subscribe newHeads`); when that fails the consumer simply polls.
+ancestor, and delivery restarts right after it. Following the head with no confirmations, the
+usual step is one block on top of the last delivered one: its parent hash proves there was no
+reorganisation and its logs are read by its hash, two requests instead of five. `HeadWatcher`
+wakes the consumer on new blocks over WebSocket (`eth_subscribe newHeads`); when that fails the
+consumer simply polls.
 """
 
 import json
@@ -22,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel
 from web3 import Web3
 from web3.exceptions import BlockNotFound
+from web3.types import BlockData
 from websockets.sync.client import connect
 
 from tilefarm.errors import TilefarmError
@@ -52,6 +56,7 @@ class Batch(BaseModel):
     cursor: Cursor
     reorged_from: int | None = None
     head: int
+    head_timestamp: int  # the newest block's, so a consumer needs no other read for "now"
 
 
 class LogFollower:
@@ -81,6 +86,33 @@ class LogFollower:
             return None
         return "0x" + bytes(block["hash"]).hex()
 
+    def _next_block_only(self, cursor: Cursor, head: BlockData) -> Batch | None:
+        """The common step when following the head: nothing new, or exactly one new block whose
+        parent is the last one delivered. None when it is anything else."""
+        if self.confirmations or not cursor.recent:
+            return None
+        last = cursor.recent[-1]
+        if last.number != cursor.next_block - 1:
+            return None
+        head_hash = "0x" + bytes(head["hash"]).hex()
+        stamp = int(head["timestamp"])
+        if head["number"] == last.number and head_hash == last.hash:
+            return Batch(logs=[], cursor=cursor, head=last.number, head_timestamp=stamp)
+        if (
+            head["number"] != cursor.next_block
+            or "0x" + bytes(head["parentHash"]).hex() != last.hash
+        ):
+            return None
+        # By hash: the logs of this very block, whatever the chain does meanwhile.
+        raw = self.w3.eth.get_logs({"address": self.address, "blockHash": head["hash"]})
+        recent = [*cursor.recent, BlockRef(number=head["number"], hash=head_hash)][-self.keep :]
+        return Batch(
+            logs=[dict(entry) for entry in raw if not entry.get("removed")],
+            cursor=Cursor(next_block=head["number"] + 1, recent=recent),
+            head=head["number"],
+            head_timestamp=stamp,
+        )
+
     def _ancestor(self, cursor: Cursor) -> tuple[Cursor, int | None]:
         """The cursor rewound to the newest remembered block still on the chain."""
         for position in range(len(cursor.recent) - 1, -1, -1):
@@ -109,11 +141,16 @@ class LogFollower:
                     next_block=cursor.next_block,
                     recent=[BlockRef(number=cursor.next_block - 1, hash=anchor)],
                 )
+        latest = self.w3.eth.get_block("latest")
+        if (quick := self._next_block_only(cursor, latest)) is not None:
+            return quick
         cursor, reorged_from = self._ancestor(cursor)
-        head = self.w3.eth.block_number
+        head, stamp = int(latest["number"]), int(latest["timestamp"])
         safe = head - self.confirmations
         if cursor.next_block > safe:
-            return Batch(logs=[], cursor=cursor, reorged_from=reorged_from, head=head)
+            return Batch(
+                logs=[], cursor=cursor, reorged_from=reorged_from, head=head, head_timestamp=stamp
+            )
         last = min(safe, cursor.next_block + self.max_range - 1)
         while True:
             last_hash = self._hash(last)
@@ -135,6 +172,7 @@ class LogFollower:
             cursor=Cursor(next_block=last + 1, recent=recent),
             reorged_from=reorged_from,
             head=head,
+            head_timestamp=stamp,
         )
 
 
