@@ -2,9 +2,9 @@
 
 Two loops share the worker's database:
 - the chain loop (`step`): reads confirmed market events into the database (cursor in the same
-  transaction), then acts on what the database says is due: commit or reveal a bid, settle,
-  commit results, draw a verifier, attest, withdraw. Every transaction goes through `TxSender`,
-  keyed by purpose, so a restart never sends one twice.
+  transaction), then acts on what the database says is due: commit or reveal a bid, settle
+  (`render_worker/bidding.py`), commit results, draw a verifier, attest, withdraw. Every
+  transaction goes through `TxSender`, keyed by purpose, so a restart never sends one twice.
 - one background thread renders won tiles and runs verification duties (they share the CPU),
   storing each result as soon as it exists.
 
@@ -18,7 +18,6 @@ and a restart resume where the database stands.
 """
 
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
@@ -31,35 +30,29 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from render_worker import reorg
-from render_worker.assignment import AssignmentRenderer, fetch_manifest
+from render_worker.assignment import AssignmentRenderer
+from render_worker.bidding import SETTLE_GRACE, SETTLES, Bidder
 from render_worker.children import IDLE_SECONDS, JobChildren
 from render_worker.duties import SeatDuties
-from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
-from render_worker.pricing import JobOffer, decide_bid
 from render_worker.projection import apply_event
 from render_worker.settings import DaemonSettings
-from render_worker.state import Base, BidRow, DutyRow, JobRow, WorkerState
+from render_worker.state import Base, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
 from render_worker.wakeups import seconds_to_sleep
-from tilefarm.chain.bindings import ContractReverted, JobMarketClient, bid_commitment
+from tilefarm.chain.bindings import ContractReverted, JobMarketClient
 from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import IpfsError, KuboClient
+from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import canonical_json
 
 log = logging.getLogger("render_worker")
 
-SETTLE_GRACE = 5
 NOT_YET = {
     "RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen", "VotingStillOpen",
     "RenderDeadlineNotReached",
 }  # fmt: skip
-# Stages of a job this worker bid on whose bidding it may settle once every sealed bid is open
-# or the reveal window is over: a bidder that never reveals must not hold the job up (its bond
-# goes to the artist).
-SETTLES = ("bid", "revealed", "won", "lost")
 CHORES = ("warm:", "close-child")  # background work whose outcome is not read back
 ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
 
@@ -88,7 +81,6 @@ class WorkerDaemon:
         self.ipfs = ipfs
         self.state = state
         self.start_block = start_block
-        self.speed = pixel_samples_per_minute
         self.metrics = metrics or WorkerMetrics()
         self.sender = TxSender(
             w3, market, account, state,
@@ -97,6 +89,10 @@ class WorkerDaemon:
         self.follower = LogFollower(w3, market.address, confirmations=settings.confirmations)
         Base.metadata.create_all(state.engine)  # the watches and journal tables, if new
         self.duties = SeatDuties(self.me, market, state, self.sender, NOT_YET.__contains__)
+        self.bidder = Bidder(
+            self.me, settings.pricing, pixel_samples_per_minute, state, market, ipfs, self.sender,
+            self._try, self._warm_while_bidding, self.metrics,
+        )  # fmt: skip
         work_dir = settings.state_dir / "work"
         self.children = JobChildren(settings)
         self.renderer = AssignmentRenderer(
@@ -206,15 +202,14 @@ class WorkerDaemon:
         for job in self.state.jobs(*ACTED_ON):
             jobs[job.stage].append(job)
         for job in jobs["seen"]:
-            self._consider(job, now)
+            self.bidder.consider(job, now)
         for job in jobs["bid"]:
-            self._reveal(job, now)
+            self.bidder.reveal(job, now)
         for job in sorted((j for stage in SETTLES for j in jobs[stage]), key=lambda j: j.job_id):
-            if not job.settled and now > job.bid_end:
-                self._settle(job, now)
+            self.bidder.settle(job, now)
         for job in jobs["cancelled_bid"]:
             self._try(f"reclaimBond:{job.job_id}", "reclaimBond", job.job_id)
-            self._set(job.job_id, stage="cancelled")
+            self.state.update_job(job.job_id, stage="cancelled")
         for job in jobs["won"]:
             self._render_in_background(job)
         for job in jobs["rendered"]:
@@ -239,100 +234,15 @@ class WorkerDaemon:
         """True while the background thread has work running or queued."""
         return any(not future.done() for future in self._busy.values())
 
-    def _consider(self, job: JobRow, now: int) -> None:
-        with self.state.session() as s:
-            stored = s.get(BidRow, job.job_id)
-        if stored is not None and self.sender.sent(f"commitBid:{job.job_id}") is not None:
-            # Committed before a crash or a reorganisation: the stored salt is the one to reveal.
-            commitment = bytes.fromhex(stored.commitment[2:])
-            bond = self.market.job(job.job_id).bid_bond
-            purpose = f"commitBid:{job.job_id}"
-            if self._try(purpose, "commitBid", job.job_id, commitment, value=bond):
-                self._set(job.job_id, stage="bid", price_per_tile=stored.price_per_tile)
-            return
-        if now >= job.bid_end:
-            self._set(job.job_id, stage="skipped", reason="the bid window closed before we saw it")
-            return
-        try:
-            manifest = fetch_manifest(self.ipfs, job.manifest_cid)
-        except (IpfsError, ValueError) as exc:
-            self._set(job.job_id, stage="skipped", reason=f"manifest unusable: {exc}")
-            log.warning(
-                "job %d: skipped, manifest %s unusable: %s", job.job_id, job.manifest_cid, exc
-            )
-            return
-        queued = sum(j.assigned_tiles for j in self.state.jobs("won"))
-        offer = JobOffer(
-            job_id=job.job_id,
-            tile_count=job.tile_count,
-            max_price_per_tile=job.max_price_per_tile,
-            render_window_seconds=job.render_window,
-        )
-        decision = decide_bid(self.settings.pricing, offer, manifest, self.speed, queued)
-        log.info("job %d: %s", job.job_id, decision.reason)
-        if not decision.bid:
-            self._set(job.job_id, stage="skipped", reason=decision.reason)
-            return
-        salt = os.urandom(32)
-        commitment = bid_commitment(
-            job.job_id, self.me, decision.price_per_tile, decision.tile_count, salt
-        )
-        with self.state.session() as s:  # the salt must survive a crash before the reveal
-            s.merge(
-                BidRow(
-                    job_id=job.job_id,
-                    price_per_tile=decision.price_per_tile,
-                    tile_count=decision.tile_count,
-                    salt="0x" + salt.hex(),
-                    commitment="0x" + commitment.hex(),
-                )
-            )
-        bond = self.market.job(job.job_id).bid_bond
-        if self._try(f"commitBid:{job.job_id}", "commitBid", job.job_id, commitment, value=bond):
-            self._set(job.job_id, stage="bid", price_per_tile=decision.price_per_tile)
-            self.metrics.bids.labels("committed").inc()
-            if not self._working():  # never delays work already won
-                job_id, manifest_cid = job.job_id, job.manifest_cid
-                self._submit(f"warm:{job_id}", lambda: self._warm(job_id, manifest_cid))
+    def _warm_while_bidding(self, job_id: int, manifest_cid: str) -> None:
+        if not self._working():  # never delays work already won
+            self._submit(f"warm:{job_id}", lambda: self._warm(job_id, manifest_cid))
 
     def _warm(self, job_id: int, manifest_cid: str) -> None:
         try:
             self.renderer.warm(job_id, manifest_cid)
         except (TilefarmError, OSError) as exc:  # rendering, if won, tries again and reports
             log.warning("job %d: could not prepare the scene while bidding: %s", job_id, exc)
-
-    def _reveal(self, job: JobRow, now: int) -> None:
-        if now < job.bid_end:
-            return
-        if now >= job.reveal_end:
-            self._set(
-                job.job_id, stage="lost", reason="the reveal window closed before we revealed"
-            )
-            return
-        with self.state.session() as s:
-            bid = s.get(BidRow, job.job_id)
-        if bid is None:
-            self._set(job.job_id, stage="error", reason="a committed bid without its stored salt")
-            return
-        args = (job.job_id, bid.price_per_tile, bid.tile_count, bytes.fromhex(bid.salt[2:]))
-        if self._try(f"revealBid:{job.job_id}", "revealBid", *args):
-            self._set(job.job_id, stage="revealed")
-
-    def _settle(self, job: JobRow, now: int) -> None:
-        # Anyone may settle; the cheapest bidder does it first and the others only if it has
-        # not after SETTLE_GRACE seconds, so two workers rarely pay for the same settlement.
-        # A bidder that never revealed is left out of the ranking; the contract forfeits its bond.
-        # Bidding is settled when the reveal window ends, or as soon as every sealed bid is open.
-        chain_job = self.market.job(job.job_id)
-        if chain_job.status_name != "Bidding":
-            self._set(job.job_id, settled=True)  # settled (or cancelled) by someone else
-            return
-        if now <= job.reveal_end and chain_job.reveals < chain_job.commits:
-            return
-        ranking = self.market.ranking(job.job_id)
-        if ranking and ranking[0] != self.me and now < job.reveal_end + SETTLE_GRACE:
-            return
-        self._try(f"settle:{job.job_id}", "settle", job.job_id, ranking)
 
     def _render_in_background(self, job: JobRow) -> None:
         key = f"render:{job.job_id}"
@@ -342,7 +252,9 @@ class WorkerDaemon:
             failure = self._busy.pop(key).exception()
             if failure is not None:
                 log.error("job %d: rendering failed: %s", job.job_id, failure)
-                self._set(job.job_id, stage="error", reason=f"rendering failed: {failure}")
+                self.state.update_job(
+                    job.job_id, stage="error", reason=f"rendering failed: {failure}"
+                )
                 return
 
         def work() -> None:
@@ -352,7 +264,7 @@ class WorkerDaemon:
                 on_tile=lambda row: self.metrics.tile_rendered(row.seconds),
             )  # fmt: skip
             if complete:
-                self._set(job.job_id, stage="rendered")
+                self.state.update_job(job.job_id, stage="rendered")
 
         log.info("job %d: rendering tiles %d..%d", job.job_id, job.first_tile or 0,
                  (job.first_tile or 0) + job.assigned_tiles - 1)  # fmt: skip
@@ -362,7 +274,9 @@ class WorkerDaemon:
         results, cid = self.renderer.results(job.job_id, self.me, job.manifest_cid)
         root = results.root()
         if self._try(f"commitResults:{job.job_id}", "commitResults", job.job_id, root, cid):
-            self._set(job.job_id, stage="committed", results_cid=cid, merkle_root="0x" + root.hex())
+            self.state.update_job(
+                job.job_id, stage="committed", results_cid=cid, merkle_root="0x" + root.hex()
+            )
             log.info(
                 "job %d: committed %d tiles, root 0x%s", job.job_id, len(results.tiles), root.hex()
             )
@@ -391,7 +305,7 @@ class WorkerDaemon:
         bond = self.market.config().dispute_bond
         purpose = f"openDispute:{job.job_id}"
         if self._try(purpose, "openDispute", job.job_id, self.me, reason_cid, value=bond):
-            self._set(job.job_id, stage="appealed")
+            self.state.update_job(job.job_id, stage="appealed")
             log.info("job %d: appealed the failed verdict (bond %d wei)", job.job_id, bond)
 
     def _follow_dispute(self, job: JobRow) -> None:
@@ -487,11 +401,3 @@ class WorkerDaemon:
         except TxFailed as exc:
             log.warning("%s", exc)
         return False
-
-    def _set(self, job_id: int, **fields: Any) -> None:
-        with self.state.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is None:
-                raise WorkerError(f"job {job_id} is not in the worker's database")
-            for name, value in fields.items():
-                setattr(job, name, value)

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from render_worker.errors import WorkerError
 from tilefarm.database import Transactions, open_engine
 
 
@@ -158,6 +159,15 @@ class WorkerState(Transactions):
             if stages:
                 query = query.where(JobRow.stage.in_(stages))
             return list(s.scalars(query))
+
+    def update_job(self, job_id: int, **fields: Any) -> None:
+        """Set fields of a job the worker knows (a missing one is an error, not a new row)."""
+        with self.session() as s:
+            job = s.get(JobRow, job_id)
+            if job is None:
+                raise WorkerError(f"job {job_id} is not in the worker's database")
+            for name, value in fields.items():
+                setattr(job, name, value)
 
     def tiles(self, job_id: int) -> dict[int, TileRow]:
         with self.session() as s:

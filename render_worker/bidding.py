@@ -1,0 +1,155 @@
+"""The worker's side of the sealed-bid auction, one job at a time, from the database:
+
+- `consider` a job just seen: price it (`render_worker/pricing.py`), store the salt, commit the
+  sealed bid, and have the job's Blender child warmed while the auction runs;
+- `reveal` the bid once the bid window is over;
+- `settle` the bidding once every sealed bid is open or the reveal window is over. Anyone may
+  settle; the cheapest bidder does it first and the others only `SETTLE_GRACE` seconds after the
+  reveal window, so two workers rarely pay for the same settlement. A bidder that never revealed
+  is left out of the ranking (the contract forfeits its bond to the artist).
+
+A stored salt is never replaced: after a crash or a reorganisation the same commitment is sent
+again, so the bid that is revealed is always the one committed.
+"""
+
+import logging
+import os
+from collections.abc import Callable
+
+from render_worker.assignment import fetch_manifest
+from render_worker.metrics import WorkerMetrics
+from render_worker.pricing import JobOffer, PricingPolicy, decide_bid
+from render_worker.state import BidRow, JobRow, WorkerState
+from render_worker.transactions import TxSender
+from tilefarm.chain.bindings import JobMarketClient, bid_commitment
+from tilefarm.ipfs import IpfsError, KuboClient
+
+log = logging.getLogger("render_worker")
+
+SETTLE_GRACE = 5
+# Stages of a job this worker bid on whose bidding it may settle once every sealed bid is open
+# or the reveal window is over: a bidder that never reveals must not hold the job up.
+SETTLES = ("bid", "revealed", "won", "lost")
+
+# Sends a transaction once for a purpose (purpose, function, *args, value=wei); False when the
+# contract refused it or it failed, which the caller has logged.
+Send = Callable[..., bool]
+
+
+class Bidder:
+    """Bids of one worker (`me`) on one market."""
+
+    def __init__(
+        self,
+        me: str,
+        pricing: PricingPolicy,
+        speed: float,
+        state: WorkerState,
+        market: JobMarketClient,
+        ipfs: KuboClient,
+        sender: TxSender,
+        send: Send,
+        warm: Callable[[int, str], None],
+        metrics: WorkerMetrics,
+    ) -> None:
+        """`speed` is the worker's pixel-samples a minute; `warm(job_id, manifest_cid)` prepares
+        the job's scene while the auction runs."""
+        self.me = me
+        self.pricing = pricing
+        self.speed = speed
+        self.state = state
+        self.market = market
+        self.ipfs = ipfs
+        self.sender = sender
+        self.send = send
+        self.warm = warm
+        self.metrics = metrics
+
+    def consider(self, job: JobRow, now: int) -> None:
+        with self.state.session() as s:
+            stored = s.get(BidRow, job.job_id)
+        if stored is not None and self.sender.sent(f"commitBid:{job.job_id}") is not None:
+            # Committed before a crash or a reorganisation: the stored salt is the one to reveal.
+            self._commit(job.job_id, bytes.fromhex(stored.commitment[2:]), stored.price_per_tile)
+            return
+        if now >= job.bid_end:
+            reason = "the bid window closed before we saw it"
+            self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            return
+        try:
+            manifest = fetch_manifest(self.ipfs, job.manifest_cid)
+        except (IpfsError, ValueError) as exc:
+            self.state.update_job(job.job_id, stage="skipped", reason=f"manifest unusable: {exc}")
+            log.warning(
+                "job %d: skipped, manifest %s unusable: %s", job.job_id, job.manifest_cid, exc
+            )
+            return
+        queued = sum(j.assigned_tiles for j in self.state.jobs("won"))
+        offer = JobOffer(
+            job_id=job.job_id,
+            tile_count=job.tile_count,
+            max_price_per_tile=job.max_price_per_tile,
+            render_window_seconds=job.render_window,
+        )
+        decision = decide_bid(self.pricing, offer, manifest, self.speed, queued)
+        log.info("job %d: %s", job.job_id, decision.reason)
+        if not decision.bid:
+            self.state.update_job(job.job_id, stage="skipped", reason=decision.reason)
+            return
+        salt = os.urandom(32)
+        commitment = bid_commitment(
+            job.job_id, self.me, decision.price_per_tile, decision.tile_count, salt
+        )
+        with self.state.session() as s:  # the salt must survive a crash before the reveal
+            s.merge(
+                BidRow(
+                    job_id=job.job_id,
+                    price_per_tile=decision.price_per_tile,
+                    tile_count=decision.tile_count,
+                    salt="0x" + salt.hex(),
+                    commitment="0x" + commitment.hex(),
+                )
+            )
+        if self._commit(job.job_id, commitment, decision.price_per_tile):
+            self.metrics.bids.labels("committed").inc()
+            self.warm(job.job_id, job.manifest_cid)
+
+    def _commit(self, job_id: int, commitment: bytes, price_per_tile: int) -> bool:
+        bond = self.market.job(job_id).bid_bond
+        if self.send(f"commitBid:{job_id}", "commitBid", job_id, commitment, value=bond):
+            self.state.update_job(job_id, stage="bid", price_per_tile=price_per_tile)
+            return True
+        return False
+
+    def reveal(self, job: JobRow, now: int) -> None:
+        if now < job.bid_end:
+            return
+        if now >= job.reveal_end:
+            self.state.update_job(
+                job.job_id, stage="lost", reason="the reveal window closed before we revealed"
+            )
+            return
+        with self.state.session() as s:
+            bid = s.get(BidRow, job.job_id)
+        if bid is None:
+            reason = "a committed bid without its stored salt"
+            self.state.update_job(job.job_id, stage="error", reason=reason)
+            return
+        args = (job.job_id, bid.price_per_tile, bid.tile_count, bytes.fromhex(bid.salt[2:]))
+        if self.send(f"revealBid:{job.job_id}", "revealBid", *args):
+            self.state.update_job(job.job_id, stage="revealed")
+
+    def settle(self, job: JobRow, now: int) -> None:
+        if job.settled or now <= job.bid_end:
+            return
+        chain_job = self.market.job(job.job_id)
+        if chain_job.status_name != "Bidding":
+            # Settled (or cancelled) by someone else.
+            self.state.update_job(job.job_id, settled=True)
+            return
+        if now <= job.reveal_end and chain_job.reveals < chain_job.commits:
+            return
+        ranking = self.market.ranking(job.job_id)
+        if ranking and ranking[0] != self.me and now < job.reveal_end + SETTLE_GRACE:
+            return
+        self.send(f"settle:{job.job_id}", "settle", job.job_id, ranking)
