@@ -58,7 +58,10 @@ def start_indexer(settings: MarketplaceSettings, db: Database, chain: ChainServi
     w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
     client = JobMarketClient.from_deployments(w3, deployments)
     start = deployments.contracts["JobMarket"].block_number
-    chain.indexer = Indexer(db, client, start, confirmations=settings.confirmations, hub=chain.hub)
+    chain.indexer = Indexer(
+        db, client, start, confirmations=settings.confirmations, hub=chain.hub,
+        chain_id=deployments.chain_id,
+    )  # fmt: skip
     chain.runner = IndexerRunner(chain.indexer, settings.poll_interval, settings.ws_url).start()
 
 

@@ -27,7 +27,7 @@ from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
 from render_worker.state import WorkerState
 from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.connection import connect_web3
+from tilefarm.chain.connection import check_market, connect_web3
 from tilefarm.chain.deploy import read_deployments
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import KuboClient
@@ -78,26 +78,23 @@ def connect(settings: DaemonSettings, password: str) -> Node:
     """Unlock the key and connect to what the config names."""
     account = load_keystore(settings.keystore_path, password)
     w3 = connect_web3(settings.rpc_url)
-    chain_id = _chain_id(w3, settings.rpc_url)
-    start_block = 0
+    start_block, chain_id = 0, None
     if settings.market_address:
         address = settings.market_address
     elif settings.deployments_file:
         deployments = read_deployments(settings.deployments_file)
-        if deployments.chain_id != chain_id:
-            raise WorkerError(
-                f"the deployments file {settings.deployments_file} is for chain "
-                f"{deployments.chain_id}, but {settings.rpc_url} serves chain {chain_id}"
-            )
         address = deployments.address("JobMarket")
         start_block = deployments.contracts["JobMarket"].block_number
+        chain_id = deployments.chain_id
     else:
         raise WorkerError("set deployments_file or market_address in the worker's config")
-    if not w3.eth.get_code(Web3.to_checksum_address(address)):
-        raise WorkerError(
-            f"there is no contract at the market address {address} on {settings.rpc_url}: "
-            "is the deployments file or market_address for this chain?"
-        )
+    try:
+        source = f"the deployments file {settings.deployments_file}"
+        if settings.market_address:
+            source = "the config's market_address"
+        check_market(w3, address, settings.rpc_url, chain_id, source)
+    except (requests.RequestException, OSError) as exc:
+        raise WorkerError(f"cannot reach the chain at {settings.rpc_url}: {exc}") from exc
     market = JobMarketClient.from_build(w3, address)
     return Node(
         settings=settings,
@@ -108,13 +105,6 @@ def connect(settings: DaemonSettings, password: str) -> Node:
         state=WorkerState(settings.database_path),
         start_block=start_block,
     )
-
-
-def _chain_id(w3: Web3, rpc_url: str) -> int:
-    try:
-        return int(w3.eth.chain_id)
-    except (requests.RequestException, OSError) as exc:
-        raise WorkerError(f"cannot reach the chain at {rpc_url}: {exc}") from exc
 
 
 def machine_speed(node: Node) -> float:

@@ -281,7 +281,30 @@ def serve(
                 "(start one with `tilefarm devnet up` or set TILEFARM_SERVER_DEPLOYMENTS_FILE)",
                 err=True,
             )
+    if settings.deployments_file is not None:
+        _refuse_another_chain(settings.rpc_url, settings.deployments_file)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def _refuse_another_chain(rpc_url: str, deployments_file: Path) -> None:
+    """Stop before serving a market the node does not have (another chain, no contract). A node
+    that is not up yet is no reason to stop: the indexer waits for it and checks it then."""
+    import requests
+
+    from tilefarm.chain.connection import check_market, connect_web3
+    from tilefarm.chain.deploy import read_deployments
+
+    try:
+        deployments = read_deployments(deployments_file)
+        w3 = connect_web3(rpc_url, timeout=5, retries=1)
+        check_market(
+            w3, deployments.address("JobMarket"), rpc_url, deployments.chain_id,
+            f"the deployments file {deployments_file}",
+        )  # fmt: skip
+    except TilefarmError as exc:  # WrongChain, or an unreadable deployments file
+        raise _fail(exc) from None
+    except (requests.RequestException, OSError) as exc:
+        typer.echo(f"the chain at {rpc_url} is not reachable yet ({exc}); indexing waits", err=True)
 
 
 @app.command("verify")

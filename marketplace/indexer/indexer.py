@@ -34,6 +34,7 @@ from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
 from marketplace.indexer.projection import Position, Projector, loaded, stored
 from tilefarm.chain.bindings import JobMarketClient, MarketConfig
+from tilefarm.chain.connection import check_market
 from tilefarm.chain.follower import BlockRef, Cursor, HeadWatcher, LogFollower, ReorgTooDeep
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,14 @@ class Indexer:
         confirmations: int = 0,
         max_range: int = 2000,
         hub: EventHub | None = None,
+        chain_id: int | None = None,
     ) -> None:
+        """`chain_id` is the deployments file's: a node serving another chain is refused."""
         self.db = db
         self.client = client
         self.start_block = start_block
+        self.chain_id = chain_id
+        self._chain_checked = False  # again after any failure: the node may have been replaced
         self.confirmations = confirmations
         self.hub = hub or EventHub()
         self.follower = LogFollower(
@@ -199,13 +204,23 @@ class Indexer:
         return StepReport(len(decoded), batch.cursor.next_block, batch.head, batch.reorged_from)
 
     def sync(self, max_steps: int = 10_000) -> int:
-        """Step until the confirmed head is indexed; returns how many events were applied."""
+        """Step until the confirmed head is indexed; returns how many events were applied.
+        Raises `WrongChain` for a node of another chain, or without the market's contract."""
+        if not self._chain_checked:
+            w3 = self.client.w3
+            node = str(getattr(w3.provider, "endpoint_uri", None) or "the chain node")
+            check_market(w3, self.market, node, self.chain_id)
+            self._chain_checked = True
         total = 0
-        for _ in range(max_steps):
-            report = self.step()
-            total += report.events
-            if report.next_block > report.head - self.confirmations:
-                break
+        try:
+            for _ in range(max_steps):
+                report = self.step()
+                total += report.events
+                if report.next_block > report.head - self.confirmations:
+                    break
+        except Exception:
+            self._chain_checked = False
+            raise
         return total
 
     def rebuild(self) -> None:

@@ -2,6 +2,7 @@
 random job histories, after a restart in the middle, and after a reorganisation."""
 
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
+from marketplace.indexer.indexer import IndexerRunner
 from tests.marketplace.market import (
     VERIFY_WINDOW,
     Bid,
@@ -24,6 +26,8 @@ from tests.marketplace.market import (
     random_history,
     stake_all,
 )
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.connection import WrongChain
 from tilefarm.chain.events import Slashed
 from tilefarm.devnet import StackStatus
 
@@ -38,6 +42,29 @@ def market(devnet: StackStatus, tmp_path: Path) -> Market:
 
 def _indexer(market: Market, db: Database, **kw: object) -> Indexer:
     return Indexer(db, market.client, market.start_block, **kw)  # type: ignore[arg-type]
+
+
+def test_a_node_of_another_chain_or_without_the_market_is_refused_not_followed_silently(
+    market: Market, tmp_path: Path
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    chain_id = market.w3.eth.chain_id
+    with pytest.raises(WrongChain, match=f"is for chain {chain_id + 1}, but .* serves chain "):
+        _indexer(market, db, chain_id=chain_id + 1).sync()
+    nowhere = JobMarketClient(market.w3, "0x" + "ab" * 20, market.client.contract.abi)
+    with pytest.raises(WrongChain, match="no contract at the market address"):
+        Indexer(db, nowhere, market.start_block, chain_id=chain_id).sync()
+
+    # The server's runner keeps serving and says why nothing is indexed (GET /api/indexer).
+    runner = IndexerRunner(_indexer(market, db, chain_id=chain_id + 1), 0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while runner.error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runner.error is not None and f"serves chain {chain_id}" in runner.error
+    finally:
+        runner.stop()
+    assert _indexer(market, db, chain_id=chain_id).sync() == 0  # the right chain: followed
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

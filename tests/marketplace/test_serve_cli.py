@@ -1,5 +1,6 @@
 """`tilefarm serve` on a machine whose devnet is up follows that devnet's market by itself."""
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,21 @@ def test_serve_without_a_devnet_says_it_follows_no_market(tmp_path: Path) -> Non
         server.terminate()
         out, _ = server.communicate(timeout=30)
     assert "serving without a market" in out
+
+
+@pytest.mark.stack
+def test_serve_with_a_deployments_file_of_another_chain_stops_and_names_both_chains(
+    devnet: StackStatus, stack_settings: TilefarmSettings, tmp_path: Path
+) -> None:
+    deployments = json.loads(
+        (stack_settings.deployments_dir / f"{devnet.chain_id}.json").read_text()
+    )
+    deployments["chain_id"] += 1
+    wrong = tmp_path / "deployments.json"
+    wrong.write_text(json.dumps(deployments))
+    env = {"TILEFARM_SERVER_DEPLOYMENTS_FILE": str(wrong),
+           "TILEFARM_SERVER_RPC_URL": str(devnet.rpc_url)}  # fmt: skip
+    server = _serve(env, free_port(), tmp_path)
+    out, _ = server.communicate(timeout=60)
+    assert server.returncode == 1
+    assert f"is for chain {devnet.chain_id + 1}, but {devnet.rpc_url} serves chain" in out
