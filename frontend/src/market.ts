@@ -1,5 +1,5 @@
 // The artist's calls to the JobMarket contract, signed by the wallet: quote, post, cancel,
-// withdraw, and what the market holds for the wallet.
+// claim late seats, withdraw, and what the market holds for the wallet.
 import { type Abi, type Address, type Hash, parseEventLogs } from "viem";
 import { PlainError } from "./errors";
 import type { PageConfig } from "./types";
@@ -86,6 +86,12 @@ export class Market {
 
   async cancelJob(jobId: number): Promise<Hash> {
     return this.send("cancelJob", [BigInt(jobId)]);
+  }
+
+  /** A seat still unrendered after the job's render deadline: the worker is slashed to the
+   * artist and the seat's escrow comes back at the job's end. */
+  async claimLate(jobId: number, worker: Address): Promise<Hash> {
+    return this.send("claimLate", [BigInt(jobId), worker]);
   }
 
   async withdraw(): Promise<Hash> {

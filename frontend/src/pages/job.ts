@@ -1,5 +1,6 @@
 // One job, live: its tile grid filling in from the chain's events (Server-Sent Events), the
-// assembled frames with their downloads, the timeline, the money, and cancel while bidding.
+// assembled frames with their downloads, the timeline, the money, cancel while bidding, and
+// claiming the seats whose workers missed the render deadline.
 import { api, ApiError } from "../api";
 import { clear, h, notice, toast } from "../dom";
 import { explain } from "../errors";
@@ -11,6 +12,8 @@ import { framesPanel, type Grid, moneyPanel, tilesPanel, timelinePanel } from ".
 
 // Besides the contract's events, the stream sends these.
 const STREAM_EVENTS = ["assembled", "reorg", "end"];
+// Events that change a seat or the render deadline: the job is read again after them.
+const SEAT_EVENTS = new Set(["BidsSettled", "TilesAssigned", "ResultsCommitted", "WorkerTimedOut"]);
 // Set by the status a job event leads to, until the next read of the job.
 const STATUS_AFTER: Record<string, string> = {
   BidsSettled: "Active",
@@ -25,7 +28,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const events = new Map<string, ChainEvent>();
   let source: EventSource | null = null;
   let stopped = false;
-  const timers = { frames: 0, retry: 0, money: 0 };
+  const timers = { frames: 0, retry: 0, money: 0, seats: 0, late: 0 };
 
   const section = (id: string) => h("section", { class: "card", id, "aria-labelledby": `${id}-h` });
   const header = h("div", { class: "job-head" });
@@ -61,9 +64,17 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       (a, b) => a.block_number - b.block_number || a.log_index - b.log_index,
     );
 
+  /** Seats still unrendered after the render deadline (anyone may claim them; the artist
+   * gets the slash and, at the job's end, the seat's escrow). */
+  const lateSeats = () =>
+    job && job.render_deadline > 0 && Date.now() / 1000 > job.render_deadline
+      ? job.seats.filter((s) => s.state === "Assigned")
+      : [];
+
   const renderHeader = () => {
     if (!job) return;
     const mine = wallet.address?.toLowerCase() === job.artist.toLowerCase();
+    const late = mine ? lateSeats() : [];
     clear(
       header,
       h(
@@ -88,7 +99,48 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
             "Cancel job and refund",
           )
         : null,
+      late.length
+        ? h(
+            "div",
+            { class: "late", id: "late-seats" },
+            notice(
+              "error",
+              `${late.length === 1 ? "A worker" : `${late.length} workers`} missed the render ` +
+                `deadline (${when(job.render_deadline)}) without delivering: `,
+              ...late.map((s) => h("code", { class: "mono" }, `${short(s.worker)} `)),
+              "Claiming slashes each to you and returns the seat's escrow when the job ends.",
+            ),
+            h(
+              "button",
+              { type: "button", id: "claim-late", class: "danger", onclick: () => void claim() },
+              late.length === 1 ? "Claim the late seat" : `Claim ${late.length} late seats`,
+            ),
+          )
+        : null,
     );
+  };
+
+  /** Re-read the job (seats, render deadline) once the chain changed a seat, and show the late
+   * seats the moment the deadline passes. */
+  const refreshSeats = () => {
+    window.clearTimeout(timers.seats);
+    timers.seats = window.setTimeout(async () => {
+      try {
+        const fresh = await api<JobDetail>(`/api/jobs/${jobId}`);
+        job = fresh;
+      } catch {
+        return; // the stream goes on; the next seat event tries again
+      }
+      watchDeadline();
+      renderHeader();
+    }, 300);
+  };
+
+  const watchDeadline = () => {
+    window.clearTimeout(timers.late);
+    if (!job || !job.seats.some((s) => s.state === "Assigned") || !job.render_deadline) return;
+    const wait = (job.render_deadline + 1) * 1000 - Date.now();
+    if (wait > 0) timers.late = window.setTimeout(renderHeader, wait);
   };
 
   const renderEvents = () => {
@@ -138,6 +190,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const onEvent = (e: ChainEvent) => {
     events.set(`${e.block_number}:${e.log_index}`, e);
     if (job && e.name in STATUS_AFTER) job.status = STATUS_AFTER[e.name];
+    if (SEAT_EVENTS.has(e.name)) refreshSeats();
     renderEvents();
     window.clearTimeout(timers.money);
     timers.money = window.setTimeout(() => void renderMoney(), 500);
@@ -200,6 +253,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
         grid = null; // posted with a manifest stored elsewhere: a flat grid
       }
     }
+    watchDeadline();
     renderEvents();
     void renderMoney();
     pollFrames();
@@ -212,6 +266,19 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     try {
       await ctx.market().cancelJob(jobId);
       toast(`Job ${jobId} cancelled; the escrow is credited back to you`);
+    } catch (err) {
+      clear(posted, notice("error", explain(err)));
+      if (button) button.disabled = false;
+    }
+  };
+
+  const claim = async () => {
+    const button = document.getElementById("claim-late") as HTMLButtonElement | null;
+    if (button) button.disabled = true;
+    try {
+      for (const seat of lateSeats())
+        await ctx.market().claimLate(jobId, seat.worker as `0x${string}`);
+      toast("Late seats claimed; the slashed stake is credited to you");
     } catch (err) {
       clear(posted, notice("error", explain(err)));
       if (button) button.disabled = false;
