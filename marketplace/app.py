@@ -37,7 +37,7 @@ from marketplace.errors import MarketplaceError
 from marketplace.indexer import Indexer, IndexerRunner
 from marketplace.intake import SceneIntake
 from marketplace.settings import MarketplaceSettings
-from tilefarm.blender.launcher import ChildLimits
+from tilefarm.blender.process import ChildLimits
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import read_deployments
 from tilefarm.ipfs import KuboClient

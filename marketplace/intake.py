@@ -15,8 +15,10 @@ from starlette.concurrency import run_in_threadpool
 
 from marketplace.errors import PayloadTooLarge, Unprocessable, UnsupportedFile
 from tilefarm.blender.errors import BlendFileError, NoCameraError, RenderEngineError
-from tilefarm.blender.launcher import BlenderChild, ChildLimits, check_blend_header
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.blender.process import ChildLimits
 from tilefarm.blender.protocol import SceneInfo
+from tilefarm.blender.sandbox import check_blend_header
 
 
 class SceneIntake:

@@ -11,7 +11,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from render_worker.pricing import PricingPolicy
-from tilefarm.blender.launcher import ChildLimits, Sandbox
+from tilefarm.blender.process import ChildLimits
+from tilefarm.blender.sandbox import Sandbox
 from tilefarm.paths import DEFAULT_STATE_DIR
 
 

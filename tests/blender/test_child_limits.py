@@ -22,7 +22,7 @@ from tilefarm.blender import (
     RenderTimeout,
     Sandbox,
     SandboxUnavailable,
-    launcher,
+    sandbox,
 )
 from tilefarm.manifest import RenderManifest
 
@@ -146,10 +146,10 @@ def test_child_dies_with_a_killed_worker_mid_render(tiny_blend: Path, tmp_path: 
 @pytest.fixture
 def no_unshare(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This machine as if util-linux's `unshare` were missing."""
-    monkeypatch.setattr(launcher.shutil, "which", lambda _name: None)
-    launcher.netns_prefix.cache_clear()
+    monkeypatch.setattr(sandbox.shutil, "which", lambda _name: None)
+    sandbox.netns_prefix.cache_clear()
     yield
-    launcher.netns_prefix.cache_clear()
+    sandbox.netns_prefix.cache_clear()
 
 
 @pytest.mark.usefixtures("no_unshare")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tilefarm.blender.launcher import BlenderChild, Sandbox
+from tilefarm.blender.launcher import BlenderChild
+from tilefarm.blender.sandbox import Sandbox
 from tilefarm.scenes.builders import BUILDERS
 
 BUILTIN_SCENES: tuple[str, ...] = tuple(BUILDERS)
