@@ -1,0 +1,75 @@
+"""Projection rules, bidding: how its events change the read tables (`Projector` applies them)."""
+
+from marketplace.db.chain_models import SeatView
+from marketplace.indexer.projection.rows import Rows
+from marketplace.indexer.projection.stored import Position
+from tilefarm.chain import events as ev
+
+
+class BiddingRules(Rows):
+    """Sealed bids: committed, revealed, outbid, settled; tiles assigned; bonds back."""
+
+    def _bid_committed(self, e: ev.BidCommitted, at: Position) -> None:
+        job = self._job(e.job_id, at)
+        job.commits += 1
+        self.s.add(
+            SeatView(
+                job_id=e.job_id,
+                worker=e.bidder,
+                state="None",
+                commitment=e.commitment,
+                hash=e.commitment,
+                price_per_tile=0,
+                bid_tiles=0,
+                first_tile=0,
+                tile_count=0,
+                round=0,
+                anchor_block=0,
+                deadline=0,
+                committed_block=at.block_number,
+                payment=0,
+                verifier_fee=0,
+                slashed=0,
+            )
+        )
+        self._account(e.bidder)
+        self._pay_in(at, job.job_id, e.bidder, "bidder", "bid_bond", job.bid_bond)
+
+    def _bid_revealed(self, e: ev.BidRevealed, at: Position) -> None:
+        job = self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.bidder)
+        seat.state = "Revealed"
+        seat.price_per_tile = e.price_per_tile
+        seat.bid_tiles = e.tile_count
+        seat.tile_count = e.tile_count
+        job.reveals += 1
+        self._credit(at, job.job_id, e.bidder, "bidder", "bid_bond_return", job.bid_bond)
+
+    def _tiles_assigned(self, e: ev.TilesAssigned, at: Position) -> None:
+        self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.worker)
+        seat.state = "Assigned"
+        seat.first_tile = e.first_tile
+        seat.tile_count = e.tile_count
+
+    def _bid_outbid(self, e: ev.BidOutbid, at: Position) -> None:
+        self._job(e.job_id, at)
+        self._seat(e.job_id, e.bidder).state = "Outbid"
+
+    def _bids_settled(self, e: ev.BidsSettled, at: Position) -> None:
+        job = self._job(e.job_id, at)
+        forfeited = (job.commits - job.reveals) * job.bid_bond
+        job.escrow = job.escrow + forfeited - e.artist_refund
+        job.open_seats = e.winners
+        if e.winners == 0:
+            job.status = "Expired"
+        else:
+            job.status = "Active"
+            job.render_deadline = e.render_deadline
+        self._credit(at, job.job_id, job.artist, "artist", "settlement_refund", e.artist_refund)
+
+    def _bond_reclaimed(self, e: ev.BondReclaimed, at: Position) -> None:
+        job = self._job(e.job_id, at)
+        job.commits -= 1
+        self._seat(e.job_id, e.bidder).state = "Reclaimed"
+        self._credit(at, job.job_id, e.bidder, "bidder", "bid_bond_reclaim", e.amount)

@@ -1,0 +1,123 @@
+"""The rows the rules write and the contract's money formulas they share: job, seat, dispute and
+account rows, the ledger (every wei into a job and out of it), credits, fraud payouts."""
+
+from sqlalchemy.orm import Session
+
+from marketplace.db.chain_models import AccountView, DisputeView, JobView, LedgerEntry, SeatView
+from marketplace.indexer.projection.stored import Position
+from tilefarm.chain.bindings import MarketConfig
+
+BPS = 10_000
+ZERO_HASH = "0x" + "00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+class Rows:
+    """The read tables of one session, and the bookkeeping every rule shares."""
+
+    def __init__(self, session: Session, config: MarketConfig) -> None:
+        self.s = session
+        self.config = config
+
+    def _job(self, job_id: int, at: Position) -> JobView:
+        job = self.s.get(JobView, job_id)
+        if job is None:  # only possible if the events table was tampered with
+            raise LookupError(f"event at block {at.block_number} names unknown job {job_id}")
+        job.updated_block = at.block_number
+        return job
+
+    def _seat(self, job_id: int, worker: str) -> SeatView:
+        seat = self.s.get(SeatView, (job_id, worker))
+        if seat is None:
+            raise LookupError(f"no seat of {worker} in job {job_id}")
+        return seat
+
+    def _dispute(self, job_id: int, worker: str) -> DisputeView:
+        dispute = self.s.get(DisputeView, (job_id, worker))
+        if dispute is None:
+            raise LookupError(f"no dispute of {worker} in job {job_id}")
+        return dispute
+
+    def _account(self, address: str) -> AccountView:
+        account = self.s.get(AccountView, address)
+        if account is None:
+            account = AccountView(
+                address=address,
+                stake=0,
+                unstaking=0,
+                balance=0,
+                unlock_at=0,
+                tiles_accepted=0,
+                tiles_rejected=0,
+                timeouts=0,
+                slashes=0,
+                pool_slot=0,
+                withdrawn=0,
+                earned=0,
+            )
+            self.s.add(account)
+        return account
+
+    def _ledger(
+        self,
+        at: Position,
+        job_id: int,
+        direction: str,
+        party: str,
+        role: str,
+        reason: str,
+        amount: int,
+    ) -> None:
+        if amount == 0:
+            return
+        self.s.add(
+            LedgerEntry(
+                job_id=job_id,
+                block_number=at.block_number,
+                log_index=at.log_index,
+                direction=direction,
+                party=party,
+                role=role,
+                reason=reason,
+                amount=amount,
+            )
+        )
+
+    def _pay_in(
+        self, at: Position, job_id: int, party: str, role: str, reason: str, amount: int
+    ) -> None:
+        self._ledger(at, job_id, "in", party, role, reason, amount)
+
+    def _credit(
+        self, at: Position, job_id: int, party: str, role: str, reason: str, amount: int
+    ) -> None:
+        """The contract's `_credit`: the party's withdrawable balance grows; the job pays out."""
+        if amount == 0 or party == ZERO_ADDRESS:
+            return
+        account = self._account(party)
+        account.balance += amount
+        account.earned += amount
+        self._ledger(at, job_id, "out", party, role, reason, amount)
+
+    def _fee_per_tile(self, price: int) -> int:
+        return price * self.config.protocol_fee_bps // BPS
+
+    def _close_seat(self, job: JobView, at: Position) -> None:
+        """The contract's `_closeSeat`; its `JobCompleted` carries the amounts."""
+        job.open_seats -= 1
+
+    def _pay_fraud(
+        self, at: Position, job: JobView, amount: int, honest: list[str], reason: str
+    ) -> None:
+        """The contract's `_payFraud`: half to the honest verifiers, the rest to the artist."""
+        if honest:
+            share = (amount // 2) // len(honest)
+            for who in honest:
+                self._credit(at, job.job_id, who, "verifier", reason, share)
+            amount -= share * len(honest)
+        self._credit(at, job.job_id, job.artist, "artist", reason, amount)
+
+    def _fraud_voters(self, dispute: DisputeView | None, fraud: bool) -> list[str]:
+        if dispute is None:
+            return []
+        return [m for m in dispute.members if m in dispute.votes and dispute.votes[m] == fraud]
