@@ -37,7 +37,8 @@ import httpx
 from eth_utils import keccak
 from web3 import Web3
 
-from tilefarm.chain.bindings import JobMarketClient, bid_commitment
+from tilefarm.chain.bids import bid_commitment
+from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import read_deployments
 from tilefarm.chain.events import JobParams
 from tilefarm.devnet import Devnet

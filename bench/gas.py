@@ -21,8 +21,10 @@ from typing import Any
 from web3 import Web3
 
 from tilefarm.chain.artifacts import load_artifact
-from tilefarm.chain.bindings import JobMarketClient, MarketConfig, bid_commitment, rank_key
+from tilefarm.chain.bids import bid_commitment, rank_key
+from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.events import JobParams
+from tilefarm.chain.records import MarketConfig
 from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.paths import BUILD_DIR, NODE_BIN, TOOLS_BIN
 

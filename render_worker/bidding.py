@@ -21,7 +21,8 @@ from render_worker.metrics import WorkerMetrics
 from render_worker.pricing import JobOffer, PricingPolicy, decide_bid
 from render_worker.state import BidRow, JobRow, WorkerState
 from render_worker.transactions import TxSender
-from tilefarm.chain.bindings import JobMarketClient, bid_commitment
+from tilefarm.chain.bids import bid_commitment
+from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.ipfs import IpfsError, KuboClient
 
 log = logging.getLogger("render_worker")

@@ -41,7 +41,8 @@ from render_worker.state import Base, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
 from render_worker.wakeups import seconds_to_sleep
-from tilefarm.chain.bindings import ContractReverted, JobMarketClient
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.errors import ContractReverted
 from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import KuboClient

@@ -28,7 +28,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from render_worker.state import Base, JobRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
 from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import ContractReverted, JobMarketClient, Seat
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.errors import ContractReverted
+from tilefarm.chain.records import Seat
 
 log = logging.getLogger("render_worker")
 

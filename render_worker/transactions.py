@@ -29,7 +29,8 @@ from web3.exceptions import (
 
 from render_worker.errors import WorkerError
 from render_worker.state import TxRow, WorkerState
-from tilefarm.chain.bindings import ContractReverted, JobMarketClient
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.errors import ContractReverted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

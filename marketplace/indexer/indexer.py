@@ -33,9 +33,10 @@ from marketplace.db.models import Base
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
 from marketplace.indexer.projection import Position, Projector, loaded, stored
-from tilefarm.chain.bindings import JobMarketClient, MarketConfig
+from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.connection import check_market
 from tilefarm.chain.follower import BlockRef, Cursor, HeadWatcher, LogFollower, ReorgTooDeep
+from tilefarm.chain.records import MarketConfig
 
 log = logging.getLogger(__name__)
 

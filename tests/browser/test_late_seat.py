@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.form import TINY_JOB, fill_job, upload
 from tests.worker.conftest import Stack
-from tilefarm.chain.bindings import bid_commitment
+from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.events import JobCompleted, WorkerTimedOut
 from tilefarm.devnet.anvil import dev_account
 

@@ -11,7 +11,7 @@ from brownie.exceptions import decode_typed_error
 from eth_abi import encode
 from eth_utils import keccak
 
-from tilefarm.chain.bindings import bid_commitment, rank_key
+from tilefarm.chain.bids import bid_commitment, rank_key
 from tilefarm.merkle import merkle_root, tile_leaf
 
 ETHER = 10**18

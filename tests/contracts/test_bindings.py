@@ -10,13 +10,10 @@ from eth_utils import keccak
 from helpers import BID_WINDOW, MIN_STAKE, REVEAL_WINDOW, tile_leaves
 
 from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import (
-    ContractReverted,
-    JobMarketClient,
-    bid_commitment,
-    rank_key,
-)
+from tilefarm.chain.bids import bid_commitment, rank_key
+from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import DeployedContract, Deployments
+from tilefarm.chain.errors import ContractReverted
 from tilefarm.merkle import merkle_proof, merkle_root
 from tilefarm.paths import BUILD_DIR
 

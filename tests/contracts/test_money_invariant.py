@@ -28,7 +28,7 @@ from helpers import (
 )
 from hypothesis import strategies as st
 
-from tilefarm.chain.bindings import rank_key
+from tilefarm.chain.bids import rank_key
 
 TERMINAL = {3, 4, 5}
 DEBUG = bool(__import__("os").environ.get("DEBUG_MACHINE"))

@@ -22,7 +22,7 @@ from helpers import (
     run_auction,
 )
 
-from tilefarm.chain.bindings import rank_key
+from tilefarm.chain.bids import rank_key
 
 BOND = 10**16
 MAX = 10**15

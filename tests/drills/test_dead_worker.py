@@ -29,7 +29,7 @@ from tests.drills.ledger import (
 )
 from tests.worker.conftest import Stack, dev_account, running_worker, wait_until
 from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import bid_commitment
+from tilefarm.chain.bids import bid_commitment
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
 from tilefarm.scenes import build_builtin_scene

@@ -18,16 +18,12 @@ from web3 import Web3
 
 from marketplace.db.chain_models import AccountView, DisputeView, JobView, SeatView
 from marketplace.db.session import Database
-from tilefarm.chain.bindings import (
-    JOB_STATUSES,
-    SEAT_STATES,
-    ContractReverted,
-    JobMarketClient,
-    MarketConfig,
-    bid_commitment,
-)
+from tilefarm.chain.bids import bid_commitment
+from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import Step, deploy, write_deployments
+from tilefarm.chain.errors import ContractReverted
 from tilefarm.chain.events import JobParams, PanelDrawn
+from tilefarm.chain.records import JOB_STATUSES, SEAT_STATES, MarketConfig
 from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.paths import BUILD_DIR
 

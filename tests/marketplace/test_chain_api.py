@@ -29,8 +29,9 @@ from tests.marketplace.market import (
     random_history,
     stake_all,
 )
-from tilefarm.chain.bindings import JOB_STATUSES, SEAT_STATES, bid_commitment
+from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.events import JobParams
+from tilefarm.chain.records import JOB_STATUSES, SEAT_STATES
 from tilefarm.devnet import StackStatus
 from tilefarm.manifest import build_manifest
 

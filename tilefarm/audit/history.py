@@ -4,7 +4,8 @@ the market's fixed parameters. The auditor reads nothing else from the chain."""
 from dataclasses import dataclass, field
 
 from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import Job, JobMarketClient, MarketConfig
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.records import Job, MarketConfig
 from tilefarm.errors import TilefarmError
 
 

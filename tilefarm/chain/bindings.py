@@ -5,20 +5,17 @@ deployments file; nothing here restates the ABI. Transactions are sent either by
 node signs for (an address string) or by a local key (`eth_account.LocalAccount`, what the worker
 uses). A reverted call raises `ContractReverted` with the contract's custom error decoded.
 
-Pure helpers reproduce the contract's hashing exactly: the sealed-bid commitment, the settlement
-rank key, and the result tree (leaf `keccak256(abi.encode(tileIndex, tileCidDigest, pixelHash))`,
-inner nodes hash their two children in ascending order).
+What the views return is in `tilefarm.chain.records`, the errors in `tilefarm.chain.errors`, the
+bid hashing in `tilefarm.chain.bids`.
 """
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
-from eth_abi.abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
-from pydantic import BaseModel, ConfigDict
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -26,185 +23,15 @@ from web3.exceptions import ContractCustomError, ContractLogicError
 from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from tilefarm.chain.artifacts import load_artifact
+from tilefarm.chain.bids import rank_key
 from tilefarm.chain.deploy import Deployments
-from tilefarm.chain.events import ChainModel, Hex32, JobParams, MarketEvent, event_model
-from tilefarm.errors import TilefarmError
+from tilefarm.chain.errors import ChainError, ContractReverted
+from tilefarm.chain.events import JobParams, MarketEvent, event_model
+from tilefarm.chain.records import Account, Dispute, Job, MarketConfig, Receipt, Seat, record
 from tilefarm.paths import BUILD_DIR
 
 CONTRACT_NAME = "JobMarket"
 Sender = str | LocalAccount
-
-JOB_STATUSES = ("None", "Bidding", "Active", "Completed", "Cancelled", "Expired")
-SEAT_STATES = (
-    "None",
-    "Revealed",
-    "Outbid",
-    "Assigned",
-    "Submitted",
-    "Accepted",
-    "Failed",
-    "Disputed",
-    "Contested",
-    "Rejected",
-    "TimedOut",
-    "Reclaimed",
-)
-
-
-class ChainError(TilefarmError):
-    """Root of the chain adapter's errors."""
-
-
-class ContractReverted(ChainError):
-    """The market rejected a call: `error` names the custom error, `error_args` its values."""
-
-    def __init__(self, error: str, args: dict[str, Any], function: str) -> None:
-        self.error = error
-        self.error_args = args
-        self.function = function
-        shown = ", ".join(f"{k}={v}" for k, v in args.items())
-        super().__init__(f"{function} reverted with {error}({shown})")
-
-
-# ---------------------------------------------------------------------------- records (views)
-
-
-class Job(ChainModel):
-    escrow: int
-    fees_due: int
-    tile_count: int
-    open_seats: int
-    status: int
-    verify_window: int
-    artist: str
-    verify_fee_per_tile: int
-    bid_end: int
-    reveal_end: int
-    max_price_per_tile: int
-    bid_bond: int
-    commits: int
-    reveals: int
-    render_window: int
-    render_deadline: int
-
-    @property
-    def status_name(self) -> str:
-        return JOB_STATUSES[self.status]
-
-    @property
-    def terminal(self) -> bool:
-        return self.status_name in ("Completed", "Cancelled", "Expired")
-
-
-class Seat(ChainModel):
-    hash: Hex32
-    price_per_tile: int
-    first_tile: int
-    tile_count: int
-    state: int
-    round: int
-    anchor_block: int
-    verifier_slot: int
-    deadline: int
-
-    @property
-    def state_name(self) -> str:
-        return SEAT_STATES[self.state]
-
-
-class Account(ChainModel):
-    stake: int
-    balance: int
-    tiles_accepted: int
-    tiles_rejected: int
-    unstaking: int
-    unlock_at: int
-    timeouts: int
-    slashes: int
-    pool_slot: int
-
-
-class Dispute(ChainModel):
-    disputer: str
-    bond: int
-    anchor_block: int
-    deadline: int
-    member0: int
-    member1: int
-    member2: int
-    votes_fraud: int
-    votes_honest: int
-    voted_mask: int
-    drawn: bool
-
-
-class MarketConfig(ChainModel):
-    treasury: str
-    protocol_fee_bps: int
-    min_stake: int
-    unstake_delay: int
-    draw_delay: int
-    dispute_bond: int
-    fraud_slash_bps: int
-    late_slash_bps: int
-    false_accusation_slash_bps: int
-
-    def as_tuple(self) -> tuple[Any, ...]:
-        """The ABI tuple for the constructor."""
-        return tuple(getattr(self, name) for name in type(self).model_fields)
-
-
-class Receipt(BaseModel):
-    """A mined transaction of the market and the events it emitted."""
-
-    model_config = ConfigDict(frozen=True)
-
-    tx_hash: str
-    block_number: int
-    gas_used: int
-    events: list[MarketEvent]
-
-    def event(self, cls: type[MarketEvent]) -> Any:
-        """The first event of type `cls` (raises ChainError if there is none)."""
-        for ev in self.events:
-            if isinstance(ev, cls):
-                return ev
-        raise ChainError(f"transaction {self.tx_hash} emitted no {cls.__name__}")
-
-
-RecordT = TypeVar("RecordT", bound=ChainModel)
-
-
-def _record(model: type[RecordT], values: Sequence[Any]) -> RecordT:
-    """A struct returned by a view, by position, as its model."""
-    return model.model_validate(dict(zip(model.model_fields, values, strict=True)))
-
-
-# ---------------------------------------------------------------------------- pure helpers
-
-
-def bid_commitment(
-    job_id: int, bidder: str, price_per_tile: int, tile_count: int, salt: bytes
-) -> bytes:
-    """The sealed-bid commitment `JobMarket.bidCommitment` expects."""
-    return keccak(
-        abi_encode(
-            ["uint96", "uint16", "bytes32", "address", "uint256"],
-            [price_per_tile, tile_count, salt, Web3.to_checksum_address(bidder), job_id],
-        )
-    )
-
-
-def rank_key(job_id: int, bidder: str, price_per_tile: int) -> int:
-    """The settlement sort key: price high, a per-job hash of the bidder in the low 160 bits."""
-    tie = int.from_bytes(
-        keccak(abi_encode(["uint256", "address"], [job_id, Web3.to_checksum_address(bidder)])),
-        "big",
-    )
-    return (price_per_tile << 160) | (tie & ((1 << 160) - 1))
-
-
-# ---------------------------------------------------------------------------- the binding
 
 
 class JobMarketClient:
@@ -246,22 +73,22 @@ class JobMarketClient:
     # -- views
 
     def config(self) -> MarketConfig:
-        return _record(MarketConfig, self._call("config"))
+        return record(MarketConfig, self._call("config"))
 
     def job(self, job_id: int) -> Job:
-        return _record(Job, self._call("job", job_id))
+        return record(Job, self._call("job", job_id))
 
     def job_count(self) -> int:
         return int(self._call("jobCount"))
 
     def seat(self, job_id: int, worker: str) -> Seat:
-        return _record(Seat, self._call("seat", job_id, _addr(worker)))
+        return record(Seat, self._call("seat", job_id, _addr(worker)))
 
     def account(self, who: str) -> Account:
-        return _record(Account, self._call("account", _addr(who)))
+        return record(Account, self._call("account", _addr(who)))
 
     def dispute(self, job_id: int, worker: str) -> Dispute:
-        return _record(Dispute, self._call("dispute", job_id, _addr(worker)))
+        return record(Dispute, self._call("dispute", job_id, _addr(worker)))
 
     def balance_of(self, who: str) -> int:
         return int(self._call("balanceOf", _addr(who)))

@@ -20,7 +20,6 @@ from web3.types import TxParams
 
 from tilefarm import keystore
 from tilefarm.chain.artifacts import compile_contracts, load_artifact
-from tilefarm.chain.bindings import MarketConfig
 from tilefarm.chain.connection import connect_web3
 from tilefarm.chain.deploy import (
     ETHER,
@@ -32,6 +31,7 @@ from tilefarm.chain.deploy import (
     write_deployments,
 )
 from tilefarm.chain.networks import Network
+from tilefarm.chain.records import MarketConfig
 from tilefarm.errors import TilefarmError
 from tilefarm.paths import PROJECT_ROOT, SOLCX_BINARY_PATH
 

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 from eth_account.signers.local import LocalAccount
 
-from tilefarm.chain.bindings import JobMarketClient, Receipt
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.records import Receipt
 from tilefarm.demo.errors import DemoError
 from tilefarm.demo.options import DemoOptions
 from tilefarm.manifest import RenderManifest, build_manifest

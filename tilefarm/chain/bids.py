@@ -1,0 +1,27 @@
+"""The contract's bid hashing, reproduced exactly: the sealed-bid commitment and the
+settlement rank key."""
+
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
+from web3 import Web3
+
+
+def bid_commitment(
+    job_id: int, bidder: str, price_per_tile: int, tile_count: int, salt: bytes
+) -> bytes:
+    """The sealed-bid commitment `JobMarket.bidCommitment` expects."""
+    return keccak(
+        abi_encode(
+            ["uint96", "uint16", "bytes32", "address", "uint256"],
+            [price_per_tile, tile_count, salt, Web3.to_checksum_address(bidder), job_id],
+        )
+    )
+
+
+def rank_key(job_id: int, bidder: str, price_per_tile: int) -> int:
+    """The settlement sort key: price high, a per-job hash of the bidder in the low 160 bits."""
+    tie = int.from_bytes(
+        keccak(abi_encode(["uint256", "address"], [job_id, Web3.to_checksum_address(bidder)])),
+        "big",
+    )
+    return (price_per_tile << 160) | (tie & ((1 << 160) - 1))
