@@ -16,8 +16,12 @@ from render_worker.node import connect
 from render_worker.settings import DaemonSettings
 from tests.conftest import fresh_stack_settings
 from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.events import JobParams
 from tilefarm.devnet import Devnet, StackStatus
 from tilefarm.devnet.anvil import dev_account
+from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import build_manifest
+from tilefarm.scenes import build_builtin_scene
 from tilefarm.settings import TilefarmSettings
 
 PASSWORD = "correct horse battery staple"
@@ -117,3 +121,30 @@ def wait_until(
         time.sleep(0.2)
     tail = f"; worker log:\n{log.read_text()[-3000:]}" if log is not None else ""
     raise AssertionError(f"timed out waiting for {what}{tail}")
+
+
+def tiny_job(
+    ipfs: KuboClient,
+    tmp: Path,
+    *,
+    size: tuple[int, int],
+    grid: tuple[int, int],
+    samples: int,
+    windows: tuple[int, int],
+    verification: dict[str, int] | None = None,
+) -> tuple[str, JobParams]:
+    """Frame 1 of the built-in tiny scene as a job: its manifest's CID on IPFS and the job's
+    parameters (`windows`: bid and reveal seconds; 10^15 wei a tile at most)."""
+    scene = build_builtin_scene("tiny", tmp / "tiny.blend")
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(scene), frames=[1],
+        resolution={"width": size[0], "height": size[1]},
+        tile_grid={"columns": grid[0], "rows": grid[1]}, samples=samples,
+        **({"verification": verification} if verification else {}),
+    )  # fmt: skip
+    params = JobParams(
+        tile_count=grid[0] * grid[1], frame_count=1, max_price_per_tile=10**15,
+        verify_fee_per_tile=10**12, bid_bond=10**14, bid_window=windows[0],
+        reveal_window=windows[1], render_window=600, verify_window=600,
+    )  # fmt: skip
+    return ipfs.add_bytes(manifest.canonical_json()), params

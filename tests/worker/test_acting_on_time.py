@@ -5,11 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.conftest import Stack, running_worker, wait_until
-from tilefarm.chain.events import BidRevealed, JobParams, TilesAssigned
+from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
+from tilefarm.chain.events import BidRevealed, TilesAssigned
 from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
@@ -20,23 +18,12 @@ def test_a_worker_reveals_and_settles_in_the_first_second_after_the_bid_window_w
     market, w3 = own_stack.market, own_stack.w3
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
-    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
-    manifest = build_manifest(
-        scene_cid=ipfs.add_file(scene),
-        frames=[1],
-        resolution={"width": 32, "height": 24},
-        tile_grid={"columns": 2, "rows": 1},
-        samples=2,
+    manifest_cid, params = tiny_job(
+        ipfs, tmp_path, size=(32, 24), grid=(2, 1), samples=2, windows=(3, 60)
     )
-    params = JobParams(
-        tile_count=2, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-        bid_bond=10**14, bid_window=3, reveal_window=60, render_window=600, verify_window=600,
-    )  # fmt: skip
     with running_worker(own_stack, tmp_path, 2) as worker:
         wait_until(lambda: worker.state.get_meta("cursor"), 60, "the worker to follow the chain")
-        job_id, _ = market.post_job(w3.eth.accounts[1], params, ipfs.add_bytes(
-            manifest.canonical_json()
-        ))  # fmt: skip
+        job_id, _ = market.post_job(w3.eth.accounts[1], params, manifest_cid)
         bid_end = market.job(job_id).bid_end
 
         def revealed() -> list[BidRevealed]:

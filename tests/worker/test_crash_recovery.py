@@ -14,13 +14,18 @@ import pytest
 
 from render_worker.keystore import create_keystore
 from render_worker.state import WorkerState
-from tests.worker.conftest import PASSWORD, Stack, dev_account, wait_until, worker_settings
+from tests.worker.conftest import (
+    PASSWORD,
+    Stack,
+    dev_account,
+    tiny_job,
+    wait_until,
+    worker_settings,
+)
 from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import BidCommitted, BidRevealed, JobParams, ResultsCommitted
+from tilefarm.chain.events import BidCommitted, BidRevealed, ResultsCommitted
 from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import build_manifest
 from tilefarm.pixels import pixel_hash, read_exr
-from tilefarm.scenes import build_builtin_scene
 from tilefarm.verification import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
@@ -86,21 +91,12 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
 
-    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
-    manifest = build_manifest(
-        scene_cid=ipfs.add_file(scene),
-        frames=[1],
-        resolution={"width": 160, "height": 120},
-        tile_grid={"columns": 4, "rows": 3},
-        samples=48,
+    manifest_cid, params = tiny_job(
+        ipfs, tmp_path, size=(160, 120), grid=(4, 3), samples=48, windows=(6, 6)
     )
-    params = JobParams(
-        tile_count=12, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-        bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
-    )  # fmt: skip
     worker = _start(config, log)
     artist = w3.eth.accounts[1]
-    job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))
+    job_id, _ = market.post_job(artist, params, manifest_cid)
 
     db = WorkerState(state_dir / "worker.db")
     wait_until(lambda: len(db.tiles(job_id)) >= 3, 180, "three tiles stored", log)
@@ -162,18 +158,11 @@ def test_sigterm_finishes_the_tile_in_progress_and_stops_cleanly(
     config, log = _config(own_stack, state_dir), tmp_path / "worker.log"
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
-    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
-    manifest = build_manifest(
-        scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 160, "height": 120},
-        tile_grid={"columns": 4, "rows": 3}, samples=48,
-    )  # fmt: skip
-    params = JobParams(
-        tile_count=12, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-        bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
-    )  # fmt: skip
+    manifest_cid, params = tiny_job(
+        ipfs, tmp_path, size=(160, 120), grid=(4, 3), samples=48, windows=(6, 6)
+    )
     worker = _start(config, log)
-    job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params,
-                                ipfs.add_bytes(manifest.canonical_json()))  # fmt: skip
+    job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params, manifest_cid)
     db = WorkerState(state_dir / "worker.db")
     wait_until(lambda: len(db.tiles(job_id)) >= 1, 180, "a first tile", log)
     children = psutil.Process(worker.pid).children(recursive=True)

@@ -11,19 +11,23 @@ from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.pricing import PricingPolicy
-from tests.worker.conftest import PASSWORD, Stack, dev_account, wait_until, worker_settings
+from tests.worker.conftest import (
+    PASSWORD,
+    Stack,
+    dev_account,
+    tiny_job,
+    wait_until,
+    worker_settings,
+)
 from tilefarm.chain.events import (
     JobCompleted,
-    JobParams,
     ResultsAccepted,
     ResultsCommitted,
     VerifierDrawn,
     Withdrawn,
 )
 from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import build_manifest
 from tilefarm.pixels import pixel_hash, read_exr
-from tilefarm.scenes import build_builtin_scene
 from tilefarm.verification import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
@@ -76,19 +80,9 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
 
-    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
-    manifest = build_manifest(
-        scene_cid=ipfs.add_file(scene),
-        frames=[1],
-        resolution={"width": 64, "height": 48},
-        tile_grid={"columns": 4, "rows": 2},
-        samples=4,
+    manifest_cid, params = tiny_job(
+        ipfs, tmp_path, size=(64, 48), grid=(4, 2), samples=4, windows=(8, 8),
         verification={"patch_size": 8, "patch_count": 6},
-    )
-    manifest_cid = ipfs.add_bytes(manifest.canonical_json())
-    params = JobParams(
-        tile_count=8, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-        bid_bond=10**14, bid_window=8, reveal_window=8, render_window=600, verify_window=600,
     )  # fmt: skip
     deposit = market.quote(8, params.max_price_per_tile, params.verify_fee_per_tile)
     job_id, _ = market.post_job(artist, params, manifest_cid)

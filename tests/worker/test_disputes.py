@@ -8,11 +8,10 @@ import pytest
 
 from render_worker.pricing import PricingPolicy
 from render_worker.verifier import Verdict, Verifier
-from tests.worker.conftest import Stack, running_worker, wait_until
+from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.chain.events import (
     DisputeOpened,
     DisputeResolved,
-    JobParams,
     PanelDrawn,
     ResultsAttested,
     Slashed,
@@ -20,8 +19,6 @@ from tilefarm.chain.events import (
     VoteCast,
 )
 from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
@@ -43,15 +40,9 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     market = own_stack.market
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
-    scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
-    manifest = build_manifest(
-        scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 32, "height": 24},
-        tile_grid={"columns": 2, "rows": 2}, samples=2,
+    manifest_cid, params = tiny_job(
+        ipfs, tmp_path, size=(32, 24), grid=(2, 2), samples=2, windows=(5, 5),
         verification={"patch_size": 8, "patch_count": 8},
-    )  # fmt: skip
-    params = JobParams(
-        tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-        bid_bond=10**14, bid_window=5, reveal_window=5, render_window=600, verify_window=600,
     )  # fmt: skip
     artist = own_stack.w3.eth.accounts[1]
     events = lambda: market.events(job_id=job_id)  # noqa: E731
@@ -63,7 +54,7 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
         )  # fmt: skip
         with running_worker(own_stack, tmp_path, 2) as honest_worker:
             worker = honest_worker.me
-            job_id, _ = market.post_job(artist, params, ipfs.add_bytes(manifest.canonical_json()))
+            job_id, _ = market.post_job(artist, params, manifest_cid)
             # The liar is the only other staked account, so it is drawn as the verifier.
             wait_until(lambda: any(isinstance(e, VerifierDrawn) for e in events()), 120, "a draw")
         # The lie on chain (the worker may appeal it at once, so its seat does not stay Failed).
