@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,12 +22,11 @@ from render_worker.node import register as register_node_commands
 from render_worker.settings import WorkerSettings
 from tilefarm.blender.devices import parse_device_spec, select_devices
 from tilefarm.blender.launcher import BlenderChild, RenderedRegion
+from tilefarm.console import console, err, fail, warn
 from tilefarm.errors import TilefarmError
 
 app = typer.Typer(help="tilefarm render worker: render, benchmark, devices.", no_args_is_help=True)
 register_node_commands(app)
-console = Console()
-err = Console(stderr=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
 DevicesOpt = Annotated[
@@ -50,15 +48,6 @@ def _settings(devices: str | None = None, threads: int | None = None) -> WorkerS
     return settings.model_copy(update=updates)
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=1)
-
-
-def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/] {message}")
-
-
 @app.command()
 def devices(devices: DevicesOpt = None, as_json: JsonFlag = False) -> None:
     """List the devices Cycles sees and the ones the configuration selects."""
@@ -70,7 +59,7 @@ def devices(devices: DevicesOpt = None, as_json: JsonFlag = False) -> None:
             isolated = child.isolated
         selection = select_devices(available, spec)
     except TilefarmError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         payload = {
             "devices": [d.model_dump() for d in available],
@@ -90,7 +79,7 @@ def devices(devices: DevicesOpt = None, as_json: JsonFlag = False) -> None:
     console.print(f"setting [bold]{settings.devices}[/] -> backend [bold]{selection.backend}[/]")
     console.print("network sandbox: " + ("on (unshare --net)" if isolated else "[red]off[/]"))
     for warning in selection.warnings:
-        _warn(warning)
+        warn(warning)
 
 
 @app.command()
@@ -114,7 +103,7 @@ def benchmark(
                 on_backend=lambda b: status.update(f"benchmarking {b}"),
             )
     except TilefarmError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         console.print_json(report.model_dump_json())
         return
@@ -130,7 +119,7 @@ def benchmark(
             f"{r.pixel_samples_per_minute / 1e6:,.1f}",
         )
         for warning in r.warnings:
-            _warn(warning)
+            warn(warning)
     console.print(table)
 
 
@@ -188,12 +177,12 @@ def render(
                 on_tile=on_tile,
             )
     except TilefarmError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     if as_json:
         console.print_json(report.model_dump_json())
         return
     for warning in report.warnings:
-        _warn(warning)
+        warn(warning)
     m = report.manifest
     table = Table(
         title=f"{scene.name} frame {frame}: {m.resolution.width}x{m.resolution.height}, "
@@ -219,8 +208,8 @@ def render(
     console.print(
         f"frame hash    {report.frame_pixel_hash}" + ("" if report.complete else " (partial frame)")
     )
-    console.print(f"stitched EXR  {report.frame_exr}")
-    console.print(f"stitched PNG  {report.frame_png}")
+    console.print(f"stitched EXR  {report.frame_exr}", markup=False)
+    console.print(f"stitched PNG  {report.frame_png}", markup=False)
     if report.whole_frame_match is not None:
         verdict = "[green]identical[/]" if report.whole_frame_match else "[red]DIFFERENT[/]"
         console.print(f"whole-frame render: {verdict} ({report.whole_frame_pixel_hash})")

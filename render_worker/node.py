@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import requests
 import typer
 from eth_account.signers.local import LocalAccount
-from rich.console import Console
 from rich.live import Live
 from rich.logging import RichHandler
 from rich.table import Table
@@ -29,11 +28,10 @@ from render_worker.state import WorkerState
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.connection import check_market, connect_web3
 from tilefarm.chain.deploy import read_deployments
+from tilefarm.console import console, err, fail
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import KuboClient
 
-console = Console()
-err = Console(stderr=True)
 log = logging.getLogger("render_worker")
 
 ConfigOpt = Annotated[
@@ -47,12 +45,7 @@ def _load(config: Path | None) -> DaemonSettings:
     try:
         return DaemonSettings.load(path)
     except ValueError as exc:
-        raise _fail(exc) from None
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=1)
+        raise fail(exc) from None
 
 
 def _password(settings: DaemonSettings, confirm: bool = False) -> str:
@@ -150,13 +143,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Create an encrypted key (or import one) and write the worker's config file."""
         if config.exists():
-            raise _fail(WorkerError(f"{config} already exists; remove it or pick another path"))
+            raise fail(WorkerError(f"{config} already exists; remove it or pick another path"))
         settings = DaemonSettings(state_dir=state_dir.resolve())
         key = typer.prompt("private key (hex)", hide_input=True) if import_key else None
         try:
             address = create_keystore(settings.keystore_path, _password(settings, True), key)
         except TilefarmError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         values: dict[str, Any] = {
             "state_dir": str(state_dir.resolve()),
             "rpc_url": rpc_url,
@@ -170,7 +163,9 @@ def register(app: typer.Typer) -> None:
             f"{k} = {_toml_value(v)}\n" for k, v in settings.pricing.model_dump().items()
         )
         config.write_text(body)
-        console.print(f"worker {address}\nkey: {settings.keystore_path}\nconfig: {config}")
+        console.print(
+            f"worker {address}\nkey: {settings.keystore_path}\nconfig: {config}", markup=False
+        )
         console.print("next: fund it, then `render-worker stake ETH --config ...`")
 
     @app.command()
@@ -185,7 +180,7 @@ def register(app: typer.Typer) -> None:
             receipt = node.market.stake(node.account, Web3.to_wei(amount_eth, "ether"))
             account = node.market.account(node.account.address)
         except TilefarmError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         console.print(f"staked in tx {receipt.tx_hash}; stake now {account.stake} wei")
 
     @app.command()
@@ -200,7 +195,7 @@ def register(app: typer.Typer) -> None:
                 return
             receipt = node.market.withdraw(node.account)
         except TilefarmError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         console.print(f"withdrew {balance} wei in tx {receipt.tx_hash}")
 
     @app.command()
@@ -255,7 +250,7 @@ def register(app: typer.Typer) -> None:
             else:
                 daemon.run(stop)
         except TilefarmError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
 
 
 def progress_table(state: WorkerState) -> Table:

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from tilefarm.audit.cli import audit_app
+from tilefarm.console import console, err, fail, warn
 from tilefarm.demo.options import DemoOptions
 from tilefarm.devnet import Devnet, DevnetError, StackStatus
 from tilefarm.errors import TilefarmError
@@ -22,8 +23,6 @@ devnet_app = typer.Typer(
 )
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(audit_app, name="audit")
-console = Console()
-err = Console(stderr=True)
 
 StateDir = Annotated[Path | None, typer.Option(help="state folder (default: .tilefarm/)")]
 ChainPort = Annotated[int | None, typer.Option(help="anvil port")]
@@ -33,11 +32,6 @@ GatewayPort = Annotated[int | None, typer.Option(help="Kubo gateway port")]
 
 def _settings(**overrides: Any) -> TilefarmSettings:
     return TilefarmSettings(**{k: v for k, v in overrides.items() if v is not None})
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=1)
 
 
 @devnet_app.command("up")
@@ -61,15 +55,12 @@ def devnet_up(
     already = devnet.status().running
 
     def crashed(status: StackStatus) -> None:
-        err.print(
-            "[yellow]warning:[/] the recorded stack crashed and is replaced: "
-            + "; ".join(status.problems)
-        )
+        warn("the recorded stack crashed and is replaced: " + "; ".join(status.problems))
 
     try:
         status = devnet.up(on_crashed=crashed)
     except TilefarmError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     console.print("[green]already running[/]" if already else "[green]devnet is up[/]")
     _print_status(status)
     if detach:
@@ -78,7 +69,7 @@ def devnet_up(
     stop = _wait_for_signal(devnet)
     devnet.down()
     if stop:
-        raise _fail(DevnetError(stop))
+        raise fail(DevnetError(stop))
 
 
 def _wait_for_signal(devnet: Devnet) -> str:
@@ -207,7 +198,7 @@ def demo(
         }  # fmt: skip
         options = DemoOptions(**{k: v for k, v in fields.items() if v is not None})
     except ValueError as exc:
-        raise _fail(TilefarmError(f"bad demo options: {exc}")) from None
+        raise fail(TilefarmError(f"bad demo options: {exc}")) from None
     keep = (not as_json and sys.stdout.isatty()) if keep_serving is None else keep_serving
     view = TerminalView(err)
 
@@ -245,7 +236,7 @@ def demo(
         err.print("interrupted: everything the demo started is stopped")
         raise typer.Exit(code=130) from None
     except (DemoError, TilefarmError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 @app.command("serve")
@@ -302,7 +293,7 @@ def _refuse_another_chain(rpc_url: str, deployments_file: Path) -> None:
             f"the deployments file {deployments_file}",
         )  # fmt: skip
     except TilefarmError as exc:  # WrongChain, or an unreadable deployments file
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except (requests.RequestException, OSError) as exc:
         typer.echo(f"the chain at {rpc_url} is not reachable yet ({exc}); indexing waits", err=True)
 
@@ -352,7 +343,7 @@ def verify(
                     report = check_results(claim, ipfs, Path(scratch), child)
                 reports.append((report, seed is not None))
     except TilefarmError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         out = [
             {
@@ -366,7 +357,9 @@ def verify(
         for report, from_chain in reports:
             verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
             origin = "the chain's draw" if from_chain else "a local random seed (no draw yet)"
-            console.print(f"job {job_id} worker {report.claim.worker}: {verdict} - {report.reason}")
+            console.print(
+                f"job {job_id} worker {report.claim.worker}: {verdict} - {escape(report.reason)}"
+            )
             console.print(f"  {len(report.patches)} patches from {origin}")
     if not all(r.passed for r, _ in reports):
         raise typer.Exit(code=2)
@@ -416,6 +409,6 @@ def deploy(
             on_step=lambda s: console.print(f"  {s.name}: {s.outcome} at {s.contract.address}"),
         )
     except TilefarmError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     path = (out or PROJECT_ROOT / "deployments") / f"{deployments.chain_id}.json"
-    console.print(f"deployments written to {path}")
+    console.print(f"deployments written to {path}", markup=False)

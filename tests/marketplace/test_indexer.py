@@ -27,7 +27,7 @@ from tests.marketplace.market import (
     stake_all,
 )
 from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.connection import WrongChain
+from tilefarm.chain.errors import WrongChain
 from tilefarm.chain.events import Slashed
 from tilefarm.devnet import StackStatus
 

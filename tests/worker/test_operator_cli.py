@@ -61,6 +61,16 @@ def test_a_bad_config_is_named_in_the_error(tmp_path: Path) -> None:
     assert result.returncode == 1 and "is not valid TOML" in result.stderr
 
 
+def test_an_error_names_a_long_path_whole_on_one_line_brackets_and_all(tmp_path: Path) -> None:
+    folder = tmp_path / ("a-folder-with-a-rather-long-name-" * 3) / "[bold]operator"
+    folder.mkdir(parents=True)
+    config = folder / "worker [red].toml"
+    config.write_text("rpc_url = [unterminated\n")
+    result = _cli("status", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert str(config) in result.stderr, result.stderr
+
+
 @pytest.mark.stack
 def test_stake_status_and_withdraw_against_the_chain(own_stack: Stack, tmp_path: Path) -> None:
     account = dev_account(9)

@@ -4,9 +4,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from tilefarm.console import console, err, fail
 from tilefarm.errors import TilefarmError
 from tilefarm.settings import TilefarmSettings
 
@@ -17,8 +18,6 @@ audit_app = typer.Typer(
     help="Re-check jobs from the chain and IPFS alone (never a server's database).",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True)
 
 RpcUrl = Annotated[str | None, typer.Option(help="chain RPC (default: the devnet's)")]
 IpfsUrl = Annotated[str | None, typer.Option(help="Kubo RPC API (default: the devnet's)")]
@@ -40,11 +39,6 @@ def _market(
     deployed = read_deployments(file)
     market = JobMarketClient.from_build(w3, deployed.address("JobMarket"))
     return market, settings, deployed.contracts["JobMarket"].block_number
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}")
-    return typer.Exit(code=1)
 
 
 @audit_app.command("job")
@@ -77,7 +71,7 @@ def audit_job_command(
                 history, ipfs, market=market, rerender=rerender or all_tiles, all_tiles=all_tiles
             )
     except TilefarmError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_json:
         print(report.model_dump_json(indent=2))
     else:
@@ -86,18 +80,19 @@ def audit_job_command(
             table.add_column(column)
         for check in report.checks:
             mark = "[green]ok[/]" if check.ok else "[red]FAIL[/]"
-            table.add_row(mark, check.name, check.detail)
+            table.add_row(mark, escape(check.name), escape(check.detail))
         console.print(table)
         for frame in report.frames:
             console.print(
-                f"frame {frame.frame}: png {frame.png_cid}, exr {frame.exr_cid} {frame.note}"
+                f"frame {frame.frame}: png {frame.png_cid}, exr {frame.exr_cid} {frame.note}",
+                markup=False,
             )
         failed = len(report.failed)
         verdict = "[green]PASS[/]" if report.ok else f"[red]FAIL[/] ({failed} failed check(s))"
         console.print(f"job {job_id}: {verdict}")
     if not report.ok:
         for check in report.failed:
-            err.print(f"failed: {check.name}: {check.detail}")
+            err.print(f"failed: {check.name}: {check.detail}", markup=False)
         raise typer.Exit(code=2)
 
 
@@ -124,7 +119,7 @@ def audit_ledger_command(
             rows = [ledger_row(audit_job(h, ipfs, market=market)) for h in histories]
         books = solvency(market, histories, start)
     except TilefarmError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if as_csv:
         print(ledger_csv(rows), end="")
     else:

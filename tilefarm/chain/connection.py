@@ -11,7 +11,7 @@ import requests
 from web3 import Web3
 from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 
-from tilefarm.errors import TilefarmError
+from tilefarm.chain.errors import WrongChain
 
 RETRIED_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 
@@ -32,10 +32,6 @@ def connect_web3(rpc_url: str, *, timeout: float = 30.0, retries: int = 6) -> We
         ),
     )
     return Web3(provider)
-
-
-class WrongChain(TilefarmError):
-    """The node serves another chain than the market's deployments name, or no market."""
 
 
 def check_market(

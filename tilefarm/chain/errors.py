@@ -18,3 +18,7 @@ class ContractReverted(ChainError):
         self.function = function
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
         super().__init__(f"{function} reverted with {error}({shown})")
+
+
+class WrongChain(ChainError):
+    """The node serves another chain than the market's deployments name, or no market."""
