@@ -15,7 +15,8 @@ the processes to the last frame written (process start and scene load included, 
 
 Also: gas per tile (receipts of every transaction of the job), and the verification share: the
 verifiers' patch re-render seconds (from the evidence each published on IPFS) against the workers'
-tile render seconds (their metrics), and the wall time from each verifier draw to its verdict.
+tile render seconds (their metrics), and the wall time from each verifier draw to its verdict;
+and the CPU seconds each part of the stack spent from posting to the frames (`bench/cpu.py`).
 Figures on a loaded machine are noisy; the JSON says how loaded it was (load average), and
 `--rounds N` runs both sides N times and takes the median ratio.
 """
@@ -33,6 +34,7 @@ from typing import Any
 
 import psutil
 
+from bench import cpu
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.demo import DemoOptions, DemoRun
 from tilefarm.devnet.ports import free_port
@@ -42,8 +44,15 @@ from tilefarm.tiles import Rect
 
 
 def marketplace(options: DemoOptions) -> dict[str, Any]:
-    """Run the demo's job; return its summary and what the workers and verifiers measured."""
-    with DemoRun(options) as run:
+    """Run the demo's job; return its summary, what the workers and verifiers measured, and the
+    CPU seconds of every process from posting the job to downloading its frames."""
+    cpu_marks: list[cpu.Snapshot] = []
+
+    def on_step(message: str) -> None:
+        if message.startswith(("posting the job", "downloading the frames")):
+            cpu_marks.append(cpu.snapshot())
+
+    with DemoRun(options, on_step=on_step) as run:
         summary = run.run()
         detail = run.api.get(f"/api/jobs/{summary.job_id}").json()
         metrics = {w.address: w.metrics(run.local_http) or {} for w in run.workers}
@@ -76,6 +85,7 @@ def marketplace(options: DemoOptions) -> dict[str, Any]:
         "patch_render_seconds": round(patch_seconds, 2),
         "patches_checked": sum(len(e.get("patches", [])) for e in evidence),
         "verify_wall_seconds_per_seat": verify_wall,
+        "cpu_seconds_during_job": cpu.spent(*cpu_marks),
     }
 
 
@@ -206,6 +216,7 @@ def main() -> None:
             "share_of_render_seconds": round(patch_s / tile_s, 3) if tile_s else None,
             "verify_wall_seconds_per_seat": market["verify_wall_seconds_per_seat"],
         },
+        "cpu_seconds_during_job": market["cpu_seconds_during_job"],
         "settings": {
             "block_seconds": options.block_seconds,
             "poll_seconds": options.poll_seconds,
