@@ -59,7 +59,7 @@ class AssignmentRenderer:
         """Fetch the scene and open it in a started child while the auction runs, so a won
         assignment starts rendering at once."""
         manifest = fetch_manifest(self.ipfs, manifest_cid)
-        with self.children.using(job_id) as child:
+        with self.children.using(job_id, manifest_cid) as child:
             child.open(self.scene(manifest), manifest)
 
     def render(
@@ -91,7 +91,7 @@ class AssignmentRenderer:
         if not by_frame:
             return True
         out = self.work_dir / f"job-{job_id}" / "tiles"
-        with self.children.using(job_id) as child:
+        with self.children.using(job_id, manifest_cid) as child:
             child.open(self.scene(manifest), manifest)
             for frame, tiles in sorted(by_frame.items()):
                 for t in tiles:

@@ -165,8 +165,10 @@ class WorkerDaemon:
         while True:
             batch = self.follower.poll(cursor)
             first = cursor.next_block if batch.reorged_from is None else batch.reorged_from
+            unposted: set[int] = set()
             with self.state.session() as s:
                 if batch.reorged_from is not None:
+                    unposted = reorg.unposted(s, batch.reorged_from)
                     jobs = reorg.roll_back(s, batch.reorged_from)
                     log.warning(
                         "chain reorganised from block %d; jobs %s rolled back, re-reading",
@@ -184,7 +186,7 @@ class WorkerDaemon:
             # Our transactions in the blocks just read (or in every block after a reorganisation)
             # must be on this chain; those that are not are sent again.
             last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
-            self.sender.reconcile(first, last)
+            self.sender.reconcile(first, last, void=reorg.about_jobs(unposted))
             self.metrics.block.set(batch.cursor.next_block - 1)
             self._head_timestamp = batch.head_timestamp
             cursor = batch.cursor

@@ -2,12 +2,12 @@
 jobs, its verification and panel duties). Pure database logic, run in the chain loop's
 transaction together with the cursor (`render_worker/daemon.py`)."""
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from render_worker.duties import note_event
 from render_worker.metrics import WorkerMetrics
-from render_worker.state import DutyRow, JobRow
+from render_worker.state import BidRow, DutyRow, JobRow, TileRow
 from tilefarm.chain import events as ev
 
 
@@ -15,23 +15,21 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
     """Record `event` in the rows of the worker `me`."""
     job = s.get(JobRow, getattr(event, "job_id", -1))
     match event:
-        case ev.JobPosted() if job is not None and job.stage == "orphaned":
+        case ev.JobPosted() if (
+            job is not None and job.stage == "orphaned" and _same_job(job, event)
+        ):
             job.stage, job.reason = "seen", ""  # its posting is back after a reorganisation
-            job.manifest_cid, job.artist = event.manifest_cid, event.artist
             job.bid_end, job.reveal_end = event.bid_end, event.reveal_end
+        case ev.JobPosted() if job is not None and job.stage == "orphaned":
+            # Another job took the number of one whose posting a reorganisation removed: the
+            # bid priced for the old one and its tiles must never be used for this one.
+            s.execute(delete(BidRow).where(BidRow.job_id == job.job_id))
+            s.execute(delete(TileRow).where(TileRow.job_id == job.job_id))
+            s.delete(job)
+            s.flush()
+            s.add(_job_row(event))
         case ev.JobPosted() if job is None:
-            s.add(
-                JobRow(
-                    job_id=event.job_id,
-                    manifest_cid=event.manifest_cid,
-                    artist=event.artist,
-                    tile_count=event.params.tile_count,
-                    max_price_per_tile=event.params.max_price_per_tile,
-                    bid_end=event.bid_end,
-                    reveal_end=event.reveal_end,
-                    render_window=event.params.render_window,
-                )
-            )
+            s.add(_job_row(event))
         case ev.TilesAssigned(worker=w) if job is not None and w == me:
             job.stage, job.first_tile = "won", event.first_tile
             job.assigned_tiles, job.price_per_tile = event.tile_count, event.price_per_tile
@@ -73,3 +71,24 @@ def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) 
         )
     )
     return existing or DutyRow(job_id=job_id, worker=worker, round=rnd, seed=seed, kind=kind)
+
+
+def _job_row(event: ev.JobPosted) -> JobRow:
+    return JobRow(
+        job_id=event.job_id,
+        manifest_cid=event.manifest_cid,
+        artist=event.artist,
+        tile_count=event.params.tile_count,
+        max_price_per_tile=event.params.max_price_per_tile,
+        bid_end=event.bid_end,
+        reveal_end=event.reveal_end,
+        render_window=event.params.render_window,
+    )
+
+
+def _same_job(job: JobRow, event: ev.JobPosted) -> bool:
+    """Whether `event` posts again the job `job` was (the artist's transaction mined anew)."""
+    p = event.params
+    return (job.manifest_cid, job.artist, job.tile_count, job.max_price_per_tile,
+            job.render_window) == (event.manifest_cid, event.artist, p.tile_count,
+                                   p.max_price_per_tile, p.render_window)  # fmt: skip

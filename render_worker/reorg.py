@@ -9,11 +9,17 @@ block is forgotten (the new draw may pick someone else, with another seed), a st
 set again only if the event is still there. The worker's own transactions in removed blocks are
 sent again by `TxSender.reconcile` (same signed bytes and nonce).
 
-A job first seen in a removed block is deleted, unless the worker already bid on it or rendered
-for it (its sealed bid's salt and tiles are kept): then it is marked `orphaned` until its
-`JobPosted` event comes back.
+A job first seen in a removed block (its posting removed) is deleted, unless the worker already
+bid on it or rendered for it (its sealed bid's salt and tiles are kept): then it is marked
+`orphaned` until a `JobPosted` event of its number comes. The worker's removed transactions about
+such a job are not sent again (`unposted`, `purpose_job`): job numbers are a counter, so the next
+job posted takes the number, and an old bid, priced for another scene, would land on it. If the
+same posting comes back (the artist's transaction mined again), the stored bid is committed
+again; if another job took the number, the old bid and tiles are dropped
+(`render_worker/projection.py`).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer, UniqueConstraint, delete, select
@@ -77,6 +83,33 @@ def roll_back(s: Session, from_block: int) -> list[int]:
         _restore(s, job_id, rows)
     s.execute(delete(JournalRow).where(JournalRow.block >= from_block))
     return sorted(restored)
+
+
+def unposted(s: Session, from_block: int) -> set[int]:
+    """The jobs whose posting is in `from_block` or later: unknown to the worker before it."""
+    entries = s.scalars(
+        select(JournalRow).where(JournalRow.block >= from_block).order_by(JournalRow.block)
+    )
+    first: dict[int, Any] = {}
+    for entry in entries:
+        first.setdefault(entry.job_id, entry.rows)
+    return {job_id for job_id, rows in first.items() if rows["job"] is None}
+
+
+def purpose_job(purpose: str) -> int | None:
+    """The job a transaction's purpose key is about (`commitBid:7`, `attest:7:0xab..:0` -> 7):
+    the market's functions take the job first. None for the worker's own account
+    (`withdraw:<block>:<balance>`, `filler:<nonce>`)."""
+    function, _, rest = purpose.partition(":")
+    if function in ("withdraw", "filler") or not rest:
+        return None
+    number = rest.split(":", 1)[0].split("#", 1)[0]
+    return int(number) if number.isdigit() else None
+
+
+def about_jobs(jobs: set[int]) -> Callable[[str], bool]:
+    """Whether a transaction's purpose key is about one of `jobs`."""
+    return lambda purpose: purpose_job(purpose) in jobs
 
 
 def forget_before(s: Session, block: int) -> None:

@@ -107,13 +107,23 @@ class TxSender:
                 log.warning("%s", exc)
         return done
 
-    def reconcile(self, first_block: int, last_block: int | None = None) -> list[TxRow]:
+    def reconcile(
+        self,
+        first_block: int,
+        last_block: int | None = None,
+        void: Callable[[str], bool] = lambda _purpose: False,
+    ) -> list[TxRow]:
         """Send again what a chain reorganisation removed.
 
         Our transactions recorded as mined (or reverted) in blocks `first_block`..`last_block`
         that the chain no longer holds are broadcast again, with their stored bytes and nonces,
         oldest nonce first, and awaited: what they did happens again, once, or they revert on the
         new chain and their purpose may be tried again.
+
+        A removed transaction whose purpose `void` names (one about a job whose posting was
+        removed too: the next job posted takes its number, and an old bid must not land on it)
+        is not sent again: its nonce goes to an empty transfer to ourselves, and its purpose may
+        be sent anew.
         """
         with self.state.session() as s:
             query = select(TxRow).where(
@@ -123,7 +133,16 @@ class TxSender:
                 query = query.where(TxRow.block_number <= last_block)
             rows = list(s.scalars(query))
         removed = sorted((row for row in rows if not self._on_chain(row)), key=lambda r: r.nonce)
-        for row in removed:
+        for i, row in enumerate(removed):
+            if void(row.purpose):
+                log.warning(
+                    "%s (nonce %d) was in block %s, which the chain no longer has, nor what it "
+                    "was for; not sending it again (an empty transfer takes its nonce)",
+                    row.purpose, row.nonce, row.block_number,
+                )  # fmt: skip
+                self._finish(row, "dropped")
+                removed[i] = self._sign_filler(row.nonce)
+                continue
             log.warning(
                 "%s (nonce %d) was in block %s, which the chain no longer has; sending it again",
                 row.purpose, row.nonce, row.block_number,
@@ -232,6 +251,21 @@ class TxSender:
         )
         with self.state.session() as s:
             s.merge(row)  # durable before it leaves this process
+        return row
+
+    def _sign_filler(self, nonce: int) -> TxRow:
+        """An empty transfer to ourselves with `nonce`, stored: it keeps later nonces valid."""
+        tx = {"to": self.account.address, "value": 0, "gas": 21_000, "nonce": nonce,
+              "chainId": self.chain_id, **self._fees()}  # fmt: skip
+        signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
+        row = TxRow(
+            purpose=f"filler:{nonce}",
+            nonce=nonce,
+            tx_hash="0x" + bytes(signed.hash).hex(),
+            raw="0x" + bytes(signed.raw_transaction).hex(),
+        )
+        with self.state.session() as s:
+            s.merge(row)
         return row
 
     def _fees(self) -> dict[str, int]:

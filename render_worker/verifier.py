@@ -46,7 +46,7 @@ class Verifier:
         scratch = self.work_dir / f"verify-{job_id}-{worker}"
         scratch.mkdir(parents=True, exist_ok=True)
         try:
-            with self.children.using(job_id) as child:
+            with self.children.using(job_id, claim.manifest_cid) as child:
                 report = check_results(claim, self.ipfs, scratch, child, scene=self.scene)
             return Verdict(
                 passed=report.passed, evidence_cid=self.publish(report), reason=report.reason

@@ -25,23 +25,40 @@ def test_a_job_renders_and_checks_in_one_child_and_the_next_job_gets_a_new_one(
 ):
     children = JobChildren(settings())
     try:
-        with children.using(1) as child:
+        with children.using(1, "bafy1") as child:
             first = child.open(tiny_blend, manifest)
             pid = child.pid
             child.render_regions(1, [("tile", Rect(x=0, y=0, width=32, height=24))], tmp_path)
-        with children.using(1) as child:  # later: a verification duty on the same job
+        with children.using(1, "bafy1") as child:  # later: a verification duty on the same job
             assert child.pid == pid
             # Already open under the same manifest: not loaded again.
             assert child.open(tiny_blend, manifest) is first
             child.render_regions(1, [("patch", Rect(x=8, y=8, width=8, height=8))], tmp_path)
 
-        with children.using(2) as child:
+        with children.using(2, "bafy2") as child:
             assert child.pid is not None and child.pid != pid
-            assert children.job == 2
+            assert children.job == (2, "bafy2")
         assert not _alive(pid), "the first job's child is stopped when the next job starts"
     finally:
         children.close()
     assert children.job is None
+
+
+def test_another_job_under_the_same_number_gets_a_new_child(
+    tiny_blend: Path, manifest: RenderManifest
+):
+    """A reorganisation that removes a job's posting hands its number to the next job posted,
+    maybe another artist's: its scene must not open in the child of the first."""
+    children = JobChildren(settings())
+    try:
+        with children.using(3, "bafyfirst") as child:
+            child.open(tiny_blend, manifest)
+            first = child.pid
+        with children.using(3, "bafysecond") as child:
+            assert child.pid is not None and child.pid != first
+        assert not _alive(first)
+    finally:
+        children.close()
 
 
 def test_another_manifest_on_the_same_file_opens_the_scene_again(
@@ -49,7 +66,7 @@ def test_another_manifest_on_the_same_file_opens_the_scene_again(
 ):
     children = JobChildren(settings())
     try:
-        with children.using(1) as child:
+        with children.using(1, "bafy1") as child:
             first = child.open(tiny_blend, manifest)
             other = child.open(tiny_blend, tiny_manifest(samples=4))
             assert other is not first and child.manifest is not None
@@ -64,12 +81,12 @@ def test_a_child_stopped_by_its_time_limit_is_replaced_for_the_same_job(
     children = JobChildren(settings(render_time_limit_s=1.0))
     slow = tiny_manifest(samples=65_536)
     try:
-        with children.using(7) as child:
+        with children.using(7, "bafy7") as child:
             child.open(tiny_blend, slow)
             stopped = child.pid
             with pytest.raises(RenderTimeout):
                 child.render_regions(1, [("tile", Rect(x=0, y=0, width=64, height=48))], tmp_path)
-        with children.using(7) as child:
+        with children.using(7, "bafy7") as child:
             assert child.running and child.pid != stopped
     finally:
         children.close()

@@ -1,4 +1,6 @@
-"""Drill: the chain is reorganised under a running job, removing the blocks that held both
+"""Drills: the chain is reorganised under a running job.
+
+First, removing the blocks that held both
 workers' result commitments and the verifier draws that followed them: a snapshot of the chain is
 taken once the tiles are assigned (`evm_snapshot`), and once both verifiers are drawn the chain
 goes back to it (`evm_revert`) and grows again with other blocks.
@@ -130,6 +132,69 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
             for w in (one.me, two.me)
         },
     }
+    assert_money_conserved(w3, market)
+
+
+def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its_number(
+    own_stack: Stack, block_producer: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Job numbers are a counter: a reorganisation that removes a job's posting hands its number
+    to the next job posted, here another artist's with another scene. The workers' sealed bids on
+    the removed job (priced for its scene) are not sent again; they bid afresh on the new job,
+    render its scene in a new Blender child, and it ends paid with the money conserved."""
+    caplog.set_level(logging.INFO, logger="render_worker")
+    market, w3 = own_stack.market, own_stack.w3
+    first_artist, second_artist = w3.eth.accounts[1], w3.eth.accounts[4]
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+    scene_cid = ipfs.add_file(build_builtin_scene("tiny", tmp_path / "tiny.blend"))
+
+    def manifest_cid(samples: int) -> str:
+        manifest = build_manifest(
+            scene_cid=scene_cid, frames=[1], resolution={"width": 32, "height": 32},
+            tile_grid={"columns": 2, "rows": 2}, samples=samples,
+            verification={"patch_size": 8, "patch_count": 4},
+        )  # fmt: skip
+        return ipfs.add_bytes(manifest.canonical_json())
+
+    first_cid, second_cid = manifest_cid(2), manifest_cid(3)
+    rpc = lambda method, *params: _rpc(w3, method, *params)  # noqa: E731
+    commits = lambda: {  # noqa: E731
+        e.bidder: e.commitment
+        for e in market.events(job_id=job_id)
+        if isinstance(e, ev.BidCommitted)
+    }
+
+    with (
+        running_worker(own_stack, tmp_path, 2, pricing=TWO_TILES) as one,
+        running_worker(own_stack, tmp_path, 3, pricing=TWO_TILES) as two,
+    ):
+        workers = (one, two)
+        snapshot = rpc("evm_snapshot")
+        job_id, _ = market.post_job(first_artist, PARAMS, first_cid)
+        wait_until(lambda: len(commits()) == 2, 60, "both workers' sealed bids")
+        removed = commits()
+        assert rpc("evm_revert", snapshot) is True
+        again, _ = market.post_job(second_artist, PARAMS, second_cid)
+        assert again == job_id
+        wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
+        for daemon in workers:
+            assert daemon.children.job == (job_id, second_cid)
+
+    final = commits()
+    assert set(final) == {one.me, two.me}
+    assert all(final[w] != removed[w] for w in final), "an old sealed bid landed on the new job"
+    voided = [r.getMessage() for r in caplog.records if "not sending it again" in r.getMessage()]
+    assert any(m.startswith(f"commitBid:{job_id} ") for m in voided)
+    for daemon in workers:
+        (job,) = [j for j in daemon.state.jobs() if j.job_id == job_id]
+        assert (job.stage, job.manifest_cid, job.artist) == ("accepted", second_cid, second_artist)
+        # The removed bid's nonce went to an empty transfer: no gap, nothing sent twice.
+        mined = sorted(row.nonce for row in daemon.state.txs() if row.status == "mined")
+        assert mined == list(range(mined[0], mined[-1] + 1))
+        assert w3.eth.get_transaction_count(daemon.me) == mined[-1] + 1
+    assert market.job(job_id).artist == second_artist
+    assert_each_seat_paid_at_most_once(market, job_id)
     assert_money_conserved(w3, market)
 
 

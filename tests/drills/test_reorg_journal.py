@@ -5,7 +5,10 @@ from pathlib import Path
 
 from render_worker import reorg
 from render_worker.duties import WatchRow
-from render_worker.state import BidRow, DutyRow, JobRow, WorkerState
+from render_worker.metrics import WorkerMetrics
+from render_worker.projection import apply_event
+from render_worker.state import BidRow, DutyRow, JobRow, TileRow, WorkerState
+from tilefarm.chain import events as ev
 
 WORKER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
@@ -66,3 +69,53 @@ def test_a_job_first_seen_in_a_removed_block_is_dropped_unless_the_worker_bid_on
     assert [(j.job_id, j.stage) for j in state.jobs()] == [(2, "orphaned")]  # its salt is kept
     with state.session() as s:
         assert s.query(reorg.JournalRow).count() == 0
+
+
+def _orphan_with_a_bid_and_a_tile(state: WorkerState) -> None:
+    with state.session() as s:
+        reorg.remember(s, 3, 50)
+        s.add(_job(3))
+        s.flush()
+        s.add(BidRow(job_id=3, price_per_tile=5, tile_count=4, salt="0x01", commitment="0x02"))
+        s.add(
+            TileRow(job_id=3, job_tile=0, exr_path="/w/tile-00000.exr", pixel_hash="ab", cid="bafy")
+        )
+    with state.session() as s:
+        reorg.roll_back(s, 50)
+
+
+def _posted(job_id: int, manifest_cid: str = "bafy", max_price: int = 10) -> ev.JobPosted:
+    params = ev.JobParams(
+        tile_count=4, frame_count=1, max_price_per_tile=max_price, verify_fee_per_tile=1,
+        bid_bond=1, bid_window=10, reveal_window=10, render_window=600, verify_window=600,
+    )  # fmt: skip
+    return ev.JobPosted(
+        job_id=job_id, artist=WORKER, manifest_cid=manifest_cid, params=params, deposit=50,
+        bid_end=300, reveal_end=400,
+    )  # fmt: skip
+
+
+def test_a_removed_posting_that_comes_back_keeps_the_sealed_bid(tmp_path: Path) -> None:
+    state = WorkerState(tmp_path / "worker.db")
+    _orphan_with_a_bid_and_a_tile(state)
+    with state.session() as s:
+        apply_event(s, _posted(3), WORKER, WorkerMetrics())
+    (job,) = state.jobs()
+    assert (job.stage, job.bid_end, job.reveal_end) == ("seen", 300, 400)
+    with state.session() as s:
+        assert s.get(BidRow, 3) is not None  # the same commitment is sent again
+    assert list(state.tiles(3)) == [0]
+
+
+def test_another_job_posted_under_a_removed_jobs_number_starts_afresh(tmp_path: Path) -> None:
+    """Job numbers are a counter: once a reorganisation removed job 3's posting, the next job
+    posted takes number 3. The old bid (priced for another scene) and tiles must not be used."""
+    state = WorkerState(tmp_path / "worker.db")
+    _orphan_with_a_bid_and_a_tile(state)
+    with state.session() as s:
+        apply_event(s, _posted(3, manifest_cid="bafyother", max_price=7), WORKER, WorkerMetrics())
+    (job,) = state.jobs()
+    assert (job.stage, job.manifest_cid, job.max_price_per_tile) == ("seen", "bafyother", 7)
+    with state.session() as s:
+        assert s.get(BidRow, 3) is None
+    assert state.tiles(3) == {}
