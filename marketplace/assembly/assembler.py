@@ -153,7 +153,8 @@ class Assembler:
             if known is not None:
                 return parse_manifest(known.manifest) if known.manifest else None
             job = session.get(JobView, job_id)
-            assert job is not None
+            if job is None:  # a reorganisation removed its posting since the job was listed
+                return None
             cid, tile_count = job.manifest_cid, job.tile_count
         self._retry_at.pop((job_id, -1), None)  # set again below if this read fails too
         try:
@@ -227,15 +228,16 @@ class Assembler:
             self._later(job_id, frame)
             with self.db.session() as session:
                 row = session.get(AssembledFrame, (job_id, frame))
-                assert row is not None
-                row.error = str(exc)
-                row.attempts += 1
+                if row is not None:  # else forgotten meanwhile (see `_forgotten`)
+                    row.error = str(exc)
+                    row.attempts += 1
             return None
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         with self.db.session() as session:
             row = session.get(AssembledFrame, (job_id, frame))
-            assert row is not None
+            if row is None:
+                return self._forgotten(job_id, frame)
             row.status = FRAME_ASSEMBLED
             row.png_cid, row.exr_cid = png_cid, exr_cid
             row.error = None
@@ -246,6 +248,13 @@ class Assembler:
         if self.hub is not None:
             self.hub.publish()
         return Stored(job_id, frame, png_cid, exr_cid)
+
+    @staticmethod
+    def _forgotten(job_id: int, frame: int) -> None:
+        """The indexer dropped the job's frames while this one was assembled: a reorganisation
+        abandoned events of the job, so its frames are assembled again from the chain as it is
+        now; this result is not stored."""
+        log.info("job %d frame %d: dropped by a reorganisation while assembled", job_id, frame)
 
     def _assemble(
         self,

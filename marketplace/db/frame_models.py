@@ -2,7 +2,10 @@
 
 Both are derived data (the chain and IPFS hold the truth; assembling again gives the same CIDs),
 so a lost row only costs a re-assembly. They live apart from the indexer's projections, which a
-reorganisation rebuilds from the events, so that a rebuild never forgets stored frames.
+reorganisation rebuilds from the events, so that a rebuild does not forget every stored frame:
+the indexer drops only the rows of jobs whose events a reorganisation abandoned (the number may
+now be another job's: job numbers are a counter), and all of them when it indexes afresh (a
+devnet restarted at the same address, another market).
 """
 
 from datetime import datetime
@@ -48,3 +51,7 @@ class AssembledFrame(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     assembled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# Rows derived from a job's events, keyed by `job_id` (see the module's docstring).
+DERIVED_FROM_JOBS = (AssembledFrame, AssemblyJob)

@@ -5,7 +5,8 @@ decodes them, and in ONE transaction stores each event row, applies it to the pr
 saves the cursor. A crash between two steps therefore loses nothing and doubles nothing: the next
 step starts from the cursor saved with the last rows. On a reorganisation (`batch.reorged_from`)
 the rows of the abandoned blocks are deleted and every projection is rebuilt from the remaining
-event rows before the new blocks are applied, in that same transaction.
+event rows before the new blocks are applied, in that same transaction; the frames assembled for
+jobs with abandoned events are dropped, to be assembled again from what the chain now says.
 
 `IndexerRunner` runs steps in a background thread, woken by new heads over WebSocket when a URL
 is given, else (and as a fallback) every `poll_interval` seconds.
@@ -29,6 +30,7 @@ from marketplace.db.chain_models import (
     LedgerEntry,
     SeatView,
 )
+from marketplace.db.frame_models import DERIVED_FROM_JOBS
 from marketplace.db.models import Base
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
@@ -111,7 +113,7 @@ class Indexer:
 
     @staticmethod
     def _wipe(session: Session) -> None:
-        for table in (*PROJECTIONS, ChainEvent, IndexerCursor):
+        for table in (*PROJECTIONS, ChainEvent, IndexerCursor, *DERIVED_FROM_JOBS):
             session.execute(delete(table))
 
     @property
@@ -181,6 +183,10 @@ class Indexer:
                 dropped = session.scalar(
                     select(func.count()).select_from(ChainEvent).where(abandoned)
                 )
+                # What was derived from those jobs' events (their frames) may be wrong now.
+                jobs = select(ChainEvent.job_id).where(abandoned, ChainEvent.job_id.is_not(None))
+                for table in DERIVED_FROM_JOBS:
+                    session.execute(delete(table).where(table.job_id.in_(jobs)))
                 session.execute(delete(ChainEvent).where(abandoned))
                 log.warning(
                     "chain reorganised from block %d; %d market events dropped",

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
+from marketplace.db.frame_models import AssembledFrame, AssemblyJob
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
 from marketplace.indexer.indexer import IndexerRunner
@@ -149,11 +150,29 @@ def test_restart_mid_history_catches_up_without_loss_or_doubles(
     assert cursor is not None and cursor.next_block == market.head() + 1
 
 
+def _assembled(db: Database, *job_ids: int) -> None:
+    """Rows as the assembler writes them once it stored a job's frame."""
+    with db.session() as s:
+        for job_id in job_ids:
+            s.add(AssemblyJob(job_id=job_id, manifest_cid="bafy-m", manifest="{}", error=None,
+                              frames=[1], width=8, height=8, done=True))  # fmt: skip
+            s.add(AssembledFrame(job_id=job_id, frame=1, position=0, status="assembled",
+                                 png_cid="bafy-png", exr_cid="bafy-exr", attempts=1))  # fmt: skip
+
+
+def _with_frames(db: Database) -> set[int]:
+    with db.session() as s:
+        jobs = set(s.scalars(select(AssemblyJob.job_id)))
+        assert jobs == set(s.scalars(select(AssembledFrame.job_id)))
+        return jobs
+
+
 def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'm.db'}")
     indexer = _indexer(market, db)
     stake_all(market)
     w3 = market.w3
+    untouched = auction(market, [Bid(market.workers[0], 10**14, 8)])
     kept = auction(market, [Bid(market.workers[0], 10**14, 8)])
     indexer.sync()
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
@@ -162,6 +181,7 @@ def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Pat
     indexer.sync()
     with db.session() as s:
         assert s.get(JobView, kept + 1) is not None
+    _assembled(db, untouched, kept, kept + 1)
     w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     market.client.post_job(market.workers[1], params(), "bafy-new-branch")
     market.mine(4)
@@ -174,6 +194,9 @@ def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Pat
         assert "ResultsCommitted" not in names
         job = s.get(JobView, kept + 1)
         assert job is not None and job.manifest_cid == "bafy-new-branch"
+    # Frames of jobs whose events were abandoned are forgotten, to be assembled again from what
+    # the chain now says (job kept + 1 is now another job); the others' stay.
+    assert _with_frames(db) == {untouched}
 
 
 def test_only_confirmed_blocks_are_indexed(market: Market, tmp_path: Path) -> None:
@@ -206,10 +229,12 @@ def test_a_chain_replaced_under_the_cursor_is_indexed_again(market: Market, tmp_
         assert cursor is not None
         # Every remembered block now has another hash, as on a new chain.
         cursor.recent = [{**ref, "hash": "0x" + "ab" * 32} for ref in cursor.recent]
+    _assembled(db, 1)
     report = indexer.step()
     assert report.reorged_from == market.start_block
     indexer.sync()
     assert_matches_chain(market, db)
+    assert _with_frames(db) == set()  # job 1 of the new chain is not the old chain's job 1
 
 
 def test_a_database_of_another_market_is_reindexed_for_the_new_one(
@@ -219,6 +244,7 @@ def test_a_database_of_another_market_is_reindexed_for_the_new_one(
     _indexer(market, Database(db_url)).sync()
     market.client.post_job(market.artist, params(), "bafy-old-market")
     _indexer(market, Database(db_url)).sync()
+    _assembled(Database(db_url), 1)
     assert devnet.rpc_url
     redeployed = deploy_market(devnet.rpc_url, tmp_path / "redeployed")
     redeployed.client.post_job(redeployed.artist, params(), "bafy-new-market")
@@ -229,3 +255,4 @@ def test_a_database_of_another_market_is_reindexed_for_the_new_one(
         assert [c.market for c in s.scalars(select(IndexerCursor))] == [redeployed.client.address]
         job = s.get(JobView, 1)
         assert job is not None and job.manifest_cid == "bafy-new-market"
+    assert _with_frames(db) == set()  # the old market's job 1 frames are not the new one's
