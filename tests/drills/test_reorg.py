@@ -51,9 +51,11 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
+    # About half a second a tile: the snapshot below is taken as soon as the tiles are seen
+    # assigned, and must come before either worker commits (at 2 samples one committed first).
     manifest = build_manifest(
         scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 32, "height": 32},
-        tile_grid={"columns": 2, "rows": 2}, samples=2,
+        tile_grid={"columns": 2, "rows": 2}, samples=2048,
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
     history = lambda: market.events(job_id=job_id)  # noqa: E731
