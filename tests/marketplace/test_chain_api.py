@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from marketplace.app import create_app
+from marketplace.db.frame_models import AssembledFrame, AssemblyJob
 from marketplace.db.models import ManifestRecord
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import (
@@ -353,6 +354,8 @@ def test_reorganised_blocks_are_dropped(chain_api: TestClient, market: Market) -
     c.commit_bid(market.workers[0], dropped, b"\x01" * 32)
     synced(chain_api, market)
     assert chain_api.get(f"/api/jobs/{dropped}").status_code == 200
+    _frame_stored(chain_api, dropped)  # as if the dropped job had come so far
+    assert _frames(chain_api, dropped) == ["bafy-old-frame"]
     market.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     # The new branch: another job under the same id, and longer than the abandoned one.
     replacement, _ = c.post_job(market.workers[1], _params(), "bafy-replacement")
@@ -365,6 +368,28 @@ def test_reorganised_blocks_are_dropped(chain_api: TestClient, market: Market) -
     assert_api_matches_chain(chain_api, market)
     names = [e["name"] for e in chain_api.get("/api/events", params={"limit": 500}).json()["items"]]
     assert "BidCommitted" not in names
+    assert _frames(chain_api, dropped) == []  # never the dropped job's frame for its successor
+
+
+def _frame_stored(api: TestClient, job_id: int) -> None:
+    """The rows the assembler writes once it stored a job's frame."""
+    manifest = build_manifest(
+        scene_cid=SCENE_CID, frames=[1], resolution={"width": 8, "height": 8},
+        tile_grid={"columns": 1, "rows": 1}, samples=1,
+    )  # fmt: skip
+    db = api.app.state.services.db  # type: ignore[attr-defined]
+    with db.session() as s:
+        s.add(AssemblyJob(job_id=job_id, manifest_cid="bafy-dropped", error=None, frames=[1],
+                          manifest=manifest.canonical_json().decode(), width=8, height=8,
+                          done=True))  # fmt: skip
+        s.add(AssembledFrame(job_id=job_id, frame=1, position=0, status="assembled",
+                             png_cid="bafy-old-frame", exr_cid="bafy-old-exr",
+                             attempts=1))  # fmt: skip
+
+
+def _frames(api: TestClient, job_id: int) -> list[str]:
+    body = api.get(f"/api/jobs/{job_id}/frames").json()
+    return [f["png_cid"] for f in body["frames"] if f.get("png_cid")]
 
 
 @pytest.mark.parametrize(

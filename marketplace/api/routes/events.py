@@ -170,6 +170,9 @@ async def stream_job_events(
                     if dropped is not None and dropped <= position[0]:
                         yield _sse("reorg", json.dumps({"from_block": dropped}))
                         position = (dropped - 1, 2**31)
+                        # The job's frames may be dropped and assembled again (the indexer):
+                        # send them again as they are stored.
+                        sent_frames.clear()
                 rows, status = await run_in_threadpool(_read_after, svc.db, job_id, position)
                 for row in rows:
                     position = (row.block_number, row.log_index)
