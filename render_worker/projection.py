@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from render_worker.duties import note_event
 from render_worker.metrics import WorkerMetrics
+from render_worker.reorg import POSTING
 from render_worker.state import BidRow, DutyRow, JobRow, TileRow
 from tilefarm.chain import events as ev
 
@@ -88,7 +89,5 @@ def _job_row(event: ev.JobPosted) -> JobRow:
 
 def _same_job(job: JobRow, event: ev.JobPosted) -> bool:
     """Whether `event` posts again the job `job` was (the artist's transaction mined anew)."""
-    p = event.params
-    return (job.manifest_cid, job.artist, job.tile_count, job.max_price_per_tile,
-            job.render_window) == (event.manifest_cid, event.artist, p.tile_count,
-                                   p.max_price_per_tile, p.render_window)  # fmt: skip
+    posted = _job_row(event)
+    return all(getattr(job, k) == getattr(posted, k) for k in POSTING)

@@ -29,6 +29,8 @@ from render_worker.duties import WatchRow
 from render_worker.state import Base, BidRow, DutyRow, JobRow, TileRow
 
 Row = JobRow | DutyRow | WatchRow
+# The fields of a job row its posting sets once (the windows' ends move if it is mined again).
+POSTING = ("manifest_cid", "artist", "tile_count", "max_price_per_tile", "render_window")
 
 
 class JournalRow(Base):
@@ -93,7 +95,11 @@ def unposted(s: Session, from_block: int) -> set[int]:
     first: dict[int, Any] = {}
     for entry in entries:
         first.setdefault(entry.job_id, entry.rows)
-    return {job_id for job_id, rows in first.items() if rows["job"] is None}
+    return {
+        job_id
+        for job_id, rows in first.items()
+        if rows["job"] is None or rows["job"]["stage"] == "orphaned"
+    }
 
 
 def purpose_job(purpose: str) -> int | None:
@@ -138,5 +144,15 @@ def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
     if job is None:
         s.add(JobRow(**rows["job"]))
         return
+    if _posting(rows["job"]) != _posting(_fields(job)):
+        # The removed blocks posted another job under this number (see `projection.py`): its
+        # bid and tiles go with it, never to the job the number returns to.
+        s.execute(delete(BidRow).where(BidRow.job_id == job_id))
+        s.execute(delete(TileRow).where(TileRow.job_id == job_id))
     for name, value in rows["job"].items():
         setattr(job, name, value)
+
+
+def _posting(job: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies a job's posting: another job may take its number after a reorganisation."""
+    return tuple(job[k] for k in POSTING)

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_account.typed_transactions import TypedTransaction
 from eth_typing import HexStr
+from hexbytes import HexBytes
 from sqlalchemy import func, select
 from web3 import Web3
 from web3.contract.contract import ContractFunction
@@ -69,6 +71,17 @@ def with_retries(
             time.sleep(delay)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+def outbid(raw: str, fees: dict[str, int]) -> dict[str, int]:
+    """`fees`, raised where needed to replace the signed transaction `raw` in a node's pool:
+    nodes (geth, reth, anvil) replace a pending transaction of the same nonce only when both
+    its fee cap and its tip rise by at least 10%; this asks 12.5% more, plus one wei."""
+    old = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+    return {
+        key: max(fees[key], int(old[key]) * 9 // 8 + 1)
+        for key in ("maxFeePerGas", "maxPriorityFeePerGas")
+    }
 
 
 class TxSender:
@@ -140,8 +153,7 @@ class TxSender:
                     "was for; not sending it again (an empty transfer takes its nonce)",
                     row.purpose, row.nonce, row.block_number,
                 )  # fmt: skip
-                self._finish(row, "dropped")
-                removed[i] = self._sign_filler(row.nonce)
+                removed[i] = self._void(row)
                 continue
             log.warning(
                 "%s (nonce %d) was in block %s, which the chain no longer has; sending it again",
@@ -150,7 +162,10 @@ class TxSender:
             self._finish(row, "sent")
         with self._lock:
             for row in removed:  # all of them first, so that no nonce waits for a gap
-                self._broadcast(row)
+                try:
+                    self._broadcast(row)
+                except TxFailed as exc:  # awaited below, which broadcasts again
+                    log.warning("%s", exc)
         for row in removed:
             try:
                 self._await(row)
@@ -253,27 +268,35 @@ class TxSender:
             s.merge(row)  # durable before it leaves this process
         return row
 
-    def _sign_filler(self, nonce: int) -> TxRow:
-        """An empty transfer to ourselves with `nonce`, stored: it keeps later nonces valid."""
-        tx = {"to": self.account.address, "value": 0, "gas": 21_000, "nonce": nonce,
-              "chainId": self.chain_id, **self._fees()}  # fmt: skip
+    def _void(self, row: TxRow) -> TxRow:
+        """An empty transfer to ourselves that takes `row`'s nonce instead of it (so later nonces
+        stay valid), stored with `row` marked dropped in one database transaction. A node that
+        put the removed transaction back in its pool replaces it only for higher fees, so the
+        transfer outbids it."""
+        fees = outbid(row.raw, self._fees(capped=False))
+        tx = {"to": self.account.address, "value": 0, "gas": 21_000, "nonce": row.nonce,
+              "chainId": self.chain_id, **fees}  # fmt: skip
         signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
-        row = TxRow(
-            purpose=f"filler:{nonce}",
-            nonce=nonce,
+        filler = TxRow(
+            purpose=f"filler:{row.nonce}",
+            nonce=row.nonce,
             tx_hash="0x" + bytes(signed.hash).hex(),
             raw="0x" + bytes(signed.raw_transaction).hex(),
         )
+        row.status, row.block_number, row.gas_used = "dropped", None, None
         with self.state.session() as s:
             s.merge(row)
-        return row
+            s.merge(filler)
+        return filler
 
-    def _fees(self) -> dict[str, int]:
+    def _fees(self, capped: bool = True) -> dict[str, int]:
+        """The fees to offer now; above the operator's cap they are refused, unless `capped` is
+        False (an empty transfer replacing a removed transaction costs 21,000 gas at most)."""
         block = with_retries("latest block", lambda: self.w3.eth.get_block("latest"))
         base = int(block.get("baseFeePerGas", 0) or 0)
         tip = with_retries("priority fee", lambda: self.w3.eth.max_priority_fee)
         max_fee = 2 * base + tip
-        if self.max_fee_wei is not None and max_fee > self.max_fee_wei:
+        if capped and self.max_fee_wei is not None and max_fee > self.max_fee_wei:
             raise TxFailed(
                 f"the network asks up to {max_fee} wei/gas, above your cap of {self.max_fee_wei}; "
                 "wait, or raise max_fee_wei in the worker's config"

@@ -119,3 +119,26 @@ def test_another_job_posted_under_a_removed_jobs_number_starts_afresh(tmp_path: 
     with state.session() as s:
         assert s.get(BidRow, 3) is None
     assert state.tiles(3) == {}
+
+
+def test_a_second_reorganisation_removing_the_job_under_a_reused_number_drops_its_bid_too(
+    tmp_path: Path,
+) -> None:
+    """Job 3's posting is removed (orphaned), job 3 is posted again as another job and bid on,
+    then a second reorganisation removes that posting too: the second bid (priced for the
+    second scene) must not be sent again nor kept for whatever job takes number 3 next."""
+    state = WorkerState(tmp_path / "worker.db")
+    _orphan_with_a_bid_and_a_tile(state)
+    with state.session() as s:  # block 60: another job 3, bid on
+        reorg.remember(s, 3, 60)
+        apply_event(s, _posted(3, manifest_cid="bafysecond", max_price=7), WORKER, WorkerMetrics())
+        s.flush()
+        s.add(BidRow(job_id=3, price_per_tile=6, tile_count=4, salt="0x03", commitment="0x04"))
+    with state.session() as s:
+        assert reorg.unposted(s, 60) == {3}
+        reorg.roll_back(s, 60)
+    (job,) = state.jobs()
+    assert (job.stage, job.manifest_cid) == ("orphaned", "bafy")
+    with state.session() as s:
+        assert s.get(BidRow, 3) is None, "the second job's bid outlived its posting"
+    assert state.tiles(3) == {}
