@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from marketplace.assembly.plan import frame_range, ready_positions, seats_of_frame
 from marketplace.db.chain_models import JobView, SeatView
 from marketplace.db.frame_models import (
+    DERIVED_FROM_JOBS,
     FRAME_ASSEMBLED,
     FRAME_PENDING,
     AssembledFrame,
@@ -98,7 +99,12 @@ class Assembler:
 
     def _candidates(self) -> list[int]:
         with self.db.session() as session:
-            done = select(AssemblyJob.job_id).where(AssemblyJob.done)
+            # Done: every frame stored, from the manifest the job (still) names.
+            done = (
+                select(AssemblyJob.job_id)
+                .join(JobView, JobView.job_id == AssemblyJob.job_id)
+                .where(AssemblyJob.done, AssemblyJob.manifest_cid == JobView.manifest_cid)
+            )
             return list(
                 session.scalars(
                     select(JobView.job_id)
@@ -149,13 +155,20 @@ class Assembler:
     def _manifest(self, job_id: int) -> RenderManifest | None:
         """The job's manifest: read from IPFS once and kept with the job's pending frames."""
         with self.db.session() as session:
-            known = session.get(AssemblyJob, job_id)
-            if known is not None:
-                return parse_manifest(known.manifest) if known.manifest else None
             job = session.get(JobView, job_id)
             if job is None:  # a reorganisation removed its posting since the job was listed
                 return None
             cid, tile_count = job.manifest_cid, job.tile_count
+            known = session.get(AssemblyJob, job_id)
+            if known is not None and known.manifest_cid == cid:
+                return parse_manifest(known.manifest) if known.manifest else None
+            if known is not None:
+                # Read for another job under this number (a reorganisation handed it on after
+                # the read): that job's frames are not this one's.
+                log.warning("job %d: its manifest is now %s, not %s; assembling afresh",
+                            job_id, cid, known.manifest_cid)  # fmt: skip
+                for table in DERIVED_FROM_JOBS:
+                    session.execute(delete(table).where(table.job_id == job_id))
         self._retry_at.pop((job_id, -1), None)  # set again below if this read fails too
         try:
             if not readable_cid(cid):
@@ -182,6 +195,9 @@ class Assembler:
                 )  # fmt: skip
             return None
         with self.db.session() as session:
+            job = session.get(JobView, job_id)
+            if job is None or job.manifest_cid != cid:
+                return None  # changed by a reorganisation during the read: read again next step
             session.merge(
                 AssemblyJob(
                     job_id=job_id, manifest_cid=cid, manifest=manifest.canonical_json().decode(),

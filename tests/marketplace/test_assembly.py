@@ -14,7 +14,7 @@ from sqlalchemy import select
 from marketplace.app import create_app
 from marketplace.assembly import Assembler
 from marketplace.assembly.plan import ready_positions, seats_of_frame
-from marketplace.db.frame_models import AssembledFrame
+from marketplace.db.frame_models import AssembledFrame, AssemblyJob
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
 from tests.ipfs.hostile_node import hostile_node
@@ -261,3 +261,31 @@ def test_a_job_whose_manifest_cannot_be_read_lists_no_frames_and_says_why(
     assert answer.json()["frames"] == []
     assert "'not-a-cid'" in answer.json()["error"]
     assert job.api.get(f"/api/jobs/{job_id}/frames/1.png").status_code == 404
+
+
+def test_frames_kept_for_another_job_under_the_same_number_are_replaced_by_this_jobs(
+    finished_job: FinishedJob, tmp_path: Path
+) -> None:
+    """The assembler read a job's manifest just before a reorganisation handed the number to
+    another job (or kept rows from an older chain): the manifest it stored is not this job's, and
+    its frames are assembled from this job's own manifest instead."""
+    job = finished_job
+    served = {f["frame"]: (f["png_cid"], f["exr_cid"]) for f in frames_of(job.api, job.job_id)}
+    db = Database(f"sqlite:///{tmp_path / 'market.db'}")
+    deployments = read_deployments(job.stack.deployments_file)
+    Indexer(db, job.stack.market, deployments.contracts["JobMarket"].block_number).sync()
+    with db.session() as session:
+        session.add(AssemblyJob(job_id=job.job_id, manifest_cid="bafy-another-job", manifest=None,
+                                error="another job's", frames=[7], width=8, height=8,
+                                done=True))  # fmt: skip
+        session.add(AssembledFrame(job_id=job.job_id, frame=7, position=0, status="assembled",
+                                   png_cid="bafy-png", exr_cid="bafy-exr",
+                                   attempts=1))  # fmt: skip
+    stored = Assembler(db, job.ipfs, tmp_path / "work").step()
+    assert {s.frame: (s.png_cid, s.exr_cid) for s in stored} == served
+    with db.session() as session:
+        frames = session.scalars(
+            select(AssembledFrame.frame).where(AssembledFrame.job_id == job.job_id)
+        ).all()
+    assert sorted(frames) == sorted(served)
+    db.engine.dispose()

@@ -89,6 +89,8 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
             r.frame: r
             for r in session.scalars(select(AssembledFrame).where(AssembledFrame.job_id == job_id))
         }
+        if known is not None and known.manifest_cid != job.manifest_cid:
+            known, rows = None, {}  # another job's under this number, until assembled afresh
         if known is not None and known.manifest is None:
             return FrameList(job_id=job_id, frames=[], error=known.error)
         try:
@@ -110,9 +112,11 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
 
 def _download(svc: Services, job_id: int, frame: int, kind: Literal["png", "exr"]) -> Response:
     with svc.db.session() as session:
-        find_job(session, job_id)
+        job = find_job(session, job_id)
         row = session.get(AssembledFrame, (job_id, frame))
         known = session.get(AssemblyJob, job_id)
+    if known is not None and known.manifest_cid != job.manifest_cid:
+        known, row = None, None  # another job's under this number, until assembled afresh
     if row is None:
         if known is not None and known.manifest is not None:
             raise NotFound(f"job {job_id} has no frame {frame}; its frames are {known.frames}")
