@@ -98,8 +98,12 @@ class AssignmentRenderer:
                     if stop.is_set():
                         log.info("job %d: stopping after the tile in progress", job_id)
                         return False
+                    if not self._still_posted(job_id, manifest_cid):
+                        return False
                     region = (f"tile-{t:05d}", locate(manifest, t, rects).rect)
                     (rendered,) = child.render_regions(frame, [region], out)
+                    if not self._still_posted(job_id, manifest_cid):
+                        return False
                     row = TileRow(
                         job_id=job_id,
                         job_tile=t,
@@ -113,6 +117,17 @@ class AssignmentRenderer:
                     if on_tile is not None:
                         on_tile(row)
         return True
+
+    def _still_posted(self, job_id: int, manifest_cid: str) -> bool:
+        """Whether the job is still the one this render is for: a chain reorganisation may have
+        removed its posting and handed its number to another job (`render_worker/reorg.py`)."""
+        job = self.state.job(job_id)
+        if job is not None and job.manifest_cid == manifest_cid:
+            return True
+        log.warning(
+            "job %d: no longer the job of manifest %s; render stopped", job_id, manifest_cid
+        )
+        return False
 
     def _publish(self, row: TileRow) -> None:
         row.cid = self.ipfs.add_file(Path(row.exr_path))

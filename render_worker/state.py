@@ -160,6 +160,10 @@ class WorkerState(Transactions):
                 query = query.where(JobRow.stage.in_(stages))
             return list(s.scalars(query))
 
+    def job(self, job_id: int) -> JobRow | None:
+        with self.session() as s:
+            return s.get(JobRow, job_id)
+
     def update_job(self, job_id: int, **fields: Any) -> None:
         """Set fields of a job the worker knows (a missing one is an error, not a new row)."""
         with self.session() as s:
