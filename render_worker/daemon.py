@@ -186,12 +186,33 @@ class WorkerDaemon:
             # Our transactions in the blocks just read (or in every block after a reorganisation)
             # must be on this chain; those that are not are sent again.
             last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
-            self.sender.reconcile(first, last, void=reorg.about_jobs(unposted))
+            self.sender.reconcile(first, last, void=self._voids(unposted))
             self.metrics.block.set(batch.cursor.next_block - 1)
             self._head_timestamp = batch.head_timestamp
             cursor = batch.cursor
             if cursor.next_block > batch.head - self.settings.confirmations:
                 return
+
+    def _voids(self, unposted: set[int]) -> Callable[[str], bool]:
+        """Which transactions the chain lost are not to be sent again: those about a job whose
+        posting was removed, as the follower's reorganisation (`unposted`) or, when the
+        transaction is found missing before the follower has seen it, the chain itself says (it
+        no longer holds the job as the worker knows it). The next job posted may have its
+        number, and an old bid would land on it."""
+
+        def void(purpose: str) -> bool:
+            job_id = reorg.purpose_job(purpose)
+            if job_id is None:
+                return False
+            if job_id in unposted:
+                return True
+            chain, known = self.market.job(job_id), self.state.job(job_id)
+            if known is None:
+                return chain.status_name == "None"
+            held = (chain.artist.lower(), chain.tile_count, chain.max_price_per_tile)
+            return held != (known.artist.lower(), known.tile_count, known.max_price_per_tile)
+
+        return void
 
     # ---- database -> actions ----------------------------------------------------------------
 

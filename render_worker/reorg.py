@@ -12,14 +12,13 @@ sent again by `TxSender.reconcile` (same signed bytes and nonce).
 A job first seen in a removed block (its posting removed) is deleted, unless the worker already
 bid on it or rendered for it (its sealed bid's salt and tiles are kept): then it is marked
 `orphaned` until a `JobPosted` event of its number comes. The worker's removed transactions about
-such a job are not sent again (`unposted`, `purpose_job`): job numbers are a counter, so the next
-job posted takes the number, and an old bid, priced for another scene, would land on it. If the
-same posting comes back (the artist's transaction mined again), the stored bid is committed
-again; if another job took the number, the old bid and tiles are dropped
-(`render_worker/projection.py`).
+a job the chain no longer holds as the worker knows it are not sent again (the daemon asks the
+chain; `purpose_job` names the job): job numbers are a counter, so the next job posted takes the
+number, and an old bid, priced for another scene, would land on it. If the same posting comes back
+(the artist's transaction mined again), the stored bid is committed again; if another job took
+the number, the old bid and tiles are dropped (`render_worker/projection.py`).
 """
 
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer, UniqueConstraint, delete, select
@@ -88,7 +87,8 @@ def roll_back(s: Session, from_block: int) -> list[int]:
 
 
 def unposted(s: Session, from_block: int) -> set[int]:
-    """The jobs whose posting is in `from_block` or later: unknown to the worker before it."""
+    """The jobs whose posting is in `from_block` or later (unknown to the worker before it, or
+    known only as `orphaned`)."""
     entries = s.scalars(
         select(JournalRow).where(JournalRow.block >= from_block).order_by(JournalRow.block)
     )
@@ -111,11 +111,6 @@ def purpose_job(purpose: str) -> int | None:
         return None
     number = rest.split(":", 1)[0].split("#", 1)[0]
     return int(number) if number.isdigit() else None
-
-
-def about_jobs(jobs: set[int]) -> Callable[[str], bool]:
-    """Whether a transaction's purpose key is about one of `jobs`."""
-    return lambda purpose: purpose_job(purpose) in jobs
 
 
 def forget_before(s: Session, block: int) -> None:

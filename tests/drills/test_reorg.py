@@ -39,6 +39,10 @@ PARAMS = ev.JobParams(
     bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
 )  # fmt: skip
 TWO_TILES = PricingPolicy(max_queue_tiles=2)
+# A long reveal window (settlement still comes as soon as both bids are open): after the revert
+# the workers re-read the chain and void transactions, and a loaded CI machine once let the 6 s
+# window pass before either revealed, so the job expired.
+ROOMY = PARAMS.model_copy(update={"reveal_window": 60})
 
 
 def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_workers(
@@ -173,15 +177,17 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
     ):
         workers = (one, two)
         snapshot = rpc("evm_snapshot")
-        job_id, _ = market.post_job(first_artist, PARAMS, first_cid)
+        job_id, _ = market.post_job(first_artist, ROOMY, first_cid)
         wait_until(lambda: len(commits()) == 2, 60, "both workers' sealed bids")
         mined = lambda d: (row := d.sender.sent(f"commitBid:{job_id}")) and row.status == "mined"  # noqa: E731
         wait_until(lambda: all(mined(d) for d in workers), 30, "both workers to see them mined")
         removed = commits()
         assert rpc("evm_revert", snapshot) is True
-        again, _ = market.post_job(second_artist, PARAMS, second_cid)
+        again, _ = market.post_job(second_artist, ROOMY, second_cid)
         assert again == job_id
         wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
+        stages = lambda: {j.stage for d in workers for j in d.state.jobs() if j.job_id == job_id}  # noqa: E731
+        wait_until(lambda: stages() == {"accepted"}, 60, "both workers to record the end")
         for daemon in workers:
             assert daemon.children.job == (job_id, second_cid)
 
