@@ -54,6 +54,8 @@ class TerminalView:
         if self.live is not None:
             self.live.stop()
             self.live = None
+            if not self.console.is_terminal:  # rich ends the line only on a terminal
+                self.console.line()
 
 
 def summary_text(s: DemoSummary) -> str:
@@ -80,12 +82,13 @@ def summary_text(s: DemoSummary) -> str:
             f"a tile, paid {_eth(w.paid_wei)}; checked by {w.verified_by or '-'}: {w.verdict}"
         )
     lines.append("final frames")
+    width = max((len(str(f.frame)) for f in s.frame_files), default=0)
     for f in s.frame_files:
         if f.status != "assembled":
             lines.append(f"  frame {f.frame}: {f.status}")
             continue
-        lines.append(f"  frame {f.frame}  PNG {f.png_file}  {f.png_cid}")
-        lines.append(f"  {' ' * len(str(f.frame))}       EXR {f.exr_file}  {f.exr_cid}")
+        lines.append(f"  frame {f.frame:<{width}}  PNG {f.png_file}  {f.png_cid}")
+        lines.append(f"  {'':<{width + 6}}  EXR {f.exr_file}  {f.exr_cid}")
     lines.append(f"page  {s.page_url}")
     lines.append(f"API   {s.job_api_url}")
     lines.append(f"logs  {s.logs}")
