@@ -56,6 +56,9 @@ NOT_YET = {
 }  # fmt: skip
 CHORES = ("warm:", "close-child")  # background work whose outcome is not read back
 ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
+# The blocks whose transactions of ours are still to be checked against the chain (and the jobs
+# whose posting a reorganisation removed), stored with the cursor until the check is done.
+RECONCILE = "reconcile"
 
 
 class WorkerDaemon:
@@ -160,6 +163,7 @@ class WorkerDaemon:
     # ---- events -> database -----------------------------------------------------------------
 
     def follow(self) -> None:
+        self._reconcile()  # what a failing node (or the worker's death) left unchecked
         stored = self.state.get_meta("cursor")
         cursor = Cursor(**stored) if stored else Cursor(next_block=self.start_block)
         while True:
@@ -183,15 +187,28 @@ class WorkerDaemon:
                 self.state.put_meta(s, "cursor", batch.cursor.model_dump())
                 if batch.cursor.recent:
                     reorg.forget_before(s, batch.cursor.recent[0].number)
-            # Our transactions in the blocks just read (or in every block after a reorganisation)
-            # must be on this chain; those that are not are sent again.
-            last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
-            self.sender.reconcile(first, last, void=self._voids(unposted))
+                # Our transactions in the blocks just read (or in every block after a
+                # reorganisation) must be on this chain: stored with the cursor, so that a check
+                # the node fails in is done again.
+                last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
+                check = {"first": first, "last": last, "unposted": sorted(unposted)}
+                self.state.put_meta(s, RECONCILE, check)
+            self._reconcile()
             self.metrics.block.set(batch.cursor.next_block - 1)
             self._head_timestamp = batch.head_timestamp
             cursor = batch.cursor
             if cursor.next_block > batch.head - self.settings.confirmations:
                 return
+
+    def _reconcile(self) -> None:
+        """Send again our transactions that the chain no longer holds in the blocks last read."""
+        check = self.state.get_meta(RECONCILE)
+        if check is None:
+            return
+        void = self._voids(set(check["unposted"]))
+        self.sender.reconcile(check["first"], check["last"], void=void)
+        with self.state.session() as s:
+            self.state.put_meta(s, RECONCILE, None)
 
     def _voids(self, unposted: set[int]) -> Callable[[str], bool]:
         """Which transactions the chain lost are not to be sent again: those about a job whose

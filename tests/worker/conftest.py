@@ -84,10 +84,8 @@ def worker_settings(stack: Stack, state_dir: Path, **overrides: object) -> Daemo
     return DaemonSettings.model_validate(fields)
 
 
-@contextmanager
-def running_worker(
-    stack: Stack, tmp: Path, index: int, **overrides: object
-) -> Iterator[WorkerDaemon]:
+def worker_daemon(stack: Stack, tmp: Path, index: int, **overrides: object) -> WorkerDaemon:
+    """Dev account `index`'s worker, staked, its state in `tmp`; not running."""
     account = dev_account(index)
     settings = worker_settings(stack, tmp / f"worker{index}", **overrides)
     if not settings.keystore_path.exists():  # a restart reuses the worker's key and state
@@ -96,10 +94,17 @@ def running_worker(
     min_stake = stack.market.config().min_stake
     if stack.market.account(account.address).stake < min_stake:
         stack.market.stake(account, min_stake)
-    daemon = WorkerDaemon(
+    return WorkerDaemon(
         settings, node.account, node.w3, node.market, node.ipfs, node.state,
         start_block=node.start_block, pixel_samples_per_minute=settings.pixel_samples_per_minute,
     )  # fmt: skip
+
+
+@contextmanager
+def running_worker(
+    stack: Stack, tmp: Path, index: int, **overrides: object
+) -> Iterator[WorkerDaemon]:
+    daemon = worker_daemon(stack, tmp, index, **overrides)
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()

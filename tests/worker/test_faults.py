@@ -1,6 +1,6 @@
 """The worker against hostile or failing parts: an IPFS node that returns wrong bytes, an RPC
-that drops connections, a scene that cannot be rendered. Each is handled with a clear reason and
-the worker keeps running."""
+that drops connections (also in the middle of a reorganisation), a scene that cannot be rendered.
+Each is handled with a clear reason and the worker keeps running."""
 
 import logging
 import time
@@ -11,7 +11,7 @@ import pytest
 from render_worker.daemon import WorkerDaemon
 from render_worker.state import JobRow
 from tests.ipfs.hostile_node import flip_first_byte, hostile_node
-from tests.worker.conftest import Stack, running_worker, wait_until
+from tests.worker.conftest import Stack, running_worker, wait_until, worker_daemon
 from tests.worker.flaky_rpc import flaky_rpc
 from tilefarm.chain.events import BidCommitted, JobParams
 from tilefarm.ipfs import KuboClient
@@ -111,3 +111,34 @@ def test_a_scene_that_cannot_render_is_reported_and_the_worker_goes_on(
     job = _job(daemon, broken)
     assert job is not None and job.reason.startswith("rendering failed")
     assert any(f"job {broken}: rendering failed" in r.getMessage() for r in caplog.records)
+
+
+def test_a_transaction_a_reorganisation_removed_is_sent_again_even_if_the_node_failed_mid_check(
+    own_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker has recorded the reorganisation (its cursor moved on) when the node fails while
+    the removed transactions are being looked for: they are looked for again on the next read,
+    and also after a restart."""
+    w3, market = own_stack.w3, own_stack.market
+    rpc = lambda method, *params: w3.provider.make_request(method, list(params))["result"]  # noqa: E731
+    daemon = worker_daemon(own_stack, tmp_path, 8)
+    daemon.follow()
+    snapshot = rpc("evm_snapshot")
+    before = market.account(daemon.me).stake
+    daemon.sender.send("stake:more", "stake", value=10**15)
+    daemon.follow()
+    assert rpc("evm_revert", snapshot) is True
+    for _ in range(3):  # the chain grows longer than it was, on other blocks
+        rpc("evm_mine")
+    assert market.account(daemon.me).stake == before
+
+    def node_gone(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the node went away")
+
+    monkeypatch.setattr(daemon.sender, "reconcile", node_gone)
+    with pytest.raises(ConnectionError):
+        daemon.follow()
+    monkeypatch.undo()
+    restarted = worker_daemon(own_stack, tmp_path, 8)  # as if the worker had died there
+    restarted.follow()
+    assert market.account(daemon.me).stake == before + 10**15
