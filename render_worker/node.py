@@ -14,7 +14,6 @@ import requests
 import typer
 from eth_account.signers.local import LocalAccount
 from rich.live import Live
-from rich.logging import RichHandler
 from rich.table import Table
 from web3 import Web3
 
@@ -28,7 +27,7 @@ from render_worker.state import WorkerState
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.connection import check_market, connect_web3
 from tilefarm.chain.deploy import read_deployments
-from tilefarm.console import console, err, fail
+from tilefarm.console import console, err, fail, log_handler
 from tilefarm.errors import TilefarmError
 from tilefarm.ipfs import KuboClient
 
@@ -227,8 +226,10 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(
             level=logging.DEBUG if verbose else logging.INFO,
             format="%(message)s",
-            handlers=[RichHandler(console=err, show_path=False)],
+            handlers=[log_handler(err)],
         )
+        # httpx logs every request at INFO: kept for --verbose
+        logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
         settings = _load(config)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

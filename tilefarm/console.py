@@ -2,10 +2,13 @@
 
 Both consoles never wrap a line to the terminal's width, so a path, CID or address stays whole to
 copy. Errors and warnings print their message as it is, never read as markup: a path or a
-Blender error may hold square brackets."""
+Blender error may hold square brackets. Logs keep each record on one line when they go to a file."""
+
+import logging
 
 import typer
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.markup import escape
 
 console = Console(soft_wrap=True)
@@ -20,3 +23,14 @@ def fail(exc: Exception | str) -> typer.Exit:
 
 def warn(message: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def log_handler(to: Console) -> logging.Handler:
+    """Where a long-running command logs: rich's columns on a terminal; in a file or a pipe, one
+    line a record with its time and level, so that a transaction hash or CID is never cut in two
+    and a grep finds it (rich wraps at 80 columns there)."""
+    if to.is_terminal:
+        return RichHandler(console=to, show_path=False)
+    handler = logging.StreamHandler(to.file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    return handler

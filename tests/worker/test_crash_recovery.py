@@ -145,6 +145,8 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     assert market.seat(job_id, account.address).state_name == "Accepted"
     nonces = [row.nonce for row in db.txs() if row.status == "mined"]
     assert len(nonces) == len(set(nonces))
+    # The log file holds each record on one line: the commit's transaction is found whole.
+    assert f"sent commitResults:{job_id}: {commit.transaction_hash}" in log.read_text()
 
 
 def test_sigterm_finishes_the_tile_in_progress_and_stops_cleanly(
