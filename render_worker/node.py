@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +48,19 @@ def _load(config: Path | None) -> DaemonSettings:
         raise fail(exc) from None
 
 
+def _secret(prompt: str, confirm: bool = False) -> str:
+    """Asked without echo on a terminal; read as one line when piped in (a script, the demo)."""
+    if not sys.stdin.isatty():
+        if not (line := sys.stdin.readline().strip()):
+            raise fail(WorkerError(f"no {prompt} on standard input"))
+        return line
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
+
+
 def _password(settings: DaemonSettings, confirm: bool = False) -> str:
     if settings.password is not None:
         return settings.password.get_secret_value()
-    return str(typer.prompt("keystore password", hide_input=True, confirmation_prompt=confirm))
+    return _secret("keystore password", confirm)
 
 
 @dataclass
@@ -144,7 +154,7 @@ def register(app: typer.Typer) -> None:
         if config.exists():
             raise fail(WorkerError(f"{config} already exists; remove it or pick another path"))
         settings = DaemonSettings(state_dir=state_dir.resolve())
-        key = typer.prompt("private key (hex)", hide_input=True) if import_key else None
+        key = _secret("private key (hex)") if import_key else None
         try:
             address = create_keystore(settings.keystore_path, _password(settings, True), key)
         except TilefarmError as exc:

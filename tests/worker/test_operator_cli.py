@@ -53,6 +53,14 @@ def test_init_imports_an_existing_key(tmp_path: Path) -> None:
     key_file = tmp_path / "s" / "key.json"
     assert keystore_address(key_file).lower() == account.address.lower()
     assert account.key.hex().removeprefix("0x") not in key_file.read_text()  # stored encrypted
+    # Piped in, not typed: no warning that the terminal's echo cannot be turned off.
+    assert "echo" not in result.stderr.lower(), result.stderr
+
+
+def test_an_import_with_no_key_piped_in_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    result = _cli("init", "--import-key", "--config", "w.toml", "--state-dir", "s", cwd=tmp_path)
+    assert result.returncode == 1 and "no private key (hex) on standard input" in result.stderr
+    assert not (tmp_path / "s" / "key.json").exists() and not (tmp_path / "w.toml").exists()
 
 
 def test_a_bad_config_is_named_in_the_error(tmp_path: Path) -> None:
