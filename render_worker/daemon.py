@@ -32,8 +32,10 @@ from web3.exceptions import Web3Exception
 from render_worker import reorg
 from render_worker.assignment import AssignmentRenderer
 from render_worker.bidding import SETTLE_GRACE, SETTLES, Bidder
+from render_worker.chain_check import ChainCheck, merged
 from render_worker.children import IDLE_SECONDS, JobChildren
 from render_worker.duties import SeatDuties
+from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
 from render_worker.projection import apply_event
 from render_worker.settings import DaemonSettings
@@ -56,9 +58,7 @@ NOT_YET = {
 }  # fmt: skip
 CHORES = ("warm:", "close-child")  # background work whose outcome is not read back
 ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
-# The blocks whose transactions of ours are still to be checked against the chain (and the jobs
-# whose posting a reorganisation removed), stored with the cursor until the check is done.
-RECONCILE = "reconcile"
+CHAIN_CHECK = "chain_check"  # meta key of the `ChainCheck` still due
 
 
 class WorkerDaemon:
@@ -116,6 +116,7 @@ class WorkerDaemon:
     def run(self, stop: threading.Event) -> None:
         """Work until `stop` is set; then finish the tile in progress and return."""
         log.info("worker %s starting; market %s", self.me, self.market.address)
+        self.check_chain()  # one a crash cut short, before anything stored is sent again
         self.sender.recover()
         watcher = self._watcher = HeadWatcher(self.settings.websocket_url).start()
         try:
@@ -163,7 +164,6 @@ class WorkerDaemon:
     # ---- events -> database -----------------------------------------------------------------
 
     def follow(self) -> None:
-        self._reconcile()  # what a failing node (or the worker's death) left unchecked
         stored = self.state.get_meta("cursor")
         cursor = Cursor(**stored) if stored else Cursor(next_block=self.start_block)
         while True:
@@ -188,27 +188,42 @@ class WorkerDaemon:
                 if batch.cursor.recent:
                     reorg.forget_before(s, batch.cursor.recent[0].number)
                 # Our transactions in the blocks just read (or in every block after a
-                # reorganisation) must be on this chain: stored with the cursor, so that a check
-                # the node fails in is done again.
+                # reorganisation) must be on this chain (`render_worker/chain_check.py`).
                 last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
-                check = {"first": first, "last": last, "unposted": sorted(unposted)}
-                self.state.put_meta(s, RECONCILE, check)
-            self._reconcile()
+                check = ChainCheck(first=first, last=last, unposted=sorted(unposted))
+                due = self.state.get_meta(CHAIN_CHECK)
+                check = merged(ChainCheck(**due) if due else None, check)
+                self.state.put_meta(s, CHAIN_CHECK, check.model_dump())
+            self.check_chain()
             self.metrics.block.set(batch.cursor.next_block - 1)
             self._head_timestamp = batch.head_timestamp
             cursor = batch.cursor
             if cursor.next_block > batch.head - self.settings.confirmations:
                 return
 
-    def _reconcile(self) -> None:
-        """Send again our transactions that the chain no longer holds in the blocks last read."""
-        check = self.state.get_meta(RECONCILE)
-        if check is None:
+    def check_chain(self) -> None:
+        """Send again our transactions the chain no longer holds in the blocks still to check
+        (voiding those about a removed posting). A failing node leaves the check stored, and
+        the worker goes on: it is tried again after the next blocks are read."""
+        stored = self.state.get_meta(CHAIN_CHECK)
+        if not stored:
             return
-        void = self._voids(set(check["unposted"]))
-        self.sender.reconcile(check["first"], check["last"], void=void)
+        check = ChainCheck(**stored)
+        try:
+            self.sender.reconcile(check.first, check.last, void=self._voids(set(check.unposted)))
+            if check.failed:  # the failed attempt may have left rows marked to send again
+                self.sender.recover()
+        except (*RPC_ERRORS, Web3Exception, WorkerError) as exc:
+            log.warning(
+                "checking our transactions from block %d against the chain failed (%s); "
+                "trying again after the next blocks", check.first, exc,
+            )  # fmt: skip
+            with self.state.session() as s:
+                failed = check.model_copy(update={"failed": True})
+                self.state.put_meta(s, CHAIN_CHECK, failed.model_dump())
+            return
         with self.state.session() as s:
-            self.state.put_meta(s, RECONCILE, None)
+            self.state.put_meta(s, CHAIN_CHECK, None)
 
     def _voids(self, unposted: set[int]) -> Callable[[str], bool]:
         """Which transactions the chain lost are not to be sent again: those about a job whose

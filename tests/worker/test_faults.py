@@ -4,10 +4,13 @@ Each is handled with a clear reason and the worker keeps running."""
 
 import logging
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from render_worker import transactions
 from render_worker.daemon import WorkerDaemon
 from render_worker.state import JobRow
 from tests.ipfs.hostile_node import flip_first_byte, hostile_node
@@ -113,12 +116,39 @@ def test_a_scene_that_cannot_render_is_reported_and_the_worker_goes_on(
     assert any(f"job {broken}: rendering failed" in r.getMessage() for r in caplog.records)
 
 
-def test_a_transaction_a_reorganisation_removed_is_sent_again_even_if_the_node_failed_mid_check(
-    own_stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def _node_fails_in_the_check(daemon: WorkerDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    def node_gone(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the node went away")
+
+    monkeypatch.setattr(daemon.sender, "reconcile", node_gone)
+
+
+def _node_fails_to_take_the_transaction_again(
+    daemon: WorkerDaemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The worker has recorded the reorganisation (its cursor moved on) when the node fails while
-    the removed transactions are being looked for: they are looked for again on the next read,
-    and also after a restart."""
+    """The transaction is marked to be sent again, and the node refuses it (tried once here)."""
+
+    def node_gone(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionError("the node went away")
+
+    monkeypatch.setattr(daemon.sender.w3.eth, "send_raw_transaction", node_gone)
+    monkeypatch.setattr(
+        transactions, "with_retries", partial(transactions.with_retries, attempts=1)
+    )
+
+
+@pytest.mark.parametrize(
+    "fail", [_node_fails_in_the_check, _node_fails_to_take_the_transaction_again]
+)
+def test_a_transaction_a_reorganisation_removed_is_sent_again_after_the_node_failed_mid_check(
+    own_stack: Stack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fail: Callable[[WorkerDaemon, pytest.MonkeyPatch], None],
+) -> None:
+    """The worker has read the reorganisation (its cursor moved on) when the node fails while its
+    removed transactions are being looked for or sent again: the worker goes on, and they are
+    sent after the next blocks are read."""
     w3, market = own_stack.w3, own_stack.market
     rpc = lambda method, *params: w3.provider.make_request(method, list(params))["result"]  # noqa: E731
     daemon = worker_daemon(own_stack, tmp_path, 8)
@@ -132,13 +162,10 @@ def test_a_transaction_a_reorganisation_removed_is_sent_again_even_if_the_node_f
         rpc("evm_mine")
     assert market.account(daemon.me).stake == before
 
-    def node_gone(*_args: object, **_kwargs: object) -> None:
-        raise ConnectionError("the node went away")
-
-    monkeypatch.setattr(daemon.sender, "reconcile", node_gone)
-    with pytest.raises(ConnectionError):
-        daemon.follow()
+    fail(daemon, monkeypatch)
+    daemon.follow()  # the worker goes on
+    rpc("evm_mine")
+    assert market.account(daemon.me).stake == before
     monkeypatch.undo()
-    restarted = worker_daemon(own_stack, tmp_path, 8)  # as if the worker had died there
-    restarted.follow()
+    daemon.follow()
     assert market.account(daemon.me).stake == before + 10**15
