@@ -50,8 +50,9 @@ def _load(config: Path | None) -> DaemonSettings:
 
 def _secret(prompt: str, confirm: bool = False) -> str:
     """Asked without echo on a terminal; read as one line when piped in (a script, the demo)."""
-    if not sys.stdin.isatty():
-        if not (line := sys.stdin.readline().strip()):
+    if sys.stdin is None or not sys.stdin.isatty():
+        line = sys.stdin.readline().removesuffix("\n").removesuffix("\r") if sys.stdin else ""
+        if not line:
             raise fail(WorkerError(f"no {prompt} on standard input"))
         return line
     return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))

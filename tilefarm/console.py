@@ -29,7 +29,7 @@ def log_handler(to: Console) -> logging.Handler:
     """Where a long-running command logs: rich's columns on a terminal; in a file or a pipe, one
     line a record with its time and level, so that a transaction hash or CID is never cut in two
     and a grep finds it (rich wraps at 80 columns there)."""
-    if to.is_terminal:
+    if to.file.isatty():  # the stream itself: FORCE_COLOR makes rich take a file for a terminal
         return RichHandler(console=to, show_path=False)
     handler = logging.StreamHandler(to.file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

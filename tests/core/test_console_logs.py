@@ -2,6 +2,7 @@
 
 import io
 import logging
+import os
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -26,6 +27,13 @@ def test_a_log_going_to_a_file_keeps_each_record_whole_on_one_line() -> None:
                          "[after a reorganisation]")  # fmt: skip
 
 
-def test_a_terminal_gets_rich_columns() -> None:
+def test_a_file_gets_whole_lines_even_when_colour_is_forced() -> None:
     handler = log_handler(Console(file=io.StringIO(), force_terminal=True))
-    assert isinstance(handler, RichHandler)
+    assert not isinstance(handler, RichHandler)
+
+
+def test_a_terminal_gets_rich_columns() -> None:
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "w") as tty:
+        assert isinstance(log_handler(Console(file=tty)), RichHandler)
+    os.close(leader)
