@@ -371,7 +371,9 @@ def test_reorganised_blocks_are_dropped(chain_api: TestClient, market: Market) -
     assert _frames(chain_api, dropped) == []  # never the dropped job's frame for its successor
 
 
-def _frame_stored(api: TestClient, job_id: int) -> None:
+def _frame_stored(
+    api: TestClient, job_id: int, manifest_cid: str = "bafy-dropped", png: str = "bafy-old-frame"
+) -> None:
     """The rows the assembler writes once it stored a job's frame."""
     manifest = build_manifest(
         scene_cid=SCENE_CID, frames=[1], resolution={"width": 8, "height": 8},
@@ -379,11 +381,11 @@ def _frame_stored(api: TestClient, job_id: int) -> None:
     )  # fmt: skip
     db = api.app.state.services.db  # type: ignore[attr-defined]
     with db.session() as s:
-        s.add(AssemblyJob(job_id=job_id, manifest_cid="bafy-dropped", error=None, frames=[1],
+        s.add(AssemblyJob(job_id=job_id, manifest_cid=manifest_cid, error=None, frames=[1],
                           manifest=manifest.canonical_json().decode(), width=8, height=8,
                           done=True))  # fmt: skip
         s.add(AssembledFrame(job_id=job_id, frame=1, position=0, status="assembled",
-                             png_cid="bafy-old-frame", exr_cid="bafy-old-exr",
+                             png_cid=png, exr_cid="bafy-old-exr",
                              attempts=1))  # fmt: skip
 
 
@@ -494,6 +496,33 @@ def test_stream_announces_a_reorganisation_and_resends(
         "JobCancelled",
         "end",
     ]
+
+
+def test_stream_sends_a_frame_again_when_a_reorganisation_made_it_assembled_anew(
+    chain_api: TestClient, market: Market
+) -> None:
+    stake_all(market)
+    c = market.client
+    job_id, _ = c.post_job(market.artist, _params(), "bafy-refresh")
+    synced(chain_api, market)
+    listener, received = _stream_in_background(chain_api, job_id)
+    snapshot = market.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
+    c.commit_bid(market.workers[0], job_id, b"\x02" * 32)
+    _frame_stored(chain_api, job_id, "bafy-refresh", png="bafy-first")  # as the assembler does
+    synced(chain_api, market)
+    time.sleep(0.5)  # the stream has sent the bid and the frame
+    market.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
+    market.mine(2)
+    synced(chain_api, market)  # the indexer drops the frame: derived from abandoned events
+    time.sleep(0.5)  # the stream has announced the reorganisation
+    _frame_stored(chain_api, job_id, "bafy-refresh", png="bafy-again")  # assembled anew
+    c.cancel_job(market.artist, job_id)
+    listener.join(timeout=30)
+    assert not listener.is_alive()
+    names = _event_names(received["text"])
+    assert names == ["JobPosted", "BidCommitted", "assembled", "reorg", "JobCancelled",
+                     "assembled", "end"], names  # fmt: skip
+    assert received["text"].index("bafy-first") < received["text"].index("bafy-again")
 
 
 def test_worker_detail_shows_its_jobs_verifications_and_history(
