@@ -170,6 +170,7 @@ class WorkerDaemon:
             batch = self.follower.poll(cursor)
             first = cursor.next_block if batch.reorged_from is None else batch.reorged_from
             unposted: set[int] = set()
+            due = self.state.get_meta(CHAIN_CHECK)  # a check not done yet is widened, not lost
             with self.state.session() as s:
                 if batch.reorged_from is not None:
                     unposted = reorg.unposted(s, batch.reorged_from)
@@ -191,7 +192,6 @@ class WorkerDaemon:
                 # reorganisation) must be on this chain (`render_worker/chain_check.py`).
                 last = None if batch.reorged_from is not None else batch.cursor.next_block - 1
                 check = ChainCheck(first=first, last=last, unposted=sorted(unposted))
-                due = self.state.get_meta(CHAIN_CHECK)
                 check = merged(ChainCheck(**due) if due else None, check)
                 self.state.put_meta(s, CHAIN_CHECK, check.model_dump())
             self.check_chain()
