@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from render_worker.duties import note_event
 from render_worker.metrics import WorkerMetrics
-from render_worker.reorg import POSTING
+from render_worker.reorg import posting
 from render_worker.state import BidRow, DutyRow, JobRow, TileRow
 from tilefarm.chain import events as ev
 
@@ -17,7 +17,7 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
     job = s.get(JobRow, getattr(event, "job_id", -1))
     match event:
         case ev.JobPosted() if (
-            job is not None and job.stage == "orphaned" and _same_job(job, event)
+            job is not None and job.stage == "orphaned" and posting(job) == posting(_job_row(event))
         ):
             job.stage, job.reason = "seen", ""  # its posting is back after a reorganisation
             job.bid_end, job.reveal_end = event.bid_end, event.reveal_end
@@ -85,9 +85,3 @@ def _job_row(event: ev.JobPosted) -> JobRow:
         reveal_end=event.reveal_end,
         render_window=event.params.render_window,
     )
-
-
-def _same_job(job: JobRow, event: ev.JobPosted) -> bool:
-    """Whether `event` posts again the job `job` was (the artist's transaction mined anew)."""
-    posted = _job_row(event)
-    return all(getattr(job, k) == getattr(posted, k) for k in POSTING)

@@ -139,7 +139,7 @@ def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
     if job is None:
         s.add(JobRow(**rows["job"]))
         return
-    if _posting(rows["job"]) != _posting(_fields(job)):
+    if posting(rows["job"]) != posting(job):
         # The removed blocks posted another job under this number (see `projection.py`): its
         # bid and tiles go with it, never to the job the number returns to.
         s.execute(delete(BidRow).where(BidRow.job_id == job_id))
@@ -148,6 +148,8 @@ def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
         setattr(job, name, value)
 
 
-def _posting(job: dict[str, Any]) -> tuple[Any, ...]:
-    """What identifies a job's posting: another job may take its number after a reorganisation."""
-    return tuple(job[k] for k in POSTING)
+def posting(job: JobRow | dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies a job's posting (a row, or its fields as journaled): another job may take
+    its number after a reorganisation."""
+    fields = job if isinstance(job, dict) else _fields(job)
+    return tuple(fields[k] for k in POSTING)

@@ -471,34 +471,7 @@ def _event_names(text: str) -> list[str]:
     return [ln.removeprefix("event: ") for ln in text.splitlines() if ln.startswith("event: ")]
 
 
-def test_stream_announces_a_reorganisation_and_resends(
-    chain_api: TestClient, market: Market
-) -> None:
-    stake_all(market)
-    c = market.client
-    job_id, _ = c.post_job(market.artist, _params(), "bafy-reorg")
-    synced(chain_api, market)
-    listener, received = _stream_in_background(chain_api, job_id)
-    snapshot = market.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    c.commit_bid(market.workers[0], job_id, b"\x02" * 32)
-    synced(chain_api, market)
-    time.sleep(0.3)  # the stream has sent the bid
-    market.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
-    market.mine(2)
-    synced(chain_api, market)
-    c.cancel_job(market.artist, job_id)
-    listener.join(timeout=30)
-    assert not listener.is_alive()
-    assert _event_names(received["text"]) == [
-        "JobPosted",
-        "BidCommitted",
-        "reorg",
-        "JobCancelled",
-        "end",
-    ]
-
-
-def test_stream_sends_a_frame_again_when_a_reorganisation_made_it_assembled_anew(
+def test_stream_announces_a_reorganisation_and_resends_events_and_frames_anew(
     chain_api: TestClient, market: Market
 ) -> None:
     stake_all(market)

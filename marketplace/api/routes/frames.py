@@ -15,6 +15,7 @@ from marketplace.api.deps import Services, services
 from marketplace.api.routes.jobs import JobId, find_job
 from marketplace.api.schemas import ERROR_RESPONSES
 from marketplace.assembly.assembler import MAX_MANIFEST_BYTES, readable_cid
+from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame, AssemblyJob
 from marketplace.db.models import ManifestRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
@@ -84,13 +85,17 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
     and the server has stitched and stored it, then `assembled` with the PNG and EXR CIDs."""
     with svc.db.session() as session:
         job = find_job(session, job_id)
-        known = session.get(AssemblyJob, job_id)
-        rows = {
-            r.frame: r
-            for r in session.scalars(select(AssembledFrame).where(AssembledFrame.job_id == job_id))
-        }
-        if known is not None and known.manifest_cid != job.manifest_cid:
-            known, rows = None, {}  # another job's under this number, until assembled afresh
+        known = _assembly(session, job)
+        rows = (
+            {}
+            if known is None
+            else {
+                r.frame: r
+                for r in session.scalars(
+                    select(AssembledFrame).where(AssembledFrame.job_id == job_id)
+                )
+            }
+        )
         if known is not None and known.manifest is None:
             return FrameList(job_id=job_id, frames=[], error=known.error)
         try:
@@ -110,13 +115,17 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
     return FrameList(job_id=job_id, frames=frames)
 
 
+def _assembly(session: Session, job: JobView) -> AssemblyJob | None:
+    """What the assembler keeps for the job: none while what it has was read for another job
+    under this number (a reorganisation handed the number on) and until it assembles afresh."""
+    known = session.get(AssemblyJob, job.job_id)
+    return known if known is not None and known.manifest_cid == job.manifest_cid else None
+
+
 def _download(svc: Services, job_id: int, frame: int, kind: Literal["png", "exr"]) -> Response:
     with svc.db.session() as session:
-        job = find_job(session, job_id)
-        row = session.get(AssembledFrame, (job_id, frame))
-        known = session.get(AssemblyJob, job_id)
-    if known is not None and known.manifest_cid != job.manifest_cid:
-        known, row = None, None  # another job's under this number, until assembled afresh
+        known = _assembly(session, find_job(session, job_id))
+        row = None if known is None else session.get(AssembledFrame, (job_id, frame))
     if row is None:
         if known is not None and known.manifest is not None:
             raise NotFound(f"job {job_id} has no frame {frame}; its frames are {known.frames}")
