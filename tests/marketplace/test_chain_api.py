@@ -292,6 +292,32 @@ def test_prices_estimate_and_ledger_csv(chain_api: TestClient, market: Market) -
     assert int(rows[0]["paid_in"]) == int(rows[0]["paid_out"]) + int(rows[0]["held"])
 
 
+class _Listener:
+    """Reads a job's live stream in a thread, chunk by chunk as the server sends it."""
+
+    def __init__(self, api: TestClient, job_id: int) -> None:
+        self.text = ""
+        self.status = 0
+        self.thread = threading.Thread(target=self._listen, args=(api, job_id))
+        self.thread.start()
+
+    def _listen(self, api: TestClient, job_id: int) -> None:
+        with api.stream("GET", f"/api/jobs/{job_id}/events/stream") as response:
+            self.status = response.status_code
+            for chunk in response.iter_text():
+                self.text += chunk
+
+    def wait_for(self, *parts: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(part in self.text for part in parts):
+            assert time.monotonic() < deadline, f"the stream never sent {parts}: {self.text}"
+            time.sleep(0.05)
+
+
+def _event_names(text: str) -> list[str]:
+    return [ln.removeprefix("event: ") for ln in text.splitlines() if ln.startswith("event: ")]
+
+
 def test_stream_pushes_a_jobs_events_as_they_are_indexed(
     chain_api: TestClient, market: Market
 ) -> None:
@@ -299,28 +325,15 @@ def test_stream_pushes_a_jobs_events_as_they_are_indexed(
     a = market.workers[0]
     job_id = auction(market, [Bid(a, 10**14, 8)])
     synced(chain_api, market)
-    received: dict[str, Any] = {}
-
-    def listen() -> None:
-        response = chain_api.get(f"/api/jobs/{job_id}/events/stream")
-        received["status"] = response.status_code
-        received["text"] = response.text
-
-    listener = threading.Thread(target=listen)
-    listener.start()
-    time.sleep(0.3)  # the stream is open before the worker commits
+    listener = _Listener(chain_api, job_id)
+    listener.wait_for("event: BidsSettled")  # the stream is open before the worker commits
     commit_results(market, job_id, a)
     verifier = draw(market, job_id, a)
     market.client.attest(verifier, job_id, a, True, "bafy-pass")
-    listener.join(timeout=30)
-    assert not listener.is_alive(), "the stream did not end when the job completed"
-    assert received["status"] == 200
-    names = [
-        line.removeprefix("event: ")
-        for line in received["text"].splitlines()
-        if line.startswith("event: ")
-    ]
-    assert names == [
+    listener.thread.join(timeout=30)
+    assert not listener.thread.is_alive(), "the stream did not end when the job completed"
+    assert listener.status == 200
+    assert _event_names(listener.text) == [
         "JobPosted",
         "BidCommitted",
         "BidRevealed",
@@ -334,7 +347,7 @@ def test_stream_pushes_a_jobs_events_as_they_are_indexed(
         "end",
     ]
     # Resuming after an event id sends only what came after it.
-    ids = [line[4:] for line in received["text"].splitlines() if line.startswith("id: ")]
+    ids = [line[4:] for line in listener.text.splitlines() if line.startswith("id: ")]
     resumed = chain_api.get(
         f"/api/jobs/{job_id}/events/stream", headers={"Last-Event-ID": ids[-2]}
     ).text
@@ -387,6 +400,7 @@ def _frame_stored(
         s.add(AssembledFrame(job_id=job_id, frame=1, position=0, status="assembled",
                              png_cid=png, exr_cid="bafy-old-exr",
                              attempts=1))  # fmt: skip
+    api.app.state.chain.hub.publish()  # type: ignore[attr-defined]
 
 
 def _frames(api: TestClient, job_id: int) -> list[str]:
@@ -456,21 +470,6 @@ def test_indexer_status_without_a_market(api: TestClient) -> None:
     }
 
 
-def _stream_in_background(api: TestClient, job_id: int) -> tuple[threading.Thread, dict[str, Any]]:
-    received: dict[str, Any] = {}
-
-    def listen() -> None:
-        received["text"] = api.get(f"/api/jobs/{job_id}/events/stream").text
-
-    listener = threading.Thread(target=listen)
-    listener.start()
-    return listener, received
-
-
-def _event_names(text: str) -> list[str]:
-    return [ln.removeprefix("event: ") for ln in text.splitlines() if ln.startswith("event: ")]
-
-
 def test_stream_announces_a_reorganisation_and_resends_events_and_frames_anew(
     chain_api: TestClient, market: Market
 ) -> None:
@@ -478,24 +477,26 @@ def test_stream_announces_a_reorganisation_and_resends_events_and_frames_anew(
     c = market.client
     job_id, _ = c.post_job(market.artist, _params(), "bafy-refresh")
     synced(chain_api, market)
-    listener, received = _stream_in_background(chain_api, job_id)
+    listener = _Listener(chain_api, job_id)
     snapshot = market.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     c.commit_bid(market.workers[0], job_id, b"\x02" * 32)
-    _frame_stored(chain_api, job_id, "bafy-refresh", png="bafy-first")  # as the assembler does
     synced(chain_api, market)
-    time.sleep(0.5)  # the stream has sent the bid and the frame
+    listener.wait_for("event: BidCommitted")
+    _frame_stored(chain_api, job_id, "bafy-refresh", png="bafy-first")  # as the assembler does
+    listener.wait_for("bafy-first")
     market.w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     market.mine(2)
     synced(chain_api, market)  # the indexer drops the frame: derived from abandoned events
-    time.sleep(0.5)  # the stream has announced the reorganisation
+    listener.wait_for("event: reorg")
     _frame_stored(chain_api, job_id, "bafy-refresh", png="bafy-again")  # assembled anew
+    listener.wait_for("bafy-again")
     c.cancel_job(market.artist, job_id)
-    listener.join(timeout=30)
-    assert not listener.is_alive()
-    names = _event_names(received["text"])
-    assert names == ["JobPosted", "BidCommitted", "assembled", "reorg", "JobCancelled",
-                     "assembled", "end"], names  # fmt: skip
-    assert received["text"].index("bafy-first") < received["text"].index("bafy-again")
+    listener.thread.join(timeout=30)
+    assert not listener.thread.is_alive()
+    names = _event_names(listener.text)
+    assert names == ["JobPosted", "BidCommitted", "assembled", "reorg", "assembled",
+                     "JobCancelled", "end"], names  # fmt: skip
+    assert listener.text.index("bafy-first") < listener.text.index("bafy-again")
 
 
 def test_worker_detail_shows_its_jobs_verifications_and_history(
