@@ -76,6 +76,7 @@ class Bidder:
         if now >= job.bid_end:
             reason = "the bid window closed before we saw it"
             self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            log.info("job %d: skipped, %s", job.job_id, reason)
             return
         try:
             manifest = fetch_manifest(self.ipfs, job.manifest_cid)

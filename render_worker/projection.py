@@ -48,6 +48,17 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
             s.merge(_duty(s, event.job_id, event.worker, event.round, event.seed, "verify"))
         case ev.PanelDrawn(members=m) if me in m:
             s.merge(_duty(s, event.job_id, event.worker, 100, event.seed, "panel"))
+        # What the chain already holds is not done again (a worker reading history after a lost
+        # state folder or a long stop): its attestation or vote, a seat handed to another.
+        case ev.ResultsAttested(verifier=v) if v == me:
+            _settle_duties(s, event, "verify", stage="attested", passed=event.passed,
+                           evidence_cid=event.evidence_cid)  # fmt: skip
+        case ev.VoteCast(voter=v) if v == me:
+            _settle_duties(s, event, "panel", stage="attested", passed=not event.fraud,
+                           evidence_cid=event.evidence_cid)  # fmt: skip
+        case ev.VerifierReplaced(silent_verifier=v) if v == me:
+            reason = f"the verify window passed: round {event.round} goes to another verifier"
+            _settle_duties(s, event, "verify", stage="error", reason=reason)
         case ev.ResultsAttested(worker=w, passed=False) if job is not None and w == me:
             job.stage, job.reason = "failed", f"verifier {event.verifier} attested a failure"
         case ev.DisputeResolved(worker=w) if job is not None and w == me:
@@ -63,6 +74,17 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
         case _:
             pass
     note_event(s, me, event, job)
+
+
+def _settle_duties(
+    s: Session, event: ev.VerifierReplaced | ev.ResultsAttested | ev.VoteCast, kind: str,
+    **fields: object,
+) -> None:  # fmt: skip
+    """The worker's duties of `kind` on the event's seat that are still open take `fields`."""
+    seat = (DutyRow.job_id == event.job_id, DutyRow.worker == event.worker, DutyRow.kind == kind)
+    for duty in s.scalars(select(DutyRow).where(*seat, DutyRow.stage.in_(("drawn", "checked")))):
+        for name, value in fields.items():
+            setattr(duty, name, value)
 
 
 def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) -> DutyRow:

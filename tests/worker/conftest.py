@@ -109,6 +109,13 @@ def running_worker(
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()
     try:
+        # Started on a chain with history, it reads it first: a job posted meanwhile might see
+        # its bid window close before the worker gets to it.
+        head = stack.w3.eth.block_number - daemon.settings.confirmations
+        cursor = lambda: daemon.state.get_meta("cursor") or {"next_block": -1}  # noqa: E731
+        wait_until(lambda: cursor()["next_block"] > head or not thread.is_alive(), 120,
+                   f"worker {index} to read the chain")  # fmt: skip
+        assert thread.is_alive(), f"worker {index} stopped while reading the chain"
         yield daemon
     finally:
         stop.set()
