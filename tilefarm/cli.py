@@ -163,6 +163,12 @@ def demo(
     workers: Annotated[
         int, typer.Option(min=2, max=8, help="worker processes (they verify each other)")
     ] = DEMO["workers"],
+    bid_window: Annotated[
+        int, typer.Option(min=1, max=3600, help="seconds the job takes sealed bids")
+    ] = DEMO["bid_window"],
+    reveal_window: Annotated[
+        int, typer.Option(min=1, max=3600, help="seconds to open bids (settled once all are)")
+    ] = DEMO["reveal_window"],
     port: Annotated[int, typer.Option(help="marketplace server port")] = 8000,
     chain_port: ChainPort = None,
     ipfs_api_port: ApiPort = None,
@@ -191,7 +197,7 @@ def demo(
         fields: dict[str, Any] = {
             "scene": scene, "frames": frame_list, "width": width, "height": height,
             "columns": columns, "rows": rows, "samples": samples, "workers": workers,
-            "server_port": port,
+            "bid_window": bid_window, "reveal_window": reveal_window, "server_port": port,
             "out_dir": out.resolve(), "chain_port": chain_port, "ipfs_api_port": ipfs_api_port,
             "ipfs_gateway_port": ipfs_gateway_port,
             "state_dir": state_dir.resolve() if state_dir else None,

@@ -78,7 +78,7 @@ def test_another_manifest_on_the_same_file_opens_the_scene_again(
 def test_a_child_stopped_by_its_time_limit_is_replaced_for_the_same_job(
     tiny_blend: Path, tmp_path: Path
 ):
-    children = JobChildren(settings(render_time_limit_s=1.0))
+    children = JobChildren(settings(render_time_limit_s=5.0))  # room to open the scene
     slow = tiny_manifest(samples=65_536)
     try:
         with children.using(7, "bafy7") as child:

@@ -34,6 +34,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 FRONTEND = PROJECT_ROOT / "frontend" / "dist"
 SCREENSHOTS = PROJECT_ROOT / "reports" / "screenshots"
 MAX_SCENE_BYTES = 4 * 1024 * 1024
+# What the page shows after a transaction or a poll comes within seconds, longer on a loaded
+# machine than Playwright's default 5 s.
+expect.set_options(timeout=30_000)
 
 
 @dataclass

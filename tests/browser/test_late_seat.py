@@ -31,7 +31,7 @@ def test_an_artist_claims_the_seat_of_a_worker_that_never_delivered_and_gets_the
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
     fill_job(
         page,
-        {**TINY_JOB, "Sealed bids for": "4", "Reveals for": "30", "Rendering within": "8"},
+        {**TINY_JOB, "Sealed bids for": "10", "Reveals for": "30", "Rendering within": "8"},
     )
     page.get_by_role("button", name="Post job and pay").click()
     page.wait_for_url("**/#/jobs/*", timeout=60_000)

@@ -103,7 +103,9 @@ def test_a_crashed_stack_is_reported_and_replaced_not_reused(tmp_path: Path) -> 
     first = supervisor.up()
     anvil_pid = next(p.pid for p in first.processes if p.name == "anvil")
     os.kill(anvil_pid, signal.SIGKILL)
-    time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while _alive(anvil_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     crashed = supervisor.status()
     assert not crashed.running
     assert any("anvil" in problem and "not running" in problem for problem in crashed.problems)
@@ -166,3 +168,10 @@ def test_status_of_a_stopped_stack_exits_non_zero(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert json.loads(result.stdout)["running"] is False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False

@@ -36,13 +36,14 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender]
 BPS = 10_000
 PARAMS = ev.JobParams(
     tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-    bid_bond=10**14, bid_window=6, reveal_window=6, render_window=600, verify_window=600,
+    bid_bond=10**14, bid_window=6, reveal_window=60, render_window=600, verify_window=600,
 )  # fmt: skip
 TWO_TILES = PricingPolicy(max_queue_tiles=2)
-# A long reveal window (settlement still comes as soon as both bids are open): after the revert
-# the workers re-read the chain and void transactions, and a loaded CI machine once let the 6 s
-# window pass before either revealed, so the job expired.
-ROOMY = PARAMS.model_copy(update={"reveal_window": 60})
+# The reveal window is long: settlement still comes as soon as both bids are open. After a
+# revert the workers re-read the chain and void transactions before they bid, which a loaded CI
+# machine once made last longer than a 6 s bid window: this bid window is closed by moving the
+# chain's clock once both sealed bids are in.
+ROOMY = PARAMS.model_copy(update={"bid_window": 600})
 
 
 def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_workers(
@@ -185,6 +186,9 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
         assert rpc("evm_revert", snapshot) is True
         again, _ = market.post_job(second_artist, ROOMY, second_cid)
         assert again == job_id
+        wait_until(lambda: len(commits()) == 2, 120, "both workers' sealed bids on the new job")
+        rpc("evm_increaseTime", ROOMY.bid_window)
+        rpc("evm_mine")
         wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
         stages = lambda: {j.stage for d in workers for j in d.state.jobs() if j.job_id == job_id}  # noqa: E731
         wait_until(lambda: stages() == {"accepted"}, 60, "both workers to record the end")

@@ -43,7 +43,7 @@ def start_demo(tmp: Path) -> tuple[subprocess.Popen[str], dict[str, int]]:
         "--chain-port", str(ports["chain"]), "--ipfs-api-port", str(ports["ipfs_api"]),
         "--ipfs-gateway-port", str(ports["ipfs_gateway"]), "--workers", "3",
         "--scene", "tiny", "--frames", "1,2", "--width", "64", "--height", "48",
-        "--grid", "2x2", "--samples", "4",
+        "--grid", "2x2", "--samples", "4", "--bid-window", "6",  # room for a loaded machine
     ]  # fmt: skip
     with (tmp / "demo.err").open("w") as err:
         cli = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True)

@@ -63,7 +63,7 @@ def post(stack: Stack, ipfs: KuboClient, manifest: RenderManifest) -> tuple[int,
     tiles = len(manifest.frames) * manifest.tile_count
     params = JobParams(
         tile_count=tiles, frame_count=len(manifest.frames), max_price_per_tile=10**15,
-        verify_fee_per_tile=10**12, bid_bond=10**14, bid_window=8, reveal_window=8,
+        verify_fee_per_tile=10**12, bid_bond=10**14, bid_window=8, reveal_window=60,
         render_window=600, verify_window=600,
     )  # fmt: skip
     job_id, _ = stack.market.post_job(stack.w3.eth.accounts[1], params, manifest_cid)

@@ -14,6 +14,7 @@ from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.settings import DaemonSettings
+from render_worker.state import WorkerState
 from tests.conftest import fresh_stack_settings
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.events import JobParams
@@ -109,17 +110,25 @@ def running_worker(
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        # Started on a chain with history, it reads it first: a job posted meanwhile might see
-        # its bid window close before the worker gets to it.
-        head = stack.w3.eth.block_number - daemon.settings.confirmations
-        cursor = lambda: daemon.state.get_meta("cursor") or {"next_block": -1}  # noqa: E731
-        wait_until(lambda: cursor()["next_block"] > head or not thread.is_alive(), 120,
-                   f"worker {index} to read the chain")  # fmt: skip
-        assert thread.is_alive(), f"worker {index} stopped while reading the chain"
+        wait_until_read(stack, daemon.state, thread.is_alive, f"worker {index}",
+                        confirmations=daemon.settings.confirmations)  # fmt: skip
         yield daemon
     finally:
         stop.set()
         thread.join(timeout=60)
+
+
+def wait_until_read(
+    stack: Stack, state: WorkerState, alive: Callable[[], bool], what: str, log: Path | None = None,
+    confirmations: int = 0,
+) -> None:  # fmt: skip
+    """Wait until a worker started on a chain with history has read it to the current head: a
+    job posted before that might see its bid window close before the worker gets to it."""
+    head = stack.w3.eth.block_number - confirmations
+    cursor = lambda: state.get_meta("cursor") or {"next_block": -1}  # noqa: E731
+    read = lambda: cursor()["next_block"] > head  # noqa: E731
+    wait_until(lambda: read() or not alive(), 120, f"{what} to read the chain", log)
+    assert alive(), f"{what} stopped while reading the chain"
 
 
 def wait_until(

@@ -19,7 +19,7 @@ def test_a_worker_reveals_and_settles_in_the_first_second_after_the_bid_window_w
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     manifest_cid, params = tiny_job(
-        ipfs, tmp_path, size=(32, 24), grid=(2, 1), samples=2, windows=(3, 60)
+        ipfs, tmp_path, size=(32, 24), grid=(2, 1), samples=2, windows=(6, 60)
     )
     with running_worker(own_stack, tmp_path, 2) as worker:
         wait_until(lambda: worker.state.get_meta("cursor"), 60, "the worker to follow the chain")
@@ -33,7 +33,9 @@ def test_a_worker_reveals_and_settles_in_the_first_second_after_the_bid_window_w
         # is still inside the bid window, for the block it is mined in.
         wait_until(revealed, 30, "the worker to reveal its bid")
         (reveal,) = revealed()
-        assert bid_end < w3.eth.get_block(reveal.block_number)["timestamp"] <= bid_end + 2
+        # Only a transaction mines a block here: had the worker waited for a block after the
+        # window, it would never have revealed. The bound leaves a loaded machine a few seconds.
+        assert bid_end < w3.eth.get_block(reveal.block_number)["timestamp"] <= bid_end + 5
         # The only sealed bid is open, so the worker settles at once: its tiles are assigned.
         wait_until(
             lambda: any(isinstance(e, TilesAssigned) for e in market.events(job_id=job_id)),

@@ -20,6 +20,7 @@ from tests.worker.conftest import (
     dev_account,
     tiny_job,
     wait_until,
+    wait_until_read,
     worker_settings,
 )
 from tilefarm.chain.bindings import JobMarketClient
@@ -92,13 +93,14 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
 
     manifest_cid, params = tiny_job(
-        ipfs, tmp_path, size=(160, 120), grid=(4, 3), samples=48, windows=(6, 6)
+        ipfs, tmp_path, size=(160, 120), grid=(4, 3), samples=128, windows=(6, 60)
     )
     worker = _start(config, log)
+    db = WorkerState(state_dir / "worker.db")
+    wait_until_read(own_stack, db, lambda: worker.poll() is None, "the worker", log)
     artist = w3.eth.accounts[1]
     job_id, _ = market.post_job(artist, params, manifest_cid)
 
-    db = WorkerState(state_dir / "worker.db")
     wait_until(lambda: len(db.tiles(job_id)) >= 3, 180, "three tiles stored", log)
     children = psutil.Process(worker.pid).children(recursive=True)
     assert children, "the worker should be rendering in a Blender child"
@@ -161,11 +163,12 @@ def test_sigterm_finishes_the_tile_in_progress_and_stops_cleanly(
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     manifest_cid, params = tiny_job(
-        ipfs, tmp_path, size=(160, 120), grid=(4, 3), samples=48, windows=(6, 6)
+        ipfs, tmp_path, size=(160, 120), grid=(4, 3), samples=48, windows=(6, 60)
     )
     worker = _start(config, log)
-    job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params, manifest_cid)
     db = WorkerState(state_dir / "worker.db")
+    wait_until_read(own_stack, db, lambda: worker.poll() is None, "the worker", log)
+    job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params, manifest_cid)
     wait_until(lambda: len(db.tiles(job_id)) >= 1, 180, "a first tile", log)
     children = psutil.Process(worker.pid).children(recursive=True)
     worker.send_signal(signal.SIGTERM)

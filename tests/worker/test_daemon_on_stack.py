@@ -1,24 +1,13 @@
 """Two workers on the real stack (anvil, Kubo, the deployed market, Blender): they bid, the cheaper
 wins the tiles it asked for, both render and commit, verify each other, get paid, withdraw."""
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from render_worker.daemon import WorkerDaemon
-from render_worker.keystore import create_keystore
-from render_worker.node import connect
 from render_worker.pricing import PricingPolicy
-from tests.worker.conftest import (
-    PASSWORD,
-    Stack,
-    dev_account,
-    tiny_job,
-    wait_until,
-    worker_settings,
-)
+from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.chain.events import (
     JobCompleted,
     ResultsAccepted,
@@ -35,40 +24,15 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender]
 ETH = 10**18
 
 
-def _start_worker(
-    stack: Stack, tmp: Path, index: int, **overrides: object
-) -> tuple[str, threading.Event, threading.Thread]:
-    account = dev_account(index)
-    settings = worker_settings(stack, tmp / f"worker{index}", auto_withdraw_wei=1, **overrides)
-    create_keystore(settings.keystore_path, PASSWORD, account.key.hex())
-    node = connect(settings, PASSWORD)
-    node.market.stake(node.account, node.market.config().min_stake)
-    daemon = WorkerDaemon(
-        settings, node.account, node.w3, node.market, node.ipfs, node.state,
-        start_block=node.start_block,
-        pixel_samples_per_minute=settings.pixel_samples_per_minute or 1.0,
-    )  # fmt: skip
-    stop = threading.Event()
-    thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
-    thread.start()
-    return account.address, stop, thread
-
-
 @pytest.fixture
 def workers(own_stack: Stack, block_producer: None, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    cheap = _start_worker(
-        own_stack, tmp_path, 2,
-        pricing=PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5),
-    )  # fmt: skip
-    dear = _start_worker(
-        own_stack, tmp_path, 3,
-        pricing=PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64),
-    )  # fmt: skip
-    yield cheap[0], dear[0]
-    for _, stop, _ in (cheap, dear):
-        stop.set()
-    for _, _, thread in (cheap, dear):
-        thread.join(timeout=60)
+    cheap = PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5)
+    dear = PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64)
+    with (
+        running_worker(own_stack, tmp_path, 2, auto_withdraw_wei=1, pricing=cheap) as first,
+        running_worker(own_stack, tmp_path, 3, auto_withdraw_wei=1, pricing=dear) as second,
+    ):
+        yield first.me, second.me
 
 
 def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_paid(
@@ -81,7 +45,7 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
 
     manifest_cid, params = tiny_job(
-        ipfs, tmp_path, size=(64, 48), grid=(4, 2), samples=4, windows=(8, 8),
+        ipfs, tmp_path, size=(64, 48), grid=(4, 2), samples=4, windows=(8, 60),
         verification={"patch_size": 8, "patch_count": 6},
     )  # fmt: skip
     deposit = market.quote(8, params.max_price_per_tile, params.verify_fee_per_tile)

@@ -41,7 +41,7 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     manifest_cid, params = tiny_job(
-        ipfs, tmp_path, size=(32, 24), grid=(2, 2), samples=2, windows=(5, 5),
+        ipfs, tmp_path, size=(32, 24), grid=(2, 2), samples=2, windows=(5, 60),
         verification={"patch_size": 8, "patch_count": 8},
     )  # fmt: skip
     artist = own_stack.w3.eth.accounts[1]

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
 PARAMS = JobParams(
     tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
-    bid_bond=10**14, bid_window=10, reveal_window=5, render_window=600, verify_window=600,
+    bid_bond=10**14, bid_window=10, reveal_window=60, render_window=600, verify_window=600,
 )  # fmt: skip
 
 

@@ -42,9 +42,11 @@ class DemoOptions(BaseModel):
     ipfs_gateway_port: int = Field(8080, ge=1, le=65535)
     # The protocol's windows are seconds of chain time. Short ones keep the demo quick. A block
     # is mined every `block_seconds`; each new block wakes the workers (WebSocket), who otherwise
-    # poll every `poll_seconds`: polling faster costs CPU the renders need.
+    # poll every `poll_seconds`: polling faster costs CPU the renders need. The bid window is
+    # waited out; the reveal window is not (bids settle once all are open), so it is roomy for
+    # a loaded machine: a reveal may only start in the first block after the bid window.
     bid_window: int = Field(2, ge=1)
-    reveal_window: int = Field(2, ge=1)
+    reveal_window: int = Field(20, ge=1)
     render_window: int = Field(900, ge=10)
     verify_window: int = Field(300, ge=10)
     block_seconds: float = Field(1.0, gt=0, le=30)
