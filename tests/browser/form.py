@@ -15,7 +15,7 @@ TINY_JOB = {
     "Verifier fee per tile (ETH)": "0.000001",
     "Bid bond (ETH)": "0.0001",
     "Sealed bids for": "8",
-    "Reveals for": "8",
+    "Reveals for": "60",
     "Rendering within": "600",
     "Verification within": "600",
     "Patches re-rendered per result": "6",

@@ -22,7 +22,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
 
 TILES = 8
 SEEN_STATES = """
-window.tileStatesSeen = new Set();
+window.tileStatesSeen = new Set(
+  [...document.querySelectorAll("#tiles li.tile")].map((tile) => tile.dataset.state));
 new MutationObserver((changes) => {
   for (const change of changes)
     for (const node of change.addedNodes)
