@@ -12,12 +12,15 @@ once on the final chain, verified the other with the seed of the final chain, an
 """
 
 import logging
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import Web3
 
+from render_worker.daemon import WorkerDaemon
 from render_worker.pricing import PricingPolicy
 from render_worker.state import DutyRow
 from tests.drills.ledger import (
@@ -56,11 +59,11 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
-    # About half a second a tile: the snapshot below is taken as soon as the tiles are seen
-    # assigned, and must come before either worker commits (at 2 samples one committed first).
+    # The snapshot below is taken once the tiles are assigned and must come before either
+    # worker commits: the workers' renders wait for it.
     manifest = build_manifest(
         scene_cid=ipfs.add_file(scene), frames=[1], resolution={"width": 32, "height": 32},
-        tile_grid={"columns": 2, "rows": 2}, samples=2048,
+        tile_grid={"columns": 2, "rows": 2}, samples=16,
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
     history = lambda: market.events(job_id=job_id)  # noqa: E731
@@ -71,12 +74,14 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         running_worker(own_stack, tmp_path, 3, pricing=TWO_TILES) as two,
     ):
         workers = (one, two)
+        rendering = _held_until_set(workers)  # the snapshot must come before any commitment
         before = balances(market, artist, treasury, one.me, two.me)
         job_id, _ = market.post_job(artist, PARAMS, ipfs.add_bytes(manifest.canonical_json()))
         of = lambda kind: {e.worker: e for e in history() if isinstance(e, kind)}  # noqa: E731
         wait_until(lambda: len(of(ev.TilesAssigned)) == 2, 120, "the tiles to be assigned")
         snapshot = rpc("evm_snapshot")
         settled_at = w3.eth.block_number
+        rendering.set()
         wait_until(lambda: len(of(ev.VerifierDrawn)) == 2, 240, "both workers' verifiers")
         removed, removed_draws = of(ev.ResultsCommitted), of(ev.VerifierDrawn)
         assert all(e.block_number > settled_at for e in removed.values())
@@ -220,3 +225,17 @@ def _rpc(w3: Web3, method: str, *params: object) -> Any:
 
 def _show(duties: list[DutyRow]) -> str:
     return "; ".join(f"{d.worker} round {d.round} {d.stage} seed {d.seed}" for d in duties)
+
+
+def _held_until_set(workers: tuple[WorkerDaemon, ...]) -> threading.Event:
+    """The workers' renders wait for the returned event (then run as usual)."""
+    gate = threading.Event()
+    for daemon in workers:
+        render = daemon.renderer.render
+
+        def held(*args: Any, _render: Callable[..., Any] = render, **kwargs: Any) -> Any:
+            assert gate.wait(120), "the test never let the render start"
+            return _render(*args, **kwargs)
+
+        daemon.renderer.render = held  # type: ignore[method-assign]
+    return gate
