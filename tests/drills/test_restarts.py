@@ -8,15 +8,18 @@
 Each ends with the job completed, each seat paid once and the market's ETH equal to what it owes.
 """
 
+import itertools
 import logging
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -147,12 +150,14 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
         running_worker(own_stack, workers_dir, 2, pricing=HALF) as first,
         running_worker(own_stack, workers_dir, 3, pricing=HALF) as second,
     ):
-        job_id = _post_job(own_stack, tmp_path)
         workers = [first, second]
+        stopped = _uploads_wait_after_the_first(workers)
+        job_id = _post_job(own_stack, tmp_path)
         wait_until(
             lambda: any(w.state.tiles(job_id) for w in workers), 180, "a first rendered tile"
         )
         with kubo_down(own_stack):
+            stopped.set()  # the uploads still to come meet the outage
             wait_until(
                 lambda: any("unreachable" in r.getMessage() for r in caplog.records),
                 60,
@@ -167,6 +172,22 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
             )
             assert all(t.cid for t in worker.state.tiles(job_id).values())
     _assert_settled_once(own_stack, job_id, workers)
+
+
+def _uploads_wait_after_the_first(workers: list[WorkerDaemon]) -> threading.Event:
+    """Each worker's first file upload goes through; the next wait for the returned event."""
+    kubo_stopped = threading.Event()
+    for daemon in workers:
+        add_file, calls = daemon.ipfs.add_file, itertools.count()
+
+        def held(*args: Any, _add: Callable[..., str] = add_file, _calls: Any = calls,
+                 **kwargs: Any) -> str:  # fmt: skip
+            if next(_calls) > 0:
+                assert kubo_stopped.wait(120), "the test never stopped Kubo"
+            return _add(*args, **kwargs)
+
+        daemon.ipfs.add_file = held  # type: ignore[method-assign]
+    return kubo_stopped
 
 
 # ---------------------------------------------------------------------------- the server
