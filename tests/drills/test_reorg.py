@@ -13,14 +13,12 @@ once on the final chain, verified the other with the seed of the final chain, an
 
 import logging
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from web3 import Web3
 
-from render_worker.daemon import WorkerDaemon
 from render_worker.pricing import PricingPolicy
 from render_worker.state import DutyRow
 from tests.drills.ledger import (
@@ -28,7 +26,7 @@ from tests.drills.ledger import (
     assert_money_conserved,
     balances,
 )
-from tests.worker.conftest import Stack, running_worker, wait_until
+from tests.worker.conftest import Stack, held_back, running_worker, wait_until
 from tilefarm.chain import events as ev
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
@@ -74,7 +72,9 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         running_worker(own_stack, tmp_path, 3, pricing=TWO_TILES) as two,
     ):
         workers = (one, two)
-        rendering = _held_until_set(workers)  # the snapshot must come before any commitment
+        rendering = threading.Event()  # the snapshot must come before any commitment
+        for daemon in workers:
+            held_back(daemon.renderer, "render", rendering)
         before = balances(market, artist, treasury, one.me, two.me)
         job_id, _ = market.post_job(artist, PARAMS, ipfs.add_bytes(manifest.canonical_json()))
         of = lambda kind: {e.worker: e for e in history() if isinstance(e, kind)}  # noqa: E731
@@ -225,17 +225,3 @@ def _rpc(w3: Web3, method: str, *params: object) -> Any:
 
 def _show(duties: list[DutyRow]) -> str:
     return "; ".join(f"{d.worker} round {d.round} {d.stage} seed {d.seed}" for d in duties)
-
-
-def _held_until_set(workers: tuple[WorkerDaemon, ...]) -> threading.Event:
-    """The workers' renders wait for the returned event (then run as usual)."""
-    gate = threading.Event()
-    for daemon in workers:
-        render = daemon.renderer.render
-
-        def held(*args: Any, _render: Callable[..., Any] = render, **kwargs: Any) -> Any:
-            assert gate.wait(120), "the test never let the render start"
-            return _render(*args, **kwargs)
-
-        daemon.renderer.render = held  # type: ignore[method-assign]
-    return gate

@@ -8,18 +8,16 @@
 Each ends with the job completed, each seat paid once and the market's ETH equal to what it owes.
 """
 
-import itertools
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +25,7 @@ import pytest
 from render_worker.daemon import WorkerDaemon
 from render_worker.pricing import PricingPolicy
 from tests.drills.ledger import assert_each_seat_paid_at_most_once, assert_money_conserved
-from tests.worker.conftest import Stack, running_worker, wait_until
+from tests.worker.conftest import Stack, held_back, running_worker, wait_until
 from tilefarm.chain import events as ev
 from tilefarm.devnet import Devnet, kubo
 from tilefarm.devnet.ports import free_port
@@ -151,7 +149,9 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
         running_worker(own_stack, workers_dir, 3, pricing=HALF) as second,
     ):
         workers = [first, second]
-        stopped = _uploads_wait_after_the_first(workers)
+        stopped = threading.Event()  # each worker's uploads after its first wait for it
+        for daemon in workers:
+            held_back(daemon.ipfs, "add_file", stopped, let_through=1)
         job_id = _post_job(own_stack, tmp_path)
         wait_until(
             lambda: any(w.state.tiles(job_id) for w in workers), 180, "a first rendered tile"
@@ -172,22 +172,6 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
             )
             assert all(t.cid for t in worker.state.tiles(job_id).values())
     _assert_settled_once(own_stack, job_id, workers)
-
-
-def _uploads_wait_after_the_first(workers: list[WorkerDaemon]) -> threading.Event:
-    """Each worker's first file upload goes through; the next wait for the returned event."""
-    kubo_stopped = threading.Event()
-    for daemon in workers:
-        add_file, calls = daemon.ipfs.add_file, itertools.count()
-
-        def held(*args: Any, _add: Callable[..., str] = add_file, _calls: Any = calls,
-                 **kwargs: Any) -> str:  # fmt: skip
-            if next(_calls) > 0:
-                assert kubo_stopped.wait(120), "the test never stopped Kubo"
-            return _add(*args, **kwargs)
-
-        daemon.ipfs.add_file = held  # type: ignore[method-assign]
-    return kubo_stopped
 
 
 # ---------------------------------------------------------------------------- the server

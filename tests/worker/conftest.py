@@ -1,11 +1,13 @@
 """Workers on a devnet of their own: no other test's stakers can be drawn as their verifiers."""
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web3 import Web3
@@ -116,6 +118,19 @@ def running_worker(
     finally:
         stop.set()
         thread.join(timeout=60)
+
+
+def held_back(target: object, method: str, gate: threading.Event, let_through: int = 0) -> None:
+    """`target.method` waits for `gate` after its first `let_through` calls (then runs as usual):
+    a test makes a worker's step wait for the moment it needs."""
+    original, calls = getattr(target, method), itertools.count()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) >= let_through:
+            assert gate.wait(120), f"the test never let {method} go on"
+        return original(*args, **kwargs)
+
+    setattr(target, method, held)
 
 
 def wait_until_read(
