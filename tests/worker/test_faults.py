@@ -116,22 +116,19 @@ def test_a_scene_that_cannot_render_is_reported_and_the_worker_goes_on(
     assert any(f"job {broken}: rendering failed" in r.getMessage() for r in caplog.records)
 
 
-def _node_fails_in_the_check(daemon: WorkerDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
-    def node_gone(*_args: object, **_kwargs: object) -> None:
-        raise ConnectionError("the node went away")
+def _node_gone(*_args: object, **_kwargs: object) -> None:
+    raise ConnectionError("the node went away")
 
-    monkeypatch.setattr(daemon.sender, "reconcile", node_gone)
+
+def _node_fails_in_the_check(daemon: WorkerDaemon, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(daemon.sender, "reconcile", _node_gone)
 
 
 def _node_fails_to_take_the_transaction_again(
     daemon: WorkerDaemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The transaction is marked to be sent again, and the node refuses it (tried once here)."""
-
-    def node_gone(*_args: object, **_kwargs: object) -> None:
-        raise ConnectionError("the node went away")
-
-    monkeypatch.setattr(daemon.sender.w3.eth, "send_raw_transaction", node_gone)
+    monkeypatch.setattr(daemon.sender.w3.eth, "send_raw_transaction", _node_gone)
     monkeypatch.setattr(
         transactions, "with_retries", partial(transactions.with_retries, attempts=1)
     )

@@ -86,16 +86,8 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
     with svc.db.session() as session:
         job = find_job(session, job_id)
         known = _assembly(session, job)
-        rows = (
-            {}
-            if known is None
-            else {
-                r.frame: r
-                for r in session.scalars(
-                    select(AssembledFrame).where(AssembledFrame.job_id == job_id)
-                )
-            }
-        )
+        stored = select(AssembledFrame).where(AssembledFrame.job_id == job_id)
+        rows = {r.frame: r for r in session.scalars(stored)} if known is not None else {}
         if known is not None and known.manifest is None:
             return FrameList(job_id=job_id, frames=[], error=known.error)
         try:
