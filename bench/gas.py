@@ -3,9 +3,10 @@
 For each (tiles, workers) it starts nothing but its own anvil on a free port, deploys the market
 from Brownie's build, stakes the workers (once per worker lifetime, so not counted), and then counts
 every transaction of one job: post, one sealed bid commit and one reveal per worker, settle, one
-result commitment per worker, one attestation per worker (which draws its verifier from the later
-block hash in the same call), and the withdrawal of every balance the job created (workers, whose
-verifier fees ride on the same balance, the artist's refund and the treasury's fee).
+result commitment per worker, one verifier draw per worker (each worker draws its own, earning the
+bounty), one attestation per worker, one release per worker after the contest window, and the
+withdrawal of every balance the job created (workers, whose verifier fees ride on the same
+balance, the artist's refund and the treasury's fee).
 """
 
 import json
@@ -21,7 +22,7 @@ from typing import Any
 from web3 import Web3
 
 from tilefarm.chain.artifacts import load_artifact
-from tilefarm.chain.bids import bid_commitment, rank_key
+from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.events import JobParams
 from tilefarm.chain.records import MarketConfig
@@ -82,6 +83,7 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             treasury=treasury, protocol_fee_bps=100, min_stake=Web3.to_wei(1, "ether"),
             unstake_delay=14 * 86_400, draw_delay=1, dispute_bond=Web3.to_wei(0.1, "ether"),
             fraud_slash_bps=5_000, late_slash_bps=1_000, false_accusation_slash_bps=2_500,
+            silence_slash_bps=1_000, collateral_bps=10_000, bid_bond_bps=10, draw_bounty_bps=500,
         )  # fmt: skip
         artifact = load_artifact("JobMarket", build_dir)
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
@@ -122,8 +124,7 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
         for worker, (price, salt) in bids.items():
             count("reveal_bids", market.reveal_bid(worker, job_id, price, share, salt).gas_used)
         chain.advance(601)
-        ranked = sorted(crew, key=lambda w: rank_key(job_id, w, bids[w][0]))
-        count("settle", market.settle(artist, job_id, ranked).gas_used)
+        count("settle", market.settle(artist, job_id, market.ranking(job_id)).gas_used)
 
         for worker in crew:
             seat = market.seat(job_id, worker)
@@ -140,10 +141,15 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             count("commit_results", receipt.gas_used)
         chain.advance(1)  # the last anchor block must be mined before its hash can be read
         for worker in crew:
-            verifier = market.preview_verifier(job_id, worker)
+            count("draw_verifiers", market.draw_verifier(worker, job_id, worker).gas_used)
+        for worker in crew:
+            verifier = market.verifier_of(job_id, worker)
             assert verifier is not None
             receipt = market.attest(verifier, job_id, worker, True, "bafkreievidence")
-            count("draw_and_attest", receipt.gas_used)
+            count("attest", receipt.gas_used)
+        chain.advance(params.verify_window + 1)  # the contest window closes
+        for worker in crew:
+            count("release", market.release(worker, job_id, worker).gas_used)
 
         for who in [*crew, artist, treasury]:
             if market.balance_of(who) > 0:

@@ -339,7 +339,7 @@ class WorkerDaemon:
 
     def _draw_verifier(self, job: JobRow) -> None:
         seat = self.market.seat(job.job_id, self.me)
-        if seat.state_name != "Submitted" or seat.verifier_slot != 0:
+        if seat.state_name != "Submitted" or seat.verifier_id != 0:
             return
         if self.w3.eth.block_number < seat.anchor_block:
             return

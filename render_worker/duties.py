@@ -3,15 +3,19 @@
 The contract lets anyone move a seat on once its deadline has passed (`ResultVerification.sol`):
 - `claimLate(job, w)`: seat `Assigned` after the render deadline; `w` is slashed to the artist, the
   seat is closed and its tiles' escrow returns to the artist when the job ends;
-- `replaceVerifier(job, w)`: seat `Submitted` after its verification window; the silent verifier is
-  counted, a new one is drawn (after three rounds the worker is paid without a verifier);
+- `replaceVerifier(job, w)`: seat `Submitted` after its verifier's window; the silent verifier is
+  slashed to `w` and a new one is drawn (after three rounds the seat closes unverified and unpaid).
+  A seat nobody drew cannot be replaced: the watch draws its verifier instead (`drawVerifier`,
+  which pays the caller the draw bounty, or lapses the seat once its anchor hash expired);
 - `finalizeRejection(job, w)`: seat `Failed` after its appeal window; `w` is slashed, the failing
-  verifier gets half of it as the only honest verifier, the artist the rest.
+  verifier gets half of it as the only honest verifier, the artist the rest;
+- `release(job, w)`: seat `Accepted` after its contest window; pays `w` and its verifier. A worker
+  releases its own seats (it is the one waiting to be paid).
 
-Nobody else is paid to call them, so a job whose worker dies would never end. A worker therefore
-watches every seat of the jobs it holds a seat in (claimLate, replaceVerifier; its own seat too for
-replaceVerifier, where it is the one waiting to be paid), and the seats it failed as their verifier
-(finalizeRejection, which pays it). It never acts against its own seat otherwise.
+A worker therefore watches every seat of the jobs it holds a seat in (claimLate, replaceVerifier;
+its own seat too for replaceVerifier, where it is the one waiting to be paid), the seats it failed
+as their verifier (finalizeRejection, which pays it), and its own accepted seats (release). It never
+acts against its own seat otherwise.
 
 A watch is a row (`watches`), created from events in the same transaction as the chain cursor.
 When due it reads the seat on the chain, and sends at most once per seat and round through the
@@ -40,6 +44,7 @@ REQUIRED_STATE = {
     "claimLate": "Assigned",
     "replaceVerifier": "Submitted",
     "finalizeRejection": "Failed",
+    "release": "Accepted",
 }
 
 
@@ -84,6 +89,8 @@ def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -
             _watch(s, event.job_id, w, "claimLate")
         case ev.ResultsCommitted() | ev.VerifierReplaced() if bidder:
             _watch(s, event.job_id, event.worker, "replaceVerifier")
+        case ev.ResultsAccepted(worker=w) if w == me:
+            _watch(s, event.job_id, w, "release")
         case ev.ResultsAttested(passed=False, worker=w) if w != me and (
             event.verifier == me or (job is not None and job.first_tile is not None)
         ):
@@ -149,8 +156,8 @@ class SeatDuties:
             self._send(watch, seat)
 
     def _concerned(self, watch: WatchRow, job: JobRow | None) -> bool:
-        if watch.action == "finalizeRejection":
-            return True  # opened only for seats this worker failed, or of its own jobs
+        if watch.action in ("finalizeRejection", "release"):
+            return True  # opened only for seats this worker failed, or its own accepted seats
         return job is not None and job.first_tile is not None
 
     @staticmethod
@@ -160,9 +167,12 @@ class SeatDuties:
         return seat.deadline
 
     def _send(self, watch: WatchRow, seat: Seat) -> None:
-        purpose = f"{watch.action}:{watch.job_id}:{watch.worker}:{seat.round}"
+        action = watch.action
+        if action == "replaceVerifier" and seat.verifier_id == 0:
+            action = "drawVerifier"  # nobody drew: draw (for the bounty), never re-roll
+        purpose = f"{action}:{watch.job_id}:{watch.worker}:{seat.round}"
         try:
-            self.sender.send(purpose, watch.action, watch.job_id, watch.worker)
+            self.sender.send(purpose, action, watch.job_id, watch.worker)
         except ContractReverted as exc:
             if self.not_yet(exc.error):
                 log.debug("%s not sent yet: %s", purpose, exc)
@@ -173,7 +183,10 @@ class SeatDuties:
         except TxFailed as exc:  # mined but reverted: the next pass reads the seat again
             log.warning("%s", exc)
             return
-        log.info("job %d: %s for %s sent", watch.job_id, watch.action, watch.worker)
+        log.info("job %d: %s for %s sent", watch.job_id, action, watch.worker)
+        if action == "drawVerifier":
+            self._update(watch, due=0)  # the drawn verifier's own window starts now
+            return
         # A replaced verifier's seat gets a new round; its VerifierReplaced event re-opens it.
         self._update(watch, stage="done")
 

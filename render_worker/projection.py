@@ -65,8 +65,15 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
             job.stage = "rejected" if event.fraud else "accepted"
             job.reason = f"panel voted {event.votes_fraud} fraud, {event.votes_honest} honest"
         case ev.ResultsAccepted(worker=w) if job is not None and w == me:
-            job.stage, job.earned = "accepted", event.payment
+            job.stage = "accepted"  # paid at release, once the contest window has closed
+        case ev.PaymentReleased(worker=w) if job is not None and w == me:
+            job.stage, job.earned = "paid", event.payment
             metrics.earned.inc(event.payment)
+        case ev.ResultsUnverified(worker=w) if job is not None and w == me:
+            job.stage, job.reason = "unverified", "every drawn verifier stayed silent: not paid"
+        case ev.VerifierDrawMissed(worker=w) if job is not None and w == me:
+            job.stage = "timed_out"
+            job.reason = f"nobody drew the verifier in time; {event.slashed} slashed"
         case ev.ResultsRejected(worker=w) if job is not None and w == me:
             job.stage, job.reason = "rejected", f"results rejected; {event.slashed} wei slashed"
         case ev.WorkerTimedOut(worker=w) if job is not None and w == me:

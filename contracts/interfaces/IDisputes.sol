@@ -5,12 +5,14 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 
 /// @title IDisputes
 /// @notice Escalation of a verdict to a panel of three verifiers drawn like a verifier (from the
-/// hash of a block K after the dispute). A worker appeals a fail; an artist contests a pass (or an
-/// unverified acceptance). Both post the dispute bond. The majority of the votes cast decides; a
-/// tie or silence upholds the original verdict. Fraud: the worker's stake is slashed, half to the
-/// artist and half to the honest verifiers (with the appellant's bond). False accusation: a
-/// worker's appeal that wins slashes the failing verifier to the worker; an artist's contest that
-/// loses pays its bond to the worker.
+/// hash of a block K after the dispute, from the compact pool, never the worker, the artist or the
+/// seat's verifier). A worker appeals a fail; an artist contests a pass while its pay is still held.
+/// Both post the dispute bond. The majority of the votes cast decides; a tie or silence upholds the
+/// original verdict. Fraud: the worker is never paid, loses its collateral and part of its stake,
+/// half to the artist and half to the honest verifiers (with the appellant's bond); a verifier whose
+/// pass is overturned is slashed and loses its fee. False accusation: a worker's appeal that wins
+/// slashes the failing verifier to the worker and pays the worker at once; an artist's contest that
+/// loses pays its bond to the worker, who is then paid at once.
 interface IDisputes is IMarketTypes {
     /// @notice `disputer` escalated `worker`'s verdict in `jobId`, posting `bond`.
     event DisputeOpened(
@@ -18,8 +20,6 @@ interface IDisputes is IMarketTypes {
     );
     /// @notice The panel for the dispute was drawn; empty seats are the zero address.
     event PanelDrawn(uint256 indexed jobId, address indexed worker, address[3] members, bytes32 seed);
-    /// @notice The panel's anchor block hash expired; the draw moved to `anchorBlock`.
-    event PanelDrawDeferred(uint256 indexed jobId, address indexed worker, uint256 anchorBlock);
     /// @notice A panel member voted.
     event VoteCast(
         uint256 indexed jobId, address indexed worker, address indexed voter, bool fraud, string evidenceCid
@@ -29,6 +29,9 @@ interface IDisputes is IMarketTypes {
         uint256 indexed jobId, address indexed worker, bool fraud, uint256 votesFraud, uint256 votesHonest
     );
 
+    /// @notice The panel's anchor block hash is older than 256 blocks: the panel can no longer be
+    /// drawn and the dispute resolves at its deadline upholding the verdict under dispute.
+    error RandomnessExpired(uint256 jobId, address worker, uint256 anchorBlock);
     /// @notice The seat's verdict cannot be disputed now, or not by the caller.
     error NotDisputable(uint256 jobId, address worker, address caller, SeatState state);
     /// @notice The dispute window closed.
@@ -50,10 +53,10 @@ interface IDisputes is IMarketTypes {
     /// acceptance. `msg.value` must be the dispute bond.
     function openDispute(uint256 jobId, address worker, string calldata reasonCid) external payable;
 
-    /// @notice Fixes the panel from the anchor block's hash. Permissionless.
+    /// @notice Fixes the panel from the anchor block's hash (readable for 256 blocks). Permissionless.
     function drawPanel(uint256 jobId, address worker) external;
 
-    /// @notice A panel member votes `fraud` or not, with its evidence.
+    /// @notice A member of the drawn panel votes `fraud` or not, with its evidence.
     function vote(uint256 jobId, address worker, bool fraud, string calldata evidenceCid) external;
 
     /// @notice Applies the verdict once every panel member voted or the window closed. Permissionless.

@@ -23,20 +23,23 @@ interface IMarketTypes {
         Outbid, // revealed, but cheaper bids took every tile
         Assigned, // won a tile range; rendering
         Submitted, // results committed; a verifier is drawn from later randomness
-        Accepted, // paid; the artist may still contest until the dispute window closes
+        Accepted, // a verdict accepted the tiles; the pay stays in escrow until the contest window closes
         Failed, // the verifier attested a failure; the worker may appeal until the window closes
         Disputed, // the worker appealed a failure; a panel votes
         Contested, // the artist contested an acceptance; a panel votes
         Rejected, // fraud established; the worker was slashed
-        TimedOut, // the worker missed the render deadline and was slashed
-        Reclaimed // the job was cancelled and the bidder took its bond back
+        TimedOut, // the worker missed the render deadline (or let its draw lapse) and was slashed
+        Reclaimed, // the job was cancelled and the bidder took its bond back
+        Unverified, // every drawn verifier stayed silent: closed unpaid, the tiles' escrow went back
+        Paid // the contest window closed (or the artist waived it): worker and verifier were credited
     }
 
     /// @notice Why a stake was slashed.
     enum SlashReason {
         Fraud,
         Late,
-        FalseAccusation
+        FalseAccusation,
+        Silence // a drawn verifier did not attest within its window
     }
 
     /// @notice What an artist chooses when posting a job.
@@ -44,7 +47,8 @@ interface IMarketTypes {
     /// @param frameCount frames in the manifest (informational, emitted for indexers)
     /// @param maxPricePerTile the most the artist pays a worker per tile, in wei
     /// @param verifyFeePerTile what a verifier earns per tile it checks, in wei
-    /// @param bidBond the deposit every sealed bid carries, forfeited to the artist if not revealed
+    /// @param bidBond the deposit every sealed bid carries, forfeited to the artist if not revealed;
+    /// at least `bidBondBps` of the job's maximum value and never zero
     /// @param bidWindow seconds during which sealed bids are committed
     /// @param revealWindow seconds after the bid window during which bids are revealed
     /// @param renderWindow seconds after settlement within which winners commit their results
@@ -79,11 +83,13 @@ interface IMarketTypes {
         uint40 revealEnd;
         uint80 maxPricePerTile;
         uint80 bidBond;
-        uint8 commits; // sealed bids committed (and not reclaimed after a cancellation)
-        uint8 reveals; // bids revealed; (commits - reveals) * bidBond is held apart from escrow
-        // word 3: rendering
+        // word 3: rendering, and the bids
         uint32 renderWindow;
         uint40 renderDeadline;
+        uint16 commits; // sealed bids committed (and not reclaimed after a cancellation); not capped
+        uint16 reveals; // bids revealed; (commits - reveals) * bidBond is held apart from escrow
+        uint8 kept; // revealed bids still in the running (at most MAX_BIDS; a better one evicts the worst)
+        uint64 tieSeed; // orders equal prices; from the block hash before the first reveal, 0 until then
     }
 
     /// @notice One worker's bid and assignment in one job. Two storage words.
@@ -95,21 +101,24 @@ interface IMarketTypes {
         SeatState state;
         uint8 round; // verifier draw round, raised each time a silent verifier is replaced
         uint32 anchorBlock; // the block whose hash seeds the verifier draw
-        uint32 verifierSlot; // 1-based index in the verifier pool, 0 until drawn
-        uint40 deadline; // end of the current verification or dispute window
+        uint32 verifierId; // the drawn verifier's account id (see {Account}), 0 until drawn
+        uint40 deadline; // end of the current verification, contest or appeal window
     }
 
-    /// @notice A staked account and its ledger. Two storage words.
+    /// @notice A staked account and its ledger. Three storage words.
     struct Account {
         uint96 stake; // bonded, slashable, counts toward eligibility
         uint96 balance; // credited by the market, withdrawable at any time
-        uint32 tilesAccepted;
+        uint32 tilesAccepted; // tiles paid (counted at release, so a proven fraud never counts)
         uint32 tilesRejected;
         uint96 unstaking; // requested out of the stake, still slashable until withdrawn
         uint40 unlockAt;
-        uint16 timeouts;
+        uint16 timeouts; // missed render deadlines, lapsed draws and silent verifications
         uint16 slashes;
-        uint32 poolSlot; // 1-based index in the verifier pool, 0 if never staked
+        uint32 accountId; // 1-based, assigned at the first stake and never changed; 0 if never staked
+        uint32 poolIndex; // 1-based position in the compact verifier pool, 0 while not eligible
+        uint16 duties; // drawn verifications and panel seats whose verdict is not final yet
+        uint96 locked; // collateral of revealed bids and open seats: part of `stake`, cannot be unstaked
     }
 
     /// @notice An escalation of one assignment's verdict to a panel of verifiers.
@@ -118,7 +127,7 @@ interface IMarketTypes {
         uint96 bond;
         uint32 anchorBlock;
         uint40 deadline;
-        uint32 member0; // pool slots of the panel, 0 when empty
+        uint32 member0; // account ids of the panel, 0 when empty
         uint32 member1;
         uint32 member2;
         uint8 votesFraud;
@@ -127,7 +136,7 @@ interface IMarketTypes {
         bool drawn;
     }
 
-    /// @notice Deployment-wide parameters, fixed at construction.
+    /// @notice Deployment-wide parameters, fixed at construction (checked: see {InvalidConfig}).
     struct MarketConfig {
         address treasury;
         uint16 protocolFeeBps; // taken on top of accepted tile prices, from the artist's escrow
@@ -137,7 +146,11 @@ interface IMarketTypes {
         uint96 disputeBond;
         uint16 fraudSlashBps;
         uint16 lateSlashBps;
-        uint16 falseAccusationSlashBps;
+        uint16 falseAccusationSlashBps; // a verifier overruled by its panel (false fail or false pass)
+        uint16 silenceSlashBps; // a drawn verifier that stays silent, paid to the waiting worker
+        uint16 collateralBps; // collateral locked per revealed bid and seat, of its value at its price
+        uint16 bidBondBps; // the least bid bond, of the job's maximum value
+        uint16 drawBountyBps; // of a seat's verifier fee, paid to whoever draws its verifier
     }
 
     /// @notice No job has this id.
@@ -150,6 +163,8 @@ interface IMarketTypes {
     error NotArtist(uint256 jobId, address caller, address artist);
     /// @notice The caller's stake is below the minimum.
     error NotStaked(address account, uint256 stake, uint256 minStake);
+    /// @notice A construction parameter is impossible; `name` says which.
+    error InvalidConfig(string name, uint256 value);
     /// @notice Sending wei to a payee failed; its balance was left untouched.
     error PaymentFailed(address payee, uint256 amount);
 }

@@ -4,16 +4,20 @@ pragma solidity 0.8.37;
 import {IMarketTypes} from "./IMarketTypes.sol";
 
 /// @title IResultVerification
-/// @notice Result commitments, verifier draws, attestations, payouts and every deadline.
+/// @notice Result commitments, verifier draws, verdicts, payouts and every deadline.
 ///
-/// A winner commits once per job: the Merkle root over its tiles' leaves (see {MerkleProof}) and
-/// the CID of its results list. Randomness: the commitment in block B fixes `anchorBlock = B + K`
+/// A winner commits once per job: the Merkle root over its tiles' leaves (`keccak256(abi.encode(
+/// tileIndex, tileCidDigest, pixelHash))`, inner nodes OpenZeppelin's sorted pair hash) and the CID
+/// of its results list. Randomness: the commitment in block B fixes `anchorBlock = B + K`
 /// (K = `drawDelay`); once that block is mined, `seed = keccak256(abi.encode(blockhash(anchorBlock),
 /// jobId, worker, round))`, which the worker could not know when it committed. The seed picks the
-/// verifier (probing the pool from `seed % poolSize`, skipping the worker, the artist and accounts
-/// below the minimum stake) and, emitted in {VerifierDrawn}, seeds the patch choice off chain.
-/// `drawVerifier` fixes the draw permissionlessly; `attest` draws lazily if nobody did. If more
-/// than 256 blocks pass the block hash is gone: `drawVerifier` then re-anchors K blocks ahead.
+/// verifier uniformly from the compact pool (never the worker or the artist) and, emitted in
+/// {VerifierDrawn}, seeds the patch choice off chain. Anyone may draw and earns the draw bounty
+/// (the drawn verifier learns of its duty from the event). If the anchor hash expires (256 blocks)
+/// before the draw,
+/// the seat lapses: there is no second roll. No seat is paid without a verdict (a drawn verifier's
+/// pass, a panel's, or the artist's acceptance), and a verdict's pay waits in escrow until the
+/// contest window closes.
 interface IResultVerification is IMarketTypes {
     /// @notice `worker` committed the results of all its tiles of `jobId`.
     event ResultsCommitted(
@@ -23,19 +27,26 @@ interface IResultVerification is IMarketTypes {
     event VerifierDrawn(
         uint256 indexed jobId, address indexed worker, address indexed verifier, bytes32 seed, uint256 round
     );
-    /// @notice The anchor block's hash expired before anyone drew; the draw moved to `anchorBlock`.
-    event VerifierDrawDeferred(uint256 indexed jobId, address indexed worker, uint256 anchorBlock);
+    /// @notice The anchor block's hash expired before anyone drew: the seat lapsed, the worker lost
+    /// its tiles and `slashed` wei of stake.
+    event VerifierDrawMissed(uint256 indexed jobId, address indexed worker, uint256 anchorBlock, uint256 slashed);
     /// @notice `verifier` attested `worker`'s results of `jobId` as `passed`, evidence at `evidenceCid`.
     event ResultsAttested(
         uint256 indexed jobId, address indexed worker, address indexed verifier, bool passed, string evidenceCid
     );
-    /// @notice `worker`'s tiles were accepted: it was credited `payment`, its verifier `verifierFee`.
+    /// @notice A verdict accepted `worker`'s tiles: `payment` and `verifierFee` are owed once the
+    /// contest window closes.
     event ResultsAccepted(uint256 indexed jobId, address indexed worker, uint256 payment, uint256 verifierFee);
+    /// @notice `worker` was credited `payment` and its verifier `verifierFee` for its accepted tiles.
+    event PaymentReleased(uint256 indexed jobId, address indexed worker, uint256 payment, uint256 verifierFee);
+    /// @notice Every drawn verifier of `worker`'s results stayed silent: the seat closed unpaid.
+    event ResultsUnverified(uint256 indexed jobId, address indexed worker);
     /// @notice `worker`'s results were rejected as fraudulent and `slashed` wei of its stake taken.
     event ResultsRejected(uint256 indexed jobId, address indexed worker, uint256 slashed);
     /// @notice `worker` missed the render deadline, lost its tiles and `slashed` wei of stake.
     event WorkerTimedOut(uint256 indexed jobId, address indexed worker, uint256 slashed);
-    /// @notice `silentVerifier` did not attest in time; a new draw (round `round`) follows.
+    /// @notice `silentVerifier` (zero if nobody could be drawn) did not attest in time; a new draw
+    /// (round `round`) follows, or the seat is unverified after the last round.
     event VerifierReplaced(uint256 indexed jobId, address indexed worker, address silentVerifier, uint256 round);
 
     /// @notice The caller won no tiles in this job.
@@ -50,10 +61,10 @@ interface IResultVerification is IMarketTypes {
     error RenderDeadlineNotReached(uint256 jobId, uint256 deadline);
     /// @notice The anchor block is not mined yet.
     error RandomnessNotReady(uint256 jobId, address worker, uint256 anchorBlock);
-    /// @notice The anchor block hash is older than 256 blocks; call {drawVerifier} to re-anchor.
-    error RandomnessExpired(uint256 jobId, address worker, uint256 anchorBlock);
     /// @notice No staked account other than the worker and the artist can be drawn.
     error NoEligibleVerifier(uint256 jobId, address worker);
+    /// @notice The seat's verifier is not drawn yet: draw it first ({drawVerifier}).
+    error VerifierNotDrawn(uint256 jobId, address worker);
     /// @notice The verifier for this round is already drawn.
     error VerifierAlreadyDrawn(uint256 jobId, address worker, address verifier);
     /// @notice A worker cannot verify its own results.
@@ -70,16 +81,22 @@ interface IResultVerification is IMarketTypes {
     /// @notice Commits the caller's results for all its tiles of `jobId` at once.
     function commitResults(uint256 jobId, bytes32 merkleRoot, string calldata resultsCid) external;
 
-    /// @notice Fixes the verifier for `worker`'s results from the anchor block's hash. Permissionless.
-    /// @return verifier the drawn verifier, or zero when the draw was deferred (hash expired)
+    /// @notice Fixes the verifier for `worker`'s results from the anchor block's hash and pays the
+    /// caller the draw bounty. Permissionless. An expired anchor hash lapses the seat instead.
+    /// @return verifier the drawn verifier, or zero when the seat lapsed
     function drawVerifier(uint256 jobId, address worker) external returns (address verifier);
 
-    /// @notice The drawn verifier attests `worker`'s results. A pass pays the worker and the
-    /// verifier; a fail opens the worker's appeal window.
+    /// @notice The drawn verifier attests `worker`'s results within its window. A pass accepts them
+    /// (pay after the contest window); a fail opens the worker's appeal window.
     function attest(uint256 jobId, address worker, bool passed, string calldata evidenceCid) external;
 
-    /// @notice The artist accepts `worker`'s committed (or failed) results without waiting.
+    /// @notice The artist accepts `worker`'s committed or failed results without waiting, or
+    /// releases an accepted seat's pay at once (waiving its contest window). A drawn verifier's fee
+    /// is owed either way.
     function acceptResults(uint256 jobId, address worker) external;
+
+    /// @notice Pays an accepted seat once its contest window has closed. Permissionless.
+    function release(uint256 jobId, address worker) external;
 
     /// @notice After an unappealed fail, rejects the results and slashes the worker. Permissionless.
     function finalizeRejection(uint256 jobId, address worker) external;
@@ -88,9 +105,9 @@ interface IResultVerification is IMarketTypes {
     /// Permissionless; the tiles' escrow returns to the artist.
     function claimLate(uint256 jobId, address worker) external;
 
-    /// @notice After the verification window, replaces a silent (or undrawable) verifier with a new
-    /// draw. After three rounds the results are accepted unverified; the artist may still contest.
-    /// Permissionless.
+    /// @notice After a drawn verifier's window, slashes it (to the worker) and starts a new round;
+    /// after the last round the seat closes unverified and unpaid. A seat nobody drew is drawn
+    /// instead (this reverts while a draw is possible). Permissionless.
     function replaceVerifier(uint256 jobId, address worker) external;
 
     /// @notice Whether a tile with this CID digest and pixel hash is in `worker`'s committed tree.
@@ -102,7 +119,4 @@ interface IResultVerification is IMarketTypes {
         bytes32 pixelHash,
         bytes32[] calldata proof
     ) external view returns (bool);
-
-    /// @notice The verifier drawn for `worker`'s results, or zero.
-    function verifierOf(uint256 jobId, address worker) external view returns (address);
 }

@@ -4,13 +4,16 @@ pragma solidity 0.8.37;
 import {IMarketTypes} from "./IMarketTypes.sol";
 
 /// @title ISealedBidding
-/// @notice Commit-reveal bidding for a job's tiles. During the bid window a worker commits
-/// `bidCommitment(jobId, bidder, price, tiles, salt)` with the job's bond; after it, it reveals.
-/// The commitment binds the bidder, so a copied reveal is worthless. Revealing returns the bond;
-/// unrevealed (or invalid, hence unrevealable) bids forfeit it to the artist. After the reveal
-/// window, or as soon as every committed bid is revealed, anyone settles: tiles go to the lowest
-/// price first, ties to the lower
-/// `keccak256(jobId, bidder)`, each winner a contiguous range at its own price.
+/// @notice Commit-reveal bidding for a job's tiles. During the bid window an eligible (staked)
+/// account commits `bidCommitment(jobId, bidder, price, tiles, salt)` with the job's bond; after it,
+/// it reveals. The commitment binds the bidder, so a copied reveal is worthless. Revealing returns
+/// the bond and locks the bid's collateral (a bid is cut to the tiles the free stake can back);
+/// unrevealed (or invalid, hence unrevealable) bids forfeit the bond to the artist. Commits are not
+/// capped; the job keeps the `MAX_BIDS` best revealed bids, and a better one evicts the worst, so
+/// flooding the job with bids locks nobody out. After the reveal window, or as soon as every
+/// committed bid is revealed, anyone settles: tiles go to the lowest price first, ties to the lower
+/// `keccak256(tieSeed, bidder)` (the seed is a block hash no bidder knew when it committed), each
+/// winner a contiguous range at its own price.
 interface ISealedBidding is IMarketTypes {
     /// @notice `bidder` committed a sealed bid to job `jobId`.
     event BidCommitted(uint256 indexed jobId, address indexed bidder, bytes32 commitment);
@@ -44,8 +47,6 @@ interface ISealedBidding is IMarketTypes {
     error EmptyCommitment();
     /// @notice The bidder already committed a bid to this job.
     error BidAlreadyCommitted(uint256 jobId, address bidder);
-    /// @notice The job already has the most bids it can settle in one bounded loop.
-    error TooManyBids(uint256 jobId, uint256 maxBids);
     /// @notice The caller committed no bid to this job.
     error NoBidCommitted(uint256 jobId, address bidder);
     /// @notice The bid was already revealed.
@@ -56,37 +57,33 @@ interface ISealedBidding is IMarketTypes {
     error BidAboveMaximum(uint256 jobId, uint256 price, uint256 max);
     /// @notice The bid asks for nothing or offers zero tiles.
     error EmptyBid(uint256 jobId, uint256 price, uint256 tileCount);
-    /// @notice The ranking passed to `settle` does not list every revealed bid exactly once.
+    /// @notice The ranking passed to `settle` does not list every kept bid exactly once.
     error RankingIncomplete(uint256 jobId, uint256 listed, uint256 revealed);
-    /// @notice `bidder` in the ranking has no revealed, unsettled bid.
+    /// @notice `bidder` in the ranking has no kept, unsettled bid.
     error NotRankable(uint256 jobId, address bidder);
     /// @notice The ranking is not strictly ascending by (price, tie-break key) at `position`.
     error RankingOutOfOrder(uint256 jobId, uint256 position);
     /// @notice There is no unrevealed bond of the caller to reclaim.
     error NoBondToReclaim(uint256 jobId, address bidder);
 
-    /// @notice Commits a sealed bid; `msg.value` must be the job's bid bond.
+    /// @notice Commits a sealed bid; `msg.value` must be the job's bid bond and the caller eligible.
     function commitBid(uint256 jobId, bytes32 commitment) external payable;
 
-    /// @notice Opens the caller's bid after the bid window; credits its bond back.
+    /// @notice Opens the caller's bid after the bid window; credits its bond back, locks the bid's
+    /// collateral and keeps the bid if it is among the job's `MAX_BIDS` best.
     function revealBid(uint256 jobId, uint96 pricePerTile, uint16 tileCount, bytes32 salt) external;
 
     /// @notice Assigns the tiles after the reveal window. Permissionless.
-    /// @param ranked every revealed bidder, sorted by {rankKey} ascending (see {rankKey}); the
-    /// contract checks the order instead of sorting, so the call costs O(bids)
+    /// @param ranked every kept bidder ({keptBids}), sorted ascending by price, then by `keccak256(abi.encode(tieSeed, bidder))`; the contract
+    /// checks the order instead of sorting, so the call costs O(bids)
     function settle(uint256 jobId, address[] calldata ranked) external;
 
     /// @notice After a cancellation, credits the caller the bond of its unrevealed bid.
     function reclaimBond(uint256 jobId) external;
 
-    /// @notice The commitment a bidder must send.
-    function bidCommitment(uint256 jobId, address bidder, uint96 pricePerTile, uint16 tileCount, bytes32 salt)
-        external
-        pure
-        returns (bytes32);
-
-    /// @notice The sort key of a bid: price in the high bits, the tie-break hash in the low 160.
-    function rankKey(uint256 jobId, address bidder, uint256 pricePerTile) external pure returns (uint256);
+    /// @notice The revealed bids still in the running for `jobId`, in no particular order: the
+    /// bidders `settle` must rank.
+    function keptBids(uint256 jobId) external view returns (address[] memory);
 
     /// @notice One worker's seat in one job.
     function seat(uint256 jobId, address worker) external view returns (Seat memory);

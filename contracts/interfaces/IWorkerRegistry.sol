@@ -5,9 +5,11 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 
 /// @title IWorkerRegistry
 /// @notice Staking for render workers and verifiers: native ETH, a minimum stake, unstaking with a
-/// delay, reputation counters, and the append-only pool verifiers are drawn from. Stakes can only be
-/// slashed by the market's own rules (fraud, lateness, false accusation); there is no external
-/// slashing entry point.
+/// delay, reputation counters, and the compact pool verifiers are drawn from: it holds exactly the
+/// accounts staked at least `minStake` (an account leaves it by swap-and-pop when an unstake request
+/// or a slash takes it below). Collateral locked for bids and seats cannot be unstaked, and a
+/// verifier with an open duty cannot withdraw. Stakes can only be slashed by the market's own rules
+/// (fraud, lateness, false verdicts, silence); there is no external slashing entry point.
 interface IWorkerRegistry is IMarketTypes {
     /// @notice `worker` added `amount` to its stake, which is now `totalStake`.
     event Staked(address indexed worker, uint256 amount, uint256 totalStake);
@@ -22,32 +24,34 @@ interface IWorkerRegistry is IMarketTypes {
     error ZeroStake();
     /// @notice The stake after this deposit would still be below the minimum.
     error StakeBelowMinimum(address worker, uint256 stake, uint256 minStake);
-    /// @notice Asked to unstake nothing or more than is staked.
-    error UnstakeExceedsStake(address worker, uint256 amount, uint256 stake);
+    /// @notice Asked to unstake nothing or more than the stake not locked as collateral.
+    error UnstakeExceedsFreeStake(address worker, uint256 amount, uint256 stake, uint256 locked);
+    /// @notice The account is a drawn verifier or panel member whose verdict is not final yet.
+    error DutiesOpen(address account, uint256 duties);
     /// @notice Nothing is waiting to be withdrawn.
     error NothingToWithdraw(address account);
     /// @notice The unstaked ETH is still locked.
     error StakeLocked(address worker, uint256 unlockAt);
 
-    /// @notice Adds `msg.value` to the caller's stake; the first stake enters the verifier pool.
+    /// @notice Adds `msg.value` to the caller's stake; at `minStake` the account enters the pool.
     function stake() external payable;
 
     /// @notice Moves `amount` out of the bonded stake; it stays slashable until withdrawn after
     /// the unstake delay. A new request restarts the delay for everything unstaking.
+    /// @param amount at most the stake not locked as collateral of bids and seats
     function requestUnstake(uint256 amount) external;
 
-    /// @notice Sends the caller its unstaked ETH once the delay has passed.
+    /// @notice Sends the caller its unstaked ETH once the delay has passed and no verification
+    /// duty of the caller is open.
     function withdrawStake() external;
 
     /// @notice The stake record and reputation counters of `account`.
     function account(address account) external view returns (Account memory);
 
-    /// @notice Whether `account` may bid and be drawn as a verifier.
-    function isEligible(address account) external view returns (bool);
-
-    /// @notice How many accounts have ever staked (the verifier pool size, eligible or not).
+    /// @notice How many accounts are eligible now (the compact verifier pool's size).
     function poolSize() external view returns (uint256);
 
-    /// @notice The account in the 1-based pool slot `slot`.
-    function poolMember(uint256 slot) external view returns (address);
+    /// @notice The account with the permanent id `accountId` (1-based, by first stake), or zero.
+    /// @param accountId as in {Account} and in a seat's `verifierId`
+    function accountById(uint256 accountId) external view returns (address);
 }

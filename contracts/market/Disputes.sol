@@ -34,7 +34,7 @@ abstract contract Disputes is ResultVerification {
         Job storage j = _job(jobId);
         Dispute storage d = _openDispute(jobId, worker);
         if (d.drawn) revert PanelAlreadyDrawn(jobId, worker);
-        _drawPanel(jobId, worker, j, d, true);
+        _drawPanel(jobId, worker, j, d);
     }
 
     /// @inheritdoc IDisputes
@@ -42,7 +42,6 @@ abstract contract Disputes is ResultVerification {
         Job storage j = _job(jobId);
         Dispute storage d = _openDispute(jobId, worker);
         if (block.timestamp > d.deadline) revert VotingClosed(jobId, worker, d.deadline);
-        if (!d.drawn) _drawPanel(jobId, worker, j, d, false);
         uint256 bit = _panelBit(d, msg.sender);
         if (bit == 0) revert NotOnPanel(jobId, worker, msg.sender);
         if (d.votedMask & bit != 0) revert AlreadyVoted(jobId, worker, msg.sender);
@@ -81,31 +80,43 @@ abstract contract Disputes is ResultVerification {
         if (appeal) {
             if (fraud) {
                 // The failing verifier was right: it and the fraud voters share with the artist.
-                voters[voterCount] = _poolMember(s.verifierSlot);
+                voters[voterCount] = _accountOf(s.verifierId);
                 _reject(jobId, worker, j, s, voters, voterCount + 1, bond);
             } else {
-                address liar = _poolMember(s.verifierSlot);
-                s.verifierSlot = 0; // the liar forfeits its fee, which returns to the artist
+                address liar = _accountOf(s.verifierId);
+                s.verifierId = 0; // the liar forfeits its fee, which returns to the artist
+                _accounts[liar].duties -= 1;
                 uint256 slashed = _slash(jobId, liar, _falseAccusationSlashBps, SlashReason.FalseAccusation);
                 _credit(worker, slashed + bond);
-                _accept(jobId, worker, j, s, address(0));
-                s.deadline = 0;
+                _accept(jobId, worker, j, s);
+                _release(jobId, worker, j, s); // a panel's verdict is final
             }
         } else {
             if (fraud) {
-                // Already paid: the slash makes the artist whole as far as the stake reaches.
+                // Nothing was paid yet: the pay and its fee stay in escrow for the artist.
+                _overturnPass(jobId, worker, s);
                 s.state = SeatState.Rejected;
-                _accounts[worker].tilesRejected += s.tileCount;
-                uint256 slashed = _slash(jobId, worker, _fraudSlashBps, SlashReason.Fraud);
+                uint256 slashed = _slashFraud(jobId, worker, s);
                 _payFraud(j.artist, slashed, voters, voterCount);
                 _credit(disputer, bond);
                 emit ResultsRejected(jobId, worker, slashed);
+                _closeSeat(jobId, j);
             } else {
-                s.state = SeatState.Accepted;
-                s.deadline = 0;
                 _credit(worker, bond);
+                _release(jobId, worker, j, s); // a panel's verdict is final
             }
         }
+    }
+
+    /// @dev A pass the panel overturned: its verifier loses its fee (left in escrow for the artist)
+    /// and `falseAccusationSlashBps` of its stake, to the artist.
+    function _overturnPass(uint256 jobId, address worker, Seat storage s) internal {
+        address verifier = _accountOf(s.verifierId);
+        if (verifier == address(0)) return; // the artist itself had accepted
+        s.verifierId = 0;
+        _accounts[verifier].duties -= 1;
+        uint256 slashed = _slash(jobId, verifier, _falseAccusationSlashBps, SlashReason.FalseAccusation);
+        _credit(_jobs[jobId].artist, slashed);
     }
 
     /// @inheritdoc IDisputes
@@ -121,34 +132,29 @@ abstract contract Disputes is ResultVerification {
         d = _disputes[jobId][worker];
     }
 
-    function _drawPanel(uint256 jobId, address worker, Job storage j, Dispute storage d, bool deferIfExpired)
-        internal
-    {
+    /// @dev An expired anchor hash is not re-anchored (that would re-roll the panel): the dispute
+    /// then resolves at its deadline with the verdict under dispute upheld, so the disputer, who
+    /// alone loses by that, draws in time.
+    function _drawPanel(uint256 jobId, address worker, Job storage j, Dispute storage d) internal {
         uint256 anchorBlock = d.anchorBlock;
         if (block.number <= anchorBlock) revert RandomnessNotReady(jobId, worker, anchorBlock);
         bytes32 anchorHash = blockhash(anchorBlock);
-        if (anchorHash == bytes32(0)) {
-            if (!deferIfExpired) revert RandomnessExpired(jobId, worker, anchorBlock);
-            anchorBlock = block.number + _drawDelay;
-            d.anchorBlock = uint32(anchorBlock);
-            emit PanelDrawDeferred(jobId, worker, anchorBlock);
-            return;
-        }
+        if (anchorHash == bytes32(0)) revert RandomnessExpired(jobId, worker, anchorBlock);
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, "panel"));
         address[5] memory exclude;
         exclude[0] = worker;
         exclude[1] = j.artist;
-        exclude[2] = _poolMember(_seats[jobId][worker].verifierSlot);
+        exclude[2] = _accountOf(_seats[jobId][worker].verifierId);
         // Empty panel seats stay zero.
         // slither-disable-next-line uninitialized-local
         address[3] memory members;
         // slither-disable-next-line uninitialized-local
         uint32[3] memory slots;
         for (uint256 k; k < PANEL_SIZE; ++k) {
-            uint32 slot = _pick(keccak256(abi.encode(seed, k)), exclude);
-            if (slot == 0) break;
-            slots[k] = slot;
-            members[k] = _pool[slot - 1];
+            uint32 id = _pick(keccak256(abi.encode(seed, k)), exclude);
+            if (id == 0) break;
+            slots[k] = id;
+            members[k] = _accountOf(id);
             if (k < 2) exclude[3 + k] = members[k];
         }
         d.member0 = slots[0];
@@ -160,9 +166,9 @@ abstract contract Disputes is ResultVerification {
 
     /// @dev Bit 1, 2 or 4 for the panel seat of `who`, or 0.
     function _panelBit(Dispute storage d, address who) internal view returns (uint256) {
-        if (d.member0 != 0 && _pool[d.member0 - 1] == who) return 1;
-        if (d.member1 != 0 && _pool[d.member1 - 1] == who) return 2;
-        if (d.member2 != 0 && _pool[d.member2 - 1] == who) return 4;
+        if (d.member0 != 0 && _accountOf(d.member0) == who) return 1;
+        if (d.member1 != 0 && _accountOf(d.member1) == who) return 2;
+        if (d.member2 != 0 && _accountOf(d.member2) == who) return 4;
         return 0;
     }
 
@@ -179,7 +185,7 @@ abstract contract Disputes is ResultVerification {
         for (uint256 k; k < PANEL_SIZE; ++k) {
             if (mask & (1 << k) == 0) continue;
             bool votedFraud = mask & (1 << (k + 4)) != 0;
-            if (votedFraud == fraud) voters[count++] = _pool[slots[k] - 1];
+            if (votedFraud == fraud) voters[count++] = _accountOf(slots[k]);
         }
     }
 }

@@ -23,6 +23,8 @@ abstract contract JobEscrow is MarketStorage {
             revert ZeroWindow();
         }
         if (bytes(manifestCid).length == 0) revert EmptyManifestCid();
+        uint256 minBond = _minBidBond(p.tileCount, p.maxPricePerTile);
+        if (p.bidBond < minBond) revert BidBondTooLow(p.bidBond, minBond);
         uint256 required = _quote(p.tileCount, p.maxPricePerTile, p.verifyFeePerTile);
         if (msg.value != required) revert WrongDeposit(msg.value, required);
 
@@ -49,6 +51,8 @@ abstract contract JobEscrow is MarketStorage {
         Job storage j = _job(jobId);
         if (msg.sender != j.artist) revert NotArtist(jobId, msg.sender, j.artist);
         _requireStatus(jobId, j, JobStatus.Bidding);
+        // A revealed bid has locked its bidder's collateral and shown its price: too late.
+        if (j.reveals != 0) revert BidsAlreadyRevealed(jobId, j.reveals);
         // Unrevealed bonds stay held apart until their bidders reclaim them.
         uint256 refund = j.escrow;
         j.escrow = 0;
@@ -103,8 +107,18 @@ abstract contract JobEscrow is MarketStorage {
             disputeBond: uint96(_disputeBond),
             fraudSlashBps: uint16(_fraudSlashBps),
             lateSlashBps: uint16(_lateSlashBps),
-            falseAccusationSlashBps: uint16(_falseAccusationSlashBps)
+            falseAccusationSlashBps: uint16(_falseAccusationSlashBps),
+            silenceSlashBps: uint16(_silenceSlashBps),
+            collateralBps: uint16(_collateralBps),
+            bidBondBps: uint16(_bidBondBps),
+            drawBountyBps: uint16(_drawBountyBps)
         });
+    }
+
+    /// @dev `bidBondBps` of the job's maximum value, and never zero.
+    function _minBidBond(uint256 tileCount, uint256 maxPricePerTile) internal view returns (uint256) {
+        uint256 bond = tileCount * maxPricePerTile * _bidBondBps / BPS;
+        return bond == 0 ? 1 : bond;
     }
 
     function _quote(uint256 tileCount, uint256 maxPricePerTile, uint256 verifyFeePerTile)

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IJobMarket} from "../interfaces/IJobMarket.sol";
-import {ReentrancyGuard} from "../libraries/ReentrancyGuard.sol";
 
 /// @title MarketStorage
 /// @notice The market's state, its fixed parameters and the few helpers every module uses: the
-/// ledger (`_credit`), the only way ETH leaves (`_send`), slashing and verifier-pool draws.
-abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
+/// ledger (`_credit`), the only way ETH leaves (`_send`), collateral locks, slashing, and the
+/// compact verifier pool with its draws.
+abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
     uint256 internal constant BPS = 10_000;
-    /// @dev Bounds the settlement loop.
+    /// @dev The most revealed bids a job keeps (a better bid evicts the worst): bounds settlement.
     uint256 internal constant MAX_BIDS = 64;
     uint256 internal constant PANEL_SIZE = 3;
     uint256 internal constant MAX_VERIFIER_ROUNDS = 3;
-    /// @dev Bounds the pool probing of one draw.
-    uint256 internal constant MAX_PROBES = 32;
+    /// @dev Re-hashes of a draw whose pick is excluded, before it scans forward.
+    uint256 internal constant MAX_DRAW_TRIES = 4;
+    /// @dev Exclusions are at most 5 accounts, so 6 consecutive pool members always hold one.
+    uint256 internal constant SCAN_AFTER_TRIES = 6;
 
     address internal immutable _treasury;
     uint256 internal immutable _protocolFeeBps;
@@ -25,25 +28,55 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
     uint256 internal immutable _fraudSlashBps;
     uint256 internal immutable _lateSlashBps;
     uint256 internal immutable _falseAccusationSlashBps;
+    uint256 internal immutable _silenceSlashBps;
+    uint256 internal immutable _collateralBps;
+    uint256 internal immutable _bidBondBps;
+    uint256 internal immutable _drawBountyBps;
 
     /// @dev Starts at 1 so that posting never pays for a fresh storage word.
     uint256 internal _nextJobId = 1;
     mapping(uint256 jobId => Job) internal _jobs;
     mapping(uint256 jobId => mapping(address worker => Seat)) internal _seats;
     mapping(uint256 jobId => mapping(address worker => Dispute)) internal _disputes;
+    mapping(uint256 jobId => address[] bidders) internal _kept;
     mapping(address account => Account) internal _accounts;
+    mapping(uint256 accountId => address account) internal _accountById;
+    uint256 internal _accountCount;
+    /// @dev Exactly the eligible accounts, in no order: joined at `minStake`, swap-and-pop on leaving.
     address[] internal _pool;
 
     constructor(MarketConfig memory cfg) {
+        if (cfg.treasury == address(0)) revert InvalidConfig("treasury", 0);
+        if (cfg.minStake == 0) revert InvalidConfig("minStake", 0);
+        if (cfg.unstakeDelay == 0) revert InvalidConfig("unstakeDelay", 0);
+        if (cfg.drawDelay == 0) revert InvalidConfig("drawDelay", 0);
+        _checkBps("protocolFeeBps", cfg.protocolFeeBps, BPS);
+        _checkBps("fraudSlashBps", cfg.fraudSlashBps, BPS);
+        _checkBps("lateSlashBps", cfg.lateSlashBps, BPS);
+        _checkBps("falseAccusationSlashBps", cfg.falseAccusationSlashBps, BPS);
+        _checkBps("silenceSlashBps", cfg.silenceSlashBps, BPS);
+        _checkBps("bidBondBps", cfg.bidBondBps, BPS);
+        // Every round's draw may pay a bounty out of the same verifier fee.
+        _checkBps("drawBountyBps", cfg.drawBountyBps, BPS / MAX_VERIFIER_ROUNDS);
+        // Collateral may exceed the seat's value (a penalty beyond the withheld pay), up to 10x.
+        _checkBps("collateralBps", cfg.collateralBps, 10 * BPS);
         _treasury = cfg.treasury;
         _protocolFeeBps = cfg.protocolFeeBps;
         _minStake = cfg.minStake;
         _unstakeDelay = cfg.unstakeDelay;
-        _drawDelay = cfg.drawDelay == 0 ? 1 : cfg.drawDelay;
+        _drawDelay = cfg.drawDelay;
         _disputeBond = cfg.disputeBond;
         _fraudSlashBps = cfg.fraudSlashBps;
         _lateSlashBps = cfg.lateSlashBps;
         _falseAccusationSlashBps = cfg.falseAccusationSlashBps;
+        _silenceSlashBps = cfg.silenceSlashBps;
+        _collateralBps = cfg.collateralBps;
+        _bidBondBps = cfg.bidBondBps;
+        _drawBountyBps = cfg.drawBountyBps;
+    }
+
+    function _checkBps(string memory name, uint256 value, uint256 max) private pure {
+        if (value > max) revert InvalidConfig(name, value);
     }
 
     function _job(uint256 jobId) internal view returns (Job storage j) {
@@ -65,6 +98,11 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
         return price * _protocolFeeBps / BPS;
     }
 
+    /// @dev The collateral `tiles` tiles at `price` lock: the seat's value times `collateralBps`.
+    function _collateral(uint256 tiles, uint256 price) internal view returns (uint256) {
+        return tiles * price * _collateralBps / BPS;
+    }
+
     function _credit(address to, uint256 amount) internal {
         if (amount != 0) _accounts[to].balance += uint96(amount);
     }
@@ -75,23 +113,68 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
     }
 
     function _eligible(Account storage a) internal view returns (bool) {
-        return a.stake >= _minStake && a.stake != 0;
+        return a.stake >= _minStake;
     }
 
-    /// @dev Takes `bps` of everything `worker` has bonded (stake first, then what is unstaking,
-    /// which stays slashable until withdrawn). The caller credits the returned amount onward.
-    function _slash(uint256 jobId, address worker, uint256 bps, SlashReason reason)
+    /// @dev Gives a staking account its permanent id, once.
+    function _register(address who, Account storage a) internal {
+        if (a.accountId != 0) return;
+        uint256 id = ++_accountCount;
+        a.accountId = uint32(id);
+        _accountById[id] = who;
+    }
+
+    /// @dev Puts `who` into the pool when it became eligible and takes it out when it no longer is.
+    function _syncPool(address who, Account storage a) internal {
+        bool inPool = a.poolIndex != 0;
+        bool eligible = _eligible(a);
+        if (eligible && !inPool) {
+            _pool.push(who);
+            a.poolIndex = uint32(_pool.length);
+        } else if (!eligible && inPool) {
+            uint256 index = a.poolIndex - 1;
+            address last = _pool[_pool.length - 1];
+            _pool[index] = last;
+            _accounts[last].poolIndex = uint32(index + 1);
+            _pool.pop();
+            a.poolIndex = 0;
+        }
+    }
+
+    function _lock(Account storage a, uint256 amount) internal {
+        a.locked += uint96(amount);
+    }
+
+    /// @dev Saturating: a slash may already have taken locked stake.
+    function _unlock(Account storage a, uint256 amount) internal {
+        uint256 locked = a.locked;
+        a.locked = uint96(locked > amount ? locked - amount : 0);
+    }
+
+    /// @dev Takes up to `amount` of everything `who` has bonded (stake first, then what is
+    /// unstaking, which stays slashable until withdrawn). The caller credits the returned amount.
+    function _slashAmount(uint256 jobId, address who, uint256 amount, SlashReason reason)
         internal
         returns (uint256 taken)
     {
-        Account storage a = _accounts[worker];
-        uint256 fromStake = uint256(a.stake) * bps / BPS;
-        uint256 fromUnstaking = uint256(a.unstaking) * bps / BPS;
-        a.stake -= uint96(fromStake);
+        Account storage a = _accounts[who];
+        uint256 stake_ = a.stake;
+        uint256 fromStake = amount < stake_ ? amount : stake_;
+        uint256 rest = amount - fromStake;
+        uint256 fromUnstaking = rest < a.unstaking ? rest : a.unstaking;
+        a.stake = uint96(stake_ - fromStake);
         a.unstaking -= uint96(fromUnstaking);
+        if (a.locked > a.stake) a.locked = a.stake;
         a.slashes += 1;
         taken = fromStake + fromUnstaking;
-        emit Slashed(worker, jobId, reason, taken);
+        emit Slashed(who, jobId, reason, taken);
+        _syncPool(who, a);
+    }
+
+    /// @dev Takes `bps` of everything `who` has bonded.
+    function _slash(uint256 jobId, address who, uint256 bps, SlashReason reason) internal returns (uint256) {
+        Account storage a = _accounts[who];
+        return _slashAmount(jobId, who, (uint256(a.stake) + a.unstaking) * bps / BPS, reason);
     }
 
     /// @dev Splits `amount`: half to `artist` (with the rounding dust), half evenly to `honest`.
@@ -110,36 +193,39 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuard {
         _credit(artist, amount - share * honestCount);
     }
 
-    /// @dev The pool slot of the first eligible account probing from `seed % poolSize` that is
-    /// none of `exclude`, or 0. Bounded by MAX_PROBES.
+    /// @dev The account id of a pool member drawn uniformly by `seed`, none of `exclude`, or 0 when
+    /// the pool holds nobody else. The pool holds only eligible accounts, so every pick counts.
     ///
-    /// slither flags the modulo as a weak PRNG. The seed is the hash of a block mined after the
-    /// commitment (see {IResultVerification}), which the worker cannot know when committing; a
-    /// block producer could withhold a block to re-roll once, at the cost of its block reward.
-    /// Good enough to pick a spot-check verifier; not meant for anything worth more.
+    /// slither flags the modulo as a weak PRNG. The seed hashes a block hash from after the
+    /// commitment (see {IResultVerification}), which the worker cannot know when committing and
+    /// cannot re-roll by waiting; docs/protocol.md says who else can bias it, per network.
     function _pick(bytes32 seed, address[5] memory exclude) internal view returns (uint32) {
         uint256 n = _pool.length;
         if (n == 0) return 0;
-        // slither-disable-next-line weak-prng
-        uint256 start = uint256(seed) % n;
-        uint256 probes = n < MAX_PROBES ? n : MAX_PROBES;
-        for (uint256 i; i < probes; ++i) {
+        uint256 index;
+        for (uint256 t; t < MAX_DRAW_TRIES; ++t) {
             // slither-disable-next-line weak-prng
-            uint256 index = (start + i) % n;
-            address candidate = _pool[index];
-            if (!_eligible(_accounts[candidate])) continue;
-            bool excluded = false;
-            for (uint256 k; k < 5; ++k) {
-                if (exclude[k] == candidate) excluded = true;
-            }
-            if (!excluded) return uint32(index + 1);
+            index = uint256(keccak256(abi.encode(seed, t))) % n;
+            if (!_excluded(_pool[index], exclude)) return _accounts[_pool[index]].accountId;
+        }
+        // Only reached when excluded accounts fill most of a tiny pool: scan on from the last try.
+        uint256 probes = n < SCAN_AFTER_TRIES ? n : SCAN_AFTER_TRIES;
+        for (uint256 i = 1; i < probes; ++i) {
+            // slither-disable-next-line weak-prng
+            address candidate = _pool[(index + i) % n];
+            if (!_excluded(candidate, exclude)) return _accounts[candidate].accountId;
         }
         return 0;
     }
 
-    function _poolMember(uint256 slot) internal view returns (address) {
-        // Slot 0 means "nobody" (pool slots are 1-based): a sentinel, not a balance check.
-        // slither-disable-next-line incorrect-equality
-        return slot == 0 ? address(0) : _pool[slot - 1];
+    function _excluded(address candidate, address[5] memory exclude) private pure returns (bool) {
+        for (uint256 k; k < 5; ++k) {
+            if (exclude[k] == candidate) return true;
+        }
+        return false;
+    }
+
+    function _accountOf(uint256 accountId) internal view returns (address) {
+        return _accountById[accountId];
     }
 }

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IResultVerification} from "../interfaces/IResultVerification.sol";
 import {JobEscrow} from "./JobEscrow.sol";
-import {MerkleProof} from "../libraries/MerkleProof.sol";
 
 /// @title ResultVerification
-/// @notice See {IResultVerification}: one commitment per worker, verifiers drawn from a later
-/// block hash, payouts on acceptance, and the permissionless actions behind every deadline.
+/// @notice See {IResultVerification}: one commitment per worker, verifiers drawn by anyone from a
+/// later block hash, verdicts, pay held until the contest window closes, and the permissionless
+/// actions behind every deadline.
 abstract contract ResultVerification is JobEscrow {
     /// @inheritdoc IResultVerification
     function commitResults(uint256 jobId, bytes32 merkleRoot, string calldata resultsCid) external override {
@@ -15,7 +16,7 @@ abstract contract ResultVerification is JobEscrow {
         Seat storage s = _seats[jobId][msg.sender];
         SeatState state = s.state;
         if (state != SeatState.Assigned) {
-            if (state >= SeatState.Submitted && state <= SeatState.Rejected) {
+            if (state >= SeatState.Submitted && state != SeatState.TimedOut && state != SeatState.Reclaimed) {
                 revert ResultsAlreadyCommitted(jobId, msg.sender);
             }
             revert NotAssigned(jobId, msg.sender);
@@ -35,8 +36,8 @@ abstract contract ResultVerification is JobEscrow {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][worker];
         _requireState(jobId, worker, s, SeatState.Submitted);
-        if (s.verifierSlot != 0) revert VerifierAlreadyDrawn(jobId, worker, _poolMember(s.verifierSlot));
-        return _drawVerifier(jobId, worker, j, s, true);
+        if (s.verifierId != 0) revert VerifierAlreadyDrawn(jobId, worker, _accountOf(s.verifierId));
+        return _drawVerifier(jobId, worker, j, s);
     }
 
     /// @inheritdoc IResultVerification
@@ -45,13 +46,13 @@ abstract contract ResultVerification is JobEscrow {
         Seat storage s = _seats[jobId][worker];
         _requireState(jobId, worker, s, SeatState.Submitted);
         if (msg.sender == worker) revert CannotVerifyOwnWork(jobId, worker);
-        if (block.timestamp > s.deadline) revert VerificationWindowClosed(jobId, worker, s.deadline);
-        address verifier =
-            s.verifierSlot == 0 ? _drawVerifier(jobId, worker, j, s, false) : _poolMember(s.verifierSlot);
+        address verifier = _accountOf(s.verifierId);
+        if (verifier == address(0)) revert VerifierNotDrawn(jobId, worker);
         if (msg.sender != verifier) revert NotDrawnVerifier(jobId, worker, msg.sender, verifier);
+        if (block.timestamp > s.deadline) revert VerificationWindowClosed(jobId, worker, s.deadline);
         emit ResultsAttested(jobId, worker, msg.sender, passed, evidenceCid);
         if (passed) {
-            _accept(jobId, worker, j, s, verifier);
+            _accept(jobId, worker, j, s);
         } else {
             s.state = SeatState.Failed;
             s.deadline = uint40(block.timestamp + j.verifyWindow);
@@ -63,13 +64,24 @@ abstract contract ResultVerification is JobEscrow {
         Job storage j = _job(jobId);
         if (msg.sender != j.artist) revert NotArtist(jobId, msg.sender, j.artist);
         Seat storage s = _seats[jobId][worker];
-        if (s.state == SeatState.Failed) {
-            // The verifier did its job; the artist overrides its verdict but still pays it.
-            _accept(jobId, worker, j, s, _poolMember(s.verifierSlot));
+        SeatState state = s.state;
+        if (state == SeatState.Accepted) {
+            _release(jobId, worker, j, s); // the artist waives its contest window
+        } else if (state == SeatState.Failed || state == SeatState.Submitted) {
+            // A drawn verifier keeps its fee (paid at release): accepting first saves nothing.
+            _accept(jobId, worker, j, s);
         } else {
-            _requireState(jobId, worker, s, SeatState.Submitted);
-            _accept(jobId, worker, j, s, address(0));
+            revert SeatNotInState(jobId, worker, state, SeatState.Submitted);
         }
+    }
+
+    /// @inheritdoc IResultVerification
+    function release(uint256 jobId, address worker) external override {
+        Job storage j = _job(jobId);
+        Seat storage s = _seats[jobId][worker];
+        _requireState(jobId, worker, s, SeatState.Accepted);
+        if (block.timestamp <= s.deadline) revert WindowStillOpen(jobId, worker, s.deadline);
+        _release(jobId, worker, j, s);
     }
 
     /// @inheritdoc IResultVerification
@@ -79,7 +91,7 @@ abstract contract ResultVerification is JobEscrow {
         _requireState(jobId, worker, s, SeatState.Failed);
         if (block.timestamp <= s.deadline) revert WindowStillOpen(jobId, worker, s.deadline);
         address[4] memory honest;
-        honest[0] = _poolMember(s.verifierSlot);
+        honest[0] = _accountOf(s.verifierId);
         _reject(jobId, worker, j, s, honest, 1, 0);
     }
 
@@ -89,10 +101,7 @@ abstract contract ResultVerification is JobEscrow {
         Seat storage s = _seats[jobId][worker];
         _requireState(jobId, worker, s, SeatState.Assigned);
         if (block.timestamp <= j.renderDeadline) revert RenderDeadlineNotReached(jobId, j.renderDeadline);
-        s.state = SeatState.TimedOut;
-        _accounts[worker].timeouts += 1;
-        uint256 slashed = _slash(jobId, worker, _lateSlashBps, SlashReason.Late);
-        _credit(j.artist, slashed);
+        uint256 slashed = _timeOut(jobId, worker, j, s);
         emit WorkerTimedOut(jobId, worker, slashed);
         _closeSeat(jobId, j);
     }
@@ -103,18 +112,37 @@ abstract contract ResultVerification is JobEscrow {
         Seat storage s = _seats[jobId][worker];
         _requireState(jobId, worker, s, SeatState.Submitted);
         if (block.timestamp <= s.deadline) revert WindowStillOpen(jobId, worker, s.deadline);
-        address silent = _poolMember(s.verifierSlot);
-        if (silent != address(0)) _accounts[silent].timeouts += 1;
+        address silent = _accountOf(s.verifierId);
+        if (silent == address(0)) {
+            // Nobody drew. Replacing would re-roll a draw the worker may have previewed: a seat
+            // is drawn while its hash is readable, or it lapses; only an empty pool moves on.
+            if (block.number <= s.anchorBlock) revert RandomnessNotReady(jobId, worker, s.anchorBlock);
+            if (blockhash(s.anchorBlock) == bytes32(0)) {
+                _lapse(jobId, worker, j, s);
+                return;
+            }
+            bytes32 seed = keccak256(abi.encode(blockhash(s.anchorBlock), jobId, worker, s.round));
+            if (_pick(seed, [worker, j.artist, address(0), address(0), address(0)]) != 0) {
+                revert VerifierNotDrawn(jobId, worker);
+            }
+        } else {
+            Account storage v = _accounts[silent];
+            v.timeouts += 1;
+            v.duties -= 1;
+            _credit(worker, _slash(jobId, silent, _silenceSlashBps, SlashReason.Silence));
+        }
         uint256 round = s.round + 1;
         emit VerifierReplaced(jobId, worker, silent, round);
         if (round >= MAX_VERIFIER_ROUNDS) {
-            // Nobody could verify in time: the worker delivered, so it is paid; the artist keeps
-            // its right to contest during the dispute window.
-            _accept(jobId, worker, j, s, address(0));
+            // Silence is never a verdict: the worker is not paid, the tiles' escrow goes back.
+            s.state = SeatState.Unverified;
+            _unlock(_accounts[worker], _collateral(s.tileCount, s.pricePerTile));
+            emit ResultsUnverified(jobId, worker);
+            _closeSeat(jobId, j);
             return;
         }
         s.round = uint8(round);
-        s.verifierSlot = 0;
+        s.verifierId = 0;
         s.anchorBlock = uint32(block.number + _drawDelay);
         s.deadline = uint40(block.timestamp + j.verifyWindow);
     }
@@ -135,17 +163,18 @@ abstract contract ResultVerification is JobEscrow {
         if (tileIndex < s.firstTile || tileIndex >= uint256(s.firstTile) + s.tileCount) {
             revert TileOutOfRange(jobId, worker, tileIndex);
         }
-        return MerkleProof.verify(proof, s.hash, MerkleProof.tileLeaf(tileIndex, tileCidDigest, pixelHash));
+        return MerkleProof.verifyCalldata(proof, s.hash, _tileLeaf(tileIndex, tileCidDigest, pixelHash));
     }
 
-    /// @inheritdoc IResultVerification
-    function verifierOf(uint256 jobId, address worker) external view override returns (address) {
-        return _poolMember(_seats[jobId][worker].verifierSlot);
+    /// @dev A leaf is `keccak256(abi.encode(tileIndex, tileCidDigest, pixelHash))`: 96 bytes, so it
+    /// can never be mistaken for an inner node (OpenZeppelin's sorted pair hash of 64 bytes).
+    function _tileLeaf(uint256 tileIndex, bytes32 tileCidDigest, bytes32 pixelHash) internal pure returns (bytes32) {
+        return keccak256(abi.encode(tileIndex, tileCidDigest, pixelHash));
     }
 
-    /// @dev Draws the verifier of the current round. With `deferIfExpired`, an expired anchor hash
-    /// moves the anchor K blocks ahead and returns zero; otherwise it reverts.
-    function _drawVerifier(uint256 jobId, address worker, Job storage j, Seat storage s, bool deferIfExpired)
+    /// @dev Draws the verifier of the current round and pays the caller the draw bounty. If the
+    /// anchor hash expired before anyone drew, the seat lapses (returns zero): no re-roll.
+    function _drawVerifier(uint256 jobId, address worker, Job storage j, Seat storage s)
         internal
         returns (address verifier)
     {
@@ -153,40 +182,87 @@ abstract contract ResultVerification is JobEscrow {
         if (block.number <= anchorBlock) revert RandomnessNotReady(jobId, worker, anchorBlock);
         bytes32 anchorHash = blockhash(anchorBlock);
         if (anchorHash == bytes32(0)) {
-            if (!deferIfExpired) revert RandomnessExpired(jobId, worker, anchorBlock);
-            anchorBlock = block.number + _drawDelay;
-            s.anchorBlock = uint32(anchorBlock);
-            emit VerifierDrawDeferred(jobId, worker, anchorBlock);
+            _lapse(jobId, worker, j, s);
             return address(0);
         }
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, s.round));
-        uint32 slot = _pick(seed, [worker, j.artist, address(0), address(0), address(0)]);
-        if (slot == 0) revert NoEligibleVerifier(jobId, worker);
-        s.verifierSlot = slot;
-        verifier = _pool[slot - 1];
+        uint32 id = _pick(seed, [worker, j.artist, address(0), address(0), address(0)]);
+        if (id == 0) revert NoEligibleVerifier(jobId, worker);
+        s.verifierId = id;
+        // The verifier learns of its duty now: its window starts now.
+        s.deadline = uint40(block.timestamp + j.verifyWindow);
+        verifier = _accountOf(id);
+        _accounts[verifier].duties += 1;
+        uint256 bounty = _drawBounty(j, s);
+        j.escrow -= uint96(bounty);
+        _credit(msg.sender, bounty);
         emit VerifierDrawn(jobId, worker, verifier, seed, s.round);
     }
 
-    /// @dev Pays an assignment: the worker its price, `verifier` (if any) its fee, the fee accrues.
-    function _accept(uint256 jobId, address worker, Job storage j, Seat storage s, address verifier) internal {
+    /// @dev Nobody drew while the anchor hash was readable: the worker, who alone loses by this,
+    /// loses the seat like a late worker; there is no second roll.
+    function _lapse(uint256 jobId, address worker, Job storage j, Seat storage s) internal {
+        uint256 slashed = _timeOut(jobId, worker, j, s);
+        emit VerifierDrawMissed(jobId, worker, s.anchorBlock, slashed);
+        _closeSeat(jobId, j);
+    }
+
+    function _drawBounty(Job storage j, Seat storage s) internal view returns (uint256) {
+        return uint256(s.tileCount) * j.verifyFeePerTile * _drawBountyBps / BPS;
+    }
+
+    /// @dev The verifier fee left once every round's draw bounty is paid.
+    function _verifierFee(Job storage j, Seat storage s) internal view returns (uint256) {
+        return uint256(s.tileCount) * j.verifyFeePerTile - _drawBounty(j, s) * (uint256(s.round) + 1);
+    }
+
+    /// @dev Takes a late (or lapsed) worker's seat: part of its stake goes to the artist, its
+    /// collateral is unlocked, the tiles' escrow returns with the job's remainder.
+    function _timeOut(uint256 jobId, address worker, Job storage j, Seat storage s) internal returns (uint256 slashed) {
+        s.state = SeatState.TimedOut;
+        Account storage a = _accounts[worker];
+        a.timeouts += 1;
+        _unlock(a, _collateral(s.tileCount, s.pricePerTile));
+        slashed = _slash(jobId, worker, _lateSlashBps, SlashReason.Late);
+        _credit(j.artist, slashed);
+    }
+
+    /// @dev A verdict accepts the tiles: nothing is paid before the contest window closes.
+    function _accept(uint256 jobId, address worker, Job storage j, Seat storage s) internal {
+        uint256 tiles = s.tileCount;
+        uint256 verifierFee = s.verifierId == 0 ? 0 : _verifierFee(j, s);
+        s.state = SeatState.Accepted;
+        s.deadline = uint40(block.timestamp + j.verifyWindow);
+        emit ResultsAccepted(jobId, worker, tiles * s.pricePerTile, verifierFee);
+    }
+
+    /// @dev Pays an accepted seat: the worker its price, its verifier (if any) the fee, the
+    /// protocol fee accrues; the collateral is unlocked and the verifier's duty ends.
+    function _release(uint256 jobId, address worker, Job storage j, Seat storage s) internal {
         uint256 tiles = s.tileCount;
         uint256 price = s.pricePerTile;
         uint256 payment = tiles * price;
-        uint256 verifierFee = verifier == address(0) ? 0 : tiles * j.verifyFeePerTile;
-        s.state = SeatState.Accepted;
-        s.deadline = uint40(block.timestamp + j.verifyWindow);
+        address verifier = _accountOf(s.verifierId);
+        uint256 verifierFee = verifier == address(0) ? 0 : _verifierFee(j, s);
+        s.state = SeatState.Paid;
+        s.deadline = 0;
         j.escrow -= uint96(payment + verifierFee);
         j.feesDue += uint96(tiles * _feePerTile(price));
         Account storage w = _accounts[worker];
         w.balance += uint96(payment);
         w.tilesAccepted += uint32(tiles);
-        _credit(verifier, verifierFee);
-        emit ResultsAccepted(jobId, worker, payment, verifierFee);
+        _unlock(w, _collateral(tiles, price));
+        if (verifier != address(0)) {
+            _accounts[verifier].duties -= 1;
+            _credit(verifier, verifierFee);
+        }
+        emit PaymentReleased(jobId, worker, payment, verifierFee);
         _closeSeat(jobId, j);
     }
 
     /// @dev Rejects an unpaid assignment as fraud: the failing verifier keeps its fee, the worker
-    /// is slashed to the artist and the `honest` verifiers, the tiles' escrow returns to the artist.
+    /// loses its collateral and `fraudSlashBps` of the rest of its stake to the artist and the
+    /// `honest` verifiers; the tiles' escrow returns to the artist.
     function _reject(
         uint256 jobId,
         address worker,
@@ -197,15 +273,28 @@ abstract contract ResultVerification is JobEscrow {
         uint256 extra
     ) internal {
         uint256 tiles = s.tileCount;
-        address verifier = _poolMember(s.verifierSlot);
-        uint256 verifierFee = verifier == address(0) ? 0 : tiles * j.verifyFeePerTile;
+        address verifier = _accountOf(s.verifierId);
+        uint256 verifierFee = verifier == address(0) ? 0 : _verifierFee(j, s);
         s.state = SeatState.Rejected;
         j.escrow -= uint96(verifierFee);
-        _credit(verifier, verifierFee);
-        _accounts[worker].tilesRejected += uint32(tiles);
-        uint256 slashed = _slash(jobId, worker, _fraudSlashBps, SlashReason.Fraud);
+        if (verifier != address(0)) {
+            _accounts[verifier].duties -= 1;
+            _credit(verifier, verifierFee);
+        }
+        uint256 slashed = _slashFraud(jobId, worker, s);
         _payFraud(j.artist, slashed + extra, honest, honestCount);
         emit ResultsRejected(jobId, worker, slashed);
         _closeSeat(jobId, j);
+    }
+
+    /// @dev Proven fraud: the seat's collateral and `fraudSlashBps` of the rest of the stake.
+    function _slashFraud(uint256 jobId, address worker, Seat storage s) internal returns (uint256) {
+        Account storage a = _accounts[worker];
+        uint256 collateral = _collateral(s.tileCount, s.pricePerTile);
+        _unlock(a, collateral);
+        a.tilesRejected += uint32(s.tileCount);
+        uint256 bonded = uint256(a.stake) + a.unstaking;
+        uint256 rest = bonded > collateral ? bonded - collateral : 0;
+        return _slashAmount(jobId, worker, collateral + rest * _fraudSlashBps / BPS, SlashReason.Fraud);
     }
 }

@@ -6,7 +6,8 @@ import {MarketStorage} from "./MarketStorage.sol";
 
 /// @title SealedBidding
 /// @notice See {ISealedBidding}. A committed bid costs one storage word (its commitment); the
-/// reveal writes the second, which later holds the assignment.
+/// reveal writes the second, which later holds the assignment, locks the bid's collateral and
+/// enters the job's bounded set of kept bids.
 abstract contract SealedBidding is MarketStorage {
     /// @inheritdoc ISealedBidding
     function commitBid(uint256 jobId, bytes32 commitment) external payable override {
@@ -15,9 +16,10 @@ abstract contract SealedBidding is MarketStorage {
         if (block.timestamp > j.bidEnd) revert BiddingClosed(jobId, j.bidEnd);
         if (msg.value != j.bidBond) revert WrongBidBond(jobId, msg.value, j.bidBond);
         if (commitment == bytes32(0)) revert EmptyCommitment();
+        Account storage a = _accounts[msg.sender];
+        if (!_eligible(a)) revert NotStaked(msg.sender, a.stake, _minStake);
         Seat storage s = _seats[jobId][msg.sender];
         if (s.hash != bytes32(0)) revert BidAlreadyCommitted(jobId, msg.sender);
-        if (j.commits == MAX_BIDS) revert TooManyBids(jobId, MAX_BIDS);
         j.commits += 1;
         s.hash = commitment;
         emit BidCommitted(jobId, msg.sender, commitment);
@@ -40,13 +42,24 @@ abstract contract SealedBidding is MarketStorage {
         Account storage a = _accounts[msg.sender];
         if (!_eligible(a)) revert NotStaked(msg.sender, a.stake, _minStake);
 
-        uint256 bond = j.bidBond;
+        if (j.tieSeed == 0) {
+            // The parent's hash was unknown to every bidder when it committed (commits end no
+            // later than this block's parent was built), and no address choice can aim at it.
+            j.tieSeed = uint64(uint256(blockhash(block.number - 1))) | 1;
+        }
+        uint256 backed = _backedTiles(a, tileCount, pricePerTile);
         s.pricePerTile = pricePerTile;
-        s.tileCount = tileCount;
+        s.tileCount = uint16(backed);
         s.state = SeatState.Revealed;
         j.reveals += 1;
-        a.balance += uint96(bond);
-        emit BidRevealed(jobId, msg.sender, pricePerTile, tileCount);
+        _credit(msg.sender, j.bidBond);
+        _lock(a, _collateral(backed, pricePerTile));
+        emit BidRevealed(jobId, msg.sender, pricePerTile, backed);
+        if (backed == 0) {
+            _outbid(jobId, msg.sender, s);
+        } else {
+            _keep(jobId, j, msg.sender, _rankKey(j.tieSeed, msg.sender, pricePerTile));
+        }
     }
 
     /// @inheritdoc ISealedBidding
@@ -56,14 +69,15 @@ abstract contract SealedBidding is MarketStorage {
         // Once the bid window is over and every sealed bid is open, nothing is left to wait for.
         bool allRevealed = block.timestamp > j.bidEnd && j.reveals == j.commits;
         if (block.timestamp <= j.revealEnd && !allRevealed) revert RevealNotOver(jobId, j.revealEnd);
-        if (ranked.length != j.reveals) revert RankingIncomplete(jobId, ranked.length, j.reveals);
+        if (ranked.length != j.kept) revert RankingIncomplete(jobId, ranked.length, j.kept);
 
         uint256 next = 0;
         uint256 kept = 0;
         uint256 winners = 0;
         uint256 previousKey = 0;
+        uint256 seed = j.tieSeed;
         for (uint256 i; i < ranked.length; ++i) {
-            previousKey = _checkRank(jobId, ranked, i, previousKey);
+            previousKey = _checkRank(jobId, seed, ranked, i, previousKey);
             (uint256 take, uint256 keep) = _assign(jobId, j, ranked[i], next);
             if (take != 0) {
                 next += take;
@@ -102,18 +116,8 @@ abstract contract SealedBidding is MarketStorage {
     }
 
     /// @inheritdoc ISealedBidding
-    function bidCommitment(uint256 jobId, address bidder, uint96 pricePerTile, uint16 tileCount, bytes32 salt)
-        external
-        pure
-        override
-        returns (bytes32)
-    {
-        return _bidCommitment(jobId, bidder, pricePerTile, tileCount, salt);
-    }
-
-    /// @inheritdoc ISealedBidding
-    function rankKey(uint256 jobId, address bidder, uint256 pricePerTile) external pure override returns (uint256) {
-        return _rankKey(jobId, bidder, pricePerTile);
+    function keptBids(uint256 jobId) external view override returns (address[] memory) {
+        return _kept[jobId];
     }
 
     /// @inheritdoc ISealedBidding
@@ -121,8 +125,49 @@ abstract contract SealedBidding is MarketStorage {
         return _seats[jobId][worker];
     }
 
-    /// @dev Checks `ranked[i]` is a revealed bid ranked strictly after the previous one.
-    function _checkRank(uint256 jobId, address[] calldata ranked, uint256 i, uint256 previousKey)
+    /// @dev How many of `tiles` tiles at `price` the account's free stake can back.
+    function _backedTiles(Account storage a, uint256 tiles, uint256 price) internal view returns (uint256) {
+        uint256 perTile = _collateral(1, price);
+        if (perTile == 0) return tiles;
+        uint256 free = a.stake - a.locked;
+        uint256 affordable = free / perTile;
+        return affordable < tiles ? affordable : tiles;
+    }
+
+    /// @dev Adds a revealed bid to the job's kept bids; when they are full, the worst of them and
+    /// the new one compete and the worse is outbid at once. Costs O(MAX_BIDS) reads only when full.
+    function _keep(uint256 jobId, Job storage j, address bidder, uint256 key) internal {
+        address[] storage kept = _kept[jobId];
+        if (kept.length < MAX_BIDS) {
+            kept.push(bidder);
+            j.kept = uint8(kept.length);
+            return;
+        }
+        uint256 seed = j.tieSeed;
+        uint256 worstIndex = 0;
+        uint256 worstKey = 0;
+        for (uint256 i; i < kept.length; ++i) {
+            uint256 k = _rankKey(seed, kept[i], _seats[jobId][kept[i]].pricePerTile);
+            if (k > worstKey) (worstKey, worstIndex) = (k, i);
+        }
+        if (key < worstKey) {
+            address evicted = kept[worstIndex];
+            kept[worstIndex] = bidder;
+            _outbid(jobId, evicted, _seats[jobId][evicted]);
+        } else {
+            _outbid(jobId, bidder, _seats[jobId][bidder]);
+        }
+    }
+
+    /// @dev A revealed bid that wins nothing: its collateral is unlocked.
+    function _outbid(uint256 jobId, address bidder, Seat storage s) internal {
+        _unlock(_accounts[bidder], _collateral(s.tileCount, s.pricePerTile));
+        s.state = SeatState.Outbid;
+        emit BidOutbid(jobId, bidder);
+    }
+
+    /// @dev Checks `ranked[i]` is a kept bid ranked strictly after the previous one.
+    function _checkRank(uint256 jobId, uint256 seed, address[] calldata ranked, uint256 i, uint256 previousKey)
         internal
         view
         returns (uint256 key)
@@ -130,12 +175,13 @@ abstract contract SealedBidding is MarketStorage {
         address bidder = ranked[i];
         Seat storage s = _seats[jobId][bidder];
         if (s.state != SeatState.Revealed) revert NotRankable(jobId, bidder);
-        key = _rankKey(jobId, bidder, s.pricePerTile);
+        key = _rankKey(seed, bidder, s.pricePerTile);
         if (i != 0 && key <= previousKey) revert RankingOutOfOrder(jobId, i);
     }
 
     /// @dev Gives `bidder` what it bid for of the tiles from `next` on; returns how many it got
-    /// and the escrow those tiles keep (price, protocol fee and verifier fee per tile).
+    /// and the escrow those tiles keep (price, protocol fee and verifier fee per tile). The
+    /// collateral of the tiles it did not get is unlocked.
     function _assign(uint256 jobId, Job storage j, address bidder, uint256 next)
         internal
         returns (uint256 take, uint256 keep)
@@ -144,11 +190,11 @@ abstract contract SealedBidding is MarketStorage {
         uint256 left = j.tileCount - next;
         take = s.tileCount < left ? s.tileCount : left;
         if (take == 0) {
-            s.state = SeatState.Outbid;
-            emit BidOutbid(jobId, bidder);
+            _outbid(jobId, bidder, s);
             return (0, 0);
         }
         uint256 price = s.pricePerTile;
+        _unlock(_accounts[bidder], _collateral(s.tileCount, price) - _collateral(take, price));
         s.firstTile = uint16(next);
         s.tileCount = uint16(take);
         s.state = SeatState.Assigned;
@@ -164,9 +210,9 @@ abstract contract SealedBidding is MarketStorage {
         return keccak256(abi.encode(pricePerTile, tileCount, salt, bidder, jobId));
     }
 
-    /// @dev Price in the high bits, a per-job hash of the bidder in the low 160: ties go to the
-    /// lower hash, which no bidder can choose for a job it does not yet know.
-    function _rankKey(uint256 jobId, address bidder, uint256 pricePerTile) internal pure returns (uint256) {
-        return (pricePerTile << 160) | uint160(uint256(keccak256(abi.encode(jobId, bidder))));
+    /// @dev Price in the high bits, a hash of the job's tie seed and the bidder in the low 160:
+    /// equal prices are ordered by a seed no bidder knew when it committed.
+    function _rankKey(uint256 seed, address bidder, uint256 pricePerTile) internal pure returns (uint256) {
+        return (pricePerTile << 160) | uint160(uint256(keccak256(abi.encode(seed, bidder))));
     }
 }

@@ -14,21 +14,21 @@ abstract contract WorkerRegistry is MarketStorage {
         uint256 total = a.stake + msg.value;
         if (total < _minStake) revert StakeBelowMinimum(msg.sender, total, _minStake);
         a.stake = uint96(total);
-        if (a.poolSlot == 0) {
-            _pool.push(msg.sender);
-            a.poolSlot = uint32(_pool.length);
-        }
+        _register(msg.sender, a);
+        _syncPool(msg.sender, a);
         emit Staked(msg.sender, msg.value, total);
     }
 
     /// @inheritdoc IWorkerRegistry
     function requestUnstake(uint256 amount) external override {
         Account storage a = _accounts[msg.sender];
-        if (amount == 0 || amount > a.stake) revert UnstakeExceedsStake(msg.sender, amount, a.stake);
+        uint256 free = a.stake - a.locked;
+        if (amount == 0 || amount > free) revert UnstakeExceedsFreeStake(msg.sender, amount, a.stake, a.locked);
         uint256 unlockAt = block.timestamp + _unstakeDelay;
         a.stake -= uint96(amount);
         a.unstaking += uint96(amount);
         a.unlockAt = uint40(unlockAt);
+        _syncPool(msg.sender, a);
         emit UnstakeRequested(msg.sender, amount, unlockAt);
     }
 
@@ -38,6 +38,7 @@ abstract contract WorkerRegistry is MarketStorage {
         uint256 amount = a.unstaking;
         if (amount == 0) revert NothingToWithdraw(msg.sender);
         if (block.timestamp < a.unlockAt) revert StakeLocked(msg.sender, a.unlockAt);
+        if (a.duties != 0) revert DutiesOpen(msg.sender, a.duties);
         a.unstaking = 0;
         emit StakeWithdrawn(msg.sender, amount);
         _send(msg.sender, amount);
@@ -49,17 +50,12 @@ abstract contract WorkerRegistry is MarketStorage {
     }
 
     /// @inheritdoc IWorkerRegistry
-    function isEligible(address who) external view override returns (bool) {
-        return _eligible(_accounts[who]);
-    }
-
-    /// @inheritdoc IWorkerRegistry
     function poolSize() external view override returns (uint256) {
         return _pool.length;
     }
 
     /// @inheritdoc IWorkerRegistry
-    function poolMember(uint256 slot) external view override returns (address) {
-        return _poolMember(slot);
+    function accountById(uint256 accountId) external view override returns (address) {
+        return _accountOf(accountId);
     }
 }

@@ -6,6 +6,7 @@ from web3 import Web3
 from tests.worker.conftest import dev_account
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.demo.artist import release_accepted
 from tilefarm.devnet.anvil import DEV_ACCOUNTS
 
 
@@ -44,15 +45,16 @@ def assert_money_conserved(w3: Web3, market: JobMarketClient) -> None:
 
 
 def assert_each_seat_paid_at_most_once(market: JobMarketClient, job_id: int) -> None:
-    """Seats cover disjoint tile ranges, and no seat was accepted (paid) twice or both paid and
-    timed out or rejected."""
+    """Seats cover disjoint tile ranges, and no seat was paid twice or both paid and timed out,
+    rejected or left unverified."""
     history = market.events(job_id=job_id)
     assigned = [e for e in history if isinstance(e, ev.TilesAssigned)]
     tiles = sorted(t for e in assigned for t in range(e.first_tile, e.first_tile + e.tile_count))
     assert tiles == sorted(set(tiles)), "two seats hold the same tile"
     ends: dict[str, list[str]] = {}
     for event in history:
-        if isinstance(event, ev.ResultsAccepted | ev.WorkerTimedOut | ev.ResultsRejected):
+        ending = ev.PaymentReleased | ev.WorkerTimedOut | ev.ResultsRejected | ev.ResultsUnverified
+        if isinstance(event, ending | ev.VerifierDrawMissed):
             ends.setdefault(event.worker, []).append(type(event).__name__)
     for worker, outcomes in ends.items():
         assert len(outcomes) == 1, f"seat of {worker} ended {len(outcomes)} times: {outcomes}"
@@ -60,3 +62,12 @@ def assert_each_seat_paid_at_most_once(market: JobMarketClient, job_id: int) -> 
 
 def balances(market: JobMarketClient, *who: str) -> dict[str, int]:
     return {w: market.balance_of(w) for w in who}
+
+
+def completed_once_released(market: JobMarketClient, job_id: int) -> bool:
+    """The artist (a dev account the node signs for) pays every accepted seat at once, waiving its
+    contest window as the demo's artist does; True once the job is completed."""
+    job = market.job(job_id)
+    if job.status_name == "Active":
+        release_accepted(market, job.artist, job_id)
+    return market.job(job_id).status_name == "Completed"

@@ -6,8 +6,9 @@
 - bidder C commits a sealed bid and never reveals it: the job is settled without it and its bond
   goes to the artist;
 - the verifier drawn for B (A or C, the only other staked accounts then) never answers: after the
-  verification window B replaces it; the new draw picks D, an honest worker that staked meanwhile
-  (A and C have asked to unstake, so D is the only one eligible), D verifies and B is paid.
+  verification window B replaces it, and the silent verifier loses part of its stake to B; the new
+  draw picks D, an honest worker that staked meanwhile (A and C have asked to unstake, so D is the
+  only one eligible), D verifies, and B is paid once its contest window has closed.
 Everything is checked on the chain: who sent what, each seat paid at most once, every balance,
 and the market's ETH equal to what it owes.
 """
@@ -15,6 +16,7 @@ and the market's ETH equal to what it owes.
 import os
 import signal
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -43,6 +45,10 @@ PARAMS = ev.JobParams(
 )  # fmt: skip
 NEVER_BIDS = PricingPolicy(wei_per_render_second=10**30)
 SPEED = 60_000_000.0  # pixel-samples a minute: the tiny scene on one thread, roughly
+
+
+def senders_of(w3: Any, event: ev.MarketEvent) -> str:
+    return str(w3.eth.get_transaction(event.transaction_hash)["from"])
 
 
 def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
@@ -105,8 +111,9 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
         wait_until(drawn, 180, "a verifier for B's results")
         (first,) = drawn()
         assert first.worker == b.address and first.verifier in (a.address, c.address)
-        for account in (a, c):
-            market.request_unstake(account, config.min_stake)
+        for account in (a, c):  # all but A's locked collateral: neither stays in the pool
+            record = market.account(account.address)
+            market.request_unstake(account, record.stake - record.locked)
         with running_worker(own_stack, tmp_path, 5, pricing=NEVER_BIDS):
             wait_until(lambda: market.job(job_id).status_name == "Completed", 300, "the job's end")
 
@@ -129,15 +136,24 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
     # B claimed the dead A's seat late; A was slashed to the artist.
     (late,) = [e for e in events if isinstance(e, ev.WorkerTimedOut)]
     assert late.worker == a.address and senders["WorkerTimedOut"] == b.address
-    assert late.slashed == config.min_stake * config.late_slash_bps // BPS
+    slashes = [e for e in events if isinstance(e, ev.Slashed)]
+    assert [(e.worker, e.reason) for e in slashes if e.worker == a.address][-1] == (a.address, 1)
     assert market.seat(job_id, a.address).state_name == "TimedOut"
-    assert market.seat(job_id, b.address).state_name == "Accepted"
+    # B was paid once its contest window closed (it released its own seat).
+    assert market.seat(job_id, b.address).state_name == "Paid"
+    assert senders["PaymentReleased"] == b.address
     assert_each_seat_paid_at_most_once(market, job_id)
+    # The silent verifier lost part of its stake to B, who waited; B drew both rounds' verifiers.
+    (silence,) = [e for e in slashes if e.reason == 3]
+    assert silence.worker == first.verifier
+    draws = [e for e in events if isinstance(e, ev.VerifierDrawn)]
+    assert [senders_of(w3, e) for e in draws] == [b.address, b.address]
 
     # Everyone's withdrawable balance moved by exactly what the protocol says.
     seat_b = market.seat(job_id, b.address)
     paid, fee = seat_b.tile_count * seat_b.price_per_tile, PARAMS.verify_fee_per_tile
     verify_fees = seat_b.tile_count * fee
+    bounty = verify_fees * config.draw_bounty_bps // BPS
     protocol = seat_b.tile_count * (seat_b.price_per_tile * config.protocol_fee_bps // BPS)
     deposit = market.quote(PARAMS.tile_count, PARAMS.max_price_per_tile, fee)
     after = balances(market, *parties)
@@ -146,9 +162,9 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
         artist: deposit - paid - verify_fees - protocol + PARAMS.bid_bond + late.slashed,
         treasury: protocol,
         a.address: PARAMS.bid_bond,  # its revealed bond back, nothing else
-        b.address: PARAMS.bid_bond + paid,
+        b.address: PARAMS.bid_bond + paid + 2 * bounty + silence.amount,
         c.address: 0,  # the unrevealed bond went to the artist
-        d.address: verify_fees,
+        d.address: verify_fees - 2 * bounty,
     }
     assert settled.artist_refund >= PARAMS.bid_bond
     assert_money_conserved(w3, market)

@@ -25,6 +25,7 @@ from tests.drills.ledger import (
     assert_each_seat_paid_at_most_once,
     assert_money_conserved,
     balances,
+    completed_once_released,
 )
 from tests.worker.conftest import Stack, held_back, running_worker, wait_until
 from tilefarm.chain import events as ev
@@ -87,9 +88,9 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         assert all(e.block_number > settled_at for e in removed.values())
         old_blocks = {w: w3.eth.get_block(e.block_number)["hash"] for w, e in removed.items()}
         assert rpc("evm_revert", snapshot) is True
-        wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
+        wait_until(lambda: completed_once_released(market, job_id), 240, "the job's end")
         settled_in_db = lambda: all(  # noqa: E731
-            [j.stage for j in d.state.jobs() if j.job_id == job_id] == ["accepted"]
+            [j.stage for j in d.state.jobs() if j.job_id == job_id] == ["paid"]
             and any(u.stage == "attested" for u in d.state.duties() if u.job_id == job_id)
             for d in workers
         )
@@ -120,7 +121,7 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
             (w, e.seed) for w, e in drawn.items() if e.verifier == daemon.me
         ], _show(duties)
         (job,) = [j for j in daemon.state.jobs() if j.job_id == job_id]
-        assert job.stage == "accepted"
+        assert job.stage == "paid"
         mined = [row.nonce for row in daemon.state.txs() if row.status == "mined"]
         assert len(mined) == len(set(mined))
     attests = [e for e in events if isinstance(e, ev.ResultsAttested)]
@@ -136,11 +137,17 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     deposit = market.quote(PARAMS.tile_count, PARAMS.max_price_per_tile, fee)
     after = balances(market, artist, treasury, one.me, two.me)
     other = {one.me: two.me, two.me: one.me}
+    # Each drew its own seat's verifier (the bounty) and verified the other's (the rest of its fee).
+    bounty = {w: s.tile_count * fee * config.draw_bounty_bps // BPS for w, s in seats.items()}
     assert {w: after[w] - before[w] for w in after} == {
         artist: deposit - sum(paid.values()) - PARAMS.tile_count * fee - protocol,
         treasury: protocol,
         **{
-            w: PARAMS.bid_bond + paid[w] + seats[other[w]].tile_count * fee
+            w: PARAMS.bid_bond
+            + paid[w]
+            + bounty[w]
+            + seats[other[w]].tile_count * fee
+            - bounty[other[w]]
             for w in (one.me, two.me)
         },
     }
@@ -194,9 +201,9 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
         wait_until(lambda: len(commits()) == 2, 120, "both workers' sealed bids on the new job")
         rpc("evm_increaseTime", ROOMY.bid_window)
         rpc("evm_mine")
-        wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job's end")
+        wait_until(lambda: completed_once_released(market, job_id), 240, "the job's end")
         stages = lambda: {j.stage for d in workers for j in d.state.jobs() if j.job_id == job_id}  # noqa: E731
-        wait_until(lambda: stages() == {"accepted"}, 60, "both workers to record the end")
+        wait_until(lambda: stages() == {"paid"}, 60, "both workers to record the end")
         for daemon in workers:
             assert daemon.children.job == (job_id, second_cid)
 
@@ -207,7 +214,7 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
     assert len([m for m in voided if m.startswith(f"commitBid:{job_id} ")]) == 2  # one each
     for daemon in workers:
         (job,) = [j for j in daemon.state.jobs() if j.job_id == job_id]
-        assert (job.stage, job.manifest_cid, job.artist) == ("accepted", second_cid, second_artist)
+        assert (job.stage, job.manifest_cid, job.artist) == ("paid", second_cid, second_artist)
         # The removed bid's nonce went to an empty transfer: no gap, nothing sent twice.
         mined = sorted(row.nonce for row in daemon.state.txs() if row.status == "mined")
         assert mined == list(range(mined[0], mined[-1] + 1))

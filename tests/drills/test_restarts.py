@@ -24,7 +24,11 @@ import pytest
 
 from render_worker.daemon import WorkerDaemon
 from render_worker.pricing import PricingPolicy
-from tests.drills.ledger import assert_each_seat_paid_at_most_once, assert_money_conserved
+from tests.drills.ledger import (
+    assert_each_seat_paid_at_most_once,
+    assert_money_conserved,
+    completed_once_released,
+)
 from tests.worker.conftest import Stack, held_back, running_worker, wait_until
 from tilefarm.chain import events as ev
 from tilefarm.devnet import Devnet, kubo
@@ -70,12 +74,12 @@ def _stage(worker: WorkerDaemon, job_id: int) -> str | None:
 
 
 def _completed(stack: Stack, job_id: int) -> bool:
-    return stack.market.job(job_id).status_name == "Completed"
+    return completed_once_released(stack.market, job_id)
 
 
 def _assert_settled_once(stack: Stack, job_id: int, workers: list[WorkerDaemon]) -> None:
     events = stack.market.events(job_id=job_id)
-    accepted = sorted(e.worker for e in events if isinstance(e, ev.ResultsAccepted))
+    accepted = sorted(e.worker for e in events if isinstance(e, ev.PaymentReleased))
     assert accepted == sorted(w.me for w in workers)  # both seats rendered, verified and paid
     tiles = sum(e.tile_count for e in events if isinstance(e, ev.TilesAssigned))
     assert tiles == PARAMS.tile_count
@@ -166,7 +170,7 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
         wait_until(lambda: _completed(own_stack, job_id), 240, "the job to complete")
         for worker in workers:
             wait_until(
-                lambda w=worker: _stage(w, job_id) == "accepted",
+                lambda w=worker: _stage(w, job_id) == "paid",
                 60,
                 f"worker {worker.me} to see its pay (stage {_stage(worker, job_id)})",
             )

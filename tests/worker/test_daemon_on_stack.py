@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from render_worker.pricing import PricingPolicy
+from tests.drills.ledger import completed_once_released
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.chain.events import (
     JobCompleted,
@@ -51,7 +52,8 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     deposit = market.quote(8, params.max_price_per_tile, params.verify_fee_per_tile)
     job_id, _ = market.post_job(artist, params, manifest_cid)
 
-    wait_until(lambda: market.job(job_id).status_name == "Completed", 240, "the job to complete")
+    # The artist pays the accepted seats at once, waiving its contest window.
+    wait_until(lambda: completed_once_released(market, job_id), 240, "the job to complete")
 
     cheap_seat, dear_seat = market.seat(job_id, cheap), market.seat(job_id, dear)
     assert (cheap_seat.first_tile, cheap_seat.tile_count) == (0, 5)  # what it asked for
@@ -74,10 +76,22 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     assert accepted[dear].payment == 3 * dear_seat.price_per_tile
 
     # Both workers withdraw on their own (auto_withdraw); the artist withdraws its refund.
+    # Each drew its own verifier (the draw bounty) and verified the other (the rest of its fee).
     fee = params.verify_fee_per_tile
+    bounty = {
+        w: n * fee * market.config().draw_bounty_bps // 10_000 for w, n in ((cheap, 5), (dear, 3))
+    }
     expected = {
-        cheap: 5 * cheap_seat.price_per_tile + 3 * fee + params.bid_bond,
-        dear: 3 * dear_seat.price_per_tile + 5 * fee + params.bid_bond,
+        cheap: 5 * cheap_seat.price_per_tile
+        + bounty[cheap]
+        + 3 * fee
+        - bounty[dear]
+        + params.bid_bond,
+        dear: 3 * dear_seat.price_per_tile
+        + bounty[dear]
+        + 5 * fee
+        - bounty[cheap]
+        + params.bid_bond,
     }
 
     def withdrawn(who: str) -> int:

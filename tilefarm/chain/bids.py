@@ -18,10 +18,11 @@ def bid_commitment(
     )
 
 
-def rank_key(job_id: int, bidder: str, price_per_tile: int) -> int:
-    """The settlement sort key: price high, a per-job hash of the bidder in the low 160 bits."""
+def rank_key(tie_seed: int, bidder: str, price_per_tile: int) -> int:
+    """The settlement sort key: price high, a hash of the job's tie seed (`Job.tie_seed`, fixed
+    by its first reveal) and the bidder in the low 160 bits."""
     tie = int.from_bytes(
-        keccak(abi_encode(["uint256", "address"], [job_id, Web3.to_checksum_address(bidder)])),
+        keccak(abi_encode(["uint256", "address"], [tie_seed, Web3.to_checksum_address(bidder)])),
         "big",
     )
     return (price_per_tile << 160) | (tie & ((1 << 160) - 1))

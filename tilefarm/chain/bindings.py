@@ -97,14 +97,20 @@ class JobMarketClient:
         return int(self._call("quote", tile_count, max_price_per_tile, verify_fee_per_tile))
 
     def is_eligible(self, who: str) -> bool:
-        return bool(self._call("isEligible", _addr(who)))
+        """Whether `who` may bid and be drawn: staked at least the market's minimum."""
+        return self.account(who).stake >= self.config().min_stake
 
     def pool_size(self) -> int:
         return int(self._call("poolSize"))
 
+    def account_by_id(self, account_id: int) -> str | None:
+        """The account with the permanent id `account_id` (a seat's `verifier_id`), or None."""
+        if account_id == 0:
+            return None
+        return Web3.to_checksum_address(self._call("accountById", account_id))
+
     def verifier_of(self, job_id: int, worker: str) -> str | None:
-        verifier = self._call("verifierOf", job_id, _addr(worker))
-        return None if int(verifier, 16) == 0 else Web3.to_checksum_address(verifier)
+        return self.account_by_id(self.seat(job_id, worker).verifier_id)
 
     def preview_verifier(self, job_id: int, worker: str) -> str | None:
         """Who `drawVerifier` would draw now (a dry run), or None if nobody can be drawn yet."""
@@ -178,16 +184,11 @@ class JobMarketClient:
         return self._send(sender, "revealBid", job_id, price_per_tile, tile_count, salt)
 
     def ranking(self, job_id: int) -> list[str]:
-        """Every revealed, unsettled bidder of `job_id` in settlement order (from the events)."""
-        from tilefarm.chain.events import BidRevealed
-
-        revealed = [ev for ev in self.events(job_id=job_id) if isinstance(ev, BidRevealed)]
-        return [
-            ev.bidder
-            for ev in sorted(
-                revealed, key=lambda ev: rank_key(job_id, ev.bidder, ev.price_per_tile)
-            )
-        ]
+        """The job's kept bids in settlement order: price, then the job's tie-break hash."""
+        kept = [Web3.to_checksum_address(a) for a in self._call("keptBids", job_id)]
+        seed = self.job(job_id).tie_seed
+        prices = {bidder: self.seat(job_id, bidder).price_per_tile for bidder in kept}
+        return sorted(kept, key=lambda bidder: rank_key(seed, bidder, prices[bidder]))
 
     def settle(self, sender: Sender, job_id: int, ranked: Sequence[str] | None = None) -> Receipt:
         """Settles bidding; the ranking is computed from the chain's events unless given."""
@@ -214,6 +215,10 @@ class JobMarketClient:
 
     def accept_results(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "acceptResults", job_id, _addr(worker))
+
+    def release(self, sender: Sender, job_id: int, worker: str) -> Receipt:
+        """Pays an accepted seat whose contest window has closed (permissionless)."""
+        return self._send(sender, "release", job_id, _addr(worker))
 
     def finalize_rejection(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "finalizeRejection", job_id, _addr(worker))

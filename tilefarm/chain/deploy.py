@@ -64,7 +64,11 @@ def devnet_market_config(treasury: str) -> tuple[Any, ...]:
         ETHER // 10,  # disputeBond
         5_000,  # fraudSlashBps
         1_000,  # lateSlashBps
-        2_500,  # falseAccusationSlashBps
+        2_500,  # falseAccusationSlashBps: a verifier overruled by its panel
+        1_000,  # silenceSlashBps: a drawn verifier that stays silent, paid to the waiting worker
+        10_000,  # collateralBps: a seat locks its whole value in stake until it is paid
+        10,  # bidBondBps: a bid bond is at least 0.1 % of the job's maximum value
+        500,  # drawBountyBps: 5 % of a seat's verifier fee to whoever draws its verifier
     )
 
 

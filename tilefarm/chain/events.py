@@ -76,7 +76,7 @@ class StakeWithdrawn(MarketEvent):
 class Slashed(MarketEvent):
     worker: Address
     job_id: int
-    reason: int  # 0 fraud, 1 late, 2 false accusation
+    reason: int  # 0 fraud, 1 late, 2 false accusation (or false pass), 3 silence
     amount: int
 
 
@@ -162,10 +162,13 @@ class VerifierDrawn(MarketEvent):
     round: int
 
 
-class VerifierDrawDeferred(MarketEvent):
+class VerifierDrawMissed(MarketEvent):
+    """Nobody drew the seat's verifier while its anchor hash was readable: the seat lapsed."""
+
     job_id: int
     worker: Address
     anchor_block: int
+    slashed: int
 
 
 class ResultsAttested(MarketEvent):
@@ -181,6 +184,22 @@ class ResultsAccepted(MarketEvent):
     worker: Address
     payment: int
     verifier_fee: int
+
+
+class PaymentReleased(MarketEvent):
+    """An accepted seat was paid: its contest window closed or the artist waived it."""
+
+    job_id: int
+    worker: Address
+    payment: int
+    verifier_fee: int
+
+
+class ResultsUnverified(MarketEvent):
+    """Every drawn verifier stayed silent: the seat closed unpaid."""
+
+    job_id: int
+    worker: Address
 
 
 class ResultsRejected(MarketEvent):
@@ -215,12 +234,6 @@ class PanelDrawn(MarketEvent):
     worker: Address
     members: tuple[Address, Address, Address]
     seed: Hex32
-
-
-class PanelDrawDeferred(MarketEvent):
-    job_id: int
-    worker: Address
-    anchor_block: int
 
 
 class VoteCast(MarketEvent):
@@ -258,22 +271,23 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         BondReclaimed,
         ResultsCommitted,
         VerifierDrawn,
-        VerifierDrawDeferred,
+        VerifierDrawMissed,
         ResultsAttested,
         ResultsAccepted,
+        PaymentReleased,
+        ResultsUnverified,
         ResultsRejected,
         WorkerTimedOut,
         VerifierReplaced,
         DisputeOpened,
         PanelDrawn,
-        PanelDrawDeferred,
         VoteCast,
         DisputeResolved,
     )
 }
 
-SlashReasonName = Literal["Fraud", "Late", "FalseAccusation"]
-SLASH_REASONS: tuple[SlashReasonName, ...] = ("Fraud", "Late", "FalseAccusation")
+SlashReasonName = Literal["Fraud", "Late", "FalseAccusation", "Silence"]
+SLASH_REASONS: tuple[SlashReasonName, ...] = ("Fraud", "Late", "FalseAccusation", "Silence")
 
 
 def event_model(name: str, args: dict[str, Any], meta: dict[str, Any]) -> MarketEvent:

@@ -23,6 +23,8 @@ SEAT_STATES = (
     "Rejected",
     "TimedOut",
     "Reclaimed",
+    "Unverified",
+    "Paid",
 )
 
 
@@ -39,10 +41,12 @@ class Job(ChainModel):
     reveal_end: int
     max_price_per_tile: int
     bid_bond: int
-    commits: int
-    reveals: int
     render_window: int
     render_deadline: int
+    commits: int
+    reveals: int
+    kept: int
+    tie_seed: int
 
     @property
     def status_name(self) -> str:
@@ -61,7 +65,7 @@ class Seat(ChainModel):
     state: int
     round: int
     anchor_block: int
-    verifier_slot: int
+    verifier_id: int
     deadline: int
 
     @property
@@ -78,7 +82,10 @@ class Account(ChainModel):
     unlock_at: int
     timeouts: int
     slashes: int
-    pool_slot: int
+    account_id: int
+    pool_index: int
+    duties: int
+    locked: int
 
 
 class Dispute(ChainModel):
@@ -105,6 +112,18 @@ class MarketConfig(ChainModel):
     fraud_slash_bps: int
     late_slash_bps: int
     false_accusation_slash_bps: int
+    silence_slash_bps: int
+    collateral_bps: int
+    bid_bond_bps: int
+    draw_bounty_bps: int
+
+    def min_bid_bond(self, tile_count: int, max_price_per_tile: int) -> int:
+        """The least bid bond the market accepts for such a job (the contract's rule)."""
+        return max(1, tile_count * max_price_per_tile * self.bid_bond_bps // 10_000)
+
+    def collateral(self, tiles: int, price_per_tile: int) -> int:
+        """The stake a bid or seat of `tiles` tiles at `price_per_tile` locks."""
+        return tiles * price_per_tile * self.collateral_bps // 10_000
 
     def as_tuple(self) -> tuple[Any, ...]:
         """The ABI tuple for the constructor."""

@@ -53,9 +53,13 @@ def production_market_config(treasury: str) -> MarketConfig:
         unstake_delay=30 * 86_400,  # 30 days: longer than any job's render, verify and dispute
         draw_delay=5,  # the draw hashes the block 5 blocks after a commit: unknowable at commit
         dispute_bond=ETHER // 100,  # 0.01 ETH: pays for the panel's time if the appeal is wrong
-        fraud_slash_bps=10_000,  # proven fraud loses the whole stake
-        late_slash_bps=500,  # a missed deadline costs 5 % of the stake
+        fraud_slash_bps=10_000,  # proven fraud loses the seat's collateral and the whole stake
+        late_slash_bps=500,  # a missed deadline (or a lapsed draw) costs 5 % of the stake
         false_accusation_slash_bps=5_000,  # a verifier overruled by its panel loses half
+        silence_slash_bps=1_000,  # a silent drawn verifier loses 10 % to the waiting worker
+        collateral_bps=10_000,  # a seat locks its whole value in stake until it is paid
+        bid_bond_bps=100,  # a bid bond is at least 1 % of the job's maximum value
+        draw_bounty_bps=500,  # 5 % of a seat's verifier fee to whoever draws its verifier
     )
 
 

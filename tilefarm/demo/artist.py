@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from eth_account.signers.local import LocalAccount
 
-from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.bindings import JobMarketClient, Sender
 from tilefarm.chain.records import Receipt
 from tilefarm.demo.errors import DemoError
 from tilefarm.demo.options import DemoOptions
@@ -66,4 +66,16 @@ def post_job(
     market: JobMarketClient, artist: LocalAccount, options: DemoOptions, manifest_cid: str
 ) -> tuple[int, Receipt]:
     """Sign and send postJob, paying the market's quote for the job."""
-    return market.post_job(artist, options.job_params(), manifest_cid)
+    least = market.config().min_bid_bond(options.tile_count, options.price_cap)
+    return market.post_job(artist, options.job_params(least), manifest_cid)
+
+
+def release_accepted(market: JobMarketClient, artist: Sender, job_id: int) -> int:
+    """The artist has its frames and waives its contest window: every accepted seat of the job
+    is paid now (`acceptResults` on an accepted seat). Returns how many seats it released."""
+    released = 0
+    for worker in {e.worker for e in market.events(job_id=job_id) if hasattr(e, "worker")}:
+        if market.seat(job_id, worker).state_name == "Accepted":
+            market.accept_results(artist, job_id, worker)
+            released += 1
+    return released

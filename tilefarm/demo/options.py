@@ -56,7 +56,9 @@ class DemoOptions(BaseModel):
         None, ge=1, description="wei; default: scaled with the pixel-samples of a tile"
     )
     verify_fee_per_tile: int = Field(10**12, ge=0, description="wei")
-    bid_bond: int = Field(10**14, ge=0, description="wei")
+    bid_bond: int | None = Field(
+        None, ge=1, description="wei; default: the market's least bond for this job"
+    )
     timeout_seconds: float = Field(900.0, gt=0, description="give up on the job after this")
 
     @model_validator(mode="after")
@@ -92,13 +94,14 @@ class DemoOptions(BaseModel):
         work = self.width * self.height * self.samples / self.tiles_per_frame
         return max(10**15, int(10**15 * work / PRICED_TILE_WORK))
 
-    def job_params(self) -> JobParams:
+    def job_params(self, least_bid_bond: int = 1) -> JobParams:
+        """The job's parameters; the bid bond is `bid_bond` or, unset, `least_bid_bond`."""
         return JobParams(
             tile_count=self.tile_count,
             frame_count=len(self.frames),
             max_price_per_tile=self.price_cap,
             verify_fee_per_tile=self.verify_fee_per_tile,
-            bid_bond=self.bid_bond,
+            bid_bond=self.bid_bond if self.bid_bond is not None else least_bid_bond,
             bid_window=self.bid_window,
             reveal_window=self.reveal_window,
             render_window=self.render_window,

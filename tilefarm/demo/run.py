@@ -261,6 +261,11 @@ class DemoRun:
                 )
             if detail["status"] in ("Cancelled", "Expired"):
                 raise DemoError(f"job {job_id} ended {detail['status']}; see the workers' logs")
+            if detail["status"] == "Active" and len(assembled) == len(o.frames):
+                # The artist has every frame: it pays now instead of waiting for its contest
+                # window to close (the workers would release their seats then).
+                assert self.market is not None  # set by run() before the job is posted
+                artist_steps.release_accepted(self.market, dev_account(ARTIST_ACCOUNT), job_id)
             if detail["status"] == "Completed":
                 completed_at = completed_at or now
                 if len(assembled) == len(o.frames):
