@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from render_worker.assignment import fetch_manifest
 from render_worker.metrics import WorkerMetrics
-from render_worker.pricing import JobOffer, PricingPolicy, decide_bid
+from render_worker.pricing import UINT16_MAX, JobOffer, PricingPolicy, decide_bid
 from render_worker.state import BidRow, JobRow, WorkerState
 from render_worker.transactions import TxSender
 from tilefarm.chain.bids import bid_commitment
@@ -98,6 +98,16 @@ class Bidder:
         if not decision.bid:
             self.state.update_job(job.job_id, stage="skipped", reason=decision.reason)
             return
+        backed = self._backed_tiles(decision.price_per_tile)
+        if backed == 0:
+            reason = "its free stake cannot back one tile's collateral at this price"
+            self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            log.info("job %d: skipped, %s", job.job_id, reason)
+            return
+        if backed < decision.tile_count:
+            # The reveal would cut the bid to what the stake backs anyway; bid that at once.
+            log.info("job %d: %d tiles, what the free stake backs", job.job_id, backed)
+            decision = decision.model_copy(update={"tile_count": backed})
         salt = os.urandom(32)
         commitment = bid_commitment(
             job.job_id, self.me, decision.price_per_tile, decision.tile_count, salt
@@ -115,6 +125,13 @@ class Bidder:
         if self._commit(job.job_id, commitment, decision.price_per_tile):
             self.metrics.bids.labels("committed").inc()
             self.warm(job.job_id, job.manifest_cid)
+
+    def _backed_tiles(self, price_per_tile: int) -> int:
+        """How many tiles at `price_per_tile` the stake not yet locked as collateral can back
+        (each revealed bid and open seat locks `collateralBps` of its value)."""
+        account, config = self.market.account(self.me), self.market.config()
+        per_tile = config.collateral(1, price_per_tile)
+        return UINT16_MAX if per_tile == 0 else (account.stake - account.locked) // per_tile
 
     def _commit(self, job_id: int, commitment: bytes, price_per_tile: int) -> bool:
         bond = self.market.job(job_id).bid_bond

@@ -24,8 +24,15 @@ interface IResultVerification is IMarketTypes {
         uint256 indexed jobId, address indexed worker, bytes32 merkleRoot, string resultsCid, uint256 anchorBlock
     );
     /// @notice `verifier` was drawn for `worker`'s results; `seed` also selects the patches to check.
+    /// `caller`, who drew, was credited the draw `bounty`.
     event VerifierDrawn(
-        uint256 indexed jobId, address indexed worker, address indexed verifier, bytes32 seed, uint256 round
+        uint256 indexed jobId,
+        address indexed worker,
+        address indexed verifier,
+        bytes32 seed,
+        uint256 round,
+        address caller,
+        uint256 bounty
     );
     /// @notice The anchor block's hash expired before anyone drew: the seat lapsed, the worker lost
     /// its tiles and `slashed` wei of stake.

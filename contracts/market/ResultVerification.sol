@@ -196,7 +196,7 @@ abstract contract ResultVerification is JobEscrow {
         uint256 bounty = _drawBounty(j, s);
         j.escrow -= uint96(bounty);
         _credit(msg.sender, bounty);
-        emit VerifierDrawn(jobId, worker, verifier, seed, s.round);
+        emit VerifierDrawn(jobId, worker, verifier, seed, s.round, msg.sender, bounty);
     }
 
     /// @dev Nobody drew while the anchor hash was readable: the worker, who alone loses by this,

@@ -1,5 +1,5 @@
 // The artist's calls to the JobMarket contract, signed by the wallet: quote, post, cancel,
-// claim late seats, withdraw, and what the market holds for the wallet.
+// claim late seats, pay accepted seats at once, withdraw, and what the market holds for the wallet.
 import { type Abi, type Address, type Hash, parseEventLogs } from "viem";
 import { PlainError } from "./errors";
 import type { PageConfig } from "./types";
@@ -92,6 +92,12 @@ export class Market {
    * artist and the seat's escrow comes back at the job's end. */
   async claimLate(jobId: number, worker: Address): Promise<Hash> {
     return this.send("claimLate", [BigInt(jobId), worker]);
+  }
+
+  /** Pay an accepted seat at once, waiving its contest window (on a seat whose results are
+   * submitted or failed, the same call accepts them without waiting for a verifier). */
+  async acceptResults(jobId: number, worker: Address): Promise<Hash> {
+    return this.send("acceptResults", [BigInt(jobId), worker]);
   }
 
   async withdraw(): Promise<Hash> {

@@ -1,4 +1,5 @@
-// Where each tile of a job stands, from the job's chain events alone (pure: no DOM, no network).
+// Where each tile of a job stands, from the job's chain events alone (pure: no DOM, no network),
+// and which seats the artist may still pay at once.
 import type { ChainEvent } from "./types";
 
 export type TileState =
@@ -9,10 +10,13 @@ export type TileState =
   | "verifying"
   | "verified"
   | "accepted"
+  | "paid"
   | "failed"
   | "disputed"
   | "rejected"
+  | "unverified"
   | "late"
+  | "missed"
   | "cancelled";
 
 export const TILE_LABELS: Record<TileState, string> = {
@@ -22,11 +26,14 @@ export const TILE_LABELS: Record<TileState, string> = {
   committed: "Rendered, committed",
   verifying: "Spot-check drawn",
   verified: "Verified",
-  accepted: "Verified and paid",
+  accepted: "Accepted, paid after the contest window",
+  paid: "Verified and paid",
   failed: "Failed the spot-check",
   disputed: "In dispute",
   rejected: "Rejected",
+  unverified: "Unverified: every verifier stayed silent",
   late: "Timed out",
+  missed: "Draw missed: nobody drew a verifier in time",
   cancelled: "Cancelled",
 };
 
@@ -42,8 +49,11 @@ const BY_WORKER: Record<string, TileState> = {
   VerifierReplaced: "verifying",
   DisputeOpened: "disputed",
   ResultsAccepted: "accepted",
+  PaymentReleased: "paid",
   ResultsRejected: "rejected",
+  ResultsUnverified: "unverified",
   WorkerTimedOut: "late",
+  VerifierDrawMissed: "missed",
 };
 
 export function tileStates(tileCount: number, events: readonly ChainEvent[]): Tile[] {
@@ -86,4 +96,11 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
     }
   }
   return tiles;
+}
+
+/** The workers whose seats were accepted and whose pay is still held for the contest window:
+ * the seats the artist may pay at once with `acceptResults`. Each named once, in tile order. */
+export function acceptedSeats(tiles: readonly Tile[]): string[] {
+  const workers = tiles.filter((t) => t.state === "accepted" && t.worker).map((t) => t.worker!);
+  return [...new Set(workers)];
 }

@@ -2,6 +2,11 @@
 import { eth, short } from "./format";
 import type { ChainEvent } from "./types";
 
+// The contract's SlashReason, by value.
+const SLASH_REASONS = ["fraud", "late", "overruled verdict", "silent verifier"];
+
+const isZero = (x: unknown) => typeof x !== "string" || /^0x0*$/i.test(x);
+
 export function describe(e: ChainEvent): string {
   const a = e.args;
   const who = (x: unknown) => (typeof x === "string" ? short(x) : "?");
@@ -25,9 +30,21 @@ export function describe(e: ChainEvent): string {
     case "ResultsAttested":
       return `${who(a.verifier)} ${a.passed ? "verified" : "FAILED"} ${who(a.worker)}'s tiles`;
     case "ResultsAccepted":
+      return `${who(a.worker)}'s tiles accepted: ${eth(a.payment)} paid after the contest window (verifier fee ${eth(a.verifier_fee)})`;
+    case "PaymentReleased":
       return `${who(a.worker)} paid ${eth(a.payment)}; verifier fee ${eth(a.verifier_fee)}`;
     case "ResultsRejected":
       return `${who(a.worker)}'s tiles rejected, ${eth(a.slashed)} slashed`;
+    case "ResultsUnverified":
+      return `${who(a.worker)}'s tiles unverified: every verifier stayed silent; not paid, their escrow comes back to you`;
+    case "VerifierReplaced":
+      return isZero(a.silent_verifier)
+        ? `No verifier could be drawn for ${who(a.worker)}; round ${a.round}`
+        : `${who(a.silent_verifier)} stayed silent (slashed to ${who(a.worker)}); round ${a.round}`;
+    case "VerifierDrawMissed":
+      return `Draw missed: nobody drew ${who(a.worker)}'s verifier in time; its seat lapsed, ${eth(a.slashed)} slashed`;
+    case "Slashed":
+      return `${who(a.worker)} slashed ${eth(a.amount)} (${SLASH_REASONS[Number(a.reason)] ?? "?"})`;
     case "WorkerTimedOut":
       return `${who(a.worker)} missed the deadline, ${eth(a.slashed)} slashed`;
     case "JobCompleted":

@@ -127,6 +127,7 @@ export interface JobLedger {
   to_verifiers: Wei;
   to_treasury: Wei;
   to_bidders: Wei;
+  to_drawers: Wei;
   held: Wei;
   balanced: boolean;
 }
@@ -148,6 +149,7 @@ export interface WorkerSummary {
   balance: Wei;
   earned: Wei;
   eligible: boolean;
+  account_id: number;
   tiles_accepted: number;
   tiles_rejected: number;
   timeouts: number;

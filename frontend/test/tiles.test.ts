@@ -1,7 +1,7 @@
 // Tile states from chain events: every path a seat can take, and events about other seats.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { tileStates } from "../src/tiles";
+import { acceptedSeats, tileStates } from "../src/tiles";
 import type { ChainEvent } from "../src/types";
 
 let position = 0;
@@ -64,8 +64,25 @@ test("a passed check, then payment; a failed check, a dispute and a rejection", 
     ev("DisputeOpened", { worker: B }),
   ];
   assert.deepEqual(states(tileStates(2, later)), ["accepted", "disputed"]);
-  const end = [...later, ev("ResultsRejected", { worker: B })];
-  assert.deepEqual(states(tileStates(2, end)), ["accepted", "rejected"]);
+  const end = [
+    ...later,
+    ev("ResultsRejected", { worker: B }),
+    ev("PaymentReleased", { worker: A }),
+  ];
+  assert.deepEqual(states(tileStates(2, end)), ["paid", "rejected"]);
+});
+
+test("silence leaves tiles unverified; a missed draw lapses the seat", () => {
+  const events = [
+    ev("TilesAssigned", { worker: A, first_tile: 0, tile_count: 1 }),
+    ev("TilesAssigned", { worker: B, first_tile: 1, tile_count: 1 }),
+    ev("ResultsCommitted", { worker: A }),
+    ev("ResultsCommitted", { worker: B }),
+    ev("VerifierReplaced", { worker: A }),
+    ev("ResultsUnverified", { worker: A }),
+    ev("VerifierDrawMissed", { worker: B }),
+  ];
+  assert.deepEqual(states(tileStates(2, events)), ["unverified", "missed"]);
 });
 
 test("a late worker's tiles time out; a cancelled job's open tiles are cancelled", () => {
@@ -81,4 +98,29 @@ test("a late worker's tiles time out; a cancelled job's open tiles are cancelled
 test("an assignment past the job's tile count is cut at the end", () => {
   const events = [ev("TilesAssigned", { worker: A, first_tile: 1, tile_count: 5 })];
   assert.deepEqual(states(tileStates(3, events)), ["waiting", "assigned", "assigned"]);
+});
+
+test("the artist may pay at once each accepted seat still held, once, and no other", () => {
+  const C = "0x000000000000000000000000000000000000000C";
+  const events = [
+    ev("TilesAssigned", { worker: A, first_tile: 0, tile_count: 2 }),
+    ev("TilesAssigned", { worker: B, first_tile: 2, tile_count: 2 }),
+    ev("TilesAssigned", { worker: C, first_tile: 4, tile_count: 1 }),
+    ev("ResultsCommitted", { worker: A }),
+    ev("ResultsCommitted", { worker: B }),
+    ev("ResultsCommitted", { worker: C }),
+  ];
+  assert.deepEqual(acceptedSeats(tileStates(5, events)), []);
+  const verdicts = [
+    ...events,
+    ev("ResultsAttested", { worker: A, passed: true }),
+    ev("ResultsAccepted", { worker: A }),
+    ev("ResultsAccepted", { worker: B }), // the artist accepted without a verifier
+    ev("ResultsAttested", { worker: C, passed: false }),
+  ];
+  assert.deepEqual(acceptedSeats(tileStates(5, verdicts)), [A, B]);
+  const contested = [...verdicts, ev("DisputeOpened", { worker: A })];
+  assert.deepEqual(acceptedSeats(tileStates(5, contested)), [B]);
+  const paid = [...contested, ev("PaymentReleased", { worker: B })];
+  assert.deepEqual(acceptedSeats(tileStates(5, paid)), []);
 });

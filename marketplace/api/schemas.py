@@ -94,7 +94,10 @@ class JobStatusPublic(BaseModel):
     tile_count: int
     tiles_assigned: int
     tiles_submitted: int
-    tiles_accepted: int
+    tiles_accepted: int = Field(
+        description="tiles a verdict accepted (seats Accepted or Paid): verified, ready to assemble"
+    )
+    tiles_paid: int = Field(description="accepted tiles whose pay was released (seats Paid)")
     tiles_rejected: int
     escrow: Wei
     updated_block: int
@@ -140,8 +143,8 @@ class SeatPublic(BaseModel):
     results_cid: str | None
     verification: VerificationPublic
     dispute: DisputePublic | None
-    payment: Wei
-    verifier_fee: Wei
+    payment: Wei = Field(description="credited to the worker at release (state Paid)")
+    verifier_fee: Wei = Field(description="credited to the verifier at release or rejection")
     slashed: Wei
 
 
@@ -203,8 +206,11 @@ class WorkerSummary(BaseModel):
     balance: Wei
     earned: Wei = Field(description="everything ever credited: pay, fees, refunds, slash shares")
     withdrawn: Wei
-    eligible: bool
-    pool_slot: int
+    eligible: bool = Field(description="stake >= minStake: may bid and is in the verifier pool")
+    account_id: int = Field(
+        description="the contract's permanent account id, in order of first stake (0: never "
+        "staked); seats and dispute panels name verifiers by it"
+    )
     tiles_accepted: int
     tiles_rejected: int
     timeouts: int
@@ -288,6 +294,7 @@ class JobLedger(BaseModel):
     to_verifiers: Wei
     to_treasury: Wei
     to_bidders: Wei = Field(description="bid bonds returned")
+    to_drawers: Wei = Field(description="draw bounties: whoever drew a seat's verifier")
     held: Wei = Field(description="still in the job: escrow, unrevealed bonds, open dispute bonds")
     balanced: bool = Field(description="paid_in == paid_out + held and held == what the job holds")
 

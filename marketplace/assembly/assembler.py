@@ -20,7 +20,12 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from marketplace.assembly.plan import frame_range, ready_positions, seats_of_frame
+from marketplace.assembly.plan import (
+    VERIFIED_STATES,
+    frame_range,
+    ready_positions,
+    seats_of_frame,
+)
 from marketplace.db.chain_models import JobView, SeatView
 from marketplace.db.frame_models import (
     DERIVED_FROM_JOBS,
@@ -129,7 +134,7 @@ class Assembler:
             return []
         with self.db.session() as session:
             seats = session.scalars(select(SeatView).where(SeatView.job_id == job_id)).all()
-            accepted = [s for s in seats if s.state == "Accepted" and s.results_cid]
+            accepted = [s for s in seats if s.state in VERIFIED_STATES and s.results_cid]
             rows = {
                 f.frame: f
                 for f in session.scalars(
@@ -322,7 +327,7 @@ def frames_due(session: Session, job_id: int) -> int:
         if job is None and chain_job is not None and chain_job.status not in NO_FRAMES:
             accepted = session.scalars(
                 select(SeatView.job_id).where(
-                    SeatView.job_id == job_id, SeatView.state == "Accepted"
+                    SeatView.job_id == job_id, SeatView.state.in_(VERIFIED_STATES)
                 )
             ).first()
             # The assembler has not read the manifest yet.
@@ -331,7 +336,7 @@ def frames_due(session: Session, job_id: int) -> int:
     manifest = parse_manifest(job.manifest)
     seats = session.execute(
         select(SeatView.first_tile, SeatView.tile_count).where(
-            SeatView.job_id == job_id, SeatView.state == "Accepted"
+            SeatView.job_id == job_id, SeatView.state.in_(VERIFIED_STATES)
         )
     ).all()
     ready = ready_positions(

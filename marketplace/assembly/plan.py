@@ -8,6 +8,10 @@ those tiles lies in an assignment whose results were accepted on chain.
 
 from collections.abc import Iterable
 
+# Seat states whose tiles a verdict accepted: Accepted (pay held for the contest window) and Paid.
+# Not Unverified (every verifier stayed silent) nor TimedOut (late, or the draw was missed).
+VERIFIED_STATES = ("Accepted", "Paid")
+
 
 def frame_range(position: int, tiles_per_frame: int) -> range:
     """The job tiles of the frame at `position`."""

@@ -160,7 +160,8 @@ class DisputeView(Base):
 
 
 class AccountView(Base):
-    """A staked account and its pull-payment balance (the contract's `account(who)`)."""
+    """An account and its pull-payment balance (the contract's `account(who)`); eligible (in the
+    verifier pool, may bid) while its stake is at least the market's `minStake`."""
 
     __tablename__ = "accounts"
 
@@ -173,7 +174,9 @@ class AccountView(Base):
     tiles_rejected: Mapped[int] = mapped_column(Integer, default=0)
     timeouts: Mapped[int] = mapped_column(Integer, default=0)
     slashes: Mapped[int] = mapped_column(Integer, default=0)
-    pool_slot: Mapped[int] = mapped_column(Integer, default=0)
+    # The contract's permanent account id, given at the first stake in staking order (0: never
+    # staked); dispute panels and seats name their verifiers by it.
+    account_id: Mapped[int] = mapped_column(Integer, default=0)
     withdrawn: Mapped[int] = mapped_column(Wei(), default=0)
     earned: Mapped[int] = mapped_column(Wei(), default=0)
 

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from marketplace.db.chain_models import (
@@ -86,6 +86,7 @@ class Indexer:
         )
         self.market = client.address
         self._config: MarketConfig | None = None
+        self._match_schema()
         Base.metadata.create_all(db.engine)
         self._claim_database()
 
@@ -110,6 +111,28 @@ class Indexer:
                     self.market,
                 )
                 self._wipe(session)
+
+    def _match_schema(self) -> None:
+        """The chain tables are all derived from the chain: when a table of an older layout is
+        found (a column added or renamed), they are dropped, to be created and indexed afresh."""
+        tables = [
+            Base.metadata.tables[m.__tablename__] for m in (*PROJECTIONS, ChainEvent, IndexerCursor)
+        ]
+        existing = inspect(self.db.engine)
+        stale = [
+            t.name
+            for t in tables
+            if existing.has_table(t.name)
+            and {c["name"] for c in existing.get_columns(t.name)} != set(t.columns.keys())
+        ]
+        if not stale:
+            return
+        log.warning(
+            "the chain tables have an older layout (%s); indexing the market again",
+            ", ".join(stale),
+        )
+        derived = [Base.metadata.tables[m.__tablename__] for m in DERIVED_FROM_JOBS]
+        Base.metadata.drop_all(self.db.engine, tables=[*tables, *derived])
 
     @staticmethod
     def _wipe(session: Session) -> None:

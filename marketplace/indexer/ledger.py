@@ -27,6 +27,7 @@ class JobMoney:
     to_verifiers: int
     to_treasury: int
     to_bidders: int
+    to_drawers: int
     refunded: int
     expected_held: int
 
@@ -42,6 +43,7 @@ class JobMoney:
             + self.to_verifiers
             + self.to_treasury
             + self.to_bidders
+            + self.to_drawers
         )
 
     @property
@@ -58,7 +60,7 @@ def job_money(
 ) -> JobMoney:
     """Sum one job's ledger entries by kind."""
     sums = {"deposit": 0, "bid_bond": 0, "dispute_bond": 0, "slash": 0}
-    out = {"artist": 0, "worker": 0, "verifier": 0, "treasury": 0, "bidder": 0}
+    out = {"artist": 0, "worker": 0, "verifier": 0, "treasury": 0, "bidder": 0, "drawer": 0}
     refunded = 0
     for entry in entries:
         if entry.direction == "in":
@@ -83,6 +85,7 @@ def job_money(
         to_verifiers=out["verifier"],
         to_treasury=out["treasury"],
         to_bidders=out["bidder"],
+        to_drawers=out["drawer"],
         refunded=refunded,
         expected_held=job.escrow + unrevealed + open_bonds,
     )

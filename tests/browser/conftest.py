@@ -22,8 +22,9 @@ from web3 import Web3
 
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
+from render_worker.pricing import PricingPolicy
 from tests.conftest import fresh_stack_settings
-from tests.worker.conftest import Stack
+from tests.worker.conftest import Stack, running_worker
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.devnet import Devnet
 from tilefarm.devnet.ports import free_port
@@ -145,6 +146,20 @@ def page(context: BrowserContext, server: Server) -> Iterator[Page]:
 @pytest.fixture(scope="session")
 def tiny_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_builtin_scene("tiny", tmp_path_factory.mktemp("browser-scenes") / "tiny.blend")
+
+
+@pytest.fixture
+def workers(browser_stack: Stack, tmp_path: Path) -> Iterator[None]:
+    """Two real workers (dev accounts 2 and 3), who bid, render and verify each other: the cheap
+    one asks for 5 tiles of an 8-tile job, the dear one gets the other 3. Always these two: every
+    account staked on the stack is in the verifier pool, and one not running would stay silent."""
+    cheap = PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5)
+    dear = PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64)
+    with (
+        running_worker(browser_stack, tmp_path, 2, pricing=cheap),
+        running_worker(browser_stack, tmp_path, 3, pricing=dear),
+    ):
+        yield
 
 
 def screenshot(page: Page, name: str) -> Path:

@@ -4,7 +4,6 @@ each other and get paid; the page fills its tile grid live, shows every tile ver
 assembled frame, and the PNG it downloads is the very file stored on IPFS. Then the workers' and
 the auditor's pages show that job."""
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from render_worker.pricing import PricingPolicy
 from tests.browser.conftest import Server, screenshot
 from tests.browser.form import TINY_JOB, fill_job, upload
-from tests.worker.conftest import Stack, dev_account, running_worker
+from tests.marketplace.finished_job import release_all
+from tests.worker.conftest import Stack, dev_account
 from tilefarm.ipfs import KuboClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
@@ -31,19 +30,7 @@ new MutationObserver((changes) => {
         for (const tile of node.querySelectorAll("li.tile")) tileStatesSeen.add(tile.dataset.state);
 }).observe(document.getElementById("tiles"), { childList: true, subtree: true });
 """
-CHEAP, DEAR = dev_account(2).address, dev_account(3).address
-
-
-@pytest.fixture
-def workers(browser_stack: Stack, tmp_path: Path) -> Iterator[None]:
-    """The cheap worker asks for 5 tiles; the dear one gets the other 3."""
-    cheap = PricingPolicy(wei_per_render_second=10**12, max_queue_tiles=5)
-    dear = PricingPolicy(wei_per_render_second=3 * 10**12, max_queue_tiles=64)
-    with (
-        running_worker(browser_stack, tmp_path, 2, pricing=cheap),
-        running_worker(browser_stack, tmp_path, 3, pricing=dear),
-    ):
-        yield
+CHEAP, DEAR = dev_account(2).address, dev_account(3).address  # the `workers` fixture's two
 
 
 def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
@@ -80,13 +67,19 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     expect(page.locator("#tiles li.tile[data-state=accepted]")).to_have_count(
         TILES, timeout=240_000
     )
+    # Accepted, paid after the contest window: time moves on and a stranger releases the pay.
+    release_all(browser_stack, job_id)
+    expect(page.locator("#tiles li.tile[data-state=paid]")).to_have_count(TILES, timeout=60_000)
     expect(page.locator("#job-status")).to_have_text("Completed", timeout=60_000)
     seen = set(page.evaluate("[...window.tileStatesSeen]"))
-    assert {"bidding", "assigned", "committed", "verifying", "verified", "accepted"} <= seen
+    assert {"bidding", "assigned", "committed", "verifying", "verified", "accepted", "paid"} <= seen
     expect(page.locator("#frame-1-img")).to_be_visible(timeout=120_000)
     page.wait_for_function("document.getElementById('frame-1-img').complete")
     assert page.evaluate("document.getElementById('frame-1-img').naturalWidth") == 64
-    for name in ("JobPosted", "TilesAssigned", "ResultsCommitted", "ResultsAttested"):
+    for name in (
+        "JobPosted", "TilesAssigned", "ResultsCommitted", "ResultsAttested", "ResultsAccepted",
+        "PaymentReleased",
+    ):  # fmt: skip
         expect(page.locator(f"#timeline li[data-event={name}]").first).to_be_visible()
     expect(page.locator("#money-workers")).not_to_have_text("0 ETH")
 

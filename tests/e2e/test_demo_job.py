@@ -122,7 +122,7 @@ def test_demo_json_job_is_rendered_verified_paid_and_assembled_by_worker_process
     accepted = [e for e in events if isinstance(e, ResultsAccepted)]
     assert sorted(e.worker for e in accepted) == sorted(w.address for w in summary.workers)
     for worker in summary.workers:
-        assert worker.state == "Accepted" and worker.verdict == "passed"
+        assert worker.state == "Paid" and worker.verdict == "passed"
         assert worker.verified_by not in (None, worker.address)
         assert worker.paid_wei == worker.price_per_tile_wei * worker.tile_count > 0
     # The money: everything paid in is paid out or still held, and nothing is held.

@@ -42,3 +42,9 @@ def test_a_completed_job_is_done_only_once_every_frame_is_assembled():
     seats = [seat(W1, "Accepted", 0, 8)]
     assert job_progress(detail("Completed", seats), [1, 2], 4, {}, {1}).stage == "assembling frames"
     assert job_progress(detail("Completed", seats), [1, 2], 4, {}, {1, 2}).stage == "done"
+
+
+def test_a_paid_seat_counts_as_verified_like_an_accepted_one() -> None:
+    seats = [seat(W1, "Paid", 0, 4), seat(W2, "Accepted", 4, 4)]
+    p = job_progress(detail("Completed", seats), [1], 8, {}, {1})
+    assert p.tiles_verified == 8 and p.frames[0].committed == 8

@@ -2,8 +2,9 @@
 chain), with the marketplace server following it: shared by the assembly and audit tests.
 
 The job has two frames of 2x2 tiles; the cheaper worker takes 5 tiles and the other the last 3,
-so frame 2 is stitched from two workers' results. The workers are stopped once the job is done;
-the server keeps running for the tests.
+so frame 2 is stitched from two workers' results. Once a verdict accepted every seat, the contest
+windows are closed (time moved on) and a stranger releases the pay, which completes the job. The
+workers are stopped once the job is done; the server keeps running for the tests.
 """
 
 import threading
@@ -22,7 +23,8 @@ from render_worker.pricing import PricingPolicy
 from tests.conftest import fresh_stack_settings
 from tests.worker.conftest import Stack, running_worker, wait_until
 from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import JobParams
+from tilefarm.chain.errors import ChainError
+from tilefarm.chain.events import JobParams, TilesAssigned
 from tilefarm.devnet import Devnet
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest, build_manifest
@@ -70,6 +72,32 @@ def post(stack: Stack, ipfs: KuboClient, manifest: RenderManifest) -> tuple[int,
     return job_id, params
 
 
+def seats(market: JobMarketClient, job_id: int) -> list[str]:
+    """The workers who won tiles of the job."""
+    return [e.worker for e in market.events(job_id=job_id) if isinstance(e, TilesAssigned)]
+
+
+def verified(market: JobMarketClient, job_id: int) -> bool:
+    """Whether a verdict accepted every seat of the job (its pay may still be held)."""
+    won = seats(market, job_id)
+    return bool(won) and all(market.seat(job_id, w).state_name in ("Accepted", "Paid") for w in won)
+
+
+def release_all(stack: Stack, job_id: int) -> None:
+    """Close the contest windows and release every accepted seat, as any stranger may."""
+    market = stack.market
+    window = market.job(job_id).verify_window
+    stack.w3.provider.make_request("evm_increaseTime", [window + 1])  # type: ignore[arg-type]
+    stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    stranger = stack.w3.eth.accounts[9]
+    for worker in seats(market, job_id):
+        if market.seat(job_id, worker).state_name == "Accepted":
+            try:
+                market.release(stranger, job_id, worker)
+            except ChainError:  # a worker released its own pay meanwhile (refused or mined first)
+                assert market.seat(job_id, worker).state_name == "Paid"
+
+
 def frames_of(api: TestClient, job_id: int) -> list[dict[str, object]]:
     answer = api.get(f"/api/jobs/{job_id}/frames")
     assert answer.status_code == 200, answer.text
@@ -112,7 +140,11 @@ def finished_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinishedJ
                 workers.enter_context(running_worker(stack, tmp, 3, pricing=dear))
                 job_id, params = post(stack, ipfs, manifest)
                 wait_until(
-                    lambda: market.job(job_id).status_name == "Completed", 300, "the job to end"
+                    lambda: verified(market, job_id), 300, "every seat's tiles to be accepted"
+                )
+                release_all(stack, job_id)
+                wait_until(
+                    lambda: market.job(job_id).status_name == "Completed", 60, "the job to end"
                 )
             wait_until(
                 lambda: all(f["status"] == "assembled" for f in frames_of(api, job_id)),

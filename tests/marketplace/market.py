@@ -89,6 +89,10 @@ def deploy_market(rpc_url: str, directory: Path) -> Market:
         fraud_slash_bps=5_000,
         late_slash_bps=1_000,
         false_accusation_slash_bps=2_500,
+        silence_slash_bps=1_000,
+        collateral_bps=10_000,
+        bid_bond_bps=10,
+        draw_bounty_bps=500,
     )
     plan = [Step("JobMarket", lambda *_: (config.as_tuple(),))]  # any args signature
     deployments = deploy(w3, accounts[0], BUILD_DIR, plan)
@@ -150,10 +154,11 @@ def commit_results(m: Market, job_id: int, worker: str) -> None:
     m.client.commit_results(worker, job_id, merkle_root(leaves), f"bafy-results-{job_id}")
 
 
-def draw(m: Market, job_id: int, worker: str) -> str:
-    """Mine past the anchor block and draw the verifier."""
+def draw(m: Market, job_id: int, worker: str, caller: str | None = None) -> str:
+    """Mine past the anchor block and draw the verifier (`caller`, the artist by default, is
+    credited the draw bounty)."""
     m.mine(DRAW_DELAY + 1)
-    m.client.draw_verifier(m.artist, job_id, worker)
+    m.client.draw_verifier(caller or m.artist, job_id, worker)
     verifier = m.client.verifier_of(job_id, worker)
     assert verifier is not None
     return verifier
@@ -201,43 +206,80 @@ def random_history(m: Market, rng: random.Random, jobs: int = 3) -> list[int]:
             else:
                 commit_results(m, job_id, worker)  # all before any window moves time on
                 done.append(worker)
+        # A missed draw mines past every anchor of the job: it comes last.
+        lapsing = [w for w in done if rng.random() < 0.1]
         for worker in done:
-            _resolve(m, rng, job_id, worker)
+            if worker not in lapsing:
+                _resolve(m, rng, job_id, worker)
+        for worker in lapsing:
+            m.mine(300)  # the anchor's hash is no longer readable
+            m.client.draw_verifier(rng.choice(m.accounts), job_id, worker)
         if late:
             m.advance(RENDER_WINDOW + 1)
             for worker in late:
                 m.client.claim_late(m.artist, job_id, worker)
+        release_accepted(m, job_id, rng.choice(m.accounts))
     for who in [m.artist, *m.workers, m.treasury]:
         if rng.random() < 0.5 and m.client.balance_of(who) > 0:
             m.client.withdraw(who)
     return posted
 
 
+def release_accepted(m: Market, job_id: int, caller: str) -> None:
+    """Close every contest window of the job and release its accepted seats."""
+    waiting = [w for w in m.workers if SEAT_STATES[m.client.seat(job_id, w).state] == "Accepted"]
+    if waiting:
+        m.advance(VERIFY_WINDOW + 1)
+        for worker in waiting:
+            m.client.release(caller, job_id, worker)
+
+
 def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
-    if m.now() > m.client.seat(job_id, worker).deadline:
-        # Another worker's verification moved time past this one's window: a new draw.
-        m.client.replace_verifier(m.artist, job_id, worker)
     roll = rng.random()
-    if roll < 0.15:
-        m.client.accept_results(m.artist, job_id, worker)
+    if roll < 0.1:
+        m.client.accept_results(m.artist, job_id, worker)  # without a verifier: no fee
+        if rng.random() < 0.5:
+            m.client.accept_results(m.artist, job_id, worker)  # and waives the contest window
         return
-    verifier = draw(m, job_id, worker)
-    if roll < 0.6:
+    drawer = rng.choice(m.accounts)  # anyone draws, for the bounty
+    verifier = draw(m, job_id, worker, drawer)
+    if roll < 0.5:
         m.client.attest(verifier, job_id, worker, True, "bafy-evidence")
+        after = rng.random()
+        if after < 0.3:
+            m.client.accept_results(m.artist, job_id, worker)  # the artist releases at once
+        elif after < 0.55:
+            _dispute(m, rng, job_id, worker, m.artist, "bafy-contest")
         return
-    if roll < 0.7:
+    if roll < 0.6:
+        # One silent verifier (slashed to the worker), then a pass.
         m.advance(VERIFY_WINDOW + 1)
         m.client.replace_verifier(m.artist, job_id, worker)
-        verifier = draw(m, job_id, worker)
+        verifier = draw(m, job_id, worker, drawer)
         m.client.attest(verifier, job_id, worker, True, "bafy-evidence")
+        return
+    if roll < 0.65:
+        # Every round's verifier stays silent: the seat closes unverified.
+        for _round in range(3):
+            m.advance(VERIFY_WINDOW + 1)
+            m.client.replace_verifier(drawer, job_id, worker)
+            if _round < 2:
+                draw(m, job_id, worker, drawer)
         return
     m.client.attest(verifier, job_id, worker, False, "bafy-evidence-fail")
     if roll < 0.8:
         m.advance(VERIFY_WINDOW + 1)
         m.client.finalize_rejection(m.artist, job_id, worker)
         return
-    # The worker appeals; the panel votes at random.
-    m.client.open_dispute(worker, job_id, worker, "bafy-appeal")
+    _dispute(m, rng, job_id, worker, worker, "bafy-appeal")
+
+
+def _dispute(
+    m: Market, rng: random.Random, job_id: int, worker: str, disputer: str, reason: str
+) -> None:
+    """`disputer` (the worker appealing a fail, or the artist contesting a pass) opens a
+    dispute; the panel votes at random."""
+    m.client.open_dispute(disputer, job_id, worker, reason)
     m.mine(DRAW_DELAY + 1)
     m.client.draw_panel(m.artist, job_id, worker)
     for member in panel_of(m, job_id, worker):
@@ -251,12 +293,6 @@ def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
 
 
 # ---------------------------------------------------------------------------- comparisons
-
-
-def _pool_address(m: Market, slot: int) -> str | None:
-    if slot == 0:
-        return None
-    return Web3.to_checksum_address(m.client.contract.functions.poolMember(slot).call())
 
 
 def assert_matches_chain(m: Market, db: Database) -> None:
@@ -303,11 +339,11 @@ def assert_matches_chain(m: Market, db: Database) -> None:
         }
         want = {k: getattr(chain_seat, k) for k in got if k not in ("state", "verifier")}
         want["state"] = SEAT_STATES[chain_seat.state]
-        want["verifier"] = _pool_address(m, chain_seat.verifier_slot)
+        want["verifier"] = m.client.account_by_id(chain_seat.verifier_id)
         assert got == want, f"seat of {worker} in job {job_id}"
     for (job_id, worker), dispute_view in disputes.items():
         d = m.client.dispute(job_id, worker)
-        members = [_pool_address(m, slot) for slot in (d.member0, d.member1, d.member2)]
+        members = [m.client.account_by_id(i) for i in (d.member0, d.member1, d.member2)]
         assert dispute_view.disputer == d.disputer
         assert dispute_view.bond == d.bond
         assert dispute_view.anchor_block == d.anchor_block
@@ -335,7 +371,7 @@ def assert_matches_chain(m: Market, db: Database) -> None:
             "unlock_at": account_view.unlock_at,
             "timeouts": account_view.timeouts,
             "slashes": account_view.slashes,
-            "pool_slot": account_view.pool_slot,
+            "account_id": account_view.account_id,
         }
         assert got == {k: getattr(a, k) for k in got}, f"account {address}"
         assert account_view.balance == m.client.balance_of(address)

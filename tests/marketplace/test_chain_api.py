@@ -19,6 +19,7 @@ from marketplace.db.models import ManifestRecord
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import (
     RENDER_WINDOW,
+    VERIFY_WINDOW,
     Bid,
     Market,
     auction,
@@ -115,8 +116,14 @@ def assert_api_matches_chain(api: TestClient, market: Market) -> None:
         )
         if detail["status"] in ("Completed", "Expired"):
             assert ledger["held"] == "0"
+    # The workers list is the accounts eligible now, by account id.
     workers = api.get("/api/workers", params={"limit": 500}).json()["items"]
-    for address in {w["address"] for w in workers} | {market.artist, market.treasury}:
+    min_stake = c.config().min_stake
+    eligible = [a for a in market.accounts if c.account(a).stake >= min_stake]
+    assert sorted(w["address"] for w in workers) == sorted(eligible)
+    assert [w["account_id"] for w in workers] == sorted(c.account(a).account_id for a in eligible)
+    stakes = balances = 0
+    for address in market.accounts:  # every party, whoever drew a verifier for its bounty too
         response = api.get(f"/api/workers/{address}")
         if response.status_code == 404:
             assert c.balance_of(address) == 0 and c.account(address).stake == 0
@@ -126,19 +133,18 @@ def assert_api_matches_chain(api: TestClient, market: Market) -> None:
         assert int(view["balance"]) == c.balance_of(address)
         assert int(view["stake"]) == account.stake
         assert int(view["unstaking"]) == account.unstaking
+        assert view["account_id"] == account.account_id
         assert (view["tiles_accepted"], view["tiles_rejected"], view["timeouts"]) == (
             account.tiles_accepted,
             account.tiles_rejected,
             account.timeouts,
         )
         assert view["slashes"] == account.slashes
+        stakes += account.stake + account.unstaking
+        balances += account.balance
     # The market's whole books: what came in and was not paid out is what the contract holds
     # for jobs (its ETH balance less stakes and withdrawable balances).
     totals = api.get("/api/ledger").json()
-    stakes = sum(int(w["stake"]) + int(w["unstaking"]) for w in workers)
-    balances = sum(
-        c.balance_of(a) for a in {w["address"] for w in workers} | {market.artist, market.treasury}
-    )
     held = market.w3.eth.get_balance(c.contract.address) - stakes - balances
     assert int(totals["held"]) == held
 
@@ -198,7 +204,9 @@ def test_cancelled_expired_and_contested_jobs_are_indexed(
     for member in panel_of(market, contested, a):
         c.vote(member, contested, a, True, "bafy-fraud")
     c.resolve_dispute(market.artist, contested, a)
-    # Late: a winner never commits and is slashed.
+    # Late: a winner never commits and is slashed. (The overruled verifier of the contest, b
+    # perhaps, was slashed below the minimum stake: top it up.)
+    stake_all(market)
     late = auction(market, [Bid(b, 10**14, 8)])
     market.advance(RENDER_WINDOW + 1)
     c.claim_late(market.artist, late, b)
@@ -330,6 +338,8 @@ def test_stream_pushes_a_jobs_events_as_they_are_indexed(
     commit_results(market, job_id, a)
     verifier = draw(market, job_id, a)
     market.client.attest(verifier, job_id, a, True, "bafy-pass")
+    market.advance(VERIFY_WINDOW + 1)  # the contest window closes; anyone releases the pay
+    market.client.release(market.treasury, job_id, a)
     listener.thread.join(timeout=30)
     assert not listener.thread.is_alive(), "the stream did not end when the job completed"
     assert listener.status == 200
@@ -343,6 +353,7 @@ def test_stream_pushes_a_jobs_events_as_they_are_indexed(
         "VerifierDrawn",
         "ResultsAttested",
         "ResultsAccepted",
+        "PaymentReleased",
         "JobCompleted",
         "end",
     ]
@@ -508,6 +519,8 @@ def test_worker_detail_shows_its_jobs_verifications_and_history(
     commit_results(market, job_id, a)
     verifier = draw(market, job_id, a)
     market.client.attest(verifier, job_id, a, True, "bafy-pass")
+    market.advance(VERIFY_WINDOW + 1)
+    market.client.release(market.treasury, job_id, a)
     market.client.withdraw(a)
     synced(chain_api, market)
     worker = chain_api.get(f"/api/workers/{a.lower()}").json()
@@ -515,7 +528,7 @@ def test_worker_detail_shows_its_jobs_verifications_and_history(
     assert worker["jobs"] == [
         {
             "job_id": job_id,
-            "state": "Accepted",
+            "state": "Paid",
             "first_tile": 0,
             "tile_count": 8,
             "price_per_tile": str(10**14),
@@ -525,7 +538,7 @@ def test_worker_detail_shows_its_jobs_verifications_and_history(
     ]
     assert int(worker["withdrawn"]) == int(worker["earned"]) > 0
     assert worker["balance"] == "0"
-    assert [e["name"] for e in worker["history"]][:2] == ["Withdrawn", "ResultsAccepted"]
+    assert [e["name"] for e in worker["history"]][:2] == ["Withdrawn", "PaymentReleased"]
     checker = chain_api.get(f"/api/workers/{verifier}").json()
     assert checker["verifications"] == [
         {
@@ -533,7 +546,7 @@ def test_worker_detail_shows_its_jobs_verifications_and_history(
             "worker": a,
             "passed": True,
             "evidence_cid": "bafy-pass",
-            "fee": str(8 * 10**13),
+            "fee": str(8 * 10**13 - 8 * 10**13 * 500 // 10_000),  # less the draw bounty
         }
     ]
     status = chain_api.get(f"/api/jobs/{job_id}/status").json()

@@ -110,7 +110,7 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     # b: failed, loses its appeal (slashed; honest verifiers and the artist share).
     c.attest(draw(market, job_id, b), job_id, b, False, "bafy-fail")
     _appeal(market, job_id, b, fraud_votes=2)
-    # d: three silent verifiers, then accepted unverified.
+    # d: three silent verifiers (each slashed to d), then closed unverified and unpaid.
     for _ in range(3):
         draw(market, job_id, d)
         market.advance(VERIFY_WINDOW + 1)
@@ -123,8 +123,10 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     indexer.sync()
     assert_matches_chain(market, db)
     assert c.job(job_id).status_name == "Completed"
+    states = [c.seat(job_id, w).state_name for w in (a, b, d)]
+    assert states == ["Paid", "Rejected", "Unverified"]
     reasons = {e.reason for e in c.events(job_id=job_id) if isinstance(e, Slashed)}
-    assert reasons == {0, 2}  # fraud (b) and false accusation (a's verifier)
+    assert reasons == {0, 2, 3}  # fraud (b), false accusation (a's verifier), silence (d's)
 
 
 def test_restart_mid_history_catches_up_without_loss_or_doubles(

@@ -85,7 +85,7 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     assert resolved.fraud is False and resolved.votes_honest >= 2
     slashes = [e for e in market.events() if isinstance(e, Slashed) and e.worker == liar.me]
     assert [s.reason for s in slashes] == [FALSE_ACCUSATION]
-    assert market.seat(job_id, worker).state_name == "Accepted"
+    assert market.seat(job_id, worker).state_name == "Paid"  # a panel's verdict pays at once
     seat = market.seat(job_id, worker)
     # Paid its tiles, plus the liar's slashed stake for the false accusation, bonds back.
     assert market.balance_of(worker) >= seat.tile_count * seat.price_per_tile + slashes[0].amount

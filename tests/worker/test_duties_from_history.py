@@ -25,7 +25,15 @@ def _read(state: WorkerState, *events: ev.MarketEvent) -> list[tuple[int, str, i
 
 
 def _drawn(job_id: int, rnd: int = 0, verifier: str = ME) -> ev.VerifierDrawn:
-    return ev.VerifierDrawn(job_id=job_id, worker=WORKER, verifier=verifier, seed=SEED, round=rnd)
+    return ev.VerifierDrawn(
+        job_id=job_id,
+        worker=WORKER,
+        verifier=verifier,
+        seed=SEED,
+        round=rnd,
+        caller=WORKER,
+        bounty=0,
+    )
 
 
 def test_a_seat_the_worker_already_attested_on_chain_is_not_checked_again(tmp_path: Path):

@@ -137,8 +137,10 @@ def audit_ledger_command(
     (err if as_csv else console).print(
         f"market holds {books.balance} wei and owes {books.owed} (escrow {books.escrow}, bid "
         f"bonds {books.bid_bonds}, dispute bonds {books.dispute_bonds}, {books.account_count} "
-        f"accounts {books.accounts}): {'balanced' if books.ok else 'NOT BALANCED'}",
+        f"accounts {books.accounts}): {'balanced' if books.balanced else 'NOT BALANCED'}",
         soft_wrap=True,
     )
+    for mismatch in books.credit_mismatches:
+        err.print(f"credited against the rules: {mismatch}", markup=False, soft_wrap=True)
     if not books.ok or not all(r.audit_ok for r in rows):
         raise typer.Exit(code=2)

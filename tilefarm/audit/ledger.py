@@ -19,7 +19,7 @@ class LedgerRow(BaseModel):
     escrow: int  # the deposit posted
     forfeited_bonds: int
     paid: int  # to workers
-    fees: int  # verifier fees + protocol fee
+    fees: int  # verifier fees + draw bounties + protocol fee
     refunded: int
     held: int  # still in escrow
     slashed: int
@@ -32,8 +32,8 @@ def ledger_row(report: AuditReport) -> LedgerRow:
     return LedgerRow(
         job_id=report.job_id, artist=report.artist, status=report.status, escrow=m.deposit,
         forfeited_bonds=m.bid_bonds_forfeited, paid=m.paid_to_workers,
-        fees=m.verifier_fees + m.protocol_fee, refunded=m.refunded, held=m.escrow_held,
-        slashed=m.slashed, audit_ok=report.ok,
+        fees=m.verifier_fees + m.draw_bounties + m.protocol_fee, refunded=m.refunded,
+        held=m.escrow_held, slashed=m.slashed, audit_ok=report.ok,
         failed_checks="; ".join(c.name for c in report.failed),
     )  # fmt: skip
 

@@ -1,18 +1,24 @@
-"""The whole market's books: its ETH balance must equal everything it owes.
+"""The whole market's books: its ETH balance must equal everything it owes, and each party's
+withdrawable balance must be what the rules credited it.
 
 What it owes: every job's escrow, the bonds of unrevealed bids while they can still be reclaimed
-(a job in bidding or cancelled), the bonds of disputes, and every account's stake, stake being
-unstaked and withdrawable balance. The accounts are every address the market's events name.
+(a job in bidding or cancelled), the bonds of open disputes, and every account's stake, stake being
+unstaked and withdrawable balance. The accounts are every address the market's events name (the
+caller of a draw, credited its bounty, included). Each balance is then checked against
+`tilefarm.audit.credits`.
 """
 
 from pydantic import BaseModel
 
+from tilefarm.audit.credits import check_credits
 from tilefarm.audit.history import JobHistory
 from tilefarm.audit.money import Wei
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import JobMarketClient
 
-ADDRESS_FIELDS = ("worker", "bidder", "artist", "account", "verifier", "voter", "disputer")
+ADDRESS_FIELDS = (
+    "worker", "bidder", "artist", "account", "verifier", "voter", "disputer", "caller",
+)  # fmt: skip
 
 
 class Solvency(BaseModel):
@@ -23,10 +29,17 @@ class Solvency(BaseModel):
     dispute_bonds: Wei
     accounts: Wei
     account_count: int
+    credit_mismatches: list[str] = []
+
+    @property
+    def balanced(self) -> bool:
+        """The contract's ETH equals what it owes."""
+        return self.balance == self.owed
 
     @property
     def ok(self) -> bool:
-        return self.balance == self.owed
+        """Balanced, and every party's balance is what the rules credited it."""
+        return self.balanced and not self.credit_mismatches
 
 
 def parties(events: list[ev.MarketEvent]) -> set[str]:
@@ -43,7 +56,8 @@ def parties(events: list[ev.MarketEvent]) -> set[str]:
 
 
 def solvency(market: JobMarketClient, histories: list[JobHistory], from_block: int = 0) -> Solvency:
-    """Compare the market's ETH balance with what it owes (read at the latest block)."""
+    """Compare the market's ETH balance with what it owes, and each party's balance with what
+    the rules credited it (read at the latest block)."""
     escrow = bid_bonds = dispute_bonds = 0
     everyone: set[str] = {market.config().treasury}
     for h in histories:
@@ -57,12 +71,15 @@ def solvency(market: JobMarketClient, histories: list[JobHistory], from_block: i
     unattached = [e for e in market.events(from_block=from_block) if not hasattr(e, "job_id")]
     everyone |= parties(unattached)
     accounts = 0
+    balances: dict[str, int] = {}
     for who in everyone:
         a = market.account(who)
         accounts += a.stake + a.unstaking + a.balance
+        balances[who] = a.balance
     balance = int(market.w3.eth.get_balance(market.address))  # type: ignore[arg-type]
+    credits = check_credits(histories, unattached, balances)
     return Solvency(
         balance=balance, owed=escrow + bid_bonds + dispute_bonds + accounts, escrow=escrow,
         bid_bonds=bid_bonds, dispute_bonds=dispute_bonds, accounts=accounts,
-        account_count=len(everyone),
+        account_count=len(everyone), credit_mismatches=credits.mismatches,
     )  # fmt: skip

@@ -185,7 +185,7 @@ class JobMarketClient:
 
     def ranking(self, job_id: int) -> list[str]:
         """The job's kept bids in settlement order: price, then the job's tie-break hash."""
-        kept = [Web3.to_checksum_address(a) for a in self._call("keptBids", job_id)]
+        kept: list[str] = [Web3.to_checksum_address(a) for a in self._call("keptBids", job_id)]
         seed = self.job(job_id).tie_seed
         prices = {bidder: self.seat(job_id, bidder).price_per_tile for bidder in kept}
         return sorted(kept, key=lambda bidder: rank_key(seed, bidder, prices[bidder]))

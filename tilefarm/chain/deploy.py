@@ -28,6 +28,8 @@ class Deployments(BaseModel):
     chain_id: int
     deployer: str
     contracts: dict[str, DeployedContract]
+    # Where the verifier draws' randomness comes from on this chain (docs/protocol.md).
+    randomness: str = "blockhash"
 
     def address(self, name: str) -> str:
         try:

@@ -160,6 +160,8 @@ class VerifierDrawn(MarketEvent):
     verifier: Address
     seed: Hex32
     round: int
+    caller: Address  # who drew, and was credited the bounty
+    bounty: int
 
 
 class VerifierDrawMissed(MarketEvent):

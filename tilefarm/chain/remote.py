@@ -40,6 +40,23 @@ class DeployError(TilefarmError):
     """The deployment cannot start or did not go through."""
 
 
+# Chains whose `blockhash` the market's draws cannot use: Arbitrum documents it as insecure (the
+# sequencer sets it) and its `block.number` is L1's. docs/protocol.md, "Randomness".
+UNSAFE_BLOCKHASH = {42161: "Arbitrum One", 42170: "Arbitrum Nova", 421614: "Arbitrum Sepolia"}
+
+
+def check_randomness(chain_id: int) -> str:
+    """The randomness source the market uses on chain `chain_id` (named in the deployments
+    file); refuses a chain where that source is documented as insecure."""
+    if chain_id in UNSAFE_BLOCKHASH:
+        raise DeployError(
+            f"{UNSAFE_BLOCKHASH[chain_id]} (chain {chain_id}) documents blockhash as insecure and "
+            "the market draws its verifiers from block hashes; deploy to Ethereum, Sepolia or an "
+            "OP-stack network instead (docs/protocol.md, Randomness)"
+        )
+    return "blockhash"
+
+
 def production_market_config(treasury: str) -> MarketConfig:
     """The market parameters of a public deployment (docs/deploy.md explains each)."""
     try:
@@ -246,6 +263,7 @@ def deploy_to_network(
     """Deploy the protocol with production parameters to `network` (checked to be the chain it
     says) from a build that matches the sources, write `<out_dir>/<chain id>.json`, and return
     the deployments."""
+    check_randomness(network.chainid)
     ensure_fresh_build(build_dir, solcx_binary_path)
     w3 = connect_chain(network.rpc_url(), network.chainid)
     plan = production_plan(treasury or account.address)

@@ -8,6 +8,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from tilefarm.chain.bindings import JobMarketClient, Sender
+from tilefarm.chain.errors import ChainError
 from tilefarm.chain.records import Receipt
 from tilefarm.demo.errors import DemoError
 from tilefarm.demo.options import DemoOptions
@@ -75,7 +76,13 @@ def release_accepted(market: JobMarketClient, artist: Sender, job_id: int) -> in
     is paid now (`acceptResults` on an accepted seat). Returns how many seats it released."""
     released = 0
     for worker in {e.worker for e in market.events(job_id=job_id) if hasattr(e, "worker")}:
-        if market.seat(job_id, worker).state_name == "Accepted":
+        if market.seat(job_id, worker).state_name != "Accepted":
+            continue
+        try:
             market.accept_results(artist, job_id, worker)
-            released += 1
+        except ChainError:
+            if market.seat(job_id, worker).state_name == "Accepted":
+                raise
+            continue  # its worker released it meanwhile
+        released += 1
     return released

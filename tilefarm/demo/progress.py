@@ -6,7 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-SUBMITTED = frozenset({"Submitted", "Failed", "Disputed", "Accepted", "Contested", "Rejected"})
+VERIFIED = frozenset({"Accepted", "Paid"})
+SUBMITTED = VERIFIED | {"Submitted", "Failed", "Disputed", "Contested", "Rejected", "Unverified"}
 ASSIGNED = SUBMITTED | {"Assigned", "TimedOut"}
 
 
@@ -58,7 +59,7 @@ def job_progress(
             row.rendered += _overlap(first, done, start, tiles_per_frame)
             if state in SUBMITTED:
                 row.committed += _overlap(first, count, start, tiles_per_frame)
-            if state == "Accepted":
+            if state in VERIFIED:
                 row.verified += _overlap(first, count, start, tiles_per_frame)
     bids = detail.get("bids", [])
     progress = JobProgress(

@@ -150,8 +150,9 @@ export function moneyPanel(l: JobLedger): Child[] {
       "dl",
       { class: "facts" },
       row("Paid into escrow", l.deposit, "deposit"),
-      row("To workers", l.to_workers, "workers"),
+      row("Paid to workers", l.to_workers, "workers"),
       row("Verifier fees", l.to_verifiers, "verifiers"),
+      row("Draw bounties", l.to_drawers, "drawers"),
       row("Protocol fee", l.to_treasury, "fees"),
       row("Refunded to you", l.refunded, "refunded"),
       row("Still held", l.held, "held"),
@@ -160,7 +161,9 @@ export function moneyPanel(l: JobLedger): Child[] {
     h(
       "p",
       { class: "muted" },
-      "Refunds are credited to you in the market; withdraw them with the Withdraw button at the top.",
+      "Workers and verifiers are paid when an accepted seat's contest window closes (or when you " +
+        "release it early); until then their pay is still held. Refunds are credited to you in " +
+        "the market; withdraw them with the Withdraw button at the top.",
     ),
   ];
 }

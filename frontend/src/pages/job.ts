@@ -1,19 +1,26 @@
 // One job, live: its tile grid filling in from the chain's events (Server-Sent Events), the
-// assembled frames with their downloads, the timeline, the money, cancel while bidding, and
-// claiming the seats whose workers missed the render deadline.
+// assembled frames with their downloads, the timeline, the money, cancel while bidding,
+// claiming the seats whose workers missed the render deadline, and paying accepted seats at once.
 import { api, ApiError } from "../api";
 import { clear, h, notice, toast } from "../dom";
 import { explain } from "../errors";
 import { cidLink, eth, short, txLink, when } from "../format";
 import { parseJson } from "../json";
 import type { Ctx } from "../main";
+import { acceptedSeats, tileStates } from "../tiles";
 import type { ChainEvent, Frame, JobDetail, JobLedger, ManifestPublic } from "../types";
 import { framesPanel, type Grid, moneyPanel, tilesPanel, timelinePanel } from "./job-panels";
 
 // Besides the contract's events, the stream sends these.
 const STREAM_EVENTS = ["assembled", "reorg", "end"];
 // Events that change a seat or the render deadline: the job is read again after them.
-const SEAT_EVENTS = new Set(["BidsSettled", "TilesAssigned", "ResultsCommitted", "WorkerTimedOut"]);
+const SEAT_EVENTS = new Set([
+  "BidsSettled",
+  "TilesAssigned",
+  "ResultsCommitted",
+  "WorkerTimedOut",
+  "VerifierDrawMissed",
+]);
 // Set by the status a job event leads to, until the next read of the job.
 const STATUS_AFTER: Record<string, string> = {
   BidsSettled: "Active",
@@ -29,6 +36,13 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   let source: EventSource | null = null;
   let stopped = false;
   const timers = { frames: 0, retry: 0, money: 0, seats: 0, late: 0 };
+  // While accepted seats are being paid: what the page is doing, and the seats already paid
+  // (their PaymentReleased may reach the stream after the receipt).
+  let paying: string | null = null;
+  const released = new Set<string>();
+  // How far the chain's clock is ahead of this browser's, in seconds: deadlines are block
+  // timestamps, and a devnet's clock may have been moved on.
+  let chainAhead = 0;
 
   const section = (id: string) => h("section", { class: "card", id, "aria-labelledby": `${id}-h` });
   const header = h("div", { class: "job-head" });
@@ -66,15 +80,34 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
 
   /** Seats still unrendered after the render deadline (anyone may claim them; the artist
    * gets the slash and, at the job's end, the seat's escrow). */
+  const chainNow = () => Date.now() / 1000 + chainAhead;
+  const syncClock = async () => {
+    try {
+      const latest = await wallet.publicClient.getBlock();
+      chainAhead = Number(latest.timestamp) - Date.now() / 1000;
+    } catch {
+      // the node is out of reach: keep the last known offset
+    }
+  };
+
   const lateSeats = () =>
-    job && job.render_deadline > 0 && Date.now() / 1000 > job.render_deadline
+    job && job.render_deadline > 0 && chainNow() > job.render_deadline
       ? job.seats.filter((s) => s.state === "Assigned")
+      : [];
+
+  /** Accepted seats whose pay is still held: the artist may pay them at once. */
+  const payableSeats = () =>
+    job
+      ? acceptedSeats(tileStates(job.tile_count, ordered())).filter(
+          (w) => !released.has(w.toLowerCase()),
+        )
       : [];
 
   const renderHeader = () => {
     if (!job) return;
     const mine = wallet.address?.toLowerCase() === job.artist.toLowerCase();
     const late = mine ? lateSeats() : [];
+    const payable = mine ? payableSeats() : [];
     clear(
       header,
       h(
@@ -92,7 +125,8 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
         " · manifest ",
         cidLink(config, job.manifest_cid),
       ),
-      mine && job.status === "Bidding"
+      // Once a bid is revealed the job can no longer be cancelled (the contract refuses).
+      mine && job.status === "Bidding" && job.reveals === 0
         ? h(
             "button",
             { type: "button", id: "cancel-job", class: "danger", onclick: () => void cancel() },
@@ -117,6 +151,30 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
             ),
           )
         : null,
+      payable.length || paying
+        ? h(
+            "div",
+            { class: "pay-now", id: "pay-now" },
+            h(
+              "button",
+              {
+                type: "button",
+                id: "pay-accepted",
+                disabled: paying !== null,
+                "aria-describedby": "pay-now-why",
+                onclick: () => void payNow(),
+              },
+              "Pay accepted tiles now",
+            ),
+            h(
+              "p",
+              { class: "muted", id: "pay-now-why" },
+              "Pays their workers and verifiers at once instead of after the contest window: " +
+                "you waive your right to contest them.",
+            ),
+            h("p", { id: "pay-progress", role: "status", "aria-live": "polite" }, paying ?? ""),
+          )
+        : null,
     );
   };
 
@@ -133,13 +191,21 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       }
       watchDeadline();
       renderHeader();
+      syncDeadline();
     }, 300);
   };
+
+  /** Read the chain's clock again, then re-arm the deadline and redraw the header. */
+  const syncDeadline = () =>
+    void syncClock().then(() => {
+      watchDeadline();
+      renderHeader();
+    });
 
   const watchDeadline = () => {
     window.clearTimeout(timers.late);
     if (!job || !job.seats.some((s) => s.state === "Assigned") || !job.render_deadline) return;
-    const wait = (job.render_deadline + 1) * 1000 - Date.now();
+    const wait = (job.render_deadline + 1 - chainNow()) * 1000;
     if (wait > 0) timers.late = window.setTimeout(renderHeader, wait);
   };
 
@@ -254,6 +320,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       }
     }
     watchDeadline();
+    syncDeadline();
     renderEvents();
     void renderMoney();
     pollFrames();
@@ -283,6 +350,32 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       clear(posted, notice("error", explain(err)));
       if (button) button.disabled = false;
     }
+  };
+
+  /** One `acceptResults` per accepted seat, each signed by the wallet and mined in turn. */
+  const payNow = async () => {
+    const seats = payableSeats();
+    let done = 0;
+    const progress = (text: string | null) => {
+      paying = text;
+      renderHeader();
+    };
+    try {
+      for (const worker of seats) {
+        progress(
+          `Paying seat ${done + 1} of ${seats.length} (worker ${short(worker)}): ` +
+            (wallet.kind === "injected" ? "confirm it in your wallet…" : "sending…"),
+        );
+        await ctx.market().acceptResults(jobId, worker as `0x${string}`);
+        released.add(worker.toLowerCase());
+        done += 1;
+      }
+      toast("Accepted tiles paid: their workers and verifiers are credited");
+    } catch (err) {
+      const before = done ? `${done} of ${seats.length} seats paid; the next was not. ` : "";
+      clear(posted, notice("error", before + explain(err)));
+    }
+    progress(null);
   };
 
   void load(true);

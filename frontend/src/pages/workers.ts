@@ -15,7 +15,7 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
     h(
       "p",
       { class: "muted" },
-      "Accounts that staked to render and verify. A worker's stake is slashed when it cheats or misses a deadline.",
+      "Accounts eligible now: staked at least the market's minimum, so they may bid and be drawn to verify. A worker's stake is slashed when it cheats or misses a deadline, a verifier's when it stays silent.",
     ),
     list,
     detail,
@@ -25,7 +25,7 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
     try {
       const page = await api<Page<WorkerSummary>>("/api/workers?limit=200");
       if (!page.items.length) {
-        clear(list, h("p", {}, "No worker has staked yet."));
+        clear(list, h("p", {}, "No account is staked at the minimum yet."));
         return;
       }
       clear(
@@ -36,7 +36,11 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
           h(
             "table",
             { id: "workers-table" },
-            h("caption", { class: "visually-hidden" }, "Staked workers"),
+            h(
+              "caption",
+              { class: "visually-hidden" },
+              "Eligible workers (stake at least the minimum)",
+            ),
             h(
               "thead",
               {},
@@ -44,9 +48,9 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                 "tr",
                 {},
                 [
+                  "Id",
                   "Worker",
                   "Stake",
-                  "Eligible",
                   "Tiles accepted",
                   "Rejected",
                   "Timeouts",
@@ -62,13 +66,13 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                 h(
                   "tr",
                   { "data-worker": w.address },
+                  h("td", {}, w.account_id),
                   h(
                     "td",
                     {},
                     h("a", { href: `#/workers/${w.address}`, title: w.address }, short(w.address)),
                   ),
                   h("td", {}, eth(w.stake)),
-                  h("td", {}, w.eligible ? "yes" : "no"),
                   h("td", {}, w.tiles_accepted),
                   h("td", {}, w.tiles_rejected),
                   h("td", {}, w.timeouts),

@@ -25,6 +25,7 @@ from marketplace.api.schemas import (
     JobList,
     JobStatusPublic,
 )
+from marketplace.assembly.plan import VERIFIED_STATES
 from marketplace.db.chain_models import (
     ChainEvent,
     DisputeView,
@@ -145,7 +146,9 @@ _STATUS = (
     .where(JobView.job_id == bindparam("job_id"))
     .group_by(JobView.job_id, SeatView.state)
 )
-_SUBMITTED = ("Submitted", "Failed", "Disputed", "Accepted", "Contested", "Rejected")
+# Seat states by what they say of the seat's tiles (a lapsed seat is TimedOut: never verified).
+_VERIFIED = VERIFIED_STATES
+_SUBMITTED = ("Submitted", "Failed", "Disputed", "Contested", "Rejected", "Unverified", *_VERIFIED)
 _ASSIGNED = (*_SUBMITTED, "Assigned", "TimedOut")
 
 
@@ -168,7 +171,8 @@ async def job_status(job_id: JobId, svc: Annotated[Services, Depends(services)])
         tile_count=tile_count,
         tiles_assigned=sum(tiles.get(s, 0) for s in _ASSIGNED),
         tiles_submitted=sum(tiles.get(s, 0) for s in _SUBMITTED),
-        tiles_accepted=tiles.get("Accepted", 0),
+        tiles_accepted=sum(tiles.get(s, 0) for s in _VERIFIED),
+        tiles_paid=tiles.get("Paid", 0),
         tiles_rejected=tiles.get("Rejected", 0),
         escrow=str(escrow),
         updated_block=updated_block,

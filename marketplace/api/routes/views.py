@@ -139,7 +139,7 @@ def worker_summary(a: AccountView, min_stake: int | None) -> WorkerSummary:
         earned=str(a.earned),
         withdrawn=str(a.withdrawn),
         eligible=eligible,
-        pool_slot=a.pool_slot,
+        account_id=a.account_id,
         tiles_accepted=a.tiles_accepted,
         tiles_rejected=a.tiles_rejected,
         timeouts=a.timeouts,
@@ -163,6 +163,7 @@ def job_ledger(m: JobMoney) -> JobLedger:
         to_verifiers=str(m.to_verifiers),
         to_treasury=str(m.to_treasury),
         to_bidders=str(m.to_bidders),
+        to_drawers=str(m.to_drawers),
         held=str(m.held),
         balanced=m.balanced,
     )

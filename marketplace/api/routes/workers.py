@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi import Path as PathParam
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from marketplace.api.chain import ChainServices, chain_services, checksum
 from marketplace.api.deps import Services, services
@@ -32,14 +32,21 @@ def list_workers(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> WorkerList:
-    """Every account that ever staked, in verifier-pool order."""
-    where = AccountView.pool_slot > 0
+    """The accounts eligible now (stake at least the market's minimum: they may bid and are in
+    the verifier pool), by account id."""
+    # Wei columns are fixed-width decimal strings: the database compares them as numbers.
+    min_stake = chain.min_stake
+    where = (
+        AccountView.stake >= min_stake
+        if min_stake is not None
+        else and_(AccountView.account_id > 0, AccountView.stake > 0)
+    )
     with svc.db.session() as session:
         total = session.scalar(select(func.count()).select_from(AccountView).where(where)) or 0
         rows = session.scalars(
             select(AccountView)
             .where(where)
-            .order_by(AccountView.pool_slot)
+            .order_by(AccountView.account_id)
             .limit(limit)
             .offset(offset)
         ).all()

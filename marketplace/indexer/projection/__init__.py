@@ -5,8 +5,9 @@ when it emitted the event, so that the views equal `job()`, `seat()`, `dispute()
 `balanceOf()` read from the chain. It also writes the money ledger: every wei that enters a job
 (deposit, bid bonds, dispute bonds, slashed stake) and every wei credited out of it, to whom and
 why. Several transfers are not in any event's arguments (a revealed bid's bond back, the failing
-verifier's fee on a rejection, the shares of a slash among honest verifiers); they are recomputed
-here with the contract's own formulas from the config and the rows.
+verifier's fee on a rejection, the shares of a slash among honest verifiers, a silent verifier's
+slash to the waiting worker); they are recomputed here with the contract's own formulas from the
+config and the rows.
 
 Events of one transaction arrive in emission order, so a handler may rely on what earlier events
 of the same transaction did (a `DisputeResolved` precedes the `Slashed` of the lying verifier).
@@ -48,15 +49,16 @@ HANDLERS: dict[type[ev.MarketEvent], str] = {
     ev.BondReclaimed: "_bond_reclaimed",
     ev.ResultsCommitted: "_results_committed",
     ev.VerifierDrawn: "_verifier_drawn",
-    ev.VerifierDrawDeferred: "_verifier_draw_deferred",
+    ev.VerifierDrawMissed: "_verifier_draw_missed",
     ev.ResultsAttested: "_results_attested",
     ev.ResultsAccepted: "_results_accepted",
+    ev.PaymentReleased: "_payment_released",
+    ev.ResultsUnverified: "_results_unverified",
     ev.ResultsRejected: "_results_rejected",
     ev.WorkerTimedOut: "_worker_timed_out",
     ev.VerifierReplaced: "_verifier_replaced",
     ev.DisputeOpened: "_dispute_opened",
     ev.PanelDrawn: "_panel_drawn",
-    ev.PanelDrawDeferred: "_panel_draw_deferred",
     ev.VoteCast: "_vote_cast",
     ev.DisputeResolved: "_dispute_resolved",
 }

@@ -16,8 +16,9 @@ class DisputeRules(Rows):
         seat.state = "Disputed" if appeal else "Contested"
         existing = self.s.get(DisputeView, (e.job_id, e.worker))
         if existing is not None:
-            # An artist contesting a won appeal: the contract rewrites only these fields of the
-            # record and keeps the earlier panel and votes.
+            # The contract rewrites only these fields of an earlier record and keeps its panel
+            # and votes (a seat is disputed once under today's rules: a won appeal is paid at
+            # once, so nothing is left to contest).
             existing.disputer = e.disputer
             existing.appeal = appeal
             existing.bond = e.bond
@@ -56,10 +57,6 @@ class DisputeRules(Rows):
         dispute.members = [m for m in e.members if m != ZERO_ADDRESS]
         dispute.drawn = True
 
-    def _panel_draw_deferred(self, e: ev.PanelDrawDeferred, at: Position) -> None:
-        self._job(e.job_id, at)
-        self._dispute(e.job_id, e.worker).anchor_block = e.anchor_block
-
     def _vote_cast(self, e: ev.VoteCast, at: Position) -> None:
         self._job(e.job_id, at)
         dispute = self._dispute(e.job_id, e.worker)
@@ -80,14 +77,20 @@ class DisputeRules(Rows):
         dispute.fraud = e.fraud
         dispute.resolved_tx = at.tx_hash
         if dispute.appeal and not e.fraud:
-            # The verifier lied: its slash (next event) and the bond go to the worker, which is
-            # then paid without a verifier fee (the `ResultsAccepted` that follows).
+            # The verifier lied: it loses its fee (left in escrow for the artist) and its slash
+            # (next event) and the bond go to the worker, whose seat is then accepted and paid
+            # at once without a verifier fee (the `ResultsAccepted` and `PaymentReleased` that
+            # follow).
             self._credit(at, job.job_id, e.worker, "worker", "dispute_bond_return", dispute.bond)
             dispute.bond = 0
             seat.verifier = None
         elif not dispute.appeal and not e.fraud:
-            seat.state = "Accepted"
-            seat.deadline = 0
+            # The pass stands: the bond to the worker, paid at once (`PaymentReleased` follows).
             self._credit(at, job.job_id, e.worker, "worker", "dispute_bond_award", dispute.bond)
             dispute.bond = 0
-        # A fraud verdict is paid out by the `ResultsRejected` that follows.
+        elif not dispute.appeal:
+            # The pass was overturned: its verifier loses its fee (left in escrow for the
+            # artist) and is slashed to the artist (the `Slashed` that follows, if a verifier
+            # had passed it); the `ResultsRejected` after that splits the worker's slash.
+            seat.verifier = None
+        # A lost appeal is paid out by the `ResultsRejected` that follows.

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from marketplace.db.chain_models import AccountView, DisputeView
-from marketplace.indexer.projection.rows import BPS, Rows
+from marketplace.indexer.projection.rows import Rows
 from marketplace.indexer.projection.stored import Position
 from tilefarm.chain import events as ev
 
@@ -14,12 +14,13 @@ class RegistryRules(Rows):
     def _staked(self, e: ev.Staked, at: Position) -> None:
         account = self._account(e.worker)
         account.stake = e.total_stake
-        if account.pool_slot == 0:
+        if account.account_id == 0:
+            # The contract's `_register`: permanent ids in order of first stake.
             self.s.flush()
             taken = self.s.scalar(
-                select(AccountView.pool_slot).order_by(AccountView.pool_slot.desc())
+                select(AccountView.account_id).order_by(AccountView.account_id.desc())
             )
-            account.pool_slot = (taken or 0) + 1
+            account.account_id = (taken or 0) + 1
 
     def _unstake_requested(self, e: ev.UnstakeRequested, at: Position) -> None:
         account = self._account(e.worker)
@@ -31,29 +32,33 @@ class RegistryRules(Rows):
         self._account(e.worker).unstaking = 0
 
     def _slashed(self, e: ev.Slashed, at: Position) -> None:
-        bps = (
-            self.config.fraud_slash_bps,
-            self.config.late_slash_bps,
-            self.config.false_accusation_slash_bps,
-        )[e.reason]
+        # The contract's `_slashAmount`: the amount taken comes out of the stake first, then out
+        # of what is unstaking.
         account = self._account(e.worker)
-        from_stake = account.stake * bps // BPS
-        from_unstaking = account.unstaking * bps // BPS
+        from_stake = min(e.amount, account.stake)
         account.stake -= from_stake
-        account.unstaking -= from_unstaking
+        account.unstaking -= e.amount - from_stake
         account.slashes += 1
         reason = ev.SLASH_REASONS[e.reason]
-        role = "verifier" if reason == "FalseAccusation" else "worker"
+        role = "verifier" if reason in ("FalseAccusation", "Silence") else "worker"
         self._pay_in(at, e.job_id, e.worker, role, f"slash:{reason}", e.amount)
         if reason == "FalseAccusation":
-            # Emitted by `resolveDispute` of a won appeal, right after its `DisputeResolved`:
-            # the slash goes to the worker the lying verifier failed.
+            # Emitted by `resolveDispute` right after its `DisputeResolved`: a verifier whose
+            # fail was overturned pays the worker it failed; one whose pass was overturned pays
+            # the artist.
             dispute = self.s.scalars(
                 select(DisputeView).where(
                     DisputeView.job_id == e.job_id, DisputeView.resolved_tx == at.tx_hash
                 )
             ).one()
-            self._credit(at, e.job_id, dispute.worker, "worker", "false_accusation", e.amount)
+            if dispute.appeal:
+                self._credit(at, e.job_id, dispute.worker, "worker", "false_accusation", e.amount)
+            else:
+                artist = self._job(e.job_id, at).artist
+                self._credit(at, e.job_id, artist, "artist", "false_pass", e.amount)
+        # Late and lapse slashes are credited by the `WorkerTimedOut` / `VerifierDrawMissed` that
+        # follows, a silence slash by the `VerifierReplaced` (it names the waiting worker), and a
+        # fraud slash by the `ResultsRejected` (it is split).
 
     def _withdrawn(self, e: ev.Withdrawn, at: Position) -> None:
         account = self._account(e.account)

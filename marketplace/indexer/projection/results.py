@@ -1,13 +1,18 @@
 """Projection rules, results: how its events change the read tables (`Projector` applies them)."""
 
-from marketplace.db.chain_models import DisputeView
+from sqlalchemy import select
+
+from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry, SeatView
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
 from marketplace.indexer.projection.stored import Position
 from tilefarm.chain import events as ev
 
+MAX_VERIFIER_ROUNDS = 3  # the contract's constant
+
 
 class ResultsRules(Rows):
-    """Results committed, verifiers drawn and replaced, verdicts; seats paid, rejected, late."""
+    """Results committed, verifiers drawn and replaced, verdicts; seats paid, rejected, late,
+    lapsed or left unverified."""
 
     def _results_committed(self, e: ev.ResultsCommitted, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -19,19 +24,22 @@ class ResultsRules(Rows):
         seat.deadline = at.timestamp + job.verify_window
 
     def _verifier_drawn(self, e: ev.VerifierDrawn, at: Position) -> None:
-        self._job(e.job_id, at)
+        job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
         seat.verifier = e.verifier
         seat.seed = e.seed
+        seat.deadline = at.timestamp + job.verify_window  # the verifier's window starts now
+        job.escrow -= e.bounty
+        self._credit(at, job.job_id, e.caller, "drawer", "draw_bounty", e.bounty)
 
-    def _verifier_draw_deferred(self, e: ev.VerifierDrawDeferred, at: Position) -> None:
-        self._job(e.job_id, at)
-        self._seat(e.job_id, e.worker).anchor_block = e.anchor_block
+    def _verifier_draw_missed(self, e: ev.VerifierDrawMissed, at: Position) -> None:
+        # The contract's `_lapse`: the seat is taken like a late one (its `Slashed` came first).
+        job = self._job(e.job_id, at)
+        self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at, "lapse_slash")
 
     def _results_attested(self, e: ev.ResultsAttested, at: Position) -> None:
         job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
-        seat.verifier = e.verifier  # `attest` draws lazily when nobody called `drawVerifier`
         seat.attested_by = e.verifier
         seat.passed = e.passed
         seat.evidence_cid = e.evidence_cid
@@ -40,13 +48,17 @@ class ResultsRules(Rows):
             seat.deadline = at.timestamp + job.verify_window
 
     def _results_accepted(self, e: ev.ResultsAccepted, at: Position) -> None:
+        # A verdict accepted the tiles; nothing is credited before `PaymentReleased`.
         job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
         seat.state = "Accepted"
-        seat.deadline = at.timestamp + job.verify_window
-        dispute = self.s.get(DisputeView, (e.job_id, e.worker))
-        if dispute is not None and dispute.resolved_tx == at.tx_hash:
-            seat.deadline = 0  # a won appeal leaves no window to contest in
+        seat.deadline = at.timestamp + job.verify_window  # the contest window
+
+    def _payment_released(self, e: ev.PaymentReleased, at: Position) -> None:
+        job = self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.worker)
+        seat.state = "Paid"
+        seat.deadline = 0
         seat.payment = e.payment
         seat.verifier_fee = e.verifier_fee
         job.escrow -= e.payment + e.verifier_fee
@@ -58,6 +70,12 @@ class ResultsRules(Rows):
             self._credit(at, job.job_id, seat.verifier, "verifier", "verifier_fee", e.verifier_fee)
         self._close_seat(job, at)
 
+    def _results_unverified(self, e: ev.ResultsUnverified, at: Position) -> None:
+        # Silence is never a verdict: the seat closes unpaid; its escrow returns at completion.
+        job = self._job(e.job_id, at)
+        self._seat(e.job_id, e.worker).state = "Unverified"
+        self._close_seat(job, at)
+
     def _results_rejected(self, e: ev.ResultsRejected, at: Position) -> None:
         job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
@@ -67,7 +85,9 @@ class ResultsRules(Rows):
         seat.state = "Rejected"
         self._account(e.worker).tiles_rejected += seat.tile_count
         if contested:
-            # The artist's contest of a paid acceptance: the slash makes it whole; its bond back.
+            # The artist's contest of an accepted seat: nothing was paid; the pay, its fee and
+            # the overruled verifier's fee stay in escrow for the artist. The fraud voters share
+            # the slash with the artist, whose bond comes back.
             assert dispute is not None
             voters = self._fraud_voters(dispute, True)
             self._pay_fraud(at, job, e.slashed, voters, "fraud_slash_share")
@@ -75,10 +95,11 @@ class ResultsRules(Rows):
                 at, job.job_id, dispute.disputer, "artist", "dispute_bond_return", dispute.bond
             )
             dispute.bond = 0
+            self._close_seat(job, at)
             return
         # `_reject`: the failing verifier keeps its fee; the slash (and a lost appeal's bond)
         # goes to the honest verifiers and the artist; the tiles' escrow returns at completion.
-        fee = seat.tile_count * job.verify_fee_per_tile if seat.verifier else 0
+        fee = self._verifier_fee(job, seat) if seat.verifier else 0
         job.escrow -= fee
         seat.verifier_fee = fee
         if seat.verifier:
@@ -97,11 +118,14 @@ class ResultsRules(Rows):
 
     def _worker_timed_out(self, e: ev.WorkerTimedOut, at: Position) -> None:
         job = self._job(e.job_id, at)
-        seat = self._seat(e.job_id, e.worker)
+        self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at, "late_slash")
+
+    def _time_out(self, job: JobView, seat: SeatView, slashed: int, at: Position, why: str) -> None:
+        """The contract's `_timeOut`: the seat is lost, the late slash goes to the artist."""
         seat.state = "TimedOut"
-        seat.slashed += e.slashed
-        self._account(e.worker).timeouts += 1
-        self._credit(at, job.job_id, job.artist, "artist", "late_slash", e.slashed)
+        seat.slashed += slashed
+        self._account(seat.worker).timeouts += 1
+        self._credit(at, job.job_id, job.artist, "artist", why, slashed)
         self._close_seat(job, at)
 
     def _verifier_replaced(self, e: ev.VerifierReplaced, at: Position) -> None:
@@ -109,9 +133,24 @@ class ResultsRules(Rows):
         seat = self._seat(e.job_id, e.worker)
         if e.silent_verifier != ZERO_ADDRESS:
             self._account(e.silent_verifier).timeouts += 1
-        if e.round >= 3:
-            # MAX_VERIFIER_ROUNDS: a ResultsAccepted without a fee follows; the contract leaves
-            # the silent verifier's slot in the seat.
+            # The silent verifier's `Slashed` (reason Silence) came just before, in this
+            # transaction; it goes to the worker left waiting.
+            slashed = self.s.scalar(
+                select(LedgerEntry.amount)
+                .where(
+                    LedgerEntry.job_id == e.job_id,
+                    LedgerEntry.block_number == at.block_number,
+                    LedgerEntry.log_index < at.log_index,
+                    LedgerEntry.direction == "in",
+                    LedgerEntry.party == e.silent_verifier,
+                    LedgerEntry.reason == "slash:Silence",
+                )
+                .order_by(LedgerEntry.log_index.desc())
+                .limit(1)
+            )
+            self._credit(at, job.job_id, e.worker, "worker", "silence_slash", slashed or 0)
+        if e.round >= MAX_VERIFIER_ROUNDS:
+            # `ResultsUnverified` follows; the contract leaves the last round and verifier.
             return
         seat.round = e.round
         seat.verifier = None

@@ -51,7 +51,7 @@ class Rows:
                 tiles_rejected=0,
                 timeouts=0,
                 slashes=0,
-                pool_slot=0,
+                account_id=0,
                 withdrawn=0,
                 earned=0,
             )
@@ -101,6 +101,16 @@ class Rows:
 
     def _fee_per_tile(self, price: int) -> int:
         return price * self.config.protocol_fee_bps // BPS
+
+    def _draw_bounty(self, job: JobView, seat: SeatView) -> int:
+        """The contract's `_drawBounty`: what each round's `drawVerifier` pays its caller."""
+        return seat.tile_count * job.verify_fee_per_tile * self.config.draw_bounty_bps // BPS
+
+    def _verifier_fee(self, job: JobView, seat: SeatView) -> int:
+        """The contract's `_verifierFee`: the seat's verifier fee less every round's bounty."""
+        return seat.tile_count * job.verify_fee_per_tile - self._draw_bounty(job, seat) * (
+            seat.round + 1
+        )
 
     def _close_seat(self, job: JobView, at: Position) -> None:
         """The contract's `_closeSeat`; its `JobCompleted` carries the amounts."""
