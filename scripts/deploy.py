@@ -23,6 +23,7 @@ from tilefarm import PROTOCOL_VERSION
 from tilefarm.chain.deploy import devnet_market_config
 from tilefarm.chain.remote import (
     DeployError,
+    check_randomness,
     deploy_signed,
     production_plan,
     unlock_keystore,
@@ -45,6 +46,7 @@ def _deploy_development():
 def _deploy_live():
     network = CONFIG.active_network
     expected = int(network["chainid"])
+    check_randomness(expected)
     if web3.chain_id != expected:
         raise DeployError(
             f"network {network['id']} is chain {expected}, but its RPC serves chain "
