@@ -21,7 +21,8 @@ help:
 	@echo "make lint   ruff, mypy and slither"
 
 setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
-       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium frontend/dist/index.html
+       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium frontend/dist/index.html \
+       $(TOOLS)/.forge
 	@$(VENV)/bin/brownie networks list 2>/dev/null | grep -q tilefarm-test || \
 	  $(VENV)/bin/brownie networks add development tilefarm-test cmd=anvil \
 	    host=http://127.0.0.1 port=18545 accounts=10 gas_limit=30000000 base_fee=0 >/dev/null
@@ -85,7 +86,7 @@ frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 demo: setup
 	$(VENV)/bin/tilefarm demo $(DEMO_ARGS)
 
-test: setup test-core schemathesis test-contracts
+test: setup test-core schemathesis test-contracts test-invariants
 
 test-core:
 	$(PLAIN_PYTEST) tests --ignore=tests/contracts $(PYTEST_ARGS)
@@ -103,6 +104,31 @@ schemathesis: setup $(ST_VENV)/.installed
 
 test-contracts:
 	$(VENV)/bin/brownie test --network tilefarm-test $(PYTEST_ARGS)
+
+# Invariant campaigns on the market (foundry/test) with forge, offline: it compiles through the same
+# solc wrapper as Brownie (foundry.toml) and takes forge-std from the Go module proxy.
+# `test-invariants` is CI's short, fixed-seed campaign; `fuzz` the long one (10,000 runs of 100 calls).
+FORGE := $(TOOLS)/bin/forge
+FORGE_STD_VERSION := v1.9.7
+.PHONY: test-invariants fuzz
+
+$(FORGE): tools/node_modules/.installed
+	mkdir -p $(@D)
+	ln -sf $$(ls -d $(ROOT)/tools/node_modules/@foundry-rs/forge-*/bin/forge | head -n 1) $@
+	$@ --version | head -n 1
+
+$(TOOLS)/forge-std/.$(FORGE_STD_VERSION): tools/fetch-forge-std.sh
+	bash tools/fetch-forge-std.sh $(FORGE_STD_VERSION) $(@D)
+	touch $@
+
+$(TOOLS)/.forge: $(FORGE) $(TOOLS)/forge-std/.$(FORGE_STD_VERSION) $(TOOLS)/solcx/solc-v0.8.37
+	touch $@
+
+test-invariants: $(TOOLS)/.forge
+	FOUNDRY_PROFILE=ci $(FORGE) test --no-match-test invariant_allProperties $(FORGE_ARGS)
+
+fuzz: $(TOOLS)/.forge
+	FOUNDRY_PROFILE=fuzz $(FORGE) test --match-test invariant_allProperties --summary -vv $(FORGE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check tilefarm marketplace render_worker tests bench scripts
@@ -132,4 +158,4 @@ devnet-down:
 
 clean:
 	-$(VENV)/bin/tilefarm devnet down 2>/dev/null
-	rm -rf $(VENV) $(TOOLS) tools/node_modules frontend/node_modules frontend/dist build reports .tilefarm
+	rm -rf $(VENV) $(TOOLS) tools/node_modules frontend/node_modules frontend/dist build reports .tilefarm .forge

@@ -9,7 +9,7 @@ from web3 import Web3
 def bid_commitment(
     job_id: int, bidder: str, price_per_tile: int, tile_count: int, salt: bytes
 ) -> bytes:
-    """The sealed-bid commitment `JobMarket.bidCommitment` expects."""
+    """The sealed-bid commitment `JobMarket.revealBid` checks a reveal against."""
     return keccak(
         abi_encode(
             ["uint96", "uint16", "bytes32", "address", "uint256"],

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Test} from "forge-std/Test.sol";
+import {console} from "forge-std/console.sol";
+import {Books} from "./handlers/Books.sol";
+import {Ghosts} from "./handlers/Ghosts.sol";
+import {MarketHandler} from "./handlers/MarketHandler.sol";
+
+/// @title MarketInvariants
+/// @notice The market's money and verdict properties under random complete job lifecycles: an
+/// artist and a colluding second artist, honest workers, a cheater, silent verifiers, bid spammers,
+/// unstaked bidders and panel voters (see {MarketHandler}). Each property is its own invariant.
+contract MarketInvariants is Test {
+    MarketHandler internal handler;
+    address internal market;
+
+    function setUp() public {
+        handler = new MarketHandler();
+        market = handler.marketAddress();
+        targetContract(address(handler));
+        targetSelector(FuzzSelector({addr: address(handler), selectors: handler.actions()}));
+    }
+
+    /// @notice The market's ETH is exactly what it owes: every ledger balance, stake and unstaking
+    /// amount, every job's escrow, the bonds of sealed (or cancelled) bids, and open dispute bonds.
+    function invariant_solvency() public view {
+        assertEq(market.balance, handler.marketOwes(), "solvency: market balance != balances + stakes + escrow + bonds");
+        _assertNone(Ghosts.Violation.EthLeak, "solvency: ETH left the market other than by withdrawal");
+    }
+
+    /// @notice No actor holds and took out more than it put in plus what the rules can owe it.
+    function invariant_noPartyGetsMoreThanItIsOwed() public view {
+        Books.Party[] memory parties = handler.parties();
+        for (uint256 i; i < parties.length; ++i) {
+            Books.Party memory p = parties[i];
+            if (p.position <= p.sentIn + p.owed) continue;
+            assertLe(
+                p.position,
+                p.sentIn + p.owed,
+                string.concat("per party: ", vm.getLabel(p.who), " holds and took out more than it put in plus what it is owed")
+            );
+        }
+    }
+
+    /// @notice Every withdrawal pays exactly what was credited (or unstaked and unlocked), and no
+    /// actor takes out more stake than it put in.
+    function invariant_withdrawalsNeverExceedCredits() public view {
+        _assertNone(Ghosts.Violation.WithdrawalMismatch, "withdrawals: paid other than what was credited");
+        Books.Party[] memory parties = handler.parties();
+        for (uint256 i; i < parties.length; ++i) {
+            Books.Party memory p = parties[i];
+            if (p.withdrawnStake <= p.stakedIn) continue;
+            assertLe(
+                p.withdrawnStake,
+                p.stakedIn,
+                string.concat("withdrawals: ", vm.getLabel(p.who), " withdrew more stake than it staked")
+            );
+        }
+    }
+
+    /// @notice A seat is accepted (or paid) only after its drawn verifier passed it, its artist
+    /// accepted it, or a panel upheld its worker's appeal.
+    function invariant_noSeatAcceptedWithoutVerdict() public view {
+        _assertNone(Ghosts.Violation.UnauthorizedVerdict, "verdicts: a seat was accepted without a verdict");
+        _assertNone(Ghosts.Violation.PayWithoutVerdict, "verdicts: a seat was paid without a verdict");
+        assertEq(handler.seatsAcceptedWithoutVerdict(), 0, "verdicts: a seat shows accepted with no verdict on record");
+    }
+
+    /// @notice A seat's pay is credited at most once, and it is the seat's tiles at its price.
+    function invariant_noSeatPaidTwice() public view {
+        _assertNone(Ghosts.Violation.DoublePayment, "payments: a seat was paid twice");
+        _assertNone(Ghosts.Violation.WrongPayment, "payments: a seat was paid the wrong amount");
+        assertLe(handler.mostPaymentsToOneSeat(), 1, "payments: a seat was paid twice");
+    }
+
+    /// @notice Once every deadline passed and every closing action ran, no job or seat is open and
+    /// nothing is held in escrow, bonds or disputes.
+    function invariant_closingLeavesNothingHeld() public view {
+        _assertNone(Ghosts.Violation.LeftOpen, "closing: something stayed open or held after every deadline");
+    }
+
+    /// @notice Only accounts staked at least the minimum (and neither the worker, nor the artist,
+    /// nor for a panel the seat's verifier) are ever drawn.
+    function invariant_onlyEligibleAccountsAreDrawn() public view {
+        _assertNone(Ghosts.Violation.IneligibleDraw, "draws: an ineligible or excluded account was drawn");
+    }
+
+    /// @notice Every property above in one campaign: `make fuzz` runs this one only, so that its
+    /// long campaign is not repeated once per property (CI runs each property's own campaign).
+    function invariant_allProperties() public view {
+        invariant_solvency();
+        invariant_noPartyGetsMoreThanItIsOwed();
+        invariant_withdrawalsNeverExceedCredits();
+        invariant_noSeatAcceptedWithoutVerdict();
+        invariant_noSeatPaidTwice();
+        invariant_closingLeavesNothingHeld();
+        invariant_onlyEligibleAccountsAreDrawn();
+    }
+
+    /// @notice At the end of every run: close everything, let everyone take everything out. The
+    /// market must be empty, and the per-party bound must still hold on what everyone took out.
+    function afterInvariant() public {
+        handler.drainAll();
+        _assertNone(Ghosts.Violation.LeftOpen, "closing: something stayed open or held after every deadline");
+        assertEq(market.balance, 0, "drain: ETH stuck in the market after everyone withdrew everything");
+        invariant_noPartyGetsMoreThanItIsOwed();
+        invariant_withdrawalsNeverExceedCredits();
+        console.log("jobs %d, seats %d, paid %d", handler.jobsPosted(), handler.seatsAssigned(), handler.seatsPaid());
+        console.log("rejected %d, disputes %d", handler.seatsRejected(), handler.disputesResolved());
+        console.log("market calls %d, reverts %d", handler.marketCalls(), handler.marketReverts());
+    }
+
+    function _assertNone(Ghosts.Violation kind, string memory property) private view {
+        assertEq(handler.violation(kind), "", property);
+    }
+}

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IMarketTypes} from "contracts/interfaces/IMarketTypes.sol";
+import {MarketMath} from "../utils/MarketMath.sol";
+import {MarketParams} from "../utils/MarketParams.sol";
+import {MarketCalls} from "./MarketCalls.sol";
+import {Clock} from "./Clock.sol";
+import {Choices} from "./Choices.sol";
+
+/// @title BiddingActions
+/// @notice Fuzzed steps from posting a job to its settlement or cancellation.
+abstract contract BiddingActions is MarketCalls, Clock, Choices {
+    /// @notice The artist (one time in four the colluding one) posts a job of 1-8 tiles, and one to
+    /// four bidders who were watching seal their bids at once.
+    function postJob(uint256 who, uint256 tiles, uint256 price, uint256 fee) external {
+        if (market.jobCount() >= MAX_JOBS) return;
+        IMarketTypes.JobParams memory p;
+        p.tileCount = uint16(_between(tiles, 1, 8));
+        p.frameCount = 1;
+        p.maxPricePerTile = uint80(_between(price, 0.01 ether, 0.1 ether));
+        p.verifyFeePerTile = uint96(_between(fee, 0, 0.005 ether));
+        uint256 minBond = MarketMath.minBidBond(p.tileCount, p.maxPricePerTile, cfg.bidBondBps);
+        p.bidBond = uint80(minBond * (1 + (tiles >> 8) % 2));
+        p.bidWindow = MarketParams.BID_WINDOW;
+        p.revealWindow = MarketParams.REVEAL_WINDOW;
+        p.renderWindow = MarketParams.RENDER_WINDOW;
+        p.verifyWindow = MarketParams.VERIFY_WINDOW;
+        uint256 deposit = market.quote(p.tileCount, p.maxPricePerTile, p.verifyFeePerTile);
+        if (!_postJob(who % 4 == 0 ? colluder : artist, p, deposit)) return;
+        uint256 jobId = market.jobCount();
+        uint256 mix = _mix(who);
+        for (uint256 k; k <= mix % 4; ++k) {
+            _sealBid(jobId, _one(bidders, (mix >> 8) + k), _mix(price ^ k), _mix(tiles ^ k));
+        }
+    }
+
+    /// @notice The job's artist (one time in eight someone else) cancels a job still bidding.
+    function cancelJob(uint256 job, uint256 who) external {
+        uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
+        if (jobId == 0) return;
+        _cancelJob(who % 8 == 0 ? _anyone(who >> 3) : artistOf[jobId], jobId);
+    }
+
+    /// @notice A bidder seals a bid: the cheater underbids, one bid in sixteen cannot be revealed
+    /// (above the maximum) and one in sixteen asks for no tiles.
+    function commitBid(uint256 job, uint256 who, uint256 price, uint256 tiles) external {
+        uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
+        if (jobId != 0) _sealBid(jobId, _one(bidders, who), price, tiles);
+    }
+
+    /// @dev `bidder` commits a bid drawn from the seeds; the handler keeps its opening.
+    function _sealBid(uint256 jobId, address bidder, uint256 price, uint256 tiles) internal {
+        IMarketTypes.Job memory j = market.job(jobId);
+        uint256 max = j.maxPricePerTile;
+        uint256 p = bidder == cheater ? _between(price, max / 4, max / 2) : _between(price, max / 2, max);
+        uint256 mix = _mix(price ^ tiles);
+        if (mix % 16 == 0) p = max + 1;
+        Bid memory bid = Bid({
+            price: uint96(p),
+            tiles: (mix >> 8) % 16 == 0 ? 0 : uint16(_between(tiles, 1, j.tileCount)),
+            salt: keccak256(abi.encode(jobId, bidder, price))
+        });
+        _commit(bidder, jobId, bid, j.bidBond);
+    }
+
+    /// @notice Every spammer bids the maximum price for every tile of one job.
+    function flood(uint256 job) external {
+        uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
+        if (jobId == 0) return;
+        IMarketTypes.Job memory j = market.job(jobId);
+        for (uint256 i; i < spammers.length; ++i) {
+            if (bids[jobId][spammers[i]].salt != bytes32(0)) continue;
+            Bid memory bid = Bid(uint96(j.maxPricePerTile), j.tileCount, keccak256(abi.encode(jobId, spammers[i])));
+            _commit(spammers[i], jobId, bid, j.bidBond);
+        }
+    }
+
+    /// @notice A bidder opens its sealed bid; three times in four it first waits for the reveal window.
+    function revealBid(uint256 job, uint256 who, uint256 wait) external {
+        uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
+        if (jobId != 0) _revealNext(jobId, who, wait % 4 != 0);
+    }
+
+    /// @dev Reveals the first sealed bid from a seeded start, after the bid window if `wait`;
+    /// returns false when every bid is open.
+    function _revealNext(uint256 jobId, uint256 who, bool wait) internal returns (bool) {
+        address[] storage list = jobBidders[jobId];
+        for (uint256 i; i < list.length; ++i) {
+            address bidder = list[(who % list.length + i) % list.length];
+            IMarketTypes.Seat memory s = market.seat(jobId, bidder);
+            if (s.hash == bytes32(0) || s.state != IMarketTypes.SeatState.None) continue;
+            if (wait) _warpTo(market.job(jobId).bidEnd + 1);
+            _revealBid(bidder, jobId, bids[jobId][bidder]);
+            return true;
+        }
+        return false;
+    }
+
+    /// @notice Anyone settles a job; half the time it first waits for the end of the reveal window.
+    function settle(uint256 job, uint256 who, uint256 wait) external {
+        uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
+        if (jobId == 0) return;
+        if (wait % 2 == 0) _warpTo(market.job(jobId).revealEnd + 1);
+        _settle(_anyone(who), jobId, _ranking(jobId));
+    }
+
+    /// @notice A bidder of a cancelled job takes its sealed bid's bond back.
+    function reclaimBond(uint256 job, uint256 who) external {
+        uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Cancelled);
+        if (jobId == 0 || jobBidders[jobId].length == 0) return;
+        _reclaimBond(_one(jobBidders[jobId], who), jobId);
+    }
+
+    function _commit(address bidder, uint256 jobId, Bid memory bid, uint256 bond) private {
+        bool first = bids[jobId][bidder].salt == bytes32(0);
+        if (_commitBid(bidder, jobId, bid, bond) && first) {
+            bids[jobId][bidder] = bid;
+            jobBidders[jobId].push(bidder);
+        }
+    }
+}

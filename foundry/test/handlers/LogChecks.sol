@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Vm} from "forge-std/Vm.sol";
+import {IMarketTypes} from "contracts/interfaces/IMarketTypes.sol";
+import {IJobEscrow} from "contracts/interfaces/IJobEscrow.sol";
+import {ISealedBidding} from "contracts/interfaces/ISealedBidding.sol";
+import {IResultVerification} from "contracts/interfaces/IResultVerification.sol";
+import {IDisputes} from "contracts/interfaces/IDisputes.sol";
+import {IWorkerRegistry} from "contracts/interfaces/IWorkerRegistry.sol";
+import {HandlerBase} from "./HandlerBase.sol";
+
+/// @title LogChecks
+/// @notice Reads the events of every successful market call: checks each verdict, draw and payment
+/// at the moment it happens, and books what the rules owe to whom. The events only say *that*
+/// something happened; the amounts owed come from the rules and the market's records.
+abstract contract LogChecks is HandlerBase {
+    function _checkLogs(Vm.Log[] memory logs) internal {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(market)) _checkLog(logs[i]);
+        }
+    }
+
+    function _checkLog(Vm.Log memory log) private {
+        bytes32 topic = log.topics[0];
+        if (topic == IJobEscrow.JobPosted.selector) {
+            artistOf[_id(log)] = _addr(log.topics[2]);
+            ++jobsPosted;
+        } else if (topic == ISealedBidding.TilesAssigned.selector) {
+            seats.push(SeatRef(_id(log), _addr(log.topics[2])));
+            ++seatsAssigned;
+        } else if (topic == ISealedBidding.BidsSettled.selector) {
+            _onSettled(_id(log));
+        } else if (topic == IResultVerification.VerifierDrawn.selector) {
+            _onVerifierDrawn(_id(log), _addr(log.topics[2]), _addr(log.topics[3]));
+        } else if (topic == IResultVerification.VerifierReplaced.selector) {
+            // The silent verifier is no longer the seat's: it is owed no fee, and may sit on a panel.
+            delete drawnVerifier[_id(log)][_addr(log.topics[2])];
+        } else if (topic == IResultVerification.ResultsAccepted.selector) {
+            _onAccepted(_id(log), _addr(log.topics[2]));
+        } else if (topic == IResultVerification.PaymentReleased.selector) {
+            (uint256 payment,) = abi.decode(log.data, (uint256, uint256));
+            _onReleased(_id(log), _addr(log.topics[2]), payment);
+        } else if (topic == IResultVerification.ResultsRejected.selector) {
+            ++seatsRejected;
+        } else if (topic == IWorkerRegistry.Slashed.selector) {
+            (uint8 reason, uint256 amount) = abi.decode(log.data, (uint8, uint256));
+            _onSlashed(uint256(log.topics[2]), _addr(log.topics[1]), reason, amount);
+        } else if (topic == IDisputes.DisputeOpened.selector) {
+            disputed.push(SeatRef(_id(log), _addr(log.topics[2])));
+        } else if (topic == IDisputes.PanelDrawn.selector) {
+            (address[3] memory members,) = abi.decode(log.data, (address[3], bytes32));
+            _onPanelDrawn(_id(log), _addr(log.topics[2]), members);
+        } else if (topic == IDisputes.DisputeResolved.selector) {
+            _onResolved(_id(log), _addr(log.topics[2]));
+        }
+    }
+
+    /// @dev The bonds of bids never revealed are forfeited to the artist.
+    function _onSettled(uint256 jobId) private {
+        IMarketTypes.Job memory j = market.job(jobId);
+        owed[artistOf[jobId]] += uint256(j.commits - j.reveals) * j.bidBond;
+    }
+
+    /// @dev Checked at draw time against the stakes from just before the call. The caller earns
+    /// the draw bounty.
+    function _onVerifierDrawn(uint256 jobId, address worker, address verifier) private {
+        drawnVerifier[jobId][worker] = verifier;
+        _checkDrawable(jobId, worker, verifier, address(0), "verifier");
+        uint256 fee = uint256(market.seat(jobId, worker).tileCount) * market.job(jobId).verifyFeePerTile;
+        owed[ctx.caller] += fee * cfg.drawBountyBps / BPS;
+    }
+
+    function _onPanelDrawn(uint256 jobId, address worker, address[3] memory members) private {
+        panelOf[jobId][worker] = members;
+        for (uint256 k; k < 3; ++k) {
+            if (members[k] == address(0)) continue;
+            _checkDrawable(jobId, worker, members[k], drawnVerifier[jobId][worker], "panel member");
+            for (uint256 m; m < k; ++m) {
+                if (members[m] == members[k]) {
+                    _note(Violation.IneligibleDraw, string.concat(_seatName(jobId, worker), ": panel member twice"));
+                }
+            }
+        }
+    }
+
+    function _checkDrawable(uint256 jobId, address worker, address drawn, address verifier, string memory as_)
+        private
+    {
+        string memory what = string.concat(_seatName(jobId, worker), ": ", as_, " ", vm.getLabel(drawn));
+        if (!ctx.stakesTaken) {
+            _note(Violation.IneligibleDraw, string.concat(what, " drawn in a call the handler did not expect to draw"));
+        } else if (stakeBefore[drawn] < cfg.minStake) {
+            _note(Violation.IneligibleDraw, string.concat(what, " drawn with stake ", vm.toString(stakeBefore[drawn])));
+        }
+        if (drawn == worker || drawn == artistOf[jobId] || (verifier != address(0) && drawn == verifier)) {
+            _note(Violation.IneligibleDraw, string.concat(what, " is excluded from this draw"));
+        }
+    }
+
+    /// @dev An accepting verdict is legitimate only on the path the call was expected to take.
+    function _onAccepted(uint256 jobId, address worker) private {
+        Path path = ctx.path;
+        bool ok;
+        if (path == Path.VerifierPassed) {
+            ok = ctx.jobId == jobId && ctx.worker == worker && drawnVerifier[jobId][worker] == ctx.caller;
+        } else if (path == Path.ArtistAccepted) {
+            ok = ctx.caller == artistOf[jobId];
+        } else if (path == Path.PanelDecided) {
+            ok = ctx.appealUpheld && ctx.jobId == jobId && ctx.worker == worker;
+        }
+        if (ok) {
+            verdictPath[jobId][worker] = path;
+        } else {
+            _note(
+                Violation.UnauthorizedVerdict,
+                string.concat(_seatName(jobId, worker), " accepted in a call by ", vm.getLabel(ctx.caller))
+            );
+        }
+    }
+
+    /// @dev Pay goes to a seat with an accepting verdict, once, and is its tiles at its price; the
+    /// verifier may get its fee and the treasury the protocol fee on it.
+    function _onReleased(uint256 jobId, address worker, uint256 payment) private {
+        string memory seat = _seatName(jobId, worker);
+        if (++payments[jobId][worker] > 1) _note(Violation.DoublePayment, string.concat(seat, " paid twice"));
+        if (verdictPath[jobId][worker] == Path.None) {
+            // A panel that upholds an appeal may pay at once, without a separate acceptance.
+            if (ctx.path == Path.PanelDecided && ctx.appealUpheld && ctx.jobId == jobId && ctx.worker == worker) {
+                verdictPath[jobId][worker] = Path.PanelDecided;
+            } else {
+                _note(Violation.PayWithoutVerdict, string.concat(seat, " paid without an accepting verdict"));
+            }
+        }
+        IMarketTypes.Seat memory s = market.seat(jobId, worker);
+        uint256 due = uint256(s.tileCount) * s.pricePerTile;
+        if (payment != due) {
+            _note(Violation.WrongPayment, string.concat(seat, " paid ", vm.toString(payment), ", due ", vm.toString(due)));
+        }
+        owed[worker] += due;
+        owed[drawnVerifier[jobId][worker]] += uint256(s.tileCount) * market.job(jobId).verifyFeePerTile;
+        owed[treasury] += uint256(s.tileCount) * (uint256(s.pricePerTile) * cfg.protocolFeeBps / BPS);
+        ++seatsPaid;
+    }
+
+    /// @dev Who may receive a slash, by its reason: lateness goes to the artist, silence to the
+    /// waiting worker, a false verdict to the wronged worker or artist, fraud to the artist and
+    /// the honest verifiers (each counted in full: the split is not visible here).
+    function _onSlashed(uint256 jobId, address who, uint8 reason, uint256 amount) private {
+        address artist_ = artistOf[jobId];
+        if (reason == uint8(IMarketTypes.SlashReason.Late)) {
+            owed[artist_] += amount;
+        } else if (reason == uint8(IMarketTypes.SlashReason.Silence)) {
+            owed[ctx.worker] += amount;
+        } else if (reason == uint8(IMarketTypes.SlashReason.FalseAccusation)) {
+            owed[ctx.worker] += amount;
+            owed[artist_] += amount;
+        } else if (reason == uint8(IMarketTypes.SlashReason.Fraud)) {
+            owed[artist_] += amount;
+            _owePanel(jobId, who, amount);
+        }
+    }
+
+    /// @dev The dispute bond goes back to its poster or to the other side, or is shared as fraud.
+    function _onResolved(uint256 jobId, address worker) private {
+        uint256 bond = cfg.disputeBond;
+        owed[worker] += bond;
+        owed[artistOf[jobId]] += bond;
+        _owePanel(jobId, worker, bond);
+        ++disputesResolved;
+    }
+
+    function _owePanel(uint256 jobId, address worker, uint256 amount) private {
+        owed[drawnVerifier[jobId][worker]] += amount;
+        address[3] memory members = panelOf[jobId][worker];
+        for (uint256 k; k < 3; ++k) {
+            owed[members[k]] += amount;
+        }
+    }
+
+    function _id(Vm.Log memory log) private pure returns (uint256) {
+        return uint256(log.topics[1]);
+    }
+
+    function _addr(bytes32 topic) private pure returns (address) {
+        return address(uint160(uint256(topic)));
+    }
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IJobMarket} from "contracts/interfaces/IJobMarket.sol";
+import {MarketParams} from "../utils/MarketParams.sol";
+import {Books} from "./Books.sol";
+import {StakingActions} from "./StakingActions.sol";
+import {Lifecycle} from "./Lifecycle.sol";
+import {Closing} from "./Closing.sol";
+
+/// @title MarketHandler
+/// @notice The one contract the invariant campaign calls. It deploys the market from its build,
+/// stakes the verifier pool, and exposes the fuzzed steps (`actions`) and the books the invariants read.
+contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
+    constructor() {
+        _createActors();
+        market = IJobMarket(vm.deployCode("JobMarket.sol:JobMarket", abi.encode(MarketParams.config(treasury))));
+        cfg = market.config();
+        for (uint256 i; i < stakers.length; ++i) {
+            _stake(stakers[i], 1.5 ether + i * 0.25 ether);
+        }
+    }
+
+    /// @notice The steps the fuzzer may call.
+    function actions() external pure returns (bytes4[] memory selectors) {
+        selectors = new bytes4[](31);
+        selectors[0] = this.stake.selector;
+        selectors[1] = this.requestUnstake.selector;
+        selectors[2] = this.withdrawStake.selector;
+        selectors[3] = this.withdraw.selector;
+        selectors[4] = this.advance.selector;
+        selectors[5] = this.postJob.selector;
+        selectors[6] = this.cancelJob.selector;
+        selectors[7] = this.commitBid.selector;
+        selectors[8] = this.flood.selector;
+        selectors[9] = this.revealBid.selector;
+        selectors[10] = this.settle.selector;
+        selectors[11] = this.reclaimBond.selector;
+        selectors[12] = this.commitResults.selector;
+        selectors[13] = this.claimLate.selector;
+        selectors[14] = this.drawVerifier.selector;
+        selectors[15] = this.attest.selector;
+        selectors[16] = this.acceptResults.selector;
+        selectors[17] = this.release.selector;
+        selectors[18] = this.replaceVerifier.selector;
+        selectors[19] = this.finalizeRejection.selector;
+        selectors[20] = this.openDispute.selector;
+        selectors[21] = this.drawPanel.selector;
+        selectors[22] = this.vote.selector;
+        selectors[23] = this.resolveDispute.selector;
+        selectors[24] = this.finishSometimes.selector;
+        // Listed six times: complete lifecycles need many of these steps in one run.
+        for (uint256 i = 25; i < 31; ++i) {
+            selectors[i] = this.advanceJob.selector;
+        }
+    }
+
+    /// @notice The market under test.
+    function marketAddress() external view returns (address) {
+        return address(market);
+    }
+}

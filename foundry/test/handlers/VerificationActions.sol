@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IMarketTypes} from "contracts/interfaces/IMarketTypes.sol";
+import {MarketCalls} from "./MarketCalls.sol";
+import {Clock} from "./Clock.sol";
+import {Choices} from "./Choices.sol";
+
+/// @title VerificationActions
+/// @notice Fuzzed steps from an assignment to its verdict and pay: results, draws, attestations,
+/// acceptance, release, and the permissionless actions behind each deadline.
+abstract contract VerificationActions is MarketCalls, Clock, Choices {
+    /// @notice A winner commits its results; one time in eight it is late and must be refused.
+    function commitResults(uint256 seat, uint256 late) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Assigned));
+        if (!found) return;
+        if (late % 8 == 0) _warpTo(market.job(r.jobId).renderDeadline + 1);
+        bytes32 root = keccak256(abi.encode(r.jobId, r.worker, r.worker == cheater ? "garbage" : "frames"));
+        _commitResults(r.worker, r.jobId, root);
+    }
+
+    /// @notice Anyone takes an idle winner's tiles; half the time it first waits for the deadline.
+    function claimLate(uint256 seat, uint256 who, uint256 wait) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Assigned));
+        if (!found) return;
+        if (wait % 2 == 0) _warpTo(market.job(r.jobId).renderDeadline + 1);
+        _claimLate(_anyone(who), r.jobId, r.worker);
+    }
+
+    /// @notice Anyone draws a seat's verifier once its anchor is mined; one time in sixteen the
+    /// anchor hash has expired first and the seat must lapse.
+    function drawVerifier(uint256 seat, uint256 who, uint256 blocks) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Submitted));
+        if (!found) return;
+        if (blocks % 16 == 0) _mine(HASH_WINDOW + 8);
+        else _mineUntilPast(market.seat(r.jobId, r.worker).anchorBlock + blocks % 3);
+        _drawVerifier(_anyone(who), r.jobId, r.worker);
+    }
+
+    /// @notice The seat's verifier attests as its role dictates; silent ones never do. Before
+    /// anyone drew, a random staker tries, which must be refused.
+    function attest(uint256 seat, uint256 verdict) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Submitted));
+        if (!found) return;
+        if (_verifierOf(r.jobId, r.worker) == address(0)) {
+            _attest(_one(stakers, verdict), r.jobId, r.worker, verdict % 2 == 0);
+        } else {
+            _attestAsRole(r, verdict);
+        }
+    }
+
+    /// @dev The seat's drawn verifier attests as its role dictates; false when nobody is drawn or
+    /// the verifier stays silent.
+    function _attestAsRole(SeatRef memory r, uint256 verdict) internal returns (bool speaks) {
+        address verifier = _verifierOf(r.jobId, r.worker);
+        if (verifier == address(0)) return false;
+        bool passes;
+        (speaks, passes) = _verdict(verifier, r.worker, verdict);
+        if (speaks) _attest(verifier, r.jobId, r.worker, passes);
+    }
+
+    /// @notice The artist (one time in eight a stranger) accepts results or waives the contest window.
+    function acceptResults(uint256 seat, uint256 who) external {
+        uint256 mask = _bit(IMarketTypes.SeatState.Submitted) | _bit(IMarketTypes.SeatState.Failed)
+            | _bit(IMarketTypes.SeatState.Accepted);
+        (bool found, SeatRef memory r) = _seatFor(seat, mask);
+        if (!found) return;
+        _acceptResults(who % 8 == 0 ? _anyone(who >> 3) : artistOf[r.jobId], r.jobId, r.worker);
+    }
+
+    /// @notice Anyone releases an accepted seat's pay; half the time it first waits for the window.
+    function release(uint256 seat, uint256 who, uint256 wait) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Accepted));
+        if (!found) return;
+        if (wait % 2 == 0) _warpTo(market.seat(r.jobId, r.worker).deadline + 1);
+        _release(_anyone(who), r.jobId, r.worker);
+    }
+
+    /// @notice Anyone replaces a silent verifier; three times in four it first waits for the window.
+    function replaceVerifier(uint256 seat, uint256 who, uint256 wait) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Submitted));
+        if (!found) return;
+        if (wait % 4 != 0) _warpTo(market.seat(r.jobId, r.worker).deadline + 1);
+        _replaceVerifier(_anyone(who), r.jobId, r.worker);
+    }
+
+    /// @notice Anyone rejects an unappealed fail; half the time it first waits for the window.
+    function finalizeRejection(uint256 seat, uint256 who, uint256 wait) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Failed));
+        if (!found) return;
+        if (wait % 2 == 0) _warpTo(market.seat(r.jobId, r.worker).deadline + 1);
+        _finalizeRejection(_anyone(who), r.jobId, r.worker);
+    }
+}
