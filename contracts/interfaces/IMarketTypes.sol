@@ -117,7 +117,7 @@ interface IMarketTypes {
         uint16 slashes;
         uint32 accountId; // 1-based, assigned at the first stake and never changed; 0 if never staked
         uint32 poolIndex; // 1-based position in the compact verifier pool, 0 while not eligible
-        uint16 duties; // drawn verifications and panel seats whose verdict is not final yet
+        uint16 duties; // drawn verifications whose verdict is not final yet
         uint96 locked; // collateral of revealed bids and open seats: part of `stake`, cannot be unstaked
     }
 
@@ -148,7 +148,7 @@ interface IMarketTypes {
         uint16 lateSlashBps;
         uint16 falseAccusationSlashBps; // a verifier overruled by its panel (false fail or false pass)
         uint16 silenceSlashBps; // a drawn verifier that stays silent, paid to the waiting worker
-        uint16 collateralBps; // collateral locked per revealed bid and seat, of its value at its price
+        uint16 collateralBps; // collateral locked per revealed bid and seat, of its value (up to 6.5x)
         uint16 bidBondBps; // the least bid bond, of the job's maximum value
         uint16 drawBountyBps; // of a seat's verifier fee, paid to whoever draws its verifier
     }

@@ -97,9 +97,9 @@ interface IResultVerification is IMarketTypes {
     /// (pay after the contest window); a fail opens the worker's appeal window.
     function attest(uint256 jobId, address worker, bool passed, string calldata evidenceCid) external;
 
-    /// @notice The artist accepts `worker`'s committed or failed results without waiting, or
-    /// releases an accepted seat's pay at once (waiving its contest window). A drawn verifier's fee
-    /// is owed either way.
+    /// @notice The artist accepts `worker`'s committed, failed or accepted results and pays them at
+    /// once: its consent is final (it waives the contest window of a pass), and a drawn verifier's
+    /// fee is paid either way.
     function acceptResults(uint256 jobId, address worker) external;
 
     /// @notice Pays an accepted seat once its contest window has closed. Permissionless.

@@ -39,7 +39,6 @@ abstract contract Disputes is ResultVerification {
 
     /// @inheritdoc IDisputes
     function vote(uint256 jobId, address worker, bool fraud, string calldata evidenceCid) external override {
-        Job storage j = _job(jobId);
         Dispute storage d = _openDispute(jobId, worker);
         if (block.timestamp > d.deadline) revert VotingClosed(jobId, worker, d.deadline);
         uint256 bit = _panelBit(d, msg.sender);
@@ -94,7 +93,7 @@ abstract contract Disputes is ResultVerification {
         } else {
             if (fraud) {
                 // Nothing was paid yet: the pay and its fee stay in escrow for the artist.
-                _overturnPass(jobId, worker, s);
+                _overturnPass(jobId, s);
                 s.state = SeatState.Rejected;
                 uint256 slashed = _slashFraud(jobId, worker, s);
                 _payFraud(j.artist, slashed, voters, voterCount);
@@ -110,9 +109,9 @@ abstract contract Disputes is ResultVerification {
 
     /// @dev A pass the panel overturned: its verifier loses its fee (left in escrow for the artist)
     /// and `falseAccusationSlashBps` of its stake, to the artist.
-    function _overturnPass(uint256 jobId, address worker, Seat storage s) internal {
+    function _overturnPass(uint256 jobId, Seat storage s) internal {
         address verifier = _accountOf(s.verifierId);
-        if (verifier == address(0)) return; // the artist itself had accepted
+        if (verifier == address(0)) return; // no verifier was drawn (only a pass is contestable)
         s.verifierId = 0;
         _accounts[verifier].duties -= 1;
         uint256 slashed = _slash(jobId, verifier, _falseAccusationSlashBps, SlashReason.FalseAccusation);

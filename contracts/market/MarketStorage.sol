@@ -58,8 +58,6 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
         _checkBps("bidBondBps", cfg.bidBondBps, BPS);
         // Every round's draw may pay a bounty out of the same verifier fee.
         _checkBps("drawBountyBps", cfg.drawBountyBps, BPS / MAX_VERIFIER_ROUNDS);
-        // Collateral may exceed the seat's value (a penalty beyond the withheld pay), up to 10x.
-        _checkBps("collateralBps", cfg.collateralBps, 10 * BPS);
         _treasury = cfg.treasury;
         _protocolFeeBps = cfg.protocolFeeBps;
         _minStake = cfg.minStake;

@@ -65,14 +65,15 @@ abstract contract ResultVerification is JobEscrow {
         if (msg.sender != j.artist) revert NotArtist(jobId, msg.sender, j.artist);
         Seat storage s = _seats[jobId][worker];
         SeatState state = s.state;
-        if (state == SeatState.Accepted) {
-            _release(jobId, worker, j, s); // the artist waives its contest window
-        } else if (state == SeatState.Failed || state == SeatState.Submitted) {
-            // A drawn verifier keeps its fee (paid at release): accepting first saves nothing.
+        if (state == SeatState.Failed || state == SeatState.Submitted) {
             _accept(jobId, worker, j, s);
-        } else {
+        } else if (state != SeatState.Accepted) {
             revert SeatNotInState(jobId, worker, state, SeatState.Submitted);
         }
+        // The artist's consent is final: nobody else may contest, so it pays at once (waiving
+        // the contest window of a verifier's pass). A drawn verifier is paid its fee all the same:
+        // accepting first saves nothing.
+        _release(jobId, worker, j, s);
     }
 
     /// @inheritdoc IResultVerification

@@ -1,8 +1,9 @@
 """Role fixtures for contract tests: each role is its own funded dev account.
 
 Roles: `deployer`, `artist`, `worker`, `verifier`, `auditor`, `stranger`, plus `treasury` and two
-more workers (`rival`, `spare`). `market` is deployed once per module and every test runs from a
-chain snapshot. Protocol helpers (posting, bidding, error strings) live in `helpers.py`.
+more workers (`rival`, `spare`); `helpers.crowd(n)` makes more accounts when a test needs dozens.
+`market` is deployed once per module and every test runs from a chain snapshot. Protocol helpers
+(posting, bidding, drawing, releasing, the money rules, error strings) live in `helpers.py`.
 """
 
 from pathlib import Path
@@ -10,6 +11,22 @@ from pathlib import Path
 import pytest
 from brownie import JobMarket
 from helpers import MIN_STAKE, market_config
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_snapshots():
+    """Brownie takes an EVM snapshot after every transaction, through RPC helpers wrapped in a
+    check that calls `inspect.stack()` (reading the source of every frame on the stack) only to
+    warn about direct calls: about a fifth of the suite's time. The suite runs the unwrapped
+    helpers; if Brownie changes them, nothing is patched and the suite is only slower."""
+    from brownie.network.rpc import Rpc
+
+    for name in ("snapshot", "revert", "sleep", "mine"):
+        wrapped = Rpc.__dict__[name]
+        cells = [c.cell_contents for c in wrapped.__closure__ or ()]
+        original = next((c for c in cells if callable(c)), None)
+        if original is not None and original.__name__ == name:
+            setattr(Rpc, name, original)
 
 
 @pytest.fixture(autouse=True)

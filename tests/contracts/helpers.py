@@ -1,43 +1,60 @@
-"""Protocol helpers for contract tests: post, bid, settle and commit like the worker would, and
-`err(name, *args)`, which renders a custom error exactly as Brownie reports it so that
+"""Protocol helpers for contract tests: post, bid, settle, commit, draw and release like the parties
+would, the market's money rules restated in Python (collateral, bounty, verifier fee, fraud slash),
+and `err(name, *args)`, which renders a custom error exactly as Brownie reports it so that
 `brownie.reverts(err("BidAboveMaximum", job_id, price, maximum))` checks the error and its values.
 """
 
 import secrets
 from dataclasses import dataclass, field
 
-from brownie import JobMarket, chain
+from brownie import JobMarket, accounts, chain
 from brownie.exceptions import decode_typed_error
+from direct_rpc import mine_blocks, rpc
 from eth_abi import encode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from tilefarm.chain.bids import bid_commitment, rank_key
 from tilefarm.merkle import merkle_root, tile_leaf
 
 ETHER = 10**18
+BPS = 10_000
 MIN_STAKE = ETHER
 DISPUTE_BOND = ETHER // 10
 FEE_BPS = 100
 FRAUD_BPS = 5_000
 LATE_BPS = 1_000
 FALSE_ACCUSATION_BPS = 2_500
+SILENCE_BPS = 1_000
+COLLATERAL_BPS = 10_000
+BID_BOND_BPS = 10
+DRAW_BOUNTY_BPS = 500
 UNSTAKE_DELAY = 14 * 86_400
 DRAW_DELAY = 2
+# A block hash is readable for 256 blocks; mining this many makes any anchor expire.
+PAST_BLOCKHASH_WINDOW = 300
 
 BID_WINDOW = 600
 REVEAL_WINDOW = 600
 RENDER_WINDOW = 3_600
 VERIFY_WINDOW = 1_800
+# The defaults of `job_params`
+TILES = 16
+MAX_PRICE = 10**15
+VERIFY_FEE = 10**13
+BOND = 10**16
 
-# JobSeat and job states, as the contract numbers them
+# Job and seat states and slash reasons, as the contract numbers them
 BIDDING, ACTIVE, COMPLETED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
 (NONE, REVEALED, OUTBID, ASSIGNED, SUBMITTED, ACCEPTED, FAILED, DISPUTED, CONTESTED, REJECTED,
- TIMED_OUT, RECLAIMED) = range(12)  # fmt: skip
+ TIMED_OUT, RECLAIMED, UNVERIFIED, PAID) = range(14)  # fmt: skip
+FRAUD, LATE, FALSE_ACCUSATION, SILENCE = range(4)
+
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def market_config(treasury, **overrides):
     cfg = {
-        "treasury": treasury.address,
+        "treasury": getattr(treasury, "address", treasury),
         "protocolFeeBps": FEE_BPS,
         "minStake": MIN_STAKE,
         "unstakeDelay": UNSTAKE_DELAY,
@@ -46,7 +63,14 @@ def market_config(treasury, **overrides):
         "fraudSlashBps": FRAUD_BPS,
         "lateSlashBps": LATE_BPS,
         "falseAccusationSlashBps": FALSE_ACCUSATION_BPS,
+        "silenceSlashBps": SILENCE_BPS,
+        "collateralBps": COLLATERAL_BPS,
+        "bidBondBps": BID_BOND_BPS,
+        "drawBountyBps": DRAW_BOUNTY_BPS,
     }
+    unknown = set(overrides) - set(cfg)
+    if unknown:
+        raise KeyError(f"MarketConfig has no field {sorted(unknown)}")
     cfg.update(overrides)
     return tuple(cfg.values())
 
@@ -69,7 +93,66 @@ def advance(seconds):
     chain.mine()
 
 
-def job_params(tiles=16, max_price=10**15, verify_fee=10**13, bond=10**16, frames=1):
+# -- the market's money rules, restated
+
+
+def collateral(tiles, price):
+    """The stake a bid or seat of `tiles` tiles at `price` locks."""
+    return tiles * price * COLLATERAL_BPS // BPS
+
+
+def draw_bounty(tiles, verify_fee=VERIFY_FEE):
+    """What whoever draws a seat's verifier earns, per draw."""
+    return tiles * verify_fee * DRAW_BOUNTY_BPS // BPS
+
+
+def verifier_fee(tiles, verify_fee=VERIFY_FEE, round_=0):
+    """What a seat's verifier is paid: the seat's fee less one draw bounty per round."""
+    return tiles * verify_fee - draw_bounty(tiles, verify_fee) * (round_ + 1)
+
+
+def protocol_fee(tiles, price):
+    return tiles * (price * FEE_BPS // BPS)
+
+
+def fraud_slash(bonded, seat_collateral):
+    """Proven fraud takes the seat's collateral and `fraudSlashBps` of the rest of the stake."""
+    rest = max(bonded - seat_collateral, 0)
+    return min(bonded, seat_collateral + rest * FRAUD_BPS // BPS)
+
+
+def min_bid_bond(tiles=TILES, max_price=MAX_PRICE):
+    return max(1, tiles * max_price * BID_BOND_BPS // BPS)
+
+
+# -- accounts
+
+
+def crowd(n, tag="crowd", funds=10 * ETHER):
+    """`n` more funded accounts the node signs for (anvil impersonates them): far faster than
+    local keys when a test needs dozens of bidders or stakers."""
+    members = []
+    for i in range(n):
+        address = to_checksum_address(keccak(text=f"tilefarm-{tag}-{i}")[-20:])
+        rpc("anvil_setBalance", address, hex(funds))
+        rpc("anvil_impersonateAccount", address)  # again after any revert, to be safe
+        members.append(accounts.at(address, force=True))
+    return members
+
+
+def stake_all(market, *who, amount=MIN_STAKE):
+    for w in who:
+        market.stake({"from": w, "value": amount})
+
+
+def eligible(market, who):
+    return market.account(who)["stake"] >= MIN_STAKE
+
+
+# -- jobs and bids
+
+
+def job_params(tiles=TILES, max_price=MAX_PRICE, verify_fee=VERIFY_FEE, bond=BOND, frames=1):
     return (tiles, frames, max_price, verify_fee, bond, BID_WINDOW, REVEAL_WINDOW, RENDER_WINDOW,
             VERIFY_WINDOW)  # fmt: skip
 
@@ -92,7 +175,7 @@ class Bid:
         return bid_commitment(job_id, self.bidder.address, self.price, self.tiles, self.salt)
 
 
-def commit(market, job_id, bid, bond=10**16):
+def commit(market, job_id, bid, bond=BOND):
     return market.commitBid(job_id, bid.commitment(job_id), {"from": bid.bidder, "value": bond})
 
 
@@ -100,27 +183,31 @@ def reveal(market, job_id, bid):
     return market.revealBid(job_id, bid.price, bid.tiles, bid.salt, {"from": bid.bidder})
 
 
-def ranked(job_id, bids):
-    return [
-        b.bidder for b in sorted(bids, key=lambda b: rank_key(job_id, b.bidder.address, b.price))
-    ]
+def ranking(market, job_id):
+    """The job's kept bids in the order `settle` checks: price, then the tie-seed hash."""
+    seed = market.job(job_id)["tieSeed"]
+    kept = market.keptBids(job_id)
+    return sorted(kept, key=lambda b: rank_key(seed, b, market.seat(job_id, b)["pricePerTile"]))
 
 
-def settle(market, job_id, bids, sender):
-    return market.settle(job_id, ranked(job_id, bids), {"from": sender})
+def settle(market, job_id, sender):
+    return market.settle(job_id, ranking(market, job_id), {"from": sender})
 
 
 def run_auction(market, artist, bids, **kw):
     """Posts a job, commits and reveals `bids`, settles; returns the job id."""
     job_id = post(market, artist, **kw)
     for b in bids:
-        commit(market, job_id, b, bond=kw.get("bond", 10**16))
+        commit(market, job_id, b, bond=kw.get("bond", BOND))
     advance(BID_WINDOW + 1)
     for b in bids:
         reveal(market, job_id, b)
     advance(REVEAL_WINDOW + 1)
-    settle(market, job_id, bids, artist)
+    settle(market, job_id, artist)
     return job_id
+
+
+# -- results, draws and verdicts
 
 
 def tile_leaves(first, count, tamper=None):
@@ -133,9 +220,78 @@ def tile_leaves(first, count, tamper=None):
 
 def commit_results(market, job_id, who):
     s = market.seat(job_id, who)
-    leaves = tile_leaves(s[2], s[3])
+    leaves = tile_leaves(s["firstTile"], s["tileCount"])
     return market.commitResults(job_id, merkle_root(leaves), "bafy-results", {"from": who})
 
 
 def ready_for_draw():
     chain.mine(DRAW_DELAY + 1)
+
+
+def expire_anchors():
+    """Mines past the 256 blocks whose hashes a contract can read: every anchor so far expires."""
+    mine_blocks(PAST_BLOCKHASH_WINDOW)
+
+
+def draw(market, job_id, worker, sender):
+    """Draws `worker`'s verifier (anyone may, once the anchor block is mined); returns it."""
+    tx = market.drawVerifier(job_id, worker, {"from": sender})
+    return accounts.at(tx.events["VerifierDrawn"]["verifier"])
+
+
+def verifier_of(market, job_id, worker):
+    """The seat's drawn verifier, or None."""
+    verifier_id = market.seat(job_id, worker)["verifierId"]
+    return accounts.at(market.accountById(verifier_id)) if verifier_id else None
+
+
+def attest(market, job_id, worker, passed, drawer):
+    """Draws `worker`'s verifier (for `drawer`, who earns the bounty) and has it attest."""
+    ready_for_draw()
+    verifier = draw(market, job_id, worker, drawer)
+    market.attest(job_id, worker, passed, "bafy-evidence", {"from": verifier})
+    return verifier
+
+
+def release(market, job_id, worker, sender):
+    """Waits out the contest window of an accepted seat and releases its pay."""
+    advance(VERIFY_WINDOW + 1)
+    return market.release(job_id, worker, {"from": sender})
+
+
+# -- randomness, restated: who a draw picks from a seed and the compact pool
+
+
+def draw_seed(anchor_hash, job_id, worker, round_):
+    return keccak(
+        encode(["bytes32", "uint256", "address", "uint256"], [anchor_hash, job_id, worker, round_])
+    )
+
+
+def pool_order(market, candidates):
+    """The compact pool as the contract holds it, rebuilt from the candidates' pool indexes."""
+    by_index = {}
+    for c in candidates:
+        index = market.account(c)["poolIndex"]
+        if index:
+            by_index[index] = c.address
+    assert sorted(by_index) == list(range(1, market.poolSize() + 1)), "candidates miss a member"
+    return [by_index[i] for i in sorted(by_index)]
+
+
+def predict_pick(seed, pool, exclude):
+    """The pool member the contract's draw picks for `seed`, none of `exclude` (or None)."""
+    excluded = {getattr(e, "address", e) for e in exclude}
+    n = len(pool)
+    if n == 0:
+        return None
+    index = 0
+    for t in range(4):  # MAX_DRAW_TRIES re-hashes, then a short scan onward
+        index = int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, t])), "big") % n
+        if pool[index] not in excluded:
+            return pool[index]
+    for i in range(1, min(n, 6)):
+        candidate = pool[(index + i) % n]
+        if candidate not in excluded:
+            return candidate
+    return None

@@ -6,18 +6,22 @@ from brownie import ReentrantPayee
 from eth_utils import keccak
 from helpers import (
     BID_WINDOW,
+    BOND,
     MIN_STAKE,
     REVEAL_WINDOW,
     Bid,
     advance,
     commit,
     commit_results,
+    draw,
+    eligible,
     err,
     job_params,
     post,
     ready_for_draw,
     reveal,
     run_auction,
+    stake_all,
 )
 
 
@@ -64,7 +68,7 @@ def test_front_running_a_reveal_with_copied_values_fails(market, artist, worker,
     victim = Bid(worker, 500, 16)
     commit(market, job_id, victim)
     # the copycat even commits the victim's very commitment hash
-    market.commitBid(job_id, victim.commitment(job_id), {"from": rival, "value": 10**16})
+    market.commitBid(job_id, victim.commitment(job_id), {"from": rival, "value": BOND})
     advance(BID_WINDOW + 1)
     copied = Bid(rival, victim.price, victim.tiles, victim.salt)
     with brownie.reverts(
@@ -90,10 +94,11 @@ def test_committing_results_twice_fails(staked, artist, worker):
         staked.commitResults(job_id, b"\x02" * 32, "bafy-other", {"from": worker})
 
 
-def test_a_verifier_cannot_attest_its_own_work(staked, artist, worker):
+def test_a_verifier_cannot_attest_its_own_work(staked, artist, worker, stranger):
     job_id = run_auction(staked, artist, [Bid(worker, 100, 16)])
     commit_results(staked, job_id, worker)
     ready_for_draw()
+    draw(staked, job_id, worker, stranger)
     with brownie.reverts(err("CannotVerifyOwnWork", job_id, worker)):
         staked.attest(job_id, worker, True, "self", {"from": worker})
 
@@ -111,11 +116,11 @@ def test_the_draw_never_picks_the_worker_or_the_artist(market, accounts, artist)
         for b in bids:
             drawn = market.drawVerifier(job_id, b.bidder, {"from": artist}).return_value
             assert drawn not in (b.bidder, artist)
-            assert market.isEligible(drawn)
+            assert eligible(market, drawn)
 
 
 def test_never_revealing_only_costs_the_griefer_its_bond(market, artist, worker, stranger):
-    market.stake({"from": worker, "value": MIN_STAKE})
+    stake_all(market, worker, stranger)
     job_id = post(market, artist)
     deposit = market.job(job_id)["escrow"]
     griefer = Bid(stranger, 1, 16)  # would undercut everyone, then stays silent
@@ -128,7 +133,6 @@ def test_never_revealing_only_costs_the_griefer_its_bond(market, artist, worker,
     tx = market.settle(job_id, [worker], {"from": artist})
     assert tx.events["TilesAssigned"]["worker"] == worker
     kept = market.job(job_id)["escrow"]
-    assert (
-        market.balanceOf(artist) == deposit + 10**16 - kept
-    )  # the griefer's bond went to the artist
+    # the griefer's bond went to the artist
+    assert market.balanceOf(artist) == deposit + BOND - kept
     assert market.balanceOf(stranger) == 0

@@ -7,10 +7,10 @@ import json
 import pytest
 from brownie import chain, web3
 from eth_utils import keccak
-from helpers import BID_WINDOW, MIN_STAKE, REVEAL_WINDOW, tile_leaves
+from helpers import BID_WINDOW, BOND, MIN_STAKE, REVEAL_WINDOW, VERIFY_WINDOW, tile_leaves
 
 from tilefarm.chain import events as ev
-from tilefarm.chain.bids import bid_commitment, rank_key
+from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import DeployedContract, Deployments
 from tilefarm.chain.errors import ContractReverted
@@ -36,8 +36,8 @@ def test_every_contract_event_has_a_model_of_the_same_name(market):
     assert names == set(ev.EVENT_MODELS)
 
 
-def test_a_whole_job_through_the_bindings(client, artist, worker, verifier):
-    a, w, v = artist.address, worker.address, verifier.address
+def test_a_whole_job_through_the_bindings(client, artist, worker, verifier, stranger):
+    a, w, v, s = artist.address, worker.address, verifier.address, stranger.address
     client.stake(w, MIN_STAKE)
     client.stake(v, MIN_STAKE)
     job_id, receipt = client.post_job(a, params(), "bafy-manifest")
@@ -46,13 +46,11 @@ def test_a_whole_job_through_the_bindings(client, artist, worker, verifier):
         posted.params == params() and posted.manifest_cid == "bafy-manifest" and posted.artist == a
     )
     salt = b"\x07" * 32
-    assert client.contract.functions.bidCommitment(
-        job_id, w, 500, 8, salt
-    ).call() == bid_commitment(job_id, w, 500, 8, salt)
     client.commit_bid(w, job_id, bid_commitment(job_id, w, 500, 8, salt))
     chain.sleep(BID_WINDOW + 1)
     chain.mine()
-    client.reveal_bid(w, job_id, 500, 8, salt)
+    client.reveal_bid(w, job_id, 500, 8, salt)  # the contract agrees with bid_commitment
+    assert client.account(w).locked == client.config().collateral(8, 500)
     chain.sleep(REVEAL_WINDOW + 1)
     chain.mine()
     assert client.ranking(job_id) == [w]
@@ -67,14 +65,22 @@ def test_a_whole_job_through_the_bindings(client, artist, worker, verifier):
     )
     chain.mine(3)
     assert client.preview_verifier(job_id, w) == v
-    attested = client.attest(v, job_id, w, True, "bafy-evidence")
-    drawn = attested.event(ev.VerifierDrawn)
+    drawn = client.draw_verifier(s, job_id, w).event(ev.VerifierDrawn)
     assert drawn.verifier == v and drawn.seed.startswith("0x")
+    assert client.verifier_of(job_id, w) == v
+    assert client.account_by_id(client.seat(job_id, w).verifier_id) == v
+    attested = client.attest(v, job_id, w, True, "bafy-evidence")
     assert attested.event(ev.ResultsAccepted).payment == 8 * 500
+    assert client.seat(job_id, w).state_name == "Accepted"
+    chain.sleep(VERIFY_WINDOW + 1)
+    chain.mine()
+    released = client.release(s, job_id, w)
+    assert released.event(ev.PaymentReleased).payment == 8 * 500
+    assert client.seat(job_id, w).state_name == "Paid"
     assert client.job(job_id).terminal
-    assert client.balance_of(w) == 8 * 500 + 10**16
+    assert client.balance_of(w) == 8 * 500 + BOND
     withdrawn = client.withdraw(w)
-    assert withdrawn.event(ev.Withdrawn).amount == 8 * 500 + 10**16
+    assert withdrawn.event(ev.Withdrawn).amount == 8 * 500 + BOND
     history = client.events(job_id=job_id)
     assert [type(e).__name__ for e in history][:2] == ["JobPosted", "BidCommitted"]
     assert history[-1].block_number >= history[0].block_number
@@ -100,5 +106,23 @@ def test_the_client_is_found_from_the_deployments_file(market, deployer):
     assert client.address == market.address
 
 
-def test_rank_key_matches_the_contract(market, worker):
-    assert market.rankKey(5, worker, 77) == rank_key(5, worker.address, 77)
+def test_the_clients_ranking_of_equal_prices_is_the_order_settle_accepts(client, accounts, artist):
+    bidders = [accounts[i].address for i in (2, 3, 6, 7)]
+    for b in bidders:
+        client.stake(b, MIN_STAKE)
+    job_id, _ = client.post_job(artist.address, params(), "bafy-manifest")
+    salt = b"\x01" * 32
+    for b in bidders:
+        client.commit_bid(b, job_id, bid_commitment(job_id, b, 500, 2, salt))
+    chain.sleep(BID_WINDOW + 1)
+    chain.mine()
+    for b in bidders:
+        client.reveal_bid(b, job_id, 500, 2, salt)
+    order = client.ranking(job_id)
+    assert sorted(order) == sorted(bidders) and client.job(job_id).tie_seed != 0
+    with pytest.raises(ContractReverted) as info:  # the contract checks the order, hash and all
+        client.settle(artist.address, job_id, order[::-1])
+    assert info.value.error == "RankingOutOfOrder"
+    settled = client.settle(artist.address, job_id)
+    assigned = [e for e in settled.events if isinstance(e, ev.TilesAssigned)]
+    assert [e.worker for e in assigned] == order

@@ -2,28 +2,32 @@
 
 import brownie
 import pytest
-from brownie import chain
 from helpers import (
-    ACCEPTED,
+    BOND,
     CONTESTED,
     DISPUTE_BOND,
     DISPUTED,
-    DRAW_DELAY,
     FAILED,
     FALSE_ACCUSATION_BPS,
-    FRAUD_BPS,
     MIN_STAKE,
+    PAID,
     REJECTED,
     VERIFY_WINDOW,
     Bid,
     advance,
+    attest,
+    collateral,
     commit_results,
     err,
+    fraud_slash,
+    protocol_fee,
     ready_for_draw,
     run_auction,
+    stake_all,
+    verifier_fee,
 )
 
-PRICE, TILES, VFEE = 400, 16, 10**13
+PRICE, TILES = 400, 16
 
 
 @pytest.fixture
@@ -32,19 +36,16 @@ def jurors(accounts):
 
 
 @pytest.fixture
-def attested(staked, artist, worker, verifier, jurors):
-    """Returns a function: the worker's results of a fresh job attested `passed` by `verifier`,
-    after which the jurors stake (so they can only be drawn for the panel)."""
+def attested(staked, artist, worker, stranger, jurors):
+    """Returns a function: the worker's results of a fresh job attested `passed` by `verifier`
+    (drawn by `stranger`, who keeps the bounty), after which the jurors stake (so they can only
+    be drawn for the panel)."""
 
     def make(passed):
-        job_id = run_auction(
-            staked, artist, [Bid(worker, PRICE, TILES)], tiles=TILES, verify_fee=VFEE
-        )
+        job_id = run_auction(staked, artist, [Bid(worker, PRICE, TILES)], tiles=TILES)
         commit_results(staked, job_id, worker)
-        ready_for_draw()
-        staked.attest(job_id, worker, passed, "bafy-evidence", {"from": verifier})
-        for j in jurors:
-            staked.stake({"from": j, "value": MIN_STAKE})
+        attest(staked, job_id, worker, passed, stranger)
+        stake_all(staked, *jurors)
         return job_id
 
     return make
@@ -57,7 +58,7 @@ def panel_of(market, job_id, worker):
 
 
 def test_the_panel_is_three_staked_accounts_other_than_the_parties(
-    staked, attested, worker, verifier, jurors
+    staked, attested, worker, jurors
 ):
     job_id = attested(False)
     staked.openDispute(job_id, worker, "bafy-appeal", {"from": worker, "value": DISPUTE_BOND})
@@ -65,7 +66,7 @@ def test_the_panel_is_three_staked_accounts_other_than_the_parties(
 
 
 def test_a_worker_appeal_upheld_by_the_majority_slashes_the_false_accuser(
-    staked, attested, artist, worker, verifier, jurors
+    staked, attested, artist, worker, verifier
 ):
     job_id = attested(False)
     tx = staked.openDispute(job_id, worker, "bafy-appeal", {"from": worker, "value": DISPUTE_BOND})
@@ -75,14 +76,22 @@ def test_a_worker_appeal_upheld_by_the_majority_slashes_the_false_accuser(
     staked.vote(job_id, worker, False, "e0", {"from": members[0]})
     staked.vote(job_id, worker, False, "e1", {"from": members[1]})
     staked.vote(job_id, worker, True, "e2", {"from": members[2]})
+    escrow = staked.job(job_id)["escrow"]
+    artist_before = staked.balanceOf(artist)
     tx = staked.resolveDispute(job_id, worker, {"from": artist})
     assert tx.events["DisputeResolved"]["fraud"] is False
     slashed = MIN_STAKE * FALSE_ACCUSATION_BPS // 10_000
     assert staked.account(verifier)["stake"] == MIN_STAKE - slashed
-    assert staked.balanceOf(worker) == slashed + DISPUTE_BOND + TILES * PRICE + 10**16
-    assert staked.balanceOf(verifier) == 0  # a false accuser earns no fee
+    # a panel's verdict is final: the worker is paid at once, with the slash and its bond back
+    assert tx.events["PaymentReleased"]["verifierFee"] == 0
+    assert staked.balanceOf(worker) == slashed + DISPUTE_BOND + TILES * PRICE + BOND
+    # a false accuser earns no fee: it returns to the artist
+    assert staked.balanceOf(verifier) == 0
+    assert staked.account(verifier)["duties"] == 0
+    fee = protocol_fee(TILES, PRICE)
+    assert staked.balanceOf(artist) == artist_before + escrow - TILES * PRICE - fee
     seat = staked.seat(job_id, worker)
-    assert seat["state"] == ACCEPTED and seat["deadline"] == 0  # no second dispute
+    assert seat["state"] == PAID and seat["deadline"] == 0  # no second dispute
 
 
 def test_a_failed_appeal_pays_the_slash_to_the_artist_and_the_honest_verifiers(
@@ -98,43 +107,57 @@ def test_a_failed_appeal_pays_the_slash_to_the_artist_and_the_honest_verifiers(
     escrow = staked.job(job_id)["escrow"]
     tx = staked.resolveDispute(job_id, worker, {"from": artist})
     assert tx.events["DisputeResolved"]["fraud"] is True
-    slashed = MIN_STAKE * FRAUD_BPS // 10_000
+    slashed = fraud_slash(MIN_STAKE, collateral(TILES, PRICE))
     pot = slashed + DISPUTE_BOND
     share = (pot // 2) // 3  # two fraud voters and the original verifier
     assert staked.balanceOf(members[0]) == share
-    assert staked.balanceOf(verifier) == TILES * VFEE + share
-    assert staked.balanceOf(artist) == artist_before + escrow - TILES * VFEE + pot - 3 * share
+    assert staked.balanceOf(members[2]) == 0  # did not vote
+    fee = verifier_fee(TILES)
+    assert staked.balanceOf(verifier) == fee + share
+    assert staked.balanceOf(artist) == artist_before + escrow - fee + pot - 3 * share
     assert staked.seat(job_id, worker)["state"] == REJECTED
 
 
-def test_an_artist_contest_that_proves_fraud_slashes_the_paid_worker(
-    staked, attested, artist, worker
+def test_an_artist_contest_that_proves_fraud_slashes_the_worker_and_the_passing_verifier(
+    staked, attested, artist, worker, verifier
 ):
     job_id = attested(True)
     staked.openDispute(job_id, worker, "bafy-contest", {"from": artist, "value": DISPUTE_BOND})
     assert staked.seat(job_id, worker)["state"] == CONTESTED
     members = panel_of(staked, job_id, worker)
     artist_before = staked.balanceOf(artist)
+    escrow = staked.job(job_id)["escrow"]
     for m in members:
         staked.vote(job_id, worker, True, "fraud", {"from": m})
     staked.resolveDispute(job_id, worker, {"from": artist})
-    slashed = MIN_STAKE * FRAUD_BPS // 10_000
+    slashed = fraud_slash(MIN_STAKE, collateral(TILES, PRICE))
     share = (slashed // 2) // 3
-    assert staked.balanceOf(artist) == artist_before + DISPUTE_BOND + slashed - 3 * share
+    false_pass = MIN_STAKE * FALSE_ACCUSATION_BPS // 10_000
+    assert staked.balanceOf(members[0]) == share
+    # the pay was never released: the whole escrow, the verifier's fee included, returns
+    assert staked.balanceOf(artist) == (
+        artist_before + escrow + DISPUTE_BOND + slashed - 3 * share + false_pass
+    )
+    assert staked.balanceOf(verifier) == 0
+    assert staked.account(verifier)["stake"] == MIN_STAKE - false_pass
     assert staked.seat(job_id, worker)["state"] == REJECTED
     assert staked.account(worker)["tilesRejected"] == TILES
 
 
-def test_an_artist_contest_that_fails_pays_its_bond_to_the_worker(staked, attested, artist, worker):
+def test_an_artist_contest_that_fails_pays_its_bond_to_the_worker(
+    staked, attested, artist, worker, verifier
+):
     job_id = attested(True)
     staked.openDispute(job_id, worker, "bafy-contest", {"from": artist, "value": DISPUTE_BOND})
     members = panel_of(staked, job_id, worker)
     before = staked.balanceOf(worker)
     for m in members:
         staked.vote(job_id, worker, False, "fine", {"from": m})
-    staked.resolveDispute(job_id, worker, {"from": artist})
-    assert staked.balanceOf(worker) == before + DISPUTE_BOND
-    assert staked.seat(job_id, worker)["state"] == ACCEPTED
+    tx = staked.resolveDispute(job_id, worker, {"from": artist})
+    assert "PaymentReleased" in tx.events  # released at once: the panel's verdict is final
+    assert staked.balanceOf(worker) == before + DISPUTE_BOND + TILES * PRICE
+    assert staked.balanceOf(verifier) == verifier_fee(TILES)
+    assert staked.seat(job_id, worker)["state"] == PAID
 
 
 def test_a_silent_panel_upholds_the_original_verdict(staked, attested, artist, worker, stranger):
@@ -146,6 +169,7 @@ def test_a_silent_panel_upholds_the_original_verdict(staked, attested, artist, w
     advance(2 * VERIFY_WINDOW + 1)
     tx = staked.resolveDispute(job_id, worker, {"from": stranger})
     assert tx.events["DisputeResolved"]["fraud"] is False
+    assert staked.seat(job_id, worker)["state"] == PAID
 
 
 def test_open_dispute_reverts(staked, attested, artist, worker, stranger):
@@ -162,7 +186,7 @@ def test_open_dispute_reverts(staked, attested, artist, worker, stranger):
         staked.openDispute(job_id, worker, "x", {"from": worker, "value": DISPUTE_BOND})
 
 
-def test_panel_and_vote_reverts(staked, attested, artist, worker, stranger):
+def test_panel_and_vote_reverts(staked, attested, worker, stranger):
     job_id = attested(False)
     with brownie.reverts(err("SeatNotInState", job_id, worker, FAILED, DISPUTED)):
         staked.vote(job_id, worker, True, "x", {"from": stranger})
@@ -182,18 +206,3 @@ def test_panel_and_vote_reverts(staked, attested, artist, worker, stranger):
     advance(2 * VERIFY_WINDOW + 1)
     with brownie.reverts(err("VotingClosed", job_id, worker, deadline)):
         staked.vote(job_id, worker, True, "x", {"from": members[1]})
-
-
-def test_an_expired_panel_anchor_defers_the_draw_and_votes_draw_lazily(staked, attested, worker):
-    job_id = attested(False)
-    staked.openDispute(job_id, worker, "x", {"from": worker, "value": DISPUTE_BOND})
-    anchor = staked.dispute(job_id, worker)["anchorBlock"]
-    chain.mine(260)
-    juror = staked.poolMember(3)
-    with brownie.reverts(err("RandomnessExpired", job_id, worker, anchor)):
-        staked.vote(job_id, worker, True, "x", {"from": juror})
-    tx = staked.drawPanel(job_id, worker, {"from": juror})
-    assert tx.events["PanelDrawDeferred"]["anchorBlock"] == tx.block_number + DRAW_DELAY
-    ready_for_draw()
-    tx = staked.vote(job_id, worker, True, "x", {"from": juror})  # draws the panel on the way
-    assert "PanelDrawn" in tx.events and tx.events["VoteCast"]["voter"] == juror

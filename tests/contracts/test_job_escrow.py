@@ -2,10 +2,14 @@
 
 import brownie
 from helpers import (
+    ACTIVE,
     BID_WINDOW,
     BIDDING,
+    BOND,
     CANCELLED,
     FEE_BPS,
+    MIN_STAKE,
+    REVEAL_WINDOW,
     Bid,
     advance,
     commit,
@@ -51,7 +55,7 @@ def test_post_job_rejects_bad_parameters(market, artist):
 
 
 def test_cancel_before_assignment_refunds_everything(market, artist, worker):
-    market.stake({"from": worker, "value": 10**18})
+    market.stake({"from": worker, "value": MIN_STAKE})
     job_id = post(market, artist)
     deposit = market.job(job_id)["escrow"]
     bid = Bid(worker, 10**14, 4)
@@ -65,14 +69,14 @@ def test_cancel_before_assignment_refunds_everything(market, artist, worker):
     assert artist.balance() == before + deposit
     # the bidder's bond is its own to take back
     tx = market.reclaimBond(job_id, {"from": worker})
-    assert tx.events["BondReclaimed"]["amount"] == 10**16
-    assert market.balanceOf(worker) == 10**16
+    assert tx.events["BondReclaimed"]["amount"] == BOND
+    assert market.balanceOf(worker) == BOND
     with brownie.reverts(err("NoBondToReclaim", job_id, worker)):
         market.reclaimBond(job_id, {"from": worker})
 
 
 def test_only_the_artist_cancels_and_only_while_bidding(market, artist, stranger, worker):
-    market.stake({"from": worker, "value": 10**18})
+    market.stake({"from": worker, "value": MIN_STAKE})
     job_id = post(market, artist)
     with brownie.reverts(err("NotArtist", job_id, stranger, artist)):
         market.cancelJob(job_id, {"from": stranger})
@@ -82,9 +86,12 @@ def test_only_the_artist_cancels_and_only_while_bidding(market, artist, stranger
     commit(market, job_id, bid)
     advance(BID_WINDOW + 1)
     reveal(market, job_id, bid)
-    advance(601)
+    # A revealed bid has shown its price and locked its bidder's collateral: too late to cancel.
+    with brownie.reverts(err("BidsAlreadyRevealed", job_id, 1)):
+        market.cancelJob(job_id, {"from": artist})
+    advance(REVEAL_WINDOW + 1)
     market.settle(job_id, [worker], {"from": stranger})
-    with brownie.reverts(err("JobNotInStatus", job_id, 2, BIDDING)):
+    with brownie.reverts(err("JobNotInStatus", job_id, ACTIVE, BIDDING)):
         market.cancelJob(job_id, {"from": artist})
 
 

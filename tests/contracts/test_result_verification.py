@@ -1,43 +1,53 @@
-"""Result commitments, verifier draws from a later block hash, attestations, payouts, timeouts."""
+"""Result commitments, verifier draws from a later block hash, attestations, the contest window
+and release, timeouts and silent verifiers."""
 
 import brownie
 import pytest
-from brownie import chain
 from eth_utils import keccak
 from helpers import (
     ACCEPTED,
     ASSIGNED,
+    BOND,
     COMPLETED,
     DRAW_DELAY,
     FAILED,
-    FRAUD_BPS,
+    FRAUD,
     LATE_BPS,
     MIN_STAKE,
+    PAID,
     REJECTED,
     RENDER_WINDOW,
     SUBMITTED,
     TIMED_OUT,
+    UNVERIFIED,
     VERIFY_WINDOW,
     Bid,
     advance,
+    attest,
+    collateral,
     commit_results,
+    draw,
+    draw_bounty,
     err,
+    fraud_slash,
+    protocol_fee,
     ready_for_draw,
     run_auction,
+    stake_all,
     tile_leaves,
+    verifier_fee,
 )
 
 from tilefarm.merkle import merkle_proof, merkle_root
 
 PRICE = 400
 TILES = 16
-VFEE = 10**13
 
 
 @pytest.fixture
 def job_id(staked, artist, worker):
     """A job whose 16 tiles all went to `worker`; `verifier` is the only other staked account."""
-    return run_auction(staked, artist, [Bid(worker, PRICE, TILES)], tiles=TILES, verify_fee=VFEE)
+    return run_auction(staked, artist, [Bid(worker, PRICE, TILES)], tiles=TILES)
 
 
 @pytest.fixture
@@ -94,38 +104,55 @@ def test_the_verifier_is_drawn_after_the_anchor_block_and_never_the_worker(
     ev = tx.events["VerifierDrawn"]
     assert ev["verifier"] == verifier and ev["round"] == 0
     assert int(ev["seed"].hex(), 16) != 0
-    assert staked.verifierOf(submitted, worker) == verifier
+    seat = staked.seat(submitted, worker)
+    assert staked.accountById(seat["verifierId"]) == verifier
+    # the verifier's window starts when it is drawn, and the draw is a duty it must finish
+    assert seat["deadline"] == tx.timestamp + VERIFY_WINDOW
+    assert staked.account(verifier)["duties"] == 1
     with brownie.reverts(err("VerifierAlreadyDrawn", submitted, worker, verifier)):
         staked.drawVerifier(submitted, worker, {"from": stranger})
 
 
-def test_an_expired_anchor_hash_defers_the_draw(staked, submitted, worker, verifier, stranger):
-    chain.mine(260)
-    anchor = staked.seat(submitted, worker)["anchorBlock"]
-    with brownie.reverts(err("RandomnessExpired", submitted, worker, anchor)):
-        staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
-    tx = staked.drawVerifier(submitted, worker, {"from": stranger})
-    assert tx.events["VerifierDrawDeferred"]["anchorBlock"] == tx.block_number + DRAW_DELAY
+def test_attesting_before_anyone_drew_is_refused(staked, submitted, worker, verifier):
     ready_for_draw()
-    staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
+    with brownie.reverts(err("VerifierNotDrawn", submitted, worker)):
+        staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
 
 
-def test_a_pass_pays_the_worker_its_price_and_the_verifier_its_fee(
-    staked, submitted, artist, worker, verifier, treasury
+def test_a_pass_pays_the_worker_and_the_verifier_once_the_contest_window_closes(
+    staked, submitted, artist, worker, verifier, treasury, stranger
 ):
     ready_for_draw()
-    escrow_before = staked.job(submitted)["escrow"]
-    artist_before = staked.balanceOf(artist)
+    draw(staked, submitted, worker, stranger)
     tx = staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
     assert tx.events["ResultsAttested"]["passed"]
-    assert tx.events["ResultsAccepted"]["payment"] == TILES * PRICE
-    assert staked.balanceOf(worker) == TILES * PRICE + 10**16  # price and the returned bid bond
-    assert staked.balanceOf(verifier) == TILES * VFEE
-    fee = TILES * (PRICE // 100)
+    accepted = tx.events["ResultsAccepted"]
+    assert accepted["payment"] == TILES * PRICE and accepted["verifierFee"] == verifier_fee(TILES)
+    # accepted, but nothing is paid while the artist may still contest
+    assert staked.seat(submitted, worker)["state"] == ACCEPTED
+    assert staked.balanceOf(worker) == BOND and staked.balanceOf(verifier) == 0
+    assert staked.account(worker)["tilesAccepted"] == 0
+    escrow_before = staked.job(submitted)["escrow"]
+    artist_before = staked.balanceOf(artist)
+    deadline = staked.seat(submitted, worker)["deadline"]
+    with brownie.reverts(err("WindowStillOpen", submitted, worker, deadline)):
+        staked.release(submitted, worker, {"from": stranger})
+    advance(VERIFY_WINDOW + 1)
+    tx = staked.release(submitted, worker, {"from": stranger})
+    assert tx.events["PaymentReleased"]["payment"] == TILES * PRICE
+    assert staked.balanceOf(worker) == TILES * PRICE + BOND  # price and the returned bid bond
+    assert staked.balanceOf(verifier) == verifier_fee(TILES)
+    assert staked.balanceOf(stranger) == draw_bounty(TILES)
+    fee = protocol_fee(TILES, PRICE)
     assert staked.balanceOf(treasury) == fee
     assert staked.job(submitted)["status"] == COMPLETED
-    assert staked.balanceOf(artist) == artist_before + escrow_before - TILES * (PRICE + VFEE) - fee
-    assert staked.account(worker)["tilesAccepted"] == TILES
+    assert staked.seat(submitted, worker)["state"] == PAID
+    assert staked.balanceOf(artist) == (
+        artist_before + escrow_before - TILES * PRICE - verifier_fee(TILES) - fee
+    )
+    worker_account = staked.account(worker)
+    assert worker_account["tilesAccepted"] == TILES and worker_account["locked"] == 0
+    assert staked.account(verifier)["duties"] == 0
 
 
 def test_the_artist_may_accept_directly_without_paying_a_verifier(
@@ -133,27 +160,29 @@ def test_the_artist_may_accept_directly_without_paying_a_verifier(
 ):
     with brownie.reverts(err("NotArtist", submitted, stranger, artist)):
         staked.acceptResults(submitted, worker, {"from": stranger})
-    staked.acceptResults(submitted, worker, {"from": artist})
-    assert staked.seat(submitted, worker)["state"] == ACCEPTED
+    tx = staked.acceptResults(submitted, worker, {"from": artist})
+    assert tx.events["ResultsAccepted"]["verifierFee"] == 0  # nobody was drawn
+    # the artist's consent is final: it pays at once, with no contest window
+    assert tx.events["PaymentReleased"]["verifierFee"] == 0
+    assert staked.seat(submitted, worker)["state"] == PAID
     assert staked.balanceOf(verifier) == 0
+    assert staked.balanceOf(worker) == TILES * PRICE + BOND
     assert staked.job(submitted)["status"] == COMPLETED
 
 
 def test_the_artist_may_overrule_a_fail_and_still_pays_the_verifier(
-    staked, submitted, artist, worker, verifier
+    staked, submitted, artist, worker, verifier, stranger
 ):
-    ready_for_draw()
-    staked.attest(submitted, worker, False, "bafy-evidence", {"from": verifier})
+    attest(staked, submitted, worker, False, stranger)
     staked.acceptResults(submitted, worker, {"from": artist})
-    assert staked.balanceOf(verifier) == TILES * VFEE
-    assert staked.seat(submitted, worker)["state"] == ACCEPTED
+    assert staked.balanceOf(verifier) == verifier_fee(TILES)
+    assert staked.seat(submitted, worker)["state"] == PAID
 
 
 def test_an_unappealed_fail_rejects_the_tiles_and_slashes_the_worker(
     staked, submitted, artist, worker, verifier, stranger
 ):
-    ready_for_draw()
-    staked.attest(submitted, worker, False, "bafy-evidence", {"from": verifier})
+    attest(staked, submitted, worker, False, stranger)
     assert staked.seat(submitted, worker)["state"] == FAILED
     deadline = staked.seat(submitted, worker)["deadline"]
     with brownie.reverts(err("WindowStillOpen", submitted, worker, deadline)):
@@ -162,17 +191,18 @@ def test_an_unappealed_fail_rejects_the_tiles_and_slashes_the_worker(
     escrow = staked.job(submitted)["escrow"]
     artist_before = staked.balanceOf(artist)
     tx = staked.finalizeRejection(submitted, worker, {"from": stranger})
-    slashed = MIN_STAKE * FRAUD_BPS // 10_000
+    slashed = fraud_slash(MIN_STAKE, collateral(TILES, PRICE))
     assert tx.events["ResultsRejected"]["slashed"] == slashed
-    assert tx.events["Slashed"]["reason"] == 0
+    assert tx.events["Slashed"]["reason"] == FRAUD
     assert staked.seat(submitted, worker)["state"] == REJECTED
-    assert staked.account(worker)["stake"] == MIN_STAKE - slashed
-    assert staked.account(worker)["tilesRejected"] == TILES
+    account = staked.account(worker)
+    assert account["stake"] == MIN_STAKE - slashed and account["locked"] == 0
+    assert account["tilesRejected"] == TILES and account["tilesAccepted"] == 0
     # fraud pays the artist and the honest verifier half each; the tiles' escrow returns
-    assert staked.balanceOf(verifier) == TILES * VFEE + slashed // 2
-    assert (
-        staked.balanceOf(artist) == artist_before + escrow - TILES * VFEE + slashed - slashed // 2
-    )
+    fee = verifier_fee(TILES)
+    assert staked.balanceOf(verifier) == fee + slashed // 2
+    assert staked.balanceOf(artist) == artist_before + escrow - fee + slashed - slashed // 2
+    assert staked.account(verifier)["duties"] == 0
 
 
 def test_late_worker_loses_tiles_and_stake(staked, job_id, artist, worker, stranger):
@@ -189,34 +219,40 @@ def test_late_worker_loses_tiles_and_stake(staked, job_id, artist, worker, stran
     assert tx.events["WorkerTimedOut"]["slashed"] == slashed
     assert staked.seat(job_id, worker)["state"] == TIMED_OUT
     assert staked.account(worker)["timeouts"] == 1
+    assert staked.account(worker)["locked"] == 0
     assert staked.balanceOf(artist) == artist_before + escrow + slashed
     assert staked.job(job_id)["status"] == COMPLETED
     with brownie.reverts(err("NotAssigned", job_id, worker)):
         commit_results(staked, job_id, worker)
 
 
-def test_a_silent_verifier_is_replaced_and_after_three_rounds_the_work_is_paid(
-    staked, submitted, worker, verifier, stranger
+def test_a_silent_verifier_is_replaced_and_after_three_rounds_the_seat_closes_unverified(
+    staked, submitted, worker, verifier, rival, spare, stranger
 ):
+    stake_all(staked, rival, spare)  # three possible verifiers, each silent once
     deadline = staked.seat(submitted, worker)["deadline"]
     with brownie.reverts(err("WindowStillOpen", submitted, worker, deadline)):
         staked.replaceVerifier(submitted, worker, {"from": stranger})
-    ready_for_draw()
-    staked.drawVerifier(submitted, worker, {"from": stranger})
-    advance(VERIFY_WINDOW + 1)
-    with brownie.reverts(err("VerificationWindowClosed", submitted, worker, deadline)):
-        staked.attest(submitted, worker, True, "late", {"from": verifier})
-    tx = staked.replaceVerifier(submitted, worker, {"from": stranger})
-    assert tx.events["VerifierReplaced"]["silentVerifier"] == verifier
-    assert staked.account(verifier)["timeouts"] == 1
-    seat = staked.seat(submitted, worker)
-    assert seat["round"] == 1 and seat["verifierSlot"] == 0
-    advance(VERIFY_WINDOW + 1)
-    staked.replaceVerifier(submitted, worker, {"from": stranger})
-    advance(VERIFY_WINDOW + 1)
-    tx = staked.replaceVerifier(submitted, worker, {"from": stranger})
-    assert "ResultsAccepted" in tx.events
-    assert staked.seat(submitted, worker)["state"] == ACCEPTED
+    silent = []
+    for round_ in range(3):
+        ready_for_draw()
+        silent.append(draw(staked, submitted, worker, stranger))
+        deadline = staked.seat(submitted, worker)["deadline"]
+        advance(VERIFY_WINDOW + 1)
+        with brownie.reverts(err("VerificationWindowClosed", submitted, worker, deadline)):
+            staked.attest(submitted, worker, True, "late", {"from": silent[-1]})
+        tx = staked.replaceVerifier(submitted, worker, {"from": stranger})
+        replaced = tx.events["VerifierReplaced"]
+        assert replaced["silentVerifier"] == silent[-1] and replaced["round"] == round_ + 1
+        if round_ < 2:
+            seat = staked.seat(submitted, worker)
+            assert seat["round"] == round_ + 1 and seat["verifierId"] == 0
+            assert seat["anchorBlock"] == tx.block_number + DRAW_DELAY
+    # a slashed verifier leaves the pool, so each round drew someone new
+    assert {a.address for a in silent} == {verifier.address, rival.address, spare.address}
+    assert "ResultsUnverified" in tx.events and "PaymentReleased" not in tx.events
+    assert staked.seat(submitted, worker)["state"] == UNVERIFIED
+    assert staked.job(submitted)["status"] == COMPLETED
 
 
 def test_no_eligible_verifier_is_reported(market, artist, worker, stranger):
@@ -238,13 +274,15 @@ def test_commit_results_reverts(staked, job_id, worker, verifier):
         commit_results(staked, job_id, worker)
 
 
-def test_attest_reverts(staked, job_id, worker, verifier, stranger):
+def test_attest_and_release_reverts(staked, job_id, worker, verifier, stranger):
     with brownie.reverts(err("SeatNotInState", job_id, worker, ASSIGNED, SUBMITTED)):
         staked.attest(job_id, worker, True, "e", {"from": verifier})
+    with brownie.reverts(err("SeatNotInState", job_id, worker, ASSIGNED, ACCEPTED)):
+        staked.release(job_id, worker, {"from": stranger})
     commit_results(staked, job_id, worker)
     ready_for_draw()
+    draw(staked, job_id, worker, stranger)
     with brownie.reverts(err("NotDrawnVerifier", job_id, worker, stranger, verifier)):
         staked.attest(job_id, worker, True, "e", {"from": stranger})
-    with brownie.reverts(err("VerifierAlreadyDrawn", job_id, worker, verifier)):
-        staked.drawVerifier(job_id, worker, {"from": stranger})
-        staked.drawVerifier(job_id, worker, {"from": stranger})
+    with brownie.reverts(err("SeatNotInState", job_id, worker, SUBMITTED, ACCEPTED)):
+        staked.release(job_id, worker, {"from": stranger})

@@ -1,36 +1,33 @@
-"""Sealed bids: commit in the bid window, reveal after it, settle lowest price first."""
+"""Sealed bids: staked bidders commit in the bid window, reveal after it (locking collateral), and
+settlement assigns tiles lowest price first."""
 
 import brownie
-from brownie import accounts
 from helpers import (
     ACTIVE,
     ASSIGNED,
     BID_WINDOW,
     BIDDING,
+    BOND,
     EXPIRED,
+    MAX_PRICE,
     MIN_STAKE,
     OUTBID,
     REVEAL_WINDOW,
     REVEALED,
+    VERIFY_FEE,
     Bid,
     advance,
+    collateral,
     commit,
     err,
     post,
-    ranked,
+    ranking,
     reveal,
     run_auction,
+    stake_all,
 )
 
 from tilefarm.chain.bids import rank_key
-
-BOND = 10**16
-MAX = 10**15
-
-
-def stake_all(market, *who):
-    for w in who:
-        market.stake({"from": w, "value": MIN_STAKE})
 
 
 def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(
@@ -38,53 +35,88 @@ def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(
 ):
     stake_all(market, worker, rival, spare)
     bids = [Bid(worker, 300, 8), Bid(rival, 100, 6), Bid(spare, 200, 6)]
-    job_id = post(market, artist, tiles=16, max_price=MAX)
+    job_id = post(market, artist, tiles=16)
     for b in bids:
         commit(market, job_id, b)
     advance(BID_WINDOW + 1)
     for b in bids:
         reveal(market, job_id, b)
     advance(REVEAL_WINDOW + 1)
-    tx = market.settle(job_id, ranked(job_id, bids), {"from": artist})
+    tx = market.settle(job_id, ranking(market, job_id), {"from": artist})
     seats = {b.bidder: market.seat(job_id, b.bidder) for b in bids}
     assert [int(x) for x in seats[rival][1:5]] == [100, 0, 6, ASSIGNED]
     assert [int(x) for x in seats[spare][1:5]] == [200, 6, 6, ASSIGNED]
-    assert [int(x) for x in seats[worker][1:5]] == [
-        300,
-        12,
-        4,
-        ASSIGNED,
-    ]  # partly filled: only 4 tiles were left
+    # partly filled: only 4 tiles were left
+    assert [int(x) for x in seats[worker][1:5]] == [300, 12, 4, ASSIGNED]
     assert [e["worker"] for e in tx.events["TilesAssigned"]] == [rival, spare, worker]
     job = market.job(job_id)
     assert job["status"] == ACTIVE and job["openSeats"] == 3
+    # the collateral of the tiles the worker did not get is unlocked
+    assert market.account(worker)["locked"] == collateral(4, 300)
 
 
 def test_escrow_above_the_winning_prices_returns_to_the_artist(market, artist, worker):
     stake_all(market, worker)
-    deposit = market.quote(16, MAX, 10**13)
-    job_id = run_auction(market, artist, [Bid(worker, 400, 10)], tiles=16, max_price=MAX)
-    kept = 10 * (400 + 400 // 100 + 10**13)
+    deposit = market.quote(16, MAX_PRICE, VERIFY_FEE)
+    job_id = run_auction(market, artist, [Bid(worker, 400, 10)], tiles=16)
+    kept = 10 * (400 + 400 // 100 + VERIFY_FEE)
     assert market.job(job_id)["escrow"] == kept
     assert market.balanceOf(artist) == deposit - kept  # six unassigned tiles and the price margin
 
 
-def test_equal_prices_are_ranked_by_the_per_job_bidder_hash(market, artist, worker, rival):
+def test_a_reveal_locks_collateral_and_is_cut_to_the_tiles_the_stake_can_back(
+    market, artist, worker
+):
+    stake_all(market, worker)
+    price = 10**17  # 16 tiles would lock 1.6 ETH of collateral; the stake is 1 ETH
+    job_id = post(market, artist, tiles=16, max_price=price)
+    bid = Bid(worker, price, 16)
+    commit(market, job_id, bid)
+    advance(BID_WINDOW + 1)
+    tx = reveal(market, job_id, bid)
+    assert tx.events["BidRevealed"]["tileCount"] == 10
+    assert market.seat(job_id, worker)["tileCount"] == 10
+    assert market.account(worker)["locked"] == collateral(10, price)
+    assert market.balanceOf(worker) == BOND  # the reveal returns the bond
+
+
+def test_a_bid_the_free_stake_cannot_back_at_all_is_outbid_at_once(market, artist, worker):
+    stake_all(market, worker)
+    price = 10**17
+    first, second = (post(market, artist, tiles=10, max_price=price) for _ in range(2))
+    bids = {first: Bid(worker, price, 10), second: Bid(worker, price, 10)}
+    for job_id, bid in bids.items():
+        commit(market, job_id, bid)
+    advance(BID_WINDOW + 1)
+    reveal(market, first, bids[first])  # locks the whole stake
+    tx = reveal(market, second, bids[second])
+    assert tx.events["BidRevealed"]["tileCount"] == 0
+    assert "BidOutbid" in tx.events
+    assert market.seat(second, worker)["state"] == OUTBID
+    assert len(market.keptBids(second)) == 0
+    assert market.account(worker)["locked"] == MIN_STAKE
+
+
+def test_equal_prices_are_ranked_by_the_tie_seed_hash(market, artist, worker, rival):
     stake_all(market, worker, rival)
     bids = [Bid(worker, 100, 16), Bid(rival, 100, 16)]
     job_id = run_auction(market, artist, bids)
-    first = min((worker, rival), key=lambda w: rank_key(job_id, w.address, 100))
+    seed = market.job(job_id)["tieSeed"]
+    assert seed != 0
+    first = min((worker, rival), key=lambda w: rank_key(seed, w.address, 100))
     second = rival if first == worker else worker
-    assert market.seat(job_id, first)[4] == ASSIGNED
-    assert market.seat(job_id, second)[4] == OUTBID
-    assert market.rankKey(job_id, worker, 100) == rank_key(job_id, worker.address, 100)
+    assert market.seat(job_id, first)["state"] == ASSIGNED
+    assert market.seat(job_id, second)["state"] == OUTBID
 
 
-def test_an_outbid_bidder_keeps_its_bond(market, artist, worker, rival):
+def test_an_outbid_bidder_keeps_its_bond_and_its_collateral_is_unlocked(
+    market, artist, worker, rival
+):
     stake_all(market, worker, rival)
     job_id = run_auction(market, artist, [Bid(worker, 100, 16), Bid(rival, 200, 16)])
     assert market.balanceOf(rival) == BOND
-    assert market.seat(job_id, rival)[4] == OUTBID
+    assert market.seat(job_id, rival)["state"] == OUTBID
+    assert market.account(rival)["locked"] == 0
 
 
 def test_unrevealed_bonds_are_forfeited_to_the_artist(market, artist, worker, rival):
@@ -98,7 +130,7 @@ def test_unrevealed_bonds_are_forfeited_to_the_artist(market, artist, worker, ri
     reveal(market, job_id, honest)
     advance(REVEAL_WINDOW + 1)
     tx = market.settle(job_id, [worker], {"from": artist})
-    kept = 16 * (100 + 1 + 10**13)
+    kept = 16 * (100 + 1 + VERIFY_FEE)
     assert tx.events["BidsSettled"]["artistRefund"] == deposit + BOND - kept
     assert (
         market.balance()
@@ -135,8 +167,8 @@ def test_settlement_waits_for_the_reveal_window_only_while_a_sealed_bid_is_unope
     assert brownie.chain.time() <= reveal_end
     market.settle(job_id, [worker, rival], {"from": stranger})
     assert market.job(job_id)["status"] == ACTIVE
-    assert market.seat(job_id, worker)[4] == ASSIGNED
-    assert market.seat(job_id, rival)[4] == ASSIGNED
+    assert market.seat(job_id, worker)["state"] == ASSIGNED
+    assert market.seat(job_id, rival)["state"] == ASSIGNED
 
 
 def test_a_job_nobody_bid_on_settles_when_its_bid_window_ends(market, artist, stranger):
@@ -150,41 +182,33 @@ def test_a_job_nobody_bid_on_settles_when_its_bid_window_ends(market, artist, st
     assert market.balanceOf(artist) == deposit
 
 
-def test_commit_bid_reverts(market, artist, worker):
+def test_commit_bid_reverts(market, artist, worker, stranger):
     job_id = post(market, artist)
     bid = Bid(worker, 100, 4)
     with brownie.reverts(err("WrongBidBond", job_id, BOND - 1, BOND)):
         commit(market, job_id, bid, bond=BOND - 1)
     with brownie.reverts(err("EmptyCommitment")):
         market.commitBid(job_id, b"\x00" * 32, {"from": worker, "value": BOND})
+    with brownie.reverts(err("NotStaked", worker, 0, MIN_STAKE)):
+        commit(market, job_id, bid)
+    stake_all(market, worker)
     commit(market, job_id, bid)
     with brownie.reverts(err("BidAlreadyCommitted", job_id, worker)):
         commit(market, job_id, bid)
     advance(BID_WINDOW + 1)
     end = market.job(job_id)["bidEnd"]
     with brownie.reverts(err("BiddingClosed", job_id, end)):
-        commit(market, job_id, Bid(artist, 1, 1))
+        commit(market, job_id, Bid(stranger, 1, 1))
     with brownie.reverts(err("JobNotFound", 99)):
         market.commitBid(99, b"\x01" * 32, {"from": worker, "value": BOND})
 
 
-def test_a_job_takes_at_most_64_sealed_bids(market, artist, deployer):
-    job_id = post(market, artist)
-    bidders = [accounts.add() for _ in range(65)]
-    for b in bidders:
-        deployer.transfer(b, BOND + 10**17)
-    for b in bidders[:64]:
-        commit(market, job_id, Bid(b, 1, 1))
-    with brownie.reverts(err("TooManyBids", job_id, 64)):
-        commit(market, job_id, Bid(bidders[64], 1, 1))
-
-
 def test_reveal_bid_reverts(market, artist, worker, rival, stranger):
-    stake_all(market, worker)
-    job_id = post(market, artist, max_price=MAX)
+    stake_all(market, worker, rival, stranger)
+    job_id = post(market, artist)
     bid = Bid(worker, 100, 4)
     commit(market, job_id, bid)
-    too_high = Bid(rival, MAX + 1, 4)
+    too_high = Bid(rival, MAX_PRICE + 1, 4)
     commit(market, job_id, too_high)
     empty = Bid(stranger, 0, 4)
     commit(market, job_id, empty)
@@ -199,12 +223,12 @@ def test_reveal_bid_reverts(market, artist, worker, rival, stranger):
         err("CommitmentMismatch", job_id, worker, bid.commitment(job_id), wrong.commitment(job_id))
     ):
         reveal(market, job_id, wrong)
-    with brownie.reverts(err("BidAboveMaximum", job_id, MAX + 1, MAX)):
+    with brownie.reverts(err("BidAboveMaximum", job_id, MAX_PRICE + 1, MAX_PRICE)):
         reveal(market, job_id, too_high)
     with brownie.reverts(err("EmptyBid", job_id, 0, 4)):
         reveal(market, job_id, empty)
     reveal(market, job_id, bid)
-    assert market.seat(job_id, worker)[4] == REVEALED
+    assert market.seat(job_id, worker)["state"] == REVEALED
     with brownie.reverts(err("BidAlreadyRevealed", job_id, worker)):
         reveal(market, job_id, bid)
     advance(REVEAL_WINDOW + 1)
@@ -212,12 +236,14 @@ def test_reveal_bid_reverts(market, artist, worker, rival, stranger):
         reveal(market, job_id, too_high)
 
 
-def test_an_unstaked_bidder_cannot_reveal(market, artist, stranger):
+def test_a_bidder_that_unstaked_after_committing_cannot_reveal(market, artist, stranger):
+    stake_all(market, stranger)
     job_id = post(market, artist)
     bid = Bid(stranger, 100, 4)
     commit(market, job_id, bid)
+    market.requestUnstake(1, {"from": stranger})
     advance(BID_WINDOW + 1)
-    with brownie.reverts(err("NotStaked", stranger, 0, MIN_STAKE)):
+    with brownie.reverts(err("NotStaked", stranger, MIN_STAKE - 1, MIN_STAKE)):
         reveal(market, job_id, bid)
 
 
