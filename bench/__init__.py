@@ -1,1 +1,1 @@
-"""Benchmarks of the quality bars in ../shared/SPEC.md; each runs as `python -m bench.<name>`."""
+"""Benchmarks of the quality bars the README lists; each runs as `python -m bench.<name>` and prints JSON."""
