@@ -1,1 +1,2 @@
-"""Benchmarks of the quality bars the README lists; each runs as `python -m bench.<name>` and prints JSON."""
+"""Benchmarks of the quality bars the README lists; each runs as `python -m bench.<name>` and
+prints JSON."""
