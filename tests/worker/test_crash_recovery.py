@@ -144,7 +144,7 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     for tile in results.tiles:
         fetched = ipfs.cat_to_file(tile.cid, tmp_path / "fetched" / f"{tile.index}.exr")
         assert pixel_hash(read_exr(fetched)) == tile.pixel_hash
-    assert market.seat(job_id, account.address).state_name == "Accepted"
+    assert market.seat(job_id, account.address).state_name == "Paid"  # the artist accepted: paid
     nonces = [row.nonce for row in db.txs() if row.status == "mined"]
     assert len(nonces) == len(set(nonces))
     # The log file holds each record on one line: the commit's transaction is found whole.
