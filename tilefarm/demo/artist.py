@@ -9,6 +9,7 @@ from eth_account.signers.local import LocalAccount
 
 from tilefarm.chain.bindings import JobMarketClient, Sender
 from tilefarm.chain.errors import ChainError
+from tilefarm.chain.events import TilesAssigned
 from tilefarm.chain.records import Receipt
 from tilefarm.demo.errors import DemoError
 from tilefarm.demo.options import DemoOptions
@@ -75,7 +76,8 @@ def release_accepted(market: JobMarketClient, artist: Sender, job_id: int) -> in
     """The artist has its frames and waives its contest window: every accepted seat of the job
     is paid now (`acceptResults` on an accepted seat). Returns how many seats it released."""
     released = 0
-    for worker in {e.worker for e in market.events(job_id=job_id) if hasattr(e, "worker")}:
+    winners = [e.worker for e in market.events(job_id=job_id) if isinstance(e, TilesAssigned)]
+    for worker in winners:
         if market.seat(job_id, worker).state_name != "Accepted":
             continue
         try:
