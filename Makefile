@@ -41,10 +41,12 @@ tools/node_modules/.installed: tools/package.json tools/package-lock.json
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The npm package's launcher is a node script; link the native binary it wraps instead.
-$(TOOLS)/bin/anvil: tools/node_modules/.installed
+# The npm package's launcher is a node script; link the native binary it wraps instead, behind
+# tools/anvil.sh, which keeps anvil from writing old states to disk.
+$(TOOLS)/bin/anvil: tools/node_modules/.installed tools/anvil.sh
 	mkdir -p $(@D)
-	ln -sf $$(ls -d $(ROOT)/tools/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n 1) $@
+	ln -sf $$(ls -d $(ROOT)/tools/node_modules/@foundry-rs/anvil-*/bin/anvil | head -n 1) $(@D)/anvil-native
+	rm -f $@ && install -m 755 tools/anvil.sh $@
 	$@ --version | head -n 1
 
 $(TOOLS)/bin/ipfs: tools/build-kubo.sh
