@@ -204,7 +204,7 @@ class JobStream(threading.Thread):
             self._pace()
             bids = {w: secrets.token_bytes(32) for w in self.workers}
             for i, (w, salt) in enumerate(bids.items()):
-                c.commit_bid(w, job_id, bid_commitment(job_id, w, 10**14 * (i + 1), 3, salt))
+                c.commit_bid(w, job_id, bid_commitment(job_id, w, 10**14 * (i + 1), 3, salt), 3)
                 self._pace()
             self._advance(61)
             for i, (w, salt) in enumerate(bids.items()):

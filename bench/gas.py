@@ -27,6 +27,7 @@ from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.events import JobParams, PanelDrawn
 from tilefarm.chain.records import MarketConfig
+from tilefarm.chain.votes import vote_commitment
 from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.paths import BUILD_DIR, NODE_BIN, TOOLS_BIN
 
@@ -131,7 +132,7 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             count(
                 "commit_bids",
                 market.commit_bid(
-                    worker, job_id, bid_commitment(job_id, worker, price, share, salt)
+                    worker, job_id, bid_commitment(job_id, worker, price, share, salt), share
                 ).gas_used,
             )
         chain.advance(601)
@@ -183,8 +184,8 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
 
 def measure_dispute(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
     """Gas of an appeal: a 4-tile job with one worker whose verifier attests a failure, the
-    worker's dispute, the panel's draw, three votes and the resolution (the panel finds the work
-    honest, so the worker is paid at once)."""
+    worker's dispute, the panel's draw, three sealed votes and their reveals, and the resolution
+    (the panel finds the work honest, so the worker is paid at once and the panel is paid)."""
     chain = Anvil(accounts=9)
     try:
         w3 = chain.w3
@@ -199,7 +200,7 @@ def measure_dispute(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
         job_id, _ = market.post_job(artist, params, "bafy-dispute")
         salt = secrets.token_bytes(32)
         price = params.max_price_per_tile
-        market.commit_bid(worker, job_id, bid_commitment(job_id, worker, price, 4, salt))
+        market.commit_bid(worker, job_id, bid_commitment(job_id, worker, price, 4, salt), 4)
         chain.advance(601)
         market.reveal_bid(worker, job_id, price, 4, salt)
         market.settle(artist, job_id, [worker])
@@ -218,11 +219,20 @@ def measure_dispute(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
         chain.advance(1)
         gas["draw_panel"] = market.draw_panel(worker, job_id, worker).gas_used
         drawn = next(e for e in market.events(job_id=job_id) if isinstance(e, PanelDrawn))
-        members = drawn.members
-        gas["votes"] = sum(
-            market.vote(m, job_id, worker, False, "bafkreivote").gas_used
+        members = [m for m in drawn.members if int(m, 16) != 0]
+        salts = {m: secrets.token_bytes(32) for m in members}
+        gas["commit_votes"] = sum(
+            market.commit_vote(
+                m,
+                job_id,
+                worker,
+                vote_commitment(job_id, worker, m, False, salts[m], "bafkreivote"),
+            ).gas_used
             for m in members
-            if int(m, 16) != 0
+        )
+        gas["reveal_votes"] = sum(
+            market.reveal_vote(m, job_id, worker, False, salts[m], "bafkreivote").gas_used
+            for m in members
         )
         gas["resolve_and_pay"] = market.resolve_dispute(worker, job_id, worker).gas_used
         assert market.seat(job_id, worker).state_name == "Paid"

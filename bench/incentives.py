@@ -47,6 +47,7 @@ GAS_PRICE = 10**9  # 1 gwei, for the one deviation made only of gas
 BID_GAS = 180_000  # a commit and a reveal (bench.gas: about 58k + 119k)
 SYBIL_SHARE = 0.10  # the share of the verifier pool a deviator's other accounts hold
 SPREAD = 0.05  # how far apart a selective revealer places its two prices, of the maximum price
+DISPUTER_RIGHT = 0.9  # the share of disputes the disputer wins, as a lazy panel member guesses it
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,11 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
     silent_slash = seat.stake * cfg.silence_slash_bps // BPS
     bond = cfg.min_bid_bond(TILES, PRICE)
     selective_gain = SPREAD * PRICE * TILES
+    forfeit = cfg.collateral(TILES, PRICE)  # what the unrevealed bid locked, at the maximum price
     flood = -64 * BID_GAS * GAS_PRICE
+    # A panel member's share of the panel's fee (the losing disputer's bond, three who reveal).
+    member_fee = cfg.dispute_bond // 3
+    lazy_break_even = 1 - VERIFY_COST / cfg.dispute_bond
     return [
         _entry(
             "skip the draw",
@@ -226,12 +231,14 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
             "reveal selectively (two accounts, two prices)",
             [9],
             True,
-            selective_gain - bond,
+            selective_gain - bond - forfeit,
             0,
             f"the better of two prices {SPREAD:.0%} of the maximum apart gains at most that "
-            "spread on the seat's tiles; the unrevealed account forfeits the bid bond "
-            "(bidBondBps of the job's maximum value, here a one-seat job)",
+            "spread on the seat's tiles; the unrevealed account forfeits its bid bond and the "
+            "collateral its sealed bid locked: its tiles at the maximum price, more than any "
+            "spread can gain (collateralBps is at least 100 %)",
             bid_bond_wei=bond,
+            forfeited_collateral_wei=forfeit,
             spread=SPREAD,
         ),
         _entry(
@@ -274,17 +281,49 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
             seat.verifier_fee,
             seat.honest_verifier,
             "NOT YET CLOSED: a lazy pass of honest work is indistinguishable from a checked one, "
-            "and a lazy pass of a fake is slashed only when the artist contests; re-checks of a "
-            "share of passes are designed (docs/protocol.md) but not built",
+            "and a lazy pass of a fake is slashed only when the artist contests; blind "
+            "verification is designed (docs/protocol.md) but not built",
         ),
         _entry(
             "vote fraud on honest work (panel)",
             [6],
             True,
-            0,
-            0,
-            "NOT YET CLOSED: panel votes are public and losing voters lose nothing; "
-            "commit-reveal votes with a bond are designed but not built",
+            member_fee - cfg.dispute_bond,
+            member_fee - VERIFY_COST,
+            "votes are sealed, so the other members vote what they rendered: the fraud vote is "
+            "outvoted and loses up to a dispute bond of its stake to them, keeping only its "
+            "share of the panel's fee",
+            dispute_bond_wei=cfg.dispute_bond,
+        ),
+        _entry(
+            "copy another member's vote (panel)",
+            [6],
+            False,
+            member_fee,
+            member_fee - VERIFY_COST,
+            "reveals open only once every member sealed its vote or the commit window closed, "
+            "and a sealed vote cannot be changed (VoteMismatch)",
+        ),
+        _entry(
+            "stay silent on a panel",
+            [6, 10],
+            True,
+            -cfg.dispute_bond,
+            member_fee - VERIFY_COST,
+            "a member that does not reveal earns no fee and loses up to a dispute bond of its "
+            "stake to the members who voted for the outcome",
+        ),
+        _entry(
+            "vote for the disputer without re-rendering (lazy panel member)",
+            [6],
+            True,
+            member_fee - (1 - DISPUTER_RIGHT) * cfg.dispute_bond,
+            member_fee - VERIFY_COST,
+            f"right when the disputer is ({DISPUTER_RIGHT:.0%} assumed), outvoted otherwise: it "
+            f"pays only where disputers are right more than {lazy_break_even:.2%} of the time, "
+            "and there a wrong disputer loses its bond, so the share is set by who disputes",
+            disputer_right_share=DISPUTER_RIGHT,
+            break_even_disputer_right_share=round(lazy_break_even, 4),
         ),
     ]
 

@@ -71,7 +71,8 @@ class Bidder:
             stored = s.get(BidRow, job.job_id)
         if stored is not None and self.sender.sent(f"commitBid:{job.job_id}") is not None:
             # Committed before a crash or a reorganisation: the stored salt is the one to reveal.
-            self._commit(job.job_id, bytes.fromhex(stored.commitment[2:]), stored.price_per_tile)
+            commitment = bytes.fromhex(stored.commitment[2:])
+            self._commit(job.job_id, commitment, stored.price_per_tile, stored.tile_count)
             return
         if now >= job.bid_end:
             reason = "the bid window closed before we saw it"
@@ -98,9 +99,10 @@ class Bidder:
         if not decision.bid:
             self.state.update_job(job.job_id, stage="skipped", reason=decision.reason)
             return
-        backed = self._backed_tiles(decision.price_per_tile)
+        # A sealed bid locks its tiles' collateral at the job's maximum price until it is revealed.
+        backed = self._backed_tiles(job.max_price_per_tile)
         if backed == 0:
-            reason = "its free stake cannot back one tile's collateral at this price"
+            reason = "its free stake cannot lock one tile's collateral at the maximum price"
             self.state.update_job(job.job_id, stage="skipped", reason=reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
             return
@@ -122,20 +124,20 @@ class Bidder:
                     commitment="0x" + commitment.hex(),
                 )
             )
-        if self._commit(job.job_id, commitment, decision.price_per_tile):
+        if self._commit(job.job_id, commitment, decision.price_per_tile, decision.tile_count):
             self.metrics.bids.labels("committed").inc()
             self.warm(job.job_id, job.manifest_cid)
 
     def _backed_tiles(self, price_per_tile: int) -> int:
         """How many tiles at `price_per_tile` the stake not yet locked as collateral can back
-        (each revealed bid and open seat locks `collateralBps` of its value)."""
+        (each sealed bid, revealed bid and open seat locks `collateralBps` of its value)."""
         account, config = self.market.account(self.me), self.market.config()
         per_tile = config.collateral(1, price_per_tile)
         return UINT16_MAX if per_tile == 0 else (account.stake - account.locked) // per_tile
 
-    def _commit(self, job_id: int, commitment: bytes, price_per_tile: int) -> bool:
+    def _commit(self, job_id: int, commitment: bytes, price_per_tile: int, tiles: int) -> bool:
         bond = self.market.job(job_id).bid_bond
-        if self.send(f"commitBid:{job_id}", "commitBid", job_id, commitment, value=bond):
+        if self.send(f"commitBid:{job_id}", "commitBid", job_id, commitment, tiles, value=bond):
             self.state.update_job(job_id, stage="bid", price_per_tile=price_per_tile)
             return True
         return False

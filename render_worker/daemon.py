@@ -3,7 +3,8 @@
 Two loops share the worker's database:
 - the chain loop (`step`): reads confirmed market events into the database (cursor in the same
   transaction), then acts on what the database says is due: commit or reveal a bid, settle
-  (`render_worker/bidding.py`), commit results, draw a verifier, attest, withdraw. Every
+  (`render_worker/bidding.py`), commit results, draw a verifier, attest, seal and reveal panel
+  votes (`render_worker/panel.py`), withdraw. Every
   transaction goes through `TxSender`, keyed by purpose, so a restart never sends one twice.
 - one background thread renders won tiles and runs verification duties (they share the CPU),
   storing each result as soon as it exists.
@@ -37,6 +38,7 @@ from render_worker.children import IDLE_SECONDS, JobChildren
 from render_worker.duties import SeatDuties
 from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
+from render_worker.panel import PanelVoter
 from render_worker.projection import apply_event
 from render_worker.settings import DaemonSettings
 from render_worker.state import Base, DutyRow, JobRow, WorkerState
@@ -54,7 +56,7 @@ log = logging.getLogger("render_worker")
 
 NOT_YET = {
     "RevealNotOpen", "RevealNotOver", "RandomnessNotReady", "WindowStillOpen", "VotingStillOpen",
-    "RenderDeadlineNotReached",
+    "RenderDeadlineNotReached", "RevealsNotOpen",
 }  # fmt: skip
 CHORES = ("warm:", "close-child")  # background work whose outcome is not read back
 ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
@@ -93,6 +95,9 @@ class WorkerDaemon:
         self.follower = LogFollower(w3, market.address, confirmations=settings.confirmations)
         Base.metadata.create_all(state.engine)  # the watches and journal tables, if new
         self.duties = SeatDuties(self.me, market, state, self.sender, NOT_YET.__contains__)
+        self.panel = PanelVoter(
+            self.me, bytes(account.key), market, state, self.sender, NOT_YET.__contains__
+        )
         self.bidder = Bidder(
             self.me, settings.pricing, pixel_samples_per_minute, state, market, ipfs, self.sender,
             self._try, self._warm_while_bidding, self.metrics,
@@ -276,11 +281,12 @@ class WorkerDaemon:
             self._appeal(job)
         for job in jobs["appealed"]:
             self._follow_dispute(job)
-        duties = self.state.duties("drawn", "checked")
+        duties = self.state.duties("drawn", "checked", "sealed", "revealed")
         for duty in (d for d in duties if d.stage == "drawn"):
             self._verify_in_background(duty)
-        for duty in (d for d in duties if d.stage == "checked"):
+        for duty in (d for d in duties if d.stage == "checked" and d.kind == "verify"):
             self._attest(duty)
+        self.panel.act(duties, now)
         self.duties.perform(now)
         self._withdraw_if_due()
         if self.children.idle_seconds() > IDLE_SECONDS and not self._working():
@@ -409,13 +415,10 @@ class WorkerDaemon:
                 setattr(row, name, value)
 
     def _attest(self, duty: DutyRow) -> None:
-        # A panel member votes "fraud" where a verifier attests "not passed".
-        function = "vote" if duty.kind == "panel" else "attest"
-        verdict = (not duty.passed) if duty.kind == "panel" else bool(duty.passed)
-        purpose = f"{function}:{duty.job_id}:{duty.worker}:{duty.round}"
+        purpose = f"attest:{duty.job_id}:{duty.worker}:{duty.round}"
         try:
             self.sender.send(
-                purpose, function, duty.job_id, duty.worker, verdict, duty.evidence_cid
+                purpose, "attest", duty.job_id, duty.worker, bool(duty.passed), duty.evidence_cid
             )
             stage, reason = "attested", duty.reason
         except ContractReverted as exc:  # too late, or no longer ours: nothing more to do

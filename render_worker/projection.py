@@ -53,8 +53,10 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
         case ev.ResultsAttested(verifier=v) if v == me:
             _settle_duties(s, event, "verify", stage="attested", passed=event.passed,
                            evidence_cid=event.evidence_cid)  # fmt: skip
+        case ev.VoteCommitted(voter=v) if v == me:
+            _settle_duties(s, event, "panel", stage="sealed")
         case ev.VoteCast(voter=v) if v == me:
-            _settle_duties(s, event, "panel", stage="attested", passed=not event.fraud,
+            _settle_duties(s, event, "panel", stage="revealed", passed=not event.fraud,
                            evidence_cid=event.evidence_cid)  # fmt: skip
         case ev.VerifierReplaced(silent_verifier=v) if v == me:
             reason = f"the verify window passed: round {event.round} goes to another verifier"
@@ -80,16 +82,21 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
             job.stage, job.reason = "timed_out", f"missed the deadline; {event.slashed} slashed"
         case _:
             pass
+    if isinstance(event, ev.DisputeResolved):  # the panel's work ends with the verdict
+        _settle_duties(s, event, "panel", stage="attested")
     note_event(s, me, event, job)
 
 
-def _settle_duties(
-    s: Session, event: ev.VerifierReplaced | ev.ResultsAttested | ev.VoteCast, kind: str,
-    **fields: object,
-) -> None:  # fmt: skip
+OPEN_DUTY = ("drawn", "checked", "sealed", "revealed")
+SeatEvent = (
+    ev.VerifierReplaced | ev.ResultsAttested | ev.VoteCommitted | ev.VoteCast | ev.DisputeResolved
+)
+
+
+def _settle_duties(s: Session, event: SeatEvent, kind: str, **fields: object) -> None:
     """The worker's duties of `kind` on the event's seat that are still open take `fields`."""
     seat = (DutyRow.job_id == event.job_id, DutyRow.worker == event.worker, DutyRow.kind == kind)
-    for duty in s.scalars(select(DutyRow).where(*seat, DutyRow.stage.in_(("drawn", "checked")))):
+    for duty in s.scalars(select(DutyRow).where(*seat, DutyRow.stage.in_(OPEN_DUTY))):
         for name, value in fields.items():
             setattr(duty, name, value)
 

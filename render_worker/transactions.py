@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import requests
 from eth_account.signers.local import LocalAccount
-from eth_account.typed_transactions import TypedTransaction
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import HexStr
 from hexbytes import HexBytes
 from sqlalchemy import func, select

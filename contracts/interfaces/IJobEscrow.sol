@@ -38,8 +38,8 @@ interface IJobEscrow is IMarketTypes {
     error WrongDeposit(uint256 sent, uint256 required);
     /// @notice The bid bond is below `bidBondBps` of the job's maximum value (or zero).
     error BidBondTooLow(uint256 bond, uint256 minimum);
-    /// @notice A bid was already revealed: the job can no longer be cancelled.
-    error BidsAlreadyRevealed(uint256 jobId, uint256 reveals);
+    /// @notice The bid window closed at `bidEnd`: the job can no longer be cancelled.
+    error CancelWindowClosed(uint256 jobId, uint256 bidEnd);
     /// @notice Nothing is credited to the caller.
     error NothingCredited(address account);
 
@@ -51,8 +51,8 @@ interface IJobEscrow is IMarketTypes {
         payable
         returns (uint256 jobId);
 
-    /// @notice Cancels a job that is still bidding with no bid revealed and credits the artist
-    /// everything but the bonds of unrevealed bids, which their bidders reclaim.
+    /// @notice Cancels a job during its bid window (before any bid can be revealed) and credits the
+    /// artist everything but the bids' bonds, which their bidders reclaim with their locks.
     function cancelJob(uint256 jobId) external;
 
     /// @notice Sends the caller everything credited to it.

@@ -13,4 +13,4 @@ import {IDisputes} from "./IDisputes.sol";
 /// and pull-payment balance sit in one storage word: crediting a worker then costs a warm update
 /// instead of a fresh slot and a cross-contract call, which keeps a 256-tile, 8-worker job under
 /// 2.5 M gas in total.
-interface IJobMarket is IWorkerRegistry, IJobEscrow, ISealedBidding, IResultVerification, IDisputes {}
+interface IJobMarket is IWorkerRegistry, ISealedBidding, IJobEscrow, IResultVerification, IDisputes {}

@@ -31,7 +31,8 @@ interface IMarketTypes {
         TimedOut, // the worker missed the render deadline (or let its draw lapse) and was slashed
         Reclaimed, // the job was cancelled and the bidder took its bond back
         Unverified, // every drawn verifier stayed silent: closed unpaid, the tiles' escrow went back
-        Paid // the contest window closed (or the artist waived it): worker and verifier were credited
+        Paid, // the contest window closed (or the artist waived it): worker and verifier were credited
+        Forfeited // the bid was never revealed: its collateral went to the artist
     }
 
     /// @notice Why a stake was slashed.
@@ -39,7 +40,9 @@ interface IMarketTypes {
         Fraud,
         Late,
         FalseAccusation,
-        Silence // a drawn verifier did not attest within its window
+        Silence, // a drawn verifier did not attest, or a panel member did not reveal a vote, in time
+        Outvoted, // a panel member revealed a vote against the panel's outcome
+        Unrevealed // a sealed bid was never revealed: it forfeits the collateral it locked
     }
 
     /// @notice What an artist chooses when posting a job.
@@ -122,6 +125,7 @@ interface IMarketTypes {
     }
 
     /// @notice An escalation of one assignment's verdict to a panel of verifiers.
+    /// @notice `deadline` ends the commit window; reveals are accepted one verification window more.
     struct Dispute {
         address disputer;
         uint96 bond;
@@ -132,8 +136,9 @@ interface IMarketTypes {
         uint32 member2;
         uint8 votesFraud;
         uint8 votesHonest;
-        uint8 votedMask;
+        uint8 votedMask; // bits 0-2: the member revealed; bits 4-6: it revealed "fraud"
         bool drawn;
+        uint8 committedMask; // bits 0-2: the member sealed a vote
     }
 
     /// @notice Deployment-wide parameters, fixed at construction (checked: see {InvalidConfig}).
@@ -148,7 +153,7 @@ interface IMarketTypes {
         uint16 lateSlashBps;
         uint16 falseAccusationSlashBps; // a verifier overruled by its panel (false fail or false pass)
         uint16 silenceSlashBps; // a drawn verifier that stays silent, paid to the waiting worker
-        uint16 collateralBps; // collateral locked per revealed bid and seat, of its value (up to 6.5x)
+        uint16 collateralBps; // collateral locked per bid and seat, of its value (1x to 6.5x)
         uint16 bidBondBps; // the least bid bond, of the job's maximum value
         uint16 drawBountyBps; // of a seat's verifier fee, paid to whoever draws its verifier
     }

@@ -5,10 +5,13 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 
 /// @title ISealedBidding
 /// @notice Commit-reveal bidding for a job's tiles. During the bid window an eligible (staked)
-/// account commits `bidCommitment(jobId, bidder, price, tiles, salt)` with the job's bond; after it,
-/// it reveals. The commitment binds the bidder, so a copied reveal is worthless. Revealing returns
-/// the bond and locks the bid's collateral (a bid is cut to the tiles the free stake can back);
-/// unrevealed (or invalid, hence unrevealable) bids forfeit the bond to the artist. Commits are not
+/// account commits `bidCommitment(jobId, bidder, price, tiles, salt)` and declares `tiles` in the
+/// open, with the job's bond, and locks the collateral of its tiles at the job's maximum price (the
+/// most leaving the bid unrevealed could gain); after the bid window it reveals. The commitment
+/// binds the bidder, so a copied reveal is worthless. Revealing returns the bond and turns the lock
+/// into the bid's collateral at its own price (a bid is cut to the tiles the free stake can back).
+/// An unrevealed (or invalid, hence unrevealable) bid forfeits its bond to the artist at settlement
+/// and, through `forfeitBid`, its locked collateral too: a selective reveal never pays. Commits are not
 /// capped; the job keeps the `MAX_BIDS` best revealed bids, and a better one evicts the worst, so
 /// flooding the job with bids locks nobody out. After the reveal window, or as soon as every
 /// committed bid is revealed, anyone settles: tiles go to the lowest price first, ties to the lower
@@ -16,7 +19,9 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 /// winner a contiguous range at its own price.
 interface ISealedBidding is IMarketTypes {
     /// @notice `bidder` committed a sealed bid to job `jobId`.
-    event BidCommitted(uint256 indexed jobId, address indexed bidder, bytes32 commitment);
+    event BidCommitted(uint256 indexed jobId, address indexed bidder, bytes32 commitment, uint256 tileCount);
+    /// @notice `bidder` never revealed its sealed bid: `slashed` of its stake went to the artist.
+    event BidForfeited(uint256 indexed jobId, address indexed bidder, uint256 slashed);
     /// @notice `bidder` opened its bid: `tileCount` tiles at `pricePerTile` each.
     event BidRevealed(uint256 indexed jobId, address indexed bidder, uint256 pricePerTile, uint256 tileCount);
     /// @notice `worker` won tiles `firstTile .. firstTile + tileCount - 1` at `pricePerTile`.
@@ -65,9 +70,16 @@ interface ISealedBidding is IMarketTypes {
     error RankingOutOfOrder(uint256 jobId, uint256 position);
     /// @notice There is no unrevealed bond of the caller to reclaim.
     error NoBondToReclaim(uint256 jobId, address bidder);
+    /// @notice A bid declares between one tile and the job's tile count.
+    error BidTilesOutOfRange(uint256 jobId, uint256 tileCount, uint256 jobTiles);
+    /// @notice The free stake cannot lock the collateral the bid's tiles need at the maximum price.
+    error StakeTooLowForBid(address bidder, uint256 needed, uint256 free);
+    /// @notice There is no unrevealed bid of `bidder` to forfeit (or the job was cancelled).
+    error BidNotForfeitable(uint256 jobId, address bidder);
 
-    /// @notice Commits a sealed bid; `msg.value` must be the job's bid bond and the caller eligible.
-    function commitBid(uint256 jobId, bytes32 commitment) external payable;
+    /// @notice Commits a sealed bid for `tileCount` tiles; `msg.value` must be the job's bid bond, the
+    /// caller eligible, and its free stake able to lock the tiles' collateral at the maximum price.
+    function commitBid(uint256 jobId, bytes32 commitment, uint16 tileCount) external payable;
 
     /// @notice Opens the caller's bid after the bid window; credits its bond back, locks the bid's
     /// collateral and keeps the bid if it is among the job's `MAX_BIDS` best.
@@ -78,8 +90,13 @@ interface ISealedBidding is IMarketTypes {
     /// checks the order instead of sorting, so the call costs O(bids)
     function settle(uint256 jobId, address[] calldata ranked) external;
 
-    /// @notice After a cancellation, credits the caller the bond of its unrevealed bid.
+    /// @notice After a cancellation, credits the caller the bond of its unrevealed bid and unlocks
+    /// its collateral.
     function reclaimBond(uint256 jobId) external;
+
+    /// @notice After the reveal window, slashes the collateral an unrevealed bid locked and credits
+    /// it to the artist. Permissionless.
+    function forfeitBid(uint256 jobId, address bidder) external;
 
     /// @notice The revealed bids still in the running for `jobId`, in no particular order: the
     /// bidders `settle` must rank.

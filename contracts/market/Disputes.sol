@@ -2,11 +2,13 @@
 pragma solidity 0.8.37;
 
 import {IDisputes} from "../interfaces/IDisputes.sol";
-import {ResultVerification} from "./ResultVerification.sol";
+import {IResultVerification} from "../interfaces/IResultVerification.sol";
+import {Settlement} from "./Settlement.sol";
 
 /// @title Disputes
-/// @notice See {IDisputes}. The dispute bond is held in the dispute record until resolution.
-abstract contract Disputes is ResultVerification {
+/// @notice See {IDisputes}. The dispute bond is held in the dispute record until resolution. These
+/// rules run in {PanelCourt}, on the market's storage, by delegate call from {JobMarket}.
+abstract contract Disputes is Settlement, IDisputes {
     /// @inheritdoc IDisputes
     function openDispute(uint256 jobId, address worker, string calldata reasonCid) external payable override {
         Job storage j = _job(jobId);
@@ -34,16 +36,41 @@ abstract contract Disputes is ResultVerification {
         Job storage j = _job(jobId);
         Dispute storage d = _openDispute(jobId, worker);
         if (d.drawn) revert PanelAlreadyDrawn(jobId, worker);
+        // Drawn within the dispute's first window or never: a late draw would restart the windows.
+        if (block.timestamp > d.deadline) revert VotingClosed(jobId, worker, d.deadline);
         _drawPanel(jobId, worker, j, d);
     }
 
     /// @inheritdoc IDisputes
-    function vote(uint256 jobId, address worker, bool fraud, string calldata evidenceCid) external override {
+    function commitVote(uint256 jobId, address worker, bytes32 commitment) external override {
         Dispute storage d = _openDispute(jobId, worker);
         if (block.timestamp > d.deadline) revert VotingClosed(jobId, worker, d.deadline);
         uint256 bit = _panelBit(d, msg.sender);
         if (bit == 0) revert NotOnPanel(jobId, worker, msg.sender);
+        if (d.committedMask & bit != 0) revert AlreadyVoted(jobId, worker, msg.sender);
+        d.committedMask |= uint8(bit);
+        _voteCommits[jobId][worker][bit >> 1] = commitment;
+        emit VoteCommitted(jobId, worker, msg.sender, commitment);
+    }
+
+    /// @inheritdoc IDisputes
+    function revealVote(uint256 jobId, address worker, bool fraud, bytes32 salt, string calldata evidenceCid)
+        external
+        override
+    {
+        Job storage j = _job(jobId);
+        Dispute storage d = _openDispute(jobId, worker);
+        uint256 bit = _panelBit(d, msg.sender);
+        if (d.committedMask & bit == 0) revert VoteNotCommitted(jobId, worker, msg.sender);
         if (d.votedMask & bit != 0) revert AlreadyVoted(jobId, worker, msg.sender);
+        uint256 deadline = d.deadline;
+        if (block.timestamp <= deadline && d.committedMask != _seatedMask(d)) {
+            revert RevealsNotOpen(jobId, worker, deadline);
+        }
+        uint256 revealEnd = deadline + j.verifyWindow;
+        if (block.timestamp > revealEnd) revert RevealsClosed(jobId, worker, revealEnd);
+        bytes32 sealedVote = keccak256(abi.encode(jobId, worker, msg.sender, fraud, salt, evidenceCid));
+        if (sealedVote != _voteCommits[jobId][worker][bit >> 1]) revert VoteMismatch(jobId, worker, msg.sender);
         d.votedMask |= uint8(bit);
         if (fraud) {
             d.votesFraud += 1;
@@ -60,8 +87,9 @@ abstract contract Disputes is ResultVerification {
         Dispute storage d = _openDispute(jobId, worker);
         Seat storage s = _seats[jobId][worker];
         uint256 seated = _seatedMask(d);
-        bool everyoneVoted = d.drawn && seated != 0 && (d.votedMask & 7) == seated;
-        if (!everyoneVoted && block.timestamp <= d.deadline) revert VotingStillOpen(jobId, worker, d.deadline);
+        bool everyoneRevealed = d.drawn && seated != 0 && (d.votedMask & 7) == seated;
+        uint256 revealEnd = uint256(d.deadline) + j.verifyWindow;
+        if (!everyoneRevealed && block.timestamp <= revealEnd) revert VotingStillOpen(jobId, worker, revealEnd);
 
         bool appeal = s.state == SeatState.Disputed;
         bool fraud;
@@ -72,39 +100,43 @@ abstract contract Disputes is ResultVerification {
         }
         emit DisputeResolved(jobId, worker, fraud, d.votesFraud, d.votesHonest);
 
+        // The side that lost pays the panel: the disputer's bond, or up to a bond of the loser's slash.
         uint256 bond = d.bond;
-        address disputer = d.disputer;
         d.bond = 0;
-        (address[4] memory voters, uint256 voterCount) = _voters(d, fraud);
+        uint256 fee = bond;
+        if (appeal != fraud) {
+            fee = 0;
+            _credit(d.disputer, bond);
+        }
+        (address[4] memory winners, uint256 winnerCount) = _voters(d, fraud);
         if (appeal) {
             if (fraud) {
                 // The failing verifier was right: it and the fraud voters share with the artist.
-                voters[voterCount] = _accountOf(s.verifierId);
-                _reject(jobId, worker, j, s, voters, voterCount + 1, bond);
+                winners[winnerCount] = _accountOf(s.verifierId);
+                _reject(jobId, worker, j, s, winners, winnerCount + 1);
             } else {
                 address liar = _accountOf(s.verifierId);
                 s.verifierId = 0; // the liar forfeits its fee, which returns to the artist
                 _accounts[liar].duties -= 1;
                 uint256 slashed = _slash(jobId, liar, _falseAccusationSlashBps, SlashReason.FalseAccusation);
-                _credit(worker, slashed + bond);
+                fee = _feeOutOf(slashed);
+                _credit(worker, slashed - fee);
                 _accept(jobId, worker, j, s);
                 _release(jobId, worker, j, s); // a panel's verdict is final
             }
+        } else if (fraud) {
+            // Nothing was paid yet: the pay and its fee stay in escrow for the artist.
+            _overturnPass(jobId, s);
+            s.state = SeatState.Rejected;
+            uint256 slashed = _slashFraud(jobId, worker, s);
+            fee = _feeOutOf(slashed);
+            _payFraud(j.artist, slashed - fee, winners, winnerCount);
+            emit IResultVerification.ResultsRejected(jobId, worker, slashed);
+            _closeSeat(jobId, j);
         } else {
-            if (fraud) {
-                // Nothing was paid yet: the pay and its fee stay in escrow for the artist.
-                _overturnPass(jobId, s);
-                s.state = SeatState.Rejected;
-                uint256 slashed = _slashFraud(jobId, worker, s);
-                _payFraud(j.artist, slashed, voters, voterCount);
-                _credit(disputer, bond);
-                emit ResultsRejected(jobId, worker, slashed);
-                _closeSeat(jobId, j);
-            } else {
-                _credit(worker, bond);
-                _release(jobId, worker, j, s); // a panel's verdict is final
-            }
+            _release(jobId, worker, j, s); // a panel's verdict is final
         }
+        _payPanel(jobId, worker, d, fraud, fee, fraud ? j.artist : worker);
     }
 
     /// @dev A pass the panel overturned: its verifier loses its fee (left in escrow for the artist)
@@ -116,6 +148,67 @@ abstract contract Disputes is ResultVerification {
         _accounts[verifier].duties -= 1;
         uint256 slashed = _slash(jobId, verifier, _falseAccusationSlashBps, SlashReason.FalseAccusation);
         _credit(_jobs[jobId].artist, slashed);
+    }
+
+    /// @dev The panel's fee taken out of a loser's slash: the dispute bond, or all of a smaller slash.
+    function _feeOutOf(uint256 slashed) internal view returns (uint256) {
+        return slashed < _disputeBond ? slashed : _disputeBond;
+    }
+
+    /// @dev Ends every member's duty and pays the panel: each member who revealed earns an equal
+    /// share of `fee`; each member who stayed silent or revealed against the outcome loses up to the
+    /// dispute bond of its stake, shared by the members who revealed for the outcome (or, if there
+    /// are none, credited to the treasury). Rounding, and the fee when nobody revealed, go to
+    /// `beneficiary`.
+    function _payPanel(uint256 jobId, address worker, Dispute storage d, bool fraud, uint256 fee, address beneficiary)
+        internal
+    {
+        uint32[3] memory ids = [d.member0, d.member1, d.member2];
+        uint256 mask = d.votedMask;
+        // slither-disable-next-line uninitialized-local
+        address[3] memory revealed;
+        // slither-disable-next-line uninitialized-local
+        address[3] memory winners;
+        uint256 revealedCount;
+        uint256 winnerCount;
+        uint256 forfeited;
+        for (uint256 k; k < PANEL_SIZE; ++k) {
+            if (ids[k] == 0) continue;
+            address member = _accountOf(ids[k]);
+            _accounts[member].duties -= 1;
+            bool voted = mask & (1 << k) != 0;
+            if (voted) revealed[revealedCount++] = member;
+            if (voted && (mask & (1 << (k + 4)) != 0) == fraud) {
+                winners[winnerCount++] = member;
+            } else {
+                SlashReason reason = voted ? SlashReason.Outvoted : SlashReason.Silence;
+                forfeited += _slashAmount(jobId, member, _disputeBond, reason);
+            }
+        }
+        uint256 feeEach = revealedCount == 0 ? 0 : fee / revealedCount;
+        uint256 bondsEach = winnerCount == 0 ? 0 : forfeited / winnerCount;
+        for (uint256 i; i < revealedCount; ++i) {
+            _credit(revealed[i], feeEach);
+        }
+        for (uint256 i; i < winnerCount; ++i) {
+            _credit(winners[i], bondsEach);
+        }
+        // slither-disable-next-line divide-before-multiply
+        uint256 remainder = fee - feeEach * revealedCount;
+        if (winnerCount == 0) {
+            // Nobody voted for the outcome: a silent panel must not pay the side its silence
+            // favours, so what the members forfeited goes to the treasury.
+            _credit(_treasury, forfeited);
+        } else {
+            remainder += forfeited - bondsEach * winnerCount;
+        }
+        _credit(beneficiary, remainder);
+        emit PanelPaid(jobId, worker, beneficiary, feeEach, bondsEach, remainder);
+    }
+
+    /// @inheritdoc IDisputes
+    function voteCommitments(uint256 jobId, address worker) external view override returns (bytes32[3] memory) {
+        return _voteCommits[jobId][worker];
     }
 
     /// @inheritdoc IDisputes
@@ -136,7 +229,7 @@ abstract contract Disputes is ResultVerification {
     /// alone loses by that, draws in time.
     function _drawPanel(uint256 jobId, address worker, Job storage j, Dispute storage d) internal {
         uint256 anchorBlock = d.anchorBlock;
-        if (block.number <= anchorBlock) revert RandomnessNotReady(jobId, worker, anchorBlock);
+        if (block.number <= anchorBlock) revert IResultVerification.RandomnessNotReady(jobId, worker, anchorBlock);
         bytes32 anchorHash = blockhash(anchorBlock);
         if (anchorHash == bytes32(0)) revert RandomnessExpired(jobId, worker, anchorBlock);
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, "panel"));
@@ -154,12 +247,16 @@ abstract contract Disputes is ResultVerification {
             if (id == 0) break;
             slots[k] = id;
             members[k] = _accountOf(id);
+            _accounts[members[k]].duties += 1; // cannot withdraw its stake before the verdict
             if (k < 2) exclude[3 + k] = members[k];
         }
         d.member0 = slots[0];
         d.member1 = slots[1];
         d.member2 = slots[2];
         d.drawn = true;
+        // The members learn of their duty now: their commit window starts now (a draw just before
+        // the dispute's first deadline must not leave them no time to seal).
+        d.deadline = uint40(block.timestamp + j.verifyWindow);
         emit PanelDrawn(jobId, worker, members, seed);
     }
 

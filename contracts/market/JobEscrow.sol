@@ -2,12 +2,12 @@
 pragma solidity 0.8.37;
 
 import {IJobEscrow} from "../interfaces/IJobEscrow.sol";
-import {MarketStorage} from "./MarketStorage.sol";
+import {Settlement} from "./Settlement.sol";
 
 /// @title JobEscrow
 /// @notice See {IJobEscrow}. Also owns the end of a job: once no assignment is open, the treasury
 /// gets the accrued fees and the artist everything else still held.
-abstract contract JobEscrow is MarketStorage {
+abstract contract JobEscrow is Settlement, IJobEscrow {
     /// @inheritdoc IJobEscrow
     function postJob(JobParams calldata p, string calldata manifestCid)
         external
@@ -51,8 +51,9 @@ abstract contract JobEscrow is MarketStorage {
         Job storage j = _job(jobId);
         if (msg.sender != j.artist) revert NotArtist(jobId, msg.sender, j.artist);
         _requireStatus(jobId, j, JobStatus.Bidding);
-        // A revealed bid has locked its bidder's collateral and shown its price: too late.
-        if (j.reveals != 0) revert BidsAlreadyRevealed(jobId, j.reveals);
+        // Once reveals may start, bids show their prices and unrevealed ones owe their collateral
+        // (`forfeitBid`): the job runs to its settlement.
+        if (block.timestamp > j.bidEnd) revert CancelWindowClosed(jobId, j.bidEnd);
         // Unrevealed bonds stay held apart until their bidders reclaim them.
         uint256 refund = j.escrow;
         j.escrow = 0;
@@ -127,20 +128,5 @@ abstract contract JobEscrow is MarketStorage {
         returns (uint256)
     {
         return tileCount * (maxPricePerTile + _feePerTile(maxPricePerTile) + verifyFeePerTile);
-    }
-
-    /// @dev Called whenever an assignment is resolved; ends the job when it was the last one.
-    function _closeSeat(uint256 jobId, Job storage j) internal {
-        uint256 open = j.openSeats - 1;
-        j.openSeats = uint8(open);
-        if (open != 0) return;
-        uint256 fees = j.feesDue;
-        uint256 refund = j.escrow - fees;
-        j.escrow = 0;
-        j.feesDue = 0;
-        j.status = JobStatus.Completed;
-        _credit(_treasury, fees);
-        _credit(j.artist, refund);
-        emit JobCompleted(jobId, refund, fees);
     }
 }

@@ -2,13 +2,16 @@
 pragma solidity 0.8.37;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {IJobMarket} from "../interfaces/IJobMarket.sol";
+import {IMarketTypes} from "../interfaces/IMarketTypes.sol";
+import {IWorkerRegistry} from "../interfaces/IWorkerRegistry.sol";
 
 /// @title MarketStorage
 /// @notice The market's state, its fixed parameters and the few helpers every module uses: the
 /// ledger (`_credit`), the only way ETH leaves (`_send`), collateral locks, slashing, and the
-/// compact verifier pool with its draws.
-abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
+/// compact verifier pool with its draws. Both deployed contracts, {JobMarket} and the
+/// {PanelCourt} it delegates disputes to, inherit it, so that they share one storage layout;
+/// state variables are only ever appended here.
+abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     uint256 internal constant BPS = 10_000;
     /// @dev The most revealed bids a job keeps (a better bid evicts the worst): bounds settlement.
     uint256 internal constant MAX_BIDS = 64;
@@ -44,6 +47,9 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
     uint256 internal _accountCount;
     /// @dev Exactly the eligible accounts, in no order: joined at `minStake`, swap-and-pop on leaving.
     address[] internal _pool;
+    /// @dev Each panel seat's sealed vote,
+    /// `keccak256(abi.encode(jobId, worker, voter, fraud, salt, evidenceCid))`.
+    mapping(uint256 jobId => mapping(address worker => bytes32[3] commitments)) internal _voteCommits;
 
     constructor(MarketConfig memory cfg) {
         if (cfg.treasury == address(0)) revert InvalidConfig("treasury", 0);
@@ -56,6 +62,9 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
         _checkBps("falseAccusationSlashBps", cfg.falseAccusationSlashBps, BPS);
         _checkBps("silenceSlashBps", cfg.silenceSlashBps, BPS);
         _checkBps("bidBondBps", cfg.bidBondBps, BPS);
+        // Collateral below a seat's value would let a fraud, or a bid left unrevealed, cost less
+        // than it can gain.
+        if (cfg.collateralBps < BPS) revert InvalidConfig("collateralBps", cfg.collateralBps);
         // Every round's draw may pay a bounty out of the same verifier fee.
         _checkBps("drawBountyBps", cfg.drawBountyBps, BPS / MAX_VERIFIER_ROUNDS);
         _treasury = cfg.treasury;
@@ -165,7 +174,7 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
         if (a.locked > a.stake) a.locked = a.stake;
         a.slashes += 1;
         taken = fromStake + fromUnstaking;
-        emit Slashed(who, jobId, reason, taken);
+        emit IWorkerRegistry.Slashed(who, jobId, reason, taken);
         _syncPool(who, a);
     }
 
@@ -173,22 +182,6 @@ abstract contract MarketStorage is IJobMarket, ReentrancyGuardTransient {
     function _slash(uint256 jobId, address who, uint256 bps, SlashReason reason) internal returns (uint256) {
         Account storage a = _accounts[who];
         return _slashAmount(jobId, who, (uint256(a.stake) + a.unstaking) * bps / BPS, reason);
-    }
-
-    /// @dev Splits `amount`: half to `artist` (with the rounding dust), half evenly to `honest`.
-    function _payFraud(address artist, uint256 amount, address[4] memory honest, uint256 honestCount) internal {
-        if (honestCount == 0) {
-            _credit(artist, amount);
-            return;
-        }
-        // Dividing first is the point: the verifiers share half, and whatever rounding leaves
-        // (at most honestCount wei) goes to the artist so that nothing is lost.
-        uint256 share = (amount / 2) / honestCount;
-        for (uint256 i; i < honestCount; ++i) {
-            _credit(honest[i], share);
-        }
-        // slither-disable-next-line divide-before-multiply
-        _credit(artist, amount - share * honestCount);
     }
 
     /// @dev The account id of a pool member drawn uniformly by `seed`, none of `exclude`, or 0 when

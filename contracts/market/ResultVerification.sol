@@ -9,7 +9,7 @@ import {JobEscrow} from "./JobEscrow.sol";
 /// @notice See {IResultVerification}: one commitment per worker, verifiers drawn by anyone from a
 /// later block hash, verdicts, pay held until the contest window closes, and the permissionless
 /// actions behind every deadline.
-abstract contract ResultVerification is JobEscrow {
+abstract contract ResultVerification is JobEscrow, IResultVerification {
     /// @inheritdoc IResultVerification
     function commitResults(uint256 jobId, bytes32 merkleRoot, string calldata resultsCid) external override {
         Job storage j = _job(jobId);
@@ -93,7 +93,7 @@ abstract contract ResultVerification is JobEscrow {
         if (block.timestamp <= s.deadline) revert WindowStillOpen(jobId, worker, s.deadline);
         address[4] memory honest;
         honest[0] = _accountOf(s.verifierId);
-        _reject(jobId, worker, j, s, honest, 1, 0);
+        _reject(jobId, worker, j, s, honest, 1);
     }
 
     /// @inheritdoc IResultVerification
@@ -208,15 +208,6 @@ abstract contract ResultVerification is JobEscrow {
         _closeSeat(jobId, j);
     }
 
-    function _drawBounty(Job storage j, Seat storage s) internal view returns (uint256) {
-        return uint256(s.tileCount) * j.verifyFeePerTile * _drawBountyBps / BPS;
-    }
-
-    /// @dev The verifier fee left once every round's draw bounty is paid.
-    function _verifierFee(Job storage j, Seat storage s) internal view returns (uint256) {
-        return uint256(s.tileCount) * j.verifyFeePerTile - _drawBounty(j, s) * (uint256(s.round) + 1);
-    }
-
     /// @dev Takes a late (or lapsed) worker's seat: part of its stake goes to the artist, its
     /// collateral is unlocked, the tiles' escrow returns with the job's remainder.
     function _timeOut(uint256 jobId, address worker, Job storage j, Seat storage s) internal returns (uint256 slashed) {
@@ -226,76 +217,5 @@ abstract contract ResultVerification is JobEscrow {
         _unlock(a, _collateral(s.tileCount, s.pricePerTile));
         slashed = _slash(jobId, worker, _lateSlashBps, SlashReason.Late);
         _credit(j.artist, slashed);
-    }
-
-    /// @dev A verdict accepts the tiles: nothing is paid before the contest window closes.
-    function _accept(uint256 jobId, address worker, Job storage j, Seat storage s) internal {
-        uint256 tiles = s.tileCount;
-        uint256 verifierFee = s.verifierId == 0 ? 0 : _verifierFee(j, s);
-        s.state = SeatState.Accepted;
-        s.deadline = uint40(block.timestamp + j.verifyWindow);
-        emit ResultsAccepted(jobId, worker, tiles * s.pricePerTile, verifierFee);
-    }
-
-    /// @dev Pays an accepted seat: the worker its price, its verifier (if any) the fee, the
-    /// protocol fee accrues; the collateral is unlocked and the verifier's duty ends.
-    function _release(uint256 jobId, address worker, Job storage j, Seat storage s) internal {
-        uint256 tiles = s.tileCount;
-        uint256 price = s.pricePerTile;
-        uint256 payment = tiles * price;
-        address verifier = _accountOf(s.verifierId);
-        uint256 verifierFee = verifier == address(0) ? 0 : _verifierFee(j, s);
-        s.state = SeatState.Paid;
-        s.deadline = 0;
-        j.escrow -= uint96(payment + verifierFee);
-        j.feesDue += uint96(tiles * _feePerTile(price));
-        Account storage w = _accounts[worker];
-        w.balance += uint96(payment);
-        w.tilesAccepted += uint32(tiles);
-        _unlock(w, _collateral(tiles, price));
-        if (verifier != address(0)) {
-            _accounts[verifier].duties -= 1;
-            _credit(verifier, verifierFee);
-        }
-        emit PaymentReleased(jobId, worker, payment, verifierFee);
-        _closeSeat(jobId, j);
-    }
-
-    /// @dev Rejects an unpaid assignment as fraud: the failing verifier keeps its fee, the worker
-    /// loses its collateral and `fraudSlashBps` of the rest of its stake to the artist and the
-    /// `honest` verifiers; the tiles' escrow returns to the artist.
-    function _reject(
-        uint256 jobId,
-        address worker,
-        Job storage j,
-        Seat storage s,
-        address[4] memory honest,
-        uint256 honestCount,
-        uint256 extra
-    ) internal {
-        uint256 tiles = s.tileCount;
-        address verifier = _accountOf(s.verifierId);
-        uint256 verifierFee = verifier == address(0) ? 0 : _verifierFee(j, s);
-        s.state = SeatState.Rejected;
-        j.escrow -= uint96(verifierFee);
-        if (verifier != address(0)) {
-            _accounts[verifier].duties -= 1;
-            _credit(verifier, verifierFee);
-        }
-        uint256 slashed = _slashFraud(jobId, worker, s);
-        _payFraud(j.artist, slashed + extra, honest, honestCount);
-        emit ResultsRejected(jobId, worker, slashed);
-        _closeSeat(jobId, j);
-    }
-
-    /// @dev Proven fraud: the seat's collateral and `fraudSlashBps` of the rest of the stake.
-    function _slashFraud(uint256 jobId, address worker, Seat storage s) internal returns (uint256) {
-        Account storage a = _accounts[worker];
-        uint256 collateral = _collateral(s.tileCount, s.pricePerTile);
-        _unlock(a, collateral);
-        a.tilesRejected += uint32(s.tileCount);
-        uint256 bonded = uint256(a.stake) + a.unstaking;
-        uint256 rest = bonded > collateral ? bonded - collateral : 0;
-        return _slashAmount(jobId, worker, collateral + rest * _fraudSlashBps / BPS, SlashReason.Fraud);
     }
 }

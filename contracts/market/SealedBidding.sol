@@ -8,21 +8,28 @@ import {MarketStorage} from "./MarketStorage.sol";
 /// @notice See {ISealedBidding}. A committed bid costs one storage word (its commitment); the
 /// reveal writes the second, which later holds the assignment, locks the bid's collateral and
 /// enters the job's bounded set of kept bids.
-abstract contract SealedBidding is MarketStorage {
+abstract contract SealedBidding is MarketStorage, ISealedBidding {
     /// @inheritdoc ISealedBidding
-    function commitBid(uint256 jobId, bytes32 commitment) external payable override {
+    function commitBid(uint256 jobId, bytes32 commitment, uint16 tileCount) external payable override {
         Job storage j = _job(jobId);
         _requireStatus(jobId, j, JobStatus.Bidding);
         if (block.timestamp > j.bidEnd) revert BiddingClosed(jobId, j.bidEnd);
         if (msg.value != j.bidBond) revert WrongBidBond(jobId, msg.value, j.bidBond);
         if (commitment == bytes32(0)) revert EmptyCommitment();
+        if (tileCount == 0 || tileCount > j.tileCount) revert BidTilesOutOfRange(jobId, tileCount, j.tileCount);
         Account storage a = _accounts[msg.sender];
         if (!_eligible(a)) revert NotStaked(msg.sender, a.stake, _minStake);
         Seat storage s = _seats[jobId][msg.sender];
         if (s.hash != bytes32(0)) revert BidAlreadyCommitted(jobId, msg.sender);
+        // The most a sealed bid can gain by being left unrevealed is its tiles at the maximum price:
+        // it locks that much collateral, which it forfeits unless it is revealed.
+        uint256 lock = _collateral(tileCount, j.maxPricePerTile);
+        uint256 free = a.stake - a.locked;
+        if (lock > free) revert StakeTooLowForBid(msg.sender, lock, free);
+        _lock(a, lock);
         j.commits += 1;
-        s.hash = commitment;
-        emit BidCommitted(jobId, msg.sender, commitment);
+        s.hash = _sealedBid(commitment, tileCount);
+        emit BidCommitted(jobId, msg.sender, commitment, tileCount);
     }
 
     /// @inheritdoc ISealedBidding
@@ -35,12 +42,15 @@ abstract contract SealedBidding is MarketStorage {
         bytes32 committed = s.hash;
         if (committed == bytes32(0)) revert NoBidCommitted(jobId, msg.sender);
         if (s.state != SeatState.None) revert BidAlreadyRevealed(jobId, msg.sender);
-        bytes32 revealed = _bidCommitment(jobId, msg.sender, pricePerTile, tileCount, salt);
+        bytes32 revealed = _sealedBid(_bidCommitment(jobId, msg.sender, pricePerTile, tileCount, salt), tileCount);
         if (revealed != committed) revert CommitmentMismatch(jobId, msg.sender, committed, revealed);
         if (pricePerTile > j.maxPricePerTile) revert BidAboveMaximum(jobId, pricePerTile, j.maxPricePerTile);
         if (pricePerTile == 0 || tileCount == 0) revert EmptyBid(jobId, pricePerTile, tileCount);
+        // No eligibility check: the commit needed it, and its lock backs the bid (a slash elsewhere
+        // in between cuts the bid to what is left, instead of also forfeiting it).
         Account storage a = _accounts[msg.sender];
-        if (!_eligible(a)) revert NotStaked(msg.sender, a.stake, _minStake);
+        // The commit's lock at the maximum price becomes the bid's collateral at its own price.
+        _unlock(a, _collateral(tileCount, j.maxPricePerTile));
 
         if (j.tieSeed == 0) {
             // The parent's hash was unknown to every bidder when it committed (commits end no
@@ -111,8 +121,24 @@ abstract contract SealedBidding is MarketStorage {
         uint256 bond = j.bidBond;
         s.state = SeatState.Reclaimed;
         j.commits -= 1;
+        _unlock(_accounts[msg.sender], _collateral(_sealedTiles(s.hash), j.maxPricePerTile));
         _credit(msg.sender, bond);
         emit BondReclaimed(jobId, msg.sender, bond);
+    }
+
+    /// @inheritdoc ISealedBidding
+    function forfeitBid(uint256 jobId, address bidder) external override {
+        Job storage j = _job(jobId);
+        if (j.status == JobStatus.Cancelled) revert BidNotForfeitable(jobId, bidder);
+        if (block.timestamp <= j.revealEnd) revert RevealNotOver(jobId, j.revealEnd);
+        Seat storage s = _seats[jobId][bidder];
+        if (s.hash == bytes32(0) || s.state != SeatState.None) revert BidNotForfeitable(jobId, bidder);
+        s.state = SeatState.Forfeited;
+        uint256 lock = _collateral(_sealedTiles(s.hash), j.maxPricePerTile);
+        _unlock(_accounts[bidder], lock);
+        uint256 slashed = _slashAmount(jobId, bidder, lock, SlashReason.Unrevealed);
+        _credit(j.artist, slashed);
+        emit BidForfeited(jobId, bidder, slashed);
     }
 
     /// @inheritdoc ISealedBidding
@@ -200,6 +226,17 @@ abstract contract SealedBidding is MarketStorage {
         s.state = SeatState.Assigned;
         keep = take * (price + _feePerTile(price) + j.verifyFeePerTile);
         emit TilesAssigned(jobId, bidder, next, take, price);
+    }
+
+    /// @dev What a seat stores for a sealed bid: the commitment with its low 16 bits replaced by
+    /// the declared tile count (240 bits of hash are left), so that the count needs no storage word
+    /// and a reveal of another count cannot match.
+    function _sealedBid(bytes32 commitment, uint16 tileCount) internal pure returns (bytes32) {
+        return bytes32((uint256(commitment) >> 16 << 16) | tileCount);
+    }
+
+    function _sealedTiles(bytes32 sealedBid) internal pure returns (uint256) {
+        return uint16(uint256(sealedBid));
     }
 
     function _bidCommitment(uint256 jobId, address bidder, uint96 pricePerTile, uint16 tileCount, bytes32 salt)

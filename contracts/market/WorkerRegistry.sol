@@ -6,7 +6,7 @@ import {MarketStorage} from "./MarketStorage.sol";
 
 /// @title WorkerRegistry
 /// @notice See {IWorkerRegistry}. Slashing is internal to the market ({MarketStorage-_slash}).
-abstract contract WorkerRegistry is MarketStorage {
+abstract contract WorkerRegistry is MarketStorage, IWorkerRegistry {
     /// @inheritdoc IWorkerRegistry
     function stake() external payable override {
         if (msg.value == 0) revert ZeroStake();

@@ -2,19 +2,22 @@
 pragma solidity 0.8.37;
 
 import {Test} from "forge-std/Test.sol";
+import {Ghosts} from "./handlers/Ghosts.sol";
 import {MarketHandler} from "./handlers/MarketHandler.sol";
 
 /// @title HandlerProgress
 /// @notice Guards the campaign against passing vacuously: if the market's rules drift from what the
 /// handler assumes (a commitment formula, a window, a state), the invariants would still hold on a
 /// market where nothing ever happens. Driven by fixed seeds through a few fresh markets, the handler
-/// must post, assign, pay, reject and resolve disputes, and most of its market calls must succeed.
+/// must post, assign, pay, reject and resolve disputes (panels sealing and revealing votes, silent
+/// or outvoted members slashed), and most of its market calls must succeed. The handler's per-call
+/// checks run here too and must find nothing.
 contract HandlerProgress is Test {
     uint256 private constant MARKETS = 6;
     uint256 private constant STEPS = 300;
 
     function test_handlerDrivesJobsThroughEveryOutcome() public {
-        uint256[6] memory total;
+        uint256[16] memory total;
         for (uint256 m; m < MARKETS; ++m) {
             MarketHandler handler = new MarketHandler();
             for (uint256 i; i < STEPS; ++i) {
@@ -29,17 +32,51 @@ contract HandlerProgress is Test {
             total[3] += handler.disputesResolved();
             total[4] += handler.marketCalls();
             total[5] += handler.marketReverts();
+            total[6] += handler.votesCommitted();
+            total[7] += handler.votesRevealed();
+            total[8] += handler.disputesResolvedWithVotes();
+            total[9] += handler.panelSlashes();
+            total[10] += _violations(handler);
+            total[11] += handler.earlyRevealsRefused();
+            for (uint256 v; v < 4; ++v) {
+                total[12 + v] += handler.verdicts(Ghosts.Verdict(v));
+            }
         }
         assertGt(total[0], 0, "progress: no tile was ever assigned");
         assertGt(total[1], 0, "progress: no seat was ever paid");
         assertGt(total[2], 0, "progress: no results were ever rejected");
         assertGt(total[3], 0, "progress: no dispute was ever resolved");
+        assertGt(total[6], 0, "progress: no panel vote was ever sealed");
+        assertGt(total[7], 0, "progress: no panel vote was ever revealed");
+        assertGt(total[8], 0, "progress: no dispute was resolved with revealed votes");
+        assertGt(total[9], 0, "progress: no silent or outvoted panel member was ever slashed");
+        assertGt(total[11], 0, "progress: no reveal before reveals opened was ever tried");
         assertLt(total[5] * 2, total[4], "progress: most market calls reverted");
+        assertEq(total[10], 0, "progress: the handler's per-call checks found a violation");
         emit log_named_uint("seats assigned", total[0]);
         emit log_named_uint("seats paid", total[1]);
         emit log_named_uint("seats rejected", total[2]);
         emit log_named_uint("disputes resolved", total[3]);
+        emit log_named_uint("panel votes sealed", total[6]);
+        emit log_named_uint("panel votes revealed", total[7]);
+        emit log_named_uint("disputes resolved with revealed votes", total[8]);
+        emit log_named_uint("panel members slashed", total[9]);
+        emit log_named_uint("early reveals refused", total[11]);
+        emit log_named_uint("verdicts: appeals upheld", total[12]);
+        emit log_named_uint("verdicts: appeals rejected (fraud)", total[13]);
+        emit log_named_uint("verdicts: contests upheld (fraud)", total[14]);
+        emit log_named_uint("verdicts: contests dismissed", total[15]);
         emit log_named_uint("market calls", total[4]);
         emit log_named_uint("market reverts", total[5]);
+    }
+
+    /// @dev How many kinds of violation the handler's per-call checks recorded (each is logged).
+    function _violations(MarketHandler handler) private returns (uint256 count) {
+        for (uint256 kind; kind <= uint256(type(Ghosts.Violation).max); ++kind) {
+            string memory what = handler.violation(Ghosts.Violation(kind));
+            if (bytes(what).length == 0) continue;
+            emit log_named_string("violation", what);
+            ++count;
+        }
     }
 }

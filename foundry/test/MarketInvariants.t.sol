@@ -10,7 +10,9 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 /// @title MarketInvariants
 /// @notice The market's money and verdict properties under random complete job lifecycles: an
 /// artist and a colluding second artist, honest workers, a cheater, silent verifiers, bid spammers,
-/// unstaked bidders and panel voters (see {MarketHandler}). Each property is its own invariant.
+/// unstaked bidders and panel members that seal and reveal votes, tell the truth, say anything,
+/// accuse honest work, copy another's seal, never seal or never reveal (see {MarketHandler}).
+/// Each property is its own invariant.
 contract MarketInvariants is Test {
     MarketHandler internal handler;
     address internal market;
@@ -86,6 +88,41 @@ contract MarketInvariants is Test {
         _assertNone(Ghosts.Violation.IneligibleDraw, "draws: an ineligible or excluded account was drawn");
     }
 
+    /// @notice Sealed votes stay sealed: a panel is drawn only within the dispute's first window and
+    /// its commit window runs one verification window from the draw; a vote is sealed only by a
+    /// member of the drawn panel, once, in the commit window; it is revealed only by its member, as sealed (a copied seal cannot be
+    /// opened), once, after every member sealed or the commit window closed and before the reveal
+    /// window closed; a dispute is resolved only once every member revealed or the reveal window
+    /// closed, with the majority of the revealed votes (a tie upholding the verdict disputed); and
+    /// every one of those that the rules allow goes through.
+    function invariant_votesStaySealed() public view {
+        _assertNone(Ghosts.Violation.VoteRules, "panel: a vote or verdict went other than the sealed-vote rules say");
+    }
+
+    /// @notice A panel's verdict moves every party's ledger balance and bonded stake exactly as the
+    /// panel's money rules say (the disputer's bond back or to the panel, the panel's fee out of
+    /// the loser's slash, verifier fees, fraud and false-accusation slashes and their split, pay,
+    /// the job's close, the panel's shares and the remainder), to the wei.
+    function invariant_disputesPayEveryPartyByTheRules() public view {
+        _assertNone(Ghosts.Violation.DisputeMisPaid, "panel money: a party's balance or stake moved other than the rules say");
+    }
+
+    /// @notice The panel's own pay: a member that revealed a vote for the outcome never loses stake to
+    /// the panel; a silent or outvoted member loses exactly min(disputeBond, its bonded stake), for
+    /// Silence or Outvoted; every member that revealed is credited feeEach (a winner bondsEach too),
+    /// and PanelPaid carries the rules' figures.
+    function invariant_panelMembersPaidByTheRules() public view {
+        _assertNone(Ghosts.Violation.PanelWinnerSlashed, "panel: a member that voted for the outcome lost stake");
+        _assertNone(Ghosts.Violation.PanelLoserMisSlashed, "panel: a silent or outvoted member lost other than min(bond, bonded)");
+        _assertNone(Ghosts.Violation.PanelFeeMisShared, "panel: a revealed member was not credited its share of the fee");
+    }
+
+    /// @notice A panel's draw gives each member one duty and its verdict takes it back (and ends the
+    /// seat verifier's), so every member's duties return to their value before the draw.
+    function invariant_panelDutiesEndAtResolution() public view {
+        _assertNone(Ghosts.Violation.PanelDuties, "panel: a draw or verdict moved duties other than one per member");
+    }
+
     /// @notice Every property above in one campaign: `make fuzz` runs this one only, so that its
     /// long campaign is not repeated once per property (CI runs each property's own campaign).
     function invariant_allProperties() public view {
@@ -96,6 +133,10 @@ contract MarketInvariants is Test {
         invariant_noSeatPaidTwice();
         invariant_closingLeavesNothingHeld();
         invariant_onlyEligibleAccountsAreDrawn();
+        invariant_votesStaySealed();
+        invariant_disputesPayEveryPartyByTheRules();
+        invariant_panelMembersPaidByTheRules();
+        invariant_panelDutiesEndAtResolution();
     }
 
     /// @notice At the end of every run: close everything, let everyone take everything out. The
@@ -108,6 +149,20 @@ contract MarketInvariants is Test {
         invariant_withdrawalsNeverExceedCredits();
         console.log("jobs %d, seats %d, paid %d", handler.jobsPosted(), handler.seatsAssigned(), handler.seatsPaid());
         console.log("rejected %d, disputes %d", handler.seatsRejected(), handler.disputesResolved());
+        console.log("votes sealed %d, revealed %d", handler.votesCommitted(), handler.votesRevealed());
+        console.log(
+            "disputes with revealed votes %d, panel slashes %d, early reveals refused %d",
+            handler.disputesResolvedWithVotes(),
+            handler.panelSlashes(),
+            handler.earlyRevealsRefused()
+        );
+        console.log(
+            "verdicts: appeals upheld %d, rejected %d; contests upheld %d",
+            handler.verdicts(Ghosts.Verdict.AppealUpheld),
+            handler.verdicts(Ghosts.Verdict.AppealRejected),
+            handler.verdicts(Ghosts.Verdict.ContestUpheld)
+        );
+        console.log("verdicts: contests dismissed %d", handler.verdicts(Ghosts.Verdict.ContestDismissed));
         console.log("market calls %d, reverts %d", handler.marketCalls(), handler.marketReverts());
     }
 

@@ -1,5 +1,6 @@
 // The artist's calls to the JobMarket contract, signed by the wallet: quote, post, cancel,
-// claim late seats, pay accepted seats at once, withdraw, and what the market holds for the wallet.
+// claim late seats, pay accepted seats at once, take the collateral of unrevealed bids, withdraw,
+// and what the market holds for the wallet.
 import { type Abi, type Address, type Hash, parseEventLogs } from "viem";
 import { PlainError } from "./errors";
 import type { PageConfig } from "./types";
@@ -98,6 +99,12 @@ export class Market {
    * submitted or failed, the same call accepts them without waiting for a verifier). */
   async acceptResults(jobId: number, worker: Address): Promise<Hash> {
     return this.send("acceptResults", [BigInt(jobId), worker]);
+  }
+
+  /** A sealed bid never revealed, once the reveal window is over: the collateral it locked is
+   * slashed to the artist. */
+  async forfeitBid(jobId: number, bidder: Address): Promise<Hash> {
+    return this.send("forfeitBid", [BigInt(jobId), bidder]);
   }
 
   async withdraw(): Promise<Hash> {

@@ -3,9 +3,18 @@ import { eth, short } from "./format";
 import type { ChainEvent } from "./types";
 
 // The contract's SlashReason, by value.
-const SLASH_REASONS = ["fraud", "late", "overruled verdict", "silent verifier"];
+const SLASH_REASONS = [
+  "fraud",
+  "late",
+  "overruled verdict",
+  "silent verifier or panel member",
+  "outvoted on a panel",
+  "sealed bid never revealed",
+];
 
 const isZero = (x: unknown) => typeof x !== "string" || /^0x0*$/i.test(x);
+const same = (a: unknown, b: unknown) =>
+  typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 
 export function describe(e: ChainEvent): string {
   const a = e.args;
@@ -14,7 +23,9 @@ export function describe(e: ChainEvent): string {
     case "JobPosted":
       return `Posted by ${who(a.artist)}, ${eth(a.deposit)} in escrow`;
     case "BidCommitted":
-      return `Sealed bid from ${who(a.bidder)}`;
+      return `Sealed bid from ${who(a.bidder)} for ${a.tile_count} tiles`;
+    case "BidForfeited":
+      return `${who(a.bidder)} never revealed its bid: ${eth(a.slashed)} of its collateral forfeited to you`;
     case "BidRevealed":
       return `${who(a.bidder)} revealed ${eth(a.price_per_tile)} per tile for ${a.tile_count} tiles`;
     case "BidOutbid":
@@ -51,6 +62,22 @@ export function describe(e: ChainEvent): string {
       return `Completed: ${eth(a.artist_refund)} back to you, protocol fee ${eth(a.protocol_fee)}`;
     case "JobCancelled":
       return `Cancelled: ${eth(a.refund)} back to you`;
+    case "DisputeOpened":
+      return same(a.disputer, a.worker)
+        ? `${who(a.worker)} appealed its failed spot-check (bond ${eth(a.bond)})`
+        : `${who(a.disputer)} contested ${who(a.worker)}'s passed tiles (bond ${eth(a.bond)})`;
+    case "PanelDrawn": {
+      const members = Array.isArray(a.members) ? a.members.filter((m) => !isZero(m)) : [];
+      return `Panel of ${members.length} drawn for ${who(a.worker)}'s dispute: ${members.map(who).join(", ")}`;
+    }
+    case "VoteCommitted":
+      return `${who(a.voter)} sealed its vote on ${who(a.worker)}'s dispute`;
+    case "VoteCast":
+      return `${who(a.voter)} revealed its vote: ${a.fraud ? "fraud" : "honest"}`;
+    case "DisputeResolved":
+      return `Dispute over ${who(a.worker)}'s tiles resolved: ${a.fraud ? "fraud" : "honest"} (${a.votes_fraud} fraud, ${a.votes_honest} honest)`;
+    case "PanelPaid":
+      return `Panel paid: ${eth(a.fee_each)} to each member that revealed, ${eth(a.bonds_each)} more to each that voted for the outcome, ${eth(a.remainder)} left to ${who(a.beneficiary)}`;
     case "BondReclaimed":
       return `${who(a.bidder)} took back its bid bond`;
     default:

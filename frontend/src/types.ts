@@ -84,6 +84,16 @@ export interface Seat {
   verification: { verifier: string | null; passed: boolean | null; evidence_cid: string | null };
 }
 
+export interface BidPublic {
+  bidder: string;
+  declared_tiles: number;
+  /** Locked at the maximum price until revealed; forfeited to the artist if never revealed. */
+  collateral: Wei;
+  revealed: boolean;
+  outcome: string;
+  forfeited: Wei;
+}
+
 export interface JobDetail {
   job_id: number;
   artist: string;
@@ -101,6 +111,7 @@ export interface JobDetail {
   posted_at: number;
   commits: number;
   reveals: number;
+  bids: BidPublic[];
   seats: Seat[];
   events: ChainEvent[];
 }
@@ -123,11 +134,17 @@ export interface JobLedger {
   paid_out: Wei;
   to_artist: Wei;
   refunded: Wei;
+  /** Collateral of sealed bids never revealed, slashed to the artist (part of to_artist). */
+  forfeits: Wei;
   to_workers: Wei;
   to_verifiers: Wei;
   to_treasury: Wei;
+  protocol_fee: Wei;
+  /** Stakes forfeited by panels where nobody voted for the outcome (part of to_treasury). */
+  panels_to_treasury: Wei;
   to_bidders: Wei;
   to_drawers: Wei;
+  to_panels: Wei;
   held: Wei;
   balanced: boolean;
 }

@@ -43,3 +43,46 @@ test("silence, a missed draw and a silent verifier's slash are told apart", () =
   );
   assert.match(describe(ev("Slashed", { worker: A, reason: 3, amount: "0" })), /silent verifier/);
 });
+
+test("a dispute: sealed votes, reveals, the verdict and the panel's pay", () => {
+  const B = "0x2222222222222222222222222222222222222222";
+  assert.match(
+    describe(ev("DisputeOpened", { worker: A, disputer: A, bond: "1", reason_cid: "x" })),
+    /appealed its failed spot-check/,
+  );
+  assert.match(
+    describe(ev("DisputeOpened", { worker: A, disputer: B, bond: "1", reason_cid: "x" })),
+    /contested .* passed tiles/,
+  );
+  assert.match(
+    describe(ev("PanelDrawn", { worker: A, members: [B, B, ZERO], seed: "0x" })),
+    /Panel of 2 drawn/,
+  );
+  assert.match(describe(ev("VoteCommitted", { worker: A, voter: B })), /sealed its vote/);
+  assert.match(describe(ev("VoteCast", { worker: A, voter: B, fraud: true })), /revealed .*fraud/);
+  assert.match(
+    describe(
+      ev("PanelPaid", {
+        worker: A,
+        beneficiary: A,
+        fee_each: "1",
+        bonds_each: "0",
+        remainder: "0",
+      }),
+    ),
+    /Panel paid: .* to each member that revealed/,
+  );
+  assert.match(describe(ev("Slashed", { worker: B, reason: 4, amount: "0" })), /outvoted/);
+});
+
+test("a sealed bid declares its tiles; one never revealed is forfeited to the artist", () => {
+  assert.match(
+    describe(ev("BidCommitted", { bidder: A, commitment: "0x", tile_count: 3 })),
+    /Sealed bid from .* for 3 tiles/,
+  );
+  assert.match(
+    describe(ev("BidForfeited", { bidder: A, slashed: "3000000000000000" })),
+    /never revealed its bid: 0\.003 ETH of its collateral forfeited to you/,
+  );
+  assert.match(describe(ev("Slashed", { worker: A, reason: 5, amount: "0" })), /never revealed/);
+});

@@ -1,7 +1,7 @@
 """Bodies the API sends and receives (`XCreate` in, `XPublic` out)."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -104,6 +104,30 @@ class JobStatusPublic(BaseModel):
     indexed_block: int = Field(description="the last block the indexer has applied")
 
 
+class PanelMemberPublic(BaseModel):
+    address: Address
+    state: Literal["drawn", "sealed", "revealed", "silent"] = Field(
+        description="drawn: no vote sealed yet; sealed: committed, not revealed; revealed; "
+        "silent: the dispute was resolved without its revealed vote"
+    )
+    fraud: bool | None = Field(description="its revealed vote, when revealed")
+
+
+class PanelPayPublic(BaseModel):
+    """`PanelPaid`: the fee shared by the members who revealed, the forfeited stakes of silent
+    and outvoted members shared by those who revealed for the outcome, the rest to `beneficiary`."""
+
+    beneficiary: Address = Field(description="the artist on fraud, else the worker")
+    fee_each: Wei = Field(description="to every member who revealed a vote")
+    bonds_each: Wei = Field(description="more to every member who revealed for the outcome")
+    remainder: Wei = Field(description="rounding, or shares nobody could take, to beneficiary")
+    forfeited: Wei = Field(description="what the silent and outvoted members were slashed")
+    to_treasury: Wei = Field(
+        description="the forfeited stakes, when no member revealed a vote for the outcome: "
+        "they go to the treasury, not to the side the panel's silence favoured"
+    )
+
+
 class DisputePublic(BaseModel):
     disputer: Address
     appeal: bool = Field(
@@ -114,9 +138,14 @@ class DisputePublic(BaseModel):
     anchor_block: int
     deadline: int
     panel: list[Address]
-    votes: dict[str, bool] = Field(description="panel member -> voted fraud")
+    committed: list[Address] = Field(
+        description="panel members who sealed a vote (commit), in panel order"
+    )
+    votes: dict[str, bool] = Field(description="panel member -> revealed a fraud vote")
+    members: list[PanelMemberPublic] = Field(description="each panel member and where it stands")
     resolved: bool
     fraud: bool | None
+    pay: PanelPayPublic | None = Field(description="the panel's pay, once resolved (PanelPaid)")
 
 
 class VerificationPublic(BaseModel):
@@ -152,10 +181,19 @@ class BidPublic(BaseModel):
     bidder: Address
     commitment: str
     committed_block: int
+    declared_tiles: int = Field(description="the tile count the sealed bid declared in the open")
+    collateral: Wei = Field(
+        description="the stake the sealed bid locked (its declared tiles at the job's maximum "
+        "price) until revealed; forfeited to the artist if it never is"
+    )
     revealed: bool
     price_per_tile: Wei | None
     tile_count: int | None
-    outcome: str = Field(description="the seat's state: None (sealed), Revealed, Outbid, ...")
+    outcome: str = Field(
+        description="the seat's state: None (sealed), Revealed, Outbid, ..., Forfeited (never "
+        "revealed: its collateral was slashed to the artist)"
+    )
+    forfeited: Wei = Field(description="slashed to the artist when the bid was forfeited")
 
 
 class LedgerEntryPublic(BaseModel):
@@ -290,11 +328,24 @@ class JobLedger(BaseModel):
         "bonds of unrevealed bids) and completion; part of to_artist, which also counts slash "
         "shares and its own dispute bond back"
     )
+    forfeits: Wei = Field(
+        description="the collateral of sealed bids never revealed, slashed to the artist "
+        "(forfeitBid); part of to_artist"
+    )
     to_workers: Wei
     to_verifiers: Wei
     to_treasury: Wei
+    protocol_fee: Wei = Field(description="the protocol fee; part of to_treasury")
+    panels_to_treasury: Wei = Field(
+        description="stakes forfeited by panels where no member revealed a vote for the outcome; "
+        "part of to_treasury"
+    )
     to_bidders: Wei = Field(description="bid bonds returned")
     to_drawers: Wei = Field(description="draw bounties: whoever drew a seat's verifier")
+    to_panels: Wei = Field(
+        description="dispute panels: each revealed member's share of the panel fee, and the "
+        "stakes forfeited by silent and outvoted members to those who voted for the outcome"
+    )
     held: Wei = Field(description="still in the job: escrow, unrevealed bonds, open dispute bonds")
     balanced: bool = Field(description="paid_in == paid_out + held and held == what the job holds")
 

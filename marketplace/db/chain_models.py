@@ -116,6 +116,10 @@ class SeatView(Base):
     state: Mapped[str] = mapped_column(String(16))
     commitment: Mapped[str] = mapped_column(String(66))
     hash: Mapped[str] = mapped_column(String(66))
+    # The sealed bid's tile count, declared in the open (`BidCommitted`), and the stake it locked
+    # at the job's maximum price until revealed (forfeited to the artist if it never is).
+    declared_tiles: Mapped[int] = mapped_column(Integer, default=0)
+    collateral: Mapped[int] = mapped_column(Wei(), default=0)
     price_per_tile: Mapped[int] = mapped_column(Wei(), default=0)
     bid_tiles: Mapped[int] = mapped_column(Integer, default=0)
     first_tile: Mapped[int] = mapped_column(Integer, default=0)
@@ -152,11 +156,25 @@ class DisputeView(Base):
     votes: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)  # voter -> fraud
     votes_fraud: Mapped[int] = mapped_column(Integer, default=0)
     votes_honest: Mapped[int] = mapped_column(Integer, default=0)
+    # bits 0-2: member k revealed; bits 4-6: it revealed "fraud"
     voted_mask: Mapped[int] = mapped_column(Integer, default=0)
     drawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Sealed votes: bits 0-2, member k committed; and each member's commitment.
+    committed_mask: Mapped[int] = mapped_column(Integer, default=0)
+    commitments: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)  # voter -> hash
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     fraud: Mapped[bool | None] = mapped_column(Boolean)
     resolved_tx: Mapped[str | None] = mapped_column(String(66))
+    # The panel's pay at resolution (`PanelPaid`): to every member who revealed, more to every
+    # member who revealed for the outcome, and what was left to the party the outcome favours.
+    fee_each: Mapped[int] = mapped_column(Wei(), default=0)
+    bonds_each: Mapped[int] = mapped_column(Wei(), default=0)
+    remainder: Mapped[int] = mapped_column(Wei(), default=0)
+    beneficiary: Mapped[str | None] = mapped_column(String(42))
+    # The silent and outvoted members' slashes at the verdict, and the part of them the treasury
+    # got (all of them when nobody revealed a vote for the outcome).
+    forfeited: Mapped[int] = mapped_column(Wei(), default=0)
+    to_treasury: Mapped[int] = mapped_column(Wei(), default=0)
 
 
 class AccountView(Base):

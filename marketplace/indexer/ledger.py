@@ -2,7 +2,7 @@
 
 Pure arithmetic over rows the projection wrote; `balanced` cross-checks the entries (what came in
 minus what went out) against what the job should still hold by the contract's own bookkeeping
-(escrow, bonds of unrevealed bids while they are owed, bonds of open disputes).
+(escrow, bonds of unrevealed bids while they are owed, bonds of disputes not yet resolved).
 """
 
 from collections.abc import Iterable
@@ -10,8 +10,12 @@ from dataclasses import dataclass
 
 from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry
 
+# Who is credited out of a job (`LedgerEntry.role`); "panel": a dispute panel's pay.
+ROLES = ("artist", "worker", "verifier", "treasury", "bidder", "drawer", "panel")
 # Escrow the artist gets back unspent (the rest of what it receives is slash shares and bonds).
 REFUNDS = ("cancel_refund", "settlement_refund", "completion_refund")
+# The collateral of a sealed bid never revealed, slashed to the artist by `forfeitBid`.
+FORFEITS = "forfeited_collateral"
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,11 @@ class JobMoney:
     to_treasury: int
     to_bidders: int
     to_drawers: int
+    to_panels: int
     refunded: int
+    forfeits: int  # part of to_artist
+    protocol_fee: int  # part of to_treasury
+    panels_to_treasury: int  # part of to_treasury: silent panels' forfeited stakes
     expected_held: int
 
     @property
@@ -44,6 +52,7 @@ class JobMoney:
             + self.to_treasury
             + self.to_bidders
             + self.to_drawers
+            + self.to_panels
         )
 
     @property
@@ -60,15 +69,22 @@ def job_money(
 ) -> JobMoney:
     """Sum one job's ledger entries by kind."""
     sums = {"deposit": 0, "bid_bond": 0, "dispute_bond": 0, "slash": 0}
-    out = {"artist": 0, "worker": 0, "verifier": 0, "treasury": 0, "bidder": 0, "drawer": 0}
-    refunded = 0
+    out = dict.fromkeys(ROLES, 0)
+    refunded = forfeits = protocol_fee = panels_to_treasury = 0
     for entry in entries:
         if entry.direction == "in":
             sums[entry.reason.split(":")[0]] += entry.amount
-        else:
-            out[entry.role] += entry.amount
-            if entry.reason in REFUNDS:
-                refunded += entry.amount
+            continue
+        out[entry.role] += entry.amount
+        if entry.reason in REFUNDS:
+            refunded += entry.amount
+        elif entry.reason == FORFEITS:
+            forfeits += entry.amount
+        elif entry.role == "treasury":
+            if entry.reason == "protocol_fee":
+                protocol_fee += entry.amount
+            else:
+                panels_to_treasury += entry.amount
     unrevealed = (
         (job.commits - job.reveals) * job.bid_bond if job.status in ("Bidding", "Cancelled") else 0
     )
@@ -86,6 +102,10 @@ def job_money(
         to_treasury=out["treasury"],
         to_bidders=out["bidder"],
         to_drawers=out["drawer"],
+        to_panels=out["panel"],
         refunded=refunded,
+        forfeits=forfeits,
+        protocol_fee=protocol_fee,
+        panels_to_treasury=panels_to_treasury,
         expected_held=job.escrow + unrevealed + open_bonds,
     )

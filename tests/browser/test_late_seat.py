@@ -42,7 +42,7 @@ def test_an_artist_claims_the_seat_of_a_worker_that_never_delivered_and_gets_the
     # The worker bids for every tile, reveals, settles, and is never heard from again.
     price, salt = job.max_price_per_tile, os.urandom(32)
     commitment = bid_commitment(job_id, VANISHING.address, price, job.tile_count, salt)
-    market.commit_bid(VANISHING.address, job_id, commitment)
+    market.commit_bid(VANISHING.address, job_id, commitment, job.tile_count)
     while w3.eth.get_block("latest")["timestamp"] <= job.bid_end:
         time.sleep(0.2)
     market.reveal_bid(VANISHING.address, job_id, price, job.tile_count, salt)

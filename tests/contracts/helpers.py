@@ -1,6 +1,7 @@
-"""Protocol helpers for contract tests: post, bid, settle, commit, draw and release like the parties
-would, the market's money rules restated in Python (collateral, bounty, verifier fee, fraud slash),
-and `err(name, *args)`, which renders a custom error exactly as Brownie reports it so that
+"""Protocol helpers for contract tests: post, bid, settle, commit, draw, release and vote (sealed,
+then revealed) like the parties would, the market's money rules restated in Python (collateral,
+bounty, verifier fee, fraud slash, the panel's pay), and `err(name, *args)`, which renders a custom
+error exactly as Brownie reports it so that
 `brownie.reverts(err("BidAboveMaximum", job_id, price, maximum))` checks the error and its values.
 """
 
@@ -46,8 +47,8 @@ BOND = 10**16
 # Job and seat states and slash reasons, as the contract numbers them
 BIDDING, ACTIVE, COMPLETED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
 (NONE, REVEALED, OUTBID, ASSIGNED, SUBMITTED, ACCEPTED, FAILED, DISPUTED, CONTESTED, REJECTED,
- TIMED_OUT, RECLAIMED, UNVERIFIED, PAID) = range(14)  # fmt: skip
-FRAUD, LATE, FALSE_ACCUSATION, SILENCE = range(4)
+ TIMED_OUT, RECLAIMED, UNVERIFIED, PAID, FORFEITED) = range(15)  # fmt: skip
+FRAUD, LATE, FALSE_ACCUSATION, SILENCE, OUTVOTED, UNREVEALED = range(6)
 
 ZERO_ADDRESS = "0x" + "00" * 20
 
@@ -101,6 +102,12 @@ def collateral(tiles, price):
     return tiles * price * COLLATERAL_BPS // BPS
 
 
+def commit_lock(tiles, max_price=MAX_PRICE):
+    """The stake a sealed bid for `tiles` tiles locks from its commit to its reveal (or its
+    forfeit): the tiles' collateral at the job's maximum price."""
+    return collateral(tiles, max_price)
+
+
 def draw_bounty(tiles, verify_fee=VERIFY_FEE):
     """What whoever draws a seat's verifier earns, per draw."""
     return tiles * verify_fee * DRAW_BOUNTY_BPS // BPS
@@ -119,6 +126,25 @@ def fraud_slash(bonded, seat_collateral):
     """Proven fraud takes the seat's collateral and `fraudSlashBps` of the rest of the stake."""
     rest = max(bonded - seat_collateral, 0)
     return min(bonded, seat_collateral + rest * FRAUD_BPS // BPS)
+
+
+def panel_pay(fee, revealed, winners, forfeited):
+    """How `resolveDispute` pays a panel: `fee` evenly to the `revealed` members, `forfeited` (the
+    silent and outvoted members' slashes) evenly to the `winners`; returns PanelPaid's
+    (feeEach, bondsEach, remainder), the remainder going to the party the outcome favours. With
+    no winner, `forfeited` goes to the treasury (`panel_treasury_share`), not to the remainder."""
+    fee_each = fee // revealed if revealed else 0
+    remainder = fee - fee_each * revealed
+    if not winners:
+        return fee_each, 0, remainder
+    bonds_each = forfeited // winners
+    return fee_each, bonds_each, remainder + forfeited - bonds_each * winners
+
+
+def panel_treasury_share(winners, forfeited):
+    """What the treasury gets of a panel's forfeited stakes: all of them when nobody revealed a
+    vote for the outcome (a silent panel must not pay the side its silence favours), else none."""
+    return 0 if winners else forfeited
 
 
 def min_bid_bond(tiles=TILES, max_price=MAX_PRICE):
@@ -174,9 +200,24 @@ class Bid:
     def commitment(self, job_id):
         return bid_commitment(job_id, self.bidder.address, self.price, self.tiles, self.salt)
 
+    def sealed(self, job_id, tiles=None):
+        """What the seat stores of this bid committed for `tiles` (default: its own count)."""
+        return sealed_bid(self.commitment(job_id), self.tiles if tiles is None else tiles)
 
-def commit(market, job_id, bid, bond=BOND):
-    return market.commitBid(job_id, bid.commitment(job_id), {"from": bid.bidder, "value": bond})
+
+def sealed_bid(commitment, tiles):
+    """A seat's `hash` for an unrevealed bid: the commitment with its low 16 bits replaced by the
+    declared tile count (`SealedBidding._sealedBid`)."""
+    value = int.from_bytes(bytes(commitment), "big") >> 16 << 16 | tiles
+    return value.to_bytes(32, "big")
+
+
+def commit(market, job_id, bid, bond=BOND, tiles=None):
+    """Commits `bid`, declaring its own tile count (or `tiles`, which then never reveals)."""
+    declared = bid.tiles if tiles is None else tiles
+    return market.commitBid(
+        job_id, bid.commitment(job_id), declared, {"from": bid.bidder, "value": bond}
+    )
 
 
 def reveal(market, job_id, bid):
@@ -257,6 +298,58 @@ def release(market, job_id, worker, sender):
     """Waits out the contest window of an accepted seat and releases its pay."""
     advance(VERIFY_WINDOW + 1)
     return market.release(job_id, worker, {"from": sender})
+
+
+# -- panels: drawn by anyone, votes sealed first and revealed once every member sealed
+
+
+def draw_panel(market, job_id, worker, sender):
+    """Draws the dispute's panel once its anchor block is mined; returns the members (accounts)."""
+    ready_for_draw()
+    tx = market.drawPanel(job_id, worker, {"from": sender})
+    return [accounts.at(m) for m in tx.events["PanelDrawn"]["members"] if m != ZERO_ADDRESS]
+
+
+@dataclass
+class Vote:
+    """A panel member's vote on `worker`'s seat of `job_id`, the salt that seals it and the
+    evidence CID the seal covers."""
+
+    job_id: int
+    worker: object
+    voter: object
+    fraud: bool
+    salt: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+    evidence: str = "bafy-evidence"
+
+    def commitment(self):
+        """`keccak256(abi.encode(jobId, worker, voter, fraud, salt, evidenceCid))`, as the
+        contract seals it."""
+        types = ["uint256", "address", "address", "bool", "bytes32", "string"]
+        worker, voter = (getattr(a, "address", a) for a in (self.worker, self.voter))
+        values = [self.job_id, worker, voter, self.fraud, self.salt, self.evidence]
+        return keccak(encode(types, values))
+
+    def commit(self, market):
+        return market.commitVote(self.job_id, self.worker, self.commitment(), {"from": self.voter})
+
+    def reveal(self, market, evidence=None):
+        """Reveals the vote with the sealed evidence (or `evidence`, which then does not match)."""
+        cid = self.evidence if evidence is None else evidence
+        return market.revealVote(
+            self.job_id, self.worker, self.fraud, self.salt, cid, {"from": self.voter}
+        )
+
+
+def cast_votes(market, job_id, worker, ballot):
+    """Every member in `ballot` ({member: fraud}) seals its vote, then each reveals it; returns
+    the votes. Reveals open at once only when `ballot` holds the whole panel."""
+    votes = [Vote(job_id, worker, member, fraud) for member, fraud in ballot.items()]
+    for v in votes:
+        v.commit(market)
+    for v in votes:
+        v.reveal(market)
+    return votes
 
 
 # -- randomness, restated: who a draw picks from a seed and the compact pool

@@ -1,5 +1,6 @@
 """Hostile behaviour: reentrant payees, forged and copied reveals, double commits,
-self-verification, and griefing by never revealing."""
+self-verification, and griefing by never revealing (which forfeits the bond and the collateral
+the commit locked)."""
 
 import brownie
 from brownie import ReentrantPayee
@@ -12,6 +13,7 @@ from helpers import (
     Bid,
     advance,
     commit,
+    commit_lock,
     commit_results,
     draw,
     eligible,
@@ -67,18 +69,13 @@ def test_front_running_a_reveal_with_copied_values_fails(market, artist, worker,
     job_id = post(market, artist)
     victim = Bid(worker, 500, 16)
     commit(market, job_id, victim)
-    # the copycat even commits the victim's very commitment hash
-    market.commitBid(job_id, victim.commitment(job_id), {"from": rival, "value": BOND})
+    # the copycat even commits the victim's very commitment hash and tile count
+    copycat = {"from": rival, "value": BOND}
+    market.commitBid(job_id, victim.commitment(job_id), victim.tiles, copycat)
     advance(BID_WINDOW + 1)
     copied = Bid(rival, victim.price, victim.tiles, victim.salt)
     with brownie.reverts(
-        err(
-            "CommitmentMismatch",
-            job_id,
-            rival,
-            victim.commitment(job_id),
-            copied.commitment(job_id),
-        )
+        err("CommitmentMismatch", job_id, rival, victim.sealed(job_id), copied.sealed(job_id))
     ):
         reveal(market, job_id, copied)
     with brownie.reverts(err("NoBidCommitted", job_id, stranger)):
@@ -119,7 +116,9 @@ def test_the_draw_never_picks_the_worker_or_the_artist(market, accounts, artist)
             assert eligible(market, drawn)
 
 
-def test_never_revealing_only_costs_the_griefer_its_bond(market, artist, worker, stranger):
+def test_never_revealing_costs_the_griefer_its_bond_and_its_locked_collateral(
+    market, artist, worker, stranger
+):
     stake_all(market, worker, stranger)
     job_id = post(market, artist)
     deposit = market.job(job_id)["escrow"]
@@ -136,3 +135,10 @@ def test_never_revealing_only_costs_the_griefer_its_bond(market, artist, worker,
     # the griefer's bond went to the artist
     assert market.balanceOf(artist) == deposit + BOND - kept
     assert market.balanceOf(stranger) == 0
+    # and so does the collateral its commit locked at the maximum price, forfeited by anyone
+    lock = commit_lock(16)
+    assert market.account(stranger)["locked"] == lock
+    tx = market.forfeitBid(job_id, stranger, {"from": worker})
+    assert tx.events["BidForfeited"]["slashed"] == lock
+    assert market.balanceOf(artist) == deposit + BOND - kept + lock
+    assert market.account(stranger)["stake"] == MIN_STAKE - lock

@@ -46,7 +46,8 @@ def test_a_whole_job_through_the_bindings(client, artist, worker, verifier, stra
         posted.params == params() and posted.manifest_cid == "bafy-manifest" and posted.artist == a
     )
     salt = b"\x07" * 32
-    client.commit_bid(w, job_id, bid_commitment(job_id, w, 500, 8, salt))
+    client.commit_bid(w, job_id, bid_commitment(job_id, w, 500, 8, salt), 8)
+    assert client.account(w).locked == client.config().collateral(8, 10**15)  # the commit's lock
     chain.sleep(BID_WINDOW + 1)
     chain.mine()
     client.reveal_bid(w, job_id, 500, 8, salt)  # the contract agrees with bid_commitment
@@ -83,8 +84,30 @@ def test_a_whole_job_through_the_bindings(client, artist, worker, verifier, stra
     assert withdrawn.event(ev.Withdrawn).amount == 8 * 500 + BOND
     history = client.events(job_id=job_id)
     assert [type(e).__name__ for e in history][:2] == ["JobPosted", "BidCommitted"]
+    assert history[1].tile_count == 8
     assert history[-1].block_number >= history[0].block_number
     assert json.loads(history[0].model_dump_json(by_alias=True))["jobId"] == job_id
+
+
+def test_an_unrevealed_bid_is_forfeited_through_the_bindings(client, artist, worker, stranger):
+    a, w, s = artist.address, worker.address, stranger.address
+    client.stake(w, MIN_STAKE)
+    job_id, _ = client.post_job(a, params(), "bafy-manifest")
+    client.commit_bid(w, job_id, bid_commitment(job_id, w, 500, 8, b"\x03" * 32), 8)
+    lock = client.config().collateral(8, params().max_price_per_tile)
+    with pytest.raises(ContractReverted) as info:  # the bidder may still reveal
+        client.forfeit_bid(s, job_id, w)
+    assert info.value.error == "RevealNotOver"
+    chain.sleep(BID_WINDOW + REVEAL_WINDOW + 2)
+    chain.mine()
+    receipt = client.forfeit_bid(s, job_id, w)
+    forfeited = receipt.event(ev.BidForfeited)
+    assert (forfeited.job_id, forfeited.bidder, forfeited.slashed) == (job_id, w, lock)
+    slashed = receipt.event(ev.Slashed)
+    assert ev.SLASH_REASONS[slashed.reason] == "Unrevealed" and slashed.amount == lock
+    assert client.seat(job_id, w).state_name == "Forfeited"
+    assert client.account(w).locked == 0 and client.account(w).stake == MIN_STAKE - lock
+    assert client.balance_of(a) == lock
 
 
 def test_reverts_come_back_as_the_contracts_custom_error(client, artist):
@@ -113,7 +136,7 @@ def test_the_clients_ranking_of_equal_prices_is_the_order_settle_accepts(client,
     job_id, _ = client.post_job(artist.address, params(), "bafy-manifest")
     salt = b"\x01" * 32
     for b in bidders:
-        client.commit_bid(b, job_id, bid_commitment(job_id, b, 500, 2, salt))
+        client.commit_bid(b, job_id, bid_commitment(job_id, b, 500, 2, salt), 2)
     chain.sleep(BID_WINDOW + 1)
     chain.mine()
     for b in bidders:

@@ -1,4 +1,4 @@
-"""Posting pays the full maximum into escrow; cancelling before assignment refunds it; withdraw."""
+"""Posting pays the full maximum into escrow; cancelling in the bid window refunds it; withdraw."""
 
 import brownie
 from helpers import (
@@ -13,6 +13,7 @@ from helpers import (
     Bid,
     advance,
     commit,
+    commit_lock,
     err,
     job_params,
     post,
@@ -60,6 +61,7 @@ def test_cancel_before_assignment_refunds_everything(market, artist, worker):
     deposit = market.job(job_id)["escrow"]
     bid = Bid(worker, 10**14, 4)
     commit(market, job_id, bid)
+    assert market.account(worker)["locked"] == commit_lock(4)
     tx = market.cancelJob(job_id, {"from": artist})
     assert tx.events["JobCancelled"]["refund"] == deposit
     assert market.balanceOf(artist) == deposit
@@ -71,13 +73,15 @@ def test_cancel_before_assignment_refunds_everything(market, artist, worker):
     tx = market.reclaimBond(job_id, {"from": worker})
     assert tx.events["BondReclaimed"]["amount"] == BOND
     assert market.balanceOf(worker) == BOND
+    assert market.account(worker)["locked"] == 0  # and its commit's lock is free again
     with brownie.reverts(err("NoBondToReclaim", job_id, worker)):
         market.reclaimBond(job_id, {"from": worker})
 
 
-def test_only_the_artist_cancels_and_only_while_bidding(market, artist, stranger, worker):
+def test_only_the_artist_cancels_and_only_during_the_bid_window(market, artist, stranger, worker):
     market.stake({"from": worker, "value": MIN_STAKE})
     job_id = post(market, artist)
+    bid_end = market.job(job_id)["bidEnd"]
     with brownie.reverts(err("NotArtist", job_id, stranger, artist)):
         market.cancelJob(job_id, {"from": stranger})
     with brownie.reverts(err("JobNotInStatus", job_id, BIDDING, CANCELLED)):
@@ -85,11 +89,16 @@ def test_only_the_artist_cancels_and_only_while_bidding(market, artist, stranger
     bid = Bid(worker, 10**14, 16)
     commit(market, job_id, bid)
     advance(BID_WINDOW + 1)
+    # The bid window closed: bids may now be revealed (and unrevealed ones owe their collateral),
+    # so the job runs to its settlement, whether or not a bid was revealed yet.
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
+        market.cancelJob(job_id, {"from": artist})
     reveal(market, job_id, bid)
-    # A revealed bid has shown its price and locked its bidder's collateral: too late to cancel.
-    with brownie.reverts(err("BidsAlreadyRevealed", job_id, 1)):
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
         market.cancelJob(job_id, {"from": artist})
     advance(REVEAL_WINDOW + 1)
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
+        market.cancelJob(job_id, {"from": artist})  # nor before the settlement
     market.settle(job_id, [worker], {"from": stranger})
     with brownie.reverts(err("JobNotInStatus", job_id, ACTIVE, BIDDING)):
         market.cancelJob(job_id, {"from": artist})

@@ -1,9 +1,11 @@
-"""Stateful property test of the Money bar: under random sequences of post, bid, reveal, settle,
-commit, draw (for a bounty), attest, accept, release, dispute, vote, resolve, timeouts, cancel,
-reclaim, stake, unstake and withdraw, the market's ETH balance always equals everything it owes and
-locked stake is exactly the collateral of open bids and seats; at the end every job can be driven
-to a terminal state by permissionless actions, no stake stays locked, no verifier duty stays open,
-and every balance and stake can be withdrawn."""
+"""Stateful property test of the Money bar: under random sequences of post, bid, reveal, forfeit of
+unrevealed bids, settle, commit, draw (for a bounty), attest, accept, release, dispute, sealed votes
+(commit, then reveal), resolve, timeouts, cancel, reclaim, stake, unstake and withdraw, the market's
+ETH balance always equals everything it owes and locked stake is exactly the collateral of open
+bids and seats plus the commit locks of sealed bids (their tiles at the job's maximum price); at
+the end every job can be driven to a terminal state by permissionless actions, every sealed bid is
+forfeited or reclaimed, no stake stays locked, no verifier or panel duty stays open, and every
+balance and stake can be withdrawn."""
 
 import os
 import secrets
@@ -22,6 +24,7 @@ from helpers import (
     DISPUTE_BOND,
     DISPUTED,
     FAILED,
+    FORFEITED,
     MIN_STAKE,
     NONE,
     REVEALED,
@@ -29,7 +32,9 @@ from helpers import (
     UNSTAKE_DELAY,
     VERIFY_WINDOW,
     Bid,
+    Vote,
     collateral,
+    commit_lock,
     expire_anchors,
     ranking,
     tile_leaves,
@@ -107,7 +112,11 @@ class MoneyMachine:
     def setup(self):
         self.jobs = []  # job ids
         self.bids = {}  # (job, worker) -> Bid
+        self.declared = {}  # (job, worker) -> the tile count its commit declared
+        self.forfeits = Counter()  # worker -> its bids forfeited (each a slash of its own)
+        self.forfeited_jobs = set()  # jobs with a forfeited bid: never cancelled (rule_cancel)
         self.disputed = set()  # (job, worker) ever escalated
+        self.votes = {}  # (job, worker, member) -> the member's sealed Vote
 
     # -- helpers
 
@@ -139,8 +148,9 @@ class MoneyMachine:
         return total
 
     def check_locked(self):
-        """Each worker's locked stake is the collateral of its open bids and seats (less only
-        where a slash took locked stake), and no one else has any locked."""
+        """Each worker's locked stake is the collateral of its open bids and seats plus the commit
+        locks of its sealed bids (less only where a slash other than a forfeit took locked stake:
+        a forfeit unlocks its own lock before it slashes), and no one else has any locked."""
         v = self.view
         for w in self.workers:
             expected = 0
@@ -148,8 +158,13 @@ class MoneyMachine:
                 s = v.seat(job_id, w)
                 if s["state"] in LOCKING:
                     expected += collateral(s["tileCount"], s["pricePerTile"])
+                elif s["state"] == NONE and any(s["hash"]):
+                    # A sealed bid: the seat keeps the declared count in the hash's low 16 bits.
+                    declared = int.from_bytes(bytes(s["hash"]), "big") & 0xFFFF
+                    assert declared == self.declared[(job_id, w)]
+                    expected += commit_lock(declared, v.job(job_id)["maxPricePerTile"])
             a = v.account(w)
-            if a["slashes"] == 0:
+            if a["slashes"] == self.forfeits[w]:
                 assert a["locked"] == expected, f"{w} locks {a['locked']}, owes {expected}"
             else:
                 assert a["locked"] <= expected
@@ -189,15 +204,20 @@ class MoneyMachine:
         self.jobs.append(self.view.jobCount())
 
     def rule_commit(self, job="st_pick", who="st_pick", price="st_price", tiles="st_tiles"):
+        """Commits a bid; one in eleven declares a tile count other than the one it hashes (it
+        locks that count's collateral and can never be revealed)."""
         job_id = self._job(job)
         if job_id is None:
             return
         w = self._worker(who)
         bid = Bid(w, price, tiles, secrets.token_bytes(32))
+        declared = tiles + 1 if price % 11 == 0 else tiles
+        commitment = bid.commitment(job_id)
         if attempt(
-            self.market.commitBid, job_id, bid.commitment(job_id), {"from": w, "value": 1_000}
+            self.market.commitBid, job_id, commitment, declared, {"from": w, "value": 1_000}
         ):
             self.bids[(job_id, w)] = bid
+            self.declared[(job_id, w)] = declared
 
     def rule_reveal(self, job="st_pick", who="st_pick"):
         job_id = self._job(job)
@@ -206,6 +226,25 @@ class MoneyMachine:
             attempt(
                 self.market.revealBid, job_id, bid.price, bid.tiles, bid.salt, {"from": bid.bidder}
             )
+
+    def _forfeit(self, job_id, w, sender):
+        """Anyone forfeits a sealed bid once the reveal window is over: checked to the wei."""
+        v = self.view
+        a = v.account(w)
+        stake = a["stake"]
+        artist = v.job(job_id)["artist"]
+        credited = v.balanceOf(artist)
+        lock = commit_lock(self.declared.get((job_id, w), 0), v.job(job_id)["maxPricePerTile"])
+        if not attempt(self.market.forfeitBid, job_id, w, {"from": sender}):
+            return
+        self.forfeits[w] += 1
+        self.forfeited_jobs.add(job_id)
+        after = v.account(w)
+        taken = min(lock, stake + a["unstaking"])
+        assert v.seat(job_id, w)["state"] == FORFEITED
+        assert after["locked"] == max(a["locked"] - lock, 0)
+        assert stake + a["unstaking"] - after["stake"] - after["unstaking"] == taken
+        assert v.balanceOf(artist) - credited == taken
 
     def rule_drive(self, job="st_pick", choices="st_choices", phases="st_phases"):
         """Moves one job through up to `phases` phases with random decisions per worker, checking
@@ -239,6 +278,10 @@ class MoneyMachine:
                         self.rule_reveal(job, i)
                 chain.sleep(j["revealEnd"] - now + 1)
             else:
+                people = self._everyone()
+                for i, c in enumerate(choices):  # some sealed bids are forfeited before settling
+                    if c % 5 == 0:
+                        self._forfeit(job_id, self._worker(i), people[c % len(people)])
                 self._settle(job_id)
             mine_blocks(1)
             return
@@ -258,7 +301,7 @@ class MoneyMachine:
             elif state == ACCEPTED and c % 3 == 0:
                 self.rule_artist_accepts(job, i)  # waives the contest window
             elif state in (DISPUTED, CONTESTED) and c % 4:
-                for k in range(3):
+                for k in range(c % 7):  # some members seal, reveal or stay silent
                     self.rule_vote(job, i, bool((c >> k) & 1))
             else:  # left to whoever moves it on: draw, release, reject, replace, resolve
                 self._move_on(job_id, w)
@@ -339,6 +382,8 @@ class MoneyMachine:
             self.disputed.add((job_id, w))
 
     def rule_vote(self, job="st_pick", who="st_pick", fraud="st_bool"):
+        """The next panel member seals a `fraud` vote; once every member sealed (or the commit
+        window closed), the next one that sealed reveals its own."""
         job_id = self._job(job)
         if job_id is None:
             return
@@ -348,15 +393,29 @@ class MoneyMachine:
         mine_blocks(3)
         attempt(self.market.drawPanel, job_id, w, {"from": w})
         d = self.view.dispute(job_id, w)
-        for k, member in enumerate((d["member0"], d["member1"], d["member2"])):
-            if member and not (d["votedMask"] >> k) & 1:
+        members = [
+            (k, self.view.accountById(m))
+            for k, m in enumerate((d["member0"], d["member1"], d["member2"]))
+            if m
+        ]
+        for k, member in members:
+            if not (d["committedMask"] >> k) & 1:
+                v = Vote(job_id, w, member, fraud, evidence=f"bafy-vote-{k}")
+                if attempt(self.market.commitVote, job_id, w, v.commitment(), {"from": member}):
+                    self.votes[(job_id, w, member)] = v
+                    return
+                break  # the commit window closed: the members that sealed may reveal
+        for k, member in members:
+            v = self.votes.get((job_id, w, member))
+            if v and not (d["votedMask"] >> k) & 1:
                 attempt(
-                    self.market.vote,
+                    self.market.revealVote,
                     job_id,
                     w,
-                    fraud,
-                    "bafy-vote",
-                    {"from": self.view.accountById(member)},
+                    v.fraud,
+                    v.salt,
+                    v.evidence,  # the sealed evidence CID: any other fails VoteMismatch
+                    {"from": member},
                 )
                 return
 
@@ -367,9 +426,17 @@ class MoneyMachine:
                 self._move_on(job_id, w)
 
     def rule_cancel(self, job="st_pick"):
+        """The artist tries to cancel, at any time. It goes through only during the bid window,
+        hence never on a job with a forfeited bid (forfeits come after the reveal window): no
+        forfeited bid's bond is ever left for nobody to claim."""
         job_id = self._job(job)
-        if job_id is not None:
-            attempt(self.market.cancelJob, job_id, {"from": self.view.job(job_id)["artist"]})
+        if job_id is None:
+            return
+        j = self.view.job(job_id)
+        if attempt(self.market.cancelJob, job_id, {"from": j["artist"]}):
+            mined = int(rpc("eth_getBlockByNumber", "latest", False)["result"]["timestamp"], 16)
+            assert mined <= j["bidEnd"], f"job {job_id} cancelled after its bid window"
+            assert job_id not in self.forfeited_jobs, f"job {job_id} cancelled after a forfeit"
 
     def rule_reclaim(self, job="st_pick", who="st_pick"):
         job_id = self._job(job)
@@ -456,8 +523,11 @@ class MoneyMachine:
         }.get(state)
         if action is not None:
             attempt(action, job_id, w, {"from": self.treasury})
-        elif state == NONE and v.job(job_id)["status"] == CANCELLED and (job_id, w) in self.bids:
-            attempt(m.reclaimBond, job_id, {"from": w})
+        elif state == NONE and (job_id, w) in self.bids:
+            if v.job(job_id)["status"] == CANCELLED:
+                attempt(m.reclaimBond, job_id, {"from": w})
+            else:  # a sealed bid left unrevealed: forfeited once the reveal window is over
+                self._forfeit(job_id, w, self.treasury)
 
     def _settle(self, job_id):
         attempt(self.market.settle, job_id, ranking(self.view, job_id), {"from": self.treasury})
@@ -469,7 +539,8 @@ def test_the_market_always_holds_exactly_what_it_owes(state_machine, market, acc
     ACHIEVED.clear()
     state_machine(MoneyMachine, market, workers, artists, accounts[5], settings=SETTINGS)
     print(dict(ACHIEVED))
-    steps = ("commitBid", "revealBid", "settle", "commitResults", "drawVerifier", "attest",
-             "release", "withdraw")  # fmt: skip
+    steps = ("commitBid", "revealBid", "forfeitBid", "cancelJob", "settle", "commitResults",
+             "drawVerifier", "attest", "release", "withdraw", "openDispute", "drawPanel",
+             "commitVote", "revealVote", "resolveDispute")  # fmt: skip
     for step in steps:
         assert ACHIEVED[step] > 0, f"no random sequence ever got {step} through"

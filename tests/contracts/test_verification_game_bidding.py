@@ -3,8 +3,11 @@ test replays one finding of the security review against the new rules.
 
 Finding 4, flooding the bid slots: commits need a stake and a least bond, and are not capped; the
 best revealed bids are kept, so a cheap honest bid beats any flood. Finding 9, selective reveal:
-one bid per account, an unrevealed bond is lost, and sybils need a stake each. Finding 12, the
-tie-break: equal prices are ordered by a seed nobody knew when committing, not by address.
+one bid per account, sybils need a stake each, and a commit declares its tile count and locks their
+collateral at the job's maximum price out of its free stake; a bid left unrevealed loses its bond
+at settlement and, through `forfeitBid` (anyone, after the reveal window), that collateral to the
+artist: more than choosing the better of two sealed prices can gain. Finding 12, the tie-break:
+equal prices are ordered by a seed nobody knew when committing, not by address.
 """
 
 import brownie
@@ -12,16 +15,26 @@ from brownie import web3
 from helpers import (
     ASSIGNED,
     BID_WINDOW,
+    BIDDING,
     BOND,
+    CANCELLED,
+    EXPIRED,
+    FORFEITED,
     MAX_PRICE,
     MIN_STAKE,
+    NONE,
     OUTBID,
+    RECLAIMED,
     REVEAL_WINDOW,
+    REVEALED,
     TILES,
+    UNREVEALED,
     VERIFY_FEE,
     Bid,
     advance,
+    collateral,
     commit,
+    commit_lock,
     crowd,
     err,
     job_params,
@@ -29,6 +42,7 @@ from helpers import (
     post,
     ranking,
     reveal,
+    settle,
     stake_all,
 )
 
@@ -109,6 +123,276 @@ def test_finding_9_one_account_cannot_commit_twice_and_an_unrevealed_bond_goes_t
     assert tx.events["BidsSettled"]["artistRefund"] == deposit + BOND - kept
     assert market.balanceOf(rival) == 0  # the sealed bid's bond went to the artist
     assert market.balanceOf(worker) == BOND
+
+
+def test_finding_9_a_selective_reveal_forfeits_more_collateral_than_the_better_price_gains(
+    market, artist, worker, rival, spare, stranger
+):
+    """One operator, two staked accounts, two sealed prices for every tile; after the bid window it
+    sees a competitor's price and reveals only the dearer bid that still wins. The cheaper bid,
+    left sealed, forfeits the collateral its commit locked: more than the dearer price earned."""
+    stake_all(market, worker, rival, spare)
+    job_id = post(market, artist)
+    low, high = Bid(worker, MAX_PRICE // 4, TILES), Bid(rival, MAX_PRICE // 2, TILES)
+    competitor = Bid(spare, 3 * MAX_PRICE // 4, TILES)
+    for b in (low, high, competitor):
+        commit(market, job_id, b)
+    lock = commit_lock(TILES)  # the tiles at the job's maximum price
+    assert [market.account(b.bidder)["locked"] for b in (low, high)] == [lock, lock]
+    advance(BID_WINDOW + 1)
+    reveal(market, job_id, competitor)
+    reveal(market, job_id, high)  # the low bid stays sealed: the dearer one still wins
+    reveal_end = market.job(job_id)["revealEnd"]
+    with brownie.reverts(err("RevealNotOver", job_id, reveal_end)):
+        market.forfeitBid(job_id, worker, {"from": stranger})  # it might still be revealed
+    advance(REVEAL_WINDOW + 1)
+    artist_before = market.balanceOf(artist)
+    tx = settle(market, job_id, artist)
+    assigned = tx.events["TilesAssigned"]
+    assert (assigned["worker"], assigned["tileCount"], assigned["pricePerTile"]) == (
+        rival,
+        TILES,
+        high.price,
+    )
+    refund = tx.events["BidsSettled"]["artistRefund"]
+    assert market.balanceOf(artist) == artist_before + refund  # the sealed bid's bond included
+    # Anyone forfeits the sealed bid's collateral to the artist.
+    tx = market.forfeitBid(job_id, worker, {"from": stranger})
+    slashed = tx.events["Slashed"]
+    assert (slashed["worker"], slashed["jobId"], slashed["reason"], slashed["amount"]) == (
+        worker,
+        job_id,
+        UNREVEALED,
+        lock,
+    )
+    assert UNREVEALED == 5
+    forfeited = tx.events["BidForfeited"]
+    assert (forfeited["jobId"], forfeited["bidder"], forfeited["slashed"]) == (job_id, worker, lock)
+    assert market.seat(job_id, worker)["state"] == FORFEITED == 14
+    account = market.account(worker)
+    assert (account["stake"], account["locked"]) == (MIN_STAKE - lock, 0)
+    assert market.balanceOf(artist) == artist_before + refund + lock
+    assert market.balanceOf(stranger) == 0  # forfeiting earns the caller nothing
+    # What choosing the better price gained the operator, against what the choice cost it.
+    gain = TILES * (high.price - low.price)
+    assert gain < lock < lock + BOND
+    assert market.account(rival)["locked"] == collateral(TILES, high.price)
+
+
+def test_finding_9_a_commit_the_free_stake_cannot_lock_is_refused_and_a_lock_cannot_be_unstaked(
+    market, artist, worker
+):
+    stake_all(market, worker)
+    price = 10**17  # a tile locks 0.1 ETH at the maximum price; the stake is 1 ETH
+    first, second = (post(market, artist, tiles=6, max_price=price) for _ in range(2))
+    commit(market, first, Bid(worker, price, 6))
+    locked = commit_lock(6, price)
+    free = MIN_STAKE - locked
+    assert market.account(worker)["locked"] == locked
+    # The second bid's five tiles need more than what the first commit left free.
+    with brownie.reverts(err("StakeTooLowForBid", worker, commit_lock(5, price), free)):
+        commit(market, second, Bid(worker, price, 5))
+    with brownie.reverts(err("UnstakeExceedsFreeStake", worker, free + 1, MIN_STAKE, locked)):
+        market.requestUnstake(free + 1, {"from": worker})
+    commit(market, second, Bid(worker, price // 2, 4))  # four tiles lock what is left
+    assert market.account(worker)["locked"] == MIN_STAKE
+    # Everything is locked now: not a wei can be unstaked while the bids are sealed.
+    with brownie.reverts(err("UnstakeExceedsFreeStake", worker, 1, MIN_STAKE, MIN_STAKE)):
+        market.requestUnstake(1, {"from": worker})
+    assert market.job(second)["commits"] == 1
+
+
+def test_finding_9_a_reveal_of_another_tile_count_than_declared_fails(
+    market, artist, worker, stranger
+):
+    stake_all(market, worker)
+    job_id = post(market, artist)
+    bid = Bid(worker, 500, 8)  # hashes eight tiles, declares four: locks only four
+    commit(market, job_id, bid, tiles=4)
+    assert market.account(worker)["locked"] == commit_lock(4)
+    assert bytes(market.seat(job_id, worker)["hash"]) == bid.sealed(job_id, tiles=4)
+    advance(BID_WINDOW + 1)
+    with brownie.reverts(
+        err("CommitmentMismatch", job_id, worker, bid.sealed(job_id, 4), bid.sealed(job_id, 8))
+    ):
+        reveal(market, job_id, bid)
+    four = Bid(worker, 500, 4, bid.salt)  # the declared count does not match the hash either
+    with brownie.reverts(
+        err("CommitmentMismatch", job_id, worker, bid.sealed(job_id, 4), four.sealed(job_id))
+    ):
+        reveal(market, job_id, four)
+    advance(REVEAL_WINDOW + 1)
+    tx = market.forfeitBid(job_id, worker, {"from": stranger})  # unrevealable, so forfeited
+    assert tx.events["BidForfeited"]["slashed"] == commit_lock(4)
+
+
+def test_finding_9_forfeit_bid_is_refused_early_twice_on_a_revealed_bid_and_on_a_cancelled_job(
+    market, artist, worker, rival, spare, stranger
+):
+    stake_all(market, worker, rival, spare)
+    job_id = post(market, artist)
+    reveal_end = market.job(job_id)["revealEnd"]
+    sealed, opened = Bid(worker, 100, 8), Bid(rival, 200, 8)
+    for b in (sealed, opened):
+        commit(market, job_id, b)
+    with brownie.reverts(err("RevealNotOver", job_id, reveal_end)):
+        market.forfeitBid(job_id, worker, {"from": stranger})  # bids still come in
+    advance(BID_WINDOW + 1)
+    reveal(market, job_id, opened)
+    with brownie.reverts(err("RevealNotOver", job_id, reveal_end)):
+        market.forfeitBid(job_id, worker, {"from": stranger})  # it may still be revealed
+    advance(REVEAL_WINDOW + 1)
+    with brownie.reverts(err("BidNotForfeitable", job_id, rival)):
+        market.forfeitBid(job_id, rival, {"from": stranger})  # revealed
+    with brownie.reverts(err("BidNotForfeitable", job_id, spare)):
+        market.forfeitBid(job_id, spare, {"from": stranger})  # never committed
+    with brownie.reverts(err("JobNotFound", job_id + 1)):
+        market.forfeitBid(job_id + 1, worker, {"from": stranger})
+    market.forfeitBid(job_id, worker, {"from": stranger})
+    with brownie.reverts(err("BidNotForfeitable", job_id, worker)):
+        market.forfeitBid(job_id, worker, {"from": stranger})  # twice
+    assert market.account(worker)["stake"] == MIN_STAKE - commit_lock(8)
+    settle(market, job_id, stranger)  # a forfeited bid is no kept bid: settlement goes on
+    with brownie.reverts(err("BidNotForfeitable", job_id, rival)):
+        market.forfeitBid(job_id, rival, {"from": stranger})  # assigned
+    # A cancelled job's sealed bids are the bidders' to take back, not to forfeit.
+    cancelled = post(market, artist)
+    commit(market, cancelled, Bid(spare, 100, 8))
+    market.cancelJob(cancelled, {"from": artist})
+    advance(BID_WINDOW + REVEAL_WINDOW + 2)
+    with brownie.reverts(err("BidNotForfeitable", cancelled, spare)):
+        market.forfeitBid(cancelled, spare, {"from": stranger})
+    assert market.seat(cancelled, spare)["state"] == NONE
+    assert market.account(spare)["locked"] == commit_lock(8)
+
+
+def test_finding_9_reclaiming_the_bond_of_a_cancelled_job_unlocks_the_commits_lock(
+    market, artist, worker, stranger
+):
+    stake_all(market, worker)
+    job_id = post(market, artist)
+    commit(market, job_id, Bid(worker, 100, TILES))
+    assert market.account(worker)["locked"] == commit_lock(TILES)
+    market.cancelJob(job_id, {"from": artist})
+    assert market.job(job_id)["status"] == CANCELLED
+    assert market.account(worker)["locked"] == commit_lock(TILES)  # until it reclaims
+    tx = market.reclaimBond(job_id, {"from": worker})
+    assert tx.events["BondReclaimed"]["amount"] == BOND
+    assert market.seat(job_id, worker)["state"] == RECLAIMED
+    account = market.account(worker)
+    assert (account["stake"], account["locked"]) == (MIN_STAKE, 0)
+    assert market.balanceOf(worker) == BOND
+    advance(BID_WINDOW + REVEAL_WINDOW + 2)
+    with brownie.reverts(err("BidNotForfeitable", job_id, worker)):
+        market.forfeitBid(job_id, worker, {"from": stranger})
+    market.requestUnstake(MIN_STAKE, {"from": worker})  # the whole stake is free again
+
+
+def test_finding_9_the_commit_lock_becomes_the_collateral_at_the_revealed_price_at_reveal(
+    market, artist, worker
+):
+    stake_all(market, worker)
+    first, second = post(market, artist), post(market, artist)
+    bids = {first: Bid(worker, 3 * MAX_PRICE // 10, 10), second: Bid(worker, MAX_PRICE // 5, 5)}
+    for job_id, bid in bids.items():
+        commit(market, job_id, bid)
+    locks = {job_id: commit_lock(bid.tiles) for job_id, bid in bids.items()}
+    assert market.account(worker)["locked"] == locks[first] + locks[second]
+    advance(BID_WINDOW + 1)
+    locked = market.account(worker)["locked"]
+    for job_id, bid in bids.items():
+        reveal(market, job_id, bid)
+        at_price = collateral(bid.tiles, bid.price)
+        assert at_price < locks[job_id]
+        assert market.account(worker)["locked"] == locked - locks[job_id] + at_price
+        assert market.seat(job_id, worker)["state"] == REVEALED
+        locked = market.account(worker)["locked"]
+    assert locked == collateral(10, bids[first].price) + collateral(5, bids[second].price)
+
+
+def test_finding_9_a_forfeited_bid_and_a_cancellation_never_meet_so_no_bond_is_stranded(
+    market, artist, worker, stranger
+):
+    """A bid can be forfeited only after the reveal window and a job cancelled only during its
+    bid window: a bid forfeited on a job nobody settled yet leaves the job to its settlement,
+    which pays the forfeited bid's bond to the artist. Nothing the market holds is owed to
+    nobody."""
+    stake_all(market, worker)
+    job_id = post(market, artist)
+    deposit, bid_end = market.job(job_id)["escrow"], market.job(job_id)["bidEnd"]
+    commit(market, job_id, Bid(worker, 100, 8))
+    advance(BID_WINDOW + REVEAL_WINDOW + 2)
+    tx = market.forfeitBid(job_id, worker, {"from": stranger})  # nobody settled the job yet
+    lock = commit_lock(8)
+    assert tx.events["BidForfeited"]["slashed"] == lock
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
+        market.cancelJob(job_id, {"from": artist})
+    with brownie.reverts(err("JobNotInStatus", job_id, BIDDING, CANCELLED)):
+        market.reclaimBond(job_id, {"from": worker})  # no cancellation, no bond to take back
+    assert market.job(job_id)["status"] == BIDDING
+    tx = settle(market, job_id, stranger)  # nothing revealed: the job expires
+    assert tx.events["BidsSettled"]["artistRefund"] == deposit + BOND
+    assert market.job(job_id)["status"] == EXPIRED
+    assert market.balanceOf(artist) == lock + deposit + BOND
+    assert market.seat(job_id, worker)["state"] == FORFEITED
+    parties = (artist, worker, stranger)
+    credited = sum(market.balanceOf(p) for p in parties)
+    bonded = sum(market.account(p)["stake"] + market.account(p)["unstaking"] for p in parties)
+    assert market.balance() == credited + bonded == deposit + BOND + MIN_STAKE
+    assert market.account(worker)["locked"] == 0
+
+
+def test_finding_9_an_artist_cancelling_after_the_bid_window_cannot_spare_a_sealed_bid_its_forfeit(
+    market, artist, worker, rival, spare, stranger
+):
+    """An artist in league with a bidder that sees it lost (or would lose) cannot cancel the job
+    once the bid window closed, so that the sealed bid gets its bond and lock back through
+    `reclaimBond` instead of forfeiting them: not before any reveal, not after one, not after the
+    reveal window. Only during the bid window, when nothing is revealed and nothing is owed, is a
+    job cancelled and every sealed bid reclaimed."""
+    stake_all(market, worker, rival, spare)
+    job_id = post(market, artist)
+    bid_end = market.job(job_id)["bidEnd"]
+    sealed, opened = Bid(worker, MAX_PRICE // 4, TILES), Bid(rival, MAX_PRICE // 2, TILES)
+    for b in (sealed, opened):
+        commit(market, job_id, b)
+    advance(BID_WINDOW + 1)
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
+        market.cancelJob(job_id, {"from": artist})  # the reveals opened: none was made yet
+    reveal(market, job_id, opened)
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
+        market.cancelJob(job_id, {"from": artist})
+    advance(REVEAL_WINDOW + 1)
+    with brownie.reverts(err("CancelWindowClosed", job_id, bid_end)):
+        market.cancelJob(job_id, {"from": artist})
+    with brownie.reverts(err("JobNotInStatus", job_id, BIDDING, CANCELLED)):
+        market.reclaimBond(job_id, {"from": worker})
+    # The sealed bid is forfeited, before or after the settlement: its lock to the artist...
+    lock = commit_lock(TILES)
+    tx = market.forfeitBid(job_id, worker, {"from": stranger})
+    assert tx.events["BidForfeited"]["slashed"] == lock
+    account = market.account(worker)
+    assert (account["stake"], account["locked"]) == (MIN_STAKE - lock, 0)
+    # ... and its bond too, at the settlement.
+    artist_before = market.balanceOf(artist)
+    deposit = market.job(job_id)["escrow"]
+    tx = settle(market, job_id, stranger)
+    kept = market.job(job_id)["escrow"]
+    assert tx.events["BidsSettled"]["artistRefund"] == deposit + BOND - kept
+    assert market.balanceOf(artist) == artist_before + deposit + BOND - kept
+    assert market.balanceOf(worker) == 0
+    # A job cancelled in the last minute of its bid window: every sealed bid is reclaimed whole.
+    other = post(market, artist)
+    commit(market, other, Bid(spare, 100, 8))
+    advance(BID_WINDOW - 60)
+    market.cancelJob(other, {"from": artist})
+    market.reclaimBond(other, {"from": spare})
+    account = market.account(spare)
+    assert (account["stake"], account["locked"]) == (MIN_STAKE, 0)
+    assert market.balanceOf(spare) == BOND
+    advance(REVEAL_WINDOW + 120)
+    with brownie.reverts(err("BidNotForfeitable", other, spare)):
+        market.forfeitBid(other, spare, {"from": stranger})
 
 
 def test_finding_9_unstaked_sybils_cannot_commit(market, artist):

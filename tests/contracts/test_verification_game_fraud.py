@@ -3,11 +3,9 @@ test replays one finding of the security review against the new rules.
 
 Finding 3, a caught cheater kept its pay: pay now waits for the contest window, so a proven fraud
 never created it, and every fraudulent seat costs its own collateral. Finding 6, panels: drawn from
-eligible accounts only, never the parties, and never re-rolled. Finding 13, a proven fraud left a
-protocol fee and reputation behind.
-
-Not yet built (docs/protocol.md, "Not yet enforced"): commit-reveal panel votes, pay for every voter
-and a bond lost by the losing side; votes are still cast in the open.
+eligible accounts only, never the parties, and never re-rolled (here); sealed votes, pay for every
+voter and a bond lost by the silent and the outvoted (test_verification_game_panels.py). Finding 13,
+a proven fraud left a protocol fee and reputation behind.
 """
 
 import brownie
@@ -22,11 +20,14 @@ from helpers import (
     REJECTED,
     VERIFY_WINDOW,
     Bid,
+    Vote,
     advance,
     attest,
+    cast_votes,
     collateral,
     commit_results,
     crowd,
+    draw_panel,
     eligible,
     err,
     expire_anchors,
@@ -43,13 +44,11 @@ TILES = 16
 
 
 def contest_and_convict(market, job_id, worker, artist):
-    """The artist contests the accepted seat and a freshly staked panel votes fraud."""
+    """The artist contests the accepted seat and a freshly staked panel votes fraud (sealed)."""
     market.openDispute(job_id, worker, "bafy-contest", {"from": artist, "value": DISPUTE_BOND})
     stake_all(market, *crowd(3, "jury"))
-    ready_for_draw()
-    members = market.drawPanel(job_id, worker, {"from": artist}).events["PanelDrawn"]["members"]
-    for m in members:
-        market.vote(job_id, worker, True, "bafy-fraud", {"from": m})
+    members = draw_panel(market, job_id, worker, artist)
+    cast_votes(market, job_id, worker, dict.fromkeys(members, True))
     return market.resolveDispute(job_id, worker, {"from": artist})
 
 
@@ -117,8 +116,7 @@ def test_finding_6_a_panel_is_drawn_only_from_eligible_accounts_other_than_the_p
     ready_for_draw()
     members = staked.drawPanel(job_id, worker, {"from": worker}).events["PanelDrawn"]["members"]
     # The pool holds the worker, the verifier, the artist and the three jurors; only the
-    # jurors are neither a party nor the seat's verifier. (Their votes are still cast in the
-    # open: commit-reveal panel votes are not built yet.)
+    # jurors are neither a party nor the seat's verifier.
     assert sorted(members) == sorted(j.address for j in jurors)
     assert all(eligible(staked, m) for m in members)
     dispute = staked.dispute(job_id, worker)
@@ -141,20 +139,32 @@ def test_finding_6_an_expired_panel_anchor_is_never_redrawn_and_the_verdict_stan
         with brownie.reverts(err("RandomnessExpired", job_id, worker, anchor)):
             staked.drawPanel(job_id, worker, {"from": worker})
     assert staked.dispute(job_id, worker)["anchorBlock"] == anchor
+    sealed = Vote(job_id, worker, jurors[0], False).commitment()
     with brownie.reverts(err("NotOnPanel", job_id, worker, jurors[0])):
-        staked.vote(job_id, worker, False, "bafy-honest", {"from": jurors[0]})
-    deadline = staked.dispute(job_id, worker)["deadline"]
-    with brownie.reverts(err("VotingStillOpen", job_id, worker, deadline)):
+        staked.commitVote(job_id, worker, sealed, {"from": jurors[0]})
+    reveal_end = staked.dispute(job_id, worker)["deadline"] + VERIFY_WINDOW
+    with brownie.reverts(err("VotingStillOpen", job_id, worker, reveal_end)):
         staked.resolveDispute(job_id, worker, {"from": stranger})
-    advance(2 * VERIFY_WINDOW + 1)
+    advance(3 * VERIFY_WINDOW + 1)
+    artist_before, escrow = staked.balanceOf(artist), staked.job(job_id)["escrow"]
     tx = staked.resolveDispute(job_id, worker, {"from": stranger})
     assert tx.events["DisputeResolved"]["fraud"] is True  # the verifier's fail stands
     assert staked.seat(job_id, worker)["state"] == REJECTED
     slashed = fraud_slash(MIN_STAKE, collateral(TILES, PRICE))
     assert tx.events["ResultsRejected"]["slashed"] == slashed
-    # Nobody voted: the failing verifier alone shares the slash and the lost appeal's bond.
-    pot = slashed + DISPUTE_BOND
-    assert staked.balanceOf(verifier) == verifier_fee(TILES) + pot // 2
+    # Nobody voted: the failing verifier alone shares the slash with the artist, and the lost
+    # appeal's bond, the panel's fee, has no member to pay and goes to the artist.
+    assert staked.balanceOf(verifier) == verifier_fee(TILES) + slashed // 2
+    paid = tx.events["PanelPaid"]
+    assert (paid["beneficiary"], paid["feeEach"], paid["bondsEach"], paid["remainder"]) == (
+        artist,
+        0,
+        0,
+        DISPUTE_BOND,
+    )
+    assert staked.balanceOf(artist) == (
+        artist_before + escrow - verifier_fee(TILES) + slashed - slashed // 2 + DISPUTE_BOND
+    )
     assert not staked.dispute(job_id, worker)["drawn"]
 
 

@@ -115,10 +115,11 @@ def test_finding_5_a_winner_cannot_unstake_its_locked_collateral(staked, artist,
     job_id = post(staked, artist, max_price=price)
     bid = Bid(worker, price, 16)
     commit(staked, job_id, bid)
+    locked = collateral(16, price)
+    assert staked.account(worker)["locked"] == locked  # locked from the commit on (at the max)
     advance(BID_WINDOW + 1)
     reveal(staked, job_id, bid)
-    locked = collateral(16, price)
-    assert staked.account(worker)["locked"] == locked  # locked from the reveal on
+    assert staked.account(worker)["locked"] == locked  # the bid's price is the maximum
     advance(REVEAL_WINDOW + 1)
     staked.settle(job_id, [worker], {"from": artist})
     free = MIN_STAKE - locked

@@ -7,7 +7,7 @@ deployments file of its own, which is what the server reads.
 
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from tilefarm.chain.deploy import Step, deploy, write_deployments
 from tilefarm.chain.errors import ContractReverted
 from tilefarm.chain.events import JobParams, PanelDrawn
 from tilefarm.chain.records import JOB_STATUSES, SEAT_STATES, MarketConfig
+from tilefarm.chain.votes import vote_commitment
 from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.paths import BUILD_DIR
 
@@ -131,18 +132,32 @@ def stake_all(m: Market) -> None:
 
 
 def auction(m: Market, bids: list[Bid], reveal: list[Bid] | None = None, **kw: Any) -> int:
-    """Post a job, commit `bids`, reveal `reveal` (default: all), settle; returns the job id."""
-    job_id, _ = m.client.post_job(m.artist, params(**kw), "bafy-manifest")
+    """Post a job, commit `bids`, reveal `reveal` (default: all), settle; returns the job id. A
+    bid for more tiles than the job has is cut to the job's tiles (a commit may declare no more)."""
+    job = params(**kw)
+    job_id, _ = m.client.post_job(m.artist, job, "bafy-manifest")
     for b in bids:
-        m.client.commit_bid(
-            b.bidder, job_id, bid_commitment(job_id, b.bidder, b.price, b.tiles, b.salt)
-        )
+        b.tiles = min(b.tiles, job.tile_count)
+        commit_bid(m, job_id, b)
     m.advance(BID_WINDOW + 1)
     for b in bids if reveal is None else reveal:
         m.client.reveal_bid(b.bidder, job_id, b.price, b.tiles, b.salt)
     m.advance(REVEAL_WINDOW + 1)
     m.client.settle(m.artist, job_id)
     return job_id
+
+
+def commit_bid(m: Market, job_id: int, b: Bid) -> None:
+    """`b`'s sealed bid: its commitment, and its tile count declared in the open."""
+    commitment = bid_commitment(job_id, b.bidder, b.price, b.tiles, b.salt)
+    m.client.commit_bid(b.bidder, job_id, commitment, b.tiles)
+
+
+def unrevealed(m: Market, job_id: int) -> list[str]:
+    """The bidders of `job_id` whose sealed bids are still unrevealed (forfeitable once the
+    reveal window is over)."""
+    seats = {w: m.client.seat(job_id, w) for w in m.workers}
+    return [w for w, s in seats.items() if int(s.hash, 16) != 0 and s.state_name == "None"]
 
 
 def commit_results(m: Market, job_id: int, worker: str) -> None:
@@ -174,6 +189,36 @@ def panel_of(m: Market, job_id: int, worker: str) -> list[str]:
     return [member for member in panels[-1].members if int(member, 16) != 0]
 
 
+def panel_votes(
+    m: Market,
+    job_id: int,
+    worker: str,
+    votes: Mapping[str, bool],
+    unrevealed: Collection[str] = (),
+) -> None:
+    """Each panel member in `votes` seals its vote (`True`: fraud) and then reveals it, except
+    those in `unrevealed`; members not in `votes` seal nothing. Reveals open once every member
+    sealed or the commit window closed (the clock is moved on when needed); the dispute is then
+    resolved (after the reveal window when a member did not reveal)."""
+    c = m.client
+    salts = {member: secrets.token_bytes(32) for member in votes}
+    evidence = {member: f"bafy-vote-{fraud}" for member, fraud in votes.items()}
+    for member, fraud in votes.items():
+        sealed = vote_commitment(job_id, worker, member, fraud, salts[member], evidence[member])
+        c.commit_vote(member, job_id, worker, sealed)
+    deadline = c.dispute(job_id, worker).deadline
+    if set(panel_of(m, job_id, worker)) - set(votes):
+        m.advance(max(deadline - m.now(), 0) + 1)  # the commit window closes
+    for member, fraud in votes.items():
+        if member not in unrevealed:
+            c.reveal_vote(member, job_id, worker, fraud, salts[member], evidence[member])
+    try:
+        c.resolve_dispute(m.artist, job_id, worker)
+    except ContractReverted:  # somebody stayed silent: the reveal window has to close first
+        m.advance(max(deadline + VERIFY_WINDOW - m.now(), 0) + 1)
+        c.resolve_dispute(m.artist, job_id, worker)
+
+
 def assigned(m: Market, job_id: int) -> list[str]:
     return [w for w in m.workers if SEAT_STATES[m.client.seat(job_id, w).state] == "Assigned"]
 
@@ -188,9 +233,7 @@ def random_history(m: Market, rng: random.Random, jobs: int = 3) -> list[int]:
         if rng.random() < 0.15:
             job_id, _ = m.client.post_job(m.artist, params(), "bafy-manifest")
             for b in bids:
-                m.client.commit_bid(
-                    b.bidder, job_id, bid_commitment(job_id, b.bidder, b.price, b.tiles, b.salt)
-                )
+                commit_bid(m, job_id, b)
             m.client.cancel_job(m.artist, job_id)
             for b in bids[: len(bids) // 2 + 1]:
                 m.client.reclaim_bond(b.bidder, job_id)
@@ -219,6 +262,15 @@ def random_history(m: Market, rng: random.Random, jobs: int = 3) -> list[int]:
             for worker in late:
                 m.client.claim_late(m.artist, job_id, worker)
         release_accepted(m, job_id, rng.choice(m.accounts))
+    # Unrevealed bids forfeit their collateral to the artist, forfeited by anyone. Last, and
+    # drawn apart from `rng`: a slash can take a bidder out of the verifier pool, which would
+    # change the paths the seeds take.
+    for job_id in posted:
+        if m.client.job(job_id).status_name == "Cancelled":
+            continue
+        callers = random.Random(f"forfeit:{job_id}")
+        for bidder in unrevealed(m, job_id):
+            m.client.forfeit_bid(callers.choice([m.artist, bidder, m.treasury]), job_id, bidder)
     for who in [m.artist, *m.workers, m.treasury]:
         if rng.random() < 0.5 and m.client.balance_of(who) > 0:
             m.client.withdraw(who)
@@ -276,18 +328,17 @@ def _dispute(
     m: Market, rng: random.Random, job_id: int, worker: str, disputer: str, reason: str
 ) -> None:
     """`disputer` (the worker appealing a fail, or the artist contesting a pass) opens a
-    dispute; the panel votes at random."""
+    dispute; the panel votes at random, and a member now and then seals nothing or never
+    reveals."""
     m.client.open_dispute(disputer, job_id, worker, reason)
     m.mine(DRAW_DELAY + 1)
     m.client.draw_panel(m.artist, job_id, worker)
-    for member in panel_of(m, job_id, worker):
-        if int(member, 16) != 0 and rng.random() < 0.9:
-            m.client.vote(member, job_id, worker, rng.random() < 0.5, "bafy-vote")
-    try:
-        m.client.resolve_dispute(m.artist, job_id, worker)
-    except ContractReverted:
-        m.advance(2 * VERIFY_WINDOW + 1)
-        m.client.resolve_dispute(m.artist, job_id, worker)
+    members = panel_of(m, job_id, worker)
+    votes = {member: rng.random() < 0.5 for member in members if rng.random() < 0.9}
+    # Drawn apart from `rng`, so that the seeds take the paths they took before votes were sealed.
+    quiet = random.Random(f"{job_id}:{worker}")
+    unrevealed = {member for member in votes if quiet.random() < 0.1}
+    panel_votes(m, job_id, worker, votes, unrevealed)
 
 
 # ---------------------------------------------------------------------------- comparisons
@@ -352,12 +403,21 @@ def assert_matches_chain(m: Market, db: Database) -> None:
             dispute_view.votes_honest,
             dispute_view.voted_mask,
             dispute_view.drawn,
+            dispute_view.committed_mask,
         ) == (
             d.votes_fraud,
             d.votes_honest,
             d.voted_mask,
             d.drawn,
+            d.committed_mask,
         )
+        sealed = {
+            voter: m.client.vote_commitment_of(job_id, worker, voter)
+            for voter in dispute_view.commitments
+        }
+        assert {
+            v: bytes.fromhex(h.removeprefix("0x")) for v, h in dispute_view.commitments.items()
+        } == sealed
     for address, account_view in accounts.items():
         a = m.client.account(address)
         got = {

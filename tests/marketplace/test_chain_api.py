@@ -27,6 +27,7 @@ from tests.marketplace.market import (
     deploy_market,
     draw,
     panel_of,
+    panel_votes,
     params,
     random_history,
     stake_all,
@@ -186,13 +187,15 @@ def test_cancelled_expired_and_contested_jobs_are_indexed(
     # Cancelled with a sealed bid outstanding, then the bond reclaimed.
     job_id, _ = c.post_job(market.artist, _params(), "bafy-cancelled")
     bid = Bid(a, 10**14, 2)
-    c.commit_bid(a, job_id, bid_commitment(job_id, a, bid.price, bid.tiles, bid.salt))
+    c.commit_bid(a, job_id, bid_commitment(job_id, a, bid.price, bid.tiles, bid.salt), bid.tiles)
     c.cancel_job(market.artist, job_id)
     synced(chain_api, market)
     assert chain_api.get(f"/api/ledger/{job_id}").json()["held"] == str(10**16)
     c.reclaim_bond(a, job_id)
-    # Expired: the only bid is never revealed, its bond goes to the artist.
+    # Expired: the only bid is never revealed, its bond goes to the artist, and the artist
+    # takes the collateral it locked.
     expired = auction(market, [Bid(b, 10**14, 2)], reveal=[])
+    c.forfeit_bid(market.artist, expired, b)
     # Contested: the artist disputes a passed result; a panel decides.
     contested = auction(market, [Bid(a, 2 * 10**14, 8)])
     commit_results(market, contested, a)
@@ -201,9 +204,7 @@ def test_cancelled_expired_and_contested_jobs_are_indexed(
     c.open_dispute(market.artist, contested, a, "bafy-contest")
     market.mine(3)
     c.draw_panel(market.artist, contested, a)
-    for member in panel_of(market, contested, a):
-        c.vote(member, contested, a, True, "bafy-fraud")
-    c.resolve_dispute(market.artist, contested, a)
+    panel_votes(market, contested, a, dict.fromkeys(panel_of(market, contested, a), True))
     # Late: a winner never commits and is slashed. (The overruled verifier of the contest, b
     # perhaps, was slashed below the minimum stake: top it up.)
     stake_all(market)
@@ -219,9 +220,23 @@ def test_cancelled_expired_and_contested_jobs_are_indexed(
         contested: "Completed",
         late: "Completed",
     }
+    (forfeited,) = chain_api.get(f"/api/jobs/{expired}").json()["bids"]
+    collateral = str(market.config.collateral(2, params().max_price_per_tile))
+    assert (forfeited["outcome"], forfeited["revealed"], forfeited["declared_tiles"]) == (
+        "Forfeited",
+        False,
+        2,
+    )
+    assert forfeited["collateral"] == forfeited["forfeited"] == collateral
+    assert chain_api.get(f"/api/ledger/{expired}").json()["forfeits"] == collateral
     seat = chain_api.get(f"/api/jobs/{contested}").json()["seats"][0]
     assert seat["state"] == "Rejected"
     assert seat["dispute"]["fraud"] is True and seat["dispute"]["appeal"] is False
+    # Every member sealed, then revealed fraud; the panel was paid, what was left to the artist.
+    dispute = seat["dispute"]
+    assert dispute["committed"] == dispute["panel"] and len(dispute["panel"]) == 3
+    assert [(p["state"], p["fraud"]) for p in dispute["members"]] == [("revealed", True)] * 3
+    assert dispute["pay"]["beneficiary"] == market.artist and int(dispute["pay"]["fee_each"]) > 0
 
 
 def _params() -> JobParams:
@@ -375,7 +390,7 @@ def test_reorganised_blocks_are_dropped(chain_api: TestClient, market: Market) -
     synced(chain_api, market)
     snapshot = market.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     dropped, _ = c.post_job(market.artist, _params(), "bafy-dropped")
-    c.commit_bid(market.workers[0], dropped, b"\x01" * 32)
+    c.commit_bid(market.workers[0], dropped, b"\x01" * 32, 1)
     synced(chain_api, market)
     assert chain_api.get(f"/api/jobs/{dropped}").status_code == 200
     _frame_stored(chain_api, dropped)  # as if the dropped job had come so far
@@ -490,7 +505,7 @@ def test_stream_announces_a_reorganisation_and_resends_events_and_frames_anew(
     synced(chain_api, market)
     listener = _Listener(chain_api, job_id)
     snapshot = market.w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
-    c.commit_bid(market.workers[0], job_id, b"\x02" * 32)
+    c.commit_bid(market.workers[0], job_id, b"\x02" * 32, 1)
     synced(chain_api, market)
     listener.wait_for("event: BidCommitted")
     _frame_stored(chain_api, job_id, "bafy-refresh", png="bafy-first")  # as the assembler does

@@ -23,6 +23,7 @@ from tests.marketplace.market import (
     deploy_market,
     draw,
     panel_of,
+    panel_votes,
     params,
     random_history,
     stake_all,
@@ -90,9 +91,7 @@ def _appeal(market: Market, job_id: int, worker: str, fraud_votes: int) -> None:
     c.draw_panel(market.artist, job_id, worker)
     members = panel_of(market, job_id, worker)
     assert len(members) == 3
-    for i, member in enumerate(members):
-        c.vote(member, job_id, worker, i < fraud_votes, "bafy-vote")
-    c.resolve_dispute(market.artist, job_id, worker)
+    panel_votes(market, job_id, worker, {m: i < fraud_votes for i, m in enumerate(members)})
 
 
 def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_path: Path) -> None:
@@ -126,7 +125,9 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     states = [c.seat(job_id, w).state_name for w in (a, b, d)]
     assert states == ["Paid", "Rejected", "Unverified"]
     reasons = {e.reason for e in c.events(job_id=job_id) if isinstance(e, Slashed)}
-    assert reasons == {0, 2, 3}  # fraud (b), false accusation (a's verifier), silence (d's)
+    # Fraud (b), false accusation (a's verifier), silence (d's), outvoted (one member of each
+    # panel voted against its outcome).
+    assert reasons == {0, 2, 3, 4}
 
 
 def test_restart_mid_history_catches_up_without_loss_or_doubles(
@@ -258,3 +259,22 @@ def test_a_database_of_another_market_is_reindexed_for_the_new_one(
         job = s.get(JobView, 1)
         assert job is not None and job.manifest_cid == "bafy-new-market"
     assert _with_frames(db) == set()  # the old market's job 1 frames are not the new one's
+
+
+def test_a_database_of_an_older_layout_is_indexed_again(market: Market, tmp_path: Path) -> None:
+    """A server database from before sealed votes (its disputes table without the panel's
+    commitments and pay) is dropped and indexed afresh, as for any changed chain table."""
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    random_history(market, random.Random(2), jobs=2)
+    _indexer(market, Database(db_url)).sync()
+    old = Database(db_url)
+    with old.engine.begin() as conn:
+        for column in ("committed_mask", "commitments", "fee_each", "beneficiary"):
+            conn.exec_driver_sql(f"ALTER TABLE disputes DROP COLUMN {column}")
+    old.engine.dispose()
+    db = Database(db_url)
+    indexer = _indexer(market, db)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(ChainEvent)) == 0  # dropped
+    indexer.sync()
+    assert_matches_chain(market, db)

@@ -1,6 +1,7 @@
 """A verifier that lies about honest work is overruled: the worker appeals on its own, a panel of
-staked workers re-checks the patches and votes, the majority reverses the verdict, the liar is
-slashed for a false accusation and the worker is paid."""
+staked workers re-checks the patches, seals its votes and reveals them, the majority reverses the
+verdict, the liar is slashed for a false accusation, the worker is paid and so is every member
+that revealed."""
 
 from pathlib import Path
 
@@ -13,10 +14,12 @@ from tilefarm.chain.events import (
     DisputeOpened,
     DisputeResolved,
     PanelDrawn,
+    PanelPaid,
     ResultsAttested,
     Slashed,
     VerifierDrawn,
     VoteCast,
+    VoteCommitted,
 )
 from tilefarm.ipfs import KuboClient
 
@@ -77,9 +80,15 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     (opened,) = [e for e in history if isinstance(e, DisputeOpened)]
     assert opened.disputer == worker
     (drawn,) = [e for e in history if isinstance(e, PanelDrawn)]
+    sealed = [e for e in history if isinstance(e, VoteCommitted)]
     votes = {e.voter: e.fraud for e in history if isinstance(e, VoteCast)}
     honest_members = {m for m in drawn.members if m != liar.me and int(m, 16) != 0}
     assert len(honest_members) >= 2
+    assert {e.voter for e in sealed} >= honest_members  # each sealed its vote first
+    # Every reveal came after the last seal (nobody could copy a vote).
+    assert max(e.block_number for e in sealed) <= min(
+        e.block_number for e in history if isinstance(e, VoteCast)
+    )
     assert all(votes[m] is False for m in honest_members)  # each re-rendered and found it honest
     (resolved,) = [e for e in history if isinstance(e, DisputeResolved)]
     assert resolved.fraud is False and resolved.votes_honest >= 2
@@ -87,5 +96,13 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
     assert [s.reason for s in slashes] == [FALSE_ACCUSATION]
     assert market.seat(job_id, worker).state_name == "Paid"  # a panel's verdict pays at once
     seat = market.seat(job_id, worker)
-    # Paid its tiles, plus the liar's slashed stake for the false accusation, bonds back.
-    assert market.balance_of(worker) >= seat.tile_count * seat.price_per_tile + slashes[0].amount
+    # The liar's slash pays the panel's fee (up to a dispute bond); every member that revealed
+    # got an equal share of it.
+    bond = market.config().dispute_bond
+    fee = min(bond, slashes[0].amount)
+    (paid,) = [e for e in history if isinstance(e, PanelPaid)]
+    assert paid.beneficiary == worker and paid.fee_each == fee // len(votes)
+    # Paid its tiles, plus the liar's slash less the panel's fee, its bond back.
+    assert (
+        market.balance_of(worker) >= seat.tile_count * seat.price_per_tile + slashes[0].amount - fee
+    )

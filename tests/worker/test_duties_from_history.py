@@ -55,14 +55,21 @@ def test_a_seat_handed_to_another_verifier_is_not_checked(tmp_path: Path):
     assert duty.stage == "error" and "another verifier" in duty.reason
 
 
-def test_a_panel_vote_already_cast_is_not_cast_again(tmp_path: Path):
+def test_a_panel_vote_already_sealed_revealed_and_resolved_is_not_cast_again(tmp_path: Path):
     state = WorkerState(tmp_path / "worker.db")
     panel = ev.PanelDrawn(job_id=1, worker=WORKER, members=(ME, OTHER, OTHER), seed=SEED)
+    sealed = ev.VoteCommitted(job_id=1, worker=WORKER, voter=ME, commitment=SEED)
     voted = ev.VoteCast(job_id=1, worker=WORKER, voter=ME, fraud=False, evidence_cid="bafy-vote")
+    resolved = ev.DisputeResolved(job_id=1, worker=WORKER, fraud=False, votes_fraud=0,
+                                  votes_honest=3)  # fmt: skip
     assert _read(state, panel) == [(1, WORKER, 100, "panel")]
-    assert _read(state, voted) == []
+    assert _read(state, sealed) == []
+    assert [d.stage for d in state.duties()] == ["sealed"]  # revealed next, not checked again
+    _read(state, voted)
     (duty,) = state.duties()
-    assert (duty.stage, duty.passed, duty.evidence_cid) == ("attested", True, "bafy-vote")
+    assert (duty.stage, duty.passed, duty.evidence_cid) == ("revealed", True, "bafy-vote")
+    _read(state, resolved)
+    assert [d.stage for d in state.duties()] == ["attested"]
 
 
 def test_another_verifiers_attestation_leaves_the_workers_own_duty(tmp_path: Path):

@@ -6,8 +6,21 @@ refunds (cancellation, settlement, completion), the treasury's fees, a draw boun
 called `drawVerifier` (`VerifierDrawn.caller`), a worker's pay and its verifier's fee at
 `PaymentReleased` (never at `ResultsAccepted`), a failing verifier's fee at a rejection, a late
 or lapsed worker's slash to the artist, a silent verifier's slash to the waiting worker, an
-overruled verifier's slash (to the worker it failed, or to the artist whose contest it lost), a
-fraud slash shared by the honest verifiers and the artist, and dispute bonds to the winner.
+overruled verifier's slash (to the worker it failed, less the panel's fee, or to the artist whose
+contest it lost), a fraud slash shared by the honest verifiers and the artist, a dispute bond
+back to a disputer that won, a dispute panel's pay, and an unrevealed sealed bid's collateral to
+the artist (`forfeitBid`: its `Slashed`, reason Unrevealed, up to the collateral its declared
+tiles locked at the job's maximum price, then its `BidForfeited`).
+
+A panel is paid by the side that lost: the disputer's bond when the disputer lost, else up to one
+dispute bond out of the loser's slash (the overruled failing verifier's on an appeal, the worker's
+fraud slash on a contest: the rest of it is shared as before). Every member that revealed a vote
+gets an equal share of that fee; every member that stayed silent or revealed against the outcome
+is slashed (reasons Silence and Outvoted) and those slashes are shared by the members that
+revealed for the outcome, or credited to the treasury when none did (a silent panel must not pay
+the side its silence favours); what is left goes to the artist on fraud, else the worker. The
+audit derives these amounts itself and reports a `PanelPaid` (or a `BidForfeited`) that says
+otherwise.
 `owed - withdrawn` must equal the contract's `balanceOf`.
 """
 
@@ -19,6 +32,8 @@ from tilefarm.audit.money import draw_bounty, verifier_fee
 from tilefarm.chain import events as ev
 
 MAX_VERIFIER_ROUNDS = 3
+ZERO_ADDRESS = "0x" + "00" * 20
+PANEL_SLASHES = ("Silence", "Outvoted")
 
 
 @dataclass
@@ -29,8 +44,50 @@ class _Seat:
     contested: bool = False  # the open dispute is the artist's contest of a pass
     bond: int = 0
     disputer: str = ""
-    votes: dict[str, bool] = field(default_factory=dict)  # voter -> fraud
+    members: list[str] = field(default_factory=list)  # the panel, in seat order
+    votes: dict[str, bool] = field(default_factory=dict)  # revealed: voter -> fraud
     silence: int = 0  # the latest silence slash of its verifier, owed to the worker
+    fraud: bool | None = None  # the panel's verdict, once resolved
+    fee: int = 0  # the panel's fee, once known
+    forfeited: int = 0  # the panel members' slashes at the verdict
+
+
+@dataclass(frozen=True)
+class PanelPay:
+    """What `_payPanel` owes: `fee_each` to every member that revealed, `bonds_each` more to every
+    member that revealed for the outcome, `remainder` to `beneficiary`, and `to_treasury` (not in
+    `PanelPaid`) the members' forfeits when nobody revealed for the outcome."""
+
+    beneficiary: str
+    fee_each: int
+    bonds_each: int
+    remainder: int
+    to_treasury: int = 0
+
+
+def panel_pay(fee: int, forfeited: int, revealed: int, winners: int, beneficiary: str) -> PanelPay:
+    """The contract's `_payPanel` arithmetic."""
+    fee_each = fee // revealed if revealed else 0
+    remainder = fee - fee_each * revealed
+    if winners == 0:
+        return PanelPay(beneficiary, fee_each, 0, remainder, to_treasury=forfeited)
+    bonds_each = forfeited // winners
+    remainder += forfeited - bonds_each * winners
+    return PanelPay(beneficiary, fee_each, bonds_each, remainder)
+
+
+@dataclass
+class RuleProblems:
+    """Where a job's events say the rules were not followed: a panel paid otherwise, or a
+    forfeited bid that credited the artist otherwise."""
+
+    panels: list[str] = field(default_factory=list)
+    forfeits: list[str] = field(default_factory=list)
+
+
+def fee_out_of(slashed: int, dispute_bond: int) -> int:
+    """The contract's `_feeOutOf`: the panel's fee out of a loser's slash."""
+    return min(slashed, dispute_bond)
 
 
 def _pay_fraud(owed: dict[str, int], artist: str, amount: int, honest: list[str]) -> None:
@@ -43,19 +100,50 @@ def _pay_fraud(owed: dict[str, int], artist: str, amount: int, honest: list[str]
     owed[artist] += amount
 
 
-def job_credits(h: JobHistory, owed: dict[str, int]) -> None:
-    """Add to `owed` what the rules credit each party in job `h`."""
+def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | None = None) -> None:
+    """Add to `owed` what the rules credit each party in job `h`; where the chain's events say
+    the rules were not followed (a panel paid otherwise, a forfeit credited otherwise), add why
+    to `problems`."""
     params = h.posted.params
     bps = h.config.draw_bounty_bps
+    bond_size = h.config.dispute_bond
     artist = h.posted.artist
     treasury = h.config.treasury
     seats: dict[str, _Seat] = defaultdict(_Seat)
+    found = RuleProblems() if problems is None else problems
+    declared: dict[str, int] = {}  # sealed bids: bidder -> the tiles its commit declared
+    revealed_bids: set[str] = set()
+    unrevealed_slash: dict[str, tuple[str, int]] = {}  # bidder -> (tx, amount) of its slash
     # The worker and transaction of the latest `DisputeResolved`: the slashes and rejection
     # that follow in that transaction carry out its verdict.
     resolving: tuple[str, str] | None = None
+
+    def by_verdict(e: ev.MarketEvent) -> _Seat | None:
+        """The seat whose verdict is being carried out by `e`'s transaction, if any."""
+        if resolving is None or resolving[1] != e.transaction_hash:
+            return None
+        return seats[resolving[0]]
+
     for e in h.events:
-        if isinstance(e, ev.BidRevealed):
+        if isinstance(e, ev.BidCommitted):
+            declared[e.bidder] = e.tile_count
+        elif isinstance(e, ev.BidRevealed):
+            revealed_bids.add(e.bidder)
             owed[e.bidder] += params.bid_bond
+        elif isinstance(e, ev.BidForfeited):
+            # `forfeitBid`: up to the collateral its commit locked, slashed (the `Slashed`
+            # just before, in the same transaction) and credited to the artist.
+            tx, slashed = unrevealed_slash.pop(e.bidder, ("", 0))
+            lock = h.config.collateral(declared.get(e.bidder, 0), params.max_price_per_tile)
+            owed[artist] += slashed
+            if e.bidder not in declared or e.bidder in revealed_bids:
+                found.forfeits.append(f"{e.bidder}'s bid was forfeited, but it was not unrevealed")
+            if tx != e.transaction_hash or e.slashed != slashed or slashed > lock:
+                found.forfeits.append(
+                    f"{e.bidder}'s forfeited bid credited the artist {e.slashed}, but its slash "
+                    f"was {slashed if tx == e.transaction_hash else 'not emitted'}, of at most "
+                    f"{lock} locked"
+                )
         elif isinstance(e, ev.BondReclaimed):
             owed[e.bidder] += e.amount
         elif isinstance(e, ev.BidsSettled):
@@ -75,7 +163,12 @@ def job_credits(h: JobHistory, owed: dict[str, int]) -> None:
             owed[artist] += e.slashed
         elif isinstance(e, ev.Slashed):
             reason = ev.SLASH_REASONS[e.reason]
-            if reason == "Silence":
+            judged = by_verdict(e)
+            if reason == "Unrevealed":
+                unrevealed_slash[e.worker] = (e.transaction_hash, e.amount)  # `BidForfeited` next
+            elif judged is not None and reason in PANEL_SLASHES and e.worker in judged.members:
+                judged.forfeited += e.amount  # shared at the `PanelPaid` that follows
+            elif reason == "Silence":
                 # The seat is named by the `VerifierReplaced` that follows.
                 for seat in seats.values():
                     if seat.verifier == e.worker:
@@ -83,7 +176,12 @@ def job_credits(h: JobHistory, owed: dict[str, int]) -> None:
             elif reason == "FalseAccusation" and resolving is not None:
                 worker, tx_hash = resolving
                 assert tx_hash == e.transaction_hash, "a false-accusation slash outside a verdict"
-                owed[artist if seats[worker].contested else worker] += e.amount
+                seat = seats[worker]
+                if seat.contested:
+                    owed[artist] += e.amount  # the overruled pass pays the artist in full
+                else:
+                    seat.fee = fee_out_of(e.amount, bond_size)
+                    owed[worker] += e.amount - seat.fee
         elif isinstance(e, ev.VerifierReplaced):
             seat = seats[e.worker]
             if e.silent_verifier == seat.verifier and seat.verifier is not None:
@@ -103,40 +201,62 @@ def job_credits(h: JobHistory, owed: dict[str, int]) -> None:
             seat.contested = e.disputer != e.worker
             seat.bond = e.bond
             seat.disputer = e.disputer
-            seat.votes = {}
+            seat.members, seat.votes = [], {}
+            seat.fraud, seat.fee, seat.forfeited = None, 0, 0
+        elif isinstance(e, ev.PanelDrawn):
+            seats[e.worker].members = [m for m in e.members if m != ZERO_ADDRESS]
         elif isinstance(e, ev.VoteCast):
             seats[e.worker].votes[e.voter] = e.fraud
         elif isinstance(e, ev.DisputeResolved):
             resolving = (e.worker, e.transaction_hash)
             seat = seats[e.worker]
-            if not e.fraud:
-                owed[e.worker] += seat.bond  # the worker wins either kind of dispute
-                seat.bond = 0
-                if not seat.contested:
-                    seat.verifier = None  # the lying verifier forfeits its fee
-            elif seat.contested:
+            seat.fraud = e.fraud
+            appeal = not seat.contested
+            if appeal != e.fraud:
+                # The disputer won: its bond back; the fee comes out of the loser's slash.
                 owed[seat.disputer] += seat.bond
-                seat.bond = 0
-                seat.verifier = None  # the overruled pass forfeits its fee
+                seat.fee = 0
+                seat.verifier = None  # the overruled verifier (its fail or its pass): no fee
+            else:
+                seat.fee = seat.bond  # the disputer lost: its bond pays the panel
+            seat.bond = 0
         elif isinstance(e, ev.ResultsRejected):
             seat = seats[e.worker]
             voters = [v for v, fraud in seat.votes.items() if fraud]
             by_panel = resolving == (e.worker, e.transaction_hash)
             if seat.contested and by_panel:
-                _pay_fraud(owed, artist, e.slashed, voters)
+                seat.fee = fee_out_of(e.slashed, bond_size)
+                _pay_fraud(owed, artist, e.slashed - seat.fee, voters)
                 continue
-            honest: list[str] = []
-            extra = 0
-            if by_panel:  # a lost appeal: the voters share, plus its bond
-                honest = voters
-                extra = seat.bond
-                seat.bond = 0
+            honest = voters if by_panel else []  # a lost appeal: the fraud voters share
             if seat.verifier is not None:
                 owed[seat.verifier] += verifier_fee(
                     seat.tiles, params.verify_fee_per_tile, bps, seat.round
                 )
                 honest.append(seat.verifier)
-            _pay_fraud(owed, artist, e.slashed + extra, honest)
+            _pay_fraud(owed, artist, e.slashed, honest)
+        elif isinstance(e, ev.PanelPaid):
+            seat = seats[e.worker]
+            if seat.fraud is None:
+                found.panels.append(f"a panel on {e.worker}'s seat was paid before its verdict")
+                continue
+            revealed = [m for m in seat.members if m in seat.votes]
+            winners = [m for m in revealed if seat.votes[m] == seat.fraud]
+            beneficiary = artist if seat.fraud else e.worker
+            pay = panel_pay(seat.fee, seat.forfeited, len(revealed), len(winners), beneficiary)
+            for member in revealed:
+                owed[member] += pay.fee_each
+            for member in winners:
+                owed[member] += pay.bonds_each
+            owed[pay.beneficiary] += pay.remainder
+            owed[treasury] += pay.to_treasury
+            said = PanelPay(e.beneficiary, e.fee_each, e.bonds_each, e.remainder, pay.to_treasury)
+            if said != pay:
+                found.panels.append(
+                    f"the panel on {e.worker}'s seat was paid {said}, but the rules pay {pay} "
+                    f"(fee {seat.fee}, forfeited {seat.forfeited}, {len(revealed)} revealed, "
+                    f"{len(winners)} for the outcome)"
+                )
 
 
 def withdrawals(events: list[ev.MarketEvent]) -> dict[str, int]:

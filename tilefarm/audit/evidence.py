@@ -1,9 +1,19 @@
 """Checking the verification evidence on chain: every verifier's attestation and every panel
 member's vote names an evidence bundle on IPFS, which must name the committed results, the seed
-the chain drew for that verdict, exactly the patches that seed selects, and the same verdict."""
+the chain drew for that verdict, exactly the patches that seed selects, and the same verdict.
+
+Panel votes are sealed: a member commits a hash of its vote, its evidence CID and a secret salt
+(`tilefarm.chain.votes.vote_commitment`), and reveals them later (`VoteCast`), so neither the
+vote nor the bundle can be changed after another member's reveal. The hash cannot be recomputed
+without the salt, which never appears in an event, and the contract refused any reveal that did
+not match its seal; what the events can show is the order: each revealed vote was sealed first,
+by a member of the panel, once; and nobody revealed before reveals opened (every member sealed,
+or the commit window, one verification window from the panel's draw, closed), so nobody could
+copy a vote it had seen revealed."""
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tilefarm.audit.history import Assignment, JobHistory
@@ -112,6 +122,92 @@ def evidence_checks(
         )  # fmt: skip
         seeded.append(v)
     return checks, seeded
+
+
+@dataclass
+class _Panel:
+    drawn_block: int = 0  # the commit window opens at the draw
+    members: list[str] = field(default_factory=list)
+    sealed: list[str] = field(default_factory=list)
+    revealed: list[str] = field(default_factory=list)
+    resolved: bool = False
+    problems: list[str] = field(default_factory=list)
+    opened_by: str = ""  # when the first reveal came, relative to the reveals opening
+
+
+def sealed_vote_checks(
+    h: JobHistory, who: str, block_time: Callable[[int], int] | None = None
+) -> list[Check]:
+    """One check per dispute of `who`'s seat: every reveal follows a seal by the same panel
+    member, each member seals and reveals once, nothing is revealed after the verdict, and the
+    first reveal came once every member had sealed or after the commit window (the dispute's
+    `deadline`: the panel's draw block's time plus one verification window; `block_time` reads
+    a block's timestamp, and without it only the first condition can be seen)."""
+    panels: list[_Panel] = []
+    window = h.posted.params.verify_window
+    for e in h.events:
+        if getattr(e, "worker", None) != who:
+            continue
+        if isinstance(e, ev.DisputeOpened):
+            panels.append(_Panel())
+        if not panels:
+            continue
+        p = panels[-1]
+        if isinstance(e, ev.PanelDrawn):
+            p.members = [m for m in e.members if int(m, 16) != 0]
+            p.drawn_block = e.block_number
+        elif isinstance(e, ev.VoteCommitted):
+            if e.voter not in p.members:
+                p.problems.append(f"{e.voter} sealed a vote but is not on the panel")
+            elif e.voter in p.sealed:
+                p.problems.append(f"{e.voter} sealed twice")
+            elif p.revealed:
+                p.problems.append(f"{e.voter} sealed after a vote was revealed")
+            p.sealed.append(e.voter)
+        elif isinstance(e, ev.VoteCast):
+            if p.resolved:
+                p.problems.append(f"{e.voter} revealed after the verdict")
+            if e.voter not in p.sealed:
+                p.problems.append(f"{e.voter} revealed a vote it never sealed")
+            elif e.voter in p.revealed:
+                p.problems.append(f"{e.voter} revealed twice")
+            if not p.revealed:
+                p.opened_by = _reveals_opened(p, e, window, block_time)
+            p.revealed.append(e.voter)
+        elif isinstance(e, ev.DisputeResolved):
+            p.resolved = True
+    checks = []
+    for p in panels:
+        if not p.revealed and not p.problems:
+            detail = f"{len(p.sealed)} vote(s) sealed, none revealed"
+        else:
+            detail = "; ".join(p.problems) or (
+                f"{len(p.sealed)} vote(s) sealed, {len(p.revealed)} revealed, each by the member "
+                f"that sealed it, once; the first reveal came {p.opened_by}"
+            )
+        name = f"sealed votes on {who}"
+        checks.append(Check(kind="evidence", name=name, ok=not p.problems, detail=detail))
+    return checks
+
+
+def _reveals_opened(
+    p: _Panel, first: ev.VoteCast, window: int, block_time: Callable[[int], int] | None
+) -> str:
+    """When the first reveal came: after every member sealed, or after the commit window closed
+    (a problem of `p` when neither)."""
+    if p.members and set(p.members) <= set(p.sealed):
+        return "after every member had sealed"
+    if block_time is None:
+        return "before every member had sealed (the commit window's close not checked: no chain)"
+    deadline = block_time(p.drawn_block) + window
+    revealed_at = block_time(first.block_number)
+    if revealed_at > deadline:
+        return f"after the commit window closed at {deadline}"
+    p.problems.append(
+        f"{first.voter} revealed at {revealed_at}, before every member had sealed and before "
+        f"the commit window closed at {deadline}"
+    )
+    return "too early"
 
 
 def _patch_key(choice: dict[str, Any]) -> tuple[int, int, int, int, int]:

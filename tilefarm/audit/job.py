@@ -3,13 +3,14 @@
 For the job's manifest, every committed seat (results list against the committed root, a Merkle
 proof per tile checked locally and by the contract's own `verifyTile`, every tile's bytes
 against its CID and its pixels against its pixel hash), the verification evidence of every
-attestation and panel vote (`tilefarm.audit.evidence`),
+attestation and panel vote and the order of each panel's sealed votes (`tilefarm.audit.evidence`),
 the frames (recomputed from the tiles: the CIDs the assembled files must have, compared with what
 a server claims when given), and the money (`tilefarm.audit.money`). With `rerender`, the
 patches of every verdict's seed are rendered again in a Blender child and must give its verdict.
 """
 
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,7 +22,8 @@ from tilefarm.audit.committed import (
     fetch_tile,
     require_cid,
 )
-from tilefarm.audit.evidence import evidence_checks
+from tilefarm.audit.credits import RuleProblems, job_credits
+from tilefarm.audit.evidence import evidence_checks, sealed_vote_checks
 from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.audit.history import Assignment, JobHistory
 from tilefarm.audit.money import Money, job_money
@@ -74,6 +76,11 @@ class _Audit:
         self.checks: list[Check] = []
         self.tiles: dict[int, Path] = {}  # job tile -> checked EXR
 
+    def block_time(self, block_number: int) -> int:
+        """A block's timestamp, read from the chain."""
+        assert self.market is not None
+        return int(self.market.w3.eth.get_block(block_number)["timestamp"])
+
     def check(self, kind: CheckKind, name: str, ok: bool, detail: str) -> bool:
         self.checks.append(Check(kind=kind, name=name, ok=ok, detail=detail))
         return ok
@@ -123,6 +130,7 @@ class _Audit:
             passed=attested[-1].passed if attested else None,
             evidence_cids=[e.evidence_cid for e in attested],
         )  # fmt: skip
+        self.checks += sealed_vote_checks(self.h, who, self.block_time if self.market else None)
         if commit is None or manifest is None:
             return audit  # nothing committed (timed out): nothing on IPFS to check
         try:
@@ -302,9 +310,50 @@ def audit_job(
             if child is not None:
                 child.close()
     money, money_checks = job_money(history)
-    checks = audit.checks + money_checks
+    checks = audit.checks + money_checks + panel_pay_checks(history) + forfeit_checks(history)
     return AuditReport(
         job_id=history.job_id, market=history.market, status=history.job.status_name,
         artist=history.posted.artist, manifest_cid=history.posted.manifest_cid,
         ok=all(c.ok for c in checks), checks=checks, money=money, seats=seats, frames=frames,
     )  # fmt: skip
+
+
+def panel_pay_checks(history: JobHistory) -> list[Check]:
+    """Whether every dispute panel of the job was paid (`PanelPaid`) what the rules owe it."""
+    paid = history.of(ev.PanelPaid)
+    if not paid:
+        return []
+    problems = RuleProblems()
+    job_credits(history, defaultdict(int), problems)
+    return [
+        Check(
+            kind="money",
+            name="each dispute panel is paid by the rules",
+            ok=not problems.panels,
+            detail="; ".join(problems.panels)
+            or f"{len(paid)} panel(s): the fee shared by the members that revealed, the silent "
+            "and outvoted members' slashes by those that voted for the outcome (or, if none "
+            "did, to the treasury), the rest to the side the outcome favours",
+        )
+    ]
+
+
+def forfeit_checks(history: JobHistory) -> list[Check]:
+    """Whether every forfeited sealed bid (`BidForfeited`) was an unrevealed one and credited the
+    artist its slash, at most the collateral its declared tiles locked at the maximum price."""
+    forfeited = [e for e in history.events if isinstance(e, ev.BidForfeited)]
+    if not forfeited:
+        return []
+    problems = RuleProblems()
+    job_credits(history, defaultdict(int), problems)
+    total = sum(e.slashed for e in forfeited)
+    return [
+        Check(
+            kind="money",
+            name="each forfeited bid pays the artist its collateral",
+            ok=not problems.forfeits,
+            detail="; ".join(problems.forfeits)
+            or f"{len(forfeited)} unrevealed bid(s) forfeited: {total} wei slashed to the "
+            "artist, none above the collateral its commit locked",
+        )
+    ]

@@ -2,9 +2,9 @@
 withdrawable balance must be what the rules credited it.
 
 What it owes: every job's escrow, the bonds of unrevealed bids while they can still be reclaimed
-(a job in bidding or cancelled), the bonds of open disputes, and every account's stake, stake being
-unstaked and withdrawable balance. The accounts are every address the market's events name (the
-caller of a draw, credited its bounty, included). Each balance is then checked against
+(a job in bidding or cancelled), the bonds of unresolved disputes, and every account's stake,
+stake being unstaked and withdrawable balance. The accounts are every address the market's events
+name (the caller of a draw, credited its bounty, included). Each balance is then checked against
 `tilefarm.audit.credits`.
 """
 
@@ -18,6 +18,7 @@ from tilefarm.chain.bindings import JobMarketClient
 
 ADDRESS_FIELDS = (
     "worker", "bidder", "artist", "account", "verifier", "voter", "disputer", "caller",
+    "beneficiary",
 )  # fmt: skip
 
 

@@ -90,6 +90,16 @@ class JobMarketClient:
     def dispute(self, job_id: int, worker: str) -> Dispute:
         return record(Dispute, self._call("dispute", job_id, _addr(worker)))
 
+    def vote_commitment_of(self, job_id: int, worker: str, voter: str) -> bytes | None:
+        """The vote `voter` sealed on the dispute's panel (None if it is not on the panel)."""
+        account_id = self.account(voter).account_id
+        dispute = self.dispute(job_id, worker)
+        seats = (dispute.member0, dispute.member1, dispute.member2)
+        if account_id == 0 or account_id not in seats:
+            return None
+        sealed = self._call("voteCommitments", job_id, _addr(worker))
+        return bytes(sealed[seats.index(account_id)])
+
     def balance_of(self, who: str) -> int:
         return int(self._call("balanceOf", _addr(who)))
 
@@ -174,9 +184,17 @@ class JobMarketClient:
 
     # -- bidding
 
-    def commit_bid(self, sender: Sender, job_id: int, commitment: bytes) -> Receipt:
+    def commit_bid(
+        self, sender: Sender, job_id: int, commitment: bytes, tile_count: int
+    ) -> Receipt:
+        """Seals a bid for `tile_count` tiles (the count the commitment hashes, declared in the
+        open): sends the job's bond and locks the tiles' collateral at the maximum price."""
         bond = self.job(job_id).bid_bond
-        return self._send(sender, "commitBid", job_id, commitment, value=bond)
+        return self._send(sender, "commitBid", job_id, commitment, tile_count, value=bond)
+
+    def forfeit_bid(self, sender: Sender, job_id: int, bidder: str) -> Receipt:
+        """Slashes an unrevealed bid's locked collateral to the artist (after the reveal window)."""
+        return self._send(sender, "forfeitBid", job_id, _addr(bidder))
 
     def reveal_bid(
         self, sender: Sender, job_id: int, price_per_tile: int, tile_count: int, salt: bytes
@@ -238,10 +256,20 @@ class JobMarketClient:
     def draw_panel(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "drawPanel", job_id, _addr(worker))
 
-    def vote(
-        self, sender: Sender, job_id: int, worker: str, fraud: bool, evidence_cid: str
+    def commit_vote(self, sender: Sender, job_id: int, worker: str, commitment: bytes) -> Receipt:
+        """Seals a panel vote: `commitment` is `votes.vote_commitment` of the vote and a salt."""
+        return self._send(sender, "commitVote", job_id, _addr(worker), commitment)
+
+    def reveal_vote(
+        self,
+        sender: Sender,
+        job_id: int,
+        worker: str,
+        fraud: bool,
+        salt: bytes,
+        evidence_cid: str,
     ) -> Receipt:
-        return self._send(sender, "vote", job_id, _addr(worker), fraud, evidence_cid)
+        return self._send(sender, "revealVote", job_id, _addr(worker), fraud, salt, evidence_cid)
 
     def resolve_dispute(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "resolveDispute", job_id, _addr(worker))

@@ -76,7 +76,7 @@ class StakeWithdrawn(MarketEvent):
 class Slashed(MarketEvent):
     worker: Address
     job_id: int
-    reason: int  # 0 fraud, 1 late, 2 false accusation (or false pass), 3 silence
+    reason: int  # an index into SLASH_REASONS
     amount: int
 
 
@@ -107,9 +107,21 @@ class Withdrawn(MarketEvent):
 
 
 class BidCommitted(MarketEvent):
+    """A sealed bid: its price is hidden, its tile count declared (it locks their collateral at the
+    job's maximum price until revealed)."""
+
     job_id: int
     bidder: Address
     commitment: Hex32
+    tile_count: int
+
+
+class BidForfeited(MarketEvent):
+    """A sealed bid was never revealed: the collateral it locked was slashed to the artist."""
+
+    job_id: int
+    bidder: Address
+    slashed: int
 
 
 class BidRevealed(MarketEvent):
@@ -238,7 +250,18 @@ class PanelDrawn(MarketEvent):
     seed: Hex32
 
 
+class VoteCommitted(MarketEvent):
+    """A panel member sealed its vote (revealed later by VoteCast)."""
+
+    job_id: int
+    worker: Address
+    voter: Address
+    commitment: Hex32
+
+
 class VoteCast(MarketEvent):
+    """A panel member revealed its sealed vote."""
+
     job_id: int
     worker: Address
     voter: Address
@@ -252,6 +275,19 @@ class DisputeResolved(MarketEvent):
     fraud: bool
     votes_fraud: int
     votes_honest: int
+
+
+class PanelPaid(MarketEvent):
+    """The panel's pay: `fee_each` to every member who revealed, `bonds_each` more to every member
+    who revealed for the outcome, `remainder` to `beneficiary` (the artist on fraud, else the
+    worker)."""
+
+    job_id: int
+    worker: Address
+    beneficiary: Address
+    fee_each: int
+    bonds_each: int
+    remainder: int
 
 
 EVENT_MODELS: dict[str, type[MarketEvent]] = {
@@ -271,6 +307,7 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         BidOutbid,
         BidsSettled,
         BondReclaimed,
+        BidForfeited,
         ResultsCommitted,
         VerifierDrawn,
         VerifierDrawMissed,
@@ -283,13 +320,25 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         VerifierReplaced,
         DisputeOpened,
         PanelDrawn,
+        VoteCommitted,
         VoteCast,
         DisputeResolved,
+        PanelPaid,
     )
 }
 
-SlashReasonName = Literal["Fraud", "Late", "FalseAccusation", "Silence"]
-SLASH_REASONS: tuple[SlashReasonName, ...] = ("Fraud", "Late", "FalseAccusation", "Silence")
+SlashReasonName = Literal["Fraud", "Late", "FalseAccusation", "Silence", "Outvoted", "Unrevealed"]
+# The contract's SlashReason, in order: "Silence" is a drawn verifier or panel member that did not
+# answer in time, "Outvoted" a panel member that revealed a vote against the panel's outcome,
+# "Unrevealed" a sealed bid that was never revealed (`BidForfeited`).
+SLASH_REASONS: tuple[SlashReasonName, ...] = (
+    "Fraud",
+    "Late",
+    "FalseAccusation",
+    "Silence",
+    "Outvoted",
+    "Unrevealed",
+)
 
 
 def event_model(name: str, args: dict[str, Any], meta: dict[str, Any]) -> MarketEvent:

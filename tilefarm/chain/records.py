@@ -25,6 +25,7 @@ SEAT_STATES = (
     "Reclaimed",
     "Unverified",
     "Paid",
+    "Forfeited",
 )
 
 
@@ -98,8 +99,9 @@ class Dispute(ChainModel):
     member2: int
     votes_fraud: int
     votes_honest: int
-    voted_mask: int
+    voted_mask: int  # bits 0-2: member k revealed; bits 4-6: it revealed "fraud"
     drawn: bool
+    committed_mask: int  # bits 0-2: member k sealed a vote
 
 
 class MarketConfig(ChainModel):

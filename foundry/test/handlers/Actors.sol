@@ -5,8 +5,8 @@ import {CommonBase} from "forge-std/Base.sol";
 
 /// @title Actors
 /// @notice Who takes part in the campaign, and how each role behaves when the market asks it for a
-/// verdict. Every account that can ever hold money in the market is in `everyone`, so the ledger
-/// checks can sum over it.
+/// verdict or a panel vote. Every account that can ever hold money in the market is in `everyone`,
+/// so the ledger checks can sum over it.
 abstract contract Actors is CommonBase {
     enum Role {
         None,
@@ -14,12 +14,15 @@ abstract contract Actors is CommonBase {
         Colluder, // a second artist, staked: passes the cheater's results, otherwise says anything
         Honest, // bids, renders well, tells the truth as verifier and panel member
         Cheater, // bids low, renders garbage, says anything as verifier and panel member
-        Silent, // staked, never attests or votes
+        Silent, // staked, never attests, never seals a panel vote
         Voter, // staked, never bids, tells the truth
         Spammer, // staked, floods jobs with bids at the maximum price, says anything
         Unstaked, // tries to bid without a stake
         Treasury,
-        Keeper // calls the permissionless closing actions and collects draw bounties
+        Keeper, // calls the permissionless closing actions and collects draw bounties
+        Accuser, // staked, never bids: fails every result and votes fraud on every panel, honest work too
+        Dropout, // staked, never bids: tells the truth as verifier; on a panel seals a vote, never reveals it
+        Copycat // staked, never bids, says anything; on a panel seals a copy of another member's sealed vote
     }
 
     address[] internal everyone;
@@ -27,6 +30,8 @@ abstract contract Actors is CommonBase {
     address[] internal stakers;
     address[] internal spammers;
     mapping(address who => Role) internal roleOf;
+    /// @dev 1 + the actor's index in `everyone`; 0 for an address outside the campaign.
+    mapping(address who => uint256) internal slotOf;
 
     address internal artist;
     address internal colluder;
@@ -60,6 +65,9 @@ abstract contract Actors is CommonBase {
             stakers.push(s);
             spammers.push(s);
         }
+        stakers.push(_actor("accuser", Role.Accuser));
+        stakers.push(_actor("dropout", Role.Dropout));
+        stakers.push(_actor("copycat", Role.Copycat));
     }
 
     function _actor(string memory name, Role role) private returns (address who) {
@@ -68,14 +76,33 @@ abstract contract Actors is CommonBase {
         vm.deal(who, 1_000_000 ether);
         roleOf[who] = role;
         everyone.push(who);
+        slotOf[who] = everyone.length;
     }
 
     /// @dev Whether `who` answers when asked about `worker`'s results, and whether it says they pass.
     function _verdict(address who, address worker, uint256 seed) internal view returns (bool speaks, bool passes) {
         Role role = roleOf[who];
-        if (role == Role.Honest || role == Role.Voter) return (true, worker != cheater);
+        if (role == Role.Honest || role == Role.Voter || role == Role.Dropout) return (true, worker != cheater);
         if (role == Role.Colluder) return (true, worker == cheater || seed % 2 == 0);
-        if (role == Role.Cheater || role == Role.Spammer) return (true, seed % 2 == 0);
+        if (role == Role.Cheater || role == Role.Spammer || role == Role.Copycat) return (true, seed % 2 == 0);
+        if (role == Role.Accuser) return (true, false);
         return (false, false);
+    }
+
+    /// @dev How `who` sits on a panel judging `worker`'s results: whether it seals a vote, whether
+    /// it reveals it once reveals open, and the vote (`fraud`). Members vote as they would attest;
+    /// a silent member never seals, a dropout seals the truth and walks away, an accuser always
+    /// votes fraud. A copycat seals like a cheater, or copies another member's seal (the dispute
+    /// steps decide that, as it depends on what the others sealed).
+    function _panelConduct(address who, address worker, uint256 seed)
+        internal
+        view
+        returns (bool commits, bool reveals, bool fraud)
+    {
+        Role role = roleOf[who];
+        if (role == Role.Accuser) return (true, true, true);
+        (bool speaks, bool passes) = _verdict(who, worker, seed);
+        if (role == Role.Dropout) return (true, false, !passes);
+        return (speaks, speaks, !passes);
     }
 }

@@ -43,7 +43,7 @@ abstract contract BiddingActions is MarketCalls, Clock, Choices {
     }
 
     /// @notice A bidder seals a bid: the cheater underbids, one bid in sixteen cannot be revealed
-    /// (above the maximum) and one in sixteen asks for no tiles.
+    /// (above the maximum) and one in sixteen asks for no tiles (which must be refused).
     function commitBid(uint256 job, uint256 who, uint256 price, uint256 tiles) external {
         uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
         if (jobId != 0) _sealBid(jobId, _one(bidders, who), price, tiles);
@@ -103,6 +103,20 @@ abstract contract BiddingActions is MarketCalls, Clock, Choices {
         if (jobId == 0) return;
         if (wait % 2 == 0) _warpTo(market.job(jobId).revealEnd + 1);
         _settle(_anyone(who), jobId, _ranking(jobId));
+    }
+
+    /// @notice Anyone forfeits a sealed bid left unrevealed (its locked collateral goes to the
+    /// artist); half the time it first waits for the end of the reveal window. One time in eight it
+    /// names any bidder of the job, whose bid may have been revealed: that must be refused.
+    function forfeitBid(uint256 job, uint256 who, uint256 wait) external {
+        uint256 jobs = market.jobCount();
+        if (jobs == 0) return;
+        uint256 jobId = 1 + job % jobs;
+        if (jobBidders[jobId].length == 0) return;
+        address bidder = wait % 8 == 0 ? _one(jobBidders[jobId], who) : _unrevealedBid(jobId, who);
+        if (bidder == address(0)) return;
+        if (wait % 2 == 0) _warpTo(market.job(jobId).revealEnd + 1);
+        _forfeitBid(_anyone(who >> 8), jobId, bidder);
     }
 
     /// @notice A bidder of a cancelled job takes its sealed bid's bond back.

@@ -52,6 +52,18 @@ abstract contract Choices is HandlerBase {
         return (false, ref);
     }
 
+    /// @dev A bidder of the job whose sealed bid is still unrevealed, searching from a seeded start;
+    /// zero when there is none.
+    function _unrevealedBid(uint256 jobId, uint256 seed) internal view returns (address) {
+        address[] storage list = jobBidders[jobId];
+        for (uint256 i; i < list.length; ++i) {
+            address bidder = list[(seed % list.length + i) % list.length];
+            IMarketTypes.Seat memory s = market.seat(jobId, bidder);
+            if (s.hash != bytes32(0) && s.state == IMarketTypes.SeatState.None) return bidder;
+        }
+        return address(0);
+    }
+
     /// @dev The job's kept bids sorted by rank key, as `settle` wants them.
     function _ranking(uint256 jobId) internal view returns (address[] memory ranked) {
         ranked = market.keptBids(jobId);

@@ -8,8 +8,9 @@ import {Clock} from "./Clock.sol";
 import {Choices} from "./Choices.sol";
 
 /// @title Closing
-/// @notice Lets every deadline pass and calls every permissionless closing action (and each bidder
-/// of a cancelled job reclaims its bond), until nothing is left open; then checks that nothing is.
+/// @notice Lets every deadline pass and calls every permissionless closing action (unrevealed bids
+/// are forfeited, and each bidder of a cancelled job reclaims its bond), until nothing is left
+/// open; then checks that nothing is.
 /// `drainAll` then has everyone take out everything, which must empty the market.
 abstract contract Closing is MarketCalls, Clock, Choices {
     /// @dev Closing a seat takes at most three draws and three replacements, a dispute and a release.
@@ -32,9 +33,9 @@ abstract contract Closing is MarketCalls, Clock, Choices {
             if (j.status == IMarketTypes.JobStatus.Bidding) {
                 _warpTo(j.revealEnd + 1);
                 _settle(keeper, jobId, _ranking(jobId));
-            } else if (j.status == IMarketTypes.JobStatus.Cancelled) {
-                _reclaimAll(jobId);
             }
+            if (j.status == IMarketTypes.JobStatus.Cancelled) _reclaimAll(jobId);
+            else _forfeitAll(jobId);
         }
         for (uint256 i; i < seats.length; ++i) {
             _close(seats[i]);
@@ -70,6 +71,16 @@ abstract contract Closing is MarketCalls, Clock, Choices {
         }
     }
 
+    /// @dev Every sealed bid left unrevealed is forfeited (which unlocks what its commit locked).
+    function _forfeitAll(uint256 jobId) private {
+        for (address bidder = _unrevealedBid(jobId, 0); bidder != address(0); bidder = _unrevealedBid(jobId, 0)) {
+            if (!_forfeitBid(keeper, jobId, bidder)) {
+                _note(Violation.LeftOpen, string.concat("job ", vm.toString(jobId), ": the unrevealed bid of ", vm.getLabel(bidder), " cannot be forfeited"));
+                return;
+            }
+        }
+    }
+
     /// @dev Drives one seat to a final state with the action its state and the clock call for.
     function _close(SeatRef memory r) private {
         for (uint256 step; step < MAX_CLOSING_STEPS; ++step) {
@@ -87,7 +98,8 @@ abstract contract Closing is MarketCalls, Clock, Choices {
                 _warpTo(s.deadline + 1);
                 _finalizeRejection(keeper, r.jobId, r.worker);
             } else if (state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested) {
-                _warpTo(market.dispute(r.jobId, r.worker).deadline + 1);
+                // Members still to seal or reveal have left too: the reveal window runs out.
+                _warpTo(_revealEnd(r.jobId, r.worker) + 1);
                 _resolveDispute(keeper, r.jobId, r.worker);
             } else {
                 return;

@@ -25,6 +25,15 @@ abstract contract Ghosts {
         bytes32 salt;
     }
 
+    /// @notice A panel vote as its member sealed it: the handler keeps the opening. A copycat's
+    /// seal is another member's, so it holds no opening of its own (`copied`).
+    struct SealedVote {
+        bytes32 commitment;
+        bytes32 salt;
+        bool fraud;
+        bool copied;
+    }
+
     /// @notice Wei each actor sent to the market: stakes, deposits, bid and dispute bonds.
     mapping(address who => uint256) public sentIn;
     /// @notice Of `sentIn`, the stakes.
@@ -46,6 +55,8 @@ abstract contract Ghosts {
     SeatRef[] internal disputed;
     mapping(uint256 jobId => mapping(address worker => address)) internal drawnVerifier;
     mapping(uint256 jobId => mapping(address worker => address[3])) internal panelOf;
+    /// @dev Each panel member's sealed vote, by seat.
+    mapping(uint256 jobId => mapping(address worker => mapping(address member => SealedVote))) internal sealedVotes;
 
     mapping(uint256 jobId => mapping(address worker => Path)) public verdictPath;
     mapping(uint256 jobId => mapping(address worker => uint256)) public payments;
@@ -61,6 +72,25 @@ abstract contract Ghosts {
     uint256 public seatsPaid;
     uint256 public seatsRejected;
     uint256 public disputesResolved;
+    /// @notice Panel milestones: votes sealed and revealed, disputes resolved with at least one
+    /// revealed vote, panel members slashed for silence or for voting against the outcome, and
+    /// reveals refused because reveals were not open yet.
+    uint256 public votesCommitted;
+    uint256 public votesRevealed;
+    uint256 public disputesResolvedWithVotes;
+    uint256 public panelSlashes;
+    uint256 public earlyRevealsRefused;
+
+    /// @notice The four ways a panel's verdict goes, each with its own money rules.
+    enum Verdict {
+        AppealUpheld, // the worker's appeal won: the failing verifier lied
+        AppealRejected, // the worker's appeal lost: fraud
+        ContestUpheld, // the artist's contest won: fraud, the passing verifier lied
+        ContestDismissed // the artist's contest lost: the worker is paid
+    }
+
+    /// @notice Disputes resolved, by verdict.
+    mapping(Verdict verdict => uint256) public verdicts;
 
     /// @notice What the per-call checks look for.
     enum Violation {
@@ -71,7 +101,13 @@ abstract contract Ghosts {
         DoublePayment, // a seat was paid twice
         WrongPayment, // a seat was paid other than its tiles at its price
         IneligibleDraw, // a verifier or panel member was drawn below the minimum stake, or excluded
-        LeftOpen // after every deadline and closing action, a job or seat still held money or was open
+        LeftOpen, // after every deadline and closing action, a job or seat still held money or was open
+        VoteRules, // a commit, reveal or resolution went through that the panel's rules refuse, or the reverse
+        DisputeMisPaid, // resolveDispute moved a party's balance or stake other than the panel's money rules say
+        PanelWinnerSlashed, // a member that revealed a vote for the outcome lost stake to the panel
+        PanelLoserMisSlashed, // a silent or outvoted member lost other than min(disputeBond, bonded stake)
+        PanelFeeMisShared, // a revealed member was not credited feeEach (winners: and bondsEach), or PanelPaid is off
+        PanelDuties // a panel's draw or resolution moved an account's duties other than +1 / -1 per member
     }
 
     /// @notice The first violation of each kind, described; empty while there is none.

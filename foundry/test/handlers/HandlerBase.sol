@@ -25,6 +25,9 @@ abstract contract HandlerBase is Actors, Ghosts {
     IMarketTypes.MarketConfig internal cfg;
     CallContext internal ctx;
     mapping(address who => uint256) internal stakeBefore;
+    /// @dev Every actor's duties from just before the call (taken with `stakeBefore`, and before
+    /// every resolveDispute).
+    mapping(address who => uint256) internal dutiesBefore;
 
     /// @dev The verifier currently drawn for a seat, or zero.
     function _verifierOf(uint256 jobId, address worker) internal view returns (address) {
@@ -39,6 +42,33 @@ abstract contract HandlerBase is Actors, Ghosts {
         for (uint256 k; k < 3; ++k) {
             if (ids[k] != 0) members[k] = market.accountById(ids[k]);
         }
+    }
+
+    /// @dev The bit (1, 2 or 4) of `who`'s panel seat in `d`, or 0 when it is not on the panel.
+    function _memberBit(IMarketTypes.Dispute memory d, address who) internal view returns (uint256) {
+        uint32[3] memory ids = [d.member0, d.member1, d.member2];
+        for (uint256 k; k < 3; ++k) {
+            if (ids[k] != 0 && market.accountById(ids[k]) == who) return 1 << k;
+        }
+        return 0;
+    }
+
+    /// @dev Bits 0-2: the panel seats that hold a member.
+    function _seatedMask(IMarketTypes.Dispute memory d) internal pure returns (uint256 mask) {
+        if (d.member0 != 0) mask |= 1;
+        if (d.member1 != 0) mask |= 2;
+        if (d.member2 != 0) mask |= 4;
+    }
+
+    /// @dev Whether the seat is under a dispute (appealed or contested).
+    function _inDispute(uint256 jobId, address worker) internal view returns (bool) {
+        IMarketTypes.SeatState state = market.seat(jobId, worker).state;
+        return state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested;
+    }
+
+    /// @dev The end of a dispute's reveal window: one verification window after its commit window.
+    function _revealEnd(uint256 jobId, address worker) internal view returns (uint256) {
+        return uint256(market.dispute(jobId, worker).deadline) + market.job(jobId).verifyWindow;
     }
 
     function _isSeatIn(IMarketTypes.SeatState state, uint256 mask) internal pure returns (bool) {

@@ -59,8 +59,14 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
         }
     }
 
-    /// @dev Moves the first open seat of the job (from a seeded start) one step.
+    /// @dev The artist first forfeits each bid left unrevealed (its collateral is the artist's);
+    /// then moves the first open seat of the job (from a seeded start) one step.
     function _advanceSeats(uint256 jobId, uint256 seed) private {
+        address unrevealed = _unrevealedBid(jobId, seed);
+        if (unrevealed != address(0)) {
+            _forfeitBid(artistOf[jobId], jobId, unrevealed);
+            return;
+        }
         for (uint256 i; i < seats.length; ++i) {
             SeatRef memory r = seats[(seed % seats.length + i) % seats.length];
             if (r.jobId == jobId && _advanceSeat(r, market.seat(r.jobId, r.worker), seed >> 8)) return;
@@ -129,18 +135,73 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
         }
     }
 
-    /// @dev The panel is drawn, members vote one by one, then anyone resolves (once all voted or
-    /// the deadline passed, which is also how a panel that could not be drawn ends).
+    /// @dev The panel is drawn; then every member whose role seals a vote seals it (after the commit
+    /// window it tries all the same, and must be refused); then, once reveals open (every member
+    /// sealed, or the commit window is waited out for the silent ones), every member whose role
+    /// reveals does; then anyone resolves (at once if every member revealed, else after the reveal
+    /// window, which is also how an undrawn panel ends).
     function _advanceDispute(SeatRef memory r, uint256 seed) private {
         IMarketTypes.Dispute memory d = market.dispute(r.jobId, r.worker);
         if (!d.drawn) {
             _mineUntilPast(d.anchorBlock);
             if (_drawPanel(_anyone(seed >> 8), r.jobId, r.worker)) return;
+        } else if (_lateOrCommitAll(r, d, seed)) {
+            // Half the time a member that sealed opens its vote at once: refused while another
+            // member may still seal.
+            if ((seed >> 40) % 2 == 0) _revealFirst(r, seed >> 48);
+            return;
+        } else if (_revealAll(r, seed >> 32)) {
+            return;
         }
-        for (uint256 k; k < 3 && block.timestamp <= d.deadline; ++k) {
-            if (d.votedMask & (1 << k) == 0 && _voteAsRole(r, k, seed >> 16)) return;
+        d = market.dispute(r.jobId, r.worker);
+        if (!d.drawn || (d.votedMask & 7) != _seatedMask(d) || _seatedMask(d) == 0) {
+            // Half the time someone tries to resolve before the reveal window closed: refused.
+            if ((seed >> 56) % 2 == 0) _resolveDispute(_anyone(seed >> 64), r.jobId, r.worker);
+            if (!_inDispute(r.jobId, r.worker)) return;
+            _warpTo(_revealEnd(r.jobId, r.worker) + 1);
         }
-        _warpTo(d.deadline + 1);
         _resolveDispute(_anyone(seed >> 24), r.jobId, r.worker);
+    }
+
+    /// @dev While members have not sealed, one time in eight the commit window runs out first (they
+    /// try all the same, and must be refused); otherwise they seal.
+    function _lateOrCommitAll(SeatRef memory r, IMarketTypes.Dispute memory d, uint256 seed) private returns (bool) {
+        if (d.committedMask != _seatedMask(d) && (seed >> 72) % 8 == 0) _warpTo(uint256(d.deadline) + 1);
+        return _commitAll(r, seed >> 16);
+    }
+
+    /// @dev Every member that has not sealed a vote seals one as its role dictates (half the time
+    /// only the first of them, the others in later steps); false when none did.
+    function _commitAll(SeatRef memory r, uint256 seed) private returns (bool any) {
+        for (uint256 k; k < 3; ++k) {
+            if (_commitAsRole(r, k, _mix(seed ^ k), false)) {
+                any = true;
+                if (seed % 2 == 0) return true;
+            }
+        }
+    }
+
+    /// @dev The first member that sealed a vote reveals it.
+    function _revealFirst(SeatRef memory r, uint256 seed) private {
+        for (uint256 k; k < 3; ++k) {
+            if (_revealAsRole(r, k, seed, false) || market.dispute(r.jobId, r.worker).committedMask & (1 << k) != 0) return;
+        }
+    }
+
+    /// @dev Opens reveals (waiting out the commit window if a member never sealed: half the time
+    /// a member first tries without waiting, and is refused), then every member whose role reveals
+    /// does; false when none revealed.
+    function _revealAll(SeatRef memory r, uint256 seed) private returns (bool any) {
+        IMarketTypes.Dispute memory d = market.dispute(r.jobId, r.worker);
+        if (d.committedMask == 0) return false;
+        if (d.committedMask != _seatedMask(d)) {
+            if (block.timestamp <= d.deadline && (seed >> 40) % 2 == 0) _revealFirst(r, seed >> 48);
+            _warpTo(uint256(d.deadline) + 1);
+            d = market.dispute(r.jobId, r.worker);
+        }
+        if (block.timestamp > _revealEnd(r.jobId, r.worker)) return false;
+        for (uint256 k; k < 3; ++k) {
+            if (d.votedMask & (1 << k) == 0 && _revealAsRole(r, k, _mix(seed ^ k), false)) any = true;
+        }
     }
 }

@@ -8,13 +8,14 @@ import {ISealedBidding} from "contracts/interfaces/ISealedBidding.sol";
 import {IResultVerification} from "contracts/interfaces/IResultVerification.sol";
 import {IDisputes} from "contracts/interfaces/IDisputes.sol";
 import {IWorkerRegistry} from "contracts/interfaces/IWorkerRegistry.sol";
-import {HandlerBase} from "./HandlerBase.sol";
+import {PanelRules} from "./PanelRules.sol";
 
 /// @title LogChecks
 /// @notice Reads the events of every successful market call: checks each verdict, draw and payment
 /// at the moment it happens, and books what the rules owe to whom. The events only say *that*
-/// something happened; the amounts owed come from the rules and the market's records.
-abstract contract LogChecks is HandlerBase {
+/// something happened; the amounts owed come from the rules and the market's records. During a
+/// resolveDispute the panel's events are also checked against what {PanelRules} worked out.
+abstract contract LogChecks is PanelRules {
     function _checkLogs(Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(market)) _checkLog(logs[i]);
@@ -51,8 +52,17 @@ abstract contract LogChecks is HandlerBase {
         } else if (topic == IDisputes.PanelDrawn.selector) {
             (address[3] memory members,) = abi.decode(log.data, (address[3], bytes32));
             _onPanelDrawn(_id(log), _addr(log.topics[2]), members);
+        } else if (topic == IDisputes.VoteCommitted.selector) {
+            ++votesCommitted;
+        } else if (topic == IDisputes.VoteCast.selector) {
+            ++votesRevealed;
         } else if (topic == IDisputes.DisputeResolved.selector) {
+            (bool fraud, uint256 votesFraud, uint256 votesHonest) = abi.decode(log.data, (bool, uint256, uint256));
+            _onVerdict(_id(log), _addr(log.topics[2]), fraud);
             _onResolved(_id(log), _addr(log.topics[2]));
+            if (votesFraud + votesHonest != 0) ++disputesResolvedWithVotes;
+        } else if (topic == IDisputes.PanelPaid.selector) {
+            _onPanelPaid(_id(log), _addr(log.topics[2]), log.data);
         }
     }
 
@@ -143,12 +153,24 @@ abstract contract LogChecks is HandlerBase {
         ++seatsPaid;
     }
 
-    /// @dev Who may receive a slash, by its reason: lateness goes to the artist, silence to the
-    /// waiting worker, a false verdict to the wronged worker or artist, fraud to the artist and
-    /// the honest verifiers (each counted in full: the split is not visible here).
+    /// @dev Who may receive a slash, by its reason: lateness and a sealed bid never revealed go to
+    /// the artist, a verifier's silence to the waiting worker, a false verdict to the wronged worker
+    /// or artist (the panel's fee out of it is within the bond booked at the verdict), fraud to the
+    /// artist and the honest verifiers and members, a panel member's silence or losing vote to the
+    /// members and the party the verdict favours, or the treasury (each counted in full: the split
+    /// is not visible here; {PanelRules} checks the panel's split exactly).
     function _onSlashed(uint256 jobId, address who, uint8 reason, uint256 amount) private {
         address artist_ = artistOf[jobId];
-        if (reason == uint8(IMarketTypes.SlashReason.Late)) {
+        if (resolution.pending) _onPanelSlash(who, reason, amount);
+        if (resolution.pending && (reason == uint8(IMarketTypes.SlashReason.Silence) || reason == uint8(IMarketTypes.SlashReason.Outvoted))) {
+            owed[artist_] += amount;
+            owed[resolution.worker] += amount;
+            owed[treasury] += amount;
+            address[3] memory members = panelOf[jobId][resolution.worker];
+            for (uint256 k; k < 3; ++k) {
+                owed[members[k]] += amount;
+            }
+        } else if (reason == uint8(IMarketTypes.SlashReason.Late) || reason == uint8(IMarketTypes.SlashReason.Unrevealed)) {
             owed[artist_] += amount;
         } else if (reason == uint8(IMarketTypes.SlashReason.Silence)) {
             owed[ctx.worker] += amount;
@@ -161,12 +183,17 @@ abstract contract LogChecks is HandlerBase {
         }
     }
 
-    /// @dev The dispute bond goes back to its poster or to the other side, or is shared as fraud.
+    /// @dev The dispute bond goes back to its poster, or pays the panel (the remainder to the party
+    /// the verdict favours); when the disputer won, the panel's fee (at most a bond) comes out of the
+    /// loser's slash instead. Either way each member and either party gets at most a bond of it.
     function _onResolved(uint256 jobId, address worker) private {
         uint256 bond = cfg.disputeBond;
         owed[worker] += bond;
         owed[artistOf[jobId]] += bond;
-        _owePanel(jobId, worker, bond);
+        address[3] memory members = panelOf[jobId][worker];
+        for (uint256 k; k < 3; ++k) {
+            owed[members[k]] += bond;
+        }
         ++disputesResolved;
     }
 

@@ -64,7 +64,7 @@ abstract contract MarketCalls is LogChecks {
 
     function _commitBid(address who, uint256 jobId, Bid memory bid, uint256 bond) internal returns (bool) {
         bytes32 commitment = MarketMath.commitment(jobId, who, bid.price, bid.tiles, bid.salt);
-        return _exec(who, bond, abi.encodeCall(ISealedBidding.commitBid, (jobId, commitment)));
+        return _exec(who, bond, abi.encodeCall(ISealedBidding.commitBid, (jobId, commitment, bid.tiles)));
     }
 
     function _revealBid(address who, uint256 jobId, Bid memory bid) internal returns (bool) {
@@ -79,6 +79,10 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(ISealedBidding.reclaimBond, (jobId)));
     }
 
+    function _forfeitBid(address who, uint256 jobId, address bidder) internal returns (bool) {
+        return _exec(who, 0, abi.encodeCall(ISealedBidding.forfeitBid, (jobId, bidder)));
+    }
+
     function _commitResults(address who, uint256 jobId, bytes32 root) internal returns (bool) {
         return _exec(who, 0, abi.encodeCall(IResultVerification.commitResults, (jobId, root, "bafy-results")));
     }
@@ -88,8 +92,8 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(IResultVerification.drawVerifier, (jobId, worker)));
     }
 
-    /// @dev A pass is a verdict only from the seat's drawn verifier. Like a vote, it is checked as a
-    /// call that may draw, should the market ever draw lazily in it.
+    /// @dev A pass is a verdict only from the seat's drawn verifier. Like a panel vote, it is checked
+    /// as a call that may draw, should the market ever draw lazily in it.
     function _attest(address who, uint256 jobId, address worker, bool passed) internal returns (bool) {
         _expect(who, jobId, worker, passed ? Path.VerifierPassed : Path.None, true);
         return _exec(who, 0, abi.encodeCall(IResultVerification.attest, (jobId, worker, passed, "bafy-evidence")));
@@ -120,28 +124,103 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(IResultVerification.replaceVerifier, (jobId, worker)));
     }
 
-    function _openDispute(address who, uint256 jobId, address worker) internal returns (bool) {
+    /// @dev An undrawn panel's window is two verification windows from the dispute.
+    function _openDispute(address who, uint256 jobId, address worker) internal returns (bool ok) {
         _expect(who, jobId, worker, Path.None, false);
-        return _exec(who, cfg.disputeBond, abi.encodeCall(IDisputes.openDispute, (jobId, worker, "bafy-reason")));
+        ok = _exec(who, cfg.disputeBond, abi.encodeCall(IDisputes.openDispute, (jobId, worker, "bafy-reason")));
+        if (ok) _checkPanelWindow(jobId, worker, 2);
     }
 
-    function _drawPanel(address who, uint256 jobId, address worker) internal returns (bool) {
+    /// @dev A panel is drawn only within the dispute's first window; it takes on one duty per member
+    /// and moves no other duty; its members' commit window is one verification window from the draw.
+    function _drawPanel(address who, uint256 jobId, address worker) internal returns (bool ok) {
+        uint256 firstWindow = market.dispute(jobId, worker).deadline;
         _expect(who, jobId, worker, Path.None, true);
-        return _exec(who, 0, abi.encodeCall(IDisputes.drawPanel, (jobId, worker)));
+        ok = _exec(who, 0, abi.encodeCall(IDisputes.drawPanel, (jobId, worker)));
+        if (!ok) return false;
+        if (block.timestamp > firstWindow) {
+            _note(Violation.VoteRules, string.concat(_seatName(jobId, worker), ": panel drawn after the dispute's first window"));
+        }
+        _checkPanelWindow(jobId, worker, 1);
+        address[3] memory members = panelOf[jobId][worker];
+        for (uint256 i; i < everyone.length; ++i) {
+            address a = everyone[i];
+            uint256 due = dutiesBefore[a];
+            for (uint256 k; k < 3; ++k) {
+                if (members[k] == a) ++due;
+            }
+            if (market.account(a).duties != due) {
+                _note(
+                    Violation.PanelDuties,
+                    string.concat(_seatName(jobId, worker), ": the panel's draw left ", vm.getLabel(a), " with ", vm.toString(uint256(market.account(a).duties)), " duties, not ", vm.toString(due))
+                );
+            }
+        }
     }
 
-    function _vote(address who, uint256 jobId, address worker, bool fraud) internal returns (bool) {
+    function _checkPanelWindow(uint256 jobId, address worker, uint256 windows) private {
+        uint256 due = block.timestamp + windows * market.job(jobId).verifyWindow;
+        uint256 deadline = market.dispute(jobId, worker).deadline;
+        if (deadline != due) {
+            _note(
+                Violation.VoteRules,
+                string.concat(_seatName(jobId, worker), ": the commit window ends at ", vm.toString(deadline), ", not ", vm.toString(due))
+            );
+        }
+    }
+
+    /// @dev A sealed vote goes through exactly when the rules allow it (a member of the drawn panel,
+    /// once, within the commit window); the handler keeps its opening. Like an attestation, it is
+    /// checked as a call that may draw, should the market ever draw lazily in it.
+    function _commitVote(address who, uint256 jobId, address worker, SealedVote memory vote)
+        internal
+        returns (bool ok)
+    {
+        bool allowed = _commitAllowed(who, jobId, worker);
         _expect(who, jobId, worker, Path.None, true);
-        return _exec(who, 0, abi.encodeCall(IDisputes.vote, (jobId, worker, fraud, "bafy-evidence")));
+        ok = _exec(who, 0, abi.encodeCall(IDisputes.commitVote, (jobId, worker, vote.commitment)));
+        if (ok != allowed) {
+            _note(
+                Violation.VoteRules,
+                string.concat(_seatName(jobId, worker), ": ", vm.getLabel(who), ok ? "'s seal went through against the rules" : "'s valid seal was refused")
+            );
+        }
+        if (ok) sealedVotes[jobId][worker][who] = vote;
+    }
+
+    /// @dev A reveal goes through exactly when the rules allow it: the member's own sealed vote, salt
+    /// and evidence, once, after every member sealed or the commit window closed, before the reveal
+    /// window closes. A reveal before reveals open is refused (and counted).
+    function _revealVote(address who, uint256 jobId, address worker, bool fraud, bytes32 salt, string memory evidence)
+        internal
+        returns (bool ok)
+    {
+        (bool allowed, bool early) = _revealAllowed(who, jobId, worker, fraud, salt, evidence);
+        _expect(who, jobId, worker, Path.None, true);
+        ok = _exec(who, 0, abi.encodeCall(IDisputes.revealVote, (jobId, worker, fraud, salt, evidence)));
+        if (ok != allowed) {
+            _note(
+                Violation.VoteRules,
+                string.concat(
+                    _seatName(jobId, worker), ": ", vm.getLabel(who),
+                    ok ? (early ? " revealed before reveals opened" : " revealed against the rules") : " could not reveal its sealed vote"
+                )
+            );
+        }
+        if (!ok && early) ++earlyRevealsRefused;
     }
 
     /// @dev A panel's verdict accepts the seat only when it upholds the worker's appeal by a majority.
-    function _resolveDispute(address who, uint256 jobId, address worker) internal returns (bool) {
+    /// It goes through exactly when every member revealed or the reveal window closed, and moves
+    /// everyone's money, stake and duties exactly as the panel's rules say ({PanelRules}).
+    function _resolveDispute(address who, uint256 jobId, address worker) internal returns (bool ok) {
         IMarketTypes.Dispute memory d = market.dispute(jobId, worker);
+        _predictResolution(jobId, worker);
         _expect(who, jobId, worker, Path.PanelDecided, false);
         ctx.appealUpheld = market.seat(jobId, worker).state == IMarketTypes.SeatState.Disputed
             && d.votesHonest > d.votesFraud;
-        return _exec(who, 0, abi.encodeCall(IDisputes.resolveDispute, (jobId, worker)));
+        ok = _exec(who, 0, abi.encodeCall(IDisputes.resolveDispute, (jobId, worker)));
+        _checkResolution(ok);
     }
 
     function _expect(address who, uint256 jobId, address worker, Path path, bool mayDraw) private {
@@ -155,7 +234,9 @@ abstract contract MarketCalls is LogChecks {
         });
         if (!mayDraw) return;
         for (uint256 i; i < everyone.length; ++i) {
-            stakeBefore[everyone[i]] = market.account(everyone[i]).stake;
+            IMarketTypes.Account memory a = market.account(everyone[i]);
+            stakeBefore[everyone[i]] = a.stake;
+            dutiesBefore[everyone[i]] = a.duties;
         }
     }
 

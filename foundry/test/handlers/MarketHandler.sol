@@ -23,7 +23,7 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
 
     /// @notice The steps the fuzzer may call.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](31);
+        selectors = new bytes4[](33);
         selectors[0] = this.stake.selector;
         selectors[1] = this.requestUnstake.selector;
         selectors[2] = this.withdrawStake.selector;
@@ -46,11 +46,13 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
         selectors[19] = this.finalizeRejection.selector;
         selectors[20] = this.openDispute.selector;
         selectors[21] = this.drawPanel.selector;
-        selectors[22] = this.vote.selector;
-        selectors[23] = this.resolveDispute.selector;
-        selectors[24] = this.finishSometimes.selector;
+        selectors[22] = this.commitVote.selector;
+        selectors[23] = this.revealVote.selector;
+        selectors[24] = this.resolveDispute.selector;
+        selectors[25] = this.finishSometimes.selector;
+        selectors[26] = this.forfeitBid.selector;
         // Listed six times: complete lifecycles need many of these steps in one run.
-        for (uint256 i = 25; i < 31; ++i) {
+        for (uint256 i = 27; i < 33; ++i) {
             selectors[i] = this.advanceJob.selector;
         }
     }

@@ -17,9 +17,9 @@ library MarketParams {
     uint32 internal constant REVEAL_WINDOW = 1200;
     uint32 internal constant RENDER_WINDOW = 7200;
     uint32 internal constant VERIFY_WINDOW = 3600;
-    /// @dev Longer than every window of a job (a dispute's vote lasts two verify windows), so one
-    /// step past it closes any of them.
-    uint256 internal constant LONGEST_WINDOW = 3 * 3600;
+    /// @dev Longer than every window of a job (a dispute lasts three verify windows: two to seal
+    /// votes, one to reveal them), so one step past it closes any of them.
+    uint256 internal constant LONGEST_WINDOW = 4 * 3600;
 
     function config(address treasury) internal pure returns (IMarketTypes.MarketConfig memory) {
         return IMarketTypes.MarketConfig({

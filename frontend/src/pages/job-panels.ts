@@ -1,6 +1,15 @@
-// The job page's panels, each built from data alone: tiles, frames, cost and timeline.
+// The job page's panels, each built from data alone: tiles, frames, cost, bids, disputes and
+// timeline.
+import { BID_LABELS, type Bid } from "../bids";
+import {
+  type Dispute,
+  MEMBER_LABELS,
+  memberPay,
+  type PanelMember,
+  votedForOutcome,
+} from "../disputes";
 import { type Child, h, notice } from "../dom";
-import { cidLink, eth, txLink } from "../format";
+import { cidLink, eth, short, txLink } from "../format";
 import { TILE_LABELS, type Tile, type TileState, tileStates } from "../tiles";
 import { describe } from "../timeline";
 import type { ChainEvent, Frame, JobLedger, PageConfig } from "../types";
@@ -153,8 +162,13 @@ export function moneyPanel(l: JobLedger): Child[] {
       row("Paid to workers", l.to_workers, "workers"),
       row("Verifier fees", l.to_verifiers, "verifiers"),
       row("Draw bounties", l.to_drawers, "drawers"),
-      row("Protocol fee", l.to_treasury, "fees"),
+      row("Protocol fee", l.protocol_fee, "fees"),
+      l.to_panels !== "0" ? row("Dispute panels", l.to_panels, "panels") : null,
+      l.panels_to_treasury !== "0"
+        ? row("Silent panels' stakes, to the treasury", l.panels_to_treasury, "panels-treasury")
+        : null,
       row("Refunded to you", l.refunded, "refunded"),
+      l.forfeits !== "0" ? row("Forfeited collateral, to you", l.forfeits, "forfeits") : null,
       row("Still held", l.held, "held"),
     ),
     l.balanced ? null : notice("error", "This job's books do not balance; see the audit page."),
@@ -164,6 +178,110 @@ export function moneyPanel(l: JobLedger): Child[] {
       "Workers and verifiers are paid when an accepted seat's contest window closes (or when you " +
         "release it early); until then their pay is still held. Refunds are credited to you in " +
         "the market; withdraw them with the Withdraw button at the top.",
+    ),
+  ];
+}
+
+function memberItem(d: Dispute, m: PanelMember): HTMLElement {
+  const revealed = m.state === "fraud" || m.state === "honest";
+  const outvoted = d.resolved && revealed && !votedForOutcome(d, m);
+  return h(
+    "li",
+    { "data-member": m.address, "data-state": m.state },
+    h("code", { class: "mono", title: m.address }, short(m.address)),
+    h("span", { class: `badge member ${m.state}` }, MEMBER_LABELS[m.state]),
+    d.pay && revealed ? h("span", {}, `earned ${eth(memberPay(d, m))}`) : null,
+    outvoted || m.state === "silent"
+      ? h(
+          "span",
+          { class: "bad" },
+          `${outvoted ? "outvoted" : "silent"}: slashed ${eth(m.slashed)}`,
+        )
+      : null,
+  );
+}
+
+function disputeBlock(d: Dispute): HTMLElement {
+  const kind = d.appeal
+    ? `Appeal by ${short(d.worker)} of a failed spot-check`
+    : `Contest of ${short(d.worker)}'s passed spot-check`;
+  const verdict = d.resolved
+    ? `Verdict: ${d.fraud ? "fraud" : "honest"}`
+    : d.drawn
+      ? "Panel voting: votes are sealed first, then revealed"
+      : "Waiting for the panel to be drawn";
+  const pay = d.pay;
+  const toWorker = pay !== null && pay.beneficiary.toLowerCase() === d.worker.toLowerCase();
+  return h(
+    "div",
+    { class: "dispute", "data-worker": d.worker },
+    h("h3", {}, kind),
+    h("p", { class: "muted" }, `Bond ${eth(d.bond)} · ${verdict}`),
+    d.members.length
+      ? h(
+          "ul",
+          { class: "panel-members", "aria-label": "Panel members" },
+          d.members.map((m) => memberItem(d, m)),
+        )
+      : null,
+    pay
+      ? h(
+          "dl",
+          { class: "facts panel-pay" },
+          h("dt", {}, "Each member that revealed"),
+          h("dd", {}, eth(pay.feeEach)),
+          h("dt", {}, "Each that voted for the outcome, more"),
+          h("dd", {}, eth(pay.bondsEach)),
+          h("dt", {}, `Left to the ${toWorker ? "worker" : "artist"}`),
+          h("dd", {}, eth(pay.remainder)),
+          pay.toTreasury > 0n
+            ? [
+                h("dt", {}, "Forfeited stakes, to the treasury (nobody voted for the outcome)"),
+                h("dd", {}, eth(pay.toTreasury)),
+              ]
+            : null,
+        )
+      : null,
+  );
+}
+
+export function disputesPanel(list: Dispute[]): Child[] {
+  return [
+    h("h2", { id: "disputes-h" }, "Disputes"),
+    list.map(disputeBlock),
+    h(
+      "p",
+      { class: "muted" },
+      "The side that loses pays the panel: the disputer's bond, or up to a bond out of the " +
+        "loser's slash. Members that stay silent or vote against the outcome lose up to a bond " +
+        "of their stake to those that voted for it, or to the treasury if none did.",
+    ),
+  ];
+}
+
+function bidItem(b: Bid): HTMLElement {
+  return h(
+    "li",
+    { "data-bidder": b.bidder, "data-state": b.state },
+    h("code", { class: "mono", title: b.bidder }, short(b.bidder)),
+    h("span", { class: `badge bid ${b.state}` }, BID_LABELS[b.state]),
+    h("span", { class: "muted" }, `${b.tiles} tile${b.tiles === 1 ? "" : "s"} declared`),
+    b.state === "forfeited"
+      ? h("span", { class: "bad" }, `never revealed: ${eth(b.forfeited)} collateral to you`)
+      : null,
+  );
+}
+
+export function bidsPanel(list: Bid[]): Child[] {
+  return [
+    h("h2", { id: "bids-h" }, "Bids"),
+    h("ul", { class: "bid-list", "aria-label": "Sealed bids" }, list.map(bidItem)),
+    h(
+      "p",
+      { class: "muted" },
+      "Each bid is sealed with its tile count in the open and locks that many tiles' collateral " +
+        "at your maximum price. A bid never revealed forfeits its bond and, once the reveal " +
+        "window is over, its collateral to you.",
     ),
   ];
 }

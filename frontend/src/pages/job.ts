@@ -1,7 +1,10 @@
 // One job, live: its tile grid filling in from the chain's events (Server-Sent Events), the
-// assembled frames with their downloads, the timeline, the money, cancel while bidding,
-// claiming the seats whose workers missed the render deadline, and paying accepted seats at once.
+// assembled frames with their downloads, the bids, the timeline, the money, cancel while bidding,
+// taking the collateral of bids never revealed, claiming the seats whose workers missed the
+// render deadline, and paying accepted seats at once.
 import { api, ApiError } from "../api";
+import { bids, forfeitable } from "../bids";
+import { disputes } from "../disputes";
 import { clear, h, notice, toast } from "../dom";
 import { explain } from "../errors";
 import { cidLink, eth, short, txLink, when } from "../format";
@@ -9,12 +12,22 @@ import { parseJson } from "../json";
 import type { Ctx } from "../main";
 import { acceptedSeats, tileStates } from "../tiles";
 import type { ChainEvent, Frame, JobDetail, JobLedger, ManifestPublic } from "../types";
-import { framesPanel, type Grid, moneyPanel, tilesPanel, timelinePanel } from "./job-panels";
+import {
+  bidsPanel,
+  disputesPanel,
+  framesPanel,
+  type Grid,
+  moneyPanel,
+  tilesPanel,
+  timelinePanel,
+} from "./job-panels";
 
 // Besides the contract's events, the stream sends these.
 const STREAM_EVENTS = ["assembled", "reorg", "end"];
 // Events that change a seat or the render deadline: the job is read again after them.
 const SEAT_EVENTS = new Set([
+  "BidCommitted",
+  "BidForfeited",
   "BidsSettled",
   "TilesAssigned",
   "ResultsCommitted",
@@ -35,11 +48,15 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const events = new Map<string, ChainEvent>();
   let source: EventSource | null = null;
   let stopped = false;
-  const timers = { frames: 0, retry: 0, money: 0, seats: 0, late: 0 };
+  const timers = { frames: 0, retry: 0, money: 0, seats: 0, late: 0, reveals: 0, bids: 0 };
   // While accepted seats are being paid: what the page is doing, and the seats already paid
   // (their PaymentReleased may reach the stream after the receipt).
   let paying: string | null = null;
   const released = new Set<string>();
+  // While the collateral of unrevealed bids is being taken, and the bids already taken (their
+  // BidForfeited may reach the stream after the receipt).
+  let forfeiting = false;
+  const taken = new Set<string>();
   // How far the chain's clock is ahead of this browser's, in seconds: deadlines are block
   // timestamps, and a devnet's clock may have been moved on.
   let chainAhead = 0;
@@ -47,14 +64,23 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const section = (id: string) => h("section", { class: "card", id, "aria-labelledby": `${id}-h` });
   const header = h("div", { class: "job-head" });
   const posted = h("div", { id: "posted" });
-  const [tilesBox, framesBox, moneyBox, timelineBox] = ["tiles", "frames", "money", "timeline"].map(
-    section,
-  );
+  const [tilesBox, framesBox, moneyBox, bidsBox, disputesBox, timelineBox] = [
+    "tiles",
+    "frames",
+    "money",
+    "bids",
+    "disputes",
+    "timeline",
+  ].map(section);
+  bidsBox.hidden = true; // until a bid is committed
+  disputesBox.hidden = true; // until a seat is disputed
   clear(
     root,
     header,
     posted,
     h("div", { class: "job-grid" }, tilesBox, framesBox, moneyBox),
+    bidsBox,
+    disputesBox,
     timelineBox,
   );
   clear(header, h("h1", {}, `Job ${jobId}`), notice("info", "Loading…"));
@@ -95,6 +121,19 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       ? job.seats.filter((s) => s.state === "Assigned")
       : [];
 
+  /** Sealed bids never revealed, once the reveal window is over: their collateral may be taken
+   * (anyone may call forfeitBid; the slash goes to the artist). */
+  const unrevealedBids = () =>
+    job
+      ? forfeitable(bids(ordered()), job.reveal_end, chainNow(), job.status).filter(
+          (b) => !taken.has(b.bidder.toLowerCase()),
+        )
+      : [];
+
+  /** The collateral a bid locked, as the server indexed it (unknown until it has). */
+  const collateralOf = (bidder: string) =>
+    job?.bids.find((b) => b.bidder.toLowerCase() === bidder.toLowerCase())?.collateral;
+
   /** Accepted seats whose pay is still held: the artist may pay them at once. */
   const payableSeats = () =>
     job
@@ -108,6 +147,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     const mine = wallet.address?.toLowerCase() === job.artist.toLowerCase();
     const late = mine ? lateSeats() : [];
     const payable = mine ? payableSeats() : [];
+    const unrevealed = mine ? unrevealedBids() : [];
     clear(
       header,
       h(
@@ -125,12 +165,43 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
         " · manifest ",
         cidLink(config, job.manifest_cid),
       ),
-      // Once a bid is revealed the job can no longer be cancelled (the contract refuses).
-      mine && job.status === "Bidding" && job.reveals === 0
+      // Only during the bid window, by the chain's clock (the contract refuses it after).
+      mine && job.status === "Bidding" && chainNow() <= job.bid_end
         ? h(
             "button",
             { type: "button", id: "cancel-job", class: "danger", onclick: () => void cancel() },
             "Cancel job and refund",
+          )
+        : null,
+      unrevealed.length
+        ? h(
+            "div",
+            { class: "late", id: "unrevealed-bids" },
+            notice(
+              "info",
+              `${unrevealed.length === 1 ? "A sealed bid was" : `${unrevealed.length} sealed bids were`} ` +
+                `never revealed (the reveal window closed ${when(job.reveal_end)}): `,
+              ...unrevealed.map((b) => {
+                const collateral = collateralOf(b.bidder);
+                return h(
+                  "code",
+                  { class: "mono", "data-bidder": b.bidder },
+                  `${short(b.bidder)} (${b.tiles} tiles${collateral ? `, ${eth(collateral)}` : ""}) `,
+                );
+              }),
+              "Each locked collateral for its tiles at your maximum price; taking it slashes " +
+                "that stake to you.",
+            ),
+            h(
+              "button",
+              {
+                type: "button",
+                id: "forfeit-bids",
+                disabled: forfeiting,
+                onclick: () => void takeForfeits(),
+              },
+              "Take forfeited collateral",
+            ),
           )
         : null,
       late.length
@@ -204,7 +275,19 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
 
   const watchDeadline = () => {
     window.clearTimeout(timers.late);
-    if (!job || !job.seats.some((s) => s.state === "Assigned") || !job.render_deadline) return;
+    window.clearTimeout(timers.reveals);
+    if (!job) return;
+    // Sealed bids still unrevealed become forfeitable when the reveal window closes.
+    const sealed = bids(ordered()).some((b) => b.state === "sealed");
+    const untilReveals = (job.reveal_end + 1 - chainNow()) * 1000;
+    if (sealed && untilReveals > 0) timers.reveals = window.setTimeout(renderHeader, untilReveals);
+    // The cancel button goes when the bid window closes.
+    const untilBidsClose = (job.bid_end + 1 - chainNow()) * 1000;
+    window.clearTimeout(timers.bids);
+    if (job.status === "Bidding" && untilBidsClose > 0) {
+      timers.bids = window.setTimeout(renderHeader, untilBidsClose);
+    }
+    if (!job.seats.some((s) => s.state === "Assigned") || !job.render_deadline) return;
     const wait = (job.render_deadline + 1 - chainNow()) * 1000;
     if (wait > 0) timers.late = window.setTimeout(renderHeader, wait);
   };
@@ -213,6 +296,12 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     if (!job) return;
     renderHeader();
     clear(tilesBox, tilesPanel(job.tile_count, ordered(), grid));
+    const sealed = bids(ordered());
+    bidsBox.hidden = sealed.length === 0;
+    clear(bidsBox, sealed.length ? bidsPanel(sealed) : null);
+    const disputed = disputes(ordered());
+    disputesBox.hidden = disputed.length === 0;
+    clear(disputesBox, disputed.length ? disputesPanel(disputed) : null);
     clear(timelineBox, timelinePanel(config, ordered()));
   };
 
@@ -350,6 +439,23 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       clear(posted, notice("error", explain(err)));
       if (button) button.disabled = false;
     }
+  };
+
+  /** One `forfeitBid` per bid never revealed, each signed by the wallet and mined in turn. */
+  const takeForfeits = async () => {
+    forfeiting = true;
+    renderHeader();
+    try {
+      for (const bid of unrevealedBids()) {
+        await ctx.market().forfeitBid(jobId, bid.bidder as `0x${string}`);
+        taken.add(bid.bidder.toLowerCase());
+      }
+      toast("Forfeited collateral taken; the slashed stake is credited to you");
+    } catch (err) {
+      clear(posted, notice("error", explain(err)));
+    }
+    forfeiting = false;
+    renderHeader();
   };
 
   /** One `acceptResults` per accepted seat, each signed by the wallet and mined in turn. */

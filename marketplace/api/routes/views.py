@@ -7,6 +7,8 @@ from marketplace.api.schemas import (
     JobLedger,
     JobSummary,
     LedgerEntryPublic,
+    PanelMemberPublic,
+    PanelPayPublic,
     SeatPublic,
     VerificationPublic,
     WorkerSummary,
@@ -22,7 +24,9 @@ from marketplace.db.chain_models import (
 from marketplace.indexer.ledger import JobMoney
 
 # Seats that never won tiles: bids only.
-NOT_ASSIGNED = ("None", "Revealed", "Outbid", "Reclaimed")
+NOT_ASSIGNED = ("None", "Revealed", "Outbid", "Reclaimed", "Forfeited")
+# Bids never opened: sealed still, their bond taken back from a cancelled job, or forfeited.
+UNREVEALED = ("None", "Reclaimed", "Forfeited")
 
 
 def job_summary(job: JobView) -> JobSummary:
@@ -73,19 +77,39 @@ def ledger_entry(entry: LedgerEntry) -> LedgerEntryPublic:
 
 
 def bid_public(seat: SeatView) -> BidPublic:
-    revealed = seat.state not in ("None", "Reclaimed")
+    revealed = seat.state not in UNREVEALED
     return BidPublic(
         bidder=seat.worker,
         commitment=seat.commitment,
         committed_block=seat.committed_block,
+        declared_tiles=seat.declared_tiles,
+        collateral=str(seat.collateral),
         revealed=revealed,
         price_per_tile=str(seat.price_per_tile) if revealed else None,
         tile_count=seat.bid_tiles if revealed else None,
         outcome=seat.state,
+        forfeited=str(seat.slashed) if seat.state == "Forfeited" else "0",
     )
 
 
+def panel_member(d: DisputeView, k: int, member: str) -> PanelMemberPublic:
+    """Where panel member `k` stands: drawn, its vote sealed, revealed, or silent at the end."""
+    if member in d.votes:
+        return PanelMemberPublic(address=member, state="revealed", fraud=d.votes[member])
+    if d.resolved:
+        return PanelMemberPublic(address=member, state="silent", fraud=None)
+    sealed = d.committed_mask & (1 << k)
+    return PanelMemberPublic(address=member, state="sealed" if sealed else "drawn", fraud=None)
+
+
 def dispute_public(d: DisputeView) -> DisputePublic:
+    pay = None
+    if d.beneficiary is not None:
+        pay = PanelPayPublic(
+            beneficiary=d.beneficiary, fee_each=str(d.fee_each), bonds_each=str(d.bonds_each),
+            remainder=str(d.remainder), forfeited=str(d.forfeited),
+            to_treasury=str(d.to_treasury),
+        )  # fmt: skip
     return DisputePublic(
         disputer=d.disputer,
         appeal=d.appeal,
@@ -94,9 +118,12 @@ def dispute_public(d: DisputeView) -> DisputePublic:
         anchor_block=d.anchor_block,
         deadline=d.deadline,
         panel=d.members,
+        committed=[m for k, m in enumerate(d.members) if d.committed_mask & (1 << k)],
         votes=d.votes,
+        members=[panel_member(d, k, m) for k, m in enumerate(d.members)],
         resolved=d.resolved,
         fraud=d.fraud,
+        pay=pay,
     )
 
 
@@ -159,11 +186,15 @@ def job_ledger(m: JobMoney) -> JobLedger:
         paid_out=str(m.paid_out),
         to_artist=str(m.to_artist),
         refunded=str(m.refunded),
+        forfeits=str(m.forfeits),
         to_workers=str(m.to_workers),
         to_verifiers=str(m.to_verifiers),
         to_treasury=str(m.to_treasury),
+        protocol_fee=str(m.protocol_fee),
+        panels_to_treasury=str(m.panels_to_treasury),
         to_bidders=str(m.to_bidders),
         to_drawers=str(m.to_drawers),
+        to_panels=str(m.to_panels),
         held=str(m.held),
         balanced=m.balanced,
     )

@@ -6,11 +6,13 @@ when it emitted the event, so that the views equal `job()`, `seat()`, `dispute()
 (deposit, bid bonds, dispute bonds, slashed stake) and every wei credited out of it, to whom and
 why. Several transfers are not in any event's arguments (a revealed bid's bond back, the failing
 verifier's fee on a rejection, the shares of a slash among honest verifiers, a silent verifier's
-slash to the waiting worker); they are recomputed here with the contract's own formulas from the
-config and the rows.
+slash to the waiting worker, a dispute bond back to a disputer that won, the panel's fee taken out
+of the loser's slash); they are recomputed here with the contract's own formulas from the config
+and the rows. What an event does state is read from it (a panel's pay: `PanelPaid`).
 
 Events of one transaction arrive in emission order, so a handler may rely on what earlier events
-of the same transaction did (a `DisputeResolved` precedes the `Slashed` of the lying verifier).
+of the same transaction did (a `DisputeResolved` precedes the `Slashed` of the lying verifier,
+and the panel members' votes precede the `PanelPaid` that pays them).
 """
 
 from marketplace.indexer.projection.bidding import BiddingRules
@@ -47,6 +49,7 @@ HANDLERS: dict[type[ev.MarketEvent], str] = {
     ev.BidOutbid: "_bid_outbid",
     ev.BidsSettled: "_bids_settled",
     ev.BondReclaimed: "_bond_reclaimed",
+    ev.BidForfeited: "_bid_forfeited",
     ev.ResultsCommitted: "_results_committed",
     ev.VerifierDrawn: "_verifier_drawn",
     ev.VerifierDrawMissed: "_verifier_draw_missed",
@@ -59,8 +62,10 @@ HANDLERS: dict[type[ev.MarketEvent], str] = {
     ev.VerifierReplaced: "_verifier_replaced",
     ev.DisputeOpened: "_dispute_opened",
     ev.PanelDrawn: "_panel_drawn",
+    ev.VoteCommitted: "_vote_committed",
     ev.VoteCast: "_vote_cast",
     ev.DisputeResolved: "_dispute_resolved",
+    ev.PanelPaid: "_panel_paid",
 }
 
 

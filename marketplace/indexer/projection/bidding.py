@@ -7,7 +7,8 @@ from tilefarm.chain import events as ev
 
 
 class BiddingRules(Rows):
-    """Sealed bids: committed, revealed, outbid, settled; tiles assigned; bonds back."""
+    """Sealed bids: committed (locking collateral), revealed, outbid, settled, or forfeited;
+    tiles assigned; bonds back."""
 
     def _bid_committed(self, e: ev.BidCommitted, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -18,7 +19,9 @@ class BiddingRules(Rows):
                 worker=e.bidder,
                 state="None",
                 commitment=e.commitment,
-                hash=e.commitment,
+                hash=sealed_bid(e.commitment, e.tile_count),
+                declared_tiles=e.tile_count,
+                collateral=self._collateral(e.tile_count, job.max_price_per_tile),
                 price_per_tile=0,
                 bid_tiles=0,
                 first_tile=0,
@@ -73,3 +76,20 @@ class BiddingRules(Rows):
         job.commits -= 1
         self._seat(e.job_id, e.bidder).state = "Reclaimed"
         self._credit(at, job.job_id, e.bidder, "bidder", "bid_bond_reclaim", e.amount)
+
+    def _bid_forfeited(self, e: ev.BidForfeited, at: Position) -> None:
+        # `forfeitBid`: after the reveal window, an unrevealed bid's collateral is slashed (its
+        # `Slashed`, reason Unrevealed, came just before) and credited to the artist. Its bond
+        # stays counted among the unrevealed ones: it goes to the artist at settlement.
+        job = self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.bidder)
+        seat.state = "Forfeited"
+        seat.slashed = e.slashed
+        self._credit(at, job.job_id, job.artist, "artist", "forfeited_collateral", e.slashed)
+
+
+def sealed_bid(commitment: str, tile_count: int) -> str:
+    """What the contract's seat stores for a sealed bid (`_sealedBid`): the commitment with its
+    low 16 bits replaced by the declared tile count."""
+    value = (int(commitment, 16) >> 16 << 16) | tile_count
+    return "0x" + value.to_bytes(32, "big").hex()

@@ -1,4 +1,17 @@
-"""Projection rules, disputes: how its events change the read tables (`Projector` applies them)."""
+"""Projection rules, disputes: how its events change the read tables (`Projector` applies them).
+
+The money of a verdict (`resolveDispute`): the side that lost pays the panel. When the disputer
+won (an appeal found honest, a contest found fraud) its bond comes back to it and the panel's fee
+is up to one dispute bond taken out of the loser's slash (`_feeOutOf`: the overruled failing
+verifier's on an appeal, the worker's fraud slash on a contest); when it lost, its bond is the
+fee. `PanelPaid` closes the transaction with the panel's pay: the fee shared by the members who
+revealed, the stakes forfeited by the silent and outvoted members (their `Slashed`, reasons
+Silence and Outvoted, just before) shared by the members who revealed for the outcome (or, when
+none did, credited to the treasury), and what was left to the party the outcome favours.
+
+The members' commit window starts when the panel is drawn: `drawPanel` sets the dispute's
+deadline to the draw's time plus the job's verification window.
+"""
 
 from marketplace.db.chain_models import DisputeView
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
@@ -7,7 +20,8 @@ from tilefarm.chain import events as ev
 
 
 class DisputeRules(Rows):
-    """Appeals: a dispute opened, its panel drawn, votes cast, the dispute resolved."""
+    """Appeals and contests: a dispute opened, its panel drawn, votes sealed and revealed, the
+    dispute resolved and its panel paid."""
 
     def _dispute_opened(self, e: ev.DisputeOpened, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -28,6 +42,7 @@ class DisputeRules(Rows):
             existing.resolved = False
             existing.fraud = None
             existing.resolved_tx = None
+            existing.forfeited = existing.to_treasury = 0
         else:
             self.s.add(
                 DisputeView(
@@ -45,19 +60,35 @@ class DisputeRules(Rows):
                     votes_honest=0,
                     voted_mask=0,
                     drawn=False,
+                    committed_mask=0,
+                    commitments={},
                     resolved=False,
+                    fee_each=0,
+                    bonds_each=0,
+                    remainder=0,
+                    forfeited=0,
+                    to_treasury=0,
                 )
             )
         role = "worker" if appeal else "artist"
         self._pay_in(at, job.job_id, e.disputer, role, "dispute_bond", e.bond)
 
     def _panel_drawn(self, e: ev.PanelDrawn, at: Position) -> None:
-        self._job(e.job_id, at)
+        job = self._job(e.job_id, at)
         dispute = self._dispute(e.job_id, e.worker)
         dispute.members = [m for m in e.members if m != ZERO_ADDRESS]
         dispute.drawn = True
+        # The members' commit window starts at the draw (which comes before the first deadline).
+        dispute.deadline = at.timestamp + job.verify_window
+
+    def _vote_committed(self, e: ev.VoteCommitted, at: Position) -> None:
+        self._job(e.job_id, at)
+        dispute = self._dispute(e.job_id, e.worker)
+        dispute.commitments = {**dispute.commitments, e.voter: e.commitment}
+        dispute.committed_mask |= 1 << dispute.members.index(e.voter)
 
     def _vote_cast(self, e: ev.VoteCast, at: Position) -> None:
+        # A reveal: the contract checked it against the member's commitment.
         self._job(e.job_id, at)
         dispute = self._dispute(e.job_id, e.worker)
         dispute.votes = {**dispute.votes, e.voter: e.fraud}
@@ -76,21 +107,53 @@ class DisputeRules(Rows):
         dispute.resolved = True
         dispute.fraud = e.fraud
         dispute.resolved_tx = at.tx_hash
+        if dispute.appeal != e.fraud:
+            # The disputer won: its bond comes back; the panel's fee comes out of the loser's
+            # slash (the `Slashed` or `ResultsRejected` that follows).
+            role = "worker" if dispute.appeal else "artist"
+            self._credit(
+                at, job.job_id, dispute.disputer, role, "dispute_bond_return", dispute.bond
+            )
+        # Otherwise the bond is the panel's fee, paid out by the `PanelPaid` that ends the
+        # transaction. Either way the dispute holds it no longer.
+        dispute.bond = 0
         if dispute.appeal and not e.fraud:
             # The verifier lied: it loses its fee (left in escrow for the artist) and its slash
-            # (next event) and the bond go to the worker, whose seat is then accepted and paid
-            # at once without a verifier fee (the `ResultsAccepted` and `PaymentReleased` that
-            # follow).
-            self._credit(at, job.job_id, e.worker, "worker", "dispute_bond_return", dispute.bond)
-            dispute.bond = 0
+            # (next event), less the panel's fee, goes to the worker, whose seat is then
+            # accepted and paid at once without a verifier fee (the `ResultsAccepted` and
+            # `PaymentReleased` that follow).
             seat.verifier = None
-        elif not dispute.appeal and not e.fraud:
-            # The pass stands: the bond to the worker, paid at once (`PaymentReleased` follows).
-            self._credit(at, job.job_id, e.worker, "worker", "dispute_bond_award", dispute.bond)
-            dispute.bond = 0
-        elif not dispute.appeal:
+        elif not dispute.appeal and e.fraud:
             # The pass was overturned: its verifier loses its fee (left in escrow for the
             # artist) and is slashed to the artist (the `Slashed` that follows, if a verifier
-            # had passed it); the `ResultsRejected` after that splits the worker's slash.
+            # had passed it); the `ResultsRejected` after that splits the worker's slash less
+            # the panel's fee.
             seat.verifier = None
-        # A lost appeal is paid out by the `ResultsRejected` that follows.
+        # A lost appeal is paid out by the `ResultsRejected` that follows; a lost contest by the
+        # `PaymentReleased`.
+
+    def _panel_paid(self, e: ev.PanelPaid, at: Position) -> None:
+        """The contract's `_payPanel`, with the amounts it emitted."""
+        job = self._job(e.job_id, at)
+        dispute = self._dispute(e.job_id, e.worker)
+        dispute.fee_each = e.fee_each
+        dispute.bonds_each = e.bonds_each
+        dispute.remainder = e.remainder
+        dispute.beneficiary = e.beneficiary
+        assert dispute.fraud is not None, "a panel paid before its verdict"
+        winners = 0
+        for member in dispute.members:
+            if member not in dispute.votes:
+                continue  # silent: slashed (its `Slashed` came just before), paid nothing
+            self._credit(at, job.job_id, member, "panel", "panel_fee", e.fee_each)
+            if dispute.votes[member] == dispute.fraud:  # it revealed for the outcome
+                winners += 1
+                self._credit(at, job.job_id, member, "panel", "panel_forfeits", e.bonds_each)
+        if winners == 0:
+            # Nobody revealed a vote for the outcome: what the members forfeited goes to the
+            # treasury, not to the side their silence favoured.
+            dispute.to_treasury = dispute.forfeited
+            treasury = self.config.treasury
+            self._credit(at, job.job_id, treasury, "treasury", "panel_forfeits", dispute.forfeited)
+        role = "artist" if e.beneficiary == job.artist else "worker"
+        self._credit(at, job.job_id, e.beneficiary, role, "panel_remainder", e.remainder)

@@ -7,6 +7,14 @@ from marketplace.indexer.projection.rows import Rows
 from marketplace.indexer.projection.stored import Position
 from tilefarm.chain import events as ev
 
+# Who a slash is taken from, by its reason, in the ledger (a worker otherwise).
+ROLE_OF_SLASH = {
+    "FalseAccusation": "verifier",
+    "Silence": "verifier",
+    "Outvoted": "verifier",
+    "Unrevealed": "bidder",
+}
+
 
 class RegistryRules(Rows):
     """Staking, slashing and withdrawals: the accounts of the registry."""
@@ -40,25 +48,40 @@ class RegistryRules(Rows):
         account.unstaking -= e.amount - from_stake
         account.slashes += 1
         reason = ev.SLASH_REASONS[e.reason]
-        role = "verifier" if reason in ("FalseAccusation", "Silence") else "worker"
+        role = ROLE_OF_SLASH.get(reason, "worker")
         self._pay_in(at, e.job_id, e.worker, role, f"slash:{reason}", e.amount)
-        if reason == "FalseAccusation":
+        if reason in ("Silence", "Outvoted"):
+            # A panel member's, in `resolveDispute` (after its `DisputeResolved`): it joins what
+            # the members forfeited, shared at the `PanelPaid` that ends the transaction. (A
+            # silent verifier's, outside a verdict, is credited by its `VerifierReplaced`.)
+            judged = self._judged_by(e.job_id, at)
+            if judged is not None and e.worker in judged.members:
+                judged.forfeited += e.amount
+        elif reason == "FalseAccusation":
             # Emitted by `resolveDispute` right after its `DisputeResolved`: a verifier whose
-            # fail was overturned pays the worker it failed; one whose pass was overturned pays
-            # the artist.
-            dispute = self.s.scalars(
-                select(DisputeView).where(
-                    DisputeView.job_id == e.job_id, DisputeView.resolved_tx == at.tx_hash
-                )
-            ).one()
+            # fail was overturned pays the worker it failed, less the panel's fee; one whose
+            # pass was overturned pays the artist.
+            dispute = self._judged_by(e.job_id, at)
+            assert dispute is not None, "a false-accusation slash outside a verdict"
             if dispute.appeal:
-                self._credit(at, e.job_id, dispute.worker, "worker", "false_accusation", e.amount)
+                owed = e.amount - self._panel_fee_out_of(e.amount)
+                self._credit(at, e.job_id, dispute.worker, "worker", "false_accusation", owed)
             else:
                 artist = self._job(e.job_id, at).artist
                 self._credit(at, e.job_id, artist, "artist", "false_pass", e.amount)
         # Late and lapse slashes are credited by the `WorkerTimedOut` / `VerifierDrawMissed` that
-        # follows, a silence slash by the `VerifierReplaced` (it names the waiting worker), and a
-        # fraud slash by the `ResultsRejected` (it is split).
+        # follows, a silent verifier's by the `VerifierReplaced` (it names the waiting worker), a
+        # fraud slash by the `ResultsRejected` (it is split), a panel member's (Silence or
+        # Outvoted, in `resolveDispute`) by the `PanelPaid` that ends the transaction, and an
+        # unrevealed bid's collateral (Unrevealed) by the `BidForfeited` that follows.
+
+    def _judged_by(self, job_id: int, at: Position) -> DisputeView | None:
+        """The dispute of `job_id` whose verdict this event's transaction carries out, if any."""
+        return self.s.scalars(
+            select(DisputeView).where(
+                DisputeView.job_id == job_id, DisputeView.resolved_tx == at.tx_hash
+            )
+        ).one_or_none()
 
     def _withdrawn(self, e: ev.Withdrawn, at: Position) -> None:
         account = self._account(e.account)

@@ -86,34 +86,30 @@ class ResultsRules(Rows):
         self._account(e.worker).tiles_rejected += seat.tile_count
         if contested:
             # The artist's contest of an accepted seat: nothing was paid; the pay, its fee and
-            # the overruled verifier's fee stay in escrow for the artist. The fraud voters share
-            # the slash with the artist, whose bond comes back.
+            # the overruled verifier's fee stay in escrow for the artist. The panel's fee comes
+            # out of the worker's slash; the fraud voters share the rest with the artist (whose
+            # bond came back at the `DisputeResolved`).
             assert dispute is not None
             voters = self._fraud_voters(dispute, True)
-            self._pay_fraud(at, job, e.slashed, voters, "fraud_slash_share")
-            self._credit(
-                at, job.job_id, dispute.disputer, "artist", "dispute_bond_return", dispute.bond
-            )
-            dispute.bond = 0
+            fee = self._panel_fee_out_of(e.slashed)
+            self._pay_fraud(at, job, e.slashed - fee, voters, "fraud_slash_share")
             self._close_seat(job, at)
             return
-        # `_reject`: the failing verifier keeps its fee; the slash (and a lost appeal's bond)
-        # goes to the honest verifiers and the artist; the tiles' escrow returns at completion.
+        # `_reject`: the failing verifier keeps its fee; the slash goes to the honest verifiers
+        # and the artist; the tiles' escrow returns at completion.
         fee = self._verifier_fee(job, seat) if seat.verifier else 0
         job.escrow -= fee
         seat.verifier_fee = fee
         if seat.verifier:
             self._credit(at, job.job_id, seat.verifier, "verifier", "verifier_fee", fee)
         honest: list[str] = []
-        extra = 0
         if dispute is not None and dispute.resolved_tx == at.tx_hash:
-            # A lost appeal: the fraud voters share with the failing verifier, plus the bond.
+            # A lost appeal: the fraud voters share with the failing verifier (the appeal's
+            # bond is the panel's fee, paid by the `PanelPaid` that follows).
             honest = self._fraud_voters(dispute, True)
-            extra = dispute.bond
-            dispute.bond = 0
         if seat.verifier:
             honest.append(seat.verifier)
-        self._pay_fraud(at, job, e.slashed + extra, honest, "fraud_slash_share")
+        self._pay_fraud(at, job, e.slashed, honest, "fraud_slash_share")
         self._close_seat(job, at)
 
     def _worker_timed_out(self, e: ev.WorkerTimedOut, at: Position) -> None:

@@ -99,6 +99,10 @@ class Rows:
         account.earned += amount
         self._ledger(at, job_id, "out", party, role, reason, amount)
 
+    def _collateral(self, tiles: int, price: int) -> int:
+        """The contract's `_collateral`: the stake a bid or seat of `tiles` at `price` locks."""
+        return self.config.collateral(tiles, price)
+
     def _fee_per_tile(self, price: int) -> int:
         return price * self.config.protocol_fee_bps // BPS
 
@@ -111,6 +115,11 @@ class Rows:
         return seat.tile_count * job.verify_fee_per_tile - self._draw_bounty(job, seat) * (
             seat.round + 1
         )
+
+    def _panel_fee_out_of(self, slashed: int) -> int:
+        """The contract's `_feeOutOf`: a panel's fee taken out of the losing side's slash (the
+        dispute bond, or all of a smaller slash)."""
+        return min(slashed, self.config.dispute_bond)
 
     def _close_seat(self, job: JobView, at: Position) -> None:
         """The contract's `_closeSeat`; its `JobCompleted` carries the amounts."""
