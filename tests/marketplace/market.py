@@ -334,10 +334,12 @@ def _dispute(
     m.mine(DRAW_DELAY + 1)
     m.client.draw_panel(m.artist, job_id, worker)
     members = panel_of(m, job_id, worker)
-    votes = {member: rng.random() < 0.5 for member in members if rng.random() < 0.9}
-    # Drawn apart from `rng`, so that the seeds take the paths they took before votes were sealed.
-    quiet = random.Random(f"{job_id}:{worker}")
-    unrevealed = {member for member in votes if quiet.random() < 0.1}
+    # Drawn apart from `rng`: how many members sit on a panel depends on the chain's block hashes
+    # (who was drawn, and slashed out of the pool, before), and `rng` must take the same paths on
+    # every run of a seed.
+    panel_rng = random.Random(f"{rng.random()}:{job_id}:{worker}")
+    votes = {m_: panel_rng.random() < 0.5 for m_ in members if panel_rng.random() < 0.9}
+    unrevealed = {member for member in votes if panel_rng.random() < 0.1}
     panel_votes(m, job_id, worker, votes, unrevealed)
 
 

@@ -109,7 +109,9 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     # b: failed, loses its appeal (slashed; honest verifiers and the artist share).
     c.attest(draw(market, job_id, b), job_id, b, False, "bafy-fail")
     _appeal(market, job_id, b, fraud_votes=2)
-    # d: three silent verifiers (each slashed to d), then closed unverified and unpaid.
+    # d: three silent verifiers (each slashed to d), then closed unverified and unpaid. The
+    # panels' outvoted members and the liar fell below the minimum stake: back into the pool.
+    stake_all(market)
     for _ in range(3):
         draw(market, job_id, d)
         market.advance(VERIFY_WINDOW + 1)
