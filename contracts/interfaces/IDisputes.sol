@@ -82,7 +82,10 @@ interface IDisputes is IMarketTypes {
     error VotingStillOpen(uint256 jobId, address worker, uint256 deadline);
 
     /// @notice Escalates `worker`'s verdict: the worker appeals a fail, the artist contests an
-    /// acceptance. `msg.value` must be the dispute bond.
+    /// acceptance (the tiles are fraudulent), and anyone else but the verifier challenges an
+    /// acceptance whose pass contradicts the verifier's own sealed evidence (a render-free check;
+    /// upheld, the verifier is slashed to the challenger and the seat is verified again).
+    /// `msg.value` must be the dispute bond.
     function openDispute(uint256 jobId, address worker, string calldata reasonCid) external payable;
 
     /// @notice Fixes the panel from the anchor block's hash (readable for 256 blocks), before the

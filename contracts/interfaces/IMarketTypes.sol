@@ -32,7 +32,10 @@ interface IMarketTypes {
         Reclaimed, // the job was cancelled and the bidder took its bond back
         Unverified, // every drawn verifier stayed silent: closed unpaid, the tiles' escrow went back
         Paid, // the contest window closed (or the artist waived it): worker and verifier were credited
-        Forfeited // the bid was never revealed: its collateral went to the artist
+        Forfeited, // the bid was never revealed: its collateral went to the artist
+        Sealed, // the drawn verifier sealed its evidence unseen; the worker reveals its results
+        Opened, // the worker revealed its results; the verifier attests with the evidence it sealed
+        Challenged // a pass was challenged as contradicting its own evidence; a panel checks it
     }
 
     /// @notice Why a stake was slashed.
@@ -126,6 +129,8 @@ interface IMarketTypes {
 
     /// @notice An escalation of one assignment's verdict to a panel of verifiers.
     /// @notice `deadline` ends the commit window; reveals are accepted one verification window more.
+    /// A panel on a challenged pass (seat `Challenged`) votes "fraud" for "the evidence contradicts
+    /// the pass"; on an appeal or a contest, for "the tiles are fraudulent".
     struct Dispute {
         address disputer;
         uint96 bond;

@@ -4,25 +4,33 @@ pragma solidity 0.8.37;
 import {IMarketTypes} from "./IMarketTypes.sol";
 
 /// @title IResultVerification
-/// @notice Result commitments, verifier draws, verdicts, payouts and every deadline.
+/// @notice Result commitments, verifier draws, blind verdicts, payouts and every deadline.
 ///
-/// A winner commits once per job: the Merkle root over its tiles' leaves (`keccak256(abi.encode(
-/// tileIndex, tileCidDigest, pixelHash))`, inner nodes OpenZeppelin's sorted pair hash) and the CID
-/// of its results list. Randomness: the commitment in block B fixes `anchorBlock = B + K`
-/// (K = `drawDelay`); once that block is mined, `seed = keccak256(abi.encode(blockhash(anchorBlock),
-/// jobId, worker, round))`, which the worker could not know when it committed. The seed picks the
-/// verifier uniformly from the compact pool (never the worker or the artist) and, emitted in
-/// {VerifierDrawn}, seeds the patch choice off chain. Anyone may draw and earns the draw bounty
-/// (the drawn verifier learns of its duty from the event). If the anchor hash expires (256 blocks)
-/// before the draw,
-/// the seat lapses: there is no second roll. No seat is paid without a verdict (a drawn verifier's
-/// pass, a panel's, or the artist's acceptance), and a verdict's pay waits in escrow until the
-/// contest window closes.
+/// A winner commits once per job the Merkle root over its tiles' leaves (`keccak256(abi.encode(
+/// tileIndex, tileCidDigest, pixelHash))`, inner nodes OpenZeppelin's sorted pair hash) and keeps
+/// its results list's CID to itself. Randomness: the commitment in block B fixes `anchorBlock =
+/// B + K` (K = `drawDelay`); once that block is mined, `seed = keccak256(abi.encode(blockhash(
+/// anchorBlock), jobId, worker, round))`, which the worker could not know when it committed. The
+/// seed picks the verifier uniformly from the compact pool (never the worker or the artist) and,
+/// emitted in {VerifierDrawn}, seeds the patch choice off chain. Anyone may draw and earns the draw
+/// bounty. If the anchor hash expires (256 blocks) before the draw, the seat lapses: there is no
+/// second roll.
+///
+/// Verification is blind: the drawn verifier re-renders the seed's patches and seals its evidence
+/// ({sealEvidence}) before the worker reveals its results list ({revealResults}); it then attests
+/// with the evidence it sealed. A verifier that did not render cannot seal evidence that agrees
+/// with tiles it has not seen, and a pass its own evidence contradicts is overturned by a panel
+/// (see {IDisputes-openDispute}). No seat is paid without a verdict (a drawn verifier's pass, a
+/// panel's, or the artist's acceptance), and a verdict's pay waits in escrow until the contest
+/// window closes.
 interface IResultVerification is IMarketTypes {
     /// @notice `worker` committed the results of all its tiles of `jobId`.
-    event ResultsCommitted(
-        uint256 indexed jobId, address indexed worker, bytes32 merkleRoot, string resultsCid, uint256 anchorBlock
-    );
+    event ResultsCommitted(uint256 indexed jobId, address indexed worker, bytes32 merkleRoot, uint256 anchorBlock);
+    /// @notice The drawn `verifier` sealed its evidence on `worker`'s results of `jobId`:
+    /// `seal = keccak256(abi.encode(jobId, worker, verifier, evidenceCid))`.
+    event EvidenceSealed(uint256 indexed jobId, address indexed worker, address indexed verifier, bytes32 seal);
+    /// @notice `worker` revealed its results list (every tile's CID and pixel hash) at `resultsCid`.
+    event ResultsRevealed(uint256 indexed jobId, address indexed worker, string resultsCid);
     /// @notice `verifier` was drawn for `worker`'s results; `seed` also selects the patches to check.
     /// `caller`, who drew, was credited the draw `bounty`.
     event VerifierDrawn(
@@ -84,20 +92,32 @@ interface IResultVerification is IMarketTypes {
     error WindowStillOpen(uint256 jobId, address worker, uint256 deadline);
     /// @notice The tile is not in the worker's assigned range.
     error TileOutOfRange(uint256 jobId, address worker, uint256 tileIndex);
+    /// @notice The attested evidence is not the evidence the verifier sealed.
+    error EvidenceMismatch(uint256 jobId, address worker, address verifier);
 
-    /// @notice Commits the caller's results for all its tiles of `jobId` at once.
-    function commitResults(uint256 jobId, bytes32 merkleRoot, string calldata resultsCid) external;
+    /// @notice Commits the caller's results for all its tiles of `jobId` at once: only their Merkle
+    /// root; the results list stays unpublished until the verifier has sealed its evidence.
+    function commitResults(uint256 jobId, bytes32 merkleRoot) external;
 
     /// @notice Fixes the verifier for `worker`'s results from the anchor block's hash and pays the
     /// caller the draw bounty. Permissionless. An expired anchor hash lapses the seat instead.
     /// @return verifier the drawn verifier, or zero when the seat lapsed
     function drawVerifier(uint256 jobId, address worker) external returns (address verifier);
 
-    /// @notice The drawn verifier attests `worker`'s results within its window. A pass accepts them
-    /// (pay after the contest window); a fail opens the worker's appeal window.
+    /// @notice The drawn verifier seals its evidence (its re-rendered patches, published unseen)
+    /// within its window, before it may see the worker's tiles. Opens the worker's reveal window.
+    function sealEvidence(uint256 jobId, address worker, bytes32 seal) external;
+
+    /// @notice The worker reveals its results list once its verifier has sealed, within one
+    /// verification window; a worker that does not is rejected as a fraud ({finalizeRejection}).
+    function revealResults(uint256 jobId, string calldata resultsCid) external;
+
+    /// @notice The drawn verifier attests `worker`'s revealed results within its window, naming
+    /// the evidence it sealed. A pass accepts them (pay after the contest window); a fail opens the
+    /// worker's appeal window.
     function attest(uint256 jobId, address worker, bool passed, string calldata evidenceCid) external;
 
-    /// @notice The artist accepts `worker`'s committed, failed or accepted results and pays them at
+    /// @notice The artist accepts `worker`'s committed (sealed, revealed), failed or accepted results and pays them at
     /// once: its consent is final (it waives the contest window of a pass), and a drawn verifier's
     /// fee is paid either way.
     function acceptResults(uint256 jobId, address worker) external;
@@ -105,14 +125,16 @@ interface IResultVerification is IMarketTypes {
     /// @notice Pays an accepted seat once its contest window has closed. Permissionless.
     function release(uint256 jobId, address worker) external;
 
-    /// @notice After an unappealed fail, rejects the results and slashes the worker. Permissionless.
+    /// @notice After an unappealed fail, or a reveal window the worker let pass, rejects the
+    /// results and slashes the worker. Permissionless.
     function finalizeRejection(uint256 jobId, address worker) external;
 
     /// @notice After the render deadline, takes an idle winner's tiles and part of its stake.
     /// Permissionless; the tiles' escrow returns to the artist.
     function claimLate(uint256 jobId, address worker) external;
 
-    /// @notice After a drawn verifier's window, slashes it (to the worker) and starts a new round;
+    /// @notice After a drawn verifier's window (to seal, or to attest once the results are
+    /// revealed), slashes it (to the worker) and starts a new round;
     /// after the last round the seat closes unverified and unpaid. A seat nobody drew is drawn
     /// instead (this reverts while a draw is possible). Permissionless.
     function replaceVerifier(uint256 jobId, address worker) external;

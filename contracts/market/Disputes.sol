@@ -14,10 +14,14 @@ abstract contract Disputes is Settlement, IDisputes {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][worker];
         SeatState state = s.state;
+        // The worker appeals a fail; the artist contests a pass (the tiles are fraudulent); anyone
+        // else (but the verifier) challenges a pass (it contradicts the verifier's own evidence).
         if (state == SeatState.Failed && msg.sender == worker) {
             s.state = SeatState.Disputed;
         } else if (state == SeatState.Accepted && msg.sender == j.artist) {
             s.state = SeatState.Contested;
+        } else if (state == SeatState.Accepted && msg.sender != _accountOf(s.verifierId) && s.verifierId != 0) {
+            s.state = SeatState.Challenged; // anyone else: the pass contradicts its own evidence
         } else {
             revert NotDisputable(jobId, worker, msg.sender, state);
         }
@@ -91,7 +95,8 @@ abstract contract Disputes is Settlement, IDisputes {
         uint256 revealEnd = uint256(d.deadline) + j.verifyWindow;
         if (!everyoneRevealed && block.timestamp <= revealEnd) revert VotingStillOpen(jobId, worker, revealEnd);
 
-        bool appeal = s.state == SeatState.Disputed;
+        SeatState state = s.state;
+        bool appeal = state == SeatState.Disputed;
         bool fraud;
         if (d.votesFraud != d.votesHonest) {
             fraud = d.votesFraud > d.votesHonest;
@@ -109,7 +114,10 @@ abstract contract Disputes is Settlement, IDisputes {
             _credit(d.disputer, bond);
         }
         (address[4] memory winners, uint256 winnerCount) = _voters(d, fraud);
-        if (appeal) {
+        address beneficiary = fraud ? j.artist : worker;
+        if (state == SeatState.Challenged) {
+            (fee, beneficiary) = _resolveChallenge(jobId, worker, j, s, d, fraud, fee);
+        } else if (appeal) {
             if (fraud) {
                 // The failing verifier was right: it and the fraud voters share with the artist.
                 winners[winnerCount] = _accountOf(s.verifierId);
@@ -136,7 +144,36 @@ abstract contract Disputes is Settlement, IDisputes {
         } else {
             _release(jobId, worker, j, s); // a panel's verdict is final
         }
-        _payPanel(jobId, worker, d, fraud, fee, fraud ? j.artist : worker);
+        _payPanel(jobId, worker, d, fraud, fee, beneficiary);
+    }
+
+    /// @dev A challenged pass. Upheld (`contradicted`): the verifier loses its fee and
+    /// `falseAccusationSlashBps` of its stake, which pays the panel and the challenger; the seat is
+    /// verified again in a new round (the worker's tiles were never judged). Rejected: the pass
+    /// stands with a fresh contest window, and the challenger's bond pays the panel.
+    /// @return fee the panel's fee
+    /// @return beneficiary who takes the panel's rounding: the side the outcome favours
+    function _resolveChallenge(
+        uint256 jobId,
+        address worker,
+        Job storage j,
+        Seat storage s,
+        Dispute storage d,
+        bool contradicted,
+        uint256 bond
+    ) internal returns (uint256 fee, address beneficiary) {
+        address verifier = _accountOf(s.verifierId);
+        if (!contradicted) {
+            s.state = SeatState.Accepted;
+            s.deadline = uint40(block.timestamp + j.verifyWindow);
+            return (bond, verifier);
+        }
+        _accounts[verifier].duties -= 1;
+        uint256 slashed = _slash(jobId, verifier, _falseAccusationSlashBps, SlashReason.FalseAccusation);
+        fee = _feeOutOf(slashed);
+        _credit(d.disputer, slashed - fee);
+        _nextRound(jobId, worker, j, s, verifier);
+        return (fee, d.disputer);
     }
 
     /// @dev A pass the panel overturned: its verifier loses its fee (left in escrow for the artist)
@@ -218,7 +255,7 @@ abstract contract Disputes is Settlement, IDisputes {
 
     function _openDispute(uint256 jobId, address worker) internal view returns (Dispute storage d) {
         SeatState state = _seats[jobId][worker].state;
-        if (state != SeatState.Disputed && state != SeatState.Contested) {
+        if (state != SeatState.Disputed && state != SeatState.Contested && state != SeatState.Challenged) {
             revert SeatNotInState(jobId, worker, state, SeatState.Disputed);
         }
         d = _disputes[jobId][worker];
@@ -233,10 +270,11 @@ abstract contract Disputes is Settlement, IDisputes {
         bytes32 anchorHash = blockhash(anchorBlock);
         if (anchorHash == bytes32(0)) revert RandomnessExpired(jobId, worker, anchorBlock);
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, "panel"));
-        address[5] memory exclude;
+        address[6] memory exclude;
         exclude[0] = worker;
         exclude[1] = j.artist;
         exclude[2] = _accountOf(_seats[jobId][worker].verifierId);
+        exclude[5] = d.disputer; // a challenger must not judge its own challenge
         // Empty panel seats stay zero.
         // slither-disable-next-line uninitialized-local
         address[3] memory members;

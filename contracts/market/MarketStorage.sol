@@ -50,6 +50,8 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     /// @dev Each panel seat's sealed vote,
     /// `keccak256(abi.encode(jobId, worker, voter, fraud, salt, evidenceCid))`.
     mapping(uint256 jobId => mapping(address worker => bytes32[3] commitments)) internal _voteCommits;
+    /// @dev The drawn verifier's sealed evidence of the current round, until it attests.
+    mapping(uint256 jobId => mapping(address worker => bytes32 seal)) internal _evidenceSeals;
 
     constructor(MarketConfig memory cfg) {
         if (cfg.treasury == address(0)) revert InvalidConfig("treasury", 0);
@@ -190,7 +192,7 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     /// slither flags the modulo as a weak PRNG. The seed hashes a block hash from after the
     /// commitment (see {IResultVerification}), which the worker cannot know when committing and
     /// cannot re-roll by waiting; docs/protocol.md says who else can bias it, per network.
-    function _pick(bytes32 seed, address[5] memory exclude) internal view returns (uint32) {
+    function _pick(bytes32 seed, address[6] memory exclude) internal view returns (uint32) {
         uint256 n = _pool.length;
         if (n == 0) return 0;
         uint256 index;
@@ -209,8 +211,8 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
         return 0;
     }
 
-    function _excluded(address candidate, address[5] memory exclude) private pure returns (bool) {
-        for (uint256 k; k < 5; ++k) {
+    function _excluded(address candidate, address[6] memory exclude) private pure returns (bool) {
+        for (uint256 k; k < 6; ++k) {
             if (exclude[k] == candidate) return true;
         }
         return false;

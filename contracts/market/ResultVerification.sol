@@ -11,7 +11,7 @@ import {JobEscrow} from "./JobEscrow.sol";
 /// actions behind every deadline.
 abstract contract ResultVerification is JobEscrow, IResultVerification {
     /// @inheritdoc IResultVerification
-    function commitResults(uint256 jobId, bytes32 merkleRoot, string calldata resultsCid) external override {
+    function commitResults(uint256 jobId, bytes32 merkleRoot) external override {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][msg.sender];
         SeatState state = s.state;
@@ -28,7 +28,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         s.state = SeatState.Submitted;
         s.anchorBlock = uint32(anchorBlock);
         s.deadline = uint40(block.timestamp + j.verifyWindow);
-        emit ResultsCommitted(jobId, msg.sender, merkleRoot, resultsCid, anchorBlock);
+        emit ResultsCommitted(jobId, msg.sender, merkleRoot, anchorBlock);
     }
 
     /// @inheritdoc IResultVerification
@@ -41,15 +41,37 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
     }
 
     /// @inheritdoc IResultVerification
-    function attest(uint256 jobId, address worker, bool passed, string calldata evidenceCid) external override {
+    function sealEvidence(uint256 jobId, address worker, bytes32 seal) external override {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][worker];
         _requireState(jobId, worker, s, SeatState.Submitted);
-        if (msg.sender == worker) revert CannotVerifyOwnWork(jobId, worker);
-        address verifier = _accountOf(s.verifierId);
-        if (verifier == address(0)) revert VerifierNotDrawn(jobId, worker);
-        if (msg.sender != verifier) revert NotDrawnVerifier(jobId, worker, msg.sender, verifier);
-        if (block.timestamp > s.deadline) revert VerificationWindowClosed(jobId, worker, s.deadline);
+        _requireVerifierInTime(jobId, worker, s);
+        _evidenceSeals[jobId][worker] = seal;
+        s.state = SeatState.Sealed;
+        s.deadline = uint40(block.timestamp + j.verifyWindow);
+        emit EvidenceSealed(jobId, worker, msg.sender, seal);
+    }
+
+    /// @inheritdoc IResultVerification
+    function revealResults(uint256 jobId, string calldata resultsCid) external override {
+        Job storage j = _job(jobId);
+        Seat storage s = _seats[jobId][msg.sender];
+        _requireState(jobId, msg.sender, s, SeatState.Sealed);
+        if (block.timestamp > s.deadline) revert VerificationWindowClosed(jobId, msg.sender, s.deadline);
+        s.state = SeatState.Opened;
+        s.deadline = uint40(block.timestamp + j.verifyWindow);
+        emit ResultsRevealed(jobId, msg.sender, resultsCid);
+    }
+
+    /// @inheritdoc IResultVerification
+    function attest(uint256 jobId, address worker, bool passed, string calldata evidenceCid) external override {
+        Job storage j = _job(jobId);
+        Seat storage s = _seats[jobId][worker];
+        _requireState(jobId, worker, s, SeatState.Opened);
+        _requireVerifierInTime(jobId, worker, s);
+        if (keccak256(abi.encode(jobId, worker, msg.sender, evidenceCid)) != _evidenceSeals[jobId][worker]) {
+            revert EvidenceMismatch(jobId, worker, msg.sender);
+        }
         emit ResultsAttested(jobId, worker, msg.sender, passed, evidenceCid);
         if (passed) {
             _accept(jobId, worker, j, s);
@@ -65,7 +87,10 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         if (msg.sender != j.artist) revert NotArtist(jobId, msg.sender, j.artist);
         Seat storage s = _seats[jobId][worker];
         SeatState state = s.state;
-        if (state == SeatState.Failed || state == SeatState.Submitted) {
+        if (
+            state == SeatState.Failed || state == SeatState.Submitted || state == SeatState.Sealed
+                || state == SeatState.Opened
+        ) {
             _accept(jobId, worker, j, s);
         } else if (state != SeatState.Accepted) {
             revert SeatNotInState(jobId, worker, state, SeatState.Submitted);
@@ -89,7 +114,9 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
     function finalizeRejection(uint256 jobId, address worker) external override {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][worker];
-        _requireState(jobId, worker, s, SeatState.Failed);
+        // A worker that keeps its results hidden once the evidence is sealed is treated as a fraud:
+        // hiding them must never cost less than being caught.
+        if (s.state != SeatState.Sealed) _requireState(jobId, worker, s, SeatState.Failed);
         if (block.timestamp <= s.deadline) revert WindowStillOpen(jobId, worker, s.deadline);
         address[4] memory honest;
         honest[0] = _accountOf(s.verifierId);
@@ -111,7 +138,8 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
     function replaceVerifier(uint256 jobId, address worker) external override {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][worker];
-        _requireState(jobId, worker, s, SeatState.Submitted);
+        // Silent before sealing, or silent once the results were revealed.
+        if (s.state != SeatState.Opened) _requireState(jobId, worker, s, SeatState.Submitted);
         if (block.timestamp <= s.deadline) revert WindowStillOpen(jobId, worker, s.deadline);
         address silent = _accountOf(s.verifierId);
         if (silent == address(0)) {
@@ -123,7 +151,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
                 return;
             }
             bytes32 seed = keccak256(abi.encode(blockhash(s.anchorBlock), jobId, worker, s.round));
-            if (_pick(seed, [worker, j.artist, address(0), address(0), address(0)]) != 0) {
+            if (_pick(seed, [worker, j.artist, address(0), address(0), address(0), address(0)]) != 0) {
                 revert VerifierNotDrawn(jobId, worker);
             }
         } else {
@@ -132,20 +160,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
             v.duties -= 1;
             _credit(worker, _slash(jobId, silent, _silenceSlashBps, SlashReason.Silence));
         }
-        uint256 round = s.round + 1;
-        emit VerifierReplaced(jobId, worker, silent, round);
-        if (round >= MAX_VERIFIER_ROUNDS) {
-            // Silence is never a verdict: the worker is not paid, the tiles' escrow goes back.
-            s.state = SeatState.Unverified;
-            _unlock(_accounts[worker], _collateral(s.tileCount, s.pricePerTile));
-            emit ResultsUnverified(jobId, worker);
-            _closeSeat(jobId, j);
-            return;
-        }
-        s.round = uint8(round);
-        s.verifierId = 0;
-        s.anchorBlock = uint32(block.number + _drawDelay);
-        s.deadline = uint40(block.timestamp + j.verifyWindow);
+        _nextRound(jobId, worker, j, s, silent);
     }
 
     /// @inheritdoc IResultVerification
@@ -173,6 +188,15 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         return keccak256(abi.encode(tileIndex, tileCidDigest, pixelHash));
     }
 
+    /// @dev The caller must be the seat's drawn verifier, within its window.
+    function _requireVerifierInTime(uint256 jobId, address worker, Seat storage s) internal view {
+        if (msg.sender == worker) revert CannotVerifyOwnWork(jobId, worker);
+        address verifier = _accountOf(s.verifierId);
+        if (verifier == address(0)) revert VerifierNotDrawn(jobId, worker);
+        if (msg.sender != verifier) revert NotDrawnVerifier(jobId, worker, msg.sender, verifier);
+        if (block.timestamp > s.deadline) revert VerificationWindowClosed(jobId, worker, s.deadline);
+    }
+
     /// @dev Draws the verifier of the current round and pays the caller the draw bounty. If the
     /// anchor hash expired before anyone drew, the seat lapses (returns zero): no re-roll.
     function _drawVerifier(uint256 jobId, address worker, Job storage j, Seat storage s)
@@ -187,7 +211,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
             return address(0);
         }
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, s.round));
-        uint32 id = _pick(seed, [worker, j.artist, address(0), address(0), address(0)]);
+        uint32 id = _pick(seed, [worker, j.artist, address(0), address(0), address(0), address(0)]);
         if (id == 0) revert NoEligibleVerifier(jobId, worker);
         s.verifierId = id;
         // The verifier learns of its duty now: its window starts now.

@@ -105,6 +105,26 @@ abstract contract Settlement is MarketStorage {
         _credit(artist, amount - share * honestCount);
     }
 
+    /// @dev The seat's verifier of this round (`previous`, zero if none was drawn) gave no verdict
+    /// that stands: a new round with a new anchor, or, after the last round, the seat closes
+    /// unverified (the worker is not paid and keeps its collateral; the tiles' escrow goes back).
+    function _nextRound(uint256 jobId, address worker, Job storage j, Seat storage s, address previous) internal {
+        uint256 round = s.round + 1;
+        emit IResultVerification.VerifierReplaced(jobId, worker, previous, round);
+        if (round >= MAX_VERIFIER_ROUNDS) {
+            s.state = SeatState.Unverified;
+            _unlock(_accounts[worker], _collateral(s.tileCount, s.pricePerTile));
+            emit IResultVerification.ResultsUnverified(jobId, worker);
+            _closeSeat(jobId, j);
+            return;
+        }
+        s.state = SeatState.Submitted;
+        s.round = uint8(round);
+        s.verifierId = 0;
+        s.anchorBlock = uint32(block.number + _drawDelay);
+        s.deadline = uint40(block.timestamp + j.verifyWindow);
+    }
+
     /// @dev Called whenever an assignment is resolved; ends the job when it was the last one.
     function _closeSeat(uint256 jobId, Job storage j) internal {
         uint256 open = j.openSeats - 1;

@@ -28,6 +28,7 @@ from tilefarm.chain.deploy import Deployments
 from tilefarm.chain.errors import ChainError, ContractReverted
 from tilefarm.chain.events import JobParams, MarketEvent, event_model
 from tilefarm.chain.records import Account, Dispute, Job, MarketConfig, Receipt, Seat, record
+from tilefarm.chain.votes import evidence_seal
 from tilefarm.paths import BUILD_DIR
 
 CONTRACT_NAME = "JobMarket"
@@ -218,10 +219,18 @@ class JobMarketClient:
 
     # -- results and verification
 
-    def commit_results(
-        self, sender: Sender, job_id: int, merkle_root: bytes, results_cid: str
-    ) -> Receipt:
-        return self._send(sender, "commitResults", job_id, merkle_root, results_cid)
+    def commit_results(self, sender: Sender, job_id: int, merkle_root: bytes) -> Receipt:
+        """Commits the Merkle root only: the results list is revealed after the evidence seal."""
+        return self._send(sender, "commitResults", job_id, merkle_root)
+
+    def seal_evidence(self, sender: Sender, job_id: int, worker: str, evidence_cid: str) -> Receipt:
+        """The drawn verifier seals its evidence before it may see the worker's tiles."""
+        verifier = sender if isinstance(sender, str) else sender.address
+        seal = evidence_seal(job_id, worker, verifier, evidence_cid)
+        return self._send(sender, "sealEvidence", job_id, _addr(worker), seal)
+
+    def reveal_results(self, sender: Sender, job_id: int, results_cid: str) -> Receipt:
+        return self._send(sender, "revealResults", job_id, results_cid)
 
     def draw_verifier(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "drawVerifier", job_id, _addr(worker))

@@ -159,11 +159,29 @@ class BondReclaimed(MarketEvent):
 
 
 class ResultsCommitted(MarketEvent):
+    """The worker's Merkle root; its results list stays hidden until `ResultsRevealed`."""
+
     job_id: int
     worker: Address
     merkle_root: Hex32
-    results_cid: str
     anchor_block: int
+
+
+class EvidenceSealed(MarketEvent):
+    """The drawn verifier sealed its evidence before seeing the tiles (`evidence_seal`)."""
+
+    job_id: int
+    worker: Address
+    verifier: Address
+    seal: Hex32
+
+
+class ResultsRevealed(MarketEvent):
+    """The worker revealed its results list once its verifier had sealed its evidence."""
+
+    job_id: int
+    worker: Address
+    results_cid: str
 
 
 class VerifierDrawn(MarketEvent):
@@ -309,6 +327,8 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         BondReclaimed,
         BidForfeited,
         ResultsCommitted,
+        EvidenceSealed,
+        ResultsRevealed,
         VerifierDrawn,
         VerifierDrawMissed,
         ResultsAttested,

@@ -26,6 +26,9 @@ SEAT_STATES = (
     "Unverified",
     "Paid",
     "Forfeited",
+    "Sealed",
+    "Opened",
+    "Challenged",
 )
 
 

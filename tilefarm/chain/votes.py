@@ -1,4 +1,5 @@
-"""The contract's sealed panel vote, reproduced exactly, and the salt a member derives for it."""
+"""The contract's sealed panel vote and sealed verifier evidence, reproduced exactly, and the salt
+a member derives for its vote."""
 
 import hashlib
 import hmac
@@ -21,6 +22,22 @@ def vote_commitment(
                 Web3.to_checksum_address(voter),
                 fraud,
                 salt,
+                evidence_cid,
+            ],
+        )
+    )
+
+
+def evidence_seal(job_id: int, worker: str, verifier: str, evidence_cid: str) -> bytes:
+    """The seal `JobMarket.attest` checks the attested evidence against. The evidence needs no
+    salt: it is a CID of re-rendered pixels nobody else can guess."""
+    return keccak(
+        abi_encode(
+            ["uint256", "address", "address", "string"],
+            [
+                job_id,
+                Web3.to_checksum_address(worker),
+                Web3.to_checksum_address(verifier),
                 evidence_cid,
             ],
         )
