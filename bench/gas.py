@@ -4,7 +4,8 @@ For each (tiles, workers) it starts nothing but its own anvil on a free port, de
 from Brownie's build, stakes the workers (once per worker lifetime, so not counted), and then counts
 every transaction of one job: post, one sealed bid commit and one reveal per worker, settle, one
 result commitment per worker, one verifier draw per worker (each worker draws its own, earning the
-bounty), one attestation per worker, one release per worker after the contest window, and the
+bounty), per worker the verifier's evidence seal, the worker's reveal of its results list and the
+verifier's attestation (blind verification), one release per worker after the contest window, and the
 withdrawal of every balance the job created (workers, whose verifier fees ride on the same
 balance, the artist's refund and the treasury's fee).
 """
@@ -147,12 +148,7 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
                 tile_leaf(t, Web3.keccak(text=f"cid-{t}"), Web3.keccak(text=f"pixels-{t}"))
                 for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
             ]
-            receipt = market.commit_results(
-                worker,
-                job_id,
-                merkle_root(leaves),
-                "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku",
-            )
+            receipt = market.commit_results(worker, job_id, merkle_root(leaves))
             count("commit_results", receipt.gas_used)
         chain.advance(1)  # the last anchor block must be mined before its hash can be read
         for worker in crew:
@@ -160,7 +156,11 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
         for worker in crew:
             verifier = market.verifier_of(job_id, worker)
             assert verifier is not None
-            receipt = market.attest(verifier, job_id, worker, True, "bafkreievidence")
+            evidence = "bafkreievidencebafkreievidencebafkreievidencebafkreievide"
+            count("seal_evidence", market.seal_evidence(verifier, job_id, worker, evidence).gas_used)
+            results = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+            count("reveal_results", market.reveal_results(worker, job_id, results).gas_used)
+            receipt = market.attest(verifier, job_id, worker, True, evidence)
             count("attest", receipt.gas_used)
         chain.advance(params.verify_window + 1)  # the contest window closes
         for worker in crew:
@@ -182,10 +182,13 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
         chain.close()
 
 
-def measure_dispute(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
+def measure_dispute(build_dir: Path = BUILD_DIR, challenge: bool = False) -> dict[str, Any]:
     """Gas of an appeal: a 4-tile job with one worker whose verifier attests a failure, the
     worker's dispute, the panel's draw, three sealed votes and their reveals, and the resolution
-    (the panel finds the work honest, so the worker is paid at once and the panel is paid)."""
+    (the panel finds the work honest, so the worker is paid at once and the panel is paid).
+    With `challenge`, the gas of a re-check instead: the verifier passes, a third party challenges
+    the pass as contradicting its evidence, and the panel upholds it (the verifier is slashed to
+    the challenger and the seat goes to a new round)."""
     chain = Anvil(accounts=9)
     try:
         w3 = chain.w3
@@ -207,35 +210,46 @@ def measure_dispute(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
         leaves = [
             tile_leaf(t, Web3.keccak(text=f"c{t}"), Web3.keccak(text=f"p{t}")) for t in range(4)
         ]
-        market.commit_results(worker, job_id, merkle_root(leaves), "bafkreiresults")
+        market.commit_results(worker, job_id, merkle_root(leaves))
         chain.advance(1)
         chain.advance(1)  # the anchor block is mined and a later one reads its hash
         market.draw_verifier(worker, job_id, worker)
-        liar = market.verifier_of(job_id, worker)
-        assert liar is not None
-        gas = {"attest_fail": market.attest(liar, job_id, worker, False, "bafkreilie").gas_used}
-        gas["open_dispute"] = market.open_dispute(worker, job_id, worker, "bafkreiappeal").gas_used
+        verifier = market.verifier_of(job_id, worker)
+        assert verifier is not None
+        market.seal_evidence(verifier, job_id, worker, "bafkreievidence")
+        market.reveal_results(worker, job_id, "bafkreiresults")
+        gas: dict[str, int] = {}
+        if challenge:
+            gas["attest_pass"] = market.attest(verifier, job_id, worker, True, "bafkreievidence").gas_used
+            disputer = others[-1] if others[-1] != verifier else others[-2]
+            reason = "bafkreichallenge"
+        else:
+            gas["attest_fail"] = market.attest(verifier, job_id, worker, False, "bafkreievidence").gas_used
+            disputer, reason = worker, "bafkreiappeal"
+        gas["open_dispute"] = market.open_dispute(disputer, job_id, worker, reason).gas_used
         chain.advance(1)
         chain.advance(1)
-        gas["draw_panel"] = market.draw_panel(worker, job_id, worker).gas_used
+        gas["draw_panel"] = market.draw_panel(disputer, job_id, worker).gas_used
         drawn = next(e for e in market.events(job_id=job_id) if isinstance(e, PanelDrawn))
         members = [m for m in drawn.members if int(m, 16) != 0]
         salts = {m: secrets.token_bytes(32) for m in members}
+        vote = challenge  # a challenge is upheld by "fraud" votes, an appeal by "honest" ones
         gas["commit_votes"] = sum(
             market.commit_vote(
                 m,
                 job_id,
                 worker,
-                vote_commitment(job_id, worker, m, False, salts[m], "bafkreivote"),
+                vote_commitment(job_id, worker, m, vote, salts[m], "bafkreivote"),
             ).gas_used
             for m in members
         )
         gas["reveal_votes"] = sum(
-            market.reveal_vote(m, job_id, worker, False, salts[m], "bafkreivote").gas_used
+            market.reveal_vote(m, job_id, worker, vote, salts[m], "bafkreivote").gas_used
             for m in members
         )
         gas["resolve_and_pay"] = market.resolve_dispute(worker, job_id, worker).gas_used
-        assert market.seat(job_id, worker).state_name == "Paid"
+        expected = "Submitted" if challenge else "Paid"
+        assert market.seat(job_id, worker).state_name == expected
         return {"total_gas": sum(gas.values()), "steps": gas}
     finally:
         chain.close()
@@ -250,6 +264,7 @@ def main() -> int:
         "within_target": big["total_gas"] <= TARGET,
         "jobs": results,
         "dispute": measure_dispute(build_dir),
+        "recheck_challenge": measure_dispute(build_dir, challenge=True),
     }
     print(json.dumps(report, indent=2))
     return 0 if report["within_target"] else 1

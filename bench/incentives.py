@@ -48,6 +48,10 @@ BID_GAS = 180_000  # a commit and a reveal (bench.gas: about 58k + 119k)
 SYBIL_SHARE = 0.10  # the share of the verifier pool a deviator's other accounts hold
 SPREAD = 0.05  # how far apart a selective revealer places its two prices, of the maximum price
 DISPUTER_RIGHT = 0.9  # the share of disputes the disputer wins, as a lazy panel member guesses it
+# The share of passes that contradict their own evidence which somebody challenges. A challenge is
+# a render-free check that earns the verifier's slash less the panel's fee, and every worker daemon
+# makes it by default; half is a deliberately low guess, and the entry says the break-even share.
+CHALLENGE_RATE = 0.5
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,14 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
     flood = -64 * BID_GAS * GAS_PRICE
     # A panel member's share of the panel's fee (the losing disputer's bond, three who reveal).
     member_fee = cfg.dispute_bond // 3
+    # A lazy verifier stakes the minimum; an overturned verdict costs it this and its fee.
+    verifier_slash = cfg.min_stake * cfg.false_accusation_slash_bps // BPS
+    c = CHALLENGE_RATE
+    lazy_pass = (1 - c) * seat.verifier_fee - c * verifier_slash
+    lazy_fail = -verifier_slash  # the honest worker appeals and the panel re-renders
+    lazy_silent = -(cfg.min_stake * cfg.silence_slash_bps // BPS)
+    lazy_best = max(lazy_pass, lazy_fail, lazy_silent)
+    challenge_break_even = seat.verifier_fee / (seat.verifier_fee + verifier_slash)
     lazy_break_even = 1 - VERIFY_COST / cfg.dispute_bond
     return [
         _entry(
@@ -276,13 +288,29 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
         ),
         _entry(
             "pass without rendering (lazy verifier)",
-            [],
+            [3],
             True,
-            seat.verifier_fee,
+            lazy_best,
             seat.honest_verifier,
-            "NOT YET CLOSED: a lazy pass of honest work is indistinguishable from a checked one, "
-            "and a lazy pass of a fake is slashed only when the artist contests; blind "
-            "verification is designed (docs/protocol.md) but not built",
+            "verification is blind: the verifier seals its evidence before the worker reveals a "
+            "tile, so without rendering it can only seal evidence it made up. Passing then "
+            "contradicts that evidence and any watcher earns the verifier's slash by challenging "
+            f"(assumed {c:.0%} of the time; laziness pays only below {challenge_break_even:.2%}); "
+            "failing honest work is appealed and overturned; staying silent is slashed",
+            challenge_rate=c,
+            break_even_challenge_rate=round(challenge_break_even, 4),
+            if_it_passes_wei=int(lazy_pass),
+            if_it_fails_wei=int(lazy_fail),
+            if_it_stays_silent_wei=int(lazy_silent),
+        ),
+        _entry(
+            "hide the results after the verifier sealed (worker)",
+            [3],
+            True,
+            -seat.fraud_loss - TILES * COST,
+            seat.honest_worker,
+            "a worker that does not reveal its results list within the window after the seal is "
+            "rejected as a fraud: hiding fake tiles costs what being caught costs",
         ),
         _entry(
             "vote fraud on honest work (panel)",

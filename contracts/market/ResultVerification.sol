@@ -72,6 +72,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         if (keccak256(abi.encode(jobId, worker, msg.sender, evidenceCid)) != _evidenceSeals[jobId][worker]) {
             revert EvidenceMismatch(jobId, worker, msg.sender);
         }
+        delete _evidenceSeals[jobId][worker]; // the event keeps it; the refund lowers the seat's gas
         emit ResultsAttested(jobId, worker, msg.sender, passed, evidenceCid);
         if (passed) {
             _accept(jobId, worker, j, s);

@@ -1,5 +1,5 @@
-"""Protocol helpers for contract tests: post, bid, settle, commit, draw, release and vote (sealed,
-then revealed) like the parties would, the market's money rules restated in Python (collateral,
+"""Protocol helpers for contract tests: post, bid, settle, commit, draw, seal the evidence, reveal
+the results, attest, release and vote (sealed, then revealed) like the parties would, the market's money rules restated in Python (collateral,
 bounty, verifier fee, fraud slash, the panel's pay), and `err(name, *args)`, which renders a custom
 error exactly as Brownie reports it so that
 `brownie.reverts(err("BidAboveMaximum", job_id, price, maximum))` checks the error and its values.
@@ -47,10 +47,13 @@ BOND = 10**16
 # Job and seat states and slash reasons, as the contract numbers them
 BIDDING, ACTIVE, COMPLETED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
 (NONE, REVEALED, OUTBID, ASSIGNED, SUBMITTED, ACCEPTED, FAILED, DISPUTED, CONTESTED, REJECTED,
- TIMED_OUT, RECLAIMED, UNVERIFIED, PAID, FORFEITED) = range(15)  # fmt: skip
+ TIMED_OUT, RECLAIMED, UNVERIFIED, PAID, FORFEITED, SEALED, OPENED, CHALLENGED) = range(18)  # fmt: skip
 FRAUD, LATE, FALSE_ACCUSATION, SILENCE, OUTVOTED, UNREVEALED = range(6)
 
 ZERO_ADDRESS = "0x" + "00" * 20
+# What the verifier seals (and attests with) and what the worker reveals, unless a test says other
+EVIDENCE = "bafy-evidence"
+RESULTS = "bafy-results"
 
 
 def market_config(treasury, **overrides):
@@ -260,9 +263,10 @@ def tile_leaves(first, count, tamper=None):
 
 
 def commit_results(market, job_id, who):
+    """Commits the Merkle root of `who`'s tiles; the results list stays hidden until revealed."""
     s = market.seat(job_id, who)
     leaves = tile_leaves(s["firstTile"], s["tileCount"])
-    return market.commitResults(job_id, merkle_root(leaves), "bafy-results", {"from": who})
+    return market.commitResults(job_id, merkle_root(leaves), {"from": who})
 
 
 def ready_for_draw():
@@ -286,11 +290,38 @@ def verifier_of(market, job_id, worker):
     return accounts.at(market.accountById(verifier_id)) if verifier_id else None
 
 
-def attest(market, job_id, worker, passed, drawer):
-    """Draws `worker`'s verifier (for `drawer`, who earns the bounty) and has it attest."""
+def evidence_seal(job_id, worker, verifier, evidence=EVIDENCE):
+    """`keccak256(abi.encode(jobId, worker, verifier, evidenceCid))`, as `attest` checks it."""
+    types = ["uint256", "address", "address", "string"]
+    worker, verifier = (getattr(a, "address", a) for a in (worker, verifier))
+    return keccak(encode(types, [job_id, worker, verifier, evidence]))
+
+
+def seal_evidence(market, job_id, worker, verifier, evidence=EVIDENCE):
+    """The drawn `verifier` seals `evidence` before it has seen a tile."""
+    seal = evidence_seal(job_id, worker, verifier, evidence)
+    return market.sealEvidence(job_id, worker, seal, {"from": verifier})
+
+
+def reveal_results(market, job_id, worker, results=RESULTS):
+    """The worker reveals its results list once its verifier sealed."""
+    return market.revealResults(job_id, results, {"from": worker})
+
+
+def seal_and_reveal(market, job_id, worker, verifier, evidence=EVIDENCE):
+    """The blind half of a verification: `verifier` seals `evidence`, then the worker reveals;
+    the verifier may attest next (with `evidence`)."""
+    seal_evidence(market, job_id, worker, verifier, evidence)
+    return reveal_results(market, job_id, worker)
+
+
+def attest(market, job_id, worker, passed, drawer, evidence=EVIDENCE):
+    """Draws `worker`'s verifier (for `drawer`, who earns the bounty), which seals `evidence`; the
+    worker reveals its results and the verifier attests with the sealed evidence."""
     ready_for_draw()
     verifier = draw(market, job_id, worker, drawer)
-    market.attest(job_id, worker, passed, "bafy-evidence", {"from": verifier})
+    seal_and_reveal(market, job_id, worker, verifier, evidence)
+    market.attest(job_id, worker, passed, evidence, {"from": verifier})
     return verifier
 
 

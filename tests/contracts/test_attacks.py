@@ -22,7 +22,9 @@ from helpers import (
     post,
     ready_for_draw,
     reveal,
+    reveal_results,
     run_auction,
+    seal_evidence,
     stake_all,
 )
 
@@ -88,14 +90,18 @@ def test_committing_results_twice_fails(staked, artist, worker):
     job_id = run_auction(staked, artist, [Bid(worker, 100, 16)])
     commit_results(staked, job_id, worker)
     with brownie.reverts(err("ResultsAlreadyCommitted", job_id, worker)):
-        staked.commitResults(job_id, b"\x02" * 32, "bafy-other", {"from": worker})
+        staked.commitResults(job_id, b"\x02" * 32, {"from": worker})
 
 
 def test_a_verifier_cannot_attest_its_own_work(staked, artist, worker, stranger):
     job_id = run_auction(staked, artist, [Bid(worker, 100, 16)])
     commit_results(staked, job_id, worker)
     ready_for_draw()
-    draw(staked, job_id, worker, stranger)
+    verifier = draw(staked, job_id, worker, stranger)
+    with brownie.reverts(err("CannotVerifyOwnWork", job_id, worker)):
+        seal_evidence(staked, job_id, worker, worker, "self")
+    seal_evidence(staked, job_id, worker, verifier)
+    reveal_results(staked, job_id, worker)
     with brownie.reverts(err("CannotVerifyOwnWork", job_id, worker)):
         staked.attest(job_id, worker, True, "self", {"from": worker})
 

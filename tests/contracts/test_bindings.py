@@ -7,7 +7,15 @@ import json
 import pytest
 from brownie import chain, web3
 from eth_utils import keccak
-from helpers import BID_WINDOW, BOND, MIN_STAKE, REVEAL_WINDOW, VERIFY_WINDOW, tile_leaves
+from helpers import (
+    BID_WINDOW,
+    BOND,
+    MIN_STAKE,
+    REVEAL_WINDOW,
+    VERIFY_WINDOW,
+    evidence_seal,
+    tile_leaves,
+)
 
 from tilefarm.chain import events as ev
 from tilefarm.chain.bids import bid_commitment
@@ -59,7 +67,8 @@ def test_a_whole_job_through_the_bindings(client, artist, worker, verifier, stra
     assert settled.event(ev.TilesAssigned).tile_count == 8
     assert client.job(job_id).status_name == "Active"
     leaves = tile_leaves(0, 8)
-    client.commit_results(w, job_id, merkle_root(leaves), "bafy-results")
+    committed = client.commit_results(w, job_id, merkle_root(leaves)).event(ev.ResultsCommitted)
+    assert committed.merkle_root == "0x" + merkle_root(leaves).hex()
     assert client.seat(job_id, w).state_name == "Submitted"
     assert client.verify_tile(
         job_id, w, 3, keccak(text="cid-3"), keccak(text="px-3"), merkle_proof(leaves, 3)
@@ -70,6 +79,13 @@ def test_a_whole_job_through_the_bindings(client, artist, worker, verifier, stra
     assert drawn.verifier == v and drawn.seed.startswith("0x")
     assert client.verifier_of(job_id, w) == v
     assert client.account_by_id(client.seat(job_id, w).verifier_id) == v
+    sealed = client.seal_evidence(v, job_id, w, "bafy-evidence").event(ev.EvidenceSealed)
+    assert (sealed.verifier, sealed.seal) == (v, "0x" + evidence_seal(job_id, w, v).hex())
+    assert client.seat(job_id, w).state_name == "Sealed"
+    revealed = client.reveal_results(w, job_id, "bafy-results").event(ev.ResultsRevealed)
+    assert revealed.results_cid == "bafy-results"
+    assert client.seat(job_id, w).state_name == "Opened"
+    # the evidence the bindings sealed is the one the contract accepts
     attested = client.attest(v, job_id, w, True, "bafy-evidence")
     assert attested.event(ev.ResultsAccepted).payment == 8 * 500
     assert client.seat(job_id, w).state_name == "Accepted"

@@ -1,6 +1,8 @@
 """Stateful property test of the Money bar: under random sequences of post, bid, reveal, forfeit of
-unrevealed bids, settle, commit, draw (for a bounty), attest, accept, release, dispute, sealed votes
-(commit, then reveal), resolve, timeouts, cancel, reclaim, stake, unstake and withdraw, the market's
+unrevealed bids, settle, commit, draw (for a bounty), seal the evidence, reveal the results (or hide
+them), attest, accept, release, dispute (appeal, contest, or a third party's challenge of a pass),
+sealed votes (commit, then reveal), resolve, timeouts, cancel, reclaim, stake, unstake and
+withdraw, the market's
 ETH balance always equals everything it owes and locked stake is exactly the collateral of open
 bids and seats plus the commit locks of sealed bids (their tiles at the job's maximum price); at
 the end every job can be driven to a terminal state by permissionless actions, every sealed bid is
@@ -20,6 +22,7 @@ from helpers import (
     ASSIGNED,
     BIDDING,
     CANCELLED,
+    CHALLENGED,
     CONTESTED,
     DISPUTE_BOND,
     DISPUTED,
@@ -27,7 +30,9 @@ from helpers import (
     FORFEITED,
     MIN_STAKE,
     NONE,
+    OPENED,
     REVEALED,
+    SEALED,
     SUBMITTED,
     UNSTAKE_DELAY,
     VERIFY_WINDOW,
@@ -35,6 +40,7 @@ from helpers import (
     Vote,
     collateral,
     commit_lock,
+    evidence_seal,
     expire_anchors,
     ranking,
     tile_leaves,
@@ -45,7 +51,10 @@ from tilefarm.merkle import merkle_root
 
 TERMINAL = {3, 4, 5}
 # Seats whose collateral is locked: a revealed bid still in the running, or an unresolved seat.
-LOCKING = {REVEALED, ASSIGNED, SUBMITTED, ACCEPTED, FAILED, DISPUTED, CONTESTED}
+LOCKING = {REVEALED, ASSIGNED, SUBMITTED, SEALED, OPENED, ACCEPTED, FAILED, DISPUTED, CONTESTED,
+           CHALLENGED}  # fmt: skip
+# Seats under a panel: the worker's appeal, the artist's contest, a third party's challenge.
+UNDER_PANEL = (DISPUTED, CONTESTED, CHALLENGED)
 DEBUG = bool(os.environ.get("DEBUG_MACHINE"))
 # What the random sequences actually achieved (successful transactions by function), so that a
 # machine that only ever reverts cannot pass unnoticed.
@@ -117,6 +126,7 @@ class MoneyMachine:
         self.forfeited_jobs = set()  # jobs with a forfeited bid: never cancelled (rule_cancel)
         self.disputed = set()  # (job, worker) ever escalated
         self.votes = {}  # (job, worker, member) -> the member's sealed Vote
+        self.evidence = {}  # (job, worker, round) -> the evidence CID its verifier sealed
 
     # -- helpers
 
@@ -192,6 +202,8 @@ class MoneyMachine:
                 self.rule_draw(0, i, price)  # drawn; the verifier has not spoken yet
             elif price % 5 in (2, 3):
                 self.rule_attest(0, i, price % 5 == 2, price)
+            elif price % 5 == 4 and price % 2:
+                self.rule_seal(0, i, price)  # sealed; the worker has not revealed yet
         self.rule_post(1, extra, 500)
 
     # -- rules
@@ -294,13 +306,21 @@ class MoneyMachine:
             elif state == SUBMITTED and c % 4:
                 if c % 3 == 0:
                     self.rule_artist_accepts(job, i)
+                elif c % 5 == 0:
+                    self.rule_seal(job, i, c)  # the worker reveals (or hides) in a later phase
                 else:
                     self.rule_attest(job, i, bool(c % 2), c)
+            elif state == SEALED and c % 6:  # else the worker hides its results
+                self.rule_reveal_results(job, i)
+            elif state == OPENED and c % 5:  # else the verifier stays silent after the reveal
+                self.rule_attest(job, i, bool(c % 2), c)
             elif (state == FAILED and c % 2) or (state == ACCEPTED and c % 7 == 0):
                 self.rule_dispute(job, i)
+            elif state == ACCEPTED and c % 5 == 1:
+                self.rule_challenge(job, i, c)
             elif state == ACCEPTED and c % 3 == 0:
                 self.rule_artist_accepts(job, i)  # waives the contest window
-            elif state in (DISPUTED, CONTESTED) and c % 4:
+            elif state in UNDER_PANEL and c % 4:
                 for k in range(c % 7):  # some members seal, reveal or stay silent
                     self.rule_vote(job, i, bool((c >> k) & 1))
             else:  # left to whoever moves it on: draw, release, reject, replace, resolve
@@ -325,7 +345,7 @@ class MoneyMachine:
         seat = self.view.seat(job_id, w)
         if seat["state"] == ASSIGNED:
             root = merkle_root(tile_leaves(seat["firstTile"], seat["tileCount"]))
-            attempt(self.market.commitResults, job_id, root, "bafy-results", {"from": w})
+            attempt(self.market.commitResults, job_id, root, {"from": w})
 
     def rule_draw(self, job="st_pick", who="st_pick", drawer="st_pick"):
         """Anyone draws a committed seat's verifier and earns the bounty (or lapses the seat)."""
@@ -339,7 +359,8 @@ class MoneyMachine:
             people = self._everyone()
             attempt(self.market.drawVerifier, job_id, w, {"from": people[drawer % len(people)]})
 
-    def rule_attest(self, job="st_pick", who="st_pick", passed="st_bool", drawer="st_pick"):
+    def rule_seal(self, job="st_pick", who="st_pick", drawer="st_pick"):
+        """A committed seat's verifier is drawn (if nobody drew yet) and seals its evidence."""
         job_id = self._job(job)
         if job_id is None:
             return
@@ -347,10 +368,42 @@ class MoneyMachine:
         if self.view.seat(job_id, w)["state"] != SUBMITTED:
             return
         self.rule_draw(job, who, drawer)
-        verifier_id = self.view.seat(job_id, w)["verifierId"]
-        if verifier_id != 0:
-            verifier = self.view.accountById(verifier_id)
-            attempt(self.market.attest, job_id, w, passed, "bafy-ev", {"from": verifier})
+        seat = self.view.seat(job_id, w)
+        if seat["state"] != SUBMITTED or seat["verifierId"] == 0:
+            return
+        verifier = self.view.accountById(seat["verifierId"])
+        cid = f"bafy-ev-{job_id}-{seat['round']}-{drawer}"
+        seal = evidence_seal(job_id, w, verifier, cid)
+        if attempt(self.market.sealEvidence, job_id, w, seal, {"from": verifier}):
+            self.evidence[(job_id, w, seat["round"])] = cid
+
+    def rule_reveal_results(self, job="st_pick", who="st_pick"):
+        """The worker reveals its results once its verifier sealed (a worker that never does is
+        rejected as a fraud once the window closes)."""
+        job_id = self._job(job)
+        if job_id is not None:
+            w = self._worker(who)
+            attempt(self.market.revealResults, job_id, "bafy-results", {"from": w})
+
+    def rule_attest(self, job="st_pick", who="st_pick", passed="st_bool", drawer="st_pick"):
+        """Takes the seat through what is left of draw, seal and reveal, then the verifier attests
+        with the evidence it sealed; one attestation in seven names other evidence (refused)."""
+        job_id = self._job(job)
+        if job_id is None:
+            return
+        w = self._worker(who)
+        if self.view.seat(job_id, w)["state"] == SUBMITTED:
+            self.rule_seal(job, who, drawer)
+        if self.view.seat(job_id, w)["state"] == SEALED:
+            self.rule_reveal_results(job, who)
+        seat = self.view.seat(job_id, w)
+        if seat["state"] != OPENED:
+            return
+        verifier = self.view.accountById(seat["verifierId"])
+        sealed = self.evidence.get((job_id, w, seat["round"]), "")
+        cid = sealed if drawer % 7 else sealed + "-other"
+        if attempt(self.market.attest, job_id, w, passed, cid, {"from": verifier}):
+            assert cid == sealed, "an attestation named other evidence than the sealed one"
 
     def rule_release(self, job="st_pick", who="st_pick", sender="st_pick"):
         job_id = self._job(job)
@@ -381,6 +434,28 @@ class MoneyMachine:
         ):
             self.disputed.add((job_id, w))
 
+    def rule_challenge(self, job="st_pick", who="st_pick", challenger="st_pick"):
+        """Anyone but the seat's verifier (and the artist, whose dispute is a contest) challenges an
+        accepted seat's pass with the dispute bond; the verifier itself is refused."""
+        job_id = self._job(job)
+        if job_id is None:
+            return
+        w = self._worker(who)
+        seat = self.view.seat(job_id, w)
+        if seat["state"] != ACCEPTED:
+            return
+        verifier = self.view.accountById(seat["verifierId"])
+        artist = self.view.job(job_id)["artist"]
+        people = [p for p in self._everyone() if p.address != artist]
+        sender = people[challenger % len(people)]
+        if attempt(
+            self.market.openDispute, job_id, w, "bafy-why", {"from": sender, "value": DISPUTE_BOND}
+        ):
+            assert sender.address != verifier, "a verifier challenged its own pass"
+            assert self.view.seat(job_id, w)["state"] == CHALLENGED
+            self.disputed.add((job_id, w))
+            ACHIEVED["challenge"] += 1
+
     def rule_vote(self, job="st_pick", who="st_pick", fraud="st_bool"):
         """The next panel member seals a `fraud` vote; once every member sealed (or the commit
         window closed), the next one that sealed reveals its own."""
@@ -388,7 +463,7 @@ class MoneyMachine:
         if job_id is None:
             return
         w = self._worker(who)
-        if self.view.seat(job_id, w)["state"] not in (DISPUTED, CONTESTED):
+        if self.view.seat(job_id, w)["state"] not in UNDER_PANEL:
             return
         mine_blocks(3)
         attempt(self.market.drawPanel, job_id, w, {"from": w})
@@ -515,11 +590,14 @@ class MoneyMachine:
             return
         action = {
             ASSIGNED: m.claimLate,
-            SUBMITTED: m.replaceVerifier,
+            SUBMITTED: m.replaceVerifier,  # the verifier did not seal in time
+            SEALED: m.finalizeRejection,  # the worker hid its results: a fraud
+            OPENED: m.replaceVerifier,  # the verifier did not attest after the reveal
             ACCEPTED: m.release,
             FAILED: m.finalizeRejection,
             DISPUTED: m.resolveDispute,
             CONTESTED: m.resolveDispute,
+            CHALLENGED: m.resolveDispute,
         }.get(state)
         if action is not None:
             attempt(action, job_id, w, {"from": self.treasury})
@@ -540,7 +618,8 @@ def test_the_market_always_holds_exactly_what_it_owes(state_machine, market, acc
     state_machine(MoneyMachine, market, workers, artists, accounts[5], settings=SETTINGS)
     print(dict(ACHIEVED))
     steps = ("commitBid", "revealBid", "forfeitBid", "cancelJob", "settle", "commitResults",
-             "drawVerifier", "attest", "release", "withdraw", "openDispute", "drawPanel",
-             "commitVote", "revealVote", "resolveDispute")  # fmt: skip
+             "drawVerifier", "sealEvidence", "revealResults", "attest", "release", "withdraw",
+             "openDispute", "challenge", "drawPanel", "commitVote", "revealVote",
+             "resolveDispute")  # fmt: skip
     for step in steps:
         assert ACHIEVED[step] > 0, f"no random sequence ever got {step} through"

@@ -1,5 +1,6 @@
-"""Result commitments, verifier draws from a later block hash, attestations, the contest window
-and release, timeouts and silent verifiers."""
+"""Result commitments, verifier draws from a later block hash, blind attestations (the verifier
+seals its evidence, the worker reveals its results, the verifier attests), the contest window and
+release, timeouts and silent verifiers."""
 
 import brownie
 import pytest
@@ -14,6 +15,7 @@ from helpers import (
     FRAUD,
     LATE_BPS,
     MIN_STAKE,
+    OPENED,
     PAID,
     REJECTED,
     RENDER_WINDOW,
@@ -33,6 +35,8 @@ from helpers import (
     protocol_fee,
     ready_for_draw,
     run_auction,
+    seal_and_reveal,
+    seal_evidence,
     stake_all,
     tile_leaves,
     verifier_fee,
@@ -60,7 +64,8 @@ def test_results_are_one_commitment_per_worker_with_a_later_anchor_block(staked,
     tx = commit_results(staked, job_id, worker)
     ev = tx.events["ResultsCommitted"]
     assert ev["anchorBlock"] == tx.block_number + DRAW_DELAY
-    assert ev["resultsCid"] == "bafy-results"
+    # only the root: the results list (every tile's CID) stays hidden until the evidence is sealed
+    assert set(ev.keys()) == {"jobId", "worker", "merkleRoot", "anchorBlock"}
     seat = staked.seat(job_id, worker)
     assert (
         seat["state"] == SUBMITTED
@@ -116,6 +121,8 @@ def test_the_verifier_is_drawn_after_the_anchor_block_and_never_the_worker(
 def test_attesting_before_anyone_drew_is_refused(staked, submitted, worker, verifier):
     ready_for_draw()
     with brownie.reverts(err("VerifierNotDrawn", submitted, worker)):
+        seal_evidence(staked, submitted, worker, verifier)
+    with brownie.reverts(err("SeatNotInState", submitted, worker, SUBMITTED, OPENED)):
         staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
 
 
@@ -124,6 +131,7 @@ def test_a_pass_pays_the_worker_and_the_verifier_once_the_contest_window_closes(
 ):
     ready_for_draw()
     draw(staked, submitted, worker, stranger)
+    seal_and_reveal(staked, submitted, worker, verifier)
     tx = staked.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
     assert tx.events["ResultsAttested"]["passed"]
     accepted = tx.events["ResultsAccepted"]
@@ -240,7 +248,7 @@ def test_a_silent_verifier_is_replaced_and_after_three_rounds_the_seat_closes_un
         deadline = staked.seat(submitted, worker)["deadline"]
         advance(VERIFY_WINDOW + 1)
         with brownie.reverts(err("VerificationWindowClosed", submitted, worker, deadline)):
-            staked.attest(submitted, worker, True, "late", {"from": silent[-1]})
+            seal_evidence(staked, submitted, worker, silent[-1], "late")
         tx = staked.replaceVerifier(submitted, worker, {"from": stranger})
         replaced = tx.events["VerifierReplaced"]
         assert replaced["silentVerifier"] == silent[-1] and replaced["round"] == round_ + 1
@@ -266,9 +274,9 @@ def test_no_eligible_verifier_is_reported(market, artist, worker, stranger):
 
 def test_commit_results_reverts(staked, job_id, worker, verifier):
     with brownie.reverts(err("NotAssigned", job_id, verifier)):
-        staked.commitResults(job_id, b"\x01" * 32, "bafy", {"from": verifier})
+        staked.commitResults(job_id, b"\x01" * 32, {"from": verifier})
     with brownie.reverts(err("EmptyMerkleRoot")):
-        staked.commitResults(job_id, b"\x00" * 32, "bafy", {"from": worker})
+        staked.commitResults(job_id, b"\x00" * 32, {"from": worker})
     commit_results(staked, job_id, worker)
     with brownie.reverts(err("ResultsAlreadyCommitted", job_id, worker)):
         commit_results(staked, job_id, worker)
@@ -276,6 +284,8 @@ def test_commit_results_reverts(staked, job_id, worker, verifier):
 
 def test_attest_and_release_reverts(staked, job_id, worker, verifier, stranger):
     with brownie.reverts(err("SeatNotInState", job_id, worker, ASSIGNED, SUBMITTED)):
+        seal_evidence(staked, job_id, worker, verifier, "e")
+    with brownie.reverts(err("SeatNotInState", job_id, worker, ASSIGNED, OPENED)):
         staked.attest(job_id, worker, True, "e", {"from": verifier})
     with brownie.reverts(err("SeatNotInState", job_id, worker, ASSIGNED, ACCEPTED)):
         staked.release(job_id, worker, {"from": stranger})
@@ -283,6 +293,11 @@ def test_attest_and_release_reverts(staked, job_id, worker, verifier, stranger):
     ready_for_draw()
     draw(staked, job_id, worker, stranger)
     with brownie.reverts(err("NotDrawnVerifier", job_id, worker, stranger, verifier)):
-        staked.attest(job_id, worker, True, "e", {"from": stranger})
+        seal_evidence(staked, job_id, worker, stranger, "e")
     with brownie.reverts(err("SeatNotInState", job_id, worker, SUBMITTED, ACCEPTED)):
+        staked.release(job_id, worker, {"from": stranger})
+    seal_and_reveal(staked, job_id, worker, verifier, "e")
+    with brownie.reverts(err("NotDrawnVerifier", job_id, worker, stranger, verifier)):
+        staked.attest(job_id, worker, True, "e", {"from": stranger})
+    with brownie.reverts(err("SeatNotInState", job_id, worker, OPENED, ACCEPTED)):
         staked.release(job_id, worker, {"from": stranger})

@@ -15,6 +15,7 @@ from helpers import (
     COMPLETED,
     LATE_BPS,
     MIN_STAKE,
+    OPENED,
     PAID,
     SILENCE,
     SILENCE_BPS,
@@ -40,6 +41,7 @@ from helpers import (
     ready_for_draw,
     release,
     run_auction,
+    seal_evidence,
     stake_all,
     verifier_fee,
 )
@@ -213,6 +215,8 @@ def test_finding_8_accepting_after_the_draw_still_pays_the_verifier_its_fee(
     assert tx.events["ResultsAccepted"]["verifierFee"] == verifier_fee(TILES)
     assert tx.events["PaymentReleased"]["verifierFee"] == verifier_fee(TILES)
     with brownie.reverts(err("SeatNotInState", submitted, worker, PAID, SUBMITTED)):
+        seal_evidence(crew, submitted, worker, verifier)
+    with brownie.reverts(err("SeatNotInState", submitted, worker, PAID, OPENED)):
         crew.attest(submitted, worker, True, "bafy-evidence", {"from": verifier})
     assert crew.balanceOf(verifier) == verifier_fee(TILES)
     assert crew.account(verifier)["duties"] == 0

@@ -29,6 +29,7 @@ from helpers import (
     ready_for_draw,
     reveal,
     run_auction,
+    seal_and_reveal,
     stake_all,
 )
 
@@ -153,6 +154,7 @@ def test_finding_5_a_drawn_verifier_cannot_withdraw_while_its_duty_is_open(
     with brownie.reverts(err("DutiesOpen", verifier, 1)):
         market.withdrawStake({"from": verifier})
     # A pass is not final while the artist may contest it: the duty stays open.
+    seal_and_reveal(market, job_id, worker, verifier)
     market.attest(job_id, worker, True, "bafy-evidence", {"from": verifier})
     with brownie.reverts(err("DutiesOpen", verifier, 1)):
         market.withdrawStake({"from": verifier})
