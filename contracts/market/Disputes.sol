@@ -27,6 +27,9 @@ abstract contract Disputes is Settlement, IDisputes {
         }
         if (block.timestamp > s.deadline) revert DisputeWindowClosed(jobId, worker, s.deadline);
         if (msg.value != _disputeBond) revert WrongDisputeBond(msg.value, _disputeBond);
+        // A seat can be disputed again (after a challenge): nothing of an earlier panel carries over.
+        delete _disputes[jobId][worker];
+        delete _voteCommits[jobId][worker];
         Dispute storage d = _disputes[jobId][worker];
         d.disputer = msg.sender;
         d.bond = uint96(msg.value);

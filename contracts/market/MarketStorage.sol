@@ -19,8 +19,8 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     uint256 internal constant MAX_VERIFIER_ROUNDS = 3;
     /// @dev Re-hashes of a draw whose pick is excluded, before it scans forward.
     uint256 internal constant MAX_DRAW_TRIES = 4;
-    /// @dev Exclusions are at most 5 accounts, so 6 consecutive pool members always hold one.
-    uint256 internal constant SCAN_AFTER_TRIES = 6;
+    /// @dev Exclusions are at most 6 accounts, so 7 consecutive pool members always hold one.
+    uint256 internal constant SCAN_AFTER_TRIES = 7;
 
     address internal immutable _treasury;
     uint256 internal immutable _protocolFeeBps;

@@ -10,14 +10,16 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 /// handler assumes (a commitment formula, a window, a state), the invariants would still hold on a
 /// market where nothing ever happens. Driven by fixed seeds through a few fresh markets, the handler
 /// must post, assign, pay, reject and resolve disputes (panels sealing and revealing votes, silent
-/// or outvoted members slashed), and most of its market calls must succeed. The handler's per-call
-/// checks run here too and must find nothing.
+/// or outvoted members slashed), verify blind (evidence sealed, results revealed, a hidden reveal
+/// rejected, a verifier silent after the reveal replaced, challenges of a pass upheld and rejected),
+/// and most of its market calls must succeed. The handler's per-call checks run here too and must
+/// find nothing.
 contract HandlerProgress is Test {
     uint256 private constant MARKETS = 6;
     uint256 private constant STEPS = 300;
 
     function test_handlerDrivesJobsThroughEveryOutcome() public {
-        uint256[16] memory total;
+        uint256[23] memory total;
         for (uint256 m; m < MARKETS; ++m) {
             MarketHandler handler = new MarketHandler();
             for (uint256 i; i < STEPS; ++i) {
@@ -38,21 +40,16 @@ contract HandlerProgress is Test {
             total[9] += handler.panelSlashes();
             total[10] += _violations(handler);
             total[11] += handler.earlyRevealsRefused();
-            for (uint256 v; v < 4; ++v) {
+            for (uint256 v; v < 6; ++v) {
                 total[12 + v] += handler.verdicts(Ghosts.Verdict(v));
             }
+            total[18] += handler.evidenceSealed();
+            total[19] += handler.resultsRevealed();
+            total[20] += handler.revealsHidden();
+            total[21] += handler.silentAfterReveal();
+            total[22] += handler.challengesOpened();
         }
-        assertGt(total[0], 0, "progress: no tile was ever assigned");
-        assertGt(total[1], 0, "progress: no seat was ever paid");
-        assertGt(total[2], 0, "progress: no results were ever rejected");
-        assertGt(total[3], 0, "progress: no dispute was ever resolved");
-        assertGt(total[6], 0, "progress: no panel vote was ever sealed");
-        assertGt(total[7], 0, "progress: no panel vote was ever revealed");
-        assertGt(total[8], 0, "progress: no dispute was resolved with revealed votes");
-        assertGt(total[9], 0, "progress: no silent or outvoted panel member was ever slashed");
-        assertGt(total[11], 0, "progress: no reveal before reveals opened was ever tried");
-        assertLt(total[5] * 2, total[4], "progress: most market calls reverted");
-        assertEq(total[10], 0, "progress: the handler's per-call checks found a violation");
+        // The figures first, so that a failing run shows how far it got.
         emit log_named_uint("seats assigned", total[0]);
         emit log_named_uint("seats paid", total[1]);
         emit log_named_uint("seats rejected", total[2]);
@@ -66,8 +63,32 @@ contract HandlerProgress is Test {
         emit log_named_uint("verdicts: appeals rejected (fraud)", total[13]);
         emit log_named_uint("verdicts: contests upheld (fraud)", total[14]);
         emit log_named_uint("verdicts: contests dismissed", total[15]);
+        emit log_named_uint("verdicts: challenges upheld (contradicted)", total[16]);
+        emit log_named_uint("verdicts: challenges rejected", total[17]);
+        emit log_named_uint("evidence sealed", total[18]);
+        emit log_named_uint("results revealed", total[19]);
+        emit log_named_uint("hidden reveals rejected", total[20]);
+        emit log_named_uint("verifiers silent after the reveal replaced", total[21]);
+        emit log_named_uint("challenges opened", total[22]);
         emit log_named_uint("market calls", total[4]);
         emit log_named_uint("market reverts", total[5]);
+        assertGt(total[0], 0, "progress: no tile was ever assigned");
+        assertGt(total[1], 0, "progress: no seat was ever paid");
+        assertGt(total[2], 0, "progress: no results were ever rejected");
+        assertGt(total[3], 0, "progress: no dispute was ever resolved");
+        assertGt(total[6], 0, "progress: no panel vote was ever sealed");
+        assertGt(total[7], 0, "progress: no panel vote was ever revealed");
+        assertGt(total[8], 0, "progress: no dispute was resolved with revealed votes");
+        assertGt(total[9], 0, "progress: no silent or outvoted panel member was ever slashed");
+        assertGt(total[11], 0, "progress: no reveal before reveals opened was ever tried");
+        assertGt(total[18], 0, "progress: no evidence was ever sealed");
+        assertGt(total[19], 0, "progress: no results were ever revealed");
+        assertGt(total[20], 0, "progress: no worker that hid its results was ever rejected");
+        assertGt(total[21], 0, "progress: no verifier silent after the reveal was ever replaced");
+        assertGt(total[16], 0, "progress: no challenge of a pass was ever upheld");
+        assertGt(total[17], 0, "progress: no challenge of a pass was ever rejected");
+        assertLt(total[5] * 2, total[4], "progress: most market calls reverted");
+        assertEq(total[10], 0, "progress: the handler's per-call checks found a violation");
     }
 
     /// @dev How many kinds of violation the handler's per-call checks recorded (each is logged).

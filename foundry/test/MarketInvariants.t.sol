@@ -9,10 +9,12 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 
 /// @title MarketInvariants
 /// @notice The market's money and verdict properties under random complete job lifecycles: an
-/// artist and a colluding second artist, honest workers, a cheater, silent verifiers, bid spammers,
-/// unstaked bidders and panel members that seal and reveal votes, tell the truth, say anything,
-/// accuse honest work, copy another's seal, never seal or never reveal (see {MarketHandler}).
-/// Each property is its own invariant.
+/// artist and a colluding second artist, honest workers, a cheater that may hide its results after
+/// the seal, verifiers that render or seal evidence they never rendered, silent verifiers (before
+/// the seal or after the reveal), bid spammers, unstaked bidders, watchers that challenge passes
+/// contradicting their evidence (or on a hunch), and panel members that seal and reveal votes, tell
+/// the truth, say anything, accuse honest work, copy another's seal, never seal or never reveal
+/// (see {MarketHandler}). Each property is its own invariant.
 contract MarketInvariants is Test {
     MarketHandler internal handler;
     address internal market;
@@ -62,7 +64,8 @@ contract MarketInvariants is Test {
     }
 
     /// @notice A seat is accepted (or paid) only after its drawn verifier passed it, its artist
-    /// accepted it, or a panel upheld its worker's appeal.
+    /// accepted it, or a panel upheld its worker's appeal; a pass overturned by an upheld challenge
+    /// counts for nothing.
     function invariant_noSeatAcceptedWithoutVerdict() public view {
         _assertNone(Ghosts.Violation.UnauthorizedVerdict, "verdicts: a seat was accepted without a verdict");
         _assertNone(Ghosts.Violation.PayWithoutVerdict, "verdicts: a seat was paid without a verdict");
@@ -83,7 +86,7 @@ contract MarketInvariants is Test {
     }
 
     /// @notice Only accounts staked at least the minimum (and neither the worker, nor the artist,
-    /// nor for a panel the seat's verifier) are ever drawn.
+    /// nor for a panel the seat's verifier or the challenger) are ever drawn.
     function invariant_onlyEligibleAccountsAreDrawn() public view {
         _assertNone(Ghosts.Violation.IneligibleDraw, "draws: an ineligible or excluded account was drawn");
     }
@@ -101,8 +104,9 @@ contract MarketInvariants is Test {
 
     /// @notice A panel's verdict moves every party's ledger balance and bonded stake exactly as the
     /// panel's money rules say (the disputer's bond back or to the panel, the panel's fee out of
-    /// the loser's slash, verifier fees, fraud and false-accusation slashes and their split, pay,
-    /// the job's close, the panel's shares and the remainder), to the wei.
+    /// the loser's slash, verifier fees, fraud and false-accusation slashes and their split, a
+    /// challenger's share of an overturned verifier's slash, pay, the job's close, the panel's
+    /// shares and the remainder), to the wei.
     function invariant_disputesPayEveryPartyByTheRules() public view {
         _assertNone(Ghosts.Violation.DisputeMisPaid, "panel money: a party's balance or stake moved other than the rules say");
     }
@@ -123,6 +127,17 @@ contract MarketInvariants is Test {
         _assertNone(Ghosts.Violation.PanelDuties, "panel: a draw or verdict moved duties other than one per member");
     }
 
+    /// @notice Verification is blind: only the drawn verifier seals, in its window, before the
+    /// worker reveals; the worker reveals only after the seal and within its window; the verifier
+    /// attests only after the reveal, in its window, with the evidence it sealed; a worker that
+    /// hides its results is rejected once its window closed (and a verifier that spoke is never
+    /// replaced for it); a verifier silent after the reveal is replaced once its window closed; the
+    /// seat's verifier never challenges its own pass; the artist accepts only what it may; and
+    /// every one of those that the rules allow goes through.
+    function invariant_verificationStaysBlind() public view {
+        _assertNone(Ghosts.Violation.BlindRules, "blind: a seal, reveal, attestation or dispute went other than the blind rules say");
+    }
+
     /// @notice Every property above in one campaign: `make fuzz` runs this one only, so that its
     /// long campaign is not repeated once per property (CI runs each property's own campaign).
     function invariant_allProperties() public view {
@@ -137,6 +152,7 @@ contract MarketInvariants is Test {
         invariant_disputesPayEveryPartyByTheRules();
         invariant_panelMembersPaidByTheRules();
         invariant_panelDutiesEndAtResolution();
+        invariant_verificationStaysBlind();
     }
 
     /// @notice At the end of every run: close everything, let everyone take everything out. The
@@ -163,6 +179,22 @@ contract MarketInvariants is Test {
             handler.verdicts(Ghosts.Verdict.ContestUpheld)
         );
         console.log("verdicts: contests dismissed %d", handler.verdicts(Ghosts.Verdict.ContestDismissed));
+        console.log(
+            "verdicts: challenges upheld %d, rejected %d",
+            handler.verdicts(Ghosts.Verdict.ChallengeUpheld),
+            handler.verdicts(Ghosts.Verdict.ChallengeRejected)
+        );
+        console.log(
+            "blind: evidence sealed %d, results revealed %d, hidden reveals rejected %d",
+            handler.evidenceSealed(),
+            handler.resultsRevealed(),
+            handler.revealsHidden()
+        );
+        console.log(
+            "blind: verifiers silent after the reveal replaced %d, challenges opened %d",
+            handler.silentAfterReveal(),
+            handler.challengesOpened()
+        );
         console.log("market calls %d, reverts %d", handler.marketCalls(), handler.marketReverts());
     }
 

@@ -1,7 +1,7 @@
 """Protocol helpers for contract tests: post, bid, settle, commit, draw, seal the evidence, reveal
-the results, attest, release and vote (sealed, then revealed) like the parties would, the market's money rules restated in Python (collateral,
-bounty, verifier fee, fraud slash, the panel's pay), and `err(name, *args)`, which renders a custom
-error exactly as Brownie reports it so that
+the results, attest, release and vote (sealed, then revealed) like the parties would, the market's
+money rules restated in Python (collateral, bounty, verifier fee, fraud slash, the panel's pay), and
+`err(name, *args)`, which renders a custom error exactly as Brownie reports it so that
 `brownie.reverts(err("BidAboveMaximum", job_id, price, maximum))` checks the error and its values.
 """
 
@@ -47,7 +47,8 @@ BOND = 10**16
 # Job and seat states and slash reasons, as the contract numbers them
 BIDDING, ACTIVE, COMPLETED, CANCELLED, EXPIRED = 1, 2, 3, 4, 5
 (NONE, REVEALED, OUTBID, ASSIGNED, SUBMITTED, ACCEPTED, FAILED, DISPUTED, CONTESTED, REJECTED,
- TIMED_OUT, RECLAIMED, UNVERIFIED, PAID, FORFEITED, SEALED, OPENED, CHALLENGED) = range(18)  # fmt: skip
+ TIMED_OUT, RECLAIMED, UNVERIFIED, PAID, FORFEITED, SEALED, OPENED,
+ CHALLENGED) = range(18)  # fmt: skip
 FRAUD, LATE, FALSE_ACCUSATION, SILENCE, OUTVOTED, UNREVEALED = range(6)
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -414,7 +415,7 @@ def predict_pick(seed, pool, exclude):
         index = int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, t])), "big") % n
         if pool[index] not in excluded:
             return pool[index]
-    for i in range(1, min(n, 6)):
+    for i in range(1, min(n, 7)):
         candidate = pool[(index + i) % n]
         if candidate not in excluded:
             return candidate

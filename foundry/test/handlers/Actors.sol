@@ -89,6 +89,31 @@ abstract contract Actors is CommonBase {
         return (false, false);
     }
 
+    /// @dev Whether `who` re-renders the seed's patches before it seals its evidence. The lazy roles
+    /// seal evidence they never rendered, which no pass of real tiles agrees with.
+    function _renders(address who) internal view returns (bool) {
+        Role role = roleOf[who];
+        return role == Role.Honest || role == Role.Voter || role == Role.Dropout;
+    }
+
+    /// @dev How `who` sits on a panel judging a challenged pass: its vote "fraud" says the pass
+    /// contradicts the verifier's sealed evidence, which truthful members recompute
+    /// (`contradicted`); the colluder shields the cheater's pass, the accuser always says
+    /// "contradicted", the random roles say anything.
+    function _challengeConduct(address who, address worker, bool contradicted, uint256 seed)
+        internal
+        view
+        returns (bool commits, bool reveals, bool fraud)
+    {
+        Role role = roleOf[who];
+        if (role == Role.Silent || role == Role.None) return (false, false, false);
+        if (role == Role.Accuser) return (true, true, true);
+        if (role == Role.Honest || role == Role.Voter) return (true, true, contradicted);
+        if (role == Role.Dropout) return (true, false, contradicted);
+        if (role == Role.Colluder && worker == cheater) return (true, true, false);
+        return (true, true, seed % 2 == 0);
+    }
+
     /// @dev How `who` sits on a panel judging `worker`'s results: whether it seals a vote, whether
     /// it reveals it once reveals open, and the vote (`fraud`). Members vote as they would attest;
     /// a silent member never seals, a dropout seals the truth and walks away, an accuser always

@@ -64,10 +64,11 @@ abstract contract Books is HandlerBase {
         }
     }
 
-    /// @notice Seats the market shows as accepted, contested or paid with no accepting verdict on record.
+    /// @notice Seats the market shows as accepted, contested, challenged or paid with no accepting
+    /// verdict on record (an upheld challenge voids the pass it overturned).
     function seatsAcceptedWithoutVerdict() external view returns (uint256 count) {
         uint256 mask = _bit(IMarketTypes.SeatState.Accepted) | _bit(IMarketTypes.SeatState.Contested)
-            | _bit(IMarketTypes.SeatState.Paid);
+            | _bit(IMarketTypes.SeatState.Challenged) | _bit(IMarketTypes.SeatState.Paid);
         for (uint256 i; i < seats.length; ++i) {
             SeatRef memory r = seats[i];
             if (_isSeatIn(market.seat(r.jobId, r.worker).state, mask) && verdictPath[r.jobId][r.worker] == Path.None) {

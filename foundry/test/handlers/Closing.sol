@@ -91,13 +91,24 @@ abstract contract Closing is MarketCalls, Clock, Choices {
                 _claimLate(keeper, r.jobId, r.worker);
             } else if (state == IMarketTypes.SeatState.Submitted) {
                 _closeSubmitted(r, s);
+            } else if (state == IMarketTypes.SeatState.Sealed) {
+                // The worker left without revealing: a fraud, once its window closed.
+                _warpTo(s.deadline + 1);
+                _finalizeRejection(keeper, r.jobId, r.worker);
+            } else if (state == IMarketTypes.SeatState.Opened) {
+                // The verifier left without attesting: replaced once its window closed.
+                _warpTo(s.deadline + 1);
+                _replaceVerifier(keeper, r.jobId, r.worker);
             } else if (state == IMarketTypes.SeatState.Accepted) {
                 _warpTo(s.deadline + 1);
                 _release(keeper, r.jobId, r.worker);
             } else if (state == IMarketTypes.SeatState.Failed) {
                 _warpTo(s.deadline + 1);
                 _finalizeRejection(keeper, r.jobId, r.worker);
-            } else if (state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested) {
+            } else if (
+                state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested
+                    || state == IMarketTypes.SeatState.Challenged
+            ) {
                 // Members still to seal or reveal have left too: the reveal window runs out.
                 _warpTo(_revealEnd(r.jobId, r.worker) + 1);
                 _resolveDispute(keeper, r.jobId, r.worker);

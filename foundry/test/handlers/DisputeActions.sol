@@ -8,15 +8,16 @@ import {Clock} from "./Clock.sol";
 import {Choices} from "./Choices.sol";
 
 /// @title DisputeActions
-/// @notice Fuzzed steps of an escalation: the worker appeals a fail or the artist contests a pass,
-/// a panel is drawn, its members seal their votes as their roles dictate and reveal them once
+/// @notice Fuzzed steps of an escalation: the worker appeals a fail, the artist contests a pass, or
+/// anyone else challenges a pass as contradicting its verifier's sealed evidence; a panel is drawn
+/// (never the challenger), its members seal their votes as their roles dictate and reveal them once
 /// reveals open, and anyone resolves.
 abstract contract DisputeActions is MarketCalls, Clock, Choices {
     /// @dev The evidence every member seals with its vote.
     string internal constant EVIDENCE = "bafy-evidence";
 
     /// @notice The worker appeals its fail, or the artist contests an acceptance; one time in eight
-    /// a stranger tries and must be refused.
+    /// someone else tries: refused on a fail, a challenge on a pass (refused for its verifier).
     function openDispute(uint256 seat, uint256 who) external {
         uint256 mask = _bit(IMarketTypes.SeatState.Failed) | _bit(IMarketTypes.SeatState.Accepted);
         (bool found, SeatRef memory r) = _seatFor(seat, mask);
@@ -24,6 +25,27 @@ abstract contract DisputeActions is MarketCalls, Clock, Choices {
         bool appeal = market.seat(r.jobId, r.worker).state == IMarketTypes.SeatState.Failed;
         address disputer = appeal ? r.worker : artistOf[r.jobId];
         _openDispute(who % 8 == 0 ? _anyone(who >> 3) : disputer, r.jobId, r.worker);
+    }
+
+    /// @notice Someone other than the artist challenges an accepted pass: when the pass contradicts the
+    /// evidence its verifier sealed, a watcher that recomputed it (the keeper, or a staked account,
+    /// which the panel draw must then skip); otherwise anyone, on a hunch (it loses its bond). One
+    /// time in eight the seat's own verifier tries, which must be refused.
+    function challengePass(uint256 seat, uint256 who) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Accepted));
+        if (!found) return;
+        _challenge(r, who);
+    }
+
+    /// @dev See {challengePass}.
+    function _challenge(SeatRef memory r, uint256 who) internal returns (bool) {
+        address verifier = _verifierOf(r.jobId, r.worker);
+        address challenger;
+        if (who % 8 == 0 && verifier != address(0)) challenger = verifier;
+        else if (_contradicts(r.jobId, r.worker)) challenger = (who >> 3) % 2 == 0 ? keeper : _one(stakers, who >> 4);
+        else challenger = _anyone(who >> 3);
+        if (challenger == artistOf[r.jobId]) challenger = keeper; // the artist's dispute is a contest
+        return _openDispute(challenger, r.jobId, r.worker);
     }
 
     /// @notice Anyone draws the panel once its anchor is mined; one time in sixteen after its hash
@@ -111,7 +133,7 @@ abstract contract DisputeActions is MarketCalls, Clock, Choices {
         if (voter == address(0)) return false;
         SealedVote memory prior = sealedVotes[r.jobId][r.worker][voter];
         if (prior.commitment != bytes32(0)) return again && _commitVote(voter, r.jobId, r.worker, prior);
-        (bool commits,, bool fraud) = _panelConduct(voter, r.worker, seed);
+        (bool commits,, bool fraud) = _conduct(r, voter, seed);
         if (!commits) return false;
         SealedVote memory vote = _seal(r, voter, fraud, seed);
         if (roleOf[voter] == Role.Copycat) {
@@ -134,7 +156,7 @@ abstract contract DisputeActions is MarketCalls, Clock, Choices {
         if (voter == address(0)) return false;
         SealedVote memory vote = sealedVotes[r.jobId][r.worker][voter];
         if (vote.commitment == bytes32(0)) return false;
-        (, bool reveals,) = _panelConduct(voter, r.worker, seed);
+        (, bool reveals,) = _conduct(r, voter, seed);
         if (!reveals) return false;
         if (vote.copied) {
             vote.fraud = seed % 2 == 0;
@@ -160,7 +182,21 @@ abstract contract DisputeActions is MarketCalls, Clock, Choices {
         });
     }
 
+    /// @dev How `voter` sits on the seat's panel: on a challenge it judges whether the pass
+    /// contradicts the sealed evidence, on an appeal or a contest whether the tiles are fraudulent.
+    function _conduct(SeatRef memory r, address voter, uint256 seed)
+        internal
+        view
+        returns (bool commits, bool reveals, bool fraud)
+    {
+        if (market.seat(r.jobId, r.worker).state == IMarketTypes.SeatState.Challenged) {
+            return _challengeConduct(voter, r.worker, _contradicts(r.jobId, r.worker), seed);
+        }
+        return _panelConduct(voter, r.worker, seed);
+    }
+
     function _disputedStates() internal pure returns (uint256) {
-        return _bit(IMarketTypes.SeatState.Disputed) | _bit(IMarketTypes.SeatState.Contested);
+        return _bit(IMarketTypes.SeatState.Disputed) | _bit(IMarketTypes.SeatState.Contested)
+            | _bit(IMarketTypes.SeatState.Challenged);
     }
 }

@@ -54,6 +54,11 @@ abstract contract Ghosts {
     SeatRef[] internal seats;
     SeatRef[] internal disputed;
     mapping(uint256 jobId => mapping(address worker => address)) internal drawnVerifier;
+    /// @dev The evidence the seat's verifier sealed in its current round (the handler keeps the
+    /// opening, as the verifier does); cleared when the round ends without a verdict.
+    mapping(uint256 jobId => mapping(address worker => string)) internal sealedEvidence;
+    /// @dev Disputes opened on each seat (an appeal, a contest or a challenge).
+    mapping(uint256 jobId => mapping(address worker => uint256)) internal disputesOpened;
     mapping(uint256 jobId => mapping(address worker => address[3])) internal panelOf;
     /// @dev Each panel member's sealed vote, by seat.
     mapping(uint256 jobId => mapping(address worker => mapping(address member => SealedVote))) internal sealedVotes;
@@ -80,13 +85,23 @@ abstract contract Ghosts {
     uint256 public disputesResolvedWithVotes;
     uint256 public panelSlashes;
     uint256 public earlyRevealsRefused;
+    /// @notice Blind-verification milestones: evidence sealed, results revealed, seats rejected
+    /// because their worker hid its results after the seal, verifiers replaced for their silence
+    /// after the reveal, and challenges of a pass opened.
+    uint256 public evidenceSealed;
+    uint256 public resultsRevealed;
+    uint256 public revealsHidden;
+    uint256 public silentAfterReveal;
+    uint256 public challengesOpened;
 
-    /// @notice The four ways a panel's verdict goes, each with its own money rules.
+    /// @notice The six ways a panel's verdict goes, each with its own money rules.
     enum Verdict {
         AppealUpheld, // the worker's appeal won: the failing verifier lied
         AppealRejected, // the worker's appeal lost: fraud
         ContestUpheld, // the artist's contest won: fraud, the passing verifier lied
-        ContestDismissed // the artist's contest lost: the worker is paid
+        ContestDismissed, // the artist's contest lost: the worker is paid
+        ChallengeUpheld, // the pass contradicted its own evidence: the verifier pays the challenger, a new round
+        ChallengeRejected // the pass stands: the challenger's bond pays the panel
     }
 
     /// @notice Disputes resolved, by verdict.
@@ -107,7 +122,8 @@ abstract contract Ghosts {
         PanelWinnerSlashed, // a member that revealed a vote for the outcome lost stake to the panel
         PanelLoserMisSlashed, // a silent or outvoted member lost other than min(disputeBond, bonded stake)
         PanelFeeMisShared, // a revealed member was not credited feeEach (winners: and bondsEach), or PanelPaid is off
-        PanelDuties // a panel's draw or resolution moved an account's duties other than +1 / -1 per member
+        PanelDuties, // a panel's draw or resolution moved an account's duties other than +1 / -1 per member
+        BlindRules // a seal, reveal, attestation, dispute, replacement or rejection went against the blind rules, or the reverse
     }
 
     /// @notice The first violation of each kind, described; empty while there is none.

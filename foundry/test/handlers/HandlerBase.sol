@@ -11,6 +11,8 @@ import {Ghosts} from "./Ghosts.sol";
 /// flight (who calls, which seat, which verdict path it would be); the log checks read it.
 abstract contract HandlerBase is Actors, Ghosts {
     uint256 internal constant BPS = 10_000;
+    /// @dev The market's rounds of verification before a seat closes unverified.
+    uint256 internal constant MAX_VERIFIER_ROUNDS = 3;
 
     struct CallContext {
         address caller;
@@ -60,10 +62,11 @@ abstract contract HandlerBase is Actors, Ghosts {
         if (d.member2 != 0) mask |= 4;
     }
 
-    /// @dev Whether the seat is under a dispute (appealed or contested).
+    /// @dev Whether the seat is under a dispute (appealed, contested or challenged).
     function _inDispute(uint256 jobId, address worker) internal view returns (bool) {
         IMarketTypes.SeatState state = market.seat(jobId, worker).state;
-        return state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested;
+        return state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested
+            || state == IMarketTypes.SeatState.Challenged;
     }
 
     /// @dev The end of a dispute's reveal window: one verification window after its commit window.

@@ -8,7 +8,8 @@ import {DisputeActions} from "./DisputeActions.sol";
 
 /// @title Lifecycle
 /// @notice The fuzzed step that carries one job forward as its parties would: bids come in, are
-/// revealed and settled; winners deliver; verifiers, artists and panels act as their roles dictate,
+/// revealed and settled; winners deliver; verifiers seal their evidence blind, workers reveal (or
+/// hide) their results, verifiers attest, artists, watchers and panels act as their roles dictate,
 /// and whoever waits on a silent party lets its deadline pass. The single-call steps elsewhere add
 /// the out-of-order and hostile moves; this one makes complete lifecycles likely in a short run.
 abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActions {
@@ -87,6 +88,10 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
             }
         } else if (state == IMarketTypes.SeatState.Submitted) {
             _advanceVerification(r, s, seed);
+        } else if (state == IMarketTypes.SeatState.Sealed) {
+            _advanceSealed(r, s, seed);
+        } else if (state == IMarketTypes.SeatState.Opened) {
+            _advanceOpened(r, s, seed);
         } else if (state == IMarketTypes.SeatState.Accepted) {
             _advanceAccepted(r, s, seed);
         } else if (state == IMarketTypes.SeatState.Failed) {
@@ -97,7 +102,10 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
                 _warpTo(s.deadline + 1);
                 _finalizeRejection(_anyone(seed >> 8), r.jobId, r.worker);
             }
-        } else if (state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested) {
+        } else if (
+            state == IMarketTypes.SeatState.Disputed || state == IMarketTypes.SeatState.Contested
+                || state == IMarketTypes.SeatState.Challenged
+        ) {
             _advanceDispute(r, seed);
         } else {
             return false;
@@ -106,13 +114,38 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
     }
 
     /// @dev Someone draws (when nobody can be drawn, the round is passed once its window is over);
-    /// the verifier attests in its window; a silent one is replaced after it.
+    /// the verifier seals its evidence in its window, blind; a silent one is replaced after it.
     function _advanceVerification(SeatRef memory r, IMarketTypes.Seat memory s, uint256 seed) private {
         if (s.verifierId == 0) {
             _mineUntilPast(s.anchorBlock);
             if (!_drawVerifier(_anyone(seed >> 8), r.jobId, r.worker)) _replaceSilent(r, seed >> 24);
-        } else if (block.timestamp > s.deadline || !_attestAsRole(r, seed >> 16)) {
+        } else if (block.timestamp > s.deadline || !_sealAsRole(r)) {
             _replaceSilent(r, seed >> 24);
+        }
+    }
+
+    /// @dev The verifier attests with its sealed evidence; a silent one is replaced after its
+    /// window. A watcher that follows the attestations recomputes each pass from the evidence and
+    /// the tiles and, three times in four, challenges one they contradict at once.
+    function _advanceOpened(SeatRef memory r, IMarketTypes.Seat memory s, uint256 seed) private {
+        if (block.timestamp > s.deadline || !_attestAsRole(r, seed >> 16)) {
+            _replaceSilent(r, seed >> 24);
+            return;
+        }
+        bool passed = market.seat(r.jobId, r.worker).state == IMarketTypes.SeatState.Accepted;
+        if (passed && _contradicts(r.jobId, r.worker) && seed % 4 != 0) _challenge(r, seed >> 32);
+    }
+
+    /// @dev The worker reveals its results; the cheater hides them one time in four (it fears the
+    /// sealed check), an honest worker one in sixteen (it crashed): the window closes and anyone
+    /// rejects the seat as a fraud.
+    function _advanceSealed(SeatRef memory r, IMarketTypes.Seat memory s, uint256 seed) private {
+        bool hides = r.worker == cheater ? seed % 4 == 0 : seed % 16 == 0;
+        if (!hides && block.timestamp <= s.deadline) {
+            _revealResults(r.worker, r.jobId);
+        } else {
+            _warpTo(s.deadline + 1);
+            _finalizeRejection(_anyone(seed >> 8), r.jobId, r.worker);
         }
     }
 
@@ -121,12 +154,17 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
         _replaceVerifier(_anyone(seed), r.jobId, r.worker);
     }
 
-    /// @dev The artist contests the cheater's accepted garbage while it may; otherwise it waives the
-    /// window (one in three) or lets it close and anyone releases.
+    /// @dev The artist contests the cheater's accepted garbage while it may; a watcher challenges a
+    /// pass that contradicts its sealed evidence (half the time), and now and then one challenges an
+    /// honest pass on a hunch; otherwise the artist waives the window (one in three) or lets it close
+    /// and anyone releases.
     function _advanceAccepted(SeatRef memory r, IMarketTypes.Seat memory s, uint256 seed) private {
         address artist_ = artistOf[r.jobId];
-        if (r.worker == cheater && artist_ == artist && block.timestamp <= s.deadline) {
+        bool open = block.timestamp <= s.deadline;
+        if (r.worker == cheater && artist_ == artist && open && seed % 4 != 0) {
             _openDispute(artist_, r.jobId, r.worker);
+        } else if (open && (_contradicts(r.jobId, r.worker) ? seed % 2 == 0 : seed % 16 == 0) && _challenge(r, seed >> 8)) {
+            return;
         } else if (seed % 3 == 0) {
             _acceptResults(artist_, r.jobId, r.worker);
         } else {

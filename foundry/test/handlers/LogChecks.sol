@@ -8,6 +8,7 @@ import {ISealedBidding} from "contracts/interfaces/ISealedBidding.sol";
 import {IResultVerification} from "contracts/interfaces/IResultVerification.sol";
 import {IDisputes} from "contracts/interfaces/IDisputes.sol";
 import {IWorkerRegistry} from "contracts/interfaces/IWorkerRegistry.sol";
+import {BlindRules} from "./BlindRules.sol";
 import {PanelRules} from "./PanelRules.sol";
 
 /// @title LogChecks
@@ -15,7 +16,7 @@ import {PanelRules} from "./PanelRules.sol";
 /// at the moment it happens, and books what the rules owe to whom. The events only say *that*
 /// something happened; the amounts owed come from the rules and the market's records. During a
 /// resolveDispute the panel's events are also checked against what {PanelRules} worked out.
-abstract contract LogChecks is PanelRules {
+abstract contract LogChecks is BlindRules, PanelRules {
     function _checkLogs(Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(market)) _checkLog(logs[i]);
@@ -35,8 +36,16 @@ abstract contract LogChecks is PanelRules {
         } else if (topic == IResultVerification.VerifierDrawn.selector) {
             _onVerifierDrawn(_id(log), _addr(log.topics[2]), _addr(log.topics[3]));
         } else if (topic == IResultVerification.VerifierReplaced.selector) {
-            // The silent verifier is no longer the seat's: it is owed no fee, and may sit on a panel.
+            // The silent (or overturned) verifier is no longer the seat's: it is owed no fee, and may
+            // sit on a panel; its seal is void, and so is a pass it gave (an upheld challenge): the
+            // seat needs a new verdict before any pay.
             delete drawnVerifier[_id(log)][_addr(log.topics[2])];
+            delete sealedEvidence[_id(log)][_addr(log.topics[2])];
+            delete verdictPath[_id(log)][_addr(log.topics[2])];
+        } else if (topic == IResultVerification.EvidenceSealed.selector) {
+            _onSealed(_id(log), _addr(log.topics[2]), _addr(log.topics[3]), abi.decode(log.data, (bytes32)));
+        } else if (topic == IResultVerification.ResultsRevealed.selector) {
+            ++resultsRevealed;
         } else if (topic == IResultVerification.ResultsAccepted.selector) {
             _onAccepted(_id(log), _addr(log.topics[2]));
         } else if (topic == IResultVerification.PaymentReleased.selector) {
@@ -48,7 +57,9 @@ abstract contract LogChecks is PanelRules {
             (uint8 reason, uint256 amount) = abi.decode(log.data, (uint8, uint256));
             _onSlashed(uint256(log.topics[2]), _addr(log.topics[1]), reason, amount);
         } else if (topic == IDisputes.DisputeOpened.selector) {
-            disputed.push(SeatRef(_id(log), _addr(log.topics[2])));
+            // Listed once per seat: the bond is read from the seat's one dispute record.
+            (uint256 jobId, address worker) = (_id(log), _addr(log.topics[2]));
+            if (disputesOpened[jobId][worker]++ == 0) disputed.push(SeatRef(jobId, worker));
         } else if (topic == IDisputes.PanelDrawn.selector) {
             (address[3] memory members,) = abi.decode(log.data, (address[3], bytes32));
             _onPanelDrawn(_id(log), _addr(log.topics[2]), members);
@@ -81,11 +92,31 @@ abstract contract LogChecks is PanelRules {
         owed[ctx.caller] += fee * cfg.drawBountyBps / BPS;
     }
 
+    /// @dev Only the seat's drawn verifier seals, and its seal is the one the handler computed for
+    /// the evidence it sent.
+    function _onSealed(uint256 jobId, address worker, address verifier, bytes32 seal) private {
+        ++evidenceSealed;
+        if (ctx.caller != verifier || drawnVerifier[jobId][worker] != verifier) {
+            _note(
+                Violation.BlindRules,
+                string.concat(_seatName(jobId, worker), ": evidence sealed by ", vm.getLabel(verifier), ", not its drawn verifier")
+            );
+        }
+        if (seal != pendingSeal) {
+            _note(Violation.BlindRules, string.concat(_seatName(jobId, worker), ": the seal on record is not the one sent"));
+        }
+    }
+
     function _onPanelDrawn(uint256 jobId, address worker, address[3] memory members) private {
         panelOf[jobId][worker] = members;
+        // A challenger never judges its own challenge (an appeal's or a contest's disputer is a party).
+        address disputer = market.dispute(jobId, worker).disputer;
         for (uint256 k; k < 3; ++k) {
             if (members[k] == address(0)) continue;
             _checkDrawable(jobId, worker, members[k], drawnVerifier[jobId][worker], "panel member");
+            if (members[k] == disputer) {
+                _note(Violation.IneligibleDraw, string.concat(_seatName(jobId, worker), ": the disputer sits on its own panel"));
+            }
             for (uint256 m; m < k; ++m) {
                 if (members[m] == members[k]) {
                     _note(Violation.IneligibleDraw, string.concat(_seatName(jobId, worker), ": panel member twice"));
@@ -177,6 +208,7 @@ abstract contract LogChecks is PanelRules {
         } else if (reason == uint8(IMarketTypes.SlashReason.FalseAccusation)) {
             owed[ctx.worker] += amount;
             owed[artist_] += amount;
+            if (resolution.pending) owed[resolution.disputer] += amount; // an upheld challenge
         } else if (reason == uint8(IMarketTypes.SlashReason.Fraud)) {
             owed[artist_] += amount;
             _owePanel(jobId, who, amount);
@@ -190,6 +222,9 @@ abstract contract LogChecks is PanelRules {
         uint256 bond = cfg.disputeBond;
         owed[worker] += bond;
         owed[artistOf[jobId]] += bond;
+        // A challenge's panel remainder goes to the challenger (upheld) or the verifier (rejected).
+        owed[resolution.disputer] += bond;
+        owed[resolution.verifier] += bond;
         address[3] memory members = panelOf[jobId][worker];
         for (uint256 k; k < 3; ++k) {
             owed[members[k]] += bond;

@@ -16,6 +16,8 @@ import {LogChecks} from "./LogChecks.sol";
 /// (its verdict path, whether it may draw) and sends it as `who`. A revert is counted, never
 /// propagated, so the campaign goes on; a signature change in the market is a one-line fix here.
 abstract contract MarketCalls is LogChecks {
+    /// @dev Whether a seat already disputed may be disputed again (see {_openDispute}).
+    bool internal constant SECOND_DISPUTES = true;
     /// @dev ETH the caller received in the last successful call.
     uint256 internal lastReceived;
 
@@ -83,8 +85,9 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(ISealedBidding.forfeitBid, (jobId, bidder)));
     }
 
+    /// @dev Only the Merkle root: the results list stays unpublished until the evidence is sealed.
     function _commitResults(address who, uint256 jobId, bytes32 root) internal returns (bool) {
-        return _exec(who, 0, abi.encodeCall(IResultVerification.commitResults, (jobId, root, "bafy-results")));
+        return _exec(who, 0, abi.encodeCall(IResultVerification.commitResults, (jobId, root)));
     }
 
     function _drawVerifier(address who, uint256 jobId, address worker) internal returns (bool) {
@@ -92,16 +95,45 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(IResultVerification.drawVerifier, (jobId, worker)));
     }
 
-    /// @dev A pass is a verdict only from the seat's drawn verifier. Like a panel vote, it is checked
-    /// as a call that may draw, should the market ever draw lazily in it.
-    function _attest(address who, uint256 jobId, address worker, bool passed) internal returns (bool) {
-        _expect(who, jobId, worker, passed ? Path.VerifierPassed : Path.None, true);
-        return _exec(who, 0, abi.encodeCall(IResultVerification.attest, (jobId, worker, passed, "bafy-evidence")));
+    /// @dev A seal goes through exactly when the blind rules allow it (the drawn verifier, in its
+    /// window, before any reveal); the handler keeps the evidence it opens to.
+    function _sealEvidence(address who, uint256 jobId, address worker, string memory evidence) internal returns (bool ok) {
+        bool allowed = _sealAllowed(who, jobId, worker);
+        bytes32 seal = MarketMath.evidenceSeal(jobId, worker, who, evidence);
+        pendingSeal = seal;
+        _expect(who, jobId, worker, Path.None, false);
+        ok = _exec(who, 0, abi.encodeCall(IResultVerification.sealEvidence, (jobId, worker, seal)));
+        _checkBlind(ok, allowed, jobId, worker, who, "seal");
+        if (ok) sealedEvidence[jobId][worker] = evidence;
     }
 
-    function _acceptResults(address who, uint256 jobId, address worker) internal returns (bool) {
+    /// @dev A reveal goes through exactly when the blind rules allow it (the worker, after the seal,
+    /// within its window).
+    function _revealResults(address who, uint256 jobId) internal returns (bool ok) {
+        bool allowed = _revealResultsAllowed(who, jobId);
+        _expect(who, jobId, who, Path.None, false);
+        ok = _exec(who, 0, abi.encodeCall(IResultVerification.revealResults, (jobId, "bafy-results")));
+        _checkBlind(ok, allowed, jobId, who, who, "reveal");
+    }
+
+    /// @dev A pass is a verdict only from the seat's drawn verifier, after the reveal and with the
+    /// evidence it sealed: the attestation goes through exactly when the blind rules allow it. Like
+    /// a panel vote, it is checked as a call that may draw, should the market ever draw lazily in it.
+    function _attest(address who, uint256 jobId, address worker, bool passed, string memory evidence)
+        internal
+        returns (bool ok)
+    {
+        bool allowed = _attestAllowed(who, jobId, worker, evidence);
+        _expect(who, jobId, worker, passed ? Path.VerifierPassed : Path.None, true);
+        ok = _exec(who, 0, abi.encodeCall(IResultVerification.attest, (jobId, worker, passed, evidence)));
+        _checkBlind(ok, allowed, jobId, worker, who, "attestation");
+    }
+
+    function _acceptResults(address who, uint256 jobId, address worker) internal returns (bool ok) {
+        bool allowed = _acceptAllowed(who, jobId, worker);
         _expect(who, jobId, worker, Path.ArtistAccepted, false);
-        return _exec(who, 0, abi.encodeCall(IResultVerification.acceptResults, (jobId, worker)));
+        ok = _exec(who, 0, abi.encodeCall(IResultVerification.acceptResults, (jobId, worker)));
+        _checkBlind(ok, allowed, jobId, worker, who, "acceptance");
     }
 
     function _release(address who, uint256 jobId, address worker) internal returns (bool) {
@@ -109,9 +141,14 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(IResultVerification.release, (jobId, worker)));
     }
 
-    function _finalizeRejection(address who, uint256 jobId, address worker) internal returns (bool) {
+    /// @dev Goes through exactly after an unappealed fail's window or after a hidden reveal's.
+    function _finalizeRejection(address who, uint256 jobId, address worker) internal returns (bool ok) {
+        bool allowed = _rejectionAllowed(jobId, worker);
+        bool hidden = market.seat(jobId, worker).state == IMarketTypes.SeatState.Sealed;
         _expect(who, jobId, worker, Path.None, false);
-        return _exec(who, 0, abi.encodeCall(IResultVerification.finalizeRejection, (jobId, worker)));
+        ok = _exec(who, 0, abi.encodeCall(IResultVerification.finalizeRejection, (jobId, worker)));
+        _checkBlind(ok, allowed, jobId, worker, who, "rejection");
+        if (ok && hidden) ++revealsHidden;
     }
 
     function _claimLate(address who, uint256 jobId, address worker) internal returns (bool) {
@@ -119,16 +156,35 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(IResultVerification.claimLate, (jobId, worker)));
     }
 
-    function _replaceVerifier(address who, uint256 jobId, address worker) internal returns (bool) {
+    /// @dev A verifier silent after the reveal is replaced exactly once its window closed; a sealed
+    /// seat never is (see {BlindRules-_replacementAllowed}).
+    function _replaceVerifier(address who, uint256 jobId, address worker) internal returns (bool ok) {
+        (bool decided, bool allowed) = _replacementAllowed(jobId, worker);
+        bool opened = market.seat(jobId, worker).state == IMarketTypes.SeatState.Opened;
         _expect(who, jobId, worker, Path.None, true);
-        return _exec(who, 0, abi.encodeCall(IResultVerification.replaceVerifier, (jobId, worker)));
+        ok = _exec(who, 0, abi.encodeCall(IResultVerification.replaceVerifier, (jobId, worker)));
+        if (decided) _checkBlind(ok, allowed, jobId, worker, who, "replacement");
+        if (ok && opened) ++silentAfterReveal;
     }
 
-    /// @dev An undrawn panel's window is two verification windows from the dispute.
+    /// @dev A dispute (an appeal, a contest or a challenge) goes through exactly when the rules
+    /// allow it. An undrawn panel's window is two verification windows from the dispute.
+    ///
+    /// A challenge can leave a seat disputable again (a rejected one returns it to Accepted, an
+    /// upheld one to a new round); each dispute must start from a clean record (no panel, votes or
+    /// masks of the last one), which the campaign's `closing` checks. `SECOND_DISPUTES` off keeps
+    /// the campaign to one dispute per seat.
     function _openDispute(address who, uint256 jobId, address worker) internal returns (bool ok) {
+        if (!SECOND_DISPUTES && disputesOpened[jobId][worker] != 0) return false;
+        bool allowed = _disputeAllowed(who, jobId, worker);
+        bool challenge = allowed && market.seat(jobId, worker).state == IMarketTypes.SeatState.Accepted
+            && who != artistOf[jobId];
         _expect(who, jobId, worker, Path.None, false);
         ok = _exec(who, cfg.disputeBond, abi.encodeCall(IDisputes.openDispute, (jobId, worker, "bafy-reason")));
-        if (ok) _checkPanelWindow(jobId, worker, 2);
+        _checkBlind(ok, allowed, jobId, worker, who, "dispute");
+        if (!ok) return false;
+        _checkPanelWindow(jobId, worker, 2);
+        if (challenge) ++challengesOpened;
     }
 
     /// @dev A panel is drawn only within the dispute's first window; it takes on one duty per member

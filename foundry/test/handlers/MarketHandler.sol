@@ -23,7 +23,7 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
 
     /// @notice The steps the fuzzer may call.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](33);
+        selectors = new bytes4[](37);
         selectors[0] = this.stake.selector;
         selectors[1] = this.requestUnstake.selector;
         selectors[2] = this.withdrawStake.selector;
@@ -51,8 +51,12 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
         selectors[24] = this.resolveDispute.selector;
         selectors[25] = this.finishSometimes.selector;
         selectors[26] = this.forfeitBid.selector;
+        selectors[27] = this.sealEvidence.selector;
+        selectors[28] = this.revealResults.selector;
+        selectors[29] = this.hideResults.selector;
+        selectors[30] = this.challengePass.selector;
         // Listed six times: complete lifecycles need many of these steps in one run.
-        for (uint256 i = 27; i < 33; ++i) {
+        for (uint256 i = 31; i < 37; ++i) {
             selectors[i] = this.advanceJob.selector;
         }
     }

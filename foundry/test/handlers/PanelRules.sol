@@ -19,8 +19,11 @@ abstract contract PanelRules is HandlerBase {
         bool allowed; // every seated member revealed, or the reveal window closed
         uint256 jobId;
         address worker;
-        bool appeal; // the worker appealed a fail (else the artist contested a pass)
+        bool appeal; // the worker appealed a fail (else the artist contested a pass, or anyone else challenged it)
+        bool challenge; // anyone but the artist and the verifier challenged a pass as contradicting its evidence
         bool fraud; // the verdict: the majority of revealed votes, a tie upholding the verdict disputed
+        address disputer;
+        address verifier; // the seat's drawn verifier before the call
         address beneficiary;
         uint256 feeEach;
         uint256 bondsEach;
@@ -46,7 +49,10 @@ abstract contract PanelRules is HandlerBase {
         uint256 feesDue;
         uint256 openSeats;
         bool appeal;
-        bool fraud;
+        bool challenge;
+        bool fraud; // on a challenge: the pass contradicts its evidence
+        bool closes; // the verdict resolves the seat (a challenge upheld in the last round closes it unverified)
+        address beneficiary; // who takes what nobody on the panel takes
         uint256 fee; // the panel's fee
         address[4] winners; // members that revealed for the verdict (and, on a fraud appeal, the verifier)
         uint256 winnerCount; // members only
@@ -108,6 +114,9 @@ abstract contract PanelRules is HandlerBase {
         res.worker = worker;
         if (_inDispute(jobId, worker)) {
             IMarketTypes.Dispute memory d = market.dispute(jobId, worker);
+            res.disputer = d.disputer;
+            uint256 verifierId = market.seat(jobId, worker).verifierId;
+            res.verifier = verifierId == 0 ? address(0) : market.accountById(verifierId);
             bool allRevealed = d.drawn && _seatedMask(d) != 0 && (d.votedMask & 7) == _seatedMask(d);
             res.allowed = allRevealed || block.timestamp > _revealEnd(jobId, worker);
             if (res.allowed) _simulate(sim, jobId, worker, d);
@@ -138,11 +147,11 @@ abstract contract PanelRules is HandlerBase {
             );
         }
         if (!ok || !res.allowed) return;
-        ++verdicts[
-            res.appeal
-                ? (res.fraud ? Verdict.AppealRejected : Verdict.AppealUpheld)
-                : (res.fraud ? Verdict.ContestUpheld : Verdict.ContestDismissed)
-        ];
+        Verdict verdict;
+        if (res.challenge) verdict = res.fraud ? Verdict.ChallengeUpheld : Verdict.ChallengeRejected;
+        else if (res.appeal) verdict = res.fraud ? Verdict.AppealRejected : Verdict.AppealUpheld;
+        else verdict = res.fraud ? Verdict.ContestUpheld : Verdict.ContestDismissed;
+        ++verdicts[verdict];
         for (uint256 i; i < everyone.length; ++i) {
             _checkBooks(everyone[i], seat);
         }
@@ -357,6 +366,44 @@ abstract contract PanelRules is HandlerBase {
 
     function _simulate(Sim memory sim, uint256 jobId, address worker, IMarketTypes.Dispute memory d) private {
         Case memory c = _case(jobId, worker, d);
+        c.closes = true;
+        c.beneficiary = c.fraud ? c.artist : c.worker;
+        if (c.challenge) {
+            _simulateChallenge(sim, c, d);
+        } else {
+            _simulateVerdict(sim, c, d);
+        }
+        if (c.closes && c.openSeats == 1) {
+            _give(sim, treasury, c.feesDue);
+            _give(sim, c.artist, _less(c.escrow, c.feesDue));
+        }
+        _payPanel(sim, c);
+    }
+
+    /// @dev A challenged pass. Contradicted: the challenger takes its bond back; the verifier's duty
+    /// ends, it is slashed falseAccusationSlashBps of its bonded stake, which pays the panel's fee
+    /// (up to a bond) and the rest to the challenger, who also takes the panel's remainder; its fee
+    /// stays in escrow, and the seat starts a new round (closing unverified after the last one: the
+    /// job's remainder goes back). Not contradicted: the challenger's bond is the panel's fee, the
+    /// remainder goes to the verifier, and nothing else moves.
+    function _simulateChallenge(Sim memory sim, Case memory c, IMarketTypes.Dispute memory d) private {
+        if (!c.fraud) {
+            c.fee = d.bond;
+            c.closes = false;
+            c.beneficiary = c.verifier;
+            return;
+        }
+        _give(sim, d.disputer, d.bond);
+        _endDuty(sim, c.verifier);
+        uint256 taken = _take(sim, c.verifier, _bondedOf(sim, c.verifier) * cfg.falseAccusationSlashBps / BPS);
+        c.fee = taken < cfg.disputeBond ? taken : cfg.disputeBond;
+        _give(sim, d.disputer, taken - c.fee);
+        c.closes = c.round + 1 >= MAX_VERIFIER_ROUNDS;
+        c.beneficiary = d.disputer;
+    }
+
+    /// @dev An appeal of a fail or a contest of a pass: the seat is resolved either way.
+    function _simulateVerdict(Sim memory sim, Case memory c, IMarketTypes.Dispute memory d) private {
         // The disputer who won takes its bond back, and the panel is paid out of the loser's
         // slash; the disputer who lost pays the panel its bond.
         if (c.appeal != c.fraud) {
@@ -398,11 +445,6 @@ abstract contract PanelRules is HandlerBase {
         } else {
             _pay(sim, c, true);
         }
-        if (c.openSeats == 1) {
-            _give(sim, treasury, c.feesDue);
-            _give(sim, c.artist, _less(c.escrow, c.feesDue));
-        }
-        _payPanel(sim, c);
     }
 
     function _case(uint256 jobId, address worker, IMarketTypes.Dispute memory d) private returns (Case memory c) {
@@ -419,9 +461,11 @@ abstract contract PanelRules is HandlerBase {
         c.feesDue = j.feesDue;
         c.openSeats = j.openSeats;
         c.appeal = s.state == IMarketTypes.SeatState.Disputed;
+        c.challenge = s.state == IMarketTypes.SeatState.Challenged;
         c.fraud = d.votesFraud != d.votesHonest ? d.votesFraud > d.votesHonest : c.appeal;
         Resolution storage res = resolution;
         res.appeal = c.appeal;
+        res.challenge = c.challenge;
         res.fraud = c.fraud;
         res.members = _panel(jobId, worker);
         for (uint256 k; k < 3; ++k) {
@@ -461,7 +505,7 @@ abstract contract PanelRules is HandlerBase {
             if (res.revealed[k]) _give(sim, res.members[k], res.feeEach);
             if (res.winner[k]) _give(sim, res.members[k], res.bondsEach);
         }
-        res.beneficiary = c.fraud ? c.artist : c.worker;
+        res.beneficiary = c.beneficiary;
         _give(sim, res.beneficiary, res.remainder);
     }
 

@@ -31,6 +31,16 @@ library MarketMath {
         return keccak256(abi.encode(jobId, worker, voter, fraud, salt, evidenceCid));
     }
 
+    /// @notice The seal `sealEvidence` takes and `attest` checks: it binds the seat, the verifier
+    /// and the evidence it re-rendered before it saw a tile.
+    function evidenceSeal(uint256 jobId, address worker, address verifier, string memory evidenceCid)
+        internal
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(jobId, worker, verifier, evidenceCid));
+    }
+
     /// @notice The order `settle` checks: price in the high bits, a hash of the job's tie seed and
     /// the bidder in the low 160.
     function rankKey(uint256 tieSeed, address bidder, uint256 price) internal pure returns (uint256) {
