@@ -1,6 +1,7 @@
 """Rendering one won assignment: fetch the scene and manifest by CID (checked locally), render the
 assigned tiles in one long-lived Blender child, publish each tile to IPFS as soon as it exists,
-and build the results list and Merkle root the worker commits on chain.
+and build the results list whose Merkle root the worker commits on chain (the list itself is
+revealed once the verifier has sealed its evidence).
 
 Resumable: a tile whose result is stored is never rendered again; a tile rendered but not yet
 published is published from its stored EXR. One tile per child request, so a graceful stop
@@ -134,10 +135,10 @@ class AssignmentRenderer:
         with self.state.session() as s:
             s.merge(row)
 
-    def results(self, job_id: int, worker: str, manifest_cid: str) -> tuple[ResultsList, str]:
-        """The results list of a fully rendered assignment and its CID on IPFS."""
+    def results(self, job_id: int, worker: str, manifest_cid: str) -> ResultsList:
+        """The results list of a fully rendered assignment (the same list at every call)."""
         tiles = self.state.tiles(job_id)
-        results = ResultsList(
+        return ResultsList(
             job_id=job_id,
             worker=worker,
             manifest_cid=manifest_cid,
@@ -146,5 +147,9 @@ class AssignmentRenderer:
                 for t, row in sorted(tiles.items())
             ],
         )
-        cid = self.ipfs.add_bytes(canonical_json(results.model_dump()), name="results.json")
-        return results, cid
+
+
+def results_document(results: ResultsList) -> bytes:
+    """The results list as published: canonical JSON, so that its CID can be known (and committed
+    to memory) long before the list is put on IPFS."""
+    return canonical_json(results.model_dump())

@@ -1,16 +1,23 @@
 """`render-worker run`: follow the market, bid, render, publish, commit, verify, get paid.
 
-Two loops share the worker's database:
+Verification is blind (docs/protocol.md): the worker commits only its results' Merkle root and
+reveals its results list once its drawn verifier has sealed its evidence; as a verifier it seals
+evidence rendered before it may see a tile (`render_worker/verify_duty.py`) and attests with it.
+
+Three threads share the worker's database:
 - the chain loop (`step`): reads confirmed market events into the database (cursor in the same
   transaction), then acts on what the database says is due: commit or reveal a bid, settle
-  (`render_worker/bidding.py`), commit results, draw a verifier, attest, seal and reveal panel
-  votes (`render_worker/panel.py`), withdraw. Every
-  transaction goes through `TxSender`, keyed by purpose, so a restart never sends one twice.
-- one background thread renders won tiles and runs verification duties (they share the CPU),
-  storing each result as soon as it exists.
+  (`render_worker/bidding.py`), commit results, draw a verifier, reveal its results list, seal
+  evidence and attest, seal and reveal panel votes (`render_worker/panel.py`), challenge passes
+  their own evidence contradicts (`render_worker/challenges.py`), withdraw. Every transaction
+  goes through `TxSender`, keyed by purpose, so a restart never sends one twice.
+- the render thread renders won tiles and the patches of evidence and panel checks (they share
+  the CPU and the Blender child), storing each result as soon as it exists;
+- the judging thread judges evidence against revealed tiles (its own as a verifier, others' to
+  recheck a pass or vote on a challenge): render-free, so a long render never delays a verdict.
 
 It also does the permissionless actions that keep a job moving when someone else stops (a dead
-worker's seat claimed late, a silent verifier replaced, a failed seat finalised:
+worker's seat claimed late, a silent verifier replaced, a failed or unrevealed seat finalised:
 `render_worker/duties.py`), and undoes what a chain reorganisation removed
 (`render_worker/reorg.py`, `TxSender.reconcile`).
 
@@ -30,26 +37,28 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from render_worker import reorg
-from render_worker.assignment import AssignmentRenderer
+from render_worker import challenges, reorg, verify_duty
+from render_worker.assignment import AssignmentRenderer, results_document
 from render_worker.bidding import SETTLE_GRACE, SETTLES, Bidder
 from render_worker.chain_check import ChainCheck, merged
+from render_worker.challenges import Challenger
 from render_worker.children import IDLE_SECONDS, JobChildren
 from render_worker.duties import SeatDuties
 from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
 from render_worker.panel import PanelVoter
-from render_worker.projection import apply_event
+from render_worker.projection import OPEN_DUTY, apply_event
 from render_worker.settings import DaemonSettings
 from render_worker.state import Base, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
+from render_worker.verify_duty import VerifierDuty
 from render_worker.wakeups import seconds_to_sleep
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.errors import ContractReverted
 from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import KuboClient
+from tilefarm.ipfs import KuboClient, cid_of_bytes
 from tilefarm.manifest import canonical_json
 
 log = logging.getLogger("render_worker")
@@ -59,7 +68,9 @@ NOT_YET = {
     "RenderDeadlineNotReached", "RevealsNotOpen",
 }  # fmt: skip
 CHORES = ("warm:", "close-child")  # background work whose outcome is not read back
-ACTED_ON = ("seen", "cancelled_bid", "rendered", "committed", "failed", "appealed", *SETTLES)
+ACTED_ON = (
+    "seen", "cancelled_bid", "rendered", "committed", "sealed", "failed", "appealed", *SETTLES,
+)  # fmt: skip
 CHAIN_CHECK = "chain_check"  # meta key of the `ChainCheck` still due
 
 
@@ -108,9 +119,19 @@ class WorkerDaemon:
             ipfs, state, work_dir, settings.max_scene_bytes, self.children
         )
         self.verifier = Verifier(ipfs, market, work_dir, self.children, self.renderer.scene)
+        self.verifying = VerifierDuty(
+            self.me, state, self.sender, lambda: self.verifier, self._background,
+            NOT_YET.__contains__,
+        )  # fmt: skip
+        self.challenger = Challenger(
+            self.me, market, ipfs, state, self.sender, NOT_YET.__contains__, self._try,
+            self._background, work_dir, settings.max_rechecks,
+        )  # fmt: skip
         self.stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="render")
+        self._judging = ThreadPoolExecutor(max_workers=1, thread_name_prefix="judge")
         self._busy: dict[str, Future[Any]] = {}
+        self._judged: dict[str, Future[Any]] = {}
         self._watcher: HeadWatcher | None = None
         # The market's balance for us changes only with events: read it after new ones only.
         self._balance_may_have_changed = True
@@ -139,6 +160,7 @@ class WorkerDaemon:
         finally:
             watcher.stop()
             self.stopping.set()
+            self._judging.shutdown(wait=True, cancel_futures=True)
             self._pool.shutdown(wait=True)
             self.children.close()
             log.info("worker %s stopped", self.me)
@@ -161,6 +183,24 @@ class WorkerDaemon:
         future = self._pool.submit(work)
         future.add_done_callback(self._wake)
         self._busy[key] = future
+
+    def _background(self, key: str, work: Callable[[], None], render_free: bool) -> bool:
+        """Run `work` under `key` on the render thread, or the judging thread if `render_free`,
+        unless it is running or queued already; once it has finished, the next call for `key`
+        only forgets it (the row it worked on has moved on, or asks again at the next pass).
+        True when `work` was queued now."""
+        busy = self._judged if render_free else self._busy
+        if key in busy:
+            if busy[key].done():
+                del busy[key]
+            return False
+        if render_free:
+            future = self._judging.submit(work)
+            future.add_done_callback(self._wake)
+            self._judged[key] = future
+        else:
+            self._submit(key, work)
+        return True
 
     def _wake(self, _: object = None) -> None:
         if self._watcher is not None:
@@ -189,7 +229,8 @@ class WorkerDaemon:
                     event = self.market.decode_log(raw)
                     if (job_id := getattr(event, "job_id", None)) is not None:
                         reorg.remember(s, job_id, event.block_number)
-                    apply_event(s, event, self.me, self.metrics)
+                    apply_event(s, event, self.me, self.metrics,
+                                rechecks=self.settings.recheck_passes)  # fmt: skip
                 self.state.put_meta(s, "cursor", batch.cursor.model_dump())
                 if batch.cursor.recent:
                     reorg.forget_before(s, batch.cursor.recent[0].number)
@@ -243,6 +284,10 @@ class WorkerDaemon:
                 return False
             if job_id in unposted:
                 return True
+            # A seal, an attestation or a challenge answers a draw or a pass of the removed
+            # blocks that the new chain does not hold as the worker knew it.
+            if verify_duty.stale(self.state, purpose) or challenges.stale(self.state, purpose):
+                return True
             chain, known = self.market.job(job_id), self.state.job(job_id)
             if known is None:
                 return chain.status_name == "None"
@@ -277,16 +322,19 @@ class WorkerDaemon:
             self._commit_results(job)
         for job in jobs["committed"]:
             self._draw_verifier(job)
+        for job in jobs["sealed"]:
+            self._reveal_results(job)
         for job in jobs["failed"]:
             self._appeal(job)
         for job in jobs["appealed"]:
             self._follow_dispute(job)
-        duties = self.state.duties("drawn", "checked", "sealed", "revealed")
-        for duty in (d for d in duties if d.stage == "drawn"):
-            self._verify_in_background(duty)
-        for duty in (d for d in duties if d.stage == "checked" and d.kind == "verify"):
-            self._attest(duty)
+        duties = self.state.duties(*OPEN_DUTY)
+        self.verifying.act(duties)
+        for duty in (d for d in duties if d.kind == "panel" and d.stage == "drawn"):
+            self._panel_check(duty)
         self.panel.act(duties, now)
+        if self.settings.recheck_passes:
+            self.challenger.act(now)
         self.duties.perform(now)
         self._withdraw_if_due()
         if self.children.idle_seconds() > IDLE_SECONDS and not self._working():
@@ -333,15 +381,37 @@ class WorkerDaemon:
         self._submit(key, work)
 
     def _commit_results(self, job: JobRow) -> None:
-        results, cid = self.renderer.results(job.job_id, self.me, job.manifest_cid)
-        root = results.root()
-        if self._try(f"commitResults:{job.job_id}", "commitResults", job.job_id, root, cid):
-            self.state.update_job(
-                job.job_id, stage="committed", results_cid=cid, merkle_root="0x" + root.hex()
-            )
+        """Commit the Merkle root only. The results list's CID is kept in the job's row before
+        the commitment is signed (the reveal names it after a restart too); the list itself
+        reaches IPFS only with the reveal, so nobody learns a tile's CID from it before."""
+        results = self.renderer.results(job.job_id, self.me, job.manifest_cid)
+        root, cid = results.root(), cid_of_bytes(results_document(results))
+        if (job.results_cid, job.merkle_root) != (cid, "0x" + root.hex()):
+            self.state.update_job(job.job_id, results_cid=cid, merkle_root="0x" + root.hex())
+        if self._try(f"commitResults:{job.job_id}", "commitResults", job.job_id, root):
+            self.state.update_job(job.job_id, stage="committed")
             log.info(
                 "job %d: committed %d tiles, root 0x%s", job.job_id, len(results.tiles), root.hex()
             )
+
+    def _reveal_results(self, job: JobRow) -> None:
+        """The verifier sealed its evidence: publish the results list and reveal its CID, in
+        each round (a new verifier seals anew)."""
+        seat = self.market.seat(job.job_id, self.me)
+        if seat.state_name != "Sealed":
+            return  # revealed already (its event moves the job on), or the seat moved on
+        results = self.renderer.results(job.job_id, self.me, job.manifest_cid)
+        cid = self.ipfs.add_bytes(results_document(results), name="results.json")
+        if job.results_cid is not None and cid != job.results_cid:
+            reason = f"the results list is {cid} now, not the committed {job.results_cid}"
+            log.error("job %d: %s; its tiles in the worker's database changed", job.job_id, reason)
+            self.state.update_job(job.job_id, stage="error", reason=reason)
+            return
+        purpose = f"revealResults:{job.job_id}:{seat.round}"
+        if self._try(purpose, "revealResults", job.job_id, cid):
+            self.state.update_job(job.job_id, stage="opened")
+            log.info("job %d: revealed the results list %s (round %d)", job.job_id, cid,
+                     seat.round)  # fmt: skip
 
     def _draw_verifier(self, job: JobRow) -> None:
         seat = self.market.seat(job.job_id, self.me)
@@ -378,33 +448,39 @@ class WorkerDaemon:
             return
         self._try(f"resolveDispute:{job.job_id}", "resolveDispute", job.job_id, self.me)
 
-    def _verify_in_background(self, duty: DutyRow) -> None:
-        key = f"verify:{duty.id}:{duty.seed}"
-        if key in self._busy:
-            if self._busy[key].done():
-                del self._busy[key]  # its outcome is stored; the row has moved on
-            return
+    def _panel_check(self, duty: DutyRow) -> None:
+        """A panel member's check: render-free on a challenge (does the pass contradict its
+        evidence?), a re-render of the panel seed's patches on an appeal or a contest."""
+        key = f"panel:{duty.id}:{duty.seed}"
+        for busy in (self._busy, self._judged):
+            if key in busy:
+                if busy[key].done():
+                    del busy[key]  # its outcome is stored; the row has moved on
+                return
+        challenged = self.market.seat(duty.job_id, duty.worker).state_name == "Challenged"
 
         def work() -> None:
             try:
-                verdict = self.verifier.verify(
-                    duty.job_id, duty.worker, bytes.fromhex(duty.seed[2:])
-                )
+                if challenged:
+                    verdict = self.verifier.panel_recheck(duty.job_id, duty.worker)
+                else:
+                    seed = bytes.fromhex(duty.seed.removeprefix("0x"))
+                    verdict = self.verifier.panel_check(duty.job_id, duty.worker, seed)
             except Exception as exc:
-                log.error("duty %d: verification failed to run: %s", duty.id, exc)
-                self._duty_done(duty, stage="error", reason=str(exc))
+                log.error("duty %d: the panel check failed to run: %s", duty.id, exc)
+                self._panel_done(duty, stage="error", reason=str(exc))
                 return
-            self._duty_done(
+            self._panel_done(
                 duty, stage="checked", passed=verdict.passed,
                 evidence_cid=verdict.evidence_cid, reason=verdict.reason,
             )  # fmt: skip
-            log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
-                     "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
+            log.info("panel on job %d worker %s: %s (%s)", duty.job_id, duty.worker,
+                     "honest" if verdict.passed else "FRAUD", verdict.reason)  # fmt: skip
 
-        self._submit(key, work)
+        self._background(key, work, challenged)
 
-    def _duty_done(self, duty: DutyRow, **fields: object) -> None:
-        """Store a verification's outcome; the chain loop attests, this thread only checks."""
+    def _panel_done(self, duty: DutyRow, **fields: object) -> None:
+        """Store a panel check's outcome; the chain loop seals the vote, this thread only checks."""
         with self.state.session() as s:
             row = s.get(DutyRow, duty.id)
             # A reorganisation may have replaced the duty meanwhile (another draw, another seed,
@@ -413,24 +489,6 @@ class WorkerDaemon:
                 return
             for name, value in fields.items():
                 setattr(row, name, value)
-
-    def _attest(self, duty: DutyRow) -> None:
-        purpose = f"attest:{duty.job_id}:{duty.worker}:{duty.round}"
-        try:
-            self.sender.send(
-                purpose, "attest", duty.job_id, duty.worker, bool(duty.passed), duty.evidence_cid
-            )
-            stage, reason = "attested", duty.reason
-        except ContractReverted as exc:  # too late, or no longer ours: nothing more to do
-            stage, reason = "error", str(exc)
-            log.warning("%s not sent: %s", purpose, exc)
-        except TxFailed as exc:  # mined but reverted: the next pass tries once more
-            log.warning("%s", exc)
-            return
-        with self.state.session() as s:
-            row = s.get(DutyRow, duty.id)
-            if row is not None:
-                row.stage, row.reason = stage, reason
 
     def _withdraw_if_due(self) -> None:
         threshold = self.settings.auto_withdraw_wei

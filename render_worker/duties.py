@@ -3,19 +3,22 @@
 The contract lets anyone move a seat on once its deadline has passed (`ResultVerification.sol`):
 - `claimLate(job, w)`: seat `Assigned` after the render deadline; `w` is slashed to the artist, the
   seat is closed and its tiles' escrow returns to the artist when the job ends;
-- `replaceVerifier(job, w)`: seat `Submitted` after its verifier's window; the silent verifier is
-  slashed to `w` and a new one is drawn (after three rounds the seat closes unverified and unpaid).
-  A seat nobody drew cannot be replaced: the watch draws its verifier instead (`drawVerifier`,
-  which pays the caller the draw bounty, or lapses the seat once its anchor hash expired);
-- `finalizeRejection(job, w)`: seat `Failed` after its appeal window; `w` is slashed, the failing
-  verifier gets half of it as the only honest verifier, the artist the rest;
+- `replaceVerifier(job, w)`: seat `Submitted` (its verifier has not sealed) or `Opened` (it has
+  not attested the revealed results) after its verifier's window; the silent verifier is slashed
+  to `w` and a new one is drawn (after three rounds the seat closes unverified and unpaid). A seat
+  nobody drew cannot be replaced: the watch draws its verifier instead (`drawVerifier`, which pays
+  the caller the draw bounty, or lapses the seat once its anchor hash expired);
+- `finalizeRejection(job, w)`: seat `Failed` after its appeal window, or `Sealed` after the
+  worker's reveal window (a worker that hides its results from sealed evidence is a fraud); `w` is
+  slashed, the verifier gets half of it as the only honest verifier, the artist the rest;
 - `release(job, w)`: seat `Accepted` after its contest window; pays `w` and its verifier. A worker
   releases its own seats (it is the one waiting to be paid).
 
 A worker therefore watches every seat of the jobs it holds a seat in (claimLate, replaceVerifier;
 its own seat too for replaceVerifier, where it is the one waiting to be paid), the seats it failed
-as their verifier (finalizeRejection, which pays it), and its own accepted seats (release). It never
-acts against its own seat otherwise.
+or sealed evidence on as their verifier (finalizeRejection, which pays it), and its own accepted
+seats (release). It never acts against its own seat otherwise. A seat waiting on its worker
+(`Sealed`) closes the replaceVerifier watch; the reveal (`ResultsRevealed`) opens it again.
 
 A watch is a row (`watches`), created from events in the same transaction as the chain cursor.
 When due it reads the seat on the chain, and sends at most once per seat and round through the
@@ -39,12 +42,12 @@ from tilefarm.chain.records import Seat
 log = logging.getLogger("render_worker")
 
 GRACE = 5
-# The seat state each action requires; any other state means the seat has moved on.
+# The seat states each action may be due in; any other state means the seat has moved on.
 REQUIRED_STATE = {
-    "claimLate": "Assigned",
-    "replaceVerifier": "Submitted",
-    "finalizeRejection": "Failed",
-    "release": "Accepted",
+    "claimLate": ("Assigned",),
+    "replaceVerifier": ("Submitted", "Opened"),
+    "finalizeRejection": ("Failed", "Sealed"),
+    "release": ("Accepted",),
 }
 
 
@@ -87,12 +90,14 @@ def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -
     match event:
         case ev.TilesAssigned(worker=w) if bidder and w != me:
             _watch(s, event.job_id, w, "claimLate")
-        case ev.ResultsCommitted() | ev.VerifierReplaced() if bidder:
+        case ev.ResultsCommitted() | ev.VerifierReplaced() | ev.ResultsRevealed() if bidder:
             _watch(s, event.job_id, event.worker, "replaceVerifier")
         case ev.ResultsAccepted(worker=w) if w == me:
             _watch(s, event.job_id, w, "release")
-        case ev.ResultsAttested(passed=False, worker=w) if w != me and (
-            event.verifier == me or (job is not None and job.first_tile is not None)
+        case ev.DisputeResolved(worker=w, fraud=False) if w == me:
+            _watch(s, event.job_id, w, "release")  # a challenge rejected: a fresh contest window
+        case ev.ResultsAttested(passed=False, worker=w) | ev.EvidenceSealed(worker=w) if (
+            w != me and (event.verifier == me or (job is not None and job.first_tile is not None))
         ):
             _watch(s, event.job_id, w, "finalizeRejection")
         case _:
@@ -143,7 +148,7 @@ class SeatDuties:
                 self._update(watch, stage="done")  # it bid but won no seat
                 continue
             seat = self.market.seat(watch.job_id, watch.worker)
-            if seat.state_name != REQUIRED_STATE[watch.action]:
+            if seat.state_name not in REQUIRED_STATE[watch.action]:
                 self._update(watch, stage="done")
                 continue
             deadline = self._deadline(watch, seat, job)

@@ -16,9 +16,11 @@ import typer
 from eth_account.signers.local import LocalAccount
 from rich.live import Live
 from rich.table import Table
+from sqlalchemy import select
 from web3 import Web3
 
 from render_worker.benchmark import run_benchmark
+from render_worker.challenges import ChallengeRow
 from render_worker.daemon import WorkerDaemon
 from render_worker.errors import WorkerError
 from render_worker.keystore import create_keystore, keystore_address, load_keystore
@@ -282,6 +284,12 @@ def progress_table(state: WorkerState) -> Table:
     return table
 
 
+def _challenges(state: WorkerState) -> list[ChallengeRow]:
+    """The worker's rechecks of others' passes."""
+    with state.session() as s:
+        return list(s.scalars(select(ChallengeRow).order_by(ChallengeRow.id)))
+
+
 def status_report(settings: DaemonSettings) -> dict[str, Any]:
     """The worker's own view, from its database (plus the chain balance when reachable)."""
     state = WorkerState(settings.database_path)
@@ -316,6 +324,17 @@ def status_report(settings: DaemonSettings) -> dict[str, Any]:
                 "evidence_cid": d.evidence_cid,
             }
             for d in state.duties()
+        ],
+        "challenges": [
+            {
+                "job_id": c.job_id,
+                "worker": c.worker,
+                "verifier": c.verifier,
+                "evidence_cid": c.evidence_cid,
+                "stage": c.stage,
+                "reason": c.reason,
+            }
+            for c in _challenges(state)
         ],
         "transactions": [
             {"purpose": t.purpose, "nonce": t.nonce, "status": t.status, "tx_hash": t.tx_hash}

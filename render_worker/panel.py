@@ -1,13 +1,16 @@
-"""A panel member's part in a dispute, once it re-checked the patches (`render_worker/verifier.py`):
-seal the vote, reveal it once the market accepts reveals, and resolve the dispute when the reveal
-window is over, since the panel is paid only at resolution.
+"""A panel member's part in a dispute, once it checked the seat (`render_worker/verifier.py`: on an
+appeal or a contest it re-renders the panel seed's patches and votes fraud if the tiles fail; on a
+challenge it recomputes the attested pass from its verifier's evidence, render-free, and votes
+fraud, "contradicted", if the evidence is unusable or gives a fail): seal the vote, reveal it once
+the market accepts reveals, and resolve the dispute when the reveal window is over, since the panel
+is paid only at resolution.
 
 The salt is derived from the worker's key and the dispute (`tilefarm.chain.votes.vote_salt`), so it
 is never stored, and the vote itself is read back from the sealed commitment on chain by trying
 both answers. The evidence CID is sealed with the vote (nobody can copy another member's evidence
 after the reveals) and kept in the duty's row until the reveal.
 
-Duty stages of a panel duty (`DutyRow.kind == "panel"`): drawn -> checked (patches re-rendered)
+Duty stages of a panel duty (`DutyRow.kind == "panel"`): drawn -> checked (its verdict stored)
 -> sealed (VoteCommitted) -> revealed (VoteCast) -> attested (DisputeResolved), or error.
 """
 

@@ -1,10 +1,19 @@
 """The worker's view of the market: how one market event changes the worker's own rows (its
-jobs, its verification and panel duties). Pure database logic, run in the chain loop's
-transaction together with the cursor (`render_worker/daemon.py`)."""
+jobs, its verification and panel duties, its watches and its rechecks of others' passes). Pure
+database logic, run in the chain loop's transaction together with the cursor
+(`render_worker/daemon.py`).
+
+A job's stages on the worker's own seat, once rendered: committed (its root; a verifier is drawn)
+-> sealed (the verifier sealed its evidence: the worker reveals its results list) -> opened (its
+list revealed) -> accepted -> paid; or failed, appealed, challenged (a third party disputes its
+verifier's pass), rejected, unverified, timed_out. A new verification round (a silent verifier
+replaced, a challenge upheld) takes it back to committed: it is drawn, sealed and revealed again.
+"""
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from render_worker import challenges
 from render_worker.duties import note_event
 from render_worker.metrics import WorkerMetrics
 from render_worker.reorg import posting
@@ -12,8 +21,10 @@ from render_worker.state import BidRow, DutyRow, JobRow, TileRow
 from tilefarm.chain import events as ev
 
 
-def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetrics) -> None:
-    """Record `event` in the rows of the worker `me`."""
+def apply_event(
+    s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetrics, *, rechecks: bool = True
+) -> None:
+    """Record `event` in the rows of the worker `me` (`rechecks`: it rechecks others' passes)."""
     job = s.get(JobRow, getattr(event, "job_id", -1))
     match event:
         case ev.JobPosted() if (
@@ -44,6 +55,23 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
             job.stage = "cancelled" if job.stage in ("seen", "skipped") else "cancelled_bid"
         case ev.ResultsCommitted(worker=w) if job is not None and w == me:
             job.stage = "committed"
+        case ev.EvidenceSealed(worker=w) if job is not None and w == me and job.stage in ROUND:
+            job.stage = "sealed"  # the verifier committed to its evidence: reveal
+        case ev.ResultsRevealed(worker=w) if job is not None and w == me and job.stage in ROUND:
+            job.stage = "opened"  # as the seat: "revealed" is the bid's stage
+        case ev.VerifierReplaced(worker=w) if job is not None and w == me and job.stage in ROUND:
+            job.stage = "committed"  # a new round: drawn, sealed and revealed again
+        case ev.DisputeOpened(worker=w) if (
+            job is not None and w == me and event.disputer not in (me, job.artist)
+        ):
+            job.stage, job.reason = "challenged", f"{event.disputer} challenged its verifier's pass"
+        case ev.DisputeResolved(worker=w) if (
+            job is not None and w == me and job.stage == "challenged"
+        ):
+            # Upheld, the pass is void and a new round follows (VerifierReplaced, next in the
+            # same transaction); rejected, the pass stands with a fresh contest window.
+            job.stage = "committed" if event.fraud else "accepted"
+            job.reason = f"challenge {'upheld' if event.fraud else 'rejected'} by the panel"
         case ev.VerifierDrawn(verifier=v) if v == me:
             s.merge(_duty(s, event.job_id, event.worker, event.round, event.seed, "verify"))
         case ev.PanelDrawn(members=m) if me in m:
@@ -58,6 +86,13 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
         case ev.VoteCast(voter=v) if v == me:
             _settle_duties(s, event, "panel", stage="revealed", passed=not event.fraud,
                            evidence_cid=event.evidence_cid)  # fmt: skip
+        case ev.EvidenceSealed(verifier=v) if v == me:
+            _seal_duties(s, event)
+        case ev.ResultsRevealed():
+            seat = (DutyRow.job_id == event.job_id, DutyRow.worker == event.worker)
+            sealed = (DutyRow.kind == "verify", DutyRow.stage == "sealed")
+            for duty in s.scalars(select(DutyRow).where(*seat, *sealed)):
+                duty.stage = "opened"  # the tiles are revealed: judge the sealed evidence
         case ev.VerifierReplaced(silent_verifier=v) if v == me:
             reason = f"the verify window passed: round {event.round} goes to another verifier"
             _settle_duties(s, event, "verify", stage="error", reason=reason)
@@ -85,9 +120,13 @@ def apply_event(s: Session, event: ev.MarketEvent, me: str, metrics: WorkerMetri
     if isinstance(event, ev.DisputeResolved):  # the panel's work ends with the verdict
         _settle_duties(s, event, "panel", stage="attested")
     note_event(s, me, event, job)
+    if rechecks:
+        challenges.note_event(s, me, event, job)
 
 
-OPEN_DUTY = ("drawn", "checked", "sealed", "revealed")
+# The stages of the worker's own seat within one verification round.
+ROUND = ("committed", "sealed", "opened", "challenged")
+OPEN_DUTY = ("drawn", "evidenced", "sealed", "opened", "checked", "revealed")
 SeatEvent = (
     ev.VerifierReplaced | ev.ResultsAttested | ev.VoteCommitted | ev.VoteCast | ev.DisputeResolved
 )
@@ -99,6 +138,19 @@ def _settle_duties(s: Session, event: SeatEvent, kind: str, **fields: object) ->
     for duty in s.scalars(select(DutyRow).where(*seat, DutyRow.stage.in_(OPEN_DUTY))):
         for name, value in fields.items():
             setattr(duty, name, value)
+
+
+def _seal_duties(s: Session, event: ev.EvidenceSealed) -> None:
+    """The worker's seal on chain (read again after a crash, or from history): its duty waits for
+    the reveal, unless it no longer knows the evidence it sealed (a lost state folder): it can
+    never attest then."""
+    seat = (DutyRow.job_id == event.job_id, DutyRow.worker == event.worker)
+    unsealed = (DutyRow.kind == "verify", DutyRow.stage.in_(("drawn", "evidenced")))
+    for duty in s.scalars(select(DutyRow).where(*seat, *unsealed)):
+        if duty.evidence_cid:
+            duty.stage = "sealed"
+        else:
+            duty.stage, duty.reason = "error", "sealed evidence this worker no longer knows"
 
 
 def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) -> DutyRow:

@@ -1,6 +1,7 @@
 """Undoing what the worker learned from blocks a chain reorganisation removed.
 
-Before the events of a block change a job's rows (the job, its verification duties, its watches),
+Before the events of a block change a job's rows (the job, its verification duties, its watches,
+its rechecks of others' passes),
 the rows as they were are saved in the `journal`, once per job and block, in the same database
 transaction as the chain cursor. When the follower reports that the chain was reorganised from
 block B (`Batch.reorged_from`), every job touched in B or later gets back its rows as they were
@@ -24,10 +25,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Integer, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from render_worker.challenges import ChallengeRow
 from render_worker.duties import WatchRow
 from render_worker.state import Base, BidRow, DutyRow, JobRow, TileRow
 
-Row = JobRow | DutyRow | WatchRow
+Row = JobRow | DutyRow | WatchRow | ChallengeRow
 # The fields of a job row its posting sets once (the windows' ends move if it is mined again).
 POSTING = ("manifest_cid", "artist", "tile_count", "max_price_per_tile", "render_window")
 
@@ -59,6 +61,7 @@ def remember(s: Session, job_id: int, block: int) -> None:
     job = s.get(JobRow, job_id)
     duties = s.scalars(select(DutyRow).where(DutyRow.job_id == job_id))
     watches = s.scalars(select(WatchRow).where(WatchRow.job_id == job_id))
+    rechecks = s.scalars(select(ChallengeRow).where(ChallengeRow.job_id == job_id))
     s.add(
         JournalRow(
             block=block,
@@ -67,6 +70,7 @@ def remember(s: Session, job_id: int, block: int) -> None:
                 "job": None if job is None else _fields(job),
                 "duties": [_fields(d) for d in duties],
                 "watches": [_fields(w) for w in watches],
+                "challenges": [_fields(c) for c in rechecks],
             },
         )
     )
@@ -121,11 +125,14 @@ def forget_before(s: Session, block: int) -> None:
 def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
     s.execute(delete(DutyRow).where(DutyRow.job_id == job_id))
     s.execute(delete(WatchRow).where(WatchRow.job_id == job_id))
+    s.execute(delete(ChallengeRow).where(ChallengeRow.job_id == job_id))
     s.flush()
     for duty in rows["duties"]:
         s.add(DutyRow(**duty))
     for watch in rows["watches"]:
         s.add(WatchRow(**watch))
+    for recheck in rows.get("challenges", []):  # journaled before rechecks existed: none
+        s.add(ChallengeRow(**recheck))
     job = s.get(JobRow, job_id)
     if rows["job"] is None:
         if job is None:

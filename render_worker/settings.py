@@ -73,6 +73,14 @@ class DaemonSettings(WorkerSettings):
     appeal_failures: bool = Field(
         True, description="appeal a failed verification to a panel (posts the dispute bond)"
     )
+    recheck_passes: bool = Field(
+        True,
+        description="recheck other workers' passes from their verifiers' evidence (render-free) "
+        "and challenge those it contradicts (posts the dispute bond)",
+    )
+    max_rechecks: int = Field(
+        4, ge=1, description="passes rechecked, or challenges open, at any one time"
+    )
     metrics_port: int | None = Field(None, ge=1, le=65535, description="Prometheus endpoint")
     receipt_timeout_s: float = Field(120.0, gt=0)
 

@@ -62,14 +62,17 @@ class JobRow(Base):
     bid_end: Mapped[int] = mapped_column(BigInteger)
     reveal_end: Mapped[int] = mapped_column(BigInteger)
     render_window: Mapped[int] = mapped_column(BigInteger)
-    # seen, skipped, bid, revealed, won, lost, rendered, committed, accepted, failed, rejected,
-    # timed_out, cancelled, error
+    # seen, skipped, bid, revealed (the bid), won, lost, rendered, committed, sealed, opened (the
+    # results list revealed), accepted, paid, failed, appealed, challenged, rejected, unverified,
+    # timed_out, cancelled, error (`render_worker/projection.py`)
     stage: Mapped[str] = mapped_column(String(16), default="seen")
     reason: Mapped[str] = mapped_column(Text, default="")
     first_tile: Mapped[int | None] = mapped_column(Integer, nullable=True)
     assigned_tiles: Mapped[int] = mapped_column(Integer, default=0)
     price_per_tile: Mapped[int] = mapped_column(BigInteger, default=0)
     render_deadline: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The results list's CID: kept from the commitment on, put on IPFS and named on chain only
+    # once the verifier has sealed its evidence.
     results_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     merkle_root: Mapped[str | None] = mapped_column(String(66), nullable=True)
     earned: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -105,7 +108,8 @@ class TileRow(Base):
 
 
 class DutyRow(Base):
-    """A verification this worker was drawn for."""
+    """A verification this worker was drawn for: a seat's (`render_worker/verify_duty.py`) or a
+    dispute panel's (`render_worker/panel.py`), each with its stages."""
 
     __tablename__ = "duties"
     __table_args__ = (UniqueConstraint("job_id", "worker", "round"),)
@@ -116,8 +120,9 @@ class DutyRow(Base):
     round: Mapped[int] = mapped_column(Integer)
     seed: Mapped[str] = mapped_column(String(66))
     kind: Mapped[str] = mapped_column(String(8), default="verify")  # verify or panel
-    stage: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn, attested, error
+    stage: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn ... attested, error
     passed: Mapped[bool | None] = mapped_column(nullable=True)
+    # A verifier's evidence, stored before it is sealed; a panel member's, before its vote is.
     evidence_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
 

@@ -203,6 +203,10 @@ class TxSender:
                 )
             )
         for row in rows:
+            log.warning(
+                "%s (nonce %d) is not on the chain, and later nonces wait for it; sending it again",
+                row.purpose, row.nonce,
+            )  # fmt: skip
             try:
                 self._broadcast(row)
             except TxFailed as exc:

@@ -1,8 +1,14 @@
-"""The worker's verification duty: when the market draws this worker to check another worker's
-results (or to sit on a dispute panel), gather the claim from the chain, run the shared check
-(`tilefarm.verification`), publish the evidence on IPFS, and return the verdict to attest."""
+"""The worker's checks of other workers' results, each with the shared check
+(`tilefarm.verification`):
 
-import json
+- as a drawn verifier, blind (docs/protocol.md, steps 6-8): `evidence` renders the seed's patches
+  from the chain's claim alone, before the worker has revealed a tile, and publishes the bundle;
+  once the tiles are revealed, `judge` gives the verdict of that same evidence, render-free;
+- as a panel member: on an appeal or a contest `panel_check` renders the panel seed's patches and
+  judges the tiles at once; on a challenge `panel_recheck` recomputes the attested pass from its
+  verifier's evidence (`render_worker/recheck.py`), render-free.
+"""
+
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,20 +16,29 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from render_worker.children import JobChildren
+from render_worker.recheck import latest_attestation, recheck_pass
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest, canonical_json
-from tilefarm.verification import CheckReport, check_results, claim_from_chain
+from tilefarm.verification import (
+    check_results,
+    claim_from_chain,
+    judge_evidence,
+    load_evidence,
+    render_evidence,
+)
 
 
 class Verdict(BaseModel):
+    """What to attest or vote: `passed` (a panel member votes fraud on False) and the evidence."""
+
     passed: bool
     evidence_cid: str
     reason: str
 
 
 class Verifier:
-    """Checks claims and publishes evidence bundles."""
+    """Renders and publishes evidence, and judges it."""
 
     def __init__(
         self,
@@ -41,27 +56,58 @@ class Verifier:
         self.children = children
         self.scene = scene
 
-    def verify(self, job_id: int, worker: str, seed: bytes) -> Verdict:
+    def evidence(self, job_id: int, worker: str, seed: bytes) -> str:
+        """Render the patches `seed` selects on `worker`'s seat, publish the evidence bundle and
+        return its CID. Blind: whatever the worker revealed in an earlier round is not read."""
         claim = claim_from_chain(self.market, job_id, worker, seed)
-        scratch = self.work_dir / f"verify-{job_id}-{worker}"
+        blind = claim.model_copy(update={"results_cid": ""})
+        scratch = self.work_dir / f"evidence-{job_id}-{worker}"
         scratch.mkdir(parents=True, exist_ok=True)
         try:
             with self.children.using(job_id, claim.manifest_cid) as child:
-                report = check_results(claim, self.ipfs, scratch, child, scene=self.scene)
-            return Verdict(
-                passed=report.passed, evidence_cid=self.publish(report), reason=report.reason
-            )
+                bundle = render_evidence(blind, self.ipfs, scratch, child, scene=self.scene)
+            return bundle.publish(self.ipfs)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def publish(self, report: CheckReport) -> str:
-        """The evidence bundle: the report with each patch re-render's CID, on IPFS."""
-        patches = []
-        for patch in report.patches:
-            entry = json.loads(patch.model_dump_json(exclude={"render_path"}))
-            if patch.render_path is not None and patch.render_path.exists():
-                entry["render_cid"] = self.ipfs.add_file(patch.render_path)
-            patches.append(entry)
-        bundle = json.loads(report.model_dump_json(exclude={"patches"}))
-        bundle["patches"] = patches
-        return self.ipfs.add_bytes(canonical_json(bundle), name="evidence.json")
+    def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
+        """The verdict of the evidence this verifier sealed on the tiles `worker` revealed."""
+        claim = claim_from_chain(self.market, job_id, worker, seed)
+        scratch = self.work_dir / f"judge-{job_id}-{worker}"
+        scratch.mkdir(parents=True, exist_ok=True)
+        try:
+            report = judge_evidence(
+                claim, load_evidence(self.ipfs, evidence_cid), self.ipfs, scratch
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return Verdict(passed=report.passed, evidence_cid=evidence_cid, reason=report.reason)
+
+    def panel_check(self, job_id: int, worker: str, seed: bytes) -> Verdict:
+        """An appeal or a contest: render the panel seed's patches and judge the tiles."""
+        claim = claim_from_chain(self.market, job_id, worker, seed)
+        scratch = self.work_dir / f"panel-{job_id}-{worker}"
+        scratch.mkdir(parents=True, exist_ok=True)
+        try:
+            with self.children.using(job_id, claim.manifest_cid) as child:
+                report, bundle = check_results(claim, self.ipfs, scratch, child, scene=self.scene)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if bundle is not None:
+            cid = bundle.publish(self.ipfs)
+        else:  # nothing rendered (the manifest or scene is unusable): the report is the evidence
+            cid = self.ipfs.add_bytes(canonical_json(report.model_dump(mode="json")))
+        return Verdict(passed=report.passed, evidence_cid=cid, reason=report.reason)
+
+    def panel_recheck(self, job_id: int, worker: str) -> Verdict:
+        """A challenge: does the attested pass contradict its verifier's own evidence? `passed`
+        is False (vote fraud) when it does; the vote names the published recomputation."""
+        attested = latest_attestation(self.market, job_id, worker)
+        recheck = recheck_pass(
+            self.market, self.ipfs, job_id, worker, attested.verifier, attested.evidence_cid,
+            self.work_dir,
+        )  # fmt: skip
+        return Verdict(
+            passed=not recheck.contradicted, evidence_cid=recheck.publish(self.ipfs),
+            reason=recheck.reason,
+        )  # fmt: skip

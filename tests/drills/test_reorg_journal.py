@@ -3,7 +3,8 @@ worker is undone, what earlier blocks taught it stays."""
 
 from pathlib import Path
 
-from render_worker import reorg
+from render_worker import challenges, reorg, verify_duty
+from render_worker.challenges import ChallengeRow
 from render_worker.duties import WatchRow
 from render_worker.metrics import WorkerMetrics
 from render_worker.projection import apply_event
@@ -141,3 +142,44 @@ def test_a_second_reorganisation_removing_the_job_under_a_reused_number_drops_it
     with state.session() as s:
         assert s.get(BidRow, 3) is None, "the second job's bid outlived its posting"
     assert state.tiles(3) == {}
+
+
+OTHER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+VERIFIER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"
+
+
+def test_a_seal_or_attestation_for_a_draw_the_reorganisation_took_is_not_sent_again(
+    tmp_path: Path,
+) -> None:
+    """The new chain draws again with another seed: a removed seal of evidence rendered for the
+    old seed would bind the new round to evidence on other patches."""
+    state = WorkerState(tmp_path / "worker.db")
+    old, new = "0x" + "11" * 32, "0x" + "22" * 32
+    seal = verify_duty.purpose("sealEvidence", 1, OTHER, 0, old)
+    attest = verify_duty.purpose("attest", 1, OTHER, 0, old)
+    assert len(seal) <= 96  # a purpose key's column
+    assert verify_duty.stale(state, seal) and verify_duty.stale(state, attest)  # draw forgotten
+    with state.session() as s:
+        s.add(DutyRow(job_id=1, worker=OTHER, round=0, seed=new))
+    assert verify_duty.stale(state, seal) and verify_duty.stale(state, f"{attest}#7")
+    assert not verify_duty.stale(state, verify_duty.purpose("sealEvidence", 1, OTHER, 0, new))
+    assert not verify_duty.stale(state, "commitResults:1")  # not a verifier's transaction
+
+
+def test_a_challenge_of_a_pass_the_reorganisation_took_is_not_sent_again(tmp_path: Path) -> None:
+    state = WorkerState(tmp_path / "worker.db")
+    attested = ev.ResultsAttested(job_id=1, worker=OTHER, verifier=VERIFIER, passed=True,
+                                  evidence_cid="bafy-e", block_number=40)  # fmt: skip
+    with state.session() as s:  # block 40: a pass to recheck; it contradicts its evidence
+        reorg.remember(s, 1, 40)
+        apply_event(s, attested, WORKER, WorkerMetrics())
+        s.flush()
+        s.query(ChallengeRow).update({"stage": "contradicted", "round": 0})
+    challenge = f"openDispute:1:{OTHER}:0"
+    assert not challenges.stale(state, challenge)
+    assert not challenges.stale(state, "openDispute:1")  # the worker's own appeal
+    with state.session() as s:
+        assert reorg.roll_back(s, 40) == [1]
+    assert challenges.stale(state, challenge)
+    with state.session() as s:
+        assert s.query(ChallengeRow).count() == 0

@@ -1,5 +1,7 @@
 """The shared results check (what verifiers, panels, `tilefarm verify` and auditors run) against
-real renders on real IPFS: honest work passes, every cheat fails with its reason."""
+real renders on real IPFS: honest work passes, every cheat fails with its reason. And blind
+verification's two halves: evidence rendered from the claim before the tiles are revealed, judged
+after, without rendering; evidence that is not of the claim, or not rendered, cannot pass."""
 
 import os
 from collections.abc import Callable
@@ -11,9 +13,21 @@ import pytest
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest, build_manifest
+from tilefarm.patches import select_patches
 from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
 from tilefarm.scenes import build_builtin_scene
-from tilefarm.verification import CheckReport, Claim, ResultsList, ResultTile, check_results
+from tilefarm.verification import (
+    CheckReport,
+    Claim,
+    Evidence,
+    EvidencePatch,
+    ResultsList,
+    ResultTile,
+    check_results,
+    judge_evidence,
+    load_evidence,
+    render_evidence,
+)
 
 pytestmark = [pytest.mark.blender, pytest.mark.ipfs]
 
@@ -78,7 +92,8 @@ def _publish(
 
 def _check(setup: dict[str, object], claim: Claim, tmp_path: Path) -> CheckReport:
     with BlenderChild() as child:
-        return check_results(claim, setup["ipfs"], tmp_path, child)  # type: ignore[arg-type]
+        report, _evidence = check_results(claim, setup["ipfs"], tmp_path, child)  # type: ignore[arg-type]
+    return report
 
 
 def test_honest_results_pass_with_every_patch_identical(
@@ -182,3 +197,81 @@ def test_a_wrong_seed_fails_even_on_quiet_patches_that_psnr_alone_would_pass(
         for p in quiet
     )
     assert all("of pixels differ by more than" in p.reason for p in quiet)
+
+
+# ---- blind verification: evidence rendered before the reveal, judged after it, render-free
+
+
+def _render_blind(setup: dict[str, object], claim: Claim, tmp_path: Path) -> Evidence:
+    """What a drawn verifier renders: the claim as the chain holds it before the reveal."""
+    blind = claim.model_copy(update={"results_cid": ""})
+    with BlenderChild() as child:
+        return render_evidence(blind, setup["ipfs"], tmp_path / "render", child)  # type: ignore[arg-type]
+
+
+def test_evidence_rendered_before_the_reveal_judges_the_revealed_tiles(
+    setup: dict[str, object], tmp_path: Path
+) -> None:
+    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
+    honest = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    evidence = _render_blind(setup, honest, tmp_path)
+    assert honest.results_cid not in evidence.model_dump_json()  # it never saw the list
+    unrevealed = judge_evidence(honest.model_copy(update={"results_cid": ""}), evidence, ipfs,
+                                tmp_path / "early")  # fmt: skip
+    assert not unrevealed.passed and "not revealed" in unrevealed.reason
+    # Published and read back, as the verifier does after a restart and anyone does to recheck.
+    again = load_evidence(ipfs, evidence.publish(ipfs))
+    report = judge_evidence(honest, again, ipfs, tmp_path / "judge")
+    assert report.passed and report.evidence_ok, report.reason
+    assert len(report.patches) == 48 and all(p.psnr_db == float("inf") for p in report.patches)
+
+    faked = _cheats(setup["frames"], setup["manifest"])["ten_percent_faked"]  # type: ignore[arg-type]
+    cheat = _publish(setup, faked)
+    report = judge_evidence(cheat, _render_blind(setup, cheat, tmp_path), ipfs, tmp_path / "c")
+    assert not report.passed and report.evidence_ok
+    assert "patches differ from the re-render" in report.reason
+
+
+def test_evidence_on_other_results_or_another_seed_is_no_evidence(
+    setup: dict[str, object], tmp_path: Path
+) -> None:
+    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
+    claim = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    evidence = _render_blind(setup, claim, tmp_path)
+    reseeded = claim.model_copy(update={"seed": "0x" + os.urandom(32).hex()})
+    report = judge_evidence(reseeded, evidence, ipfs, tmp_path / "judge")
+    assert not report.passed and not report.evidence_ok
+    assert "names other results" in report.reason
+    # The claim's names, but not every patch the seed selects (here: every patch there is).
+    partial = evidence.model_copy(update={"patches": evidence.patches[:-1]})
+    report = judge_evidence(claim, partial, ipfs, tmp_path / "judge")
+    assert not report.passed and not report.evidence_ok
+    assert "not the 48 the seed selects" in report.reason
+
+
+def test_evidence_a_lazy_verifier_did_not_render_fails_honest_tiles(
+    setup: dict[str, object], tmp_path: Path
+) -> None:
+    """The seed's patches, flat grey instead of rendered: usable evidence, and it gives a fail,
+    so a pass that names it contradicts it."""
+    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
+    manifest: RenderManifest = setup["manifest"]  # type: ignore[assignment]
+    claim = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    patches = []
+    for i, choice in enumerate(select_patches(claim.seed_bytes(), manifest, claim.assigned())):
+        flat = np.full((choice.rect.height, choice.rect.width, 4), 0.37, dtype=np.float32)
+        flat[..., 3] = 1.0
+        path = write_exr(tmp_path / f"flat-{i}.exr", flat)
+        patches.append(EvidencePatch(choice=choice, render_cid=ipfs.add_file(path)))
+    lazy = Evidence(
+        job_id=claim.job_id, worker=claim.worker, manifest_cid=claim.manifest_cid,
+        merkle_root=claim.merkle_root, first_tile=claim.first_tile,
+        tile_count=claim.tile_count, seed=claim.seed, patches=patches,
+    )  # fmt: skip
+    report = judge_evidence(claim, lazy, ipfs, tmp_path / "judge")
+    assert report.evidence_ok and not report.passed
+    # A patch whose bytes are no image: the evidence is unusable.
+    broken = lazy.model_copy(deep=True)
+    broken.patches[0].render_cid = ipfs.add_bytes(b"not an EXR")
+    report = judge_evidence(claim, broken, ipfs, tmp_path / "broken")
+    assert not report.passed and not report.evidence_ok and "unusable" in report.reason

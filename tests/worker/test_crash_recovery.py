@@ -25,9 +25,10 @@ from tests.worker.conftest import (
 )
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.events import BidCommitted, BidRevealed, ResultsCommitted
-from tilefarm.ipfs import KuboClient
+from tilefarm.ipfs import KuboClient, cid_of_bytes
+from tilefarm.manifest import canonical_json
 from tilefarm.pixels import pixel_hash, read_exr
-from tilefarm.verification import ResultsList
+from tilefarm.verification import ResultsList, ResultTile
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
@@ -138,9 +139,17 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     assert sum(isinstance(e, BidCommitted) for e in mine) == 1
     assert sum(isinstance(e, BidRevealed) for e in mine) == 1
     (commit,) = [e for e in mine if isinstance(e, ResultsCommitted)]
-    results = ResultsList.model_validate_json(ipfs.cat(commit.results_cid))
-    assert "0x" + results.root().hex() == commit.merkle_root
-    assert [t.index for t in results.tiles] == list(range(12))
+    # The artist accepted before any verifier sealed: the results list was never revealed, and
+    # the root commits to the tiles the worker stored, each once.
+    job = db.job(job_id)
+    assert job is not None and job.results_cid is not None
+    results = ResultsList(
+        job_id=job_id, worker=account.address, manifest_cid=manifest_cid,
+        tiles=[ResultTile(index=t, cid=str(row.cid), pixel_hash=row.pixel_hash)
+               for t, row in sorted(after.items())],
+    )  # fmt: skip
+    assert "0x" + results.root().hex() == commit.merkle_root == job.merkle_root
+    assert cid_of_bytes(canonical_json(results.model_dump())) == job.results_cid
     for tile in results.tiles:
         fetched = ipfs.cat_to_file(tile.cid, tmp_path / "fetched" / f"{tile.index}.exr")
         assert pixel_hash(read_exr(fetched)) == tile.pixel_hash

@@ -1,5 +1,6 @@
 """Two workers on the real stack (anvil, Kubo, the deployed market, Blender): they bid, the cheaper
-wins the tiles it asked for, both render and commit, verify each other, get paid, withdraw."""
+wins the tiles it asked for, both render and commit, verify each other blind (each seals evidence
+before the other reveals its tiles), get paid, withdraw."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,15 +11,21 @@ from render_worker.pricing import PricingPolicy
 from tests.drills.ledger import completed_once_released
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.chain.events import (
+    EvidenceSealed,
     JobCompleted,
     ResultsAccepted,
+    ResultsAttested,
     ResultsCommitted,
+    ResultsRevealed,
     VerifierDrawn,
     Withdrawn,
 )
+from tilefarm.chain.votes import evidence_seal
 from tilefarm.ipfs import KuboClient
+from tilefarm.manifest import parse_manifest
+from tilefarm.patches import select_patches
 from tilefarm.pixels import pixel_hash, read_exr
-from tilefarm.verification import ResultsList
+from tilefarm.verification import ResultsList, load_evidence
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
@@ -63,8 +70,9 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     events = market.events(job_id=job_id)
     commits = {e.worker: e for e in events if isinstance(e, ResultsCommitted)}
     assert set(commits) == {cheap, dear}  # each committed once
-    for commit in commits.values():
-        results = ResultsList.model_validate_json(ipfs.cat(commit.results_cid))
+    reveals = {e.worker: e for e in events if isinstance(e, ResultsRevealed)}
+    for worker, commit in commits.items():
+        results = ResultsList.model_validate_json(ipfs.cat(reveals[worker].results_cid))
         assert "0x" + results.root().hex() == commit.merkle_root
         for tile in results.tiles:
             path = ipfs.cat_to_file(tile.cid, tmp_path / "check" / f"{tile.index}.exr")
@@ -107,6 +115,43 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
     market.withdraw(artist)
     assert withdrawn(artist) == deposit - paid - 8 * fee - completed.protocol_fee
     assert market.balance_of(cheap) == market.balance_of(dear) == market.balance_of(artist) == 0
+
+
+def test_each_worker_revealed_only_after_its_verifier_sealed_evidence_rendered_blind(
+    own_stack: Stack,
+) -> None:
+    """Runs after the job above: per seat, commit -> draw -> seal -> reveal -> attest, each once,
+    the attested evidence is the sealed one, and it holds the seed's patches and no tile."""
+    market = own_stack.market
+    assert own_stack.status.ipfs_api_url
+    ipfs = KuboClient(own_stack.status.ipfs_api_url)
+    events = market.events(job_id=1)
+    order = (ResultsCommitted, VerifierDrawn, EvidenceSealed, ResultsRevealed, ResultsAttested)
+    for worker in {e.worker for e in events if isinstance(e, ResultsCommitted)}:
+        steps = [e for e in events if isinstance(e, order) and e.worker == worker]
+        assert [type(e) for e in steps] == list(order)  # each once, in this order
+        blocks = [(e.block_number, e.log_index) for e in steps]
+        assert blocks == sorted(blocks)
+        drawn, sealed, attested = steps[1], steps[2], steps[4]
+        assert isinstance(drawn, VerifierDrawn) and isinstance(sealed, EvidenceSealed)
+        assert isinstance(attested, ResultsAttested) and attested.passed
+        assert sealed.verifier == attested.verifier == drawn.verifier
+        seal = evidence_seal(1, worker, sealed.verifier, attested.evidence_cid)
+        assert "0x" + seal.hex() == sealed.seal  # it attested the evidence it sealed unseen
+        evidence = load_evidence(ipfs, attested.evidence_cid)
+        assert evidence.seed == drawn.seed and evidence.merkle_root == steps[0].merkle_root
+        manifest = parse_manifest(ipfs.cat(evidence.manifest_cid))
+        seat = market.seat(1, worker)
+        chosen = select_patches(
+            bytes.fromhex(drawn.seed[2:]), manifest,
+            list(range(seat.first_tile, seat.first_tile + seat.tile_count)),
+        )  # fmt: skip
+        key = lambda c: c.model_dump_json()  # noqa: E731
+        assert sorted((p.choice for p in evidence.patches), key=key) == sorted(chosen, key=key)
+        assert all(p.render_cid for p in evidence.patches)
+        revealed = steps[3]
+        assert isinstance(revealed, ResultsRevealed)
+        assert revealed.results_cid not in evidence.model_dump_json()  # rendered before the reveal
 
 
 def test_anyone_can_recheck_the_job_with_tilefarm_verify(own_stack: Stack) -> None:

@@ -30,11 +30,13 @@ FALSE_ACCUSATION = 2
 
 
 class LyingVerifier(Verifier):
-    """Fails every result without looking at it."""
+    """Seals evidence it never rendered, then fails every result without looking at it."""
 
-    def verify(self, job_id: int, worker: str, seed: bytes) -> Verdict:
-        evidence = self.ipfs.add_bytes(b'{"verdict": "fail", "checked": nothing}')
-        return Verdict(passed=False, evidence_cid=evidence, reason="failed without checking")
+    def evidence(self, job_id: int, worker: str, seed: bytes) -> str:
+        return self.ipfs.add_bytes(b'{"verdict": "fail", "checked": nothing}')
+
+    def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
+        return Verdict(passed=False, evidence_cid=evidence_cid, reason="failed without checking")
 
 
 def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
@@ -55,14 +57,15 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
             liar.ipfs, market, tmp_path / "liar-work", liar.children,
             liar.renderer.scene,
         )  # fmt: skip
-        with running_worker(own_stack, tmp_path, 2) as honest_worker:
+        # The worker appeals only once the panel's members are staked (they are drawn then).
+        with running_worker(own_stack, tmp_path, 2, appeal_failures=False) as honest_worker:
             worker = honest_worker.me
             job_id, _ = market.post_job(artist, params, manifest_cid)
-            # The liar is the only other staked account, so it is drawn as the verifier.
+            # The liar is the only other staked account, so it is drawn as the verifier; it seals
+            # its evidence, the worker reveals its tiles, and the liar attests a failure.
             wait_until(lambda: any(isinstance(e, VerifierDrawn) for e in events()), 120, "a draw")
-        # The lie on chain (the worker may appeal it at once, so its seat does not stay Failed).
-        lied = lambda: any(isinstance(e, ResultsAttested) and not e.passed for e in events())  # noqa: E731
-        wait_until(lied, 60, "the lie")
+            lied = lambda: any(isinstance(e, ResultsAttested) and not e.passed for e in events())  # noqa: E731
+            wait_until(lied, 120, "the lie")
 
         panel = [running_worker(own_stack, tmp_path, i, pricing=NEVER_BIDS) for i in (4, 5, 6)]
         for member in panel:

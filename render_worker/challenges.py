@@ -1,0 +1,282 @@
+"""Challenging passes their own evidence contradicts (docs/protocol.md, step 10 and "Why blind
+verification makes lazy checking lose").
+
+Every pass on the market names the evidence its verifier sealed before it saw a tile. A worker
+recomputes the verdict from that evidence and the revealed tiles, without rendering
+(`render_worker/recheck.py`); when the evidence is unusable or gives a fail, the pass contradicts
+it, and the worker challenges it with the dispute bond and a reason on IPFS (the published
+recomputation). Upheld, the verifier's slash less the panel's fee is the challenger's and its bond
+comes back; rejected, the bond pays the panel, so the worker challenges only what it recomputed.
+
+Which passes: any seat's (the worker need not have bid on the job), except
+- those it attested itself (the contract refuses them) and those of jobs it posted (its dispute
+  would be an artist's contest, judged by re-rendering: another question);
+- its own seat's: a challenge upheld voids the pass its own pay waits on and sends the seat to a
+  new round (its pay waits for another draw, seal and verdict, and is lost if that was the last
+  round). Any other worker that watches earns the same bounty for the same check without that
+  stake, so the game does not need the worker to police its own verifier.
+Only while the seat's contest window is open, and at most `limit` at a time (rechecks running,
+challenges to send or open): the work, and the bonds at stake, are bounded. Passes beyond that
+wait their turn, and lapse when their window closes first.
+
+Rows (`challenges`) are created from events in the chain cursor's transaction:
+
+    watching -> agrees | contradicted -> challenged -> upheld | rejected
+
+or expired (the window closed, or the seat moved on, before the worker got to it), moot (someone
+else disputed it first), error. A challenge's transactions name the seat's round
+(`openDispute:7:0xW:0`); one a chain reorganisation removed is sent again only while the worker
+still holds a contradicted recheck of that round (`stale`).
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import BigInteger, ColumnElement, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from web3 import Web3
+
+from render_worker.recheck import recheck_pass
+from render_worker.state import Base, JobRow, WorkerState
+from render_worker.transactions import TxFailed, TxSender
+from tilefarm.chain import events as ev
+from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.errors import ContractReverted
+from tilefarm.ipfs import IpfsError, KuboClient
+
+log = logging.getLogger("render_worker")
+
+OPEN = ("watching", "contradicted", "challenged")
+# Run `work` in the background under a key, once at a time: (key, work, render-free?) -> whether
+# it was started now.
+Background = Callable[[str, Callable[[], None], bool], bool]
+TrySend = Callable[..., bool]
+
+
+class ChallengeRow(Base):
+    """An attested pass of another worker's seat, and where the worker's recheck of it stands."""
+
+    __tablename__ = "challenges"
+    __table_args__ = (UniqueConstraint("job_id", "worker", "evidence_cid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    worker: Mapped[str] = mapped_column(String(42))
+    verifier: Mapped[str] = mapped_column(String(42))
+    evidence_cid: Mapped[str] = mapped_column(String(128))
+    round: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the seat's, at recheck
+    stage: Mapped[str] = mapped_column(String(16), default="watching")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -> None:
+    """What `event` means for the worker's rechecks and challenges."""
+    match event:
+        case ev.ResultsAttested(passed=True) if (
+            event.worker != me and event.verifier != me and (job is None or job.artist != me)
+        ):
+            same = ChallengeRow.evidence_cid == event.evidence_cid
+            known = s.scalar(select(ChallengeRow).where(*_seat(event.job_id, event.worker), same))
+            if known is None:
+                s.add(
+                    ChallengeRow(
+                        job_id=event.job_id,
+                        worker=event.worker,
+                        verifier=event.verifier,
+                        evidence_cid=event.evidence_cid,
+                    )
+                )
+        case ev.DisputeOpened():
+            for row in _open_rows(s, event.job_id, event.worker):
+                if event.disputer == me and row.stage == "contradicted":
+                    row.stage = "challenged"  # ours (the event is read again after a crash)
+                elif row.stage != "challenged":
+                    row.stage, row.reason = "moot", f"{event.disputer} disputed it first"
+        case ev.DisputeResolved():
+            for row in _open_rows(s, event.job_id, event.worker):
+                if row.stage == "challenged":
+                    row.stage = "upheld" if event.fraud else "rejected"
+                    row.reason = (
+                        f"the panel voted {event.votes_fraud} contradicted, "
+                        f"{event.votes_honest} not"
+                    )
+        case _:
+            pass
+
+
+def stale(state: WorkerState, key: str) -> bool:
+    """Whether a removed challenge (`openDispute:7:0xW:0`) answers no recheck the worker still
+    holds as contradicted in that round (a reorganisation took the pass it rechecked)."""
+    function, *parts = key.split("#", 1)[0].split(":")
+    if function != "openDispute" or len(parts) != 3:
+        return False  # the worker's own appeals are `openDispute:7`
+    job_id, worker, rnd = parts
+    with state.session() as s:
+        held = s.scalar(
+            select(ChallengeRow.id).where(
+                *_seat(int(job_id), worker),
+                ChallengeRow.round == int(rnd),
+                ChallengeRow.stage.in_(("contradicted", "challenged")),
+            )
+        )
+    return held is None
+
+
+class Challenger:
+    """Rechecks other workers' passes and challenges those their evidence contradicts."""
+
+    def __init__(
+        self,
+        me: str,
+        market: JobMarketClient,
+        ipfs: KuboClient,
+        state: WorkerState,
+        sender: TxSender,
+        not_yet: Callable[[str], bool],
+        try_send: TrySend,
+        background: Background,
+        work_dir: Path,
+        limit: int,
+    ) -> None:
+        self.me = me
+        self.market = market
+        self.ipfs = ipfs
+        self.state = state
+        self.sender = sender
+        self.not_yet = not_yet
+        self.try_send = try_send
+        self.background = background
+        self.work_dir = work_dir
+        self.limit = limit
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+
+    def rows(self, *stages: str) -> list[ChallengeRow]:
+        with self.state.session() as s:
+            query = select(ChallengeRow).order_by(ChallengeRow.id)
+            if stages:
+                query = query.where(ChallengeRow.stage.in_(stages))
+            return list(s.scalars(query))
+
+    def act(self, now: int) -> None:
+        """Follow open challenges, send due ones, and start rechecks while below the limit."""
+        rows = self.rows(*OPEN)
+        for row in rows:
+            if row.stage == "challenged":
+                self._follow(row)
+            elif row.stage == "contradicted":
+                self._challenge(row, now)
+        with self._lock:
+            running = set(self._running)
+        taken = len(running) + sum(r.stage in ("contradicted", "challenged") for r in rows)
+        for row in rows:
+            if taken >= self.limit:
+                break
+            if row.stage == "watching" and row.id not in running and self._start(row, now):
+                taken += 1
+
+    def _start(self, row: ChallengeRow, now: int) -> bool:
+        """Start rechecking `row` if its pass still stands and its window is open."""
+        seat = self.market.seat(row.job_id, row.worker)
+        if seat.state_name != "Accepted" or now > seat.deadline:
+            self._update(row, "watching", stage="expired",
+                         reason=f"the seat is {seat.state_name}, its window closed")  # fmt: skip
+            return False
+        if self.market.account_by_id(seat.verifier_id) != row.verifier:
+            self._update(row, "watching", stage="expired", reason="another verifier's seat now")
+            return False
+
+        def work() -> None:
+            try:
+                self._recheck(row, seat.round)
+            except Exception as exc:
+                log.error("job %d: rechecking %s's pass failed: %s", row.job_id, row.worker, exc)
+                self._update(row, "watching", stage="error", reason=str(exc))
+            finally:
+                with self._lock:
+                    self._running.discard(row.id)
+
+        with self._lock:
+            self._running.add(row.id)
+        if self.background(f"recheck:{row.id}", work, True):
+            return True
+        with self._lock:  # the previous attempt's end was only forgotten: the next pass starts it
+            self._running.discard(row.id)
+        return False
+
+    def _recheck(self, row: ChallengeRow, rnd: int) -> None:
+        recheck = recheck_pass(self.market, self.ipfs, row.job_id, row.worker, row.verifier,
+                               row.evidence_cid, self.work_dir)  # fmt: skip
+        if not recheck.contradicted:
+            self._update(row, "watching", stage="agrees", round=rnd, reason=recheck.reason)
+            return
+        try:
+            self.ipfs.version()  # a fail because our own node is away is no contradiction
+        except IpfsError as exc:
+            log.warning("job %d: recheck of %s's pass not trusted, IPFS is away (%s)",
+                        row.job_id, row.worker, exc)  # fmt: skip
+            return  # still watching: tried again while the window is open
+        reason_cid = recheck.publish(self.ipfs)
+        self._update(row, "watching", stage="contradicted", round=rnd, reason=recheck.reason,
+                     reason_cid=reason_cid)  # fmt: skip
+        log.warning("job %d: %s's pass by %s contradicts its evidence (%s); challenging",
+                    row.job_id, row.worker, row.verifier, recheck.reason)  # fmt: skip
+
+    def _challenge(self, row: ChallengeRow, now: int) -> None:
+        seat = self.market.seat(row.job_id, row.worker)
+        if seat.state_name != "Accepted" or seat.round != row.round or now > seat.deadline:
+            moved = f"the seat is {seat.state_name} (round {seat.round}) now"
+            self._update(row, "contradicted", stage="expired", reason=moved)
+            return
+        bond = self.market.config().dispute_bond
+        if self.market.w3.eth.get_balance(Web3.to_checksum_address(self.me)) < bond:
+            log.warning("job %d: no challenge of %s's pass: the dispute bond is %d wei, more "
+                        "than this account holds", row.job_id, row.worker, bond)  # fmt: skip
+            return
+        key = f"openDispute:{row.job_id}:{row.worker}:{row.round}"
+        try:
+            self.sender.send(key, "openDispute", row.job_id, row.worker, row.reason_cid,
+                             value=bond)  # fmt: skip
+        except ContractReverted as exc:
+            if not self.not_yet(exc.error):  # another dispute came first, or the window closed
+                log.info("%s not sent: %s", key, exc)
+                self._update(row, "contradicted", stage="moot", reason=str(exc))
+            return
+        except TxFailed as exc:  # mined but reverted: the next pass reads the seat again
+            log.warning("%s", exc)
+            return
+        self._update(row, "contradicted", stage="challenged")
+        log.info("job %d: challenged %s's pass (bond %d wei)", row.job_id, row.worker, bond)
+
+    def _follow(self, row: ChallengeRow) -> None:
+        """The challenger loses if no panel is drawn in time: it draws, then resolves."""
+        dispute = self.market.dispute(row.job_id, row.worker)
+        if not dispute.drawn:
+            if self.market.w3.eth.block_number >= dispute.anchor_block:
+                self.try_send(f"drawPanel:{row.job_id}:{row.worker}:{row.round}", "drawPanel",
+                              row.job_id, row.worker)  # fmt: skip
+            return
+        self.try_send(f"resolveDispute:{row.job_id}:{row.worker}:{row.round}", "resolveDispute",
+                      row.job_id, row.worker)  # fmt: skip
+
+    def _update(self, row: ChallengeRow, expected: str, **fields: object) -> None:
+        """Store a step's outcome if the row still stands where the step began."""
+        with self.state.session() as s:
+            current = s.get(ChallengeRow, row.id)
+            if current is None or current.stage != expected:
+                return
+            for name, value in fields.items():
+                setattr(current, name, value)
+
+
+def _seat(job_id: int, worker: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (ChallengeRow.job_id == job_id, ChallengeRow.worker == worker)
+
+
+def _open_rows(s: Session, job_id: int, worker: str) -> list[ChallengeRow]:
+    return list(
+        s.scalars(select(ChallengeRow).where(*_seat(job_id, worker), ChallengeRow.stage.in_(OPEN)))
+    )

@@ -1,0 +1,170 @@
+"""The drawn verifier's duty on one seat, blind (docs/protocol.md, steps 6-8).
+
+Stages of a verify duty (`DutyRow.kind == "verify"`):
+
+    drawn -> evidenced -> sealed -> opened -> checked -> attested   (or error)
+
+- drawn: render the seed's patches from the chain's claim alone (the worker's tiles are still
+  hidden), publish the evidence bundle, and store its CID in the duty's row (background thread);
+- evidenced: seal that CID on chain (`sealEvidence`). It was stored before the seal was signed,
+  so a worker restarted at any point seals, and later attests, the evidence it rendered first
+  (a second render would publish another bundle: its render timings differ);
+- sealed: wait for the worker's reveal (`ResultsRevealed` moves the row on, in
+  `render_worker/projection.py`);
+- opened: judge the sealed evidence against the revealed tiles, render-free (judging thread);
+- checked: attest the verdict naming the sealed evidence.
+
+A verifier drawn again in a later round has another row (another seed) and renders anew. Each
+transaction's purpose names the duty's seed: one sent for a draw that a chain reorganisation
+removed is not sent again for the new draw (`stale`).
+"""
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from render_worker.state import DutyRow, WorkerState
+from render_worker.transactions import TxFailed, TxSender
+from render_worker.verifier import Verifier
+from tilefarm.chain.errors import ContractReverted
+from tilefarm.chain.votes import evidence_seal
+
+log = logging.getLogger("render_worker")
+
+# Run `work` in the background under a key, once at a time: (key, work, render-free?) -> whether
+# it was started now (the daemon's `_background`).
+Background = Callable[[str, Callable[[], None], bool], bool]
+SEED_DIGITS = 16  # of the seed in a purpose key (the key has 96 characters at most)
+
+
+def purpose(function: str, job_id: int, worker: str, rnd: int, seed: str) -> str:
+    """The purpose key of a duty's transaction: `attest:7:0xW:0:1a2b...`."""
+    return f"{function}:{job_id}:{worker}:{rnd}:{seed.removeprefix('0x')[:SEED_DIGITS]}"
+
+
+def stale(state: WorkerState, key: str) -> bool:
+    """Whether a removed `sealEvidence` or `attest` transaction answers a draw the worker no
+    longer holds (the reorganisation took the draw, and a new one has another seed)."""
+    function, *parts = key.split("#", 1)[0].split(":")
+    if function not in ("sealEvidence", "attest") or len(parts) != 4:
+        return False
+    job_id, worker, rnd, seed = parts
+    with state.session() as s:
+        seeds = s.scalars(
+            select(DutyRow.seed).where(
+                DutyRow.job_id == int(job_id),
+                DutyRow.worker == worker,
+                DutyRow.round == int(rnd),
+                DutyRow.kind == "verify",
+            )
+        )
+        return all(not held.removeprefix("0x").startswith(seed) for held in seeds)
+
+
+class VerifierDuty:
+    """Moves the worker's verify duties through their stages."""
+
+    def __init__(
+        self,
+        me: str,
+        state: WorkerState,
+        sender: TxSender,
+        verifier: Callable[[], Verifier],
+        background: Background,
+        not_yet: Callable[[str], bool],
+    ) -> None:
+        """`verifier` returns the verifier to use now (a test may swap the daemon's)."""
+        self.me = me
+        self.state = state
+        self.sender = sender
+        self.verifier = verifier
+        self.background = background
+        self.not_yet = not_yet
+
+    def act(self, duties: list[DutyRow]) -> None:
+        """Do what each open verify duty needs next."""
+        for duty in duties:
+            if duty.kind != "verify":
+                continue
+            if duty.stage == "drawn":
+                self._render(duty)
+            elif duty.stage == "evidenced":
+                self._seal(duty)
+            elif duty.stage == "opened":
+                self._judge(duty)
+            elif duty.stage == "checked":
+                self._attest(duty)
+
+    def _render(self, duty: DutyRow) -> None:
+        def work() -> None:
+            try:
+                cid = self.verifier().evidence(duty.job_id, duty.worker, _seed(duty))
+            except Exception as exc:
+                log.error("duty %d: rendering the evidence failed: %s", duty.id, exc)
+                self._done(duty, "drawn", stage="error", reason=f"no evidence: {exc}")
+                return
+            self._done(duty, "drawn", stage="evidenced", evidence_cid=cid)
+            log.info("job %d: evidence on %s's results rendered blind: %s",
+                     duty.job_id, duty.worker, cid)  # fmt: skip
+
+        self.background(f"evidence:{duty.id}:{duty.seed}", work, False)
+
+    def _seal(self, duty: DutyRow) -> None:
+        assert duty.evidence_cid is not None  # stored with the stage
+        seal = evidence_seal(duty.job_id, duty.worker, self.me, duty.evidence_cid)
+        key = purpose("sealEvidence", duty.job_id, duty.worker, duty.round, duty.seed)
+        if self._send(duty, key, "sealEvidence", seal):
+            self._done(duty, "evidenced", stage="sealed")
+            log.info("job %d: sealed the evidence on %s's results", duty.job_id, duty.worker)
+
+    def _judge(self, duty: DutyRow) -> None:
+        def work() -> None:
+            assert duty.evidence_cid is not None
+            try:
+                verdict = self.verifier().judge(
+                    duty.job_id, duty.worker, _seed(duty), duty.evidence_cid
+                )
+            except Exception as exc:  # the next pass tries again, within the window
+                log.error("duty %d: judging the sealed evidence failed: %s", duty.id, exc)
+                return
+            self._done(duty, "opened", stage="checked", passed=verdict.passed,
+                       reason=verdict.reason)  # fmt: skip
+            log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
+                     "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
+
+        self.background(f"judge:{duty.id}:{duty.seed}", work, True)
+
+    def _attest(self, duty: DutyRow) -> None:
+        key = purpose("attest", duty.job_id, duty.worker, duty.round, duty.seed)
+        if self._send(duty, key, "attest", bool(duty.passed), duty.evidence_cid):
+            self._done(duty, "checked", stage="attested")
+
+    def _send(self, duty: DutyRow, key: str, function: str, *args: object) -> bool:
+        try:
+            self.sender.send(key, function, duty.job_id, duty.worker, *args)
+            return True
+        except ContractReverted as exc:
+            if self.not_yet(exc.error):
+                log.debug("%s not sent yet: %s", key, exc)
+            else:  # too late, or no longer ours: nothing more to do
+                log.warning("%s not sent: %s", key, exc)
+                self._done(duty, duty.stage, stage="error", reason=str(exc))
+        except TxFailed as exc:  # mined but reverted: the next pass tries once more
+            log.warning("%s", exc)
+        return False
+
+    def _done(self, duty: DutyRow, expected: str, **fields: object) -> None:
+        """Store a step's outcome if the row still stands where the step began: a reorganisation
+        may have replaced the duty meanwhile (another draw, another seed, possibly under the same
+        id), and an event may have moved it on."""
+        with self.state.session() as s:
+            row = s.get(DutyRow, duty.id)
+            if row is None or row.seed != duty.seed or row.stage != expected:
+                return
+            for name, value in fields.items():
+                setattr(row, name, value)
+
+
+def _seed(duty: DutyRow) -> bytes:
+    return bytes.fromhex(duty.seed.removeprefix("0x"))
