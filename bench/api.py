@@ -11,8 +11,9 @@
    ids, open loop (a request every 1/rate s whatever the answers; at most `--connections` in
    flight), for `--seconds` s, over loopback, and reports latency percentiles.
 5. Meanwhile a job stream runs on the chain (post, sealed bids, reveal, settle, commit results,
-   draw, attest, withdraw, over and over at `--stream-tps` transactions per second), and the
-   indexer's lag is sampled every 50 ms: chain head minus the last indexed block.
+   draw, seal evidence, reveal results, attest, withdraw, over and over at `--stream-tps`
+   transactions per second), and the indexer's lag is sampled every 50 ms: chain head minus the
+   last indexed block.
 
 Targets (SPEC): p99 < 50 ms at 200 requests/s, lag <= 1 block.
 """
@@ -220,13 +221,21 @@ class JobStream(threading.Thread):
                     tile_leaf(t, keccak(text=f"cid-{t}"), keccak(text=f"px-{t}"))
                     for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
                 ]
-                c.commit_results(w, job_id, merkle_root(leaves), "bafy-results")
+                c.commit_results(w, job_id, merkle_root(leaves))
                 self._pace()
             for _ in range(3):
                 self._advance(1)
             for w in winners:
-                verifier = c.preview_verifier(job_id, w)
+                # Blind verification: the drawn verifier seals its evidence, the worker reveals
+                # its results list, then the verifier attests with the evidence it sealed.
+                c.draw_verifier(self.artist, job_id, w)
+                self._pace()
+                verifier = c.verifier_of(job_id, w)
                 assert verifier is not None
+                c.seal_evidence(verifier, job_id, w, "bafy-evidence")
+                self._pace()
+                c.reveal_results(w, job_id, "bafy-results")
+                self._pace()
                 c.attest(verifier, job_id, w, True, "bafy-evidence")
                 self._pace()
             for who in (self.artist, *self.workers):

@@ -77,7 +77,10 @@ def marketplace(options: DemoOptions) -> dict[str, Any]:
     tile_seconds = sum(
         m.get("tilefarm_worker_tile_render_seconds_sum", 0.0) for m in metrics.values()
     )
-    patch_seconds = sum(float(e.get("render_seconds", 0.0)) for e in evidence)
+    # An evidence bundle lists each re-rendered patch with its render time.
+    patch_seconds = sum(
+        float(p.get("seconds", 0.0)) for e in evidence for p in e.get("patches", [])
+    )
     return {
         "summary": summary,
         "blend": blend_copy,

@@ -4,9 +4,9 @@ For each (tiles, workers) it starts nothing but its own anvil on a free port, de
 from Brownie's build, stakes the workers (once per worker lifetime, so not counted), and then counts
 every transaction of one job: post, one sealed bid commit and one reveal per worker, settle, one
 result commitment per worker, one verifier draw per worker (each worker draws its own, earning the
-bounty), per worker the verifier's evidence seal, the worker's reveal of its results list and the
-verifier's attestation (blind verification), one release per worker after the contest window, and the
-withdrawal of every balance the job created (workers, whose verifier fees ride on the same
+bounty), per worker the verifier's evidence seal, the worker's reveal of its results list and
+the verifier's attestation (blind verification), one release per worker after the contest window,
+and the withdrawal of every balance the job created (workers, whose verifier fees ride on the same
 balance, the artist's refund and the treasury's fee).
 """
 
@@ -157,7 +157,9 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             verifier = market.verifier_of(job_id, worker)
             assert verifier is not None
             evidence = "bafkreievidencebafkreievidencebafkreievidencebafkreievide"
-            count("seal_evidence", market.seal_evidence(verifier, job_id, worker, evidence).gas_used)
+            count(
+                "seal_evidence", market.seal_evidence(verifier, job_id, worker, evidence).gas_used
+            )
             results = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
             count("reveal_results", market.reveal_results(worker, job_id, results).gas_used)
             receipt = market.attest(verifier, job_id, worker, True, evidence)
@@ -220,11 +222,15 @@ def measure_dispute(build_dir: Path = BUILD_DIR, challenge: bool = False) -> dic
         market.reveal_results(worker, job_id, "bafkreiresults")
         gas: dict[str, int] = {}
         if challenge:
-            gas["attest_pass"] = market.attest(verifier, job_id, worker, True, "bafkreievidence").gas_used
+            gas["attest_pass"] = market.attest(
+                verifier, job_id, worker, True, "bafkreievidence"
+            ).gas_used
             disputer = others[-1] if others[-1] != verifier else others[-2]
             reason = "bafkreichallenge"
         else:
-            gas["attest_fail"] = market.attest(verifier, job_id, worker, False, "bafkreievidence").gas_used
+            gas["attest_fail"] = market.attest(
+                verifier, job_id, worker, False, "bafkreievidence"
+            ).gas_used
             disputer, reason = worker, "bafkreiappeal"
         gas["open_dispute"] = market.open_dispute(disputer, job_id, worker, reason).gas_used
         chain.advance(1)

@@ -314,9 +314,10 @@ def verify(
     deployments: Annotated[Path | None, typer.Option(help="deployments JSON")] = None,
     state_dir: StateDir = None,
 ) -> None:
-    """Check a job's committed results as a verifier would, from the chain and IPFS alone, and
-    report without attesting. Patches come from each worker's on-chain draw (or a local random
-    seed, said so, when no verifier was drawn yet)."""
+    """Check a job's revealed results as a verifier would, from the chain and IPFS alone, and
+    report without sealing or attesting: re-render the patches, then judge them against the
+    revealed tiles. Patches come from each worker's on-chain draw (or a local random seed, said
+    so, when no verifier was drawn yet); results not revealed yet fail, said so."""
     import os
     import tempfile
 
@@ -346,14 +347,14 @@ def verify(
                 seed = drawn_seed(market, job_id, who)
                 claim = claim_from_chain(market, job_id, who, seed or os.urandom(32))
                 with tempfile.TemporaryDirectory() as scratch:
-                    report = check_results(claim, ipfs, Path(scratch), child)
+                    report, _evidence = check_results(claim, ipfs, Path(scratch), child)
                 reports.append((report, seed is not None))
     except TilefarmError as exc:
         raise fail(exc) from None
     if as_json:
         out = [
             {
-                **json.loads(r.model_dump_json(exclude={"patches": {"__all__": {"render_path"}}})),
+                **json.loads(r.model_dump_json()),
                 "seed_from_chain": from_chain,
             }
             for r, from_chain in reports

@@ -1,5 +1,9 @@
 // A job's disputes and their panels, from the job's chain events alone (pure: no DOM, no
-// network). Panel members vote sealed: each commits a hash of its vote, then reveals it once
+// network). Three kinds: the worker appeals a failed spot-check, the artist contests a pass (the
+// tiles are fraudulent), anyone else challenges a pass as contradicting its verifier's own sealed
+// evidence (the panel recomputes the verdict without rendering; "fraud" then means
+// "contradicted": the verifier is slashed to the challenger and the seat is checked again, else
+// the pass stands). Panel members vote sealed: each commits a hash of its vote, then reveals it once
 // every member has sealed or the commit window has closed. At the verdict the side that lost
 // pays the panel (PanelPaid): every member that revealed gets an equal share of the fee, every
 // member that revealed for the outcome also shares what the silent and outvoted members were
@@ -36,10 +40,21 @@ export interface PanelPay {
   toTreasury: bigint;
 }
 
+/** appeal: the worker appealed a fail; contest: the artist contested a pass; challenge: anyone
+ * else challenged a pass as contradicting its verifier's own sealed evidence. */
+export type DisputeKind = "appeal" | "contest" | "challenge";
+
+export const DISPUTE_LABELS: Record<DisputeKind, string> = {
+  appeal: "Appeal of a failed spot-check",
+  contest: "Contest of a passed spot-check",
+  challenge: "Challenge of a pass its own evidence contradicts",
+};
+
 export interface Dispute {
   worker: string;
   disputer: string;
-  /** The worker appealed a fail (else the artist contested a pass). */
+  kind: DisputeKind;
+  /** The worker appealed a fail (kind "appeal"). */
   appeal: boolean;
   bond: bigint;
   drawn: boolean;
@@ -53,8 +68,78 @@ const isZero = (x: unknown) => typeof x !== "string" || /^0x0*$/i.test(x);
 const same = (a: unknown, b: unknown) =>
   typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 
+/** What a member's revealed vote means on a challenge: "fraud" is "the pass contradicts its
+ * evidence". */
+export const CHALLENGE_VOTE_LABELS: Record<"fraud" | "honest", string> = {
+  fraud: "Revealed: contradicted",
+  honest: "Revealed: not contradicted",
+};
+
+/** The kind of each dispute's events: its DisputeOpened, PanelDrawn, votes and DisputeResolved,
+ * and the VerifierReplaced and PanelPaid of its verdict's transaction. As the contract tells them apart:
+ * the worker appeals its failed seat; on a passed seat the artist contests and anyone else (the
+ * worker too) challenges. */
+export function disputeKinds(events: readonly ChainEvent[]): Map<ChainEvent, DisputeKind> {
+  const kinds = new Map<ChainEvent, DisputeKind>();
+  let artist: unknown = null;
+  const failed = new Map<string, boolean>(); // by worker, lower case: its seat's last verdict
+  const open = new Map<string, DisputeKind>(); // by worker: the latest dispute's kind
+  let verdict: { tx: string; kind: DisputeKind } | null = null;
+  for (const event of events) {
+    const a = event.args;
+    const worker = typeof a.worker === "string" ? a.worker.toLowerCase() : "";
+    switch (event.name) {
+      case "JobPosted":
+        artist = a.artist;
+        break;
+      case "ResultsAttested":
+        failed.set(worker, !a.passed);
+        break;
+      case "ResultsAccepted":
+        failed.set(worker, false);
+        break;
+      case "DisputeOpened": {
+        // Without the seat's verdict in the list, a worker disputing its own seat appeals.
+        const appeal = failed.has(worker) ? failed.get(worker) : same(a.disputer, a.worker);
+        const kind: DisputeKind = appeal
+          ? "appeal"
+          : same(a.disputer, artist) || artist === null
+            ? "contest"
+            : "challenge";
+        open.set(worker, kind);
+        kinds.set(event, kind);
+        break;
+      }
+      case "PanelDrawn":
+      case "VoteCommitted":
+      case "VoteCast": {
+        const kind = open.get(worker);
+        if (kind) kinds.set(event, kind);
+        break;
+      }
+      case "DisputeResolved": {
+        const kind = open.get(worker);
+        if (kind) {
+          kinds.set(event, kind);
+          verdict = { tx: event.tx_hash, kind };
+        }
+        break;
+      }
+      case "VerifierReplaced":
+        failed.set(worker, false);
+        if (verdict && verdict.tx === event.tx_hash) kinds.set(event, verdict.kind);
+        break;
+      case "PanelPaid":
+        if (verdict && verdict.tx === event.tx_hash) kinds.set(event, verdict.kind);
+        break;
+    }
+  }
+  return kinds;
+}
+
 /** Every dispute of the job, in the order they were opened. */
 export function disputes(events: readonly ChainEvent[]): Dispute[] {
+  const kinds = disputeKinds(events);
   const open = new Map<string, Dispute>(); // by worker, lower case: the latest dispute
   const all: Dispute[] = [];
   let verdictTx: string | null = null; // the transaction of the latest DisputeResolved
@@ -67,10 +152,12 @@ export function disputes(events: readonly ChainEvent[]): Dispute[] {
     switch (event.name) {
       case "DisputeOpened": {
         if (!worker) break;
+        const kind = kinds.get(event) ?? "contest";
         const fresh: Dispute = {
           worker,
           disputer: String(a.disputer),
-          appeal: same(a.disputer, worker),
+          kind,
+          appeal: kind === "appeal",
           bond: wei(a.bond),
           drawn: false,
           members: [],

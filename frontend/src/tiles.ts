@@ -1,5 +1,8 @@
 // Where each tile of a job stands, from the job's chain events alone (pure: no DOM, no network),
-// and which seats the artist may still pay at once.
+// and which seats the artist may still pay at once. Verification is blind: a worker commits only
+// its tiles' Merkle root, the drawn verifier seals its evidence before seeing a tile, then the
+// worker reveals its tiles and the verifier judges them with the evidence it sealed.
+import { disputeKinds } from "./disputes";
 import type { ChainEvent } from "./types";
 
 export type TileState =
@@ -8,11 +11,14 @@ export type TileState =
   | "assigned"
   | "committed"
   | "verifying"
+  | "sealed"
+  | "revealed"
   | "verified"
   | "accepted"
   | "paid"
   | "failed"
   | "disputed"
+  | "challenged"
   | "rejected"
   | "unverified"
   | "late"
@@ -23,13 +29,16 @@ export const TILE_LABELS: Record<TileState, string> = {
   waiting: "Waiting for bids",
   bidding: "Sealed bids in",
   assigned: "Rendering",
-  committed: "Rendered, committed",
+  committed: "Rendered, committed (hidden until checked)",
   verifying: "Spot-check drawn",
+  sealed: "Spot-check evidence sealed: tiles to be revealed",
+  revealed: "Tiles revealed: verdict pending",
   verified: "Verified",
   accepted: "Accepted, paid after the contest window",
   paid: "Verified and paid",
   failed: "Failed the spot-check",
   disputed: "In dispute",
+  challenged: "Pass challenged: a panel checks it against its evidence",
   rejected: "Rejected",
   unverified: "Unverified: every verifier stayed silent",
   late: "Timed out",
@@ -46,8 +55,9 @@ export interface Tile {
 const BY_WORKER: Record<string, TileState> = {
   ResultsCommitted: "committed",
   VerifierDrawn: "verifying",
+  EvidenceSealed: "sealed",
+  ResultsRevealed: "revealed",
   VerifierReplaced: "verifying",
-  DisputeOpened: "disputed",
   ResultsAccepted: "accepted",
   PaymentReleased: "paid",
   ResultsRejected: "rejected",
@@ -63,6 +73,7 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
     worker: null,
   }));
   const seats = new Map<string, number[]>();
+  const kinds = disputeKinds(events);
   const setWorker = (worker: string, state: TileState) => {
     for (const i of seats.get(worker.toLowerCase()) ?? []) tiles[i].state = state;
   };
@@ -86,6 +97,15 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
       }
       case "ResultsAttested":
         if (worker) setWorker(worker, event.args.passed ? "verified" : "failed");
+        break;
+      case "DisputeOpened":
+        if (worker) setWorker(worker, kinds.get(event) === "challenge" ? "challenged" : "disputed");
+        break;
+      case "DisputeResolved":
+        // A rejected challenge: the pass stands, with a fresh contest window. (Other verdicts
+        // are carried out by the events that follow in the same transaction.)
+        if (worker && kinds.get(event) === "challenge" && !event.args.fraud)
+          setWorker(worker, "accepted");
         break;
       case "JobCancelled":
         for (const t of tiles)

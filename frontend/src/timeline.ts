@@ -1,4 +1,5 @@
 // One sentence per market event, for a job's timeline.
+import type { DisputeKind } from "./disputes";
 import { eth, short } from "./format";
 import type { ChainEvent } from "./types";
 
@@ -16,7 +17,8 @@ const isZero = (x: unknown) => typeof x !== "string" || /^0x0*$/i.test(x);
 const same = (a: unknown, b: unknown) =>
   typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 
-export function describe(e: ChainEvent): string {
+/** `kind`: the dispute an event belongs to (`disputeKinds`), where it matters to the sentence. */
+export function describe(e: ChainEvent, kind?: DisputeKind): string {
   const a = e.args;
   const who = (x: unknown) => (typeof x === "string" ? short(x) : "?");
   switch (e.name) {
@@ -35,9 +37,13 @@ export function describe(e: ChainEvent): string {
     case "TilesAssigned":
       return `Tiles ${a.first_tile}–${Number(a.first_tile) + Number(a.tile_count) - 1} to ${who(a.worker)} at ${eth(a.price_per_tile)} each`;
     case "ResultsCommitted":
-      return `${who(a.worker)} committed its rendered tiles`;
+      return `${who(a.worker)} committed its rendered tiles (their Merkle root; the tiles stay hidden until the spot-check's evidence is sealed)`;
     case "VerifierDrawn":
       return `${who(a.verifier)} drawn to spot-check ${who(a.worker)}`;
+    case "EvidenceSealed":
+      return `${who(a.verifier)} re-rendered its spot-check and sealed the evidence without seeing ${who(a.worker)}'s tiles`;
+    case "ResultsRevealed":
+      return `${who(a.worker)} revealed its tiles (results list) for the spot-check`;
     case "ResultsAttested":
       return `${who(a.verifier)} ${a.passed ? "verified" : "FAILED"} ${who(a.worker)}'s tiles`;
     case "ResultsAccepted":
@@ -49,6 +55,8 @@ export function describe(e: ChainEvent): string {
     case "ResultsUnverified":
       return `${who(a.worker)}'s tiles unverified: every verifier stayed silent; not paid, their escrow comes back to you`;
     case "VerifierReplaced":
+      if (kind === "challenge")
+        return `${who(a.silent_verifier)} replaced: its pass contradicted its own evidence; ${who(a.worker)}'s tiles are checked again, round ${a.round}`;
       return isZero(a.silent_verifier)
         ? `No verifier could be drawn for ${who(a.worker)}; round ${a.round}`
         : `${who(a.silent_verifier)} stayed silent (slashed to ${who(a.worker)}); round ${a.round}`;
@@ -63,7 +71,9 @@ export function describe(e: ChainEvent): string {
     case "JobCancelled":
       return `Cancelled: ${eth(a.refund)} back to you`;
     case "DisputeOpened":
-      return same(a.disputer, a.worker)
+      if (kind === "challenge")
+        return `${who(a.disputer)} challenged ${who(a.worker)}'s pass as contradicting its verifier's own evidence (bond ${eth(a.bond)})`;
+      return kind === "appeal" || (kind === undefined && same(a.disputer, a.worker))
         ? `${who(a.worker)} appealed its failed spot-check (bond ${eth(a.bond)})`
         : `${who(a.disputer)} contested ${who(a.worker)}'s passed tiles (bond ${eth(a.bond)})`;
     case "PanelDrawn": {
@@ -73,8 +83,14 @@ export function describe(e: ChainEvent): string {
     case "VoteCommitted":
       return `${who(a.voter)} sealed its vote on ${who(a.worker)}'s dispute`;
     case "VoteCast":
+      if (kind === "challenge")
+        return `${who(a.voter)} revealed its vote: the pass ${a.fraud ? "contradicts" : "agrees with"} its evidence`;
       return `${who(a.voter)} revealed its vote: ${a.fraud ? "fraud" : "honest"}`;
     case "DisputeResolved":
+      if (kind === "challenge")
+        return a.fraud
+          ? `Challenge upheld: ${who(a.worker)}'s pass contradicted its evidence; the verifier is slashed (${a.votes_fraud} contradicted, ${a.votes_honest} not)`
+          : `Challenge rejected: ${who(a.worker)}'s pass stands, with a new contest window (${a.votes_fraud} contradicted, ${a.votes_honest} not)`;
       return `Dispute over ${who(a.worker)}'s tiles resolved: ${a.fraud ? "fraud" : "honest"} (${a.votes_fraud} fraud, ${a.votes_honest} honest)`;
     case "PanelPaid":
       return `Panel paid: ${eth(a.fee_each)} to each member that revealed, ${eth(a.bonds_each)} more to each that voted for the outcome, ${eth(a.remainder)} left to ${who(a.beneficiary)}`;

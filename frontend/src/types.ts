@@ -73,15 +73,24 @@ export interface ChainEvent {
 
 export interface Seat {
   worker: string;
+  /** The contract's SeatState name (see SEAT_LABELS). */
   state: string;
   price_per_tile: Wei;
   first_tile: number;
   tile_count: number;
+  /** The committed Merkle root, once committed. */
+  merkle_root: string | null;
+  /** The revealed results list: null until the worker revealed it (after the evidence seal). */
   results_cid: string | null;
   payment: Wei;
   verifier_fee: Wei;
   slashed: Wei;
-  verification: { verifier: string | null; passed: boolean | null; evidence_cid: string | null };
+  verification: {
+    verifier: string | null;
+    evidence_seal: string | null;
+    passed: boolean | null;
+    evidence_cid: string | null;
+  };
 }
 
 export interface BidPublic {
@@ -145,6 +154,8 @@ export interface JobLedger {
   to_bidders: Wei;
   to_drawers: Wei;
   to_panels: Wei;
+  /** Challengers of passes that contradicted their evidence: bond back and the verifier's slash. */
+  to_challengers: Wei;
   held: Wei;
   balanced: boolean;
 }

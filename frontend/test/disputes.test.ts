@@ -2,7 +2,7 @@
 // silent and outvoted members' slashes, and the panel's pay.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { disputes, memberPay } from "../src/disputes";
+import { disputeKinds, disputes, memberPay } from "../src/disputes";
 import type { ChainEvent } from "../src/types";
 
 let position = 0;
@@ -141,4 +141,47 @@ test("a silent panel: nobody voted for the outcome, so its forfeited stakes go t
     d.members.map((m) => memberPay(d, m)),
     [0n, 0n, 0n],
   );
+});
+
+test("a challenge of a pass is told from an appeal and a contest; its remainder goes to the challenger", () => {
+  const C = "0x000000000000000000000000000000000000000C";
+  const V = "0x000000000000000000000000000000000000000d";
+  const tx = "0xchallenge";
+  const events = [
+    ev("JobPosted", { artist: ARTIST, deposit: "1" }),
+    ev("ResultsAttested", { worker: W, verifier: V, passed: true, evidence_cid: "bafy-e" }),
+    ev("ResultsAccepted", { worker: W }),
+    ev("DisputeOpened", { worker: W, disputer: C, bond: "100", reason_cid: "bafy" }),
+    ev("PanelDrawn", { worker: W, members: [M1, M2, M3], seed: "0x" }),
+    ev("DisputeResolved", { worker: W, fraud: true, votes_fraud: 0, votes_honest: 0 }, tx),
+    ev("Slashed", { worker: V, job_id: 1, reason: 2, amount: "500" }, tx),
+    ev("VerifierReplaced", { worker: W, silent_verifier: V, round: 1 }, tx),
+    ev(
+      "PanelPaid",
+      { worker: W, beneficiary: C, fee_each: "0", bonds_each: "0", remainder: "100" },
+      tx,
+    ),
+  ];
+  const [d] = disputes(events);
+  assert.equal(d.kind, "challenge");
+  assert.equal(d.appeal, false);
+  assert.equal(d.fraud, true);
+  assert.equal(d.pay?.beneficiary, C);
+  const kinds = disputeKinds(events);
+  assert.deepEqual(
+    events.filter((e) => kinds.get(e) === "challenge").map((e) => e.name),
+    ["DisputeOpened", "PanelDrawn", "DisputeResolved", "VerifierReplaced", "PanelPaid"],
+  );
+  // The worker's own dispute of its failed seat is an appeal; the artist's of a pass a contest.
+  const failed = [
+    ev("JobPosted", { artist: ARTIST, deposit: "1" }),
+    ev("ResultsAttested", { worker: W, verifier: V, passed: false, evidence_cid: "bafy-e" }),
+    ev("DisputeOpened", { worker: W, disputer: W, bond: "100", reason_cid: "bafy" }),
+  ];
+  assert.equal(disputes(failed)[0].kind, "appeal");
+  const contested = [
+    ...events.slice(0, 3),
+    ev("DisputeOpened", { worker: W, disputer: ARTIST, bond: "100", reason_cid: "bafy" }),
+  ];
+  assert.equal(disputes(contested)[0].kind, "contest");
 });

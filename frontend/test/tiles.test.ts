@@ -124,3 +124,43 @@ test("the artist may pay at once each accepted seat still held, once, and no oth
   const paid = [...contested, ev("PaymentReleased", { worker: B })];
   assert.deepEqual(acceptedSeats(tileStates(5, paid)), []);
 });
+
+test("blind verification: the evidence is sealed before the tiles are revealed, then judged", () => {
+  const events = [
+    ev("TilesAssigned", { worker: A, first_tile: 0, tile_count: 1 }),
+    ev("ResultsCommitted", { worker: A }),
+    ev("VerifierDrawn", { worker: A, verifier: B }),
+    ev("EvidenceSealed", { worker: A, verifier: B, seal: "0x1" }),
+  ];
+  assert.deepEqual(states(tileStates(1, events)), ["sealed"]);
+  const revealed = [...events, ev("ResultsRevealed", { worker: A, results_cid: "bafy" })];
+  assert.deepEqual(states(tileStates(1, revealed)), ["revealed"]);
+  const passed = [...revealed, ev("ResultsAttested", { worker: A, passed: true })];
+  assert.deepEqual(states(tileStates(1, passed)), ["verified"]);
+});
+
+test("a challenged pass: upheld, the tiles are checked again; rejected, the pass stands", () => {
+  const ARTIST = "0x00000000000000000000000000000000000000Ad";
+  const C = "0x000000000000000000000000000000000000000C";
+  const accepted = [
+    ev("JobPosted", { artist: ARTIST, deposit: "1" }),
+    ev("TilesAssigned", { worker: A, first_tile: 0, tile_count: 2 }),
+    ev("ResultsCommitted", { worker: A }),
+    ev("ResultsAttested", { worker: A, passed: true }),
+    ev("ResultsAccepted", { worker: A }),
+  ];
+  const challenged = [...accepted, ev("DisputeOpened", { worker: A, disputer: C, bond: "1" })];
+  assert.deepEqual(states(tileStates(2, challenged)), ["challenged", "challenged"]);
+  assert.deepEqual(acceptedSeats(tileStates(2, challenged)), []);
+  const rejected = [...challenged, ev("DisputeResolved", { worker: A, fraud: false })];
+  assert.deepEqual(states(tileStates(2, rejected)), ["accepted", "accepted"]);
+  const upheld = [
+    ...challenged,
+    ev("DisputeResolved", { worker: A, fraud: true }),
+    ev("VerifierReplaced", { worker: A, silent_verifier: B, round: 1 }),
+  ];
+  assert.deepEqual(states(tileStates(2, upheld)), ["verifying", "verifying"]);
+  // The artist's own dispute of a pass is a contest, not a challenge.
+  const contested = [...accepted, ev("DisputeOpened", { worker: A, disputer: ARTIST, bond: "1" })];
+  assert.deepEqual(states(tileStates(2, contested)), ["disputed", "disputed"]);
+});

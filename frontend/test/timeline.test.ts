@@ -86,3 +86,46 @@ test("a sealed bid declares its tiles; one never revealed is forfeited to the ar
   );
   assert.match(describe(ev("Slashed", { worker: A, reason: 5, amount: "0" })), /never revealed/);
 });
+
+test("blind verification: the evidence sealed unseen, the tiles revealed, a challenge of a pass", () => {
+  const B = "0x2222222222222222222222222222222222222222";
+  assert.match(
+    describe(ev("ResultsCommitted", { worker: A, merkle_root: "0x", anchor_block: 1 })),
+    /tiles stay hidden/,
+  );
+  assert.match(
+    describe(ev("EvidenceSealed", { worker: A, verifier: B, seal: "0x" })),
+    /sealed the evidence without seeing/,
+  );
+  assert.match(
+    describe(ev("ResultsRevealed", { worker: A, results_cid: "bafy" })),
+    /revealed its tiles/,
+  );
+  const opened = ev("DisputeOpened", { worker: A, disputer: B, bond: "1", reason_cid: "x" });
+  assert.match(
+    describe(opened, "challenge"),
+    /challenged .* contradicting its verifier's own evidence/,
+  );
+  assert.match(describe(opened, "contest"), /contested .* passed tiles/);
+  const resolved = ev("DisputeResolved", {
+    worker: A,
+    fraud: true,
+    votes_fraud: 2,
+    votes_honest: 1,
+  });
+  assert.match(describe(resolved, "challenge"), /Challenge upheld: .* verifier is slashed/);
+  assert.match(
+    describe({ ...resolved, args: { ...resolved.args, fraud: false } }, "challenge"),
+    /Challenge rejected: .* pass stands/,
+  );
+  assert.match(
+    describe(ev("VerifierReplaced", { worker: A, silent_verifier: B, round: 1 }), "challenge"),
+    /contradicted its own evidence/,
+  );
+});
+
+test("a vote on a challenge says whether the pass contradicts its evidence", () => {
+  const vote = ev("VoteCast", { worker: A, voter: A, fraud: true, evidence_cid: "x" });
+  assert.match(describe(vote, "challenge"), /the pass contradicts its evidence/);
+  assert.match(describe(vote), /revealed its vote: fraud/);
+});

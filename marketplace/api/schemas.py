@@ -93,7 +93,9 @@ class JobStatusPublic(BaseModel):
     status: str
     tile_count: int
     tiles_assigned: int
-    tiles_submitted: int
+    tiles_submitted: int = Field(
+        description="tiles whose results were committed (a Merkle root), in any state since"
+    )
     tiles_accepted: int = Field(
         description="tiles a verdict accepted (seats Accepted or Paid): verified, ready to assemble"
     )
@@ -117,7 +119,10 @@ class PanelPayPublic(BaseModel):
     """`PanelPaid`: the fee shared by the members who revealed, the forfeited stakes of silent
     and outvoted members shared by those who revealed for the outcome, the rest to `beneficiary`."""
 
-    beneficiary: Address = Field(description="the artist on fraud, else the worker")
+    beneficiary: Address = Field(
+        description="the artist on fraud, else the worker; on a challenge the challenger when "
+        "upheld, else the verifier"
+    )
     fee_each: Wei = Field(description="to every member who revealed a vote")
     bonds_each: Wei = Field(description="more to every member who revealed for the outcome")
     remainder: Wei = Field(description="rounding, or shares nobody could take, to beneficiary")
@@ -130,9 +135,13 @@ class PanelPayPublic(BaseModel):
 
 class DisputePublic(BaseModel):
     disputer: Address
-    appeal: bool = Field(
-        description="true: the worker appealed a fail; false: the artist contested a pass"
+    kind: Literal["appeal", "contest", "challenge"] = Field(
+        description="appeal: the worker appealed a fail; contest: the artist contested a pass "
+        "(the tiles are fraudulent); challenge: anyone else challenged a pass as contradicting "
+        "its verifier's own sealed evidence (the panel recomputes the verdict without "
+        "rendering; fraud: true means contradicted)"
     )
+    appeal: bool = Field(description="kind == appeal")
     bond: Wei
     reason_cid: str
     anchor_block: int
@@ -144,32 +153,61 @@ class DisputePublic(BaseModel):
     votes: dict[str, bool] = Field(description="panel member -> revealed a fraud vote")
     members: list[PanelMemberPublic] = Field(description="each panel member and where it stands")
     resolved: bool
-    fraud: bool | None
+    fraud: bool | None = Field(
+        description="the verdict: fraudulent tiles (appeal, contest), or a pass contradicted by "
+        "its evidence (challenge)"
+    )
     pay: PanelPayPublic | None = Field(description="the panel's pay, once resolved (PanelPaid)")
 
 
 class VerificationPublic(BaseModel):
+    """The current verification round (a new round clears the draw, the seal and the verdict)."""
+
     verifier: Address | None
     round: int
     anchor_block: int
     seed: str | None = Field(None, description="the draw's seed; it also selects the patches")
+    evidence_seal: str | None = Field(
+        None,
+        description="the seal of the verifier's evidence (EvidenceSealed), made before the "
+        "worker revealed its results: keccak256(abi.encode(jobId, worker, verifier, "
+        "evidenceCid))",
+    )
     attested_by: Address | None
     passed: bool | None
-    evidence_cid: str | None
-    deadline: int
+    evidence_cid: str | None = Field(description="the sealed evidence the verdict names")
+    deadline: int = Field(
+        description="when the current step's window closes: the draw's, the seal's, the "
+        "reveal's, the verdict's or the contest window"
+    )
+
+
+# The contract's SeatState names (tilefarm.chain.records.SEAT_STATES).
+SEAT_STATE_DESCRIPTION = (
+    "the contract's SeatState name: None (a sealed bid), Revealed, Outbid, Assigned, Submitted "
+    "(Merkle root committed), Sealed (the verifier sealed its evidence; the worker must reveal), "
+    "Opened (results revealed; the verifier must attest), Accepted (pay held for the contest "
+    "window), Failed, Disputed (an appeal), Contested (the artist's contest), Challenged (a pass "
+    "challenged as contradicting its evidence), Rejected, TimedOut, Reclaimed, Unverified, Paid, "
+    "Forfeited"
+)
 
 
 class SeatPublic(BaseModel):
     """One worker's assignment: its tile range, results commitment, verification and pay."""
 
     worker: Address
-    state: str = Field(description="the contract's SeatState name")
+    state: str = Field(description=SEAT_STATE_DESCRIPTION)
     price_per_tile: Wei
     first_tile: int
     tile_count: int
     last_tile: int | None
-    merkle_root: str | None
-    results_cid: str | None
+    merkle_root: str | None = Field(description="the committed Merkle root, once committed")
+    results_cid: str | None = Field(
+        description="the results list the worker revealed (its latest ResultsRevealed), null "
+        "until revealed: verification is blind, so the tiles stay hidden until the verifier "
+        "sealed its evidence"
+    )
     verification: VerificationPublic
     dispute: DisputePublic | None
     payment: Wei = Field(description="credited to the worker at release (state Paid)")
@@ -261,7 +299,7 @@ class WorkerList(Page):
 
 class WorkerJob(BaseModel):
     job_id: int
-    state: str
+    state: str = Field(description=SEAT_STATE_DESCRIPTION)
     first_tile: int
     tile_count: int
     price_per_tile: Wei
@@ -345,6 +383,10 @@ class JobLedger(BaseModel):
     to_panels: Wei = Field(
         description="dispute panels: each revealed member's share of the panel fee, and the "
         "stakes forfeited by silent and outvoted members to those who voted for the outcome"
+    )
+    to_challengers: Wei = Field(
+        description="challengers of a pass that contradicted its evidence: their bond back and "
+        "the verifier's slash less the panel's fee, when upheld"
     )
     held: Wei = Field(description="still in the job: escrow, unrevealed bonds, open dispute bonds")
     balanced: bool = Field(description="paid_in == paid_out + held and held == what the job holds")

@@ -1,8 +1,9 @@
 """The server's assembler: stitches every frame whose tiles were all accepted on chain and stores
 it on IPFS as EXR (linear float) and PNG (8-bit sRGB).
 
-It reads only what the indexer projected (jobs, seats with their results CID and committed root)
-and what IPFS holds; every results list and tile goes through the same checks as the audit
+It reads only what the indexer projected (jobs, seats with their committed root and revealed
+results CID: verification is blind, so a seat's tiles are known only once its worker revealed
+them) and what IPFS holds; every results list and tile goes through the same checks as the audit
 (`tilefarm.audit.committed`). Its own rows (`marketplace.db.frame_models`) say which frames are
 stored, so a restart picks up exactly the frames still owed, and a frame is stored once. The
 bytes depend only on the tiles (`tilefarm.audit.frames`): assembling again gives the same CIDs.
@@ -327,16 +328,22 @@ def frames_due(session: Session, job_id: int) -> int:
         if job is None and chain_job is not None and chain_job.status not in NO_FRAMES:
             accepted = session.scalars(
                 select(SeatView.job_id).where(
-                    SeatView.job_id == job_id, SeatView.state.in_(VERIFIED_STATES)
+                    SeatView.job_id == job_id,
+                    SeatView.state.in_(VERIFIED_STATES),
+                    SeatView.results_cid.is_not(None),
                 )
             ).first()
             # The assembler has not read the manifest yet.
             return 1 if accepted is not None and readable_cid(chain_job.manifest_cid) else 0
         return 0
     manifest = parse_manifest(job.manifest)
+    # Only revealed results can be stitched: a seat the artist accepted before its worker
+    # revealed (blind verification) leaves its frames unassembled.
     seats = session.execute(
         select(SeatView.first_tile, SeatView.tile_count).where(
-            SeatView.job_id == job_id, SeatView.state.in_(VERIFIED_STATES)
+            SeatView.job_id == job_id,
+            SeatView.state.in_(VERIFIED_STATES),
+            SeatView.results_cid.is_not(None),
         )
     ).all()
     ready = ready_positions(

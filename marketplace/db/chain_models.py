@@ -10,7 +10,7 @@ Wei amounts exceed SQLite's 64-bit integers, so they are stored as zero-padded d
 (`Wei`): exact, and still ordered correctly by the database.
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace.db.models import Base
 
 WEI_DIGITS = 80  # 2**256 has 78 decimal digits
+
+# A worker's appeal of a fail, the artist's contest of a pass, anyone else's challenge of a pass.
+DisputeKind = Literal["appeal", "contest", "challenge"]
 
 
 class Wei(TypeDecorator[int]):
@@ -128,6 +131,12 @@ class SeatView(Base):
     anchor_block: Mapped[int] = mapped_column(BigInteger, default=0)
     verifier: Mapped[str | None] = mapped_column(String(42))
     deadline: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Blind verification: the worker commits its Merkle root only (`ResultsCommitted`); the drawn
+    # verifier seals its evidence (`EvidenceSealed`, this round's seal, cleared by a new round);
+    # then the worker reveals its results list (`ResultsRevealed`: the latest revealed CID, None
+    # until the first reveal).
+    merkle_root: Mapped[str | None] = mapped_column(String(66))
+    evidence_seal: Mapped[str | None] = mapped_column(String(66))
     results_cid: Mapped[str | None] = mapped_column(String(128))
     seed: Mapped[str | None] = mapped_column(String(66))
     attested_by: Mapped[str | None] = mapped_column(String(42))
@@ -147,7 +156,11 @@ class DisputeView(Base):
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     worker: Mapped[str] = mapped_column(String(42), primary_key=True)
     disputer: Mapped[str] = mapped_column(String(42))
-    appeal: Mapped[bool] = mapped_column(Boolean)  # the worker appealed a fail (vs artist contest)
+    # "appeal": the worker appealed a fail; "contest": the artist contested a pass (the tiles are
+    # fraudulent); "challenge": anyone else challenged a pass as contradicting its verifier's own
+    # sealed evidence (a panel's "fraud" then means "contradicted").
+    kind: Mapped[DisputeKind] = mapped_column(String(16))
+    appeal: Mapped[bool] = mapped_column(Boolean)  # kind == "appeal"
     bond: Mapped[int] = mapped_column(Wei())
     reason_cid: Mapped[str] = mapped_column(String(128))
     anchor_block: Mapped[int] = mapped_column(BigInteger)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry
 
-# Who is credited out of a job (`LedgerEntry.role`); "panel": a dispute panel's pay.
-ROLES = ("artist", "worker", "verifier", "treasury", "bidder", "drawer", "panel")
+# Who is credited out of a job (`LedgerEntry.role`); "panel": a dispute panel's pay;
+# "challenger": whoever challenged a pass as contradicting its evidence (its bond back and the
+# verifier's slash, less the panel's fee, when upheld).
+ROLES = ("artist", "worker", "verifier", "treasury", "bidder", "drawer", "panel", "challenger")
 # Escrow the artist gets back unspent (the rest of what it receives is slash shares and bonds).
 REFUNDS = ("cancel_refund", "settlement_refund", "completion_refund")
 # The collateral of a sealed bid never revealed, slashed to the artist by `forfeitBid`.
@@ -33,6 +35,7 @@ class JobMoney:
     to_bidders: int
     to_drawers: int
     to_panels: int
+    to_challengers: int
     refunded: int
     forfeits: int  # part of to_artist
     protocol_fee: int  # part of to_treasury
@@ -53,6 +56,7 @@ class JobMoney:
             + self.to_bidders
             + self.to_drawers
             + self.to_panels
+            + self.to_challengers
         )
 
     @property
@@ -103,6 +107,7 @@ def job_money(
         to_bidders=out["bidder"],
         to_drawers=out["drawer"],
         to_panels=out["panel"],
+        to_challengers=out["challenger"],
         refunded=refunded,
         forfeits=forfeits,
         protocol_fee=protocol_fee,

@@ -1,8 +1,8 @@
-"""An artist renders a scene through the page: uploads the .blend, sees what was read, posts the
-job and pays from the browser's own devnet key; two real workers bid, render in Blender, verify
-each other and get paid; the page fills its tile grid live, shows every tile verified and the
-assembled frame, and the PNG it downloads is the very file stored on IPFS. Then the workers' and
-the auditor's pages show that job."""
+"""An artist renders a scene through the page: uploads the .blend, sees what was read, posts the job
+and pays from the browser's own devnet key; two real workers bid, render in Blender, verify each
+other blind (the evidence sealed before the tiles are revealed) and get paid; the page fills its
+tile grid live, shows every tile verified and the assembled frame, and the PNG it downloads is the
+very file stored on IPFS. Then the workers' and the auditor's pages show that job."""
 
 from decimal import Decimal
 from pathlib import Path
@@ -72,13 +72,17 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     expect(page.locator("#tiles li.tile[data-state=paid]")).to_have_count(TILES, timeout=60_000)
     expect(page.locator("#job-status")).to_have_text("Completed", timeout=60_000)
     seen = set(page.evaluate("[...window.tileStatesSeen]"))
-    assert {"bidding", "assigned", "committed", "verifying", "verified", "accepted", "paid"} <= seen
+    # Blind verification: committed (hidden), the evidence sealed, the tiles revealed, verified.
+    assert {
+        "bidding", "assigned", "committed", "verifying", "sealed", "revealed", "verified",
+        "accepted", "paid",
+    } <= seen  # fmt: skip
     expect(page.locator("#frame-1-img")).to_be_visible(timeout=120_000)
     page.wait_for_function("document.getElementById('frame-1-img').complete")
     assert page.evaluate("document.getElementById('frame-1-img').naturalWidth") == 64
     for name in (
-        "JobPosted", "TilesAssigned", "ResultsCommitted", "ResultsAttested", "ResultsAccepted",
-        "PaymentReleased",
+        "JobPosted", "TilesAssigned", "ResultsCommitted", "EvidenceSealed", "ResultsRevealed",
+        "ResultsAttested", "ResultsAccepted", "PaymentReleased",
     ):  # fmt: skip
         expect(page.locator(f"#timeline li[data-event={name}]").first).to_be_visible()
     expect(page.locator("#money-workers")).not_to_have_text("0 ETH")

@@ -16,7 +16,7 @@ from web3 import Web3
 
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.events import ResultsAccepted, ResultsCommitted, TilesAssigned
+from tilefarm.chain.events import ResultsAccepted, ResultsRevealed, TilesAssigned
 from tilefarm.demo import DemoSummary
 from tilefarm.devnet.ports import free_port
 from tilefarm.ipfs import KuboClient, cid_of_file
@@ -68,9 +68,10 @@ def committed_frames(
     lists on IPFS, every tile re-hashed)."""
     manifest = parse_manifest(ipfs.cat(manifest_cid))
     pieces: dict[int, list[tuple[Rect, Pixels]]] = {f: [] for f in manifest.frames}
-    for event in market.events(job_id=job_id):
-        if not isinstance(event, ResultsCommitted):
-            continue
+    revealed = {  # each worker's latest revealed results list
+        e.worker: e for e in market.events(job_id=job_id) if isinstance(e, ResultsRevealed)
+    }
+    for event in revealed.values():
         results = ResultsList.model_validate_json(ipfs.cat(event.results_cid))
         for tile in results.tiles:
             where = locate(manifest, tile.index)

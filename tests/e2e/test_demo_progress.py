@@ -48,3 +48,12 @@ def test_a_paid_seat_counts_as_verified_like_an_accepted_one() -> None:
     seats = [seat(W1, "Paid", 0, 4), seat(W2, "Accepted", 4, 4)]
     p = job_progress(detail("Completed", seats), [1], 8, {}, {1})
     assert p.tiles_verified == 8 and p.frames[0].committed == 8
+
+
+def test_blind_verification_states_count_as_committed_not_verified() -> None:
+    # The verifier sealed its evidence (Sealed), the worker revealed (Opened), or a pass is
+    # challenged against its evidence (Challenged): committed, not verified.
+    for state in ("Sealed", "Opened", "Challenged"):
+        p = job_progress(detail("Active", [seat(W1, state, 0, 4)]), [1], 4, {W1: 0}, set())
+        assert (p.frames[0].committed, p.frames[0].verified) == (4, 0), state
+        assert p.stage == "verifying"

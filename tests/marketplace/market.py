@@ -131,11 +131,18 @@ def stake_all(m: Market) -> None:
             m.client.stake(who, MIN_STAKE)
 
 
-def auction(m: Market, bids: list[Bid], reveal: list[Bid] | None = None, **kw: Any) -> int:
-    """Post a job, commit `bids`, reveal `reveal` (default: all), settle; returns the job id. A
-    bid for more tiles than the job has is cut to the job's tiles (a commit may declare no more)."""
+def auction(
+    m: Market,
+    bids: list[Bid],
+    reveal: list[Bid] | None = None,
+    manifest: str = "bafy-manifest",
+    **kw: Any,
+) -> int:
+    """Post a job of `manifest`, commit `bids`, reveal `reveal` (default: all), settle; returns
+    the job id. A bid for more tiles than the job has is cut to the job's tiles (a commit may
+    declare no more)."""
     job = params(**kw)
-    job_id, _ = m.client.post_job(m.artist, job, "bafy-manifest")
+    job_id, _ = m.client.post_job(m.artist, job, manifest)
     for b in bids:
         b.tiles = min(b.tiles, job.tile_count)
         commit_bid(m, job_id, b)
@@ -160,13 +167,47 @@ def unrevealed(m: Market, job_id: int) -> list[str]:
     return [w for w, s in seats.items() if int(s.hash, 16) != 0 and s.state_name == "None"]
 
 
-def commit_results(m: Market, job_id: int, worker: str) -> None:
+def commit_results(m: Market, job_id: int, worker: str, root: bytes | None = None) -> None:
+    """The worker commits its results' Merkle root (made-up leaves by default); its results list
+    stays hidden until its verifier has sealed evidence (`reveal`)."""
     seat = m.client.seat(job_id, worker)
     leaves = [
         tile_leaf(t, keccak(text=f"cid-{t}"), keccak(text=f"px-{t}"))
         for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
     ]
-    m.client.commit_results(worker, job_id, merkle_root(leaves), f"bafy-results-{job_id}")
+    m.client.commit_results(worker, job_id, root or merkle_root(leaves))
+
+
+def seal(m: Market, job_id: int, worker: str, verifier: str, evidence: str) -> None:
+    """The drawn verifier seals its evidence before it may see a tile."""
+    m.client.seal_evidence(verifier, job_id, worker, evidence)
+
+
+def reveal(m: Market, job_id: int, worker: str, results_cid: str | None = None) -> None:
+    """The worker reveals its results list once its verifier has sealed."""
+    m.client.reveal_results(worker, job_id, results_cid or f"bafy-results-{job_id}")
+
+
+def attest(
+    m: Market,
+    job_id: int,
+    worker: str,
+    verifier: str,
+    passed: bool,
+    evidence: str,
+    results_cid: str | None = None,
+) -> None:
+    """Blind verification, the whole round: the verifier seals `evidence`, the worker reveals
+    its results, then the verifier attests naming the evidence it sealed."""
+    seal(m, job_id, worker, verifier, evidence)
+    reveal(m, job_id, worker, results_cid)
+    m.client.attest(verifier, job_id, worker, passed, evidence)
+
+
+def stranger(m: Market) -> str:
+    """An account that neither posts, bids, verifies nor sits on panels (it never stakes): the
+    deployer, who may challenge a pass."""
+    return m.accounts[0]
 
 
 def draw(m: Market, job_id: int, worker: str, caller: str | None = None) -> str:
@@ -293,20 +334,46 @@ def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
         return
     drawer = rng.choice(m.accounts)  # anyone draws, for the bounty
     verifier = draw(m, job_id, worker, drawer)
-    if roll < 0.5:
-        m.client.attest(verifier, job_id, worker, True, "bafy-evidence")
+    if roll < 0.45:
+        attest(m, job_id, worker, verifier, True, "bafy-evidence")
         after = rng.random()
         if after < 0.3:
             m.client.accept_results(m.artist, job_id, worker)  # the artist releases at once
-        elif after < 0.55:
+        elif after < 0.5:
             _dispute(m, rng, job_id, worker, m.artist, "bafy-contest")
+        elif after < 0.7:
+            # Anyone else challenges the pass as contradicting its evidence; upheld, the seat is
+            # verified again (and passes), rejected, the pass stands.
+            _dispute(m, rng, job_id, worker, stranger(m), "bafy-challenge")
+            if SEAT_STATES[m.client.seat(job_id, worker).state] == "Submitted":
+                stake_all(m)  # the contradicted verifier may have left the pool
+                verifier = draw(m, job_id, worker, drawer)
+                attest(m, job_id, worker, verifier, True, "bafy-evidence-2")
+            # The same seat disputed a second time (a panel of its own): the artist contests,
+            # its panel voting from a generator of its own so that `rng` keeps its paths.
+            again = random.Random(f"contest again:{job_id}:{worker}")
+            _dispute(m, again, job_id, worker, m.artist, "bafy-contest-2")
+        return
+    if roll < 0.5:
+        # The verifier seals; the worker keeps its tiles hidden (rejected as a fraud) or the
+        # artist accepts the sealed seat.
+        seal(m, job_id, worker, verifier, "bafy-evidence")
+        if rng.random() < 0.5:
+            m.advance(VERIFY_WINDOW + 1)
+            m.client.finalize_rejection(m.artist, job_id, worker)
+        else:
+            m.client.accept_results(m.artist, job_id, worker)
         return
     if roll < 0.6:
-        # One silent verifier (slashed to the worker), then a pass.
+        # One silent verifier (slashed to the worker): before sealing, or once the results were
+        # revealed; then a pass.
+        if rng.random() < 0.5:
+            seal(m, job_id, worker, verifier, "bafy-evidence-silent")
+            reveal(m, job_id, worker)
         m.advance(VERIFY_WINDOW + 1)
         m.client.replace_verifier(m.artist, job_id, worker)
         verifier = draw(m, job_id, worker, drawer)
-        m.client.attest(verifier, job_id, worker, True, "bafy-evidence")
+        attest(m, job_id, worker, verifier, True, "bafy-evidence")
         return
     if roll < 0.65:
         # Every round's verifier stays silent: the seat closes unverified.
@@ -316,7 +383,7 @@ def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
             if _round < 2:
                 draw(m, job_id, worker, drawer)
         return
-    m.client.attest(verifier, job_id, worker, False, "bafy-evidence-fail")
+    attest(m, job_id, worker, verifier, False, "bafy-evidence-fail")
     if roll < 0.8:
         m.advance(VERIFY_WINDOW + 1)
         m.client.finalize_rejection(m.artist, job_id, worker)
@@ -327,9 +394,9 @@ def _resolve(m: Market, rng: random.Random, job_id: int, worker: str) -> None:
 def _dispute(
     m: Market, rng: random.Random, job_id: int, worker: str, disputer: str, reason: str
 ) -> None:
-    """`disputer` (the worker appealing a fail, or the artist contesting a pass) opens a
-    dispute; the panel votes at random, and a member now and then seals nothing or never
-    reveals."""
+    """`disputer` (the worker appealing a fail, the artist contesting a pass, anyone else
+    challenging a pass) opens a dispute; the panel votes at random, and a member now and then
+    seals nothing or never reveals."""
     m.client.open_dispute(disputer, job_id, worker, reason)
     m.mine(DRAW_DELAY + 1)
     m.client.draw_panel(m.artist, job_id, worker)

@@ -28,7 +28,7 @@ from tests.worker.conftest import wait_until
 from tilefarm.audit.frames import write_frame_files
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.events import ResultsCommitted
+from tilefarm.chain.events import ResultsRevealed
 from tilefarm.ipfs import KuboClient, cid_of_bytes
 from tilefarm.pixels import read_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
@@ -74,12 +74,20 @@ def test_downloads_are_the_exact_bytes_stored_on_ipfs(finished_job: FinishedJob)
 def _committed_tiles(job: FinishedJob, tmp: Path) -> dict[int, np.ndarray]:
     """Every job tile as committed on chain, fetched from IPFS (by job tile index)."""
     tiles = {}
-    for event in job.stack.market.events(job_id=job.job_id):
-        if isinstance(event, ResultsCommitted):
-            results = ResultsList.model_validate_json(job.ipfs.cat(event.results_cid))
-            for t in results.tiles:
-                tiles[t.index] = read_exr(job.ipfs.cat_to_file(t.cid, tmp / f"{t.index}.exr"))
+    for event in _revealed(job):
+        results = ResultsList.model_validate_json(job.ipfs.cat(event.results_cid))
+        for t in results.tiles:
+            tiles[t.index] = read_exr(job.ipfs.cat_to_file(t.cid, tmp / f"{t.index}.exr"))
     return tiles
+
+
+def _revealed(job: FinishedJob) -> list[ResultsRevealed]:
+    """Each worker's latest revealed results list (its tiles stay hidden until revealed)."""
+    latest = {}
+    for event in job.stack.market.events(job_id=job.job_id):
+        if isinstance(event, ResultsRevealed):
+            latest[event.worker] = event
+    return list(latest.values())
 
 
 def test_each_frame_is_its_committed_tiles_stitched(
@@ -217,12 +225,9 @@ def test_a_tile_whose_bytes_do_not_match_its_cid_is_never_stitched(
     # the next assembler (a restart) on an honest node stores frame 2 with the server's CIDs.
     job = finished_job
     served = {f["frame"]: (f["png_cid"], f["exr_cid"]) for f in frames_of(job.api, job.job_id)}
-    commit = [
-        e for e in job.stack.market.events(job_id=job.job_id) if isinstance(e, ResultsCommitted)
-    ]
     tiles = [
         t
-        for e in commit
+        for e in _revealed(job)
         for t in ResultsList.model_validate_json(job.ipfs.cat(e.results_cid)).tiles
     ]
     bad = next(t for t in tiles if t.index == 6)  # frame 2 (job tiles 4..7)

@@ -27,11 +27,13 @@ from tilefarm.audit.money import job_money
 from tilefarm.audit.report import FrameClaim
 from tilefarm.audit.solvency import solvency
 from tilefarm.chain import events as ev
+from tilefarm.chain.votes import evidence_seal
 from tilefarm.devnet import StackStatus
 from tilefarm.ipfs import KuboClient
 from tilefarm.manifest import canonical_json
 from tilefarm.patches import select_patches
-from tilefarm.verification import ResultsList
+from tilefarm.pixels import read_exr, write_exr
+from tilefarm.verification import Evidence, EvidencePatch, ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]
 
@@ -101,33 +103,40 @@ def test_the_api_serves_the_same_audit_and_checks_the_stored_frames(
 def test_a_tampered_results_list_fails_the_results_check(finished_job: FinishedJob) -> None:
     job = finished_job
     history = read_history(job.stack.market, job.job_id)
-    commit = next(e for e in history.events if isinstance(e, ev.ResultsCommitted))
-    results = ResultsList.model_validate_json(job.ipfs.cat(commit.results_cid))
+    revealed = next(e for e in history.events if isinstance(e, ev.ResultsRevealed))
+    results = ResultsList.model_validate_json(job.ipfs.cat(revealed.results_cid))
     first = results.tiles[0].model_copy(update={"pixel_hash": "ab" * 32})
     forged = results.model_copy(update={"tiles": [first, *results.tiles[1:]]})
     forged_cid = job.ipfs.add_bytes(canonical_json(forged.model_dump(mode="json")))
     history.events = [
-        e.model_copy(update={"results_cid": forged_cid}) if e is commit else e
+        e.model_copy(update={"results_cid": forged_cid}) if e is revealed else e
         for e in history.events
     ]
     report = _audit(job, history)
     assert not report.ok
     failed = _failed(report)
-    assert f"results list of {commit.worker}" in failed
-    assert "not the committed root" in failed[f"results list of {commit.worker}"]
+    assert f"results list of {revealed.worker}" in failed
+    assert "not the committed root" in failed[f"results list of {revealed.worker}"]
 
 
 def _with_evidence(job: FinishedJob, change: Callable[[dict[str, Any]], None]) -> AuditReport:
-    """Audit with the first attestation's evidence bundle changed by `change`."""
+    """Audit with the first attestation's evidence bundle changed by `change`, sealed as the
+    verifier would have sealed it (so that only the bundle is at fault)."""
     history = read_history(job.stack.market, job.job_id)
     attested = next(e for e in history.events if isinstance(e, ev.ResultsAttested))
     bundle = json.loads(job.ipfs.cat(attested.evidence_cid))
     change(bundle)
     forged = job.ipfs.add_bytes(canonical_json(bundle))
+    seal = "0x" + evidence_seal(job.job_id, attested.worker, attested.verifier, forged).hex()
     history.events = [
-        e.model_copy(update={"evidence_cid": forged}) if e is attested else e
+        e.model_copy(update={"evidence_cid": forged})
+        if e is attested
+        else e.model_copy(update={"seal": seal})
+        if isinstance(e, ev.EvidenceSealed) and e.worker == attested.worker
+        and e.verifier == attested.verifier
+        else e
         for e in history.events
-    ]
+    ]  # fmt: skip
     return _audit(job, history)
 
 
@@ -153,21 +162,34 @@ def test_evidence_naming_other_patches_than_the_seed_selects_fails_the_evidence_
 
 @pytest.mark.parametrize("fraud", [False, True])
 def test_a_panel_votes_evidence_is_checked_against_the_panels_seed(
-    finished_job: FinishedJob, fraud: bool
+    finished_job: FinishedJob, fraud: bool, tmp_path: Path
 ) -> None:
     # A dispute the job did not have, added to its history: a panel drawn with a new seed and
-    # one vote whose bundle checked that seed's patches and found them honest.
+    # one vote whose bundle holds that seed's patches, as an honest re-render gives them (the
+    # revealed tiles themselves, cropped), so the bundle says the tiles are honest.
     job = finished_job
     history = read_history(job.stack.market, job.job_id)
     attested = next(e for e in history.events if isinstance(e, ev.ResultsAttested))
+    revealed = next(e for e in history.events if isinstance(e, ev.ResultsRevealed) and
+                    e.worker == attested.worker)  # fmt: skip
     seat = job.stack.market.seat(job.job_id, attested.worker)
     seed = "0x" + "5e" * 32
-    bundle = json.loads(job.ipfs.cat(attested.evidence_cid))
-    bundle["claim"]["seed"] = seed
-    tiles = list(range(seat.first_tile, seat.first_tile + seat.tile_count))
-    chosen = select_patches(bytes.fromhex("5e" * 32), job.manifest, tiles)
-    bundle["patches"] = [{"choice": c.model_dump(), "passed": True} for c in chosen]
-    vote_cid = job.ipfs.add_bytes(canonical_json(bundle))
+    results = ResultsList.model_validate_json(job.ipfs.cat(revealed.results_cid))
+    tiles = {t.index: read_exr(job.ipfs.cat_to_file(t.cid, tmp_path / f"{t.index}.exr"))
+             for t in results.tiles}  # fmt: skip
+    rects = job.manifest.tiles()
+    patches = []
+    assigned = list(range(seat.first_tile, seat.first_tile + seat.tile_count))
+    for i, c in enumerate(select_patches(bytes.fromhex("5e" * 32), job.manifest, assigned)):
+        local = c.rect.relative_to(rects[c.tile])
+        crop = tiles[c.job_tile][local.y : local.y_end, local.x : local.x_end]
+        path = write_exr(tmp_path / f"patch-{i}.exr", crop)
+        patches.append(EvidencePatch(choice=c, render_cid=job.ipfs.add_file(path)))
+    vote_cid = Evidence(
+        job_id=job.job_id, worker=attested.worker, manifest_cid=job.manifest_cid,
+        merkle_root=seat.hash, first_tile=seat.first_tile, tile_count=seat.tile_count, seed=seed,
+        patches=patches,
+    ).publish(job.ipfs)  # fmt: skip
     voter = job.stack.w3.eth.accounts[5]
     at = history.events[-1].block_number + 1
     history.events += [
@@ -180,7 +202,7 @@ def test_a_panel_votes_evidence_is_checked_against_the_panels_seed(
     name = f"vote evidence {vote_cid} of {voter} on {attested.worker}"
     assert name in {c.name for c in report.checks}
     if fraud:  # the bundle found the patches honest: a fraud vote contradicts it
-        assert "the chain says voted passed=False" in _failed(report)[name]
+        assert "the member voted fraud=True, but the evidence" in _failed(report)[name]
     else:
         assert report.ok, _failed(report)
 
@@ -190,7 +212,7 @@ def test_a_tile_whose_bytes_do_not_match_its_cid_fails_the_tiles_check(
 ) -> None:
     job = finished_job
     history = read_history(job.stack.market, job.job_id)
-    commit = next(e for e in history.events if isinstance(e, ev.ResultsCommitted))
+    commit = next(e for e in history.events if isinstance(e, ev.ResultsRevealed))
     tile = ResultsList.model_validate_json(job.ipfs.cat(commit.results_cid)).tiles[1]
 
     def flip_that_tile(path: str, body: bytes) -> bytes:
@@ -263,14 +285,26 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
     assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0
 
 
-# Between them the two seeds take every path: cancellations, unrevealed bids, late workers, missed
-# draws, silent verifiers (slashed to the worker) and seats left unverified, passes released
-# after their window or at once, fails, rejections, appeals and contests.
+# Between them the seeds take every path: cancellations, unrevealed bids, late workers, missed
+# draws, silent verifiers (before the seal, or once the results were revealed: slashed to the
+# worker) and seats left unverified, sealed seats whose worker hid its results (rejected) or that
+# the artist accepted, passes released after their window or at once, fails, rejections, appeals,
+# contests, and challenges of a pass upheld (verified again) and rejected.
 @pytest.mark.parametrize(
     ("seed", "paths"),
     [
-        (34, {"JobCancelled", "BondReclaimed", "VerifierDrawMissed", "VerifierReplaced"}),
-        (37, {"WorkerTimedOut", "ResultsUnverified", "ResultsRejected"}),
+        (
+            36,
+            {
+                "JobCancelled",
+                "BondReclaimed",
+                "ResultsUnverified",
+                "challenge:True",
+                "disputed twice",
+            },
+        ),
+        (54, {"WorkerTimedOut", "ResultsRejected", "EvidenceSealed", "challenge:False"}),
+        (44, {"VerifierDrawMissed", "BidForfeited", "contest:False", "appeal:False"}),
     ],
 )
 def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
@@ -287,6 +321,16 @@ def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
         money, checks = job_money(history)
         assert all(c.ok for c in checks), [c for c in checks if not c.ok]
         seen.update(type(e).__name__ for e in history.events)
+        kinds = history.dispute_kinds()
+        kind_of: dict[str, str] = {}  # a seat may be disputed twice: each verdict, its own kind
+        for e in history.events:
+            if isinstance(e, ev.DisputeOpened):
+                kind_of[e.worker] = kinds[(e.block_number, e.log_index)]
+            elif isinstance(e, ev.DisputeResolved):
+                seen.add(f"{kind_of[e.worker]}:{e.fraud}")
+        opened = [e.worker for e in history.events if isinstance(e, ev.DisputeOpened)]
+        if len(opened) > len(set(opened)):
+            seen.add("disputed twice")
         with db.session() as session:
             entries = session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == job_id))
             by_reason: dict[str, int] = {}
@@ -302,4 +346,4 @@ def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
     db.engine.dispose()
     books = solvency(m.client, read_histories(m.client))
     assert books.ok and books.balance > 0, books  # balanced, and every balance as the rules owe
-    assert paths | {"PaymentReleased", "DisputeResolved"} <= seen
+    assert paths | {"PaymentReleased", "DisputeResolved", "ResultsRevealed"} <= seen

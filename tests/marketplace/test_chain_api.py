@@ -22,6 +22,7 @@ from tests.marketplace.market import (
     VERIFY_WINDOW,
     Bid,
     Market,
+    attest,
     auction,
     commit_results,
     deploy_market,
@@ -200,7 +201,7 @@ def test_cancelled_expired_and_contested_jobs_are_indexed(
     contested = auction(market, [Bid(a, 2 * 10**14, 8)])
     commit_results(market, contested, a)
     verifier = draw(market, contested, a)
-    c.attest(verifier, contested, a, True, "bafy-pass")
+    attest(market, contested, a, verifier, True, "bafy-pass")
     c.open_dispute(market.artist, contested, a, "bafy-contest")
     market.mine(3)
     c.draw_panel(market.artist, contested, a)
@@ -352,7 +353,7 @@ def test_stream_pushes_a_jobs_events_as_they_are_indexed(
     listener.wait_for("event: BidsSettled")  # the stream is open before the worker commits
     commit_results(market, job_id, a)
     verifier = draw(market, job_id, a)
-    market.client.attest(verifier, job_id, a, True, "bafy-pass")
+    attest(market, job_id, a, verifier, True, "bafy-pass")
     market.advance(VERIFY_WINDOW + 1)  # the contest window closes; anyone releases the pay
     market.client.release(market.treasury, job_id, a)
     listener.thread.join(timeout=30)
@@ -366,6 +367,8 @@ def test_stream_pushes_a_jobs_events_as_they_are_indexed(
         "BidsSettled",
         "ResultsCommitted",
         "VerifierDrawn",
+        "EvidenceSealed",
+        "ResultsRevealed",
         "ResultsAttested",
         "ResultsAccepted",
         "PaymentReleased",
@@ -533,7 +536,7 @@ def test_worker_detail_shows_its_jobs_verifications_and_history(
     job_id = auction(market, [Bid(a, 10**14, 8)])
     commit_results(market, job_id, a)
     verifier = draw(market, job_id, a)
-    market.client.attest(verifier, job_id, a, True, "bafy-pass")
+    attest(market, job_id, a, verifier, True, "bafy-pass")
     market.advance(VERIFY_WINDOW + 1)
     market.client.release(market.treasury, job_id, a)
     market.client.withdraw(a)

@@ -18,6 +18,7 @@ from tests.marketplace.market import (
     Bid,
     Market,
     assert_matches_chain,
+    attest,
     auction,
     commit_results,
     deploy_market,
@@ -104,10 +105,10 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     for worker in (a, b, d):
         commit_results(market, job_id, worker)
     # a: failed by a lying verifier, wins its appeal (the verifier is slashed to a).
-    c.attest(draw(market, job_id, a), job_id, a, False, "bafy-lie")
+    attest(market, job_id, a, draw(market, job_id, a), False, "bafy-lie")
     _appeal(market, job_id, a, fraud_votes=1)
     # b: failed, loses its appeal (slashed; honest verifiers and the artist share).
-    c.attest(draw(market, job_id, b), job_id, b, False, "bafy-fail")
+    attest(market, job_id, b, draw(market, job_id, b), False, "bafy-fail")
     _appeal(market, job_id, b, fraud_votes=2)
     # d: three silent verifiers (each slashed to d), then closed unverified and unpaid. The
     # panels' outvoted members and the liar fell below the minimum stake: back into the pool.
@@ -263,16 +264,29 @@ def test_a_database_of_another_market_is_reindexed_for_the_new_one(
     assert _with_frames(db) == set()  # the old market's job 1 frames are not the new one's
 
 
-def test_a_database_of_an_older_layout_is_indexed_again(market: Market, tmp_path: Path) -> None:
-    """A server database from before sealed votes (its disputes table without the panel's
-    commitments and pay) is dropped and indexed afresh, as for any changed chain table."""
+@pytest.mark.parametrize(
+    "dropped",
+    [
+        # Before sealed votes: the disputes table without the panel's commitments and pay.
+        {"disputes": ("committed_mask", "commitments", "fee_each", "beneficiary")},
+        # Before blind verification: seats without the root and seal, disputes without a kind.
+        {"seats": ("merkle_root", "evidence_seal"), "disputes": ("kind",)},
+    ],
+    ids=["before-sealed-votes", "before-blind-verification"],
+)
+def test_a_database_of_an_older_layout_is_indexed_again(
+    market: Market, tmp_path: Path, dropped: dict[str, tuple[str, ...]]
+) -> None:
+    """A server database of an older layout is dropped and indexed afresh, as for any changed
+    chain table."""
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
     random_history(market, random.Random(2), jobs=2)
     _indexer(market, Database(db_url)).sync()
     old = Database(db_url)
     with old.engine.begin() as conn:
-        for column in ("committed_mask", "commitments", "fee_each", "beneficiary"):
-            conn.exec_driver_sql(f"ALTER TABLE disputes DROP COLUMN {column}")
+        for table, columns in dropped.items():
+            for column in columns:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
     old.engine.dispose()
     db = Database(db_url)
     indexer = _indexer(market, db)

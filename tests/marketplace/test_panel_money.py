@@ -21,6 +21,7 @@ from tests.marketplace.market import (
     Bid,
     Market,
     assert_matches_chain,
+    attest,
     auction,
     commit_results,
     deploy_market,
@@ -87,7 +88,7 @@ def _dispute(m: Market, case: Case) -> tuple[int, str, list[str]]:
     job_id = auction(m, [Bid(worker, PRICE, TILES)], tiles=TILES)
     commit_results(m, job_id, worker)
     verifier = draw(m, job_id, worker)
-    c.attest(verifier, job_id, worker, not case.appeal, "bafy-evidence")
+    attest(m, job_id, worker, verifier, not case.appeal, "bafy-evidence")
     c.open_dispute(worker if case.appeal else m.artist, job_id, worker, "bafy-reason")
     m.mine(3)
     c.draw_panel(m.artist, job_id, worker)

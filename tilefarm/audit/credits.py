@@ -2,15 +2,16 @@
 market's events with the contract's formulas (docs/protocol.md), less what it withdrew.
 
 The contract credits a balance for: a revealed bid's bond back, a reclaimed bond, the artist's
-refunds (cancellation, settlement, completion), the treasury's fees, a draw bounty to whoever
-called `drawVerifier` (`VerifierDrawn.caller`), a worker's pay and its verifier's fee at
-`PaymentReleased` (never at `ResultsAccepted`), a failing verifier's fee at a rejection, a late
-or lapsed worker's slash to the artist, a silent verifier's slash to the waiting worker, an
-overruled verifier's slash (to the worker it failed, less the panel's fee, or to the artist whose
-contest it lost), a fraud slash shared by the honest verifiers and the artist, a dispute bond
-back to a disputer that won, a dispute panel's pay, and an unrevealed sealed bid's collateral to
-the artist (`forfeitBid`: its `Slashed`, reason Unrevealed, up to the collateral its declared
-tiles locked at the job's maximum price, then its `BidForfeited`).
+refunds (cancellation, settlement, completion), the treasury's fees, a draw bounty to whoever called
+`drawVerifier` (`VerifierDrawn.caller`), a worker's pay and its verifier's fee at `PaymentReleased`
+(never at `ResultsAccepted`), a failing verifier's fee at a rejection (after a fail, or a reveal the
+worker let pass), a late or lapsed worker's slash to the artist, a silent verifier's slash to the
+waiting worker, an overruled verifier's slash (to the worker it failed, less the panel's fee; to the
+challenger of a pass that contradicted its own evidence, less the panel's fee; or to the artist
+whose contest it lost), a fraud slash shared by the honest verifiers and the artist, a dispute bond
+back to a disputer that won, a dispute panel's pay, and an unrevealed sealed bid's collateral to the
+artist (`forfeitBid`: its `Slashed`, reason Unrevealed, up to the collateral its declared tiles
+locked at the job's maximum price, then its `BidForfeited`).
 
 A panel is paid by the side that lost: the disputer's bond when the disputer lost, else up to one
 dispute bond out of the loser's slash (the overruled failing verifier's on an appeal, the worker's
@@ -18,7 +19,8 @@ fraud slash on a contest: the rest of it is shared as before). Every member that
 gets an equal share of that fee; every member that stayed silent or revealed against the outcome
 is slashed (reasons Silence and Outvoted) and those slashes are shared by the members that
 revealed for the outcome, or credited to the treasury when none did (a silent panel must not pay
-the side its silence favours); what is left goes to the artist on fraud, else the worker. The
+the side its silence favours); what is left goes to the artist on fraud, else the worker (on a
+challenge: to the challenger when upheld, else to the verifier whose pass stood). The
 audit derives these amounts itself and reports a `PanelPaid` (or a `BidForfeited`) that says
 otherwise.
 `owed - withdrawn` must equal the contract's `balanceOf`.
@@ -27,7 +29,7 @@ otherwise.
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from tilefarm.audit.history import JobHistory
+from tilefarm.audit.history import DisputeKind, JobHistory
 from tilefarm.audit.money import draw_bounty, verifier_fee
 from tilefarm.chain import events as ev
 
@@ -41,7 +43,8 @@ class _Seat:
     tiles: int = 0
     verifier: str | None = None
     round: int = 0
-    contested: bool = False  # the open dispute is the artist's contest of a pass
+    kind: DisputeKind | None = None  # the latest dispute's
+    challenged: str | None = None  # a challenge's verifier (the panel's rounding goes to it)
     bond: int = 0
     disputer: str = ""
     members: list[str] = field(default_factory=list)  # the panel, in seat order
@@ -117,6 +120,7 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
     # The worker and transaction of the latest `DisputeResolved`: the slashes and rejection
     # that follow in that transaction carry out its verdict.
     resolving: tuple[str, str] | None = None
+    kinds = h.dispute_kinds()
 
     def by_verdict(e: ev.MarketEvent) -> _Seat | None:
         """The seat whose verdict is being carried out by `e`'s transaction, if any."""
@@ -177,14 +181,20 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
                 worker, tx_hash = resolving
                 assert tx_hash == e.transaction_hash, "a false-accusation slash outside a verdict"
                 seat = seats[worker]
-                if seat.contested:
+                if seat.kind == "contest":
                     owed[artist] += e.amount  # the overruled pass pays the artist in full
                 else:
+                    # A lying fail pays the worker, a contradicted pass its challenger: both
+                    # after the panel's fee.
                     seat.fee = fee_out_of(e.amount, bond_size)
-                    owed[worker] += e.amount - seat.fee
+                    owed[seat.disputer if seat.kind == "challenge" else worker] += (
+                        e.amount - seat.fee
+                    )
         elif isinstance(e, ev.VerifierReplaced):
             seat = seats[e.worker]
-            if e.silent_verifier == seat.verifier and seat.verifier is not None:
+            # Not silence when an upheld challenge replaced a contradicted verifier.
+            silent = by_verdict(e) is None
+            if silent and e.silent_verifier == seat.verifier and seat.verifier is not None:
                 owed[e.worker] += seat.silence
             seat.silence = 0
             seat.round = e.round
@@ -198,7 +208,8 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
                 owed[verifier] += e.verifier_fee
         elif isinstance(e, ev.DisputeOpened):
             seat = seats[e.worker]
-            seat.contested = e.disputer != e.worker
+            seat.kind = kinds.get((e.block_number, e.log_index))
+            seat.challenged = seat.verifier
             seat.bond = e.bond
             seat.disputer = e.disputer
             seat.members, seat.votes = [], {}
@@ -211,12 +222,15 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
             resolving = (e.worker, e.transaction_hash)
             seat = seats[e.worker]
             seat.fraud = e.fraud
-            appeal = not seat.contested
+            appeal = seat.kind == "appeal"
             if appeal != e.fraud:
                 # The disputer won: its bond back; the fee comes out of the loser's slash.
                 owed[seat.disputer] += seat.bond
                 seat.fee = 0
-                seat.verifier = None  # the overruled verifier (its fail or its pass): no fee
+                if seat.kind != "challenge":
+                    # The overruled verifier (its fail or its pass): no fee. A contradicted
+                    # verifier is replaced by the `VerifierReplaced` that follows.
+                    seat.verifier = None
             else:
                 seat.fee = seat.bond  # the disputer lost: its bond pays the panel
             seat.bond = 0
@@ -224,7 +238,7 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
             seat = seats[e.worker]
             voters = [v for v, fraud in seat.votes.items() if fraud]
             by_panel = resolving == (e.worker, e.transaction_hash)
-            if seat.contested and by_panel:
+            if seat.kind == "contest" and by_panel:
                 seat.fee = fee_out_of(e.slashed, bond_size)
                 _pay_fraud(owed, artist, e.slashed - seat.fee, voters)
                 continue
@@ -242,7 +256,10 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
                 continue
             revealed = [m for m in seat.members if m in seat.votes]
             winners = [m for m in revealed if seat.votes[m] == seat.fraud]
-            beneficiary = artist if seat.fraud else e.worker
+            if seat.kind == "challenge":
+                beneficiary = (seat.disputer if seat.fraud else seat.challenged) or ZERO_ADDRESS
+            else:
+                beneficiary = artist if seat.fraud else e.worker
             pay = panel_pay(seat.fee, seat.forfeited, len(revealed), len(winners), beneficiary)
             for member in revealed:
                 owed[member] += pay.fee_each

@@ -1,6 +1,22 @@
-"""Checking the verification evidence on chain: every verifier's attestation and every panel
-member's vote names an evidence bundle on IPFS, which must name the committed results, the seed
-the chain drew for that verdict, exactly the patches that seed selects, and the same verdict.
+"""Checking the verification evidence on chain. Verification is blind (docs/protocol.md): the drawn
+verifier re-renders the patches its seed selects, publishes them as an evidence bundle
+(`tilefarm-evidence/1`, `tilefarm.verification.Evidence`) and seals it (`EvidenceSealed`) before
+the worker reveals its results list (`ResultsRevealed`); it then attests, naming the evidence it
+sealed. The verdict is a function of the evidence and the revealed tiles alone, so the audit
+recomputes it without rendering (`tilefarm.verification.judge_evidence`).
+
+For every attested verdict the audit requires: the attested evidence is the sealed one (its
+`tilefarm.chain.votes.evidence_seal` is the round's seal, made by the attesting verifier) and the
+seal came before the round's reveal; the bundle names the commitment (job, worker, manifest,
+Merkle root, tile range) and the seed the chain drew for that round, with exactly the patches
+that seed selects; and the recomputed verdict is the attested one. A verdict its own evidence
+contradicts is reported, unless a panel overturned it (an upheld challenge or contest of a pass,
+a won appeal of a fail).
+
+A panel member's vote on an appeal or a contest names a bundle rendered for the panel's seed
+(`PanelDrawn`), checked the same way against the vote ("fraud" is a fail). A vote on a challenge
+answers "does the pass contradict its own evidence?" ("fraud" is yes): it is checked against the
+challenged pass's evidence, recomputed.
 
 Panel votes are sealed: a member commits a hash of its vote, its evidence CID and a secret salt
 (`tilefarm.chain.votes.vote_commitment`), and reveals them later (`VoteCast`), so neither the
@@ -11,54 +27,122 @@ by a member of the panel, once; and nobody revealed before reveals opened (every
 or the commit window, one verification window from the panel's draw, closed), so nobody could
 copy a vote it had seen revealed."""
 
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from tilefarm.audit.history import Assignment, JobHistory
+from tilefarm.audit.history import Assignment, DisputeKind, JobHistory
 from tilefarm.audit.report import Check
 from tilefarm.chain import events as ev
+from tilefarm.chain.votes import evidence_seal
 from tilefarm.ipfs import IpfsError, KuboClient
 from tilefarm.manifest import RenderManifest
-from tilefarm.patches import select_patches
+from tilefarm.patches import PatchChoice, select_patches
+from tilefarm.verification import CheckReport, Claim, Evidence, judge_evidence, load_evidence
 
-MAX_EVIDENCE_BYTES = 8 << 20
+MAX_VERIFIER_ROUNDS = 3  # the contract's constant
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """One verdict on a worker's results and the seed it had to check with."""
+    """One verdict on a worker's results: a verifier's attestation or a panel member's vote, the
+    seed it had to check with and the results list revealed before it."""
 
     name: str
     evidence_cid: str
     seed: str | None
-    passed: bool
+    passed: bool  # for a vote: not "fraud"
     how: str  # "attested" or "voted"
+    by: str  # the verifier or the panel member
+    results_cid: str  # the latest list revealed before the verdict ("" when none was)
+    seal: ev.EvidenceSealed | None = None  # an attestation's round's seal
+    revealed: ev.ResultsRevealed | None = None  # the reveal the attestation judged
+    kind: DisputeKind | None = None  # a vote's dispute
+    challenged: "Verdict | None" = None  # a vote on a challenge: the pass challenged
+    overturned_by: str = ""  # an attestation a panel overturned, and how
+
+
+def _position(e: ev.MarketEvent) -> tuple[int, int]:
+    return (e.block_number, e.log_index)
 
 
 def verdicts(h: JobHistory, who: str) -> list[Verdict]:
-    """Every verdict on `who`'s results with the seed it had to check with: a verifier's
-    attestation (the seed of its `VerifierDrawn`) and each panel member's vote (the seed of
-    the `PanelDrawn`), in chain order."""
+    """Every verdict on `who`'s results, in chain order: each verifier's attestation (with the
+    seed of its round's `VerifierDrawn`, the round's `EvidenceSealed` and the reveal before it)
+    and each panel member's vote (with the seed of the `PanelDrawn`)."""
     out: list[Verdict] = []
+    kinds = h.dispute_kinds()
     verifier_seed = panel_seed = None
+    seal: ev.EvidenceSealed | None = None
+    revealed: ev.ResultsRevealed | None = None
+    kind: DisputeKind | None = None
+    attested: int | None = None  # the standing attestation's index in `out`
     for e in h.events:
         if getattr(e, "worker", None) != who:
             continue
+        results_cid = revealed.results_cid if revealed is not None else ""
         if isinstance(e, ev.VerifierDrawn):
-            verifier_seed = e.seed
-        elif isinstance(e, ev.VerifierReplaced) and e.round < 3:
-            verifier_seed = None
+            verifier_seed, seal = e.seed, None
+        elif isinstance(e, ev.VerifierReplaced) and e.round < MAX_VERIFIER_ROUNDS:
+            verifier_seed, seal = None, None
+        elif isinstance(e, ev.EvidenceSealed):
+            seal = e
+        elif isinstance(e, ev.ResultsRevealed):
+            revealed = e
         elif isinstance(e, ev.ResultsAttested):
-            name = f"evidence {e.evidence_cid} of {who}"
-            out.append(Verdict(name, e.evidence_cid, verifier_seed, e.passed, "attested"))
+            attested = len(out)
+            out.append(
+                Verdict(
+                    f"evidence {e.evidence_cid} of {who}", e.evidence_cid, verifier_seed,
+                    e.passed, "attested", e.verifier, results_cid, seal=seal, revealed=revealed,
+                )
+            )  # fmt: skip
+        elif isinstance(e, ev.DisputeOpened):
+            kind, panel_seed = kinds.get(_position(e)), None
         elif isinstance(e, ev.PanelDrawn):
             panel_seed = e.seed
         elif isinstance(e, ev.VoteCast):
-            name = f"vote evidence {e.evidence_cid} of {e.voter} on {who}"
-            out.append(Verdict(name, e.evidence_cid, panel_seed, not e.fraud, "voted"))
+            if kind == "challenge":
+                name = f"vote of {e.voter} on the challenge of {who}'s pass"
+            else:
+                name = f"vote evidence {e.evidence_cid} of {e.voter} on {who}"
+            challenged = out[attested] if kind == "challenge" and attested is not None else None
+            out.append(
+                Verdict(
+                    name, e.evidence_cid, panel_seed, not e.fraud, "voted", e.voter, results_cid,
+                    kind=kind, challenged=challenged,
+                )
+            )  # fmt: skip
+        elif isinstance(e, ev.DisputeResolved) and attested is not None:
+            how = _overturned(out[attested], kind, e.fraud)
+            if how:  # the verdict no longer stands (a pass that stood may be disputed again)
+                out[attested] = replace(out[attested], overturned_by=how)
+                attested = None
     return out
+
+
+def _overturned(attested: Verdict, kind: DisputeKind | None, fraud: bool) -> str:
+    """How a panel's verdict overturned `attested` ("" when it did not)."""
+    if attested.passed and fraud and kind == "challenge":
+        return "an upheld challenge (the verifier was slashed, the seat verified again)"
+    if attested.passed and fraud and kind == "contest":
+        return "the artist's upheld contest"
+    if not attested.passed and not fraud and kind == "appeal":
+        return "the worker's won appeal"
+    return ""
+
+
+@dataclass
+class _Recomputed:
+    """An evidence bundle judged on a claim: why it cannot carry a verdict, or its report."""
+
+    problems: list[str] = field(default_factory=list)
+    report: CheckReport | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the evidence supports a pass (unusable evidence supports none)."""
+        return not self.problems and self.report is not None and self.report.passed
 
 
 def evidence_checks(
@@ -68,9 +152,14 @@ def evidence_checks(
     a: Assignment,
     manifest: RenderManifest,
     commit: ev.ResultsCommitted,
+    work_dir: Path,
+    tiles_checked: bool = True,
 ) -> tuple[list[Check], list[Verdict]]:
-    """Check every verdict's evidence bundle on `who`'s results; returns the checks and the
-    verdicts that had a seed (to re-render)."""
+    """Check every verdict's evidence on `who`'s results, recomputing each verdict from its
+    evidence and the revealed tiles (scratch files under `work_dir`); returns the checks and the
+    verdicts a re-render can check (the ones with a seed whose evidence was rendered). When the
+    revealed tiles could not be checked here (`tiles_checked` false: the tiles check says why), a
+    recomputation that fails on them before judging a patch proves nothing about the verdict."""
     checks: list[Check] = []
     seeded: list[Verdict] = []
 
@@ -84,44 +173,134 @@ def evidence_checks(
             "no verifier attested (accepted by the artist or after the verifier rounds)",
         )  # fmt: skip
         return checks, seeded
-    assigned = list(range(a.first_tile, a.first_tile + a.tile_count))
+    judged: dict[tuple[str, str, str], _Recomputed] = {}
+
+    def recompute(v: Verdict) -> _Recomputed:
+        assert v.seed is not None
+        key = (v.evidence_cid, v.results_cid, v.seed)
+        if key not in judged:
+            claim = Claim(
+                job_id=h.job_id, worker=who, manifest_cid=h.posted.manifest_cid,
+                results_cid=v.results_cid, merkle_root=commit.merkle_root,
+                first_tile=a.first_tile, tile_count=a.tile_count, seed=v.seed,
+            )  # fmt: skip
+            scratch = work_dir / f"{len(judged):03d}"
+            judged[key] = _recompute(claim, v.evidence_cid, manifest, ipfs, scratch)
+        return judged[key]
+
     for v in found:
+        if v.kind == "challenge":
+            check(v.name, *_challenge_vote(v, recompute))
+            continue
         if v.seed is None:
             check(v.name, False, "a verdict without a drawn seed")
             continue
-        try:
-            bundle = json.loads(ipfs.cat(v.evidence_cid, max_bytes=MAX_EVIDENCE_BYTES))
-            claim = bundle["claim"]
-            named = sorted(_patch_key(p["choice"]) for p in bundle["patches"])
-            passed = bool(bundle["passed"])
-        except (IpfsError, ValueError, KeyError, TypeError) as exc:
-            check(v.name, False, f"the evidence bundle is unusable: {exc}")
+        sealing = _seal_problems(h.job_id, who, v) if v.how == "attested" else []
+        result = recompute(v)
+        report = result.report
+        if report is not None and not report.patches and not report.passed and not tiles_checked:
+            check(v.name, True, f"not recomputed: {report.reason} (see the tiles check)")
             continue
-        chosen = select_patches(bytes.fromhex(v.seed.removeprefix("0x")), manifest, assigned)
-        # The verifier checks frame by frame, so its list is in another order: compare sets.
-        expected = sorted(_patch_key(c.model_dump()) for c in chosen)
-        problems = []
-        if (
-            claim.get("results_cid") != commit.results_cid
-            or str(claim.get("merkle_root", "")).lower() != commit.merkle_root.lower()
-        ):
-            problems.append("it names other results than the commitment")
-        if str(claim.get("seed", "")).lower() != v.seed.lower():
-            problems.append(f"its seed is not the drawn seed {v.seed}")
-        if named != expected:
-            problems.append(
-                f"its {len(named)} patches are not the {len(expected)} the seed selects"
+        unsupported = list(result.problems)
+        if report is not None and report.passed != v.passed:
+            said = f"the verifier attested passed={v.passed}" if v.how == "attested" else (
+                f"the member voted fraud={not v.passed}"
+            )  # fmt: skip
+            unsupported.append(
+                f"it contradicts its own evidence: {said}, but the evidence, recomputed without "
+                f"rendering, says passed={report.passed} ({report.reason})"
             )
-        if passed != v.passed:
-            problems.append(f"it says passed={passed}, but the chain says {v.how} "
-                            f"passed={v.passed}")  # fmt: skip
-        check(
-            v.name, not problems,
-            "; ".join(problems)
-            or f"names the commitment, the seed's {len(expected)} patches and the verdict",
-        )  # fmt: skip
+        if unsupported and v.overturned_by and not sealing:
+            # The protocol caught it: a panel overturned the verdict.
+            check(v.name, True, "; ".join(unsupported) + f"; overturned by {v.overturned_by}")
+            continue
+        if sealing or unsupported or report is None:
+            check(v.name, False, "; ".join(sealing + unsupported))
+        else:
+            sealed = "sealed before the results were revealed; " if v.how == "attested" else ""
+            check(
+                v.name, True,
+                f"{sealed}names the commitment and the seed's {len(report.patches)} patches; "
+                f"recomputed without rendering: {report.reason}",
+            )  # fmt: skip
         seeded.append(v)
     return checks, seeded
+
+
+def _seal_problems(job_id: int, who: str, v: Verdict) -> list[str]:
+    """Why an attestation's evidence is not the evidence its verifier sealed unseen."""
+    seal = v.seal
+    if seal is None:
+        return ["no evidence was sealed in its round"]
+    problems = []
+    if seal.verifier != v.by:
+        problems.append(f"the evidence was sealed by {seal.verifier}, not by {v.by}")
+    want = "0x" + evidence_seal(job_id, who, v.by, v.evidence_cid).hex()
+    if seal.seal.lower() != want:
+        problems.append(
+            f"it is not the evidence sealed: the seal {seal.seal} is not its hash {want}"
+        )
+    if v.revealed is None or _position(v.revealed) < _position(seal):
+        problems.append("its evidence was not sealed before the results were revealed")
+    return problems
+
+
+def _recompute(
+    claim: Claim, cid: str, manifest: RenderManifest, ipfs: KuboClient, work_dir: Path
+) -> _Recomputed:
+    """The bundle at `cid`: it must name `claim` (its commitment and seed) with exactly the
+    patches the seed selects; then the verdict it gives on the revealed tiles."""
+    try:
+        evidence = load_evidence(ipfs, cid)
+    except (IpfsError, ValueError) as exc:
+        return _Recomputed([f"the evidence bundle is unusable: {exc}"])
+    problems = _naming_problems(evidence, claim, manifest)
+    if problems:
+        return _Recomputed(problems)
+    report = judge_evidence(claim, evidence, ipfs, work_dir)
+    if not report.evidence_ok:
+        return _Recomputed([f"the evidence is unusable: {report.reason}"])
+    return _Recomputed(report=report)
+
+
+def _naming_problems(evidence: Evidence, claim: Claim, manifest: RenderManifest) -> list[str]:
+    problems = []
+    named = (evidence.job_id, evidence.worker.lower(), evidence.manifest_cid,
+             evidence.merkle_root.lower(), evidence.first_tile, evidence.tile_count)  # fmt: skip
+    committed = (claim.job_id, claim.worker.lower(), claim.manifest_cid,
+                 claim.merkle_root.lower(), claim.first_tile, claim.tile_count)  # fmt: skip
+    if named != committed:
+        problems.append("it names other results than the commitment")
+    if evidence.seed.lower() != claim.seed.lower():
+        problems.append(f"its seed is not the drawn seed {claim.seed}")
+    chosen = select_patches(claim.seed_bytes(), manifest, claim.assigned())
+    # The verifier renders frame by frame, so its list may be in another order: compare sets.
+    if sorted(_key(p.choice) for p in evidence.patches) != sorted(_key(c) for c in chosen):
+        problems.append(
+            f"its {len(evidence.patches)} patches are not the {len(chosen)} the seed selects"
+        )
+    return problems
+
+
+def _key(c: PatchChoice) -> tuple[int, int, int, int, int, int]:
+    return (c.job_tile, c.frame, c.rect.x, c.rect.y, c.rect.width, c.rect.height)
+
+
+def _challenge_vote(v: Verdict, recompute: Callable[[Verdict], _Recomputed]) -> tuple[bool, str]:
+    """A vote on a challenge against the challenged pass's evidence, recomputed: "fraud"
+    (contradicted) is right when that evidence does not support the pass."""
+    target = v.challenged
+    if target is None or target.seed is None:
+        return False, "a vote on a challenge, but no pass with a drawn seed was challenged"
+    result = recompute(target)
+    contradicted = not result.passed
+    why = "; ".join(result.problems) or (result.report.reason if result.report else "")
+    ok = (not v.passed) == contradicted
+    return ok, (
+        f"voted {'contradicted' if not v.passed else 'not contradicted'}; the challenged "
+        f"evidence {target.evidence_cid}, recomputed without rendering, "
+        f"{'contradicts' if contradicted else 'supports'} the pass ({why})"
+    )
 
 
 @dataclass
@@ -208,11 +387,3 @@ def _reveals_opened(
         f"the commit window closed at {deadline}"
     )
     return "too early"
-
-
-def _patch_key(choice: dict[str, Any]) -> tuple[int, int, int, int, int]:
-    rect = choice["rect"]
-    return (
-        int(choice["job_tile"]), int(rect["x"]), int(rect["y"]),
-        int(rect["width"]), int(rect["height"]),
-    )  # fmt: skip

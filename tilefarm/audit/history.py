@@ -2,11 +2,16 @@
 the market's fixed parameters. The auditor reads nothing else from the chain."""
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.records import Job, MarketConfig
 from tilefarm.errors import TilefarmError
+
+# A worker's appeal of a fail, the artist's contest of a pass (the tiles are fraudulent), anyone
+# else's challenge of a pass (it contradicts its verifier's own sealed evidence).
+DisputeKind = Literal["appeal", "contest", "challenge"]
 
 
 class AuditError(TilefarmError):
@@ -62,6 +67,33 @@ class JobHistory:
             if isinstance(e, ev.ResultsCommitted) and e.worker == worker:
                 return e
         return None
+
+    def revealed(self, worker: str) -> ev.ResultsRevealed | None:
+        """The worker's latest revealed results list (none before its verifier sealed)."""
+        found = [e for e in self.events if isinstance(e, ev.ResultsRevealed) and e.worker == worker]
+        return found[-1] if found else None
+
+    def dispute_kinds(self) -> dict[tuple[int, int], DisputeKind]:
+        """Each `DisputeOpened` (by its position) and its kind, as the contract's `openDispute`
+        tells them apart: the worker appeals a failed seat; on an accepted seat the artist
+        contests and anyone else (the worker too) challenges."""
+        failed: dict[str, bool] = {}
+        kinds: dict[tuple[int, int], DisputeKind] = {}
+        for e in self.events:
+            if isinstance(e, ev.ResultsAttested):
+                failed[e.worker] = not e.passed
+            elif isinstance(e, ev.ResultsAccepted | ev.VerifierReplaced):
+                failed[e.worker] = False
+            elif isinstance(e, ev.DisputeOpened):
+                kind: DisputeKind
+                if failed.get(e.worker):
+                    kind = "appeal"
+                elif e.disputer == self.posted.artist:
+                    kind = "contest"
+                else:
+                    kind = "challenge"
+                kinds[(e.block_number, e.log_index)] = kind
+        return kinds
 
 
 def read_history(market: JobMarketClient, job_id: int, from_block: int = 0) -> JobHistory:

@@ -1,9 +1,11 @@
 """Auditing one job end to end from the chain and IPFS alone.
 
-For the job's manifest, every committed seat (results list against the committed root, a Merkle
-proof per tile checked locally and by the contract's own `verifyTile`, every tile's bytes
-against its CID and its pixels against its pixel hash), the verification evidence of every
-attestation and panel vote and the order of each panel's sealed votes (`tilefarm.audit.evidence`),
+For the job's manifest, every committed seat (its revealed results list against the committed
+root, a Merkle proof per tile checked locally and by the contract's own `verifyTile`, every
+tile's bytes against its CID and its pixels against its pixel hash), the verification evidence of
+every attestation and panel vote (sealed before the reveal, naming the commitment and the seed's
+patches, and giving its verdict again without rendering) and the order of each panel's sealed
+votes (`tilefarm.audit.evidence`),
 the frames (recomputed from the tiles: the CIDs the assembled files must have, compared with what
 a server claims when given), and the money (`tilefarm.audit.money`). With `rerender`, the
 patches of every verdict's seed are rendered again in a Blender child and must give its verdict.
@@ -23,7 +25,7 @@ from tilefarm.audit.committed import (
     require_cid,
 )
 from tilefarm.audit.credits import RuleProblems, job_credits
-from tilefarm.audit.evidence import evidence_checks, sealed_vote_checks
+from tilefarm.audit.evidence import Verdict, evidence_checks, sealed_vote_checks
 from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.audit.history import Assignment, JobHistory
 from tilefarm.audit.money import Money, job_money
@@ -116,6 +118,7 @@ class _Audit:
         who = a.worker
         state = self.market.seat(self.h.job_id, who).state_name if self.market else "?"
         commit = self.h.commitment(who)
+        revealed = self.h.revealed(who)
         drawn = [e for e in self.h.events if isinstance(e, ev.VerifierDrawn) and e.worker == who]
         attested = [
             e for e in self.h.events if isinstance(e, ev.ResultsAttested) and e.worker == who
@@ -123,7 +126,7 @@ class _Audit:
         audit = SeatAudit(
             worker=who, first_tile=a.first_tile, tile_count=a.tile_count,
             price_per_tile=str(a.price_per_tile), state=state,
-            results_cid=commit.results_cid if commit else None,
+            results_cid=revealed.results_cid if revealed else None,
             merkle_root=commit.merkle_root if commit else None,
             verifier=drawn[-1].verifier if drawn else None,
             seed=drawn[-1].seed if drawn else None,
@@ -133,9 +136,18 @@ class _Audit:
         self.checks += sealed_vote_checks(self.h, who, self.block_time if self.market else None)
         if commit is None or manifest is None:
             return audit  # nothing committed (timed out): nothing on IPFS to check
+        if revealed is None:
+            # Blind verification: the list stays hidden until a verifier sealed its evidence;
+            # the artist may accept before that, or the worker may never reveal (rejected).
+            self.check(
+                "results", f"results list of {who}", True,
+                f"committed root {commit.merkle_root}; the results list was never revealed "
+                f"(seat {state}): no tiles to check",
+            )  # fmt: skip
+            return audit
         try:
             results = fetch_results(
-                self.ipfs, commit.results_cid, job_id=self.h.job_id,
+                self.ipfs, revealed.results_cid, job_id=self.h.job_id,
                 manifest_cid=self.h.posted.manifest_cid, merkle_root=commit.merkle_root,
                 first_tile=a.first_tile, tile_count=a.tile_count,
             )  # fmt: skip
@@ -146,17 +158,19 @@ class _Audit:
             "results",
             f"results list of {who}",
             True,
-            f"{commit.results_cid} lists tiles {a.first_tile}..{a.first_tile + a.tile_count - 1} "
-            f"and hashes to the committed root {commit.merkle_root}",
+            f"{revealed.results_cid} (revealed) lists tiles {a.first_tile}.."
+            f"{a.first_tile + a.tile_count - 1} and hashes to the committed root "
+            f"{commit.merkle_root}",
         )
         self.proofs(who, results, commit.merkle_root)
-        self.fetch_tiles(who, results)
-        checks, seeded = evidence_checks(self.h, self.ipfs, who, a, manifest, commit)
+        tiles_checked = self.fetch_tiles(who, results)
+        checks, seeded = evidence_checks(
+            self.h, self.ipfs, who, a, manifest, commit, self.work / "judge" / who, tiles_checked
+        )
         self.checks += checks
         if rerender is not None:
             for v in seeded:
-                assert v.seed is not None
-                self.rerender(who, a, commit, v.seed, v.passed, rerender)
+                self.rerender(who, a, commit, v, rerender)
         return audit
 
     def proofs(self, who: str, results: ResultsList, root: str) -> None:
@@ -189,7 +203,8 @@ class _Audit:
             else f"{len(leaves)} proof(s) verified {where}",
         )
 
-    def fetch_tiles(self, who: str, results: ResultsList) -> None:
+    def fetch_tiles(self, who: str, results: ResultsList) -> bool:
+        """Fetch and check every tile of `who`'s results; whether all of them checked out."""
         problems = []
         for tile in results.tiles:
             dest = self.work / "tiles" / f"{tile.index}.exr"
@@ -198,7 +213,7 @@ class _Audit:
                 self.tiles[tile.index] = dest
             except (CommittedResultsInvalid, IpfsError) as exc:
                 problems.append(str(exc))
-        self.check(
+        return self.check(
             "tiles",
             f"tiles of {who}",
             not problems,
@@ -207,32 +222,29 @@ class _Audit:
         )
 
     def rerender(
-        self,
-        who: str,
-        a: Assignment,
-        commit: ev.ResultsCommitted,
-        seed: str,
-        attested: bool,
-        child: BlenderChild,
+        self, who: str, a: Assignment, commit: ev.ResultsCommitted, v: Verdict, child: BlenderChild
     ) -> None:
+        """Render the patches of `v`'s seed again and judge them against the revealed tiles:
+        the verdict must be `v`'s."""
+        assert v.seed is not None
         claim = Claim(
             job_id=self.h.job_id, worker=who, manifest_cid=self.h.posted.manifest_cid,
-            results_cid=commit.results_cid, merkle_root=commit.merkle_root,
-            first_tile=a.first_tile, tile_count=a.tile_count, seed=seed,
+            results_cid=v.results_cid, merkle_root=commit.merkle_root,
+            first_tile=a.first_tile, tile_count=a.tile_count, seed=v.seed,
         )  # fmt: skip
         scratch = self.work / "rerender" / who
         scratch.mkdir(parents=True, exist_ok=True)
-        if (self.work / "scene.blend").exists():
+        if (self.work / "scene.blend").exists() and not (scratch / "scene.blend").exists():
             (scratch / "scene.blend").hardlink_to(self.work / "scene.blend")
-        report = check_results(claim, self.ipfs, scratch, child)
+        report, _ = check_results(claim, self.ipfs, scratch, child)
         if not (self.work / "scene.blend").exists() and (scratch / "scene.blend").exists():
             (self.work / "scene.blend").hardlink_to(scratch / "scene.blend")
         worst = min((p.psnr_db for p in report.patches if p.psnr_db is not None), default=None)
         self.check(
             "rerender",
             f"re-render of {who}'s patches",
-            report.passed == attested,
-            f"{report.reason} (worst {worst} dB); the verifier attested passed={attested}",
+            report.passed == v.passed,
+            f"{report.reason} (worst {worst} dB); the chain says {v.how} passed={v.passed}",
         )
 
     # -- frames

@@ -113,7 +113,8 @@ def job_money(history: JobHistory) -> tuple[Money, list[Check]]:
     bounty_bps = h.config.draw_bounty_bps
     drawn: dict[str, bool] = {}  # worker -> a verifier is drawn in its current round
     rounds: dict[str, int] = {}
-    appealed: set[str] = set()  # workers whose open dispute is their own appeal
+    appealed: set[str] = set()  # workers whose open dispute is their own appeal of a fail
+    kinds = h.dispute_kinds()
     released: set[str] = set()
     problems: list[str] = []
 
@@ -155,13 +156,15 @@ def job_money(history: JobHistory) -> tuple[Money, list[Check]]:
                 drawn[e.worker] = False
         elif isinstance(e, ev.DisputeOpened):
             dispute_bonds += e.bond
-            if e.disputer == e.worker:
+            if kinds.get((e.block_number, e.log_index)) == "appeal":
                 appealed.add(e.worker)
             else:
                 appealed.discard(e.worker)
         elif isinstance(e, ev.DisputeResolved):
             if (e.worker in appealed) != e.fraud:
-                drawn[e.worker] = False  # an overruled verifier (its fail or its pass): no fee
+                # An overruled verifier (its fail, or its pass contested or contradicting its
+                # evidence): no fee. After a challenge, a new round may draw another.
+                drawn[e.worker] = False
         elif isinstance(e, ev.ResultsAccepted | ev.PaymentReleased):
             a = assigned.get(e.worker)
             if a is None:

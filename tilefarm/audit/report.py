@@ -27,8 +27,10 @@ class SeatAudit(BaseModel):
     tile_count: int
     price_per_tile: str
     state: str = Field(description="the contract's seat state now")
-    results_cid: str | None = None
-    merkle_root: str | None = None
+    results_cid: str | None = Field(
+        None, description="the results list the worker revealed last (none until revealed)"
+    )
+    merkle_root: str | None = Field(None, description="the committed Merkle root")
     verifier: str | None = None
     seed: str | None = None
     passed: bool | None = Field(None, description="the attested verdict, if any")

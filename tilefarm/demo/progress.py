@@ -7,7 +7,12 @@ from typing import Any
 from pydantic import BaseModel
 
 VERIFIED = frozenset({"Accepted", "Paid"})
-SUBMITTED = VERIFIED | {"Submitted", "Failed", "Disputed", "Contested", "Rejected", "Unverified"}
+# Committed (a Merkle root) and every state since: the verifier seals its evidence (Sealed), the
+# worker reveals its results (Opened), the verdict and any dispute (a challenged pass included).
+SUBMITTED = VERIFIED | {
+    "Submitted", "Sealed", "Opened", "Failed", "Disputed", "Contested", "Challenged",
+    "Rejected", "Unverified",
+}  # fmt: skip
 ASSIGNED = SUBMITTED | {"Assigned", "TimedOut"}
 
 

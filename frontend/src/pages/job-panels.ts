@@ -2,7 +2,10 @@
 // timeline.
 import { BID_LABELS, type Bid } from "../bids";
 import {
+  CHALLENGE_VOTE_LABELS,
+  DISPUTE_LABELS,
   type Dispute,
+  disputeKinds,
   MEMBER_LABELS,
   memberPay,
   type PanelMember,
@@ -164,6 +167,9 @@ export function moneyPanel(l: JobLedger): Child[] {
       row("Draw bounties", l.to_drawers, "drawers"),
       row("Protocol fee", l.protocol_fee, "fees"),
       l.to_panels !== "0" ? row("Dispute panels", l.to_panels, "panels") : null,
+      l.to_challengers !== "0"
+        ? row("Challengers of contradicted passes", l.to_challengers, "challengers")
+        : null,
       l.panels_to_treasury !== "0"
         ? row("Silent panels' stakes, to the treasury", l.panels_to_treasury, "panels-treasury")
         : null,
@@ -189,7 +195,13 @@ function memberItem(d: Dispute, m: PanelMember): HTMLElement {
     "li",
     { "data-member": m.address, "data-state": m.state },
     h("code", { class: "mono", title: m.address }, short(m.address)),
-    h("span", { class: `badge member ${m.state}` }, MEMBER_LABELS[m.state]),
+    h(
+      "span",
+      { class: `badge member ${m.state}` },
+      d.kind === "challenge" && (m.state === "fraud" || m.state === "honest")
+        ? CHALLENGE_VOTE_LABELS[m.state]
+        : MEMBER_LABELS[m.state],
+    ),
     d.pay && revealed ? h("span", {}, `earned ${eth(memberPay(d, m))}`) : null,
     outvoted || m.state === "silent"
       ? h(
@@ -201,20 +213,43 @@ function memberItem(d: Dispute, m: PanelMember): HTMLElement {
   );
 }
 
+/** Who the panel's rounding went to: the side the outcome favours. */
+function beneficiaryRole(d: Dispute): string {
+  if (d.kind === "challenge") return d.fraud ? "challenger" : "verifier";
+  return d.pay !== null && d.pay.beneficiary.toLowerCase() === d.worker.toLowerCase()
+    ? "worker"
+    : "artist";
+}
+
 function disputeBlock(d: Dispute): HTMLElement {
-  const kind = d.appeal
-    ? `Appeal by ${short(d.worker)} of a failed spot-check`
-    : `Contest of ${short(d.worker)}'s passed spot-check`;
+  const kind =
+    d.kind === "appeal"
+      ? `Appeal by ${short(d.worker)} of a failed spot-check`
+      : d.kind === "contest"
+        ? `Contest of ${short(d.worker)}'s passed spot-check`
+        : `Challenge by ${short(d.disputer)} of ${short(d.worker)}'s pass: does it contradict the verifier's own sealed evidence?`;
+  const outcome =
+    d.kind === "challenge"
+      ? d.fraud
+        ? "contradicted: the verifier is slashed, the tiles are checked again"
+        : "not contradicted: the pass stands"
+      : d.fraud
+        ? "fraud"
+        : "honest";
   const verdict = d.resolved
-    ? `Verdict: ${d.fraud ? "fraud" : "honest"}`
+    ? `Verdict: ${outcome}`
     : d.drawn
       ? "Panel voting: votes are sealed first, then revealed"
       : "Waiting for the panel to be drawn";
   const pay = d.pay;
-  const toWorker = pay !== null && pay.beneficiary.toLowerCase() === d.worker.toLowerCase();
   return h(
     "div",
-    { class: "dispute", "data-worker": d.worker },
+    {
+      class: "dispute",
+      "data-worker": d.worker,
+      "data-kind": d.kind,
+      title: DISPUTE_LABELS[d.kind],
+    },
     h("h3", {}, kind),
     h("p", { class: "muted" }, `Bond ${eth(d.bond)} · ${verdict}`),
     d.members.length
@@ -232,7 +267,7 @@ function disputeBlock(d: Dispute): HTMLElement {
           h("dd", {}, eth(pay.feeEach)),
           h("dt", {}, "Each that voted for the outcome, more"),
           h("dd", {}, eth(pay.bondsEach)),
-          h("dt", {}, `Left to the ${toWorker ? "worker" : "artist"}`),
+          h("dt", {}, `Left to the ${beneficiaryRole(d)}`),
           h("dd", {}, eth(pay.remainder)),
           pay.toTreasury > 0n
             ? [
@@ -254,7 +289,9 @@ export function disputesPanel(list: Dispute[]): Child[] {
       { class: "muted" },
       "The side that loses pays the panel: the disputer's bond, or up to a bond out of the " +
         "loser's slash. Members that stay silent or vote against the outcome lose up to a bond " +
-        "of their stake to those that voted for it, or to the treasury if none did.",
+        "of their stake to those that voted for it, or to the treasury if none did. Anyone but " +
+        "the verifier may challenge a pass that contradicts the verifier's own sealed evidence: " +
+        "upheld, the verifier's slash goes to the challenger and the tiles are checked again.",
     ),
   ];
 }
@@ -287,6 +324,7 @@ export function bidsPanel(list: Bid[]): Child[] {
 }
 
 export function timelinePanel(config: PageConfig, events: ChainEvent[]): Child[] {
+  const kinds = disputeKinds(events);
   const rows = events.map((e) => {
     const cids = CID_ARGS.filter((k) => typeof e.args[k] === "string" && e.args[k]).map((k) =>
       cidLink(config, e.args[k] as string),
@@ -296,7 +334,7 @@ export function timelinePanel(config: PageConfig, events: ChainEvent[]): Child[]
       "li",
       { "data-event": e.name },
       h("time", { datetime: at.toISOString() }, at.toLocaleTimeString()),
-      h("span", { class: "what" }, describe(e)),
+      h("span", { class: "what" }, describe(e, kinds.get(e))),
       h(
         "span",
         { class: "refs" },

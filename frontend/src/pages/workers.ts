@@ -4,6 +4,7 @@ import { clear, h, notice } from "../dom";
 import { explain } from "../errors";
 import { eth, short } from "../format";
 import type { Ctx } from "../main";
+import { seatLabel } from "../seats";
 import type { Page, WorkerDetail, WorkerSummary } from "../types";
 
 export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | null): () => void {
@@ -134,7 +135,7 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                             "tr",
                             {},
                             h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
-                            h("td", {}, j.state),
+                            h("td", { "data-state": j.state }, seatLabel(j.state)),
                             h(
                               "td",
                               {},

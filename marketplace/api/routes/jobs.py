@@ -148,7 +148,10 @@ _STATUS = (
 )
 # Seat states by what they say of the seat's tiles (a lapsed seat is TimedOut: never verified).
 _VERIFIED = VERIFIED_STATES
-_SUBMITTED = ("Submitted", "Failed", "Disputed", "Contested", "Rejected", "Unverified", *_VERIFIED)
+_SUBMITTED = (
+    "Submitted", "Sealed", "Opened", "Failed", "Disputed", "Contested", "Challenged", "Rejected",
+    "Unverified", *_VERIFIED,
+)  # fmt: skip
 _ASSIGNED = (*_SUBMITTED, "Assigned", "TimedOut")
 
 

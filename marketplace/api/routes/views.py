@@ -112,6 +112,7 @@ def dispute_public(d: DisputeView) -> DisputePublic:
         )  # fmt: skip
     return DisputePublic(
         disputer=d.disputer,
+        kind=d.kind,
         appeal=d.appeal,
         bond=str(d.bond),
         reason_cid=d.reason_cid,
@@ -128,7 +129,6 @@ def dispute_public(d: DisputeView) -> DisputePublic:
 
 
 def seat_public(seat: SeatView, dispute: DisputeView | None) -> SeatPublic:
-    submitted = seat.results_cid is not None
     return SeatPublic(
         worker=seat.worker,
         state=seat.state,
@@ -136,13 +136,14 @@ def seat_public(seat: SeatView, dispute: DisputeView | None) -> SeatPublic:
         first_tile=seat.first_tile,
         tile_count=seat.tile_count,
         last_tile=seat.first_tile + seat.tile_count - 1 if seat.tile_count else None,
-        merkle_root=seat.hash if submitted else None,
+        merkle_root=seat.merkle_root,
         results_cid=seat.results_cid,
         verification=VerificationPublic(
             verifier=seat.verifier,
             round=seat.round,
             anchor_block=seat.anchor_block,
             seed=seat.seed,
+            evidence_seal=seat.evidence_seal,
             attested_by=seat.attested_by,
             passed=seat.passed,
             evidence_cid=seat.evidence_cid,
@@ -195,6 +196,7 @@ def job_ledger(m: JobMoney) -> JobLedger:
         to_bidders=str(m.to_bidders),
         to_drawers=str(m.to_drawers),
         to_panels=str(m.to_panels),
+        to_challengers=str(m.to_challengers),
         held=str(m.held),
         balanced=m.balanced,
     )

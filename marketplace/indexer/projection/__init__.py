@@ -7,8 +7,9 @@ when it emitted the event, so that the views equal `job()`, `seat()`, `dispute()
 why. Several transfers are not in any event's arguments (a revealed bid's bond back, the failing
 verifier's fee on a rejection, the shares of a slash among honest verifiers, a silent verifier's
 slash to the waiting worker, a dispute bond back to a disputer that won, the panel's fee taken out
-of the loser's slash); they are recomputed here with the contract's own formulas from the config
-and the rows. What an event does state is read from it (a panel's pay: `PanelPaid`).
+of the loser's slash, a contradicted verifier's slash to its challenger); they are recomputed here
+with the contract's own formulas from the config and the rows. What an event does state is read from
+it (a panel's pay: `PanelPaid`).
 
 Events of one transaction arrive in emission order, so a handler may rely on what earlier events
 of the same transaction did (a `DisputeResolved` precedes the `Slashed` of the lying verifier,
@@ -51,6 +52,8 @@ HANDLERS: dict[type[ev.MarketEvent], str] = {
     ev.BondReclaimed: "_bond_reclaimed",
     ev.BidForfeited: "_bid_forfeited",
     ev.ResultsCommitted: "_results_committed",
+    ev.EvidenceSealed: "_evidence_sealed",
+    ev.ResultsRevealed: "_results_revealed",
     ev.VerifierDrawn: "_verifier_drawn",
     ev.VerifierDrawMissed: "_verifier_draw_missed",
     ev.ResultsAttested: "_results_attested",

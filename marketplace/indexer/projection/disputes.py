@@ -1,77 +1,90 @@
 """Projection rules, disputes: how its events change the read tables (`Projector` applies them).
 
-The money of a verdict (`resolveDispute`): the side that lost pays the panel. When the disputer
-won (an appeal found honest, a contest found fraud) its bond comes back to it and the panel's fee
-is up to one dispute bond taken out of the loser's slash (`_feeOutOf`: the overruled failing
-verifier's on an appeal, the worker's fraud slash on a contest); when it lost, its bond is the
-fee. `PanelPaid` closes the transaction with the panel's pay: the fee shared by the members who
-revealed, the stakes forfeited by the silent and outvoted members (their `Slashed`, reasons
-Silence and Outvoted, just before) shared by the members who revealed for the outcome (or, when
-none did, credited to the treasury), and what was left to the party the outcome favours.
+Three kinds of dispute: the worker appeals a fail, the artist contests a pass (the tiles are
+fraudulent), anyone else but the verifier challenges a pass (it contradicts the verifier's own
+sealed evidence; a panel's "fraud" then means "contradicted"). The money of a verdict
+(`resolveDispute`): the side that lost pays the panel. When the disputer won (an appeal found
+honest, a contest found fraud, a challenge upheld) its bond comes back to it and the panel's fee is
+up to one dispute bond taken out of the loser's slash (`_feeOutOf`: the overruled failing verifier's
+on an appeal, the worker's fraud slash on a contest, the contradicted verifier's on a challenge,
+whose rest goes to the challenger); when it lost, its bond is the fee. An upheld challenge verifies
+the seat again in a new round (`VerifierReplaced`); a rejected one leaves the pass standing with a
+fresh contest window. `PanelPaid` closes the transaction with the panel's pay: the fee shared by the
+members who revealed, the stakes forfeited by the silent and outvoted members (their `Slashed`,
+reasons Silence and Outvoted, just before) shared by the members who revealed for the outcome (or,
+when none did, credited to the treasury), and what was left to the party the outcome favours.
 
 The members' commit window starts when the panel is drawn: `drawPanel` sets the dispute's
 deadline to the draw's time plus the job's verification window.
 """
 
-from marketplace.db.chain_models import DisputeView
+from marketplace.db.chain_models import DisputeKind, DisputeView
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
 from marketplace.indexer.projection.stored import Position
 from tilefarm.chain import events as ev
 
+# The seat's state while a dispute of each kind is open, and who opened it.
+SEAT_STATE_OF: dict[DisputeKind, str] = {
+    "appeal": "Disputed", "contest": "Contested", "challenge": "Challenged",
+}  # fmt: skip
+DISPUTER_ROLE: dict[DisputeKind, str] = {
+    "appeal": "worker", "contest": "artist", "challenge": "challenger",
+}  # fmt: skip
+
 
 class DisputeRules(Rows):
-    """Appeals and contests: a dispute opened, its panel drawn, votes sealed and revealed, the
-    dispute resolved and its panel paid."""
+    """Appeals, contests and challenges: a dispute opened, its panel drawn, votes sealed and
+    revealed, the dispute resolved and its panel paid."""
 
     def _dispute_opened(self, e: ev.DisputeOpened, at: Position) -> None:
         job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
-        appeal = seat.state == "Failed"
-        seat.state = "Disputed" if appeal else "Contested"
+        # The contract's `openDispute`: the worker appeals its fail; on a pass, the artist
+        # contests and anyone else (the worker included) challenges.
+        kind: DisputeKind
+        if seat.state == "Failed":
+            kind = "appeal"
+        elif e.disputer == job.artist:
+            kind = "contest"
+        else:
+            kind = "challenge"
+        appeal = kind == "appeal"
+        seat.state = SEAT_STATE_OF[kind]
         existing = self.s.get(DisputeView, (e.job_id, e.worker))
         if existing is not None:
-            # The contract rewrites only these fields of an earlier record and keeps its panel
-            # and votes (a seat is disputed once under today's rules: a won appeal is paid at
-            # once, so nothing is left to contest).
-            existing.disputer = e.disputer
-            existing.appeal = appeal
-            existing.bond = e.bond
-            existing.reason_cid = e.reason_cid
-            existing.anchor_block = at.block_number + self.config.draw_delay
-            existing.deadline = at.timestamp + 2 * job.verify_window
-            existing.resolved = False
-            existing.fraud = None
-            existing.resolved_tx = None
-            existing.forfeited = existing.to_treasury = 0
-        else:
-            self.s.add(
-                DisputeView(
-                    job_id=e.job_id,
-                    worker=e.worker,
-                    disputer=e.disputer,
-                    appeal=appeal,
-                    bond=e.bond,
-                    reason_cid=e.reason_cid,
-                    anchor_block=at.block_number + self.config.draw_delay,
-                    deadline=at.timestamp + 2 * job.verify_window,
-                    members=[],
-                    votes={},
-                    votes_fraud=0,
-                    votes_honest=0,
-                    voted_mask=0,
-                    drawn=False,
-                    committed_mask=0,
-                    commitments={},
-                    resolved=False,
-                    fee_each=0,
-                    bonds_each=0,
-                    remainder=0,
-                    forfeited=0,
-                    to_treasury=0,
-                )
+            # The contract starts every dispute from a clean record: a pass whose challenge was
+            # rejected may be disputed again, and a seat verified again after an upheld challenge
+            # may fail and be appealed. Earlier disputes stay in the chain's events.
+            self.s.delete(existing)
+            self.s.flush()
+        self.s.add(
+            DisputeView(
+                job_id=e.job_id,
+                worker=e.worker,
+                disputer=e.disputer,
+                kind=kind,
+                appeal=appeal,
+                bond=e.bond,
+                reason_cid=e.reason_cid,
+                anchor_block=at.block_number + self.config.draw_delay,
+                deadline=at.timestamp + 2 * job.verify_window,
+                members=[],
+                votes={},
+                votes_fraud=0,
+                votes_honest=0,
+                voted_mask=0,
+                drawn=False,
+                committed_mask=0,
+                commitments={},
+                resolved=False,
+                fee_each=0,
+                bonds_each=0,
+                remainder=0,
+                forfeited=0,
+                to_treasury=0,
             )
-        role = "worker" if appeal else "artist"
-        self._pay_in(at, job.job_id, e.disputer, role, "dispute_bond", e.bond)
+        )
+        self._pay_in(at, job.job_id, e.disputer, DISPUTER_ROLE[kind], "dispute_bond", e.bond)
 
     def _panel_drawn(self, e: ev.PanelDrawn, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -110,14 +123,21 @@ class DisputeRules(Rows):
         if dispute.appeal != e.fraud:
             # The disputer won: its bond comes back; the panel's fee comes out of the loser's
             # slash (the `Slashed` or `ResultsRejected` that follows).
-            role = "worker" if dispute.appeal else "artist"
+            role = DISPUTER_ROLE[dispute.kind]
             self._credit(
                 at, job.job_id, dispute.disputer, role, "dispute_bond_return", dispute.bond
             )
         # Otherwise the bond is the panel's fee, paid out by the `PanelPaid` that ends the
         # transaction. Either way the dispute holds it no longer.
         dispute.bond = 0
-        if dispute.appeal and not e.fraud:
+        if dispute.kind == "challenge":
+            # Upheld: the verifier's `Slashed` (FalseAccusation) pays the panel and the
+            # challenger; its `VerifierReplaced` starts a new round (or `ResultsUnverified`
+            # closes the seat). Rejected: the pass stands, with a fresh contest window.
+            if not e.fraud:
+                seat.state = "Accepted"
+                seat.deadline = at.timestamp + job.verify_window
+        elif dispute.appeal and not e.fraud:
             # The verifier lied: it loses its fee (left in escrow for the artist) and its slash
             # (next event), less the panel's fee, goes to the worker, whose seat is then
             # accepted and paid at once without a verifier fee (the `ResultsAccepted` and
@@ -155,5 +175,16 @@ class DisputeRules(Rows):
             dispute.to_treasury = dispute.forfeited
             treasury = self.config.treasury
             self._credit(at, job.job_id, treasury, "treasury", "panel_forfeits", dispute.forfeited)
-        role = "artist" if e.beneficiary == job.artist else "worker"
-        self._credit(at, job.job_id, e.beneficiary, role, "panel_remainder", e.remainder)
+        self._credit(
+            at, job.job_id, e.beneficiary, self._beneficiary_role(job.artist, dispute, e),
+            "panel_remainder", e.remainder,
+        )  # fmt: skip
+
+    @staticmethod
+    def _beneficiary_role(artist: str, dispute: DisputeView, e: ev.PanelPaid) -> str:
+        """Who the party the outcome favours is: the artist on fraud (an appeal or a contest);
+        on a challenge the challenger when upheld, else the verifier whose pass stood; the
+        worker otherwise."""
+        if dispute.kind == "challenge":
+            return "challenger" if dispute.fraud else "verifier"
+        return "artist" if e.beneficiary == artist else "worker"

@@ -60,12 +60,15 @@ class RegistryRules(Rows):
         elif reason == "FalseAccusation":
             # Emitted by `resolveDispute` right after its `DisputeResolved`: a verifier whose
             # fail was overturned pays the worker it failed, less the panel's fee; one whose
-            # pass was overturned pays the artist.
+            # pass contradicted its own evidence pays the challenger, less the panel's fee; one
+            # whose pass was overturned by the artist's contest pays the artist.
             dispute = self._judged_by(e.job_id, at)
             assert dispute is not None, "a false-accusation slash outside a verdict"
-            if dispute.appeal:
-                owed = e.amount - self._panel_fee_out_of(e.amount)
+            owed = e.amount - self._panel_fee_out_of(e.amount)
+            if dispute.kind == "appeal":
                 self._credit(at, e.job_id, dispute.worker, "worker", "false_accusation", owed)
+            elif dispute.kind == "challenge":
+                self._credit(at, e.job_id, dispute.disputer, "challenger", "challenge_reward", owed)
             else:
                 artist = self._job(e.job_id, at).artist
                 self._credit(at, e.job_id, artist, "artist", "false_pass", e.amount)

@@ -11,16 +11,34 @@ MAX_VERIFIER_ROUNDS = 3  # the contract's constant
 
 
 class ResultsRules(Rows):
-    """Results committed, verifiers drawn and replaced, verdicts; seats paid, rejected, late,
-    lapsed or left unverified."""
+    """Results committed, verifiers drawn, evidence sealed, results revealed, verifiers replaced,
+    verdicts; seats paid, rejected (a fail, or a reveal the worker let pass), late, lapsed or
+    left unverified."""
 
     def _results_committed(self, e: ev.ResultsCommitted, at: Position) -> None:
+        # The Merkle root only: the results list stays hidden until `ResultsRevealed`.
         job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
         seat.state = "Submitted"
         seat.hash = e.merkle_root
-        seat.results_cid = e.results_cid
+        seat.merkle_root = e.merkle_root
         seat.anchor_block = e.anchor_block
+        seat.deadline = at.timestamp + job.verify_window
+
+    def _evidence_sealed(self, e: ev.EvidenceSealed, at: Position) -> None:
+        # The verifier sealed its evidence unseen; the worker's reveal window starts now.
+        job = self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.worker)
+        seat.state = "Sealed"
+        seat.evidence_seal = e.seal
+        seat.deadline = at.timestamp + job.verify_window
+
+    def _results_revealed(self, e: ev.ResultsRevealed, at: Position) -> None:
+        # The results list, public from now on; the verifier's window to attest starts now.
+        job = self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.worker)
+        seat.state = "Opened"
+        seat.results_cid = e.results_cid
         seat.deadline = at.timestamp + job.verify_window
 
     def _verifier_drawn(self, e: ev.VerifierDrawn, at: Position) -> None:
@@ -127,7 +145,11 @@ class ResultsRules(Rows):
     def _verifier_replaced(self, e: ev.VerifierReplaced, at: Position) -> None:
         job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
-        if e.silent_verifier != ZERO_ADDRESS:
+        dispute = self.s.get(DisputeView, (e.job_id, e.worker))
+        overturned = dispute is not None and (dispute.kind, dispute.resolved_tx) == (
+            "challenge", at.tx_hash,
+        )  # fmt: skip
+        if e.silent_verifier != ZERO_ADDRESS and not overturned:
             self._account(e.silent_verifier).timeouts += 1
             # The silent verifier's `Slashed` (reason Silence) came just before, in this
             # transaction; it goes to the worker left waiting.
@@ -145,11 +167,20 @@ class ResultsRules(Rows):
                 .limit(1)
             )
             self._credit(at, job.job_id, e.worker, "worker", "silence_slash", slashed or 0)
+        # Otherwise an upheld challenge replaced a verifier whose pass contradicted its own
+        # evidence: its slash went to the challenger (`Slashed`, reason FalseAccusation).
         if e.round >= MAX_VERIFIER_ROUNDS:
             # `ResultsUnverified` follows; the contract leaves the last round and verifier.
             return
+        # The contract's `_nextRound`: a new anchor, a new draw, a new seal and a new reveal
+        # (the results revealed in an earlier round stay public).
+        seat.state = "Submitted"
         seat.round = e.round
         seat.verifier = None
         seat.seed = None
+        seat.evidence_seal = None
+        seat.attested_by = None
+        seat.passed = None
+        seat.evidence_cid = None
         seat.anchor_block = at.block_number + self.config.draw_delay
         seat.deadline = at.timestamp + job.verify_window
