@@ -12,7 +12,7 @@ export PATH := $(TOOLS)/bin:$(ROOT)/tools/node_modules/.bin:$(VENV)/bin:$(PATH)
 # Brownie's pytest plugin compiles the project and starts a chain: only the contract suite wants it.
 PLAIN_PYTEST := $(PY) -m pytest -p no:pytest-brownie
 
-.PHONY: help setup demo test test-core schemathesis test-contracts lint devnet-up devnet-down clean
+.PHONY: help setup demo test test-core test-lane-chain schemathesis test-contracts lint devnet-up devnet-down clean
 
 help:
 	@echo "make demo   set up, start the local stack, server and 3 workers, render a job end to end"
@@ -88,18 +88,24 @@ frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES)
 demo: setup
 	$(VENV)/bin/tilefarm demo $(DEMO_ARGS)
 
-test: setup test-core schemathesis test-contracts test-invariants
+test: setup test-core
 
-# The marketplace's tests drive their own chains by explicit clock moves, not by wall-clock
-# windows: they run beside the rest (two processes, two cores), which keeps `make test` under 20
-# minutes. Both run to the end; either failing fails the target (5, "nothing selected" by
-# PYTEST_ARGS, does not).
-test-core:
-	@$(PLAIN_PYTEST) tests/marketplace $(PYTEST_ARGS) & market=$$!; \
+# Two lanes on two cores keep `make test` under 20 minutes: the Blender, browser, worker and drill
+# tests in one; the marketplace's tests, which drive their own chains by explicit clock moves (not
+# wall-clock windows), then the schema fuzzing, the contracts (Brownie, port 18545, used by no
+# other test) and the invariant campaign in the other. Both lanes run to the end; either failing
+# fails the target (5, "nothing selected" by PYTEST_ARGS, does not).
+test-core: setup
+	@$(MAKE) --no-print-directory test-lane-chain & lane=$$!; \
 	$(PLAIN_PYTEST) tests --ignore=tests/contracts --ignore=tests/marketplace $(PYTEST_ARGS); \
-	rest=$$?; wait $$market; market=$$?; \
-	echo "test-core: marketplace exit $$market, the rest exit $$rest"; \
-	for code in $$rest $$market; do test $$code -eq 0 -o $$code -eq 5 || exit 1; done
+	rest=$$?; wait $$lane; lane=$$?; \
+	echo "test-core: marketplace, schema, contracts and invariants exit $$lane, the rest exit $$rest"; \
+	for code in $$rest $$lane; do test $$code -eq 0 -o $$code -eq 5 || exit 1; done
+
+test-lane-chain:
+	@$(PLAIN_PYTEST) tests/marketplace $(PYTEST_ARGS); market=$$?; \
+	test $$market -eq 0 -o $$market -eq 5 || exit 1
+	@$(MAKE) --no-print-directory schemathesis test-contracts test-invariants
 
 # Fuzz the marketplace's OpenAPI schema against a server on its own devnet: no 5xx. schemathesis
 # lives in its own tool venv: its pins clash with Brownie's.
