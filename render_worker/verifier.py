@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from render_worker.children import JobChildren
+from render_worker.errors import WorkerError
 from render_worker.recheck import latest_attestation, recheck_pass
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.ipfs import KuboClient
@@ -70,15 +71,25 @@ class Verifier:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
-        """The verdict of the evidence this verifier sealed on the tiles `worker` revealed."""
+    def stale_evidence(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> str:
+        """Why this verifier's own evidence is not evidence on the chain's claim now ("" when it
+        is): a chain reorganisation between the render and the seal can change the claim."""
         claim = claim_from_chain(self.market, job_id, worker, seed)
+        return load_evidence(self.ipfs, evidence_cid).names(claim)
+
+    def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
+        """The verdict of the evidence this verifier sealed on the tiles `worker` revealed.
+        Raises `WorkerError` when the evidence is not on the chain's claim: a verifier never
+        attests a fail of its own evidence's making."""
+        claim = claim_from_chain(self.market, job_id, worker, seed)
+        evidence = load_evidence(self.ipfs, evidence_cid)
+        wrong = evidence.names(claim)
+        if wrong:
+            raise WorkerError(f"the sealed evidence {evidence_cid} no longer fits: {wrong}")
         scratch = self.work_dir / f"judge-{job_id}-{worker}"
         scratch.mkdir(parents=True, exist_ok=True)
         try:
-            report = judge_evidence(
-                claim, load_evidence(self.ipfs, evidence_cid), self.ipfs, scratch
-            )
+            report = judge_evidence(claim, evidence, self.ipfs, scratch)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return Verdict(passed=report.passed, evidence_cid=evidence_cid, reason=report.reason)

@@ -6,7 +6,9 @@ Stages of a verify duty (`DutyRow.kind == "verify"`):
 
 - drawn: render the seed's patches from the chain's claim alone (the worker's tiles are still
   hidden), publish the evidence bundle, and store its CID in the duty's row (background thread);
-- evidenced: seal that CID on chain (`sealEvidence`). It was stored before the seal was signed,
+- evidenced: check that the evidence still names the chain's claim (a reorganisation during the
+  render can change it: then render again), and seal that CID on chain (`sealEvidence`). It was
+  stored before the seal was signed,
   so a worker restarted at any point seals, and later attests, the evidence it rendered first
   (a second render would publish another bundle: its render timings differ);
 - sealed: wait for the worker's reveal (`ResultsRevealed` moves the row on, in
@@ -97,48 +99,62 @@ class VerifierDuty:
                 self._attest(duty)
 
     def _render(self, duty: DutyRow) -> None:
+        # Plain values, taken now: the row may be replaced (another draw) while the render runs.
+        duty_id, seed, job_id, worker = duty.id, duty.seed, duty.job_id, duty.worker
+
         def work() -> None:
             try:
-                cid = self.verifier().evidence(duty.job_id, duty.worker, _seed(duty))
+                cid = self.verifier().evidence(job_id, worker, _seed(seed))
             except Exception as exc:
-                log.error("duty %d: rendering the evidence failed: %s", duty.id, exc)
-                self._done(duty, "drawn", stage="error", reason=f"no evidence: {exc}")
+                log.error("duty %d: rendering the evidence failed: %s", duty_id, exc)
+                self._done(duty_id, seed, "drawn", stage="error", reason=f"no evidence: {exc}")
                 return
-            self._done(duty, "drawn", stage="evidenced", evidence_cid=cid)
-            log.info("job %d: evidence on %s's results rendered blind: %s",
-                     duty.job_id, duty.worker, cid)  # fmt: skip
+            self._done(duty_id, seed, "drawn", stage="evidenced", evidence_cid=cid)
+            log.info("job %d: evidence on %s's results rendered blind: %s", job_id, worker, cid)
 
-        self.background(f"evidence:{duty.id}:{duty.seed}", work, False)
+        self.background(f"evidence:{duty_id}:{seed}", work, False)
 
     def _seal(self, duty: DutyRow) -> None:
         assert duty.evidence_cid is not None  # stored with the stage
+        try:
+            stale = self.verifier().stale_evidence(
+                duty.job_id, duty.worker, _seed(duty.seed), duty.evidence_cid
+            )
+        except Exception as exc:  # the chain or IPFS did not answer: the next pass tries again
+            log.warning("duty %d: cannot check the evidence before sealing: %s", duty.id, exc)
+            return
+        if stale:  # the claim changed under the render (a reorganisation): render again
+            log.warning("duty %d: %s; rendering it again", duty.id, stale)
+            self._done(duty.id, duty.seed, "evidenced", stage="drawn", evidence_cid=None)
+            return
         seal = evidence_seal(duty.job_id, duty.worker, self.me, duty.evidence_cid)
         key = purpose("sealEvidence", duty.job_id, duty.worker, duty.round, duty.seed)
         if self._send(duty, key, "sealEvidence", seal):
-            self._done(duty, "evidenced", stage="sealed")
+            self._done(duty.id, duty.seed, "evidenced", stage="sealed")
             log.info("job %d: sealed the evidence on %s's results", duty.job_id, duty.worker)
 
     def _judge(self, duty: DutyRow) -> None:
+        duty_id, seed, job_id, worker = duty.id, duty.seed, duty.job_id, duty.worker
+        evidence_cid = duty.evidence_cid
+        assert evidence_cid is not None
+
         def work() -> None:
-            assert duty.evidence_cid is not None
             try:
-                verdict = self.verifier().judge(
-                    duty.job_id, duty.worker, _seed(duty), duty.evidence_cid
-                )
+                verdict = self.verifier().judge(job_id, worker, _seed(seed), evidence_cid)
             except Exception as exc:  # the next pass tries again, within the window
-                log.error("duty %d: judging the sealed evidence failed: %s", duty.id, exc)
+                log.error("duty %d: judging the sealed evidence failed: %s", duty_id, exc)
                 return
-            self._done(duty, "opened", stage="checked", passed=verdict.passed,
+            self._done(duty_id, seed, "opened", stage="checked", passed=verdict.passed,
                        reason=verdict.reason)  # fmt: skip
-            log.info("verified job %d worker %s: %s (%s)", duty.job_id, duty.worker,
+            log.info("verified job %d worker %s: %s (%s)", job_id, worker,
                      "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
 
-        self.background(f"judge:{duty.id}:{duty.seed}", work, True)
+        self.background(f"judge:{duty_id}:{seed}", work, True)
 
     def _attest(self, duty: DutyRow) -> None:
         key = purpose("attest", duty.job_id, duty.worker, duty.round, duty.seed)
         if self._send(duty, key, "attest", bool(duty.passed), duty.evidence_cid):
-            self._done(duty, "checked", stage="attested")
+            self._done(duty.id, duty.seed, "checked", stage="attested")
 
     def _send(self, duty: DutyRow, key: str, function: str, *args: object) -> bool:
         try:
@@ -149,22 +165,22 @@ class VerifierDuty:
                 log.debug("%s not sent yet: %s", key, exc)
             else:  # too late, or no longer ours: nothing more to do
                 log.warning("%s not sent: %s", key, exc)
-                self._done(duty, duty.stage, stage="error", reason=str(exc))
+                self._done(duty.id, duty.seed, duty.stage, stage="error", reason=str(exc))
         except TxFailed as exc:  # mined but reverted: the next pass tries once more
             log.warning("%s", exc)
         return False
 
-    def _done(self, duty: DutyRow, expected: str, **fields: object) -> None:
+    def _done(self, duty_id: int, seed: str, expected: str, **fields: object) -> None:
         """Store a step's outcome if the row still stands where the step began: a reorganisation
         may have replaced the duty meanwhile (another draw, another seed, possibly under the same
         id), and an event may have moved it on."""
         with self.state.session() as s:
-            row = s.get(DutyRow, duty.id)
-            if row is None or row.seed != duty.seed or row.stage != expected:
+            row = s.get(DutyRow, duty_id)
+            if row is None or row.seed != seed or row.stage != expected:
                 return
             for name, value in fields.items():
                 setattr(row, name, value)
 
 
-def _seed(duty: DutyRow) -> bytes:
-    return bytes.fromhex(duty.seed.removeprefix("0x"))
+def _seed(seed: str) -> bytes:
+    return bytes.fromhex(seed.removeprefix("0x"))
