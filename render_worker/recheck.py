@@ -4,7 +4,9 @@ challenged seat (docs/protocol.md, steps 8 and 10).
 
 The pass is contradicted when its evidence is unusable (it names other results, holds other
 patches than the seed selects, or cannot be read: no verdict can rest on it) or when the evidence,
-judged against the revealed tiles (`tilefarm.verification.judge_evidence`), gives a fail. The
+judged against the revealed tiles (`tilefarm.verification.judge_evidence`), gives a fail on tiles
+that could be read (`CheckReport.contradicts_pass`): tiles the worker stopped serving after its
+pass say nothing against the verifier. The
 claim is always the chain's: its seed is that of the draw the attesting verifier answered, never
 one the evidence states.
 """
@@ -35,17 +37,12 @@ class Recheck(BaseModel):
     passed: bool  # the verdict the evidence gives on the revealed tiles
     evidence_ok: bool
     reason: str
-
-    @property
-    def contradicted(self) -> bool:
-        """The pass disagrees with its own evidence: the evidence is unusable or gives a fail."""
-        return not (self.evidence_ok and self.passed)
+    contradicted: bool  # the pass disagrees with its own evidence (`contradicts_pass`)
 
     def publish(self, ipfs: KuboClient) -> str:
         """The recomputation on IPFS: a challenge's reason, or a panel member's vote evidence."""
         record = {
             **self.model_dump(mode="json"),
-            "contradicted": self.contradicted,
             "claim": CHALLENGE if self.contradicted else "the pass agrees with its evidence",
         }
         return ipfs.add_bytes(canonical_json(record), name="recheck.json")
@@ -91,7 +88,7 @@ def recheck_pass(
     return Recheck(
         job_id=job_id, worker=worker, verifier=verifier, evidence_cid=evidence_cid,
         results_cid=claim.results_cid, passed=report.passed, evidence_ok=report.evidence_ok,
-        reason=report.reason,
+        reason=report.reason, contradicted=report.contradicts_pass(),
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from marketplace.db.chain_models import LedgerEntry
 from marketplace.db.frame_models import AssemblyJob
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
+from render_worker.recheck import recheck_pass
 from tests.marketplace.blind import RealSeat, real_job
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import (
@@ -45,7 +46,8 @@ from tilefarm.audit.solvency import solvency
 from tilefarm.chain import events as ev
 from tilefarm.chain.votes import evidence_seal
 from tilefarm.devnet import StackStatus
-from tilefarm.ipfs import KuboClient
+from tilefarm.ipfs import KuboClient, cid_of_bytes
+from tilefarm.manifest import canonical_json
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack, pytest.mark.ipfs]
 
@@ -349,3 +351,29 @@ def test_a_seat_the_artist_accepts_before_the_reveal_leaves_its_frames_unassembl
     assert frame["status"] == "pending"
     stream = chain_api.get(f"/api/jobs/{seat.job_id}/events/stream")  # ends: nothing is due
     assert stream.status_code == 200 and "event: end" in stream.text
+
+
+def test_tiles_the_worker_stops_serving_after_its_pass_do_not_make_the_pass_contradicted(
+    market: Market, kubo: KuboClient, tmp_path: Path
+) -> None:
+    """A worker (with a challenger of its own) must not be able to get an honest verifier slashed
+    by no longer serving its results after the pass: only readable tiles that the evidence's
+    patches differ from, or unusable evidence, contradict a pass."""
+    seat = real_job(market, kubo, tmp_path / "job", market.workers[0])
+    # The list named on chain is one nobody serves (its CID is computed, never added).
+    seat.results_cid = cid_of_bytes(canonical_json(seat.results.model_dump(mode="json")) + b" ")
+    verifier, evidence = seat.verify(honest=True)
+    recheck = recheck_pass(
+        market.client, kubo, seat.job_id, seat.worker, verifier, evidence, tmp_path / "recheck"
+    )
+    assert not recheck.passed and recheck.evidence_ok
+    assert "the results list is unusable" in recheck.reason
+    assert not recheck.contradicted
+
+    # Readable tiles with patches that differ from them do contradict a pass.
+    lazy = real_job(market, kubo, tmp_path / "lazy", market.workers[1])
+    liar, grey = lazy.verify(honest=False)
+    recheck = recheck_pass(
+        market.client, kubo, lazy.job_id, lazy.worker, liar, grey, tmp_path / "recheck-lazy"
+    )
+    assert recheck.evidence_ok and recheck.contradicted

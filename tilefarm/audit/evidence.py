@@ -144,6 +144,11 @@ class _Recomputed:
         """Whether the evidence supports a pass (unusable evidence supports none)."""
         return not self.problems and self.report is not None and self.report.passed
 
+    @property
+    def contradicts_pass(self) -> bool:
+        """Whether a pass on this evidence contradicts it (`CheckReport.contradicts_pass`)."""
+        return bool(self.problems) or self.report is None or self.report.contradicts_pass()
+
 
 def evidence_checks(
     h: JobHistory,
@@ -293,7 +298,7 @@ def _challenge_vote(v: Verdict, recompute: Callable[[Verdict], _Recomputed]) -> 
     if target is None or target.seed is None:
         return False, "a vote on a challenge, but no pass with a drawn seed was challenged"
     result = recompute(target)
-    contradicted = not result.passed
+    contradicted = result.contradicts_pass
     why = "; ".join(result.problems) or (result.report.reason if result.report else "")
     ok = (not v.passed) == contradicted
     return ok, (

@@ -11,7 +11,9 @@ Given the claim (with its revealed results list) and the evidence, the judge:
    tone-mapped values (`tilefarm.patch_judge`: PSNR, largest difference and share of differing
    pixels; thresholds from the manifest).
 Any failure is a fail with its reason; the report lists every patch's figures. `evidence_ok` is
-false when the evidence itself is unusable: no verdict, pass or fail, can rest on it."""
+false when the evidence itself is unusable: no verdict, pass or fail, can rest on it. `tiles_ok`
+is false when the manifest, the results list or a tile cannot be used: that fail is the
+worker's (or the artist's), never the verifier's, so it contradicts no pass (`contradicts_pass`)."""
 
 from pathlib import Path
 
@@ -45,6 +47,14 @@ class CheckReport(BaseModel):
     patches: list[PatchCheck] = []
     render_seconds: float = 0.0
     evidence_ok: bool = True
+    tiles_ok: bool = True
+
+    def contradicts_pass(self) -> bool:
+        """Whether a pass resting on this evidence contradicts it: the evidence is unusable, or
+        the tiles could be read and the evidence's patches differ from them. Tiles that cannot be
+        read say nothing against the verifier (a worker may stop serving them after its pass);
+        that is the artist's to contest."""
+        return not self.evidence_ok or (self.tiles_ok and not self.passed)
 
 
 def _key(c: PatchChoice) -> tuple[int, int, int, int, int, int]:
@@ -56,16 +66,16 @@ def judge_evidence(
 ) -> CheckReport:
     """The verdict `evidence` gives on `claim`'s revealed results (see the module's steps)."""
 
-    def fail(reason: str, evidence_ok: bool = True) -> CheckReport:
+    def fail(reason: str, evidence_ok: bool = True, tiles_ok: bool = True) -> CheckReport:
         return CheckReport(
             claim=claim, passed=False, reason=reason, evidence_ok=evidence_ok,
-            render_seconds=evidence.render_seconds(),
+            tiles_ok=tiles_ok, render_seconds=evidence.render_seconds(),
         )  # fmt: skip
 
     try:
         manifest: RenderManifest = parse_manifest(ipfs.cat(claim.manifest_cid, max_bytes=1 << 20))
     except (IpfsError, ValueError) as exc:
-        return fail(f"the manifest is unusable: {exc}")
+        return fail(f"the manifest is unusable: {exc}", tiles_ok=False)
     wrong = evidence.names(claim)
     if wrong:
         return fail(wrong, evidence_ok=False)
@@ -76,13 +86,13 @@ def judge_evidence(
             "selects", evidence_ok=False,
         )  # fmt: skip
     if not claim.results_cid:
-        return fail("the worker has not revealed its results list")
+        return fail("the worker has not revealed its results list", tiles_ok=False)
     results = _results(claim, ipfs)
     if isinstance(results, str):
-        return fail(results)
+        return fail(results, tiles_ok=False)
     committed = _committed_tiles(results, {c.job_tile for c in chosen}, ipfs, work_dir)
     if isinstance(committed, str):
-        return fail(committed)
+        return fail(committed, tiles_ok=False)
     rects = manifest.tiles()
     params = manifest.verification
     checks: list[PatchCheck] = []
