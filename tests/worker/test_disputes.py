@@ -35,6 +35,9 @@ class LyingVerifier(Verifier):
     def evidence(self, job_id: int, worker: str, seed: bytes) -> str:
         return self.ipfs.add_bytes(b'{"verdict": "fail", "checked": nothing}')
 
+    def stale_evidence(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> str:
+        return ""  # it seals its junk whatever the chain says
+
     def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
         return Verdict(passed=False, evidence_cid=evidence_cid, reason="failed without checking")
 
