@@ -16,7 +16,7 @@ import getpass
 import os
 from pathlib import Path
 
-from brownie import HealthCheck, JobMarket, accounts, web3
+from brownie import HealthCheck, JobMarket, PanelCourt, RoundKeeper, accounts, web3
 from brownie._config import CONFIG
 
 from tilefarm import PROTOCOL_VERSION
@@ -38,7 +38,10 @@ def _is_development() -> bool:
 def _deploy_development():
     deployer = accounts[0]
     HealthCheck.deploy(PROTOCOL_VERSION, {"from": deployer})
-    market = JobMarket.deploy(devnet_market_config(deployer.address), {"from": deployer})
+    config = devnet_market_config(deployer.address)
+    court = PanelCourt.deploy(config, {"from": deployer})
+    keeper = RoundKeeper.deploy(config, {"from": deployer})
+    market = JobMarket.deploy(config, court, keeper, {"from": deployer})
     print(f"JobMarket at {market.address} (development chain: no deployments file written)")
     return market
 

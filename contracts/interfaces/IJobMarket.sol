@@ -6,6 +6,7 @@ import {IJobEscrow} from "./IJobEscrow.sol";
 import {ISealedBidding} from "./ISealedBidding.sol";
 import {IResultVerification} from "./IResultVerification.sol";
 import {IDisputes} from "./IDisputes.sol";
+import {IReoffering} from "./IReoffering.sol";
 
 /// @title IJobMarket
 /// @notice The whole tilefarm protocol as one deployed contract: staking, escrow, sealed bidding,
@@ -13,4 +14,4 @@ import {IDisputes} from "./IDisputes.sol";
 /// and pull-payment balance sit in one storage word: crediting a worker then costs a warm update
 /// instead of a fresh slot and a cross-contract call, which keeps a 256-tile, 8-worker job under
 /// 2.5 M gas in total.
-interface IJobMarket is IWorkerRegistry, ISealedBidding, IJobEscrow, IResultVerification, IDisputes {}
+interface IJobMarket is IWorkerRegistry, ISealedBidding, IJobEscrow, IResultVerification, IDisputes, IReoffering {}

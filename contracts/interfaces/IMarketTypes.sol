@@ -10,9 +10,9 @@ interface IMarketTypes {
         None,
         Bidding, // bids are committed, then revealed; the artist may still cancel
         Active, // tiles are assigned; workers render, commit and get verified
-        Completed, // every assignment is resolved and the escrow is paid out
+        Completed, // every assignment is resolved (for a posted job: and re-offering is over) and the escrow is paid out
         Cancelled, // the artist cancelled before assignment; unrevealed bonds are reclaimable
-        Expired // bidding ended with no tile assigned; everything went back
+        Expired // bidding ended with no tile assigned (for a posted job: and nothing was left to re-offer)
     }
 
     /// @notice Where one worker's bid and assignment in one job stand. A committed but unrevealed
@@ -59,6 +59,10 @@ interface IMarketTypes {
     /// @param revealWindow seconds after the bid window during which bids are revealed
     /// @param renderWindow seconds after settlement within which winners commit their results
     /// @param verifyWindow seconds a verifier has to attest, and the length of each dispute window
+    /// @param maxRounds how many times tiles that were not sold, delivered or accepted may go back
+    /// on the market (0: never; at most MAX_ROUNDS)
+    /// @param finalDeadline when re-offering ends (a unix time after the first reveal window), or
+    /// 0 when `maxRounds` is 0
     struct JobParams {
         uint16 tileCount;
         uint16 frameCount;
@@ -69,10 +73,14 @@ interface IMarketTypes {
         uint32 revealWindow;
         uint32 renderWindow;
         uint32 verifyWindow;
+        uint8 maxRounds;
+        uint40 finalDeadline;
     }
 
-    /// @notice A job as stored: four storage words, grouped by the step that reads them so that
-    /// each transaction touches as few words as possible.
+    /// @notice A job, or one re-offer round of a job, as stored: four storage words, grouped by the
+    /// step that reads them so that each transaction touches as few words as possible. A round is a
+    /// record of its own (its own id, bids, seats and deadlines) that sells tiles of its posted job
+    /// (`root`) by their indices in that job; the money of every round is held by the posted job.
     struct Job {
         // word 0: money and progress, read by every step after bidding
         uint96 escrow; // wei held for the job; bid bonds are counted apart while bidding
@@ -96,6 +104,19 @@ interface IMarketTypes {
         uint16 reveals; // bids revealed; (commits - reveals) * bidBond is held apart from escrow
         uint8 kept; // revealed bids still in the running (at most MAX_BIDS; a better one evicts the worst)
         uint64 tieSeed; // orders equal prices; from the block hash before the first reveal, 0 until then
+        uint32 root; // a round: the posted job it re-offers tiles of; a posted job: 0
+        uint8 round; // 0 for a posted job, 1.. for its re-offer rounds
+        uint32 latest; // a posted job: its latest round's id (0 while it has none)
+        uint8 openRounds; // a posted job: its rounds not yet closed (bidding, or with open seats)
+    }
+
+    /// @notice What a posted job keeps for its re-offer rounds. One storage word.
+    struct Reoffer {
+        uint96 reserve; // escrow owed to no seat: funds later rounds, refunded at the end
+        uint80 maxPricePerTile; // the most the next round pays per tile (the artist may raise it)
+        uint40 finalDeadline; // no round opens after it
+        uint32 bidWindow; // each round's bid window (its reveal window is the job's)
+        uint8 roundsLeft; // rounds that may still open; 0 once re-offering ended
     }
 
     /// @notice One worker's bid and assignment in one job. Two storage words.

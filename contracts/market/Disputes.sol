@@ -141,8 +141,10 @@ abstract contract Disputes is Settlement, IDisputes {
             s.state = SeatState.Rejected;
             uint256 slashed = _slashFraud(jobId, worker, s);
             fee = _feeOutOf(slashed);
-            _payFraud(j.artist, slashed - fee, winners, winnerCount);
+            (uint256 rootId, Job storage funds) = _fundsOf(jobId, j);
+            _payFraud(rootId, funds, slashed - fee, winners, winnerCount);
             emit IResultVerification.ResultsRejected(jobId, worker, slashed);
+            _returnTiles(jobId, j, worker, s, false, true);
             _closeSeat(jobId, j);
         } else {
             _release(jobId, worker, j, s); // a panel's verdict is final

@@ -21,6 +21,8 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     uint256 internal constant MAX_DRAW_TRIES = 4;
     /// @dev Exclusions are at most 6 accounts, so 7 consecutive pool members always hold one.
     uint256 internal constant SCAN_AFTER_TRIES = 7;
+    /// @dev The most re-offer rounds a job may have: bounds the unsold ranges a round walks.
+    uint256 internal constant MAX_ROUNDS = 8;
 
     address internal immutable _treasury;
     uint256 internal immutable _protocolFeeBps;
@@ -52,6 +54,14 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     mapping(uint256 jobId => mapping(address worker => bytes32[3] commitments)) internal _voteCommits;
     /// @dev The drawn verifier's sealed evidence of the current round, until it attests.
     mapping(uint256 jobId => mapping(address worker => bytes32 seal)) internal _evidenceSeals;
+    /// @dev A posted job's reserve and re-offer rules.
+    mapping(uint256 jobId => Reoffer) internal _reoffers;
+    /// @dev A posted job's unsold tiles, as ranges `firstTile << 16 | tileCount`, until a round takes them.
+    mapping(uint256 jobId => uint32[] ranges) internal _unsold;
+    /// @dev The ranges a round sells (none for a posted job: it sells all its tiles).
+    mapping(uint256 roundId => uint32[] ranges) internal _offered;
+    /// @dev Workers whose seat in a job was taken late or rejected: they may not bid in it again.
+    mapping(uint256 jobId => mapping(address worker => bool)) internal _barred;
 
     constructor(MarketConfig memory cfg) {
         if (cfg.treasury == address(0)) revert InvalidConfig("treasury", 0);
@@ -84,6 +94,28 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
         _drawBountyBps = cfg.drawBountyBps;
     }
 
+    /// @dev One hash of every deployment parameter: the market checks that the contracts it
+    /// delegates to were built with its own.
+    function _configHash() internal view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                _treasury,
+                _protocolFeeBps,
+                _minStake,
+                _unstakeDelay,
+                _drawDelay,
+                _disputeBond,
+                _fraudSlashBps,
+                _lateSlashBps,
+                _falseAccusationSlashBps,
+                _silenceSlashBps,
+                _collateralBps,
+                _bidBondBps,
+                _drawBountyBps
+            )
+        );
+    }
+
     function _checkBps(string memory name, uint256 value, uint256 max) private pure {
         if (value > max) revert InvalidConfig(name, value);
     }
@@ -105,6 +137,20 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     /// escrow holds for that tile at the maximum price.
     function _feePerTile(uint256 price) internal view returns (uint256) {
         return price * _protocolFeeBps / BPS;
+    }
+
+    /// @dev `bidBondBps` of the job's maximum value, and never zero.
+    function _minBidBond(uint256 tileCount, uint256 maxPricePerTile) internal view returns (uint256) {
+        uint256 bond = tileCount * maxPricePerTile * _bidBondBps / BPS;
+        return bond == 0 ? 1 : bond;
+    }
+
+    function _quote(uint256 tileCount, uint256 maxPricePerTile, uint256 verifyFeePerTile)
+        internal
+        view
+        returns (uint256)
+    {
+        return tileCount * (maxPricePerTile + _feePerTile(maxPricePerTile) + verifyFeePerTile);
     }
 
     /// @dev The collateral `tiles` tiles at `price` lock: the seat's value times `collateralBps`.

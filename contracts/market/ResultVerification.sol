@@ -132,6 +132,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         if (block.timestamp <= j.renderDeadline) revert RenderDeadlineNotReached(jobId, j.renderDeadline);
         uint256 slashed = _timeOut(jobId, worker, j, s);
         emit WorkerTimedOut(jobId, worker, slashed);
+        _returnTiles(jobId, j, worker, s, false, true);
         _closeSeat(jobId, j);
     }
 
@@ -220,7 +221,8 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         verifier = _accountOf(id);
         _accounts[verifier].duties += 1;
         uint256 bounty = _drawBounty(j, s);
-        j.escrow -= uint96(bounty);
+        (, Job storage funds) = _fundsOf(jobId, j);
+        funds.escrow -= uint96(bounty);
         _credit(msg.sender, bounty);
         emit VerifierDrawn(jobId, worker, verifier, seed, s.round, msg.sender, bounty);
     }
@@ -230,17 +232,19 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
     function _lapse(uint256 jobId, address worker, Job storage j, Seat storage s) internal {
         uint256 slashed = _timeOut(jobId, worker, j, s);
         emit VerifierDrawMissed(jobId, worker, s.anchorBlock, slashed);
+        _returnTiles(jobId, j, worker, s, false, true);
         _closeSeat(jobId, j);
     }
 
-    /// @dev Takes a late (or lapsed) worker's seat: part of its stake goes to the artist, its
-    /// collateral is unlocked, the tiles' escrow returns with the job's remainder.
+    /// @dev Takes a late (or lapsed) worker's seat: part of its stake goes to the job's reserve
+    /// (it pays for the tiles' next round), its collateral is unlocked.
     function _timeOut(uint256 jobId, address worker, Job storage j, Seat storage s) internal returns (uint256 slashed) {
         s.state = SeatState.TimedOut;
         Account storage a = _accounts[worker];
         a.timeouts += 1;
         _unlock(a, _collateral(s.tileCount, s.pricePerTile));
         slashed = _slash(jobId, worker, _lateSlashBps, SlashReason.Late);
-        _credit(j.artist, slashed);
+        (uint256 rootId, Job storage funds) = _fundsOf(jobId, j);
+        _intoReserve(rootId, funds, slashed);
     }
 }

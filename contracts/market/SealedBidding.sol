@@ -2,13 +2,14 @@
 pragma solidity 0.8.37;
 
 import {ISealedBidding} from "../interfaces/ISealedBidding.sol";
-import {MarketStorage} from "./MarketStorage.sol";
+import {IReoffering} from "../interfaces/IReoffering.sol";
+import {BidBook} from "./BidBook.sol";
 
 /// @title SealedBidding
 /// @notice See {ISealedBidding}. A committed bid costs one storage word (its commitment); the
 /// reveal writes the second, which later holds the assignment, locks the bid's collateral and
-/// enters the job's bounded set of kept bids.
-abstract contract SealedBidding is MarketStorage, ISealedBidding {
+/// enters the job's bounded set of kept bids. Settling runs in {RoundKeeper} ({Reoffering}).
+abstract contract SealedBidding is BidBook, ISealedBidding {
     /// @inheritdoc ISealedBidding
     function commitBid(uint256 jobId, bytes32 commitment, uint16 tileCount) external payable override {
         Job storage j = _job(jobId);
@@ -17,6 +18,8 @@ abstract contract SealedBidding is MarketStorage, ISealedBidding {
         if (msg.value != j.bidBond) revert WrongBidBond(jobId, msg.value, j.bidBond);
         if (commitment == bytes32(0)) revert EmptyCommitment();
         if (tileCount == 0 || tileCount > j.tileCount) revert BidTilesOutOfRange(jobId, tileCount, j.tileCount);
+        uint256 rootId = j.root == 0 ? jobId : j.root;
+        if (_barred[rootId][msg.sender]) revert IReoffering.BarredFromJob(rootId, msg.sender);
         Account storage a = _accounts[msg.sender];
         if (!_eligible(a)) revert NotStaked(msg.sender, a.stake, _minStake);
         Seat storage s = _seats[jobId][msg.sender];
@@ -70,46 +73,6 @@ abstract contract SealedBidding is MarketStorage, ISealedBidding {
         } else {
             _keep(jobId, j, msg.sender, _rankKey(j.tieSeed, msg.sender, pricePerTile));
         }
-    }
-
-    /// @inheritdoc ISealedBidding
-    function settle(uint256 jobId, address[] calldata ranked) external override {
-        Job storage j = _job(jobId);
-        _requireStatus(jobId, j, JobStatus.Bidding);
-        // Once the bid window is over and every sealed bid is open, nothing is left to wait for.
-        bool allRevealed = block.timestamp > j.bidEnd && j.reveals == j.commits;
-        if (block.timestamp <= j.revealEnd && !allRevealed) revert RevealNotOver(jobId, j.revealEnd);
-        if (ranked.length != j.kept) revert RankingIncomplete(jobId, ranked.length, j.kept);
-
-        uint256 next = 0;
-        uint256 kept = 0;
-        uint256 winners = 0;
-        uint256 previousKey = 0;
-        uint256 seed = j.tieSeed;
-        for (uint256 i; i < ranked.length; ++i) {
-            previousKey = _checkRank(jobId, seed, ranked, i, previousKey);
-            (uint256 take, uint256 keep) = _assign(jobId, j, ranked[i], next);
-            if (take != 0) {
-                next += take;
-                kept += keep;
-                ++winners;
-            }
-        }
-
-        // The deposit plus the forfeited bonds of unrevealed bids, less what the winners keep.
-        uint256 refund = j.escrow + uint256(j.commits - j.reveals) * j.bidBond - kept;
-        uint256 renderDeadline = 0;
-        j.escrow = uint96(kept);
-        j.openSeats = uint8(winners);
-        if (winners == 0) {
-            j.status = JobStatus.Expired;
-        } else {
-            renderDeadline = block.timestamp + j.renderWindow;
-            j.status = JobStatus.Active;
-            j.renderDeadline = uint40(renderDeadline);
-        }
-        _credit(j.artist, refund);
-        emit BidsSettled(jobId, next, winners, refund, renderDeadline);
     }
 
     /// @inheritdoc ISealedBidding
@@ -185,49 +148,6 @@ abstract contract SealedBidding is MarketStorage, ISealedBidding {
         }
     }
 
-    /// @dev A revealed bid that wins nothing: its collateral is unlocked.
-    function _outbid(uint256 jobId, address bidder, Seat storage s) internal {
-        _unlock(_accounts[bidder], _collateral(s.tileCount, s.pricePerTile));
-        s.state = SeatState.Outbid;
-        emit BidOutbid(jobId, bidder);
-    }
-
-    /// @dev Checks `ranked[i]` is a kept bid ranked strictly after the previous one.
-    function _checkRank(uint256 jobId, uint256 seed, address[] calldata ranked, uint256 i, uint256 previousKey)
-        internal
-        view
-        returns (uint256 key)
-    {
-        address bidder = ranked[i];
-        Seat storage s = _seats[jobId][bidder];
-        if (s.state != SeatState.Revealed) revert NotRankable(jobId, bidder);
-        key = _rankKey(seed, bidder, s.pricePerTile);
-        if (i != 0 && key <= previousKey) revert RankingOutOfOrder(jobId, i);
-    }
-
-    /// @dev Gives `bidder` what it bid for of the tiles from `next` on; returns how many it got
-    /// and the escrow those tiles keep (price, protocol fee and verifier fee per tile). The
-    /// collateral of the tiles it did not get is unlocked.
-    function _assign(uint256 jobId, Job storage j, address bidder, uint256 next)
-        internal
-        returns (uint256 take, uint256 keep)
-    {
-        Seat storage s = _seats[jobId][bidder];
-        uint256 left = j.tileCount - next;
-        take = s.tileCount < left ? s.tileCount : left;
-        if (take == 0) {
-            _outbid(jobId, bidder, s);
-            return (0, 0);
-        }
-        uint256 price = s.pricePerTile;
-        _unlock(_accounts[bidder], _collateral(s.tileCount, price) - _collateral(take, price));
-        s.firstTile = uint16(next);
-        s.tileCount = uint16(take);
-        s.state = SeatState.Assigned;
-        keep = take * (price + _feePerTile(price) + j.verifyFeePerTile);
-        emit TilesAssigned(jobId, bidder, next, take, price);
-    }
-
     /// @dev What a seat stores for a sealed bid: the commitment with its low 16 bits replaced by
     /// the declared tile count (240 bits of hash are left), so that the count needs no storage word
     /// and a reveal of another count cannot match.
@@ -247,9 +167,4 @@ abstract contract SealedBidding is MarketStorage, ISealedBidding {
         return keccak256(abi.encode(pricePerTile, tileCount, salt, bidder, jobId));
     }
 
-    /// @dev Price in the high bits, a hash of the job's tie seed and the bidder in the low 160:
-    /// equal prices are ordered by a seed no bidder knew when it committed.
-    function _rankKey(uint256 seed, address bidder, uint256 pricePerTile) internal pure returns (uint256) {
-        return (pricePerTile << 160) | uint160(uint256(keccak256(abi.encode(seed, bidder))));
-    }
 }

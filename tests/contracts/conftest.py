@@ -9,8 +9,7 @@ more workers (`rival`, `spare`); `helpers.crowd(n)` makes more accounts when a t
 from pathlib import Path
 
 import pytest
-from brownie import JobMarket
-from helpers import MIN_STAKE, market_config
+from helpers import MIN_STAKE, deploy_market, market_config
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -81,7 +80,7 @@ def stranger(accounts):
 
 @pytest.fixture(scope="module")
 def market(deployer, treasury):
-    return JobMarket.deploy(market_config(treasury), {"from": deployer})
+    return deploy_market(market_config(treasury), deployer)
 
 
 @pytest.fixture

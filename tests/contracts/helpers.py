@@ -8,7 +8,7 @@ money rules restated in Python (collateral, bounty, verifier fee, fraud slash, t
 import secrets
 from dataclasses import dataclass, field
 
-from brownie import JobMarket, accounts, chain
+from brownie import JobMarket, PanelCourt, RoundKeeper, accounts, chain
 from brownie.exceptions import decode_typed_error
 from direct_rpc import mine_blocks, rpc
 from eth_abi import encode
@@ -175,6 +175,13 @@ def stake_all(market, *who, amount=MIN_STAKE):
         market.stake({"from": w, "value": amount})
 
 
+def deploy_market(config, deployer):
+    """The market and the two contracts it delegates to, all built with `config`."""
+    court = PanelCourt.deploy(config, {"from": deployer})
+    keeper = RoundKeeper.deploy(config, {"from": deployer})
+    return JobMarket.deploy(config, court, keeper, {"from": deployer})
+
+
 def eligible(market, who):
     return market.account(who)["stake"] >= MIN_STAKE
 
@@ -182,9 +189,17 @@ def eligible(market, who):
 # -- jobs and bids
 
 
-def job_params(tiles=TILES, max_price=MAX_PRICE, verify_fee=VERIFY_FEE, bond=BOND, frames=1):
+def job_params(
+    tiles=TILES,
+    max_price=MAX_PRICE,
+    verify_fee=VERIFY_FEE,
+    bond=BOND,
+    frames=1,
+    rounds=0,
+    final_deadline=0,
+):
     return (tiles, frames, max_price, verify_fee, bond, BID_WINDOW, REVEAL_WINDOW, RENDER_WINDOW,
-            VERIFY_WINDOW)  # fmt: skip
+            VERIFY_WINDOW, rounds, final_deadline)  # fmt: skip
 
 
 def post(market, artist, **kw):

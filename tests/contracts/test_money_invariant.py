@@ -1,13 +1,13 @@
 """Stateful property test of the Money bar: under random sequences of post, bid, reveal, forfeit of
-unrevealed bids, settle, commit, draw (for a bounty), seal the evidence, reveal the results (or hide
-them), attest, accept, release, dispute (appeal, contest, or a third party's challenge of a pass),
-sealed votes (commit, then reveal), resolve, timeouts, cancel, reclaim, stake, unstake and
-withdraw, the market's
-ETH balance always equals everything it owes and locked stake is exactly the collateral of open
-bids and seats plus the commit locks of sealed bids (their tiles at the job's maximum price); at
-the end every job can be driven to a terminal state by permissionless actions, every sealed bid is
-forfeited or reclaimed, no stake stays locked, no verifier or panel duty stays open, and every
-balance and stake can be withdrawn."""
+unrevealed bids, settle, re-offer rounds (open, top up, end), commit, draw (for a bounty), seal the
+evidence, reveal the results (or hide them), attest, accept, release, dispute (appeal, contest, or
+a third party's challenge of a pass), sealed votes (commit, then reveal), resolve, timeouts,
+cancel, reclaim, stake, unstake and withdraw, the market's ETH balance always equals everything it
+owes, locked stake is exactly the collateral of open bids and seats plus the commit locks of sealed
+bids (their tiles at the job's maximum price), and no tile of a job is ever held by two seats, or
+by a seat and the job's unsold tiles, across its rounds; at the end every job can be driven to a
+terminal state by permissionless actions, every sealed bid is forfeited or reclaimed, no stake
+stays locked, no verifier or panel duty stays open, and every balance and stake can be withdrawn."""
 
 import os
 import secrets
@@ -31,6 +31,7 @@ from helpers import (
     MIN_STAKE,
     NONE,
     OPENED,
+    PAID,
     REVEALED,
     SEALED,
     SUBMITTED,
@@ -47,6 +48,7 @@ from helpers import (
 )
 from hypothesis import strategies as st
 
+from tilefarm.chain.events import unpack_ranges
 from tilefarm.merkle import merkle_root
 
 TERMINAL = {3, 4, 5}
@@ -55,13 +57,15 @@ LOCKING = {REVEALED, ASSIGNED, SUBMITTED, SEALED, OPENED, ACCEPTED, FAILED, DISP
            CHALLENGED}  # fmt: skip
 # Seats under a panel: the worker's appeal, the artist's contest, a third party's challenge.
 UNDER_PANEL = (DISPUTED, CONTESTED, CHALLENGED)
+# Seats that hold their tiles: assigned and not failed (paid included).
+HOLDING = (LOCKING - {REVEALED}) | {PAID}
 DEBUG = bool(os.environ.get("DEBUG_MACHINE"))
 # What the random sequences actually achieved (successful transactions by function), so that a
 # machine that only ever reverts cannot pass unnoticed.
 ACHIEVED: Counter[str] = Counter()
 # Derandomised: the same rule sequences every run, so the coverage check below cannot flake
 # (who is drawn still follows block hashes). MONEY_EXAMPLES=n runs n random examples instead.
-SETTINGS = {"max_examples": 30, "stateful_step_count": 30, "derandomize": True}
+SETTINGS = {"max_examples": 50, "stateful_step_count": 30, "derandomize": True}
 if os.environ.get("MONEY_EXAMPLES"):
     SETTINGS.update(max_examples=int(os.environ["MONEY_EXAMPLES"]), derandomize=False)
 # Enough for any market call; fixed, so that sending skips the gas estimate.
@@ -127,6 +131,7 @@ class MoneyMachine:
         self.disputed = set()  # (job, worker) ever escalated
         self.votes = {}  # (job, worker, member) -> the member's sealed Vote
         self.evidence = {}  # (job, worker, round) -> the evidence CID its verifier sealed
+        self.rounds = {}  # posted job -> the ids of its re-offer rounds
 
     # -- helpers
 
@@ -209,11 +214,45 @@ class MoneyMachine:
     # -- rules
 
     def rule_post(self, artist="st_pick", tiles="st_tiles", price="st_price"):
+        """Posts a job; three in four may re-offer their tiles in up to three more rounds."""
         a = self.artists[artist % len(self.artists)]
-        params = (tiles, 1, price * 10, 7, 1_000, 600, 600, 3_600, 1_800)
+        rounds = price // 7 % 4  # the running start's jobs (prices 1000 and 500) have rounds
+        deadline = chain.time() + 30_000 if rounds else 0
+        params = (tiles, 1, price * 10, 7, 1_000, 600, 600, 3_600, 1_800, rounds, deadline)
         deposit = self.view.quote(tiles, price * 10, 7)
         assert attempt(self.market.postJob, params, "bafy", {"from": a, "value": deposit})
         self.jobs.append(self.view.jobCount())
+        self.rounds[self.view.jobCount()] = []
+
+    def _posted(self, pick):
+        posted = list(self.rounds)
+        return posted[pick % len(posted)] if posted else None
+
+    def rule_reoffer(self, job="st_pick", who="st_pick"):
+        """Anyone opens a job's next round over its unsold tiles (for a bounty)."""
+        v = self.view
+        waiting = [j for j in self.rounds if v.job(j)["status"] == ACTIVE and v.unsoldTiles(j)]
+        job_id = waiting[job % len(waiting)] if waiting else self._posted(job)
+        if job_id is not None and attempt(
+            self.market.reoffer, job_id, {"from": self._everyone()[who % 7]}
+        ):
+            round_id = self.view.job(job_id)["latest"]
+            self.jobs.append(round_id)
+            self.rounds[job_id].append(round_id)
+
+    def rule_top_up(self, job="st_pick", price="st_price"):
+        job_id = self._posted(job)
+        if job_id is not None:
+            j, o = self.view.job(job_id), self.view.reofferOf(job_id)
+            raised = o["maxPricePerTile"] + price
+            attempt(self.market.topUp, job_id, raised, {"from": j["artist"], "value": price * 50})
+
+    def rule_end_reoffering(self, job="st_pick", who="st_pick"):
+        job_id = self._posted(job)
+        if job_id is not None:
+            # Mostly someone other than the artist, who may end it only once it is over anyway.
+            sender = self.view.job(job_id)["artist"] if who % 6 == 0 else self._worker(who)
+            attempt(self.market.endReoffering, job_id, {"from": sender})
 
     def rule_commit(self, job="st_pick", who="st_pick", price="st_price", tiles="st_tiles"):
         """Commits a bid; one in eleven declares a tile count other than the one it hashes (it
@@ -541,6 +580,29 @@ class MoneyMachine:
     def invariant_balance_equals_everything_owed(self):
         assert self.market.balance() == self.owed()
 
+    def invariant_no_tile_is_held_twice(self):
+        """Across a job's rounds, every tile is held by at most one live or paid seat, or waits
+        among the unsold tiles, or is on sale in the round still bidding: never two of these."""
+        v = self.view
+        for job_id, rounds in self.rounds.items():
+            tile_count = v.job(job_id)["tileCount"]
+            held = []
+            for first, count in unpack_ranges(v.unsoldTiles(job_id)):
+                held.extend(range(first, first + count))
+            for round_id in [job_id, *rounds]:
+                r = v.job(round_id)
+                if round_id != job_id and r["status"] == BIDDING:
+                    for first, count in unpack_ranges(v.offeredTiles(round_id)):
+                        held.extend(range(first, first + count))
+                for w in self.workers:
+                    seat = v.seat(round_id, w)
+                    if seat["state"] in HOLDING:
+                        held.extend(range(seat["firstTile"], seat["firstTile"] + seat["tileCount"]))
+            if v.job(job_id)["status"] == BIDDING:
+                held.extend(range(tile_count))
+            assert len(held) == len(set(held)), f"job {job_id}: a tile is held twice: {held}"
+            assert all(0 <= t < tile_count for t in held)
+
     # -- the end: nothing can be stuck
 
     def teardown(self):
@@ -551,9 +613,14 @@ class MoneyMachine:
         for n in range(12):
             chain.sleep(10_000)
             mine_blocks(3)
-            for job_id in self.jobs:
+            for job_id in list(self.jobs):
                 if v.job(job_id)["status"] == BIDDING:
                     self._settle(job_id)
+            for job_id in self.rounds:
+                if v.job(job_id)["status"] == ACTIVE:
+                    self.rule_reoffer(job_id % 7, job_id)  # the deadline ends them
+                    attempt(m.endReoffering, job_id, {"from": self.treasury})
+            for job_id in self.jobs:
                 for w in self.workers:
                     self._move_on(job_id, w)
             assert m.balance() == self.owed()
@@ -620,6 +687,6 @@ def test_the_market_always_holds_exactly_what_it_owes(state_machine, market, acc
     steps = ("commitBid", "revealBid", "forfeitBid", "cancelJob", "settle", "commitResults",
              "drawVerifier", "sealEvidence", "revealResults", "attest", "release", "withdraw",
              "openDispute", "challenge", "drawPanel", "commitVote", "revealVote",
-             "resolveDispute")  # fmt: skip
+             "resolveDispute", "reoffer", "topUp", "endReoffering")  # fmt: skip
     for step in steps:
         assert ACHIEVED[step] > 0, f"no random sequence ever got {step} through"

@@ -26,6 +26,7 @@ from helpers import (
     collateral,
     commit,
     commit_lock,
+    commit_results,
     err,
     post,
     ranking,
@@ -62,13 +63,23 @@ def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(
     assert market.account(worker)["locked"] == collateral(4, 300)
 
 
-def test_escrow_above_the_winning_prices_returns_to_the_artist(market, artist, worker):
+def test_escrow_above_the_winning_prices_returns_to_the_artist_when_the_job_ends(
+    market, artist, worker
+):
+    """Until the job ends, what no seat is owed stays in its reserve (it may pay for a later
+    round of the tiles a seat fails); the end refunds it."""
     stake_all(market, worker)
     deposit = market.quote(16, MAX_PRICE, VERIFY_FEE)
     job_id = run_auction(market, artist, [Bid(worker, 400, 10)], tiles=16)
     kept = 10 * (400 + 400 // 100 + VERIFY_FEE)
-    assert market.job(job_id)["escrow"] == kept
-    assert market.balanceOf(artist) == deposit - kept  # six unassigned tiles and the price margin
+    assert market.job(job_id)["escrow"] == deposit
+    assert market.reofferOf(job_id)["reserve"] == deposit - kept
+    assert market.balanceOf(artist) == 0
+    commit_results(market, job_id, worker)
+    tx = market.acceptResults(job_id, worker, {"from": artist})
+    # Six unassigned tiles (this job never re-offers) and the price margin.
+    assert tx.events["JobCompleted"]["artistRefund"] == deposit - kept + 10 * VERIFY_FEE
+    assert market.balanceOf(artist) == deposit - kept + 10 * VERIFY_FEE
 
 
 def test_a_commit_the_free_stake_cannot_lock_at_the_maximum_price_is_refused(
@@ -170,12 +181,9 @@ def test_unrevealed_bonds_are_forfeited_to_the_artist(market, artist, worker, ri
     reveal(market, job_id, honest)
     advance(REVEAL_WINDOW + 1)
     tx = market.settle(job_id, [worker], {"from": artist})
-    kept = 16 * (100 + 1 + VERIFY_FEE)
-    assert tx.events["BidsSettled"]["artistRefund"] == deposit + BOND - kept
-    assert (
-        market.balance()
-        == kept + market.balanceOf(artist) + market.balanceOf(worker) + 2 * MIN_STAKE
-    )
+    assert tx.events["BidsSettled"]["artistRefund"] == BOND
+    assert market.balanceOf(artist) == BOND
+    assert market.balance() == deposit + BOND + market.balanceOf(worker) + 2 * MIN_STAKE
     # The silent bid's commit lock stays locked until someone forfeits it.
     assert market.account(rival)["locked"] == commit_lock(16)
 

@@ -5,8 +5,8 @@ draw in the commitment's own block); each is now refused with `InvalidConfig(nam
 unrevealed, cost less than it can gain: refused too."""
 
 import pytest
-from brownie import JobMarket, reverts
-from helpers import ZERO_ADDRESS, err, market_config
+from brownie import JobMarket, PanelCourt, RoundKeeper, reverts
+from helpers import ZERO_ADDRESS, deploy_market, err, market_config
 
 IMPOSSIBLE = [
     ("treasury", ZERO_ADDRESS, 0),
@@ -35,7 +35,7 @@ def test_finding_11_an_impossible_parameter_is_refused_at_construction(
 ):
     cfg = market_config(value) if name == "treasury" else market_config(treasury, **{name: value})
     with reverts(err("InvalidConfig", name, reported)):
-        JobMarket.deploy(cfg, {"from": deployer})
+        deploy_market(cfg, deployer)
 
 
 def test_finding_11_the_extreme_possible_parameters_are_accepted(deployer, treasury):
@@ -47,6 +47,24 @@ def test_finding_11_the_extreme_possible_parameters_are_accepted(deployer, treas
     # collateralBps has no cap but its type's (6.5x); its least is 1x, a seat's whole value.
     for collateral_bps in (10_000, 2**16 - 1):
         cfg = market_config(treasury, drawBountyBps=3_333, collateralBps=collateral_bps, **extremes)
-        market = JobMarket.deploy(cfg, {"from": deployer})
+        market = deploy_market(cfg, deployer)
         assert market.config()["drawBountyBps"] == 3_333
         assert market.config()["collateralBps"] == collateral_bps
+
+
+def test_the_market_refuses_rules_built_with_other_parameters_or_no_code(
+    deployer, treasury, stranger
+):
+    """The market runs its disputes and rounds by delegate call on its own storage: contracts
+    built with another fee or slash, or an address without code, would run other rules."""
+    cfg = market_config(treasury)
+    court = PanelCourt.deploy(cfg, {"from": deployer})
+    keeper = RoundKeeper.deploy(cfg, {"from": deployer})
+    other = market_config(treasury, fraudSlashBps=1)
+    with reverts(err("InvalidConfig", "panelCourt", int(stranger.address, 16))):
+        JobMarket.deploy(cfg, stranger, keeper, {"from": deployer})
+    foreign_keeper = RoundKeeper.deploy(other, {"from": deployer})
+    with reverts(err("InvalidConfig", "roundKeeper", int(foreign_keeper.address, 16))):
+        JobMarket.deploy(cfg, court, foreign_keeper, {"from": deployer})
+    market = JobMarket.deploy(cfg, court, keeper, {"from": deployer})
+    assert (market.panelCourt(), market.roundKeeper()) == (court.address, keeper.address)

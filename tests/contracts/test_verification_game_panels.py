@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import brownie
 import pytest
-from brownie import JobMarket, PanelCourt, chain, web3
+from brownie import PanelCourt, chain, web3
 from helpers import (
     BPS,
     DISPUTE_BOND,
@@ -42,6 +42,7 @@ from helpers import (
     collateral,
     commit_results,
     crowd,
+    deploy_market,
     draw_panel,
     err,
     fraud_slash,
@@ -345,7 +346,7 @@ def test_finding_6_an_outvoted_member_loses_no_more_than_it_has_bonded(
     """A dispute bond above a member's stake: the outvoted member loses all it has bonded, not
     more; and the panel's fee is the whole of a false accuser's smaller slash."""
     bond = 2 * MIN_STAKE
-    market = JobMarket.deploy(market_config(treasury, disputeBond=bond), {"from": deployer})
+    market = deploy_market(market_config(treasury, disputeBond=bond), deployer)
     stake_all(market, worker, verifier)
     job_id, members = escalate(market, artist, worker, stranger, jurors, appeal=True)
     liar = members[2]

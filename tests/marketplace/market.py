@@ -20,7 +20,7 @@ from marketplace.db.chain_models import AccountView, DisputeView, JobView, SeatV
 from marketplace.db.session import Database
 from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import Step, deploy, write_deployments
+from tilefarm.chain.deploy import deploy, market_plan, write_deployments
 from tilefarm.chain.errors import ContractReverted
 from tilefarm.chain.events import JobParams, PanelDrawn
 from tilefarm.chain.records import JOB_STATUSES, SEAT_STATES, MarketConfig
@@ -95,7 +95,7 @@ def deploy_market(rpc_url: str, directory: Path) -> Market:
         bid_bond_bps=10,
         draw_bounty_bps=500,
     )
-    plan = [Step("JobMarket", lambda *_: (config.as_tuple(),))]  # any args signature
+    plan = market_plan(lambda _deployer: config.as_tuple())
     deployments = deploy(w3, accounts[0], BUILD_DIR, plan)
     path = write_deployments(deployments, directory)
     client = JobMarketClient.from_deployments(w3, deployments)

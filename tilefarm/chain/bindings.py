@@ -26,8 +26,17 @@ from tilefarm.chain.artifacts import load_artifact
 from tilefarm.chain.bids import rank_key
 from tilefarm.chain.deploy import Deployments
 from tilefarm.chain.errors import ChainError, ContractReverted
-from tilefarm.chain.events import JobParams, MarketEvent, event_model
-from tilefarm.chain.records import Account, Dispute, Job, MarketConfig, Receipt, Seat, record
+from tilefarm.chain.events import JobParams, MarketEvent, event_model, unpack_ranges
+from tilefarm.chain.records import (
+    Account,
+    Dispute,
+    Job,
+    MarketConfig,
+    Receipt,
+    Reoffer,
+    Seat,
+    record,
+)
 from tilefarm.chain.votes import evidence_seal
 from tilefarm.paths import BUILD_DIR
 
@@ -78,6 +87,20 @@ class JobMarketClient:
 
     def job(self, job_id: int) -> Job:
         return record(Job, self._call("job", job_id))
+
+    def reoffer_of(self, job_id: int) -> Reoffer:
+        return record(Reoffer, self._call("reofferOf", job_id))
+
+    def unsold_tiles(self, job_id: int) -> list[tuple[int, int]]:
+        """The job's tiles waiting for a round, as `(first_tile, tile_count)`."""
+        return unpack_ranges(list(self._call("unsoldTiles", job_id)))
+
+    def offered_tiles(self, round_id: int) -> list[tuple[int, int]]:
+        """What a re-offer round sells, as `(first_tile, tile_count)` (nothing for a posted job)."""
+        return unpack_ranges(list(self._call("offeredTiles", round_id)))
+
+    def is_barred(self, job_id: int, worker: str) -> bool:
+        return bool(self._call("barred", job_id, _addr(worker)))
 
     def job_count(self) -> int:
         return int(self._call("jobCount"))
@@ -182,6 +205,22 @@ class JobMarketClient:
 
     def withdraw(self, sender: Sender) -> Receipt:
         return self._send(sender, "withdraw")
+
+    # -- rounds
+
+    def reoffer(self, sender: Sender, job_id: int) -> tuple[int, Receipt]:
+        """Opens the job's next round over its unsold tiles; returns the round's id."""
+        receipt = self._send(sender, "reoffer", job_id)
+        from tilefarm.chain.events import RoundOpened
+
+        return receipt.event(RoundOpened).round_id, receipt
+
+    def top_up(self, sender: Sender, job_id: int, max_price_per_tile: int, amount: int) -> Receipt:
+        """The artist adds `amount` to the job's reserve and sets later rounds' maximum price."""
+        return self._send(sender, "topUp", job_id, max_price_per_tile, value=amount)
+
+    def end_reoffering(self, sender: Sender, job_id: int) -> Receipt:
+        return self._send(sender, "endReoffering", job_id)
 
     # -- bidding
 

@@ -74,10 +74,28 @@ def devnet_market_config(treasury: str) -> tuple[Any, ...]:
     )
 
 
+def market_plan(config: Callable[[str], tuple[Any, ...]]) -> tuple[Step, ...]:
+    """The market's contracts in deployment order, each built with `config(deployer)`: the two
+    contracts whose rules the market runs by delegate call, then the market, which checks that
+    they were built with its own configuration."""
+    return (
+        Step("PanelCourt", lambda _done, deployer: (config(deployer),)),
+        Step("RoundKeeper", lambda _done, deployer: (config(deployer),)),
+        Step(
+            "JobMarket",
+            lambda done, deployer: (
+                config(deployer),
+                done["PanelCourt"].address,
+                done["RoundKeeper"].address,
+            ),
+        ),
+    )
+
+
 # The protocol, in deployment order.
 PROTOCOL_PLAN: tuple[Step, ...] = (
     Step("HealthCheck", lambda _done, _deployer: (PROTOCOL_VERSION,)),
-    Step("JobMarket", lambda _done, deployer: (devnet_market_config(deployer),)),
+    *market_plan(devnet_market_config),
 )
 
 

@@ -42,6 +42,8 @@ class JobParams(ChainModel):
     reveal_window: int
     render_window: int
     verify_window: int
+    max_rounds: int = 0  # re-offer rounds after the first (0: unsold and failed tiles are refunded)
+    final_deadline: int = 0  # unix time after which no round opens (0 without rounds)
 
     def as_tuple(self) -> tuple[int, ...]:
         """The ABI tuple, in the struct's field order."""
@@ -150,6 +152,56 @@ class BidsSettled(MarketEvent):
     winners: int
     artist_refund: int
     render_deadline: int
+
+
+class TilesReturned(MarketEvent):
+    """Tiles went back to the job's unsold tiles: unsold by round `round_id` (no worker, cause 0),
+    or the worker's seat in that round ended `cause` (a `SeatState` index: TimedOut, Rejected or
+    Unverified)."""
+
+    job_id: int
+    round_id: int
+    worker: Address
+    first_tile: int
+    tile_count: int
+    cause: int
+
+
+class RoundOpened(MarketEvent):
+    """A re-offer round of job `job_id`: its own job id `round_id` sells `tiles` tiles (packed
+    `ranges`, each `first_tile << 16 | tile_count`, of the job's tile indices)."""
+
+    job_id: int
+    round_id: int
+    round: int
+    tiles: int
+    max_price_per_tile: int
+    bid_bond: int
+    bid_end: int
+    reveal_end: int
+    ranges: list[int]
+    opener: Address
+    bounty: int
+
+    def tile_ranges(self) -> list[tuple[int, int]]:
+        """`(first_tile, tile_count)` of every range the round sells."""
+        return unpack_ranges(self.ranges)
+
+
+class JobToppedUp(MarketEvent):
+    job_id: int
+    amount: int
+    max_price_per_tile: int
+
+
+class ReofferingEnded(MarketEvent):
+    job_id: int
+    tiles_left: int
+
+
+def unpack_ranges(packed: list[int]) -> list[tuple[int, int]]:
+    """The contract's packed tile ranges (`first_tile << 16 | tile_count`) as pairs."""
+    return [(value >> 16, value & 0xFFFF) for value in packed]
 
 
 class BondReclaimed(MarketEvent):
@@ -326,6 +378,10 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         BidsSettled,
         BondReclaimed,
         BidForfeited,
+        TilesReturned,
+        RoundOpened,
+        JobToppedUp,
+        ReofferingEnded,
         ResultsCommitted,
         EvidenceSealed,
         ResultsRevealed,

@@ -51,6 +51,14 @@ class Job(ChainModel):
     reveals: int
     kept: int
     tie_seed: int
+    root: int = 0  # a re-offer round: the posted job it sells tiles of; a posted job: 0
+    round: int = 0
+    latest: int = 0  # a posted job: its latest round's id (0 while it has none)
+    open_rounds: int = 0
+
+    @property
+    def posted_job(self) -> bool:
+        return self.root == 0
 
     @property
     def status_name(self) -> str:
@@ -59,6 +67,16 @@ class Job(ChainModel):
     @property
     def terminal(self) -> bool:
         return self.status_name in ("Completed", "Cancelled", "Expired")
+
+
+class Reoffer(ChainModel):
+    """A posted job's reserve (escrow no seat is owed) and re-offer rules."""
+
+    reserve: int
+    max_price_per_tile: int  # the most the next round pays per tile
+    final_deadline: int
+    bid_window: int
+    rounds_left: int
 
 
 class Seat(ChainModel):

@@ -27,6 +27,7 @@ from tilefarm.chain.deploy import (
     DeployedContract,
     Deployments,
     Step,
+    market_plan,
     read_deployments,
     write_deployments,
 )
@@ -81,12 +82,9 @@ def production_market_config(treasury: str) -> MarketConfig:
 
 
 def production_plan(treasury: str) -> tuple[Step, ...]:
-    """`PROTOCOL_PLAN` with the JobMarket built from `production_market_config`."""
+    """`PROTOCOL_PLAN` with the market built from `production_market_config`."""
     config = production_market_config(treasury).as_tuple()
-    return tuple(
-        Step(step.name, lambda _done, _deployer: (config,)) if step.name == "JobMarket" else step
-        for step in PROTOCOL_PLAN
-    )
+    return (PROTOCOL_PLAN[0], *market_plan(lambda _deployer: config))
 
 
 def stale_sources(build_dir: Path, project_root: Path = PROJECT_ROOT) -> list[str]:
