@@ -7,7 +7,8 @@ result commitment per worker, one verifier draw per worker (each worker draws it
 bounty), per worker the verifier's evidence seal, the worker's reveal of its results list and
 the verifier's attestation (blind verification), one release per worker after the contest window,
 and the withdrawal of every balance the job created (workers, whose verifier fees ride on the same
-balance, the artist's refund and the treasury's fee).
+balance, the artist's refund and the treasury's fee). It also measures an appeal, a re-check
+challenge and one re-offer round (a late worker's tiles sold again and paid).
 """
 
 import json
@@ -17,15 +18,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from web3 import Web3
 
-from tilefarm.chain.artifacts import load_artifact
 from tilefarm.chain.bids import bid_commitment
 from tilefarm.chain.bindings import JobMarketClient
+from tilefarm.chain.deploy import deploy, market_plan
 from tilefarm.chain.events import JobParams, PanelDrawn
 from tilefarm.chain.records import MarketConfig
 from tilefarm.chain.votes import vote_commitment
@@ -91,11 +92,9 @@ def _deploy(
     third; every account in `staked` stakes the minimum (not counted: once per worker lifetime)."""
     w3 = chain.w3
     config = MarketConfig(treasury=w3.eth.accounts[2], **CONFIG)
-    artifact = load_artifact("JobMarket", build_dir)
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    tx = factory.constructor(config.as_tuple()).transact({"from": w3.eth.accounts[0]})
-    address = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
-    market = JobMarketClient(w3, address, artifact.abi)
+    plan = market_plan(lambda _deployer: config.as_tuple())
+    deployed = deploy(w3, w3.eth.accounts[0], build_dir, plan)
+    market = JobMarketClient.from_deployments(w3, deployed, build_dir)
     for worker in staked:
         market.stake(worker, config.min_stake)
     return market, config
@@ -124,49 +123,8 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
         )
         count("post", receipt.gas_used)
 
-        share = tiles // workers
-        bids = {}
-        for i, worker in enumerate(crew):
-            price = params.max_price_per_tile - (i + 1) * 1_000 * GWEI
-            salt = secrets.token_bytes(32)
-            bids[worker] = (price, salt)
-            count(
-                "commit_bids",
-                market.commit_bid(
-                    worker, job_id, bid_commitment(job_id, worker, price, share, salt), share
-                ).gas_used,
-            )
-        chain.advance(601)
-        for worker, (price, salt) in bids.items():
-            count("reveal_bids", market.reveal_bid(worker, job_id, price, share, salt).gas_used)
-        chain.advance(601)
-        count("settle", market.settle(artist, job_id, market.ranking(job_id)).gas_used)
-
-        for worker in crew:
-            seat = market.seat(job_id, worker)
-            leaves = [
-                tile_leaf(t, Web3.keccak(text=f"cid-{t}"), Web3.keccak(text=f"pixels-{t}"))
-                for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
-            ]
-            receipt = market.commit_results(worker, job_id, merkle_root(leaves))
-            count("commit_results", receipt.gas_used)
-        chain.advance(1)  # the last anchor block must be mined before its hash can be read
-        for worker in crew:
-            count("draw_verifiers", market.draw_verifier(worker, job_id, worker).gas_used)
-        for worker in crew:
-            verifier = market.verifier_of(job_id, worker)
-            assert verifier is not None
-            evidence = "bafkreievidencebafkreievidencebafkreievidencebafkreievide"
-            count(
-                "seal_evidence", market.seal_evidence(verifier, job_id, worker, evidence).gas_used
-            )
-            results = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
-            count("reveal_results", market.reveal_results(worker, job_id, results).gas_used)
-            receipt = market.attest(verifier, job_id, worker, True, evidence)
-            count("attest", receipt.gas_used)
-        chain.advance(params.verify_window + 1)  # the contest window closes
-        for worker in crew:
-            count("release", market.release(worker, job_id, worker).gas_used)
+        _bid(market, chain, job_id, crew, tiles // workers, count, artist)
+        _verify_and_pay(market, chain, job_id, crew, count, params.verify_window)
 
         for who in [*crew, artist, treasury]:
             if market.balance_of(who) > 0:
@@ -180,6 +138,104 @@ def measure(tiles: int, workers: int, build_dir: Path = BUILD_DIR) -> dict[str, 
             "gas_per_tile": round(total / tiles, 1), "gas_per_worker": round(total / workers, 1),
             "steps": gas,
         }  # fmt: skip
+    finally:
+        chain.close()
+
+
+def _bid(
+    market: JobMarketClient,
+    chain: Anvil,
+    job_id: int,
+    bidders: Sequence[str],
+    share: int,
+    count: Callable[[str, int], None],
+    settler: str,
+) -> None:
+    """Every bidder seals a bid for `share` tiles just under the maximum, reveals it, and
+    `settler` settles the round."""
+    max_price = market.job(job_id).max_price_per_tile
+    bids = {}
+    for i, bidder in enumerate(bidders):
+        price = max_price - (i + 1) * 1_000 * GWEI
+        salt = secrets.token_bytes(32)
+        bids[bidder] = (price, salt)
+        commitment = bid_commitment(job_id, bidder, price, share, salt)
+        count("commit_bids", market.commit_bid(bidder, job_id, commitment, share).gas_used)
+    chain.advance(601)
+    for bidder, (price, salt) in bids.items():
+        count("reveal_bids", market.reveal_bid(bidder, job_id, price, share, salt).gas_used)
+    chain.advance(601)
+    count("settle", market.settle(settler, job_id, market.ranking(job_id)).gas_used)
+
+
+def _verify_and_pay(
+    market: JobMarketClient,
+    chain: Anvil,
+    job_id: int,
+    workers: Sequence[str],
+    count: Callable[[str, int], None],
+    verify_window: int,
+) -> None:
+    """Each worker commits its results and draws its own verifier (for the bounty); each verifier
+    seals its evidence, the worker reveals, the verifier passes; after the contest window every
+    worker releases its own pay."""
+    for worker in workers:
+        seat = market.seat(job_id, worker)
+        leaves = [
+            tile_leaf(t, Web3.keccak(text=f"cid-{t}"), Web3.keccak(text=f"pixels-{t}"))
+            for t in range(seat.first_tile, seat.first_tile + seat.tile_count)
+        ]
+        receipt = market.commit_results(worker, job_id, merkle_root(leaves))
+        count("commit_results", receipt.gas_used)
+    chain.advance(1)  # the last anchor block must be mined before its hash can be read
+    for worker in workers:
+        count("draw_verifiers", market.draw_verifier(worker, job_id, worker).gas_used)
+    for worker in workers:
+        verifier = market.verifier_of(job_id, worker)
+        assert verifier is not None
+        evidence = "bafkreievidencebafkreievidencebafkreievidencebafkreievide"
+        count("seal_evidence", market.seal_evidence(verifier, job_id, worker, evidence).gas_used)
+        results = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+        count("reveal_results", market.reveal_results(worker, job_id, results).gas_used)
+        count("attest", market.attest(verifier, job_id, worker, True, evidence).gas_used)
+    chain.advance(verify_window + 1)  # the contest window closes
+    for worker in workers:
+        count("release", market.release(worker, job_id, worker).gas_used)
+
+
+def measure_reoffer(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
+    """Gas of one re-offer round: a 64-tile job sold to 4 workers, one of which never commits.
+    Counted: the late claim that returns its 16 tiles, the `reoffer` that opens the round, and the
+    round run like a job by 2 other workers (bids, settle, results, draws, blind verification,
+    release); the first round's own costs are not counted."""
+    chain = Anvil(accounts=7)
+    try:
+        w3 = chain.w3
+        _deployer, artist, _treasury, *crew = w3.eth.accounts[:7]
+        market, _config = _deploy(chain, crew, build_dir)
+        final_deadline = int(w3.eth.get_block("latest")["timestamp"]) + 30 * 86_400
+        params = JobParams(
+            tile_count=64, frame_count=1, max_price_per_tile=1_000_000 * GWEI,
+            verify_fee_per_tile=50_000 * GWEI, bid_bond=10_000_000 * GWEI, bid_window=600,
+            reveal_window=600, render_window=3_600, verify_window=3_600, max_rounds=2,
+            final_deadline=final_deadline,
+        )  # fmt: skip
+        job_id, _ = market.post_job(artist, params, "bafy-reoffer")
+        _bid(market, chain, job_id, crew, 16, lambda k, g: None, artist)
+        late, honest = crew[0], crew[1:]
+        _verify_and_pay(market, chain, job_id, honest, lambda k, g: None, params.verify_window)
+        gas: dict[str, int] = {}
+
+        def count(step: str, used: int) -> None:
+            gas[step] = gas.get(step, 0) + used
+
+        count("claim_late", market.claim_late(artist, job_id, late).gas_used)
+        round_id, receipt = market.reoffer(honest[0], job_id)
+        count("reoffer", receipt.gas_used)
+        _bid(market, chain, round_id, honest[:2], 8, count, artist)
+        _verify_and_pay(market, chain, round_id, honest[:2], count, params.verify_window)
+        assert market.job(job_id).status_name == "Completed", market.job(job_id)
+        return {"tiles": 16, "workers": 2, "total_gas": sum(gas.values()), "steps": gas}
     finally:
         chain.close()
 
@@ -271,6 +327,7 @@ def main() -> int:
         "jobs": results,
         "dispute": measure_dispute(build_dir),
         "recheck_challenge": measure_dispute(build_dir, challenge=True),
+        "reoffer_round": measure_reoffer(build_dir),
     }
     print(json.dumps(report, indent=2))
     return 0 if report["within_target"] else 1
