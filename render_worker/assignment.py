@@ -121,9 +121,10 @@ class AssignmentRenderer:
 
     def _still_posted(self, job_id: int, manifest_cid: str) -> bool:
         """Whether the job is still the one this render is for: a chain reorganisation may have
-        removed its posting and handed its number to another job (`render_worker/reorg.py`)."""
+        removed its posting (or its round's opening: it is `orphaned`, or gone) and handed its
+        number to another job (`render_worker/reorg.py`)."""
         job = self.state.job(job_id)
-        if job is not None and job.manifest_cid == manifest_cid:
+        if job is not None and job.manifest_cid == manifest_cid and job.stage != "orphaned":
             return True
         log.warning(
             "job %d: no longer the job of manifest %s; render stopped", job_id, manifest_cid

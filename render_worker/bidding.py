@@ -1,7 +1,9 @@
 """The worker's side of the sealed-bid auction, one job at a time, from the database:
 
 - `consider` a job just seen: price it (`render_worker/pricing.py`), store the salt, commit the
-  sealed bid, and have the job's Blender child warmed while the auction runs;
+  sealed bid, and have the job's Blender child warmed while the auction runs. A re-offer round is
+  a job like any other, except to a worker barred from its posted job (a seat of it taken late or
+  rejected): the contract refuses its bids there, so it does not bid;
 - `reveal` the bid once the bid window is over;
 - `settle` the bidding once every sealed bid is open or the reveal window is over. Anyone may
   settle; the cheapest bidder does it first and the others only `SETTLE_GRACE` seconds after the
@@ -76,6 +78,12 @@ class Bidder:
             return
         if now >= job.bid_end:
             reason = "the bid window closed before we saw it"
+            self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            log.info("job %d: skipped, %s", job.job_id, reason)
+            return
+        root = self.market.job(job.job_id).root or job.job_id
+        if self.market.is_barred(root, self.me):
+            reason = f"barred from job {root}: a seat of ours in it was taken late or rejected"
             self.state.update_job(job.job_id, stage="skipped", reason=reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
             return

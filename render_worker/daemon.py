@@ -18,7 +18,8 @@ Three threads share the worker's database:
 
 It also does the permissionless actions that keep a job moving when someone else stops (a dead
 worker's seat claimed late, a silent verifier replaced, a failed or unrevealed seat finalised:
-`render_worker/duties.py`), and undoes what a chain reorganisation removed
+`render_worker/duties.py`; a bidding nobody settled settled, unsold tiles re-offered in a new
+round: `render_worker/round_duties.py`), and undoes what a chain reorganisation removed
 (`render_worker/reorg.py`, `TxSender.reconcile`).
 
 Decisions about a job are taken from the database, never from memory, so `kill -9` at any point
@@ -48,6 +49,7 @@ from render_worker.errors import WorkerError
 from render_worker.metrics import WorkerMetrics
 from render_worker.panel import PanelVoter
 from render_worker.projection import OPEN_DUTY, apply_event
+from render_worker.round_duties import RoundDuties
 from render_worker.settings import DaemonSettings
 from render_worker.state import Base, DutyRow, JobRow, WorkerState
 from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
@@ -106,6 +108,7 @@ class WorkerDaemon:
         self.follower = LogFollower(w3, market.address, confirmations=settings.confirmations)
         Base.metadata.create_all(state.engine)  # the watches and journal tables, if new
         self.duties = SeatDuties(self.me, market, state, self.sender, NOT_YET.__contains__)
+        self.rounds = RoundDuties(self.me, market, state, self.sender, NOT_YET.__contains__)
         self.panel = PanelVoter(
             self.me, bytes(account.key), market, state, self.sender, NOT_YET.__contains__
         )
@@ -227,7 +230,7 @@ class WorkerDaemon:
                 self._balance_may_have_changed |= bool(batch.logs)
                 for raw in batch.logs:
                     event = self.market.decode_log(raw)
-                    if (job_id := getattr(event, "job_id", None)) is not None:
+                    for job_id in reorg.touched(s, event):
                         reorg.remember(s, job_id, event.block_number)
                     apply_event(s, event, self.me, self.metrics,
                                 rechecks=self.settings.recheck_passes)  # fmt: skip
@@ -336,6 +339,7 @@ class WorkerDaemon:
         if self.settings.recheck_passes:
             self.challenger.act(now)
         self.duties.perform(now)
+        self.rounds.perform(now)
         self._withdraw_if_due()
         if self.children.idle_seconds() > IDLE_SECONDS and not self._working():
             self._submit("close-child", self.children.close)

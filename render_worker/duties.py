@@ -24,15 +24,23 @@ A watch is a row (`watches`), created from events in the same transaction as the
 When due it reads the seat on the chain, and sends at most once per seat and round through the
 durable `TxSender` (purpose `claimLate:7:0xW:0`). Among the workers of a job the one with the lowest
 address acts at once and the others only after `GRACE` seconds, so that two rarely pay for one call.
+
+Two watches are on a job rather than a seat (worker `NO_SEAT`), and any worker keeps them, bid or
+not (`render_worker/round_duties.py` sends them):
+- `settle`, on every job and round, from its posting (due at its reveal end) until its bidding is
+  settled or cancelled: a round nobody bid on has nobody else to settle it;
+- `reoffer`, on a posted job whose unsold tiles may go round again: opened by `TilesReturned`, by
+  `JobToppedUp` and by the settlement of its latest round; closed by `RoundOpened` (until tiles
+  return again), `JobCompleted` and `ReofferingEnded`.
 """
 
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, select
+from sqlalchemy import BigInteger, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from render_worker.state import Base, JobRow, WorkerState
+from render_worker.state import Base, JobRow, RoundRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import JobMarketClient
@@ -49,6 +57,8 @@ REQUIRED_STATE = {
     "finalizeRejection": ("Failed", "Sealed"),
     "release": ("Accepted",),
 }
+# The worker of a watch on a job itself, not on one of its seats (`settle`, `reoffer`).
+NO_SEAT = "0x0000000000000000000000000000000000000000"
 
 
 class WatchRow(Base):
@@ -67,17 +77,28 @@ class WatchRow(Base):
     stage: Mapped[str] = mapped_column(String(8), default="open")  # open, done
 
 
-def _watch(s: Session, job_id: int, worker: str, action: str) -> None:
+def _watch(s: Session, job_id: int, worker: str, action: str, due: int = 0) -> None:
     """Open (or re-open, with its deadline to be read again) the watch of `action` on a seat."""
-    row = s.scalar(
+    row = _row(s, job_id, worker, action)
+    if row is None:
+        s.add(WatchRow(job_id=job_id, worker=worker, action=action, due=due, stage="open"))
+    else:
+        row.due, row.stage = due, "open"
+
+
+def _close(s: Session, job_id: int, action: str) -> None:
+    """Close the watch of `action` on a job itself (`settle`, `reoffer`), if it has one."""
+    row = _row(s, job_id, NO_SEAT, action)
+    if row is not None:
+        row.stage = "done"
+
+
+def _row(s: Session, job_id: int, worker: str, action: str) -> WatchRow | None:
+    return s.scalar(
         select(WatchRow).where(
             WatchRow.job_id == job_id, WatchRow.worker == worker, WatchRow.action == action
         )
     )
-    if row is None:
-        s.add(WatchRow(job_id=job_id, worker=worker, action=action, due=0, stage="open"))
-    else:
-        row.due, row.stage = 0, "open"
 
 
 # Stages of a job this worker never bid on: its seats are none of this worker's business.
@@ -100,8 +121,29 @@ def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -
             w != me and (event.verifier == me or (job is not None and job.first_tile is not None))
         ):
             _watch(s, event.job_id, w, "finalizeRejection")
+        case ev.JobPosted():
+            _watch(s, event.job_id, NO_SEAT, "settle", due=event.reveal_end)
+        case ev.RoundOpened():
+            _watch(s, event.round_id, NO_SEAT, "settle", due=event.reveal_end)
+            _close(s, event.job_id, "reoffer")  # until tiles return again
+        case ev.BidsSettled():
+            _close(s, event.job_id, "settle")
+            known = s.get(RoundRow, event.job_id)
+            if known is not None and _latest_round(s, known.job_id) == event.job_id:
+                _watch(s, known.job_id, NO_SEAT, "reoffer")  # its tiles may go round again
+        case ev.JobCancelled():
+            _close(s, event.job_id, "settle")
+        case ev.TilesReturned() | ev.JobToppedUp():
+            _watch(s, event.job_id, NO_SEAT, "reoffer")
+        case ev.JobCompleted() | ev.ReofferingEnded():
+            _close(s, event.job_id, "reoffer")
         case _:
             pass
+
+
+def _latest_round(s: Session, job_id: int) -> int | None:
+    """The newest round of posted job `job_id` the worker saw."""
+    return s.scalar(select(func.max(RoundRow.round_id)).where(RoundRow.job_id == job_id))
 
 
 class SeatDuties:
@@ -122,10 +164,8 @@ class SeatDuties:
         self.not_yet = not_yet
 
     def open(self) -> list[WatchRow]:
-        with self.state.session() as s:
-            return list(
-                s.scalars(select(WatchRow).where(WatchRow.stage == "open").order_by(WatchRow.id))
-            )
+        """The open watches on seats (those on a job itself are `RoundDuties`')."""
+        return open_watches(self.state, *REQUIRED_STATE)
 
     def perform(self, now: int) -> None:
         """Send every action whose deadline has passed, for the seats this worker watches."""
@@ -196,8 +236,20 @@ class SeatDuties:
         self._update(watch, stage="done")
 
     def _update(self, watch: WatchRow, **fields: object) -> None:
-        with self.state.session() as s:
-            row = s.get(WatchRow, watch.id)
-            if row is not None:
-                for name, value in fields.items():
-                    setattr(row, name, value)
+        update_watch(self.state, watch, **fields)
+
+
+def open_watches(state: WorkerState, *actions: str) -> list[WatchRow]:
+    """The open watches of `actions`, oldest first."""
+    with state.session() as s:
+        query = select(WatchRow).where(WatchRow.stage == "open", WatchRow.action.in_(actions))
+        return list(s.scalars(query.order_by(WatchRow.id)))
+
+
+def update_watch(state: WorkerState, watch: WatchRow, **fields: object) -> None:
+    """Set `fields` of `watch`'s row, if it is still there (a reorganisation may remove it)."""
+    with state.session() as s:
+        row = s.get(WatchRow, watch.id)
+        if row is not None:
+            for name, value in fields.items():
+                setattr(row, name, value)

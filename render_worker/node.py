@@ -223,8 +223,11 @@ def register(app: typer.Typer) -> None:
             return
         table = Table("job", "stage", "tiles", "price/tile", "earned", "reason")
         for job in report["jobs"]:
+            name = str(job["job_id"])
+            if job["round_of"] is not None:
+                name += f" (job {job['round_of']}, round {job['round']})"
             table.add_row(
-                str(job["job_id"]), job["stage"], f"{job['rendered']}/{job['assigned_tiles']}",
+                name, job["stage"], f"{job['rendered']}/{job['assigned_tiles']}",
                 str(job["price_per_tile"]), str(job["earned"]), job["reason"],
             )  # fmt: skip
         console.print(table)
@@ -293,12 +296,17 @@ def _challenges(state: WorkerState) -> list[ChallengeRow]:
 def status_report(settings: DaemonSettings) -> dict[str, Any]:
     """The worker's own view, from its database (plus the chain balance when reachable)."""
     state = WorkerState(settings.database_path)
+    rounds = state.rounds()
     jobs = []
     for job in state.jobs():
         tiles = state.tiles(job.job_id)
+        of = rounds.get(job.job_id)
         jobs.append(
             {
                 "job_id": job.job_id,
+                # A re-offer round: the posted job whose tiles it sells, and which round it is.
+                "round_of": None if of is None else of.job_id,
+                "round": None if of is None else of.round,
                 "stage": job.stage,
                 "reason": job.reason,
                 "assigned_tiles": job.assigned_tiles,

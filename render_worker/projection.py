@@ -3,12 +3,19 @@ jobs, its verification and panel duties, its watches and its rechecks of others'
 database logic, run in the chain loop's transaction together with the cursor
 (`render_worker/daemon.py`).
 
+A re-offer round (`RoundOpened`) is a job row of its own, under the round's id, with the posted
+job's manifest, artist and render window: its seats hold tile indices of that manifest, so
+bidding, rendering, committing and verifying run on it as on any job. A `RoundRow` says which
+posted job it is a round of.
+
 A job's stages on the worker's own seat, once rendered: committed (its root; a verifier is drawn)
 -> sealed (the verifier sealed its evidence: the worker reveals its results list) -> opened (its
 list revealed) -> accepted -> paid; or failed, appealed, challenged (a third party disputes its
 verifier's pass), rejected, unverified, timed_out. A new verification round (a silent verifier
 replaced, a challenge upheld) takes it back to committed: it is drawn, sealed and revealed again.
 """
+
+import logging
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,8 +24,10 @@ from render_worker import challenges
 from render_worker.duties import note_event
 from render_worker.metrics import WorkerMetrics
 from render_worker.reorg import posting
-from render_worker.state import BidRow, DutyRow, JobRow, TileRow
+from render_worker.state import BidRow, DutyRow, JobRow, RoundRow, TileRow
 from tilefarm.chain import events as ev
+
+log = logging.getLogger("render_worker")
 
 
 def apply_event(
@@ -27,21 +36,13 @@ def apply_event(
     """Record `event` in the rows of the worker `me` (`rechecks`: it rechecks others' passes)."""
     job = s.get(JobRow, getattr(event, "job_id", -1))
     match event:
-        case ev.JobPosted() if (
-            job is not None and job.stage == "orphaned" and posting(job) == posting(_job_row(event))
-        ):
-            job.stage, job.reason = "seen", ""  # its posting is back after a reorganisation
-            job.bid_end, job.reveal_end = event.bid_end, event.reveal_end
-        case ev.JobPosted() if job is not None and job.stage == "orphaned":
-            # Another job took the number of one whose posting a reorganisation removed: the
-            # bid priced for the old one and its tiles must never be used for this one.
-            s.execute(delete(BidRow).where(BidRow.job_id == job.job_id))
-            s.execute(delete(TileRow).where(TileRow.job_id == job.job_id))
-            s.delete(job)
-            s.flush()
-            s.add(_job_row(event))
-        case ev.JobPosted() if job is None:
-            s.add(_job_row(event))
+        case ev.JobPosted():
+            _post(s, _job_row(event), None)
+        case ev.RoundOpened() if job is not None:  # the posted job's row
+            _post(s, _round_row(event, job), _round_of(event))
+        case ev.RoundOpened():
+            log.info("round %d of job %d: the job's posting is unknown here (read from a later "
+                     "block); not bidding on it", event.round_id, event.job_id)  # fmt: skip
         case ev.TilesAssigned(worker=w) if job is not None and w == me:
             job.stage, job.first_tile = "won", event.first_tile
             job.assigned_tiles, job.price_per_tile = event.tile_count, event.price_per_tile
@@ -160,6 +161,52 @@ def _duty(s: Session, job_id: int, worker: str, rnd: int, seed: str, kind: str) 
         )
     )
     return existing or DutyRow(job_id=job_id, worker=worker, round=rnd, seed=seed, kind=kind)
+
+
+def _post(s: Session, fresh: JobRow, sells: RoundRow | None) -> None:
+    """A job (or a round: `sells`) is posted under `fresh.job_id`; a number the worker knows only
+    as `orphaned` (its posting removed by a reorganisation, `render_worker/reorg.py`) is the
+    same job again if its posting is the same, and another job otherwise."""
+    job, known_round = s.get(JobRow, fresh.job_id), s.get(RoundRow, fresh.job_id)
+    if job is not None and job.stage != "orphaned":
+        return  # read again (a restart before the cursor moved)
+    if job is not None and posting(job, known_round) == posting(fresh, sells):
+        job.stage, job.reason = "seen", ""  # its posting is back after a reorganisation
+        job.bid_end, job.reveal_end = fresh.bid_end, fresh.reveal_end
+        return
+    if job is not None:
+        # Another job took the number of one whose posting a reorganisation removed: the bid
+        # priced for the old one and its tiles must never be used for this one.
+        s.execute(delete(BidRow).where(BidRow.job_id == job.job_id))
+        s.execute(delete(TileRow).where(TileRow.job_id == job.job_id))
+        s.delete(job)
+    if known_round is not None:
+        s.delete(known_round)
+    s.flush()
+    s.add(fresh)
+    if sells is not None:
+        s.add(sells)
+
+
+def _round_row(event: ev.RoundOpened, posted: JobRow) -> JobRow:
+    """A round's job row: the posted job's manifest, artist and render window; its own tiles,
+    price and windows."""
+    return JobRow(
+        job_id=event.round_id,
+        manifest_cid=posted.manifest_cid,
+        artist=posted.artist,
+        tile_count=event.tiles,
+        max_price_per_tile=event.max_price_per_tile,
+        bid_end=event.bid_end,
+        reveal_end=event.reveal_end,
+        render_window=posted.render_window,
+    )
+
+
+def _round_of(event: ev.RoundOpened) -> RoundRow:
+    return RoundRow(
+        round_id=event.round_id, job_id=event.job_id, round=event.round, ranges=list(event.ranges)
+    )
 
 
 def _job_row(event: ev.JobPosted) -> JobRow:

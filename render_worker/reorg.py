@@ -18,6 +18,12 @@ chain; `purpose_job` names the job): job numbers are a counter, so the next job 
 number, and an old bid, priced for another scene, would land on it. If the same posting comes back
 (the artist's transaction mined again), the stored bid is committed again; if another job took
 the number, the old bid and tiles are dropped (`render_worker/projection.py`).
+
+A re-offer round is a posting too: its own job number, taken from the same counter when someone
+calls `reoffer`. Its `RoundOpened` event is journaled under the round's number as well as the
+posted job's (`touched`), so a removed round is forgotten, or orphaned, like a removed posting.
+Its identity is the posted job's fields it copies plus which job and which tiles it sells
+(`RoundRow`): a round of other tiles under the same number is another job.
 """
 
 from typing import Any
@@ -27,9 +33,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from render_worker.challenges import ChallengeRow
 from render_worker.duties import WatchRow
-from render_worker.state import Base, BidRow, DutyRow, JobRow, TileRow
+from render_worker.state import Base, BidRow, DutyRow, JobRow, RoundRow, TileRow
+from tilefarm.chain import events as ev
 
-Row = JobRow | DutyRow | WatchRow | ChallengeRow
+Row = JobRow | DutyRow | WatchRow | ChallengeRow | RoundRow
 # The fields of a job row its posting sets once (the windows' ends move if it is mined again).
 POSTING = ("manifest_cid", "artist", "tile_count", "max_price_per_tile", "render_window")
 
@@ -51,6 +58,19 @@ def _fields(row: Row) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key not in skip}
 
 
+def touched(s: Session, event: ev.MarketEvent) -> list[int]:
+    """The jobs whose rows `event` may change: its own, the round a `RoundOpened` opens, and the
+    posted job of a round whose bidding settles (its `reoffer` watch)."""
+    job_id = getattr(event, "job_id", None)
+    if job_id is None:
+        return []
+    if isinstance(event, ev.RoundOpened):
+        return [job_id, event.round_id]
+    if isinstance(event, ev.BidsSettled) and (known := s.get(RoundRow, job_id)) is not None:
+        return [job_id, known.job_id]
+    return [job_id]
+
+
 def remember(s: Session, job_id: int, block: int) -> None:
     """Save `job_id`'s rows before the first event of `block` changes them."""
     exists = s.scalar(
@@ -58,7 +78,7 @@ def remember(s: Session, job_id: int, block: int) -> None:
     )
     if exists is not None:
         return
-    job = s.get(JobRow, job_id)
+    job, known_round = s.get(JobRow, job_id), s.get(RoundRow, job_id)
     duties = s.scalars(select(DutyRow).where(DutyRow.job_id == job_id))
     watches = s.scalars(select(WatchRow).where(WatchRow.job_id == job_id))
     rechecks = s.scalars(select(ChallengeRow).where(ChallengeRow.job_id == job_id))
@@ -68,6 +88,7 @@ def remember(s: Session, job_id: int, block: int) -> None:
             job_id=job_id,
             rows={
                 "job": None if job is None else _fields(job),
+                "round": None if known_round is None else _fields(known_round),
                 "duties": [_fields(d) for d in duties],
                 "watches": [_fields(w) for w in watches],
                 "challenges": [_fields(c) for c in rechecks],
@@ -133,30 +154,45 @@ def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
         s.add(WatchRow(**watch))
     for recheck in rows.get("challenges", []):  # journaled before rechecks existed: none
         s.add(ChallengeRow(**recheck))
-    job = s.get(JobRow, job_id)
+    job, known_round = s.get(JobRow, job_id), s.get(RoundRow, job_id)
+    was_round = rows.get("round")  # journaled before rounds existed: none
     if rows["job"] is None:
-        if job is None:
-            return
-        has_tiles = s.scalar(select(TileRow.job_tile).where(TileRow.job_id == job_id).limit(1))
-        if s.get(BidRow, job_id) is not None or has_tiles is not None:
-            job.stage, job.reason = "orphaned", "its posting was removed by a reorganisation"
-        else:
+        if job is not None:
+            has_tiles = s.scalar(select(TileRow.job_tile).where(TileRow.job_id == job_id).limit(1))
+            if s.get(BidRow, job_id) is not None or has_tiles is not None:
+                # Its round row stays: what the orphan was, to compare with what takes its number.
+                job.stage, job.reason = "orphaned", "its posting was removed by a reorganisation"
+                return
             s.delete(job)
+        if known_round is not None:
+            s.delete(known_round)
         return
     if job is None:
         s.add(JobRow(**rows["job"]))
-        return
-    if posting(rows["job"]) != posting(job):
-        # The removed blocks posted another job under this number (see `projection.py`): its
-        # bid and tiles go with it, never to the job the number returns to.
-        s.execute(delete(BidRow).where(BidRow.job_id == job_id))
-        s.execute(delete(TileRow).where(TileRow.job_id == job_id))
-    for name, value in rows["job"].items():
-        setattr(job, name, value)
+    else:
+        if posting(rows["job"], was_round) != posting(job, known_round):
+            # The removed blocks posted another job under this number (see `projection.py`):
+            # its bid and tiles go with it, never to the job the number returns to.
+            s.execute(delete(BidRow).where(BidRow.job_id == job_id))
+            s.execute(delete(TileRow).where(TileRow.job_id == job_id))
+        for name, value in rows["job"].items():
+            setattr(job, name, value)
+    if known_round is not None:
+        s.delete(known_round)
+        s.flush()
+    if was_round is not None:
+        s.add(RoundRow(**was_round))
 
 
-def posting(job: JobRow | dict[str, Any]) -> tuple[Any, ...]:
-    """What identifies a job's posting (a row, or its fields as journaled): another job may take
-    its number after a reorganisation."""
+def posting(
+    job: JobRow | dict[str, Any], known_round: RoundRow | dict[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """What identifies a job's posting (a row, or its fields as journaled) and, for a re-offer
+    round, the round it is (which posted job, which tiles): another job, or another round, may
+    take its number after a reorganisation."""
     fields = job if isinstance(job, dict) else _fields(job)
-    return tuple(fields[k] for k in POSTING)
+    sells = None
+    if known_round is not None:
+        of = known_round if isinstance(known_round, dict) else _fields(known_round)
+        sells = (of["job_id"], tuple(of["ranges"]))
+    return (*(fields[k] for k in POSTING), sells)

@@ -82,6 +82,19 @@ class JobRow(Base):
     )
 
 
+class RoundRow(Base):
+    """A re-offer round this worker saw: its job row (`jobs`, under the round's own id) sells tiles
+    of posted job `job_id`, whose manifest it renders (docs/protocol.md, "Rounds")."""
+
+    __tablename__ = "rounds"
+
+    round_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    # The tiles it sells, as the contract packs them (`first_tile << 16 | tile_count`).
+    ranges: Mapped[Any] = mapped_column(JSON)
+
+
 class BidRow(Base):
     """The sealed bid: its secret salt must survive a crash between commit and reveal."""
 
@@ -168,6 +181,11 @@ class WorkerState(Transactions):
     def job(self, job_id: int) -> JobRow | None:
         with self.session() as s:
             return s.get(JobRow, job_id)
+
+    def rounds(self) -> dict[int, RoundRow]:
+        """The re-offer rounds the worker saw, by their own job id."""
+        with self.session() as s:
+            return {row.round_id: row for row in s.scalars(select(RoundRow))}
 
     def update_job(self, job_id: int, **fields: Any) -> None:
         """Set fields of a job the worker knows (a missing one is an error, not a new row)."""

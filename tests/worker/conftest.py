@@ -42,6 +42,17 @@ class Stack:
         return self.settings.deployments_dir / f"{self.status.chain_id}.json"
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n`, each test file runs on one xdist worker, its tests in order: they share the
+    file's stack (`own_stack`), and some read what the test before them left on it (split over
+    two workers, a file would also start two stacks)."""
+    if config.getoption("dist") != "load":
+        return None  # a distribution asked for by name is kept
+    from xdist.scheduler import LoadFileScheduling
+
+    return LoadFileScheduling(config, log)
+
+
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = fresh_stack_settings(tmp_path_factory.mktemp("worker-stack"))

@@ -29,12 +29,13 @@ class Claim(BaseModel):
 
 
 def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes) -> Claim:
-    """What the chain says `worker` committed for `job_id` (with its latest revealed list)."""
-    posted = committed = revealed = None
+    """What the chain says `worker` committed for `job_id` (with its latest revealed list). A
+    re-offer round has no posting of its own: its tiles are those of the job it re-offers."""
+    root = market.job(job_id).root or job_id
+    posted = next((e for e in market.events(job_id=root) if isinstance(e, JobPosted)), None)
+    committed = revealed = None
     for event in market.events(job_id=job_id):
-        if isinstance(event, JobPosted):
-            posted = event
-        elif isinstance(event, ResultsCommitted) and event.worker == worker:
+        if isinstance(event, ResultsCommitted) and event.worker == worker:
             committed = event
         elif isinstance(event, ResultsRevealed) and event.worker == worker:
             revealed = event
