@@ -20,8 +20,9 @@ interface IJobEscrow is IMarketTypes {
     );
     /// @notice The artist cancelled job `jobId` before assignment and was credited `refund`.
     event JobCancelled(uint256 indexed jobId, uint256 refund);
-    /// @notice Every assignment of job `jobId` is resolved: the artist got `artistRefund` back and
-    /// the treasury `protocolFee`.
+    /// @notice Job `jobId` ended: every seat of it and of its rounds is resolved and no round may
+    /// open any more (or its first round sold nothing and it expired). The artist got
+    /// `artistRefund` back and the treasury `protocolFee`.
     event JobCompleted(uint256 indexed jobId, uint256 artistRefund, uint256 protocolFee);
     /// @notice `account` withdrew `amount` from its balance.
     event Withdrawn(address indexed account, uint256 amount);

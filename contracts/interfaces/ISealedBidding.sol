@@ -30,8 +30,9 @@ interface ISealedBidding is IMarketTypes {
     );
     /// @notice `bidder`'s revealed bid won no tile.
     event BidOutbid(uint256 indexed jobId, address indexed bidder);
-    /// @notice Bidding on `jobId` is settled: `assignedTiles` went to `winners`; the artist was
-    /// credited `artistRefund` (escrow above winning prices, unassigned tiles, forfeited bonds).
+    /// @notice Bidding on `jobId` (a posted job or a round) is settled: `assignedTiles` went to
+    /// `winners`; the artist was credited `artistRefund`, the bonds of bids never revealed (the
+    /// escrow above the winning prices stays in the job's reserve until the job ends).
     event BidsSettled(
         uint256 indexed jobId, uint256 assignedTiles, uint256 winners, uint256 artistRefund, uint256 renderDeadline
     );

@@ -238,10 +238,15 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
     }
 
     /// @dev Gives `bidder` what it bid for of the rest of the current range (moving on to the next
-    /// range when it is full), or outbids it when every range is sold. The collateral of the tiles
-    /// it did not get is unlocked.
+    /// range when it is full), or outbids it when every range is sold or it was barred from the job
+    /// after it committed. The collateral of the tiles it did not get is unlocked.
     function _assign(uint256 jobId, Job storage j, address bidder, Lot memory lot) internal {
         Seat storage s = _seats[jobId][bidder];
+        // A bid committed before its bidder failed the job (late or rejected) wins nothing.
+        if (j.root != 0 && _barred[j.root][bidder]) {
+            _outbid(jobId, bidder, s);
+            return;
+        }
         while (lot.index < lot.ranges.length && lot.used == _rangeTiles(lot.ranges[lot.index])) {
             ++lot.index;
             lot.used = 0;

@@ -12,22 +12,27 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 /// must post, assign, pay, reject and resolve disputes (panels sealing and revealing votes, silent
 /// or outvoted members slashed), verify blind (evidence sealed, results revealed, a hidden reveal
 /// rejected, a verifier silent after the reveal replaced, challenges of a pass upheld and rejected),
-/// and most of its market calls must succeed. The handler's per-call checks run here too and must
-/// find nothing.
+/// re-offer unsold and returned tiles in rounds (opened, topped up, ended, seats won in them, a
+/// barred worker's bid refused), and most of its market calls must succeed. The handler's per-call
+/// checks run here too and must find nothing (they sweep every job a call touched); every ten steps
+/// and at the end the market's ETH is what it owes and a sweep of every posted job finds each tile
+/// held once, the counts on record and the books right.
 contract HandlerProgress is Test {
     uint256 private constant MARKETS = 6;
     uint256 private constant STEPS = 300;
 
     function test_handlerDrivesJobsThroughEveryOutcome() public {
-        uint256[23] memory total;
+        uint256[31] memory total;
         for (uint256 m; m < MARKETS; ++m) {
             MarketHandler handler = new MarketHandler();
             for (uint256 i; i < STEPS; ++i) {
                 uint256 seed = uint256(keccak256(abi.encode(m, i)));
                 if (i % 25 == 0) handler.postJob(seed, seed >> 8, seed >> 16, seed >> 24);
                 else handler.advanceJob(seed, seed >> 128);
+                if (i % 10 == 9) _checkStep(handler);
             }
             handler.finishAll();
+            _checkStep(handler);
             total[0] += handler.seatsAssigned();
             total[1] += handler.seatsPaid();
             total[2] += handler.seatsRejected();
@@ -48,6 +53,14 @@ contract HandlerProgress is Test {
             total[20] += handler.revealsHidden();
             total[21] += handler.silentAfterReveal();
             total[22] += handler.challengesOpened();
+            total[23] += handler.roundsOpened();
+            total[24] += handler.topUps();
+            total[25] += handler.reofferingsEnded();
+            total[26] += handler.roundSeatsAssigned();
+            total[27] += handler.seatTilesReturned();
+            total[28] += handler.barredBidsRefused();
+            total[29] += handler.reofferingsEndedUnsold();
+            total[30] += handler.jobsEndedUndelivered();
         }
         // The figures first, so that a failing run shows how far it got.
         emit log_named_uint("seats assigned", total[0]);
@@ -70,6 +83,14 @@ contract HandlerProgress is Test {
         emit log_named_uint("hidden reveals rejected", total[20]);
         emit log_named_uint("verifiers silent after the reveal replaced", total[21]);
         emit log_named_uint("challenges opened", total[22]);
+        emit log_named_uint("rounds opened (reoffer)", total[23]);
+        emit log_named_uint("reserves topped up (topUp)", total[24]);
+        emit log_named_uint("re-offerings ended (endReoffering)", total[25]);
+        emit log_named_uint("re-offerings ended by a round that sold nothing", total[29]);
+        emit log_named_uint("seats won in a round", total[26]);
+        emit log_named_uint("seats that returned their tiles", total[27]);
+        emit log_named_uint("bids of barred workers refused", total[28]);
+        emit log_named_uint("jobs ended with tiles never delivered", total[30]);
         emit log_named_uint("market calls", total[4]);
         emit log_named_uint("market reverts", total[5]);
         assertGt(total[0], 0, "progress: no tile was ever assigned");
@@ -87,8 +108,27 @@ contract HandlerProgress is Test {
         assertGt(total[21], 0, "progress: no verifier silent after the reveal was ever replaced");
         assertGt(total[16], 0, "progress: no challenge of a pass was ever upheld");
         assertGt(total[17], 0, "progress: no challenge of a pass was ever rejected");
+        assertGt(total[23], 0, "progress: no round was ever opened");
+        assertGt(total[24], 0, "progress: no reserve was ever topped up");
+        assertGt(total[25], 0, "progress: re-offering was never ended by endReoffering");
+        assertGt(total[29], 0, "progress: no round that sold nothing ever ended re-offering");
+        assertGt(total[26], 0, "progress: no seat was ever won in a round");
+        assertGt(total[27], 0, "progress: no seat ever returned its tiles");
+        assertGt(total[28], 0, "progress: no barred worker's bid was ever refused");
         assertLt(total[5] * 2, total[4], "progress: most market calls reverted");
         assertEq(total[10], 0, "progress: the handler's per-call checks found a violation");
+    }
+
+    /// @dev The market's ETH is what it owes, and a sweep of every posted job finds nothing wrong.
+    /// These reads are the test's, not the campaign's: they do not count against the test's gas.
+    function _checkStep(MarketHandler handler) private {
+        vm.pauseGasMetering();
+        assertEq(handler.marketAddress().balance, handler.marketOwes(), "progress: market balance != what it owes");
+        (string memory tiles, string memory counts, string memory money) = handler.roundFaults();
+        assertEq(tiles, "", "progress: a tile is held twice or nowhere");
+        assertEq(counts, "", "progress: seat or round counts are off the record");
+        assertEq(money, "", "progress: a job's money is off the books");
+        vm.resumeGasMetering();
     }
 
     /// @dev How many kinds of violation the handler's per-call checks recorded (each is logged).

@@ -13,8 +13,10 @@ import {MarketHandler} from "./handlers/MarketHandler.sol";
 /// the seal, verifiers that render or seal evidence they never rendered, silent verifiers (before
 /// the seal or after the reveal), bid spammers, unstaked bidders, watchers that challenge passes
 /// contradicting their evidence (or on a hunch), and panel members that seal and reveal votes, tell
-/// the truth, say anything, accuse honest work, copy another's seal, never seal or never reveal
-/// (see {MarketHandler}). Each property is its own invariant.
+/// the truth, say anything, accuse honest work, copy another's seal, never seal or never reveal;
+/// jobs whose unsold, late, rejected and unverified tiles go on sale again in re-offer rounds, which
+/// anyone opens, the artist tops up and raises, and re-offering ends (see {MarketHandler}). Each
+/// property is its own invariant.
 contract MarketInvariants is Test {
     MarketHandler internal handler;
     address internal market;
@@ -27,7 +29,8 @@ contract MarketInvariants is Test {
     }
 
     /// @notice The market's ETH is exactly what it owes: every ledger balance, stake and unstaking
-    /// amount, every job's escrow, the bonds of sealed (or cancelled) bids, and open dispute bonds.
+    /// amount, every job's escrow (a posted job's holds the money of all its rounds; a round's is
+    /// zero), the bonds of sealed (or cancelled) bids in every job and round, and open dispute bonds.
     function invariant_solvency() public view {
         assertEq(market.balance, handler.marketOwes(), "solvency: market balance != balances + stakes + escrow + bonds");
         _assertNone(Ghosts.Violation.EthLeak, "solvency: ETH left the market other than by withdrawal");
@@ -138,6 +141,37 @@ contract MarketInvariants is Test {
         _assertNone(Ghosts.Violation.BlindRules, "blind: a seal, reveal, attestation or dispute went other than the blind rules say");
     }
 
+    /// @notice Re-offer rounds keep their tiles, money and bars: four properties in one campaign (CI
+    /// replays the same fixed-seed calls in every campaign, so a campaign of their own each would
+    /// only cost time); each fails with its own message.
+    /// - Tiles: no tile of a posted job is ever held twice across its rounds, nor lost: each is in
+    ///   exactly one of the job's unsold tiles, the offer of a round still bidding (a posted job still
+    ///   bidding offers them all), or one seat that holds it (assigned, being verified or disputed,
+    ///   or paid); none of a cancelled job is anywhere.
+    /// - Bars: a worker whose seat in a job or any of its rounds timed out, lapsed or was rejected is
+    ///   barred from the job: every bid it makes in the job or a round of it is refused (and nobody
+    ///   else's for that), and it never wins a seat in a round opened after it was barred.
+    /// - Reserve: every posted job's reserve is within its escrow, and its escrow, reserve and fees
+    ///   are to the wei what the rules put there (deposit and top-ups in; settled seats' tiles out of
+    ///   the reserve; bounties and pay out; late and fraud slashes and returned tiles back in); every
+    ///   settlement credits the artist exactly the unrevealed bonds, every end refunds the escrow
+    ///   less the fees; the escrow always covers the reserve, the fees owed and what every open seat
+    ///   is still owed; a round's record never holds escrow or fees.
+    /// - Rules: rounds open (anyone), are topped up (the artist) and end exactly when the rules
+    ///   allow, a posting's rounds are refused exactly when impossible; an opened round is the one
+    ///   the rules say; a job ends exactly when nothing of it is open or may open; the seat and round
+    ///   counts on record are the seats and rounds open.
+    function invariant_roundsKeepTilesMoneyAndBars() public view {
+        (string memory tiles, string memory counts, string memory money) = handler.roundFaults();
+        _assertNone(Ghosts.Violation.TileHeldTwice, "tiles: a tile was held twice, or nowhere, after a call");
+        assertEq(tiles, "", "tiles: a tile is held twice, or nowhere");
+        _assertNone(Ghosts.Violation.BarredReseated, "bars: a worker barred from a job bid in it again or won a later round's seat");
+        _assertNone(Ghosts.Violation.ReserveMisbooked, "reserve: a job's escrow, reserve, fees or refund went other than the rules say");
+        assertEq(money, "", "reserve: a job's escrow does not cover its reserve, fees and open seats, or its books are off, or a round holds escrow");
+        _assertNone(Ghosts.Violation.RoundRules, "rounds: a round opened, was topped up or ended other than the rules say");
+        assertEq(counts, "", "rounds: a job's open seats, open rounds or latest round are off the record");
+    }
+
     /// @notice Every property above in one campaign: `make fuzz` runs this one only, so that its
     /// long campaign is not repeated once per property (CI runs each property's own campaign).
     function invariant_allProperties() public view {
@@ -153,6 +187,7 @@ contract MarketInvariants is Test {
         invariant_panelMembersPaidByTheRules();
         invariant_panelDutiesEndAtResolution();
         invariant_verificationStaysBlind();
+        invariant_roundsKeepTilesMoneyAndBars();
     }
 
     /// @notice At the end of every run: close everything, let everyone take everything out. The
@@ -160,6 +195,10 @@ contract MarketInvariants is Test {
     function afterInvariant() public {
         handler.drainAll();
         _assertNone(Ghosts.Violation.LeftOpen, "closing: something stayed open or held after every deadline");
+        // The closing calls are checked like any other: a violation they found is reported here.
+        for (uint256 kind; kind <= uint256(type(Ghosts.Violation).max); ++kind) {
+            _assertNone(Ghosts.Violation(kind), "drain: a per-call check found a violation while closing");
+        }
         assertEq(market.balance, 0, "drain: ETH stuck in the market after everyone withdrew everything");
         invariant_noPartyGetsMoreThanItIsOwed();
         invariant_withdrawalsNeverExceedCredits();
@@ -194,6 +233,15 @@ contract MarketInvariants is Test {
             "blind: verifiers silent after the reveal replaced %d, challenges opened %d",
             handler.silentAfterReveal(),
             handler.challengesOpened()
+        );
+        console.log(
+            "rounds: opened %d, top-ups %d, re-offerings ended %d", handler.roundsOpened(), handler.topUps(), handler.reofferingsEnded()
+        );
+        console.log(
+            "rounds: seats won in rounds %d, seat tiles returned %d, barred bids refused %d",
+            handler.roundSeatsAssigned(),
+            handler.seatTilesReturned(),
+            handler.barredBidsRefused()
         );
         console.log("market calls %d, reverts %d", handler.marketCalls(), handler.marketReverts());
     }

@@ -15,6 +15,7 @@ from helpers import (
     MAX_PRICE,
     MIN_STAKE,
     NONE,
+    OUTBID,
     REJECTED,
     RENDER_WINDOW,
     REVEAL_WINDOW,
@@ -273,3 +274,28 @@ def test_a_round_stakes_its_bidders_like_the_first(market, artist, worker, rival
     commit(market, round_id, Bid(rival, 400, 6), bond=r["bidBond"])
     assert market.account(rival)["locked"] == 6 * MAX_PRICE
     assert market.account(rival)["stake"] == MIN_STAKE
+
+
+def test_a_bid_committed_before_its_bidder_failed_the_job_wins_nothing(
+    market, artist, worker, rival, stranger
+):
+    """A worker that bid in a round just before its seat in the job was claimed late is not
+    given new tiles of the job it just failed: its bid is outbid at settlement."""
+    stake_all(market, worker, rival)
+    job_id = post_with_rounds(market, artist)
+    auction(market, job_id, [Bid(worker, 400, 10)], artist)
+    advance(RENDER_WINDOW - BID_WINDOW + 50)  # the round's bid window spans the render deadline
+    round_id = market.reoffer(job_id, {"from": stranger}).events["RoundOpened"]["roundId"]
+    early, fair = Bid(worker, 100, 6), Bid(rival, 500, 6)
+    for b in (early, fair):
+        commit(market, round_id, b, bond=market.job(round_id)["bidBond"])
+    advance(BID_WINDOW + 1)
+    market.claimLate(job_id, worker, {"from": stranger})
+    assert market.barred(job_id, worker)
+    for b in (early, fair):
+        reveal(market, round_id, b)
+    tx = market.settle(round_id, ranking(market, round_id), {"from": stranger})
+    assert tx.events["BidOutbid"]["bidder"] == worker
+    assert tx.events["TilesAssigned"]["worker"] == rival
+    assert market.seat(round_id, worker)["state"] == OUTBID
+    assert market.account(worker)["locked"] == 0

@@ -11,10 +11,12 @@ import {Choices} from "./Choices.sol";
 /// @title BiddingActions
 /// @notice Fuzzed steps from posting a job to its settlement or cancellation.
 abstract contract BiddingActions is MarketCalls, Clock, Choices {
-    /// @notice The artist (one time in four the colluding one) posts a job of 1-8 tiles, and one to
-    /// four bidders who were watching seal their bids at once.
+    /// @notice The artist (one time in four the colluding one) posts a job of 1-8 tiles with up to
+    /// three re-offer rounds until a final deadline one to twelve hours after its first reveals, and
+    /// one to four bidders who were watching seal their bids at once. One posting in sixteen asks for
+    /// impossible rounds, which must be refused.
     function postJob(uint256 who, uint256 tiles, uint256 price, uint256 fee) external {
-        if (market.jobCount() >= MAX_JOBS) return;
+        if (postedJobs.length >= MAX_JOBS) return;
         IMarketTypes.JobParams memory p;
         p.tileCount = uint16(_between(tiles, 1, 8));
         p.frameCount = 1;
@@ -26,12 +28,37 @@ abstract contract BiddingActions is MarketCalls, Clock, Choices {
         p.revealWindow = MarketParams.REVEAL_WINDOW;
         p.renderWindow = MarketParams.RENDER_WINDOW;
         p.verifyWindow = MarketParams.VERIFY_WINDOW;
+        _chooseRounds(p, _mix(tiles ^ fee));
         uint256 deposit = market.quote(p.tileCount, p.maxPricePerTile, p.verifyFeePerTile);
         if (!_postJob(who % 4 == 0 ? colluder : artist, p, deposit)) return;
         uint256 jobId = market.jobCount();
         uint256 mix = _mix(who);
         for (uint256 k; k <= mix % 4; ++k) {
             _sealBid(jobId, _one(bidders, (mix >> 8) + k), _mix(price ^ k), _mix(tiles ^ k));
+        }
+    }
+
+    /// @dev 0-3 rounds and, with rounds, a final deadline 1-12 hours after the first reveals close;
+    /// one time in sixteen the rounds are impossible: too many, a deadline without rounds, rounds
+    /// without a deadline, or a deadline before the first reveals close.
+    function _chooseRounds(IMarketTypes.JobParams memory p, uint256 seed) private view {
+        uint256 revealEnd = block.timestamp + p.bidWindow + p.revealWindow;
+        p.maxRounds = uint8(seed % 4);
+        if (p.maxRounds != 0) p.finalDeadline = uint40(revealEnd + _between(seed >> 8, 1 hours, 12 hours));
+        if ((seed >> 64) % 16 != 0) return;
+        uint256 how = (seed >> 72) % 4;
+        if (how == 0) {
+            p.maxRounds = uint8(_between(seed >> 80, 9, 255));
+            p.finalDeadline = uint40(revealEnd + 1 hours);
+        } else if (how == 1) {
+            p.maxRounds = 0;
+            p.finalDeadline = uint40(revealEnd + 1 hours);
+        } else if (how == 2) {
+            p.maxRounds = 1;
+            p.finalDeadline = 0;
+        } else {
+            p.maxRounds = 2;
+            p.finalDeadline = uint40(revealEnd - (seed >> 88) % 2);
         }
     }
 

@@ -2,12 +2,13 @@
 pragma solidity 0.8.37;
 
 import {IMarketTypes} from "contracts/interfaces/IMarketTypes.sol";
-import {HandlerBase} from "./HandlerBase.sol";
+import {RoundRules} from "./RoundRules.sol";
 
 /// @title Books
 /// @notice Everything the market owes, read through its views: the terms of the solvency
-/// invariant, and each actor's position for the per-party one.
-abstract contract Books is HandlerBase {
+/// invariant, and each actor's position for the per-party one; and the sweep of every posted job's
+/// tiles, counts and money ({RoundRules}) for the rounds' invariants.
+abstract contract Books is RoundRules {
     /// @notice Wei the market holds for `who`: its ledger balance, its stake (locked collateral is
     /// part of it) and what it is unstaking.
     function heldFor(address who) public view returns (uint256) {
@@ -15,8 +16,9 @@ abstract contract Books is HandlerBase {
         return uint256(a.balance) + a.stake + a.unstaking;
     }
 
-    /// @notice Wei the market holds for job `jobId`: its escrow, and while bids are sealed (or the
-    /// job was cancelled) the bonds of the bids not revealed or reclaimed, which are kept apart.
+    /// @notice Wei the market holds for job `jobId`: its escrow (a round's is always zero: its posted
+    /// job holds the money of all its rounds), and while bids are sealed (or the job was cancelled)
+    /// the bonds of the bids not revealed or reclaimed, which are kept apart (a round's included).
     function heldForJob(uint256 jobId) public view returns (uint256 held) {
         IMarketTypes.Job memory j = market.job(jobId);
         held = j.escrow;
@@ -29,6 +31,18 @@ abstract contract Books is HandlerBase {
     function heldInDisputes() public view returns (uint256 held) {
         for (uint256 i; i < disputed.length; ++i) {
             held += market.dispute(disputed[i].jobId, disputed[i].worker).bond;
+        }
+    }
+
+    /// @notice The first fault a sweep of every posted job and its rounds finds, by kind (empty:
+    /// none): a tile held twice or nowhere; seat or round counts off the records; escrow, reserve or
+    /// fees off the books, a reserve above its escrow, or a round holding escrow.
+    function roundFaults() external view returns (string memory tiles, string memory counts, string memory money) {
+        for (uint256 i; i < postedJobs.length; ++i) {
+            Faults memory f = _sweep(postedJobs[i]);
+            if (bytes(tiles).length == 0) tiles = f.tiles;
+            if (bytes(counts).length == 0) counts = f.counts;
+            if (bytes(money).length == 0) money = f.money;
         }
     }
 

@@ -10,6 +10,7 @@ import {HandlerBase} from "./HandlerBase.sol";
 /// in some state. Mostly a choice the action can succeed with; now and then (one in eight) any
 /// seat at all, so that the market's refusals are exercised too.
 abstract contract Choices is HandlerBase {
+    /// @dev The most jobs a run posts (their re-offer rounds come on top, at most three each).
     uint256 internal constant MAX_JOBS = 6;
 
     /// @dev Spreads a fuzzed number over all bits: the fuzzer favours small values and edge cases,

@@ -9,12 +9,16 @@ import {Choices} from "./Choices.sol";
 
 /// @title Closing
 /// @notice Lets every deadline pass and calls every permissionless closing action (unrevealed bids
-/// are forfeited, and each bidder of a cancelled job reclaims its bond), until nothing is left
-/// open; then checks that nothing is.
+/// are forfeited, and each bidder of a cancelled job reclaims its bond; rounds still bidding are
+/// settled; every seat is closed; a posted job left with unsold tiles either gets one last round,
+/// which nobody bids in, or waits for its final deadline and has its re-offering ended), until
+/// nothing is left open; then checks that nothing is.
 /// `drainAll` then has everyone take out everything, which must empty the market.
 abstract contract Closing is MarketCalls, Clock, Choices {
     /// @dev Closing a seat takes at most three draws and three replacements, a dispute and a release.
     uint256 private constant MAX_CLOSING_STEPS = 12;
+    /// @dev Closings so far: one closing of a job in three opens a last round where it may.
+    uint256 private closings;
 
     /// @notice The fuzzed step: one time in four (everyone leaving ends every lifecycle in flight,
     /// so it must not come too often) it closes everything; the campaign goes on with new jobs.
@@ -40,7 +44,28 @@ abstract contract Closing is MarketCalls, Clock, Choices {
         for (uint256 i; i < seats.length; ++i) {
             _close(seats[i]);
         }
+        ++closings;
+        for (uint256 i; i < postedJobs.length; ++i) {
+            _endRounds(postedJobs[i]);
+        }
         _checkAllClosed();
+    }
+
+    /// @dev A posted job still active once every seat is closed has unsold tiles left. One closing
+    /// in three the keeper opens one last round while the rules allow it: nobody bids, and a round
+    /// that sells nothing at an unchanged price ends re-offering. Otherwise (or if that left it
+    /// active) the final deadline passes and the keeper ends re-offering, which ends the job.
+    function _endRounds(uint256 root) private {
+        if (market.job(root).status != IMarketTypes.JobStatus.Active) return;
+        if ((root + closings) % 3 == 0 && _reofferAllowed(root) && _reoffer(keeper, root)) {
+            uint256 roundId = market.jobCount();
+            _warpTo(market.job(roundId).revealEnd + 1);
+            _settle(keeper, roundId, _ranking(roundId));
+            if (market.job(root).status != IMarketTypes.JobStatus.Active) return;
+        }
+        IMarketTypes.Reoffer memory o = market.reofferOf(root);
+        if (o.roundsLeft != 0) _warpTo(uint256(o.finalDeadline) + 1);
+        _endReoffering(keeper, root);
     }
 
     /// @notice Closes everything, then every actor withdraws its balance and its whole stake.
@@ -137,7 +162,7 @@ abstract contract Closing is MarketCalls, Clock, Choices {
                 || j.status == IMarketTypes.JobStatus.Expired;
             // A cancelled job keeps the bonds of sealed bids apart until their bidders reclaim them.
             bool bondsLeft = j.status == IMarketTypes.JobStatus.Cancelled && j.commits != j.reveals;
-            if (!terminal || j.escrow != 0 || bondsLeft) {
+            if (!terminal || j.escrow != 0 || bondsLeft || market.reofferOf(jobId).reserve != 0) {
                 _note(
                     Violation.LeftOpen,
                     string.concat("job ", vm.toString(jobId), " in status ", vm.toString(uint256(j.status)), " holds ", vm.toString(uint256(j.escrow)))

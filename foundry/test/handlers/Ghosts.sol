@@ -3,8 +3,9 @@ pragma solidity 0.8.37;
 
 /// @title Ghosts
 /// @notice What the handler remembers beside the market: the money each actor moved, what the rules
-/// owe it, how each seat got its verdict, and the violations the per-call checks found. The
-/// invariants read these; nothing here calls the market.
+/// owe it, how each seat got its verdict, each posted job's money and rounds as the rules move them,
+/// and the violations the per-call checks found. The invariants read these; nothing here calls the
+/// market.
 abstract contract Ghosts {
     /// @notice How a seat got an accepting verdict. Only these three may lead to pay.
     enum Path {
@@ -48,6 +49,34 @@ abstract contract Ghosts {
     mapping(address who => uint256) public owed;
 
     mapping(uint256 jobId => address) internal artistOf;
+    /// @dev The posted jobs, in order, and for every job id its posted job (its own id for a posted
+    /// job, the job it re-offers tiles of for a round), as the handler saw them opened.
+    uint256[] internal postedJobs;
+    mapping(uint256 jobId => uint256) internal rootOf;
+    /// @dev A posted job's money as the rules move it: its escrow, its reserve and the protocol fees
+    /// it owes, booked from what each call did (see {RoundRules}), never read back from the market.
+    struct Funds {
+        uint256 escrow;
+        uint256 reserve;
+        uint256 fees;
+    }
+
+    mapping(uint256 root => Funds) internal funds;
+    /// @dev A posted job's re-offer terms as the rules set them: the next round's maximum price
+    /// (raised only by a top-up), the rounds left (one fewer per round; none once re-offering ended,
+    /// by `endReoffering` or by a round that sold nothing at a price the artist did not raise), the
+    /// final deadline and each round's bid window.
+    struct Terms {
+        uint256 maxPrice;
+        uint256 roundsLeft;
+        uint256 finalDeadline;
+        uint256 bidWindow;
+    }
+
+    mapping(uint256 root => Terms) internal terms;
+    /// @dev The market call (its 1-based count) in which a worker's seat in the posted job or one of
+    /// its rounds timed out, lapsed or was rejected (0: never): from then on it may not bid in the job.
+    mapping(uint256 root => mapping(address worker => uint256)) internal barredSince;
     mapping(uint256 jobId => address[]) internal jobBidders;
     mapping(uint256 jobId => mapping(address bidder => Bid)) internal bids;
     /// @dev Every seat that was ever assigned, and every seat that was ever disputed.
@@ -93,6 +122,19 @@ abstract contract Ghosts {
     uint256 public revealsHidden;
     uint256 public silentAfterReveal;
     uint256 public challengesOpened;
+    /// @notice Rounds milestones: rounds opened, top-ups, re-offerings ended by `endReoffering`
+    /// (and by a round that sold nothing at an unchanged price), seats won in a round, tiles that
+    /// went back to a job's unsold tiles from a seat, bids of barred workers refused, seats won in a
+    /// round by a bid committed before its bidder was barred (the rules allow it), and posted jobs
+    /// completed with tiles never delivered.
+    uint256 public roundsOpened;
+    uint256 public topUps;
+    uint256 public reofferingsEnded;
+    uint256 public reofferingsEndedUnsold;
+    uint256 public roundSeatsAssigned;
+    uint256 public seatTilesReturned;
+    uint256 public barredBidsRefused;
+    uint256 public jobsEndedUndelivered;
 
     /// @notice The six ways a panel's verdict goes, each with its own money rules.
     enum Verdict {
@@ -123,7 +165,11 @@ abstract contract Ghosts {
         PanelLoserMisSlashed, // a silent or outvoted member lost other than min(disputeBond, bonded stake)
         PanelFeeMisShared, // a revealed member was not credited feeEach (winners: and bondsEach), or PanelPaid is off
         PanelDuties, // a panel's draw or resolution moved an account's duties other than +1 / -1 per member
-        BlindRules // a seal, reveal, attestation, dispute, replacement or rejection went against the blind rules, or the reverse
+        BlindRules, // a seal, reveal, attestation, dispute, replacement or rejection went against the blind rules, or the reverse
+        TileHeldTwice, // a tile of a posted job was in two of: its unsold tiles, a bidding round's offer, a seat; or in none
+        BarredReseated, // a worker barred from a job bid again or won a seat in a round opened after it was barred
+        ReserveMisbooked, // a posted job's escrow, reserve, fees or refund differ from the rules', its escrow does not cover its reserve, fees and open seats, or a round holds escrow
+        RoundRules // reoffer, topUp, endReoffering or a posting's rounds went through other than the rules say, or a round's record is off
     }
 
     /// @notice The first violation of each kind, described; empty while there is none.

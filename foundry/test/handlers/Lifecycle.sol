@@ -5,18 +5,22 @@ import {IMarketTypes} from "contracts/interfaces/IMarketTypes.sol";
 import {BiddingActions} from "./BiddingActions.sol";
 import {VerificationActions} from "./VerificationActions.sol";
 import {DisputeActions} from "./DisputeActions.sol";
+import {RoundActions} from "./RoundActions.sol";
 
 /// @title Lifecycle
 /// @notice The fuzzed step that carries one job forward as its parties would: bids come in, are
 /// revealed and settled; winners deliver; verifiers seal their evidence blind, workers reveal (or
 /// hide) their results, verifiers attest, artists, watchers and panels act as their roles dictate,
-/// and whoever waits on a silent party lets its deadline pass. The single-call steps elsewhere add
-/// the out-of-order and hostile moves; this one makes complete lifecycles likely in a short run.
-abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActions {
+/// and whoever waits on a silent party lets its deadline pass; tiles that come back unsold, late or
+/// rejected go on sale again in new rounds (the artist topping up the reserve when it falls short)
+/// until re-offering ends. The single-call steps elsewhere add the out-of-order and hostile moves;
+/// this one makes complete lifecycles likely in a short run.
+abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActions, RoundActions {
     /// @dev Natural steps per call: enough that a job can go from posting to pay within a run.
     uint256 private constant STEPS_PER_CALL = 3;
 
-    /// @notice Takes a job still bidding or active a few natural steps further.
+    /// @notice Takes a job or round still bidding or active a few natural steps further (a posted
+    /// job's steps include its rounds').
     function advanceJob(uint256 job, uint256 seed) external {
         uint256 jobId = _jobIn(job, IMarketTypes.JobStatus.Bidding);
         uint256 active = _jobIn(job >> 1, IMarketTypes.JobStatus.Active);
@@ -26,9 +30,34 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
             seed = _mix(seed);
             IMarketTypes.Job memory j = market.job(jobId);
             if (j.status == IMarketTypes.JobStatus.Bidding) _advanceBidding(jobId, j, seed);
-            else if (j.status == IMarketTypes.JobStatus.Active) _advanceSeats(jobId, seed);
-            else return;
+            else if (j.status != IMarketTypes.JobStatus.Active) return;
+            else if (!_advanceRounds(jobId, j, seed)) _advanceSeats(jobId, seed);
         }
+    }
+
+    /// @dev An active posted job's rounds: half the time its latest round, still bidding, moves on;
+    /// tiles that may go on sale again do (at once when nothing else of the job is open, else half
+    /// the time), unless the artist, one time in eight, settles for the frames as they are and ends
+    /// re-offering; when nothing is open and nothing may open, re-offering ends. False when none of
+    /// these applies (the seats move instead).
+    function _advanceRounds(uint256 jobId, IMarketTypes.Job memory j, uint256 seed) private returns (bool) {
+        if (!_isPosted(jobId)) return false;
+        if (j.latest != 0 && seed % 2 == 0) {
+            IMarketTypes.Job memory r = market.job(j.latest);
+            if (r.status == IMarketTypes.JobStatus.Bidding) {
+                _advanceBidding(j.latest, r, seed >> 1);
+                return true;
+            }
+        }
+        bool open = j.openSeats != 0 || j.openRounds != 0;
+        if (_mayReofferNow(jobId) && (!open || (seed >> 1) % 2 == 0)) {
+            if ((seed >> 2) % 8 == 0) _endReoffering(artistOf[jobId], jobId);
+            else _reofferAsParties(jobId, seed >> 5);
+            return true;
+        }
+        if (open) return false;
+        _endAsParties(jobId, seed >> 2);
+        return true;
     }
 
     /// @dev Bids come in until the window closes (each bidder once); then every bidder reveals but
@@ -61,7 +90,8 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
     }
 
     /// @dev The artist first forfeits each bid left unrevealed (its collateral is the artist's);
-    /// then moves the first open seat of the job (from a seeded start) one step.
+    /// then moves the first open seat of the job or, for a posted job, of its rounds (from a seeded
+    /// start) one step.
     function _advanceSeats(uint256 jobId, uint256 seed) private {
         address unrevealed = _unrevealedBid(jobId, seed);
         if (unrevealed != address(0)) {
@@ -70,7 +100,8 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
         }
         for (uint256 i; i < seats.length; ++i) {
             SeatRef memory r = seats[(seed % seats.length + i) % seats.length];
-            if (r.jobId == jobId && _advanceSeat(r, market.seat(r.jobId, r.worker), seed >> 8)) return;
+            bool ours = r.jobId == jobId || rootOf[r.jobId] == jobId;
+            if (ours && _advanceSeat(r, market.seat(r.jobId, r.worker), seed >> 8)) return;
         }
     }
 

@@ -8,19 +8,25 @@ import {ISealedBidding} from "contracts/interfaces/ISealedBidding.sol";
 import {IResultVerification} from "contracts/interfaces/IResultVerification.sol";
 import {IDisputes} from "contracts/interfaces/IDisputes.sol";
 import {IWorkerRegistry} from "contracts/interfaces/IWorkerRegistry.sol";
+import {IReoffering} from "contracts/interfaces/IReoffering.sol";
+import {MarketMath} from "../utils/MarketMath.sol";
 import {BlindRules} from "./BlindRules.sol";
 import {PanelRules} from "./PanelRules.sol";
+import {RoundRules} from "./RoundRules.sol";
 
 /// @title LogChecks
 /// @notice Reads the events of every successful market call: checks each verdict, draw and payment
 /// at the moment it happens, and books what the rules owe to whom. The events only say *that*
 /// something happened; the amounts owed come from the rules and the market's records. During a
-/// resolveDispute the panel's events are also checked against what {PanelRules} worked out.
-abstract contract LogChecks is BlindRules, PanelRules {
+/// resolveDispute the panel's events are also checked against what {PanelRules} worked out, and
+/// every event that moves a posted job's money or tiles is booked by {RoundRules}, which then sweeps
+/// the jobs the call touched.
+abstract contract LogChecks is BlindRules, PanelRules, RoundRules {
     function _checkLogs(Vm.Log[] memory logs) internal {
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter == address(market)) _checkLog(logs[i]);
         }
+        _afterCall();
     }
 
     function _checkLog(Vm.Log memory log) private {
@@ -28,13 +34,21 @@ abstract contract LogChecks is BlindRules, PanelRules {
         if (topic == IJobEscrow.JobPosted.selector) {
             artistOf[_id(log)] = _addr(log.topics[2]);
             ++jobsPosted;
+            (, IMarketTypes.JobParams memory p, uint256 deposit,,) =
+                abi.decode(log.data, (string, IMarketTypes.JobParams, uint256, uint256, uint256));
+            _onPosted(_id(log), p, deposit);
         } else if (topic == ISealedBidding.TilesAssigned.selector) {
             seats.push(SeatRef(_id(log), _addr(log.topics[2])));
             ++seatsAssigned;
+            (, uint256 tiles, uint256 price) = abi.decode(log.data, (uint256, uint256, uint256));
+            _onAssigned(_id(log), _addr(log.topics[2]), tiles, price);
         } else if (topic == ISealedBidding.BidsSettled.selector) {
-            _onSettled(_id(log));
+            (, uint256 winners, uint256 artistRefund,) = abi.decode(log.data, (uint256, uint256, uint256, uint256));
+            _onSettled(_id(log), winners, artistRefund);
         } else if (topic == IResultVerification.VerifierDrawn.selector) {
+            (,,, uint256 bounty) = abi.decode(log.data, (bytes32, uint256, address, uint256));
             _onVerifierDrawn(_id(log), _addr(log.topics[2]), _addr(log.topics[3]));
+            _onDrawBounty(_id(log), _addr(log.topics[2]), bounty);
         } else if (topic == IResultVerification.VerifierReplaced.selector) {
             // The silent (or overturned) verifier is no longer the seat's: it is owed no fee, and may
             // sit on a panel; its seal is void, and so is a pass it gave (an upheld challenge): the
@@ -49,10 +63,34 @@ abstract contract LogChecks is BlindRules, PanelRules {
         } else if (topic == IResultVerification.ResultsAccepted.selector) {
             _onAccepted(_id(log), _addr(log.topics[2]));
         } else if (topic == IResultVerification.PaymentReleased.selector) {
-            (uint256 payment,) = abi.decode(log.data, (uint256, uint256));
-            _onReleased(_id(log), _addr(log.topics[2]), payment);
+            (uint256 payment, uint256 verifierFee) = abi.decode(log.data, (uint256, uint256));
+            _onReleased(_id(log), _addr(log.topics[2]), payment, verifierFee);
         } else if (topic == IResultVerification.ResultsRejected.selector) {
-            ++seatsRejected;
+            _onFraud(_id(log), _addr(log.topics[2]), abi.decode(log.data, (uint256)));
+        } else if (
+            topic == IResultVerification.WorkerTimedOut.selector || topic == IResultVerification.VerifierDrawMissed.selector
+        ) {
+            // WorkerTimedOut carries (slashed), VerifierDrawMissed (anchorBlock, slashed).
+            uint256 slashed = abi.decode(log.data, (uint256));
+            if (topic == IResultVerification.VerifierDrawMissed.selector) (, slashed) = abi.decode(log.data, (uint256, uint256));
+            _onLate(_id(log), _addr(log.topics[2]), slashed);
+        } else if (topic == IResultVerification.ResultsUnverified.selector) {
+            _onUnverified(_id(log), _addr(log.topics[2]));
+        } else if (topic == IReoffering.RoundOpened.selector) {
+            _onRoundOpened(_id(log), uint256(log.topics[2]), log.data);
+        } else if (topic == IReoffering.TilesReturned.selector) {
+            (uint256 first, uint256 tiles, uint8 cause) = abi.decode(log.data, (uint256, uint256, uint8));
+            _onReturned(_id(log), uint256(log.topics[2]), _addr(log.topics[3]), first, tiles, cause);
+        } else if (topic == IReoffering.JobToppedUp.selector) {
+            (uint256 amount, uint256 maxPrice) = abi.decode(log.data, (uint256, uint256));
+            _onToppedUp(_id(log), amount, maxPrice);
+        } else if (topic == IReoffering.ReofferingEnded.selector) {
+            _onReofferingEnded(_id(log), abi.decode(log.data, (uint256)));
+        } else if (topic == IJobEscrow.JobCompleted.selector) {
+            (uint256 refund, uint256 fee) = abi.decode(log.data, (uint256, uint256));
+            _onCompleted(_id(log), refund, fee);
+        } else if (topic == IJobEscrow.JobCancelled.selector) {
+            _onCancelled(_id(log), abi.decode(log.data, (uint256)));
         } else if (topic == IWorkerRegistry.Slashed.selector) {
             (uint8 reason, uint256 amount) = abi.decode(log.data, (uint8, uint256));
             _onSlashed(uint256(log.topics[2]), _addr(log.topics[1]), reason, amount);
@@ -77,10 +115,34 @@ abstract contract LogChecks is BlindRules, PanelRules {
         }
     }
 
-    /// @dev The bonds of bids never revealed are forfeited to the artist.
-    function _onSettled(uint256 jobId) private {
+    /// @dev The bonds of bids never revealed are forfeited to the artist, and that is all a
+    /// settlement credits it: the rest of the escrow stays with the job until it ends.
+    function _onSettled(uint256 jobId, uint256 winners, uint256 artistRefund) private {
         IMarketTypes.Job memory j = market.job(jobId);
         owed[artistOf[jobId]] += uint256(j.commits - j.reveals) * j.bidBond;
+        _onSettledRound(jobId, winners, artistRefund);
+    }
+
+    /// @dev A rejection as fraud: after a final fail or a hidden reveal (`finalizeRejection`: the
+    /// verifier is paid its fee and shares the slash), an appeal the panel rejected (the verifier and
+    /// the members that voted fraud share it, the verifier is paid) or a contest the panel upheld
+    /// (the panel's fee comes out of the slash first; the members that voted fraud share the rest,
+    /// the overturned verifier gets nothing). The job takes what they do not.
+    function _onFraud(uint256 jobId, address worker, uint256 slashed) private {
+        ++seatsRejected;
+        Resolution storage res = resolution;
+        bool panel = res.pending && res.jobId == jobId && res.worker == worker;
+        uint256 winners;
+        for (uint256 k; k < 3; ++k) {
+            if (res.winner[k]) ++winners;
+        }
+        if (panel && !res.appeal) {
+            uint256 fee = slashed < cfg.disputeBond ? slashed : cfg.disputeBond;
+            _onRejected(jobId, worker, slashed - fee, winners, false);
+        } else {
+            bool paid = drawnVerifier[jobId][worker] != address(0);
+            _onRejected(jobId, worker, slashed, panel ? winners + 1 : 1, paid);
+        }
     }
 
     /// @dev Checked at draw time against the stakes from just before the call. The caller earns
@@ -160,9 +222,10 @@ abstract contract LogChecks is BlindRules, PanelRules {
         }
     }
 
-    /// @dev Pay goes to a seat with an accepting verdict, once, and is its tiles at its price; the
-    /// verifier may get its fee and the treasury the protocol fee on it.
-    function _onReleased(uint256 jobId, address worker, uint256 payment) private {
+    /// @dev Pay goes to a seat with an accepting verdict, once, and is its tiles at its price; its
+    /// drawn verifier gets its fee (what every round's bounty left of it), unless a panel upheld the
+    /// worker's appeal against it; the treasury's protocol fee on it accrues in the posted job.
+    function _onReleased(uint256 jobId, address worker, uint256 payment, uint256 verifierFee) private {
         string memory seat = _seatName(jobId, worker);
         if (++payments[jobId][worker] > 1) _note(Violation.DoublePayment, string.concat(seat, " paid twice"));
         if (verdictPath[jobId][worker] == Path.None) {
@@ -178,16 +241,27 @@ abstract contract LogChecks is BlindRules, PanelRules {
         if (payment != due) {
             _note(Violation.WrongPayment, string.concat(seat, " paid ", vm.toString(payment), ", due ", vm.toString(due)));
         }
+        Resolution storage res = resolution;
+        bool upheldAppeal = res.pending && res.jobId == jobId && res.worker == worker && res.appeal && !res.fraud;
+        uint256 feePerTile = market.job(jobId).verifyFeePerTile;
+        uint256 feeDue = upheldAppeal || drawnVerifier[jobId][worker] == address(0)
+            ? 0
+            : MarketMath.verifierFee(s.tileCount, feePerTile, cfg.drawBountyBps, s.round);
+        if (verifierFee != feeDue) {
+            _note(Violation.WrongPayment, string.concat(seat, " paid its verifier ", vm.toString(verifierFee), ", due ", vm.toString(feeDue)));
+        }
         owed[worker] += due;
-        owed[drawnVerifier[jobId][worker]] += uint256(s.tileCount) * market.job(jobId).verifyFeePerTile;
+        owed[drawnVerifier[jobId][worker]] += uint256(s.tileCount) * feePerTile;
         owed[treasury] += uint256(s.tileCount) * (uint256(s.pricePerTile) * cfg.protocolFeeBps / BPS);
         ++seatsPaid;
+        _onPaid(jobId, s.tileCount, s.pricePerTile, payment + verifierFee);
     }
 
-    /// @dev Who may receive a slash, by its reason: lateness and a sealed bid never revealed go to
-    /// the artist, a verifier's silence to the waiting worker, a false verdict to the wronged worker
+    /// @dev Who may receive a slash, by its reason: lateness (into the job's reserve, the artist's at
+    /// the end unless it pays for the tiles' next round) and a sealed bid never revealed go to the
+    /// artist, a verifier's silence to the waiting worker, a false verdict to the wronged worker
     /// or artist (the panel's fee out of it is within the bond booked at the verdict), fraud to the
-    /// artist and the honest verifiers and members, a panel member's silence or losing vote to the
+    /// honest verifiers and members and the job's reserve (the artist's), a panel member's silence or losing vote to the
     /// members and the party the verdict favours, or the treasury (each counted in full: the split
     /// is not visible here; {PanelRules} checks the panel's split exactly).
     function _onSlashed(uint256 jobId, address who, uint8 reason, uint256 amount) private {

@@ -8,6 +8,7 @@ import {ISealedBidding} from "contracts/interfaces/ISealedBidding.sol";
 import {IResultVerification} from "contracts/interfaces/IResultVerification.sol";
 import {IDisputes} from "contracts/interfaces/IDisputes.sol";
 import {IWorkerRegistry} from "contracts/interfaces/IWorkerRegistry.sol";
+import {IReoffering} from "contracts/interfaces/IReoffering.sol";
 import {MarketMath} from "../utils/MarketMath.sol";
 import {LogChecks} from "./LogChecks.sol";
 
@@ -20,6 +21,8 @@ abstract contract MarketCalls is LogChecks {
     bool internal constant SECOND_DISPUTES = true;
     /// @dev ETH the caller received in the last successful call.
     uint256 internal lastReceived;
+    /// @dev The selector of the error the last call that failed reverted with.
+    bytes4 internal lastRevert;
 
     function _stake(address who, uint256 amount) internal returns (bool ok) {
         ok = _exec(who, amount, abi.encodeCall(IWorkerRegistry.stake, ()));
@@ -56,17 +59,32 @@ abstract contract MarketCalls is LogChecks {
         }
     }
 
-    function _postJob(address who, IMarketTypes.JobParams memory p, uint256 deposit) internal returns (bool) {
-        return _exec(who, deposit, abi.encodeCall(IJobEscrow.postJob, (p, "bafy-manifest")));
+    /// @dev The handler posts nothing else invalid: a posting goes through exactly when its rounds
+    /// are possible (see {RoundRules-_roundsValid}).
+    function _postJob(address who, IMarketTypes.JobParams memory p, uint256 deposit) internal returns (bool ok) {
+        bool allowed = _roundsValid(p);
+        ok = _exec(who, deposit, abi.encodeCall(IJobEscrow.postJob, (p, "bafy-manifest")));
+        if (ok != allowed) {
+            _note(
+                Violation.RoundRules,
+                string.concat(
+                    "a posting with ", vm.toString(uint256(p.maxRounds)), " rounds until ", vm.toString(uint256(p.finalDeadline)),
+                    ok ? " went through" : " was refused"
+                )
+            );
+        }
     }
 
     function _cancelJob(address who, uint256 jobId) internal returns (bool) {
         return _exec(who, 0, abi.encodeCall(IJobEscrow.cancelJob, (jobId)));
     }
 
-    function _commitBid(address who, uint256 jobId, Bid memory bid, uint256 bond) internal returns (bool) {
+    /// @dev A worker barred from the job (see {RoundRules-_checkBid}) may not bid in it or any of its
+    /// rounds; nobody else is refused for that.
+    function _commitBid(address who, uint256 jobId, Bid memory bid, uint256 bond) internal returns (bool ok) {
         bytes32 commitment = MarketMath.commitment(jobId, who, bid.price, bid.tiles, bid.salt);
-        return _exec(who, bond, abi.encodeCall(ISealedBidding.commitBid, (jobId, commitment, bid.tiles)));
+        ok = _exec(who, bond, abi.encodeCall(ISealedBidding.commitBid, (jobId, commitment, bid.tiles)));
+        _checkBid(jobId, who, ok, lastRevert);
     }
 
     function _revealBid(address who, uint256 jobId, Bid memory bid) internal returns (bool) {
@@ -165,6 +183,50 @@ abstract contract MarketCalls is LogChecks {
         ok = _exec(who, 0, abi.encodeCall(IResultVerification.replaceVerifier, (jobId, worker)));
         if (decided) _checkBlind(ok, allowed, jobId, worker, who, "replacement");
         if (ok && opened) ++silentAfterReveal;
+    }
+
+    /// @dev A round opens exactly when the rules allow it, and is the round they say
+    /// ({RoundRules-_reofferAllowed}, {RoundRules-_checkRoundOpened}).
+    function _reoffer(address who, uint256 jobId) internal returns (bool ok) {
+        bool allowed = _reofferAllowed(jobId);
+        RoundPlan memory plan = _planRound(jobId);
+        _expect(who, jobId, address(0), Path.None, false);
+        ok = _exec(who, 0, abi.encodeCall(IReoffering.reoffer, (jobId)));
+        if (ok != allowed) {
+            _note(
+                Violation.RoundRules,
+                string.concat("job ", vm.toString(jobId), ": reoffer by ", vm.getLabel(who), ok ? " went through against the rules" : " was refused")
+            );
+        }
+        if (ok) _checkRoundOpened(jobId, plan);
+    }
+
+    /// @dev A top-up goes through exactly when the rules allow it, and sets the next maximum price.
+    function _topUp(address who, uint256 jobId, uint256 amount, uint80 maxPrice) internal returns (bool ok) {
+        bool allowed = _topUpAllowed(who, jobId, maxPrice);
+        _expect(who, jobId, address(0), Path.None, false);
+        ok = _exec(who, amount, abi.encodeCall(IReoffering.topUp, (jobId, maxPrice)));
+        if (ok != allowed || (ok && market.reofferOf(jobId).maxPricePerTile != maxPrice)) {
+            _note(
+                Violation.RoundRules,
+                string.concat("job ", vm.toString(jobId), ": top-up by ", vm.getLabel(who), ok ? " went through against the rules, or set another price" : " was refused")
+            );
+        }
+    }
+
+    /// @dev Re-offering ends exactly when the rules allow it; then no round is left, and the job
+    /// ends at once exactly when nothing of it is open (checked with every call that may end a job).
+    function _endReoffering(address who, uint256 jobId) internal returns (bool ok) {
+        bool allowed = _endAllowed(who, jobId);
+        _expect(who, jobId, address(0), Path.None, false);
+        ok = _exec(who, 0, abi.encodeCall(IReoffering.endReoffering, (jobId)));
+        if (ok != allowed) {
+            _note(
+                Violation.RoundRules,
+                string.concat("job ", vm.toString(jobId), ": endReoffering by ", vm.getLabel(who), ok ? " went through against the rules" : " was refused")
+            );
+        }
+        if (ok) ++reofferingsEnded;
     }
 
     /// @dev A dispute (an appeal, a contest or a challenge) goes through exactly when the rules
@@ -307,8 +369,11 @@ abstract contract MarketCalls is LogChecks {
         ++marketCalls;
         vm.recordLogs();
         vm.prank(who);
-        (ok,) = address(market).call{value: value}(data);
+        bytes memory returned;
+        (ok, returned) = address(market).call{value: value}(data);
         Vm.Log[] memory logs = vm.getRecordedLogs();
+        valueInFlight = value;
+        selectorInFlight = selector;
         if (ok) {
             lastReceived = who.balance + value - whoBefore;
             sentIn[who] += value;
@@ -318,6 +383,7 @@ abstract contract MarketCalls is LogChecks {
             }
             _checkLogs(logs);
         } else {
+            lastRevert = returned.length >= 4 ? bytes4(returned) : bytes4(0);
             ++revertsOf[selector];
             ++marketReverts;
         }

@@ -14,7 +14,10 @@ import {Closing} from "./Closing.sol";
 contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
     constructor() {
         _createActors();
-        market = IJobMarket(vm.deployCode("JobMarket.sol:JobMarket", abi.encode(MarketParams.config(treasury))));
+        bytes memory config = abi.encode(MarketParams.config(treasury));
+        address court = vm.deployCode("PanelCourt.sol:PanelCourt", config);
+        address keeper = vm.deployCode("RoundKeeper.sol:RoundKeeper", config);
+        market = IJobMarket(vm.deployCode("JobMarket.sol:JobMarket", abi.encode(MarketParams.config(treasury), court, keeper)));
         cfg = market.config();
         for (uint256 i; i < stakers.length; ++i) {
             _stake(stakers[i], 1.5 ether + i * 0.25 ether);
@@ -23,7 +26,7 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
 
     /// @notice The steps the fuzzer may call.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](37);
+        selectors = new bytes4[](40);
         selectors[0] = this.stake.selector;
         selectors[1] = this.requestUnstake.selector;
         selectors[2] = this.withdrawStake.selector;
@@ -55,8 +58,11 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
         selectors[28] = this.revealResults.selector;
         selectors[29] = this.hideResults.selector;
         selectors[30] = this.challengePass.selector;
+        selectors[31] = this.reoffer.selector;
+        selectors[32] = this.topUp.selector;
+        selectors[33] = this.endReoffering.selector;
         // Listed six times: complete lifecycles need many of these steps in one run.
-        for (uint256 i = 31; i < 37; ++i) {
+        for (uint256 i = 34; i < 40; ++i) {
             selectors[i] = this.advanceJob.selector;
         }
     }

@@ -45,9 +45,16 @@ abstract contract PanelRules is HandlerBase {
         uint256 price;
         uint256 round;
         uint256 verifyFeePerTile;
-        uint256 escrow;
-        uint256 feesDue;
-        uint256 openSeats;
+        uint256 escrow; // of the posted job, which holds the money of all its rounds
+        uint256 feesDue; // likewise
+        uint256 openSeats; // of the seat's own job or round
+        bool inRound; // the seat is a round's, not the posted job's
+        uint256 rootSeats; // the posted job's own open seats
+        uint256 rootRounds; // the posted job's open rounds
+        bool rootActive;
+        bool roundsOpen; // a round may still open for unsold tiles: rounds left, final deadline not passed
+        bool unsold; // the posted job has unsold tiles
+        bool returnsTiles; // the verdict returns the seat's tiles to the unsold ones (fraud, or unverified)
         bool appeal;
         bool challenge;
         bool fraud; // on a challenge: the pass contradicts its evidence
@@ -373,18 +380,28 @@ abstract contract PanelRules is HandlerBase {
         } else {
             _simulateVerdict(sim, c, d);
         }
-        if (c.closes && c.openSeats == 1) {
+        if (c.closes && c.openSeats == 1 && _jobEnds(c)) {
             _give(sim, treasury, c.feesDue);
             _give(sim, c.artist, _less(c.escrow, c.feesDue));
         }
         _payPanel(sim, c);
     }
 
+    /// @dev The seat was the last open one of its job or round: the posted job ends (and refunds its
+    /// escrow less the fees to the artist) when no seat of it nor of any round is left open, no round
+    /// is bidding, and no round may open for its unsold tiles (with the seat's, if they go back).
+    function _jobEnds(Case memory c) private pure returns (bool) {
+        uint256 seatsLeft = c.inRound ? c.rootSeats : 0;
+        uint256 roundsLeft = c.inRound ? _less(c.rootRounds, 1) : c.rootRounds; // the sweep checks the count
+        bool mayReoffer = c.roundsOpen && (c.unsold || c.returnsTiles);
+        return seatsLeft == 0 && roundsLeft == 0 && c.rootActive && !mayReoffer;
+    }
+
     /// @dev A challenged pass. Contradicted: the challenger takes its bond back; the verifier's duty
     /// ends, it is slashed falseAccusationSlashBps of its bonded stake, which pays the panel's fee
     /// (up to a bond) and the rest to the challenger, who also takes the panel's remainder; its fee
-    /// stays in escrow, and the seat starts a new round (closing unverified after the last one: the
-    /// job's remainder goes back). Not contradicted: the challenger's bond is the panel's fee, the
+    /// stays in escrow, and the seat starts a new round (closing unverified after the last one: its
+    /// tiles go back to the job's unsold ones, and the job may end). Not contradicted: the challenger's bond is the panel's fee, the
     /// remainder goes to the verifier, and nothing else moves.
     function _simulateChallenge(Sim memory sim, Case memory c, IMarketTypes.Dispute memory d) private {
         if (!c.fraud) {
@@ -399,6 +416,7 @@ abstract contract PanelRules is HandlerBase {
         c.fee = taken < cfg.disputeBond ? taken : cfg.disputeBond;
         _give(sim, d.disputer, taken - c.fee);
         c.closes = c.round + 1 >= MAX_VERIFIER_ROUNDS;
+        c.returnsTiles = c.closes; // unverified: its tiles go back to the job's unsold ones
         c.beneficiary = d.disputer;
     }
 
@@ -412,9 +430,10 @@ abstract contract PanelRules is HandlerBase {
             c.fee = d.bond;
         }
         _endDuty(sim, c.verifier);
+        c.returnsTiles = c.fraud; // a rejection returns the seat's tiles to the job's unsold ones
         if (c.appeal && c.fraud) {
             // The failing verifier was right: paid its fee, it shares the fraud slash with the
-            // members that voted fraud; half to them evenly, the rest to the artist.
+            // members that voted fraud; half to them evenly, the rest into the job's escrow.
             uint256 vFee = c.verifier == address(0)
                 ? 0
                 : MarketMath.verifierFee(c.tiles, c.verifyFeePerTile, cfg.drawBountyBps, c.round);
@@ -431,7 +450,8 @@ abstract contract PanelRules is HandlerBase {
             _pay(sim, c, false);
         } else if (c.fraud) {
             // A false pass: the verifier is slashed to the artist and loses its fee (left in escrow);
-            // the worker is slashed as a fraud, the panel paid out of it, the rest split.
+            // the worker is slashed as a fraud, the panel paid out of it, the rest split between
+            // the members that voted fraud and the job's escrow.
             if (c.verifier != address(0)) {
                 _give(
                     sim,
@@ -457,9 +477,8 @@ abstract contract PanelRules is HandlerBase {
         c.price = s.pricePerTile;
         c.round = s.round;
         c.verifyFeePerTile = j.verifyFeePerTile;
-        c.escrow = j.escrow;
-        c.feesDue = j.feesDue;
         c.openSeats = j.openSeats;
+        _caseJob(c, j.root == 0 ? jobId : j.root, j.root != 0);
         c.appeal = s.state == IMarketTypes.SeatState.Disputed;
         c.challenge = s.state == IMarketTypes.SeatState.Challenged;
         c.fraud = d.votesFraud != d.votesHonest ? d.votesFraud > d.votesHonest : c.appeal;
@@ -477,6 +496,20 @@ abstract contract PanelRules is HandlerBase {
                 c.winners[c.winnerCount++] = res.members[k];
             }
         }
+    }
+
+    /// @dev The posted job that holds the seat's money, as it stands before the verdict.
+    function _caseJob(Case memory c, uint256 rootId, bool inRound) private view {
+        IMarketTypes.Job memory f = market.job(rootId);
+        IMarketTypes.Reoffer memory o = market.reofferOf(rootId);
+        c.inRound = inRound;
+        c.escrow = f.escrow;
+        c.feesDue = f.feesDue;
+        c.rootSeats = f.openSeats;
+        c.rootRounds = f.openRounds;
+        c.rootActive = f.status == IMarketTypes.JobStatus.Active;
+        c.roundsOpen = o.roundsLeft != 0 && block.timestamp <= o.finalDeadline;
+        c.unsold = market.unsoldTiles(rootId).length != 0;
     }
 
     /// @dev Each member's duty ends; the silent and outvoted lose up to a bond of their stake; every
@@ -527,13 +560,14 @@ abstract contract PanelRules is HandlerBase {
         return _take(sim, c.worker, MarketMath.fraudSlash(_bondedOf(sim, c.worker), collateral, cfg.fraudSlashBps));
     }
 
-    /// @dev Half of `amount` evenly to the first `n` of `c.winners`, the rest to the artist.
+    /// @dev Half of `amount` evenly to the first `n` of `c.winners`, the rest into the job's escrow
+    /// (and reserve), which the artist gets back when the job ends.
     function _split(Sim memory sim, Case memory c, uint256 amount, uint256 n) private {
-        (uint256 share, uint256 toArtist) = MarketMath.fraudSplit(amount, n);
+        (uint256 share, uint256 toJob) = MarketMath.fraudSplit(amount, n);
         for (uint256 i; i < n; ++i) {
             _give(sim, c.winners[i], share);
         }
-        _give(sim, c.artist, toArtist);
+        c.escrow += toJob;
     }
 
     function _give(Sim memory sim, address to, uint256 amount) private {

@@ -84,11 +84,40 @@ library MarketMath {
     }
 
     /// @notice A fraud slash's split: `share` to each of `n` winners (half the amount, evenly, rounded
-    /// down), the rest (`toArtist`) to the artist; all of it to the artist when nobody else shares.
-    function fraudSplit(uint256 amount, uint256 n) internal pure returns (uint256 share, uint256 toArtist) {
+    /// down), the rest (`toJob`) to the job's escrow and reserve (the artist's at the job's end, after
+    /// paying for the tiles' next round); all of it to the job when nobody else shares.
+    function fraudSplit(uint256 amount, uint256 n) internal pure returns (uint256 share, uint256 toJob) {
         if (n == 0) return (0, amount);
         share = (amount / 2) / n;
-        toArtist = amount - share * n;
+        toJob = amount - share * n;
+    }
+
+    /// @notice What drawing a seat's verifier, or opening a round, earns its caller: `drawBountyBps`
+    /// of the verifier fees of `tiles` tiles.
+    function drawBounty(uint256 tiles, uint256 feePerTile, uint256 drawBountyBps) internal pure returns (uint256) {
+        return tiles * feePerTile * drawBountyBps / BPS;
+    }
+
+    /// @notice What `tiles` tiles at `price` hold in escrow: the price, the protocol fee (per tile)
+    /// and the verifier fee. At the maximum price, a round's cost to the reserve (without the bounty).
+    function tileEscrow(uint256 tiles, uint256 price, uint256 feeBps, uint256 feePerTile) internal pure returns (uint256) {
+        return tiles * (price + price * feeBps / BPS + feePerTile);
+    }
+
+    /// @notice The tiles of a packed range (`firstTile << 16 | tileCount`).
+    function rangeFirst(uint256 range) internal pure returns (uint256) {
+        return range >> 16;
+    }
+
+    function rangeTiles(uint256 range) internal pure returns (uint256) {
+        return uint16(range);
+    }
+
+    /// @notice The tiles in a list of packed ranges.
+    function tilesIn(uint32[] memory ranges) internal pure returns (uint256 tiles) {
+        for (uint256 k; k < ranges.length; ++k) {
+            tiles += uint16(ranges[k]);
+        }
     }
 
     /// @notice How a panel's pay is shared: `fee` evenly among the `revealed` members, the stakes
