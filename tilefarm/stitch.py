@@ -102,9 +102,10 @@ def assemble_frame(
     *,
     denoiser: Callable[[Path, Path], Path] | None = None,
     previewer: Callable[[Path, Path], Path] | None = None,
+    missing: Sequence[int] = (),
 ) -> FrameFiles:
-    """Stitch a frame's tiles (index -> EXR path, every index of the manifest's grid) and write
-    `<stem>.exr` and `<stem>.png`.
+    """Stitch a frame's tiles (index -> EXR path, every index of the manifest's grid but those
+    in `missing`, which stay transparent) and write `<stem>.exr` and `<stem>.png`.
 
     When the manifest asks for `denoise_frame`, `denoiser(noisy_exr, out_exr)` (for example
     `BlenderChild.denoise`) runs on the WHOLE stitched frame; the noisy frame is kept as
@@ -113,9 +114,11 @@ def assemble_frame(
     PNG. A missing helper is an error, never silently skipped.
     """
     rects = manifest.tiles()
-    missing = sorted(set(range(len(rects))) - set(tile_files))
-    if missing:
-        raise StitchError(f"cannot assemble: tiles {missing[:10]} are missing")
+    absent = sorted(set(range(len(rects))) - set(tile_files))
+    if absent != sorted(missing):
+        raise StitchError(
+            f"cannot assemble: tiles {absent[:10]} are missing, {sorted(missing)[:10]} may be"
+        )
     if manifest.denoise_frame and denoiser is None:
         raise StitchError("the manifest asks for a denoised frame but no denoiser was given")
     if not manifest.colour.plain_srgb and previewer is None:
@@ -127,6 +130,7 @@ def assemble_frame(
         [(rects[i], Path(p)) for i, p in sorted(tile_files.items())],
         manifest.resolution.width,
         manifest.resolution.height,
+        complete=not missing,
     )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

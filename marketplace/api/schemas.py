@@ -62,17 +62,22 @@ class Page(BaseModel):
     next_offset: int | None = Field(None, description="offset of the next page, null on the last")
 
 
+TileRange = Annotated[
+    tuple[int, int], Field(description="[first_tile, tile_count], in the posted job's tile indices")
+]
+
+
 class JobSummary(BaseModel):
     job_id: int
     artist: Address
     manifest_cid: str
     status: str = Field(description="the contract's JobStatus name")
-    tile_count: int
+    tile_count: int = Field(description="tiles the job sells (a round: the tiles it re-offers)")
     frame_count: int
     max_price_per_tile: Wei
     verify_fee_per_tile: Wei
     deposit: Wei
-    escrow: Wei
+    escrow: Wei = Field(description="held for the job; a round's money is held by its posted job")
     open_seats: int
     bid_end: int
     reveal_end: int
@@ -80,6 +85,27 @@ class JobSummary(BaseModel):
     posted_block: int
     posted_at: int
     updated_block: int
+    root: int = Field(
+        0, description="a re-offer round: the posted job it re-offers tiles of (0: a posted job)"
+    )
+    round: int = Field(0, description="0 for a posted job, 1.. for its re-offer rounds")
+    latest: int = Field(0, description="a posted job: its latest round's id (0 while none)")
+    open_rounds: int = Field(0, description="a posted job: its rounds bidding or with open seats")
+    max_rounds: int = Field(0, description="a posted job: the re-offer rounds it may have")
+    rounds_left: int = Field(0, description="a posted job: rounds that may still open")
+    final_deadline: int = Field(0, description="a posted job: no round opens after it (0: none)")
+    reserve: Wei = Field(
+        "0", description="a posted job: its escrow no seat is owed, which funds its next rounds"
+    )
+    next_max_price_per_tile: Wei = Field(
+        "0", description="a posted job: the most its next round pays per tile"
+    )
+    unsold: list[TileRange] = Field(
+        default_factory=list, description="a posted job: its tiles waiting for a round"
+    )
+    offered: list[TileRange] = Field(
+        default_factory=list, description="a round: the tiles it re-offers"
+    )
 
 
 class JobList(Page):
@@ -237,6 +263,9 @@ class BidPublic(BaseModel):
 class LedgerEntryPublic(BaseModel):
     block_number: int
     log_index: int
+    round_id: int = Field(
+        0, description="the job the event named: a re-offer round's id, or the posted job's"
+    )
     direction: str = Field(description="in: paid into the job; out: credited from it")
     party: Address
     role: str
@@ -259,6 +288,18 @@ class EventList(Page):
     items: list[EventPublic]
 
 
+class RoundPublic(BaseModel):
+    """One re-offer round of a posted job (its own job id: see `/api/jobs/{round_id}`)."""
+
+    round_id: int
+    round: int
+    status: str = Field(description="the contract's JobStatus name")
+    tiles: int = Field(description="tiles it re-offers")
+    max_price_per_tile: Wei
+    paid: Wei = Field(description="paid to its workers")
+    tiles_paid: int = Field(description="of its tiles, those whose pay was released")
+
+
 class JobDetail(JobSummary):
     fees_due: Wei
     bid_bond: Wei
@@ -272,6 +313,9 @@ class JobDetail(JobSummary):
     seats: list[SeatPublic] = Field(description="assignments: the bids that won tiles")
     payments: list[LedgerEntryPublic]
     events: list[EventPublic]
+    rounds: list[RoundPublic] = Field(
+        default_factory=list, description="a posted job: its re-offer rounds, in order"
+    )
 
 
 class WorkerSummary(BaseModel):
@@ -350,7 +394,8 @@ class Estimate(BaseModel):
 
 
 class JobLedger(BaseModel):
-    """Where one job's money came from and went; `paid_in == paid_out + held`."""
+    """Where one posted job's money came from and went, its rounds' included (the posted job's
+    escrow holds them); `paid_in == paid_out + held`."""
 
     job_id: int
     status: str
@@ -362,9 +407,9 @@ class JobLedger(BaseModel):
     paid_out: Wei
     to_artist: Wei
     refunded: Wei = Field(
-        description="what the artist got back at cancellation, settlement (with the forfeited "
-        "bonds of unrevealed bids) and completion; part of to_artist, which also counts slash "
-        "shares and its own dispute bond back"
+        description="what the artist got back of its escrow at cancellation and completion; "
+        "part of to_artist, which also counts the bonds of unrevealed bids, a false pass's "
+        "slash and its own dispute bond back"
     )
     forfeits: Wei = Field(
         description="the collateral of sealed bids never revealed, slashed to the artist "
@@ -389,7 +434,20 @@ class JobLedger(BaseModel):
         "the verifier's slash less the panel's fee, when upheld"
     )
     held: Wei = Field(description="still in the job: escrow, unrevealed bonds, open dispute bonds")
-    balanced: bool = Field(description="paid_in == paid_out + held and held == what the job holds")
+    balanced: bool = Field(
+        description="paid_in == paid_out + held, held == what the job holds, and no tile was "
+        "paid twice"
+    )
+    top_ups: Wei = Field("0", description="added to the reserve by the artist; part of paid_in")
+    unrevealed_bonds: Wei = Field(
+        "0",
+        description="bonds of bids never revealed, the artist's at settlement; part of to_artist",
+    )
+    to_openers: Wei = Field("0", description="bounties of whoever opened a re-offer round")
+    rounds: int = Field(0, description="re-offer rounds opened")
+    tiles_paid_twice: list[int] = Field(
+        default_factory=list, description="tiles two paid seats of its rounds hold (none)"
+    )
 
 
 class Ledger(Page):

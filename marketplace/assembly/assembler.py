@@ -1,5 +1,7 @@
-"""The server's assembler: stitches every frame whose tiles were all accepted on chain and stores
-it on IPFS as EXR (linear float) and PNG (8-bit sRGB).
+"""The server's assembler: stitches every frame whose tiles were all accepted on chain, in any of
+the job's rounds, and stores it on IPFS as EXR (linear float) and PNG (8-bit sRGB). Once the job
+has ended, a frame whose tiles ran out of rounds is assembled too, with the tiles no round
+delivered left transparent and listed in its row (`missing_tiles`): never silently left pending.
 
 It reads only what the indexer projected (jobs, seats with their committed root and revealed
 results CID: verification is blind, so a seat's tiles are known only once its worker revealed
@@ -23,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.assembly.plan import (
     VERIFIED_STATES,
+    due_frames,
     frame_range,
-    ready_positions,
     seats_of_frame,
 )
 from marketplace.db.chain_models import JobView, SeatView
@@ -114,6 +116,7 @@ class Assembler:
             return list(
                 session.scalars(
                     select(JobView.job_id)
+                    .where(JobView.root == 0)  # a round's tiles are assembled with its job's
                     .where(JobView.status.not_in(("Bidding", *NO_FRAMES)))
                     .where(JobView.job_id.not_in(done))
                     .order_by(JobView.job_id)
@@ -134,8 +137,8 @@ class Assembler:
         if manifest is None:
             return []
         with self.db.session() as session:
-            seats = session.scalars(select(SeatView).where(SeatView.job_id == job_id)).all()
-            accepted = [s for s in seats if s.state in VERIFIED_STATES and s.results_cid]
+            accepted = delivered_seats(session, job_id)
+            ended = session.scalar(select(JobView.status).where(JobView.job_id == job_id))
             rows = {
                 f.frame: f
                 for f in session.scalars(
@@ -145,14 +148,15 @@ class Assembler:
         per_frame = manifest.tile_count
         ranges = [(s.first_tile, s.tile_count) for s in accepted]
         stored = []
-        for position in ready_positions(len(manifest.frames), per_frame, ranges):
+        due = due_frames(len(manifest.frames), per_frame, ranges, ended=ended == "Completed")
+        for position, missing in due:
             frame = manifest.frames[position]
             row = rows.get(frame)
             if row is None or row.status == FRAME_ASSEMBLED or self._waiting(job_id, frame):
                 continue
             wanted = seats_of_frame(position, per_frame, ranges)
             seats_needed = [s for s in accepted if (s.first_tile, s.tile_count) in wanted]
-            result = self._frame(job_id, manifest, position, seats_needed)
+            result = self._frame(job_id, manifest, position, seats_needed, missing)
             if result is not None:
                 stored.append(result)
         self._finish(job_id)
@@ -235,12 +239,17 @@ class Assembler:
     # -- one frame
 
     def _frame(
-        self, job_id: int, manifest: RenderManifest, position: int, seats: list[SeatView]
+        self,
+        job_id: int,
+        manifest: RenderManifest,
+        position: int,
+        seats: list[SeatView],
+        missing: list[int],
     ) -> Stored | None:
         frame = manifest.frames[position]
         scratch = self.work_dir / f"job-{job_id}" / f"frame-{frame}"
         try:
-            png_cid, exr_cid = self._assemble(job_id, manifest, position, seats, scratch)
+            png_cid, exr_cid = self._assemble(job_id, manifest, position, seats, missing, scratch)
         except IpfsUnavailable as exc:
             log.warning("job %d frame %d: IPFS unavailable (%s); retrying", job_id, frame, exc)
             self._later(job_id, frame)
@@ -262,11 +271,13 @@ class Assembler:
                 return self._forgotten(job_id, frame)
             row.status = FRAME_ASSEMBLED
             row.png_cid, row.exr_cid = png_cid, exr_cid
+            row.missing_tiles = missing
             row.error = None
             row.attempts += 1
             row.assembled_at = datetime.now(UTC)
         self._retry_at.pop((job_id, frame), None)
-        log.info("job %d frame %d assembled: png %s, exr %s", job_id, frame, png_cid, exr_cid)
+        log.info("job %d frame %d assembled: png %s, exr %s%s", job_id, frame, png_cid, exr_cid,
+                 f", tiles {missing} missing" if missing else "")  # fmt: skip
         if self.hub is not None:
             self.hub.publish()
         return Stored(job_id, frame, png_cid, exr_cid)
@@ -284,6 +295,7 @@ class Assembler:
         manifest: RenderManifest,
         position: int,
         seats: list[SeatView],
+        missing: list[int],
         scratch: Path,
     ) -> tuple[str, str]:
         wanted = frame_range(position, manifest.tile_count)
@@ -291,8 +303,9 @@ class Assembler:
         manifest_cid = manifest.cid()
         for seat in seats:
             assert seat.results_cid is not None
+            # A round's worker names the round's job id in its results list.
             results: ResultsList = fetch_results(
-                self.ipfs, seat.results_cid, job_id=job_id, manifest_cid=manifest_cid,
+                self.ipfs, seat.results_cid, job_id=seat.job_id, manifest_cid=manifest_cid,
                 merkle_root=seat.hash, first_tile=seat.first_tile, tile_count=seat.tile_count,
             )  # fmt: skip
             for tile in results.tiles:
@@ -304,9 +317,9 @@ class Assembler:
         stem = frame_stem(job_id, frame)
         if needs_blender(manifest):
             with self.child_factory() as child:
-                files = write_frame_files(manifest, tile_files, scratch, stem, child)
+                files = write_frame_files(manifest, tile_files, scratch, stem, child, missing)
         else:
-            files = write_frame_files(manifest, tile_files, scratch, stem)
+            files = write_frame_files(manifest, tile_files, scratch, stem, missing=missing)
         return self.ipfs.add_file(files.png), self.ipfs.add_file(files.exr)
 
 
@@ -319,43 +332,44 @@ def readable_cid(cid: str) -> bool:
     return True
 
 
+def delivered_seats(session: Session, job_id: int) -> list[SeatView]:
+    """The seats, of the job and of every round of it, whose tiles a verdict accepted and whose
+    worker revealed its results (blind verification: a seat the artist accepted before its worker
+    revealed has no tiles to stitch)."""
+    rounds = select(JobView.job_id).where(JobView.root == job_id)
+    return list(
+        session.scalars(
+            select(SeatView).where(
+                (SeatView.job_id == job_id) | SeatView.job_id.in_(rounds),
+                SeatView.state.in_(VERIFIED_STATES),
+                SeatView.results_cid.is_not(None),
+            )
+        )
+    )
+
+
 def frames_due(session: Session, job_id: int) -> int:
-    """Frames of `job_id` that are ready (all tiles accepted) but not stored yet, and not known
-    to be unassemblable: what a live stream waits for before it ends."""
+    """Frames of `job_id` that are due (all tiles accepted, or the job ended) but not stored yet,
+    and not known to be unassemblable: what a live stream waits for before it ends."""
     job = session.get(AssemblyJob, job_id)
+    chain_job = session.get(JobView, job_id)
     if job is None or job.manifest is None:
-        chain_job = session.get(JobView, job_id)
         if job is None and chain_job is not None and chain_job.status not in NO_FRAMES:
-            accepted = session.scalars(
-                select(SeatView.job_id).where(
-                    SeatView.job_id == job_id,
-                    SeatView.state.in_(VERIFIED_STATES),
-                    SeatView.results_cid.is_not(None),
-                )
-            ).first()
             # The assembler has not read the manifest yet.
-            return 1 if accepted is not None and readable_cid(chain_job.manifest_cid) else 0
+            started = delivered_seats(session, job_id) or chain_job.status == "Completed"
+            return 1 if started and readable_cid(chain_job.manifest_cid) else 0
         return 0
     manifest = parse_manifest(job.manifest)
-    # Only revealed results can be stitched: a seat the artist accepted before its worker
-    # revealed (blind verification) leaves its frames unassembled.
-    seats = session.execute(
-        select(SeatView.first_tile, SeatView.tile_count).where(
-            SeatView.job_id == job_id,
-            SeatView.state.in_(VERIFIED_STATES),
-            SeatView.results_cid.is_not(None),
-        )
-    ).all()
-    ready = ready_positions(
-        len(manifest.frames), manifest.tile_count, [(int(a), int(b)) for a, b in seats]
-    )
+    ranges = [(s.first_tile, s.tile_count) for s in delivered_seats(session, job_id)]
+    ended = chain_job is not None and chain_job.status == "Completed"
+    due = due_frames(len(manifest.frames), manifest.tile_count, ranges, ended)
     rows = {
         f.position: f
         for f in session.scalars(select(AssembledFrame).where(AssembledFrame.job_id == job_id))
     }
     return sum(
         1
-        for p in ready
+        for p, _ in due
         if p in rows and rows[p].status != FRAME_ASSEMBLED and rows[p].error is None
     )
 

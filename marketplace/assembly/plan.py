@@ -3,7 +3,9 @@
 The chain numbers a job's tiles `0 .. frames * tiles_per_frame - 1`, frame-major
 (`tilefarm.job_tiles`): the frame at position `p` of the manifest's frame list is made of job
 tiles `p * tiles_per_frame .. (p + 1) * tiles_per_frame - 1`. A frame is ready once every one of
-those tiles lies in an assignment whose results were accepted on chain.
+those tiles lies in an assignment whose results were accepted on chain, in whichever of the job's
+rounds it was sold. Once the job has ended (no round may deliver more), every frame is due: the
+tiles no round delivered are missing for good, and the frame is assembled without them.
 """
 
 from collections.abc import Iterable
@@ -30,10 +32,7 @@ def ready_positions(
     frame_count: int, tiles_per_frame: int, accepted: Iterable[tuple[int, int]]
 ) -> list[int]:
     """Positions (in the manifest's frame list) of the frames whose tiles are all accepted."""
-    tiles = covered(accepted)
-    return [
-        p for p in range(frame_count) if all(t in tiles for t in frame_range(p, tiles_per_frame))
-    ]
+    return [p for p, _ in due_frames(frame_count, tiles_per_frame, accepted, ended=False)]
 
 
 def seats_of_frame(
@@ -46,3 +45,18 @@ def seats_of_frame(
         for first, count in seats
         if first < wanted.stop and first + count > wanted.start
     ]
+
+
+def due_frames(
+    frame_count: int, tiles_per_frame: int, accepted: Iterable[tuple[int, int]], ended: bool
+) -> list[tuple[int, list[int]]]:
+    """`(position, missing)` of every frame to assemble: the ready frames (nothing missing) and,
+    once the job has `ended`, every other frame with its missing tiles (indices in the frame)."""
+    tiles = covered(accepted)
+    due = []
+    for p in range(frame_count):
+        wanted = frame_range(p, tiles_per_frame)
+        missing = [t - wanted.start for t in wanted if t not in tiles]
+        if not missing or ended:
+            due.append((p, missing))
+    return due

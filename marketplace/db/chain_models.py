@@ -78,7 +78,11 @@ class ChainEvent(Base):
 
 
 class JobView(Base):
-    """A job as the contract's `job(id)` returns it, plus what was posted with it."""
+    """A job or a re-offer round as the contract's `job(id)` returns it, plus what was posted with
+    it; a posted job also carries its `reofferOf(id)`, `unsoldTiles(id)` and a round its
+    `offeredTiles(id)`. A round is a row of its own (its own id, bids, seats and deadlines) whose
+    money the posted job (`root`) holds: its escrow and deposit stay 0, and it shows the posted
+    job's manifest and frame count."""
 
     __tablename__ = "jobs"
 
@@ -107,6 +111,30 @@ class JobView(Base):
     posted_block: Mapped[int] = mapped_column(BigInteger)
     posted_at: Mapped[int] = mapped_column(BigInteger)
     updated_block: Mapped[int] = mapped_column(BigInteger)
+    # Rounds (the contract's `job(id)`): `root` is the posted job a round re-offers tiles of (0 for
+    # a posted job) and `round` its number (0 for a posted job); a posted job's `latest` round id
+    # and `open_rounds` (rounds bidding or with open seats).
+    root: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    latest: Mapped[int] = mapped_column(BigInteger, default=0)
+    open_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    # A posted job's re-offer rules (`reofferOf(id)`; all 0 for a round): the rounds it was
+    # posted with and those still left, the final deadline, the reserve (escrow no seat is owed)
+    # and the next round's maximum price per tile.
+    max_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    rounds_left: Mapped[int] = mapped_column(Integer, default=0)
+    final_deadline: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserve: Mapped[int] = mapped_column(Wei(), default=0)
+    next_max_price_per_tile: Mapped[int] = mapped_column(Wei(), default=0)
+    # Tile ranges `[first_tile, tile_count]`: a posted job's tiles waiting for a round
+    # (`unsoldTiles`), a round's tiles on sale (`offeredTiles`).
+    unsold: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+    offered: Mapped[list[list[int]]] = mapped_column(JSON, default=list)
+
+    @property
+    def posted_id(self) -> int:
+        """The posted job that holds this job's money: itself, or the job it is a round of."""
+        return self.root or self.job_id
 
 
 class SeatView(Base):
@@ -214,13 +242,16 @@ class AccountView(Base):
 
 class LedgerEntry(Base):
     """One movement of a job's money: into the job (`direction="in"`) from a party, or out of it
-    (credited to a party's withdrawable balance)."""
+    (credited to a party's withdrawable balance). `job_id` is the posted job, whose escrow holds
+    every round's money; `round_id` the job the event named (a round's own id, or the posted
+    job's)."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (Index("ix_ledger_job_position", "job_id", "block_number", "log_index"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[int] = mapped_column(BigInteger)
+    round_id: Mapped[int] = mapped_column(BigInteger, index=True)
     block_number: Mapped[int] = mapped_column(BigInteger)
     log_index: Mapped[int] = mapped_column(Integer)
     direction: Mapped[str] = mapped_column(String(3))

@@ -51,6 +51,9 @@ class AssembledFrame(Base):
     error: Mapped[str | None] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     assembled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The frame's tiles (indices in the frame's grid) that no round delivered: the job ended
+    # without them, and the frame was assembled with them transparent.
+    missing_tiles: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
 # Rows derived from a job's events, keyed by `job_id` (see the module's docstring).

@@ -116,7 +116,8 @@ class Indexer:
         """The chain tables are all derived from the chain: when a table of an older layout is
         found (a column added or renamed), they are dropped, to be created and indexed afresh."""
         tables = [
-            Base.metadata.tables[m.__tablename__] for m in (*PROJECTIONS, ChainEvent, IndexerCursor)
+            Base.metadata.tables[m.__tablename__]
+            for m in (*PROJECTIONS, ChainEvent, IndexerCursor, *DERIVED_FROM_JOBS)
         ]
         existing = inspect(self.db.engine)
         stale = [
@@ -131,8 +132,7 @@ class Indexer:
             "the chain tables have an older layout (%s); indexing the market again",
             ", ".join(stale),
         )
-        derived = [Base.metadata.tables[m.__tablename__] for m in DERIVED_FROM_JOBS]
-        Base.metadata.drop_all(self.db.engine, tables=[*tables, *derived])
+        Base.metadata.drop_all(self.db.engine, tables=tables)
 
     @staticmethod
     def _wipe(session: Session) -> None:

@@ -99,6 +99,24 @@ def test_assemble_frame_from_tile_files(frame: np.ndarray, tmp_path: Path):
         assemble_frame(manifest, tiles, tmp_path, "f2")
 
 
+def test_a_frame_whose_tiles_ran_out_of_rounds_is_assembled_with_them_transparent(
+    frame: np.ndarray, tmp_path: Path
+):
+    manifest = _manifest()
+    tiles = _tile_files(frame, manifest, tmp_path)
+    del tiles[1], tiles[4]
+    files = assemble_frame(manifest, tiles, tmp_path, "f3", missing=[1, 4])
+    pixels = read_exr(files.exr)
+    rects = manifest.tiles()
+    for index, rect in enumerate(rects):
+        area = (slice(rect.y, rect.y_end), slice(rect.x, rect.x_end))
+        expected = np.zeros_like(pixels[area]) if index in (1, 4) else frame[area]
+        assert np.array_equal(pixels[area], expected), f"tile {index}"
+    # The tiles said to be missing must be exactly the absent ones.
+    with pytest.raises(StitchError, match=r"tiles \[1, 4\] are missing, \[1\] may be"):
+        assemble_frame(manifest, tiles, tmp_path, "f4", missing=[1])
+
+
 def test_denoised_frame_goes_through_the_denoiser_once_whole(frame: np.ndarray, tmp_path: Path):
     from tilefarm.pixels import write_exr
 

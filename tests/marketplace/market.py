@@ -35,6 +35,7 @@ REVEAL_WINDOW = 600
 RENDER_WINDOW = 3_600
 VERIFY_WINDOW = 1_800
 DRAW_DELAY = 2
+ROUNDS_OPEN = 200_000  # seconds from posting a job with rounds to its final deadline
 
 
 @dataclass
@@ -103,7 +104,15 @@ def deploy_market(rpc_url: str, directory: Path) -> Market:
     return Market(w3, client, path, start, client.config(), accounts)
 
 
-def params(tiles: int = 8, max_price: int = 10**15, verify_fee: int = 10**13) -> JobParams:
+def params(
+    tiles: int = 8,
+    max_price: int = 10**15,
+    verify_fee: int = 10**13,
+    max_rounds: int = 0,
+    final_deadline: int = 0,
+) -> JobParams:
+    """A job's terms; with `max_rounds`, its unsold and failed tiles may go round again until
+    `final_deadline` (see `rounds`)."""
     return JobParams(
         tile_count=tiles,
         frame_count=1,
@@ -114,7 +123,15 @@ def params(tiles: int = 8, max_price: int = 10**15, verify_fee: int = 10**13) ->
         reveal_window=REVEAL_WINDOW,
         render_window=RENDER_WINDOW,
         verify_window=VERIFY_WINDOW,
+        max_rounds=max_rounds,
+        final_deadline=final_deadline,
     )
+
+
+def rounds(m: Market, max_rounds: int = 2) -> dict[str, int]:
+    """`params` keywords for a job that may re-offer its tiles `max_rounds` times, until
+    `ROUNDS_OPEN` seconds from now."""
+    return {"max_rounds": max_rounds, "final_deadline": m.now() + ROUNDS_OPEN}
 
 
 @dataclass
@@ -152,6 +169,38 @@ def auction(
     m.advance(REVEAL_WINDOW + 1)
     m.client.settle(m.artist, job_id)
     return job_id
+
+
+def round_auction(
+    m: Market, round_id: int, bids: list[Bid], reveal: list[Bid] | None = None
+) -> None:
+    """Commit `bids` in an open round, reveal `reveal` (default: all), settle. A bid for more
+    tiles than the round sells is cut to them."""
+    tiles = m.client.job(round_id).tile_count
+    for b in bids:
+        b.tiles = min(b.tiles, tiles)
+        commit_bid(m, round_id, b)
+    m.advance(BID_WINDOW + 1)
+    for b in bids if reveal is None else reveal:
+        m.client.reveal_bid(b.bidder, round_id, b.price, b.tiles, b.salt)
+    m.advance(REVEAL_WINDOW + 1)
+    m.client.settle(m.artist, round_id)
+
+
+def reoffer(m: Market, job_id: int, opener: str | None = None) -> int | None:
+    """Open the job's next round (the artist tops the reserve up when it is too low); None when
+    re-offering is over."""
+    c = m.client
+    try:
+        return c.reoffer(opener or m.treasury, job_id)[0]
+    except ContractReverted as exc:
+        if exc.error != "ReserveTooLow":
+            assert exc.error == "ReofferingOver", exc
+            return None
+        shortfall = exc.error_args["needed"] - exc.error_args["reserve"]
+        price = c.reoffer_of(job_id).max_price_per_tile
+        c.top_up(m.artist, job_id, price, shortfall)
+        return c.reoffer(opener or m.treasury, job_id)[0]
 
 
 def commit_bid(m: Market, job_id: int, b: Bid) -> None:
@@ -265,49 +314,40 @@ def assigned(m: Market, job_id: int) -> list[str]:
 
 
 def random_history(m: Market, rng: random.Random, jobs: int = 3) -> list[int]:
-    """Post `jobs` jobs and take each through a random path of the protocol."""
-    posted = []
+    """Post `jobs` jobs and take each through a random path of the protocol; most may re-offer
+    what they did not sell or get delivered, and go through rounds of their own (`_rounds`).
+    Returns the posted jobs' ids (their rounds' ids are in their events)."""
+    posted: list[int] = []
+    everything: list[int] = []  # the posted jobs and their rounds
     for _ in range(jobs):
         stake_all(m)  # slashed workers fall below the minimum and could not reveal
         bidders = rng.sample(m.workers, rng.randint(1, 4))
-        bids = [Bid(b, rng.randint(1, 10) * 10**14, rng.randint(1, 6)) for b in bidders]
+        bids = [Bid(b, rng.randint(1, 100) * 10**13, rng.randint(1, 6)) for b in bidders]
+        # Rounds draw from a generator of their own: the paths `rng` takes stay those of the
+        # jobs before rounds existed, each job drawing once more.
+        plan = random.Random(f"rounds:{rng.random()}")
+        terms = rounds(m, plan.choice((1, 2, 3))) if plan.random() < 0.75 else {}
         if rng.random() < 0.15:
-            job_id, _ = m.client.post_job(m.artist, params(), "bafy-manifest")
+            job_id, _ = m.client.post_job(m.artist, params(**terms), "bafy-manifest")
             for b in bids:
                 commit_bid(m, job_id, b)
             m.client.cancel_job(m.artist, job_id)
             for b in bids[: len(bids) // 2 + 1]:
                 m.client.reclaim_bond(b.bidder, job_id)
             posted.append(job_id)
+            everything.append(job_id)
             continue
         reveal = [b for b in bids if rng.random() < 0.85]
-        job_id = auction(m, bids, reveal, tiles=rng.randint(4, 10))
+        job_id = auction(m, bids, reveal, tiles=rng.randint(4, 10), **terms)
         posted.append(job_id)
-        late, done = [], []
-        for worker in assigned(m, job_id):
-            if rng.random() < 0.15:
-                late.append(worker)
-            else:
-                commit_results(m, job_id, worker)  # all before any window moves time on
-                done.append(worker)
-        # A missed draw mines past every anchor of the job: it comes last.
-        lapsing = [w for w in done if rng.random() < 0.1]
-        for worker in done:
-            if worker not in lapsing:
-                _resolve(m, rng, job_id, worker)
-        for worker in lapsing:
-            m.mine(300)  # the anchor's hash is no longer readable
-            m.client.draw_verifier(rng.choice(m.accounts), job_id, worker)
-        if late:
-            m.advance(RENDER_WINDOW + 1)
-            for worker in late:
-                m.client.claim_late(m.artist, job_id, worker)
-        release_accepted(m, job_id, rng.choice(m.accounts))
+        everything.append(job_id)
+        work(m, rng, job_id)
+        everything += _rounds(m, plan, job_id)
     # Unrevealed bids forfeit their collateral to the artist, forfeited by anyone. Last, and
     # drawn apart from `rng`: a slash can take a bidder out of the verifier pool, which would
     # change the paths the seeds take.
-    for job_id in posted:
-        if m.client.job(job_id).status_name == "Cancelled":
+    for job_id in everything:
+        if m.client.job(job_id).status_name in ("Cancelled", "Bidding"):
             continue
         callers = random.Random(f"forfeit:{job_id}")
         for bidder in unrevealed(m, job_id):
@@ -316,6 +356,66 @@ def random_history(m: Market, rng: random.Random, jobs: int = 3) -> list[int]:
         if rng.random() < 0.5 and m.client.balance_of(who) > 0:
             m.client.withdraw(who)
     return posted
+
+
+def work(m: Market, rng: random.Random, job_id: int) -> None:
+    """Every winner of a settled job (or round) commits its results, or is late, and each seat
+    goes a random way to its end (`_resolve`); draws missed, late workers claimed, accepted
+    seats released. Each worker's way is drawn whether or not it won: who wins tiles at equal
+    prices depends on the chain's block hashes, and the other seats must take the same ways."""
+    ways = {w: (rng.random(), rng.random(), random.Random(rng.random())) for w in m.workers}
+    caller = rng.choice(m.accounts)
+    late, done = [], []
+    for worker in assigned(m, job_id):
+        if ways[worker][0] < 0.15:
+            late.append(worker)
+        else:
+            commit_results(m, job_id, worker)  # all before any window moves time on
+            done.append(worker)
+    # A missed draw mines past every anchor of the job: it comes last.
+    lapsing = [w for w in done if ways[w][1] < 0.1]
+    for worker in done:
+        if worker not in lapsing:
+            _resolve(m, ways[worker][2], job_id, worker)
+    for worker in lapsing:
+        m.mine(300)  # the anchor's hash is no longer readable
+        m.client.draw_verifier(ways[worker][2].choice(m.accounts), job_id, worker)
+    if late:
+        m.advance(RENDER_WINDOW + 1)
+        for worker in late:
+            m.client.claim_late(m.artist, job_id, worker)
+    release_accepted(m, job_id, caller)
+
+
+def _rounds(m: Market, plan: random.Random, job_id: int) -> list[int]:
+    """While the job has unsold tiles and may re-offer them: the artist ends re-offering, or
+    raises the next round's price, and anyone opens a round over them (its bounty); workers not
+    barred from the job bid and work it like the first. Some jobs are left with tiles waiting
+    for a round. Returns the rounds opened."""
+    c = m.client
+    opened: list[int] = []
+    while c.job(job_id).status_name == "Active" and c.unsold_tiles(job_id):
+        roll = plan.random()
+        if roll < 0.1:
+            return opened  # the tiles wait: nobody opens a round yet
+        if roll < 0.25:
+            c.end_reoffering(m.artist, job_id)
+            return opened
+        if roll < 0.45:
+            raised = c.reoffer_of(job_id).max_price_per_tile * 3 // 2
+            c.top_up(m.artist, job_id, raised, plan.randint(0, 3) * 10**15)
+        round_id = reoffer(m, job_id, plan.choice(m.accounts))
+        if round_id is None:
+            return opened
+        opened.append(round_id)
+        stake_all(m)
+        eligible = [w for w in m.workers if not c.is_barred(job_id, w)]
+        bidders = plan.sample(eligible, plan.randint(0, min(3, len(eligible))))
+        high = c.job(round_id).max_price_per_tile // 10**13
+        bids = [Bid(b, plan.randint(1, high) * 10**13, plan.randint(1, 6)) for b in bidders]
+        round_auction(m, round_id, bids, [b for b in bids if plan.random() < 0.9])
+        work(m, plan, round_id)
+    return opened
 
 
 def release_accepted(m: Market, job_id: int, caller: str) -> None:
@@ -439,9 +539,31 @@ def assert_matches_chain(m: Market, db: Database) -> None:
             "reveals": view.reveals,
             "render_deadline": view.render_deadline,
         }
+        got |= {
+            "root": view.root,
+            "round": view.round,
+            "latest": view.latest,
+            "open_rounds": view.open_rounds,
+        }
         want = {k: getattr(chain, k) for k in got if k != "status"}
         want["status"] = JOB_STATUSES[chain.status]
         assert got == want, f"job {job_id}"
+        reoffer = m.client.reoffer_of(job_id)
+        assert {
+            "reserve": view.reserve,
+            "max_price_per_tile": view.next_max_price_per_tile,
+            "final_deadline": view.final_deadline,
+            "rounds_left": view.rounds_left,
+        } == {
+            "reserve": reoffer.reserve,
+            "max_price_per_tile": reoffer.max_price_per_tile,
+            "final_deadline": reoffer.final_deadline,
+            "rounds_left": reoffer.rounds_left,
+        }, f"reserve and rules of job {job_id}"
+        if view.root == 0:
+            assert view.bid_window == reoffer.bid_window or reoffer.bid_window == 0
+        assert [tuple(r) for r in view.unsold] == m.client.unsold_tiles(job_id), f"job {job_id}"
+        assert [tuple(r) for r in view.offered] == m.client.offered_tiles(job_id), f"job {job_id}"
     for (job_id, worker), seat_view in seats.items():
         chain_seat = m.client.seat(job_id, worker)
         got = {

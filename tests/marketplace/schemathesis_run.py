@@ -41,7 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--st", required=True, type=Path, help="the schemathesis CLI (st)")
     parser.add_argument("--max-examples", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=2)  # its history opens and pays a round
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tilefarm-st-") as tmp:
         state = Path(tmp)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from marketplace.app import create_app
 from marketplace.assembly import Assembler
-from marketplace.assembly.plan import ready_positions, seats_of_frame
+from marketplace.assembly.plan import due_frames, ready_positions, seats_of_frame
 from marketplace.db.frame_models import AssembledFrame, AssemblyJob
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
@@ -44,6 +44,15 @@ def test_a_frame_is_ready_once_every_tile_of_it_is_accepted() -> None:
     assert ready_positions(2, 4, [(5, 3)]) == []
     assert seats_of_frame(1, 4, [(0, 5), (5, 3)]) == [(0, 5), (5, 3)]
     assert seats_of_frame(0, 4, [(0, 5), (5, 3)]) == [(0, 5)]
+
+
+def test_a_frame_is_due_when_its_last_tile_lands_whatever_round_sold_it() -> None:
+    # Frame 0's tiles come from the first round (0-2) and a re-offer round (3); frame 1 lacks
+    # tile 6 until the job ends, and is then due with that tile missing (index 2 of its grid).
+    seats = [(0, 3), (4, 2), (3, 1), (7, 1)]
+    assert due_frames(2, 4, seats, ended=False) == [(0, [])]
+    assert due_frames(2, 4, seats, ended=True) == [(0, []), (1, [2])]
+    assert due_frames(1, 4, [], ended=True) == [(0, [0, 1, 2, 3])]
 
 
 def test_a_finished_jobs_frames_are_listed_as_assembled(finished_job: FinishedJob) -> None:

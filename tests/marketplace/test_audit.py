@@ -8,6 +8,7 @@ import json
 import random
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,15 @@ from marketplace.indexer import Indexer
 from tests.ipfs.hostile_node import hostile_node
 from tests.marketplace.finished_job import FinishedJob, frames_of
 from tests.marketplace.market import deploy_market, random_history
-from tilefarm.audit.history import read_histories, read_history
+from tilefarm.audit.credits import Flows, job_credits
+from tilefarm.audit.history import JobHistory, read_histories, read_history
 from tilefarm.audit.job import AuditReport, audit_job
 from tilefarm.audit.money import job_money
 from tilefarm.audit.report import FrameClaim
+from tilefarm.audit.rounds import round_checks
 from tilefarm.audit.solvency import solvency
 from tilefarm.chain import events as ev
+from tilefarm.chain.records import SEAT_STATES
 from tilefarm.chain.votes import evidence_seal
 from tilefarm.devnet import StackStatus
 from tilefarm.ipfs import KuboClient
@@ -269,11 +273,16 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
     job = finished_job
     result = _cli(job, "ledger", "--csv")
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [int(r["job_id"]) for r in rows] == list(range(1, job.stack.market.job_count() + 1))
+    market = job.stack.market
+    posted = [n for n in range(1, market.job_count() + 1) if market.job(n).posted_job]
+    assert [int(r["job_id"]) for r in rows] == posted  # a round's books are its posted job's
     for r in rows:
-        books = {k: int(r[k]) for k in ("escrow", "forfeited_bonds", "paid", "fees", "refunded")}
-        assert books["escrow"] + books["forfeited_bonds"] == (
-            books["paid"] + books["fees"] + books["refunded"] + int(r["held"])
+        books = {
+            k: int(r[k])
+            for k in ("escrow", "top_ups", "slashed_in", "paid", "fees", "refunded", "held")
+        }
+        assert books["escrow"] + books["top_ups"] + books["slashed_in"] == (
+            books["paid"] + books["fees"] + books["refunded"] + books["held"]
         )
         # Other tests of the session may post a job whose manifest is not a CID.
         assert r["audit_ok"] == "True" or r["failed_checks"] == "manifest readable", r
@@ -285,28 +294,65 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
     assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0
 
 
+def _paths(history: JobHistory) -> set[str]:
+    """The paths of the protocol a job's history took: its events' names, each verdict's kind
+    and outcome, a seat disputed twice, each cause of tiles going back, a tile paid in a round,
+    a job that expired or left tiles waiting for a round."""
+    seen = {type(e).__name__ for e in history.events}
+    kinds = history.dispute_kinds()
+    kind_of: dict[tuple[int, str], str] = {}  # a seat disputed twice: each verdict, its kind
+    opened: list[tuple[int, str]] = []
+    for e in history.events:
+        if isinstance(e, ev.DisputeOpened):
+            kind_of[(e.job_id, e.worker)] = kinds[(e.block_number, e.log_index)]
+            opened.append((e.job_id, e.worker))
+        elif isinstance(e, ev.DisputeResolved):
+            seen.add(f"{kind_of[(e.job_id, e.worker)]}:{e.fraud}")
+        elif isinstance(e, ev.TilesReturned) and int(e.worker, 16):
+            seen.add(f"returned:{SEAT_STATES[e.cause]}")
+        elif isinstance(e, ev.PaymentReleased) and e.job_id != history.job_id:
+            seen.add("paid in a round")
+    if len(opened) > len(set(opened)):
+        seen.add("disputed twice")
+    if history.job.status_name == "Expired":
+        seen.add("expired")
+    if history.job.status_name == "Active" and history.unsold:
+        seen.add("tiles waiting")
+    return seen
+
+
 # Between them the seeds take every path: cancellations, unrevealed bids, late workers, missed
 # draws, silent verifiers (before the seal, or once the results were revealed: slashed to the
 # worker) and seats left unverified, sealed seats whose worker hid its results (rejected) or that
 # the artist accepted, passes released after their window or at once, fails, rejections, appeals,
-# contests, and challenges of a pass upheld (verified again) and rejected.
-@pytest.mark.parametrize(
-    ("seed", "paths"),
-    [
-        (
-            36,
-            {
-                "JobCancelled",
-                "BondReclaimed",
-                "ResultsUnverified",
-                "challenge:True",
-                "disputed twice",
-            },
-        ),
-        (54, {"WorkerTimedOut", "ResultsRejected", "EvidenceSealed", "challenge:False"}),
-        (44, {"VerifierDrawMissed", "BidForfeited", "contest:False", "appeal:False"}),
-    ],
-)
+# contests, and challenges of a pass upheld (verified again) and rejected; and rounds: tiles back
+# from late, rejected and unverified seats, rounds opened (on a reserve the artist topped up),
+# paid, ended by a round that sold nothing or by the artist, a job that expired unsold, and tiles
+# left waiting for a round.
+# (Each worker's way is drawn apart from who wins: the seeds take these paths whatever the chain's
+# block hashes; checked with blocks mined before each history.)
+SEED_PATHS = [
+    (
+        3,
+        {
+            "JobCancelled", "BondReclaimed", "VerifierDrawMissed", "WorkerTimedOut",
+            "ResultsRejected", "ResultsUnverified", "contest:True", "appeal:False", "JobToppedUp",
+            "returned:Unverified", "paid in a round",
+        },
+    ),
+    (
+        18,
+        {
+            "BidForfeited", "EvidenceSealed", "appeal:True", "challenge:False", "contest:False",
+            "disputed twice", "RoundOpened", "returned:TimedOut", "returned:Rejected",
+            "tiles waiting",
+        },
+    ),
+    (19, {"challenge:True", "ReofferingEnded", "expired", "returned:Rejected"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("seed", "paths"), SEED_PATHS)
 def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
     devnet: StackStatus, tmp_path: Path, seed: int, paths: set[str]
 ) -> None:
@@ -319,18 +365,11 @@ def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
     for job_id in jobs:
         history = read_history(m.client, job_id)
         money, checks = job_money(history)
+        flows = Flows()
+        job_credits(history, defaultdict(int), flows=flows)
+        checks += round_checks(history, flows)
         assert all(c.ok for c in checks), [c for c in checks if not c.ok]
-        seen.update(type(e).__name__ for e in history.events)
-        kinds = history.dispute_kinds()
-        kind_of: dict[str, str] = {}  # a seat may be disputed twice: each verdict, its own kind
-        for e in history.events:
-            if isinstance(e, ev.DisputeOpened):
-                kind_of[e.worker] = kinds[(e.block_number, e.log_index)]
-            elif isinstance(e, ev.DisputeResolved):
-                seen.add(f"{kind_of[e.worker]}:{e.fraud}")
-        opened = [e.worker for e in history.events if isinstance(e, ev.DisputeOpened)]
-        if len(opened) > len(set(opened)):
-            seen.add("disputed twice")
+        seen |= _paths(history)
         with db.session() as session:
             entries = session.scalars(select(LedgerEntry).where(LedgerEntry.job_id == job_id))
             by_reason: dict[str, int] = {}
@@ -339,10 +378,14 @@ def test_the_books_balance_on_random_job_histories_and_agree_with_the_indexer(
         assert money.paid_to_workers == by_reason.get("tile_payment", 0)
         assert money.verifier_fees == by_reason.get("verifier_fee", 0)
         assert money.draw_bounties == by_reason.get("draw_bounty", 0)
+        assert money.reoffer_bounties == by_reason.get("reoffer_bounty", 0)
         assert money.protocol_fee == by_reason.get("protocol_fee", 0)
-        refunds = ("cancel_refund", "settlement_refund", "completion_refund")
+        assert money.top_ups == by_reason.get("top_up", 0)
+        assert money.bid_bonds_forfeited == by_reason.get("unrevealed_bonds", 0)
+        refunds = ("cancel_refund", "completion_refund")
         assert money.refunded == sum(by_reason.get(r, 0) for r in refunds)
         assert money.slashed == sum(v for k, v in by_reason.items() if k.startswith("slash:"))
+        assert [r.job_id for r in money.rounds] == [job_id, *history.rounds]
     db.engine.dispose()
     books = solvency(m.client, read_histories(m.client))
     assert books.ok and books.balance > 0, books  # balanced, and every balance as the rules owe

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from marketplace.app import create_app
 from marketplace.assembly import frames_due
 from marketplace.db.chain_models import LedgerEntry
-from marketplace.db.frame_models import AssemblyJob
+from marketplace.db.frame_models import AssembledFrame
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
 from render_worker.recheck import recheck_pass
@@ -327,11 +327,12 @@ def test_a_challenged_pass_shows_on_the_api_and_its_money_is_projected_and_audit
     assert chain_api.get(f"/api/ledger/{seat.job_id}").json()["held"] == "0"
 
 
-def test_a_seat_the_artist_accepts_before_the_reveal_leaves_its_frames_unassembled(
+def test_a_seat_the_artist_accepts_before_the_reveal_leaves_its_tiles_missing_from_the_frame(
     chain_api: TestClient, market: Market, kubo: KuboClient, tmp_path: Path
 ) -> None:
-    """Frames are stitched from revealed results only: a seat the artist paid while its tiles
-    were still hidden owes no frame, so a job's live stream does not wait for one."""
+    """Frames are stitched from revealed results only: the tiles of a seat the artist paid while
+    they were still hidden are never delivered, so once the job has ended its frame is assembled
+    with them transparent and listed as missing, and the job's live stream ends."""
     seat = real_job(market, kubo, tmp_path / "job", market.workers[0])
     verifier = draw(market, seat.job_id, seat.worker)
     seal(market, seat.job_id, seat.worker, verifier, seat.evidence("0x" + "00" * 32))
@@ -339,16 +340,18 @@ def test_a_seat_the_artist_accepts_before_the_reveal_leaves_its_frames_unassembl
     assert market.client.job(seat.job_id).status_name == "Completed"
     synced(chain_api, market)
     db = chain_api.app.state.services.db  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 30
-    while True:  # until the server's assembler has read the job's manifest
+    deadline = time.monotonic() + 60
+    while True:  # until the server's assembler has stored the frame
         with db.session() as s:
-            if s.get(AssemblyJob, seat.job_id) is not None:
+            stored = s.get(AssembledFrame, (seat.job_id, 1))
+            if stored is not None and stored.status == "assembled":
                 assert frames_due(s, seat.job_id) == 0
                 break
-        assert time.monotonic() < deadline, "the assembler never read the manifest"
+        assert time.monotonic() < deadline, "the assembler never stored the frame"
         time.sleep(0.1)
     (frame,) = chain_api.get(f"/api/jobs/{seat.job_id}/frames").json()["frames"]
-    assert frame["status"] == "pending"
+    assert frame["status"] == "assembled"
+    assert frame["missing_tiles"] == list(range(len(seat.manifest.tiles())))
     stream = chain_api.get(f"/api/jobs/{seat.job_id}/events/stream")  # ends: nothing is due
     assert stream.status_code == 200 and "event: end" in stream.text
 

@@ -57,8 +57,10 @@ def audit_job_command(
     deployments: DeploymentsFile = None,
     state_dir: StateDir = None,
 ) -> None:
-    """Replay one job: manifest, results lists, Merkle proofs, tiles, verification evidence,
-    frames and money. Exits 2 when a check fails, 1 when the audit cannot run."""
+    """Replay one job with its re-offer rounds (a round's id replays the job it is a round of):
+    manifest, results lists, Merkle proofs, tiles, verification evidence, frames, money, and
+    every tile through the rounds (none held or paid twice). Exits 2 when a check fails, 1 when
+    the audit cannot run."""
     from tilefarm.audit.history import read_history
     from tilefarm.audit.job import audit_job
     from tilefarm.ipfs import KuboClient
@@ -104,8 +106,9 @@ def audit_ledger_command(
     deployments: DeploymentsFile = None,
     state_dir: StateDir = None,
 ) -> None:
-    """Every job's books (escrow, paid, fees, refunded, held) and whether its audit passes, and
-    whether the market's balance equals what it owes. Exits 2 when either fails."""
+    """Every posted job's books, its rounds' included (escrow, paid, fees, refunded, held), and
+    whether its audit passes, and whether the market's balance equals what it owes. Exits 2 when
+    either fails."""
     from tilefarm.audit.history import read_histories
     from tilefarm.audit.job import audit_job
     from tilefarm.audit.ledger import ledger_csv, ledger_row
@@ -124,12 +127,13 @@ def audit_ledger_command(
         print(ledger_csv(rows), end="")
     else:
         table = Table(title="tilefarm audit ledger (wei)")
-        for column in ("job", "status", "escrow", "paid", "fees", "refunded", "held", "audit"):
+        columns = ("job", "status", "rounds", "escrow", "paid", "fees", "refunded", "held", "audit")
+        for column in columns:
             table.add_column(column)
         for r in rows:
             audit = "[green]ok[/]" if r.audit_ok else f"[red]FAIL[/] {r.failed_checks}"
             table.add_row(
-                str(r.job_id), r.status, str(r.escrow), str(r.paid), str(r.fees),
+                str(r.job_id), r.status, str(r.rounds), str(r.escrow), str(r.paid), str(r.fees),
                 str(r.refunded), str(r.held), audit,
             )  # fmt: skip
         console.print(table)

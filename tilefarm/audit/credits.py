@@ -1,17 +1,22 @@
 """What each party is owed by the rules: every credit to a withdrawable balance, replayed from the
 market's events with the contract's formulas (docs/protocol.md), less what it withdrew.
 
-The contract credits a balance for: a revealed bid's bond back, a reclaimed bond, the artist's
-refunds (cancellation, settlement, completion), the treasury's fees, a draw bounty to whoever called
-`drawVerifier` (`VerifierDrawn.caller`), a worker's pay and its verifier's fee at `PaymentReleased`
-(never at `ResultsAccepted`), a failing verifier's fee at a rejection (after a fail, or a reveal the
-worker let pass), a late or lapsed worker's slash to the artist, a silent verifier's slash to the
-waiting worker, an overruled verifier's slash (to the worker it failed, less the panel's fee; to the
-challenger of a pass that contradicted its own evidence, less the panel's fee; or to the artist
-whose contest it lost), a fraud slash shared by the honest verifiers and the artist, a dispute bond
-back to a disputer that won, a dispute panel's pay, and an unrevealed sealed bid's collateral to the
-artist (`forfeitBid`: its `Slashed`, reason Unrevealed, up to the collateral its declared tiles
-locked at the job's maximum price, then its `BidForfeited`).
+The contract credits a balance for: a revealed bid's bond back, a reclaimed bond, the bonds of a
+round's unrevealed bids to the artist at its settlement, the artist's refunds (cancellation,
+completion), the treasury's fees, a draw bounty to whoever called `drawVerifier`
+(`VerifierDrawn.caller`), a re-offer bounty to whoever opened a round (`RoundOpened.opener`), a
+worker's pay and its verifier's fee at `PaymentReleased` (never at `ResultsAccepted`), a failing
+verifier's fee at a rejection (after a fail, or a reveal the worker let pass), a silent verifier's
+slash to the waiting worker, an overruled verifier's slash (to the worker it failed, less the
+panel's fee; to the challenger of a pass that contradicted its own evidence, less the panel's fee;
+or to the artist whose contest it lost), the honest verifiers' half of a fraud slash, a dispute
+bond back to a disputer that won, a dispute panel's pay, and an unrevealed sealed bid's collateral
+to the artist (`forfeitBid`: its `Slashed`, reason Unrevealed, up to the collateral its declared
+tiles locked at its round's maximum price, then its `BidForfeited`). A late or lapsed worker's
+slash and the rest of a fraud slash credit nobody: they go into the posted job's reserve
+(`Flows`), and reach the artist only with the job's completion refund.
+
+Every round of a job runs by these rules; a seat is known by its round's job id and its worker.
 
 A panel is paid by the side that lost: the disputer's bond when the disputer lost, else up to one
 dispute bond out of the loser's slash (the overruled failing verifier's on an appeal, the worker's
@@ -30,10 +35,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from tilefarm.audit.history import DisputeKind, JobHistory
-from tilefarm.audit.money import draw_bounty, verifier_fee
+from tilefarm.audit.rules import (
+    MAX_VERIFIER_ROUNDS,
+    draw_bounty,
+    fee_out_of,
+    pay_fraud,
+    reoffer_bounty,
+    verifier_fee,
+)
 from tilefarm.chain import events as ev
 
-MAX_VERIFIER_ROUNDS = 3
 ZERO_ADDRESS = "0x" + "00" * 20
 PANEL_SLASHES = ("Silence", "Outvoted")
 
@@ -88,38 +99,49 @@ class RuleProblems:
     forfeits: list[str] = field(default_factory=list)
 
 
-def fee_out_of(slashed: int, dispute_bond: int) -> int:
-    """The contract's `_feeOutOf`: the panel's fee out of a loser's slash."""
-    return min(slashed, dispute_bond)
+@dataclass
+class Flows:
+    """What the rules move into a posted job's reserve instead of crediting anyone: each late or
+    lapsed worker's slash and the rest of each fraud slash, as `(position, round's job id,
+    amount)` in chain order."""
+
+    into_reserve: list[tuple[tuple[int, int], int, int]] = field(default_factory=list)
+
+    def add(self, e: ev.MarketEvent, amount: int) -> None:
+        job_id = getattr(e, "job_id", 0)
+        self.into_reserve.append(((e.block_number, e.log_index), job_id, amount))
+
+    @property
+    def total(self) -> int:
+        return sum(amount for _, _, amount in self.into_reserve)
 
 
-def _pay_fraud(owed: dict[str, int], artist: str, amount: int, honest: list[str]) -> None:
-    """The contract's `_payFraud`: half to the honest verifiers, the rest to the artist."""
-    if honest:
-        share = (amount // 2) // len(honest)
-        for who in honest:
-            owed[who] += share
-        amount -= share * len(honest)
-    owed[artist] += amount
-
-
-def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | None = None) -> None:
-    """Add to `owed` what the rules credit each party in job `h`; where the chain's events say
-    the rules were not followed (a panel paid otherwise, a forfeit credited otherwise), add why
-    to `problems`."""
+def job_credits(
+    h: JobHistory,
+    owed: dict[str, int],
+    problems: RuleProblems | None = None,
+    flows: Flows | None = None,
+) -> None:
+    """Add to `owed` what the rules credit each party in job `h` and its rounds, and to `flows`
+    what they move into its reserve; where the chain's events say the rules were not followed
+    (a panel paid otherwise, a forfeit credited otherwise), add why to `problems`."""
     params = h.posted.params
+    terms = h.terms()
     bps = h.config.draw_bounty_bps
     bond_size = h.config.dispute_bond
     artist = h.posted.artist
     treasury = h.config.treasury
-    seats: dict[str, _Seat] = defaultdict(_Seat)
+    seats: dict[tuple[int, str], _Seat] = defaultdict(_Seat)
     found = RuleProblems() if problems is None else problems
-    declared: dict[str, int] = {}  # sealed bids: bidder -> the tiles its commit declared
-    revealed_bids: set[str] = set()
-    unrevealed_slash: dict[str, tuple[str, int]] = {}  # bidder -> (tx, amount) of its slash
-    # The worker and transaction of the latest `DisputeResolved`: the slashes and rejection
+    moved = Flows() if flows is None else flows
+    # sealed bids: (round, bidder) -> the tiles its commit declared
+    declared: dict[tuple[int, str], int] = {}
+    revealed_bids: set[tuple[int, str]] = set()
+    # (round, bidder) -> (tx, amount) of its Unrevealed slash
+    unrevealed_slash: dict[tuple[int, str], tuple[str, int]] = {}
+    # The seat and transaction of the latest `DisputeResolved`: the slashes and rejection
     # that follow in that transaction carry out its verdict.
-    resolving: tuple[str, str] | None = None
+    resolving: tuple[tuple[int, str], str] | None = None
     kinds = h.dispute_kinds()
 
     def by_verdict(e: ev.MarketEvent) -> _Seat | None:
@@ -129,18 +151,21 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
         return seats[resolving[0]]
 
     for e in h.events:
+        key: tuple[int, str] = (getattr(e, "job_id", 0), getattr(e, "worker", ""))
         if isinstance(e, ev.BidCommitted):
-            declared[e.bidder] = e.tile_count
+            declared[(e.job_id, e.bidder)] = e.tile_count
         elif isinstance(e, ev.BidRevealed):
-            revealed_bids.add(e.bidder)
-            owed[e.bidder] += params.bid_bond
+            revealed_bids.add((e.job_id, e.bidder))
+            owed[e.bidder] += terms[e.job_id].bid_bond
         elif isinstance(e, ev.BidForfeited):
             # `forfeitBid`: up to the collateral its commit locked, slashed (the `Slashed`
             # just before, in the same transaction) and credited to the artist.
-            tx, slashed = unrevealed_slash.pop(e.bidder, ("", 0))
-            lock = h.config.collateral(declared.get(e.bidder, 0), params.max_price_per_tile)
+            bid = (e.job_id, e.bidder)
+            tx, slashed = unrevealed_slash.pop(bid, ("", 0))
+            price = terms[e.job_id].max_price_per_tile
+            lock = h.config.collateral(declared.get(bid, 0), price)
             owed[artist] += slashed
-            if e.bidder not in declared or e.bidder in revealed_bids:
+            if bid not in declared or bid in revealed_bids:
                 found.forfeits.append(f"{e.bidder}'s bid was forfeited, but it was not unrevealed")
             if tx != e.transaction_hash or e.slashed != slashed or slashed > lock:
                 found.forfeits.append(
@@ -151,47 +176,50 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
         elif isinstance(e, ev.BondReclaimed):
             owed[e.bidder] += e.amount
         elif isinstance(e, ev.BidsSettled):
-            owed[artist] += e.artist_refund
+            owed[artist] += e.artist_refund  # the unrevealed bids' bonds (checked in `money`)
         elif isinstance(e, ev.JobCancelled):
             owed[artist] += e.refund
         elif isinstance(e, ev.JobCompleted):
             owed[artist] += e.artist_refund
             owed[treasury] += e.protocol_fee
+        elif isinstance(e, ev.RoundOpened):
+            owed[e.opener] += reoffer_bounty(e.tiles, params.verify_fee_per_tile, bps)
         elif isinstance(e, ev.TilesAssigned):
-            seats[e.worker].tiles = e.tile_count
+            seats[key].tiles = e.tile_count
         elif isinstance(e, ev.VerifierDrawn):
-            seat = seats[e.worker]
+            seat = seats[key]
             seat.verifier = e.verifier
             owed[e.caller] += draw_bounty(seat.tiles, params.verify_fee_per_tile, bps)
         elif isinstance(e, ev.WorkerTimedOut | ev.VerifierDrawMissed):
-            owed[artist] += e.slashed
+            moved.add(e, e.slashed)  # the culprit pays for its tiles' next round first
         elif isinstance(e, ev.Slashed):
             reason = ev.SLASH_REASONS[e.reason]
             judged = by_verdict(e)
             if reason == "Unrevealed":
-                unrevealed_slash[e.worker] = (e.transaction_hash, e.amount)  # `BidForfeited` next
+                # `BidForfeited` next
+                unrevealed_slash[key] = (e.transaction_hash, e.amount)
             elif judged is not None and reason in PANEL_SLASHES and e.worker in judged.members:
                 judged.forfeited += e.amount  # shared at the `PanelPaid` that follows
             elif reason == "Silence":
                 # The seat is named by the `VerifierReplaced` that follows.
-                for seat in seats.values():
-                    if seat.verifier == e.worker:
+                for (job_id, _), seat in seats.items():
+                    if job_id == e.job_id and seat.verifier == e.worker:
                         seat.silence = e.amount
             elif reason == "FalseAccusation" and resolving is not None:
-                worker, tx_hash = resolving
+                judged_seat, tx_hash = resolving
                 assert tx_hash == e.transaction_hash, "a false-accusation slash outside a verdict"
-                seat = seats[worker]
+                seat = seats[judged_seat]
                 if seat.kind == "contest":
                     owed[artist] += e.amount  # the overruled pass pays the artist in full
                 else:
                     # A lying fail pays the worker, a contradicted pass its challenger: both
                     # after the panel's fee.
                     seat.fee = fee_out_of(e.amount, bond_size)
-                    owed[seat.disputer if seat.kind == "challenge" else worker] += (
+                    owed[seat.disputer if seat.kind == "challenge" else judged_seat[1]] += (
                         e.amount - seat.fee
                     )
         elif isinstance(e, ev.VerifierReplaced):
-            seat = seats[e.worker]
+            seat = seats[key]
             # Not silence when an upheld challenge replaced a contradicted verifier.
             silent = by_verdict(e) is None
             if silent and e.silent_verifier == seat.verifier and seat.verifier is not None:
@@ -203,11 +231,11 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
         elif isinstance(e, ev.PaymentReleased):
             owed[e.worker] += e.payment
             if e.verifier_fee:
-                verifier = seats[e.worker].verifier
+                verifier = seats[key].verifier
                 assert verifier is not None, f"a fee paid for {e.worker}'s seat with no verifier"
                 owed[verifier] += e.verifier_fee
         elif isinstance(e, ev.DisputeOpened):
-            seat = seats[e.worker]
+            seat = seats[key]
             seat.kind = kinds.get((e.block_number, e.log_index))
             seat.challenged = seat.verifier
             seat.bond = e.bond
@@ -215,12 +243,12 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
             seat.members, seat.votes = [], {}
             seat.fraud, seat.fee, seat.forfeited = None, 0, 0
         elif isinstance(e, ev.PanelDrawn):
-            seats[e.worker].members = [m for m in e.members if m != ZERO_ADDRESS]
+            seats[key].members = [m for m in e.members if m != ZERO_ADDRESS]
         elif isinstance(e, ev.VoteCast):
-            seats[e.worker].votes[e.voter] = e.fraud
+            seats[key].votes[e.voter] = e.fraud
         elif isinstance(e, ev.DisputeResolved):
-            resolving = (e.worker, e.transaction_hash)
-            seat = seats[e.worker]
+            resolving = (key, e.transaction_hash)
+            seat = seats[key]
             seat.fraud = e.fraud
             appeal = seat.kind == "appeal"
             if appeal != e.fraud:
@@ -235,12 +263,12 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
                 seat.fee = seat.bond  # the disputer lost: its bond pays the panel
             seat.bond = 0
         elif isinstance(e, ev.ResultsRejected):
-            seat = seats[e.worker]
+            seat = seats[key]
             voters = [v for v, fraud in seat.votes.items() if fraud]
-            by_panel = resolving == (e.worker, e.transaction_hash)
+            by_panel = resolving == (key, e.transaction_hash)
             if seat.kind == "contest" and by_panel:
                 seat.fee = fee_out_of(e.slashed, bond_size)
-                _pay_fraud(owed, artist, e.slashed - seat.fee, voters)
+                moved.add(e, pay_fraud(owed, e.slashed - seat.fee, voters))
                 continue
             honest = voters if by_panel else []  # a lost appeal: the fraud voters share
             if seat.verifier is not None:
@@ -248,9 +276,9 @@ def job_credits(h: JobHistory, owed: dict[str, int], problems: RuleProblems | No
                     seat.tiles, params.verify_fee_per_tile, bps, seat.round
                 )
                 honest.append(seat.verifier)
-            _pay_fraud(owed, artist, e.slashed, honest)
+            moved.add(e, pay_fraud(owed, e.slashed, honest))
         elif isinstance(e, ev.PanelPaid):
-            seat = seats[e.worker]
+            seat = seats[key]
             if seat.fraud is None:
                 found.panels.append(f"a panel on {e.worker}'s seat was paid before its verdict")
                 continue

@@ -66,10 +66,12 @@ def _position(e: ev.MarketEvent) -> tuple[int, int]:
     return (e.block_number, e.log_index)
 
 
-def verdicts(h: JobHistory, who: str) -> list[Verdict]:
-    """Every verdict on `who`'s results, in chain order: each verifier's attestation (with the
-    seed of its round's `VerifierDrawn`, the round's `EvidenceSealed` and the reveal before it)
-    and each panel member's vote (with the seed of the `PanelDrawn`)."""
+def verdicts(h: JobHistory, who: str, job_id: int | None = None) -> list[Verdict]:
+    """Every verdict on `who`'s results in job (or round) `job_id`, the posted job by default,
+    in chain order: each verifier's attestation (with the seed of its round's `VerifierDrawn`,
+    the round's `EvidenceSealed` and the reveal before it) and each panel member's vote (with the
+    seed of the `PanelDrawn`)."""
+    job_id = h.job_id if job_id is None else job_id
     out: list[Verdict] = []
     kinds = h.dispute_kinds()
     verifier_seed = panel_seed = None
@@ -78,7 +80,7 @@ def verdicts(h: JobHistory, who: str) -> list[Verdict]:
     kind: DisputeKind | None = None
     attested: int | None = None  # the standing attestation's index in `out`
     for e in h.events:
-        if getattr(e, "worker", None) != who:
+        if getattr(e, "worker", None) != who or getattr(e, "job_id", None) != job_id:
             continue
         results_cid = revealed.results_cid if revealed is not None else ""
         if isinstance(e, ev.VerifierDrawn):
@@ -171,7 +173,7 @@ def evidence_checks(
     def check(name: str, ok: bool, detail: str) -> None:
         checks.append(Check(kind="evidence", name=name, ok=ok, detail=detail))
 
-    found = verdicts(h, who)
+    found = verdicts(h, who, a.job_id)
     if not found:
         check(
             f"verification evidence of {who}", True,
@@ -185,7 +187,7 @@ def evidence_checks(
         key = (v.evidence_cid, v.results_cid, v.seed)
         if key not in judged:
             claim = Claim(
-                job_id=h.job_id, worker=who, manifest_cid=h.posted.manifest_cid,
+                job_id=a.job_id, worker=who, manifest_cid=h.posted.manifest_cid,
                 results_cid=v.results_cid, merkle_root=commit.merkle_root,
                 first_tile=a.first_tile, tile_count=a.tile_count, seed=v.seed,
             )  # fmt: skip
@@ -200,7 +202,7 @@ def evidence_checks(
         if v.seed is None:
             check(v.name, False, "a verdict without a drawn seed")
             continue
-        sealing = _seal_problems(h.job_id, who, v) if v.how == "attested" else []
+        sealing = _seal_problems(a.job_id, who, v) if v.how == "attested" else []
         result = recompute(v)
         report = result.report
         if report is not None and not report.patches and not report.passed and not tiles_checked:
@@ -320,17 +322,22 @@ class _Panel:
 
 
 def sealed_vote_checks(
-    h: JobHistory, who: str, block_time: Callable[[int], int] | None = None
+    h: JobHistory,
+    who: str,
+    block_time: Callable[[int], int] | None = None,
+    job_id: int | None = None,
 ) -> list[Check]:
-    """One check per dispute of `who`'s seat: every reveal follows a seal by the same panel
+    """One check per dispute of `who`'s seat in job (or round) `job_id`, the posted job by
+    default: every reveal follows a seal by the same panel
     member, each member seals and reveals once, nothing is revealed after the verdict, and the
     first reveal came once every member had sealed or after the commit window (the dispute's
     `deadline`: the panel's draw block's time plus one verification window; `block_time` reads
     a block's timestamp, and without it only the first condition can be seen)."""
     panels: list[_Panel] = []
     window = h.posted.params.verify_window
+    job_id = h.job_id if job_id is None else job_id
     for e in h.events:
-        if getattr(e, "worker", None) != who:
+        if getattr(e, "worker", None) != who or getattr(e, "job_id", None) != job_id:
             continue
         if isinstance(e, ev.DisputeOpened):
             panels.append(_Panel())

@@ -6,7 +6,7 @@ transform other than plain sRGB needs a Blender child. A denoised EXR is re-enco
 `write_exr` so that no writer metadata (a date, a software name) leaks into its bytes.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -32,9 +32,11 @@ def write_frame_files(
     out_dir: Path,
     stem: str,
     child: BlenderChild | None = None,
+    missing: Sequence[int] = (),
 ) -> FrameFiles:
     """Stitch one frame's tiles (tile index within the frame -> checked EXR) into
-    `<stem>.exr` and `<stem>.png` under `out_dir`; `child` is needed when `needs_blender`."""
+    `<stem>.exr` and `<stem>.png` under `out_dir`; `child` is needed when `needs_blender`.
+    `missing` lists the tiles no round delivered: they stay transparent."""
     denoiser = previewer = None
     if needs_blender(manifest):
         if child is None:
@@ -44,8 +46,9 @@ def write_frame_files(
         if not manifest.colour.plain_srgb:
             previewer = partial(child.preview, colour=manifest.colour)
     files = assemble_frame(
-        manifest, tile_files, out_dir, stem, denoiser=denoiser, previewer=previewer
-    )
+        manifest, tile_files, out_dir, stem, denoiser=denoiser, previewer=previewer,
+        missing=missing,
+    )  # fmt: skip
     if denoiser is not None:
         write_exr(files.exr, read_exr(files.exr))
     return files

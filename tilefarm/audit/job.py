@@ -6,9 +6,13 @@ tile's bytes against its CID and its pixels against its pixel hash), the verific
 every attestation and panel vote (sealed before the reveal, naming the commitment and the seed's
 patches, and giving its verdict again without rendering) and the order of each panel's sealed
 votes (`tilefarm.audit.evidence`),
-the frames (recomputed from the tiles: the CIDs the assembled files must have, compared with what
-a server claims when given), and the money (`tilefarm.audit.money`). With `rerender`, the
-patches of every verdict's seed are rendered again in a Blender child and must give its verdict.
+the frames (recomputed from the tiles the chain accepted, in whichever round: the CIDs the
+assembled files must have, compared with what a server claims when given; once the job has ended,
+the tiles no round delivered stay transparent), the money (`tilefarm.audit.money`) and the tiles
+and reserve through the job's re-offer rounds (`tilefarm.audit.rounds`: no tile held or paid
+twice). A posted job's audit covers its rounds: their seats are audited like the posted job's
+own, each under its round's job id. With `rerender`, the patches of every verdict's seed are
+rendered again in a Blender child and must give its verdict.
 """
 
 import tempfile
@@ -24,13 +28,14 @@ from tilefarm.audit.committed import (
     fetch_tile,
     require_cid,
 )
-from tilefarm.audit.credits import RuleProblems, job_credits
+from tilefarm.audit.credits import Flows, RuleProblems, job_credits
 from tilefarm.audit.evidence import Verdict, evidence_checks, sealed_vote_checks
 from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.audit.history import Assignment, JobHistory
 from tilefarm.audit.money import Money, job_money
 from tilefarm.audit.report import Check, CheckKind, FrameAudit, FrameClaim, SeatAudit
 from tilefarm.audit.rerender import rerender_tiles
+from tilefarm.audit.rounds import round_checks
 from tilefarm.blender.launcher import BlenderChild
 from tilefarm.chain import events as ev
 from tilefarm.chain.bindings import JobMarketClient
@@ -42,6 +47,8 @@ from tilefarm.merkle import merkle_proof, verify_proof
 from tilefarm.verification import Claim, ResultsList, check_results
 
 MAX_MANIFEST_BYTES = 1 << 20
+# Seat states whose tiles a verdict accepted: the frames are made of them.
+DELIVERED = ("Accepted", "Paid")
 
 
 class AuditReport(BaseModel):
@@ -76,7 +83,9 @@ class _Audit:
         self.work = work_dir
         self.market = market
         self.checks: list[Check] = []
-        self.tiles: dict[int, Path] = {}  # job tile -> checked EXR
+        self.tiles: dict[int, Path] = {}  # job tile -> checked EXR of a seat that delivered it
+        # Job tiles the chain accepted (None without a chain to ask: every checked tile counts).
+        self.delivered: set[int] | None = set() if market is not None else None
 
     def block_time(self, block_number: int) -> int:
         """A block's timestamp, read from the chain."""
@@ -116,16 +125,23 @@ class _Audit:
         self, a: Assignment, manifest: RenderManifest | None, rerender: BlenderChild | None
     ) -> SeatAudit:
         who = a.worker
-        state = self.market.seat(self.h.job_id, who).state_name if self.market else "?"
-        commit = self.h.commitment(who)
-        revealed = self.h.revealed(who)
-        drawn = [e for e in self.h.events if isinstance(e, ev.VerifierDrawn) and e.worker == who]
-        attested = [
-            e for e in self.h.events if isinstance(e, ev.ResultsAttested) and e.worker == who
+        name = who if a.round == 0 else f"{who} in round {a.round}"
+        state = self.market.seat(a.job_id, who).state_name if self.market else "?"
+        delivered = state in DELIVERED or self.delivered is None
+        if delivered and self.delivered is not None:
+            self.delivered.update(a.tiles)
+        commit = self.h.commitment(who, a.job_id)
+        revealed = self.h.revealed(who, a.job_id)
+        mine = [
+            e
+            for e in self.h.events
+            if (getattr(e, "job_id", None), getattr(e, "worker", None)) == a.key
         ]
+        drawn = [e for e in mine if isinstance(e, ev.VerifierDrawn)]
+        attested = [e for e in mine if isinstance(e, ev.ResultsAttested)]
         audit = SeatAudit(
-            worker=who, first_tile=a.first_tile, tile_count=a.tile_count,
-            price_per_tile=str(a.price_per_tile), state=state,
+            worker=who, job_id=a.job_id, round=a.round, first_tile=a.first_tile,
+            tile_count=a.tile_count, price_per_tile=str(a.price_per_tile), state=state,
             results_cid=revealed.results_cid if revealed else None,
             merkle_root=commit.merkle_root if commit else None,
             verifier=drawn[-1].verifier if drawn else None,
@@ -133,39 +149,42 @@ class _Audit:
             passed=attested[-1].passed if attested else None,
             evidence_cids=[e.evidence_cid for e in attested],
         )  # fmt: skip
-        self.checks += sealed_vote_checks(self.h, who, self.block_time if self.market else None)
+        self.checks += sealed_vote_checks(
+            self.h, who, self.block_time if self.market else None, a.job_id
+        )
         if commit is None or manifest is None:
             return audit  # nothing committed (timed out): nothing on IPFS to check
         if revealed is None:
             # Blind verification: the list stays hidden until a verifier sealed its evidence;
             # the artist may accept before that, or the worker may never reveal (rejected).
             self.check(
-                "results", f"results list of {who}", True,
+                "results", f"results list of {name}", True,
                 f"committed root {commit.merkle_root}; the results list was never revealed "
                 f"(seat {state}): no tiles to check",
             )  # fmt: skip
             return audit
         try:
             results = fetch_results(
-                self.ipfs, revealed.results_cid, job_id=self.h.job_id,
+                self.ipfs, revealed.results_cid, job_id=a.job_id,
                 manifest_cid=self.h.posted.manifest_cid, merkle_root=commit.merkle_root,
                 first_tile=a.first_tile, tile_count=a.tile_count,
             )  # fmt: skip
         except (CommittedResultsInvalid, IpfsError) as exc:
-            self.check("results", f"results list of {who}", False, str(exc))
+            self.check("results", f"results list of {name}", False, str(exc))
             return audit
         self.check(
             "results",
-            f"results list of {who}",
+            f"results list of {name}",
             True,
             f"{revealed.results_cid} (revealed) lists tiles {a.first_tile}.."
             f"{a.first_tile + a.tile_count - 1} and hashes to the committed root "
             f"{commit.merkle_root}",
         )
-        self.proofs(who, results, commit.merkle_root)
-        tiles_checked = self.fetch_tiles(who, results)
+        self.proofs(a, name, results, commit.merkle_root)
+        tiles_checked = self.fetch_tiles(a, name, results, delivered)
+        scratch = self.work / "judge" / f"{a.job_id}-{who}"
         checks, seeded = evidence_checks(
-            self.h, self.ipfs, who, a, manifest, commit, self.work / "judge" / who, tiles_checked
+            self.h, self.ipfs, who, a, manifest, commit, scratch, tiles_checked
         )
         self.checks += checks
         if rerender is not None:
@@ -173,7 +192,7 @@ class _Audit:
                 self.rerender(who, a, commit, v, rerender)
         return audit
 
-    def proofs(self, who: str, results: ResultsList, root: str) -> None:
+    def proofs(self, a: Assignment, name: str, results: ResultsList, root: str) -> None:
         leaves = results.leaves()
         root_bytes = bytes.fromhex(root.removeprefix("0x"))
         bad_local, bad_chain = [], []
@@ -185,7 +204,7 @@ class _Audit:
             if self.market is not None:
                 try:
                     on_chain = self.market.verify_tile(
-                        self.h.job_id, who, tile.index, cid_digest(tile.cid),
+                        a.job_id, a.worker, tile.index, cid_digest(tile.cid),
                         bytes.fromhex(tile.pixel_hash), proof,
                     )  # fmt: skip
                 except TilefarmError:
@@ -196,26 +215,28 @@ class _Audit:
         where = "locally and by the contract's verifyTile" if checked_on_chain else "locally"
         self.check(
             "merkle",
-            f"Merkle proofs of {who}",
+            f"Merkle proofs of {name}",
             not bad_local and not bad_chain,
             f"tiles {bad_local or bad_chain} do not prove against the root"
             if bad_local or bad_chain
             else f"{len(leaves)} proof(s) verified {where}",
         )
 
-    def fetch_tiles(self, who: str, results: ResultsList) -> bool:
-        """Fetch and check every tile of `who`'s results; whether all of them checked out."""
+    def fetch_tiles(self, a: Assignment, name: str, results: ResultsList, delivered: bool) -> bool:
+        """Fetch and check every tile of a seat's results (those of a seat that `delivered` make
+        the frames); whether all of them checked out."""
         problems = []
         for tile in results.tiles:
-            dest = self.work / "tiles" / f"{tile.index}.exr"
+            dest = self.work / "tiles" / f"{a.job_id}-{a.worker}" / f"{tile.index}.exr"
             try:
                 fetch_tile(self.ipfs, tile, dest)
-                self.tiles[tile.index] = dest
+                if delivered:
+                    self.tiles[tile.index] = dest
             except (CommittedResultsInvalid, IpfsError) as exc:
                 problems.append(str(exc))
         return self.check(
             "tiles",
-            f"tiles of {who}",
+            f"tiles of {name}",
             not problems,
             "; ".join(problems)
             or f"{len(results.tiles)} tile(s): bytes match their CIDs, pixels their hashes",
@@ -228,11 +249,11 @@ class _Audit:
         the verdict must be `v`'s."""
         assert v.seed is not None
         claim = Claim(
-            job_id=self.h.job_id, worker=who, manifest_cid=self.h.posted.manifest_cid,
+            job_id=a.job_id, worker=who, manifest_cid=self.h.posted.manifest_cid,
             results_cid=v.results_cid, merkle_root=commit.merkle_root,
             first_tile=a.first_tile, tile_count=a.tile_count, seed=v.seed,
         )  # fmt: skip
-        scratch = self.work / "rerender" / who
+        scratch = self.work / "rerender" / f"{a.job_id}-{who}"
         scratch.mkdir(parents=True, exist_ok=True)
         if (self.work / "scene.blend").exists() and not (scratch / "scene.blend").exists():
             (scratch / "scene.blend").hardlink_to(self.work / "scene.blend")
@@ -242,7 +263,7 @@ class _Audit:
         worst = min((p.psnr_db for p in report.patches if p.psnr_db is not None), default=None)
         self.check(
             "rerender",
-            f"re-render of {who}'s patches",
+            f"re-render of {who}'s patches" + (f" in round {a.round}" if a.round else ""),
             report.passed == v.passed,
             f"{report.reason} (worst {worst} dB); the chain says {v.how} passed={v.passed}",
         )
@@ -254,6 +275,7 @@ class _Audit:
     ) -> list[FrameAudit]:
         out = []
         per = manifest.tile_count
+        ended = self.h.job.terminal
         for position, frame in enumerate(manifest.frames):
             wanted = range(position * per, (position + 1) * per)
             claim = claims.get(frame)
@@ -262,18 +284,27 @@ class _Audit:
                 claimed_png_cid=claim.png_cid if claim else None,
                 claimed_exr_cid=claim.exr_cid if claim else None,
             )
-            if not all(t in self.tiles for t in wanted):
+            delivered = self.delivered if self.delivered is not None else set(self.tiles)
+            # Once the job has ended, the tiles no round delivered are missing for good.
+            missing = [t for t in wanted if t not in delivered] if ended else []
+            present = [t for t in wanted if t not in missing]
+            if not all(t in self.tiles for t in present):
                 audit.note = "not every tile of this frame was checked: no frame to recompute"
+            elif not present:
+                audit.note = "no round delivered a tile of this frame"
             elif needs_blender(manifest) and child is None:
                 audit.note = "denoised or colour-managed frame: recomputed only with --rerender"
             else:
                 files = write_frame_files(
                     manifest,
-                    {t - wanted.start: self.tiles[t] for t in wanted},
+                    {t - wanted.start: self.tiles[t] for t in present},
                     self.work / "frames",
                     frame_stem(self.h.job_id, frame),
                     child,
+                    missing=[t - wanted.start for t in missing],
                 )
+                if missing:
+                    audit.note = f"tiles {[t - wanted.start for t in missing]} were never delivered"
                 audit.png_cid, audit.exr_cid = cid_of_file(files.png), cid_of_file(files.exr)
             if claim is not None and (claim.png_cid or claim.exr_cid):
                 same = (claim.png_cid, claim.exr_cid) == (audit.png_cid, audit.exr_cid)
@@ -322,7 +353,15 @@ def audit_job(
             if child is not None:
                 child.close()
     money, money_checks = job_money(history)
-    checks = audit.checks + money_checks + panel_pay_checks(history) + forfeit_checks(history)
+    flows = Flows()
+    job_credits(history, defaultdict(int), flows=flows)
+    checks = (
+        audit.checks
+        + money_checks
+        + round_checks(history, flows)
+        + panel_pay_checks(history)
+        + forfeit_checks(history)
+    )
     return AuditReport(
         job_id=history.job_id, market=history.market, status=history.job.status_name,
         artist=history.posted.artist, manifest_cid=history.posted.manifest_cid,

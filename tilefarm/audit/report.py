@@ -6,8 +6,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 CheckKind = Literal[
-    "chain", "manifest", "results", "merkle", "tiles", "evidence", "rerender", "frames", "money"
-]
+    "chain", "manifest", "results", "merkle", "tiles", "evidence", "rerender", "frames", "money",
+    "rounds",
+]  # fmt: skip
 
 
 class Check(BaseModel):
@@ -23,6 +24,8 @@ class SeatAudit(BaseModel):
     """One worker's assignment and what the chain and IPFS say about it."""
 
     worker: str
+    job_id: int = Field(0, description="the job the seat is in: the posted job or a round of it")
+    round: int = Field(0, description="0 for the posted job's own sale, 1.. for its rounds")
     first_tile: int
     tile_count: int
     price_per_tile: str

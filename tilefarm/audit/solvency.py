@@ -1,11 +1,12 @@
 """The whole market's books: its ETH balance must equal everything it owes, and each party's
 withdrawable balance must be what the rules credited it.
 
-What it owes: every job's escrow, the bonds of unrevealed bids while they can still be reclaimed
-(a job in bidding or cancelled), the bonds of unresolved disputes, and every account's stake,
-stake being unstaked and withdrawable balance. The accounts are every address the market's events
-name (the caller of a draw, credited its bounty, included). Each balance is then checked against
-`tilefarm.audit.credits`.
+What it owes: every posted job's escrow (which holds its rounds' money too), the bonds of
+unrevealed bids while they can still be reclaimed or forfeited to the artist (a job or round in
+bidding, or a cancelled job), the bonds of unresolved disputes (of a job's seats or its rounds'),
+and every account's stake, stake being unstaked and withdrawable balance. The accounts are every
+address the market's events name (the caller of a draw or the opener of a round, credited its
+bounty, included). Each balance is then checked against `tilefarm.audit.credits`.
 """
 
 from pydantic import BaseModel
@@ -18,7 +19,7 @@ from tilefarm.chain.bindings import JobMarketClient
 
 ADDRESS_FIELDS = (
     "worker", "bidder", "artist", "account", "verifier", "voter", "disputer", "caller",
-    "beneficiary",
+    "beneficiary", "opener",
 )  # fmt: skip
 
 
@@ -62,11 +63,13 @@ def solvency(market: JobMarketClient, histories: list[JobHistory], from_block: i
     escrow = bid_bonds = dispute_bonds = 0
     everyone: set[str] = {market.config().treasury}
     for h in histories:
-        escrow += h.job.escrow
-        if h.job.status_name in ("Bidding", "Cancelled"):
-            bid_bonds += (h.job.commits - h.job.reveals) * h.job.bid_bond
-        for worker in {e.worker for e in h.events if isinstance(e, ev.DisputeOpened)}:
-            dispute_bonds += market.dispute(h.job_id, worker).bond
+        for job in (h.job, *h.rounds.values()):
+            escrow += job.escrow
+            if job.status_name in ("Bidding", "Cancelled"):
+                bid_bonds += (job.commits - job.reveals) * job.bid_bond
+        opened = {(e.job_id, e.worker) for e in h.events if isinstance(e, ev.DisputeOpened)}
+        for job_id, worker in opened:
+            dispute_bonds += market.dispute(job_id, worker).bond
         everyone |= parties(h.events)
     # Staking and withdrawals name no job: stakers who never took one are owed their stake.
     unattached = [e for e in market.events(from_block=from_block) if not hasattr(e, "job_id")]

@@ -43,6 +43,11 @@ class FramePublic(BaseModel):
         None, description="why the accepted tiles cannot be assembled yet (retried)"
     )
     assembled_at: datetime | None = Field(None, description="when this server stored the frame")
+    missing_tiles: list[int] = Field(
+        default_factory=list,
+        description="tiles of the frame's grid no round delivered before the job ended: "
+        "transparent in the assembled frame",
+    )
 
 
 class FrameList(BaseModel):
@@ -66,6 +71,7 @@ def _public(
         exr_url=f"/api/jobs/{job_id}/frames/{frame}.exr",
         error=row.error if row is not None and not done else None,
         assembled_at=row.assembled_at if done and row else None,
+        missing_tiles=list(row.missing_tiles or []) if done and row else [],
     )
 
 

@@ -16,6 +16,7 @@ from marketplace.api.routes.views import (
     event_public,
     job_summary,
     ledger_entry,
+    round_public,
     seat_public,
 )
 from marketplace.api.schemas import (
@@ -60,11 +61,16 @@ def list_jobs(
     svc: Annotated[Services, Depends(services)],
     status: Annotated[JobStatusName | None, Query(description="only jobs in this status")] = None,
     artist: Annotated[str | None, Query(description="only jobs posted by this address")] = None,
+    rounds: Annotated[
+        bool, Query(description="also list re-offer rounds (each a job of its own, `root` > 0)")
+    ] = False,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> JobList:
-    """Jobs, newest first."""
+    """Posted jobs, newest first (their re-offer rounds too with `rounds=true`)."""
     query = select(JobView)
+    if not rounds:
+        query = query.where(JobView.root == 0)
     if status is not None:
         query = query.where(JobView.status == status)
     if artist is not None:
@@ -87,7 +93,8 @@ def list_jobs(
 @router.get("/{job_id}", response_model=JobDetail, responses=ERROR_RESPONSES)
 def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobDetail:
     """One job: bids, assignments (tile ranges per worker), results commitments, verification,
-    disputes, payments and its events in chain order."""
+    disputes, payments and its events in chain order; a posted job also lists its re-offer
+    rounds (each a job of its own, whose money the posted job holds)."""
     with svc.db.session() as session:
         job = find_job(session, job_id)
         seats = session.scalars(
@@ -99,8 +106,16 @@ def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobDe
         }
         entries = session.scalars(
             select(LedgerEntry)
-            .where(LedgerEntry.job_id == job_id)
+            .where(LedgerEntry.round_id == job_id)
             .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
+        ).all()
+        rounds = session.scalars(
+            select(JobView).where(JobView.root == job_id).order_by(JobView.round)
+        ).all()
+        paid = session.scalars(
+            select(SeatView).where(
+                SeatView.job_id.in_([r.job_id for r in rounds]), SeatView.state == "Paid"
+            )
         ).all()
         events = session.scalars(
             select(ChainEvent)
@@ -126,6 +141,7 @@ def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobDe
             ],
             payments=[ledger_entry(e) for e in entries],
             events=[event_public(e) for e in events],
+            rounds=[round_public(r, [s for s in paid if s.job_id == r.job_id]) for r in rounds],
         )
 
 

@@ -1,6 +1,7 @@
-"""`/api/ledger`: the audit ledger. For every job: what was paid in (deposit, bid bonds, dispute
-bonds, slashed stake) and paid out (to the artist, workers, verifiers, treasury, bidders), what it
-still holds, and whether the books balance. JSON or CSV."""
+"""`/api/ledger`: the audit ledger. For every posted job, its re-offer rounds included (the posted
+job's escrow holds their money): what was paid in (deposit, top-ups, bid bonds, dispute bonds,
+slashed stake) and paid out (to the artist, workers, verifiers, treasury, bidders, openers of
+rounds), what it still holds, and whether the books balance. JSON or CSV."""
 
 import csv
 import io
@@ -16,7 +17,7 @@ from marketplace.api.deps import Services, services
 from marketplace.api.routes.jobs import JobId, Offset, find_job, next_offset
 from marketplace.api.routes.views import job_ledger, ledger_entry
 from marketplace.api.schemas import ERROR_RESPONSES, JobLedger, JobLedgerDetail, Ledger
-from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry
+from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry, SeatView
 from marketplace.indexer.ledger import job_money
 
 router = APIRouter(prefix="/api/ledger", tags=["audit"])
@@ -46,20 +47,35 @@ def ledger(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
     offset: Offset = 0,
 ) -> Ledger | Response:
-    """Every job's money in and out, oldest first; totals are over the whole market."""
+    """Every posted job's money in and out (its rounds' included), oldest first; totals are over
+    the whole market."""
+    posted = JobView.root == 0
     with svc.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(JobView)) or 0
+        total = session.scalar(select(func.count()).select_from(JobView).where(posted)) or 0
         jobs = session.scalars(
-            select(JobView).order_by(JobView.job_id).limit(limit).offset(offset)
+            select(JobView).where(posted).order_by(JobView.job_id).limit(limit).offset(offset)
         ).all()
         ids = [j.job_id for j in jobs]
         entries = defaultdict(list)
         for e in session.scalars(select(LedgerEntry).where(LedgerEntry.job_id.in_(ids))):
             entries[e.job_id].append(e)
+        rounds = defaultdict(list)
+        for r in session.scalars(select(JobView).where(JobView.root.in_(ids))):
+            rounds[r.root].append(r)
+        root_of = {
+            j.job_id: j.posted_id for j in (*jobs, *(r for rs in rounds.values() for r in rs))
+        }
         disputes = defaultdict(list)
-        for d in session.scalars(select(DisputeView).where(DisputeView.job_id.in_(ids))):
-            disputes[d.job_id].append(d)
-        money = [job_money(j, entries[j.job_id], disputes[j.job_id]) for j in jobs]
+        for d in session.scalars(select(DisputeView).where(DisputeView.job_id.in_(root_of))):
+            disputes[root_of[d.job_id]].append(d)
+        seats = defaultdict(list)
+        paid = select(SeatView).where(SeatView.job_id.in_(root_of), SeatView.state == "Paid")
+        for s in session.scalars(paid):
+            seats[root_of[s.job_id]].append(s)
+        money = [
+            job_money(j, entries[j.job_id], disputes[j.job_id], rounds[j.job_id], seats[j.job_id])
+            for j in jobs
+        ]
         sums = _totals(session)
     rows = [job_ledger(m) for m in money]
     if format == "csv":
@@ -93,14 +109,23 @@ def _totals(session: Session) -> dict[str, int]:
 def job_ledger_detail(
     job_id: JobId, svc: Annotated[Services, Depends(services)]
 ) -> JobLedgerDetail:
-    """One job's ledger with every entry in chain order."""
+    """One posted job's ledger, its rounds' included, with every entry in chain order (each
+    names its round). A round's id gives the ledger of the job it is a round of, which holds its
+    money."""
     with svc.db.session() as session:
         job = find_job(session, job_id)
+        if job.root != 0:
+            job = find_job(session, job.root)
         entries = session.scalars(
             select(LedgerEntry)
-            .where(LedgerEntry.job_id == job_id)
+            .where(LedgerEntry.job_id == job.job_id)
             .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
         ).all()
-        disputes = session.scalars(select(DisputeView).where(DisputeView.job_id == job_id)).all()
-        summary = job_ledger(job_money(job, entries, disputes))
+        rounds = session.scalars(select(JobView).where(JobView.root == job.job_id)).all()
+        ids = [job.job_id, *(r.job_id for r in rounds)]
+        disputes = session.scalars(select(DisputeView).where(DisputeView.job_id.in_(ids))).all()
+        seats = session.scalars(
+            select(SeatView).where(SeatView.job_id.in_(ids), SeatView.state == "Paid")
+        ).all()
+        summary = job_ledger(job_money(job, entries, disputes, rounds, seats))
         return JobLedgerDetail(**summary.model_dump(), entries=[ledger_entry(e) for e in entries])

@@ -9,6 +9,7 @@ from marketplace.api.schemas import (
     LedgerEntryPublic,
     PanelMemberPublic,
     PanelPayPublic,
+    RoundPublic,
     SeatPublic,
     VerificationPublic,
     WorkerSummary,
@@ -48,6 +49,30 @@ def job_summary(job: JobView) -> JobSummary:
         posted_block=job.posted_block,
         posted_at=job.posted_at,
         updated_block=job.updated_block,
+        root=job.root,
+        round=job.round,
+        latest=job.latest,
+        open_rounds=job.open_rounds,
+        max_rounds=job.max_rounds,
+        rounds_left=job.rounds_left,
+        final_deadline=job.final_deadline,
+        reserve=str(job.reserve),
+        next_max_price_per_tile=str(job.next_max_price_per_tile),
+        unsold=[(first, count) for first, count in job.unsold],
+        offered=[(first, count) for first, count in job.offered],
+    )
+
+
+def round_public(round_: JobView, paid: list[SeatView]) -> RoundPublic:
+    """A re-offer round and what its `paid` seats were paid."""
+    return RoundPublic(
+        round_id=round_.job_id,
+        round=round_.round,
+        status=round_.status,
+        tiles=round_.tile_count,
+        max_price_per_tile=str(round_.max_price_per_tile),
+        paid=str(sum(s.payment for s in paid)),
+        tiles_paid=sum(s.tile_count for s in paid),
     )
 
 
@@ -68,6 +93,7 @@ def ledger_entry(entry: LedgerEntry) -> LedgerEntryPublic:
     return LedgerEntryPublic(
         block_number=entry.block_number,
         log_index=entry.log_index,
+        round_id=entry.round_id,
         direction=entry.direction,
         party=entry.party,
         role=entry.role,
@@ -199,4 +225,9 @@ def job_ledger(m: JobMoney) -> JobLedger:
         to_challengers=str(m.to_challengers),
         held=str(m.held),
         balanced=m.balanced,
+        top_ups=str(m.top_ups),
+        unrevealed_bonds=str(m.unrevealed_bonds),
+        to_openers=str(m.to_openers),
+        rounds=m.rounds,
+        tiles_paid_twice=m.tiles_paid_twice,
     )

@@ -1,15 +1,18 @@
 """Applying market events to the read tables, mirroring the contract's own bookkeeping.
 
 Each handler does to the job, seat, dispute and account rows what the contract did to its storage
-when it emitted the event, so that the views equal `job()`, `seat()`, `dispute()`, `account()` and
-`balanceOf()` read from the chain. It also writes the money ledger: every wei that enters a job
-(deposit, bid bonds, dispute bonds, slashed stake) and every wei credited out of it, to whom and
-why. Several transfers are not in any event's arguments (a revealed bid's bond back, the failing
-verifier's fee on a rejection, the shares of a slash among honest verifiers, a silent verifier's
-slash to the waiting worker, a dispute bond back to a disputer that won, the panel's fee taken out
-of the loser's slash, a contradicted verifier's slash to its challenger); they are recomputed here
-with the contract's own formulas from the config and the rows. What an event does state is read from
-it (a panel's pay: `PanelPaid`).
+when it emitted the event, so that the views equal `job()`, `reofferOf()`, `unsoldTiles()`,
+`offeredTiles()`, `seat()`, `dispute()`, `account()` and `balanceOf()` read from the chain. A
+re-offer round is a job row of its own whose money its posted job holds (`Rows._funds`). It also
+writes the money ledger: every wei that enters a posted job (deposit, top-ups, bid bonds, dispute
+bonds, slashed stake) and every wei credited out of it, to whom and why, each entry naming the
+round it belongs to. Several transfers are not in any event's arguments (a revealed bid's bond
+back, the failing verifier's fee on a rejection, the shares of a slash among honest verifiers and
+the rest into the reserve, a silent verifier's slash to the waiting worker, a dispute bond back to
+a disputer that won, the panel's fee taken out of the loser's slash, a contradicted verifier's
+slash to its challenger, what a failed seat's escrow returns to the reserve); they are recomputed
+here with the contract's own formulas from the config and the rows. What an event does state is
+read from it (a panel's pay: `PanelPaid`).
 
 Events of one transaction arrive in emission order, so a handler may rely on what earlier events
 of the same transaction did (a `DisputeResolved` precedes the `Slashed` of the lying verifier,
@@ -21,6 +24,7 @@ from marketplace.indexer.projection.disputes import DisputeRules
 from marketplace.indexer.projection.escrow import EscrowRules
 from marketplace.indexer.projection.registry import RegistryRules
 from marketplace.indexer.projection.results import ResultsRules
+from marketplace.indexer.projection.rounds import RoundRules
 from marketplace.indexer.projection.stored import Position, address_of, loaded, stored
 from tilefarm.chain import events as ev
 from tilefarm.errors import TilefarmError
@@ -51,6 +55,10 @@ HANDLERS: dict[type[ev.MarketEvent], str] = {
     ev.BidsSettled: "_bids_settled",
     ev.BondReclaimed: "_bond_reclaimed",
     ev.BidForfeited: "_bid_forfeited",
+    ev.TilesReturned: "_tiles_returned",
+    ev.RoundOpened: "_round_opened",
+    ev.JobToppedUp: "_job_topped_up",
+    ev.ReofferingEnded: "_reoffering_ended",
     ev.ResultsCommitted: "_results_committed",
     ev.EvidenceSealed: "_evidence_sealed",
     ev.ResultsRevealed: "_results_revealed",
@@ -72,7 +80,7 @@ HANDLERS: dict[type[ev.MarketEvent], str] = {
 }
 
 
-class Projector(RegistryRules, EscrowRules, BiddingRules, ResultsRules, DisputeRules):
+class Projector(RegistryRules, EscrowRules, BiddingRules, RoundRules, ResultsRules, DisputeRules):
     """Applies decoded events to the read tables of one session (one rule module per part of the
     contract, as in `contracts/market/`)."""
 

@@ -36,7 +36,7 @@ class BiddingRules(Rows):
             )
         )
         self._account(e.bidder)
-        self._pay_in(at, job.job_id, e.bidder, "bidder", "bid_bond", job.bid_bond)
+        self._pay_in(at, job, e.bidder, "bidder", "bid_bond", job.bid_bond)
 
     def _bid_revealed(self, e: ev.BidRevealed, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -46,36 +46,51 @@ class BiddingRules(Rows):
         seat.bid_tiles = e.tile_count
         seat.tile_count = e.tile_count
         job.reveals += 1
-        self._credit(at, job.job_id, e.bidder, "bidder", "bid_bond_return", job.bid_bond)
+        self._credit(at, job, e.bidder, "bidder", "bid_bond_return", job.bid_bond)
 
     def _tiles_assigned(self, e: ev.TilesAssigned, at: Position) -> None:
-        self._job(e.job_id, at)
+        # The contract's `_assign`: the winner's tiles (at its price, with fee and verifier fee)
+        # are owed to its seat now, out of the posted job's reserve (`settle` subtracts them all
+        # at once; no event in between reads the reserve).
+        job = self._job(e.job_id, at)
         seat = self._seat(e.job_id, e.worker)
         seat.state = "Assigned"
         seat.first_tile = e.first_tile
         seat.tile_count = e.tile_count
+        price = e.price_per_tile
+        kept = e.tile_count * (price + self._fee_per_tile(price) + job.verify_fee_per_tile)
+        self._funds(job, at).reserve -= kept
 
     def _bid_outbid(self, e: ev.BidOutbid, at: Position) -> None:
         self._job(e.job_id, at)
         self._seat(e.job_id, e.bidder).state = "Outbid"
 
     def _bids_settled(self, e: ev.BidsSettled, at: Position) -> None:
+        # The escrow keeps everything; only the unrevealed bids' bonds, held apart until now, go
+        # to the artist (`artist_refund`). What the round did not sell went back to the posted
+        # job's unsold tiles (the `TilesReturned` just before).
         job = self._job(e.job_id, at)
-        forfeited = (job.commits - job.reveals) * job.bid_bond
-        job.escrow = job.escrow + forfeited - e.artist_refund
         job.open_seats = e.winners
-        if e.winners == 0:
-            job.status = "Expired"
-        else:
+        self._credit(at, job, job.artist, "artist", "unrevealed_bonds", e.artist_refund)
+        if e.winners != 0:
             job.status = "Active"
             job.render_deadline = e.render_deadline
-        self._credit(at, job.job_id, job.artist, "artist", "settlement_refund", e.artist_refund)
+        elif job.root != 0:
+            # The contract's `_soldNothing` for a round: it expires and closes; the job may
+            # complete (its `JobCompleted` follows).
+            job.status = "Expired"
+            self._job(job.root, at).open_rounds -= 1
+        else:
+            # A posted job that sold nothing waits for its next round, or expires at once: its
+            # `JobCompleted`, in this very transaction, says which.
+            job.status = "Active"
+            self._sold_nothing[job.job_id] = at.tx_hash
 
     def _bond_reclaimed(self, e: ev.BondReclaimed, at: Position) -> None:
         job = self._job(e.job_id, at)
         job.commits -= 1
         self._seat(e.job_id, e.bidder).state = "Reclaimed"
-        self._credit(at, job.job_id, e.bidder, "bidder", "bid_bond_reclaim", e.amount)
+        self._credit(at, job, e.bidder, "bidder", "bid_bond_reclaim", e.amount)
 
     def _bid_forfeited(self, e: ev.BidForfeited, at: Position) -> None:
         # `forfeitBid`: after the reveal window, an unrevealed bid's collateral is slashed (its
@@ -85,7 +100,7 @@ class BiddingRules(Rows):
         seat = self._seat(e.job_id, e.bidder)
         seat.state = "Forfeited"
         seat.slashed = e.slashed
-        self._credit(at, job.job_id, job.artist, "artist", "forfeited_collateral", e.slashed)
+        self._credit(at, job, job.artist, "artist", "forfeited_collateral", e.slashed)
 
 
 def sealed_bid(commitment: str, tile_count: int) -> str:

@@ -84,7 +84,7 @@ class DisputeRules(Rows):
                 to_treasury=0,
             )
         )
-        self._pay_in(at, job.job_id, e.disputer, DISPUTER_ROLE[kind], "dispute_bond", e.bond)
+        self._pay_in(at, job, e.disputer, DISPUTER_ROLE[kind], "dispute_bond", e.bond)
 
     def _panel_drawn(self, e: ev.PanelDrawn, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -124,9 +124,7 @@ class DisputeRules(Rows):
             # The disputer won: its bond comes back; the panel's fee comes out of the loser's
             # slash (the `Slashed` or `ResultsRejected` that follows).
             role = DISPUTER_ROLE[dispute.kind]
-            self._credit(
-                at, job.job_id, dispute.disputer, role, "dispute_bond_return", dispute.bond
-            )
+            self._credit(at, job, dispute.disputer, role, "dispute_bond_return", dispute.bond)
         # Otherwise the bond is the panel's fee, paid out by the `PanelPaid` that ends the
         # transaction. Either way the dispute holds it no longer.
         dispute.bond = 0
@@ -144,8 +142,8 @@ class DisputeRules(Rows):
             # `PaymentReleased` that follow).
             seat.verifier = None
         elif not dispute.appeal and e.fraud:
-            # The pass was overturned: its verifier loses its fee (left in escrow for the
-            # artist) and is slashed to the artist (the `Slashed` that follows, if a verifier
+            # The pass was overturned: its verifier loses its fee (back to the reserve with the
+            # tiles) and is slashed to the artist (the `Slashed` that follows, if a verifier
             # had passed it); the `ResultsRejected` after that splits the worker's slash less
             # the panel's fee.
             seat.verifier = None
@@ -165,18 +163,18 @@ class DisputeRules(Rows):
         for member in dispute.members:
             if member not in dispute.votes:
                 continue  # silent: slashed (its `Slashed` came just before), paid nothing
-            self._credit(at, job.job_id, member, "panel", "panel_fee", e.fee_each)
+            self._credit(at, job, member, "panel", "panel_fee", e.fee_each)
             if dispute.votes[member] == dispute.fraud:  # it revealed for the outcome
                 winners += 1
-                self._credit(at, job.job_id, member, "panel", "panel_forfeits", e.bonds_each)
+                self._credit(at, job, member, "panel", "panel_forfeits", e.bonds_each)
         if winners == 0:
             # Nobody revealed a vote for the outcome: what the members forfeited goes to the
             # treasury, not to the side their silence favoured.
             dispute.to_treasury = dispute.forfeited
             treasury = self.config.treasury
-            self._credit(at, job.job_id, treasury, "treasury", "panel_forfeits", dispute.forfeited)
+            self._credit(at, job, treasury, "treasury", "panel_forfeits", dispute.forfeited)
         self._credit(
-            at, job.job_id, e.beneficiary, self._beneficiary_role(job.artist, dispute, e),
+            at, job, e.beneficiary, self._beneficiary_role(job.artist, dispute, e),
             "panel_remainder", e.remainder,
         )  # fmt: skip
 

@@ -49,7 +49,8 @@ class RegistryRules(Rows):
         account.slashes += 1
         reason = ev.SLASH_REASONS[e.reason]
         role = ROLE_OF_SLASH.get(reason, "worker")
-        self._pay_in(at, e.job_id, e.worker, role, f"slash:{reason}", e.amount)
+        job = self._job(e.job_id, at)
+        self._pay_in(at, job, e.worker, role, f"slash:{reason}", e.amount)
         if reason in ("Silence", "Outvoted"):
             # A panel member's, in `resolveDispute` (after its `DisputeResolved`): it joins what
             # the members forfeited, shared at the `PanelPaid` that ends the transaction. (A
@@ -66,17 +67,18 @@ class RegistryRules(Rows):
             assert dispute is not None, "a false-accusation slash outside a verdict"
             owed = e.amount - self._panel_fee_out_of(e.amount)
             if dispute.kind == "appeal":
-                self._credit(at, e.job_id, dispute.worker, "worker", "false_accusation", owed)
+                self._credit(at, job, dispute.worker, "worker", "false_accusation", owed)
             elif dispute.kind == "challenge":
-                self._credit(at, e.job_id, dispute.disputer, "challenger", "challenge_reward", owed)
+                self._credit(at, job, dispute.disputer, "challenger", "challenge_reward", owed)
             else:
-                artist = self._job(e.job_id, at).artist
-                self._credit(at, e.job_id, artist, "artist", "false_pass", e.amount)
-        # Late and lapse slashes are credited by the `WorkerTimedOut` / `VerifierDrawMissed` that
-        # follows, a silent verifier's by the `VerifierReplaced` (it names the waiting worker), a
-        # fraud slash by the `ResultsRejected` (it is split), a panel member's (Silence or
-        # Outvoted, in `resolveDispute`) by the `PanelPaid` that ends the transaction, and an
-        # unrevealed bid's collateral (Unrevealed) by the `BidForfeited` that follows.
+                self._credit(at, job, job.artist, "artist", "false_pass", e.amount)
+        # Late and lapse slashes go into the posted job's reserve at the `WorkerTimedOut` /
+        # `VerifierDrawMissed` that follows, a silent verifier's is credited by the
+        # `VerifierReplaced` (it names the waiting worker), a fraud slash is split by the
+        # `ResultsRejected` (the honest verifiers' half, the rest into the reserve), a panel
+        # member's (Silence or Outvoted, in `resolveDispute`) by the `PanelPaid` that ends the
+        # transaction, and an unrevealed bid's collateral (Unrevealed) by the `BidForfeited` that
+        # follows.
 
     def _judged_by(self, job_id: int, at: Position) -> DisputeView | None:
         """The dispute of `job_id` whose verdict this event's transaction carries out, if any."""

@@ -47,13 +47,13 @@ class ResultsRules(Rows):
         seat.verifier = e.verifier
         seat.seed = e.seed
         seat.deadline = at.timestamp + job.verify_window  # the verifier's window starts now
-        job.escrow -= e.bounty
-        self._credit(at, job.job_id, e.caller, "drawer", "draw_bounty", e.bounty)
+        self._funds(job, at).escrow -= e.bounty
+        self._credit(at, job, e.caller, "drawer", "draw_bounty", e.bounty)
 
     def _verifier_draw_missed(self, e: ev.VerifierDrawMissed, at: Position) -> None:
         # The contract's `_lapse`: the seat is taken like a late one (its `Slashed` came first).
         job = self._job(e.job_id, at)
-        self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at, "lapse_slash")
+        self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at)
 
     def _results_attested(self, e: ev.ResultsAttested, at: Position) -> None:
         job = self._job(e.job_id, at)
@@ -79,17 +79,19 @@ class ResultsRules(Rows):
         seat.deadline = 0
         seat.payment = e.payment
         seat.verifier_fee = e.verifier_fee
-        job.escrow -= e.payment + e.verifier_fee
-        job.fees_due += seat.tile_count * self._fee_per_tile(seat.price_per_tile)
+        funds = self._funds(job, at)
+        funds.escrow -= e.payment + e.verifier_fee
+        funds.fees_due += seat.tile_count * self._fee_per_tile(seat.price_per_tile)
         self._account(e.worker).tiles_accepted += seat.tile_count
-        self._credit(at, job.job_id, e.worker, "worker", "tile_payment", e.payment)
+        self._credit(at, job, e.worker, "worker", "tile_payment", e.payment)
         if e.verifier_fee:
             assert seat.verifier is not None  # the contract pays a fee only to a drawn verifier
-            self._credit(at, job.job_id, seat.verifier, "verifier", "verifier_fee", e.verifier_fee)
+            self._credit(at, job, seat.verifier, "verifier", "verifier_fee", e.verifier_fee)
         self._close_seat(job, at)
 
     def _results_unverified(self, e: ev.ResultsUnverified, at: Position) -> None:
-        # Silence is never a verdict: the seat closes unpaid; its escrow returns at completion.
+        # Silence is never a verdict: the seat closes unpaid; its tiles and their escrow go back
+        # to the reserve (the `TilesReturned` that follows).
         job = self._job(e.job_id, at)
         self._seat(e.job_id, e.worker).state = "Unverified"
         self._close_seat(job, at)
@@ -104,9 +106,9 @@ class ResultsRules(Rows):
         self._account(e.worker).tiles_rejected += seat.tile_count
         if contested:
             # The artist's contest of an accepted seat: nothing was paid; the pay, its fee and
-            # the overruled verifier's fee stay in escrow for the artist. The panel's fee comes
-            # out of the worker's slash; the fraud voters share the rest with the artist (whose
-            # bond came back at the `DisputeResolved`).
+            # the overruled verifier's fee go back to the reserve with the tiles. The panel's fee
+            # comes out of the worker's slash; the fraud voters share the rest with the reserve
+            # (the artist's bond came back at the `DisputeResolved`).
             assert dispute is not None
             voters = self._fraud_voters(dispute, True)
             fee = self._panel_fee_out_of(e.slashed)
@@ -114,12 +116,13 @@ class ResultsRules(Rows):
             self._close_seat(job, at)
             return
         # `_reject`: the failing verifier keeps its fee; the slash goes to the honest verifiers
-        # and the artist; the tiles' escrow returns at completion.
+        # and the reserve; the tiles and the rest of their escrow go back to the reserve (the
+        # `TilesReturned` that follows).
         fee = self._verifier_fee(job, seat) if seat.verifier else 0
-        job.escrow -= fee
+        self._funds(job, at).escrow -= fee
         seat.verifier_fee = fee
         if seat.verifier:
-            self._credit(at, job.job_id, seat.verifier, "verifier", "verifier_fee", fee)
+            self._credit(at, job, seat.verifier, "verifier", "verifier_fee", fee)
         honest: list[str] = []
         if dispute is not None and dispute.resolved_tx == at.tx_hash:
             # A lost appeal: the fraud voters share with the failing verifier (the appeal's
@@ -132,14 +135,16 @@ class ResultsRules(Rows):
 
     def _worker_timed_out(self, e: ev.WorkerTimedOut, at: Position) -> None:
         job = self._job(e.job_id, at)
-        self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at, "late_slash")
+        self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at)
 
-    def _time_out(self, job: JobView, seat: SeatView, slashed: int, at: Position, why: str) -> None:
-        """The contract's `_timeOut`: the seat is lost, the late slash goes to the artist."""
+    def _time_out(self, job: JobView, seat: SeatView, slashed: int, at: Position) -> None:
+        """The contract's `_timeOut`: the seat is lost, the late slash goes into the posted
+        job's reserve (it pays for the tiles' next round first); the tiles go back with the
+        `TilesReturned` that follows."""
         seat.state = "TimedOut"
         seat.slashed += slashed
         self._account(seat.worker).timeouts += 1
-        self._credit(at, job.job_id, job.artist, "artist", why, slashed)
+        self._into_reserve(job, slashed, at)
         self._close_seat(job, at)
 
     def _verifier_replaced(self, e: ev.VerifierReplaced, at: Position) -> None:
@@ -156,7 +161,7 @@ class ResultsRules(Rows):
             slashed = self.s.scalar(
                 select(LedgerEntry.amount)
                 .where(
-                    LedgerEntry.job_id == e.job_id,
+                    LedgerEntry.round_id == e.job_id,
                     LedgerEntry.block_number == at.block_number,
                     LedgerEntry.log_index < at.log_index,
                     LedgerEntry.direction == "in",
@@ -166,7 +171,7 @@ class ResultsRules(Rows):
                 .order_by(LedgerEntry.log_index.desc())
                 .limit(1)
             )
-            self._credit(at, job.job_id, e.worker, "worker", "silence_slash", slashed or 0)
+            self._credit(at, job, e.worker, "worker", "silence_slash", slashed or 0)
         # Otherwise an upheld challenge replaced a verifier whose pass contradicted its own
         # evidence: its slash went to the challenger (`Slashed`, reason FalseAccusation).
         if e.round >= MAX_VERIFIER_ROUNDS:

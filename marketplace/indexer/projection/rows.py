@@ -18,6 +18,10 @@ class Rows:
     def __init__(self, session: Session, config: MarketConfig) -> None:
         self.s = session
         self.config = config
+        # Posted jobs whose own round sold nothing, by the settling transaction: a
+        # `JobCompleted` in that same transaction means the job expired (`_soldNothing`). A
+        # transaction's events never span two batches, so this need not outlive the projector.
+        self._sold_nothing: dict[int, str] = {}
 
     def _job(self, job_id: int, at: Position) -> JobView:
         job = self.s.get(JobView, job_id)
@@ -58,10 +62,14 @@ class Rows:
             self.s.add(account)
         return account
 
+    def _funds(self, job: JobView, at: Position) -> JobView:
+        """The contract's `_fundsOf`: the posted job whose escrow holds `job`'s money."""
+        return job if job.root == 0 else self._job(job.root, at)
+
     def _ledger(
         self,
         at: Position,
-        job_id: int,
+        job: JobView,
         direction: str,
         party: str,
         role: str,
@@ -72,7 +80,8 @@ class Rows:
             return
         self.s.add(
             LedgerEntry(
-                job_id=job_id,
+                job_id=job.posted_id,
+                round_id=job.job_id,
                 block_number=at.block_number,
                 log_index=at.log_index,
                 direction=direction,
@@ -84,12 +93,12 @@ class Rows:
         )
 
     def _pay_in(
-        self, at: Position, job_id: int, party: str, role: str, reason: str, amount: int
+        self, at: Position, job: JobView, party: str, role: str, reason: str, amount: int
     ) -> None:
-        self._ledger(at, job_id, "in", party, role, reason, amount)
+        self._ledger(at, job, "in", party, role, reason, amount)
 
     def _credit(
-        self, at: Position, job_id: int, party: str, role: str, reason: str, amount: int
+        self, at: Position, job: JobView, party: str, role: str, reason: str, amount: int
     ) -> None:
         """The contract's `_credit`: the party's withdrawable balance grows; the job pays out."""
         if amount == 0 or party == ZERO_ADDRESS:
@@ -97,7 +106,14 @@ class Rows:
         account = self._account(party)
         account.balance += amount
         account.earned += amount
-        self._ledger(at, job_id, "out", party, role, reason, amount)
+        self._ledger(at, job, "out", party, role, reason, amount)
+
+    def _into_reserve(self, job: JobView, amount: int, at: Position) -> None:
+        """The contract's `_intoReserve`: slashed stake joins the posted job's escrow and reserve
+        (it pays for the tiles' next round first, and is the artist's at the end)."""
+        funds = self._funds(job, at)
+        funds.escrow += amount
+        funds.reserve += amount
 
     def _collateral(self, tiles: int, price: int) -> int:
         """The contract's `_collateral`: the stake a bid or seat of `tiles` at `price` locks."""
@@ -122,19 +138,24 @@ class Rows:
         return min(slashed, self.config.dispute_bond)
 
     def _close_seat(self, job: JobView, at: Position) -> None:
-        """The contract's `_closeSeat`; its `JobCompleted` carries the amounts."""
+        """The contract's `_closeSeat`: a round whose last seat closed is completed (and no
+        longer open in its posted job); a posted job's end comes with its `JobCompleted`."""
         job.open_seats -= 1
+        if job.open_seats == 0 and job.root != 0:
+            job.status = "Completed"
+            self._job(job.root, at).open_rounds -= 1
 
     def _pay_fraud(
         self, at: Position, job: JobView, amount: int, honest: list[str], reason: str
     ) -> None:
-        """The contract's `_payFraud`: half to the honest verifiers, the rest to the artist."""
+        """The contract's `_payFraud`: half to the honest verifiers, the rest (with the rounding
+        dust) into the posted job's reserve."""
         if honest:
             share = (amount // 2) // len(honest)
             for who in honest:
-                self._credit(at, job.job_id, who, "verifier", reason, share)
+                self._credit(at, job, who, "verifier", reason, share)
             amount -= share * len(honest)
-        self._credit(at, job.job_id, job.artist, "artist", reason, amount)
+        self._into_reserve(job, amount, at)
 
     def _fraud_voters(self, dispute: DisputeView | None, fraud: bool) -> list[str]:
         if dispute is None:

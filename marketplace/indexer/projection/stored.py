@@ -18,11 +18,12 @@ class Position:
 
 
 def address_of(event: ev.MarketEvent) -> str | None:
-    """The first address argument of an event: whose history it belongs to."""
-    for name in ("worker", "bidder", "artist", "account"):
+    """The first address argument of an event: whose history it belongs to (none for tiles a
+    round did not sell, which name no worker)."""
+    for name in ("worker", "bidder", "artist", "account", "opener"):
         value = getattr(event, name, None)
         if isinstance(value, str):
-            return value
+            return None if int(value, 16) == 0 else value
     return None
 
 
