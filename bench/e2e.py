@@ -19,6 +19,13 @@ tile render seconds (their metrics), and the wall time from each verifier draw t
 and the CPU seconds each part of the stack spent from posting to the frames (`bench/cpu.py`).
 Figures on a loaded machine are noisy; the JSON says how loaded it was (load average), and
 `--rounds N` runs both sides N times and takes the median ratio.
+
+`--kill-worker N` measures what a dead worker costs instead: the same job twice on the
+marketplace (no plain Blender run), once as it is and once with worker N SIGKILLed right after it
+won tiles and never restarted (`tilefarm demo --kill-worker N`), both with the render and verify
+windows the demo uses for that (180 s and 120 s): its tiles go back on the market after the
+render deadline and another worker renders them in a later round. It prints both times, how much
+longer the job took with the kill, the rounds it needed and whether every frame came out whole.
 """
 
 from __future__ import annotations
@@ -144,6 +151,49 @@ def plain_blender(blend: Path, options: DemoOptions) -> dict[str, Any]:
     }
 
 
+def kill_comparison(options: DemoOptions, number: int) -> dict[str, Any]:
+    """The job with and without worker `number` killed: how much longer the kill made it."""
+    windows = {"render_window": 180, "verify_window": 120}
+    plain = marketplace(options.model_copy(update=windows))["summary"]
+    killed = marketplace(options.model_copy(update={**windows, "kill_worker": number}))["summary"]
+
+    def seconds(summary: Any) -> float:
+        marks = summary.seconds_from_post
+        return float(marks.get("all_frames_assembled") or marks["job_completed"])
+
+    without, with_kill = seconds(plain), seconds(killed)
+    return {
+        "killed_worker": number,
+        "killed_after_seconds": killed.killed_worker.after_seconds,
+        "seconds_without_kill": without,
+        "seconds_with_kill": with_kill,
+        "extra_seconds": round(with_kill - without, 2),
+        "extra_ratio": round(with_kill / without, 3),
+        "rounds_with_kill": killed.rounds,
+        "frames_complete_with_kill": killed.frames_complete,
+        "frames_complete_without_kill": plain.frames_complete,
+        "tiles_by_round_with_kill": {
+            str(r): sum(1 for t in killed.tiles_by_round if t.round == r)
+            for r in range(killed.rounds + 1)
+        },
+        "windows": windows,
+    }
+
+
+def _options(args: argparse.Namespace, root: Path) -> DemoOptions:
+    """The demo's options from the command line, with a fresh state under `root` and free ports."""
+    columns, rows = (int(x) for x in args.grid.split("x"))
+    return DemoOptions(
+        frames=[int(f) for f in args.frames.split(",")], columns=columns, rows=rows,
+        width=args.width, height=args.height, samples=args.samples,
+        block_seconds=args.block_seconds, poll_seconds=args.poll_seconds,
+        bid_window=args.bid_window, reveal_window=args.reveal_window,
+        state_dir=root / "demo", out_dir=root / "out", worker_threads=args.threads,
+        server_port=free_port(), chain_port=free_port(), ipfs_api_port=free_port(),
+        ipfs_gateway_port=free_port(),
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     defaults = DemoOptions()
@@ -165,23 +215,21 @@ def main() -> None:
         "--rounds", type=int, default=1,
         help="run both sides this many times (fresh stack each round); the median ratio counts",
     )  # fmt: skip
+    parser.add_argument(
+        "--kill-worker", type=int, default=None, metavar="N",
+        help="instead: the job with and without worker N killed after it won tiles",
+    )  # fmt: skip
     args = parser.parse_args()
-    columns, rows = (int(x) for x in args.grid.split("x"))
+    if args.kill_worker is not None:
+        with tempfile.TemporaryDirectory(prefix="tilefarm-bench-e2e-") as tmp:
+            options = _options(args, Path(tmp))
+            print(json.dumps(kill_comparison(options, args.kill_worker), indent=2))
+        return
     rounds = []
     load_before = os.getloadavg()
     for _ in range(args.rounds):
         with tempfile.TemporaryDirectory(prefix="tilefarm-bench-e2e-") as tmp:
-            root = Path(tmp)
-            options = DemoOptions(
-                frames=[int(f) for f in args.frames.split(",")], columns=columns, rows=rows,
-                width=args.width, height=args.height,
-                samples=args.samples, block_seconds=args.block_seconds,
-                poll_seconds=args.poll_seconds, bid_window=args.bid_window,
-                reveal_window=args.reveal_window, state_dir=root / "demo", out_dir=root / "out",
-                worker_threads=args.threads,
-                server_port=free_port(), chain_port=free_port(), ipfs_api_port=free_port(),
-                ipfs_gateway_port=free_port(),
-            )  # fmt: skip
+            options = _options(args, Path(tmp))
             market = marketplace(options)
             baseline = plain_blender(market["blend"], options)
         marks = market["summary"].seconds_from_post

@@ -169,6 +169,29 @@ def demo(
     reveal_window: Annotated[
         int, typer.Option(min=1, max=3600, help="seconds to open bids (settled once all are)")
     ] = DEMO["reveal_window"],
+    render_window: Annotated[
+        int | None,
+        typer.Option(
+            min=10, help="seconds winners have to commit (default 900; 180 with --kill-worker)"
+        ),
+    ] = None,
+    verify_window: Annotated[
+        int | None,
+        typer.Option(
+            min=10, help="seconds of each verification step (default 300; 120 with --kill-worker)"
+        ),
+    ] = None,
+    kill_worker: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="SIGKILL worker N right after it won tiles, before it commits; never restarted: "
+            "its tiles go back on the market after the render deadline",
+        ),
+    ] = None,
+    max_rounds: Annotated[
+        int, typer.Option(min=0, max=8, help="re-offer rounds for tiles not delivered")
+    ] = 3,
     port: Annotated[int, typer.Option(help="marketplace server port")] = 8000,
     chain_port: ChainPort = None,
     ipfs_api_port: ApiPort = None,
@@ -194,6 +217,11 @@ def demo(
     try:
         columns, rows = (int(part) for part in grid.lower().split("x"))
         frame_list = [int(f) for f in frames.split(",")]
+        if kill_worker is not None:
+            # The dead worker's tiles wait for its render deadline, and a draw that picks it as a
+            # verifier for its window: short ones keep the demo quick.
+            render_window = render_window or 180
+            verify_window = verify_window or 120
         fields: dict[str, Any] = {
             "scene": scene, "frames": frame_list, "width": width, "height": height,
             "columns": columns, "rows": rows, "samples": samples, "workers": workers,
@@ -201,6 +229,8 @@ def demo(
             "out_dir": out.resolve(), "chain_port": chain_port, "ipfs_api_port": ipfs_api_port,
             "ipfs_gateway_port": ipfs_gateway_port,
             "state_dir": state_dir.resolve() if state_dir else None,
+            "render_window": render_window, "verify_window": verify_window,
+            "kill_worker": kill_worker, "max_rounds": max_rounds,
         }  # fmt: skip
         options = DemoOptions(**{k: v for k, v in fields.items() if v is not None})
     except ValueError as exc:

@@ -69,7 +69,8 @@ def post_job(
 ) -> tuple[int, Receipt]:
     """Sign and send postJob, paying the market's quote for the job."""
     least = market.config().min_bid_bond(options.tile_count, options.price_cap)
-    return market.post_job(artist, options.job_params(least), manifest_cid)
+    now = int(market.w3.eth.get_block("latest")["timestamp"])
+    return market.post_job(artist, options.job_params(least, now), manifest_cid)
 
 
 def release_accepted(market: JobMarketClient, artist: Sender, job_id: int) -> int:

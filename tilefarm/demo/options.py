@@ -60,6 +60,14 @@ class DemoOptions(BaseModel):
         None, ge=1, description="wei; default: the market's least bond for this job"
     )
     timeout_seconds: float = Field(900.0, gt=0, description="give up on the job after this")
+    # Tiles a worker took and never delivered go back on the market until they sell, in up to
+    # `max_rounds` more rounds; re-offering ends `timeout_seconds` after posting.
+    max_rounds: int = Field(3, ge=0, le=8, description="re-offer rounds after the first")
+    kill_worker: int | None = Field(
+        None,
+        ge=1,
+        description="SIGKILL this worker (1-based) once it has won tiles, never restart it",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "DemoOptions":
@@ -69,6 +77,10 @@ class DemoOptions(BaseModel):
             )
         if self.frames != sorted(set(self.frames)) or self.frames[0] < 0:
             raise ValueError(f"frames must be distinct, ascending and >= 0, got {self.frames}")
+        if self.kill_worker is not None and self.kill_worker > self.workers:
+            raise ValueError(f"--kill-worker {self.kill_worker}: there are {self.workers} workers")
+        if self.kill_worker is not None and self.max_rounds == 0:
+            raise ValueError("--kill-worker needs re-offer rounds: its tiles must go round again")
         return self
 
     @property
@@ -94,8 +106,9 @@ class DemoOptions(BaseModel):
         work = self.width * self.height * self.samples / self.tiles_per_frame
         return max(10**15, int(10**15 * work / PRICED_TILE_WORK))
 
-    def job_params(self, least_bid_bond: int = 1) -> JobParams:
-        """The job's parameters; the bid bond is `bid_bond` or, unset, `least_bid_bond`."""
+    def job_params(self, least_bid_bond: int = 1, now: int = 0) -> JobParams:
+        """The job's parameters; the bid bond is `bid_bond` or, unset, `least_bid_bond`; rounds
+        may open until `timeout_seconds` after `now` (chain time)."""
         return JobParams(
             tile_count=self.tile_count,
             frame_count=len(self.frames),
@@ -106,6 +119,8 @@ class DemoOptions(BaseModel):
             reveal_window=self.reveal_window,
             render_window=self.render_window,
             verify_window=self.verify_window,
+            max_rounds=self.max_rounds,
+            final_deadline=now + int(self.timeout_seconds) if self.max_rounds else 0,
         )
 
     @property

@@ -34,6 +34,7 @@ class ProcessGroup:
     def __init__(self, record: Path) -> None:
         self.record = record
         self.processes: list[ManagedProcess] = []
+        self.killed: set[str] = set()  # killed on purpose: `check` does not miss them
 
     def stop_leftovers(self) -> list[str]:
         """Stop what an earlier run recorded and did not stop (only if still that very process)."""
@@ -62,10 +63,18 @@ class ProcessGroup:
         body = TypeAdapter(list[ManagedProcess]).dump_json(self.processes, indent=2)
         self.record.write_bytes(body)
 
-    def check(self) -> None:
-        """Raise if a process we started has exited."""
+    def kill(self, name: str) -> None:
+        """SIGKILL the process `name` (and its children), as a crash would: nothing is flushed
+        and it is never restarted."""
         for proc in self.processes:
-            if not proc.is_running():
+            if proc.name == name and proc.is_running():
+                self.killed.add(name)
+                proc.kill()
+
+    def check(self) -> None:
+        """Raise if a process we started has exited (unless it was killed on purpose)."""
+        for proc in self.processes:
+            if proc.name not in self.killed and not proc.is_running():
                 raise DemoError(
                     f"{proc.name} (pid {proc.pid}) exited unexpectedly; its log {proc.log} ends:\n"
                     + tail(proc.log)

@@ -14,6 +14,8 @@ SUBMITTED = VERIFIED | {
     "Rejected", "Unverified",
 }  # fmt: skip
 ASSIGNED = SUBMITTED | {"Assigned", "TimedOut"}
+# Seats that will deliver nothing: their tiles went back on the market for a later round.
+RETURNED = frozenset({"TimedOut", "Rejected", "Unverified"})
 
 
 class FrameProgress(BaseModel):
@@ -51,11 +53,14 @@ def job_progress(
     rendered: Mapping[str, int],
     assembled: set[int],
 ) -> JobProgress:
-    """Per-frame tile counts. A worker renders its range in order, so its `rendered` count
-    covers the first tiles of its range; committed results cover the whole range."""
+    """Per-frame tile counts, over the seats of every round of the job. A worker renders its
+    range in order, so its `rendered` count covers the first tiles of its range; committed
+    results cover the whole range. A seat whose tiles went back to the market counts for none."""
     rows = [FrameProgress(frame=f, tiles=tiles_per_frame, assembled=f in assembled) for f in frames]
     for seat in detail.get("seats", []):
         state, first, count = seat["state"], int(seat["first_tile"]), int(seat["tile_count"])
+        if state in RETURNED:
+            continue
         done = count if state in SUBMITTED else min(int(rendered.get(seat["worker"], 0)), count)
         for position, row in enumerate(rows):
             start = position * tiles_per_frame

@@ -21,13 +21,21 @@ from web3 import Web3
 from tilefarm.chain.bindings import JobMarketClient
 from tilefarm.chain.connection import connect_web3
 from tilefarm.chain.deploy import read_deployments
+from tilefarm.chain.events import RoundOpened
 from tilefarm.demo import artist as artist_steps
 from tilefarm.demo.errors import DemoError
 from tilefarm.demo.options import DemoOptions
 from tilefarm.demo.processes import ProcessGroup
 from tilefarm.demo.progress import JobProgress, job_progress
 from tilefarm.demo.server import start_server, wait_until_serving
-from tilefarm.demo.summary import DemoSummary, FrameResult, gas_used, worker_results
+from tilefarm.demo.summary import (
+    DemoSummary,
+    FrameResult,
+    KilledWorker,
+    gas_used,
+    tile_rounds,
+    worker_results,
+)
 from tilefarm.demo.workers import ARTIST_ACCOUNT, DemoWorker, plan_workers, set_up
 from tilefarm.demo.workers import start as start_workers
 from tilefarm.devnet import Devnet, PortInUse
@@ -97,6 +105,7 @@ class DemoRun:
         self.market: JobMarketClient | None = None
         self.started = time.monotonic()
         self._lock: IO[str] | None = None
+        self.killed_after: float | None = None  # seconds from posting, with --kill-worker
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -242,7 +251,8 @@ class DemoRun:
             if response.status_code == 404:  # not indexed yet
                 time.sleep(0.3)
                 continue
-            detail = artist_steps.api_answer(response, f"reading job {job_id}")
+            detail = self._with_rounds(artist_steps.api_answer(response, f"reading job {job_id}"))
+            self._kill_if_due(detail, now - posted)
             rendered = {
                 w.address: int(self._worker_metric(w, "tilefarm_worker_tiles_rendered"))
                 for w in self.workers
@@ -265,7 +275,10 @@ class DemoRun:
                 # The artist has every frame: it pays now instead of waiting for its contest
                 # window to close (the workers would release their seats then).
                 assert self.market is not None  # set by run() before the job is posted
-                artist_steps.release_accepted(self.market, dev_account(ARTIST_ACCOUNT), job_id)
+                for round_id in [job_id, *self._round_ids(job_id)]:
+                    artist_steps.release_accepted(
+                        self.market, dev_account(ARTIST_ACCOUNT), round_id
+                    )
             if detail["status"] == "Completed":
                 completed_at = completed_at or now
                 if len(assembled) == len(o.frames):
@@ -278,6 +291,38 @@ class DemoRun:
                     f"(stage: {progress.stage}); see the logs in {o.state_dir}"
                 )
             time.sleep(o.progress_seconds)
+
+    def _round_ids(self, job_id: int) -> list[int]:
+        """The job's re-offer rounds, in order, as the chain announced them."""
+        assert self.market is not None
+        return [e.round_id for e in self.market.events(job_id=job_id) if isinstance(e, RoundOpened)]
+
+    def _with_rounds(self, detail: dict[str, Any]) -> dict[str, Any]:
+        """The job's detail with the seats and events of each of its rounds added (each seat
+        names its `round`), as if it were one job: the tiles of every round are the job's."""
+        job_id = int(detail["job_id"])
+        seats = [{**seat, "round": 0, "round_id": job_id} for seat in detail["seats"]]
+        events = list(detail["events"])
+        for number, round_id in enumerate(self._round_ids(job_id), start=1):
+            response = self.api.get(f"/api/jobs/{round_id}")
+            if response.status_code == 404:
+                continue  # not indexed yet
+            body = artist_steps.api_answer(response, f"reading round {round_id}")
+            seats += [{**seat, "round": number, "round_id": round_id} for seat in body["seats"]]
+            events += body["events"]
+        return {**detail, "seats": seats, "events": events}
+
+    def _kill_if_due(self, detail: dict[str, Any], seconds: float) -> None:
+        """With --kill-worker N: SIGKILL worker N as soon as it holds tiles it has not committed
+        (never restarted); its tiles go back on the market after the render deadline."""
+        number = self.options.kill_worker
+        if number is None or self.killed_after is not None:
+            return
+        victim = self.workers[number - 1]
+        if any(s["worker"] == victim.address and s["state"] == "Assigned" for s in detail["seats"]):
+            self.group.kill(f"worker {number}")
+            self.killed_after = round(seconds, 2)
+            self.step(f"killed worker {number} ({victim.address}) holding uncommitted tiles")
 
     @staticmethod
     def _mark(marks: dict[str, float], p: JobProgress, seconds: float) -> None:
@@ -296,6 +341,13 @@ class DemoRun:
             if reached:
                 marks.setdefault(name, round(seconds, 2))
 
+    def _killed(self) -> KilledWorker | None:
+        number = self.options.kill_worker
+        if number is None:
+            return None
+        address = self.workers[number - 1].address
+        return KilledWorker(number=number, address=address, after_seconds=self.killed_after)
+
     def _download(self, job_id: int, frames: list[dict[str, Any]]) -> list[FrameResult]:
         """Each assembled frame's PNG and EXR from the server, checked against their CIDs."""
         out_dir = self.options.out_dir / f"job-{job_id}"
@@ -308,7 +360,8 @@ class DemoRun:
                 results.append(FrameResult(frame=number, status=f"not assembled: {reason}"))
                 continue
             result = FrameResult(
-                frame=number, status="assembled", png_cid=info.get("png_cid"),
+                frame=number, status="assembled", missing_tiles=info.get("missing_tiles") or [],
+                png_cid=info.get("png_cid"),
                 exr_cid=info.get("exr_cid"), png_url=self.options.server_url + info["png_url"],
                 exr_url=self.options.server_url + info["exr_url"],
             )  # fmt: skip
@@ -342,6 +395,7 @@ class DemoRun:
         assert self.w3 is not None
         job_id = int(detail["job_id"])
         workers = worker_results(detail, o.frames, o.tiles_per_frame)
+        tiles = tile_rounds(detail, o.frames, o.tiles_per_frame)
         ledger = self.api.get(f"/api/ledger/{job_id}")
         refunded = int(ledger.json()["refunded"]) if ledger.status_code == 200 else None
         notes = []
@@ -350,6 +404,9 @@ class DemoRun:
             notes.append(
                 f"frames {missing} were not assembled by the server (GET /api/jobs/{job_id}/frames)"
             )
+        holes = {f.frame: f.missing_tiles for f in files if f.missing_tiles}
+        if holes:
+            notes.append(f"tiles no round delivered, per frame: {holes}")
         return DemoSummary(
             job_id=job_id,
             status=detail["status"],
@@ -374,6 +431,10 @@ class DemoRun:
             wall_seconds=round(time.monotonic() - self.started, 2),
             seconds_from_post=marks,
             frame_files=files,
+            frames_complete=not missing and not holes,
+            tiles_by_round=tiles,
+            rounds=max((t.round for t in tiles), default=0),
+            killed_worker=self._killed(),
             notes=notes,
             logs=o.state_dir,
         )

@@ -11,6 +11,7 @@ from web3 import Web3
 
 class WorkerResult(BaseModel):
     address: str
+    round: int = 0  # the job's round the seat was sold in (0: the first)
     tiles: str
     tile_count: int
     frames: list[int]
@@ -25,12 +26,29 @@ class WorkerResult(BaseModel):
 class FrameResult(BaseModel):
     frame: int
     status: str
+    missing_tiles: list[int] = []  # tiles of its grid no round delivered (transparent)
     png_cid: str | None = None
     exr_cid: str | None = None
     png_file: Path | None = None
     exr_file: Path | None = None
     png_url: str | None = None
     exr_url: str | None = None
+
+
+class TileRound(BaseModel):
+    """Where one tile of the job ended: the round that sold it, its worker and seat state."""
+
+    tile: int
+    frame: int
+    round: int
+    worker: str
+    state: str
+
+
+class KilledWorker(BaseModel):
+    number: int
+    address: str
+    after_seconds: float | None  # from posting; None if it never won tiles to be killed with
 
 
 class GasUsed(BaseModel):
@@ -64,6 +82,10 @@ class DemoSummary(BaseModel):
     wall_seconds: float
     seconds_from_post: dict[str, float]
     frame_files: list[FrameResult]
+    frames_complete: bool  # every frame assembled with every one of its tiles
+    tiles_by_round: list[TileRound]
+    rounds: int  # re-offer rounds the job needed
+    killed_worker: KilledWorker | None
     notes: list[str]
     logs: Path
 
@@ -84,6 +106,7 @@ def worker_results(
         out.append(
             WorkerResult(
                 address=seat["worker"],
+                round=int(seat.get("round", 0)),
                 tiles=f"{first}-{first + count - 1}",
                 tile_count=count,
                 frames=_frames_of(first, count, frames, per_frame),
@@ -96,6 +119,22 @@ def worker_results(
             )
         )
     return out
+
+
+DELIVERED = ("Accepted", "Paid")
+
+
+def tile_rounds(detail: Mapping[str, Any], frames: list[int], per_frame: int) -> list[TileRound]:
+    """Each delivered tile of the job (seats of every round, accepted or paid), in tile order."""
+    out = []
+    for seat in detail["seats"]:
+        if seat["state"] not in DELIVERED:
+            continue
+        first, count = int(seat["first_tile"]), int(seat["tile_count"])
+        for t in range(first, first + count):
+            where = {"frame": frames[t // per_frame], "round": int(seat.get("round", 0))}
+            out.append(TileRound(tile=t, worker=seat["worker"], state=seat["state"], **where))
+    return sorted(out, key=lambda t: t.tile)
 
 
 def gas_used(w3: Web3, detail: Mapping[str, Any], tiles: int) -> GasUsed:

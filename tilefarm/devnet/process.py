@@ -31,6 +31,12 @@ class ManagedProcess(BaseModel):
         except psutil.Error:
             return False
 
+    def kill(self) -> None:
+        """SIGKILL the process group at once, as a crash would."""
+        if self.is_running():
+            _signal_group(self.pid, signal.SIGKILL)
+            _reap(self.pid)
+
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM the process group, then SIGKILL what is left after `timeout` seconds."""
         if not self.is_running():
