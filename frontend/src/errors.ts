@@ -7,6 +7,7 @@ import {
   UserRejectedRequestError,
 } from "viem";
 import { ApiError } from "./api";
+import { eth, when } from "./format";
 
 /** An error whose message is already written for people. */
 export class PlainError extends Error {}
@@ -30,6 +31,41 @@ function rejectedByUser(err: unknown): boolean {
   return false;
 }
 
+// The contract's JobStatus, by value.
+const JOB_STATUS = ["not posted", "Bidding", "Active", "Completed", "Cancelled", "Expired"];
+
+/** The market's custom errors an artist can meet, in words (the others are shown by name). */
+const CONTRACT_ERRORS: Record<string, (a: readonly unknown[]) => string> = {
+  ReserveTooLow: ([job, needed, reserve]) =>
+    `Job ${job}'s reserve holds ${eth(reserve)}, and a round of its unsold tiles needs ` +
+    `${eth(needed)} (each tile at the maximum price with the protocol and verifier fees, and the ` +
+    `opener's bounty). The artist may raise the maximum price and add the difference, then re-offer.`,
+  MaxPriceLowered: ([, current, proposed]) =>
+    `The maximum price per tile can only go up: it is ${eth(current)} now, and ${eth(proposed)} ` +
+    "was asked. Choose at least the current price.",
+  ReofferingOver: ([job]) =>
+    `Re-offering of job ${job} is over: no round is left, the final deadline has passed, or it ` +
+    "was ended. The tiles still unsold will not be delivered.",
+  NothingToReoffer: ([job]) => `Job ${job} has no unsold tiles: there is nothing to re-offer.`,
+  RoundStillBidding: ([job, round]) =>
+    `Job ${job}'s latest round (job ${round}) is still taking bids: its unsold tiles can be ` +
+    "re-offered once it has settled.",
+  ReofferingNotOver: ([job, deadline]) =>
+    `Only the artist may end re-offering of job ${job} before its final deadline ` +
+    `(${when(Number(deadline))}).`,
+  NotAPostedJob: ([job, root]) =>
+    `Job ${job} is a re-offer round of job ${root}: re-offering is managed on job ${root}.`,
+  InvalidRounds: ([rounds, deadline]) =>
+    `The market refused ${rounds} re-offer rounds until ` +
+    `${Number(deadline) ? when(Number(deadline)) : "no final deadline"}: rounds must be 0 to 8, ` +
+    "with a final deadline after the first reveal window closes (and none without rounds).",
+  NotArtist: ([job, caller, artist]) =>
+    `Only job ${job}'s artist (${artist}) may do this; your wallet is ${caller}.`,
+  JobNotInStatus: ([job, status, required]) =>
+    `Job ${job} is ${JOB_STATUS[Number(status)] ?? status}, and this needs it ` +
+    `${JOB_STATUS[Number(required)] ?? required}. The page may be behind the chain: wait a moment.`,
+};
+
 export function explain(err: unknown): string {
   if (err instanceof ApiError || err instanceof PlainError) return err.message;
   if (rejectedByUser(err)) {
@@ -43,6 +79,8 @@ export function explain(err: unknown): string {
   }
   const reverted = walkFor(err, ContractFunctionRevertedError);
   if (reverted?.data?.errorName) {
+    const sentence = CONTRACT_ERRORS[reverted.data.errorName];
+    if (sentence) return sentence(reverted.data.args ?? []);
     const args = (reverted.data.args ?? []).map(String).join(", ");
     return `The market contract refused: ${reverted.data.errorName}(${args}).`;
   }

@@ -48,3 +48,20 @@ export function cidLink(config: PageConfig, cid: string): HTMLElement {
   }
   return h("code", { class: "mono", title: cid }, label);
 }
+
+/** Unix seconds as a `datetime-local` input's value ("2026-05-04T18:30"), in local time, to the
+ * minute (rounded up, so that it is never before `unix`). */
+export function dateTimeInput(unix: number): string {
+  const d = new Date(Math.ceil(unix / 60) * 60 * 1000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}` +
+    `T${two(d.getHours())}:${two(d.getMinutes())}`
+  );
+}
+
+/** A `datetime-local` input's value (local time) as unix seconds; NaN when it is not one. */
+export function fromDateTimeInput(text: string): number {
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?$/.test(text.trim())) return Number.NaN;
+  return Math.floor(new Date(text.trim()).getTime() / 1000);
+}

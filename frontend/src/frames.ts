@@ -1,4 +1,5 @@
-// Frame lists as people type them: "1", "1-24", "1,5,9-12".
+// Frame lists as people type them ("1", "1-24", "1,5,9-12"), and what a frame says of its
+// missing tiles.
 
 export function parseFrames(text: string): number[] {
   const frames = new Set<number>();
@@ -20,4 +21,15 @@ export function parseFrames(text: string): number[] {
   }
   if (frames.size === 0) throw new Error("name at least one frame, e.g. 1 or 1-24");
   return [...frames].sort((a, b) => a - b);
+}
+
+/** What an assembled frame says of the tiles no round delivered before its job ended (empty when
+ * none are missing), e.g. "2 tiles missing: the job ended without them". */
+export function missingTilesNote(missing: readonly number[]): string {
+  if (missing.length === 0) return "";
+  const one = missing.length === 1;
+  return (
+    `${missing.length} tile${one ? "" : "s"} missing: the job ended without ${one ? "it" : "them"} ` +
+    `(transparent in the frame: tile${one ? "" : "s"} ${missing.join(", ")} of its grid).`
+  );
 }

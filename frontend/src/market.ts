@@ -1,8 +1,10 @@
 // The artist's calls to the JobMarket contract, signed by the wallet: quote, post, cancel,
-// claim late seats, pay accepted seats at once, take the collateral of unrevealed bids, withdraw,
-// and what the market holds for the wallet.
+// claim late seats, pay accepted seats at once, take the collateral of unrevealed bids, re-offer
+// unsold tiles, raise the maximum price, end re-offering, withdraw, and what the market holds for
+// the wallet and the parameters a round's cost depends on.
 import { type Abi, type Address, type Hash, parseEventLogs } from "viem";
 import { PlainError } from "./errors";
+import type { FeeConfig } from "./reserve";
 import type { PageConfig } from "./types";
 import type { WalletService } from "./wallet";
 
@@ -17,6 +19,10 @@ export interface JobParams {
   revealWindow: number;
   renderWindow: number;
   verifyWindow: number;
+  /** Re-offer rounds after the first sale (0..8). */
+  maxRounds: number;
+  /** Unix time after which no round opens; 0 without rounds. */
+  finalDeadline: number;
 }
 
 export class Market {
@@ -46,6 +52,19 @@ export class Market {
       functionName: "quote",
       args: [BigInt(tiles), maxPricePerTile, verifyFeePerTile],
     })) as bigint;
+  }
+
+  /** The market's fee parameters (the contract's `config()`). */
+  async feeConfig(): Promise<FeeConfig> {
+    const config = (await this.wallet.publicClient.readContract({
+      address: this.address,
+      abi: this.abi,
+      functionName: "config",
+    })) as { protocolFeeBps: number | bigint; drawBountyBps: number | bigint };
+    return {
+      protocolFeeBps: BigInt(config.protocolFeeBps),
+      drawBountyBps: BigInt(config.drawBountyBps),
+    };
   }
 
   /** What the market credits `who` (refunds, pay), withdrawable at once. */
@@ -107,6 +126,22 @@ export class Market {
     return this.send("forfeitBid", [BigInt(jobId), bidder]);
   }
 
+  /** Open the job's next round over all its unsold tiles (anyone may; the caller earns the
+   * round's bounty out of the job's reserve). */
+  async reoffer(jobId: number): Promise<Hash> {
+    return this.send("reoffer", [BigInt(jobId)]);
+  }
+
+  /** The artist adds `value` to the job's reserve and raises later rounds' maximum price. */
+  async topUp(jobId: number, maxPricePerTile: bigint, value: bigint): Promise<Hash> {
+    return this.send("topUp", [BigInt(jobId), maxPricePerTile], value);
+  }
+
+  /** No more rounds: the job completes, and refunds its reserve, once nothing is open. */
+  async endReoffering(jobId: number): Promise<Hash> {
+    return this.send("endReoffering", [BigInt(jobId)]);
+  }
+
   async withdraw(): Promise<Hash> {
     return this.send("withdraw", []);
   }
@@ -117,13 +152,24 @@ export class Market {
     return this.wallet.client!.account ?? this.wallet.address!;
   }
 
-  private async send(functionName: string, args: unknown[]): Promise<Hash> {
+  private async send(functionName: string, args: unknown[], value?: bigint): Promise<Hash> {
     const account = await this.ready();
+    // A dry run first: a refusal comes back as the contract's error, by name with its values
+    // (a wallet sending at once would only say that the transaction reverted).
+    await this.wallet.publicClient.simulateContract({
+      address: this.address,
+      abi: this.abi,
+      functionName,
+      args,
+      value,
+      account,
+    } as never);
     const hash = await this.wallet.client!.writeContract({
       address: this.address,
       abi: this.abi,
       functionName,
       args,
+      value,
       chain: this.wallet.chain,
       account,
     } as never);

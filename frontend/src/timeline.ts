@@ -1,6 +1,7 @@
 // One sentence per market event, for a job's timeline.
 import type { DisputeKind } from "./disputes";
 import { eth, short } from "./format";
+import { returnCause, roundName, tileRange } from "./rounds";
 import type { ChainEvent } from "./types";
 
 // The contract's SlashReason, by value.
@@ -17,8 +18,15 @@ const isZero = (x: unknown) => typeof x !== "string" || /^0x0*$/i.test(x);
 const same = (a: unknown, b: unknown) =>
   typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 
-/** `kind`: the dispute an event belongs to (`disputeKinds`), where it matters to the sentence. */
-export function describe(e: ChainEvent, kind?: DisputeKind): string {
+const clock = (unix: unknown) => new Date(Number(unix) * 1000).toLocaleTimeString();
+
+/** `kind`: the dispute an event belongs to (`disputeKinds`), where it matters to the sentence;
+ * `rounds`: the round number of each job id of the family (`roundNumbers`), to name rounds. */
+export function describe(
+  e: ChainEvent,
+  kind?: DisputeKind,
+  rounds: ReadonlyMap<number, number> = new Map(),
+): string {
   const a = e.args;
   const who = (x: unknown) => (typeof x === "string" ? short(x) : "?");
   switch (e.name) {
@@ -32,8 +40,39 @@ export function describe(e: ChainEvent, kind?: DisputeKind): string {
       return `${who(a.bidder)} revealed ${eth(a.price_per_tile)} per tile for ${a.tile_count} tiles`;
     case "BidOutbid":
       return `${who(a.bidder)} was outbid`;
-    case "BidsSettled":
-      return `Bidding settled: ${a.assigned_tiles} tiles to ${a.winners} worker(s), ${eth(a.artist_refund)} back to you`;
+    case "BidsSettled": {
+      const bonds =
+        a.artist_refund && String(a.artist_refund) !== "0"
+          ? `; ${eth(a.artist_refund)} of unrevealed bids' bonds to you`
+          : "";
+      return Number(a.assigned_tiles) === 0
+        ? `Bidding settled: no tile sold${bonds}`
+        : `Bidding settled: ${a.assigned_tiles} tiles to ${a.winners} worker(s)${bonds}`;
+    }
+    case "TilesReturned": {
+      const tiles = tileRange(Number(a.first_tile), Number(a.tile_count));
+      const from = roundName(rounds.get(Number(a.round_id)) ?? 0);
+      const why = {
+        unsold: `unsold by ${from}`,
+        late: `worker ${who(a.worker)} late (${from})`,
+        rejected: `worker ${who(a.worker)}'s results rejected (${from})`,
+        unverified: `worker ${who(a.worker)}'s results unverified: every verifier stayed silent (${from})`,
+      }[returnCause(a.cause)];
+      return `${tiles} went back to the unsold tiles: ${why}`;
+    }
+    case "RoundOpened":
+      return (
+        `Round ${a.round} opened by ${who(a.opener)} (bounty ${eth(a.bounty)}): ${a.tiles} tiles ` +
+        `re-offered at most ${eth(a.max_price_per_tile)} each, sealed bids until ${clock(a.bid_end)}`
+      );
+    case "JobToppedUp":
+      return `The artist topped up the reserve by ${eth(a.amount)}; later rounds pay at most ${eth(a.max_price_per_tile)} per tile`;
+    case "ReofferingEnded": {
+      const left = Number(a.tiles_left);
+      return left === 0
+        ? "Re-offering ended: no tile was waiting for a round"
+        : `Re-offering ended: ${left} tile${left === 1 ? "" : "s"} will not be delivered`;
+    }
     case "TilesAssigned":
       return `Tiles ${a.first_tile}–${Number(a.first_tile) + Number(a.tile_count) - 1} to ${who(a.worker)} at ${eth(a.price_per_tile)} each`;
     case "ResultsCommitted":

@@ -103,36 +103,69 @@ export interface BidPublic {
   forfeited: Wei;
 }
 
-export interface JobDetail {
-  job_id: number;
-  artist: string;
-  manifest_cid: string;
+/** `[first_tile, tile_count]`, in the posted job's tile indices. */
+export type TileRange = [number, number];
+
+/** One re-offer round of a posted job: a job of its own id (its detail at `/api/jobs/{round_id}`). */
+export interface RoundPublic {
+  round_id: number;
+  round: number;
   status: string;
-  tile_count: number;
-  frame_count: number;
+  /** The tiles it re-offers. */
+  tiles: number;
   max_price_per_tile: Wei;
-  verify_fee_per_tile: Wei;
-  deposit: Wei;
-  escrow: Wei;
-  bid_end: number;
-  reveal_end: number;
-  render_deadline: number;
-  posted_at: number;
-  commits: number;
-  reveals: number;
-  bids: BidPublic[];
-  seats: Seat[];
-  events: ChainEvent[];
+  /** Paid to its workers. */
+  paid: Wei;
+  tiles_paid: number;
 }
 
 export interface JobSummary {
   job_id: number;
   artist: string;
   status: string;
+  /** The tiles it sells (a round: the tiles it re-offers). */
   tile_count: number;
   frame_count: number;
   deposit: Wei;
   posted_at: number;
+  /** A re-offer round: the posted job it re-offers tiles of (0: a posted job). */
+  root: number;
+  /** 0 for a posted job, 1.. for its re-offer rounds. */
+  round: number;
+  /** A posted job: its latest round's id (0 while none). */
+  latest: number;
+}
+
+export interface JobDetail extends JobSummary {
+  manifest_cid: string;
+  max_price_per_tile: Wei;
+  verify_fee_per_tile: Wei;
+  escrow: Wei;
+  bid_end: number;
+  reveal_end: number;
+  render_deadline: number;
+  commits: number;
+  reveals: number;
+  bids: BidPublic[];
+  seats: Seat[];
+  events: ChainEvent[];
+  /** A posted job: its rounds bidding or with open seats. */
+  open_rounds: number;
+  /** A posted job: the re-offer rounds it may have, and those that may still open. */
+  max_rounds: number;
+  rounds_left: number;
+  /** A posted job: no round opens after it (0: none). */
+  final_deadline: number;
+  /** A posted job: its escrow no seat is owed, which funds its next rounds. */
+  reserve: Wei;
+  /** A posted job: the most its next round pays per tile. */
+  next_max_price_per_tile: Wei;
+  /** A posted job: its tiles waiting for a round. */
+  unsold: TileRange[];
+  /** A round: the tiles it re-offers. */
+  offered: TileRange[];
+  /** A posted job: its re-offer rounds, in order. */
+  rounds: RoundPublic[];
 }
 
 export interface JobLedger {
@@ -158,6 +191,28 @@ export interface JobLedger {
   to_challengers: Wei;
   held: Wei;
   balanced: boolean;
+  /** Added to the reserve by the artist (part of paid_in). */
+  top_ups: Wei;
+  /** The bounties of whoever opened a re-offer round. */
+  to_openers: Wei;
+  /** Re-offer rounds opened. */
+  rounds: number;
+}
+
+/** One credit or payment of a job's ledger; `round_id` names the round (or the posted job). */
+export interface LedgerEntry {
+  block_number: number;
+  log_index: number;
+  round_id: number;
+  direction: "in" | "out";
+  party: string;
+  role: string;
+  reason: string;
+  amount: Wei;
+}
+
+export interface JobLedgerDetail extends JobLedger {
+  entries: LedgerEntry[];
 }
 
 export interface Frame {
@@ -169,6 +224,8 @@ export interface Frame {
   exr_cid: string | null;
   png_url: string;
   exr_url: string;
+  /** Tiles of the frame's grid that no round delivered: transparent in the assembled frame. */
+  missing_tiles?: number[];
 }
 
 export interface WorkerSummary {

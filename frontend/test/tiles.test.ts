@@ -118,9 +118,12 @@ test("the artist may pay at once each accepted seat still held, once, and no oth
     ev("ResultsAccepted", { worker: B }), // the artist accepted without a verifier
     ev("ResultsAttested", { worker: C, passed: false }),
   ];
-  assert.deepEqual(acceptedSeats(tileStates(5, verdicts)), [A, B]);
+  assert.deepEqual(acceptedSeats(tileStates(5, verdicts)), [
+    { job: 1, worker: A },
+    { job: 1, worker: B },
+  ]);
   const contested = [...verdicts, ev("DisputeOpened", { worker: A })];
-  assert.deepEqual(acceptedSeats(tileStates(5, contested)), [B]);
+  assert.deepEqual(acceptedSeats(tileStates(5, contested)), [{ job: 1, worker: B }]);
   const paid = [...contested, ev("PaymentReleased", { worker: B })];
   assert.deepEqual(acceptedSeats(tileStates(5, paid)), []);
 });

@@ -129,3 +129,56 @@ test("a vote on a challenge says whether the pass contradicts its evidence", () 
   assert.match(describe(vote, "challenge"), /the pass contradicts its evidence/);
   assert.match(describe(vote), /revealed its vote: fraud/);
 });
+
+test("re-offering: why tiles went back, who opened a round and for what bounty, top-ups, the end", () => {
+  const rounds = new Map([
+    [7, 0],
+    [9, 1],
+  ]);
+  const back = (round_id: number, worker: string, cause: number, count = 8) =>
+    describe(
+      ev("TilesReturned", { round_id, worker, first_tile: 0, tile_count: count, cause }),
+      undefined,
+      rounds,
+    );
+  assert.equal(
+    back(7, ZERO, 0),
+    "Tiles 0–7 went back to the unsold tiles: unsold by the first sale",
+  );
+  assert.equal(back(9, ZERO, 0, 1), "Tile 0 went back to the unsold tiles: unsold by round 1");
+  assert.match(
+    back(7, A, 10),
+    /Tiles 0–7 went back .*: worker 0x1111…1111 late \(the first sale\)/,
+  );
+  assert.match(back(9, A, 9), /worker 0x1111…1111's results rejected \(round 1\)/);
+  assert.match(back(9, A, 12), /worker 0x1111…1111's results unverified/);
+  assert.match(
+    describe(
+      ev("RoundOpened", {
+        round_id: 9,
+        round: 1,
+        tiles: 8,
+        max_price_per_tile: "2000000000000000",
+        bid_end: 0,
+        opener: A,
+        bounty: "800000000000",
+      }),
+    ),
+    /Round 1 opened by 0x1111…1111 \(bounty 0\.0000008 ETH\): 8 tiles re-offered at most 0\.002 ETH each/,
+  );
+  assert.match(
+    describe(
+      ev("JobToppedUp", { amount: "8000000000000000", max_price_per_tile: "2000000000000000" }),
+    ),
+    /topped up the reserve by 0\.008 ETH; later rounds pay at most 0\.002 ETH per tile/,
+  );
+  assert.equal(
+    describe(ev("ReofferingEnded", { tiles_left: 2 })),
+    "Re-offering ended: 2 tiles will not be delivered",
+  );
+  assert.match(describe(ev("ReofferingEnded", { tiles_left: 0 })), /no tile was waiting/);
+  assert.equal(
+    describe(ev("BidsSettled", { assigned_tiles: 0, winners: 0, artist_refund: "0" })),
+    "Bidding settled: no tile sold",
+  );
+});

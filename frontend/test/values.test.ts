@@ -1,7 +1,7 @@
 // Values as the page reads and writes them: frame lists, exact wei, ETH amounts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseFrames } from "../src/frames";
+import { missingTilesNote, parseFrames } from "../src/frames";
 import { parseJson, wei } from "../src/json";
 import { eth, short } from "../src/format";
 
@@ -42,4 +42,13 @@ test("ETH amounts are short but never round a small amount to zero", () => {
   assert.equal(eth("15482880000"), "0.0000000154 ETH");
   assert.equal(eth(0), "0 ETH");
   assert.equal(short("0x90F79bf6EB2c4f870365E785982E1f101E93b906"), "0x90F7…b906");
+});
+
+test("a frame assembled without some tiles says how many and which", () => {
+  assert.equal(missingTilesNote([]), "");
+  assert.equal(
+    missingTilesNote([3, 5]),
+    "2 tiles missing: the job ended without them (transparent in the frame: tiles 3, 5 of its grid).",
+  );
+  assert.match(missingTilesNote([0]), /^1 tile missing: the job ended without it /);
 });

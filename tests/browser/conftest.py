@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +39,18 @@ MAX_SCENE_BYTES = 4 * 1024 * 1024
 # What the page shows after a transaction or a poll comes within seconds, longer on a loaded
 # machine than Playwright's default 5 s.
 expect.set_options(timeout=30_000)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under `-n`, each test file runs on one xdist worker, its tests in order, as in the whole
+    suite (tests/worker/conftest.py): test_artist_job's estimate reads the prices its first test
+    paid on that worker's stack. Run as `pytest tests/browser -n 2`, this conftest is the one
+    that says so."""
+    if config.getoption("dist") != "load":
+        return None  # a distribution asked for by name is kept
+    from xdist.scheduler import LoadFileScheduling
+
+    return LoadFileScheduling(config, log)
 
 
 @dataclass

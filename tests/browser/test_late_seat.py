@@ -1,7 +1,8 @@
 """The only worker of a job wins its tiles and never delivers: once the render deadline passes,
-the artist's job page offers to claim the late seat, and claiming it slashes the worker to the
-artist and gives the whole escrow back (nobody else would: a job's other workers claim late
-seats, and this job has none)."""
+the artist's job page offers to claim the late seat, and claiming it slashes the worker and, the
+job having no re-offer rounds, gives the artist the whole escrow and the slash back (nobody else
+would claim it: a job's other workers claim late seats, and this job has none). With rounds, the
+tiles go on sale again instead: tests/browser/test_reoffer_rounds.py."""
 
 import os
 import time
@@ -31,7 +32,13 @@ def test_an_artist_claims_the_seat_of_a_worker_that_never_delivered_and_gets_the
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
     fill_job(
         page,
-        {**TINY_JOB, "Sealed bids for": "10", "Reveals for": "30", "Rendering within": "8"},
+        {
+            **TINY_JOB,
+            "Sealed bids for": "10",
+            "Reveals for": "30",
+            "Rendering within": "8",
+            "Re-offer rounds": "0",
+        },
     )
     page.get_by_role("button", name="Post job and pay").click()
     page.wait_for_url("**/#/jobs/*", timeout=60_000)
@@ -56,6 +63,7 @@ def test_an_artist_claims_the_seat_of_a_worker_that_never_delivered_and_gets_the
     claim.click()
 
     expect(page.locator("#timeline li[data-event=WorkerTimedOut]")).to_be_visible(timeout=30_000)
+    expect(page.locator("#tiles li.tile[data-state=missing]")).to_have_count(job.tile_count)
     expect(claim).to_have_count(0, timeout=10_000)
     assert market.seat(job_id, VANISHING.address).state_name == "TimedOut"
     events = market.events(job_id=job_id)

@@ -1,4 +1,5 @@
-"""The page's pure TypeScript (tile states from events, frame lists, exact wei, ETH amounts) under
+"""The page's pure TypeScript (tile states from events across a job's re-offer rounds, the "no
+bids" wording, top-up amounts and each round's cost, frame lists, exact wei, ETH amounts) under
 Node's own test runner: `npm test` in frontend/ bundles them with esbuild and runs
 frontend/test/*.test.ts."""
 

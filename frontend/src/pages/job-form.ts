@@ -2,8 +2,10 @@
 import { parseEther } from "viem";
 import { h } from "../dom";
 import { PlainError } from "../errors";
+import { dateTimeInput, fromDateTimeInput } from "../format";
 import { parseFrames } from "../frames";
 import type { JobParams } from "../market";
+import { MAX_ROUNDS, roundsProblem } from "../rounds";
 import type { Manifest, SceneInfo } from "../types";
 
 interface Field {
@@ -13,6 +15,7 @@ interface Field {
   value: string;
   type?: string;
   min?: number;
+  max?: number;
   step?: string;
   inputmode?: string;
 }
@@ -29,6 +32,7 @@ function field(f: Field): HTMLElement {
       value: f.value,
       type: f.type ?? "text",
       min: f.min,
+      max: f.max,
       step: f.step,
       inputmode: f.inputmode,
       required: true,
@@ -67,9 +71,17 @@ export interface Chosen {
   verifyFee: bigint;
   bidBond: bigint;
   windows: { bid: number; reveal: number; render: number; verify: number };
+  /** Re-offer rounds after the first sale, and when re-offering ends (0 without rounds). */
+  rounds: { max: number; finalDeadline: number };
 }
 
-export function read(form: HTMLFormElement, sceneCid: string): Chosen {
+/** The final deadline a form proposes: this many days after the first reveal window. */
+export const DEFAULT_FINAL_DAYS = 3;
+export const DEFAULT_ROUNDS = 2;
+
+/** What was chosen, checked as the contract checks it; `now` is the chain's clock (unix seconds),
+ * which the first reveal window counts from. */
+export function read(form: HTMLFormElement, sceneCid: string, now = Date.now() / 1000): Chosen {
   let frames: number[];
   try {
     frames = parseFrames((form.elements.namedItem("frames") as HTMLInputElement).value);
@@ -80,6 +92,22 @@ export function read(form: HTMLFormElement, sceneCid: string): Chosen {
   const rows = num(form, "rows");
   const tiles = columns * rows * frames.length;
   if (tiles > 65_535) throw new PlainError(`${tiles} tiles is more than a job can hold (65,535).`);
+  const windows = {
+    bid: num(form, "bid_window"),
+    reveal: num(form, "reveal_window"),
+    render: num(form, "render_window"),
+    verify: num(form, "verify_window"),
+  };
+  const roundsText = (form.elements.namedItem("max_rounds") as HTMLInputElement).value.trim();
+  const maxRounds = roundsText === "" ? Number.NaN : Number(roundsText);
+  const deadlineText = (form.elements.namedItem("final_deadline") as HTMLInputElement).value;
+  const finalDeadline = maxRounds === 0 ? 0 : fromDateTimeInput(deadlineText);
+  const problem = roundsProblem(
+    maxRounds,
+    finalDeadline,
+    Math.floor(now) + windows.bid + windows.reveal,
+  );
+  if (problem) throw new PlainError(problem);
   return {
     manifest: {
       scene_cid: sceneCid,
@@ -93,12 +121,8 @@ export function read(form: HTMLFormElement, sceneCid: string): Chosen {
     maxPrice: ether(form, "max_price"),
     verifyFee: ether(form, "verify_fee"),
     bidBond: ether(form, "bid_bond"),
-    windows: {
-      bid: num(form, "bid_window"),
-      reveal: num(form, "reveal_window"),
-      render: num(form, "render_window"),
-      verify: num(form, "verify_window"),
-    },
+    windows,
+    rounds: { max: maxRounds, finalDeadline },
   };
 }
 
@@ -114,6 +138,8 @@ export function jobParams(chosen: Chosen): JobParams {
     revealWindow: chosen.windows.reveal,
     renderWindow: chosen.windows.render,
     verifyWindow: chosen.windows.verify,
+    maxRounds: chosen.rounds.max,
+    finalDeadline: chosen.rounds.finalDeadline,
   };
 }
 
@@ -132,8 +158,19 @@ const ethField = (name: string, label: string, value: string, hint?: string): Fi
   inputmode: "decimal",
 });
 
-/** The form's fields, grouped, with defaults from the scene (frame, size, samples). */
-export function jobFieldsets(info: SceneInfo, width: number, height: number): HTMLElement[] {
+/** The final deadline proposed for a job posted at `now` with these bid and reveal windows. */
+export function defaultFinalDeadline(now: number, bidWindow: number, revealWindow: number): number {
+  return Math.floor(now) + bidWindow + revealWindow + DEFAULT_FINAL_DAYS * 86_400;
+}
+
+/** The form's fields, grouped, with defaults from the scene (frame, size, samples); `now` is the
+ * chain's clock, from which the default final deadline counts. */
+export function jobFieldsets(
+  info: SceneInfo,
+  width: number,
+  height: number,
+  now = Date.now() / 1000,
+): HTMLElement[] {
   const group = (legend: string, fields: Field[], hidden = false) =>
     h(
       "fieldset",
@@ -175,6 +212,22 @@ export function jobFieldsets(info: SceneInfo, width: number, height: number): HT
       wholeField("reveal_window", "Reveals for", 60),
       wholeField("render_window", "Rendering within", 3600),
       wholeField("verify_window", "Verification within", 1800),
+    ]),
+    group("If tiles are not delivered", [
+      {
+        ...wholeField("max_rounds", "Re-offer rounds", DEFAULT_ROUNDS, 0),
+        max: MAX_ROUNDS,
+        hint:
+          `tiles nobody bought, or whose worker was late or rejected, go back on the market up ` +
+          `to this many times, paid from your escrow (0 to ${MAX_ROUNDS}; 0: refunded instead)`,
+      },
+      {
+        name: "final_deadline",
+        label: "Final deadline",
+        type: "datetime-local",
+        value: dateTimeInput(defaultFinalDeadline(now, 60, 60)),
+        hint: "no new round opens after it (your local time); what is still unsold is refunded",
+      },
     ]),
     h(
       "details",

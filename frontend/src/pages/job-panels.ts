@@ -5,7 +5,6 @@ import {
   CHALLENGE_VOTE_LABELS,
   DISPUTE_LABELS,
   type Dispute,
-  disputeKinds,
   MEMBER_LABELS,
   memberPay,
   type PanelMember,
@@ -13,7 +12,17 @@ import {
 } from "../disputes";
 import { type Child, h, notice } from "../dom";
 import { cidLink, eth, short, txLink } from "../format";
-import { TILE_LABELS, type Tile, type TileState, tileStates } from "../tiles";
+import { missingTilesNote } from "../frames";
+import type { RoundCost } from "../reserve";
+import { roundName } from "../rounds";
+import {
+  familyDisputeKinds,
+  TILE_LABELS,
+  type Tile,
+  tileLabel,
+  type TileState,
+  tileStates,
+} from "../tiles";
 import { describe } from "../timeline";
 import type { ChainEvent, Frame, JobLedger, PageConfig } from "../types";
 
@@ -27,16 +36,20 @@ export interface Grid {
 const CID_ARGS = ["manifest_cid", "results_cid", "evidence_cid", "reason_cid"];
 
 function tileCell(t: Tile): HTMLElement {
-  const label = `Tile ${t.index}: ${TILE_LABELS[t.state]}`;
+  const label = tileLabel(t);
   return h(
     "li",
     {
       class: `tile ${t.state}`,
       "data-state": t.state,
       "data-index": t.index,
-      title: t.worker ? `${label} (worker ${t.worker})` : label,
+      "data-round": t.round,
+      "data-returns": t.returns.length,
+      title: label,
     },
     h("span", { class: "visually-hidden" }, label),
+    // The round that sold or offers it, when it is not the posted job's own sale.
+    t.round > 0 ? h("span", { class: "round", "aria-hidden": "true" }, t.round) : null,
   );
 }
 
@@ -52,13 +65,24 @@ function tileList(tiles: Tile[], columns: number, label: string): HTMLElement {
   );
 }
 
+/** The tile grid of a posted job and all its rounds (`events`: the whole family's). */
 export function tilesPanel(tileCount: number, events: ChainEvent[], grid: Grid | null): Child[] {
   const tiles = tileStates(tileCount, events);
   const counts = new Map<TileState, number>();
   for (const t of tiles) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
-  const summary = [...counts.entries()]
-    .map(([state, n]) => `${n} ${TILE_LABELS[state].toLowerCase()}`)
-    .join(", ");
+  const byRound = new Map<number, number>();
+  for (const t of tiles) if (t.round > 0) byRound.set(t.round, (byRound.get(t.round) ?? 0) + 1);
+  const rounds = [...byRound.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([round, n]) => `${n} in ${roundName(round)}`);
+  const returned = tiles.filter((t) => t.returns.length).length;
+  const summary =
+    [...counts.entries()]
+      .map(([state, n]) => `${n} ${TILE_LABELS[state].toLowerCase()}`)
+      .join(", ") +
+    (returned
+      ? ` · ${returned} went back to be sold again (${rounds.join(", ") || "none sold yet"})`
+      : "");
   let body: HTMLElement[];
   if (grid && grid.columns * grid.rows * grid.frames.length === tileCount) {
     const perFrame = grid.columns * grid.rows;
@@ -87,18 +111,29 @@ export function tilesPanel(tileCount: number, events: ChainEvent[], grid: Grid |
       [...counts.keys()].map((state) =>
         h("li", {}, h("span", { class: `swatch tile ${state}` }), TILE_LABELS[state]),
       ),
+      byRound.size
+        ? h(
+            "li",
+            {},
+            h("span", { class: "swatch tile" }, h("span", { class: "round" }, "k")),
+            "sold or on sale in round k",
+          )
+        : null,
     ),
   ];
 }
 
 function frameFigure(config: PageConfig, jobId: number, f: Frame): HTMLElement {
+  const missing = f.missing_tiles ?? [];
   const stem = `job-${jobId}-frame-${String(f.frame).padStart(4, "0")}`;
   return h(
     "figure",
     { class: "frame", "data-frame": f.frame },
     h("img", {
       src: f.png_url,
-      alt: `Frame ${f.frame}, assembled from every verified tile (${f.width}×${f.height})`,
+      alt: missing.length
+        ? `Frame ${f.frame}, assembled from its verified tiles, ${missing.length} missing (${f.width}×${f.height})`
+        : `Frame ${f.frame}, assembled from every verified tile (${f.width}×${f.height})`,
       width: f.width,
       height: f.height,
       id: `frame-${f.frame}-img`,
@@ -109,6 +144,16 @@ function frameFigure(config: PageConfig, jobId: number, f: Frame): HTMLElement {
       `Frame ${f.frame} · ${f.width}×${f.height} · `,
       f.png_cid ? cidLink(config, f.png_cid) : null,
     ),
+    missing.length
+      ? notice(
+          "info",
+          h(
+            "span",
+            { id: `frame-${f.frame}-missing`, "data-tiles": missing.join(",") },
+            missingTilesNote(missing),
+          ),
+        )
+      : null,
     h(
       "div",
       { class: "actions" },
@@ -151,20 +196,25 @@ export function framesPanel(config: PageConfig, jobId: number, frames: Frame[]):
   ];
 }
 
-export function moneyPanel(l: JobLedger): Child[] {
+/** The job's cost: its ledger (the rounds' money included, which the posted job holds), what each
+ * round paid, and the reserve that funds the next rounds (null once the job has ended). */
+export function moneyPanel(l: JobLedger, rounds: RoundCost[], reserve: string | null): Child[] {
   const row = (label: string, wei: string, id: string) => [
     h("dt", {}, label),
     h("dd", { id: `money-${id}` }, eth(wei)),
   ];
+  const some = (wei: string | undefined) => wei !== undefined && wei !== "0";
   return [
     h("h2", { id: "money-h" }, "Cost"),
     h(
       "dl",
       { class: "facts" },
       row("Paid into escrow", l.deposit, "deposit"),
+      some(l.top_ups) ? row("Topped up by you", l.top_ups, "top-ups") : null,
       row("Paid to workers", l.to_workers, "workers"),
       row("Verifier fees", l.to_verifiers, "verifiers"),
       row("Draw bounties", l.to_drawers, "drawers"),
+      some(l.to_openers) ? row("Round openers' bounties", l.to_openers, "openers") : null,
       row("Protocol fee", l.protocol_fee, "fees"),
       l.to_panels !== "0" ? row("Dispute panels", l.to_panels, "panels") : null,
       l.to_challengers !== "0"
@@ -176,16 +226,48 @@ export function moneyPanel(l: JobLedger): Child[] {
       row("Refunded to you", l.refunded, "refunded"),
       l.forfeits !== "0" ? row("Forfeited collateral, to you", l.forfeits, "forfeits") : null,
       row("Still held", l.held, "held"),
+      reserve !== null ? row("Reserve for new rounds", reserve, "reserve") : null,
     ),
+    rounds.length > 1 ? roundCostTable(rounds) : null,
     l.balanced ? null : notice("error", "This job's books do not balance; see the audit page."),
     h(
       "p",
       { class: "muted" },
       "Workers and verifiers are paid when an accepted seat's contest window closes (or when you " +
-        "release it early); until then their pay is still held. Refunds are credited to you in " +
-        "the market; withdraw them with the Withdraw button at the top.",
+        "release it early); until then their pay is still held. Re-offer rounds are paid from " +
+        "the reserve, the escrow no seat is owed, which comes back to you when the job ends. " +
+        "Refunds are credited to you in the market; withdraw them with the Withdraw button at the top.",
     ),
   ];
+}
+
+function roundCostTable(rounds: RoundCost[]): HTMLElement {
+  const part = (label: string, wei: bigint, what: string) =>
+    h("span", {}, `${label} `, h("span", { class: what }, eth(wei)));
+  return h(
+    "div",
+    { class: "round-costs" },
+    h("h3", { id: "round-costs-h" }, "Paid by round"),
+    h(
+      "ul",
+      { id: "round-costs", "aria-labelledby": "round-costs-h" },
+      rounds.map((r) =>
+        h(
+          "li",
+          { "data-round": r.round, "data-round-id": r.roundId },
+          h("strong", {}, r.round === 0 ? "First sale" : `Round ${r.round}`),
+          h(
+            "span",
+            { class: "parts" },
+            part("workers", r.workers, "workers"),
+            part("verifiers", r.verifiers, "verifiers"),
+            part("bounties", r.bounties, "bounties"),
+            r.panels > 0n ? part("panels", r.panels, "panels") : null,
+          ),
+        ),
+      ),
+    ),
+  );
 }
 
 function memberItem(d: Dispute, m: PanelMember): HTMLElement {
@@ -221,7 +303,7 @@ function beneficiaryRole(d: Dispute): string {
     : "artist";
 }
 
-function disputeBlock(d: Dispute): HTMLElement {
+function disputeBlock(d: RoundDispute): HTMLElement {
   const kind =
     d.kind === "appeal"
       ? `Appeal by ${short(d.worker)} of a failed spot-check`
@@ -250,7 +332,7 @@ function disputeBlock(d: Dispute): HTMLElement {
       "data-kind": d.kind,
       title: DISPUTE_LABELS[d.kind],
     },
-    h("h3", {}, kind),
+    h("h3", {}, d.round > 0 ? `Round ${d.round}: ${kind}` : kind),
     h("p", { class: "muted" }, `Bond ${eth(d.bond)} · ${verdict}`),
     d.members.length
       ? h(
@@ -280,7 +362,10 @@ function disputeBlock(d: Dispute): HTMLElement {
   );
 }
 
-export function disputesPanel(list: Dispute[]): Child[] {
+/** A dispute, with the round whose seat it concerns (0: the posted job's). */
+export type RoundDispute = Dispute & { round: number };
+
+export function disputesPanel(list: RoundDispute[]): Child[] {
   return [
     h("h2", { id: "disputes-h" }, "Disputes"),
     list.map(disputeBlock),
@@ -309,10 +394,25 @@ function bidItem(b: Bid): HTMLElement {
   );
 }
 
-export function bidsPanel(list: Bid[]): Child[] {
+/** The sealed bids of the posted job and of each round that had any, by round. */
+export function bidsPanel(groups: { round: number; bids: Bid[] }[]): Child[] {
+  const shown = groups.filter((g) => g.bids.length);
   return [
     h("h2", { id: "bids-h" }, "Bids"),
-    h("ul", { class: "bid-list", "aria-label": "Sealed bids" }, list.map(bidItem)),
+    shown.map((g) => [
+      shown.length > 1 || g.round > 0
+        ? h("h3", {}, g.round === 0 ? "First sale" : `Round ${g.round}`)
+        : null,
+      h(
+        "ul",
+        {
+          class: "bid-list",
+          "data-round": g.round,
+          "aria-label": g.round === 0 ? "Sealed bids" : `Sealed bids, round ${g.round}`,
+        },
+        g.bids.map(bidItem),
+      ),
+    ]),
     h(
       "p",
       { class: "muted" },
@@ -323,18 +423,31 @@ export function bidsPanel(list: Bid[]): Child[] {
   ];
 }
 
-export function timelinePanel(config: PageConfig, events: ChainEvent[]): Child[] {
-  const kinds = disputeKinds(events);
+/** Every event of the posted job and its rounds, in chain order; `rounds` numbers the rounds'
+ * job ids, and a round's own events say which round they belong to. */
+export function timelinePanel(
+  config: PageConfig,
+  events: ChainEvent[],
+  rounds: ReadonlyMap<number, number> = new Map(),
+): Child[] {
+  const kinds = familyDisputeKinds(events);
   const rows = events.map((e) => {
     const cids = CID_ARGS.filter((k) => typeof e.args[k] === "string" && e.args[k]).map((k) =>
       cidLink(config, e.args[k] as string),
     );
     const at = new Date(e.timestamp * 1000);
+    const round = e.job_id === null ? 0 : (rounds.get(e.job_id) ?? 0);
     return h(
       "li",
-      { "data-event": e.name },
+      { "data-event": e.name, "data-round": round },
       h("time", { datetime: at.toISOString() }, at.toLocaleTimeString()),
-      h("span", { class: "what" }, describe(e, kinds.get(e))),
+      h(
+        "span",
+        { class: "what" },
+        round > 0 ? h("span", { class: "badge round" }, `Round ${round}`) : null,
+        round > 0 ? " " : null,
+        describe(e, kinds.get(e), rounds),
+      ),
       h(
         "span",
         { class: "refs" },

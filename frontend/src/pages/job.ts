@@ -1,7 +1,9 @@
-// One job, live: its tile grid filling in from the chain's events (Server-Sent Events), the
+// One job, live, with all its re-offer rounds: the tile grid filling in from the chain's events
+// (Server-Sent Events, one stream for the posted job and one for each round still open), the
 // assembled frames with their downloads, the bids, the timeline, the money, cancel while bidding,
 // taking the collateral of bids never revealed, claiming the seats whose workers missed the
-// render deadline, and paying accepted seats at once.
+// render deadline, paying accepted seats at once, and re-offering: open a round over the unsold
+// tiles, raise the maximum price, end re-offering.
 import { api, ApiError } from "../api";
 import { bids, forfeitable } from "../bids";
 import { disputes } from "../disputes";
@@ -10,8 +12,10 @@ import { explain } from "../errors";
 import { cidLink, eth, short, txLink, when } from "../format";
 import { parseJson } from "../json";
 import type { Ctx } from "../main";
-import { acceptedSeats, tileStates } from "../tiles";
-import type { ChainEvent, Frame, JobDetail, JobLedger, ManifestPublic } from "../types";
+import { type FeeConfig, roundCosts } from "../reserve";
+import { byJob, roundNumbers, statusLabel } from "../rounds";
+import { acceptedSeats, type SeatRef, tileStates } from "../tiles";
+import type { ChainEvent, Frame, JobDetail, JobLedgerDetail, ManifestPublic } from "../types";
 import {
   bidsPanel,
   disputesPanel,
@@ -21,10 +25,11 @@ import {
   tilesPanel,
   timelinePanel,
 } from "./job-panels";
+import { biddingRound, reofferActions, roundsInfo, type RoundsView } from "./job-rounds";
 
 // Besides the contract's events, the stream sends these.
 const STREAM_EVENTS = ["assembled", "reorg", "end"];
-// Events that change a seat or the render deadline: the job is read again after them.
+// Events that change a seat, a deadline, the reserve or the rounds: the jobs are read again.
 const SEAT_EVENTS = new Set([
   "BidCommitted",
   "BidForfeited",
@@ -33,22 +38,25 @@ const SEAT_EVENTS = new Set([
   "ResultsCommitted",
   "WorkerTimedOut",
   "VerifierDrawMissed",
+  "TilesReturned",
+  "RoundOpened",
+  "JobToppedUp",
+  "ReofferingEnded",
+  "PaymentReleased",
+  "JobCompleted",
 ]);
-// Set by the status a job event leads to, until the next read of the job.
-const STATUS_AFTER: Record<string, string> = {
-  BidsSettled: "Active",
-  JobCompleted: "Completed",
-  JobCancelled: "Cancelled",
-};
+const TERMINAL = new Set(["Completed", "Cancelled", "Expired"]);
 
 export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void {
   const { config, wallet } = ctx;
+  /** The posted job, and each of its rounds as read (by job id). */
   let job: JobDetail | null = null;
+  const rounds = new Map<number, JobDetail>();
   let grid: Grid | null = null;
   const events = new Map<string, ChainEvent>();
-  let source: EventSource | null = null;
+  const sources = new Map<number, EventSource>();
   let stopped = false;
-  const timers = { frames: 0, retry: 0, money: 0, seats: 0, late: 0, reveals: 0, bids: 0 };
+  const timers = { frames: 0, retry: 0, money: 0, seats: 0, deadline: 0 };
   // While accepted seats are being paid: what the page is doing, and the seats already paid
   // (their PaymentReleased may reach the stream after the receipt).
   let paying: string | null = null;
@@ -57,6 +65,9 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   // BidForfeited may reach the stream after the receipt).
   let forfeiting = false;
   const taken = new Set<string>();
+  // While a re-offer action is being sent: what the page is doing.
+  let reoffering: string | null = null;
+  let fees: FeeConfig | null = null;
   // How far the chain's clock is ahead of this browser's, in seconds: deadlines are block
   // timestamps, and a devnet's clock may have been moved on.
   let chainAhead = 0;
@@ -64,14 +75,17 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const section = (id: string) => h("section", { class: "card", id, "aria-labelledby": `${id}-h` });
   const header = h("div", { class: "job-head" });
   const posted = h("div", { id: "posted" });
-  const [tilesBox, framesBox, moneyBox, bidsBox, disputesBox, timelineBox] = [
+  const [tilesBox, framesBox, moneyBox, roundsBox, bidsBox, disputesBox, timelineBox] = [
     "tiles",
     "frames",
     "money",
+    "rounds",
     "bids",
     "disputes",
     "timeline",
   ].map(section);
+  const roundsInfoBox = h("div", {});
+  roundsBox.hidden = true; // until the job re-offers tiles or may
   bidsBox.hidden = true; // until a bid is committed
   disputesBox.hidden = true; // until a seat is disputed
   clear(
@@ -79,6 +93,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     header,
     posted,
     h("div", { class: "job-grid" }, tilesBox, framesBox, moneyBox),
+    roundsBox,
     bidsBox,
     disputesBox,
     timelineBox,
@@ -103,9 +118,11 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     [...events.values()].sort(
       (a, b) => a.block_number - b.block_number || a.log_index - b.log_index,
     );
+  /** The posted job and each round read so far. */
+  const family = (): JobDetail[] => (job ? [job, ...rounds.values()] : []);
+  const numbers = () => roundNumbers(ordered(), job?.rounds ?? []);
+  const seatKey = (jobOf: number, worker: string) => `${jobOf}:${worker.toLowerCase()}`;
 
-  /** Seats still unrendered after the render deadline (anyone may claim them; the artist
-   * gets the slash and, at the job's end, the seat's escrow). */
   const chainNow = () => Date.now() / 1000 + chainAhead;
   const syncClock = async () => {
     try {
@@ -116,31 +133,87 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     }
   };
 
-  const lateSeats = () =>
-    job && job.render_deadline > 0 && chainNow() > job.render_deadline
-      ? job.seats.filter((s) => s.state === "Assigned")
-      : [];
+  /** Seats still unrendered after their round's render deadline (anyone may claim them; the
+   * worker's slash and the seat's escrow go to the reserve, and its tiles back on sale). */
+  const lateSeats = (): SeatRef[] =>
+    family().flatMap((d) =>
+      d.render_deadline > 0 && chainNow() > d.render_deadline
+        ? d.seats
+            .filter((s) => s.state === "Assigned")
+            .map((s) => ({ job: d.job_id, worker: s.worker }))
+        : [],
+    );
 
-  /** Sealed bids never revealed, once the reveal window is over: their collateral may be taken
+  /** Sealed bids never revealed, once their reveal window is over: their collateral may be taken
    * (anyone may call forfeitBid; the slash goes to the artist). */
-  const unrevealedBids = () =>
-    job
-      ? forfeitable(bids(ordered()), job.reveal_end, chainNow(), job.status).filter(
-          (b) => !taken.has(b.bidder.toLowerCase()),
-        )
-      : [];
+  const unrevealedBids = () => {
+    const perJob = byJob(ordered());
+    return family().flatMap((d) =>
+      forfeitable(bids(perJob.get(d.job_id) ?? []), d.reveal_end, chainNow(), d.status)
+        .filter((b) => !taken.has(seatKey(d.job_id, b.bidder)))
+        .map((b) => ({ ...b, job: d.job_id })),
+    );
+  };
 
   /** The collateral a bid locked, as the server indexed it (unknown until it has). */
-  const collateralOf = (bidder: string) =>
-    job?.bids.find((b) => b.bidder.toLowerCase() === bidder.toLowerCase())?.collateral;
+  const collateralOf = (jobOf: number, bidder: string) =>
+    (jobOf === job?.job_id ? job : rounds.get(jobOf))?.bids.find(
+      (b) => b.bidder.toLowerCase() === bidder.toLowerCase(),
+    )?.collateral;
 
   /** Accepted seats whose pay is still held: the artist may pay them at once. */
   const payableSeats = () =>
     job
       ? acceptedSeats(tileStates(job.tile_count, ordered())).filter(
-          (w) => !released.has(w.toLowerCase()),
+          (s) => !released.has(seatKey(s.job, s.worker)),
         )
       : [];
+
+  const roundsView = (): RoundsView | null =>
+    job ? { root: job, rounds, family: ordered(), now: chainNow() } : null;
+
+  const actions = reofferActions({
+    reoffer: () => void reoffer(),
+    raise: (price, value) => void raise(price, value),
+    end: () => void endReoffering(),
+  });
+  const reofferError = h("div", { id: "reoffer-error" });
+  clear(roundsBox, roundsInfoBox, actions.el, reofferError);
+
+  const renderRounds = () => {
+    const v = roundsView();
+    if (!job || !v) return;
+    const returned = ordered().some((e) => e.name === "TilesReturned");
+    roundsBox.hidden = job.max_rounds === 0 && job.rounds.length === 0 && !returned;
+    clear(roundsInfoBox, roundsInfo(v));
+    const mine = wallet.address?.toLowerCase() === job.artist.toLowerCase();
+    const active = job.status === "Active";
+    const open = active && job.rounds_left > 0;
+    const canRaise = mine && (job.status === "Bidding" || open);
+    if (canRaise && !fees) void loadFees();
+    actions.update({
+      view: v,
+      canReoffer:
+        open &&
+        wallet.kind !== "none" &&
+        job.unsold.length > 0 &&
+        chainNow() <= job.final_deadline &&
+        biddingRound(v) === null,
+      canRaise,
+      canEnd: open && (mine || chainNow() > job.final_deadline),
+      busy: reoffering,
+      config: fees,
+    });
+  };
+
+  const loadFees = async () => {
+    try {
+      fees = await ctx.market().feeConfig();
+      renderRounds();
+    } catch {
+      // no market or no node: the top-up waits; the figures say so
+    }
+  };
 
   const renderHeader = () => {
     if (!job) return;
@@ -148,13 +221,19 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     const late = mine ? lateSeats() : [];
     const payable = mine ? payableSeats() : [];
     const unrevealed = mine ? unrevealedBids() : [];
+    const status = statusLabel(job, ordered(), job.status, chainNow());
+    const tone = status === job.status ? job.status.toLowerCase() : "expired";
+    const latest = job.rounds.at(-1);
     clear(
       header,
       h(
         "h1",
         {},
         `Job ${jobId} `,
-        h("span", { class: `badge ${job.status.toLowerCase()}`, id: "job-status" }, job.status),
+        h("span", { class: `badge ${tone}`, id: "job-status", "data-status": job.status }, status),
+        latest && !TERMINAL.has(job.status)
+          ? h("span", { class: "badge round", id: "job-round" }, ` round ${latest.round}`)
+          : null,
       ),
       h(
         "p",
@@ -180,9 +259,9 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
             notice(
               "info",
               `${unrevealed.length === 1 ? "A sealed bid was" : `${unrevealed.length} sealed bids were`} ` +
-                `never revealed (the reveal window closed ${when(job.reveal_end)}): `,
+                "never revealed before the reveal window closed: ",
               ...unrevealed.map((b) => {
-                const collateral = collateralOf(b.bidder);
+                const collateral = collateralOf(b.job, b.bidder);
                 return h(
                   "code",
                   { class: "mono", "data-bidder": b.bidder },
@@ -211,9 +290,10 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
             notice(
               "error",
               `${late.length === 1 ? "A worker" : `${late.length} workers`} missed the render ` +
-                `deadline (${when(job.render_deadline)}) without delivering: `,
+                "deadline without delivering: ",
               ...late.map((s) => h("code", { class: "mono" }, `${short(s.worker)} `)),
-              "Claiming slashes each to you and returns the seat's escrow when the job ends.",
+              "Claiming slashes each and puts its tiles back on the market" +
+                (job.max_rounds > 0 ? " for the next round." : "; their escrow comes back to you."),
             ),
             h(
               "button",
@@ -247,67 +327,105 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
           )
         : null,
     );
+    renderRounds();
   };
 
-  /** Re-read the job (seats, render deadline) once the chain changed a seat, and show the late
-   * seats the moment the deadline passes. */
-  const refreshSeats = () => {
+  /** Read the posted job and its open rounds again once the chain changed a seat, a deadline or
+   * the reserve, and show what that makes possible. */
+  const refreshJobs = () => {
     window.clearTimeout(timers.seats);
     timers.seats = window.setTimeout(async () => {
       try {
-        const fresh = await api<JobDetail>(`/api/jobs/${jobId}`);
-        job = fresh;
+        await readFamily();
       } catch {
-        return; // the stream goes on; the next seat event tries again
+        return; // the streams go on; the next seat event tries again
       }
-      watchDeadline();
-      renderHeader();
+      renderEvents();
       syncDeadline();
     }, 300);
   };
 
-  /** Read the chain's clock again, then re-arm the deadline and redraw the header. */
+  /** Read the posted job, then each round not read yet or still open, and follow new rounds. */
+  const readFamily = async () => {
+    const fresh = await api<JobDetail>(`/api/jobs/${jobId}`);
+    job = fresh;
+    const due = fresh.rounds.filter((r) => {
+      const known = rounds.get(r.round_id);
+      return !known || !TERMINAL.has(known.status) || !TERMINAL.has(r.status);
+    });
+    const read = await Promise.all(due.map((r) => api<JobDetail>(`/api/jobs/${r.round_id}`)));
+    for (const d of read) {
+      rounds.set(d.job_id, d);
+      for (const e of d.events) events.set(`${e.block_number}:${e.log_index}`, e);
+      if (!TERMINAL.has(d.status)) follow(d.job_id);
+    }
+  };
+
+  /** Read the chain's clock again, then re-arm the deadlines and redraw the header. */
   const syncDeadline = () =>
     void syncClock().then(() => {
-      watchDeadline();
+      watchDeadlines();
       renderHeader();
     });
 
-  const watchDeadline = () => {
-    window.clearTimeout(timers.late);
-    window.clearTimeout(timers.reveals);
+  /** Redraw when the next deadline passes that changes what the page offers: a bid window
+   * (cancel; no bids), a reveal window with sealed bids, a render deadline with seats unrendered,
+   * the final deadline (anyone may end re-offering). */
+  const watchDeadlines = () => {
+    window.clearTimeout(timers.deadline);
     if (!job) return;
-    // Sealed bids still unrevealed become forfeitable when the reveal window closes.
-    const sealed = bids(ordered()).some((b) => b.state === "sealed");
-    const untilReveals = (job.reveal_end + 1 - chainNow()) * 1000;
-    if (sealed && untilReveals > 0) timers.reveals = window.setTimeout(renderHeader, untilReveals);
-    // The cancel button goes when the bid window closes.
-    const untilBidsClose = (job.bid_end + 1 - chainNow()) * 1000;
-    window.clearTimeout(timers.bids);
-    if (job.status === "Bidding" && untilBidsClose > 0) {
-      timers.bids = window.setTimeout(renderHeader, untilBidsClose);
+    const perJob = byJob(ordered());
+    const times: number[] = [];
+    for (const d of family()) {
+      if (d.status === "Bidding") times.push(d.bid_end);
+      if (bids(perJob.get(d.job_id) ?? []).some((b) => b.state === "sealed"))
+        times.push(d.reveal_end);
+      if (d.render_deadline && d.seats.some((s) => s.state === "Assigned"))
+        times.push(d.render_deadline);
     }
-    if (!job.seats.some((s) => s.state === "Assigned") || !job.render_deadline) return;
-    const wait = (job.render_deadline + 1 - chainNow()) * 1000;
-    if (wait > 0) timers.late = window.setTimeout(renderHeader, wait);
+    if (job.final_deadline && job.rounds_left > 0) times.push(job.final_deadline);
+    const next = Math.min(...times.filter((t) => t + 1 > chainNow()));
+    if (Number.isFinite(next)) {
+      const wait = Math.min((next + 1 - chainNow()) * 1000, 2 ** 31 - 1);
+      timers.deadline = window.setTimeout(() => {
+        renderHeader();
+        watchDeadlines();
+      }, wait);
+    }
   };
 
   const renderEvents = () => {
     if (!job) return;
     renderHeader();
-    clear(tilesBox, tilesPanel(job.tile_count, ordered(), grid));
-    const sealed = bids(ordered());
-    bidsBox.hidden = sealed.length === 0;
-    clear(bidsBox, sealed.length ? bidsPanel(sealed) : null);
-    const disputed = disputes(ordered());
+    const all = ordered();
+    const numbered = numbers();
+    clear(tilesBox, tilesPanel(job.tile_count, all, grid));
+    const perJob = byJob(all);
+    const jobIds = [job.job_id, ...[...rounds.keys()].sort((a, b) => a - b)];
+    const groups = jobIds.map((id) => ({
+      round: numbered.get(id) ?? 0,
+      bids: bids(perJob.get(id) ?? []),
+    }));
+    const anyBids = groups.some((g) => g.bids.length);
+    bidsBox.hidden = !anyBids;
+    clear(bidsBox, anyBids ? bidsPanel(groups) : null);
+    const posted = all.find((e) => e.name === "JobPosted");
+    const disputed = jobIds.flatMap((id) => {
+      const own = perJob.get(id) ?? [];
+      const withArtist = posted && !own.includes(posted) ? [posted, ...own] : own;
+      return disputes(withArtist).map((d) => ({ ...d, round: numbered.get(id) ?? 0 }));
+    });
     disputesBox.hidden = disputed.length === 0;
     clear(disputesBox, disputed.length ? disputesPanel(disputed) : null);
-    clear(timelineBox, timelinePanel(config, ordered()));
+    clear(timelineBox, timelinePanel(config, all, numbered));
   };
 
   const renderMoney = async () => {
     try {
-      clear(moneyBox, moneyPanel(await api<JobLedger>(`/api/ledger/${jobId}`)));
+      const ledger = await api<JobLedgerDetail>(`/api/ledger/${jobId}`);
+      const costs = roundCosts(ledger.entries ?? [], numbers());
+      const reserve = job && !TERMINAL.has(job.status) && job.max_rounds > 0 ? job.reserve : null;
+      clear(moneyBox, moneyPanel(ledger, costs, reserve));
     } catch (err) {
       clear(moneyBox, h("h2", { id: "money-h" }, "Cost"), notice("info", explain(err)));
     }
@@ -344,14 +462,15 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
 
   const onEvent = (e: ChainEvent) => {
     events.set(`${e.block_number}:${e.log_index}`, e);
-    if (job && e.name in STATUS_AFTER) job.status = STATUS_AFTER[e.name];
-    if (SEAT_EVENTS.has(e.name)) refreshSeats();
+    if (job && e.job_id === job.job_id && e.name === "JobCompleted") job.status = "Completed";
+    if (job && e.job_id === job.job_id && e.name === "JobCancelled") job.status = "Cancelled";
+    if (SEAT_EVENTS.has(e.name)) refreshJobs();
     renderEvents();
     window.clearTimeout(timers.money);
     timers.money = window.setTimeout(() => void renderMoney(), 500);
   };
 
-  const onStreamEvent = (name: string, data: Record<string, unknown>) => {
+  const onStreamEvent = (jobOf: number, name: string, data: Record<string, unknown>) => {
     if (name === "assembled") {
       toast(`Frame ${data.frame} is assembled`);
       pollFrames();
@@ -361,16 +480,26 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       for (const [key, e] of events) if (e.block_number >= from) events.delete(key);
       renderEvents();
     } else {
-      source?.close();
-      void load(false);
-      ctx.refreshWallet(); // a refund may be waiting in the market
+      sources.get(jobOf)?.close();
+      sources.delete(jobOf);
+      if (jobOf === jobId) {
+        void load(false);
+        ctx.refreshWallet(); // a refund may be waiting in the market
+      } else {
+        refreshJobs();
+      }
     }
   };
 
-  const openStream = () => {
-    const last = ordered().at(-1);
+  /** Follow one job's stream (the posted job's, or a round's), from its last event known. */
+  const follow = (jobOf: number) => {
+    if (stopped || sources.has(jobOf)) return;
+    const last = ordered()
+      .filter((e) => e.job_id === jobOf)
+      .at(-1);
     const after = last ? `?after=${last.block_number}:${last.log_index}` : "";
-    source = new EventSource(`/api/jobs/${jobId}/events/stream${after}`);
+    const source = new EventSource(`/api/jobs/${jobOf}/events/stream${after}`);
+    sources.set(jobOf, source);
     const names = (config.market_abi ?? [])
       .filter((x) => x.type === "event")
       .map((x) => (x as { name: string }).name);
@@ -381,7 +510,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     }
     for (const name of STREAM_EVENTS) {
       source.addEventListener(name, (m) =>
-        onStreamEvent(name, parseJson((m as MessageEvent).data) as Record<string, unknown>),
+        onStreamEvent(jobOf, name, parseJson((m as MessageEvent).data) as Record<string, unknown>),
       );
     }
   };
@@ -399,8 +528,19 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       clear(header, h("h1", {}, `Job ${jobId}`), notice("error", explain(err)));
       return;
     }
+    if (job.root !== 0) {
+      // A round is shown with its posted job, which holds its tiles, money and other rounds.
+      toast(`Job ${jobId} is round ${job.round} of job ${job.root}`);
+      ctx.navigate(`#/jobs/${job.root}`);
+      return;
+    }
     for (const e of job.events) events.set(`${e.block_number}:${e.log_index}`, e);
-    if (!grid) {
+    try {
+      await readFamily();
+    } catch (err) {
+      clear(posted, notice("error", explain(err)));
+    }
+    if (!grid && job) {
       try {
         const { manifest } = await api<ManifestPublic>(`/api/manifests/${job.manifest_cid}`);
         grid = { frames: manifest.frames, ...manifest.tile_grid };
@@ -408,38 +548,78 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
         grid = null; // posted with a manifest stored elsewhere: a flat grid
       }
     }
-    watchDeadline();
     syncDeadline();
     renderEvents();
     void renderMoney();
     pollFrames();
-    if (stream && !stopped) openStream();
+    if (stream) follow(jobId);
   };
 
-  const cancel = async () => {
-    const button = document.getElementById("cancel-job") as HTMLButtonElement | null;
-    if (button) button.disabled = true;
+  /** An earlier refusal no longer applies once an action went through. */
+  const clearError = () => {
+    if (posted.querySelector("[role=alert]")) clear(posted);
+  };
+
+  /** Run one chain action, and say in words why the chain or the wallet refused it. */
+  const attempt = async (what: () => Promise<void>, button: string | null) => {
+    const el = button ? (document.getElementById(button) as HTMLButtonElement | null) : null;
+    if (el) el.disabled = true;
     try {
+      await what();
+      clearError();
+    } catch (err) {
+      clear(posted, notice("error", explain(err)));
+      if (el) el.disabled = false;
+    }
+  };
+
+  const cancel = () =>
+    attempt(async () => {
       await ctx.market().cancelJob(jobId);
       toast(`Job ${jobId} cancelled; the escrow is credited back to you`);
+    }, "cancel-job");
+
+  const claim = () =>
+    attempt(async () => {
+      for (const seat of lateSeats())
+        await ctx.market().claimLate(seat.job, seat.worker as `0x${string}`);
+      toast("Late seats claimed: their tiles go back on the market");
+      refreshJobs();
+    }, "claim-late");
+
+  /** One re-offer action, with its progress shown in the rounds panel. */
+  const reofferStep = async (doing: string, what: () => Promise<void>) => {
+    reoffering = `${doing}${wallet.kind === "injected" ? ": confirm it in your wallet…" : "…"}`;
+    clear(reofferError);
+    renderRounds();
+    try {
+      await what();
     } catch (err) {
-      clear(posted, notice("error", explain(err)));
-      if (button) button.disabled = false;
+      clear(reofferError, notice("error", explain(err)));
     }
+    reoffering = null;
+    renderRounds();
+    refreshJobs();
   };
 
-  const claim = async () => {
-    const button = document.getElementById("claim-late") as HTMLButtonElement | null;
-    if (button) button.disabled = true;
-    try {
-      for (const seat of lateSeats())
-        await ctx.market().claimLate(jobId, seat.worker as `0x${string}`);
-      toast("Late seats claimed; the slashed stake is credited to you");
-    } catch (err) {
-      clear(posted, notice("error", explain(err)));
-      if (button) button.disabled = false;
-    }
-  };
+  const reoffer = () =>
+    reofferStep("Opening a round over the unsold tiles", async () => {
+      await ctx.market().reoffer(jobId);
+      toast("A new round is open: the unsold tiles are on sale again");
+    });
+
+  const raise = (price: bigint, value: bigint) =>
+    reofferStep(`Raising the maximum price to ${eth(price)} and adding ${eth(value)}`, async () => {
+      await ctx.market().topUp(jobId, price, value);
+      toast(`Later rounds pay up to ${eth(price)} per tile`);
+      ctx.refreshWallet();
+    });
+
+  const endReoffering = () =>
+    reofferStep("Ending re-offering", async () => {
+      await ctx.market().endReoffering(jobId);
+      toast("Re-offering ended: the job completes once its open rounds end");
+    });
 
   /** One `forfeitBid` per bid never revealed, each signed by the wallet and mined in turn. */
   const takeForfeits = async () => {
@@ -447,8 +627,8 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     renderHeader();
     try {
       for (const bid of unrevealedBids()) {
-        await ctx.market().forfeitBid(jobId, bid.bidder as `0x${string}`);
-        taken.add(bid.bidder.toLowerCase());
+        await ctx.market().forfeitBid(bid.job, bid.bidder as `0x${string}`);
+        taken.add(seatKey(bid.job, bid.bidder));
       }
       toast("Forfeited collateral taken; the slashed stake is credited to you");
     } catch (err) {
@@ -467,13 +647,13 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       renderHeader();
     };
     try {
-      for (const worker of seats) {
+      for (const seat of seats) {
         progress(
-          `Paying seat ${done + 1} of ${seats.length} (worker ${short(worker)}): ` +
+          `Paying seat ${done + 1} of ${seats.length} (worker ${short(seat.worker)}): ` +
             (wallet.kind === "injected" ? "confirm it in your wallet…" : "sending…"),
         );
-        await ctx.market().acceptResults(jobId, worker as `0x${string}`);
-        released.add(worker.toLowerCase());
+        await ctx.market().acceptResults(seat.job, seat.worker as `0x${string}`);
+        released.add(seatKey(seat.job, seat.worker));
         done += 1;
       }
       toast("Accepted tiles paid: their workers and verifiers are credited");
@@ -487,7 +667,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   void load(true);
   return () => {
     stopped = true;
-    source?.close();
+    for (const source of sources.values()) source.close();
     for (const timer of Object.values(timers)) window.clearTimeout(timer);
   };
 }

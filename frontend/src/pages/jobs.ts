@@ -1,4 +1,5 @@
-// Jobs on the market, newest first; "mine" when a wallet is known.
+// Jobs on the market, newest first; "mine" when a wallet is known. A job's re-offer rounds are jobs
+// of their own on chain, shown with their posted job ("round k"), not as rows of their own.
 import { api } from "../api";
 import { clear, h, notice } from "../dom";
 import { explain } from "../errors";
@@ -12,6 +13,12 @@ export function jobsPage(root: HTMLElement, ctx: Ctx): () => void {
   void (async () => {
     try {
       const page = await api<Page<JobSummary>>("/api/jobs?limit=100");
+      const latest = new Map<number, number>(); // posted job -> its latest round's number
+      if (page.items.some((j) => j.latest)) {
+        const all = await api<Page<JobSummary>>("/api/jobs?rounds=true&limit=500");
+        for (const r of all.items)
+          if (r.root) latest.set(r.root, Math.max(r.round, latest.get(r.root) ?? 0));
+      }
       if (!page.items.length) {
         clear(list, h("p", {}, "No jobs yet. ", h("a", { href: "#/" }, "Post the first one.")));
         return;
@@ -45,7 +52,18 @@ export function jobsPage(root: HTMLElement, ctx: Ctx): () => void {
                   "tr",
                   {},
                   h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
-                  h("td", {}, h("span", { class: `badge ${j.status.toLowerCase()}` }, j.status)),
+                  h(
+                    "td",
+                    {},
+                    h("span", { class: `badge ${j.status.toLowerCase()}` }, j.status),
+                    latest.get(j.job_id)
+                      ? h(
+                          "span",
+                          { class: "muted round", "data-round": latest.get(j.job_id) },
+                          ` round ${latest.get(j.job_id)}`,
+                        )
+                      : null,
+                  ),
                   h("td", {}, j.tile_count),
                   h("td", {}, j.frame_count),
                   h("td", {}, eth(j.deposit)),

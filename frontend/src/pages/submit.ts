@@ -3,10 +3,10 @@
 import { api, ApiError, postJson } from "../api";
 import { clear, h, notice } from "../dom";
 import { explain, PlainError } from "../errors";
-import { eth, seconds } from "../format";
+import { dateTimeInput, eth, seconds, when } from "../format";
 import type { Ctx } from "../main";
 import type { Estimate, ManifestPublic, ScenePublic } from "../types";
-import { type Chosen, jobFieldsets, jobParams, read } from "./job-form";
+import { type Chosen, defaultFinalDeadline, jobFieldsets, jobParams, read } from "./job-form";
 
 export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
   const { wallet } = ctx;
@@ -97,6 +97,10 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
   });
 
   let estimateTimer = 0;
+  // How far the chain's clock is ahead of this browser's, in seconds: the contract checks the
+  // final deadline against the block's timestamp.
+  let chainAhead = 0;
+  const chainNow = () => Date.now() / 1000 + chainAhead;
   const showScene = (scene: ScenePublic) => {
     const info = scene.info;
     const pct = info.resolution_percentage / 100;
@@ -141,17 +145,34 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
       "form",
       { id: "job-form", class: "card", novalidate: true },
       h("h2", {}, "3. Your job"),
-      jobFieldsets(info, width, height),
+      jobFieldsets(info, width, height, chainNow()),
       estimateBox,
       h("div", { class: "actions" }, submit),
       result,
     );
     clear(formBox, form);
+    const rounds = form.elements.namedItem("max_rounds") as HTMLInputElement;
+    const deadline = form.elements.namedItem("final_deadline") as HTMLInputElement;
+    let deadlineEdited = false;
+    deadline.addEventListener("input", () => (deadlineEdited = true));
+    // No final deadline without rounds.
+    const toggleDeadline = () => (deadline.disabled = rounds.value.trim() === "0");
+    rounds.addEventListener("input", toggleDeadline);
+    // The default deadline counts from the chain's clock, which a devnet may have moved on.
+    void wallet.publicClient
+      .getBlock()
+      .then((block) => {
+        chainAhead = Number(block.timestamp) - Date.now() / 1000;
+        if (deadlineEdited) return;
+        deadline.value = dateTimeInput(defaultFinalDeadline(chainNow(), 60, 60));
+        later();
+      })
+      .catch(() => {});
 
     const refresh = async () => {
       let chosen: Chosen;
       try {
-        chosen = read(form, scene.cid);
+        chosen = read(form, scene.cid, chainNow());
       } catch (err) {
         clear(estimateBox, notice("info", explain(err)));
         return;
@@ -203,6 +224,13 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
           { class: "muted" },
           `Bids close after ${seconds(chosen.windows.bid)}, reveals after ${seconds(chosen.windows.reveal)} more; workers then have ${seconds(chosen.windows.render)} to render.`,
         ),
+        h(
+          "p",
+          { class: "muted", id: "rounds-summary" },
+          chosen.rounds.max === 0
+            ? "No re-offer rounds: tiles nobody buys or delivers are refunded when the job ends."
+            : `Tiles nobody buys, or whose worker is late or rejected, go back on the market up to ${chosen.rounds.max} time${chosen.rounds.max === 1 ? "" : "s"} until ${when(chosen.rounds.finalDeadline)}, paid from what your escrow holds unspent; the rest is refunded when the job ends.`,
+        ),
       );
       clear(estimateBox, lines);
     };
@@ -233,7 +261,7 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     const say = (...children: (HTMLElement | string)[]) =>
       clear(result, notice("info", ...children));
     try {
-      const chosen = read(form, scene.cid);
+      const chosen = read(form, scene.cid, chainNow());
       const address = await wallet.connect();
       await wallet.ensureChain();
       const deposit = await quote(chosen);
