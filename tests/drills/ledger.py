@@ -60,14 +60,37 @@ def assert_each_seat_paid_at_most_once(market: JobMarketClient, job_id: int) -> 
         assert len(outcomes) == 1, f"seat of {worker} ended {len(outcomes)} times: {outcomes}"
 
 
+def round_ids(market: JobMarketClient, job_id: int) -> list[int]:
+    """The job's own id and the ids of its re-offer rounds, in order."""
+    opened = [e for e in market.events(job_id=job_id) if isinstance(e, ev.RoundOpened)]
+    return [job_id, *(e.round_id for e in opened)]
+
+
+def assert_no_tile_paid_twice(market: JobMarketClient, job_id: int) -> dict[int, int]:
+    """Across the job's rounds, every seat ended once and no tile was paid to two seats; returns
+    each paid tile's round number (0: the first round)."""
+    paid: dict[int, int] = {}
+    for number, round_id in enumerate(round_ids(market, job_id)):
+        assert_each_seat_paid_at_most_once(market, round_id)
+        for event in market.events(job_id=round_id):
+            if isinstance(event, ev.PaymentReleased):
+                seat = market.seat(round_id, event.worker)
+                for tile in range(seat.first_tile, seat.first_tile + seat.tile_count):
+                    assert tile not in paid, f"tile {tile} paid in rounds {paid[tile]} and {number}"
+                    paid[tile] = number
+    return paid
+
+
 def balances(market: JobMarketClient, *who: str) -> dict[str, int]:
     return {w: market.balance_of(w) for w in who}
 
 
 def completed_once_released(market: JobMarketClient, job_id: int) -> bool:
-    """The artist (a dev account the node signs for) pays every accepted seat at once, waiving its
-    contest window as the demo's artist does; True once the job is completed."""
+    """The artist (a dev account the node signs for) pays every accepted seat of the job and of
+    its rounds at once, waiving its contest window as the demo's artist does; True once the job
+    is completed."""
     job = market.job(job_id)
     if job.status_name == "Active":
-        release_accepted(market, job.artist, job_id)
+        for round_id in round_ids(market, job_id):
+            release_accepted(market, job.artist, round_id)
     return market.job(job_id).status_name == "Completed"
