@@ -13,13 +13,13 @@ import {Settlement} from "./Settlement.sol";
 /// seats over the tiles it sells ({ISealedBidding.settle}); what it did not sell, and the tiles of
 /// every seat that delivers nothing, go back to the job's unsold tiles and round again
 /// ({IReoffering}). These rules run in {RoundKeeper}, on the market's storage, by delegate call
-/// from {JobMarket}.
+/// from {JobMarket}, which also answers the reads (`reofferOf`, `unsoldTiles`...) itself.
 ///
 /// Money: a posted job's escrow holds every round's money; its reserve is the part no open seat is
 /// owed. Posting fills it, settling moves each winner's tiles (at its price, with fee and verifier
 /// fee) out of it, a seat that delivers nothing returns what is left of them, and the slash of a
 /// late or fraudulent worker is added to it: the culprit pays for its tiles' next round first.
-abstract contract Rounds is Settlement, BidBook, IReoffering {
+abstract contract Rounds is Settlement, BidBook {
     /// @dev Where a settlement stands in the ranges its round sells.
     struct Lot {
         uint32[] ranges;
@@ -48,7 +48,7 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
         // Re-offering needs a deadline after the first round's reveals, and no deadline without it.
         bool noRounds = p.maxRounds == 0;
         if (p.maxRounds > MAX_ROUNDS || noRounds != (p.finalDeadline == 0) || (!noRounds && p.finalDeadline <= revealEnd)) {
-            revert InvalidRounds(p.maxRounds, p.finalDeadline);
+            revert IReoffering.InvalidRounds(p.maxRounds, p.finalDeadline);
         }
         uint256 minBond = _minBidBond(p.tileCount, p.maxPricePerTile);
         if (p.bidBond < minBond) revert IJobEscrow.BidBondTooLow(p.bidBond, minBond);
@@ -84,7 +84,7 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
         Job storage j = _job(jobId);
         if (msg.sender != j.artist) revert NotArtist(jobId, msg.sender, j.artist);
         _requireStatus(jobId, j, JobStatus.Bidding);
-        if (j.root != 0) revert NotAPostedJob(jobId, j.root);
+        if (j.root != 0) revert IReoffering.NotAPostedJob(jobId, j.root);
         // Once reveals may start, bids show their prices and unrevealed ones owe their collateral
         // (`forfeitBid`): the job runs to its settlement.
         if (block.timestamp > j.bidEnd) revert IJobEscrow.CancelWindowClosed(jobId, j.bidEnd);
@@ -139,21 +139,21 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
         emit ISealedBidding.BidsSettled(jobId, lot.sold, lot.winners, bonds, renderDeadline);
     }
 
-    /// @inheritdoc IReoffering
-    function reoffer(uint256 jobId) external override returns (uint256 roundId) {
+    /// @notice See {IReoffering.reoffer}.
+    function reoffer(uint256 jobId) external returns (uint256 roundId) {
         Job storage r = _postedJob(jobId);
         _requireStatus(jobId, r, JobStatus.Active);
         uint256 latest = r.latest;
-        if (latest != 0 && _jobs[latest].status == JobStatus.Bidding) revert RoundStillBidding(jobId, latest);
+        if (latest != 0 && _jobs[latest].status == JobStatus.Bidding) revert IReoffering.RoundStillBidding(jobId, latest);
         uint32[] memory ranges = _unsold[jobId];
-        if (ranges.length == 0) revert NothingToReoffer(jobId);
+        if (ranges.length == 0) revert IReoffering.NothingToReoffer(jobId);
         Reoffer storage o = _reoffers[jobId];
-        if (o.roundsLeft == 0 || block.timestamp > o.finalDeadline) revert ReofferingOver(jobId);
+        if (o.roundsLeft == 0 || block.timestamp > o.finalDeadline) revert IReoffering.ReofferingOver(jobId);
         uint256 tiles = _tilesIn(ranges);
         uint256 price = o.maxPricePerTile;
         uint256 bounty = tiles * r.verifyFeePerTile * _drawBountyBps / BPS;
         uint256 needed = _quote(tiles, price, r.verifyFeePerTile) + bounty;
-        if (o.reserve < needed) revert ReserveTooLow(jobId, needed, o.reserve);
+        if (o.reserve < needed) revert IReoffering.ReserveTooLow(jobId, needed, o.reserve);
 
         delete _unsold[jobId];
         roundId = _nextJobId++;
@@ -183,58 +183,38 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
         r.latest = uint32(roundId);
         r.openRounds += 1;
         _credit(msg.sender, bounty);
-        emit RoundOpened(jobId, roundId, round, tiles, price, bond, bidEnd, revealEnd, ranges, msg.sender, bounty);
+        emit IReoffering.RoundOpened(jobId, roundId, round, tiles, price, bond, bidEnd, revealEnd, ranges, msg.sender, bounty);
     }
 
-    /// @inheritdoc IReoffering
-    function topUp(uint256 jobId, uint80 maxPricePerTile) external payable override {
+    /// @notice See {IReoffering.topUp}.
+    function topUp(uint256 jobId, uint80 maxPricePerTile) external payable {
         Job storage r = _postedJob(jobId);
         if (msg.sender != r.artist) revert NotArtist(jobId, msg.sender, r.artist);
         if (r.status != JobStatus.Bidding) _requireStatus(jobId, r, JobStatus.Active);
         Reoffer storage o = _reoffers[jobId];
-        if (maxPricePerTile < o.maxPricePerTile) revert MaxPriceLowered(jobId, o.maxPricePerTile, maxPricePerTile);
+        if (maxPricePerTile < o.maxPricePerTile) revert IReoffering.MaxPriceLowered(jobId, o.maxPricePerTile, maxPricePerTile);
         o.maxPricePerTile = maxPricePerTile;
         o.reserve += uint96(msg.value);
         r.escrow += uint96(msg.value);
-        emit JobToppedUp(jobId, msg.value, maxPricePerTile);
+        emit IReoffering.JobToppedUp(jobId, msg.value, maxPricePerTile);
     }
 
-    /// @inheritdoc IReoffering
-    function endReoffering(uint256 jobId) external override {
+    /// @notice See {IReoffering.endReoffering}.
+    function endReoffering(uint256 jobId) external {
         Job storage r = _postedJob(jobId);
         _requireStatus(jobId, r, JobStatus.Active);
         Reoffer storage o = _reoffers[jobId];
         if (msg.sender != r.artist && o.roundsLeft != 0 && block.timestamp <= o.finalDeadline) {
-            revert ReofferingNotOver(jobId, o.finalDeadline);
+            revert IReoffering.ReofferingNotOver(jobId, o.finalDeadline);
         }
         o.roundsLeft = 0;
-        emit ReofferingEnded(jobId, _tilesIn(_unsold[jobId]));
+        emit IReoffering.ReofferingEnded(jobId, _tilesIn(_unsold[jobId]));
         _tryComplete(jobId, r);
-    }
-
-    /// @inheritdoc IReoffering
-    function reofferOf(uint256 jobId) external view override returns (Reoffer memory) {
-        return _reoffers[jobId];
-    }
-
-    /// @inheritdoc IReoffering
-    function unsoldTiles(uint256 jobId) external view override returns (uint32[] memory) {
-        return _unsold[jobId];
-    }
-
-    /// @inheritdoc IReoffering
-    function offeredTiles(uint256 roundId) external view override returns (uint32[] memory) {
-        return _offered[roundId];
-    }
-
-    /// @inheritdoc IReoffering
-    function barred(uint256 jobId, address worker) external view override returns (bool) {
-        return _barred[jobId][worker];
     }
 
     function _postedJob(uint256 jobId) internal view returns (Job storage j) {
         j = _job(jobId);
-        if (j.root != 0) revert NotAPostedJob(jobId, j.root);
+        if (j.root != 0) revert IReoffering.NotAPostedJob(jobId, j.root);
     }
 
     /// @dev Gives `bidder` what it bid for of the rest of the current range (moving on to the next
@@ -279,7 +259,7 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
             if (tiles == 0) continue;
             uint256 first = _rangeFirst(lot.ranges[k]) + used;
             _unsold[rootId].push(_range(first, tiles));
-            emit TilesReturned(rootId, jobId, address(0), first, tiles, SeatState.None);
+            emit IReoffering.TilesReturned(rootId, jobId, address(0), first, tiles, SeatState.None);
         }
     }
 
@@ -290,7 +270,7 @@ abstract contract Rounds is Settlement, BidBook, IReoffering {
         Reoffer storage o = _reoffers[rootId];
         if (o.roundsLeft != 0 && o.maxPricePerTile <= j.maxPricePerTile) {
             o.roundsLeft = 0;
-            emit ReofferingEnded(rootId, _tilesIn(_unsold[rootId]));
+            emit IReoffering.ReofferingEnded(rootId, _tilesIn(_unsold[rootId]));
         }
         if (rootId != jobId) {
             j.status = JobStatus.Expired;

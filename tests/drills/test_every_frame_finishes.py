@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_job_and_never_restarted_leaves_no_hole_in_the_frame
         running_worker(own_stack, tmp_path, 4, pricing=NEVER_BIDS),  # an honest verifier
     ):  # fmt: skip
         wait_until(lambda: db_a.get_meta("cursor") is not None, 180, "worker A to start", log_a)
-        job_id = post(own_stack, ipfs, manifest, params(own_stack, render_window=30))
+        job_id = post(own_stack, ipfs, manifest, params(own_stack))
 
         def rendering() -> bool:
             children = psutil.Process(worker_a.pid).children(recursive=True)

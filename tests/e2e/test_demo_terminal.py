@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.console import Console
 
 from tilefarm.demo.progress import FrameProgress, JobProgress
-from tilefarm.demo.summary import DemoSummary, FrameResult, GasUsed
+from tilefarm.demo.summary import DemoSummary, FrameResult, GasUsed, KilledWorker
 from tilefarm.demo.terminal import TerminalView, summary_text
 
 
@@ -34,7 +34,8 @@ def summary(frames: list[int]) -> DemoSummary:
         resolution="960x540", tile_grid="3x2", samples=64, tiles=6 * len(frames), artist="0xA",
         deposit_wei=10, paid_to_workers_wei=5, paid_to_verifiers_wei=1, refunded_wei=4, workers=[],
         gas=GasUsed(transactions=1, gas_used=100, gas_per_tile=100.0, by_event={}),
-        wall_seconds=80.0, seconds_from_post={}, frame_files=files, notes=[], logs=Path("/logs"),
+        wall_seconds=80.0, seconds_from_post={}, frame_files=files, frames_complete=True,
+        tiles_by_round=[], rounds=0, killed_worker=None, notes=[], logs=Path("/logs"),
     )  # fmt: skip
 
 
@@ -53,3 +54,15 @@ def test_final_frames_line_up_their_png_and_exr_columns_whatever_the_frame_numbe
     columns = {line.index("PNG") if "PNG" in line else line.index("EXR") for line in frame_lines}
     assert len(columns) == 1, "\n".join(frame_lines)
     assert "/out/frame-0240.exr  bafy-exr-240" in frame_lines[5]
+
+
+def test_the_summary_names_the_killed_worker_and_whether_every_frame_is_whole():
+    s = summary([1, 2]).model_copy(
+        update={"killed_worker": KilledWorker(number=1, address="0xDEAD", after_seconds=12.5),
+                "rounds": 1}
+    )  # fmt: skip
+    text = summary_text(s)
+    assert "killed     worker 1 (0xDEAD) after posting: 12.5 s" in text
+    assert "1 re-offer round(s); every frame holds every tile" in text
+    broken = s.model_copy(update={"frames_complete": False})
+    assert "does NOT hold every tile" in summary_text(broken)

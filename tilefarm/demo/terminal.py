@@ -73,13 +73,20 @@ def summary_text(s: DemoSummary) -> str:
         f"  gas        {s.gas.gas_used:,} in {s.gas.transactions} transactions "
         f"({s.gas.gas_per_tile:,.0f} a tile)",
         f"  time       after posting: {marks}",
-        "workers",
+        f"  rounds     {s.rounds} re-offer round(s); every frame "
+        + ("holds every tile" if s.frames_complete else "does NOT hold every tile"),
     ]
+    if s.killed_worker is not None:
+        k = s.killed_worker
+        when = "never (it won no tiles)" if k.after_seconds is None else f"{k.after_seconds} s"
+        lines.append(f"  killed     worker {k.number} ({k.address}) after posting: {when}")
+    lines.append("workers")
     for w in s.workers:
         frames = ", ".join(map(str, w.frames))
         lines.append(
-            f"  {w.address}  tiles {w.tiles} (frame {frames}) at {_eth(w.price_per_tile_wei)} "
-            f"a tile, paid {_eth(w.paid_wei)}; checked by {w.verified_by or '-'}: {w.verdict}"
+            f"  {w.address}  round {w.round}  tiles {w.tiles} (frame {frames}) at "
+            f"{_eth(w.price_per_tile_wei)} a tile, paid {_eth(w.paid_wei)}; checked by "
+            f"{w.verified_by or '-'}: {w.verdict} ({w.state})"
         )
     lines.append("final frames")
     width = max((len(str(f.frame)) for f in s.frame_files), default=0)
@@ -87,7 +94,8 @@ def summary_text(s: DemoSummary) -> str:
         if f.status != "assembled":
             lines.append(f"  frame {f.frame}: {f.status}")
             continue
-        lines.append(f"  frame {f.frame:<{width}}  PNG {f.png_file}  {f.png_cid}")
+        holes = f"  (tiles {f.missing_tiles} missing)" if f.missing_tiles else ""
+        lines.append(f"  frame {f.frame:<{width}}  PNG {f.png_file}  {f.png_cid}{holes}")
         lines.append(f"  {'':<{width + 6}}  EXR {f.exr_file}  {f.exr_cid}")
     lines.append(f"page  {s.page_url}")
     lines.append(f"API   {s.job_api_url}")

@@ -1,6 +1,5 @@
 """Projection rules, escrow: how its events change the read tables (`Projector` applies them)."""
 
-from marketplace.db.chain_models import JobView
 from marketplace.indexer.projection.rows import Rows
 from marketplace.indexer.projection.stored import Position
 from tilefarm.chain import events as ev
@@ -12,45 +11,16 @@ class EscrowRules(Rows):
 
     def _job_posted(self, e: ev.JobPosted, at: Position) -> None:
         p = e.params
-        job = JobView(
-            job_id=e.job_id,
-            artist=e.artist,
-            manifest_cid=e.manifest_cid,
-            status="Bidding",
-            tile_count=p.tile_count,
-            frame_count=p.frame_count,
-            max_price_per_tile=p.max_price_per_tile,
-            verify_fee_per_tile=p.verify_fee_per_tile,
-            bid_bond=p.bid_bond,
-            bid_window=p.bid_window,
-            reveal_window=p.reveal_window,
-            render_window=p.render_window,
-            verify_window=p.verify_window,
-            deposit=e.deposit,
-            escrow=e.deposit,
-            fees_due=0,
-            open_seats=0,
-            commits=0,
-            reveals=0,
-            bid_end=e.bid_end,
-            reveal_end=e.reveal_end,
-            render_deadline=0,
-            posted_block=at.block_number,
-            posted_at=at.timestamp,
-            updated_block=at.block_number,
-            root=0,
-            round=0,
-            latest=0,
-            open_rounds=0,
-            max_rounds=p.max_rounds,
-            rounds_left=p.max_rounds,
-            final_deadline=p.final_deadline,
-            reserve=e.deposit,
-            next_max_price_per_tile=p.max_price_per_tile,
-            unsold=[],
-            offered=[],
-        )
-        self.s.add(job)
+        job = self._new_job(
+            at, job_id=e.job_id, artist=e.artist, manifest_cid=e.manifest_cid,
+            tile_count=p.tile_count, frame_count=p.frame_count,
+            max_price_per_tile=p.max_price_per_tile, verify_fee_per_tile=p.verify_fee_per_tile,
+            bid_bond=p.bid_bond, bid_window=p.bid_window, reveal_window=p.reveal_window,
+            render_window=p.render_window, verify_window=p.verify_window, deposit=e.deposit,
+            escrow=e.deposit, bid_end=e.bid_end, reveal_end=e.reveal_end,
+            max_rounds=p.max_rounds, rounds_left=p.max_rounds, final_deadline=p.final_deadline,
+            reserve=e.deposit, next_max_price_per_tile=p.max_price_per_tile,
+        )  # fmt: skip
         self._account(e.artist)
         self._pay_in(at, job, e.artist, "artist", "deposit", e.deposit)
 

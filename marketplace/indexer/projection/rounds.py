@@ -2,7 +2,6 @@
 applies them). See `contracts/market/Rounds.sol` and docs/protocol.md, "Rounds: every frame
 finishes"."""
 
-from marketplace.db.chain_models import JobView
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
 from marketplace.indexer.projection.stored import Position
 from tilefarm.chain import events as ev
@@ -37,45 +36,15 @@ class RoundRules(Rows):
         # The contract's `reoffer`: a job record of its own over every unsold tile, its money
         # held by the posted job, which pays the opener's bounty out of its reserve.
         job = self._job(e.job_id, at)
-        round_ = JobView(
-            job_id=e.round_id,
-            artist=job.artist,
-            manifest_cid=job.manifest_cid,
-            status="Bidding",
-            tile_count=e.tiles,
-            frame_count=job.frame_count,
-            max_price_per_tile=e.max_price_per_tile,
-            verify_fee_per_tile=job.verify_fee_per_tile,
-            bid_bond=e.bid_bond,
-            bid_window=job.bid_window,
-            reveal_window=job.reveal_window,
-            render_window=job.render_window,
-            verify_window=job.verify_window,
-            deposit=0,
-            escrow=0,
-            fees_due=0,
-            open_seats=0,
-            commits=0,
-            reveals=0,
-            bid_end=e.bid_end,
-            reveal_end=e.reveal_end,
-            render_deadline=0,
-            posted_block=at.block_number,
-            posted_at=at.timestamp,
-            updated_block=at.block_number,
-            root=job.job_id,
-            round=e.round,
-            latest=0,
-            open_rounds=0,
-            max_rounds=0,
-            rounds_left=0,
-            final_deadline=0,
-            reserve=0,
-            next_max_price_per_tile=0,
-            unsold=[],
+        round_ = self._new_job(
+            at, job_id=e.round_id, artist=job.artist, manifest_cid=job.manifest_cid,
+            tile_count=e.tiles, frame_count=job.frame_count,
+            max_price_per_tile=e.max_price_per_tile, verify_fee_per_tile=job.verify_fee_per_tile,
+            bid_bond=e.bid_bond, bid_window=job.bid_window, reveal_window=job.reveal_window,
+            render_window=job.render_window, verify_window=job.verify_window, deposit=0,
+            escrow=0, bid_end=e.bid_end, reveal_end=e.reveal_end, root=job.job_id, round=e.round,
             offered=[[first, count] for first, count in e.tile_ranges()],
-        )
-        self.s.add(round_)
+        )  # fmt: skip
         job.unsold = []
         job.rounds_left -= 1
         job.reserve -= e.bounty

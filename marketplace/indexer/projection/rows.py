@@ -30,6 +30,20 @@ class Rows:
         job.updated_block = at.block_number
         return job
 
+    def _new_job(self, at: Position, **fields: object) -> JobView:
+        """A job row (a posted job or a round) first seen at `at`: nothing bid, open or owed yet
+        but what `fields` say."""
+        empty: dict[str, object] = {
+            "status": "Bidding", "fees_due": 0, "open_seats": 0, "commits": 0, "reveals": 0,
+            "render_deadline": 0, "root": 0, "round": 0, "latest": 0, "open_rounds": 0,
+            "max_rounds": 0, "rounds_left": 0, "final_deadline": 0, "reserve": 0,
+            "next_max_price_per_tile": 0, "unsold": [], "offered": [],
+        }  # fmt: skip
+        seen = {"posted_block": at.block_number, "posted_at": at.timestamp}
+        job = JobView(**{**empty, **seen, "updated_block": at.block_number, **fields})
+        self.s.add(job)
+        return job
+
     def _seat(self, job_id: int, worker: str) -> SeatView:
         seat = self.s.get(SeatView, (job_id, worker))
         if seat is None:
