@@ -149,7 +149,7 @@ fuzz: $(TOOLS)/.forge
 	FOUNDRY_PROFILE=fuzz $(FORGE) test --match-test invariant_allProperties --summary -vv $(FORGE_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check tilefarm marketplace render_worker tests bench scripts
+	$(VENV)/bin/ruff check tilefarm tilefarm_cli marketplace render_worker tests bench scripts
 	$(VENV)/bin/mypy
 	$(MAKE) slither
 

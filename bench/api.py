@@ -38,14 +38,14 @@ import httpx
 from eth_utils import keccak
 from web3 import Web3
 
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.events import JobParams
-from tilefarm.devnet import Devnet
-from tilefarm.devnet.ports import free_port
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.chain.events import JobParams
 from tilefarm.merkle import merkle_root, tile_leaf
-from tilefarm.settings import TilefarmSettings
+from tilefarm_cli.devnet import Devnet
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.settings import TilefarmSettings
 
 ETHER = 10**18
 P99_TARGET_MS = 50.0

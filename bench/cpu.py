@@ -9,7 +9,7 @@ import psutil
 
 # (role, a word of the command line that names it); the first that matches counts.
 ROLES = (
-    ("blender", "tilefarm.blender.child"),
+    ("blender", "tilefarm.adapters.blender.child"),
     ("worker daemons", "render-worker"),
     ("server", "serve"),
     ("anvil", "anvil"),

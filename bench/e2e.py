@@ -1,11 +1,11 @@
 """The demo's job through the whole marketplace vs plain Blender: `python -m bench.e2e` prints JSON.
 
-Marketplace: exactly what `tilefarm demo` runs (tilefarm/demo): anvil, Kubo, `tilefarm serve` and
-three `render-worker` processes, the showcase scene's frames 1, 12 and 24 at 960x540, 64 samples,
-3x2 tiles a frame (about a minute of plain rendering on two cores), posted through the API and
-followed until the server has assembled every frame. Its time is from `postJob` to the last
-frame stored by the server (its clock): sealed bids, reveals, settlement, rendering,
-commitments, spot-check verification, payment and assembly. `--width 480 --height 270
+Marketplace: exactly what `tilefarm demo` runs (tilefarm_cli/demo): anvil, Kubo, `tilefarm serve`
+and three `render-worker` processes, the showcase scene's frames 1, 12 and 24 at 960x540, 64
+samples, 3x2 tiles a frame (about a minute of plain rendering on two cores), posted through the API
+and followed until the server has assembled every frame. Its time is from `postJob` to the last
+frame stored by the server (its clock): sealed bids, reveals, settlement, rendering, commitments,
+spot-check verification, payment and assembly. `--width 480 --height 270
 --samples 32` is the smaller job `make demo` used to post (its fixed protocol latency of about
 8 s is most of its time).
 
@@ -42,12 +42,12 @@ from typing import Any
 import psutil
 
 from bench import cpu
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.demo import DemoOptions, DemoRun
-from tilefarm.devnet.ports import free_port
-from tilefarm.ipfs import KuboClient, cid_of_file
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import KuboClient, cid_of_file
 from tilefarm.manifest import build_manifest
 from tilefarm.tiles import Rect
+from tilefarm_cli.demo import DemoOptions, DemoRun
+from tilefarm_cli.devnet.ports import free_port
 
 
 def marketplace(options: DemoOptions) -> dict[str, Any]:

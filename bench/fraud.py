@@ -38,13 +38,13 @@ from typing import Any
 import numpy as np
 import psutil
 
-from tilefarm.blender.launcher import BlenderChild
+from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
 from tilefarm.pixels import Pixels, read_exr, write_exr
-from tilefarm.scenes import build_builtin_scene
 from tilefarm.tiles import Rect
+from tilefarm_cli.scenes import build_builtin_scene
 
 WIDTH, HEIGHT, SAMPLES, GRID = 640, 480, 64, 4
 TRIALS = int(os.environ.get("BENCH_FRAUD_TRIALS", "400"))

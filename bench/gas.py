@@ -24,14 +24,14 @@ from typing import Any
 
 from web3 import Web3
 
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import deploy, market_plan
-from tilefarm.chain.events import JobParams, PanelDrawn
-from tilefarm.chain.records import MarketConfig
-from tilefarm.chain.votes import vote_commitment
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import deploy, market_plan
+from tilefarm.adapters.chain.events import JobParams, PanelDrawn
+from tilefarm.adapters.chain.records import MarketConfig
+from tilefarm.adapters.chain.votes import vote_commitment
+from tilefarm.adapters.paths import BUILD_DIR, NODE_BIN, TOOLS_BIN
 from tilefarm.merkle import merkle_root, tile_leaf
-from tilefarm.paths import BUILD_DIR, NODE_BIN, TOOLS_BIN
 
 SHAPES = ((16, 2), (64, 4), (256, 8))
 TARGET = 2_500_000

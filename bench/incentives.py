@@ -3,12 +3,13 @@
 For every deviation the verification game must make unprofitable (docs/protocol.md, "Why each known
 deviation loses"), it says whether the contracts allow it at all and, if they do, the deviator's
 expected profit next to what honest play earns in the same seat, at the public-network parameters
-(`tilefarm.chain.remote.production_market_config`) and at the devnet's
-(`tilefarm.chain.deploy.devnet_market_config`). The money rules are the contract's, written out
-below once each (collateral, slashes, bounties, bonds); the probability that a faked seat is caught
-is what `python -m bench.fraud` measured (docs/verification.md), taken at a conservative bound:
-no cheat was missed in 2000 of 2000 jobs, so the miss rate is below 3/2000 with 95% confidence
-(the rule of three), and the worst strategy on the tuning seed was caught 99.9% of the time.
+(`tilefarm.adapters.chain.remote.production_market_config`) and at the devnet's
+(`tilefarm.adapters.chain.deploy.devnet_market_config`). The money rules are the contract's, written
+out below once each (collateral, slashes, bounties, bonds); the probability that a faked seat is
+caught is what `python -m bench.fraud` measured (docs/verification.md), taken at a conservative
+bound: no cheat was missed in 2000 of 2000 jobs, so the miss rate is below 3/2000 with 95%
+confidence (the rule of three), and the worst strategy on the tuning seed was caught 99.9% of the
+time.
 
 The reference seat: 16 tiles at the job's maximum price of 10^15 wei a tile, which costs its worker
 80% of the price to render (a 20% margin); the verifier fee is 6x10^13 wei a tile and a verification
@@ -24,9 +25,9 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from tilefarm.chain.deploy import devnet_market_config
-from tilefarm.chain.records import MarketConfig, record
-from tilefarm.chain.remote import production_market_config
+from tilefarm.adapters.chain.deploy import devnet_market_config
+from tilefarm.adapters.chain.records import MarketConfig, record
+from tilefarm.adapters.chain.remote import production_market_config
 
 BPS = 10_000
 TREASURY = "0x" + "11" * 20

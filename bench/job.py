@@ -19,8 +19,9 @@ from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.pricing import PricingPolicy
 from render_worker.settings import DaemonSettings
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import (
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.devkeys import dev_account
+from tilefarm.adapters.chain.events import (
     BidsSettled,
     JobParams,
     PaymentReleased,
@@ -28,14 +29,13 @@ from tilefarm.chain.events import (
     ResultsCommitted,
     Withdrawn,
 )
-from tilefarm.demo.artist import release_accepted
-from tilefarm.devnet import Devnet
-from tilefarm.devnet.anvil import dev_account
-from tilefarm.devnet.ports import free_port
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
-from tilefarm.settings import TilefarmSettings
+from tilefarm_cli.demo.artist import release_accepted
+from tilefarm_cli.devnet import Devnet
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.scenes import build_builtin_scene
+from tilefarm_cli.settings import TilefarmSettings
 
 PASSWORD = "bench"
 BID_WINDOW = REVEAL_WINDOW = 4

@@ -21,13 +21,13 @@ from typing import Any
 
 import psutil
 
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.ipfs import cid_of_file
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import cid_of_file
 from tilefarm.manifest import build_manifest
 from tilefarm.pixels import pixel_hash
-from tilefarm.scenes import build_builtin_scene
 from tilefarm.stitch import stitch_files
 from tilefarm.tiles import Rect, tile_rects
+from tilefarm_cli.scenes import build_builtin_scene
 
 GRIDS = ((1, 1), (2, 2), (4, 4), (8, 8))
 

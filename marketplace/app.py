@@ -37,10 +37,10 @@ from marketplace.errors import MarketplaceError
 from marketplace.indexer import Indexer, IndexerRunner
 from marketplace.intake import SceneIntake
 from marketplace.settings import MarketplaceSettings
-from tilefarm.blender.process import ChildLimits
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.blender.process import ChildLimits
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.ipfs import KuboClient
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 
 from marketplace.errors import PayloadTooLarge, Unprocessable, UnsupportedFile
-from tilefarm.blender.errors import BlendFileError, NoCameraError, RenderEngineError
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.blender.process import ChildLimits
-from tilefarm.blender.protocol import SceneInfo
-from tilefarm.blender.sandbox import check_blend_header
+from tilefarm.adapters.blender.errors import BlendFileError, NoCameraError, RenderEngineError
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.blender.process import ChildLimits
+from tilefarm.adapters.blender.protocol import SceneInfo
+from tilefarm.adapters.blender.sandbox import check_blend_header
 
 
 class SceneIntake:

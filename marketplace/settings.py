@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tilefarm.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
+from tilefarm.adapters.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
 
 MiB = 1024 * 1024
 

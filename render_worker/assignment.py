@@ -17,10 +17,10 @@ from pathlib import Path
 from render_worker.children import JobChildren
 from render_worker.errors import WorkerError
 from render_worker.state import TileRow, WorkerState
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.verification import ResultsList, ResultTile
 from tilefarm.job_tiles import job_tile_count, locate
 from tilefarm.manifest import RenderManifest, canonical_json, parse_manifest
-from tilefarm.verification import ResultsList, ResultTile
 
 log = logging.getLogger(__name__)
 

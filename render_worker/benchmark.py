@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from render_worker import benchmark_scene
 from render_worker.settings import WorkerSettings
-from tilefarm.blender.devices import GPU_BACKENDS, Device
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.ipfs import cid_of_file
+from tilefarm.adapters.blender.devices import GPU_BACKENDS, Device
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import cid_of_file
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
 
 REFERENCE_SIZE = 256
 
@@ -71,7 +71,8 @@ def run_benchmark(
             scratch_root=settings.scratch_dir,
         )
         with make_child() as probe:
-            scene = build_builtin_scene("benchmark", root / "benchmark.blend", child=probe)
+            scene = root / "benchmark.blend"
+            probe.build_scene(benchmark_scene.BUILDER, benchmark_scene.NAME, scene)
             available = probe.list_devices()
         scene_cid = cid_of_file(scene)
         for backend in backends or _backends(available):

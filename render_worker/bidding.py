@@ -23,9 +23,9 @@ from render_worker.metrics import WorkerMetrics
 from render_worker.pricing import UINT16_MAX, JobOffer, PricingPolicy, decide_bid
 from render_worker.state import BidRow, JobRow, WorkerState
 from render_worker.transactions import TxSender
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.ipfs import IpfsError, KuboClient
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.ipfs import IpfsError, KuboClient
 
 log = logging.getLogger("render_worker")
 

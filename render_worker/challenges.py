@@ -41,10 +41,10 @@ from web3 import Web3
 from render_worker.recheck import recheck_pass
 from render_worker.state import Base, JobRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
-from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.ipfs import IpfsError, KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.ipfs import IpfsError, KuboClient
 
 log = logging.getLogger("render_worker")
 

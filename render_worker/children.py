@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from render_worker.settings import WorkerSettings
-from tilefarm.blender.launcher import BlenderChild
+from tilefarm.adapters.blender.launcher import BlenderChild
 
 # A child left idle this long (its job's work done, or a lost auction) is stopped.
 IDLE_SECONDS = 120.0

@@ -20,9 +20,9 @@ from render_worker.benchmark import run_benchmark
 from render_worker.local_render import parse_grid, parse_size, render_scene
 from render_worker.node import register as register_node_commands
 from render_worker.settings import WorkerSettings
-from tilefarm.blender.devices import parse_device_spec, select_devices
-from tilefarm.blender.launcher import BlenderChild, RenderedRegion
-from tilefarm.console import console, err, fail, warn
+from tilefarm.adapters.blender.devices import parse_device_spec, select_devices
+from tilefarm.adapters.blender.launcher import BlenderChild, RenderedRegion
+from tilefarm.adapters.console import console, err, fail, warn
 from tilefarm.errors import TilefarmError
 
 app = typer.Typer(help="tilefarm render worker: render, benchmark, devices.", no_args_is_help=True)

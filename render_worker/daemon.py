@@ -56,11 +56,11 @@ from render_worker.transactions import RPC_ERRORS, TxFailed, TxSender
 from render_worker.verifier import Verifier
 from render_worker.verify_duty import VerifierDuty
 from render_worker.wakeups import seconds_to_sleep
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.chain.follower import Cursor, HeadWatcher, LogFollower
+from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import KuboClient, cid_of_bytes
 from tilefarm.manifest import canonical_json
 
 log = logging.getLogger("render_worker")

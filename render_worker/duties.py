@@ -42,10 +42,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from render_worker.state import Base, JobRow, RoundRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
-from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.chain.records import Seat
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.chain.records import Seat
 
 log = logging.getLogger("render_worker")
 

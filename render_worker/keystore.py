@@ -12,8 +12,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from render_worker.errors import WorkerError
-from tilefarm.keystore import KeystoreError as CoreKeystoreError
-from tilefarm.keystore import unlock_keystore
+from tilefarm.adapters.keystore import KeystoreError as CoreKeystoreError
+from tilefarm.adapters.keystore import unlock_keystore
 
 
 class KeystoreError(WorkerError):

@@ -11,10 +11,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from render_worker.settings import WorkerSettings
-from tilefarm.blender.devices import DeviceSelection
-from tilefarm.blender.launcher import BlenderChild, RenderedRegion
+from tilefarm.adapters.blender.devices import DeviceSelection
+from tilefarm.adapters.blender.launcher import BlenderChild, RenderedRegion
+from tilefarm.adapters.ipfs import cid_of_file
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import cid_of_file
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.pixels import pixel_hash, read_exr
 from tilefarm.stitch import stitch_files, write_frame, write_png_preview

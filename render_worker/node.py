@@ -27,12 +27,12 @@ from render_worker.keystore import create_keystore, keystore_address, load_keyst
 from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
 from render_worker.state import WorkerState
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.connection import check_market, connect_web3
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.console import console, err, fail, log_handler
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.connection import check_market, connect_web3
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.console import console, err, fail, log_handler
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import KuboClient
 
 log = logging.getLogger("render_worker")
 

@@ -5,10 +5,11 @@ fraud, "contradicted", if the evidence is unusable or gives a fail): seal the vo
 the market accepts reveals, and resolve the dispute when the reveal window is over, since the panel
 is paid only at resolution.
 
-The salt is derived from the worker's key and the dispute (`tilefarm.chain.votes.vote_salt`), so it
-is never stored, and the vote itself is read back from the sealed commitment on chain by trying
-both answers. The evidence CID is sealed with the vote (nobody can copy another member's evidence
-after the reveals) and kept in the duty's row until the reveal.
+The salt is derived from the worker's key and the dispute
+(`tilefarm.adapters.chain.votes.vote_salt`), so it is never stored, and the vote itself is read back
+from the sealed commitment on chain by trying both answers. The evidence CID is sealed with the vote
+(nobody can copy another member's evidence after the reveals) and kept in the duty's row until the
+reveal.
 
 Duty stages of a panel duty (`DutyRow.kind == "panel"`): drawn -> checked (its verdict stored)
 -> sealed (VoteCommitted) -> revealed (VoteCast) -> attested (DisputeResolved), or error.
@@ -20,10 +21,10 @@ from collections.abc import Callable
 
 from render_worker.state import DutyRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.chain.records import Dispute
-from tilefarm.chain.votes import vote_commitment, vote_salt
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.chain.records import Dispute
+from tilefarm.adapters.chain.votes import vote_commitment, vote_salt
 
 log = logging.getLogger("render_worker")
 

@@ -25,7 +25,7 @@ from render_worker.duties import note_event
 from render_worker.metrics import WorkerMetrics
 from render_worker.reorg import posting
 from render_worker.state import BidRow, DutyRow, JobRow, RoundRow, TileRow
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 log = logging.getLogger("render_worker")
 

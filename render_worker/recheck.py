@@ -4,11 +4,10 @@ challenged seat (docs/protocol.md, steps 8 and 10).
 
 The pass is contradicted when its evidence is unusable (it names other results, holds other
 patches than the seed selects, or cannot be read: no verdict can rest on it) or when the evidence,
-judged against the revealed tiles (`tilefarm.verification.judge_evidence`), gives a fail on tiles
-that could be read (`CheckReport.contradicts_pass`): tiles the worker stopped serving after its
-pass say nothing against the verifier. The
-claim is always the chain's: its seed is that of the draw the attesting verifier answered, never
-one the evidence states.
+judged against the revealed tiles (`tilefarm.checks.verification.judge_evidence`), gives a fail on
+tiles that could be read (`CheckReport.contradicts_pass`): tiles the worker stopped serving after
+its pass say nothing against the verifier. The claim is always the chain's: its seed is that of the
+draw the attesting verifier answered, never one the evidence states.
 """
 
 import shutil
@@ -16,12 +15,17 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import ResultsAttested, VerifierDrawn
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.events import ResultsAttested, VerifierDrawn
+from tilefarm.adapters.ipfs import IpfsError, KuboClient
+from tilefarm.checks.verification import (
+    CheckReport,
+    claim_from_chain,
+    judge_evidence,
+    load_evidence,
+)
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import IpfsError, KuboClient
 from tilefarm.manifest import canonical_json
-from tilefarm.verification import CheckReport, claim_from_chain, judge_evidence, load_evidence
 
 CHALLENGE = "the pass contradicts the verifier's own sealed evidence"
 

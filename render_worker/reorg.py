@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from render_worker.challenges import ChallengeRow
 from render_worker.duties import WatchRow
 from render_worker.state import Base, BidRow, DutyRow, JobRow, RoundRow, TileRow
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 Row = JobRow | DutyRow | WatchRow | ChallengeRow | RoundRow
 # The fields of a job row its posting sets once (the windows' ends move if it is mined again).

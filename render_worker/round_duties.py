@@ -30,8 +30,8 @@ from render_worker.bidding import SETTLE_GRACE, SETTLES
 from render_worker.duties import GRACE, NO_SEAT, WatchRow, open_watches, update_watch
 from render_worker.state import JobRow, RoundRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ContractReverted
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
 
 log = logging.getLogger("render_worker")
 

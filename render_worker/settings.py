@@ -11,9 +11,9 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from render_worker.pricing import PricingPolicy
-from tilefarm.blender.process import ChildLimits
-from tilefarm.blender.sandbox import Sandbox
-from tilefarm.paths import DEFAULT_STATE_DIR
+from tilefarm.adapters.blender.process import ChildLimits
+from tilefarm.adapters.blender.sandbox import Sandbox
+from tilefarm.adapters.paths import DEFAULT_STATE_DIR
 
 
 class WorkerSettings(BaseSettings):

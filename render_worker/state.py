@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from render_worker.errors import WorkerError
-from tilefarm.database import Transactions, open_engine
+from tilefarm.adapters.database import Transactions, open_engine
 
 
 def _now() -> datetime:

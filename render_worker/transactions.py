@@ -31,8 +31,8 @@ from web3.exceptions import (
 
 from render_worker.errors import WorkerError
 from render_worker.state import TxRow, WorkerState
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ContractReverted
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

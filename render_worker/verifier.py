@@ -1,5 +1,5 @@
 """The worker's checks of other workers' results, each with the shared check
-(`tilefarm.verification`):
+(`tilefarm.checks.verification`):
 
 - as a drawn verifier, blind (docs/protocol.md, steps 6-8): `evidence` renders the seed's patches
   from the chain's claim alone, before the worker has revealed a tile, and publishes the bundle;
@@ -18,16 +18,16 @@ from pydantic import BaseModel
 from render_worker.children import JobChildren
 from render_worker.errors import WorkerError
 from render_worker.recheck import latest_attestation, recheck_pass
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import RenderManifest, canonical_json
-from tilefarm.verification import (
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.verification import (
     check_results,
     claim_from_chain,
     judge_evidence,
     load_evidence,
     render_evidence,
 )
+from tilefarm.manifest import RenderManifest, canonical_json
 
 
 class Verdict(BaseModel):

@@ -29,8 +29,8 @@ from sqlalchemy import select
 from render_worker.state import DutyRow, WorkerState
 from render_worker.transactions import TxFailed, TxSender
 from render_worker.verifier import Verifier
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.chain.votes import evidence_seal
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.chain.votes import evidence_seal
 
 log = logging.getLogger("render_worker")
 

@@ -6,7 +6,7 @@ deploys the devnet plan and nothing is written.
 On a live network (see network-config.yaml: `brownie networks import network-config.yaml`) the key
 comes from the encrypted keystore named by TILEFARM_DEPLOYER_KEYSTORE (password from
 TILEFARM_DEPLOYER_PASSWORD, else a prompt), the market gets the production parameters of
-`tilefarm.chain.remote.production_market_config` (treasury: TILEFARM_TREASURY, default the
+`tilefarm.adapters.chain.remote.production_market_config` (treasury: TILEFARM_TREASURY, default the
 deployer), and `deployments/<chain id>.json` is written for the worker, the server and the
 auditor. A re-run deploys only what is missing. `tilefarm deploy` does the same without Brownie;
 docs/deploy.md explains both.
@@ -20,15 +20,15 @@ from brownie import HealthCheck, JobMarket, PanelCourt, RoundKeeper, accounts, w
 from brownie._config import CONFIG
 
 from tilefarm import PROTOCOL_VERSION
-from tilefarm.chain.deploy import devnet_market_config
-from tilefarm.chain.remote import (
+from tilefarm.adapters.chain.deploy import devnet_market_config
+from tilefarm.adapters.chain.remote import (
     DeployError,
     check_randomness,
     deploy_signed,
     production_plan,
     unlock_keystore,
 )
-from tilefarm.paths import BUILD_DIR, PROJECT_ROOT
+from tilefarm.adapters.paths import BUILD_DIR, PROJECT_ROOT
 
 
 def _is_development() -> bool:

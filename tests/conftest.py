@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from tilefarm.devnet import Devnet, StackStatus
-from tilefarm.devnet.ports import free_port
-from tilefarm.ipfs import KuboClient
-from tilefarm.settings import TilefarmSettings
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm_cli.devnet import Devnet, StackStatus
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.settings import TilefarmSettings
 
 
 def fresh_stack_settings(state_dir: Path) -> TilefarmSettings:

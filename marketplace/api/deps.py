@@ -7,7 +7,7 @@ from fastapi import Request
 from marketplace.db.session import Database
 from marketplace.intake import SceneIntake
 from marketplace.settings import MarketplaceSettings
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
 
 
 @dataclass

@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from tilefarm.blender.protocol import SceneInfo
+from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.manifest import RenderManifest
 
 
@@ -208,7 +208,7 @@ class VerificationPublic(BaseModel):
     )
 
 
-# The contract's SeatState names (tilefarm.chain.records.SEAT_STATES).
+# The contract's SeatState names (tilefarm.adapters.chain.records.SEAT_STATES).
 SEAT_STATE_DESCRIPTION = (
     "the contract's SeatState name: None (a sealed bid), Revealed, Outbid, Assigned, Submitted "
     "(Merkle root committed), Sealed (the verifier sealed its evidence; the worker must reveal), "

@@ -6,9 +6,10 @@ delivered left transparent and listed in its row (`missing_tiles`): never silent
 It reads only what the indexer projected (jobs, seats with their committed root and revealed
 results CID: verification is blind, so a seat's tiles are known only once its worker revealed
 them) and what IPFS holds; every results list and tile goes through the same checks as the audit
-(`tilefarm.audit.committed`). Its own rows (`marketplace.db.frame_models`) say which frames are
-stored, so a restart picks up exactly the frames still owed, and a frame is stored once. The
-bytes depend only on the tiles (`tilefarm.audit.frames`): assembling again gives the same CIDs.
+(`tilefarm.checks.audit.committed`). Its own rows (`marketplace.db.frame_models`) say which frames
+are stored, so a restart picks up exactly the frames still owed, and a frame is stored once. The
+bytes depend only on the tiles (`tilefarm.checks.audit.frames`): assembling again gives the same
+CIDs.
 """
 
 import logging
@@ -39,14 +40,14 @@ from marketplace.db.frame_models import (
 )
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
-from tilefarm.audit.committed import fetch_results, fetch_tile
-from tilefarm.audit.frames import frame_stem, needs_blender, write_frame_files
-from tilefarm.blender.launcher import BlenderChild
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
+from tilefarm.checks.audit.committed import fetch_results, fetch_tile
+from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
+from tilefarm.checks.verification import ResultsList
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
 from tilefarm.job_tiles import job_tile_count
 from tilefarm.manifest import RenderManifest, parse_manifest
-from tilefarm.verification import ResultsList
 
 log = logging.getLogger(__name__)
 

@@ -50,7 +50,7 @@ class Wei(TypeDecorator[int]):
 
 
 class IndexerCursor(Base):
-    """Where the indexer of one market stands (see `tilefarm.chain.follower.Cursor`)."""
+    """Where the indexer of one market stands (see `tilefarm.adapters.chain.follower.Cursor`)."""
 
     __tablename__ = "indexer_cursors"
 

@@ -1,7 +1,7 @@
 """The marketplace's database: a SQLite file by default, PostgreSQL by URL."""
 
 from marketplace.db.models import Base
-from tilefarm.database import Transactions, open_engine
+from tilefarm.adapters.database import Transactions, open_engine
 
 
 class Database(Transactions):

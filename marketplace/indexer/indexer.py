@@ -1,12 +1,13 @@
 """The chain indexer: the market's events into the database, block by block.
 
-`Indexer.step` reads one batch of confirmed logs with `tilefarm.chain.follower.LogFollower`,
-decodes them, and in ONE transaction stores each event row, applies it to the projections and
-saves the cursor. A crash between two steps therefore loses nothing and doubles nothing: the next
-step starts from the cursor saved with the last rows. On a reorganisation (`batch.reorged_from`)
-the rows of the abandoned blocks are deleted and every projection is rebuilt from the remaining
-event rows before the new blocks are applied, in that same transaction; the frames assembled for
-jobs with abandoned events are dropped, to be assembled again from what the chain now says.
+`Indexer.step` reads one batch of confirmed logs with
+`tilefarm.adapters.chain.follower.LogFollower`, decodes them, and in ONE transaction stores each
+event row, applies it to the projections and saves the cursor. A crash between two steps therefore
+loses nothing and doubles nothing: the next step starts from the cursor saved with the last rows. On
+a reorganisation (`batch.reorged_from`) the rows of the abandoned blocks are deleted and every
+projection is rebuilt from the remaining event rows before the new blocks are applied, in that same
+transaction; the frames assembled for jobs with abandoned events are dropped, to be assembled again
+from what the chain now says.
 
 `IndexerRunner` runs steps in a background thread, woken by new heads over WebSocket when a URL
 is given, else (and as a fallback) every `poll_interval` seconds.
@@ -35,10 +36,16 @@ from marketplace.db.models import Base
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
 from marketplace.indexer.projection import Position, Projector, loaded, stored
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.connection import check_market
-from tilefarm.chain.follower import BlockRef, Cursor, HeadWatcher, LogFollower, ReorgTooDeep
-from tilefarm.chain.records import MarketConfig
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.connection import check_market
+from tilefarm.adapters.chain.follower import (
+    BlockRef,
+    Cursor,
+    HeadWatcher,
+    LogFollower,
+    ReorgTooDeep,
+)
+from tilefarm.adapters.chain.records import MarketConfig
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tilefarm.blender import BlenderChild, ChildLimits, Sandbox
+from tilefarm.adapters.blender import BlenderChild, ChildLimits, Sandbox
 from tilefarm.manifest import RenderManifest, build_manifest
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.scenes import build_builtin_scene
 
 HELPER = Path(__file__).with_name("hostile_blend.py")
 SCENE_CID = "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"

@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tilefarm.blender import (
+from tilefarm.adapters.blender import (
     BlenderChild,
     ChildCrashed,
     ChildLimits,
@@ -112,7 +112,7 @@ def test_scratch_folder_is_removed_when_the_child_closes(tiny_blend: Path):
 
 PARENT_SCRIPT = """
 import sys
-from tilefarm.blender import BlenderChild
+from tilefarm.adapters.blender import BlenderChild
 from tests.blender.conftest import tiny_manifest
 child = BlenderChild()
 child.start()

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tilefarm.blender import BlenderChild, RenderFailed, Sandbox
+from tilefarm.adapters.blender import BlenderChild, RenderFailed, Sandbox
 from tilefarm.manifest import RenderManifest
 from tilefarm.pixels import pixel_hash, read_exr
 from tilefarm.stitch import stitch_files

@@ -7,7 +7,7 @@ import pytest
 
 from render_worker.children import JobChildren
 from render_worker.settings import WorkerSettings
-from tilefarm.blender import RenderTimeout, Sandbox
+from tilefarm.adapters.blender import RenderTimeout, Sandbox
 from tilefarm.manifest import RenderManifest
 from tilefarm.tiles import Rect
 

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tilefarm.blender import BlenderChild, RenderEngineError
+from render_worker import benchmark_scene
+from tilefarm.adapters.blender import BlenderChild, RenderEngineError
 from tilefarm.manifest import ColourManagement
 from tilefarm.pixels import compare_pixels, read_exr, write_exr
-from tilefarm.scenes import build_builtin_scene
 from tilefarm.stitch import linear_to_srgb8, stitch_files
+from tilefarm_cli.scenes import BUILDER, build_builtin_scene
 
 from .conftest import tiny_manifest
 
@@ -32,7 +33,8 @@ def test_demo_and_benchmark_scenes_build_in_a_reused_child(
     spare_child: BlenderChild, tmp_path: Path
 ):
     demo = build_builtin_scene("demo", tmp_path / "demo.blend", child=spare_child)
-    bench = build_builtin_scene("benchmark", tmp_path / "bench.blend", child=spare_child)
+    bench = tmp_path / "bench.blend"
+    spare_child.build_scene(benchmark_scene.BUILDER, benchmark_scene.NAME, bench)
     demo_info = spare_child.inspect(demo)
     assert demo_info.frame_end - demo_info.frame_start + 1 == 12 and demo_info.camera
     assert spare_child.inspect(bench).width == 256
@@ -42,7 +44,7 @@ def test_unknown_builtin_scene_is_a_clear_error(spare_child: BlenderChild, tmp_p
     with pytest.raises(ValueError, match="unknown built-in scene"):
         build_builtin_scene("nope", tmp_path / "x.blend")
     with pytest.raises(RenderEngineError, match="unknown built-in scene"):
-        spare_child.build_scene("nope", tmp_path / "x.blend")
+        spare_child.build_scene(BUILDER, "nope", tmp_path / "x.blend")
 
 
 def test_devices_lists_at_least_the_cpu(spare_child: BlenderChild):

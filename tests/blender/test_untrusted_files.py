@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tilefarm.blender import BlenderChild, BlendFileError, NoCameraError, Sandbox
+from tilefarm.adapters.blender import BlenderChild, BlendFileError, NoCameraError, Sandbox
 from tilefarm.manifest import RenderManifest
 
 from .conftest import run_helper, tiny_manifest

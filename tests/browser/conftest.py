@@ -26,11 +26,11 @@ from marketplace.settings import MarketplaceSettings
 from render_worker.pricing import PricingPolicy
 from tests.conftest import fresh_stack_settings
 from tests.worker.conftest import Stack, running_worker
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.devnet import Devnet
-from tilefarm.devnet.ports import free_port
-from tilefarm.paths import PROJECT_ROOT
-from tilefarm.scenes import build_builtin_scene
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.paths import PROJECT_ROOT
+from tilefarm_cli.devnet import Devnet
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.scenes import build_builtin_scene
 
 CHROMIUM = Path("/usr/bin/chromium")
 FRONTEND = PROJECT_ROOT / "frontend" / "dist"

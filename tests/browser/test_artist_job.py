@@ -15,7 +15,7 @@ from tests.browser.conftest import Server, screenshot
 from tests.browser.form import TINY_JOB, fill_job, upload
 from tests.marketplace.finished_job import release_all
 from tests.worker.conftest import Stack, dev_account
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
 

@@ -13,11 +13,11 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server, screenshot
 from tests.worker.conftest import Stack
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import JobParams, PanelDrawn
-from tilefarm.chain.votes import vote_commitment
-from tilefarm.devnet.anvil import dev_account
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.devkeys import dev_account
+from tilefarm.adapters.chain.events import JobParams, PanelDrawn
+from tilefarm.adapters.chain.votes import vote_commitment
 from tilefarm.merkle import merkle_root, tile_leaf
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]

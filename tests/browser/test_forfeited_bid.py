@@ -13,9 +13,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.form import TINY_JOB, fill_job, upload
 from tests.worker.conftest import Stack
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.events import BidForfeited, Slashed
-from tilefarm.devnet.anvil import dev_account
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.devkeys import dev_account
+from tilefarm.adapters.chain.events import BidForfeited, Slashed
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]
 

@@ -6,7 +6,7 @@ frontend/test/*.test.ts."""
 import shutil
 import subprocess
 
-from tilefarm.paths import PROJECT_ROOT
+from tilefarm.adapters.paths import PROJECT_ROOT
 
 FRONTEND = PROJECT_ROOT / "frontend"
 

@@ -24,9 +24,10 @@ from tests.browser.conftest import Server, screenshot
 from tests.browser.form import TINY_JOB, fill_job, upload
 from tests.browser.injected_wallet import signing_wallet
 from tests.worker.conftest import Stack, wait_until
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import (
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.devkeys import dev_account
+from tilefarm.adapters.chain.events import (
     JobCompleted,
     JobPosted,
     JobToppedUp,
@@ -35,7 +36,6 @@ from tilefarm.chain.events import (
     RoundOpened,
     TilesReturned,
 )
-from tilefarm.devnet.anvil import dev_account
 from tilefarm.merkle import merkle_root, tile_leaf
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.blender]

@@ -6,11 +6,11 @@ import pytest
 from web3 import Web3
 from web3.contract import Contract
 
-from tilefarm.chain.artifacts import load_artifact
-from tilefarm.chain.deploy import Step, deploy
-from tilefarm.chain.follower import Cursor, HeadWatcher, LogFollower, ReorgTooDeep
-from tilefarm.devnet import StackStatus
-from tilefarm.settings import TilefarmSettings
+from tilefarm.adapters.chain.artifacts import load_artifact
+from tilefarm.adapters.chain.deploy import Step, deploy
+from tilefarm.adapters.chain.follower import Cursor, HeadWatcher, LogFollower, ReorgTooDeep
+from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.settings import TilefarmSettings
 
 pytestmark = pytest.mark.chain
 

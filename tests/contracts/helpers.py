@@ -14,7 +14,7 @@ from direct_rpc import mine_blocks, rpc
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from tilefarm.chain.bids import bid_commitment, rank_key
+from tilefarm.adapters.chain.bids import bid_commitment, rank_key
 from tilefarm.merkle import merkle_root, tile_leaf
 
 ETHER = 10**18

@@ -17,13 +17,13 @@ from helpers import (
     tile_leaves,
 )
 
-from tilefarm.chain import events as ev
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import DeployedContract, Deployments
-from tilefarm.chain.errors import ContractReverted
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import DeployedContract, Deployments
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.paths import BUILD_DIR
 from tilefarm.merkle import merkle_proof, merkle_root
-from tilefarm.paths import BUILD_DIR
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import importlib.util
 
 from brownie import JobMarket
 
-from tilefarm.paths import PROJECT_ROOT
+from tilefarm.adapters.paths import PROJECT_ROOT
 
 
 def test_deploy_script_deploys_a_configured_market(deployer):

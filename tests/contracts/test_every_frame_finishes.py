@@ -37,7 +37,7 @@ from helpers import (
     stake_all,
 )
 
-from tilefarm.chain.events import unpack_ranges
+from tilefarm.adapters.chain.events import unpack_ranges
 
 ROUNDS_OPEN = 100_000  # seconds from posting to the final deadline
 

@@ -48,7 +48,7 @@ from helpers import (
 )
 from hypothesis import strategies as st
 
-from tilefarm.chain.events import unpack_ranges
+from tilefarm.adapters.chain.events import unpack_ranges
 from tilefarm.merkle import merkle_root
 
 TERMINAL = {3, 4, 5}

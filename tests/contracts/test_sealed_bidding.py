@@ -35,7 +35,7 @@ from helpers import (
     stake_all,
 )
 
-from tilefarm.chain.bids import rank_key
+from tilefarm.adapters.chain.bids import rank_key
 
 
 def test_tiles_go_to_the_lowest_prices_first_each_at_its_own_price(

@@ -46,7 +46,7 @@ from helpers import (
     stake_all,
 )
 
-from tilefarm.chain.bids import rank_key
+from tilefarm.adapters.chain.bids import rank_key
 
 
 def test_finding_4_an_unstaked_account_cannot_commit(market, artist, stranger, worker):

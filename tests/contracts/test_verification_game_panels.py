@@ -56,7 +56,7 @@ from helpers import (
     verifier_fee,
 )
 
-from tilefarm.chain.votes import vote_commitment
+from tilefarm.adapters.chain.votes import vote_commitment
 
 PRICE, TILES = 10**15, 16
 PAY = TILES * PRICE

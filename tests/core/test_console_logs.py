@@ -7,7 +7,7 @@ import os
 from rich.console import Console
 from rich.logging import RichHandler
 
-from tilefarm.console import log_handler
+from tilefarm.adapters.console import log_handler
 
 TX = "0x" + "ab" * 32
 

@@ -3,7 +3,7 @@ fallback to the CPU carries a warning."""
 
 import pytest
 
-from tilefarm.blender.devices import (
+from tilefarm.adapters.blender.devices import (
     Device,
     DeviceSpecError,
     cpu_fallback,

@@ -12,14 +12,14 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from tilefarm.chain.deploy import Deployments
-from tilefarm.chain.networks import find_network
-from tilefarm.chain.remote import deploy_to_network, unlock_keystore
-from tilefarm.devnet import anvil
-from tilefarm.devnet.ports import free_port
-from tilefarm.devnet.process import spawn, tail
-from tilefarm.paths import BUILD_DIR
-from tilefarm.settings import TilefarmSettings
+from tilefarm.adapters.chain.deploy import Deployments
+from tilefarm.adapters.chain.networks import find_network
+from tilefarm.adapters.chain.remote import deploy_to_network, unlock_keystore
+from tilefarm.adapters.paths import BUILD_DIR
+from tilefarm_cli.devnet import anvil
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.devnet.process import spawn, tail
+from tilefarm_cli.settings import TilefarmSettings
 
 SEPOLIA = 11_155_111
 PASSWORD = "a long deployer passphrase"

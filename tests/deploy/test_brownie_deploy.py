@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.conftest import ETHER, PASSWORD, SEPOLIA, RemoteChain, make_keystore
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.remote import production_market_config
-from tilefarm.paths import PROJECT_ROOT
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.chain.remote import production_market_config
+from tilefarm.adapters.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.chain
 

@@ -4,7 +4,7 @@ sources (or missing one) is stale, and `tilefarm deploy` compiles before it depl
 import json
 from pathlib import Path
 
-from tilefarm.chain.remote import stale_sources
+from tilefarm.adapters.chain.remote import stale_sources
 
 
 def _project(root: Path, sources: dict[str, str], compiled: dict[str, str]) -> None:

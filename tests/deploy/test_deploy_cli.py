@@ -10,13 +10,13 @@ from web3 import Web3
 
 from tests.deploy.conftest import PASSWORD, SEPOLIA, RemoteChain, make_keystore
 from tilefarm import PROTOCOL_VERSION
-from tilefarm.chain.artifacts import load_artifact
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.remote import production_market_config
-from tilefarm.cli import app
-from tilefarm.devnet.ports import free_port
-from tilefarm.paths import BUILD_DIR
+from tilefarm.adapters.chain.artifacts import load_artifact
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.chain.remote import production_market_config
+from tilefarm.adapters.paths import BUILD_DIR
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.main import app
 
 pytestmark = pytest.mark.chain
 

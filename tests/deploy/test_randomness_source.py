@@ -3,7 +3,7 @@ documents as insecure; a deployment there is refused before anything is sent."""
 
 import pytest
 
-from tilefarm.chain.remote import DeployError, check_randomness
+from tilefarm.adapters.chain.remote import DeployError, check_randomness
 
 
 @pytest.mark.parametrize("chain_id", [42161, 42170, 421614])

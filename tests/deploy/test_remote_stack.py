@@ -14,10 +14,10 @@ from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
 from tests.deploy.conftest import SEPOLIA, RemoteChain
 from tests.worker.conftest import PASSWORD, dev_account, wait_until
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import Deployments
-from tilefarm.chain.events import JobParams
-from tilefarm.devnet import StackStatus
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import Deployments
+from tilefarm.adapters.chain.events import JobParams
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.ipfs]
 

@@ -15,12 +15,12 @@ from web3 import Web3
 
 from tests.conftest import fresh_stack_settings
 from tilefarm import PROTOCOL_VERSION
-from tilefarm.chain.artifacts import load_artifact
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.devnet import Devnet, PortInUse, StackStatus
-from tilefarm.devnet.process import ManagedProcess
-from tilefarm.ipfs import KuboClient, cid_of_bytes
-from tilefarm.settings import TilefarmSettings
+from tilefarm.adapters.chain.artifacts import load_artifact
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm_cli.devnet import Devnet, PortInUse, StackStatus
+from tilefarm_cli.devnet.process import ManagedProcess
+from tilefarm_cli.settings import TilefarmSettings
 
 pytestmark = pytest.mark.stack
 

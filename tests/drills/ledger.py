@@ -4,10 +4,10 @@ seat was paid twice, and each party's withdrawable balance moved by what the dri
 from web3 import Web3
 
 from tests.worker.conftest import dev_account
-from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.demo.artist import release_accepted
-from tilefarm.devnet.anvil import DEV_ACCOUNTS
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm_cli.demo.artist import release_accepted
+from tilefarm_cli.devnet.anvil import DEV_ACCOUNTS
 
 
 def parties(market: JobMarketClient) -> set[str]:

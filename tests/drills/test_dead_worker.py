@@ -30,11 +30,11 @@ from tests.drills.ledger import (
     balances,
 )
 from tests.worker.conftest import Stack, dev_account, running_worker, wait_until
-from tilefarm.chain import events as ev
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

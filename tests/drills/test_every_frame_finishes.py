@@ -39,13 +39,13 @@ from tests.drills.ledger import (
     completed_once_released,
 )
 from tests.worker.conftest import Stack, dev_account, running_worker, wait_until
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.chain import events as ev
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.pixels import pixel_hash, read_exr, write_exr
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -28,10 +28,10 @@ from tests.drills.ledger import (
     completed_once_released,
 )
 from tests.worker.conftest import Stack, held_back, running_worker, wait_until
-from tilefarm.chain import events as ev
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

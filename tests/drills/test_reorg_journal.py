@@ -9,7 +9,7 @@ from render_worker.duties import WatchRow
 from render_worker.metrics import WorkerMetrics
 from render_worker.projection import apply_event
 from render_worker.state import BidRow, DutyRow, JobRow, TileRow, WorkerState
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 WORKER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 

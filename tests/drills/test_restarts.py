@@ -30,13 +30,13 @@ from tests.drills.ledger import (
     completed_once_released,
 )
 from tests.worker.conftest import Stack, held_back, running_worker, wait_until
-from tilefarm.chain import events as ev
-from tilefarm.devnet import Devnet, kubo
-from tilefarm.devnet.ports import free_port
-from tilefarm.devnet.process import spawn
-from tilefarm.ipfs import IpfsUnavailable, KuboClient, cid_of_bytes
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.ipfs import IpfsUnavailable, KuboClient, cid_of_bytes
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.devnet import Devnet, kubo
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.devnet.process import spawn
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs]
 
@@ -121,7 +121,7 @@ def test_calls_made_while_kubo_restarts_wait_for_it_and_succeed(
     own_stack: Stack, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert own_stack.status.ipfs_api_url
-    caplog.set_level(logging.WARNING, logger="tilefarm.ipfs.client")
+    caplog.set_level(logging.WARNING, logger="tilefarm.adapters.ipfs.client")
     data = os.urandom(300_000)  # several blocks
     (tmp_path / "blob").write_bytes(data)
     with KuboClient(own_stack.status.ipfs_api_url) as ipfs:
@@ -147,7 +147,7 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="tilefarm.ipfs.client")
+    caplog.set_level(logging.WARNING, logger="tilefarm.adapters.ipfs.client")
     with (
         running_worker(own_stack, workers_dir, 2, pricing=HALF) as first,
         running_worker(own_stack, workers_dir, 3, pricing=HALF) as second,

@@ -21,9 +21,9 @@ from tests.worker.conftest import (
     tiny_job,
     wait_until,
 )
-from tilefarm.chain import events as ev
-from tilefarm.chain.votes import evidence_seal
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.votes import evidence_seal
+from tilefarm.adapters.ipfs import KuboClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import psutil
 
-from tilefarm.demo.processes import ProcessGroup
-from tilefarm.devnet import Devnet
-from tilefarm.settings import TilefarmSettings
+from tilefarm_cli.demo.processes import ProcessGroup
+from tilefarm_cli.devnet import Devnet
+from tilefarm_cli.settings import TilefarmSettings
 
 
 def command_line(process: psutil.Process) -> str:

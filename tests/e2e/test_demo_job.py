@@ -14,18 +14,18 @@ import psutil
 import pytest
 from web3 import Web3
 
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.events import ResultsAccepted, ResultsRevealed, TilesAssigned
-from tilefarm.demo import DemoSummary
-from tilefarm.devnet.ports import free_port
-from tilefarm.ipfs import KuboClient, cid_of_file
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.chain.events import ResultsAccepted, ResultsRevealed, TilesAssigned
+from tilefarm.adapters.ipfs import KuboClient, cid_of_file
+from tilefarm.checks.verification import ResultsList
 from tilefarm.job_tiles import locate
 from tilefarm.manifest import parse_manifest
 from tilefarm.pixels import Pixels, canonical_pixels, pixel_hash, read_exr
 from tilefarm.stitch import stitch_tiles
 from tilefarm.tiles import Rect
-from tilefarm.verification import ResultsList
+from tilefarm_cli.demo import DemoSummary
+from tilefarm_cli.devnet.ports import free_port
 
 from .demo_cli import command_line, kill_demo
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.demo import DemoOptions, DemoSummary
-from tilefarm.devnet.ports import free_port
+from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.manifest import build_manifest
 from tilefarm.pixels import read_exr
+from tilefarm_cli.demo import DemoOptions, DemoSummary
+from tilefarm_cli.devnet.ports import free_port
 
 from .demo_cli import kill_demo
 

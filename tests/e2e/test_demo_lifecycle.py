@@ -11,10 +11,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tilefarm.demo import DemoError, DemoOptions, DemoRun
-from tilefarm.demo.processes import ProcessGroup
-from tilefarm.devnet import PortInUse
-from tilefarm.devnet.ports import free_port
+from tilefarm_cli.demo import DemoError, DemoOptions, DemoRun
+from tilefarm_cli.demo.processes import ProcessGroup
+from tilefarm_cli.devnet import PortInUse
+from tilefarm_cli.devnet.ports import free_port
 
 from .demo_cli import command_line, kill_demo
 

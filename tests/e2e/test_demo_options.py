@@ -1,7 +1,7 @@
 """The demo's job offer: its price cap follows the work of a tile, so workers (who price by render
 time) still bid when the job asks for more samples or pixels."""
 
-from tilefarm.demo.options import DemoOptions
+from tilefarm_cli.demo.options import DemoOptions
 
 
 def test_a_small_job_offers_the_base_cap() -> None:

@@ -1,6 +1,6 @@
 """The demo's progress view, from the server's job detail: pure, no services."""
 
-from tilefarm.demo.progress import job_progress
+from tilefarm_cli.demo.progress import job_progress
 
 W1, W2 = "0x" + "11" * 20, "0x" + "22" * 20
 

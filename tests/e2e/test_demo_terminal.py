@@ -5,9 +5,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tilefarm.demo.progress import FrameProgress, JobProgress
-from tilefarm.demo.summary import DemoSummary, FrameResult, GasUsed, KilledWorker
-from tilefarm.demo.terminal import TerminalView, summary_text
+from tilefarm_cli.demo.progress import FrameProgress, JobProgress
+from tilefarm_cli.demo.summary import DemoSummary, FrameResult, GasUsed, KilledWorker
+from tilefarm_cli.demo.terminal import TerminalView, summary_text
 
 
 def progress() -> JobProgress:

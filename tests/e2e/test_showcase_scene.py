@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tilefarm.blender import BlenderChild
-from tilefarm.ipfs import cid_of_file
+from tilefarm.adapters.blender import BlenderChild
+from tilefarm.adapters.ipfs import cid_of_file
 from tilefarm.manifest import build_manifest
 from tilefarm.pixels import read_exr
-from tilefarm.scenes import build_builtin_scene
 from tilefarm.tiles import Rect
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.blender]
 

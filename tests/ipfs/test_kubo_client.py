@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.ipfs.hostile_node import announce_other_cid, flip_first_byte, hostile_node
-from tilefarm.devnet.ports import free_port
-from tilefarm.ipfs import (
+from tilefarm.adapters.ipfs import (
     CidMismatch,
     ContentTooLarge,
     IpfsError,
@@ -17,6 +16,7 @@ from tilefarm.ipfs import (
     cid_of_bytes,
     cid_of_file,
 )
+from tilefarm_cli.devnet.ports import free_port
 
 pytestmark = pytest.mark.ipfs
 

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
 from tests.marketplace.finished_job import finished_job  # noqa: F401  (a session fixture)
-from tilefarm.devnet import StackStatus
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.scenes import build_builtin_scene
 
 
 @pytest.fixture(scope="session")

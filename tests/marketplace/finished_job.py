@@ -22,13 +22,13 @@ from marketplace.settings import MarketplaceSettings
 from render_worker.pricing import PricingPolicy
 from tests.conftest import fresh_stack_settings
 from tests.worker.conftest import Stack, running_worker, wait_until
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import ChainError
-from tilefarm.chain.events import JobParams, TilesAssigned
-from tilefarm.devnet import Devnet
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ChainError
+from tilefarm.adapters.chain.events import JobParams, TilesAssigned
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import RenderManifest, build_manifest
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.devnet import Devnet
+from tilefarm_cli.scenes import build_builtin_scene
 
 TILES = 8
 

@@ -18,15 +18,15 @@ from web3 import Web3
 
 from marketplace.db.chain_models import AccountView, DisputeView, JobView, SeatView
 from marketplace.db.session import Database
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.deploy import deploy, market_plan, write_deployments
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.chain.events import JobParams, PanelDrawn
-from tilefarm.chain.records import JOB_STATUSES, SEAT_STATES, MarketConfig
-from tilefarm.chain.votes import vote_commitment
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.deploy import deploy, market_plan, write_deployments
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.chain.events import JobParams, PanelDrawn
+from tilefarm.adapters.chain.records import JOB_STATUSES, SEAT_STATES, MarketConfig
+from tilefarm.adapters.chain.votes import vote_commitment
+from tilefarm.adapters.paths import BUILD_DIR
 from tilefarm.merkle import merkle_root, tile_leaf
-from tilefarm.paths import BUILD_DIR
 
 ETHER = 10**18
 MIN_STAKE = ETHER

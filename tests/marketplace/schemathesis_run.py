@@ -26,8 +26,8 @@ from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
 from tests.conftest import fresh_stack_settings
 from tests.marketplace.market import deploy_market, random_history
-from tilefarm.devnet import Devnet
-from tilefarm.devnet.ports import free_port
+from tilefarm_cli.devnet import Devnet
+from tilefarm_cli.devnet.ports import free_port
 
 CHECKS = (
     "not_a_server_error",

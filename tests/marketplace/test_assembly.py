@@ -25,14 +25,14 @@ from tests.marketplace.finished_job import (
     server_settings_for,
 )
 from tests.worker.conftest import wait_until
-from tilefarm.audit.frames import write_frame_files
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.chain.deploy import read_deployments
-from tilefarm.chain.events import ResultsRevealed
-from tilefarm.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.chain.events import ResultsRevealed
+from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.checks.audit.frames import write_frame_files
+from tilefarm.checks.verification import ResultsList
 from tilefarm.pixels import read_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
-from tilefarm.verification import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]
 

@@ -22,22 +22,22 @@ from marketplace.indexer import Indexer
 from tests.ipfs.hostile_node import hostile_node
 from tests.marketplace.finished_job import FinishedJob, frames_of
 from tests.marketplace.market import deploy_market, random_history
-from tilefarm.audit.credits import Flows, job_credits
-from tilefarm.audit.history import JobHistory, read_histories, read_history
-from tilefarm.audit.job import AuditReport, audit_job
-from tilefarm.audit.money import job_money
-from tilefarm.audit.report import FrameClaim
-from tilefarm.audit.rounds import round_checks
-from tilefarm.audit.solvency import solvency
-from tilefarm.chain import events as ev
-from tilefarm.chain.records import SEAT_STATES
-from tilefarm.chain.votes import evidence_seal
-from tilefarm.devnet import StackStatus
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.records import SEAT_STATES
+from tilefarm.adapters.chain.votes import evidence_seal
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.audit.credits import Flows, job_credits
+from tilefarm.checks.audit.history import JobHistory, read_histories, read_history
+from tilefarm.checks.audit.job import AuditReport, audit_job
+from tilefarm.checks.audit.money import job_money
+from tilefarm.checks.audit.report import FrameClaim
+from tilefarm.checks.audit.rounds import round_checks
+from tilefarm.checks.audit.solvency import solvency
+from tilefarm.checks.verification import Evidence, EvidencePatch, ResultsList
 from tilefarm.manifest import canonical_json
 from tilefarm.patches import select_patches
 from tilefarm.pixels import read_exr, write_exr
-from tilefarm.verification import Evidence, EvidencePatch, ResultsList
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]
 

@@ -38,16 +38,16 @@ from tests.marketplace.market import (
     stranger,
 )
 from tests.marketplace.test_chain_api import assert_api_matches_chain, synced
-from tilefarm.audit.credits import check_credits
-from tilefarm.audit.history import read_histories, read_history
-from tilefarm.audit.job import AuditReport, audit_job, panel_pay_checks
-from tilefarm.audit.money import job_money
-from tilefarm.audit.solvency import solvency
-from tilefarm.chain import events as ev
-from tilefarm.chain.votes import evidence_seal
-from tilefarm.devnet import StackStatus
-from tilefarm.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.votes import evidence_seal
+from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.checks.audit.credits import check_credits
+from tilefarm.checks.audit.history import read_histories, read_history
+from tilefarm.checks.audit.job import AuditReport, audit_job, panel_pay_checks
+from tilefarm.checks.audit.money import job_money
+from tilefarm.checks.audit.solvency import solvency
 from tilefarm.manifest import canonical_json
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack, pytest.mark.ipfs]
 

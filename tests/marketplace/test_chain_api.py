@@ -33,11 +33,11 @@ from tests.marketplace.market import (
     random_history,
     stake_all,
 )
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.events import JobParams
-from tilefarm.chain.records import JOB_STATUSES, SEAT_STATES
-from tilefarm.devnet import StackStatus
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.events import JobParams
+from tilefarm.adapters.chain.records import JOB_STATUSES, SEAT_STATES
 from tilefarm.manifest import build_manifest
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 

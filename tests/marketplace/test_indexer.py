@@ -29,10 +29,10 @@ from tests.marketplace.market import (
     random_history,
     stake_all,
 )
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.errors import WrongChain
-from tilefarm.chain.events import Slashed
-from tilefarm.devnet import StackStatus
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import WrongChain
+from tilefarm.adapters.chain.events import Slashed
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]

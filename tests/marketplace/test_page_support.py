@@ -13,10 +13,10 @@ from web3 import Web3
 from marketplace.app import create_app
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import deploy_market
-from tilefarm.devnet import StackStatus
-from tilefarm.devnet.anvil import anvil_argv, probe
-from tilefarm.devnet.ports import free_port
-from tilefarm.settings import TilefarmSettings
+from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.devnet.anvil import anvil_argv, probe
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.settings import TilefarmSettings
 
 pytestmark = [pytest.mark.stack]
 

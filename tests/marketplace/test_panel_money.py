@@ -31,14 +31,14 @@ from tests.marketplace.market import (
     params,
     stake_all,
 )
-from tilefarm.audit.credits import check_credits
-from tilefarm.audit.evidence import sealed_vote_checks
-from tilefarm.audit.history import read_histories, read_history
-from tilefarm.audit.job import panel_pay_checks
-from tilefarm.audit.money import job_money
-from tilefarm.audit.solvency import solvency
-from tilefarm.chain import events as ev
-from tilefarm.devnet import StackStatus
+from tilefarm.adapters.chain import events as ev
+from tilefarm.checks.audit.credits import check_credits
+from tilefarm.checks.audit.evidence import sealed_vote_checks
+from tilefarm.checks.audit.history import read_histories, read_history
+from tilefarm.checks.audit.job import panel_pay_checks
+from tilefarm.checks.audit.money import job_money
+from tilefarm.checks.audit.solvency import solvency
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 

@@ -8,7 +8,7 @@ from marketplace.api.routes.prices import weighted_median
 from marketplace.db.chain_models import AccountView
 from marketplace.db.models import Base
 from marketplace.indexer.projection import HANDLERS, Projector
-from tilefarm.chain.events import EVENT_MODELS
+from tilefarm.adapters.chain.events import EVENT_MODELS
 
 
 def test_every_market_event_has_a_projection_rule() -> None:

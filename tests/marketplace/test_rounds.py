@@ -33,17 +33,17 @@ from tests.marketplace.market import (
     stake_all,
     stranger,
 )
-from tilefarm.audit.credits import Flows, check_credits, job_credits
-from tilefarm.audit.history import JobHistory, read_histories, read_history
-from tilefarm.audit.job import audit_job
-from tilefarm.audit.money import job_money
-from tilefarm.audit.report import Check
-from tilefarm.audit.rounds import round_checks
-from tilefarm.audit.solvency import solvency
-from tilefarm.chain import events as ev
-from tilefarm.chain.errors import ContractReverted
-from tilefarm.devnet import StackStatus
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.audit.credits import Flows, check_credits, job_credits
+from tilefarm.checks.audit.history import JobHistory, read_histories, read_history
+from tilefarm.checks.audit.job import audit_job
+from tilefarm.checks.audit.money import job_money
+from tilefarm.checks.audit.report import Check
+from tilefarm.checks.audit.rounds import round_checks
+from tilefarm.checks.audit.solvency import solvency
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack, pytest.mark.ipfs]
 

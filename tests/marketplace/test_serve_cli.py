@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tilefarm.devnet.ports import free_port
-from tilefarm.devnet.stack import StackStatus
-from tilefarm.settings import TilefarmSettings
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.devnet.stack import StackStatus
+from tilefarm_cli.settings import TilefarmSettings
 
 CLI = str(Path(sys.executable).parent / "tilefarm")
 

@@ -10,13 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tilefarm.blender.launcher import BlenderChild
-from tilefarm.ipfs import KuboClient
-from tilefarm.manifest import RenderManifest, build_manifest
-from tilefarm.patches import select_patches
-from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
-from tilefarm.scenes import build_builtin_scene
-from tilefarm.verification import (
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.verification import (
     CheckReport,
     Claim,
     Evidence,
@@ -28,6 +24,10 @@ from tilefarm.verification import (
     load_evidence,
     render_evidence,
 )
+from tilefarm.manifest import RenderManifest, build_manifest
+from tilefarm.patches import select_patches
+from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.blender, pytest.mark.ipfs]
 

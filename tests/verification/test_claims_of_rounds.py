@@ -15,8 +15,8 @@ from tests.marketplace.market import (
     rounds,
     stake_all,
 )
-from tilefarm.devnet.stack import StackStatus
-from tilefarm.verification import claim_from_chain
+from tilefarm.checks.verification import claim_from_chain
+from tilefarm_cli.devnet.stack import StackStatus
 
 pytestmark = [pytest.mark.chain]
 

@@ -18,14 +18,14 @@ from render_worker.node import connect
 from render_worker.settings import DaemonSettings
 from render_worker.state import WorkerState
 from tests.conftest import fresh_stack_settings
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import JobParams
-from tilefarm.devnet import Devnet, StackStatus
-from tilefarm.devnet.anvil import dev_account
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.devkeys import dev_account
+from tilefarm.adapters.chain.events import JobParams
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
-from tilefarm.settings import TilefarmSettings
+from tilefarm_cli.devnet import Devnet, StackStatus
+from tilefarm_cli.scenes import build_builtin_scene
+from tilefarm_cli.settings import TilefarmSettings
 
 PASSWORD = "correct horse battery staple"
 

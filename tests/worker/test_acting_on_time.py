@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
-from tilefarm.chain.events import BidRevealed, TilesAssigned
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain.events import BidRevealed, TilesAssigned
+from tilefarm.adapters.ipfs import KuboClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

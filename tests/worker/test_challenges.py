@@ -18,13 +18,13 @@ from render_worker.pricing import PricingPolicy
 from render_worker.recheck import CHALLENGE
 from render_worker.state import WorkerState
 from tests.worker.conftest import Stack, dev_account, running_worker, tiny_job, wait_until
-from tilefarm.chain import events as ev
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain import events as ev
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.verification import Evidence, EvidencePatch, claim_from_chain
 from tilefarm.manifest import parse_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import write_exr
-from tilefarm.verification import Evidence, EvidencePatch, claim_from_chain
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -23,12 +23,12 @@ from tests.worker.conftest import (
     wait_until_read,
     worker_settings,
 )
-from tilefarm.chain.bindings import JobMarketClient
-from tilefarm.chain.events import BidCommitted, BidRevealed, ResultsCommitted
-from tilefarm.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.events import BidCommitted, BidRevealed, ResultsCommitted
+from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.checks.verification import ResultsList, ResultTile
 from tilefarm.manifest import canonical_json
 from tilefarm.pixels import pixel_hash, read_exr
-from tilefarm.verification import ResultsList, ResultTile
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -10,7 +10,7 @@ import pytest
 from render_worker.pricing import PricingPolicy
 from tests.drills.ledger import completed_once_released
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
-from tilefarm.chain.events import (
+from tilefarm.adapters.chain.events import (
     EvidenceSealed,
     JobCompleted,
     ResultsAccepted,
@@ -20,12 +20,12 @@ from tilefarm.chain.events import (
     VerifierDrawn,
     Withdrawn,
 )
-from tilefarm.chain.votes import evidence_seal
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain.votes import evidence_seal
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.verification import ResultsList, load_evidence
 from tilefarm.manifest import parse_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import pixel_hash, read_exr
-from tilefarm.verification import ResultsList, load_evidence
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -10,7 +10,7 @@ import pytest
 from render_worker.pricing import PricingPolicy
 from render_worker.verifier import Verdict, Verifier
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
-from tilefarm.chain.events import (
+from tilefarm.adapters.chain.events import (
     DisputeOpened,
     DisputeResolved,
     PanelDrawn,
@@ -21,7 +21,7 @@ from tilefarm.chain.events import (
     VoteCast,
     VoteCommitted,
 )
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

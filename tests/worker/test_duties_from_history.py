@@ -10,7 +10,7 @@ from render_worker.challenges import ChallengeRow
 from render_worker.metrics import WorkerMetrics
 from render_worker.projection import apply_event
 from render_worker.state import DutyRow, JobRow, WorkerState
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 ME = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 WORKER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"

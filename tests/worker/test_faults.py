@@ -16,10 +16,10 @@ from render_worker.state import JobRow
 from tests.ipfs.hostile_node import flip_first_byte, hostile_node
 from tests.worker.conftest import Stack, running_worker, wait_until, worker_daemon
 from tests.worker.flaky_rpc import flaky_rpc
-from tilefarm.chain.events import BidCommitted, JobParams
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.chain.events import BidCommitted, JobParams
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.manifest import build_manifest
-from tilefarm.scenes import build_builtin_scene
+from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -15,7 +15,7 @@ from render_worker.keystore import KeystoreError, keystore_address, load_keystor
 from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
 from tests.worker.conftest import PASSWORD, Stack, dev_account
-from tilefarm.devnet.ports import free_port
+from tilefarm_cli.devnet.ports import free_port
 
 CLI = str(Path(sys.executable).parent / "render-worker")
 

@@ -2,8 +2,8 @@
 guess but the member finds again after a restart."""
 
 from render_worker.panel import reveals_open
-from tilefarm.chain.records import Dispute
-from tilefarm.chain.votes import vote_commitment, vote_salt
+from tilefarm.adapters.chain.records import Dispute
+from tilefarm.adapters.chain.votes import vote_commitment, vote_salt
 
 WORKER = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 VOTER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"

@@ -9,7 +9,7 @@ import pytest
 
 from render_worker.challenges import Challenger, ChallengeRow
 from render_worker.state import WorkerState
-from tilefarm.chain.records import SEAT_STATES, Seat
+from tilefarm.adapters.chain.records import SEAT_STATES, Seat
 
 ME = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 VERIFIER = "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"

@@ -11,8 +11,9 @@ from eth_account.signers.local import LocalAccount
 
 from render_worker.node import status_report
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
-from tilefarm.chain.bids import bid_commitment
-from tilefarm.chain.events import (
+from tilefarm.adapters.chain.bids import bid_commitment
+from tilefarm.adapters.chain.devkeys import dev_account
+from tilefarm.adapters.chain.events import (
     BidCommitted,
     BidsSettled,
     JobCompleted,
@@ -22,8 +23,7 @@ from tilefarm.chain.events import (
     RoundOpened,
     TilesAssigned,
 )
-from tilefarm.devnet.anvil import dev_account
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

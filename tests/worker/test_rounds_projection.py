@@ -12,7 +12,7 @@ from render_worker.duties import NO_SEAT, WatchRow
 from render_worker.metrics import WorkerMetrics
 from render_worker.projection import apply_event
 from render_worker.state import BidRow, JobRow, RoundRow, TileRow, WorkerState
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 ME = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 ARTIST = "0x70997970C51812dc3a010C7d01b50e20d6b8b0c8"

@@ -12,8 +12,8 @@ from render_worker.children import JobChildren
 from render_worker.settings import WorkerSettings
 from render_worker.state import JobRow, TileRow, WorkerState
 from tests.worker.conftest import tiny_job
-from tilefarm.blender import Sandbox
-from tilefarm.ipfs import KuboClient
+from tilefarm.adapters.blender import Sandbox
+from tilefarm.adapters.ipfs import KuboClient
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -15,11 +15,11 @@ from marketplace.api.routes.jobs import JobId
 from marketplace.api.schemas import ERROR_RESPONSES
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame
 from marketplace.errors import NotFound, UpstreamUnavailable
-from tilefarm.audit.history import UnknownJob, read_history
-from tilefarm.audit.job import AuditReport, audit_job
-from tilefarm.audit.report import FrameClaim
+from tilefarm.adapters.ipfs import IpfsUnavailable
+from tilefarm.checks.audit.history import UnknownJob, read_history
+from tilefarm.checks.audit.job import AuditReport, audit_job
+from tilefarm.checks.audit.report import FrameClaim
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import IpfsUnavailable
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 

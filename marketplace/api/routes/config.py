@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends
 from marketplace.api.deps import Services, services
 from marketplace.api.page_schemas import PageConfig
 from marketplace.settings import MarketplaceSettings
-from tilefarm.chain.artifacts import ArtifactMissing, load_artifact
-from tilefarm.chain.bindings import CONTRACT_NAME
-from tilefarm.chain.deploy import read_deployments
+from tilefarm.adapters.chain.artifacts import ArtifactMissing, load_artifact
+from tilefarm.adapters.chain.bindings import CONTRACT_NAME
+from tilefarm.adapters.chain.deploy import read_deployments
+from tilefarm.adapters.paths import BUILD_DIR
 from tilefarm.errors import TilefarmError
-from tilefarm.paths import BUILD_DIR
 
 router = APIRouter(prefix="/api", tags=["page"])
 

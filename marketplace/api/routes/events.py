@@ -20,7 +20,7 @@ from marketplace.assembly import frame_news
 from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
 from marketplace.db.session import Database
 from marketplace.errors import Unprocessable
-from tilefarm.chain.events import EVENT_MODELS
+from tilefarm.adapters.chain.events import EVENT_MODELS
 
 router = APIRouter(prefix="/api", tags=["events"])
 

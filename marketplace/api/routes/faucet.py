@@ -21,8 +21,8 @@ from marketplace.api.routes.config import DEVNET_CHAIN_ID, node_chain_id
 from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody
 from marketplace.errors import MarketplaceError, NotFound, UpstreamUnavailable
 from marketplace.settings import MarketplaceSettings
-from tilefarm.chain.connection import connect_web3
-from tilefarm.devnet.anvil import dev_account
+from tilefarm.adapters.chain.connection import connect_web3
+from tilefarm.adapters.chain.devkeys import dev_account
 
 router = APIRouter(prefix="/api", tags=["page"])
 

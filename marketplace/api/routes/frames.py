@@ -19,9 +19,9 @@ from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame, AssemblyJob
 from marketplace.db.models import ManifestRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
-from tilefarm.audit.frames import frame_stem
+from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable
+from tilefarm.checks.audit.frames import frame_stem
 from tilefarm.errors import TilefarmError
-from tilefarm.ipfs import IpfsError, IpfsUnavailable
 from tilefarm.manifest import MAX_FRAME, RenderManifest, parse_manifest
 
 router = APIRouter(prefix="/api/jobs", tags=["frames"])

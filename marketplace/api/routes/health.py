@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from marketplace.api.deps import Services, services
 from marketplace.api.schemas import Health
-from tilefarm.ipfs import IpfsError
+from tilefarm.adapters.ipfs import IpfsError
 
 router = APIRouter(prefix="/api", tags=["health"])
 

@@ -11,7 +11,7 @@ from marketplace.api.routes.scenes import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, ManifestPublic
 from marketplace.db.models import ManifestRecord, SceneRecord
 from marketplace.errors import NotFound, Unprocessable, UpstreamUnavailable
-from tilefarm.ipfs import IpfsError
+from tilefarm.adapters.ipfs import IpfsError
 from tilefarm.manifest import RenderManifest, parse_manifest
 
 router = APIRouter(prefix="/api/manifests", tags=["manifests"])

@@ -11,8 +11,8 @@ from marketplace.api.deps import Services, services
 from marketplace.api.schemas import ERROR_RESPONSES, ScenePublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
-from tilefarm.blender.protocol import SceneInfo
-from tilefarm.ipfs import IpfsError
+from tilefarm.adapters.blender.protocol import SceneInfo
+from tilefarm.adapters.ipfs import IpfsError
 
 router = APIRouter(prefix="/api/scenes", tags=["scenes"])
 

@@ -26,7 +26,7 @@ from marketplace.indexer.projection.registry import RegistryRules
 from marketplace.indexer.projection.results import ResultsRules
 from marketplace.indexer.projection.rounds import RoundRules
 from marketplace.indexer.projection.stored import Position, address_of, loaded, stored
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 from tilefarm.errors import TilefarmError
 
 __all__ = [

@@ -3,7 +3,7 @@
 from marketplace.db.chain_models import SeatView
 from marketplace.indexer.projection.rows import Rows
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 
 class BiddingRules(Rows):

@@ -21,7 +21,7 @@ deadline to the draw's time plus the job's verification window.
 from marketplace.db.chain_models import DisputeKind, DisputeView
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 # The seat's state while a dispute of each kind is open, and who opened it.
 SEAT_STATE_OF: dict[DisputeKind, str] = {

@@ -2,7 +2,7 @@
 
 from marketplace.indexer.projection.rows import Rows
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 
 class EscrowRules(Rows):

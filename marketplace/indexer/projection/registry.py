@@ -5,7 +5,7 @@ from sqlalchemy import select
 from marketplace.db.chain_models import AccountView, DisputeView
 from marketplace.indexer.projection.rows import Rows
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 # Who a slash is taken from, by its reason, in the ledger (a worker otherwise).
 ROLE_OF_SLASH = {

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry, SeatView
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 MAX_VERIFIER_ROUNDS = 3  # the contract's constant
 

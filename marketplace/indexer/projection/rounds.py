@@ -4,7 +4,7 @@ finishes"."""
 
 from marketplace.indexer.projection.rows import ZERO_ADDRESS, Rows
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 # `TilesReturned.cause`: the contract's SeatState the returning seat ended in (None: unsold).
 RETURN_CAUSES = {0: "None", 9: "Rejected", 10: "TimedOut", 12: "Unverified"}

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db.chain_models import AccountView, DisputeView, JobView, LedgerEntry, SeatView
 from marketplace.indexer.projection.stored import Position
-from tilefarm.chain.records import MarketConfig
+from tilefarm.adapters.chain.records import MarketConfig
 
 BPS = 10_000
 ZERO_HASH = "0x" + "00" * 32

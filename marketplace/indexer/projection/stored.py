@@ -4,7 +4,7 @@ back from its row (the projections are rebuilt from these rows alone)."""
 from dataclasses import dataclass
 
 from marketplace.db.chain_models import ChainEvent
-from tilefarm.chain import events as ev
+from tilefarm.adapters.chain import events as ev
 
 
 @dataclass(frozen=True)

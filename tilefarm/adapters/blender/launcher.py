@@ -1,0 +1,284 @@
+"""`BlenderChild`: one long-lived Blender child process with one open scene, so many tiles of a
+frame reuse one loaded scene. Its requests: open a scene under a manifest, render regions (tiles,
+patches, whole frames), inspect, list devices, build a built-in scene, denoise, preview, probe the
+network. The process itself (sandbox, limits, crashes) is `tilefarm.adapters.blender.process`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tilefarm.adapters.blender.devices import Device, DeviceSelection, parse_device_spec
+from tilefarm.adapters.blender.errors import RenderFailed
+from tilefarm.adapters.blender.process import ChildLimits, ChildProcess
+from tilefarm.adapters.blender.protocol import (
+    BuildScene,
+    Denoise,
+    Denoised,
+    DevicesListed,
+    Inspect,
+    Inspected,
+    ListDevices,
+    NetworkProbed,
+    Opened,
+    OpenScene,
+    Preview,
+    Previewed,
+    ProbeNetwork,
+    Region,
+    RegionRendered,
+    Rendered,
+    RenderRegions,
+    SceneBuilt,
+    SceneInfo,
+)
+from tilefarm.adapters.blender.sandbox import Sandbox, check_blend_header
+from tilefarm.manifest import ColourManagement, RenderManifest
+from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.tiles import Rect
+
+__all__ = ["BlenderChild", "ChildLimits", "OpenedScene", "RenderedRegion", "Sandbox"]
+
+
+class RenderedRegion(BaseModel):
+    """A rendered tile or patch: its EXR file and the canonical hash of its decoded pixels."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    rect: Rect
+    path: Path
+    pixel_hash: str
+    seconds: float
+    index: int | None = None
+    """The tile index for tiles from `render_tiles`; None for other regions."""
+
+
+class OpenedScene(BaseModel):
+    """What `BlenderChild.open` found and set up."""
+
+    info: SceneInfo
+    selection: DeviceSelection
+    threads: int
+    seconds: float
+
+
+class BlenderChild(ChildProcess):
+    """A long-lived, sandboxed Blender child process with one open scene.
+
+    Use it as a context manager; `close()` stops the child and removes its scratch folder.
+    `cancel()` may be called from any thread and stops the child at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: ChildLimits | None = None,
+        sandbox: Sandbox = Sandbox.AUTO,
+        threads: int = 0,
+        devices: str | list[str] = "auto",
+        scratch_root: Path | None = None,
+        extra_env: dict[str, str] | None = None,
+        python: str | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        self.threads = threads
+        self.devices = devices
+        self.manifest: RenderManifest | None = None
+        self._open: tuple[Path, OpenedScene] | None = None  # valid while `manifest` is set
+        super().__init__(
+            limits=limits, sandbox=sandbox, scratch_root=scratch_root, extra_env=extra_env,
+            python=python, on_warning=on_warning,
+        )  # fmt: skip
+
+    def _forget_scene(self) -> None:
+        self.manifest = None
+
+    # ---- requests ----------------------------------------------------------------------------
+
+    def open(self, blend_path: Path | str, manifest: RenderManifest) -> OpenedScene:
+        """Open an untrusted .blend (scripts disabled) and apply `manifest` to it. The same file
+        with the same manifest, when still open, is not opened again (the first opening's
+        figures are returned): a child kept for a job renders its tiles and checks its patches
+        from one opening."""
+        path = Path(blend_path).resolve()
+        check_blend_header(path)
+        if self.manifest == manifest and self._open is not None and self._open[0] == path:
+            return self._open[1]
+        self.manifest = None
+        opened: Opened = self._call(
+            OpenScene(
+                id=next(self._ids),
+                blend_path=str(path),
+                manifest=manifest,
+                threads=self.threads,
+                devices=(
+                    parse_device_spec(self.devices)
+                    if isinstance(self.devices, str)
+                    else list(self.devices)
+                ),
+            )
+        )
+        self.manifest = manifest
+        scene = OpenedScene(
+            info=opened.info,
+            selection=opened.selection,
+            threads=opened.threads,
+            seconds=opened.seconds,
+        )
+        self._open = (path, scene)
+        return scene
+
+    def inspect(self, blend_path: Path | str) -> SceneInfo:
+        """What a .blend contains (frames, resolution, camera, engine), opened without scripts."""
+        path = Path(blend_path).resolve()
+        check_blend_header(path)
+        self.manifest = None
+        inspected: Inspected = self._call(Inspect(id=next(self._ids), blend_path=str(path)))
+        return inspected.info
+
+    def render_regions(
+        self,
+        frame: int,
+        regions: Sequence[tuple[str, Rect]],
+        out_dir: Path | str,
+        on_progress: Callable[[RenderedRegion], None] | None = None,
+        *,
+        tile_indices: dict[str, int] | None = None,
+    ) -> list[RenderedRegion]:
+        """Render rectangles (tiles or patches) of `frame` into `out_dir/<key>.exr`, hashing each.
+
+        Progress arrives per region through `on_progress`; results come back in request order.
+        """
+        manifest = self.manifest
+        if manifest is None or not self.running:
+            raise RenderFailed("no scene is open: call open(blend, manifest) first")
+        if frame not in manifest.frames:
+            raise RenderFailed(f"frame {frame} is not in the manifest's frames {manifest.frames}")
+        frame_rect = Rect(
+            x=0, y=0, width=manifest.resolution.width, height=manifest.resolution.height
+        )
+        by_key: dict[str, Rect] = {}
+        for key, rect in regions:
+            if not frame_rect.contains(rect):
+                raise RenderFailed(f"region {key!r} {rect} lies outside the frame {frame_rect}")
+            if not key.replace("-", "").replace("_", "").isalnum() or key in by_key:
+                raise RenderFailed(f"region key {key!r} must be unique and alphanumeric")
+            by_key[key] = rect
+        out = Path(out_dir).resolve()
+        out.mkdir(parents=True, exist_ok=True)
+        results: dict[str, RenderedRegion] = {}
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, RegionRendered):
+                index = None if tile_indices is None else tile_indices.get(event.key)
+                done = _hashed(event, by_key[event.key], index)
+                results[event.key] = done
+                if on_progress is not None:
+                    on_progress(done)
+
+        rendered: Rendered = self._call(
+            RenderRegions(
+                id=next(self._ids),
+                frame=frame,
+                regions=[Region(key=k, rect=r) for k, r in by_key.items()],
+                out_dir=str(out),
+            ),
+            on_event,
+        )
+        self.peak_rss_bytes = max(self.peak_rss_bytes, rendered.peak_rss_bytes)
+        return [results[k] for k in by_key]
+
+    def render_tiles(
+        self,
+        frame: int,
+        tiles: Sequence[int] | None,
+        out_dir: Path | str,
+        on_progress: Callable[[RenderedRegion], None] | None = None,
+    ) -> list[RenderedRegion]:
+        """Render tiles (by index; `None` = all) of `frame`, as `tile-<frame>-<index>.exr`."""
+        if self.manifest is None:
+            raise RenderFailed("no scene is open: call open(blend, manifest) first")
+        rects = self.manifest.tiles()
+        indices = range(len(rects)) if tiles is None else tiles
+        for i in indices:
+            if not 0 <= i < len(rects):
+                raise RenderFailed(f"tile {i} is outside 0..{len(rects) - 1}")
+        keys = {f"tile-{frame:06d}-{i:05d}": i for i in indices}
+        regions = [(key, rects[i]) for key, i in keys.items()]
+        return self.render_regions(frame, regions, out_dir, on_progress, tile_indices=keys)
+
+    def render_frame(self, frame: int, out_dir: Path | str) -> RenderedRegion:
+        """Render the whole frame in one piece (the reference the tiles must equal)."""
+        if self.manifest is None:
+            raise RenderFailed("no scene is open: call open(blend, manifest) first")
+        res = self.manifest.resolution
+        whole = Rect(x=0, y=0, width=res.width, height=res.height)
+        return self.render_regions(frame, [(f"frame-{frame:06d}", whole)], out_dir)[0]
+
+    def list_devices(self) -> list[Device]:
+        """Every device Cycles sees (CPU, CUDA, OPTIX, HIP, ONEAPI, METAL)."""
+        listed: DevicesListed = self._call(ListDevices(id=next(self._ids)))
+        return listed.devices
+
+    def build_scene(self, builder: str, name: str, out_path: Path | str) -> SceneInfo:
+        """Build scene `name` with module `builder`'s `build(bpy, name)`; save it as a .blend."""
+        self.manifest = None
+        out = str(Path(out_path).resolve())
+        built: SceneBuilt = self._call(
+            BuildScene(id=next(self._ids), builder=builder, name=name, out_path=out)
+        )
+        return built.info
+
+    def denoise(self, in_path: Path | str, out_path: Path | str) -> Path:
+        """Denoise a whole stitched frame EXR with Open Image Denoise (never a single tile)."""
+        self.manifest = None
+        done: Denoised = self._call(
+            Denoise(
+                id=next(self._ids),
+                in_path=str(Path(in_path).resolve()),
+                out_path=str(Path(out_path).resolve()),
+            )
+        )
+        return Path(done.path)
+
+    def preview(self, in_path: Path | str, out_path: Path | str, colour: ColourManagement) -> Path:
+        """Save a whole-frame EXR as an 8-bit PNG through Blender's colour management (the
+        manifest's view transform, look, exposure and gamma)."""
+        self.manifest = None
+        done: Previewed = self._call(
+            Preview(
+                id=next(self._ids),
+                in_path=str(Path(in_path).resolve()),
+                out_path=str(Path(out_path).resolve()),
+                colour=colour,
+            )
+        )
+        return Path(done.path)
+
+    def probe_network(self, host: str, port: int) -> NetworkProbed:
+        """Try a TCP connection from inside the child (proves the sandbox holds)."""
+        probed: NetworkProbed = self._call(ProbeNetwork(id=next(self._ids), host=host, port=port))
+        return probed
+
+
+def _hashed(event: RegionRendered, rect: Rect, index: int | None) -> RenderedRegion:
+    path = Path(event.path)
+    pixels = read_exr(path)
+    if pixels.shape[:2] != (rect.height, rect.width):
+        raise RenderFailed(
+            f"{path} is {pixels.shape[1]}x{pixels.shape[0]} but {rect.width}x{rect.height} "
+            "was requested"
+        )
+    return RenderedRegion(
+        key=event.key,
+        rect=rect,
+        path=path,
+        pixel_hash=pixel_hash(pixels),
+        seconds=event.seconds,
+        index=index,
+    )

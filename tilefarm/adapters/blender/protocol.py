@@ -1,0 +1,306 @@
+"""The typed JSON-lines protocol between the parent and the Blender child.
+
+The parent writes one request per line on the child's stdin; the child answers with events on its
+stdout, each tagged with the request id, ending with exactly one final event (`ok` kinds below
+or `error`). Blender's own console output goes to stderr, never into this stream.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+from tilefarm.adapters.blender.devices import Device, DeviceSelection
+from tilefarm.manifest import ColourManagement, RenderManifest
+from tilefarm.tiles import Rect
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- requests (parent -> child) ---------------------------------------------------------------
+
+
+class OpenScene(_Msg):
+    """Open an untrusted .blend with scripts disabled and apply the manifest to it."""
+
+    op: Literal["open"] = "open"
+    id: int
+    blend_path: str
+    manifest: RenderManifest
+    threads: int = Field(ge=0, description="0 = one per CPU core")
+    devices: Literal["auto"] | list[str] = "auto"
+
+
+class Inspect(_Msg):
+    """Open an untrusted .blend with scripts disabled and report what is in it."""
+
+    op: Literal["inspect"] = "inspect"
+    id: int
+    blend_path: str
+
+
+class Region(_Msg):
+    """One rectangle to render: a tile or a verification patch."""
+
+    key: str
+    rect: Rect
+
+
+class RenderRegions(_Msg):
+    """Render rectangles of one frame of the open scene, one float EXR each, into `out_dir`."""
+
+    op: Literal["render"] = "render"
+    id: int
+    frame: int
+    regions: list[Region] = Field(min_length=1)
+    out_dir: str
+
+
+class ListDevices(_Msg):
+    """Report every device Cycles can see."""
+
+    op: Literal["devices"] = "devices"
+    id: int
+
+
+class BuildScene(_Msg):
+    """Build a procedural scene with `builder.build(bpy, name)` and save it as a .blend.
+
+    `builder` names the module (a program's, above this adapter) that the child imports to build
+    the scene, so the adapter never imports the programs that use it.
+    """
+
+    op: Literal["build_scene"] = "build_scene"
+    id: int
+    builder: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")]
+    name: str
+    out_path: str
+
+
+class Denoise(_Msg):
+    """Denoise a whole stitched frame (EXR in, EXR out) with Open Image Denoise."""
+
+    op: Literal["denoise"] = "denoise"
+    id: int
+    in_path: str
+    out_path: str
+
+
+class Preview(_Msg):
+    """Save a whole frame EXR as PNG through Blender's colour management."""
+
+    op: Literal["preview"] = "preview"
+    id: int
+    in_path: str
+    out_path: str
+    colour: ColourManagement
+
+
+class ProbeNetwork(_Msg):
+    """Try a TCP connection from inside the child: a diagnostic that the sandbox holds."""
+
+    op: Literal["probe_network"] = "probe_network"
+    id: int
+    host: str
+    port: int
+
+
+class Shutdown(_Msg):
+    """Finish and exit."""
+
+    op: Literal["shutdown"] = "shutdown"
+    id: int
+
+
+Request = Annotated[
+    OpenScene
+    | Inspect
+    | RenderRegions
+    | ListDevices
+    | BuildScene
+    | Denoise
+    | Preview
+    | ProbeNetwork
+    | Shutdown,
+    Field(discriminator="op"),
+]
+REQUEST: TypeAdapter[Any] = TypeAdapter(Request)
+
+# ---- events (child -> parent) -----------------------------------------------------------------
+
+
+class ErrorCode(StrEnum):
+    """Why a request failed; the parent maps each to one exception class."""
+
+    NOT_A_BLEND = "not_a_blend"
+    DAMAGED_BLEND = "damaged_blend"
+    NO_CAMERA = "no_camera"
+    NO_SCENE_OPEN = "no_scene_open"
+    BAD_REQUEST = "bad_request"
+    RENDER_FAILED = "render_failed"
+    INTERNAL = "internal"
+
+
+class SceneInfo(_Msg):
+    """What was read from a .blend (shown to the artist before posting a job)."""
+
+    scene: str
+    frame_start: int
+    frame_end: int
+    fps: float
+    width: int
+    height: int
+    resolution_percentage: int
+    camera: str | None
+    engine: str
+    samples: int | None
+
+
+class Ready(_Msg):
+    """First line the child prints: it imported bpy and waits for requests."""
+
+    event: Literal["ready"] = "ready"
+    pid: int
+    blender_version: str
+
+
+class Warning_(_Msg):
+    """Something the operator should know, not fatal (e.g. a GPU fell back to the CPU)."""
+
+    event: Literal["warning"] = "warning"
+    request_id: int
+    message: str
+
+
+class Opened(_Msg):
+    """The scene is open and configured for the manifest."""
+
+    event: Literal["opened"] = "opened"
+    request_id: int
+    info: SceneInfo
+    selection: DeviceSelection
+    threads: int
+    seconds: float
+
+
+class Inspected(_Msg):
+    """Result of `inspect`."""
+
+    event: Literal["inspected"] = "inspected"
+    request_id: int
+    info: SceneInfo
+
+
+class RegionRendered(_Msg):
+    """Progress: one region is rendered and written."""
+
+    event: Literal["region_rendered"] = "region_rendered"
+    request_id: int
+    key: str
+    path: str
+    seconds: float
+
+
+class Rendered(_Msg):
+    """Every region of the request is done."""
+
+    event: Literal["rendered"] = "rendered"
+    request_id: int
+    count: int
+    seconds: float
+    peak_rss_bytes: int
+
+
+class DevicesListed(_Msg):
+    """Result of `devices`."""
+
+    event: Literal["devices"] = "devices"
+    request_id: int
+    devices: list[Device]
+
+
+class SceneBuilt(_Msg):
+    """Result of `build_scene`."""
+
+    event: Literal["scene_built"] = "scene_built"
+    request_id: int
+    path: str
+    info: SceneInfo
+
+
+class Denoised(_Msg):
+    """Result of `denoise`."""
+
+    event: Literal["denoised"] = "denoised"
+    request_id: int
+    path: str
+
+
+class Previewed(_Msg):
+    """Result of `preview`."""
+
+    event: Literal["previewed"] = "previewed"
+    request_id: int
+    path: str
+
+
+class NetworkProbed(_Msg):
+    """Result of `probe_network`."""
+
+    event: Literal["network_probed"] = "network_probed"
+    request_id: int
+    connected: bool
+    detail: str
+
+
+class Bye(_Msg):
+    """Result of `shutdown`."""
+
+    event: Literal["bye"] = "bye"
+    request_id: int
+
+
+class Failed(_Msg):
+    """The request failed; the child stays usable unless it says otherwise by exiting."""
+
+    event: Literal["error"] = "error"
+    request_id: int | None
+    code: ErrorCode
+    message: str
+
+
+Event = Annotated[
+    Ready
+    | Warning_
+    | Opened
+    | Inspected
+    | RegionRendered
+    | Rendered
+    | DevicesListed
+    | SceneBuilt
+    | Denoised
+    | Previewed
+    | NetworkProbed
+    | Bye
+    | Failed,
+    Field(discriminator="event"),
+]
+EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+
+# Events that end a request; everything else is progress.
+FINAL_EVENTS = (
+    Opened,
+    Inspected,
+    Rendered,
+    DevicesListed,
+    SceneBuilt,
+    Denoised,
+    Previewed,
+    NetworkProbed,
+    Bye,
+    Failed,
+)

@@ -1,0 +1,23 @@
+"""IPFS adapter: a small typed client for Kubo's RPC and local CID checks.
+
+Why not `ipfshttpclient`: its last release (0.7.0, 2021) refuses every Kubo newer than 0.7 in
+`connect()`. Kubo's RPC is a handful of POST endpoints, so a typed client over httpx is smaller than
+a shim around an abandoned library, and it lets us re-hash every byte we read (the node is
+untrusted).
+"""
+
+from tilefarm.adapters.ipfs.cid import CidVerifier, cid_digest, cid_of_bytes, cid_of_file
+from tilefarm.adapters.ipfs.client import KuboClient
+from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
+
+__all__ = [
+    "CidMismatch",
+    "CidVerifier",
+    "ContentTooLarge",
+    "IpfsError",
+    "IpfsUnavailable",
+    "KuboClient",
+    "cid_digest",
+    "cid_of_bytes",
+    "cid_of_file",
+]

@@ -1,0 +1,101 @@
+"""Fetching a worker's committed results with every check that makes them trustworthy.
+
+The results list must hash to the Merkle root committed on chain and list exactly the worker's
+assigned tiles of the right job and manifest; a tile's bytes must match its CID (the IPFS client
+re-hashes them) and its decoded pixels must hash to the committed pixel hash. The assembler and
+the auditor both fetch through here, so the server never stitches a tile the audit would refuse.
+"""
+
+from pathlib import Path
+
+from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
+from tilefarm.checks.verification import MAX_RESULTS_BYTES, MAX_TILE_BYTES, ResultsList, ResultTile
+from tilefarm.errors import TilefarmError
+from tilefarm.pixels import Pixels, pixel_hash, read_exr
+
+
+class CommittedResultsInvalid(TilefarmError):
+    """The committed results (list or tile) are not what the chain's commitment says."""
+
+
+def require_cid(cid: str, what: str) -> None:
+    """Refuse a CID whose bytes cannot be checked (not a CIDv1 with a sha2-256 digest) before
+    asking any node for it."""
+    try:
+        cid_digest(cid)
+    except IpfsError as exc:
+        raise CommittedResultsInvalid(f"{what} {cid!r} is not a checkable CID: {exc}") from None
+
+
+def fetch_results(
+    ipfs: KuboClient,
+    results_cid: str,
+    *,
+    job_id: int,
+    manifest_cid: str,
+    merkle_root: str,
+    first_tile: int,
+    tile_count: int,
+) -> ResultsList:
+    """The results list under `results_cid`, checked against the commitment.
+
+    Raises `IpfsUnavailable` when the node does not answer (try again later) and
+    `CommittedResultsInvalid` naming what is wrong otherwise."""
+    require_cid(results_cid, "results list")
+    try:
+        raw = ipfs.cat(results_cid, max_bytes=MAX_RESULTS_BYTES)
+    except IpfsUnavailable:
+        raise
+    except IpfsError as exc:
+        raise CommittedResultsInvalid(f"results list {results_cid} cannot be read: {exc}") from exc
+    try:
+        results = ResultsList.model_validate_json(raw)
+    except ValueError as exc:
+        raise CommittedResultsInvalid(
+            f"results list {results_cid} is not a results list: {exc}"
+        ) from exc
+    assigned = list(range(first_tile, first_tile + tile_count))
+    if [t.index for t in results.tiles] != assigned:
+        raise CommittedResultsInvalid(
+            f"results list {results_cid} does not list exactly the assigned tiles "
+            f"{first_tile}..{first_tile + tile_count - 1}"
+        )
+    if results.job_id != job_id or results.manifest_cid != manifest_cid:
+        raise CommittedResultsInvalid(
+            f"results list {results_cid} names job {results.job_id} and manifest "
+            f"{results.manifest_cid}, not job {job_id} and manifest {manifest_cid}"
+        )
+    try:
+        root = "0x" + results.root().hex()
+    except (TilefarmError, ValueError) as exc:
+        raise CommittedResultsInvalid(f"results list {results_cid} is malformed: {exc}") from exc
+    if root != merkle_root.lower():
+        raise CommittedResultsInvalid(
+            f"results list {results_cid} hashes to {root}, not the committed root {merkle_root}"
+        )
+    return results
+
+
+def fetch_tile(ipfs: KuboClient, tile: ResultTile, dest: Path) -> Pixels:
+    """Tile `tile` fetched into `dest` (bytes checked against its CID), its pixels checked
+    against its committed pixel hash."""
+    require_cid(tile.cid, f"tile {tile.index}")
+    try:
+        path = ipfs.cat_to_file(tile.cid, dest, max_bytes=MAX_TILE_BYTES)
+    except IpfsUnavailable:
+        raise
+    except IpfsError as exc:
+        raise CommittedResultsInvalid(
+            f"tile {tile.index} ({tile.cid}) cannot be read: {exc}"
+        ) from exc
+    try:
+        pixels = read_exr(path)
+    except TilefarmError as exc:
+        raise CommittedResultsInvalid(
+            f"tile {tile.index} ({tile.cid}) is not an EXR: {exc}"
+        ) from exc
+    if pixel_hash(pixels) != tile.pixel_hash:
+        raise CommittedResultsInvalid(
+            f"tile {tile.index}'s pixels ({tile.cid}) do not hash to its committed pixel hash"
+        )
+    return pixels

@@ -1,0 +1,59 @@
+"""Re-rendering every tile of a job whole (`tilefarm audit job ID --rerender --all-tiles`): as
+costly as the job itself, and the strongest check an auditor can make. Each committed tile must
+match its re-render within the manifest's verification thresholds (`tilefarm.patch_judge`:
+tone-mapped PSNR, largest error, share of differing pixels); a verifier applies the same test."""
+
+from pathlib import Path
+
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.audit.report import Check
+from tilefarm.manifest import RenderManifest
+from tilefarm.patch_judge import judge_patch
+from tilefarm.pixels import read_exr
+
+MAX_SCENE_BYTES = 2 << 30
+
+
+def rerender_tiles(
+    manifest: RenderManifest,
+    tiles: dict[int, Path],
+    ipfs: KuboClient,
+    child: BlenderChild,
+    work: Path,
+) -> list[Check]:
+    """One check per frame: its checked tiles (job tile index -> EXR) against a re-render."""
+    scene = work / "scene-all-tiles.blend"
+    ipfs.cat_to_file(manifest.scene_cid, scene, max_bytes=MAX_SCENE_BYTES)
+    child.open(scene, manifest)
+    params = manifest.verification
+    per = manifest.tile_count
+    checks = []
+    for position, frame in enumerate(manifest.frames):
+        wanted = [i for i in range(per) if position * per + i in tiles]
+        if not wanted:
+            continue
+        rendered = child.render_tiles(frame, wanted, work / "all-tiles" / str(frame))
+        worst = float("inf")
+        bad = []
+        for i, region in zip(wanted, rendered, strict=True):
+            committed = read_exr(tiles[position * per + i])
+            again = read_exr(region.path)
+            if committed.shape != again.shape:
+                bad.append(f"tile {position * per + i} has the wrong size")
+                continue
+            judgement = judge_patch(again, committed, params)
+            worst = min(worst, judgement.psnr_db)
+            if not judgement.passed:
+                bad.append(f"tile {position * per + i} differs: {judgement.failed_because(params)}")
+        checks.append(
+            Check(
+                kind="rerender",
+                name=f"full re-render of frame {frame}",
+                ok=not bad,
+                detail="; ".join(bad)
+                or f"{len(wanted)} tile(s) match their re-render (worst {worst:.1f} dB, "
+                f"threshold {params.psnr_threshold_db} dB)",
+            )
+        )
+    return checks

@@ -1,0 +1,49 @@
+"""Checking a worker's committed results, the same way for a verifier, a challenger, a panel
+member, the `tilefarm verify` command and an auditor.
+
+Verification is blind (docs/protocol.md): the verifier renders its evidence from the chain's
+claim alone (`evidence`), seals it, and only then judges it against the tiles the worker reveals
+(`judge`). The judge renders nothing, so anyone can recompute a verdict from its evidence.
+"""
+
+from tilefarm.checks.verification.check import check_results
+from tilefarm.checks.verification.claims import (
+    Claim,
+    claim_from_chain,
+    committed_workers,
+    drawn_seed,
+)
+from tilefarm.checks.verification.evidence import (
+    MAX_EVIDENCE_BYTES,
+    Evidence,
+    EvidencePatch,
+    load_evidence,
+    render_evidence,
+)
+from tilefarm.checks.verification.judge import CheckReport, PatchCheck, judge_evidence
+from tilefarm.checks.verification.results import (
+    MAX_RESULTS_BYTES,
+    MAX_TILE_BYTES,
+    ResultsList,
+    ResultTile,
+)
+
+__all__ = [
+    "MAX_EVIDENCE_BYTES",
+    "MAX_RESULTS_BYTES",
+    "MAX_TILE_BYTES",
+    "CheckReport",
+    "Claim",
+    "Evidence",
+    "EvidencePatch",
+    "PatchCheck",
+    "ResultTile",
+    "ResultsList",
+    "check_results",
+    "claim_from_chain",
+    "committed_workers",
+    "drawn_seed",
+    "judge_evidence",
+    "load_evidence",
+    "render_evidence",
+]

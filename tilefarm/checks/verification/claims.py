@@ -1,0 +1,74 @@
+"""What the chain says about one worker's results: its tile range, its Merkle root, the seed of
+its verifier draw and, once revealed, its results list's CID."""
+
+from pydantic import BaseModel
+
+from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.events import (
+    JobPosted,
+    ResultsCommitted,
+    ResultsRevealed,
+    VerifierDrawn,
+)
+from tilefarm.errors import TilefarmError
+
+
+class Claim(BaseModel):
+    """One worker's committed results. `results_cid` is empty until the worker revealed it: the
+    verifier renders its evidence from everything else."""
+
+    job_id: int
+    worker: str
+    manifest_cid: str
+    results_cid: str = ""
+    merkle_root: str
+    first_tile: int
+    tile_count: int
+    seed: str
+
+    def assigned(self) -> list[int]:
+        return list(range(self.first_tile, self.first_tile + self.tile_count))
+
+    def seed_bytes(self) -> bytes:
+        return bytes.fromhex(self.seed.removeprefix("0x"))
+
+
+def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes) -> Claim:
+    """What the chain says `worker` committed for `job_id` (with its latest revealed list). A
+    re-offer round has no posting of its own: its tiles are those of the job it re-offers."""
+    root = market.job(job_id).root or job_id
+    posted = next((e for e in market.events(job_id=root) if isinstance(e, JobPosted)), None)
+    committed = revealed = None
+    for event in market.events(job_id=job_id):
+        if isinstance(event, ResultsCommitted) and event.worker == worker:
+            committed = event
+        elif isinstance(event, ResultsRevealed) and event.worker == worker:
+            revealed = event
+    if posted is None or committed is None:
+        raise TilefarmError(f"job {job_id} has no posted job or no results of {worker} on chain")
+    seat = market.seat(job_id, worker)
+    return Claim(
+        job_id=job_id,
+        worker=worker,
+        manifest_cid=posted.manifest_cid,
+        results_cid=revealed.results_cid if revealed is not None else "",
+        merkle_root=committed.merkle_root,
+        first_tile=seat.first_tile,
+        tile_count=seat.tile_count,
+        seed="0x" + seed.hex(),
+    )
+
+
+def drawn_seed(market: JobMarketClient, job_id: int, worker: str) -> bytes | None:
+    """The seed of the latest verifier draw for `worker`'s results, if one was drawn."""
+    seeds = [
+        e.seed
+        for e in market.events(job_id=job_id)
+        if isinstance(e, VerifierDrawn) and e.worker == worker
+    ]
+    return bytes.fromhex(seeds[-1].removeprefix("0x")) if seeds else None
+
+
+def committed_workers(market: JobMarketClient, job_id: int) -> list[str]:
+    """Workers that committed results to `job_id`, in commit order."""
+    return [e.worker for e in market.events(job_id=job_id) if isinstance(e, ResultsCommitted)]

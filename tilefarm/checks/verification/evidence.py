@@ -1,0 +1,100 @@
+"""The verifier's evidence: the seed's patches re-rendered from the manifest, published on IPFS
+and sealed on chain before the verifier may see a single tile of the worker's (blind
+verification, docs/protocol.md). The patches depend only on the manifest, the seat's tile range
+and the seed, so the evidence needs nothing the worker has revealed."""
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.checks.verification.claims import Claim
+from tilefarm.manifest import RenderManifest, canonical_json, parse_manifest
+from tilefarm.patches import PatchChoice, select_patches
+
+EVIDENCE_KIND: Literal["tilefarm-evidence/1"] = "tilefarm-evidence/1"
+MAX_EVIDENCE_BYTES = 4 << 20
+MAX_PATCH_BYTES = 64 << 20
+
+
+class EvidencePatch(BaseModel):
+    choice: PatchChoice
+    render_cid: str  # the re-rendered patch, an EXR of the patch's rectangle
+    seconds: float = 0.0
+
+
+class Evidence(BaseModel):
+    """Which results it checks (everything but the results list, which it must not know yet), the
+    seed, and every patch the seed selects, re-rendered."""
+
+    kind: Literal["tilefarm-evidence/1"] = EVIDENCE_KIND
+    job_id: int
+    worker: str
+    manifest_cid: str
+    merkle_root: str
+    first_tile: int
+    tile_count: int
+    seed: str
+    patches: list[EvidencePatch]
+
+    def render_seconds(self) -> float:
+        return sum(p.seconds for p in self.patches)
+
+    def publish(self, ipfs: KuboClient) -> str:
+        return ipfs.add_bytes(canonical_json(self.model_dump(mode="json")), name="evidence.json")
+
+    def names(self, claim: Claim) -> str:
+        """Why this evidence is not evidence on `claim` ("" when it is)."""
+        mine = (self.job_id, self.worker.lower(), self.manifest_cid, self.merkle_root.lower(),
+                self.first_tile, self.tile_count, self.seed.lower())  # fmt: skip
+        theirs = (claim.job_id, claim.worker.lower(), claim.manifest_cid,
+                  claim.merkle_root.lower(), claim.first_tile, claim.tile_count,
+                  claim.seed.lower())  # fmt: skip
+        return "" if mine == theirs else "the evidence names other results, tiles or seed"
+
+
+def load_evidence(ipfs: KuboClient, cid: str) -> Evidence:
+    """The evidence bundle at `cid` (raises `IpfsError` or `ValueError` when unusable)."""
+    return Evidence.model_validate(json.loads(ipfs.cat(cid, max_bytes=MAX_EVIDENCE_BYTES)))
+
+
+def render_evidence(
+    claim: Claim,
+    ipfs: KuboClient,
+    work_dir: Path,
+    child: BlenderChild,
+    max_scene_bytes: int = 2 << 30,
+    scene: Callable[[RenderManifest], Path] | None = None,
+) -> Evidence:
+    """Re-render the patches `claim`'s seed selects, add each to IPFS and return the evidence
+    (unpublished). `scene` gives the manifest's .blend on disk (checked against its CID); by
+    default it is fetched into `work_dir`. Reads nothing of the worker's but the chain's claim."""
+    manifest: RenderManifest = parse_manifest(ipfs.cat(claim.manifest_cid, max_bytes=1 << 20))
+    choices = select_patches(claim.seed_bytes(), manifest, claim.assigned())
+    if scene is not None:
+        blend = scene(manifest)
+    else:
+        blend = work_dir / "scene.blend"
+        if not blend.exists():
+            ipfs.cat_to_file(manifest.scene_cid, blend, max_bytes=max_scene_bytes)
+    child.open(blend, manifest)
+    frames: dict[int, list[PatchChoice]] = defaultdict(list)
+    for c in choices:
+        frames[c.frame].append(c)
+    patches: list[EvidencePatch] = []
+    for frame, group in sorted(frames.items()):
+        regions = [(f"patch-{i:04d}", c.rect) for i, c in enumerate(group)]
+        rendered = child.render_regions(frame, regions, work_dir / "patches" / str(frame))
+        for c, region in zip(group, rendered, strict=True):
+            cid = ipfs.add_file(region.path)
+            patches.append(EvidencePatch(choice=c, render_cid=cid, seconds=region.seconds))
+    return Evidence(
+        job_id=claim.job_id, worker=claim.worker, manifest_cid=claim.manifest_cid,
+        merkle_root=claim.merkle_root, first_tile=claim.first_tile,
+        tile_count=claim.tile_count, seed=claim.seed, patches=patches,
+    )  # fmt: skip
