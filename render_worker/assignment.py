@@ -17,19 +17,12 @@ from pathlib import Path
 from render_worker.children import JobChildren
 from render_worker.errors import WorkerError
 from render_worker.state import TileRow, WorkerState
-from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient, fetch_manifest
 from tilefarm.checks.verification import ResultsList, ResultTile
 from tilefarm.job_tiles import job_tile_count, locate
-from tilefarm.manifest import RenderManifest, canonical_json, parse_manifest
+from tilefarm.manifest import RenderManifest, canonical_json
 
 log = logging.getLogger(__name__)
-
-MAX_MANIFEST_BYTES = 1 << 20
-
-
-def fetch_manifest(ipfs: KuboClient, manifest_cid: str) -> RenderManifest:
-    """The manifest behind `manifest_cid`, its bytes checked against the CID."""
-    return parse_manifest(ipfs.cat(manifest_cid, max_bytes=MAX_MANIFEST_BYTES))
 
 
 class AssignmentRenderer:

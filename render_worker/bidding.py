@@ -18,14 +18,13 @@ import logging
 import os
 from collections.abc import Callable
 
-from render_worker.assignment import fetch_manifest
 from render_worker.metrics import WorkerMetrics
 from render_worker.pricing import UINT16_MAX, JobOffer, PricingPolicy, decide_bid
 from render_worker.state import BidRow, JobRow, WorkerState
 from render_worker.transactions import TxSender
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.ipfs import IpfsError, KuboClient
+from tilefarm.adapters.ipfs import IpfsError, KuboClient, fetch_manifest
 
 log = logging.getLogger("render_worker")
 

@@ -76,7 +76,7 @@ def recheck_pass(
     """Judge `evidence_cid`, sealed by `verifier` for `worker`'s seat, against the revealed
     tiles, with the seed of the draw `verifier` answered. Renders nothing."""
     seed = _drawn_seed(market, job_id, worker, verifier)
-    claim = claim_from_chain(market, job_id, worker, bytes.fromhex(seed.removeprefix("0x")))
+    claim = claim_from_chain(market, job_id, worker, seed)
     scratch = work_dir / f"recheck-{job_id}-{worker}"
     scratch.mkdir(parents=True, exist_ok=True)
     try:

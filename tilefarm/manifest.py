@@ -26,6 +26,8 @@ MAX_TILES = 65_536
 # Blender's own MAXFRAME.
 MAX_FRAME = 1_048_574
 MAX_SEED = 2**31 - 1
+# A manifest is a small JSON document; every party refuses a larger one before parsing it.
+MAX_MANIFEST_BYTES = 1 << 20
 
 # Base58btc CIDv0 or base32 CIDv1, the two forms Kubo prints.
 _CID_RE = re.compile(r"^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{50,100})$")
@@ -229,6 +231,8 @@ def build_manifest(**fields: Any) -> RenderManifest:
 
 def parse_manifest(data: bytes | str) -> RenderManifest:
     """Parse manifest JSON (e.g. fetched from IPFS), raising ManifestError with readable reasons."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(f"a manifest is at most {MAX_MANIFEST_BYTES} bytes, got {len(data)}")
     try:
         return RenderManifest.model_validate_json(data)
     except ValidationError as exc:

@@ -6,9 +6,9 @@ delivered left transparent and listed in its row (`missing_tiles`): never silent
 It reads only what the indexer projected (jobs, seats with their committed root and revealed
 results CID: verification is blind, so a seat's tiles are known only once its worker revealed
 them) and what IPFS holds; every results list and tile goes through the same checks as the audit
-(`tilefarm.checks.audit.committed`). Its own rows (`marketplace.db.frame_models`) say which frames
-are stored, so a restart picks up exactly the frames still owed, and a frame is stored once. The
-bytes depend only on the tiles (`tilefarm.checks.audit.frames`): assembling again gives the same
+(`tilefarm.checks.verification.committed`). Its own rows (`marketplace.db.frame_models`) say which
+frames are stored, so a restart picks up exactly the frames still owed, and a frame is stored once.
+The bytes depend only on the tiles (`tilefarm.checks.audit.frames`): assembling again gives the same
 CIDs.
 """
 
@@ -42,9 +42,8 @@ from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
-from tilefarm.checks.audit.committed import fetch_results, fetch_tile
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
-from tilefarm.checks.verification import ResultsList
+from tilefarm.checks.verification import Commitment, ResultsList, fetch_results, fetch_tile
 from tilefarm.errors import TilefarmError
 from tilefarm.job_tiles import job_tile_count
 from tilefarm.manifest import RenderManifest, parse_manifest
@@ -305,10 +304,12 @@ class Assembler:
         for seat in seats:
             assert seat.results_cid is not None
             # A round's worker names the round's job id in its results list.
-            results: ResultsList = fetch_results(
-                self.ipfs, seat.results_cid, job_id=seat.job_id, manifest_cid=manifest_cid,
-                merkle_root=seat.hash, first_tile=seat.first_tile, tile_count=seat.tile_count,
+            commitment = Commitment(
+                job_id=seat.job_id, worker=seat.worker, manifest_cid=manifest_cid,
+                results_cid=seat.results_cid, merkle_root=seat.hash,
+                first_tile=seat.first_tile, tile_count=seat.tile_count,
             )  # fmt: skip
+            results: ResultsList = fetch_results(self.ipfs, commitment)
             for tile in results.tiles:
                 if tile.index in wanted:
                     dest = scratch / "tiles" / f"{tile.index}.exr"

@@ -29,7 +29,9 @@ def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
 
 def copy_packages(into: Path) -> Path:
     for package in PACKAGES:
-        shutil.copytree(ROOT / package, into / package, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / package, into / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return into
 
 

@@ -70,7 +70,7 @@ class RealSeat:
         verifier = draw(self.m, self.job_id, self.worker)
         seed = drawn_seed(self.m.client, self.job_id, self.worker)
         assert seed is not None
-        evidence = self.evidence("0x" + seed.hex(), honest)
+        evidence = self.evidence(seed, honest)
         attest(self.m, self.job_id, self.worker, verifier, passed, evidence, self.results_cid)
         return verifier, evidence
 

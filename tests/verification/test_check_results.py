@@ -173,7 +173,7 @@ def test_a_results_list_other_than_the_committed_root_fails(
 def test_a_results_list_missing_a_tile_fails(setup: dict[str, object], tmp_path: Path) -> None:
     claim = _publish(setup, setup["frames"]["honest"], lambda tiles: tiles.pop())  # type: ignore[index]
     report = _check(setup, claim.model_copy(update={"tile_count": 8}), tmp_path)
-    assert not report.passed and "exactly tiles 0..7" in report.reason
+    assert not report.passed and "exactly the assigned tiles 0..7" in report.reason
 
 
 def test_a_wrong_seed_fails_even_on_quiet_patches_that_psnr_alone_would_pass(

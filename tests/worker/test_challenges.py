@@ -37,7 +37,7 @@ def _evidence_never_rendered(
 ) -> str:
     """What a lazy verifier that knows the protocol seals: the very patches the seed selects,
     each a flat grey rectangle instead of a render."""
-    claim = claim_from_chain(market, job_id, worker, bytes.fromhex(seed[2:]))
+    claim = claim_from_chain(market, job_id, worker, seed)
     manifest = parse_manifest(ipfs.cat(claim.manifest_cid))
     patches = []
     for i, choice in enumerate(select_patches(claim.seed_bytes(), manifest, claim.assigned())):

@@ -4,23 +4,17 @@ itself still comes from the build, so a renamed or missing event shows up in `de
 
 from typing import Annotated, Any, Literal
 
-from hexbytes import HexBytes
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from pydantic.alias_generators import to_camel
 from web3 import Web3
 
-
-def _hex32(value: Any) -> str:
-    if isinstance(value, bytes | bytearray | HexBytes):
-        return "0x" + bytes(value).hex()
-    return str(value)
+from tilefarm.types import Hex32
 
 
 def _address(value: Any) -> str:
     return Web3.to_checksum_address(value)
 
 
-Hex32 = Annotated[str, BeforeValidator(_hex32)]
 Address = Annotated[str, BeforeValidator(_address)]
 
 

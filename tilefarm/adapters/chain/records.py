@@ -7,7 +7,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from tilefarm.adapters.chain.errors import ChainError
-from tilefarm.adapters.chain.events import ChainModel, Hex32, MarketEvent
+from tilefarm.adapters.chain.events import ChainModel, MarketEvent
+from tilefarm.types import Hex32
 
 JOB_STATUSES = ("None", "Bidding", "Active", "Completed", "Cancelled", "Expired")
 SEAT_STATES = (

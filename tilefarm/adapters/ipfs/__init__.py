@@ -9,6 +9,7 @@ untrusted).
 from tilefarm.adapters.ipfs.cid import CidVerifier, cid_digest, cid_of_bytes, cid_of_file
 from tilefarm.adapters.ipfs.client import KuboClient
 from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
+from tilefarm.adapters.ipfs.manifests import fetch_manifest
 
 __all__ = [
     "CidMismatch",
@@ -20,4 +21,5 @@ __all__ = [
     "cid_digest",
     "cid_of_bytes",
     "cid_of_file",
+    "fetch_manifest",
 ]

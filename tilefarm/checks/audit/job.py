@@ -25,13 +25,7 @@ from pydantic import BaseModel
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.ipfs import IpfsError, KuboClient, cid_digest, cid_of_file
-from tilefarm.checks.audit.committed import (
-    CommittedResultsInvalid,
-    fetch_results,
-    fetch_tile,
-    require_cid,
-)
+from tilefarm.adapters.ipfs import IpfsError, KuboClient, cid_digest, cid_of_file, fetch_manifest
 from tilefarm.checks.audit.credits import Flows, RuleProblems, job_credits
 from tilefarm.checks.audit.evidence import Verdict, evidence_checks, sealed_vote_checks
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
@@ -40,13 +34,18 @@ from tilefarm.checks.audit.money import Money, job_money
 from tilefarm.checks.audit.report import Check, CheckKind, FrameAudit, FrameClaim, SeatAudit
 from tilefarm.checks.audit.rerender import rerender_tiles
 from tilefarm.checks.audit.rounds import round_checks
-from tilefarm.checks.verification import Claim, ResultsList, check_results
+from tilefarm.checks.verification import Claim, Commitment, ResultsList, check_results
+from tilefarm.checks.verification.committed import (
+    CommittedResultsInvalid,
+    fetch_results,
+    fetch_tile,
+    require_cid,
+)
 from tilefarm.errors import TilefarmError
 from tilefarm.job_tiles import job_tile_count
-from tilefarm.manifest import RenderManifest, parse_manifest
+from tilefarm.manifest import RenderManifest
 from tilefarm.merkle import merkle_proof, verify_proof
 
-MAX_MANIFEST_BYTES = 1 << 20
 # Seat states whose tiles a verdict accepted: the frames are made of them.
 DELIVERED = ("Accepted", "Paid")
 
@@ -102,7 +101,7 @@ class _Audit:
         cid = self.h.posted.manifest_cid
         try:
             require_cid(cid, "its CID")
-            manifest = parse_manifest(self.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
+            manifest = fetch_manifest(self.ipfs, cid)
         except (IpfsError, TilefarmError) as exc:
             self.check("manifest", "manifest readable", False, f"manifest {cid}: {exc}")
             return None
@@ -165,9 +164,12 @@ class _Audit:
             return audit
         try:
             results = fetch_results(
-                self.ipfs, revealed.results_cid, job_id=a.job_id,
-                manifest_cid=self.h.posted.manifest_cid, merkle_root=commit.merkle_root,
-                first_tile=a.first_tile, tile_count=a.tile_count,
+                self.ipfs,
+                Commitment(
+                    job_id=a.job_id, worker=a.worker, manifest_cid=self.h.posted.manifest_cid,
+                    results_cid=revealed.results_cid, merkle_root=commit.merkle_root,
+                    first_tile=a.first_tile, tile_count=a.tile_count,
+                ),
             )  # fmt: skip
         except (CommittedResultsInvalid, IpfsError) as exc:
             self.check("results", f"results list of {name}", False, str(exc))

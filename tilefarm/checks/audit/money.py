@@ -40,14 +40,14 @@ from tilefarm.checks.audit.rounds import replay
 from tilefarm.checks.audit.rules import (
     BPS,
     MAX_VERIFIER_ROUNDS,
-    Wei,
     draw_bounty,
     fee_per_tile,
     quote,
     verifier_fee,
 )
+from tilefarm.types import Wei
 
-__all__ = ["BPS", "Money", "RoundMoney", "Wei", "draw_bounty", "fee_per_tile", "job_money",
+__all__ = ["BPS", "Money", "RoundMoney", "draw_bounty", "fee_per_tile", "job_money",
            "verifier_fee"]  # fmt: skip
 
 

@@ -1,19 +1,8 @@
 """The contract's money formulas the audit recomputes, each named after the function it mirrors
 (`contracts/market/`): fees, bounties, quotes. Pure arithmetic."""
 
-from typing import Annotated
-
-from pydantic import PlainSerializer, WithJsonSchema
-
 BPS = 10_000
 MAX_VERIFIER_ROUNDS = 3  # the contract's constant
-
-# Wei amounts exceed what a browser's JSON numbers hold exactly: decimal strings in JSON.
-Wei = Annotated[
-    int,
-    PlainSerializer(str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": "^[0-9]+$", "description": "wei, decimal"}),
-]
 
 
 def fee_per_tile(price: int, bps: int) -> int:

@@ -15,7 +15,7 @@ from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.checks.audit.credits import check_credits
 from tilefarm.checks.audit.history import JobHistory
-from tilefarm.checks.audit.money import Wei
+from tilefarm.types import Wei
 
 ADDRESS_FIELDS = (
     "worker", "bidder", "artist", "account", "verifier", "voter", "disputer", "caller",

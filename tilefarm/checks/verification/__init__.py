@@ -9,9 +9,16 @@ claim alone (`evidence`), seals it, and only then judges it against the tiles th
 from tilefarm.checks.verification.check import check_results
 from tilefarm.checks.verification.claims import (
     Claim,
+    Commitment,
     claim_from_chain,
     committed_workers,
     drawn_seed,
+)
+from tilefarm.checks.verification.committed import (
+    CommittedResultsInvalid,
+    fetch_results,
+    fetch_tile,
+    require_cid,
 )
 from tilefarm.checks.verification.evidence import (
     MAX_EVIDENCE_BYTES,
@@ -34,6 +41,8 @@ __all__ = [
     "MAX_TILE_BYTES",
     "CheckReport",
     "Claim",
+    "Commitment",
+    "CommittedResultsInvalid",
     "Evidence",
     "EvidencePatch",
     "PatchCheck",
@@ -43,7 +52,10 @@ __all__ = [
     "claim_from_chain",
     "committed_workers",
     "drawn_seed",
+    "fetch_results",
+    "fetch_tile",
     "judge_evidence",
     "load_evidence",
     "render_evidence",
+    "require_cid",
 ]

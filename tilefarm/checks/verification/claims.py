@@ -11,29 +11,36 @@ from tilefarm.adapters.chain.events import (
     VerifierDrawn,
 )
 from tilefarm.errors import TilefarmError
+from tilefarm.types import Hex32, hex32, hex32_bytes
 
 
-class Claim(BaseModel):
-    """One worker's committed results. `results_cid` is empty until the worker revealed it: the
-    verifier renders its evidence from everything else."""
+class Commitment(BaseModel):
+    """What one worker committed on chain: its tile range of the job and the Merkle root of its
+    results list. `results_cid` is empty until the worker revealed the list."""
 
     job_id: int
     worker: str
     manifest_cid: str
     results_cid: str = ""
-    merkle_root: str
+    merkle_root: Hex32
     first_tile: int
     tile_count: int
-    seed: str
 
     def assigned(self) -> list[int]:
         return list(range(self.first_tile, self.first_tile + self.tile_count))
 
+
+class Claim(Commitment):
+    """A commitment with the seed of its verifier draw: the verifier renders its evidence from
+    this alone, before the results list is revealed."""
+
+    seed: Hex32
+
     def seed_bytes(self) -> bytes:
-        return bytes.fromhex(self.seed.removeprefix("0x"))
+        return hex32_bytes(self.seed)
 
 
-def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes) -> Claim:
+def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes | str) -> Claim:
     """What the chain says `worker` committed for `job_id` (with its latest revealed list). A
     re-offer round has no posting of its own: its tiles are those of the job it re-offers."""
     root = market.job(job_id).root or job_id
@@ -55,18 +62,18 @@ def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: by
         merkle_root=committed.merkle_root,
         first_tile=seat.first_tile,
         tile_count=seat.tile_count,
-        seed="0x" + seed.hex(),
+        seed=hex32(seed),
     )
 
 
-def drawn_seed(market: JobMarketClient, job_id: int, worker: str) -> bytes | None:
+def drawn_seed(market: JobMarketClient, job_id: int, worker: str) -> str | None:
     """The seed of the latest verifier draw for `worker`'s results, if one was drawn."""
     seeds = [
         e.seed
         for e in market.events(job_id=job_id)
         if isinstance(e, VerifierDrawn) and e.worker == worker
     ]
-    return bytes.fromhex(seeds[-1].removeprefix("0x")) if seeds else None
+    return seeds[-1] if seeds else None
 
 
 def committed_workers(market: JobMarketClient, job_id: int) -> list[str]:

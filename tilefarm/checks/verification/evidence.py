@@ -12,10 +12,11 @@ from typing import Literal
 from pydantic import BaseModel
 
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient, fetch_manifest
 from tilefarm.checks.verification.claims import Claim
-from tilefarm.manifest import RenderManifest, canonical_json, parse_manifest
+from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.patches import PatchChoice, select_patches
+from tilefarm.types import Hex32
 
 EVIDENCE_KIND: Literal["tilefarm-evidence/1"] = "tilefarm-evidence/1"
 MAX_EVIDENCE_BYTES = 4 << 20
@@ -36,10 +37,10 @@ class Evidence(BaseModel):
     job_id: int
     worker: str
     manifest_cid: str
-    merkle_root: str
+    merkle_root: Hex32
     first_tile: int
     tile_count: int
-    seed: str
+    seed: Hex32
     patches: list[EvidencePatch]
 
     def render_seconds(self) -> float:
@@ -50,11 +51,10 @@ class Evidence(BaseModel):
 
     def names(self, claim: Claim) -> str:
         """Why this evidence is not evidence on `claim` ("" when it is)."""
-        mine = (self.job_id, self.worker.lower(), self.manifest_cid, self.merkle_root.lower(),
-                self.first_tile, self.tile_count, self.seed.lower())  # fmt: skip
-        theirs = (claim.job_id, claim.worker.lower(), claim.manifest_cid,
-                  claim.merkle_root.lower(), claim.first_tile, claim.tile_count,
-                  claim.seed.lower())  # fmt: skip
+        mine = (self.job_id, self.worker.lower(), self.manifest_cid, self.merkle_root,
+                self.first_tile, self.tile_count, self.seed)  # fmt: skip
+        theirs = (claim.job_id, claim.worker.lower(), claim.manifest_cid, claim.merkle_root,
+                  claim.first_tile, claim.tile_count, claim.seed)  # fmt: skip
         return "" if mine == theirs else "the evidence names other results, tiles or seed"
 
 
@@ -74,7 +74,7 @@ def render_evidence(
     """Re-render the patches `claim`'s seed selects, add each to IPFS and return the evidence
     (unpublished). `scene` gives the manifest's .blend on disk (checked against its CID); by
     default it is fetched into `work_dir`. Reads nothing of the worker's but the chain's claim."""
-    manifest: RenderManifest = parse_manifest(ipfs.cat(claim.manifest_cid, max_bytes=1 << 20))
+    manifest: RenderManifest = fetch_manifest(ipfs, claim.manifest_cid)
     choices = select_patches(claim.seed_bytes(), manifest, claim.assigned())
     if scene is not None:
         blend = scene(manifest)

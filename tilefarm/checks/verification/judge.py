@@ -19,15 +19,20 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tilefarm.adapters.ipfs import IpfsError, KuboClient
+from tilefarm.adapters.ipfs import IpfsError, KuboClient, fetch_manifest
 from tilefarm.checks.verification.claims import Claim
+from tilefarm.checks.verification.committed import (
+    CommittedResultsInvalid,
+    fetch_results,
+    fetch_tile,
+)
 from tilefarm.checks.verification.evidence import MAX_PATCH_BYTES, Evidence
-from tilefarm.checks.verification.results import MAX_RESULTS_BYTES, MAX_TILE_BYTES, ResultsList
+from tilefarm.checks.verification.results import ResultsList
 from tilefarm.errors import TilefarmError
-from tilefarm.manifest import RenderManifest, parse_manifest
+from tilefarm.manifest import RenderManifest
 from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
-from tilefarm.pixels import Pixels, pixel_hash, read_exr
+from tilefarm.pixels import Pixels, read_exr
 
 
 class PatchCheck(BaseModel):
@@ -73,7 +78,7 @@ def judge_evidence(
         )  # fmt: skip
 
     try:
-        manifest: RenderManifest = parse_manifest(ipfs.cat(claim.manifest_cid, max_bytes=1 << 20))
+        manifest: RenderManifest = fetch_manifest(ipfs, claim.manifest_cid)
     except (IpfsError, ValueError) as exc:
         return fail(f"the manifest is unusable: {exc}", tiles_ok=False)
     wrong = evidence.names(claim)
@@ -140,23 +145,9 @@ def judge_evidence(
 def _results(claim: Claim, ipfs: KuboClient) -> ResultsList | str:
     """The revealed results list, or why it is unusable."""
     try:
-        results = ResultsList.model_validate_json(
-            ipfs.cat(claim.results_cid, max_bytes=MAX_RESULTS_BYTES)
-        )
-    except (IpfsError, ValueError) as exc:
+        return fetch_results(ipfs, claim)
+    except (CommittedResultsInvalid, IpfsError) as exc:
         return f"the results list is unusable: {exc}"
-    assigned = claim.assigned()
-    if [t.index for t in results.tiles] != assigned:
-        return f"the results list does not list exactly tiles {assigned[0]}..{assigned[-1]}"
-    if results.manifest_cid != claim.manifest_cid or results.job_id != claim.job_id:
-        return "the results list names another job or manifest"
-    try:
-        root = "0x" + results.root().hex()
-    except (TilefarmError, ValueError) as exc:
-        return f"the results list is malformed: {exc}"
-    if root != claim.merkle_root.lower():
-        return f"the results list hashes to {root}, not the committed root"
-    return results
 
 
 def _committed_tiles(
@@ -166,15 +157,9 @@ def _committed_tiles(
     by_index = {t.index: t for t in results.tiles}
     committed = {}
     for job_tile in sorted(wanted):
-        entry = by_index[job_tile]
+        dest = work_dir / "committed" / f"{job_tile}.exr"
         try:
-            path = ipfs.cat_to_file(
-                entry.cid, work_dir / "committed" / f"{job_tile}.exr", max_bytes=MAX_TILE_BYTES
-            )
-            pixels = read_exr(path)
-        except (IpfsError, TilefarmError, OSError) as exc:
-            return f"tile {job_tile} ({entry.cid}) cannot be read: {exc}"
-        if pixel_hash(pixels) != entry.pixel_hash:
-            return f"tile {job_tile}'s pixels do not hash to its committed pixel hash"
-        committed[job_tile] = pixels
+            committed[job_tile] = fetch_tile(ipfs, by_index[job_tile], dest)
+        except (CommittedResultsInvalid, IpfsError, OSError) as exc:
+            return str(exc)
     return committed

@@ -3,13 +3,21 @@
 The results list must hash to the Merkle root committed on chain and list exactly the worker's
 assigned tiles of the right job and manifest; a tile's bytes must match its CID (the IPFS client
 re-hashes them) and its decoded pixels must hash to the committed pixel hash. The assembler and
-the auditor both fetch through here, so the server never stitches a tile the audit would refuse.
+the auditor both fetch through here, so the server never stitches a tile the audit would refuse;
+the judge (a verifier's, a challenger's, a panel member's, `tilefarm verify`'s) turns the same
+refusals into a failed verdict with the reason.
 """
 
 from pathlib import Path
 
 from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
-from tilefarm.checks.verification import MAX_RESULTS_BYTES, MAX_TILE_BYTES, ResultsList, ResultTile
+from tilefarm.checks.verification.claims import Commitment
+from tilefarm.checks.verification.results import (
+    MAX_RESULTS_BYTES,
+    MAX_TILE_BYTES,
+    ResultsList,
+    ResultTile,
+)
 from tilefarm.errors import TilefarmError
 from tilefarm.pixels import Pixels, pixel_hash, read_exr
 
@@ -27,20 +35,15 @@ def require_cid(cid: str, what: str) -> None:
         raise CommittedResultsInvalid(f"{what} {cid!r} is not a checkable CID: {exc}") from None
 
 
-def fetch_results(
-    ipfs: KuboClient,
-    results_cid: str,
-    *,
-    job_id: int,
-    manifest_cid: str,
-    merkle_root: str,
-    first_tile: int,
-    tile_count: int,
-) -> ResultsList:
-    """The results list under `results_cid`, checked against the commitment.
+def fetch_results(ipfs: KuboClient, commitment: Commitment) -> ResultsList:
+    """The results list `commitment` revealed, checked against the commitment.
 
     Raises `IpfsUnavailable` when the node does not answer (try again later) and
     `CommittedResultsInvalid` naming what is wrong otherwise."""
+    c = commitment
+    results_cid, first_tile, tile_count = c.results_cid, c.first_tile, c.tile_count
+    if not results_cid:
+        raise CommittedResultsInvalid(f"job {c.job_id}: {c.worker} has not revealed its results")
     require_cid(results_cid, "results list")
     try:
         raw = ipfs.cat(results_cid, max_bytes=MAX_RESULTS_BYTES)
@@ -60,18 +63,18 @@ def fetch_results(
             f"results list {results_cid} does not list exactly the assigned tiles "
             f"{first_tile}..{first_tile + tile_count - 1}"
         )
-    if results.job_id != job_id or results.manifest_cid != manifest_cid:
+    if results.job_id != c.job_id or results.manifest_cid != c.manifest_cid:
         raise CommittedResultsInvalid(
             f"results list {results_cid} names job {results.job_id} and manifest "
-            f"{results.manifest_cid}, not job {job_id} and manifest {manifest_cid}"
+            f"{results.manifest_cid}, not job {c.job_id} and manifest {c.manifest_cid}"
         )
     try:
         root = "0x" + results.root().hex()
     except (TilefarmError, ValueError) as exc:
         raise CommittedResultsInvalid(f"results list {results_cid} is malformed: {exc}") from exc
-    if root != merkle_root.lower():
+    if root != c.merkle_root:
         raise CommittedResultsInvalid(
-            f"results list {results_cid} hashes to {root}, not the committed root {merkle_root}"
+            f"results list {results_cid} hashes to {root}, not the committed root {c.merkle_root}"
         )
     return results
 

@@ -1,0 +1,10 @@
+"""A job's manifest from IPFS: the one way every party reads it (size cap, CID check, schema)."""
+
+from tilefarm.adapters.ipfs.client import KuboClient
+from tilefarm.manifest import MAX_MANIFEST_BYTES, RenderManifest, parse_manifest
+
+
+def fetch_manifest(ipfs: KuboClient, cid: str) -> RenderManifest:
+    """The manifest at `cid`: at most `MAX_MANIFEST_BYTES`, its bytes checked against the CID,
+    then parsed (ContentTooLarge, CidMismatch or ManifestError otherwise)."""
+    return parse_manifest(ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
