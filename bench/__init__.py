@@ -1,2 +1,2 @@
-"""Benchmarks of the quality bars the README lists; each runs as `python -m bench.<name>` and
-prints JSON."""
+"""Benchmarks of the quality bars listed with their last figures in README.md, "Measured"; each
+runs as `python -m bench.<name>` and prints JSON."""

@@ -15,7 +15,7 @@
    transactions per second), and the indexer's lag is sampled every 50 ms: chain head minus the
    last indexed block.
 
-Targets (SPEC): p99 < 50 ms at 200 requests/s, lag <= 1 block.
+Targets (README.md, "Measured"): p99 < 50 ms at 200 requests/s, lag <= 1 block.
 """
 
 import argparse

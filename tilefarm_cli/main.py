@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from tilefarm import PROTOCOL_VERSION, __version__
 from tilefarm.adapters.console import console, err, fail, warn
 from tilefarm.errors import TilefarmError
 from tilefarm_cli.audit import audit_app
@@ -23,6 +24,24 @@ devnet_app = typer.Typer(
 )
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(audit_app, name="audit")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"tilefarm {__version__} (protocol {PROTOCOL_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """tilefarm: decentralized Blender rendering."""
 
 StateDir = Annotated[Path | None, typer.Option(help="state folder (default: .tilefarm/)")]
 ChainPort = Annotated[int | None, typer.Option(help="anvil port")]
@@ -204,7 +223,7 @@ def demo(
         ),
     ] = None,
     state_dir: Annotated[
-        Path | None, typer.Option(help="demo state (default: .tilefarm_cli/demo)")
+        Path | None, typer.Option(help="demo state (default: .tilefarm/demo)")
     ] = None,
 ) -> None:
     """Run the marketplace end to end: chain, IPFS, server and workers as processes; a job for
