@@ -1,6 +1,7 @@
 """The Merkle tree a worker commits to on chain: one root over all of its tiles of a job.
 
-It mirrors `contracts/libraries/MerkleProof.sol` exactly:
+It mirrors OpenZeppelin's `MerkleProof` (sorted pairs), which
+`contracts/market/ResultVerification.sol` checks proofs with, exactly:
 - a leaf is `keccak256(abi.encode(uint256 tileIndex, bytes32 tileCidDigest, bytes32 pixelHash))`;
 - an inner node is `keccak256(abi.encode(min(a, b), max(a, b)))` (children sorted, 64 bytes), so a
   proof is only the list of siblings, and a 96-byte leaf preimage can never pass for a node;

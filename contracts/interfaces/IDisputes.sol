@@ -12,8 +12,9 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 /// verification window from the panel's draw, the reveal window one more. The majority of the revealed votes
 /// decides; a tie or silence upholds the original verdict.
 ///
-/// Fraud: the worker is never paid, loses its collateral and part of its stake, half to the artist
-/// and half to the winning voters (and, on an appeal, the failing verifier that was right); a
+/// Fraud: the worker is never paid, loses its collateral and part of its stake, half into the job's
+/// reserve (it pays for the tiles' next round; the rest is refunded to the artist at the end) and
+/// half to the winning voters (and, on an appeal, the failing verifier that was right); a
 /// verifier whose pass is overturned is slashed and loses its fee. False accusation: a worker's
 /// appeal that wins slashes the failing verifier to the worker and pays the worker at once; an
 /// artist's contest that loses lets the worker be paid at once.

@@ -130,7 +130,7 @@ interface IResultVerification is IMarketTypes {
     function finalizeRejection(uint256 jobId, address worker) external;
 
     /// @notice After the render deadline, takes an idle winner's tiles and part of its stake.
-    /// Permissionless; the tiles' escrow returns to the artist.
+    /// Permissionless; the tiles go back to the job's unsold tiles and the slash into its reserve.
     function claimLate(uint256 jobId, address worker) external;
 
     /// @notice After a drawn verifier's window (to seal, or to attest once the results are
