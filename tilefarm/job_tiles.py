@@ -21,7 +21,7 @@ class JobTile(BaseModel):
 
 def job_tile_count(manifest: RenderManifest) -> int:
     """Tiles of the whole job (what `postJob` is given)."""
-    return len(manifest.frames) * manifest.tile_count
+    return manifest.job_tile_count
 
 
 def locate(manifest: RenderManifest, job_index: int, rects: list[Rect] | None = None) -> JobTile:

@@ -23,6 +23,8 @@ BLENDER_VERSION = "5.0.1"
 MAX_SAMPLES = 65_536
 MAX_RESOLUTION = 16_384
 MAX_TILES = 65_536
+# The contract counts a job's tiles (every frame's) in a uint16.
+MAX_JOB_TILES = 2**16 - 1
 # Blender's own MAXFRAME.
 MAX_FRAME = 1_048_574
 MAX_SEED = 2**31 - 1
@@ -165,12 +167,22 @@ class RenderManifest(_Strict):
             raise ValueError(str(exc)) from None
         if self.tile_count > MAX_TILES:
             raise ValueError(f"{self.tile_count} tiles is more than the maximum {MAX_TILES}")
+        if self.job_tile_count > MAX_JOB_TILES:
+            raise ValueError(
+                f"{self.job_tile_count:,} tiles over {len(self.frames)} frames; a job has at most "
+                f"{MAX_JOB_TILES:,} (fewer frames or a coarser tile grid)"
+            )
         return self
 
     @property
     def tile_count(self) -> int:
         """Tiles per frame."""
         return self.tile_grid.columns * self.tile_grid.rows
+
+    @property
+    def job_tile_count(self) -> int:
+        """Tiles over all frames: what the job sells."""
+        return self.tile_count * len(self.frames)
 
     def tiles(self) -> list[Rect]:
         """The tile rectangles of one frame, index = row * columns + column."""

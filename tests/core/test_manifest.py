@@ -109,3 +109,14 @@ def test_manifest_is_immutable():
 def test_tile_index_outside_grid_is_a_manifest_error():
     with pytest.raises(ManifestError, match="outside"):
         build_manifest(**fields()).tile(6)
+
+
+def test_a_job_with_more_tiles_than_the_chain_counts_is_refused():
+    # The contract counts a job's tiles (all frames) in a uint16: 65,535 at most.
+    grid = {"columns": 64, "rows": 32}
+    size = {"width": 1920, "height": 1080}
+    too_many = fields(tile_grid=grid, resolution=size, frames=list(range(1, 33)))  # 32 x 2,048
+    with pytest.raises(ManifestError, match="65,536 tiles over 32 frames.*at most 65,535"):
+        build_manifest(**too_many)
+    fits = build_manifest(**fields(tile_grid=grid, resolution=size, frames=list(range(1, 32))))
+    assert fits.job_tile_count == 31 * 2048
