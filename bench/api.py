@@ -31,17 +31,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
-from eth_utils import keccak
+from eth_typing import ChecksumAddress
+from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.types import Wei
 
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
-from tilefarm.adapters.chain.events import JobParams
+from tilefarm.adapters.chain.events import JobParams, TilesAssigned
 from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm_cli.devnet import Devnet
 from tilefarm_cli.devnet.ports import free_port
@@ -175,7 +178,7 @@ def _load(base: str, rate: float, seconds: float, jobs: int, connections: int, o
 class JobStream(threading.Thread):
     """Runs whole jobs on the chain, one transaction every 1/tps s, until stopped."""
 
-    def __init__(self, client: JobMarketClient, accounts: list[str], tps: float) -> None:
+    def __init__(self, client: JobMarketClient, accounts: Sequence[str], tps: float) -> None:
         super().__init__(daemon=True)
         self.client = client
         self.w3 = client.w3
@@ -214,7 +217,7 @@ class JobStream(threading.Thread):
             self._advance(61)
             receipt = c.settle(self.artist, job_id)
             self._pace()
-            winners = [e.worker for e in receipt.events if type(e).__name__ == "TilesAssigned"]
+            winners = [e.worker for e in receipt.events if isinstance(e, TilesAssigned)]
             for w in winners:
                 seat = c.seat(job_id, w)
                 leaves = [
@@ -248,7 +251,7 @@ class JobStream(threading.Thread):
 # ---------------------------------------------------------------------------- the bench
 
 
-def _post_many(client: JobMarketClient, artist: str, count: int) -> float:
+def _post_many(client: JobMarketClient, artist: ChecksumAddress, count: int) -> float:
     """Post `count` jobs as fast as the node takes them; returns the seconds it took."""
     p = _params()
     value = client.quote(p.tile_count, p.max_price_per_tile, p.verify_fee_per_tile)
@@ -256,7 +259,7 @@ def _post_many(client: JobMarketClient, artist: str, count: int) -> float:
     start = time.perf_counter()
     last = None
     for _ in range(count):
-        last = post.transact({"from": artist, "value": value})
+        last = post.transact({"from": artist, "value": Wei(value)})
     assert last is not None
     client.w3.eth.wait_for_transaction_receipt(last)
     return time.perf_counter() - start

@@ -91,9 +91,10 @@ def _deploy(
     """The market from Brownie's build, deployed by the node's first account, the treasury its
     third; every account in `staked` stakes the minimum (not counted: once per worker lifetime)."""
     w3 = chain.w3
-    config = MarketConfig(treasury=w3.eth.accounts[2], **CONFIG)
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    config = MarketConfig(treasury=accounts[2], **CONFIG)
     plan = market_plan(lambda _deployer: config.as_tuple())
-    deployed = deploy(w3, w3.eth.accounts[0], build_dir, plan)
+    deployed = deploy(w3, accounts[0], build_dir, plan)
     market = JobMarketClient.from_deployments(w3, deployed, build_dir)
     for worker in staked:
         market.stake(worker, config.min_stake)
@@ -211,7 +212,8 @@ def measure_reoffer(build_dir: Path = BUILD_DIR) -> dict[str, Any]:
     chain = Anvil(accounts=7)
     try:
         w3 = chain.w3
-        _deployer, artist, _treasury, *crew = w3.eth.accounts[:7]
+        accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+        _deployer, artist, _treasury, *crew = accounts[:7]
         market, _config = _deploy(chain, crew, build_dir)
         final_deadline = int(w3.eth.get_block("latest")["timestamp"]) + 30 * 86_400
         params = JobParams(

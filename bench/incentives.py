@@ -359,7 +359,7 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     del argv  # only JSON is printed
-    report = {
+    report: dict[str, Any] = {
         "reference_seat": {"tiles": TILES, "price_per_tile_wei": PRICE,
                            "render_cost_per_tile_wei": COST, "verify_fee_per_tile_wei": FEE,
                            "verification_cost_wei": VERIFY_COST},

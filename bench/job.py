@@ -11,14 +11,14 @@ import json
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
-from render_worker.pricing import PricingPolicy
-from render_worker.settings import DaemonSettings
+from render_worker.settings import DaemonSettings, PricingPolicy
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm.adapters.chain.events import (
@@ -67,7 +67,7 @@ def run(stack: TilefarmSettings, rpc_url: str, ipfs_url: str, tmp: Path) -> dict
     for index, (rate, queue) in enumerate([(10**12, 8), (2 * 10**12, 64)], start=2):
         key = dev_account(index)
         settings = DaemonSettings(
-            state_dir=tmp / f"worker{index}", password=PASSWORD, rpc_url=rpc_url,  # type: ignore[arg-type]
+            state_dir=tmp / f"worker{index}", password=PASSWORD, rpc_url=rpc_url,
             ipfs_api_url=ipfs_url, deployments_file=deployments, confirmations=0,
             poll_seconds=0.2, pixel_samples_per_minute=2_000_000.0, threads=1,
             pricing=PricingPolicy(wei_per_render_second=rate, max_queue_tiles=queue),
@@ -106,9 +106,8 @@ def run(stack: TilefarmSettings, rpc_url: str, ipfs_url: str, tmp: Path) -> dict
     )  # fmt: skip
     marks: dict[str, float] = {}
     t0 = time.monotonic()
-    job_id, _ = market.post_job(
-        w3.eth.accounts[1], params, ipfs.add_bytes(manifest.canonical_json())
-    )
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    job_id, _ = market.post_job(accounts[1], params, ipfs.add_bytes(manifest.canonical_json()))
     workers = {d.me for d in daemons}
     while time.monotonic() - t0 < 600:
         events = market.events()
@@ -121,7 +120,7 @@ def run(stack: TilefarmSettings, rpc_url: str, ipfs_url: str, tmp: Path) -> dict
         if {e.worker for e in mine_ if isinstance(e, ResultsAccepted)} == workers:
             marks.setdefault("all_accepted", now)
             # The artist pays at once instead of waiting for its contest window (as the demo's).
-            release_accepted(market, w3.eth.accounts[1], job_id)
+            release_accepted(market, accounts[1], job_id)
         released = {e.worker: e.block_number for e in mine_ if isinstance(e, PaymentReleased)}
         if set(released) == workers:
             marks.setdefault("all_paid", now)

@@ -84,7 +84,7 @@ def run(
                     identical[key] = stitched == whole_hash
             peak = child.peak_rss_bytes
     whole = best[(1, 1)]
-    runs = [
+    runs: list[dict[str, Any]] = [
         {
             "tiles": c * r,
             "grid": f"{c}x{r}",

@@ -12,6 +12,7 @@ it imports bpy directly, which only test helpers and the child ever do.
 """
 
 import sys
+from collections.abc import Callable
 
 import bpy
 
@@ -90,10 +91,11 @@ def render_trusted(blend: str, out: str) -> None:
 
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
-    {
+    commands: dict[str, Callable[..., None]] = {
         "build-hostile": build_hostile,
         "build-no-camera": build_no_camera,
         "build-memory-hog": build_memory_hog,
         "build-uncompressed": build_uncompressed,
         "render-trusted": render_trusted,
-    }[command](*args)
+    }
+    commands[command](*args)

@@ -150,7 +150,7 @@ def test_child_dies_with_a_killed_worker_mid_render(tiny_blend: Path, tmp_path: 
 @pytest.fixture
 def no_unshare(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This machine as if util-linux's `unshare` were missing."""
-    monkeypatch.setattr(sandbox.shutil, "which", lambda _name: None)
+    monkeypatch.setattr("tilefarm.adapters.blender.sandbox.shutil.which", lambda _name: None)
     sandbox.netns_prefix.cache_clear()
     yield
     sandbox.netns_prefix.cache_clear()

@@ -3,12 +3,11 @@ hashes do not depend on the process or the thread count."""
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tilefarm.adapters.blender import BlenderChild, RenderFailed, Sandbox
 from tilefarm.manifest import RenderManifest
-from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.pixels import Pixels, pixel_hash, read_exr
 from tilefarm.stitch import stitch_files
 from tilefarm.tiles import Rect, patches_in_tile, tile_rects
 
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.blender
 
 
 @pytest.fixture(scope="module")
-def whole_frame(child: BlenderChild, tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
+def whole_frame(child: BlenderChild, tmp_path_factory: pytest.TempPathFactory) -> Pixels:
     rendered = child.render_frame(1, tmp_path_factory.mktemp("whole"))
     pixels = read_exr(rendered.path)
     assert rendered.pixel_hash == pixel_hash(pixels)
@@ -29,7 +28,7 @@ def whole_frame(child: BlenderChild, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.mark.parametrize(("columns", "rows"), [(3, 2), (4, 4), (5, 3), (7, 5)])
 def test_stitched_tiles_equal_the_whole_frame_bit_for_bit(
-    child: BlenderChild, whole_frame: np.ndarray, tmp_path: Path, columns: int, rows: int
+    child: BlenderChild, whole_frame: Pixels, tmp_path: Path, columns: int, rows: int
 ):
     rects = tile_rects(64, 48, columns, rows)
     regions = [(f"t{i}", rect) for i, rect in enumerate(rects)]
@@ -40,7 +39,7 @@ def test_stitched_tiles_equal_the_whole_frame_bit_for_bit(
 
 
 def test_render_tiles_follows_the_manifest_grid_and_reports_each_tile(
-    child: BlenderChild, manifest: RenderManifest, whole_frame: np.ndarray, tmp_path: Path
+    child: BlenderChild, manifest: RenderManifest, whole_frame: Pixels, tmp_path: Path
 ):
     seen: list[str] = []
     rendered = child.render_tiles(1, None, tmp_path, on_progress=lambda r: seen.append(r.key))
@@ -53,7 +52,7 @@ def test_render_tiles_follows_the_manifest_grid_and_reports_each_tile(
 
 
 def test_a_patch_renders_the_same_pixels_as_the_tile_it_checks(
-    child: BlenderChild, whole_frame: np.ndarray, tmp_path: Path
+    child: BlenderChild, whole_frame: Pixels, tmp_path: Path
 ):
     tile = tile_rects(64, 48, 3, 2)[4]
     patches = patches_in_tile(tile, 8)[:3]
@@ -65,7 +64,7 @@ def test_a_patch_renders_the_same_pixels_as_the_tile_it_checks(
 
 
 def test_same_hash_across_processes_and_thread_counts(
-    tiny_blend: Path, manifest: RenderManifest, whole_frame: np.ndarray, tmp_path: Path
+    tiny_blend: Path, manifest: RenderManifest, whole_frame: Pixels, tmp_path: Path
 ):
     with BlenderChild(threads=1, sandbox=Sandbox.NETNS) as other:
         other.open(tiny_blend, manifest)
@@ -74,7 +73,7 @@ def test_same_hash_across_processes_and_thread_counts(
 
 
 def test_seed_samples_and_frame_change_the_pixels(
-    child: BlenderChild, tiny_blend: Path, whole_frame: np.ndarray, tmp_path: Path
+    child: BlenderChild, tiny_blend: Path, whole_frame: Pixels, tmp_path: Path
 ):
     other_frame = child.render_frame(2, tmp_path / "frame2")
     assert other_frame.pixel_hash != pixel_hash(whole_frame)
@@ -112,7 +111,7 @@ def test_a_long_lived_child_renders_later_frames_as_a_fresh_child_does(
 
 
 def test_blue_noise_sampling_is_exact_across_tiles_and_differs_from_sobol(
-    tiny_blend: Path, whole_frame: np.ndarray, tmp_path: Path
+    tiny_blend: Path, whole_frame: Pixels, tmp_path: Path
 ):
     with BlenderChild(threads=2, sandbox=Sandbox.NETNS) as other:
         other.open(tiny_blend, tiny_manifest(sampling_pattern="BLUE_NOISE"))
@@ -126,7 +125,7 @@ def test_blue_noise_sampling_is_exact_across_tiles_and_differs_from_sobol(
 
 
 def test_tiles_stay_scene_linear_whatever_the_view_transform(
-    tiny_blend: Path, whole_frame: np.ndarray, tmp_path: Path
+    tiny_blend: Path, whole_frame: Pixels, tmp_path: Path
 ):
     # Colour management belongs to previews; the hashed EXR pixels must not depend on it.
     graded = tiny_manifest(colour={"view_transform": "AgX", "exposure": 1.5, "gamma": 0.8})

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from render_worker.children import JobChildren
 from render_worker.settings import WorkerSettings
+from render_worker.work.children import JobChildren
 from tilefarm.adapters.blender import RenderTimeout, Sandbox
 from tilefarm.manifest import RenderManifest
 from tilefarm.tiles import Rect

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from render_worker import benchmark_scene
+from render_worker.work import benchmark_scene
 from tilefarm.adapters.blender import BlenderChild, RenderEngineError
 from tilefarm.manifest import ColourManagement
 from tilefarm.pixels import compare_pixels, read_exr, write_exr

@@ -23,7 +23,7 @@ from web3 import Web3
 
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
-from render_worker.pricing import PricingPolicy
+from render_worker.settings import PricingPolicy
 from tests.conftest import fresh_stack_settings
 from tests.worker.conftest import Stack, running_worker
 from tilefarm.adapters.chain.bindings import JobMarketClient

@@ -8,7 +8,7 @@ must be the only accounts drawn."""
 import os
 
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Server, screenshot

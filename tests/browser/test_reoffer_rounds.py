@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Server, screenshot

@@ -1,6 +1,7 @@
 """Following logs on a real anvil: confirmations respected, reorganisations found and undone."""
 
 import time
+from collections.abc import Sequence
 
 import pytest
 from web3 import Web3
@@ -30,7 +31,9 @@ def beacon(w3: Web3, stack_settings: TilefarmSettings) -> Contract:
         [Step("HealthCheck", lambda _done, _deployer: ("follower test",))],
     )
     abi = load_artifact("HealthCheck", stack_settings.build_dir).abi
-    return w3.eth.contract(address=deployed.address("HealthCheck"), abi=abi)
+    return w3.eth.contract(
+        address=Web3.to_checksum_address(deployed.address("HealthCheck")), abi=abi
+    )
 
 
 def _ping(w3: Web3, beacon: Contract, sender: int = 1) -> None:
@@ -72,11 +75,12 @@ def test_a_reorganisation_is_found_and_delivery_restarts_after_the_common_ancest
     follower = LogFollower(w3, beacon.address)
     cursor = Cursor(next_block=w3.eth.block_number + 1)
     fork_point = w3.eth.block_number
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     _ping(w3, beacon, 1)
     _ping(w3, beacon, 1)
     before = follower.poll(cursor)
-    assert _senders(w3, beacon, before.logs) == [w3.eth.accounts[1]] * 2
+    assert _senders(w3, beacon, before.logs) == [accounts[1]] * 2
 
     w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     for sender in (4, 5, 6):
@@ -91,20 +95,21 @@ def test_a_block_replaced_at_the_same_height_is_found_while_following_the_head(
 ) -> None:
     follower = LogFollower(w3, beacon.address)
     cursor = follower.poll(Cursor(next_block=w3.eth.block_number + 1)).cursor
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
     snapshot = w3.provider.make_request("evm_snapshot", [])["result"]  # type: ignore[arg-type]
     _ping(w3, beacon, 1)
     replaced = follower.poll(cursor)
-    assert _senders(w3, beacon, replaced.logs) == [w3.eth.accounts[1]]
+    assert _senders(w3, beacon, replaced.logs) == [accounts[1]]
 
     w3.provider.make_request("evm_revert", [snapshot])  # type: ignore[arg-type]
     _ping(w3, beacon, 2)  # the same height, another block
     same_height = follower.poll(replaced.cursor)
     assert same_height.reorged_from == replaced.cursor.next_block - 1
-    assert _senders(w3, beacon, same_height.logs) == [w3.eth.accounts[2]]
+    assert _senders(w3, beacon, same_height.logs) == [accounts[2]]
     _ping(w3, beacon, 3)  # and one on top of it: no reorganisation now
     on_top = follower.poll(same_height.cursor)
     assert on_top.reorged_from is None
-    assert _senders(w3, beacon, on_top.logs) == [w3.eth.accounts[3]]
+    assert _senders(w3, beacon, on_top.logs) == [accounts[3]]
 
 
 def test_following_the_head_costs_two_requests_a_block(w3: Web3, beacon: Contract) -> None:

@@ -107,6 +107,7 @@ def state_machine():
 
     path = Path(brownie.test.__file__).with_name("stateful.py")
     spec = importlib.util.spec_from_file_location("tilefarm_brownie_stateful", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.state_machine

@@ -9,8 +9,9 @@ import json
 from urllib.parse import urlsplit
 
 from brownie import web3
-from eth_abi import decode, encode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import decode, encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 
 class _Node:

@@ -7,12 +7,14 @@ money rules restated in Python (collateral, bounty, verifier fee, fraud slash, t
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 from brownie import JobMarket, PanelCourt, RoundKeeper, accounts, chain
 from brownie.exceptions import decode_typed_error
 from direct_rpc import mine_blocks, rpc
-from eth_abi import encode
-from eth_utils import keccak, to_checksum_address
+from eth_abi.abi import encode
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 
 from tilefarm.adapters.chain.bids import bid_commitment, rank_key
 from tilefarm.merkle import merkle_root, tile_leaf
@@ -211,7 +213,7 @@ def post(market, artist, **kw):
 
 @dataclass
 class Bid:
-    bidder: object
+    bidder: Any  # a Brownie account (Brownie is untyped)
     price: int
     tiles: int
     salt: bytes = field(default_factory=lambda: secrets.token_bytes(32))

@@ -4,7 +4,7 @@ the commit locked)."""
 
 import brownie
 from brownie import ReentrantPayee
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from helpers import (
     BID_WINDOW,
     BOND,

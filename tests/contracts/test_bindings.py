@@ -6,7 +6,7 @@ import json
 
 import pytest
 from brownie import chain, web3
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from helpers import (
     BID_WINDOW,
     BOND,

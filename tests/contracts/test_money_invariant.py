@@ -126,7 +126,8 @@ class MoneyMachine:
         self.jobs = []  # job ids
         self.bids = {}  # (job, worker) -> Bid
         self.declared = {}  # (job, worker) -> the tile count its commit declared
-        self.forfeits = Counter()  # worker -> its bids forfeited (each a slash of its own)
+        # worker -> its bids forfeited (each a slash of its own)
+        self.forfeits: Counter[object] = Counter()
         self.forfeited_jobs = set()  # jobs with a forfeited bid: never cancelled (rule_cancel)
         self.disputed = set()  # (job, worker) ever escalated
         self.votes = {}  # (job, worker, member) -> the member's sealed Vote
@@ -586,7 +587,7 @@ class MoneyMachine:
         v = self.view
         for job_id, rounds in self.rounds.items():
             tile_count = v.job(job_id)["tileCount"]
-            held = []
+            held: list[int] = []
             for first, count in unpack_ranges(v.unsoldTiles(job_id)):
                 held.extend(range(first, first + count))
             for round_id in [job_id, *rounds]:

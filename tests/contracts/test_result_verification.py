@@ -4,7 +4,7 @@ release, timeouts and silent verifiers."""
 
 import brownie
 import pytest
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from helpers import (
     ACCEPTED,
     ASSIGNED,

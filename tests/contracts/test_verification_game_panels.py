@@ -551,7 +551,7 @@ def expected_resolution(appeal, ballot, parties, escrow, worker_bonded, verifier
     fraud = votes_fraud > votes_honest if votes_fraud != votes_honest else appeal
     winners = [m for m in revealed if ballot[m] == fraud]
     losers = [m for m in ballot if m not in winners]
-    delta = defaultdict(lambda: [0, 0])
+    delta: defaultdict[object, list[int]] = defaultdict(lambda: [0, 0])
     seat_collateral = collateral(TILES, PRICE)
     pay, vfee, pfee = PAY, verifier_fee(TILES), protocol_fee(TILES, PRICE)
     false_verdict = verifier_bonded * FALSE_ACCUSATION_BPS // BPS
@@ -602,7 +602,7 @@ def expected_resolution(appeal, ballot, parties, escrow, worker_bonded, verifier
     return delta, fraud, (beneficiary, fee_each, bonds_each, remainder), reasons
 
 
-BALLOTS = {
+BALLOTS: dict[str, tuple[bool, list[bool | str | None]]] = {
     # appeal: the worker appeals a fail; True is a fraud vote
     "appeal-won-one-outvoted": (True, [False, False, True]),
     "appeal-lost-one-outvoted": (True, [True, True, False]),

@@ -116,7 +116,7 @@ def test_a_job_with_more_tiles_than_the_chain_counts_is_refused():
     grid = {"columns": 64, "rows": 32}
     size = {"width": 1920, "height": 1080}
     too_many = fields(tile_grid=grid, resolution=size, frames=list(range(1, 33)))  # 32 x 2,048
-    with pytest.raises(ManifestError, match="65,536 tiles over 32 frames.*at most 65,535"):
+    with pytest.raises(ManifestError, match=r"65,536 tiles over 32 frames.*at most 65,535"):
         build_manifest(**too_many)
     fits = build_manifest(**fields(tile_grid=grid, resolution=size, frames=list(range(1, 32))))
     assert fits.job_tile_count == 31 * 2048

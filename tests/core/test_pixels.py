@@ -8,6 +8,7 @@ import pytest
 
 from tilefarm.pixels import (
     PixelError,
+    Pixels,
     compare_pixels,
     pixel_digest,
     pixel_hash,
@@ -18,12 +19,12 @@ from tilefarm.pixels import (
 
 
 @pytest.fixture
-def image() -> np.ndarray:
+def image() -> Pixels:
     rng = np.random.default_rng(3)
     return (rng.random((12, 17, 4), dtype=np.float32) * 4).astype(np.float32)
 
 
-def test_hash_ignores_memory_layout_and_dtype_of_equal_values(image: np.ndarray):
+def test_hash_ignores_memory_layout_and_dtype_of_equal_values(image: Pixels):
     fortran = np.asfortranarray(image)
     big_endian = image.astype(">f4")
     widened = image.astype(np.float64)
@@ -31,7 +32,7 @@ def test_hash_ignores_memory_layout_and_dtype_of_equal_values(image: np.ndarray)
     assert len(pixel_digest(image)) == 32
 
 
-def test_hash_folds_negative_zero_and_nan_payloads(image: np.ndarray):
+def test_hash_folds_negative_zero_and_nan_payloads(image: Pixels):
     a = image.copy()
     b = image.copy()
     a[0, 0, 0] = 0.0
@@ -42,7 +43,7 @@ def test_hash_folds_negative_zero_and_nan_payloads(image: np.ndarray):
     assert pixel_hash(a) == pixel_hash(b)
 
 
-def test_hash_changes_with_one_pixel_or_the_shape(image: np.ndarray):
+def test_hash_changes_with_one_pixel_or_the_shape(image: Pixels):
     changed = image.copy()
     changed[5, 5, 2] = np.nextafter(changed[5, 5, 2], np.float32(10))
     assert pixel_hash(changed) != pixel_hash(image)
@@ -59,7 +60,7 @@ def test_hash_rejects_non_rgba_arrays():
         pixel_hash(np.zeros((4, 4, 4), np.uint8))
 
 
-def test_exr_round_trip_is_exact_and_hash_ignores_file_metadata(image: np.ndarray, tmp_path: Path):
+def test_exr_round_trip_is_exact_and_hash_ignores_file_metadata(image: Pixels, tmp_path: Path):
     zip_path = write_exr(tmp_path / "a.exr", image, codec="ZIP")
     piz_path = write_exr(tmp_path / "b.exr", image, codec="PIZ")
     assert zip_path.read_bytes() != piz_path.read_bytes()
@@ -86,7 +87,7 @@ def test_exr_with_separate_rgb_channels_reads_alpha_as_one(tmp_path: Path):
     assert rgba.shape == (3, 5, 4) and (rgba[..., 3] == 1).all()
 
 
-def test_unreadable_exr_and_lossy_codec_are_clear_errors(image: np.ndarray, tmp_path: Path):
+def test_unreadable_exr_and_lossy_codec_are_clear_errors(image: Pixels, tmp_path: Path):
     bad = tmp_path / "bad.exr"
     bad.write_bytes(b"not an exr")
     with pytest.raises(PixelError, match="cannot read EXR"):
@@ -102,13 +103,13 @@ def test_tonemap_bounds_hdr_values():
     assert mapped[0, 0, 3] == 0.5
 
 
-def test_identical_patches_are_infinite_db(image: np.ndarray):
+def test_identical_patches_are_infinite_db(image: Pixels):
     result = compare_pixels(image, image.copy())
     assert result.psnr_db == float("inf") and result.max_error == 0.0
     assert result.passes(58.0, 0.2)
 
 
-def test_emitter_peak_does_not_hide_a_wrong_render(image: np.ndarray):
+def test_emitter_peak_does_not_hide_a_wrong_render(image: Pixels):
     reference = image.copy()
     reference[0, 0, :3] = 5000.0  # a bright emitter pixel in both
     rng = np.random.default_rng(9)
@@ -119,7 +120,7 @@ def test_emitter_peak_does_not_hide_a_wrong_render(image: np.ndarray):
     assert not result.passes(58.0, 0.2)
 
 
-def test_small_forged_spot_fails_the_max_error_guard(image: np.ndarray):
+def test_small_forged_spot_fails_the_max_error_guard(image: Pixels):
     big = np.tile(image, (8, 8, 1))
     forged = big.copy()
     forged[0, 0, :3] = 0.0
@@ -129,6 +130,6 @@ def test_small_forged_spot_fails_the_max_error_guard(image: np.ndarray):
     assert not result.passes(40.0, 0.2)
 
 
-def test_compare_rejects_shape_mismatch(image: np.ndarray):
+def test_compare_rejects_shape_mismatch(image: Pixels):
     with pytest.raises(PixelError, match="cannot compare"):
         compare_pixels(image, image[:5])

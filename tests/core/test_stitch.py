@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tilefarm.pixels import read_exr
+from tilefarm.pixels import Pixels, read_exr
 from tilefarm.stitch import (
     StitchError,
     assemble_frame,
@@ -19,16 +19,16 @@ from tilefarm.tiles import Rect, tile_rects
 
 
 @pytest.fixture
-def frame() -> np.ndarray:
+def frame() -> Pixels:
     return np.random.default_rng(1).random((49, 67, 4), dtype=np.float32)
 
 
-def test_cut_then_stitch_is_the_identity(frame: np.ndarray):
+def test_cut_then_stitch_is_the_identity(frame: Pixels):
     tiles = [(r, frame[r.y : r.y_end, r.x : r.x_end]) for r in tile_rects(67, 49, 5, 3)]
     assert np.array_equal(stitch_tiles(tiles, 67, 49), frame)
 
 
-def test_missing_or_overlapping_tiles_are_rejected(frame: np.ndarray):
+def test_missing_or_overlapping_tiles_are_rejected(frame: Pixels):
     rects = tile_rects(67, 49, 2, 2)
     tiles = [(r, frame[r.y : r.y_end, r.x : r.x_end]) for r in rects]
     with pytest.raises(StitchError, match="missing"):
@@ -48,14 +48,14 @@ def test_srgb_preview_is_clamped_and_gamma_encoded():
     assert out[0, 1].tolist() == [0, 255, 188, 0]
 
 
-def test_write_frame_writes_exact_exr_and_png(frame: np.ndarray, tmp_path: Path):
+def test_write_frame_writes_exact_exr_and_png(frame: Pixels, tmp_path: Path):
     files = write_frame(frame, tmp_path, "frame-0001")
     assert np.array_equal(read_exr(files.exr), frame)
     with Image.open(files.png) as png:
         assert png.size == (67, 49) and png.mode == "RGBA"
 
 
-def test_partial_stitch_leaves_missing_tiles_transparent_black(frame: np.ndarray):
+def test_partial_stitch_leaves_missing_tiles_transparent_black(frame: Pixels):
     rects = tile_rects(67, 49, 2, 2)
     partial = stitch_tiles(
         [(rects[0], frame[: rects[0].y_end, : rects[0].x_end])], 67, 49, complete=False
@@ -80,7 +80,7 @@ def _manifest(**overrides: object):
     return build_manifest(**fields)
 
 
-def _tile_files(frame: np.ndarray, manifest, tmp_path: Path) -> dict[int, Path]:
+def _tile_files(frame: Pixels, manifest, tmp_path: Path) -> dict[int, Path]:
     from tilefarm.pixels import write_exr
 
     return {
@@ -89,7 +89,7 @@ def _tile_files(frame: np.ndarray, manifest, tmp_path: Path) -> dict[int, Path]:
     }
 
 
-def test_assemble_frame_from_tile_files(frame: np.ndarray, tmp_path: Path):
+def test_assemble_frame_from_tile_files(frame: Pixels, tmp_path: Path):
     manifest = _manifest()
     files = assemble_frame(manifest, _tile_files(frame, manifest, tmp_path), tmp_path, "f1")
     assert np.array_equal(read_exr(files.exr), frame)
@@ -100,7 +100,7 @@ def test_assemble_frame_from_tile_files(frame: np.ndarray, tmp_path: Path):
 
 
 def test_a_frame_whose_tiles_ran_out_of_rounds_is_assembled_with_them_transparent(
-    frame: np.ndarray, tmp_path: Path
+    frame: Pixels, tmp_path: Path
 ):
     manifest = _manifest()
     tiles = _tile_files(frame, manifest, tmp_path)
@@ -117,11 +117,11 @@ def test_a_frame_whose_tiles_ran_out_of_rounds_is_assembled_with_them_transparen
         assemble_frame(manifest, tiles, tmp_path, "f4", missing=[1])
 
 
-def test_denoised_frame_goes_through_the_denoiser_once_whole(frame: np.ndarray, tmp_path: Path):
+def test_denoised_frame_goes_through_the_denoiser_once_whole(frame: Pixels, tmp_path: Path):
     from tilefarm.pixels import write_exr
 
     manifest = _manifest(denoise_frame=True)
-    calls: list[tuple[int, int]] = []
+    calls: list[tuple[int, ...]] = []
 
     def fake_denoiser(src: Path, dst: Path) -> Path:
         pixels = read_exr(src)
@@ -137,9 +137,7 @@ def test_denoised_frame_goes_through_the_denoiser_once_whole(frame: np.ndarray, 
     assert np.array_equal(read_exr(tmp_path / "f-noisy.exr"), frame)
 
 
-def test_colour_managed_preview_needs_blender_and_goes_through_it(
-    frame: np.ndarray, tmp_path: Path
-):
+def test_colour_managed_preview_needs_blender_and_goes_through_it(frame: Pixels, tmp_path: Path):
     manifest = _manifest(colour={"view_transform": "AgX"})
     tiles = _tile_files(frame, manifest, tmp_path)
     with pytest.raises(StitchError, match="needs Blender for the PNG"):

@@ -2,9 +2,11 @@
 chain id) from an encrypted keystore, with production market parameters; a re-run deploys nothing
 twice; every way it can go wrong says what to fix and sends nothing."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from eth_typing import HexStr
 from typer.testing import CliRunner, Result
 from web3 import Web3
 
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.chain
 
 
 def _deploy(
-    keystore: Path, out: Path, *args: str, env: dict[str, str | None] | None = None
+    keystore: Path, out: Path, *args: str, env: Mapping[str, str | None] | None = None
 ) -> Result:
     argv = ["deploy", "--network", "tilefarm-sepolia", "--keystore", str(keystore),
             "--out", str(out), *args]  # fmt: skip
@@ -50,18 +52,19 @@ def test_deploys_the_protocol_from_a_keystore_and_a_rerun_sends_nothing(
     market = JobMarketClient.from_deployments(remote_chain.w3, deployments)
     assert market.config() == production_market_config(treasury)
     beacon = remote_chain.w3.eth.contract(
-        address=deployments.address("HealthCheck"), abi=load_artifact("HealthCheck", BUILD_DIR).abi
+        address=Web3.to_checksum_address(deployments.address("HealthCheck")),
+        abi=load_artifact("HealthCheck", BUILD_DIR).abi,
     )
     assert beacon.functions.protocolVersion().call() == PROTOCOL_VERSION
     for contract in deployments.contracts.values():
-        tx = remote_chain.w3.eth.get_transaction(contract.tx_hash)
+        tx = remote_chain.w3.eth.get_transaction(HexStr(contract.tx_hash))
         assert tx["from"] == deployer and tx["blockNumber"] == contract.block_number
 
-    sent = remote_chain.w3.eth.get_transaction_count(deployer)
+    sent = remote_chain.w3.eth.get_transaction_count(Web3.to_checksum_address(deployer))
     again = _deploy(keystore, tmp_path / "deployments", "--treasury", treasury, env=env)
     assert again.exit_code == 0, again.output
     assert "HealthCheck: kept" in again.output and "JobMarket: kept" in again.output
-    assert remote_chain.w3.eth.get_transaction_count(deployer) == sent
+    assert remote_chain.w3.eth.get_transaction_count(Web3.to_checksum_address(deployer)) == sent
     assert read_deployments(file) == deployments
 
 

@@ -5,6 +5,7 @@ a node operator inits and stakes against it, and each sees the other's doings th
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,8 @@ def test_the_server_and_a_worker_work_on_the_remote_deployment(
         assert staked.returncode == 0, staked.stderr
         assert market.account(operator.address).stake == min_stake
 
-        artist = remote_chain.w3.eth.accounts[1]
+        accounts: Sequence[str] = remote_chain.w3.eth.accounts  # web3 types it as a 1-tuple
+        artist = accounts[1]
         params = JobParams(
             tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
             bid_bond=10**14, bid_window=3_600, reveal_window=3_600, render_window=7_200,
@@ -74,7 +76,7 @@ def test_the_server_and_a_worker_work_on_the_remote_deployment(
         def indexed() -> bool:
             job = api.get(f"/api/jobs/{job_id}")
             worker = api.get(f"/api/workers/{operator.address}")
-            return (
+            return bool(
                 job.status_code == 200
                 and worker.status_code == 200
                 and worker.json()["stake"] == str(min_stake)

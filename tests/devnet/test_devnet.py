@@ -7,10 +7,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
 import pytest
+from eth_typing import ChecksumAddress
 from web3 import Web3
 
 from tests.conftest import fresh_stack_settings
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.stack
 
 def _gone(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 
@@ -44,13 +46,16 @@ def test_up_runs_a_chain_an_ipfs_node_and_the_deployed_contracts(
     w3 = Web3(Web3.HTTPProvider(devnet.rpc_url))
     deployments = read_deployments(stack_settings.deployments_dir / "31337.json")
     abi = load_artifact("HealthCheck", stack_settings.build_dir).abi
-    beacon = w3.eth.contract(address=deployments.address("HealthCheck"), abi=abi)
+    beacon = w3.eth.contract(
+        address=Web3.to_checksum_address(deployments.address("HealthCheck")), abi=abi
+    )
     assert beacon.functions.protocolVersion().call() == PROTOCOL_VERSION
+    accounts: Sequence[ChecksumAddress] = w3.eth.accounts  # web3 types it as a 1-tuple
     receipt = w3.eth.wait_for_transaction_receipt(
-        beacon.functions.ping().transact({"from": w3.eth.accounts[1]})
+        beacon.functions.ping().transact({"from": accounts[1]})
     )
     (event,) = beacon.events.Pinged().process_receipt(receipt)
-    assert event["args"]["sender"] == w3.eth.accounts[1]
+    assert event["args"]["sender"] == accounts[1]
 
 
 def test_the_stack_serves_websocket_on_the_chain_port(devnet: StackStatus) -> None:
@@ -172,6 +177,6 @@ def test_status_of_a_stopped_stack_exits_non_zero(tmp_path: Path) -> None:
 
 def _alive(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False

@@ -5,7 +5,7 @@ worker tests), blocks mined every half second (`block_producer`), workers in thi
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,7 +32,7 @@ def worker_process(
     stack: Stack,
     tmp: Path,
     index: int,
-    pricing: dict[str, object] | None = None,
+    pricing: Mapping[str, object] | None = None,
     speed: float = 1_000_000.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`render-worker run` for dev account `index`, in a process group of its own (so a drill can

@@ -6,8 +6,8 @@ from web3 import Web3
 from tests.worker.conftest import dev_account
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.devkeys import DEV_ACCOUNTS
 from tilefarm_cli.demo.artist import release_accepted
-from tilefarm_cli.devnet.anvil import DEV_ACCOUNTS
 
 
 def parties(market: JobMarketClient) -> set[str]:

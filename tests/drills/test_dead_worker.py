@@ -15,14 +15,16 @@ and the market's ETH equal to what it owes.
 
 import os
 import signal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from eth_typing import HexStr
 
-from render_worker.pricing import PricingPolicy
-from render_worker.state import WorkerState
+from render_worker.settings import PricingPolicy
+from render_worker.state.store import WorkerState
 from tests.drills.conftest import worker_process
 from tests.drills.ledger import (
     assert_each_seat_paid_at_most_once,
@@ -56,7 +58,8 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
 ) -> None:
     market, w3 = own_stack.market, own_stack.w3
     config = market.config()
-    artist, treasury = w3.eth.accounts[1], config.treasury
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    artist, treasury = accounts[1], config.treasury
     a, b, c, d = (dev_account(i) for i in (2, 3, 4, 5))
     for account in (a, c):
         market.stake(account, config.min_stake)
@@ -72,6 +75,7 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
     )  # fmt: skip
     parties = (artist, treasury, a.address, b.address, c.address, d.address)
     before = balances(market, *parties)
+    job_id: int  # posted below
     history = lambda: market.events(job_id=job_id)  # noqa: E731
     # A's database, created here first so that A and this test never both create its tables.
     db_a, log_a = WorkerState(tmp_path / "worker2" / "worker.db"), tmp_path / "worker2.log"
@@ -121,7 +125,9 @@ def test_a_dead_worker_a_hidden_bid_and_a_silent_verifier_do_not_stop_the_job(
     forfeited = market.forfeit_bid(artist, job_id, c.address).event(ev.BidForfeited)
     assert forfeited.slashed == config.collateral(6, PARAMS.max_price_per_tile)
     events = history()
-    senders = {type(e).__name__: w3.eth.get_transaction(e.transaction_hash)["from"] for e in events}
+    senders = {
+        type(e).__name__: w3.eth.get_transaction(HexStr(e.transaction_hash))["from"] for e in events
+    }
     # The hidden bid was left out of the settlement.
     (settled,) = [e for e in events if isinstance(e, ev.BidsSettled)]
     assert {e.bidder for e in events if isinstance(e, ev.BidRevealed)} == {a.address, b.address}

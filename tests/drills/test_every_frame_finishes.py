@@ -16,7 +16,7 @@ market's ETH equal to what it owes.
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,9 +29,10 @@ from marketplace.assembly import Assembler
 from marketplace.db.frame_models import AssembledFrame
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
-from render_worker.assignment import AssignmentRenderer
-from render_worker.pricing import PricingPolicy
-from render_worker.state import TileRow, WorkerState
+from render_worker.settings import PricingPolicy
+from render_worker.state.models import TileRow
+from render_worker.state.store import WorkerState
+from render_worker.work.assignment import AssignmentRenderer
 from tests.drills.conftest import worker_process
 from tests.drills.ledger import (
     assert_money_conserved,
@@ -81,9 +82,8 @@ def params(stack: Stack, max_price: int = MAX_PRICE, render_window: int = 45) ->
 
 
 def post(stack: Stack, ipfs: KuboClient, manifest: RenderManifest, p: ev.JobParams) -> int:
-    job_id, _ = stack.market.post_job(
-        stack.w3.eth.accounts[1], p, ipfs.add_bytes(manifest.canonical_json())
-    )
+    accounts: Sequence[str] = stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    job_id, _ = stack.market.post_job(accounts[1], p, ipfs.add_bytes(manifest.canonical_json()))
     return job_id
 
 
@@ -223,7 +223,8 @@ def test_a_job_nobody_bids_on_goes_round_again_once_the_artist_raises_its_price(
     own_stack: Stack, block_producer: None, tmp_path: Path
 ) -> None:
     market = own_stack.market
-    artist = own_stack.w3.eth.accounts[1]
+    accounts: Sequence[str] = own_stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    artist = accounts[1]
     cheap = params(own_stack, max_price=10**6)  # below any worker's price
     with (
         job_scene(own_stack, tmp_path, samples=16) as (ipfs, scene, manifest),

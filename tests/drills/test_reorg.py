@@ -13,14 +13,16 @@ once on the final chain, verified the other with the seed of the final chain, an
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_typing import HexStr
 from web3 import Web3
 
-from render_worker.pricing import PricingPolicy
-from render_worker.state import DutyRow
+from render_worker.settings import PricingPolicy
+from render_worker.state.models import DutyRow
 from tests.drills.ledger import (
     assert_each_seat_paid_at_most_once,
     assert_money_conserved,
@@ -54,7 +56,8 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     caplog.set_level(logging.INFO, logger="render_worker")
     market, w3 = own_stack.market, own_stack.w3
     config = market.config()
-    artist, treasury = w3.eth.accounts[1], config.treasury
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    artist, treasury = accounts[1], config.treasury
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     scene = build_builtin_scene("tiny", tmp_path / "tiny.blend")
@@ -65,6 +68,7 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
         tile_grid={"columns": 2, "rows": 2}, samples=16,
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
+    job_id: int  # posted below
     history = lambda: market.events(job_id=job_id)  # noqa: E731
     rpc = lambda method, *params: _rpc(w3, method, *params)  # noqa: E731
 
@@ -103,7 +107,7 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     for worker, old in removed.items():
         # The very transaction that was removed, sent again: same hash, another block.
         assert final[worker].transaction_hash == old.transaction_hash
-        receipt = w3.eth.get_transaction_receipt(final[worker].transaction_hash)
+        receipt = w3.eth.get_transaction_receipt(HexStr(final[worker].transaction_hash))
         assert receipt["blockHash"] != old_blocks[worker]
         # Drawn again from the new chain's block hashes.
         assert drawn[worker].seed != removed_draws[worker].seed
@@ -139,7 +143,7 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
     other = {one.me: two.me, two.me: one.me}
     # Each drew its own seat's verifier (the bounty) and verified the other's (the rest of its fee).
     bounty = {w: s.tile_count * fee * config.draw_bounty_bps // BPS for w, s in seats.items()}
-    assert {w: after[w] - before[w] for w in after} == {
+    expected: dict[str, int] = {
         artist: deposit - sum(paid.values()) - PARAMS.tile_count * fee - protocol,
         treasury: protocol,
         **{
@@ -151,6 +155,7 @@ def test_a_reorganisation_in_the_middle_of_a_job_is_undone_and_resent_by_the_wor
             for w in (one.me, two.me)
         },
     }
+    assert {w: after[w] - before[w] for w in after} == expected
     assert_money_conserved(w3, market)
 
 
@@ -163,7 +168,8 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
     render its scene in a new Blender child, and it ends paid with the money conserved."""
     caplog.set_level(logging.INFO, logger="render_worker")
     market, w3 = own_stack.market, own_stack.w3
-    first_artist, second_artist = w3.eth.accounts[1], w3.eth.accounts[4]
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    first_artist, second_artist = accounts[1], accounts[4]
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
     scene_cid = ipfs.add_file(build_builtin_scene("tiny", tmp_path / "tiny.blend"))
@@ -178,6 +184,7 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
 
     first_cid, second_cid = manifest_cid(2), manifest_cid(3)
     rpc = lambda method, *params: _rpc(w3, method, *params)  # noqa: E731
+    job_id: int  # posted below
     commits = lambda: {  # noqa: E731
         e.bidder: e.commitment
         for e in market.events(job_id=job_id)
@@ -216,9 +223,9 @@ def test_a_removed_posting_never_lets_its_old_bid_land_on_the_job_that_takes_its
         (job,) = [j for j in daemon.state.jobs() if j.job_id == job_id]
         assert (job.stage, job.manifest_cid, job.artist) == ("paid", second_cid, second_artist)
         # The removed bid's nonce went to an empty transfer: no gap, nothing sent twice.
-        mined = sorted(row.nonce for row in daemon.state.txs() if row.status == "mined")
-        assert mined == list(range(mined[0], mined[-1] + 1))
-        assert w3.eth.get_transaction_count(daemon.me) == mined[-1] + 1
+        nonces = sorted(row.nonce for row in daemon.state.txs() if row.status == "mined")
+        assert nonces == list(range(nonces[0], nonces[-1] + 1))
+        assert w3.eth.get_transaction_count(daemon.me) == nonces[-1] + 1
     assert market.job(job_id).artist == second_artist
     assert_each_seat_paid_at_most_once(market, job_id)
     assert_money_conserved(w3, market)

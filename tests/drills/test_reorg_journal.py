@@ -3,12 +3,12 @@ worker is undone, what earlier blocks taught it stays."""
 
 from pathlib import Path
 
-from render_worker import challenges, reorg, verify_duty
-from render_worker.challenges import ChallengeRow
-from render_worker.duties import WatchRow
+from render_worker.chain import reorg
+from render_worker.chain.projection import apply_event
+from render_worker.duties import challenges, verify_duty
 from render_worker.metrics import WorkerMetrics
-from render_worker.projection import apply_event
-from render_worker.state import BidRow, DutyRow, JobRow, TileRow, WorkerState
+from render_worker.state.models import BidRow, ChallengeRow, DutyRow, JobRow, TileRow, WatchRow
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain import events as ev
 
 WORKER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from render_worker.daemon import WorkerDaemon
-from render_worker.pricing import PricingPolicy
+from render_worker.settings import PricingPolicy
 from tests.drills.ledger import (
     assert_each_seat_paid_at_most_once,
     assert_money_conserved,
@@ -65,7 +65,8 @@ def _post_job(stack: Stack, tmp: Path) -> int:
             verification={"patch_size": 8, "patch_count": 4},
         )  # fmt: skip
         manifest_cid = ipfs.add_bytes(manifest.canonical_json())
-    job_id, _ = stack.market.post_job(stack.w3.eth.accounts[1], PARAMS, manifest_cid)
+    accounts: Sequence[str] = stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    job_id, _ = stack.market.post_job(accounts[1], PARAMS, manifest_cid)
     return job_id
 
 
@@ -169,10 +170,12 @@ def test_kubo_restarting_mid_job_is_ridden_out_and_the_job_completes(
             )
         wait_until(lambda: _completed(own_stack, job_id), 240, "the job to complete")
         for worker in workers:
+
+            def paid(w: WorkerDaemon = worker) -> bool:
+                return _stage(w, job_id) == "paid"
+
             wait_until(
-                lambda w=worker: _stage(w, job_id) == "paid",
-                60,
-                f"worker {worker.me} to see its pay (stage {_stage(worker, job_id)})",
+                paid, 60, f"worker {worker.me} to see its pay (stage {_stage(worker, job_id)})"
             )
             assert all(t.cid for t in worker.state.tiles(job_id).values())
     _assert_settled_once(own_stack, job_id, workers)
@@ -217,7 +220,7 @@ def _get(port: int, path: str) -> dict[str, object] | None:
         answer = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
     except httpx.HTTPError:
         return None
-    return answer.json() if answer.status_code == 200 else None  # type: ignore[no-any-return]
+    return answer.json() if answer.status_code == 200 else None
 
 
 def test_the_server_killed_mid_job_catches_up_with_nothing_lost_or_doubled(

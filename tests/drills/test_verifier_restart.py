@@ -7,11 +7,12 @@ mismatch (`EvidenceMismatch`) can follow a crash."""
 import os
 import signal
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from render_worker.state import WorkerState
+from render_worker.state.store import WorkerState
 from tests.drills.conftest import worker_process
 from tests.worker.conftest import (
     Stack,
@@ -42,6 +43,7 @@ def test_a_verifier_killed_between_its_seal_and_its_verdict_attests_the_evidence
         ipfs, tmp_path, size=(32, 24), grid=(2, 2), samples=2, windows=(5, 60),
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
+    job_id: int  # posted below
     of = lambda kind: [e for e in market.events(job_id=job_id) if isinstance(e, kind)]  # noqa: E731
     # The verifier's database, created here first so that it and this test never both create
     # its tables.
@@ -52,7 +54,8 @@ def test_a_verifier_killed_between_its_seal_and_its_verdict_attests_the_evidence
         held_back(worker, "_reveal_results", revealing)
         with worker_process(own_stack, tmp_path, 3, pricing=NEVER_BIDS) as first:
             wait_until(lambda: db.get_meta("cursor") is not None, 180, "the verifier", log)
-            job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params, manifest_cid)
+            accounts: Sequence[str] = own_stack.w3.eth.accounts  # web3 types it as a 1-tuple
+            job_id, _ = market.post_job(accounts[1], params, manifest_cid)
             wait_until(lambda: of(ev.EvidenceSealed), 180, "the verifier's seal", log)
             os.killpg(first.pid, signal.SIGKILL)
             first.wait()

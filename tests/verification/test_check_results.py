@@ -6,6 +6,7 @@ after, without rendering; evidence that is not of the claim, or not rendered, ca
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from tilefarm.checks.verification import (
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
+from tilefarm_cli.devnet import StackStatus
 from tilefarm_cli.scenes import build_builtin_scene
 
 pytestmark = [pytest.mark.blender, pytest.mark.ipfs]
@@ -34,11 +36,18 @@ pytestmark = [pytest.mark.blender, pytest.mark.ipfs]
 WORKER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
 
+class Setup(TypedDict):
+    ipfs: KuboClient
+    manifest: RenderManifest
+    frames: dict[str, Pixels]  # the whole frame of each variant
+    tmp: Path
+
+
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory, devnet: object) -> dict[str, object]:
+def setup(tmp_path_factory: pytest.TempPathFactory, devnet: StackStatus) -> Setup:
     """The tiny scene on IPFS and whole frames rendered honestly and by cheaters."""
     assert devnet.ipfs_api_url
-    ipfs = KuboClient(devnet.ipfs_api_url)  # type: ignore[attr-defined]
+    ipfs = KuboClient(devnet.ipfs_api_url)
     tmp = tmp_path_factory.mktemp("verify")
     scene = build_builtin_scene("tiny", tmp / "tiny.blend")
     fields = {
@@ -64,13 +73,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory, devnet: object) -> dict[str,
 
 
 def _publish(
-    setup: dict[str, object],
+    setup: Setup,
     frame: Pixels,
-    tamper: Callable[[list[ResultTile]], None] | None = None,
+    tamper: Callable[[list[ResultTile]], object] | None = None,
 ) -> Claim:
-    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
-    manifest: RenderManifest = setup["manifest"]  # type: ignore[assignment]
-    tmp: Path = setup["tmp"]  # type: ignore[assignment]
+    ipfs: KuboClient = setup["ipfs"]
+    manifest: RenderManifest = setup["manifest"]
+    tmp: Path = setup["tmp"]
     tiles = []
     for index, r in enumerate(manifest.tiles()):
         pixels = np.ascontiguousarray(frame[r.y : r.y_end, r.x : r.x_end])
@@ -90,16 +99,14 @@ def _publish(
     )  # fmt: skip
 
 
-def _check(setup: dict[str, object], claim: Claim, tmp_path: Path) -> CheckReport:
+def _check(setup: Setup, claim: Claim, tmp_path: Path) -> CheckReport:
     with BlenderChild() as child:
-        report, _evidence = check_results(claim, setup["ipfs"], tmp_path, child)  # type: ignore[arg-type]
+        report, _evidence = check_results(claim, setup["ipfs"], tmp_path, child)
     return report
 
 
-def test_honest_results_pass_with_every_patch_identical(
-    setup: dict[str, object], tmp_path: Path
-) -> None:
-    report = _check(setup, _publish(setup, setup["frames"]["honest"]), tmp_path)  # type: ignore[index]
+def test_honest_results_pass_with_every_patch_identical(setup: Setup, tmp_path: Path) -> None:
+    report = _check(setup, _publish(setup, setup["frames"]["honest"]), tmp_path)
     assert report.passed, report.reason
     assert len(report.patches) == 48
     assert {p.choice.job_tile for p in report.patches} == set(range(8))  # every tile looked at
@@ -135,8 +142,8 @@ def _cheats(frames: dict[str, Pixels], manifest: RenderManifest) -> dict[str, Pi
     ["blank", "noise", "wrong_seed", "fewer_samples", "upscaled", "another_tiles_pixels",
      "ten_percent_faked", "ten_percent_from_another_seed"],
 )  # fmt: skip
-def test_each_cheat_fails_the_check(setup: dict[str, object], cheat: str, tmp_path: Path) -> None:
-    frame = _cheats(setup["frames"], setup["manifest"])[cheat]  # type: ignore[arg-type]
+def test_each_cheat_fails_the_check(setup: Setup, cheat: str, tmp_path: Path) -> None:
+    frame = _cheats(setup["frames"], setup["manifest"])[cheat]
     report = _check(setup, _publish(setup, frame), tmp_path)
     assert not report.passed
     assert "patches differ from the re-render" in report.reason
@@ -144,44 +151,42 @@ def test_each_cheat_fails_the_check(setup: dict[str, object], cheat: str, tmp_pa
     assert all(p.reason for p in failed)  # each says which comparison failed
 
 
-def test_a_tile_cid_swapped_for_another_fails(setup: dict[str, object], tmp_path: Path) -> None:
+def test_a_tile_cid_swapped_for_another_fails(setup: Setup, tmp_path: Path) -> None:
     def swap(tiles: list[ResultTile]) -> None:
         tiles[2].cid = tiles[3].cid
 
-    claim = _publish(setup, setup["frames"]["honest"], swap)  # type: ignore[index]
+    claim = _publish(setup, setup["frames"]["honest"], swap)
     report = _check(setup, claim, tmp_path)
     assert not report.passed and "do not hash to its committed pixel hash" in report.reason
 
 
-def test_a_forged_pixel_hash_fails(setup: dict[str, object], tmp_path: Path) -> None:
+def test_a_forged_pixel_hash_fails(setup: Setup, tmp_path: Path) -> None:
     def forge(tiles: list[ResultTile]) -> None:
         tiles[5].pixel_hash = "00" * 32
 
-    report = _check(setup, _publish(setup, setup["frames"]["honest"], forge), tmp_path)  # type: ignore[index]
+    report = _check(setup, _publish(setup, setup["frames"]["honest"], forge), tmp_path)
     assert not report.passed and "tile 5" in report.reason
 
 
-def test_a_results_list_other_than_the_committed_root_fails(
-    setup: dict[str, object], tmp_path: Path
-) -> None:
-    claim = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+def test_a_results_list_other_than_the_committed_root_fails(setup: Setup, tmp_path: Path) -> None:
+    claim = _publish(setup, setup["frames"]["honest"])
     forged = claim.model_copy(update={"merkle_root": "0x" + "11" * 32})
     report = _check(setup, forged, tmp_path)
     assert not report.passed and "not the committed root" in report.reason
 
 
-def test_a_results_list_missing_a_tile_fails(setup: dict[str, object], tmp_path: Path) -> None:
-    claim = _publish(setup, setup["frames"]["honest"], lambda tiles: tiles.pop())  # type: ignore[index]
+def test_a_results_list_missing_a_tile_fails(setup: Setup, tmp_path: Path) -> None:
+    claim = _publish(setup, setup["frames"]["honest"], lambda tiles: tiles.pop())
     report = _check(setup, claim.model_copy(update={"tile_count": 8}), tmp_path)
     assert not report.passed and "exactly the assigned tiles 0..7" in report.reason
 
 
 def test_a_wrong_seed_fails_even_on_quiet_patches_that_psnr_alone_would_pass(
-    setup: dict[str, object], tmp_path: Path
+    setup: Setup, tmp_path: Path
 ) -> None:
-    manifest: RenderManifest = setup["manifest"]  # type: ignore[assignment]
+    manifest: RenderManifest = setup["manifest"]
     params = manifest.verification
-    report = _check(setup, _publish(setup, setup["frames"]["wrong_seed"]), tmp_path)  # type: ignore[index]
+    report = _check(setup, _publish(setup, setup["frames"]["wrong_seed"]), tmp_path)
     quiet = [
         p
         for p in report.patches
@@ -202,18 +207,18 @@ def test_a_wrong_seed_fails_even_on_quiet_patches_that_psnr_alone_would_pass(
 # ---- blind verification: evidence rendered before the reveal, judged after it, render-free
 
 
-def _render_blind(setup: dict[str, object], claim: Claim, tmp_path: Path) -> Evidence:
+def _render_blind(setup: Setup, claim: Claim, tmp_path: Path) -> Evidence:
     """What a drawn verifier renders: the claim as the chain holds it before the reveal."""
     blind = claim.model_copy(update={"results_cid": ""})
     with BlenderChild() as child:
-        return render_evidence(blind, setup["ipfs"], tmp_path / "render", child)  # type: ignore[arg-type]
+        return render_evidence(blind, setup["ipfs"], tmp_path / "render", child)
 
 
 def test_evidence_rendered_before_the_reveal_judges_the_revealed_tiles(
-    setup: dict[str, object], tmp_path: Path
+    setup: Setup, tmp_path: Path
 ) -> None:
-    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
-    honest = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    ipfs: KuboClient = setup["ipfs"]
+    honest = _publish(setup, setup["frames"]["honest"])
     evidence = _render_blind(setup, honest, tmp_path)
     assert honest.results_cid not in evidence.model_dump_json()  # it never saw the list
     unrevealed = judge_evidence(honest.model_copy(update={"results_cid": ""}), evidence, ipfs,
@@ -225,7 +230,7 @@ def test_evidence_rendered_before_the_reveal_judges_the_revealed_tiles(
     assert report.passed and report.evidence_ok, report.reason
     assert len(report.patches) == 48 and all(p.psnr_db == float("inf") for p in report.patches)
 
-    faked = _cheats(setup["frames"], setup["manifest"])["ten_percent_faked"]  # type: ignore[arg-type]
+    faked = _cheats(setup["frames"], setup["manifest"])["ten_percent_faked"]
     cheat = _publish(setup, faked)
     report = judge_evidence(cheat, _render_blind(setup, cheat, tmp_path), ipfs, tmp_path / "c")
     assert not report.passed and report.evidence_ok
@@ -233,10 +238,10 @@ def test_evidence_rendered_before_the_reveal_judges_the_revealed_tiles(
 
 
 def test_evidence_on_other_results_or_another_seed_is_no_evidence(
-    setup: dict[str, object], tmp_path: Path
+    setup: Setup, tmp_path: Path
 ) -> None:
-    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
-    claim = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    ipfs: KuboClient = setup["ipfs"]
+    claim = _publish(setup, setup["frames"]["honest"])
     evidence = _render_blind(setup, claim, tmp_path)
     reseeded = claim.model_copy(update={"seed": "0x" + os.urandom(32).hex()})
     report = judge_evidence(reseeded, evidence, ipfs, tmp_path / "judge")
@@ -250,13 +255,13 @@ def test_evidence_on_other_results_or_another_seed_is_no_evidence(
 
 
 def test_evidence_a_lazy_verifier_did_not_render_fails_honest_tiles(
-    setup: dict[str, object], tmp_path: Path
+    setup: Setup, tmp_path: Path
 ) -> None:
     """The seed's patches, flat grey instead of rendered: usable evidence, and it gives a fail,
     so a pass that names it contradicts it."""
-    ipfs: KuboClient = setup["ipfs"]  # type: ignore[assignment]
-    manifest: RenderManifest = setup["manifest"]  # type: ignore[assignment]
-    claim = _publish(setup, setup["frames"]["honest"])  # type: ignore[index]
+    ipfs: KuboClient = setup["ipfs"]
+    manifest: RenderManifest = setup["manifest"]
+    claim = _publish(setup, setup["frames"]["honest"])
     patches = []
     for i, choice in enumerate(select_patches(claim.seed_bytes(), manifest, claim.assigned())):
         flat = np.full((choice.rect.height, choice.rect.width, 4), 0.37, dtype=np.float32)

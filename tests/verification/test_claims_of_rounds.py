@@ -28,7 +28,11 @@ def test_a_rounds_seat_is_claimed_against_the_posted_jobs_manifest(
     m = deploy_market(devnet.rpc_url, tmp_path / "deployments")
     stake_all(m)
     first, second = m.workers[:2]
-    job_id = auction(m, [Bid(first, 10**14, 5)], manifest="bafy-the-manifest", **rounds(m))
+    r = rounds(m)
+    job_id = auction(
+        m, [Bid(first, 10**14, 5)], manifest="bafy-the-manifest",
+        max_rounds=r["max_rounds"], final_deadline=r["final_deadline"],
+    )  # fmt: skip
     round_id = reoffer(m, job_id)
     assert round_id is not None
     round_auction(m, round_id, [Bid(second, 10**14, 3)])
