@@ -10,8 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from tilefarm import PROTOCOL_VERSION, __version__
-from tilefarm.adapters.console import console, err, fail, warn
+from tilefarm.adapters.console import add_version_option, console, err, fail, warn
 from tilefarm.errors import TilefarmError
 from tilefarm_cli.audit import audit_app
 from tilefarm_cli.demo.options import DemoOptions
@@ -25,23 +24,7 @@ devnet_app = typer.Typer(
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(audit_app, name="audit")
 
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"tilefarm {__version__} (protocol {PROTOCOL_VERSION})")
-        raise typer.Exit()
-
-
-@app.callback()
-def _main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
-        ),
-    ] = False,
-) -> None:
-    """tilefarm: decentralized Blender rendering."""
+add_version_option(app, "tilefarm")
 
 StateDir = Annotated[Path | None, typer.Option(help="state folder (default: .tilefarm/)")]
 ChainPort = Annotated[int | None, typer.Option(help="anvil port")]

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 
+from tilefarm import PROTOCOL_VERSION, __version__
+
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -34,3 +36,21 @@ def log_handler(to: Console) -> logging.Handler:
     handler = logging.StreamHandler(to.file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     return handler
+
+
+def add_version_option(app: typer.Typer, program: str) -> None:
+    """Give `app` a `--version` that prints `program`, the package and the protocol version."""
+
+    def show(value: bool) -> None:
+        if value:
+            typer.echo(f"{program} {__version__} (protocol {PROTOCOL_VERSION})")
+            raise typer.Exit()
+
+    def options(
+        version: bool = typer.Option(
+            False, "--version", callback=show, is_eager=True, help="print the version and exit"
+        ),
+    ) -> None:
+        pass
+
+    app.callback()(options)
