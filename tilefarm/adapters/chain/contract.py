@@ -1,0 +1,201 @@
+"""The JobMarket contract as web3 sees it: one deployed market's ABI (its events and custom
+errors by selector), calls, sends, and its logs decoded into the event models of
+`tilefarm.adapters.chain.events`. The views are `tilefarm.adapters.chain.reads`, the typed writes
+`tilefarm.adapters.chain.bindings`.
+"""
+
+from pathlib import Path
+from typing import Any, Self, cast
+
+from eth_abi.abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
+
+from tilefarm.adapters.chain.artifacts import load_artifact
+from tilefarm.adapters.chain.deploy import Deployments
+from tilefarm.adapters.chain.errors import ChainError, ContractReverted
+from tilefarm.adapters.chain.events import MarketEvent, event_model
+from tilefarm.adapters.chain.records import (
+    Receipt,
+)
+from tilefarm.adapters.paths import BUILD_DIR
+
+CONTRACT_NAME = "JobMarket"
+Sender = str | LocalAccount
+
+
+class MarketContract:
+    """One deployed JobMarket: calls, sends and decoded events."""
+
+    def __init__(self, w3: Web3, address: str, abi: list[dict[str, Any]]) -> None:
+        self.w3 = w3
+        self.contract: Contract = w3.eth.contract(
+            address=Web3.to_checksum_address(address), abi=abi
+        )
+        self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
+        self._topics: dict[bytes, str] = {}
+        for item in abi:
+            if item["type"] == "event":
+                types = [_abi_type(i) for i in item["inputs"]]
+                self._topics[keccak(text=f"{item['name']}({','.join(types)})")] = item["name"]
+            if item["type"] == "error":
+                types = [_abi_type(i) for i in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
+
+    @classmethod
+    def from_deployments(
+        cls, w3: Web3, deployments: Deployments, build_dir: Path = BUILD_DIR
+    ) -> Self:
+        """The market recorded in a deployments file, with the ABI from `build_dir`."""
+        abi = load_artifact(CONTRACT_NAME, build_dir).abi
+        return cls(w3, deployments.address(CONTRACT_NAME), abi)
+
+    @classmethod
+    def from_build(cls, w3: Web3, address: str, build_dir: Path = BUILD_DIR) -> Self:
+        """The market at `address`, with the ABI from `build_dir`."""
+        return cls(w3, address, load_artifact(CONTRACT_NAME, build_dir).abi)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    # -- events
+
+    def decode_receipt(self, receipt: TxReceipt) -> list[MarketEvent]:
+        """The market's events in a receipt, as models."""
+        return [
+            self._decode(log) for log in receipt["logs"] if log["address"] == self.contract.address
+        ]
+
+    def events(
+        self, from_block: int = 0, to_block: BlockIdentifier = "latest", job_id: int | None = None
+    ) -> list[MarketEvent]:
+        """Every market event in the block range (optionally only those of `job_id`), in order."""
+        logs = self.w3.eth.get_logs(
+            {"address": self.contract.address, "fromBlock": from_block, "toBlock": to_block}
+        )
+        decoded = [self._decode(log) for log in logs]
+        if job_id is None:
+            return decoded
+        return [ev for ev in decoded if getattr(ev, "job_id", None) == job_id]
+
+    # -- building blocks for callers that sign and send themselves (the worker's durable sender)
+
+    def function(self, name: str, *args: Any) -> ContractFunction:
+        """The market function `name` bound to `args`, to build a transaction from."""
+        return self._function(name, *args)
+
+    def revert_error(self, exc: Exception, function: str) -> "ContractReverted":
+        """The contract's custom error inside a web3 revert exception, decoded."""
+        return self._reverted(exc, function)
+
+    def decode_log(self, log: Any) -> MarketEvent:
+        """One raw market log as its event model."""
+        return self._decode(log)
+
+    # -- plumbing
+
+    def _decode(self, log: Any) -> MarketEvent:
+        name = self._topics.get(bytes(log["topics"][0])) if log["topics"] else None
+        if name is None:
+            raise ChainError(
+                f"log {log['transactionHash'].hex()}:{log['logIndex']} is no JobMarket event"
+            )
+        decoded = self.contract.events[name]().process_log(log)
+        meta = {
+            "block_number": decoded["blockNumber"],
+            "transaction_hash": decoded["transactionHash"],
+            "log_index": decoded["logIndex"],
+        }
+        return event_model(name, _plain(decoded["args"]), meta)
+
+    def _function(self, name: str, *args: Any) -> ContractFunction:
+        return cast(ContractFunction, self.contract.get_function_by_name(name)(*args))
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            return self._function(name, *args).call()
+        except (ContractCustomError, ContractLogicError, ValueError) as exc:
+            if isinstance(exc, ValueError) and _revert_data(exc) is None:
+                raise  # a node error, not a revert
+            raise self._reverted(exc, name) from None
+
+    def _send(self, sender: Sender, name: str, *args: Any, value: int = 0) -> Receipt:
+        fn = self._function(name, *args)
+        address = sender if isinstance(sender, str) else sender.address
+        tx: TxParams = {"from": checksummed(address), "value": Wei(value)}
+        try:
+            if isinstance(sender, str):
+                tx_hash = fn.transact(tx)
+            else:
+                tx["nonce"] = self.w3.eth.get_transaction_count(sender.address, "pending")
+                built = fn.build_transaction(tx)
+                tx_hash = self.w3.eth.send_raw_transaction(
+                    sender.sign_transaction(built).raw_transaction  # type: ignore[arg-type]
+                )
+        except (ContractCustomError, ContractLogicError, ValueError) as exc:
+            if isinstance(exc, ValueError) and _revert_data(exc) is None:
+                raise  # a node error, not a revert
+            raise self._reverted(exc, name) from None
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if receipt["status"] != 1:
+            raise ChainError(
+                f"{name} reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})"
+            )
+        return Receipt(
+            tx_hash="0x" + bytes(tx_hash).hex(),
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            events=self.decode_receipt(receipt),
+        )
+
+    def _reverted(self, exc: Exception, function: str) -> ContractReverted:
+        """The contract's custom error inside a web3 (or middleware) revert exception."""
+        data = _revert_data(exc)
+        raw = bytes.fromhex(data[2:]) if data and data.startswith("0x") else b""
+        if len(raw) >= 4 and raw[:4] in self._errors:
+            name, names, types = self._errors[raw[:4]]
+            values = abi_decode(types, raw[4:])
+            return ContractReverted(
+                name, dict(zip(names, _plain(list(values)), strict=True)), function
+            )
+        return ContractReverted("UnknownRevert", {"detail": str(exc)}, function)
+
+
+def _revert_data(exc: Exception) -> str | None:
+    """The revert data web3 attached to `exc`, or that a middleware left in the JSON-RPC error."""
+    data = getattr(exc, "data", None)
+    if data is None and exc.args and isinstance(exc.args[0], dict):
+        data = exc.args[0].get("data")
+    if isinstance(data, bytes | bytearray):
+        return "0x" + bytes(data).hex()
+    return data if isinstance(data, str) else None
+
+
+def _abi_type(item: dict[str, Any]) -> str:
+    if item["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in item["components"])
+        return f"({inner}){item['type'][5:]}"
+    return str(item["type"])
+
+
+def checksummed(value: str) -> str:
+    """`value` as a checksummed address (what web3 wants for every address argument)."""
+    return Web3.to_checksum_address(value)
+
+
+def _plain(value: Any) -> Any:
+    """web3's AttributeDicts, bytes and tuples as plain JSON-able Python."""
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    return value
