@@ -1,6 +1,7 @@
 // The page's entry: load the server's configuration, set up the wallet, route by URL hash.
 import "./style.css";
 import { api } from "./api";
+import type { Ctx } from "./app";
 import { clear, h, notice, toast } from "./dom";
 import { explain } from "./errors";
 import { eth, short } from "./format";
@@ -12,15 +13,6 @@ import { submitPage } from "./pages/submit";
 import { workersPage } from "./pages/workers";
 import type { PageConfig } from "./types";
 import { WalletService } from "./wallet";
-
-export interface Ctx {
-  config: PageConfig;
-  wallet: WalletService;
-  /** The market contract (throws, saying so, when none is deployed). */
-  market: () => Market;
-  navigate: (hash: string) => void;
-  refreshWallet: () => void;
-}
 
 const main = document.getElementById("main")!;
 const walletBox = document.getElementById("wallet")!;

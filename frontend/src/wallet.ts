@@ -16,7 +16,7 @@ import {
 import { generatePrivateKey, privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { postJson } from "./api";
 import { PlainError } from "./errors";
-import type { PageConfig } from "./types";
+import type { FaucetGrant, PageConfig } from "./types";
 
 declare global {
   interface Window {
@@ -144,9 +144,7 @@ export class WalletService {
   /** Test ETH from the devnet faucet for this browser's address. */
   async fund(): Promise<string> {
     const address = await this.connect();
-    const grant = await postJson<{ tx_hash: string; amount_wei: string }>("/api/faucet", {
-      address,
-    });
+    const grant = await postJson<FaucetGrant>("/api/faucet", { address });
     await this.publicClient.waitForTransactionReceipt({ hash: grant.tx_hash as `0x${string}` });
     this.changed();
     return grant.tx_hash;

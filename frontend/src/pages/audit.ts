@@ -1,37 +1,23 @@
 // The auditor's page: every job's money in and out (the ledger) and one job's audit report.
 import { api } from "../api";
+import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain } from "../errors";
 import { eth } from "../format";
-import type { Ctx } from "../main";
-import type { JobLedger, Page } from "../types";
-
-interface AuditReport {
-  ok: boolean;
-  checks: unknown[];
-  money?: Record<string, unknown>;
-}
+import type { AuditReport, Check, Ledger } from "../types";
 
 const isWei = (v: unknown): boolean =>
   typeof v === "bigint" ||
   (typeof v === "number" && Number.isInteger(v)) ||
   (typeof v === "string" && /^\d+$/.test(v));
 
-function checkRow(check: unknown): HTMLElement {
-  if (check && typeof check === "object") {
-    const c = check as Record<string, unknown>;
-    const ok = c.ok ?? c.passed;
-    const name = String(c.name ?? c.check ?? c.what ?? "check");
-    const detail = String(c.detail ?? c.message ?? c.reason ?? "");
-    const kind = c.kind ? `${String(c.kind)}: ` : "";
-    return h(
-      "li",
-      { class: ok === false ? "bad" : "good", "data-ok": String(ok !== false) },
-      h("strong", {}, ok === false ? "✗ " : "✓ ", kind, name),
-      detail ? ` — ${detail}` : "",
-    );
-  }
-  return h("li", {}, String(check));
+function checkRow(check: Check): HTMLElement {
+  return h(
+    "li",
+    { class: check.ok ? "good" : "bad", "data-ok": String(check.ok) },
+    h("strong", {}, check.ok ? "✓ " : "✗ ", `${check.kind}: `, check.name),
+    check.detail ? ` — ${check.detail}` : "",
+  );
 }
 
 export function auditPage(root: HTMLElement, _ctx: Ctx, jobId: number | null): () => void {
@@ -75,9 +61,7 @@ export function auditPage(root: HTMLElement, _ctx: Ctx, jobId: number | null): (
 
   void (async () => {
     try {
-      const l = await api<Page<JobLedger> & { paid_in: string; paid_out: string; held: string }>(
-        "/api/ledger?limit=500",
-      );
+      const l = await api<Ledger>("/api/ledger?limit=500");
       clear(
         ledgerBox,
         h(
@@ -169,17 +153,15 @@ export function auditPage(root: HTMLElement, _ctx: Ctx, jobId: number | null): (
                 : `Job ${jobId} fails at least one check.`,
             ),
           ),
-          h("ul", { class: "checks" }, (report.checks ?? []).map(checkRow)),
-          report.money
-            ? h(
-                "dl",
-                { class: "facts" },
-                Object.entries(report.money).map(([k, v]) => [
-                  h("dt", {}, k.replace(/_/g, " ")),
-                  h("dd", {}, isWei(v) ? eth(v) : String(v)),
-                ]),
-              )
-            : null,
+          h("ul", { class: "checks" }, report.checks.map(checkRow)),
+          h(
+            "dl",
+            { class: "facts" },
+            Object.entries(report.money).map(([k, v]) => [
+              h("dt", {}, k.replace(/_/g, " ")),
+              h("dd", {}, isWei(v) ? eth(v) : String(v)),
+            ]),
+          ),
         );
       } catch (err) {
         clear(reportBox, notice("error", explain(err)));

@@ -6,7 +6,7 @@ import { dateTimeInput, fromDateTimeInput } from "../format";
 import { parseFrames } from "../frames";
 import type { JobParams } from "../market";
 import { MAX_ROUNDS, roundsProblem } from "../rounds";
-import type { Manifest, SceneInfo } from "../types";
+import type { ManifestDraft, SceneInfo } from "../types";
 
 interface Field {
   name: string;
@@ -65,7 +65,7 @@ const ether = (form: HTMLFormElement, name: string): bigint => {
 };
 
 export interface Chosen {
-  manifest: Manifest;
+  manifest: ManifestDraft;
   tiles: number;
   maxPrice: bigint;
   verifyFee: bigint;

@@ -5,17 +5,18 @@
 // render deadline, paying accepted seats at once, and re-offering: open a round over the unsold
 // tiles, raise the maximum price, end re-offering.
 import { api, ApiError } from "../api";
+import type { Ctx } from "../app";
 import { bids, forfeitable } from "../bids";
 import { disputes } from "../disputes";
 import { clear, h, notice, toast } from "../dom";
 import { explain } from "../errors";
 import { cidLink, eth, short, txLink, when } from "../format";
+import { jobMarketAbi } from "../generated/abi";
 import { parseJson } from "../json";
-import type { Ctx } from "../main";
 import { type FeeConfig, roundCosts } from "../reserve";
 import { byJob, roundNumbers, statusLabel } from "../rounds";
 import { acceptedSeats, type SeatRef, tileStates } from "../tiles";
-import type { ChainEvent, Frame, JobDetail, JobLedgerDetail, ManifestPublic } from "../types";
+import type { ChainEvent, FrameList, JobDetail, JobLedgerDetail, ManifestPublic } from "../types";
 import {
   bidsPanel,
   disputesPanel,
@@ -27,7 +28,8 @@ import {
 } from "./job-panels";
 import { biddingRound, reofferActions, roundsInfo, type RoundsView } from "./job-rounds";
 
-// Besides the contract's events, the stream sends these.
+// A job's stream sends each of the market's events by its name, and besides them these.
+const MARKET_EVENTS = jobMarketAbi.flatMap((x) => (x.type === "event" ? [x.name] : []));
 const STREAM_EVENTS = ["assembled", "reorg", "end"];
 // Events that change a seat, a deadline, the reserve or the rounds: the jobs are read again.
 const SEAT_EVENTS = new Set([
@@ -434,7 +436,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   /** Show the frames; true once every one is assembled. */
   const renderFrames = async (): Promise<boolean> => {
     try {
-      const { frames } = await api<{ frames: Frame[] }>(`/api/jobs/${jobId}/frames`);
+      const { frames } = await api<FrameList>(`/api/jobs/${jobId}/frames`);
       clear(framesBox, framesPanel(config, jobId, frames));
       return frames.every((f) => f.status === "assembled");
     } catch (err) {
@@ -500,10 +502,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     const after = last ? `?after=${last.block_number}:${last.log_index}` : "";
     const source = new EventSource(`/api/jobs/${jobOf}/events/stream${after}`);
     sources.set(jobOf, source);
-    const names = (config.market_abi ?? [])
-      .filter((x) => x.type === "event")
-      .map((x) => (x as { name: string }).name);
-    for (const name of names) {
+    for (const name of MARKET_EVENTS) {
       source.addEventListener(name, (m) =>
         onEvent(parseJson((m as MessageEvent).data) as ChainEvent),
       );

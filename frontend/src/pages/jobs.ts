@@ -1,21 +1,21 @@
 // Jobs on the market, newest first; "mine" when a wallet is known. A job's re-offer rounds are jobs
 // of their own on chain, shown with their posted job ("round k"), not as rows of their own.
 import { api } from "../api";
+import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain } from "../errors";
 import { eth, short, when } from "../format";
-import type { Ctx } from "../main";
-import type { JobSummary, Page } from "../types";
+import type { JobList } from "../types";
 
 export function jobsPage(root: HTMLElement, ctx: Ctx): () => void {
   const list = h("div", { "aria-live": "polite" }, notice("info", "Loading…"));
   clear(root, h("h1", {}, "Jobs"), list);
   void (async () => {
     try {
-      const page = await api<Page<JobSummary>>("/api/jobs?limit=100");
+      const page = await api<JobList>("/api/jobs?limit=100");
       const latest = new Map<number, number>(); // posted job -> its latest round's number
       if (page.items.some((j) => j.latest)) {
-        const all = await api<Page<JobSummary>>("/api/jobs?rounds=true&limit=500");
+        const all = await api<JobList>("/api/jobs?rounds=true&limit=500");
         for (const r of all.items)
           if (r.root) latest.set(r.root, Math.max(r.round, latest.get(r.root) ?? 0));
       }

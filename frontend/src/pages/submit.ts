@@ -1,10 +1,10 @@
 // Render: drop a .blend, see what was read, choose the job's settings with a live cost, post the
 // job and pay its escrow in one transaction signed by the artist's wallet.
 import { api, ApiError, postJson } from "../api";
+import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain, PlainError } from "../errors";
 import { dateTimeInput, eth, seconds, when } from "../format";
-import type { Ctx } from "../main";
 import type { Estimate, ManifestPublic, ScenePublic } from "../types";
 import { type Chosen, defaultFinalDeadline, jobFieldsets, jobParams, read } from "./job-form";
 

@@ -1,11 +1,11 @@
 // Workers: stake, reputation (tiles accepted and rejected, timeouts, slashes) and recent jobs.
 import { api } from "../api";
+import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain } from "../errors";
 import { eth, short } from "../format";
-import type { Ctx } from "../main";
 import { seatLabel } from "../seats";
-import type { Page, WorkerDetail, WorkerSummary } from "../types";
+import type { WorkerDetail, WorkerList } from "../types";
 
 export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | null): () => void {
   const list = h("div", { "aria-live": "polite" }, notice("info", "Loading…"));
@@ -24,7 +24,7 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
 
   void (async () => {
     try {
-      const page = await api<Page<WorkerSummary>>("/api/workers?limit=200");
+      const page = await api<WorkerList>("/api/workers?limit=200");
       if (!page.items.length) {
         clear(list, h("p", {}, "No account is staked at the minimum yet."));
         return;
