@@ -22,7 +22,7 @@ help:
 
 setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
        $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium frontend/dist/index.html \
-       $(TOOLS)/.forge
+       $(TOOLS)/.forge build/contracts/JobMarket.json
 	@$(VENV)/bin/brownie networks list 2>/dev/null | grep -q tilefarm-test || \
 	  $(VENV)/bin/brownie networks add development tilefarm-test cmd=anvil \
 	    host=http://127.0.0.1 port=18545 accounts=10 gas_limit=30000000 base_fee=0 >/dev/null
@@ -56,6 +56,14 @@ $(TOOLS)/solcx/solc-v0.8.37: tools/solc-wrapper.sh
 	mkdir -p $(@D)
 	sed 's#@TOOLS_DIR@#$(ROOT)/tools#' $< > $@
 	chmod +x $@
+
+# The contracts, compiled once before the tests (devnets and the page's stale-ABI test then find
+# the build current instead of compiling side by side).
+CONTRACT_SOURCES := $(shell find contracts -name '*.sol')
+build/contracts/JobMarket.json: $(CONTRACT_SOURCES) $(VENV)/.installed $(TOOLS)/solcx/solc-v0.8.37 \
+    tools/node_modules/.installed
+	$(VENV)/bin/brownie compile >/dev/null
+	touch $@
 
 # bpy links against a few X11/GL libraries; install them through apt only when it cannot load.
 $(TOOLS)/.syslibs: $(VENV)/.installed

@@ -22,13 +22,13 @@ from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.connection import connect_web3
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm.adapters.chain.devkeys import dev_account
-from tilefarm.adapters.chain.events import RoundOpened
-from tilefarm.adapters.ipfs import cid_of_bytes
 from tilefarm_cli.demo import artist as artist_steps
+from tilefarm_cli.demo.downloads import download_frames
 from tilefarm_cli.demo.errors import DemoError
+from tilefarm_cli.demo.follow import JobFollower, worker_metric
 from tilefarm_cli.demo.options import DemoOptions
 from tilefarm_cli.demo.processes import ProcessGroup
-from tilefarm_cli.demo.progress import JobProgress, job_progress
+from tilefarm_cli.demo.progress import JobProgress
 from tilefarm_cli.demo.server import start_server, wait_until_serving
 from tilefarm_cli.demo.summary import (
     DemoSummary,
@@ -43,11 +43,6 @@ from tilefarm_cli.demo.workers import start as start_workers
 from tilefarm_cli.devnet import Devnet, PortInUse
 from tilefarm_cli.devnet.ports import port_is_free, port_owner
 from tilefarm_cli.settings import TilefarmSettings
-
-TERMINAL = ("Completed", "Cancelled", "Expired")
-# Blocks come every `block_seconds`: a job still bidding this long after its windows got no bid.
-NO_BIDS_GRACE_S = 60.0
-ASSEMBLY_GRACE_S = 120.0  # after the job completes, how long frames may take to be assembled
 
 
 class BlockTicker:
@@ -105,7 +100,7 @@ class DemoRun:
         self.market: JobMarketClient | None = None
         self.started = time.monotonic()
         self._lock: IO[str] | None = None
-        self.killed_after: float | None = None  # seconds from posting, with --kill-worker
+        self.follower: JobFollower | None = None
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -185,14 +180,18 @@ class DemoRun:
         self.step(f"posting the job: {o.tile_count} tiles, signed by the artist {artist.address}")
         posted, posted_wall = time.monotonic(), time.time()
         job_id, _receipt = artist_steps.post_job(market, artist, o, manifest.cid())
-        detail, marks, frames = self._follow(job_id, posted)
+        self.follower = JobFollower(
+            o, self.api, self.local_http, market, self.workers, self.group,
+            alive=self.alive, step=self.step, on_progress=self.on_progress,
+        )  # fmt: skip
+        detail, marks, frames = self.follower.follow(job_id, posted)
         stored = [f.get("assembled_at") for f in frames]
         if stored and all(stored):
             # The server's own clock: the progress polls see it up to a poll interval later.
             last = max(datetime.fromisoformat(str(t)).timestamp() for t in stored)
             marks["all_frames_assembled"] = round(last - posted_wall, 2)
         self.step("downloading the frames")
-        files = self._download(job_id, frames)
+        files = download_frames(self.api, o, job_id, frames)
         summary = self._summary(detail, marks, files, scene, manifest.cid(), artist.address)
         return summary
 
@@ -219,168 +218,21 @@ class DemoRun:
         waiting = list(self.workers)
         while waiting:
             self.alive()
-            waiting = [w for w in waiting if not self._worker_metric(w, "tilefarm_worker_block")]
+            waiting = [
+                w for w in waiting if not worker_metric(self.local_http, w, "tilefarm_worker_block")
+            ]
             if waiting and time.monotonic() > deadline:
                 names = ", ".join(f"worker {w.number} (log {w.log})" for w in waiting)
                 raise DemoError(f"{names} did not start following the chain in {timeout:.0f} s")
             time.sleep(0.3)
-
-    def _worker_metric(self, worker: DemoWorker, name: str) -> float:
-        """One of `worker`'s counters; 0 while it does not answer."""
-        return (worker.metrics(self.local_http) or {}).get(name, 0.0)
-
-    def _frames_status(self, job_id: int) -> dict[str, Any] | None:
-        """`/api/jobs/{id}/frames`, or None while the server has no such route or answer."""
-        try:
-            response = self.api.get(f"/api/jobs/{job_id}/frames")
-        except httpx.HTTPError:
-            return None
-        return response.json() if response.status_code == 200 else None
-
-    def _follow(
-        self, job_id: int, posted: float
-    ) -> tuple[dict[str, Any], dict[str, float], list[dict[str, Any]]]:
-        o = self.options
-        marks: dict[str, float] = {}
-        deadline = posted + o.timeout_seconds
-        completed_at: float | None = None
-        while True:
-            self.alive()
-            now = time.monotonic()
-            response = self.api.get(f"/api/jobs/{job_id}")
-            if response.status_code == 404:  # not indexed yet
-                time.sleep(0.3)
-                continue
-            detail = self._with_rounds(artist_steps.api_answer(response, f"reading job {job_id}"))
-            self._kill_if_due(detail, now - posted)
-            rendered = {
-                w.address: int(self._worker_metric(w, "tilefarm_worker_tiles_rendered"))
-                for w in self.workers
-            }
-            frames_body = self._frames_status(job_id)
-            frames = frames_body["frames"] if frames_body else []
-            assembled = {int(f["frame"]) for f in frames if f.get("status") == "assembled"}
-            progress = job_progress(detail, o.frames, o.tiles_per_frame, rendered, assembled)
-            self.on_progress(progress)
-            self._mark(marks, progress, now - posted)
-            unbid = now - posted > o.bid_window + o.reveal_window + NO_BIDS_GRACE_S
-            if detail["status"] == "Bidding" and unbid:
-                raise DemoError(
-                    f"job {job_id}: no worker bid within its windows (the maximum price per tile "
-                    f"is {o.price_cap} wei); see the workers' logs in {o.state_dir}"
-                )
-            if detail["status"] in ("Cancelled", "Expired"):
-                raise DemoError(f"job {job_id} ended {detail['status']}; see the workers' logs")
-            if detail["status"] == "Active" and len(assembled) == len(o.frames):
-                # The artist has every frame: it pays now instead of waiting for its contest
-                # window to close (the workers would release their seats then).
-                assert self.market is not None  # set by run() before the job is posted
-                for round_id in [job_id, *self._round_ids(job_id)]:
-                    artist_steps.release_accepted(
-                        self.market, dev_account(ARTIST_ACCOUNT), round_id
-                    )
-            if detail["status"] == "Completed":
-                completed_at = completed_at or now
-                if len(assembled) == len(o.frames):
-                    return detail, marks, frames
-                if now - completed_at > ASSEMBLY_GRACE_S:
-                    return detail, marks, frames  # the summary says which frames are missing
-            if now > deadline:
-                raise DemoError(
-                    f"job {job_id} did not finish within {o.timeout_seconds:.0f} s "
-                    f"(stage: {progress.stage}); see the logs in {o.state_dir}"
-                )
-            time.sleep(o.progress_seconds)
-
-    def _round_ids(self, job_id: int) -> list[int]:
-        """The job's re-offer rounds, in order, as the chain announced them."""
-        assert self.market is not None
-        return [e.round_id for e in self.market.events(job_id=job_id) if isinstance(e, RoundOpened)]
-
-    def _with_rounds(self, detail: dict[str, Any]) -> dict[str, Any]:
-        """The job's detail with the seats and events of each of its rounds added (each seat
-        names its `round`), as if it were one job: the tiles of every round are the job's."""
-        job_id = int(detail["job_id"])
-        seats = [{**seat, "round": 0, "round_id": job_id} for seat in detail["seats"]]
-        events = list(detail["events"])
-        for number, round_id in enumerate(self._round_ids(job_id), start=1):
-            response = self.api.get(f"/api/jobs/{round_id}")
-            if response.status_code == 404:
-                continue  # not indexed yet
-            body = artist_steps.api_answer(response, f"reading round {round_id}")
-            seats += [{**seat, "round": number, "round_id": round_id} for seat in body["seats"]]
-            events += body["events"]
-        return {**detail, "seats": seats, "events": events}
-
-    def _kill_if_due(self, detail: dict[str, Any], seconds: float) -> None:
-        """With --kill-worker N: SIGKILL worker N as soon as it holds tiles it has not committed
-        (never restarted); its tiles go back on the market after the render deadline."""
-        number = self.options.kill_worker
-        if number is None or self.killed_after is not None:
-            return
-        victim = self.workers[number - 1]
-        if any(s["worker"] == victim.address and s["state"] == "Assigned" for s in detail["seats"]):
-            self.group.kill(f"worker {number}")
-            self.killed_after = round(seconds, 2)
-            self.step(f"killed worker {number} ({victim.address}) holding uncommitted tiles")
-
-    @staticmethod
-    def _mark(marks: dict[str, float], p: JobProgress, seconds: float) -> None:
-        total = sum(f.tiles for f in p.frames)
-        checks = {
-            "bids_revealed": p.bids_revealed > 0,
-            "tiles_assigned": sum(f.assigned for f in p.frames) == total,
-            "first_tile_rendered": sum(f.rendered for f in p.frames) > 0,
-            "all_tiles_rendered": sum(f.rendered for f in p.frames) == total,
-            "all_results_committed": sum(f.committed for f in p.frames) == total,
-            "all_tiles_verified": p.tiles_verified == total,
-            "job_completed": p.status == "Completed",
-            "all_frames_assembled": all(f.assembled for f in p.frames),
-        }
-        for name, reached in checks.items():
-            if reached:
-                marks.setdefault(name, round(seconds, 2))
 
     def _killed(self) -> KilledWorker | None:
         number = self.options.kill_worker
         if number is None:
             return None
         address = self.workers[number - 1].address
-        return KilledWorker(number=number, address=address, after_seconds=self.killed_after)
-
-    def _download(self, job_id: int, frames: list[dict[str, Any]]) -> list[FrameResult]:
-        """Each assembled frame's PNG and EXR from the server, checked against their CIDs."""
-        out_dir = self.options.out_dir / f"job-{job_id}"
-        results = []
-        by_frame = {int(f["frame"]): f for f in frames}
-        for number in self.options.frames:
-            info = by_frame.get(number)
-            if info is None or info.get("status") != "assembled":
-                reason = (info or {}).get("error") or "the server has not assembled it"
-                results.append(FrameResult(frame=number, status=f"not assembled: {reason}"))
-                continue
-            result = FrameResult(
-                frame=number, status="assembled", missing_tiles=info.get("missing_tiles") or [],
-                png_cid=info.get("png_cid"),
-                exr_cid=info.get("exr_cid"), png_url=self.options.server_url + info["png_url"],
-                exr_url=self.options.server_url + info["exr_url"],
-            )  # fmt: skip
-            for kind in ("png", "exr"):
-                cid = info.get(f"{kind}_cid")
-                if cid is None:
-                    continue
-                response = self.api.get(info[f"{kind}_url"], timeout=60)
-                if not response.is_success:
-                    artist_steps.api_answer(response, f"downloading frame {number} ({kind})")
-                data = response.content
-                if cid_of_bytes(data) != cid:
-                    raise DemoError(f"frame {number}'s {kind.upper()} from the server is not {cid}")
-                path = out_dir / f"frame-{number:04d}.{kind}"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
-                setattr(result, f"{kind}_file", path)
-            results.append(result)
-        return results
+        after = self.follower.killed_after if self.follower is not None else None
+        return KilledWorker(number=number, address=address, after_seconds=after)
 
     def _summary(
         self,

@@ -1,0 +1,49 @@
+"""The demo's frames from the server: each assembled frame's PNG and EXR, checked against the
+CIDs the server announced, written under `--out`."""
+
+from typing import Any
+
+import httpx
+
+from tilefarm.adapters.ipfs import cid_of_bytes
+from tilefarm_cli.demo import artist as artist_steps
+from tilefarm_cli.demo.errors import DemoError
+from tilefarm_cli.demo.options import DemoOptions
+from tilefarm_cli.demo.summary import FrameResult
+
+
+def download_frames(
+    api: httpx.Client, options: DemoOptions, job_id: int, frames: list[dict[str, Any]]
+) -> list[FrameResult]:
+    """Each assembled frame's PNG and EXR from the server, checked against their CIDs."""
+    out_dir = options.out_dir / f"job-{job_id}"
+    results = []
+    by_frame = {int(f["frame"]): f for f in frames}
+    for number in options.frames:
+        info = by_frame.get(number)
+        if info is None or info.get("status") != "assembled":
+            reason = (info or {}).get("error") or "the server has not assembled it"
+            results.append(FrameResult(frame=number, status=f"not assembled: {reason}"))
+            continue
+        result = FrameResult(
+            frame=number, status="assembled", missing_tiles=info.get("missing_tiles") or [],
+            png_cid=info.get("png_cid"),
+            exr_cid=info.get("exr_cid"), png_url=options.server_url + info["png_url"],
+            exr_url=options.server_url + info["exr_url"],
+        )  # fmt: skip
+        for kind in ("png", "exr"):
+            cid = info.get(f"{kind}_cid")
+            if cid is None:
+                continue
+            response = api.get(info[f"{kind}_url"], timeout=60)
+            if not response.is_success:
+                artist_steps.api_answer(response, f"downloading frame {number} ({kind})")
+            data = response.content
+            if cid_of_bytes(data) != cid:
+                raise DemoError(f"frame {number}'s {kind.upper()} from the server is not {cid}")
+            path = out_dir / f"frame-{number:04d}.{kind}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            setattr(result, f"{kind}_file", path)
+        results.append(result)
+    return results
