@@ -16,16 +16,20 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from render_worker.benchmark import run_benchmark
-from render_worker.local_render import parse_grid, parse_size, render_scene
 from render_worker.node import register as register_node_commands
 from render_worker.settings import WorkerSettings
+from render_worker.work.benchmark import run_benchmark
+from render_worker.work.local_render import parse_grid, parse_size, render_scene
 from tilefarm.adapters.blender.devices import parse_device_spec, select_devices
 from tilefarm.adapters.blender.launcher import BlenderChild, RenderedRegion
-from tilefarm.adapters.console import console, err, fail, warn
+from tilefarm.adapters.console import add_version_option, console, err, fail, warn
 from tilefarm.errors import TilefarmError
 
 app = typer.Typer(help="tilefarm render worker: render, benchmark, devices.", no_args_is_help=True)
+
+add_version_option(app, "render-worker")
+
+
 register_node_commands(app)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]

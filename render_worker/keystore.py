@@ -1,7 +1,8 @@
 """The worker's key: an encrypted Ethereum keystore (the v3 JSON format every wallet reads).
 
 The key never leaves this machine and is never written unencrypted; the password comes from the
-operator (prompt, or RENDER_WORKER_PASSWORD through the worker's settings).
+operator (prompt, or RENDER_WORKER_PASSWORD through the worker's settings). Every failure is the
+core's `tilefarm.adapters.keystore.KeystoreError`, whatever program reads the key.
 """
 
 import json
@@ -11,13 +12,7 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from render_worker.errors import WorkerError
-from tilefarm.adapters.keystore import KeystoreError as CoreKeystoreError
-from tilefarm.adapters.keystore import unlock_keystore
-
-
-class KeystoreError(WorkerError):
-    """The keystore cannot be created, read or unlocked."""
+from tilefarm.adapters.keystore import KeystoreError, unlock_keystore
 
 
 def create_keystore(path: Path, password: str, private_key: str | None = None) -> str:
@@ -39,11 +34,8 @@ def create_keystore(path: Path, password: str, private_key: str | None = None) -
 
 
 def load_keystore(path: Path, password: str) -> LocalAccount:
-    """Unlock the worker's key in `path`."""
-    try:
-        return unlock_keystore(path, password, missing_hint="create one with `render-worker init`")
-    except CoreKeystoreError as exc:
-        raise KeystoreError(str(exc)) from None
+    """Unlock the worker's key in `path` (raises `KeystoreError` saying what to do)."""
+    return unlock_keystore(path, password, missing_hint="create one with `render-worker init`")
 
 
 def keystore_address(path: Path) -> str:

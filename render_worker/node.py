@@ -19,14 +19,15 @@ from rich.table import Table
 from sqlalchemy import select
 from web3 import Web3
 
-from render_worker.benchmark import run_benchmark
-from render_worker.challenges import ChallengeRow
 from render_worker.daemon import WorkerDaemon
 from render_worker.errors import WorkerError
 from render_worker.keystore import create_keystore, keystore_address, load_keystore
 from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
-from render_worker.state import WorkerState
+from render_worker.state.models import ChallengeRow
+from render_worker.state.stages import Stage
+from render_worker.state.store import WorkerState
+from render_worker.work.benchmark import run_benchmark
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.connection import check_market, connect_web3
 from tilefarm.adapters.chain.deploy import read_deployments
@@ -217,7 +218,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Jobs, tiles, duties, transactions and earnings from the worker's database."""
         settings = _load(config)
-        report = status_report(settings)
+        try:
+            report = status_report(settings)
+        except TilefarmError as exc:  # no keystore yet, say
+            raise fail(exc) from None
         if as_json:
             print(json.dumps(report, indent=2, default=str))
             return
@@ -278,7 +282,7 @@ def progress_table(state: WorkerState) -> Table:
     earned = 0
     for job in state.jobs():
         earned += job.earned
-        if job.stage in ("skipped", "lost", "cancelled"):
+        if job.stage in (Stage.SKIPPED, Stage.LOST, Stage.CANCELLED):
             continue
         done = len(state.tiles(job.job_id))
         table.add_row(str(job.job_id), job.stage, f"{done}/{job.assigned_tiles}",

@@ -7,13 +7,28 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from render_worker.pricing import PricingPolicy
 from tilefarm.adapters.blender.process import ChildLimits
 from tilefarm.adapters.blender.sandbox import Sandbox
 from tilefarm.adapters.paths import DEFAULT_STATE_DIR
+
+
+class PricingPolicy(BaseModel):
+    """How the operator prices this machine's work: the config file's `[pricing]` section, which
+    `render_worker/work/pricing.py` bids by."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wei_per_render_second: int = Field(
+        10**12, ge=0, description="what a second of this machine costs"
+    )
+    min_margin: float = Field(0.2, ge=0, le=10, description="bid at cost x (1 + margin)")
+    complexity_factor: float = Field(1.0, gt=0, le=1000, description="scene cost vs the benchmark")
+    max_queue_tiles: int = Field(256, ge=1, description="unrendered tiles held at most")
+    deadline_safety: float = Field(0.5, gt=0, le=1, description="share of the window to plan for")
+    setup_seconds: float = Field(10.0, ge=0, description="fetch and scene load, per job")
 
 
 class WorkerSettings(BaseSettings):

@@ -16,7 +16,7 @@ from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.settings import DaemonSettings
-from render_worker.state import WorkerState
+from render_worker.state.store import WorkerState
 from tests.conftest import fresh_stack_settings
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.devkeys import dev_account
@@ -110,7 +110,8 @@ def worker_daemon(stack: Stack, tmp: Path, index: int, **overrides: object) -> W
         stack.market.stake(account, min_stake)
     return WorkerDaemon(
         settings, node.account, node.w3, node.market, node.ipfs, node.state,
-        start_block=node.start_block, pixel_samples_per_minute=settings.pixel_samples_per_minute,
+        start_block=node.start_block,
+        pixel_samples_per_minute=settings.pixel_samples_per_minute or 1_000_000.0,
     )  # fmt: skip
 
 

@@ -1,6 +1,7 @@
 """A worker acts in the first block its call is valid in, not one block later: on a chain that
 mines only when a transaction arrives, nothing else would ever let it reveal its bid."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,8 @@ def test_a_worker_reveals_and_settles_in_the_first_second_after_the_bid_window_w
     )
     with running_worker(own_stack, tmp_path, 2) as worker:
         wait_until(lambda: worker.state.get_meta("cursor"), 60, "the worker to follow the chain")
-        job_id, _ = market.post_job(w3.eth.accounts[1], params, manifest_cid)
+        accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+        job_id, _ = market.post_job(accounts[1], params, manifest_cid)
         bid_end = market.job(job_id).bid_end
 
         def revealed() -> list[BidRevealed]:

@@ -1,7 +1,7 @@
 """A check of the worker's transactions against the chain that has not been done yet is widened
 into the next one, never replaced by it."""
 
-from render_worker.chain_check import ChainCheck, merged
+from render_worker.chain.check import ChainCheck, merged
 
 
 def test_a_new_check_alone_is_kept_as_it_is() -> None:

@@ -7,16 +7,17 @@ the seat is verified again in a new round, where the worker reveals again to an 
 The worker's tiles stay hidden until its verifier has sealed: before the seal nothing names its
 results list, which is not even on IPFS yet."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import select
 
-from render_worker.challenges import ChallengeRow
-from render_worker.pricing import PricingPolicy
-from render_worker.recheck import CHALLENGE
-from render_worker.state import WorkerState
+from render_worker.duties.recheck import CHALLENGE
+from render_worker.settings import PricingPolicy
+from render_worker.state.models import ChallengeRow
+from render_worker.state.store import WorkerState
 from tests.worker.conftest import Stack, dev_account, running_worker, tiny_job, wait_until
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
@@ -72,7 +73,9 @@ def test_a_lazy_verifiers_pass_is_challenged_by_a_watching_worker_and_the_panel_
         ipfs, tmp_path, size=(32, 24), grid=(2, 2), samples=2, windows=(5, 60),
         verification={"patch_size": 8, "patch_count": 4},
     )  # fmt: skip
-    artist = w3.eth.accounts[1]
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    artist = accounts[1]
+    job_id: int  # posted below
     of = lambda kind: [e for e in market.events(job_id=job_id) if isinstance(e, kind)]  # noqa: E731
 
     with running_worker(own_stack, tmp_path, 2) as worker:

@@ -6,14 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import psutil
 import pytest
 
 from render_worker.keystore import create_keystore
-from render_worker.state import WorkerState
+from render_worker.state.store import WorkerState
 from tests.worker.conftest import (
     PASSWORD,
     Stack,
@@ -99,7 +99,8 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     worker = _start(config, log)
     db = WorkerState(state_dir / "worker.db")
     wait_until_read(own_stack, db, lambda: worker.poll() is None, "the worker", log)
-    artist = w3.eth.accounts[1]
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    artist = accounts[1]
     job_id, _ = market.post_job(artist, params, manifest_cid)
 
     wait_until(lambda: len(db.tiles(job_id)) >= 3, 180, "three tiles stored", log)
@@ -150,9 +151,9 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     )  # fmt: skip
     assert "0x" + results.root().hex() == commit.merkle_root == job.merkle_root
     assert cid_of_bytes(canonical_json(results.model_dump())) == job.results_cid
-    for tile in results.tiles:
-        fetched = ipfs.cat_to_file(tile.cid, tmp_path / "fetched" / f"{tile.index}.exr")
-        assert pixel_hash(read_exr(fetched)) == tile.pixel_hash
+    for published in results.tiles:
+        fetched = ipfs.cat_to_file(published.cid, tmp_path / "fetched" / f"{published.index}.exr")
+        assert pixel_hash(read_exr(fetched)) == published.pixel_hash
     assert market.seat(job_id, account.address).state_name == "Paid"  # the artist accepted: paid
     nonces = [row.nonce for row in db.txs() if row.status == "mined"]
     assert len(nonces) == len(set(nonces))
@@ -177,7 +178,8 @@ def test_sigterm_finishes_the_tile_in_progress_and_stops_cleanly(
     worker = _start(config, log)
     db = WorkerState(state_dir / "worker.db")
     wait_until_read(own_stack, db, lambda: worker.poll() is None, "the worker", log)
-    job_id, _ = market.post_job(own_stack.w3.eth.accounts[1], params, manifest_cid)
+    accounts: Sequence[str] = own_stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    job_id, _ = market.post_job(accounts[1], params, manifest_cid)
     wait_until(lambda: len(db.tiles(job_id)) >= 1, 180, "a first tile", log)
     children = psutil.Process(worker.pid).children(recursive=True)
     worker.send_signal(signal.SIGTERM)

@@ -2,12 +2,12 @@
 wins the tiles it asked for, both render and commit, verify each other blind (each seals evidence
 before the other reveals its tiles), get paid, withdraw."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from render_worker.pricing import PricingPolicy
+from render_worker.settings import PricingPolicy
 from tests.drills.ledger import completed_once_released
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.adapters.chain.events import (
@@ -48,7 +48,8 @@ def test_the_cheaper_worker_wins_its_tiles_both_render_commit_verify_and_get_pai
 ) -> None:
     cheap, dear = workers
     market, w3 = own_stack.market, own_stack.w3
-    artist = w3.eth.accounts[1]
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    artist = accounts[1]
     assert own_stack.status.ipfs_api_url
     ipfs = KuboClient(own_stack.status.ipfs_api_url)
 
@@ -132,14 +133,15 @@ def test_each_worker_revealed_only_after_its_verifier_sealed_evidence_rendered_b
         assert [type(e) for e in steps] == list(order)  # each once, in this order
         blocks = [(e.block_number, e.log_index) for e in steps]
         assert blocks == sorted(blocks)
-        drawn, sealed, attested = steps[1], steps[2], steps[4]
-        assert isinstance(drawn, VerifierDrawn) and isinstance(sealed, EvidenceSealed)
+        committed, drawn, sealed, attested = steps[0], steps[1], steps[2], steps[4]
+        assert isinstance(committed, ResultsCommitted) and isinstance(drawn, VerifierDrawn)
+        assert isinstance(sealed, EvidenceSealed)
         assert isinstance(attested, ResultsAttested) and attested.passed
         assert sealed.verifier == attested.verifier == drawn.verifier
         seal = evidence_seal(1, worker, sealed.verifier, attested.evidence_cid)
         assert "0x" + seal.hex() == sealed.seal  # it attested the evidence it sealed unseen
         evidence = load_evidence(ipfs, attested.evidence_cid)
-        assert evidence.seed == drawn.seed and evidence.merkle_root == steps[0].merkle_root
+        assert evidence.seed == drawn.seed and evidence.merkle_root == committed.merkle_root
         manifest = parse_manifest(ipfs.cat(evidence.manifest_cid))
         seat = market.seat(1, worker)
         chosen = select_patches(

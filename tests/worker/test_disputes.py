@@ -3,12 +3,13 @@ staked workers re-checks the patches, seals its votes and reveals them, the majo
 verdict, the liar is slashed for a false accusation, the worker is paid and so is every member
 that revealed."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from render_worker.pricing import PricingPolicy
-from render_worker.verifier import Verdict, Verifier
+from render_worker.duties.verifier import Verdict, Verifier
+from render_worker.settings import PricingPolicy
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.adapters.chain.events import (
     DisputeOpened,
@@ -52,7 +53,9 @@ def test_a_lying_verifier_is_overruled_by_an_honest_panel_and_slashed(
         ipfs, tmp_path, size=(32, 24), grid=(2, 2), samples=2, windows=(5, 60),
         verification={"patch_size": 8, "patch_count": 8},
     )  # fmt: skip
-    artist = own_stack.w3.eth.accounts[1]
+    accounts: Sequence[str] = own_stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    artist = accounts[1]
+    job_id: int  # posted below
     events = lambda: market.events(job_id=job_id)  # noqa: E731
 
     with running_worker(own_stack, tmp_path, 3, pricing=NEVER_BIDS) as liar:

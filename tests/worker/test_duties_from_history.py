@@ -6,10 +6,10 @@ verifier, its rechecks of others' passes."""
 
 from pathlib import Path
 
-from render_worker.challenges import ChallengeRow
+from render_worker.chain.projection import apply_event
 from render_worker.metrics import WorkerMetrics
-from render_worker.projection import apply_event
-from render_worker.state import DutyRow, JobRow, WorkerState
+from render_worker.state.models import ChallengeRow, DutyRow, JobRow
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain import events as ev
 
 ME = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"

@@ -4,15 +4,15 @@ Each is handled with a clear reason and the worker keeps running."""
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
 import pytest
 
-from render_worker import transactions
+from render_worker.chain import calls, sender
 from render_worker.daemon import WorkerDaemon
-from render_worker.state import JobRow
+from render_worker.state.models import JobRow
 from tests.ipfs.hostile_node import flip_first_byte, hostile_node
 from tests.worker.conftest import Stack, running_worker, wait_until, worker_daemon
 from tests.worker.flaky_rpc import flaky_rpc
@@ -41,8 +41,9 @@ def _post(stack: Stack, tmp: Path, scene_bytes: bytes | None = None) -> int:
         tile_grid={"columns": 2, "rows": 2},
         samples=2,
     )
+    accounts: Sequence[str] = stack.w3.eth.accounts  # web3 types it as a 1-tuple
     job_id, _ = stack.market.post_job(
-        stack.w3.eth.accounts[1], PARAMS, ipfs.add_bytes(manifest.canonical_json())
+        accounts[1], PARAMS, ipfs.add_bytes(manifest.canonical_json())
     )
     return job_id
 
@@ -129,9 +130,7 @@ def _node_fails_to_take_the_transaction_again(
 ) -> None:
     """The transaction is marked to be sent again, and the node refuses it (tried once here)."""
     monkeypatch.setattr(daemon.sender.w3.eth, "send_raw_transaction", _node_gone)
-    monkeypatch.setattr(
-        transactions, "with_retries", partial(transactions.with_retries, attempts=1)
-    )
+    monkeypatch.setattr(sender, "with_retries", partial(sender.with_retries, attempts=1))
 
 
 @pytest.mark.parametrize(
@@ -152,7 +151,7 @@ def test_a_transaction_a_reorganisation_removed_is_sent_again_after_the_node_fai
     daemon.follow()
     snapshot = rpc("evm_snapshot")
     before = market.account(daemon.me).stake
-    daemon.sender.send("stake:more", "stake", value=10**15)
+    daemon.sender.send(calls.stake(10**15, "more"))
     daemon.follow()
     assert rpc("evm_revert", snapshot) is True
     for _ in range(3):  # the chain grows longer than it was, on other blocks

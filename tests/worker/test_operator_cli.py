@@ -11,10 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from render_worker.keystore import KeystoreError, keystore_address, load_keystore
+from render_worker.keystore import keystore_address, load_keystore
 from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
 from tests.worker.conftest import PASSWORD, Stack, dev_account
+from tilefarm.adapters.keystore import KeystoreError
 from tilefarm_cli.devnet.ports import free_port
 
 CLI = str(Path(sys.executable).parent / "render-worker")

@@ -1,7 +1,7 @@
 """A panel member's sealed vote: when the market accepts its reveal, and a salt nobody else can
 guess but the member finds again after a restart."""
 
-from render_worker.panel import reveals_open
+from render_worker.duties.panel import reveals_open
 from tilefarm.adapters.chain.records import Dispute
 from tilefarm.adapters.chain.votes import vote_commitment, vote_salt
 

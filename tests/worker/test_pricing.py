@@ -1,6 +1,7 @@
 """The bidding policy: cost from the benchmark, a margin, the job's maximum, queue and deadline."""
 
-from render_worker.pricing import JobOffer, PricingPolicy, decide_bid, seconds_per_tile
+from render_worker.settings import PricingPolicy
+from render_worker.work.pricing import JobOffer, decide_bid, seconds_per_tile
 from tilefarm.manifest import RenderManifest, build_manifest
 
 SCENE = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"

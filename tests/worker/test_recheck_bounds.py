@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from render_worker.challenges import Challenger, ChallengeRow
-from render_worker.state import WorkerState
+from render_worker.duties.challenges import Challenger
+from render_worker.state.models import ChallengeRow
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain.records import SEAT_STATES, Seat
 
 ME = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
@@ -35,8 +36,8 @@ def _challenger(state: WorkerState, started: list[str], limit: int) -> Challenge
         return True
 
     market: Any = Market()
-    return Challenger(ME, market, None, state, None, lambda _: False, lambda *_: False,  # type: ignore[arg-type]
-                      background, Path("/nonexistent"), limit)  # fmt: skip
+    unused: Any = None  # IPFS and the sender: a recheck that only starts needs neither
+    return Challenger(ME, market, unused, state, unused, background, Path("/nonexistent"), limit)
 
 
 def _passes(state: WorkerState, count: int) -> None:

@@ -4,11 +4,14 @@ the posted job's tiles; barred from a job (its seat there taken late), it bids o
 rounds, and settles a round nobody bid on, which nobody else would."""
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 
+from render_worker.chain.purposes import Action, Purpose
 from render_worker.node import status_report
 from tests.worker.conftest import Stack, running_worker, tiny_job, wait_until
 from tilefarm.adapters.chain.bids import bid_commitment
@@ -56,7 +59,8 @@ def test_a_worker_reoffers_tiles_its_bid_left_unsold_then_wins_them_and_renders_
         ipfs, tmp_path, size=(64, 24), grid=(4, 1), samples=2, windows=(6, 20)
     )
     with running_worker(own_stack, tmp_path, 2, pixel_samples_per_minute=TWO_TILES_A_BID) as worker:
-        job_id, _ = market.post_job(w3.eth.accounts[1], _with_rounds(own_stack, params, 1),
+        accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+        job_id, _ = market.post_job(accounts[1], _with_rounds(own_stack, params, 1),
                                     manifest_cid)  # fmt: skip
         # Two tiles sold, two unsold: the worker opens the round over them, for the bounty.
         wait_until(lambda: any(isinstance(e, RoundOpened) for e in market.events(job_id=job_id)),
@@ -81,7 +85,7 @@ def test_a_worker_reoffers_tiles_its_bid_left_unsold_then_wins_them_and_renders_
     assert [t.index for t in results.tiles] == [2, 3]
     assert results.manifest_cid == manifest_cid
     assert "0x" + results.root().hex() == commit.merkle_root
-    assert worker.sender.sent(f"reoffer:{job_id}:0") is not None
+    assert worker.sender.sent(Purpose(Action.REOFFER, job_id, round=0)) is not None
     (row,) = (j for j in report["jobs"] if j["job_id"] == round_id)
     assert (row["round_of"], row["round"]) == (job_id, 1)
 
@@ -90,10 +94,11 @@ def _late_seat(stack: Stack, account: LocalAccount, params: JobParams, manifest_
     """A job whose only seat, `account`'s, is claimed late: its tiles go back unsold and the
     worker is barred from the job. Returns the job's id."""
     market, w3 = stack.market, stack.w3
-    stranger = w3.eth.accounts[6]
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    stranger = accounts[6]
     if market.account(account.address).stake < market.config().min_stake:
         market.stake(account, market.config().min_stake)
-    job_id, _ = market.post_job(w3.eth.accounts[1], params, manifest_cid)
+    job_id, _ = market.post_job(accounts[1], params, manifest_cid)
     salt, price = os.urandom(32), 10**14
     market.commit_bid(account, job_id, bid_commitment(job_id, account.address, price, 2, salt), 2)
     bid_end = market.job(job_id).bid_end
@@ -136,7 +141,7 @@ def test_a_barred_worker_reoffers_its_lost_tiles_bids_on_none_and_settles_the_em
     assert not any(isinstance(e, BidCommitted) for e in round_events)
     assert not any(isinstance(e, TilesAssigned) for e in round_events)
     (settled,) = (e for e in round_events if isinstance(e, BidsSettled))
-    assert w3.eth.get_transaction(settled.transaction_hash)["from"] == worker.me
+    assert w3.eth.get_transaction(HexStr(settled.transaction_hash))["from"] == worker.me
     assert settled.block_number > 0 and market.job(opened.round_id).status_name == "Expired"
     # It sold nothing at an unchanged price: another round would sell nothing either.
     ended = [e for e in market.events(job_id=job_id) if isinstance(e, ReofferingEnded)]

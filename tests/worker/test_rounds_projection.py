@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from render_worker import reorg
-from render_worker.duties import NO_SEAT, WatchRow
+from render_worker.chain import reorg
+from render_worker.chain.projection import apply_event
 from render_worker.metrics import WorkerMetrics
-from render_worker.projection import apply_event
-from render_worker.state import BidRow, JobRow, RoundRow, TileRow, WorkerState
+from render_worker.state.models import NO_SEAT, BidRow, JobRow, RoundRow, TileRow, WatchRow
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain import events as ev
 
 ME = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from render_worker.assignment import AssignmentRenderer
-from render_worker.children import JobChildren
 from render_worker.settings import WorkerSettings
-from render_worker.state import JobRow, TileRow, WorkerState
+from render_worker.state.models import JobRow, TileRow
+from render_worker.state.store import WorkerState
+from render_worker.work.assignment import AssignmentRenderer
+from render_worker.work.children import JobChildren
+from render_worker.work.manifests import Manifests
 from tests.worker.conftest import tiny_job
 from tilefarm.adapters.blender import Sandbox
 from tilefarm.adapters.ipfs import KuboClient
@@ -30,10 +32,12 @@ def test_a_render_stops_once_another_job_has_taken_its_number(
                      max_price_per_tile=10, bid_end=0, reveal_end=0, render_window=600,
                      stage="won", first_tile=0, assigned_tiles=4))  # fmt: skip
     children = JobChildren(WorkerSettings(sandbox=Sandbox.NETNS, threads=1))
-    renderer = AssignmentRenderer(kubo, state, tmp_path / "work", 1 << 30, children)
+    renderer = AssignmentRenderer(
+        kubo, Manifests(kubo), state, tmp_path / "work", 1 << 30, children
+    )
 
     def another_job_takes_the_number(_: TileRow) -> None:
-        state.update_job(3, manifest_cid="bafyanotherjob", stage="seen")
+        state.update_job(3, manifest_cid="bafyanotherjob")
 
     try:
         complete = renderer.render(

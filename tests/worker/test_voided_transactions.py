@@ -4,7 +4,7 @@ it back: nodes accept a replacement only if both its fee cap and its tip rise by
 
 from eth_account import Account
 
-from render_worker.transactions import outbid
+from render_worker.chain.sender import outbid
 
 
 def _signed(max_fee: int, tip: int) -> str:

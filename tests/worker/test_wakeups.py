@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from pytest import approx
 
-from render_worker.wakeups import HEADS_POLL_FACTOR, MARGIN_SECONDS, seconds_to_sleep
+from render_worker.chain.wakeups import HEADS_POLL_FACTOR, MARGIN_SECONDS, seconds_to_sleep
 
 
 @dataclass

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from render_worker import benchmark_scene
 from render_worker.settings import WorkerSettings
+from render_worker.work import benchmark_scene
 from tilefarm.adapters.blender.devices import GPU_BACKENDS, Device
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import cid_of_file

@@ -6,7 +6,7 @@
   once the tiles are revealed, `judge` gives the verdict of that same evidence, render-free;
 - as a panel member: on an appeal or a contest `panel_check` renders the panel seed's patches and
   judges the tiles at once; on a challenge `panel_recheck` recomputes the attested pass from its
-  verifier's evidence (`render_worker/recheck.py`), render-free.
+  verifier's evidence (`render_worker/duties/recheck.py`), render-free.
 """
 
 import shutil
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from render_worker.children import JobChildren
+from render_worker.duties.recheck import latest_attestation, recheck_pass
 from render_worker.errors import WorkerError
-from render_worker.recheck import latest_attestation, recheck_pass
+from render_worker.work.children import JobChildren
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.verification import (

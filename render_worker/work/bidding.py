@@ -1,6 +1,6 @@
 """The worker's side of the sealed-bid auction, one job at a time, from the database:
 
-- `consider` a job just seen: price it (`render_worker/pricing.py`), store the salt, commit the
+- `consider` a job just seen: price it (`render_worker/work/pricing.py`), store the salt, commit the
   sealed bid, and have the job's Blender child warmed while the auction runs. A re-offer round is
   a job like any other, except to a worker barred from its posted job (a seat of it taken late or
   rejected): the contract refuses its bids there, so it does not bid;
@@ -8,7 +8,8 @@
 - `settle` the bidding once every sealed bid is open or the reveal window is over. Anyone may
   settle; the cheapest bidder does it first and the others only `SETTLE_GRACE` seconds after the
   reveal window, so two workers rarely pay for the same settlement. A bidder that never revealed
-  is left out of the ranking (the contract forfeits its bond to the artist).
+  is left out of the ranking (the contract forfeits its bond to the artist);
+- `reclaim_bond` of a job the artist cancelled after the worker's bid.
 
 A stored salt is never replaced: after a crash or a reorganisation the same commitment is sent
 again, so the bid that is revealed is always the one committed.
@@ -18,24 +19,26 @@ import logging
 import os
 from collections.abc import Callable
 
+from render_worker.chain import calls
+from render_worker.chain.purposes import Action, Purpose
+from render_worker.chain.sender import TxSender
 from render_worker.metrics import WorkerMetrics
-from render_worker.pricing import UINT16_MAX, JobOffer, PricingPolicy, decide_bid
-from render_worker.state import BidRow, JobRow, WorkerState
-from render_worker.transactions import TxSender
+from render_worker.settings import PricingPolicy
+from render_worker.state.models import BidRow, JobRow
+from render_worker.state.stages import Stage
+from render_worker.state.store import WorkerState
+from render_worker.work.manifests import Manifests
+from render_worker.work.pricing import UINT16_MAX, JobOffer, decide_bid
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.ipfs import IpfsError, KuboClient, fetch_manifest
+from tilefarm.adapters.ipfs import IpfsError
 
 log = logging.getLogger("render_worker")
 
 SETTLE_GRACE = 5
 # Stages of a job this worker bid on whose bidding it may settle once every sealed bid is open
 # or the reveal window is over: a bidder that never reveals must not hold the job up.
-SETTLES = ("bid", "revealed", "won", "lost")
-
-# Sends a transaction once for a purpose (purpose, function, *args, value=wei); False when the
-# contract refused it or it failed, which the caller has logged.
-Send = Callable[..., bool]
+SETTLES = (Stage.BID, Stage.REVEALED, Stage.WON, Stage.LOST)
 
 
 class Bidder:
@@ -48,9 +51,8 @@ class Bidder:
         speed: float,
         state: WorkerState,
         market: JobMarketClient,
-        ipfs: KuboClient,
+        manifests: Manifests,
         sender: TxSender,
-        send: Send,
         warm: Callable[[int, str], None],
         metrics: WorkerMetrics,
     ) -> None:
@@ -61,40 +63,40 @@ class Bidder:
         self.speed = speed
         self.state = state
         self.market = market
-        self.ipfs = ipfs
+        self.manifests = manifests
         self.sender = sender
-        self.send = send
         self.warm = warm
         self.metrics = metrics
 
     def consider(self, job: JobRow, now: int) -> None:
         with self.state.session() as s:
             stored = s.get(BidRow, job.job_id)
-        if stored is not None and self.sender.sent(f"commitBid:{job.job_id}") is not None:
+        committed = self.sender.sent(Purpose(Action.COMMIT_BID, job.job_id))
+        if stored is not None and committed is not None:
             # Committed before a crash or a reorganisation: the stored salt is the one to reveal.
             commitment = bytes.fromhex(stored.commitment[2:])
             self._commit(job.job_id, commitment, stored.price_per_tile, stored.tile_count)
             return
         if now >= job.bid_end:
             reason = "the bid window closed before we saw it"
-            self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            self.state.move(job.job_id, Stage.SKIPPED, reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
             return
         root = self.market.job(job.job_id).root or job.job_id
         if self.market.is_barred(root, self.me):
             reason = f"barred from job {root}: a seat of ours in it was taken late or rejected"
-            self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            self.state.move(job.job_id, Stage.SKIPPED, reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
             return
         try:
-            manifest = fetch_manifest(self.ipfs, job.manifest_cid)
+            manifest = self.manifests.get(job.manifest_cid)
         except (IpfsError, ValueError) as exc:
-            self.state.update_job(job.job_id, stage="skipped", reason=f"manifest unusable: {exc}")
+            self.state.move(job.job_id, Stage.SKIPPED, f"manifest unusable: {exc}")
             log.warning(
                 "job %d: skipped, manifest %s unusable: %s", job.job_id, job.manifest_cid, exc
             )
             return
-        queued = sum(j.assigned_tiles for j in self.state.jobs("won"))
+        queued = sum(j.assigned_tiles for j in self.state.jobs(Stage.WON))
         offer = JobOffer(
             job_id=job.job_id,
             tile_count=job.tile_count,
@@ -104,13 +106,13 @@ class Bidder:
         decision = decide_bid(self.pricing, offer, manifest, self.speed, queued)
         log.info("job %d: %s", job.job_id, decision.reason)
         if not decision.bid:
-            self.state.update_job(job.job_id, stage="skipped", reason=decision.reason)
+            self.state.move(job.job_id, Stage.SKIPPED, decision.reason)
             return
         # A sealed bid locks its tiles' collateral at the job's maximum price until it is revealed.
         backed = self._backed_tiles(job.max_price_per_tile)
         if backed == 0:
             reason = "its free stake cannot lock one tile's collateral at the maximum price"
-            self.state.update_job(job.job_id, stage="skipped", reason=reason)
+            self.state.move(job.job_id, Stage.SKIPPED, reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
             return
         if backed < decision.tile_count:
@@ -144,8 +146,8 @@ class Bidder:
 
     def _commit(self, job_id: int, commitment: bytes, price_per_tile: int, tiles: int) -> bool:
         bond = self.market.job(job_id).bid_bond
-        if self.send(f"commitBid:{job_id}", "commitBid", job_id, commitment, tiles, value=bond):
-            self.state.update_job(job_id, stage="bid", price_per_tile=price_per_tile)
+        if self.sender.try_send(calls.commit_bid(job_id, commitment, tiles, bond)):
+            self.state.move(job_id, Stage.BID, price_per_tile=price_per_tile)
             return True
         return False
 
@@ -153,19 +155,19 @@ class Bidder:
         if now < job.bid_end:
             return
         if now >= job.reveal_end:
-            self.state.update_job(
-                job.job_id, stage="lost", reason="the reveal window closed before we revealed"
-            )
+            self.state.move(job.job_id, Stage.LOST, "the reveal window closed before we revealed")
             return
         with self.state.session() as s:
             bid = s.get(BidRow, job.job_id)
         if bid is None:
             reason = "a committed bid without its stored salt"
-            self.state.update_job(job.job_id, stage="error", reason=reason)
+            self.state.move(job.job_id, Stage.ERROR, reason)
             return
-        args = (job.job_id, bid.price_per_tile, bid.tile_count, bytes.fromhex(bid.salt[2:]))
-        if self.send(f"revealBid:{job.job_id}", "revealBid", *args):
-            self.state.update_job(job.job_id, stage="revealed")
+        salt = bytes.fromhex(bid.salt[2:])
+        if self.sender.try_send(
+            calls.reveal_bid(job.job_id, bid.price_per_tile, bid.tile_count, salt)
+        ):
+            self.state.move(job.job_id, Stage.REVEALED)
 
     def settle(self, job: JobRow, now: int) -> None:
         if job.settled or now <= job.bid_end:
@@ -180,4 +182,10 @@ class Bidder:
         ranking = self.market.ranking(job.job_id)
         if ranking and ranking[0] != self.me and now < job.reveal_end + SETTLE_GRACE:
             return
-        self.send(f"settle:{job.job_id}", "settle", job.job_id, ranking)
+        self.sender.try_send(calls.settle(job.job_id, ranking))
+
+    def reclaim_bond(self, job: JobRow) -> None:
+        """The artist cancelled the job after our bid: take the bond back (tried once: a
+        refusal means there is none left to reclaim)."""
+        self.sender.try_send(calls.reclaim_bond(job.job_id))
+        self.state.move(job.job_id, Stage.CANCELLED)

@@ -3,10 +3,11 @@ verification makes lazy checking lose").
 
 Every pass on the market names the evidence its verifier sealed before it saw a tile. A worker
 recomputes the verdict from that evidence and the revealed tiles, without rendering
-(`render_worker/recheck.py`); when the evidence is unusable or gives a fail, the pass contradicts
-it, and the worker challenges it with the dispute bond and a reason on IPFS (the published
-recomputation). Upheld, the verifier's slash less the panel's fee is the challenger's and its bond
-comes back; rejected, the bond pays the panel, so the worker challenges only what it recomputed.
+(`render_worker/duties/recheck.py`); when the evidence is unusable or gives a fail, the pass
+contradicts it, and the worker challenges it with the dispute bond and a reason on IPFS (the
+published recomputation). Upheld, the verifier's slash less the panel's fee is the challenger's
+and its bond comes back; rejected, the bond pays the panel, so the worker challenges only what it
+recomputed.
 
 Which passes: any seat's (the worker need not have bid on the job), except
 - those it attested itself (the contract refuses them) and those of jobs it posted (its dispute
@@ -19,7 +20,8 @@ Only while the seat's contest window is open, and at most `limit` at a time (rec
 challenges to send or open): the work, and the bonds at stake, are bounded. Passes beyond that
 wait their turn, and lapse when their window closes first.
 
-Rows (`challenges`) are created from events in the chain cursor's transaction:
+Rows (`challenges`) are created from events in the chain cursor's transaction
+(`render_worker/chain/rechecks.py`):
 
     watching -> agrees | contradicted -> challenged -> upheld | rejected
 
@@ -34,92 +36,40 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
 from web3 import Web3
 
-from render_worker.recheck import recheck_pass
-from render_worker.state import Base, JobRow, WorkerState
-from render_worker.transactions import TxFailed, TxSender
-from tilefarm.adapters.chain import events as ev
+from render_worker.chain import calls
+from render_worker.chain.purposes import Action, Purpose
+from render_worker.chain.rechecks import OPEN, seat
+from render_worker.chain.sender import TxFailed, TxSender
+from render_worker.duties.recheck import recheck_pass
+from render_worker.state.models import ChallengeRow
+from render_worker.state.stages import RecheckStage
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.errors import ContractReverted
 from tilefarm.adapters.ipfs import IpfsError, KuboClient
 
 log = logging.getLogger("render_worker")
 
-OPEN = ("watching", "contradicted", "challenged")
 # Run `work` in the background under a key, once at a time: (key, work, render-free?) -> whether
 # it was started now.
 Background = Callable[[str, Callable[[], None], bool], bool]
-TrySend = Callable[..., bool]
 
 
-class ChallengeRow(Base):
-    """An attested pass of another worker's seat, and where the worker's recheck of it stands."""
-
-    __tablename__ = "challenges"
-    __table_args__ = (UniqueConstraint("job_id", "worker", "evidence_cid"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    job_id: Mapped[int] = mapped_column(BigInteger)
-    worker: Mapped[str] = mapped_column(String(42))
-    verifier: Mapped[str] = mapped_column(String(42))
-    evidence_cid: Mapped[str] = mapped_column(String(128))
-    round: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the seat's, at recheck
-    stage: Mapped[str] = mapped_column(String(16), default="watching")
-    reason: Mapped[str] = mapped_column(Text, default="")
-    reason_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
-
-
-def note_event(s: Session, me: str, event: ev.MarketEvent, job: JobRow | None) -> None:
-    """What `event` means for the worker's rechecks and challenges."""
-    match event:
-        case ev.ResultsAttested(passed=True) if (
-            event.worker != me and event.verifier != me and (job is None or job.artist != me)
-        ):
-            same = ChallengeRow.evidence_cid == event.evidence_cid
-            known = s.scalar(select(ChallengeRow).where(*_seat(event.job_id, event.worker), same))
-            if known is None:
-                s.add(
-                    ChallengeRow(
-                        job_id=event.job_id,
-                        worker=event.worker,
-                        verifier=event.verifier,
-                        evidence_cid=event.evidence_cid,
-                    )
-                )
-        case ev.DisputeOpened():
-            for row in _open_rows(s, event.job_id, event.worker):
-                if event.disputer == me and row.stage == "contradicted":
-                    row.stage = "challenged"  # ours (the event is read again after a crash)
-                elif row.stage != "challenged":
-                    row.stage, row.reason = "moot", f"{event.disputer} disputed it first"
-        case ev.DisputeResolved():
-            for row in _open_rows(s, event.job_id, event.worker):
-                if row.stage == "challenged":
-                    row.stage = "upheld" if event.fraud else "rejected"
-                    row.reason = (
-                        f"the panel voted {event.votes_fraud} contradicted, "
-                        f"{event.votes_honest} not"
-                    )
-        case _:
-            pass
-
-
-def stale(state: WorkerState, key: str) -> bool:
+def stale(state: WorkerState, purpose: Purpose | str) -> bool:
     """Whether a removed challenge (`openDispute:7:0xW:0`) answers no recheck the worker still
     holds as contradicted in that round (a reorganisation took the pass it rechecked)."""
-    function, *parts = key.split("#", 1)[0].split(":")
-    if function != "openDispute" or len(parts) != 3:
+    p = purpose if isinstance(purpose, Purpose) else Purpose.parse(purpose)
+    if p.action != Action.OPEN_DISPUTE or p.worker is None or p.round is None:
         return False  # the worker's own appeals are `openDispute:7`
-    job_id, worker, rnd = parts
     with state.session() as s:
         held = s.scalar(
             select(ChallengeRow.id).where(
-                *_seat(int(job_id), worker),
-                ChallengeRow.round == int(rnd),
-                ChallengeRow.stage.in_(("contradicted", "challenged")),
+                *seat(p.job_id or 0, p.worker),
+                ChallengeRow.round == p.round,
+                ChallengeRow.stage.in_((RecheckStage.CONTRADICTED, RecheckStage.CHALLENGED)),
             )
         )
     return held is None
@@ -135,8 +85,6 @@ class Challenger:
         ipfs: KuboClient,
         state: WorkerState,
         sender: TxSender,
-        not_yet: Callable[[str], bool],
-        try_send: TrySend,
         background: Background,
         work_dir: Path,
         limit: int,
@@ -146,8 +94,6 @@ class Challenger:
         self.ipfs = ipfs
         self.state = state
         self.sender = sender
-        self.not_yet = not_yet
-        self.try_send = try_send
         self.background = background
         self.work_dir = work_dir
         self.limit = limit
@@ -165,28 +111,39 @@ class Challenger:
         """Follow open challenges, send due ones, and start rechecks while below the limit."""
         rows = self.rows(*OPEN)
         for row in rows:
-            if row.stage == "challenged":
+            if row.stage == RecheckStage.CHALLENGED:
                 self._follow(row)
-            elif row.stage == "contradicted":
+            elif row.stage == RecheckStage.CONTRADICTED:
                 self._challenge(row, now)
         with self._lock:
             running = set(self._running)
-        taken = len(running) + sum(r.stage in ("contradicted", "challenged") for r in rows)
+        taken = len(running) + sum(
+            r.stage in (RecheckStage.CONTRADICTED, RecheckStage.CHALLENGED) for r in rows
+        )
         for row in rows:
             if taken >= self.limit:
                 break
-            if row.stage == "watching" and row.id not in running and self._start(row, now):
+            if (
+                row.stage == RecheckStage.WATCHING
+                and row.id not in running
+                and self._start(row, now)
+            ):
                 taken += 1
 
     def _start(self, row: ChallengeRow, now: int) -> bool:
         """Start rechecking `row` if its pass still stands and its window is open."""
         seat = self.market.seat(row.job_id, row.worker)
         if seat.state_name != "Accepted" or now > seat.deadline:
-            self._update(row, "watching", stage="expired",
+            self._update(row, RecheckStage.WATCHING, stage=RecheckStage.EXPIRED,
                          reason=f"the seat is {seat.state_name}, its window closed")  # fmt: skip
             return False
         if self.market.account_by_id(seat.verifier_id) != row.verifier:
-            self._update(row, "watching", stage="expired", reason="another verifier's seat now")
+            self._update(
+                row,
+                RecheckStage.WATCHING,
+                stage=RecheckStage.EXPIRED,
+                reason="another verifier's seat now",
+            )
             return False
 
         def work() -> None:
@@ -194,7 +151,7 @@ class Challenger:
                 self._recheck(row, seat.round)
             except Exception as exc:
                 log.error("job %d: rechecking %s's pass failed: %s", row.job_id, row.worker, exc)
-                self._update(row, "watching", stage="error", reason=str(exc))
+                self._update(row, RecheckStage.WATCHING, stage=RecheckStage.ERROR, reason=str(exc))
             finally:
                 with self._lock:
                     self._running.discard(row.id)
@@ -211,7 +168,13 @@ class Challenger:
         recheck = recheck_pass(self.market, self.ipfs, row.job_id, row.worker, row.verifier,
                                row.evidence_cid, self.work_dir)  # fmt: skip
         if not recheck.contradicted:
-            self._update(row, "watching", stage="agrees", round=rnd, reason=recheck.reason)
+            self._update(
+                row,
+                RecheckStage.WATCHING,
+                stage=RecheckStage.AGREES,
+                round=rnd,
+                reason=recheck.reason,
+            )
             return
         try:
             self.ipfs.version()  # a fail because our own node is away is no contradiction
@@ -220,8 +183,8 @@ class Challenger:
                         row.job_id, row.worker, exc)  # fmt: skip
             return  # still watching: tried again while the window is open
         reason_cid = recheck.publish(self.ipfs)
-        self._update(row, "watching", stage="contradicted", round=rnd, reason=recheck.reason,
-                     reason_cid=reason_cid)  # fmt: skip
+        self._update(row, RecheckStage.WATCHING, stage=RecheckStage.CONTRADICTED, round=rnd,
+                     reason=recheck.reason, reason_cid=reason_cid)  # fmt: skip
         log.warning("job %d: %s's pass by %s contradicts its evidence (%s); challenging",
                     row.job_id, row.worker, row.verifier, recheck.reason)  # fmt: skip
 
@@ -229,38 +192,40 @@ class Challenger:
         seat = self.market.seat(row.job_id, row.worker)
         if seat.state_name != "Accepted" or seat.round != row.round or now > seat.deadline:
             moved = f"the seat is {seat.state_name} (round {seat.round}) now"
-            self._update(row, "contradicted", stage="expired", reason=moved)
+            self._update(row, RecheckStage.CONTRADICTED, stage=RecheckStage.EXPIRED, reason=moved)
             return
         bond = self.market.config().dispute_bond
         if self.market.w3.eth.get_balance(Web3.to_checksum_address(self.me)) < bond:
             log.warning("job %d: no challenge of %s's pass: the dispute bond is %d wei, more "
                         "than this account holds", row.job_id, row.worker, bond)  # fmt: skip
             return
-        key = f"openDispute:{row.job_id}:{row.worker}:{row.round}"
+        # Both are stored with the stage.
+        call = calls.challenge(row.job_id, row.worker, row.round or 0, row.reason_cid or "", bond)
+        key = call.purpose.key
         try:
-            self.sender.send(key, "openDispute", row.job_id, row.worker, row.reason_cid,
-                             value=bond)  # fmt: skip
+            self.sender.send(call)
         except ContractReverted as exc:
-            if not self.not_yet(exc.error):  # another dispute came first, or the window closed
+            if not calls.not_yet(exc.error):  # another dispute came first, or the window closed
                 log.info("%s not sent: %s", key, exc)
-                self._update(row, "contradicted", stage="moot", reason=str(exc))
+                self._update(
+                    row, RecheckStage.CONTRADICTED, stage=RecheckStage.MOOT, reason=str(exc)
+                )
             return
         except TxFailed as exc:  # mined but reverted: the next pass reads the seat again
             log.warning("%s", exc)
             return
-        self._update(row, "contradicted", stage="challenged")
+        self._update(row, RecheckStage.CONTRADICTED, stage=RecheckStage.CHALLENGED)
         log.info("job %d: challenged %s's pass (bond %d wei)", row.job_id, row.worker, bond)
 
     def _follow(self, row: ChallengeRow) -> None:
         """The challenger loses if no panel is drawn in time: it draws, then resolves."""
         dispute = self.market.dispute(row.job_id, row.worker)
+        rnd = row.round or 0  # stored with the contradiction
         if not dispute.drawn:
             if self.market.w3.eth.block_number >= dispute.anchor_block:
-                self.try_send(f"drawPanel:{row.job_id}:{row.worker}:{row.round}", "drawPanel",
-                              row.job_id, row.worker)  # fmt: skip
+                self.sender.try_send(calls.draw_panel(row.job_id, row.worker, rnd))
             return
-        self.try_send(f"resolveDispute:{row.job_id}:{row.worker}:{row.round}", "resolveDispute",
-                      row.job_id, row.worker)  # fmt: skip
+        self.sender.try_send(calls.resolve_dispute(row.job_id, row.worker, rnd))
 
     def _update(self, row: ChallengeRow, expected: str, **fields: object) -> None:
         """Store a step's outcome if the row still stands where the step began."""
@@ -270,13 +235,3 @@ class Challenger:
                 return
             for name, value in fields.items():
                 setattr(current, name, value)
-
-
-def _seat(job_id: int, worker: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    return (ChallengeRow.job_id == job_id, ChallengeRow.worker == worker)
-
-
-def _open_rows(s: Session, job_id: int, worker: str) -> list[ChallengeRow]:
-    return list(
-        s.scalars(select(ChallengeRow).where(*_seat(job_id, worker), ChallengeRow.stage.in_(OPEN)))
-    )

@@ -1,7 +1,8 @@
-"""Rendering one won assignment: fetch the scene and manifest by CID (checked locally), render the
-assigned tiles in one long-lived Blender child, publish each tile to IPFS as soon as it exists,
-and build the results list whose Merkle root the worker commits on chain (the list itself is
-revealed once the verifier has sealed its evidence).
+"""Rendering one won assignment: fetch the scene and manifest by CID (checked locally; a manifest
+once per job: `render_worker/work/manifests.py`), render the assigned tiles in one long-lived
+Blender child, publish each tile to IPFS as soon as it exists, and build the results list whose
+Merkle root the worker commits on chain (the list itself is revealed once the verifier has sealed
+its evidence).
 
 Resumable: a tile whose result is stored is never rendered again; a tile rendered but not yet
 published is published from its stored EXR. One tile per child request, so a graceful stop
@@ -14,10 +15,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from render_worker.children import JobChildren
 from render_worker.errors import WorkerError
-from render_worker.state import TileRow, WorkerState
-from tilefarm.adapters.ipfs import KuboClient, fetch_manifest
+from render_worker.state.models import TileRow
+from render_worker.state.stages import Stage
+from render_worker.state.store import WorkerState
+from render_worker.work.children import JobChildren
+from render_worker.work.manifests import Manifests
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.verification import ResultsList, ResultTile
 from tilefarm.job_tiles import job_tile_count, locate
 from tilefarm.manifest import RenderManifest, canonical_json
@@ -31,6 +35,7 @@ class AssignmentRenderer:
     def __init__(
         self,
         ipfs: KuboClient,
+        manifests: Manifests,
         state: WorkerState,
         work_dir: Path,
         max_scene_bytes: int,
@@ -38,6 +43,7 @@ class AssignmentRenderer:
     ) -> None:
         self.children = children
         self.ipfs = ipfs
+        self.manifests = manifests
         self.state = state
         self.work_dir = work_dir
         self.max_scene_bytes = max_scene_bytes
@@ -52,7 +58,7 @@ class AssignmentRenderer:
     def warm(self, job_id: int, manifest_cid: str) -> None:
         """Fetch the scene and open it in a started child while the auction runs, so a won
         assignment starts rendering at once."""
-        manifest = fetch_manifest(self.ipfs, manifest_cid)
+        manifest = self.manifests.get(manifest_cid)
         with self.children.using(job_id, manifest_cid) as child:
             child.open(self.scene(manifest), manifest)
 
@@ -66,7 +72,7 @@ class AssignmentRenderer:
         on_tile: Callable[[TileRow], None] | None = None,
     ) -> bool:
         """Render and publish the missing tiles; True when every tile is published."""
-        manifest = fetch_manifest(self.ipfs, manifest_cid)
+        manifest = self.manifests.get(manifest_cid)
         total = job_tile_count(manifest)
         if first_tile + tile_count > total:
             raise WorkerError(
@@ -115,9 +121,9 @@ class AssignmentRenderer:
     def _still_posted(self, job_id: int, manifest_cid: str) -> bool:
         """Whether the job is still the one this render is for: a chain reorganisation may have
         removed its posting (or its round's opening: it is `orphaned`, or gone) and handed its
-        number to another job (`render_worker/reorg.py`)."""
+        number to another job (`render_worker/chain/reorg.py`)."""
         job = self.state.job(job_id)
-        if job is not None and job.manifest_cid == manifest_cid and job.stage != "orphaned":
+        if job is not None and job.manifest_cid == manifest_cid and job.stage != Stage.ORPHANED:
             return True
         log.warning(
             "job %d: no longer the job of manifest %s; render stopped", job_id, manifest_cid

@@ -12,7 +12,7 @@ Stages of a verify duty (`DutyRow.kind == "verify"`):
   so a worker restarted at any point seals, and later attests, the evidence it rendered first
   (a second render would publish another bundle: its render timings differ);
 - sealed: wait for the worker's reveal (`ResultsRevealed` moves the row on, in
-  `render_worker/projection.py`);
+  `render_worker/chain/projection.py`);
 - opened: judge the sealed evidence against the revealed tiles, render-free (judging thread);
 - checked: attest the verdict naming the sealed evidence.
 
@@ -26,42 +26,44 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from render_worker.state import DutyRow, WorkerState
-from render_worker.transactions import TxFailed, TxSender
-from render_worker.verifier import Verifier
+from render_worker.chain import calls
+from render_worker.chain.calls import Call
+from render_worker.chain.purposes import Action, Purpose, seed_tag
+from render_worker.chain.sender import TxFailed, TxSender
+from render_worker.duties.verifier import Verifier
+from render_worker.state.models import DutyRow
+from render_worker.state.stages import DutyStage
+from render_worker.state.store import WorkerState
+from render_worker.work.threads import Background
 from tilefarm.adapters.chain.errors import ContractReverted
 from tilefarm.adapters.chain.votes import evidence_seal
 
 log = logging.getLogger("render_worker")
 
-# Run `work` in the background under a key, once at a time: (key, work, render-free?) -> whether
-# it was started now (the daemon's `_background`).
-Background = Callable[[str, Callable[[], None], bool], bool]
-SEED_DIGITS = 16  # of the seed in a purpose key (the key has 96 characters at most)
+DRAW_ANSWERS = (Action.SEAL_EVIDENCE, Action.ATTEST)
 
 
 def purpose(function: str, job_id: int, worker: str, rnd: int, seed: str) -> str:
     """The purpose key of a duty's transaction: `attest:7:0xW:0:1a2b...`."""
-    return f"{function}:{job_id}:{worker}:{rnd}:{seed.removeprefix('0x')[:SEED_DIGITS]}"
+    return Purpose(Action(function), job_id, worker, rnd, seed_tag(seed)).key
 
 
-def stale(state: WorkerState, key: str) -> bool:
+def stale(state: WorkerState, purpose: Purpose | str) -> bool:
     """Whether a removed `sealEvidence` or `attest` transaction answers a draw the worker no
     longer holds (the reorganisation took the draw, and a new one has another seed)."""
-    function, *parts = key.split("#", 1)[0].split(":")
-    if function not in ("sealEvidence", "attest") or len(parts) != 4:
+    p = purpose if isinstance(purpose, Purpose) else Purpose.parse(purpose)
+    if p.action not in DRAW_ANSWERS or p.worker is None or p.round is None or not p.tag:
         return False
-    job_id, worker, rnd, seed = parts
     with state.session() as s:
         seeds = s.scalars(
             select(DutyRow.seed).where(
-                DutyRow.job_id == int(job_id),
-                DutyRow.worker == worker,
-                DutyRow.round == int(rnd),
+                DutyRow.job_id == p.job_id,
+                DutyRow.worker == p.worker,
+                DutyRow.round == p.round,
                 DutyRow.kind == "verify",
             )
         )
-        return all(not held.removeprefix("0x").startswith(seed) for held in seeds)
+        return all(not held.removeprefix("0x").startswith(p.tag) for held in seeds)
 
 
 class VerifierDuty:
@@ -74,7 +76,6 @@ class VerifierDuty:
         sender: TxSender,
         verifier: Callable[[], Verifier],
         background: Background,
-        not_yet: Callable[[str], bool],
     ) -> None:
         """`verifier` returns the verifier to use now (a test may swap the daemon's)."""
         self.me = me
@@ -82,20 +83,19 @@ class VerifierDuty:
         self.sender = sender
         self.verifier = verifier
         self.background = background
-        self.not_yet = not_yet
 
     def act(self, duties: list[DutyRow]) -> None:
         """Do what each open verify duty needs next."""
         for duty in duties:
             if duty.kind != "verify":
                 continue
-            if duty.stage == "drawn":
+            if duty.stage == DutyStage.DRAWN:
                 self._render(duty)
-            elif duty.stage == "evidenced":
+            elif duty.stage == DutyStage.EVIDENCED:
                 self._seal(duty)
-            elif duty.stage == "opened":
+            elif duty.stage == DutyStage.OPENED:
                 self._judge(duty)
-            elif duty.stage == "checked":
+            elif duty.stage == DutyStage.CHECKED:
                 self._attest(duty)
 
     def _render(self, duty: DutyRow) -> None:
@@ -107,9 +107,15 @@ class VerifierDuty:
                 cid = self.verifier().evidence(job_id, worker, _seed(seed))
             except Exception as exc:
                 log.error("duty %d: rendering the evidence failed: %s", duty_id, exc)
-                self._done(duty_id, seed, "drawn", stage="error", reason=f"no evidence: {exc}")
+                self._done(
+                    duty_id,
+                    seed,
+                    DutyStage.DRAWN,
+                    stage=DutyStage.ERROR,
+                    reason=f"no evidence: {exc}",
+                )
                 return
-            self._done(duty_id, seed, "drawn", stage="evidenced", evidence_cid=cid)
+            self._done(duty_id, seed, DutyStage.DRAWN, stage=DutyStage.EVIDENCED, evidence_cid=cid)
             log.info("job %d: evidence on %s's results rendered blind: %s", job_id, worker, cid)
 
         self.background(f"evidence:{duty_id}:{seed}", work, False)
@@ -125,12 +131,14 @@ class VerifierDuty:
             return
         if stale:  # the claim changed under the render (a reorganisation): render again
             log.warning("duty %d: %s; rendering it again", duty.id, stale)
-            self._done(duty.id, duty.seed, "evidenced", stage="drawn", evidence_cid=None)
+            self._done(
+                duty.id, duty.seed, DutyStage.EVIDENCED, stage=DutyStage.DRAWN, evidence_cid=None
+            )
             return
         seal = evidence_seal(duty.job_id, duty.worker, self.me, duty.evidence_cid)
-        key = purpose("sealEvidence", duty.job_id, duty.worker, duty.round, duty.seed)
-        if self._send(duty, key, "sealEvidence", seal):
-            self._done(duty.id, duty.seed, "evidenced", stage="sealed")
+        call = calls.seal_evidence(duty.job_id, duty.worker, duty.round, duty.seed, seal)
+        if self._send(duty, call):
+            self._done(duty.id, duty.seed, DutyStage.EVIDENCED, stage=DutyStage.SEALED)
             log.info("job %d: sealed the evidence on %s's results", duty.job_id, duty.worker)
 
     def _judge(self, duty: DutyRow) -> None:
@@ -144,28 +152,31 @@ class VerifierDuty:
             except Exception as exc:  # the next pass tries again, within the window
                 log.error("duty %d: judging the sealed evidence failed: %s", duty_id, exc)
                 return
-            self._done(duty_id, seed, "opened", stage="checked", passed=verdict.passed,
-                       reason=verdict.reason)  # fmt: skip
+            self._done(duty_id, seed, DutyStage.OPENED, stage=DutyStage.CHECKED,
+                       passed=verdict.passed, reason=verdict.reason)  # fmt: skip
             log.info("verified job %d worker %s: %s (%s)", job_id, worker,
                      "pass" if verdict.passed else "FAIL", verdict.reason)  # fmt: skip
 
         self.background(f"judge:{duty_id}:{seed}", work, True)
 
     def _attest(self, duty: DutyRow) -> None:
-        key = purpose("attest", duty.job_id, duty.worker, duty.round, duty.seed)
-        if self._send(duty, key, "attest", bool(duty.passed), duty.evidence_cid):
-            self._done(duty.id, duty.seed, "checked", stage="attested")
+        evidence_cid = duty.evidence_cid or ""  # stored with the evidence, before the seal
+        verdict = calls.attest(duty.job_id, duty.worker, duty.round, duty.seed, bool(duty.passed),
+                               evidence_cid)  # fmt: skip
+        if self._send(duty, verdict):
+            self._done(duty.id, duty.seed, DutyStage.CHECKED, stage=DutyStage.ATTESTED)
 
-    def _send(self, duty: DutyRow, key: str, function: str, *args: object) -> bool:
+    def _send(self, duty: DutyRow, call: Call) -> bool:
+        key = call.purpose.key
         try:
-            self.sender.send(key, function, duty.job_id, duty.worker, *args)
+            self.sender.send(call)
             return True
         except ContractReverted as exc:
-            if self.not_yet(exc.error):
+            if calls.not_yet(exc.error):
                 log.debug("%s not sent yet: %s", key, exc)
             else:  # too late, or no longer ours: nothing more to do
                 log.warning("%s not sent: %s", key, exc)
-                self._done(duty.id, duty.seed, duty.stage, stage="error", reason=str(exc))
+                self._done(duty.id, duty.seed, duty.stage, stage=DutyStage.ERROR, reason=str(exc))
         except TxFailed as exc:  # mined but reverted: the next pass tries once more
             log.warning("%s", exc)
         return False

@@ -12,27 +12,13 @@ who see heavier scenes raise `complexity_factor`.
 
 import math
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from render_worker.settings import PricingPolicy
 from tilefarm.manifest import RenderManifest
 
 UINT16_MAX = 2**16 - 1
 UINT96_MAX = 2**96 - 1
-
-
-class PricingPolicy(BaseModel):
-    """What the operator sets in the worker's config file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    wei_per_render_second: int = Field(
-        10**12, ge=0, description="what a second of this machine costs"
-    )
-    min_margin: float = Field(0.2, ge=0, le=10, description="bid at cost x (1 + margin)")
-    complexity_factor: float = Field(1.0, gt=0, le=1000, description="scene cost vs the benchmark")
-    max_queue_tiles: int = Field(256, ge=1, description="unrendered tiles held at most")
-    deadline_safety: float = Field(0.5, gt=0, le=1, description="share of the window to plan for")
-    setup_seconds: float = Field(10.0, ge=0, description="fetch and scene load, per job")
 
 
 class JobOffer(BaseModel):

@@ -1,17 +1,16 @@
-"""The worker's durable state: a SQLite file, so that a `kill -9` at any moment followed by a
-restart resumes without losing or repeating work.
+"""The worker's tables: one SQLite file, so that a `kill -9` at any moment followed by a restart
+resumes without losing or repeating work.
 
 Rules that make that true:
 - the chain cursor is saved in the same transaction as what the worker learned from those blocks;
 - a transaction is written here (its nonce and signed bytes, under a unique purpose key such as
-  `commitResults:7`) BEFORE it is broadcast, so after a crash it is re-broadcast, never re-signed
-  with a new nonce; a purpose key is sent at most once;
+  `commitResults:7`: `render_worker/chain/purposes.py`) BEFORE it is broadcast, so after a crash
+  it is re-broadcast, never re-signed with a new nonce; a purpose key is sent at most once;
 - a tile's result (EXR on disk, CID, pixel hash) is stored as soon as it exists, and a tile whose
   result is stored is never rendered again.
 """
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -24,12 +23,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from render_worker.errors import WorkerError
-from tilefarm.adapters.database import Transactions, open_engine
+from render_worker.state.stages import DutyStage, RecheckStage, Stage, WatchStage
 
 
 def _now() -> datetime:
@@ -62,10 +59,8 @@ class JobRow(Base):
     bid_end: Mapped[int] = mapped_column(BigInteger)
     reveal_end: Mapped[int] = mapped_column(BigInteger)
     render_window: Mapped[int] = mapped_column(BigInteger)
-    # seen, skipped, bid, revealed (the bid), won, lost, rendered, committed, sealed, opened (the
-    # results list revealed), accepted, paid, failed, appealed, challenged, rejected, unverified,
-    # timed_out, cancelled, error (`render_worker/projection.py`)
-    stage: Mapped[str] = mapped_column(String(16), default="seen")
+    # A `Stage`'s value, changed only through `render_worker/state/store.py`'s `move`.
+    stage: Mapped[str] = mapped_column(String(16), default=Stage.SEEN.value)
     reason: Mapped[str] = mapped_column(Text, default="")
     first_tile: Mapped[int | None] = mapped_column(Integer, nullable=True)
     assigned_tiles: Mapped[int] = mapped_column(Integer, default=0)
@@ -121,8 +116,8 @@ class TileRow(Base):
 
 
 class DutyRow(Base):
-    """A verification this worker was drawn for: a seat's (`render_worker/verify_duty.py`) or a
-    dispute panel's (`render_worker/panel.py`), each with its stages."""
+    """A verification this worker was drawn for: a seat's (`render_worker/duties/verify_duty.py`)
+    or a dispute panel's (`render_worker/duties/panel.py`), each with its stages."""
 
     __tablename__ = "duties"
     __table_args__ = (UniqueConstraint("job_id", "worker", "round"),)
@@ -133,7 +128,7 @@ class DutyRow(Base):
     round: Mapped[int] = mapped_column(Integer)
     seed: Mapped[str] = mapped_column(String(66))
     kind: Mapped[str] = mapped_column(String(8), default="verify")  # verify or panel
-    stage: Mapped[str] = mapped_column(String(16), default="drawn")  # drawn ... attested, error
+    stage: Mapped[str] = mapped_column(String(16), default=DutyStage.DRAWN.value)
     passed: Mapped[bool | None] = mapped_column(nullable=True)
     # A verifier's evidence, stored before it is sealed; a panel member's, before its vote is.
     evidence_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
@@ -155,59 +150,53 @@ class TxRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
-class WorkerState(Transactions):
-    """The worker's database."""
+# The worker of a watch on a job itself, not on one of its seats (`settle`, `reoffer`).
+NO_SEAT = "0x0000000000000000000000000000000000000000"
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        super().__init__(open_engine(f"sqlite:///{path}", Base.metadata, synchronous="FULL"))
 
-    def get_meta(self, key: str, default: Any = None) -> Any:
-        with self.session() as s:
-            row = s.get(Meta, key)
-            return default if row is None else row.value
+class WatchRow(Base):
+    """A seat of a job this worker takes part in (or a job itself: worker `NO_SEAT`), and the
+    action due when its deadline passes (`render_worker/duties/seats.py`)."""
 
-    @staticmethod
-    def put_meta(session: Session, key: str, value: Any) -> None:
-        session.merge(Meta(key=key, value=value))
+    __tablename__ = "watches"
+    __table_args__ = (UniqueConstraint("job_id", "worker", "action"),)
 
-    def jobs(self, *stages: str) -> list[JobRow]:
-        with self.session() as s:
-            query = select(JobRow).order_by(JobRow.job_id)
-            if stages:
-                query = query.where(JobRow.stage.in_(stages))
-            return list(s.scalars(query))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    worker: Mapped[str] = mapped_column(String(42))
+    action: Mapped[str] = mapped_column(String(20))
+    # Unix time after which the action may be due (0: not known yet, read the seat); the chain
+    # judges: the row only saves reading the seat before then.
+    due: Mapped[int] = mapped_column(BigInteger, default=0)
+    stage: Mapped[str] = mapped_column(String(8), default=WatchStage.OPEN.value)
 
-    def job(self, job_id: int) -> JobRow | None:
-        with self.session() as s:
-            return s.get(JobRow, job_id)
 
-    def rounds(self) -> dict[int, RoundRow]:
-        """The re-offer rounds the worker saw, by their own job id."""
-        with self.session() as s:
-            return {row.round_id: row for row in s.scalars(select(RoundRow))}
+class ChallengeRow(Base):
+    """An attested pass of another worker's seat, and where the worker's recheck of it stands
+    (`render_worker/duties/challenges.py`)."""
 
-    def update_job(self, job_id: int, **fields: Any) -> None:
-        """Set fields of a job the worker knows (a missing one is an error, not a new row)."""
-        with self.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is None:
-                raise WorkerError(f"job {job_id} is not in the worker's database")
-            for name, value in fields.items():
-                setattr(job, name, value)
+    __tablename__ = "challenges"
+    __table_args__ = (UniqueConstraint("job_id", "worker", "evidence_cid"),)
 
-    def tiles(self, job_id: int) -> dict[int, TileRow]:
-        with self.session() as s:
-            rows = s.scalars(select(TileRow).where(TileRow.job_id == job_id))
-            return {row.job_tile: row for row in rows}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    worker: Mapped[str] = mapped_column(String(42))
+    verifier: Mapped[str] = mapped_column(String(42))
+    evidence_cid: Mapped[str] = mapped_column(String(128))
+    round: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the seat's, at recheck
+    stage: Mapped[str] = mapped_column(String(16), default=RecheckStage.WATCHING.value)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    reason_cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
-    def duties(self, *stages: str) -> list[DutyRow]:
-        with self.session() as s:
-            query = select(DutyRow).order_by(DutyRow.id)
-            if stages:
-                query = query.where(DutyRow.stage.in_(stages))
-            return list(s.scalars(query))
 
-    def txs(self) -> list[TxRow]:
-        with self.session() as s:
-            return list(s.scalars(select(TxRow).order_by(TxRow.created_at)))
+class JournalRow(Base):
+    """A job's rows as they were before the events of `block` changed them
+    (`render_worker/chain/reorg.py`)."""
+
+    __tablename__ = "journal"
+    __table_args__ = (UniqueConstraint("job_id", "block"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block: Mapped[int] = mapped_column(BigInteger, index=True)
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    rows: Mapped[Any] = mapped_column(JSON)

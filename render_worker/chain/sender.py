@@ -1,8 +1,9 @@
 """Signing and sending the worker's transactions so that a crash never sends one twice.
 
-Each transaction has a purpose key (`commitBid:7`, `commitResults:7`, ...). It is signed with an
-explicit nonce and stored (nonce, hash, signed bytes) in the worker's database before it is
-broadcast; a purpose that is stored is never signed again. After a restart, `recover()`
+Each transaction is a typed call (`render_worker/chain/calls.py`) with a purpose whose key
+(`commitBid:7`, `commitResults:7`, ...: `render_worker/chain/purposes.py`) it is stored under. It
+is signed with an explicit nonce and stored (nonce, hash, signed bytes) in the worker's database
+before it is broadcast; a purpose that is stored is never signed again. After a restart, `recover()`
 re-broadcasts what was stored but never mined, in nonce order, so nonces stay gap-free. RPC
 failures are retried with exponential backoff; a fee above the operator's cap is refused.
 """
@@ -29,8 +30,11 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
+from render_worker.chain.calls import Call, not_yet
+from render_worker.chain.purposes import Purpose, function_of
 from render_worker.errors import WorkerError
-from render_worker.state import TxRow, WorkerState
+from render_worker.state.models import TxRow
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.errors import ContractReverted
 
@@ -124,7 +128,7 @@ class TxSender:
         self,
         first_block: int,
         last_block: int | None = None,
-        void: Callable[[str], bool] = lambda _purpose: False,
+        void: Callable[[Purpose], bool] = lambda _purpose: False,
     ) -> list[TxRow]:
         """Send again what a chain reorganisation removed.
 
@@ -147,7 +151,7 @@ class TxSender:
             rows = list(s.scalars(query))
         removed = sorted((row for row in rows if not self._on_chain(row)), key=lambda r: r.nonce)
         for i, row in enumerate(removed):
-            if void(row.purpose):
+            if _voided(row, void):
                 log.warning(
                     "%s (nonce %d) was in block %s, which the chain no longer has, nor what it "
                     "was for; not sending it again (an empty transfer takes its nonce)",
@@ -212,35 +216,48 @@ class TxSender:
             except TxFailed as exc:
                 log.warning("%s", exc)
 
-    def sent(self, purpose: str) -> TxRow | None:
-        """The stored transaction for `purpose`, if any."""
+    def sent(self, purpose: Purpose | str) -> TxRow | None:
+        """The stored transaction for `purpose` (or a stored key), if any."""
+        key = purpose if isinstance(purpose, str) else purpose.key
         with self.state.session() as s:
-            return s.get(TxRow, purpose)
+            return s.get(TxRow, key)
 
-    def send(self, purpose: str, function: str, *args: Any, value: int = 0) -> TxRow:
-        """Send market function `function(*args)` once for `purpose`; returns the mined row.
+    def send(self, call: Call) -> TxRow:
+        """Send `call` once for its purpose; returns the mined row.
 
         Raises `ContractReverted` (with the contract's custom error) when the call would revert,
         before anything is signed.
         """
-        row = self.sent(purpose)
+        row = self.sent(call.purpose)
         if row is not None and row.status == "reverted":
             self._retire(row)  # a mined revert may be retried: the pre-flight call judges again
         elif row is not None and row.status != "dropped":
             return row if row.status == "mined" else self._await(row)
         with self._lock:
-            row = self._sign_and_store(purpose, function, args, value)
+            row = self._sign_and_store(call)
             self._broadcast(row)
-        log.info("sent %s: %s (nonce %d)", purpose, row.tx_hash, row.nonce)
+        log.info("sent %s: %s (nonce %d)", row.purpose, row.tx_hash, row.nonce)
         return self._await(row)
 
-    def _sign_and_store(
-        self, purpose: str, function: str, args: tuple[Any, ...], value: int
-    ) -> TxRow:
-        fn: ContractFunction = self.market.function(function, *args)
+    def try_send(self, call: Call) -> bool:
+        """Send `call` once for its purpose; a revert or a failure is logged, not raised (the
+        contract's "not yet" quietly: it is tried again at a later pass). True once mined."""
+        try:
+            self.send(call)
+            return True
+        except ContractReverted as exc:
+            level = logging.DEBUG if not_yet(exc.error) else logging.INFO
+            log.log(level, "%s not sent: %s", call.purpose.key, exc)
+        except TxFailed as exc:
+            log.warning("%s", exc)
+        return False
+
+    def _sign_and_store(self, call: Call) -> TxRow:
+        purpose = call.purpose.key
+        fn: ContractFunction = self.market.function(call.function, *call.args)
         tx: dict[str, Any] = {
             "from": self.account.address,
-            "value": value,
+            "value": call.value,
             "chainId": self.chain_id,
         }
         # Estimated on the pending block, the one this transaction can at best be mined in: its
@@ -253,7 +270,7 @@ class TxSender:
                 lambda: fn.estimate_gas(tx, block_identifier="pending"),  # type: ignore[arg-type]
             )
         except (ContractCustomError, ContractLogicError) as exc:
-            raise self.market.revert_error(exc, function) from None
+            raise self.market.revert_error(exc, call.function) from None
         # Generous headroom: the estimate is taken on today's state, but a transaction mined after
         # another of the same block may do more (e.g. the last attestation completes the job and
         # refunds the artist). Unused gas is not paid for.
@@ -282,7 +299,7 @@ class TxSender:
               "chainId": self.chain_id, **fees}  # fmt: skip
         signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
         filler = TxRow(
-            purpose=f"filler:{row.nonce}",
+            purpose=Purpose.filler(row.nonce).key,
             nonce=row.nonce,
             tx_hash="0x" + bytes(signed.hash).hex(),
             raw="0x" + bytes(signed.raw_transaction).hex(),
@@ -367,15 +384,17 @@ class TxSender:
 
     def _retire(self, row: TxRow) -> None:
         """Keep a reverted attempt under another key, so its purpose can be sent again."""
+        purpose = Purpose.parse(row.purpose)
+        retired = TxRow.purpose.startswith(purpose.retired_prefix, autoescape=True)
         with self.state.session() as s:
-            attempts = s.scalar(select(func.count()).where(TxRow.purpose.like(f"{row.purpose}#%")))
+            attempts = s.scalar(select(func.count()).where(retired))
             if attempts is not None and attempts >= MAX_REVERTED_ATTEMPTS - 1:
                 raise TxFailed(f"{row.purpose} reverted {attempts + 1} times; giving up")
             s.delete(s.get(TxRow, row.purpose))
             s.flush()
             s.add(
                 TxRow(
-                    purpose=f"{row.purpose}#{row.nonce}", nonce=row.nonce, tx_hash=row.tx_hash,
+                    purpose=purpose.retire(row.nonce).key, nonce=row.nonce, tx_hash=row.tx_hash,
                     raw=row.raw, status="reverted", block_number=row.block_number,
                     gas_used=row.gas_used,
                 )
@@ -396,8 +415,7 @@ class TxSender:
         try:
             self.w3.eth.call(call, receipt["blockNumber"] - 1)  # type: ignore[arg-type]
         except (ContractCustomError, ContractLogicError) as exc:
-            name = row.purpose.split(":", 1)[0]
-            return str(self.market.revert_error(exc, name))
+            return str(self.market.revert_error(exc, function_of(row.purpose)))
         return "the call succeeds on the state before its block (another transaction raced it)"
 
     def _finish(
@@ -406,6 +424,16 @@ class TxSender:
         row.status, row.block_number, row.gas_used = status, block, gas
         with self.state.session() as s:
             s.merge(row)
+
+
+def _voided(row: TxRow, void: Callable[[Purpose], bool]) -> bool:
+    """Whether `void` says `row`'s transaction is not to be sent again (a key this worker never
+    wrote is sent again, as before)."""
+    try:
+        purpose = Purpose.parse(row.purpose)
+    except ValueError:
+        return False
+    return void(purpose)
 
 
 __all__ = ["ContractReverted", "TxFailed", "TxSender", "with_retries"]

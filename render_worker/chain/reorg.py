@@ -13,11 +13,12 @@ sent again by `TxSender.reconcile` (same signed bytes and nonce).
 A job first seen in a removed block (its posting removed) is deleted, unless the worker already
 bid on it or rendered for it (its sealed bid's salt and tiles are kept): then it is marked
 `orphaned` until a `JobPosted` event of its number comes. The worker's removed transactions about
-a job the chain no longer holds as the worker knows it are not sent again (the daemon asks the
-chain; `purpose_job` names the job): job numbers are a counter, so the next job posted takes the
-number, and an old bid, priced for another scene, would land on it. If the same posting comes back
+a job the chain no longer holds as the worker knows it are not sent again
+(`render_worker/chain/follow.py` asks the chain; the transaction's purpose names the job): job
+numbers are a counter, so the next job posted takes the number, and an old bid, priced for
+another scene, would land on it. If the same posting comes back
 (the artist's transaction mined again), the stored bid is committed again; if another job took
-the number, the old bid and tiles are dropped (`render_worker/projection.py`).
+the number, the old bid and tiles are dropped (`render_worker/chain/projection.py`).
 
 A re-offer round is a posting too: its own job number, taken from the same counter when someone
 calls `reoffer`. Its `RoundOpened` event is journaled under the round's number as well as the
@@ -26,31 +27,32 @@ Its identity is the posted job's fields it copies plus which job and which tiles
 (`RoundRow`): a round of other tiles under the same number is another job.
 """
 
+import logging
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, UniqueConstraint, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from render_worker.challenges import ChallengeRow
-from render_worker.duties import WatchRow
-from render_worker.state import Base, BidRow, DutyRow, JobRow, RoundRow, TileRow
+from render_worker.errors import IllegalStageMove
+from render_worker.state.models import (
+    BidRow,
+    ChallengeRow,
+    DutyRow,
+    JobRow,
+    RoundRow,
+    TileRow,
+    WatchRow,
+)
+from render_worker.state.models import JournalRow as JournalRow  # the journal's table
+from render_worker.state.stages import Stage
+from render_worker.state.store import rewind
 from tilefarm.adapters.chain import events as ev
+
+log = logging.getLogger("render_worker")
 
 Row = JobRow | DutyRow | WatchRow | ChallengeRow | RoundRow
 # The fields of a job row its posting sets once (the windows' ends move if it is mined again).
 POSTING = ("manifest_cid", "artist", "tile_count", "max_price_per_tile", "render_window")
-
-
-class JournalRow(Base):
-    """A job's rows as they were before the events of `block` changed them."""
-
-    __tablename__ = "journal"
-    __table_args__ = (UniqueConstraint("job_id", "block"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    block: Mapped[int] = mapped_column(BigInteger, index=True)
-    job_id: Mapped[int] = mapped_column(BigInteger)
-    rows: Mapped[Any] = mapped_column(JSON)
 
 
 def _fields(row: Row) -> dict[str, Any]:
@@ -123,19 +125,8 @@ def unposted(s: Session, from_block: int) -> set[int]:
     return {
         job_id
         for job_id, rows in first.items()
-        if rows["job"] is None or rows["job"]["stage"] == "orphaned"
+        if rows["job"] is None or rows["job"]["stage"] == Stage.ORPHANED
     }
-
-
-def purpose_job(purpose: str) -> int | None:
-    """The job a transaction's purpose key is about (`commitBid:7`, `attest:7:0xab..:0` -> 7):
-    the market's functions take the job first. None for the worker's own account
-    (`withdraw:<block>:<balance>`, `filler:<nonce>`)."""
-    function, _, rest = purpose.partition(":")
-    if function in ("withdraw", "filler") or not rest:
-        return None
-    number = rest.split(":", 1)[0].split("#", 1)[0]
-    return int(number) if number.isdigit() else None
 
 
 def forget_before(s: Session, block: int) -> None:
@@ -161,7 +152,7 @@ def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
             has_tiles = s.scalar(select(TileRow.job_tile).where(TileRow.job_id == job_id).limit(1))
             if s.get(BidRow, job_id) is not None or has_tiles is not None:
                 # Its round row stays: what the orphan was, to compare with what takes its number.
-                job.stage, job.reason = "orphaned", "its posting was removed by a reorganisation"
+                _rewind(job, Stage.ORPHANED, "its posting was removed by a reorganisation")
                 return
             s.delete(job)
         if known_round is not None:
@@ -175,13 +166,25 @@ def _restore(s: Session, job_id: int, rows: dict[str, Any]) -> None:
             # its bid and tiles go with it, never to the job the number returns to.
             s.execute(delete(BidRow).where(BidRow.job_id == job_id))
             s.execute(delete(TileRow).where(TileRow.job_id == job_id))
-        for name, value in rows["job"].items():
+        fields = dict(rows["job"])
+        _rewind(job, Stage(fields.pop("stage")))
+        for name, value in fields.items():
             setattr(job, name, value)
     if known_round is not None:
         s.delete(known_round)
         s.flush()
     if was_round is not None:
         s.add(RoundRow(**was_round))
+
+
+def _rewind(job: JobRow, to: Stage, reason: str | None = None) -> None:
+    """Give `job` back stage `to`. One the stages cannot explain is logged, and the job keeps its
+    stage: raised here, it would undo the whole batch of blocks, and the worker read it again and
+    again."""
+    try:
+        rewind(job, to, reason)
+    except IllegalStageMove as exc:
+        log.error("%s", exc)
 
 
 def posting(
