@@ -36,6 +36,7 @@ from marketplace.db.session import Database
 from marketplace.errors import MarketplaceError
 from marketplace.indexer import Indexer, IndexerRunner
 from marketplace.intake import SceneIntake
+from marketplace.manifests import Manifests
 from marketplace.settings import MarketplaceSettings
 from tilefarm.adapters.blender.process import ChildLimits
 from tilefarm.adapters.chain.bindings import JobMarketClient
@@ -76,17 +77,21 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
             wall_seconds=settings.inspect_seconds, memory_bytes=settings.inspect_memory_bytes
         )
         db = Database(settings.db_url)
+        manifests = Manifests(db, ipfs)
         app.state.services = Services(
             settings=settings,
             db=db,
             ipfs=ipfs,
+            manifests=manifests,
             intake=SceneIntake(settings.scratch_dir, settings.max_scene_bytes, limits),
         )
         app.state.chain = chain = ChainServices()
         app.state.assembler = None
         if settings.deployments_file is not None:
             start_indexer(settings, db, chain)
-            assembler = Assembler(db, ipfs, settings.state_dir / "assembly", hub=chain.hub)
+            assembler = Assembler(
+                db, ipfs, settings.state_dir / "assembly", hub=chain.hub, manifests=manifests
+            )
             app.state.assembler = AssemblerRunner(
                 assembler, settings.poll_interval, news=chain.hub.subscribe_thread()
             ).start()

@@ -42,3 +42,10 @@ class Unprocessable(MarketplaceError):
 class UpstreamUnavailable(MarketplaceError):
     status = 503
     code = "upstream_unavailable"
+
+
+class UnreadableCid(Unprocessable):
+    """A CID whose bytes this server cannot check (not a CIDv1 with a sha2-256 digest), so it
+    never reads them."""
+
+    code = "unreadable_cid"

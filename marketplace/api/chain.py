@@ -1,8 +1,9 @@
 """What the chain routes get from the application: the indexer (when a market is configured) and
-the hub that wakes live streams."""
+the hub that wakes live streams; and what they ask the chain's node itself."""
 
 from dataclasses import dataclass, field
 
+import httpx
 from fastapi import Request
 from web3 import Web3
 
@@ -10,6 +11,7 @@ from marketplace.errors import Unprocessable
 from marketplace.indexer import EventHub, Indexer, IndexerRunner
 
 MAX_ID = 2**63 - 1  # what the database's integers hold; larger ids cannot exist here
+DEVNET_CHAIN_ID = 31337  # anvil's: the only chain whose dev accounts' keys may be used
 
 
 @dataclass
@@ -42,3 +44,14 @@ def checksum(address: str, what: str = "address") -> str:
         raise Unprocessable(
             f"{what} {address!r} is not an Ethereum address (0x + 40 hex digits)"
         ) from None
+
+
+async def node_chain_id(rpc_url: str) -> int | None:
+    """The chain id the node at `rpc_url` reports, or None when it does not answer."""
+    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            answer = (await client.post(rpc_url, json=body)).json()
+        return int(answer["result"], 16)
+    except (httpx.HTTPError, KeyError, TypeError, ValueError):
+        return None

@@ -1,4 +1,5 @@
-"""What routes get from the application: its settings, database, IPFS client and intake."""
+"""What routes get from the application: its settings, database, IPFS client, manifests and
+intake."""
 
 from dataclasses import dataclass
 
@@ -6,6 +7,7 @@ from fastapi import Request
 
 from marketplace.db.session import Database
 from marketplace.intake import SceneIntake
+from marketplace.manifests import Manifests
 from marketplace.settings import MarketplaceSettings
 from tilefarm.adapters.ipfs import KuboClient
 
@@ -15,6 +17,7 @@ class Services:
     settings: MarketplaceSettings
     db: Database
     ipfs: KuboClient
+    manifests: Manifests
     intake: SceneIntake
 
 

@@ -4,7 +4,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from marketplace.api.schemas import Address, Wei
+from marketplace.api.schemas import Address
+from tilefarm.types import Hex32, Wei
 
 
 class PageConfig(BaseModel):
@@ -25,5 +26,5 @@ class FaucetRequest(BaseModel):
 
 
 class FaucetGrant(BaseModel):
-    tx_hash: str = Field(pattern=r"^0x[0-9a-f]{64}$")
+    tx_hash: Hex32
     amount_wei: Wei

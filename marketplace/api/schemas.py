@@ -1,12 +1,25 @@
-"""Bodies the API sends and receives (`XCreate` in, `XPublic` out)."""
+"""Bodies the API sends and receives (`XCreate` in, `XPublic` out).
+
+A body the server sends is read from the attributes of what it describes (`Model.model_validate(
+row)`: a database row, the ledger's sums), so that field names are the rows' own. Wei amounts are
+`tilefarm.types.Wei`: Python ints here, decimal strings in JSON (they exceed what a browser's JSON
+numbers hold exactly); 32-byte values (roots, seeds, commitments, hashes) are `Hex32`.
+"""
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.manifest import RenderManifest
+from tilefarm.types import Hex32, Wei
+
+
+class RowBody(BaseModel):
+    """A body read from the attributes of a row (or any object with the same names)."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class ErrorDetail(BaseModel):
@@ -21,7 +34,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class ScenePublic(BaseModel):
+class ScenePublic(RowBody):
     cid: str
     filename: str
     size: int
@@ -29,7 +42,7 @@ class ScenePublic(BaseModel):
     created_at: datetime
 
 
-class ManifestPublic(BaseModel):
+class ManifestPublic(RowBody):
     cid: str
     manifest: RenderManifest
     created_at: datetime
@@ -47,15 +60,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # ---------------------------------------------------------------------------- chain read API
-# Wei amounts are decimal strings: they exceed what JSON numbers hold exactly in a browser.
 
-Wei = Annotated[
-    str, Field(pattern=r"^[0-9]+$", description="an amount in wei, as a decimal string")
-]
 Address = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]{40}$")]
 
 
-class Page(BaseModel):
+class Page(RowBody):
     total: int
     limit: int
     offset: int
@@ -67,7 +76,7 @@ TileRange = Annotated[
 ]
 
 
-class JobSummary(BaseModel):
+class JobSummary(RowBody):
     job_id: int
     artist: Address
     manifest_cid: str
@@ -95,10 +104,10 @@ class JobSummary(BaseModel):
     rounds_left: int = Field(0, description="a posted job: rounds that may still open")
     final_deadline: int = Field(0, description="a posted job: no round opens after it (0: none)")
     reserve: Wei = Field(
-        "0", description="a posted job: its escrow no seat is owed, which funds its next rounds"
+        0, description="a posted job: its escrow no seat is owed, which funds its next rounds"
     )
     next_max_price_per_tile: Wei = Field(
-        "0", description="a posted job: the most its next round pays per tile"
+        0, description="a posted job: the most its next round pays per tile"
     )
     unsold: list[TileRange] = Field(
         default_factory=list, description="a posted job: its tiles waiting for a round"
@@ -112,7 +121,7 @@ class JobList(Page):
     items: list[JobSummary]
 
 
-class JobStatusPublic(BaseModel):
+class JobStatusPublic(RowBody):
     """The compact status a page polls."""
 
     job_id: int
@@ -132,7 +141,7 @@ class JobStatusPublic(BaseModel):
     indexed_block: int = Field(description="the last block the indexer has applied")
 
 
-class PanelMemberPublic(BaseModel):
+class PanelMemberPublic(RowBody):
     address: Address
     state: Literal["drawn", "sealed", "revealed", "silent"] = Field(
         description="drawn: no vote sealed yet; sealed: committed, not revealed; revealed; "
@@ -141,7 +150,7 @@ class PanelMemberPublic(BaseModel):
     fraud: bool | None = Field(description="its revealed vote, when revealed")
 
 
-class PanelPayPublic(BaseModel):
+class PanelPayPublic(RowBody):
     """`PanelPaid`: the fee shared by the members who revealed, the forfeited stakes of silent
     and outvoted members shared by those who revealed for the outcome, the rest to `beneficiary`."""
 
@@ -159,7 +168,7 @@ class PanelPayPublic(BaseModel):
     )
 
 
-class DisputePublic(BaseModel):
+class DisputePublic(RowBody):
     disputer: Address
     kind: Literal["appeal", "contest", "challenge"] = Field(
         description="appeal: the worker appealed a fail; contest: the artist contested a pass "
@@ -186,14 +195,14 @@ class DisputePublic(BaseModel):
     pay: PanelPayPublic | None = Field(description="the panel's pay, once resolved (PanelPaid)")
 
 
-class VerificationPublic(BaseModel):
+class VerificationPublic(RowBody):
     """The current verification round (a new round clears the draw, the seal and the verdict)."""
 
     verifier: Address | None
     round: int
     anchor_block: int
-    seed: str | None = Field(None, description="the draw's seed; it also selects the patches")
-    evidence_seal: str | None = Field(
+    seed: Hex32 | None = Field(None, description="the draw's seed; it also selects the patches")
+    evidence_seal: Hex32 | None = Field(
         None,
         description="the seal of the verifier's evidence (EvidenceSealed), made before the "
         "worker revealed its results: keccak256(abi.encode(jobId, worker, verifier, "
@@ -219,7 +228,7 @@ SEAT_STATE_DESCRIPTION = (
 )
 
 
-class SeatPublic(BaseModel):
+class SeatPublic(RowBody):
     """One worker's assignment: its tile range, results commitment, verification and pay."""
 
     worker: Address
@@ -228,7 +237,7 @@ class SeatPublic(BaseModel):
     first_tile: int
     tile_count: int
     last_tile: int | None
-    merkle_root: str | None = Field(description="the committed Merkle root, once committed")
+    merkle_root: Hex32 | None = Field(description="the committed Merkle root, once committed")
     results_cid: str | None = Field(
         description="the results list the worker revealed (its latest ResultsRevealed), null "
         "until revealed: verification is blind, so the tiles stay hidden until the verifier "
@@ -241,9 +250,9 @@ class SeatPublic(BaseModel):
     slashed: Wei
 
 
-class BidPublic(BaseModel):
+class BidPublic(RowBody):
     bidder: Address
-    commitment: str
+    commitment: Hex32
     committed_block: int
     declared_tiles: int = Field(description="the tile count the sealed bid declared in the open")
     collateral: Wei = Field(
@@ -260,7 +269,7 @@ class BidPublic(BaseModel):
     forfeited: Wei = Field(description="slashed to the artist when the bid was forfeited")
 
 
-class LedgerEntryPublic(BaseModel):
+class LedgerEntryPublic(RowBody):
     block_number: int
     log_index: int
     round_id: int = Field(
@@ -273,10 +282,10 @@ class LedgerEntryPublic(BaseModel):
     amount: Wei
 
 
-class EventPublic(BaseModel):
+class EventPublic(RowBody):
     block_number: int
     log_index: int
-    tx_hash: str
+    tx_hash: Hex32
     timestamp: int
     name: str = Field(description="the contract's event name")
     job_id: int | None
@@ -288,7 +297,7 @@ class EventList(Page):
     items: list[EventPublic]
 
 
-class RoundPublic(BaseModel):
+class RoundPublic(RowBody):
     """One re-offer round of a posted job (its own job id: see `/api/jobs/{round_id}`)."""
 
     round_id: int
@@ -318,7 +327,7 @@ class JobDetail(JobSummary):
     )
 
 
-class WorkerSummary(BaseModel):
+class WorkerSummary(RowBody):
     address: Address
     stake: Wei
     unstaking: Wei
@@ -341,7 +350,7 @@ class WorkerList(Page):
     items: list[WorkerSummary]
 
 
-class WorkerJob(BaseModel):
+class WorkerJob(RowBody):
     job_id: int
     state: str = Field(description=SEAT_STATE_DESCRIPTION)
     first_tile: int
@@ -351,7 +360,7 @@ class WorkerJob(BaseModel):
     slashed: Wei
 
 
-class WorkerVerification(BaseModel):
+class WorkerVerification(RowBody):
     job_id: int
     worker: Address
     passed: bool | None
@@ -365,7 +374,7 @@ class WorkerDetail(WorkerSummary):
     history: list[EventPublic]
 
 
-class WinningBid(BaseModel):
+class WinningBid(RowBody):
     job_id: int
     worker: Address
     price_per_tile: Wei
@@ -374,13 +383,13 @@ class WinningBid(BaseModel):
     timestamp: int
 
 
-class PriceList(BaseModel):
+class PriceList(RowBody):
     items: list[WinningBid]
     median_price_per_tile: Wei | None
     tiles: int = Field(description="tiles behind the median (weighted by tile count)")
 
 
-class Estimate(BaseModel):
+class Estimate(RowBody):
     manifest_cid: str | None
     tile_count: int
     price_per_tile: Wei = Field(description="median winning price per tile over recent jobs")
@@ -393,7 +402,7 @@ class Estimate(BaseModel):
     based_on_bids: int
 
 
-class JobLedger(BaseModel):
+class JobLedger(RowBody):
     """Where one posted job's money came from and went, its rounds' included (the posted job's
     escrow holds them); `paid_in == paid_out + held`."""
 
@@ -438,12 +447,12 @@ class JobLedger(BaseModel):
         description="paid_in == paid_out + held, held == what the job holds, and no tile was "
         "paid twice"
     )
-    top_ups: Wei = Field("0", description="added to the reserve by the artist; part of paid_in")
+    top_ups: Wei = Field(0, description="added to the reserve by the artist; part of paid_in")
     unrevealed_bonds: Wei = Field(
-        "0",
+        0,
         description="bonds of bids never revealed, the artist's at settlement; part of to_artist",
     )
-    to_openers: Wei = Field("0", description="bounties of whoever opened a re-offer round")
+    to_openers: Wei = Field(0, description="bounties of whoever opened a re-offer round")
     rounds: int = Field(0, description="re-offer rounds opened")
     tiles_paid_twice: list[int] = Field(
         default_factory=list, description="tiles two paid seats of its rounds hold (none)"
@@ -461,7 +470,7 @@ class JobLedgerDetail(JobLedger):
     entries: list[LedgerEntryPublic]
 
 
-class IndexerStatus(BaseModel):
+class IndexerStatus(RowBody):
     enabled: bool
     market: Address | None
     next_block: int

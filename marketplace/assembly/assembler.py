@@ -40,17 +40,16 @@ from marketplace.db.frame_models import (
 )
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
+from marketplace.manifests import Manifests, StoredManifest, readable_cid
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
+from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.checks.verification import Commitment, ResultsList, fetch_results, fetch_tile
 from tilefarm.errors import TilefarmError
 from tilefarm.job_tiles import job_tile_count
-from tilefarm.manifest import RenderManifest, parse_manifest
 
 log = logging.getLogger(__name__)
 
-MAX_MANIFEST_BYTES = 1 << 20
 # Jobs that can never have frames: nothing was assigned, or the job ended without renders.
 NO_FRAMES = ("Cancelled", "Expired")
 RETRY_SECONDS = 30.0
@@ -78,9 +77,12 @@ class Assembler:
         hub: EventHub | None = None,
         child_factory: Callable[[], BlenderChild] = BlenderChild,
         retry_seconds: float = RETRY_SECONDS,
+        manifests: Manifests | None = None,
     ) -> None:
+        """`manifests`: the server's (shared with its routes); default, a store of its own."""
         self.db = db
         self.ipfs = ipfs
+        self.manifests = manifests or Manifests(db, ipfs)
         self.work_dir = work_dir
         self.hub = hub
         self.child_factory = child_factory
@@ -133,9 +135,10 @@ class Assembler:
     # -- one job
 
     def _job(self, job_id: int) -> list[Stored]:
-        manifest = self._manifest(job_id)
-        if manifest is None:
+        read = self._manifest(job_id)
+        if read is None:
             return []
+        manifest = read.manifest
         with self.db.session() as session:
             accepted = delivered_seats(session, job_id)
             ended = session.scalar(select(JobView.status).where(JobView.job_id == job_id))
@@ -156,37 +159,38 @@ class Assembler:
                 continue
             wanted = seats_of_frame(position, per_frame, ranges)
             seats_needed = [s for s in accepted if (s.first_tile, s.tile_count) in wanted]
-            result = self._frame(job_id, manifest, position, seats_needed, missing)
+            result = self._frame(job_id, read, position, seats_needed, missing)
             if result is not None:
                 stored.append(result)
         self._finish(job_id)
         return stored
 
-    def _manifest(self, job_id: int) -> RenderManifest | None:
-        """The job's manifest: read from IPFS once and kept with the job's pending frames."""
+    def _manifest(self, job_id: int) -> StoredManifest | None:
+        """The job's manifest (read once, see `Manifests`), its frames' rows written; None while
+        it cannot be read (retried later) or when it cannot be used (its `AssemblyJob` says
+        why)."""
         with self.db.session() as session:
             job = session.get(JobView, job_id)
             if job is None:  # a reorganisation removed its posting since the job was listed
                 return None
             cid, tile_count = job.manifest_cid, job.tile_count
             known = session.get(AssemblyJob, job_id)
-            if known is not None and known.manifest_cid == cid:
-                return parse_manifest(known.manifest) if known.manifest else None
-            if known is not None:
+            if known is not None and known.manifest_cid != cid:
                 # Read for another job under this number (a reorganisation handed it on after
                 # the read): that job's frames are not this one's.
                 log.warning("job %d: its manifest is now %s, not %s; assembling afresh",
                             job_id, cid, known.manifest_cid)  # fmt: skip
                 for table in DERIVED_FROM_JOBS:
                     session.execute(delete(table).where(table.job_id == job_id))
+                known = None
+        if known is not None and known.error is not None:
+            return None
         self._retry_at.pop((job_id, -1), None)  # set again below if this read fails too
         try:
-            if not readable_cid(cid):
-                raise TilefarmError(f"{cid!r} is not a CIDv1 (sha2-256) this market can fetch")
-            manifest = parse_manifest(self.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
-            if job_tile_count(manifest) != tile_count:
+            read = self.manifests.fetch(cid)
+            if job_tile_count(read.manifest) != tile_count:
                 raise TilefarmError(
-                    f"the manifest makes {job_tile_count(manifest)} tiles, the job posted "
+                    f"the manifest makes {job_tile_count(read.manifest)} tiles, the job posted "
                     f"{tile_count}"
                 )
         except IpfsError as exc:
@@ -197,33 +201,20 @@ class Assembler:
         except TilefarmError as exc:
             log.warning("job %d: its manifest %s is unusable: %s", job_id, cid, exc)
             with self.db.session() as session:
-                session.merge(
-                    AssemblyJob(
-                        job_id=job_id, manifest_cid=cid, manifest=None, error=str(exc),
-                        frames=[], width=0, height=0, done=True,
-                    )
-                )  # fmt: skip
+                session.merge(AssemblyJob(job_id=job_id, manifest_cid=cid, error=str(exc),
+                                          done=True))  # fmt: skip
             return None
-        with self.db.session() as session:
-            job = session.get(JobView, job_id)
-            if job is None or job.manifest_cid != cid:
-                return None  # changed by a reorganisation during the read: read again next step
-            session.merge(
-                AssemblyJob(
-                    job_id=job_id, manifest_cid=cid, manifest=manifest.canonical_json().decode(),
-                    error=None, frames=manifest.frames, width=manifest.resolution.width,
-                    height=manifest.resolution.height, done=False,
-                )
-            )  # fmt: skip
-            for position, frame in enumerate(manifest.frames):
-                if session.get(AssembledFrame, (job_id, frame)) is None:
-                    session.add(
-                        AssembledFrame(
-                            job_id=job_id, frame=frame, position=position, status=FRAME_PENDING,
-                            attempts=0,
-                        )
-                    )  # fmt: skip
-        return manifest
+        if known is None:
+            with self.db.session() as session:
+                job = session.get(JobView, job_id)
+                if job is None or job.manifest_cid != cid:
+                    return None  # changed by a reorganisation during the read: read it next step
+                session.merge(AssemblyJob(job_id=job_id, manifest_cid=cid, error=None, done=False))
+                for position, frame in enumerate(read.manifest.frames):
+                    if session.get(AssembledFrame, (job_id, frame)) is None:
+                        session.add(AssembledFrame(job_id=job_id, frame=frame, position=position,
+                                                   status=FRAME_PENDING, attempts=0))  # fmt: skip
+        return read
 
     def _finish(self, job_id: int) -> None:
         with self.db.session() as session:
@@ -241,15 +232,15 @@ class Assembler:
     def _frame(
         self,
         job_id: int,
-        manifest: RenderManifest,
+        read: StoredManifest,
         position: int,
         seats: list[SeatView],
         missing: list[int],
     ) -> Stored | None:
-        frame = manifest.frames[position]
+        frame = read.manifest.frames[position]
         scratch = self.work_dir / f"job-{job_id}" / f"frame-{frame}"
         try:
-            png_cid, exr_cid = self._assemble(job_id, manifest, position, seats, missing, scratch)
+            png_cid, exr_cid = self._assemble(job_id, read, position, seats, missing, scratch)
         except IpfsUnavailable as exc:
             log.warning("job %d frame %d: IPFS unavailable (%s); retrying", job_id, frame, exc)
             self._later(job_id, frame)
@@ -292,20 +283,20 @@ class Assembler:
     def _assemble(
         self,
         job_id: int,
-        manifest: RenderManifest,
+        read: StoredManifest,
         position: int,
         seats: list[SeatView],
         missing: list[int],
         scratch: Path,
     ) -> tuple[str, str]:
+        manifest = read.manifest
         wanted = frame_range(position, manifest.tile_count)
         tile_files: dict[int, Path] = {}
-        manifest_cid = manifest.cid()
         for seat in seats:
             assert seat.results_cid is not None
             # A round's worker names the round's job id in its results list.
             commitment = Commitment(
-                job_id=seat.job_id, worker=seat.worker, manifest_cid=manifest_cid,
+                job_id=seat.job_id, worker=seat.worker, manifest_cid=read.cid,
                 results_cid=seat.results_cid, merkle_root=seat.hash,
                 first_tile=seat.first_tile, tile_count=seat.tile_count,
             )  # fmt: skip
@@ -325,15 +316,6 @@ class Assembler:
         return self.ipfs.add_file(files.png), self.ipfs.add_file(files.exr)
 
 
-def readable_cid(cid: str) -> bool:
-    """Whether `cid` is a CID whose bytes the IPFS client can check (CIDv1, sha2-256)."""
-    try:
-        cid_digest(cid)
-    except IpfsError:
-        return False
-    return True
-
-
 def delivered_seats(session: Session, job_id: int) -> list[SeatView]:
     """The seats, of the job and of every round of it, whose tiles a verdict accepted and whose
     worker revealed its results (blind verification: a seat the artist accepted before its worker
@@ -350,18 +332,21 @@ def delivered_seats(session: Session, job_id: int) -> list[SeatView]:
     )
 
 
-def frames_due(session: Session, job_id: int) -> int:
+def frames_due(session: Session, job_id: int, manifests: Manifests) -> int:
     """Frames of `job_id` that are due (all tiles accepted, or the job ended) but not stored yet,
     and not known to be unassemblable: what a live stream waits for before it ends."""
     job = session.get(AssemblyJob, job_id)
     chain_job = session.get(JobView, job_id)
-    if job is None or job.manifest is None:
+    if job is None or job.error is not None:
         if job is None and chain_job is not None and chain_job.status not in NO_FRAMES:
             # The assembler has not read the manifest yet.
             started = delivered_seats(session, job_id) or chain_job.status == "Completed"
             return 1 if started and readable_cid(chain_job.manifest_cid) else 0
         return 0
-    manifest = parse_manifest(job.manifest)
+    stored = manifests.get(job.manifest_cid)
+    if stored is None:
+        return 0  # no frame rows either: the assembler stores the manifest before writing them
+    manifest = stored.manifest
     ranges = [(s.first_tile, s.tile_count) for s in delivered_seats(session, job_id)]
     ended = chain_job is not None and chain_job.status == "Completed"
     due = due_frames(len(manifest.frames), manifest.tile_count, ranges, ended)
@@ -428,7 +413,7 @@ class FrameNews:
     due: int  # frames ready but not stored yet (see `frames_due`)
 
 
-def frame_news(db: Database, job_id: int, sent: set[int]) -> FrameNews:
+def frame_news(db: Database, manifests: Manifests, job_id: int, sent: set[int]) -> FrameNews:
     """Stored frames of `job_id` other than `sent`, and how many are still due."""
     with db.session() as session:
         rows = session.scalars(
@@ -441,4 +426,4 @@ def frame_news(db: Database, job_id: int, sent: set[int]) -> FrameNews:
             for r in rows
             if r.frame not in sent
         ]
-        return FrameNews(news, frames_due(session, job_id))
+        return FrameNews(news, frames_due(session, job_id, manifests))

@@ -20,19 +20,17 @@ FRAME_ASSEMBLED = "assembled"
 
 
 class AssemblyJob(Base):
-    """What the assembler read of a job's manifest (once, from IPFS), or why it could not."""
+    """That the assembler read a job's manifest (stored in `manifests` under its CID), or why
+    that manifest cannot be used for the job."""
 
     __tablename__ = "assembly_jobs"
 
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     manifest_cid: Mapped[str] = mapped_column(String(128))
-    # The manifest as fetched (canonical JSON), None when it cannot be used.
-    manifest: Mapped[str | None] = mapped_column(Text)
+    # Why the manifest cannot be used for this job (not a manifest, not the job's tile count...);
+    # None when its frames are assembled.
     error: Mapped[str | None] = mapped_column(Text)
-    frames: Mapped[list[int]] = mapped_column(JSON, default=list)
-    width: Mapped[int] = mapped_column(Integer, default=0)
-    height: Mapped[int] = mapped_column(Integer, default=0)
-    # True once every frame is stored: the assembler skips the job from then on.
+    # True once every frame is stored, or the manifest is unusable: the assembler skips the job.
     done: Mapped[bool] = mapped_column(default=False)
 
 

@@ -8,7 +8,7 @@ workers are stopped once the job is done; the server keeps running for the tests
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from web3 import Web3
 
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
-from render_worker.pricing import PricingPolicy
+from render_worker.settings import PricingPolicy
 from tests.conftest import fresh_stack_settings
 from tests.worker.conftest import Stack, running_worker, wait_until
 from tilefarm.adapters.chain.bindings import JobMarketClient
@@ -31,6 +31,11 @@ from tilefarm_cli.devnet import Devnet
 from tilefarm_cli.scenes import build_builtin_scene
 
 TILES = 8
+
+
+def _accounts(w3: Web3) -> Sequence[str]:
+    accounts: Sequence[str] = w3.eth.accounts  # web3 types it as a 1-tuple
+    return accounts
 
 
 @dataclass
@@ -68,7 +73,7 @@ def post(stack: Stack, ipfs: KuboClient, manifest: RenderManifest) -> tuple[int,
         verify_fee_per_tile=10**12, bid_bond=10**14, bid_window=8, reveal_window=60,
         render_window=600, verify_window=600,
     )  # fmt: skip
-    job_id, _ = stack.market.post_job(stack.w3.eth.accounts[1], params, manifest_cid)
+    job_id, _ = stack.market.post_job(_accounts(stack.w3)[1], params, manifest_cid)
     return job_id, params
 
 
@@ -89,7 +94,7 @@ def release_all(stack: Stack, job_id: int) -> None:
     window = market.job(job_id).verify_window
     stack.w3.provider.make_request("evm_increaseTime", [window + 1])  # type: ignore[arg-type]
     stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-    stranger = stack.w3.eth.accounts[9]
+    stranger = _accounts(stack.w3)[9]
     for worker in seats(market, job_id):
         if market.seat(job_id, worker).state_name == "Accepted":
             try:
@@ -154,7 +159,7 @@ def finished_job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FinishedJ
             yield FinishedJob(
                 stack=stack, api=api, server_settings=server, ipfs=ipfs, job_id=job_id,
                 manifest=manifest, manifest_cid=manifest.cid(), params=params,
-                artist=w3.eth.accounts[1], scene=scene, tmp=tmp,
+                artist=_accounts(w3)[1], scene=scene, tmp=tmp,
             )  # fmt: skip
     finally:
         stop_mining.set()

@@ -10,9 +10,9 @@ import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 from sqlalchemy import select
 from web3 import Web3
 
@@ -128,10 +128,15 @@ def params(
     )
 
 
-def rounds(m: Market, max_rounds: int = 2) -> dict[str, int]:
+class RoundTerms(TypedDict, total=False):
+    max_rounds: int
+    final_deadline: int
+
+
+def rounds(m: Market, max_rounds: int = 2) -> RoundTerms:
     """`params` keywords for a job that may re-offer its tiles `max_rounds` times, until
     `ROUNDS_OPEN` seconds from now."""
-    return {"max_rounds": max_rounds, "final_deadline": m.now() + ROUNDS_OPEN}
+    return RoundTerms(max_rounds=max_rounds, final_deadline=m.now() + ROUNDS_OPEN)
 
 
 @dataclass

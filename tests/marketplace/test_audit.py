@@ -9,7 +9,7 @@ import random
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,8 @@ def test_a_panel_votes_evidence_is_checked_against_the_panels_seed(
         merkle_root=seat.hash, first_tile=seat.first_tile, tile_count=seat.tile_count, seed=seed,
         patches=patches,
     ).publish(job.ipfs)  # fmt: skip
-    voter = job.stack.w3.eth.accounts[5]
+    accounts: Sequence[str] = job.stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    voter = accounts[5]
     at = history.events[-1].block_number + 1
     history.events += [
         ev.PanelDrawn(job_id=job.job_id, worker=attested.worker, members=(voter,) * 3,

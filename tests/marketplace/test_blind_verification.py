@@ -19,7 +19,7 @@ from marketplace.db.chain_models import LedgerEntry
 from marketplace.db.frame_models import AssembledFrame
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
-from render_worker.recheck import recheck_pass
+from render_worker.duties.recheck import recheck_pass
 from tests.marketplace.blind import RealSeat, real_job
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import (
@@ -339,13 +339,13 @@ def test_a_seat_the_artist_accepts_before_the_reveal_leaves_its_tiles_missing_fr
     market.client.accept_results(market.artist, seat.job_id, seat.worker)  # before the reveal
     assert market.client.job(seat.job_id).status_name == "Completed"
     synced(chain_api, market)
-    db = chain_api.app.state.services.db  # type: ignore[attr-defined]
+    services = chain_api.app.state.services  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     while True:  # until the server's assembler has stored the frame
-        with db.session() as s:
+        with services.db.session() as s:
             stored = s.get(AssembledFrame, (seat.job_id, 1))
             if stored is not None and stored.status == "assembled":
-                assert frames_due(s, seat.job_id) == 0
+                assert frames_due(s, seat.job_id, services.manifests) == 0
                 break
         assert time.monotonic() < deadline, "the assembler never stored the frame"
         time.sleep(0.1)

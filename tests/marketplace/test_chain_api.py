@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from marketplace.app import create_app
 from marketplace.db.frame_models import AssembledFrame, AssemblyJob
-from marketplace.db.models import ManifestRecord
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import (
     RENDER_WINDOW,
@@ -330,12 +329,7 @@ def test_prices_estimate_and_ledger_csv(chain_api: TestClient, market: Market) -
         samples=4,
     )
     services = chain_api.app.state.services  # type: ignore[attr-defined]
-    with services.db.session() as s:
-        s.add(
-            ManifestRecord(
-                cid=manifest.cid(), scene_cid=SCENE_CID, body=manifest.canonical_json().decode()
-            )
-        )
+    services.manifests.add(manifest.cid(), manifest)
     by_manifest = chain_api.get(
         "/api/prices/estimate", params={"manifest_cid": manifest.cid(), "verify_fee_per_tile": 0}
     ).json()
@@ -453,11 +447,10 @@ def _frame_stored(
         scene_cid=SCENE_CID, frames=[1], resolution={"width": 8, "height": 8},
         tile_grid={"columns": 1, "rows": 1}, samples=1,
     )  # fmt: skip
-    db = api.app.state.services.db  # type: ignore[attr-defined]
-    with db.session() as s:
-        s.add(AssemblyJob(job_id=job_id, manifest_cid=manifest_cid, error=None, frames=[1],
-                          manifest=manifest.canonical_json().decode(), width=8, height=8,
-                          done=True))  # fmt: skip
+    services = api.app.state.services  # type: ignore[attr-defined]
+    services.manifests.add(manifest_cid, manifest)  # as if read from IPFS under that CID
+    with services.db.session() as s:
+        s.add(AssemblyJob(job_id=job_id, manifest_cid=manifest_cid, error=None, done=True))
         s.add(AssembledFrame(job_id=job_id, frame=1, position=0, status="assembled",
                              png_cid=png, exr_cid="bafy-old-exr",
                              attempts=1))  # fmt: skip

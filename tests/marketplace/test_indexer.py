@@ -54,7 +54,9 @@ def test_a_node_of_another_chain_or_without_the_market_is_refused_not_followed_s
     chain_id = market.w3.eth.chain_id
     with pytest.raises(WrongChain, match=f"is for chain {chain_id + 1}, but .* serves chain "):
         _indexer(market, db, chain_id=chain_id + 1).sync()
-    nowhere = JobMarketClient(market.w3, "0x" + "ab" * 20, market.client.contract.abi)
+    nowhere = JobMarketClient(
+        market.w3, "0x" + "ab" * 20, [dict(e) for e in market.client.contract.abi]
+    )
     with pytest.raises(WrongChain, match="no contract at the market address"):
         Indexer(db, nowhere, market.start_block, chain_id=chain_id).sync()
 
@@ -160,8 +162,7 @@ def _assembled(db: Database, *job_ids: int) -> None:
     """Rows as the assembler writes them once it stored a job's frame."""
     with db.session() as s:
         for job_id in job_ids:
-            s.add(AssemblyJob(job_id=job_id, manifest_cid="bafy-m", manifest="{}", error=None,
-                              frames=[1], width=8, height=8, done=True))  # fmt: skip
+            s.add(AssemblyJob(job_id=job_id, manifest_cid="bafy-m", error=None, done=True))
             s.add(AssembledFrame(job_id=job_id, frame=1, position=0, status="assembled",
                                  png_cid="bafy-png", exr_cid="bafy-exr", attempts=1))  # fmt: skip
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from eth_typing import ChecksumAddress
 from fastapi.testclient import TestClient
 from web3 import Web3
 
@@ -24,7 +25,7 @@ FAUCET_WEI = 3 * 10**18
 FAUCET_ACCOUNT = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720"  # anvil dev account 9
 
 
-def fresh_address() -> str:
+def fresh_address() -> ChecksumAddress:
     return Web3.to_checksum_address(Web3.keccak(text=f"page-{time.monotonic_ns()}")[-20:])
 
 

@@ -88,5 +88,6 @@ def test_serve_with_a_deployments_file_of_another_chain_stops_and_names_both_cha
     out, _ = server.communicate(timeout=60)
     assert server.returncode == 1
     # One line, never wrapped to the terminal's width: the path can be copied whole.
+    assert devnet.chain_id is not None
     assert f"the deployments file {wrong} is for chain {devnet.chain_id + 1}, but " in out
     assert f"{devnet.rpc_url} serves chain {devnet.chain_id}\n" in out

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from marketplace.api.chain import ChainServices, chain_services
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.jobs import JobId
+from marketplace.api.lookups import JobId
 from marketplace.api.schemas import ERROR_RESPONSES
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame
 from marketplace.errors import NotFound, UpstreamUnavailable

@@ -4,9 +4,9 @@ for the browser, the market's address and ABI, and whether this is the devnet (w
 from functools import lru_cache
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends
 
+from marketplace.api.chain import DEVNET_CHAIN_ID, node_chain_id
 from marketplace.api.deps import Services, services
 from marketplace.api.page_schemas import PageConfig
 from marketplace.settings import MarketplaceSettings
@@ -17,19 +17,6 @@ from tilefarm.adapters.paths import BUILD_DIR
 from tilefarm.errors import TilefarmError
 
 router = APIRouter(prefix="/api", tags=["page"])
-
-DEVNET_CHAIN_ID = 31337  # anvil's: the only chain whose dev accounts' keys may be used
-
-
-async def node_chain_id(rpc_url: str) -> int | None:
-    """The chain id the node at `rpc_url` reports, or None when it does not answer."""
-    body = {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}
-    try:
-        async with httpx.AsyncClient(timeout=5) as client:
-            answer = (await client.post(rpc_url, json=body)).json()
-        return int(answer["result"], 16)
-    except (httpx.HTTPError, KeyError, TypeError, ValueError):
-        return None
 
 
 @lru_cache(maxsize=1)

@@ -8,14 +8,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import select, tuple_
 from starlette.concurrency import run_in_threadpool
 
 from marketplace.api.chain import MAX_ID, ChainServices, chain_services, checksum
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.jobs import JobId, Limit, Offset, find_job, next_offset
-from marketplace.api.routes.views import event_public
-from marketplace.api.schemas import ERROR_RESPONSES, EventList, IndexerStatus
+from marketplace.api.lookups import JobId, find_job
+from marketplace.api.pagination import Limit, Offset, paginate
+from marketplace.api.schemas import ERROR_RESPONSES, EventList, EventPublic, IndexerStatus
 from marketplace.assembly import frame_news
 from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
 from marketplace.db.session import Database
@@ -50,21 +50,9 @@ def list_events(
         query = query.where(ChainEvent.job_id == job_id)
     if address is not None:
         query = query.where(ChainEvent.actor == checksum(address))
+    query = query.order_by(ChainEvent.block_number, ChainEvent.log_index)
     with svc.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(
-            query.order_by(ChainEvent.block_number, ChainEvent.log_index)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        items = [event_public(r) for r in rows]
-    return EventList(
-        items=items,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+        return EventList.model_validate(paginate(session, query, limit, offset))
 
 
 @router.get("/indexer", response_model=IndexerStatus, responses=ERROR_RESPONSES)
@@ -176,11 +164,13 @@ async def stream_job_events(
                 rows, status = await run_in_threadpool(_read_after, svc.db, job_id, position)
                 for row in rows:
                     position = (row.block_number, row.log_index)
-                    body = event_public(row).model_dump_json()
+                    body = EventPublic.model_validate(row).model_dump_json()
                     yield _sse(row.name, body, f"{row.block_number}:{row.log_index}")
                 if rows:
                     continue  # there may be more than one page
-                frames = await run_in_threadpool(frame_news, svc.db, job_id, sent_frames)
+                frames = await run_in_threadpool(
+                    frame_news, svc.db, svc.manifests, job_id, sent_frames
+                )
                 for f in frames.assembled:
                     sent_frames.add(f.frame)
                     news = {"frame": f.frame, "png_cid": f.png_cid, "exr_cid": f.exr_cid}

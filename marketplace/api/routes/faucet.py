@@ -14,10 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from web3 import Web3
 
-from marketplace.api.chain import checksum
+from marketplace.api.chain import DEVNET_CHAIN_ID, checksum, node_chain_id
 from marketplace.api.deps import Services, services
 from marketplace.api.page_schemas import FaucetGrant, FaucetRequest
-from marketplace.api.routes.config import DEVNET_CHAIN_ID, node_chain_id
 from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody
 from marketplace.errors import MarketplaceError, NotFound, UpstreamUnavailable
 from marketplace.settings import MarketplaceSettings
@@ -118,4 +117,4 @@ async def fund(
         )
     address = checksum(body.address)
     tx_hash = await run_in_threadpool(tap.send, address)
-    return FaucetGrant(tx_hash=tx_hash, amount_wei=str(settings.faucet_wei))
+    return FaucetGrant(tx_hash=tx_hash, amount_wei=settings.faucet_wei)

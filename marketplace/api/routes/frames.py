@@ -12,17 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.jobs import JobId, find_job
+from marketplace.api.lookups import JobId, find_job
 from marketplace.api.schemas import ERROR_RESPONSES
-from marketplace.assembly.assembler import MAX_MANIFEST_BYTES, readable_cid
 from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame, AssemblyJob
-from marketplace.db.models import ManifestRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
 from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable
 from tilefarm.checks.audit.frames import frame_stem
 from tilefarm.errors import TilefarmError
-from tilefarm.manifest import MAX_FRAME, RenderManifest, parse_manifest
+from tilefarm.manifest import MAX_FRAME
 
 router = APIRouter(prefix="/api/jobs", tags=["frames"])
 
@@ -75,16 +73,6 @@ def _public(
     )
 
 
-def _manifest(svc: Services, session: Session, cid: str) -> RenderManifest:
-    """A job's manifest before the assembler has read it: as uploaded here, else from IPFS."""
-    record = session.get(ManifestRecord, cid)
-    if record is not None:
-        return parse_manifest(record.body)
-    if not readable_cid(cid):
-        raise TilefarmError(f"the job's manifest CID {cid!r} is not a CID this market can fetch")
-    return parse_manifest(svc.ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
-
-
 @router.get("/{job_id}/frames", response_model=FrameList, responses=ERROR_RESPONSES)
 def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> FrameList:
     """Every frame of the job's manifest: `pending` until all its tiles are accepted on chain
@@ -94,20 +82,15 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
         known = _assembly(session, job)
         stored = select(AssembledFrame).where(AssembledFrame.job_id == job_id)
         rows = {r.frame: r for r in session.scalars(stored)} if known is not None else {}
-        if known is not None and known.manifest is None:
-            return FrameList(job_id=job_id, frames=[], error=known.error)
-        try:
-            manifest = (
-                parse_manifest(known.manifest)
-                if known is not None and known.manifest
-                else _manifest(svc, session, job.manifest_cid)
-            )
-        except IpfsUnavailable as exc:
-            raise UpstreamUnavailable(f"IPFS is unavailable; try again: {exc}") from None
-        except (IpfsError, TilefarmError) as exc:
-            return FrameList(
-                job_id=job_id, frames=[], error=f"the job's manifest is unusable: {exc}"
-            )
+    if known is not None and known.error is not None:
+        return FrameList(job_id=job_id, frames=[], error=known.error)
+    try:
+        # Read once: stored here (posted, or read by the assembler), else from IPFS.
+        manifest = svc.manifests.fetch(job.manifest_cid).manifest
+    except IpfsUnavailable as exc:
+        raise UpstreamUnavailable(f"IPFS is unavailable; try again: {exc}") from None
+    except (IpfsError, TilefarmError) as exc:
+        return FrameList(job_id=job_id, frames=[], error=f"the job's manifest is unusable: {exc}")
     width, height = manifest.resolution.width, manifest.resolution.height
     frames = [_public(job_id, f, width, height, rows.get(f)) for f in manifest.frames]
     return FrameList(job_id=job_id, frames=frames)
@@ -122,11 +105,15 @@ def _assembly(session: Session, job: JobView) -> AssemblyJob | None:
 
 def _download(svc: Services, job_id: int, frame: int, kind: Literal["png", "exr"]) -> Response:
     with svc.db.session() as session:
-        known = _assembly(session, find_job(session, job_id))
+        job = find_job(session, job_id)
+        known = _assembly(session, job)
         row = None if known is None else session.get(AssembledFrame, (job_id, frame))
     if row is None:
-        if known is not None and known.manifest is not None:
-            raise NotFound(f"job {job_id} has no frame {frame}; its frames are {known.frames}")
+        # Once the assembler has read a usable manifest, it is stored here.
+        stored = svc.manifests.get(job.manifest_cid) if known and known.error is None else None
+        if stored is not None:
+            frames = stored.manifest.frames
+            raise NotFound(f"job {job_id} has no frame {frame}; its frames are {frames}")
         raise NotFound(
             f"frame {frame} of job {job_id} is not assembled: the server has not read the job's "
             "manifest yet, or the frame is not in it"

@@ -4,21 +4,12 @@ verification, payments and events."""
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi import Path as PathParam
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session
 
-from marketplace.api.chain import MAX_ID, checksum
+from marketplace.api.chain import checksum
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.views import (
-    NOT_ASSIGNED,
-    bid_public,
-    event_public,
-    job_summary,
-    ledger_entry,
-    round_public,
-    seat_public,
-)
+from marketplace.api.lookups import JobId, find_job, unknown_job
+from marketplace.api.pagination import Limit, Offset, paginate
 from marketplace.api.schemas import (
     ERROR_RESPONSES,
     EventList,
@@ -26,6 +17,7 @@ from marketplace.api.schemas import (
     JobList,
     JobStatusPublic,
 )
+from marketplace.api.views import job_detail
 from marketplace.assembly.plan import VERIFIED_STATES
 from marketplace.db.chain_models import (
     ChainEvent,
@@ -35,25 +27,10 @@ from marketplace.db.chain_models import (
     LedgerEntry,
     SeatView,
 )
-from marketplace.errors import NotFound
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 JobStatusName = Literal["Bidding", "Active", "Completed", "Cancelled", "Expired"]
-JobId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="the job id on chain")]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
-
-
-def find_job(session: Session, job_id: int) -> JobView:
-    job = session.get(JobView, job_id)
-    if job is None:
-        raise NotFound(f"no job {job_id} has been indexed; check the id or wait for the indexer")
-    return job
-
-
-def next_offset(offset: int, limit: int, total: int) -> int | None:
-    return offset + limit if offset + limit < total else None
 
 
 @router.get("", response_model=JobList, responses=ERROR_RESPONSES)
@@ -76,18 +53,9 @@ def list_jobs(
     if artist is not None:
         query = query.where(JobView.artist == checksum(artist, "artist"))
     with svc.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(
-            query.order_by(JobView.job_id.desc()).limit(limit).offset(offset)
-        ).all()
-        items = [job_summary(j) for j in rows]
-    return JobList(
-        items=items,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+        return JobList.model_validate(
+            paginate(session, query.order_by(JobView.job_id.desc()), limit, offset)
+        )
 
 
 @router.get("/{job_id}", response_model=JobDetail, responses=ERROR_RESPONSES)
@@ -122,27 +90,7 @@ def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobDe
             .where(ChainEvent.job_id == job_id)
             .order_by(ChainEvent.block_number, ChainEvent.log_index)
         ).all()
-        summary = job_summary(job)
-        return JobDetail(
-            **summary.model_dump(),
-            fees_due=str(job.fees_due),
-            bid_bond=str(job.bid_bond),
-            commits=job.commits,
-            reveals=job.reveals,
-            bid_window=job.bid_window,
-            reveal_window=job.reveal_window,
-            render_window=job.render_window,
-            verify_window=job.verify_window,
-            bids=[bid_public(s) for s in seats],
-            seats=[
-                seat_public(s, disputes.get(s.worker))
-                for s in sorted(seats, key=lambda s: s.first_tile)
-                if s.state not in NOT_ASSIGNED
-            ],
-            payments=[ledger_entry(e) for e in entries],
-            events=[event_public(e) for e in events],
-            rounds=[round_public(r, [s for s in paid if s.job_id == r.job_id]) for r in rounds],
-        )
+        return job_detail(job, seats, disputes, entries, events, rounds, paid)
 
 
 # The status a page polls, in one round trip: the job, its tiles per seat state, and how far the
@@ -180,7 +128,7 @@ async def job_status(job_id: JobId, svc: Annotated[Services, Depends(services)])
     with svc.db.engine.connect() as conn:
         rows = conn.execute(_STATUS, {"job_id": job_id}).all()
     if not rows:
-        raise NotFound(f"no job {job_id} has been indexed; check the id or wait for the indexer")
+        raise unknown_job(job_id)
     status, tile_count, escrow, updated_block, _, _, indexed = rows[0]
     indexed_next = int(indexed) if isinstance(indexed, int) else 0
     tiles: dict[str, int] = {row[4]: int(row[5]) for row in rows if row[4] is not None}
@@ -193,7 +141,7 @@ async def job_status(job_id: JobId, svc: Annotated[Services, Depends(services)])
         tiles_accepted=sum(tiles.get(s, 0) for s in _VERIFIED),
         tiles_paid=tiles.get("Paid", 0),
         tiles_rejected=tiles.get("Rejected", 0),
-        escrow=str(escrow),
+        escrow=escrow,
         updated_block=updated_block,
         indexed_block=max(indexed_next - 1, 0),
     )
@@ -209,20 +157,9 @@ def job_events(
     """A job's events in chain order (its timeline)."""
     with svc.db.session() as session:
         find_job(session, job_id)
-        where = ChainEvent.job_id == job_id
-        total = session.scalar(select(func.count()).select_from(ChainEvent).where(where)) or 0
-        rows = session.scalars(
+        query = (
             select(ChainEvent)
-            .where(where)
+            .where(ChainEvent.job_id == job_id)
             .order_by(ChainEvent.block_number, ChainEvent.log_index)
-            .limit(limit)
-            .offset(offset)
-        ).all()
-        items = [event_public(r) for r in rows]
-    return EventList(
-        items=items,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-    )
+        )
+        return EventList.model_validate(paginate(session, query, limit, offset))

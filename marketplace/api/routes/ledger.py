@@ -10,13 +10,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.jobs import JobId, Offset, find_job, next_offset
-from marketplace.api.routes.views import job_ledger, ledger_entry
+from marketplace.api.lookups import JobId, find_job
+from marketplace.api.pagination import Offset, paginate
 from marketplace.api.schemas import ERROR_RESPONSES, JobLedger, JobLedgerDetail, Ledger
+from marketplace.api.views import Overlay
 from marketplace.db.chain_models import DisputeView, JobView, LedgerEntry, SeatView
 from marketplace.indexer.ledger import job_money
 
@@ -49,12 +50,10 @@ def ledger(
 ) -> Ledger | Response:
     """Every posted job's money in and out (its rounds' included), oldest first; totals are over
     the whole market."""
-    posted = JobView.root == 0
+    posted = select(JobView).where(JobView.root == 0).order_by(JobView.job_id)
     with svc.db.session() as session:
-        total = session.scalar(select(func.count()).select_from(JobView).where(posted)) or 0
-        jobs = session.scalars(
-            select(JobView).where(posted).order_by(JobView.job_id).limit(limit).offset(offset)
-        ).all()
+        page = paginate(session, posted, limit, offset)
+        jobs = page.items
         ids = [j.job_id for j in jobs]
         entries = defaultdict(list)
         for e in session.scalars(select(LedgerEntry).where(LedgerEntry.job_id.in_(ids))):
@@ -77,23 +76,15 @@ def ledger(
             for j in jobs
         ]
         sums = _totals(session)
-    rows = [job_ledger(m) for m in money]
     if format == "csv":
         return Response(
-            _csv(rows),
+            _csv([JobLedger.model_validate(m) for m in money]),
             media_type="text/csv",
             headers={"content-disposition": 'attachment; filename="tilefarm-ledger.csv"'},
         )
-    paid_in, paid_out = sums.get("in", 0), sums.get("out", 0)
-    return Ledger(
-        items=rows,
-        total=total,
-        limit=limit,
-        offset=offset,
-        next_offset=next_offset(offset, limit, total),
-        paid_in=str(paid_in),
-        paid_out=str(paid_out),
-        held=str(paid_in - paid_out),
+    paid_in, paid_out = sums["in"], sums["out"]
+    return Ledger.model_validate(
+        Overlay(page, items=money, paid_in=paid_in, paid_out=paid_out, held=paid_in - paid_out)
     )
 
 
@@ -127,5 +118,5 @@ def job_ledger_detail(
         seats = session.scalars(
             select(SeatView).where(SeatView.job_id.in_(ids), SeatView.state == "Paid")
         ).all()
-        summary = job_ledger(job_money(job, entries, disputes, rounds, seats))
-        return JobLedgerDetail(**summary.model_dump(), entries=[ledger_entry(e) for e in entries])
+        money = job_money(job, entries, disputes, rounds, seats)
+        return JobLedgerDetail.model_validate(Overlay(money, entries=entries))

@@ -7,20 +7,14 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.scenes import CID_PATTERN
+from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, ManifestPublic
-from marketplace.db.models import ManifestRecord, SceneRecord
+from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, Unprocessable, UpstreamUnavailable
 from tilefarm.adapters.ipfs import IpfsError
-from tilefarm.manifest import RenderManifest, parse_manifest
+from tilefarm.manifest import RenderManifest
 
 router = APIRouter(prefix="/api/manifests", tags=["manifests"])
-
-
-def _public(record: ManifestRecord) -> ManifestPublic:
-    return ManifestPublic(
-        cid=record.cid, manifest=parse_manifest(record.body), created_at=record.created_at
-    )
 
 
 @router.post("", response_model=ManifestPublic, status_code=201, responses=ERROR_RESPONSES)
@@ -40,13 +34,8 @@ async def create_manifest(
         cid = await run_in_threadpool(svc.ipfs.add_bytes, body, name="manifest.json")
     except IpfsError as exc:
         raise UpstreamUnavailable(f"the manifest could not be stored on IPFS: {exc}") from None
-    with svc.db.session() as session:
-        record = session.get(ManifestRecord, cid)
-        if record is None:
-            record = ManifestRecord(cid=cid, scene_cid=manifest.scene_cid, body=body.decode())
-            session.add(record)
-            session.flush()
-        return _public(record)
+    stored = await run_in_threadpool(svc.manifests.add, cid, manifest)
+    return ManifestPublic.model_validate(stored)
 
 
 @router.get("/{cid}", response_model=ManifestPublic, responses=ERROR_RESPONSES)
@@ -54,9 +43,8 @@ def get_manifest(
     cid: Annotated[str, PathParam(pattern=CID_PATTERN)],
     svc: Annotated[Services, Depends(services)],
 ) -> ManifestPublic:
-    """A manifest stored here, by its CID."""
-    with svc.db.session() as session:
-        record = session.get(ManifestRecord, cid)
-        if record is None:
-            raise NotFound(f"no manifest with CID {cid} is stored here")
-        return _public(record)
+    """A manifest stored here, by its CID: posted here, or read from IPFS for a job."""
+    stored = svc.manifests.get(cid)
+    if stored is None:
+        raise NotFound(f"no manifest with CID {cid} is stored here")
+    return ManifestPublic.model_validate(stored)

@@ -8,12 +8,10 @@ from sqlalchemy.orm import Session
 
 from marketplace.api.chain import ChainServices, chain_services
 from marketplace.api.deps import Services, services
-from marketplace.api.routes.scenes import CID_PATTERN
+from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, Estimate, PriceList, WinningBid
 from marketplace.db.chain_models import ChainEvent, JobView
-from marketplace.db.models import ManifestRecord
 from marketplace.errors import NotFound, Unprocessable
-from tilefarm.manifest import parse_manifest
 
 router = APIRouter(prefix="/api/prices", tags=["prices"])
 
@@ -58,7 +56,7 @@ def recent_prices(
         WinningBid(
             job_id=r.job_id or 0,
             worker=r.args["worker"],
-            price_per_tile=str(r.args["price_per_tile"]),
+            price_per_tile=r.args["price_per_tile"],
             tile_count=r.args["tile_count"],
             block_number=r.block_number,
             timestamp=r.timestamp,
@@ -69,7 +67,7 @@ def recent_prices(
     median = weighted_median(points)
     return PriceList(
         items=items,
-        median_price_per_tile=None if median is None else str(median),
+        median_price_per_tile=median,
         tiles=sum(t for _, t in points),
     )
 
@@ -92,14 +90,13 @@ def estimate(
     it, and the verification budget (tiles x verifier fee), the same sum the contract quotes."""
     if (manifest_cid is None) == (tiles is None):
         raise Unprocessable("give exactly one of manifest_cid (a stored manifest) and tiles")
+    if manifest_cid is not None:
+        stored = svc.manifests.get(manifest_cid)
+        if stored is None:
+            raise NotFound(f"no manifest with CID {manifest_cid} is stored here")
+        tiles = stored.manifest.job_tile_count
+    assert tiles is not None
     with svc.db.session() as session:
-        if manifest_cid is not None:
-            record = session.get(ManifestRecord, manifest_cid)
-            if record is None:
-                raise NotFound(f"no manifest with CID {manifest_cid} is stored here")
-            manifest = parse_manifest(record.body)
-            tiles = manifest.tile_count * len(manifest.frames)
-        assert tiles is not None
         rows = _recent(session, window)
         fees = session.scalars(
             select(JobView.verify_fee_per_tile).order_by(JobView.job_id.desc()).limit(window)
@@ -118,12 +115,12 @@ def estimate(
     return Estimate(
         manifest_cid=manifest_cid,
         tile_count=tiles,
-        price_per_tile=str(price),
-        protocol_fee_per_tile=str(fee),
-        verify_fee_per_tile=str(verify_fee_per_tile),
-        render_cost=str(tiles * price),
-        protocol_fee=str(tiles * fee),
-        verification_budget=str(tiles * verify_fee_per_tile),
-        total=str(tiles * (price + fee + verify_fee_per_tile)),
+        price_per_tile=price,
+        protocol_fee_per_tile=fee,
+        verify_fee_per_tile=verify_fee_per_tile,
+        render_cost=tiles * price,
+        protocol_fee=tiles * fee,
+        verification_budget=tiles * verify_fee_per_tile,
+        total=tiles * (price + fee + verify_fee_per_tile),
         based_on_bids=len(points),
     )

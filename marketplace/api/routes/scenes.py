@@ -8,26 +8,15 @@ from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 
 from marketplace.api.deps import Services, services
+from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, ScenePublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
-from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.adapters.ipfs import IpfsError
 
 router = APIRouter(prefix="/api/scenes", tags=["scenes"])
 
-CID_PATTERN = r"^b[a-z2-7]{20,120}$"
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-
-
-def _public(record: SceneRecord) -> ScenePublic:
-    return ScenePublic(
-        cid=record.cid,
-        filename=record.filename,
-        size=record.size,
-        info=SceneInfo.model_validate(record.info),
-        created_at=record.created_at,
-    )
 
 
 @router.post(
@@ -69,7 +58,7 @@ async def upload_scene(
             record = SceneRecord(cid=cid, filename=name, size=size, info=info.model_dump())
             session.add(record)
             session.flush()
-        return _public(record)
+        return ScenePublic.model_validate(record)
 
 
 @router.get("/{cid}", response_model=ScenePublic, responses=ERROR_RESPONSES)
@@ -82,4 +71,4 @@ def get_scene(
         record = session.get(SceneRecord, cid)
         if record is None:
             raise NotFound(f"no scene with CID {cid} was uploaded here")
-        return _public(record)
+        return ScenePublic.model_validate(record)
