@@ -114,7 +114,9 @@ class WorkerDaemon:
         self.renderer = AssignmentRenderer(
             ipfs, manifests, state, work_dir, settings.max_scene_bytes, self.children
         )
-        self.verifier = Verifier(ipfs, market, work_dir, self.children, self.renderer.scene)
+        self.verifier = Verifier(
+            ipfs, market, work_dir, self.children, self.renderer.scene, manifests.get
+        )
         self.bidder = Bidder(
             me, settings.pricing, pixel_samples_per_minute, state, market, manifests, sender,
             self._warm_while_bidding, metrics,

@@ -11,6 +11,7 @@
 
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -19,7 +20,7 @@ from render_worker.duties.recheck import latest_attestation, recheck_pass
 from render_worker.errors import WorkerError
 from render_worker.work.children import JobChildren
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.adapters.ipfs import KuboClient, ManifestSource, fetch_manifest
 from tilefarm.checks.verification import (
     check_results,
     claim_from_chain,
@@ -48,14 +49,17 @@ class Verifier:
         work_dir: Path,
         children: JobChildren,
         scene: Callable[[RenderManifest], Path],
+        manifest_of: ManifestSource | None = None,
     ) -> None:
         """`children` is the worker's kept Blender child (a seat of a job it rendered is checked
-        in the child that rendered its own tiles); `scene` gives the manifest's .blend on disk."""
+        in the child that rendered its own tiles); `scene` gives the manifest's .blend on disk;
+        `manifest_of` the manifest (the worker's cache; fetched each time without one)."""
         self.ipfs = ipfs
         self.market = market
         self.work_dir = work_dir
         self.children = children
         self.scene = scene
+        self.manifest_of = manifest_of or partial(fetch_manifest, ipfs)
 
     def evidence(self, job_id: int, worker: str, seed: bytes) -> str:
         """Render the patches `seed` selects on `worker`'s seat, publish the evidence bundle and
@@ -66,7 +70,9 @@ class Verifier:
         scratch.mkdir(parents=True, exist_ok=True)
         try:
             with self.children.using(job_id, claim.manifest_cid) as child:
-                bundle = render_evidence(blind, self.ipfs, scratch, child, scene=self.scene)
+                bundle = render_evidence(
+                    blind, self.ipfs, scratch, child, scene=self.scene, manifest_of=self.manifest_of
+                )
             return bundle.publish(self.ipfs)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -89,7 +95,7 @@ class Verifier:
         scratch = self.work_dir / f"judge-{job_id}-{worker}"
         scratch.mkdir(parents=True, exist_ok=True)
         try:
-            report = judge_evidence(claim, evidence, self.ipfs, scratch)
+            report = judge_evidence(claim, evidence, self.ipfs, scratch, self.manifest_of)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return Verdict(passed=report.passed, evidence_cid=evidence_cid, reason=report.reason)
@@ -101,7 +107,9 @@ class Verifier:
         scratch.mkdir(parents=True, exist_ok=True)
         try:
             with self.children.using(job_id, claim.manifest_cid) as child:
-                report, bundle = check_results(claim, self.ipfs, scratch, child, scene=self.scene)
+                report, bundle = check_results(
+                    claim, self.ipfs, scratch, child, scene=self.scene, manifest_of=self.manifest_of
+                )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         if bundle is not None:

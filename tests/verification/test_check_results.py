@@ -280,3 +280,20 @@ def test_evidence_a_lazy_verifier_did_not_render_fails_honest_tiles(
     broken.patches[0].render_cid = ipfs.add_bytes(b"not an EXR")
     report = judge_evidence(claim, broken, ipfs, tmp_path / "broken")
     assert not report.passed and not report.evidence_ok and "unusable" in report.reason
+
+
+def test_a_check_reads_the_manifest_from_the_source_it_is_given(
+    setup: Setup, tmp_path: Path
+) -> None:
+    # The worker passes its manifest cache: rendering and judging ask it, never IPFS itself.
+    asked: list[str] = []
+
+    def cached(cid: str) -> RenderManifest:
+        asked.append(cid)
+        return setup["manifest"]
+
+    claim = _publish(setup, setup["frames"]["honest"])
+    with BlenderChild() as child:
+        report, _evidence = check_results(claim, setup["ipfs"], tmp_path, child, manifest_of=cached)
+    assert report.passed, report.reason
+    assert asked == [claim.manifest_cid, claim.manifest_cid]

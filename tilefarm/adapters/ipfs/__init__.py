@@ -9,7 +9,7 @@ untrusted).
 from tilefarm.adapters.ipfs.cid import CidVerifier, cid_digest, cid_of_bytes, cid_of_file
 from tilefarm.adapters.ipfs.client import KuboClient
 from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
-from tilefarm.adapters.ipfs.manifests import fetch_manifest
+from tilefarm.adapters.ipfs.manifests import ManifestSource, fetch_manifest
 
 __all__ = [
     "CidMismatch",
@@ -18,6 +18,7 @@ __all__ = [
     "IpfsError",
     "IpfsUnavailable",
     "KuboClient",
+    "ManifestSource",
     "cid_digest",
     "cid_of_bytes",
     "cid_of_file",

@@ -1,7 +1,12 @@
 """A job's manifest from IPFS: the one way every party reads it (size cap, CID check, schema)."""
 
+from collections.abc import Callable
+
 from tilefarm.adapters.ipfs.client import KuboClient
 from tilefarm.manifest import MAX_MANIFEST_BYTES, RenderManifest, parse_manifest
+
+# Where a caller gets a manifest by its CID: `fetch_manifest` itself, or a cache in front of it.
+ManifestSource = Callable[[str], RenderManifest]
 
 
 def fetch_manifest(ipfs: KuboClient, cid: str) -> RenderManifest:

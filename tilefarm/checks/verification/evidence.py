@@ -6,13 +6,14 @@ and the seed, so the evidence needs nothing the worker has revealed."""
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.ipfs import KuboClient, fetch_manifest
+from tilefarm.adapters.ipfs import KuboClient, ManifestSource, fetch_manifest
 from tilefarm.checks.verification.claims import Claim
 from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.patches import PatchChoice, select_patches
@@ -70,11 +71,13 @@ def render_evidence(
     child: BlenderChild,
     max_scene_bytes: int = 2 << 30,
     scene: Callable[[RenderManifest], Path] | None = None,
+    manifest_of: ManifestSource | None = None,
 ) -> Evidence:
     """Re-render the patches `claim`'s seed selects, add each to IPFS and return the evidence
     (unpublished). `scene` gives the manifest's .blend on disk (checked against its CID); by
-    default it is fetched into `work_dir`. Reads nothing of the worker's but the chain's claim."""
-    manifest: RenderManifest = fetch_manifest(ipfs, claim.manifest_cid)
+    default it is fetched into `work_dir`. `manifest_of` gives the manifest (by default fetched
+    from `ipfs`). Reads nothing of the worker's but the chain's claim."""
+    manifest = (manifest_of or partial(fetch_manifest, ipfs))(claim.manifest_cid)
     choices = select_patches(claim.seed_bytes(), manifest, claim.assigned())
     if scene is not None:
         blend = scene(manifest)

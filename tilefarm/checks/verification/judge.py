@@ -15,11 +15,12 @@ false when the evidence itself is unusable: no verdict, pass or fail, can rest o
 is false when the manifest, the results list or a tile cannot be used: that fail is the
 worker's (or the artist's), never the verifier's, so it contradicts no pass (`contradicts_pass`)."""
 
+from functools import partial
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from tilefarm.adapters.ipfs import IpfsError, KuboClient, fetch_manifest
+from tilefarm.adapters.ipfs import IpfsError, KuboClient, ManifestSource, fetch_manifest
 from tilefarm.checks.verification.claims import Claim
 from tilefarm.checks.verification.committed import (
     CommittedResultsInvalid,
@@ -67,9 +68,14 @@ def _key(c: PatchChoice) -> tuple[int, int, int, int, int, int]:
 
 
 def judge_evidence(
-    claim: Claim, evidence: Evidence, ipfs: KuboClient, work_dir: Path
+    claim: Claim,
+    evidence: Evidence,
+    ipfs: KuboClient,
+    work_dir: Path,
+    manifest_of: ManifestSource | None = None,
 ) -> CheckReport:
-    """The verdict `evidence` gives on `claim`'s revealed results (see the module's steps)."""
+    """The verdict `evidence` gives on `claim`'s revealed results (see the module's steps);
+    `manifest_of` gives the manifest (by default fetched from `ipfs`)."""
 
     def fail(reason: str, evidence_ok: bool = True, tiles_ok: bool = True) -> CheckReport:
         return CheckReport(
@@ -78,7 +84,9 @@ def judge_evidence(
         )  # fmt: skip
 
     try:
-        manifest: RenderManifest = fetch_manifest(ipfs, claim.manifest_cid)
+        manifest: RenderManifest = (manifest_of or partial(fetch_manifest, ipfs))(
+            claim.manifest_cid
+        )
     except (IpfsError, ValueError) as exc:
         return fail(f"the manifest is unusable: {exc}", tiles_ok=False)
     wrong = evidence.names(claim)
