@@ -34,6 +34,7 @@ still holds a contradicted recheck of that round (`stale`).
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -75,30 +76,20 @@ def stale(state: WorkerState, purpose: Purpose | str) -> bool:
     return held is None
 
 
+@dataclass
 class Challenger:
     """Rechecks other workers' passes and challenges those their evidence contradicts."""
 
-    def __init__(
-        self,
-        me: str,
-        market: JobMarketClient,
-        ipfs: KuboClient,
-        state: WorkerState,
-        sender: TxSender,
-        background: Background,
-        work_dir: Path,
-        limit: int,
-    ) -> None:
-        self.me = me
-        self.market = market
-        self.ipfs = ipfs
-        self.state = state
-        self.sender = sender
-        self.background = background
-        self.work_dir = work_dir
-        self.limit = limit
-        self._running: set[int] = set()
-        self._lock = threading.Lock()
+    me: str
+    market: JobMarketClient
+    ipfs: KuboClient
+    state: WorkerState
+    sender: TxSender
+    background: Background
+    work_dir: Path
+    limit: int
+    _running: set[int] = field(default_factory=set, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def rows(self, *stages: str) -> list[ChallengeRow]:
         with self.state.session() as s:

@@ -21,6 +21,7 @@ rarely pay for one call; the chain refuses the late ones before they are signed.
 
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -44,20 +45,14 @@ ACTIONS = (Action.SETTLE, Action.REOFFER)
 RESERVE_WAIT = 60
 
 
+@dataclass
 class RoundDuties:
     """Sends the due `settle` and `reoffer` actions of one worker."""
 
-    def __init__(
-        self,
-        me: str,
-        market: JobMarketClient,
-        state: WorkerState,
-        sender: TxSender,
-    ) -> None:
-        self.me = me
-        self.market = market
-        self.state = state
-        self.sender = sender
+    me: str
+    market: JobMarketClient
+    state: WorkerState
+    sender: TxSender
 
     def perform(self, now: int) -> None:
         """Send every due action of the open watches on jobs."""

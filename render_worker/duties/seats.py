@@ -36,6 +36,7 @@ not (`render_worker/duties/rounds.py` sends them):
 """
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -61,20 +62,14 @@ REQUIRED_STATE = {
 }
 
 
+@dataclass
 class SeatDuties:
     """Sends the due permissionless actions of one worker."""
 
-    def __init__(
-        self,
-        me: str,
-        market: JobMarketClient,
-        state: WorkerState,
-        sender: TxSender,
-    ) -> None:
-        self.me = me
-        self.market = market
-        self.state = state
-        self.sender = sender
+    me: str
+    market: JobMarketClient
+    state: WorkerState
+    sender: TxSender
 
     def open(self) -> list[WatchRow]:
         """The open watches on seats (those on a job itself are `RoundDuties`')."""

@@ -13,6 +13,7 @@ sealed its evidence.
 """
 
 import logging
+from dataclasses import KW_ONLY, dataclass
 
 from render_worker.chain import calls
 from render_worker.chain.sender import TxSender
@@ -27,27 +28,18 @@ from tilefarm.manifest import canonical_json
 log = logging.getLogger("render_worker")
 
 
+@dataclass
 class OwnSeat:
     """Moves one worker's own seats on, from committing their results to their verdicts."""
 
-    def __init__(
-        self,
-        me: str,
-        market: JobMarketClient,
-        ipfs: KuboClient,
-        state: WorkerState,
-        sender: TxSender,
-        renderer: AssignmentRenderer,
-        *,
-        appeal_failures: bool,
-    ) -> None:
-        self.me = me
-        self.market = market
-        self.ipfs = ipfs
-        self.state = state
-        self.sender = sender
-        self.renderer = renderer
-        self.appeal_failures = appeal_failures
+    me: str
+    market: JobMarketClient
+    ipfs: KuboClient
+    state: WorkerState
+    sender: TxSender
+    renderer: AssignmentRenderer
+    _: KW_ONLY
+    appeal_failures: bool
 
     def commit_results(self, job: JobRow) -> None:
         """Commit the Merkle root only. The results list's CID is kept in the job's row before
