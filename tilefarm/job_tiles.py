@@ -19,17 +19,12 @@ class JobTile(BaseModel):
     rect: Rect
 
 
-def job_tile_count(manifest: RenderManifest) -> int:
-    """Tiles of the whole job (what `postJob` is given)."""
-    return manifest.job_tile_count
-
-
 def locate(manifest: RenderManifest, job_index: int, rects: list[Rect] | None = None) -> JobTile:
     """The frame, tile and rectangle of job tile `job_index`.
 
     `rects` may pass `manifest.tiles()` computed once, for loops over many tiles.
     """
-    total = job_tile_count(manifest)
+    total = manifest.job_tile_count
     if not 0 <= job_index < total:
         raise TileError(f"job tile {job_index} is outside 0..{total - 1}")
     position, tile = divmod(job_index, manifest.tile_count)

@@ -46,7 +46,6 @@ from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
 from tilefarm.checks.verification import Commitment, ResultsList, fetch_results, fetch_tile
 from tilefarm.errors import TilefarmError
-from tilefarm.job_tiles import job_tile_count
 
 log = logging.getLogger(__name__)
 
@@ -188,9 +187,9 @@ class Assembler:
         self._retry_at.pop((job_id, -1), None)  # set again below if this read fails too
         try:
             read = self.manifests.fetch(cid)
-            if job_tile_count(read.manifest) != tile_count:
+            if read.manifest.job_tile_count != tile_count:
                 raise TilefarmError(
-                    f"the manifest makes {job_tile_count(read.manifest)} tiles, the job posted "
+                    f"the manifest makes {read.manifest.job_tile_count} tiles, the job posted "
                     f"{tile_count}"
                 )
         except IpfsError as exc:

@@ -23,7 +23,7 @@ from render_worker.work.children import JobChildren
 from render_worker.work.manifests import Manifests
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.verification import ResultsList, ResultTile
-from tilefarm.job_tiles import job_tile_count, locate
+from tilefarm.job_tiles import locate
 from tilefarm.manifest import RenderManifest, canonical_json
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class AssignmentRenderer:
     ) -> bool:
         """Render and publish the missing tiles; True when every tile is published."""
         manifest = self.manifests.get(manifest_cid)
-        total = job_tile_count(manifest)
+        total = manifest.job_tile_count
         if first_tile + tile_count > total:
             raise WorkerError(
                 f"job {job_id} assigned tiles {first_tile}..{first_tile + tile_count - 1} but its "

@@ -4,7 +4,7 @@ enough to catch a worker that fakes a tenth of its pixels."""
 import pytest
 from eth_hash.auto import keccak
 
-from tilefarm.job_tiles import job_tile_count, locate
+from tilefarm.job_tiles import locate
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patches import PatchSelectionError, patches_for, select_patches
 from tilefarm.tiles import Rect, TileError, patches_in_tile
@@ -104,7 +104,7 @@ def test_bad_inputs_are_refused_with_a_reason() -> None:
 
 def test_job_tiles_run_frame_major_across_the_manifests_frames() -> None:
     manifest = _manifest(frames=[10, 20])
-    assert job_tile_count(manifest) == 32
+    assert manifest.job_tile_count == 32
     last = locate(manifest, 31)
     assert (last.frame, last.tile) == (20, 15)
     assert last.rect == manifest.tiles()[15]

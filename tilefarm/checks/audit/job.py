@@ -42,7 +42,6 @@ from tilefarm.checks.verification.committed import (
     require_cid,
 )
 from tilefarm.errors import TilefarmError
-from tilefarm.job_tiles import job_tile_count
 from tilefarm.manifest import RenderManifest
 from tilefarm.merkle import merkle_proof, verify_proof
 
@@ -106,7 +105,7 @@ class _Audit:
             self.check("manifest", "manifest readable", False, f"manifest {cid}: {exc}")
             return None
         params = self.h.posted.params
-        ok = job_tile_count(manifest) == params.tile_count and len(manifest.frames) == (
+        ok = manifest.job_tile_count == params.tile_count and len(manifest.frames) == (
             params.frame_count
         )
         self.check(
