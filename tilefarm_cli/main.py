@@ -364,6 +364,7 @@ def verify(
         committed_workers,
         drawn_seed,
     )
+    from tilefarm.types import hex32
 
     settings = _settings(state_dir=state_dir)
     try:
@@ -377,7 +378,7 @@ def verify(
         with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs, BlenderChild() as child:
             for who in workers:
                 seed = drawn_seed(market, job_id, who)
-                claim = claim_from_chain(market, job_id, who, seed or os.urandom(32))
+                claim = claim_from_chain(market, job_id, who, seed or hex32(os.urandom(32)))
                 with tempfile.TemporaryDirectory() as scratch:
                     report, _evidence = check_results(claim, ipfs, Path(scratch), child)
                 reports.append((report, seed is not None))

@@ -87,8 +87,7 @@ class PanelVoter:
                 if challenged:
                     verdict = self.verifier().panel_recheck(duty.job_id, duty.worker)
                 else:
-                    seed = bytes.fromhex(duty.seed.removeprefix("0x"))
-                    verdict = self.verifier().panel_check(duty.job_id, duty.worker, seed)
+                    verdict = self.verifier().panel_check(duty.job_id, duty.worker, duty.seed)
             except Exception as exc:
                 log.error("duty %d: the panel check failed to run: %s", duty.id, exc)
                 self._checked(duty, stage=DutyStage.ERROR, reason=str(exc))

@@ -61,7 +61,7 @@ class Verifier:
         self.scene = scene
         self.manifest_of = manifest_of or partial(fetch_manifest, ipfs)
 
-    def evidence(self, job_id: int, worker: str, seed: bytes) -> str:
+    def evidence(self, job_id: int, worker: str, seed: str) -> str:
         """Render the patches `seed` selects on `worker`'s seat, publish the evidence bundle and
         return its CID. Blind: whatever the worker revealed in an earlier round is not read."""
         claim = claim_from_chain(self.market, job_id, worker, seed)
@@ -77,13 +77,13 @@ class Verifier:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def stale_evidence(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> str:
+    def stale_evidence(self, job_id: int, worker: str, seed: str, evidence_cid: str) -> str:
         """Why this verifier's own evidence is not evidence on the chain's claim now ("" when it
         is): a chain reorganisation between the render and the seal can change the claim."""
         claim = claim_from_chain(self.market, job_id, worker, seed)
         return load_evidence(self.ipfs, evidence_cid).names(claim)
 
-    def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
+    def judge(self, job_id: int, worker: str, seed: str, evidence_cid: str) -> Verdict:
         """The verdict of the evidence this verifier sealed on the tiles `worker` revealed.
         Raises `WorkerError` when the evidence is not on the chain's claim: a verifier never
         attests a fail of its own evidence's making."""
@@ -100,7 +100,7 @@ class Verifier:
             shutil.rmtree(scratch, ignore_errors=True)
         return Verdict(passed=report.passed, evidence_cid=evidence_cid, reason=report.reason)
 
-    def panel_check(self, job_id: int, worker: str, seed: bytes) -> Verdict:
+    def panel_check(self, job_id: int, worker: str, seed: str) -> Verdict:
         """An appeal or a contest: render the panel seed's patches and judge the tiles."""
         claim = claim_from_chain(self.market, job_id, worker, seed)
         scratch = self.work_dir / f"panel-{job_id}-{worker}"

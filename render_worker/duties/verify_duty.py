@@ -104,7 +104,7 @@ class VerifierDuty:
 
         def work() -> None:
             try:
-                cid = self.verifier().evidence(job_id, worker, _seed(seed))
+                cid = self.verifier().evidence(job_id, worker, seed)
             except Exception as exc:
                 log.error("duty %d: rendering the evidence failed: %s", duty_id, exc)
                 self._done(
@@ -124,7 +124,7 @@ class VerifierDuty:
         assert duty.evidence_cid is not None  # stored with the stage
         try:
             stale = self.verifier().stale_evidence(
-                duty.job_id, duty.worker, _seed(duty.seed), duty.evidence_cid
+                duty.job_id, duty.worker, duty.seed, duty.evidence_cid
             )
         except Exception as exc:  # the chain or IPFS did not answer: the next pass tries again
             log.warning("duty %d: cannot check the evidence before sealing: %s", duty.id, exc)
@@ -148,7 +148,7 @@ class VerifierDuty:
 
         def work() -> None:
             try:
-                verdict = self.verifier().judge(job_id, worker, _seed(seed), evidence_cid)
+                verdict = self.verifier().judge(job_id, worker, seed, evidence_cid)
             except Exception as exc:  # the next pass tries again, within the window
                 log.error("duty %d: judging the sealed evidence failed: %s", duty_id, exc)
                 return
@@ -191,7 +191,3 @@ class VerifierDuty:
                 return
             for name, value in fields.items():
                 setattr(row, name, value)
-
-
-def _seed(seed: str) -> bytes:
-    return bytes.fromhex(seed.removeprefix("0x"))

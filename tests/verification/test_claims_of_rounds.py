@@ -37,6 +37,6 @@ def test_a_rounds_seat_is_claimed_against_the_posted_jobs_manifest(
     assert round_id is not None
     round_auction(m, round_id, [Bid(second, 10**14, 3)])
     commit_results(m, round_id, second)
-    claim = claim_from_chain(m.client, round_id, second, b"\x01" * 32)
+    claim = claim_from_chain(m.client, round_id, second, "0x" + "01" * 32)
     assert (claim.job_id, claim.manifest_cid) == (round_id, "bafy-the-manifest")
     assert (claim.first_tile, claim.tile_count) == (5, 3)

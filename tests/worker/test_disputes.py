@@ -33,13 +33,13 @@ FALSE_ACCUSATION = 2
 class LyingVerifier(Verifier):
     """Seals evidence it never rendered, then fails every result without looking at it."""
 
-    def evidence(self, job_id: int, worker: str, seed: bytes) -> str:
+    def evidence(self, job_id: int, worker: str, seed: str) -> str:
         return self.ipfs.add_bytes(b'{"verdict": "fail", "checked": nothing}')
 
-    def stale_evidence(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> str:
+    def stale_evidence(self, job_id: int, worker: str, seed: str, evidence_cid: str) -> str:
         return ""  # it seals its junk whatever the chain says
 
-    def judge(self, job_id: int, worker: str, seed: bytes, evidence_cid: str) -> Verdict:
+    def judge(self, job_id: int, worker: str, seed: str, evidence_cid: str) -> Verdict:
         return Verdict(passed=False, evidence_cid=evidence_cid, reason="failed without checking")
 
 

@@ -11,7 +11,7 @@ from tilefarm.adapters.chain.events import (
     VerifierDrawn,
 )
 from tilefarm.errors import TilefarmError
-from tilefarm.types import Hex32, hex32, hex32_bytes
+from tilefarm.types import Hex32, hex32_bytes
 
 
 class Commitment(BaseModel):
@@ -40,7 +40,7 @@ class Claim(Commitment):
         return hex32_bytes(self.seed)
 
 
-def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: bytes | str) -> Claim:
+def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: str) -> Claim:
     """What the chain says `worker` committed for `job_id` (with its latest revealed list). A
     re-offer round has no posting of its own: its tiles are those of the job it re-offers."""
     root = market.job(job_id).root or job_id
@@ -62,7 +62,7 @@ def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: by
         merkle_root=committed.merkle_root,
         first_tile=seat.first_tile,
         tile_count=seat.tile_count,
-        seed=hex32(seed),
+        seed=seed,
     )
 
 
