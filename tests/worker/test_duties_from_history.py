@@ -9,6 +9,7 @@ from pathlib import Path
 from render_worker.chain.projection import apply_event
 from render_worker.metrics import WorkerMetrics
 from render_worker.state.models import ChallengeRow, DutyRow, JobRow
+from render_worker.state.stages import DutyStage
 from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain import events as ev
 
@@ -24,7 +25,10 @@ def _read(state: WorkerState, *events: ev.MarketEvent) -> list[tuple[int, str, i
     with state.session() as s:
         for event in events:
             apply_event(s, event, ME, metrics)
-    return [(d.job_id, d.worker, d.round, d.kind) for d in state.duties("drawn", "checked")]
+    return [
+        (d.job_id, d.worker, d.round, d.kind)
+        for d in state.duties(DutyStage.DRAWN, DutyStage.CHECKED)
+    ]
 
 
 def _drawn(job_id: int, rnd: int = 0, verifier: str = ME) -> ev.VerifierDrawn:
