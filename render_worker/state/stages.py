@@ -60,15 +60,18 @@ TRANSITIONS: Mapping[Stage, frozenset[Stage]] = MappingProxyType(
         # The worker's own seat.
         S.WON: frozenset({S.RENDERED, S.ERROR, S.COMMITTED, S.TIMED_OUT}),
         S.RENDERED: frozenset({S.COMMITTED, S.TIMED_OUT}),
-        S.COMMITTED: frozenset({S.SEALED, S.TIMED_OUT, S.UNVERIFIED}),
-        S.SEALED: frozenset({S.OPENED, S.ERROR, S.REJECTED}),
+        # The artist may accept a seat before its verdict (`acceptResults` on a seat Submitted,
+        # Sealed, Opened or Failed), so every stage of a committed seat may move to `accepted`.
+        S.COMMITTED: frozenset({S.SEALED, S.TIMED_OUT, S.UNVERIFIED, S.ACCEPTED}),
+        S.SEALED: frozenset({S.OPENED, S.ERROR, S.REJECTED, S.ACCEPTED}),
         # A silent verifier replaced after the reveal starts a new round at `committed`.
         S.OPENED: frozenset({S.FAILED, S.ACCEPTED, S.COMMITTED, S.UNVERIFIED}),
         S.FAILED: frozenset({S.APPEALED, S.ACCEPTED, S.REJECTED}),
         S.APPEALED: frozenset({S.ACCEPTED, S.REJECTED}),
         S.ACCEPTED: frozenset({S.PAID, S.CHALLENGED, S.REJECTED}),  # rejected: the artist's contest
         S.CHALLENGED: frozenset({S.COMMITTED, S.ACCEPTED}),  # upheld: verified again in a new round
-        S.ERROR: frozenset({S.TIMED_OUT, S.REJECTED}),  # what the chain does to a seat left there
+        # What the chain does to a seat left there (accepted: by its artist, if it was committed).
+        S.ERROR: frozenset({S.TIMED_OUT, S.REJECTED, S.ACCEPTED}),
         S.ORPHANED: frozenset({S.SEEN}),  # its posting came back
         # Ends.
         S.CANCELLED: frozenset(),

@@ -172,3 +172,19 @@ def test_an_event_the_stages_cannot_explain_is_logged_and_the_batch_goes_on(
     job = state.job(7)
     assert job is not None and (job.stage, job.earned) == ("seen", 0)
     assert any("job 7 cannot move from seen to paid" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("start", [Stage.COMMITTED, Stage.SEALED, Stage.OPENED, Stage.ERROR])
+def test_a_seat_the_artist_accepts_before_its_verdict_is_accepted_then_paid(
+    state: WorkerState, start: Stage
+) -> None:
+    # `acceptResults` takes a seat that is Submitted, Sealed, Opened or Failed: the artist need
+    # not wait for the verifier. The worker follows the chain to its pay.
+    _job(state, start)
+    accepted = ev.ResultsAccepted(job_id=7, worker=ME, payment=40, verifier_fee=1, block_number=9)
+    paid = ev.PaymentReleased(job_id=7, worker=ME, payment=40, verifier_fee=1, block_number=9)
+    with state.session() as s:
+        apply_event(s, accepted, ME, WorkerMetrics())
+        apply_event(s, paid, ME, WorkerMetrics())
+    job = state.job(7)
+    assert job is not None and (job.stage, job.earned) == ("paid", 40)
