@@ -43,7 +43,8 @@ import psutil
 
 from bench import cpu
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.ipfs import KuboClient, cid_of_file
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_file
 from tilefarm.manifest import build_manifest
 from tilefarm.tiles import Rect
 from tilefarm_cli.demo import DemoOptions, DemoRun

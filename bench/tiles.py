@@ -22,7 +22,7 @@ from typing import Any
 import psutil
 
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.ipfs import cid_of_file
+from tilefarm.cids import cid_of_file
 from tilefarm.manifest import build_manifest
 from tilefarm.pixels import pixel_hash
 from tilefarm.stitch import stitch_files

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from marketplace.db.models import ManifestRecord
 from marketplace.db.session import Database
 from marketplace.errors import UnreadableCid
-from tilefarm.adapters.ipfs import IpfsError, KuboClient, cid_digest, fetch_manifest
+from tilefarm.adapters.ipfs import KuboClient, fetch_manifest
+from tilefarm.cids import CidError, cid_digest
 from tilefarm.manifest import RenderManifest, parse_manifest
 
 CACHE_SIZE = 256  # parsed manifests kept; each is at most MAX_MANIFEST_BYTES of JSON
@@ -98,6 +99,6 @@ def readable_cid(cid: str) -> bool:
     """Whether `cid` is a CID whose bytes the IPFS client can check (CIDv1, sha2-256)."""
     try:
         cid_digest(cid)
-    except IpfsError:
+    except CidError:
         return False
     return True

@@ -44,8 +44,9 @@ from marketplace.manifests import Manifests, StoredManifest, readable_cid
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
-from tilefarm.checks.verification import Commitment, ResultsList, fetch_results, fetch_tile
+from tilefarm.checks.verification import fetch_results, fetch_tile
 from tilefarm.errors import TilefarmError
+from tilefarm.results import Commitment, ResultsList
 
 log = logging.getLogger(__name__)
 

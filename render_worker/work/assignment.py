@@ -22,9 +22,9 @@ from render_worker.state.store import WorkerState
 from render_worker.work.children import JobChildren
 from render_worker.work.manifests import Manifests
 from tilefarm.adapters.ipfs import KuboClient
-from tilefarm.checks.verification import ResultsList, ResultTile
 from tilefarm.job_tiles import locate
 from tilefarm.manifest import RenderManifest, canonical_json
+from tilefarm.results import ResultsList, ResultTile
 
 log = logging.getLogger(__name__)
 

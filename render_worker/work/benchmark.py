@@ -19,7 +19,7 @@ from render_worker.settings import WorkerSettings
 from render_worker.work import benchmark_scene
 from tilefarm.adapters.blender.devices import GPU_BACKENDS, Device
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.ipfs import cid_of_file
+from tilefarm.cids import cid_of_file
 from tilefarm.manifest import build_manifest
 
 REFERENCE_SIZE = 256

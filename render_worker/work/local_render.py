@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from render_worker.settings import WorkerSettings
 from tilefarm.adapters.blender.devices import DeviceSelection
 from tilefarm.adapters.blender.launcher import BlenderChild, RenderedRegion
-from tilefarm.adapters.ipfs import cid_of_file
+from tilefarm.cids import cid_of_file
 from tilefarm.errors import TilefarmError
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.pixels import pixel_hash, read_exr

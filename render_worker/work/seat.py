@@ -22,7 +22,8 @@ from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
 from render_worker.work.assignment import AssignmentRenderer, results_document
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_bytes
 from tilefarm.manifest import canonical_json
 
 log = logging.getLogger("render_worker")

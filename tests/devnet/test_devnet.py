@@ -19,7 +19,8 @@ from tests.conftest import fresh_stack_settings
 from tilefarm import PROTOCOL_VERSION
 from tilefarm.adapters.chain.artifacts import load_artifact
 from tilefarm.adapters.chain.deploy import read_deployments
-from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_bytes
 from tilefarm_cli.devnet import Devnet, PortInUse, StackStatus
 from tilefarm_cli.devnet.process import ManagedProcess
 from tilefarm_cli.settings import TilefarmSettings

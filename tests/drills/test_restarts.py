@@ -31,7 +31,8 @@ from tests.drills.ledger import (
 )
 from tests.worker.conftest import Stack, held_back, running_worker, wait_until
 from tilefarm.adapters.chain import events as ev
-from tilefarm.adapters.ipfs import IpfsUnavailable, KuboClient, cid_of_bytes
+from tilefarm.adapters.ipfs import IpfsUnavailable, KuboClient
+from tilefarm.cids import cid_of_bytes
 from tilefarm.manifest import build_manifest
 from tilefarm_cli.devnet import Devnet, kubo
 from tilefarm_cli.devnet.ports import free_port

@@ -17,11 +17,12 @@ from web3 import Web3
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm.adapters.chain.events import ResultsAccepted, ResultsRevealed, TilesAssigned
-from tilefarm.adapters.ipfs import KuboClient, cid_of_file
-from tilefarm.checks.verification import ResultsList
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_file
 from tilefarm.job_tiles import locate
 from tilefarm.manifest import parse_manifest
 from tilefarm.pixels import Pixels, canonical_pixels, pixel_hash, read_exr
+from tilefarm.results import ResultsList
 from tilefarm.stitch import stitch_tiles
 from tilefarm.tiles import Rect
 from tilefarm_cli.demo import DemoSummary

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tilefarm.adapters.blender import BlenderChild
-from tilefarm.adapters.ipfs import cid_of_file
+from tilefarm.cids import cid_of_file
 from tilefarm.manifest import build_manifest
 from tilefarm.pixels import read_exr
 from tilefarm.tiles import Rect

@@ -9,13 +9,10 @@ from tests.ipfs.hostile_node import announce_other_cid, flip_first_byte, hostile
 from tilefarm.adapters.ipfs import (
     CidMismatch,
     ContentTooLarge,
-    IpfsError,
     IpfsUnavailable,
     KuboClient,
-    cid_digest,
-    cid_of_bytes,
-    cid_of_file,
 )
+from tilefarm.cids import CidError, cid_digest, cid_of_bytes, cid_of_file
 from tilefarm_cli.devnet.ports import free_port
 
 pytestmark = pytest.mark.ipfs
@@ -87,5 +84,5 @@ def test_the_digest_inside_a_cid_is_what_the_chain_stores(kubo: KuboClient) -> N
     data = b"one raw leaf"
     cid = kubo.add_bytes(data)
     assert cid_digest(cid) == hashlib.sha256(data).digest()
-    with pytest.raises(IpfsError, match="not a base32 CIDv1"):
+    with pytest.raises(CidError, match="not a base32 CIDv1"):
         cid_digest("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG")

@@ -12,16 +12,11 @@ import numpy as np
 
 from tests.marketplace.market import Bid, Market, attest, auction, commit_results, draw
 from tilefarm.adapters.ipfs import KuboClient
-from tilefarm.checks.verification import (
-    Evidence,
-    EvidencePatch,
-    ResultsList,
-    ResultTile,
-    drawn_seed,
-)
+from tilefarm.checks.verification import Evidence, EvidencePatch, drawn_seed
 from tilefarm.manifest import RenderManifest, build_manifest, canonical_json
 from tilefarm.patches import select_patches
 from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
+from tilefarm.results import ResultsList, ResultTile
 
 PRICE = 10**14
 TILES = 4  # one frame of 2 x 2 tiles of 16 x 12 pixels

@@ -28,10 +28,11 @@ from tests.worker.conftest import wait_until
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm.adapters.chain.events import ResultsRevealed
-from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.audit.frames import write_frame_files
-from tilefarm.checks.verification import ResultsList
+from tilefarm.cids import cid_of_bytes
 from tilefarm.pixels import Pixels, read_exr
+from tilefarm.results import ResultsList
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
 
 pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]

@@ -33,10 +33,11 @@ from tilefarm.checks.audit.money import job_money
 from tilefarm.checks.audit.report import FrameClaim
 from tilefarm.checks.audit.rounds import round_checks
 from tilefarm.checks.audit.solvency import solvency
-from tilefarm.checks.verification import Evidence, EvidencePatch, ResultsList
+from tilefarm.checks.verification import Evidence, EvidencePatch
 from tilefarm.manifest import canonical_json
 from tilefarm.patches import select_patches
 from tilefarm.pixels import read_exr, write_exr
+from tilefarm.results import ResultsList
 from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]

@@ -40,12 +40,13 @@ from tests.marketplace.market import (
 from tests.marketplace.test_chain_api import assert_api_matches_chain, synced
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.votes import evidence_seal
-from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.audit.credits import check_credits
 from tilefarm.checks.audit.history import read_histories, read_history
 from tilefarm.checks.audit.job import AuditReport, audit_job, panel_pay_checks
 from tilefarm.checks.audit.money import job_money
 from tilefarm.checks.audit.solvency import solvency
+from tilefarm.cids import cid_of_bytes
 from tilefarm.manifest import canonical_json
 from tilefarm_cli.devnet import StackStatus
 

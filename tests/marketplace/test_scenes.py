@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 
 from marketplace.app import create_app
 from tests.marketplace.conftest import server_settings
-from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_bytes
 from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]

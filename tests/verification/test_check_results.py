@@ -15,11 +15,8 @@ from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.verification import (
     CheckReport,
-    Claim,
     Evidence,
     EvidencePatch,
-    ResultsList,
-    ResultTile,
     check_results,
     judge_evidence,
     load_evidence,
@@ -28,6 +25,7 @@ from tilefarm.checks.verification import (
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
+from tilefarm.results import Claim, ResultsList, ResultTile
 from tilefarm_cli.devnet import StackStatus
 from tilefarm_cli.scenes import build_builtin_scene
 

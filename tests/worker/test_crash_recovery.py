@@ -25,10 +25,11 @@ from tests.worker.conftest import (
 )
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.events import BidCommitted, BidRevealed, ResultsCommitted
-from tilefarm.adapters.ipfs import KuboClient, cid_of_bytes
-from tilefarm.checks.verification import ResultsList, ResultTile
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_bytes
 from tilefarm.manifest import canonical_json
 from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.results import ResultsList, ResultTile
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

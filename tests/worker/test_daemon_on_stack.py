@@ -22,10 +22,11 @@ from tilefarm.adapters.chain.events import (
 )
 from tilefarm.adapters.chain.votes import evidence_seal
 from tilefarm.adapters.ipfs import KuboClient
-from tilefarm.checks.verification import ResultsList, load_evidence
+from tilefarm.checks.verification import load_evidence
 from tilefarm.manifest import parse_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.results import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 
 from render_worker.work.manifests import Manifests
-from tilefarm.adapters.ipfs import IpfsError, cid_of_bytes
+from tilefarm.adapters.ipfs import IpfsError
+from tilefarm.cids import cid_of_bytes
 from tilefarm.manifest import MAX_MANIFEST_BYTES, RenderManifest, build_manifest
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import httpx
 
-from tilefarm.adapters.ipfs import cid_of_bytes
+from tilefarm.cids import cid_of_bytes
 from tilefarm_cli.demo import artist as artist_steps
 from tilefarm_cli.demo.errors import DemoError
 from tilefarm_cli.demo.options import DemoOptions

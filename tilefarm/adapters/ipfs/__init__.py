@@ -1,4 +1,5 @@
-"""IPFS adapter: a small typed client for Kubo's RPC and local CID checks.
+"""IPFS adapter: a small typed client for Kubo's RPC that checks every download against its CID
+(the CIDs themselves are computed by `tilefarm.cids`).
 
 Why not `ipfshttpclient`: its last release (0.7.0, 2021) refuses every Kubo newer than 0.7 in
 `connect()`. Kubo's RPC is a handful of POST endpoints, so a typed client over httpx is smaller than
@@ -6,7 +7,7 @@ a shim around an abandoned library, and it lets us re-hash every byte we read (t
 untrusted).
 """
 
-from tilefarm.adapters.ipfs.cid import CidVerifier, cid_digest, cid_of_bytes, cid_of_file
+from tilefarm.adapters.ipfs.cid import CidVerifier
 from tilefarm.adapters.ipfs.client import KuboClient
 from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
 from tilefarm.adapters.ipfs.manifests import ManifestSource, fetch_manifest
@@ -19,8 +20,5 @@ __all__ = [
     "IpfsUnavailable",
     "KuboClient",
     "ManifestSource",
-    "cid_digest",
-    "cid_of_bytes",
-    "cid_of_file",
     "fetch_manifest",
 ]

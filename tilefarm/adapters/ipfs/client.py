@@ -22,8 +22,9 @@ from typing import IO, Any, TypeVar
 import httpx
 from aleph_cid import CidHasher
 
-from tilefarm.adapters.ipfs.cid import CHUNK, CidVerifier
+from tilefarm.adapters.ipfs.cid import CidVerifier
 from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
+from tilefarm.cids import CHUNK
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

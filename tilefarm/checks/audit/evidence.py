@@ -36,9 +36,10 @@ from tilefarm.adapters.chain.votes import evidence_seal
 from tilefarm.adapters.ipfs import IpfsError, KuboClient
 from tilefarm.checks.audit.history import Assignment, DisputeKind, JobHistory
 from tilefarm.checks.audit.report import Check
-from tilefarm.checks.verification import CheckReport, Claim, Evidence, judge_evidence, load_evidence
+from tilefarm.checks.verification import CheckReport, Evidence, judge_evidence, load_evidence
 from tilefarm.manifest import RenderManifest
 from tilefarm.patches import PatchChoice, select_patches
+from tilefarm.results import Claim
 
 MAX_VERIFIER_ROUNDS = 3  # the contract's constant
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.ipfs import IpfsError, KuboClient, cid_digest, cid_of_file, fetch_manifest
+from tilefarm.adapters.ipfs import IpfsError, KuboClient, fetch_manifest
 from tilefarm.checks.audit.credits import Flows, RuleProblems, job_credits
 from tilefarm.checks.audit.evidence import Verdict, evidence_checks, sealed_vote_checks
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
@@ -34,16 +34,18 @@ from tilefarm.checks.audit.money import Money, job_money
 from tilefarm.checks.audit.report import Check, CheckKind, FrameAudit, FrameClaim, SeatAudit
 from tilefarm.checks.audit.rerender import rerender_tiles
 from tilefarm.checks.audit.rounds import round_checks
-from tilefarm.checks.verification import Claim, Commitment, ResultsList, check_results
+from tilefarm.checks.verification import check_results
 from tilefarm.checks.verification.committed import (
     CommittedResultsInvalid,
     fetch_results,
     fetch_tile,
     require_cid,
 )
+from tilefarm.cids import cid_digest, cid_of_file
 from tilefarm.errors import TilefarmError
 from tilefarm.manifest import RenderManifest
 from tilefarm.merkle import merkle_proof, verify_proof
+from tilefarm.results import Claim, Commitment, ResultsList
 
 # Seat states whose tiles a verdict accepted: the frames are made of them.
 DELIVERED = ("Accepted", "Paid")

@@ -8,8 +8,6 @@ claim alone (`evidence`), seals it, and only then judges it against the tiles th
 
 from tilefarm.checks.verification.check import check_results
 from tilefarm.checks.verification.claims import (
-    Claim,
-    Commitment,
     claim_from_chain,
     committed_workers,
     drawn_seed,
@@ -28,26 +26,14 @@ from tilefarm.checks.verification.evidence import (
     render_evidence,
 )
 from tilefarm.checks.verification.judge import CheckReport, PatchCheck, judge_evidence
-from tilefarm.checks.verification.results import (
-    MAX_RESULTS_BYTES,
-    MAX_TILE_BYTES,
-    ResultsList,
-    ResultTile,
-)
 
 __all__ = [
     "MAX_EVIDENCE_BYTES",
-    "MAX_RESULTS_BYTES",
-    "MAX_TILE_BYTES",
     "CheckReport",
-    "Claim",
-    "Commitment",
     "CommittedResultsInvalid",
     "Evidence",
     "EvidencePatch",
     "PatchCheck",
-    "ResultTile",
-    "ResultsList",
     "check_results",
     "claim_from_chain",
     "committed_workers",

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import IpfsError, KuboClient, ManifestSource
-from tilefarm.checks.verification.claims import Claim
 from tilefarm.checks.verification.evidence import Evidence, render_evidence
 from tilefarm.checks.verification.judge import CheckReport, judge_evidence
 from tilefarm.manifest import RenderManifest
+from tilefarm.results import Claim
 
 
 def check_results(

@@ -1,8 +1,6 @@
 """What the chain says about one worker's results: its tile range, its Merkle root, the seed of
 its verifier draw and, once revealed, its results list's CID."""
 
-from pydantic import BaseModel
-
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.events import (
     JobPosted,
@@ -11,33 +9,7 @@ from tilefarm.adapters.chain.events import (
     VerifierDrawn,
 )
 from tilefarm.errors import TilefarmError
-from tilefarm.types import Hex32, hex32_bytes
-
-
-class Commitment(BaseModel):
-    """What one worker committed on chain: its tile range of the job and the Merkle root of its
-    results list. `results_cid` is empty until the worker revealed the list."""
-
-    job_id: int
-    worker: str
-    manifest_cid: str
-    results_cid: str = ""
-    merkle_root: Hex32
-    first_tile: int
-    tile_count: int
-
-    def assigned(self) -> list[int]:
-        return list(range(self.first_tile, self.first_tile + self.tile_count))
-
-
-class Claim(Commitment):
-    """A commitment with the seed of its verifier draw: the verifier renders its evidence from
-    this alone, before the results list is revealed."""
-
-    seed: Hex32
-
-    def seed_bytes(self) -> bytes:
-        return hex32_bytes(self.seed)
+from tilefarm.results import Claim
 
 
 def claim_from_chain(market: JobMarketClient, job_id: int, worker: str, seed: str) -> Claim:

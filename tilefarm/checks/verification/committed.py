@@ -10,16 +10,11 @@ refusals into a failed verdict with the reason.
 
 from pathlib import Path
 
-from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient, cid_digest
-from tilefarm.checks.verification.claims import Commitment
-from tilefarm.checks.verification.results import (
-    MAX_RESULTS_BYTES,
-    MAX_TILE_BYTES,
-    ResultsList,
-    ResultTile,
-)
+from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
+from tilefarm.cids import CidError, cid_digest
 from tilefarm.errors import TilefarmError
 from tilefarm.pixels import Pixels, pixel_hash, read_exr
+from tilefarm.results import MAX_RESULTS_BYTES, MAX_TILE_BYTES, Commitment, ResultsList, ResultTile
 
 
 class CommittedResultsInvalid(TilefarmError):
@@ -31,7 +26,7 @@ def require_cid(cid: str, what: str) -> None:
     asking any node for it."""
     try:
         cid_digest(cid)
-    except IpfsError as exc:
+    except CidError as exc:
         raise CommittedResultsInvalid(f"{what} {cid!r} is not a checkable CID: {exc}") from None
 
 

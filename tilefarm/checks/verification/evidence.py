@@ -14,9 +14,9 @@ from pydantic import BaseModel
 
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient, ManifestSource, fetch_manifest
-from tilefarm.checks.verification.claims import Claim
 from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.patches import PatchChoice, select_patches
+from tilefarm.results import Claim
 from tilefarm.types import Hex32
 
 EVIDENCE_KIND: Literal["tilefarm-evidence/1"] = "tilefarm-evidence/1"

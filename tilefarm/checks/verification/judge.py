@@ -21,19 +21,18 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from tilefarm.adapters.ipfs import IpfsError, KuboClient, ManifestSource, fetch_manifest
-from tilefarm.checks.verification.claims import Claim
 from tilefarm.checks.verification.committed import (
     CommittedResultsInvalid,
     fetch_results,
     fetch_tile,
 )
 from tilefarm.checks.verification.evidence import MAX_PATCH_BYTES, Evidence
-from tilefarm.checks.verification.results import ResultsList
 from tilefarm.errors import TilefarmError
 from tilefarm.manifest import RenderManifest
 from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
 from tilefarm.pixels import Pixels, read_exr
+from tilefarm.results import Claim, ResultsList
 
 
 class PatchCheck(BaseModel):
