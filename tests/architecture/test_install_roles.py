@@ -109,4 +109,4 @@ def test_each_command_starts_without_the_tools_of_other_roles(prog, module, bloc
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith(f"{prog.split('-')[0] if prog == 'tilefarm' else prog} ")
+    assert run.stdout.startswith(f"{prog} ")
