@@ -15,7 +15,9 @@ from typing import Annotated, Any, Literal
 from aleph_cid import CidHasher
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tilefarm.envelope import CROSS_DEVICE, PairThresholds, Thresholds, thresholds_for
 from tilefarm.errors import TilefarmError
+from tilefarm.hardware import BackendClass, Requirements
 from tilefarm.tiles import Rect, TileError, check_grid, tile_rects
 
 MANIFEST_VERSION = 1
@@ -90,28 +92,31 @@ class OutputFormat(_Strict):
     codec: Literal["ZIP", "ZIPS", "PIZ", "RLE", "NONE"] = "ZIP"
 
 
-class VerificationParams(_Strict):
+class VerificationParams(Thresholds):
     """How verifiers spot-check tiles (docs/verification.md). Thresholds apply to tone-mapped
-    values x/(1+x); a patch passes only if all three comparisons pass."""
+    values x/(1+x); a patch passes only if all its comparisons pass. The four inherited
+    thresholds judge two CPU renders; `cross_device` (and any measured `device_pairs`) judge a
+    pair with a GPU on either side (`tilefarm.envelope`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     patch_size: Annotated[int, Field(ge=4, le=256)] = 16
     # 48 patches of 16x16, three per tile in bands of each 4x4 tile, catch 10% of the area faked
     # (quarter samples or a wrong seed) in >= 99% of jobs, for 4.6% of the CPU time of rendering
     # the job; bench/fraud.py measures both.
     patch_count: Annotated[int, Field(ge=1, le=4096)] = 48
-    # Measured by bench/fraud.py on the demo scene (tone-mapped 16x16 patches): honest renders on
-    # another CPU kernel (no AVX2) read >= 56.6 dB; 58 dB failed 6% of honest jobs. A guard
-    # against large differences; small widespread ones are `max_differing_fraction`'s job.
-    psnr_threshold_db: Annotated[float, Field(ge=20.0, le=200.0)] = 53.0
-    # A guard against a small forged area that a patch-wide mean would dilute. Honest
-    # other-kernel pixels differ by at most 0.046.
-    max_error: Annotated[float, Field(gt=0.0, le=1.0)] = 0.1
-    # A pixel "differs" when any tone-mapped channel moves by more than `pixel_tolerance`; at most
-    # `max_differing_fraction` of a patch's pixels may differ. Another CPU kernel rounds almost
-    # every pixel within 1e-6 and diverges on a rare few (at most 2% of any 16x16 patch measured);
-    # a wrong seed or fewer samples move most pixels that hold any noise (73% by more than 1e-3).
-    pixel_tolerance: Annotated[float, Field(gt=0.0, le=1.0)] = 1e-3
-    max_differing_fraction: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    # The CPU pair (Thresholds' defaults), measured by bench/fraud.py on the demo scene
+    # (tone-mapped 16x16 patches): honest renders on another CPU kernel (no AVX2) read >= 56.6 dB
+    # (58 dB failed 6% of honest jobs: PSNR threshold 53 dB); differ by at most 0.046 (max_error
+    # 0.1); round almost every pixel within 1e-6 and diverge on a rare few, at most 2% of any
+    # 16x16 patch, where a wrong seed or fewer samples move most noisy pixels, 73% by more than
+    # 1e-3 (pixel tolerance 1e-3, at most 10% of a patch's pixels).
+    cross_device: Thresholds = CROSS_DEVICE
+    device_pairs: Annotated[tuple[PairThresholds, ...], Field(max_length=64)] = ()
+
+    def thresholds_for(self, worker: BackendClass, verifier: BackendClass) -> Thresholds:
+        """The limits for a tile rendered on `worker` checked by a re-render on `verifier`."""
+        return thresholds_for(self, self.cross_device, self.device_pairs, worker, verifier)
 
 
 class RenderManifest(_Strict):
@@ -135,6 +140,7 @@ class RenderManifest(_Strict):
     colour: ColourManagement = ColourManagement()
     output: OutputFormat = OutputFormat()
     verification: VerificationParams = VerificationParams()
+    requirements: Requirements = Requirements()
 
     @field_validator("scene_cid")
     @classmethod

@@ -3,7 +3,8 @@ verifier, dispute panels, `tilefarm verify`, auditors and `bench/fraud.py` all m
 
 Both sides are tone-mapped (x/(1+x), alpha clamped: `tilefarm.pixels.tonemap`) so a bright emitter
 cannot hide a difference elsewhere. Three figures, each with its threshold in the manifest's
-`VerificationParams`:
+`VerificationParams`, or the cross-device envelope when a GPU rendered either side
+(`tilefarm.envelope`):
 
 - PSNR over the patch (peak 1) must reach `psnr_threshold_db`: catches large differences;
 - the largest difference of any channel must stay within `max_error`: catches a small forged spot
@@ -20,7 +21,7 @@ import math
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from tilefarm.manifest import VerificationParams
+from tilefarm.envelope import Thresholds
 from tilefarm.pixels import PixelError, Pixels, tonemap
 
 
@@ -34,7 +35,7 @@ class PatchJudgement(BaseModel):
     differing_fraction: float
     passed: bool
 
-    def failed_because(self, params: VerificationParams) -> str:
+    def failed_because(self, params: Thresholds) -> str:
         """The comparisons that failed, for a report ("" if it passed)."""
         reasons = []
         if self.psnr_db < params.psnr_threshold_db:
@@ -49,9 +50,7 @@ class PatchJudgement(BaseModel):
         return "; ".join(reasons)
 
 
-def judge_patch(
-    rerendered: Pixels, committed: Pixels, params: VerificationParams
-) -> PatchJudgement:
+def judge_patch(rerendered: Pixels, committed: Pixels, params: Thresholds) -> PatchJudgement:
     """Compare the verifier's re-render of a patch with the worker's committed pixels."""
     if rerendered.shape != committed.shape or rerendered.ndim != 3:
         raise PixelError(f"cannot compare shapes {rerendered.shape} and {committed.shape}")

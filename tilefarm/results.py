@@ -2,9 +2,14 @@
 whose Merkle root it commits on chain), the commitment as the chain records it, and a claim (the
 commitment with the seed of its verifier draw)."""
 
-from pydantic import BaseModel
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field, model_validator
 
 from tilefarm.cids import cid_digest
+from tilefarm.hardware import BackendClass, RenderedOn
 from tilefarm.merkle import merkle_root, tile_leaf
 from tilefarm.types import Hex32, hex32_bytes
 
@@ -16,15 +21,39 @@ class ResultTile(BaseModel):
     index: int
     cid: str
     pixel_hash: str
+    # Which of the list's `devices` rendered it; None in lists that do not say (read as the CPU).
+    device: int | None = None
 
 
 class ResultsList(BaseModel):
-    """Every tile's CID and pixel hash, published by the worker and revealed on chain."""
+    """Every tile's CID and pixel hash, published by the worker and revealed on chain, and the
+    machines they were rendered on (not part of the Merkle leaves: what the worker says of its
+    own machine decides only which thresholds judge the tile, `tilefarm.envelope`)."""
 
     job_id: int
     worker: str
     manifest_cid: str
     tiles: list[ResultTile]
+    devices: Annotated[list[RenderedOn], Field(max_length=64)] = []
+
+    @model_validator(mode="after")
+    def _devices_named(self) -> ResultsList:
+        for t in self.tiles:
+            if t.device is not None and not 0 <= t.device < len(self.devices):
+                raise ValueError(f"tile {t.index} names device {t.device}, not in `devices`")
+        return self
+
+    def rendered_on(self, index: int) -> RenderedOn | None:
+        """What rendered job tile `index` (None when the list does not say)."""
+        for t in self.tiles:
+            if t.index == index:
+                return None if t.device is None else self.devices[t.device]
+        return None
+
+    def backend_of(self, index: int) -> BackendClass:
+        """The backend class that rendered job tile `index` (the CPU when unsaid)."""
+        on = self.rendered_on(index)
+        return "CPU" if on is None else on.backend
 
     def leaves(self) -> list[bytes]:
         return [

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient, ManifestSource, fetch_manifest
+from tilefarm.hardware import RenderedOn
 from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.patches import PatchChoice, select_patches
 from tilefarm.results import Claim
@@ -43,6 +44,8 @@ class Evidence(BaseModel):
     tile_count: int
     seed: Hex32
     patches: list[EvidencePatch]
+    # The machine the patches were re-rendered on (None in evidence that does not say: the CPU).
+    rendered_on: RenderedOn | None = None
 
     def render_seconds(self) -> float:
         return sum(p.seconds for p in self.patches)

@@ -9,7 +9,9 @@ Given the claim (with its revealed results list) and the evidence, the judge:
    pixels to hash to the committed pixel hash;
 4. judges each re-rendered patch of the evidence against the same pixels of the committed tile on
    tone-mapped values (`tilefarm.patch_judge`: PSNR, largest difference and share of differing
-   pixels; thresholds from the manifest).
+   pixels), with the manifest's thresholds for the pair of backend classes: the one the results
+   list says rendered the tile, and the one the evidence says rendered the patch
+   (`tilefarm.envelope`: the CPU pair's own, or the cross-device envelope).
 Any failure is a fail with its reason; the report lists every patch's figures. `evidence_ok` is
 false when the evidence itself is unusable: no verdict, pass or fail, can rest on it. `tiles_ok`
 is false when the manifest, the results list or a tile cannot be used: that fail is the
@@ -37,6 +39,8 @@ from tilefarm.results import Claim, ResultsList
 
 class PatchCheck(BaseModel):
     choice: PatchChoice
+    # The backend classes of the committed tile and of the re-render, as "worker/verifier".
+    backends: str = ""
     psnr_db: float | None = None
     max_error: float | None = None
     differing_fraction: float | None = None
@@ -107,6 +111,7 @@ def judge_evidence(
         return fail(committed, tiles_ok=False)
     rects = manifest.tiles()
     params = manifest.verification
+    verifier_backend = "CPU" if evidence.rendered_on is None else evidence.rendered_on.backend
     checks: list[PatchCheck] = []
     for patch in evidence.patches:
         c = patch.choice
@@ -122,14 +127,17 @@ def judge_evidence(
                 patch.render_cid, work_dir / "evidence" / f"{len(checks):04d}.exr",
                 max_bytes=MAX_PATCH_BYTES,
             )  # fmt: skip
-            judged = judge_patch(read_exr(path), crop, params)
+            worker_backend = results.backend_of(c.job_tile)
+            limits = params.thresholds_for(worker_backend, verifier_backend)
+            judged = judge_patch(read_exr(path), crop, limits)
         except (IpfsError, TilefarmError, OSError, ValueError) as exc:
             return fail(f"the evidence's patch {patch.render_cid} is unusable: {exc}", False)
         checks.append(
             PatchCheck(
-                choice=c, psnr_db=judged.psnr_db, max_error=judged.max_error,
+                choice=c, backends=f"{worker_backend}/{verifier_backend}",
+                psnr_db=judged.psnr_db, max_error=judged.max_error,
                 differing_fraction=judged.differing_fraction, passed=judged.passed,
-                reason=judged.failed_because(params), render_cid=patch.render_cid,
+                reason=judged.failed_because(limits), render_cid=patch.render_cid,
             )
         )  # fmt: skip
     failed = [p for p in checks if not p.passed]
