@@ -28,6 +28,19 @@ RequiredBackend = Literal["ANY", "GPU", "CPU", "CUDA", "OPTIX", "HIP", "ONEAPI",
 MAX_VRAM_MIB = 2**32 - 1
 
 
+class UnknownBackend(ValueError):
+    """A backend name that is not one of Cycles' backend classes."""
+
+
+def backend_class(name: str) -> BackendClass:
+    """`name` (as Cycles or a config writes it, any case) as a backend class."""
+    upper = name.upper()
+    for known in BACKEND_CLASSES:
+        if known == upper:
+            return known
+    raise UnknownBackend(f"{name!r} is not a backend class ({', '.join(BACKEND_CLASSES)})")
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -43,6 +43,7 @@ from tilefarm.checks.verification.committed import (
 )
 from tilefarm.cids import cid_digest, cid_of_file
 from tilefarm.errors import TilefarmError
+from tilefarm.hardware import BackendClass
 from tilefarm.manifest import RenderManifest
 from tilefarm.merkle import merkle_proof, verify_proof
 from tilefarm.results import Claim, Commitment, ResultsList
@@ -84,6 +85,7 @@ class _Audit:
         self.market = market
         self.checks: list[Check] = []
         self.tiles: dict[int, Path] = {}  # job tile -> checked EXR of a seat that delivered it
+        self.backends: dict[int, BackendClass] = {}  # job tile -> what its results list says
         # Job tiles the chain accepted (None without a chain to ask: every checked tile counts).
         self.delivered: set[int] | None = set() if market is not None else None
 
@@ -235,6 +237,7 @@ class _Audit:
                 fetch_tile(self.ipfs, tile, dest)
                 if delivered:
                     self.tiles[tile.index] = dest
+                    self.backends[tile.index] = results.backend_of(tile.index)
             except (CommittedResultsInvalid, IpfsError) as exc:
                 problems.append(str(exc))
         return self.check(
@@ -346,7 +349,9 @@ def audit_job(
                 child.start()
             seats = [audit.seat(a, manifest, child) for a in history.assignments()]
             if child is not None and all_tiles and manifest is not None and audit.tiles:
-                audit.checks += rerender_tiles(manifest, audit.tiles, ipfs, child, work)
+                audit.checks += rerender_tiles(
+                    manifest, audit.tiles, ipfs, child, work, audit.backends
+                )
             frames = (
                 audit.frames(manifest, {c.frame: c for c in frame_claims}, child)
                 if manifest is not None

@@ -1,13 +1,16 @@
 """Re-rendering every tile of a job whole (`tilefarm audit job ID --rerender --all-tiles`): as
 costly as the job itself, and the strongest check an auditor can make. Each committed tile must
-match its re-render within the manifest's verification thresholds (`tilefarm.patch_judge`:
-tone-mapped PSNR, largest error, share of differing pixels); a verifier applies the same test."""
+match its re-render within the manifest's verification thresholds for the pair of backends (the
+one its results list names, the one the auditor renders on: `tilefarm.envelope`), judged as a
+verifier judges a patch (`tilefarm.patch_judge`: tone-mapped PSNR, largest error, share of
+differing pixels)."""
 
 from pathlib import Path
 
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.audit.report import Check
+from tilefarm.hardware import BackendClass, backend_class
 from tilefarm.manifest import RenderManifest
 from tilefarm.patch_judge import judge_patch
 from tilefarm.pixels import read_exr
@@ -21,11 +24,13 @@ def rerender_tiles(
     ipfs: KuboClient,
     child: BlenderChild,
     work: Path,
+    backends: dict[int, BackendClass] | None = None,
 ) -> list[Check]:
-    """One check per frame: its checked tiles (job tile index -> EXR) against a re-render."""
+    """One check per frame: its checked tiles (job tile index -> EXR) against a re-render;
+    `backends` says what rendered each tile (the CPU when it does not say)."""
     scene = work / "scene-all-tiles.blend"
     ipfs.cat_to_file(manifest.scene_cid, scene, max_bytes=MAX_SCENE_BYTES)
-    child.open(scene, manifest)
+    auditor = backend_class(child.open(scene, manifest).selection.backend)
     params = manifest.verification
     per = manifest.tile_count
     checks = []
@@ -42,10 +47,12 @@ def rerender_tiles(
             if committed.shape != again.shape:
                 bad.append(f"tile {position * per + i} has the wrong size")
                 continue
-            judgement = judge_patch(again, committed, params)
+            tile = position * per + i
+            limits = params.thresholds_for((backends or {}).get(tile, "CPU"), auditor)
+            judgement = judge_patch(again, committed, limits)
             worst = min(worst, judgement.psnr_db)
             if not judgement.passed:
-                bad.append(f"tile {position * per + i} differs: {judgement.failed_because(params)}")
+                bad.append(f"tile {tile} differs: {judgement.failed_because(limits)}")
         checks.append(
             Check(
                 kind="rerender",
@@ -53,7 +60,7 @@ def rerender_tiles(
                 ok=not bad,
                 detail="; ".join(bad)
                 or f"{len(wanted)} tile(s) match their re-render (worst {worst:.1f} dB, "
-                f"threshold {params.psnr_threshold_db} dB)",
+                f"CPU-pair threshold {params.psnr_threshold_db} dB)",
             )
         )
     return checks
