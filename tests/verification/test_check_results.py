@@ -22,6 +22,7 @@ from tilefarm.checks.verification import (
     load_evidence,
     render_evidence,
 )
+from tilefarm.hardware import RenderedOn
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
@@ -74,6 +75,7 @@ def _publish(
     setup: Setup,
     frame: Pixels,
     tamper: Callable[[list[ResultTile]], object] | None = None,
+    rendered_on: RenderedOn | None = None,
 ) -> Claim:
     ipfs: KuboClient = setup["ipfs"]
     manifest: RenderManifest = setup["manifest"]
@@ -83,12 +85,18 @@ def _publish(
         pixels = np.ascontiguousarray(frame[r.y : r.y_end, r.x : r.x_end])
         path = write_exr(tmp / f"tile-{os.urandom(4).hex()}.exr", pixels)
         tiles.append(
-            ResultTile(index=index, cid=ipfs.add_file(path), pixel_hash=pixel_hash(pixels))
-        )
+            ResultTile(
+                index=index, cid=ipfs.add_file(path), pixel_hash=pixel_hash(pixels),
+                device=None if rendered_on is None else 0,
+            )
+        )  # fmt: skip
     if tamper is not None:
         tamper(tiles)
     manifest_cid = ipfs.add_bytes(manifest.canonical_json())
-    results = ResultsList(job_id=1, worker=WORKER, manifest_cid=manifest_cid, tiles=tiles)
+    devices = [] if rendered_on is None else [rendered_on]
+    results = ResultsList(
+        job_id=1, worker=WORKER, manifest_cid=manifest_cid, tiles=tiles, devices=devices
+    )
     return Claim(
         job_id=1, worker=WORKER, manifest_cid=manifest_cid,
         results_cid=ipfs.add_bytes(results.model_dump_json().encode()),
@@ -147,6 +155,44 @@ def test_each_cheat_fails_the_check(setup: Setup, cheat: str, tmp_path: Path) ->
     assert "patches differ from the re-render" in report.reason
     failed = [p for p in report.patches if not p.passed]
     assert all(p.reason for p in failed)  # each says which comparison failed
+
+
+GPU = RenderedOn(backend="CUDA", device="NVIDIA RTX A4000", driver="550.54", blender="5.0.1")
+
+
+def _gpu_like(honest: Pixels) -> Pixels:
+    """The honest frame with every colour 1% brighter: a GPU-sized difference everywhere, above
+    the CPU pair's pixel tolerance (1e-3 tone-mapped) and below the cross-device one (0.038)."""
+    out = honest.copy()
+    out[..., :3] *= 1.01
+    return out
+
+
+def test_a_tile_rendered_on_a_gpu_is_judged_by_the_cross_device_envelope(
+    setup: Setup, tmp_path: Path
+) -> None:
+    frame = _gpu_like(setup["frames"]["honest"])
+    report = _check(setup, _publish(setup, frame, rendered_on=GPU), tmp_path)
+    assert report.passed, report.reason
+    assert {p.backends for p in report.patches} == {"CUDA/CPU"}
+
+
+def test_the_same_pixels_said_to_be_rendered_on_the_cpu_fail_the_cpu_pair(
+    setup: Setup, tmp_path: Path
+) -> None:
+    report = _check(setup, _publish(setup, _gpu_like(setup["frames"]["honest"])), tmp_path)
+    assert not report.passed
+    assert {p.backends for p in report.patches} == {"CPU/CPU"}
+
+
+@pytest.mark.parametrize("cheat", ["blank", "noise", "upscaled", "another_tiles_pixels"])
+def test_a_cheater_claiming_a_gpu_is_still_caught_by_the_envelope(
+    setup: Setup, cheat: str, tmp_path: Path
+) -> None:
+    frame = _cheats(setup["frames"], setup["manifest"])[cheat]
+    report = _check(setup, _publish(setup, frame, rendered_on=GPU), tmp_path)
+    assert not report.passed
+    assert "patches differ from the re-render" in report.reason
 
 
 def test_a_tile_cid_swapped_for_another_fails(setup: Setup, tmp_path: Path) -> None:
