@@ -4,6 +4,7 @@ pair the manifest names, or the cross-device envelope for any pair with a GPU on
 import numpy as np
 
 from tilefarm.envelope import CROSS_DEVICE, PairThresholds, Thresholds
+from tilefarm.hardware import BackendClass
 from tilefarm.manifest import VerificationParams
 from tilefarm.patch_judge import judge_patch
 
@@ -15,7 +16,10 @@ def test_two_cpu_renders_are_judged_by_the_manifests_own_thresholds():
 
 
 def test_a_gpu_on_either_side_is_judged_by_the_cross_device_envelope():
-    for worker, verifier in (("CUDA", "CPU"), ("CPU", "OPTIX"), ("HIP", "HIP"), ("METAL", "CUDA")):
+    pairs: list[tuple[BackendClass, BackendClass]] = [
+        ("CUDA", "CPU"), ("CPU", "OPTIX"), ("HIP", "HIP"), ("METAL", "CUDA"),
+    ]  # fmt: skip
+    for worker, verifier in pairs:
         assert PARAMS.thresholds_for(worker, verifier) == CROSS_DEVICE
 
 
