@@ -132,7 +132,7 @@ interface IMarketTypes {
         uint40 deadline; // end of the current verification, contest or appeal window
     }
 
-    /// @notice A staked account and its ledger. Three storage words.
+    /// @notice A staked account and its ledger, and the hardware it declared. Three storage words.
     struct Account {
         uint96 stake; // bonded, slashable, counts toward eligibility
         uint96 balance; // credited by the market, withdrawable at any time
@@ -140,12 +140,16 @@ interface IMarketTypes {
         uint32 tilesRejected;
         uint96 unstaking; // requested out of the stake, still slashable until withdrawn
         uint40 unlockAt;
-        uint16 timeouts; // missed render deadlines, lapsed draws and silent verifications
+        uint16 timeouts; // missed render deadlines, seats given back, lapsed draws and silent verifications
         uint16 slashes;
         uint32 accountId; // 1-based, assigned at the first stake and never changed; 0 if never staked
         uint32 poolIndex; // 1-based position in the compact verifier pool, 0 while not eligible
         uint16 duties; // drawn verifications whose verdict is not final yet
         uint96 locked; // collateral of revealed bids and open seats: part of `stake`, cannot be unstaked
+        // The hardware it declared ({IWorkerRegistry-declareHardware}), unchecked, in the word of
+        // `locked`, which had room: no new storage word per account.
+        uint8 backend; // Cycles backend class: 1 CPU, 2 CUDA, 3 OPTIX, 4 HIP, 5 ONEAPI, 6 METAL; 0 never declared
+        uint32 vramMiB; // GPU memory in MiB
     }
 
     /// @notice An escalation of one assignment's verdict to a panel of verifiers.

@@ -11,10 +11,11 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 /// its results list's CID to itself. Randomness: the commitment in block B fixes `anchorBlock =
 /// B + K` (K = `drawDelay`); once that block is mined, `seed = keccak256(abi.encode(blockhash(
 /// anchorBlock), jobId, worker, round))`, which the worker could not know when it committed. The
-/// seed picks the verifier uniformly from the compact pool (never the worker or the artist) and,
-/// emitted in {VerifierDrawn}, seeds the patch choice off chain. Anyone may draw and earns the draw
-/// bounty. If the anchor hash expires (256 blocks) before the draw, the seat lapses: there is no
-/// second roll.
+/// seed picks the verifier uniformly from the compact pool (never the worker or the artist; for a
+/// worker that declared its hardware, the first of the draw's first three candidates of its own
+/// backend class, if any: see {IWorkerRegistry-declareHardware}) and, emitted in {VerifierDrawn},
+/// seeds the patch choice off chain. Anyone may draw and earns the draw bounty. If the anchor hash
+/// expires (256 blocks) before the draw, the seat lapses: there is no second roll.
 ///
 /// Verification is blind: the drawn verifier re-renders the seed's patches and seals its evidence
 /// ({sealEvidence}) before the worker reveals its results list ({revealResults}); it then attests
@@ -60,6 +61,9 @@ interface IResultVerification is IMarketTypes {
     event ResultsRejected(uint256 indexed jobId, address indexed worker, uint256 slashed);
     /// @notice `worker` missed the render deadline, lost its tiles and `slashed` wei of stake.
     event WorkerTimedOut(uint256 indexed jobId, address indexed worker, uint256 slashed);
+    /// @notice `worker` gave its seat in `jobId` back for `cause` (see {abandonSeat}): like a late
+    /// worker, it lost its tiles and `slashed` wei of stake.
+    event SeatAbandoned(uint256 indexed jobId, address indexed worker, uint8 cause, uint256 slashed);
     /// @notice `silentVerifier` (zero if nobody could be drawn) did not attest in time; a new draw
     /// (round `round`) follows, or the seat is unverified after the last round.
     event VerifierReplaced(uint256 indexed jobId, address indexed worker, address silentVerifier, uint256 round);
@@ -94,6 +98,8 @@ interface IResultVerification is IMarketTypes {
     error TileOutOfRange(uint256 jobId, address worker, uint256 tileIndex);
     /// @notice The attested evidence is not the evidence the verifier sealed.
     error EvidenceMismatch(uint256 jobId, address worker, address verifier);
+    /// @notice A cause code above 6 (see {abandonSeat}).
+    error UnknownCause(uint8 cause);
 
     /// @notice Commits the caller's results for all its tiles of `jobId` at once: only their Merkle
     /// root; the results list stays unpublished until the verifier has sealed its evidence.
@@ -132,6 +138,17 @@ interface IResultVerification is IMarketTypes {
     /// @notice After the render deadline, takes an idle winner's tiles and part of its stake.
     /// Permissionless; the tiles go back to the job's unsold tiles and the slash into its reserve.
     function claimLate(uint256 jobId, address worker) external;
+
+    /// @notice The caller gives its `Assigned` seat in `jobId` back at once, before or after the
+    /// render deadline, with what {claimLate} would take after it: the seat is `TimedOut`,
+    /// `lateSlashBps` of the caller's stake goes into the job's reserve, its collateral is
+    /// unlocked, its tiles go back to the job's unsold tiles and it is barred from the job. Giving
+    /// up gains the worker nothing over waiting but its collateral's earlier unlock; the artist
+    /// gains the render window it would have waited.
+    /// @param cause why, for the artist and the indexers: 0 unspecified, 1 GPU out of memory,
+    /// 2 GPU driver or kernel failure, 3 GPU lost (vanished), 4 the scene cannot be rendered,
+    /// 5 out of host memory, 6 render time limit
+    function abandonSeat(uint256 jobId, uint8 cause) external;
 
     /// @notice After a drawn verifier's window (to seal, or to attest once the results are
     /// revealed), slashes it (to the worker) and starts a new round;

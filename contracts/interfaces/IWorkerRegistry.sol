@@ -19,6 +19,9 @@ interface IWorkerRegistry is IMarketTypes {
     event StakeWithdrawn(address indexed worker, uint256 amount);
     /// @notice `worker` lost `amount` of its stake in job `jobId`.
     event Slashed(address indexed worker, uint256 indexed jobId, SlashReason reason, uint256 amount);
+    /// @notice `account` declared that it renders on the Cycles backend class `backend` with
+    /// `vramMiB` MiB of GPU memory (see {declareHardware}).
+    event HardwareDeclared(address indexed account, uint8 backend, uint32 vramMiB);
 
     /// @notice Staking nothing.
     error ZeroStake();
@@ -32,6 +35,8 @@ interface IWorkerRegistry is IMarketTypes {
     error NothingToWithdraw(address account);
     /// @notice The unstaked ETH is still locked.
     error StakeLocked(address worker, uint256 unlockAt);
+    /// @notice A backend code outside 1 (CPU) .. 6 (METAL); 0 cannot be declared.
+    error UnknownBackend(uint8 backend);
 
     /// @notice Adds `msg.value` to the caller's stake; at `minStake` the account enters the pool.
     function stake() external payable;
@@ -45,7 +50,16 @@ interface IWorkerRegistry is IMarketTypes {
     /// duty of the caller is open.
     function withdrawStake() external;
 
-    /// @notice The stake record and reputation counters of `account`.
+    /// @notice Records the caller's rendering hardware, which its draws then prefer: a verifier
+    /// or panel member for its results is first sought, among the uniform draw's first three
+    /// candidates (`PREFERRED_DRAW_TRIES`), with the same backend class (docs/protocol.md, "5.
+    /// Draw"). Any account may declare, staked or not, and declare again at any time (a new
+    /// card); nobody checks the claim, and the bias it buys in the draws is bounded.
+    /// @param backend the Cycles backend class: 1 CPU, 2 CUDA, 3 OPTIX, 4 HIP, 5 ONEAPI, 6 METAL
+    /// @param vramMiB the GPU's memory in MiB (informational; 0 for CPU)
+    function declareHardware(uint8 backend, uint32 vramMiB) external;
+
+    /// @notice The stake record, reputation counters and declared hardware of `account`.
     function account(address account) external view returns (Account memory);
 
     /// @notice How many accounts are eligible now (the compact verifier pool's size).

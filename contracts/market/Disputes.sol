@@ -280,13 +280,14 @@ abstract contract Disputes is Settlement, IDisputes {
         exclude[1] = j.artist;
         exclude[2] = _accountOf(_seats[jobId][worker].verifierId);
         exclude[5] = d.disputer; // a challenger must not judge its own challenge
+        uint8 backend = _accounts[worker].backend; // each seat prefers the worker's own class
         // Empty panel seats stay zero.
         // slither-disable-next-line uninitialized-local
         address[3] memory members;
         // slither-disable-next-line uninitialized-local
         uint32[3] memory slots;
         for (uint256 k; k < PANEL_SIZE; ++k) {
-            uint32 id = _pick(keccak256(abi.encode(seed, k)), exclude);
+            uint32 id = _pickPreferred(keccak256(abi.encode(seed, k)), exclude, backend);
             if (id == 0) break;
             slots[k] = id;
             members[k] = _accountOf(id);

@@ -23,6 +23,11 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     uint256 internal constant SCAN_AFTER_TRIES = 7;
     /// @dev The most re-offer rounds a job may have: bounds the unsold ranges a round walks.
     uint256 internal constant MAX_ROUNDS = 8;
+    /// @dev The highest backend code an account may declare (1 CPU .. 6 METAL; 0: never declared).
+    uint8 internal constant MAX_BACKEND = 6;
+    /// @dev How many of a draw's first candidates are searched for one of the worker's own backend
+    /// class before the draw falls back to the uniform pick (see {_pickPreferred}).
+    uint256 internal constant PREFERRED_DRAW_TRIES = 3;
 
     address internal immutable _treasury;
     uint256 internal immutable _protocolFeeBps;
@@ -255,6 +260,33 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
             if (!_excluded(candidate, exclude)) return _accounts[candidate].accountId;
         }
         return 0;
+    }
+
+    /// @dev Like {_pick}, but prefers a pool member whose declared backend class is `backend`
+    /// (the worker's; 0: none declared, and the draw is exactly {_pick}'s): the first of {_pick}'s
+    /// own first `PREFERRED_DRAW_TRIES` candidates that is not excluded and has that class, else
+    /// {_pick}'s choice. Verifying on the worker's own kind of device saves false fails on
+    /// backend-dependent noise.
+    ///
+    /// The bias is bounded on purpose. Whatever is declared, the drawn account is one of {_pick}'s
+    /// first three candidates (or, only when all three are excluded, {_pick}'s own choice): a
+    /// worker whose Sybils of its own (rare) class hold a share `q` of the pool gets one drawn
+    /// with probability at most `1 - (1 - q)^3` (< 3q) instead of `q` (beyond what {_pick} itself
+    /// allows when excluded accounts fill a tiny pool), even if it re-declares its class after
+    /// seeing the anchor hash. A colluding verifier's pass still stands or falls by its own sealed
+    /// evidence, which anyone may challenge.
+    function _pickPreferred(bytes32 seed, address[6] memory exclude, uint8 backend) internal view returns (uint32) {
+        uint256 n = _pool.length;
+        if (backend != 0 && n != 0) {
+            for (uint256 t; t < PREFERRED_DRAW_TRIES; ++t) {
+                // slither-disable-next-line weak-prng
+                address candidate = _pool[uint256(keccak256(abi.encode(seed, t))) % n];
+                if (!_excluded(candidate, exclude) && _accounts[candidate].backend == backend) {
+                    return _accounts[candidate].accountId;
+                }
+            }
+        }
+        return _pick(seed, exclude);
     }
 
     function _excluded(address candidate, address[6] memory exclude) private pure returns (bool) {

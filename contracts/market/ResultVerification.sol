@@ -10,6 +10,9 @@ import {JobEscrow} from "./JobEscrow.sol";
 /// later block hash, verdicts, pay held until the contest window closes, and the permissionless
 /// actions behind every deadline.
 abstract contract ResultVerification is JobEscrow, IResultVerification {
+    /// @dev The highest cause code {abandonSeat} takes (6: render time limit).
+    uint8 internal constant MAX_ABANDON_CAUSE = 6;
+
     /// @inheritdoc IResultVerification
     function commitResults(uint256 jobId, bytes32 merkleRoot) external override {
         Job storage j = _job(jobId);
@@ -137,6 +140,18 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
     }
 
     /// @inheritdoc IResultVerification
+    function abandonSeat(uint256 jobId, uint8 cause) external override {
+        if (cause > MAX_ABANDON_CAUSE) revert UnknownCause(cause);
+        Job storage j = _job(jobId);
+        Seat storage s = _seats[jobId][msg.sender];
+        _requireState(jobId, msg.sender, s, SeatState.Assigned);
+        uint256 slashed = _timeOut(jobId, msg.sender, j, s);
+        emit SeatAbandoned(jobId, msg.sender, cause, slashed);
+        _returnTiles(jobId, j, msg.sender, s, false, true);
+        _closeSeat(jobId, j);
+    }
+
+    /// @inheritdoc IResultVerification
     function replaceVerifier(uint256 jobId, address worker) external override {
         Job storage j = _job(jobId);
         Seat storage s = _seats[jobId][worker];
@@ -213,7 +228,8 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
             return address(0);
         }
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, s.round));
-        uint32 id = _pick(seed, [worker, j.artist, address(0), address(0), address(0), address(0)]);
+        address[6] memory exclude = [worker, j.artist, address(0), address(0), address(0), address(0)];
+        uint32 id = _pickPreferred(seed, exclude, _accounts[worker].backend);
         if (id == 0) revert NoEligibleVerifier(jobId, worker);
         s.verifierId = id;
         // The verifier learns of its duty now: its window starts now.

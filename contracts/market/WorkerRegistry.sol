@@ -45,6 +45,15 @@ abstract contract WorkerRegistry is MarketStorage, IWorkerRegistry {
     }
 
     /// @inheritdoc IWorkerRegistry
+    function declareHardware(uint8 backend, uint32 vramMiB) external override {
+        if (backend == 0 || backend > MAX_BACKEND) revert UnknownBackend(backend);
+        Account storage a = _accounts[msg.sender];
+        a.backend = backend;
+        a.vramMiB = vramMiB;
+        emit HardwareDeclared(msg.sender, backend, vramMiB);
+    }
+
+    /// @inheritdoc IWorkerRegistry
     function account(address who) external view override returns (Account memory) {
         return _accounts[who];
     }

@@ -437,3 +437,40 @@ def predict_pick(seed, pool, exclude):
         if candidate not in excluded:
             return candidate
     return None
+
+
+def predict_preferred_pick(seed, pool, exclude, backend_of, backend, tries=3):
+    """The pool member a draw for a worker of declared `backend` picks (`_pickPreferred`): the
+    first of `predict_pick`'s own first `tries` (PREFERRED_DRAW_TRIES) candidates that is not
+    excluded and declared `backend` (`backend_of`: address -> code), else `predict_pick`'s. A
+    worker that declared nothing (0) draws exactly `predict_pick`'s."""
+    excluded = {getattr(e, "address", e) for e in exclude}
+    n = len(pool)
+    if backend and n:
+        for t in range(tries):
+            index = int.from_bytes(keccak(encode(["bytes32", "uint256"], [seed, t])), "big") % n
+            candidate = pool[index]
+            if candidate not in excluded and backend_of.get(candidate, 0) == backend:
+                return candidate
+    return predict_pick(seed, pool, exclude)
+
+
+def member_seed(panel_seed, k):
+    """The seed of panel seat `k`: `keccak256(abi.encode(panelSeed, k))`."""
+    return keccak(encode(["bytes32", "uint256"], [panel_seed, k]))
+
+
+def predict_panel(panel_seed, pool, exclude, backend_of, backend):
+    """The three seats a panel draw fills (None where the pool ran out), each seat excluding the
+    members drawn before it."""
+    excluded = [getattr(e, "address", e) for e in exclude]
+    members = []
+    for k in range(3):
+        member = predict_preferred_pick(
+            member_seed(panel_seed, k), pool, excluded, backend_of, backend
+        )
+        members.append(member)
+        if member is None:
+            break
+        excluded.append(member)
+    return members + [None] * (3 - len(members))

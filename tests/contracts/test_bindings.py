@@ -23,6 +23,7 @@ from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import DeployedContract, Deployments
 from tilefarm.adapters.chain.errors import ContractReverted
 from tilefarm.adapters.paths import BUILD_DIR
+from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
 from tilefarm.merkle import merkle_proof, merkle_root
 
 
@@ -124,6 +125,38 @@ def test_an_unrevealed_bid_is_forfeited_through_the_bindings(client, artist, wor
     assert client.seat(job_id, w).state_name == "Forfeited"
     assert client.account(w).locked == 0 and client.account(w).stake == MIN_STAKE - lock
     assert client.balance_of(a) == lock
+
+
+def test_hardware_and_a_seat_given_back_through_the_bindings(client, artist, worker, verifier):
+    a, w = artist.address, worker.address
+    declared = client.declare_hardware(w, BACKEND_CODES["OPTIX"], 24_576).event(ev.HardwareDeclared)
+    assert (declared.account, declared.backend, declared.vram_mib) == (w, 3, 24_576)
+    assert json.loads(declared.model_dump_json(by_alias=True))["vramMiB"] == 24_576
+    record = client.account(w)
+    assert (record.backend, record.vram_mib, record.stake) == (3, 24_576, 0)
+    with pytest.raises(ContractReverted) as info:
+        client.declare_hardware(w, 0, 0)
+    assert info.value.error == "UnknownBackend" and info.value.error_args == {"backend": 0}
+
+    client.stake(w, MIN_STAKE)
+    client.stake(verifier.address, MIN_STAKE)
+    job_id, _ = client.post_job(a, params(), "bafy-manifest")
+    salt = b"\x05" * 32
+    client.commit_bid(w, job_id, bid_commitment(job_id, w, 500, 8, salt), 8)
+    chain.sleep(BID_WINDOW + 1)
+    chain.mine()
+    client.reveal_bid(w, job_id, 500, 8, salt)
+    chain.sleep(REVEAL_WINDOW + 1)
+    chain.mine()
+    client.settle(a, job_id)
+    receipt = client.abandon_seat(w, job_id, AbandonCause.GPU_OUT_OF_MEMORY)
+    abandoned = receipt.event(ev.SeatAbandoned)
+    assert (abandoned.job_id, abandoned.worker) == (job_id, w)
+    assert AbandonCause(abandoned.cause).describe() == "a worker's GPU ran out of memory"
+    assert abandoned.slashed == receipt.event(ev.Slashed).amount > 0
+    assert receipt.event(ev.TilesReturned).tile_count == 8
+    assert client.seat(job_id, w).state_name == "TimedOut"
+    assert client.account(w).backend == 3  # giving a seat back leaves the declaration alone
 
 
 def test_reverts_come_back_as_the_contracts_custom_error(client, artist):

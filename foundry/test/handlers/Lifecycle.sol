@@ -109,9 +109,12 @@ abstract contract Lifecycle is BiddingActions, VerificationActions, DisputeActio
     function _advanceSeat(SeatRef memory r, IMarketTypes.Seat memory s, uint256 seed) private returns (bool) {
         IMarketTypes.SeatState state = s.state;
         if (state == IMarketTypes.SeatState.Assigned) {
-            // One winner in eight idles past the render deadline and loses its tiles.
+            // One winner in eight idles past the render deadline and loses its tiles; one in
+            // sixteen gives them back at once (its GPU failed) and loses them just the same.
             uint256 deadline = market.job(r.jobId).renderDeadline;
-            if (block.timestamp <= deadline && seed % 8 != 0) {
+            if (block.timestamp <= deadline && seed % 16 == 1) {
+                _abandonSeat(r.worker, r.jobId, uint8((seed >> 8) % 7));
+            } else if (block.timestamp <= deadline && seed % 8 != 0) {
                 _commitResults(r.worker, r.jobId, keccak256(abi.encode(r.jobId, r.worker, r.worker == cheater)));
             } else {
                 _warpTo(deadline + 1);

@@ -74,6 +74,10 @@ abstract contract LogChecks is BlindRules, PanelRules, RoundRules {
             uint256 slashed = abi.decode(log.data, (uint256));
             if (topic == IResultVerification.VerifierDrawMissed.selector) (, slashed) = abi.decode(log.data, (uint256, uint256));
             _onLate(_id(log), _addr(log.topics[2]), slashed);
+        } else if (topic == IResultVerification.SeatAbandoned.selector) {
+            // A seat given back costs what a late one does.
+            (, uint256 slashed) = abi.decode(log.data, (uint8, uint256));
+            _onLate(_id(log), _addr(log.topics[2]), slashed);
         } else if (topic == IResultVerification.ResultsUnverified.selector) {
             _onUnverified(_id(log), _addr(log.topics[2]));
         } else if (topic == IReoffering.RoundOpened.selector) {

@@ -174,6 +174,16 @@ abstract contract MarketCalls is LogChecks {
         return _exec(who, 0, abi.encodeCall(IResultVerification.claimLate, (jobId, worker)));
     }
 
+    /// @dev A worker gives its own seat back; the books treat it as a late seat ({LogChecks}).
+    function _abandonSeat(address worker, uint256 jobId, uint8 cause) internal returns (bool) {
+        _expect(worker, jobId, worker, Path.None, false);
+        return _exec(worker, 0, abi.encodeCall(IResultVerification.abandonSeat, (jobId, cause)));
+    }
+
+    function _declareHardware(address who, uint8 backend, uint32 vramMiB) internal returns (bool) {
+        return _exec(who, 0, abi.encodeCall(IWorkerRegistry.declareHardware, (backend, vramMiB)));
+    }
+
     /// @dev A verifier silent after the reveal is replaced exactly once its window closed; a sealed
     /// seat never is (see {BlindRules-_replacementAllowed}).
     function _replaceVerifier(address who, uint256 jobId, address worker) internal returns (bool ok) {

@@ -26,7 +26,7 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
 
     /// @notice The steps the fuzzer may call.
     function actions() external pure returns (bytes4[] memory selectors) {
-        selectors = new bytes4[](40);
+        selectors = new bytes4[](42);
         selectors[0] = this.stake.selector;
         selectors[1] = this.requestUnstake.selector;
         selectors[2] = this.withdrawStake.selector;
@@ -61,8 +61,10 @@ contract MarketHandler is Books, StakingActions, Lifecycle, Closing {
         selectors[31] = this.reoffer.selector;
         selectors[32] = this.topUp.selector;
         selectors[33] = this.endReoffering.selector;
+        selectors[34] = this.abandonSeat.selector;
+        selectors[35] = this.declareHardware.selector;
         // Listed six times: complete lifecycles need many of these steps in one run.
-        for (uint256 i = 34; i < 40; ++i) {
+        for (uint256 i = 36; i < 42; ++i) {
             selectors[i] = this.advanceJob.selector;
         }
     }

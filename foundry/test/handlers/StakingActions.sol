@@ -31,6 +31,12 @@ abstract contract StakingActions is MarketCalls, Clock, Choices {
         _withdrawStake(staker);
     }
 
+    /// @notice A staker declares the backend class it renders on, which its draws then prefer;
+    /// one time in seven the code 0, which the market must refuse.
+    function declareHardware(uint256 who, uint256 backend) external {
+        _declareHardware(_one(stakers, who), uint8(backend % 7), uint32(backend >> 8));
+    }
+
     /// @notice Anyone takes what is credited to it.
     function withdraw(uint256 who) external {
         _withdraw(_anyone(who));

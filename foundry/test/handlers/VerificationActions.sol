@@ -29,6 +29,15 @@ abstract contract VerificationActions is MarketCalls, Clock, Choices {
         _claimLate(_anyone(who), r.jobId, r.worker);
     }
 
+    /// @notice A winner gives its seat back at once, for any cause (half the time after the
+    /// deadline); one time in eight with a cause the market must refuse.
+    function abandonSeat(uint256 seat, uint256 cause, uint256 wait) external {
+        (bool found, SeatRef memory r) = _seatFor(seat, _bit(IMarketTypes.SeatState.Assigned));
+        if (!found) return;
+        if (wait % 2 == 0) _warpTo(market.job(r.jobId).renderDeadline + 1);
+        _abandonSeat(r.worker, r.jobId, uint8(cause % 8));
+    }
+
     /// @notice Anyone draws a seat's verifier once its anchor is mined; one time in sixteen the
     /// anchor hash has expired first and the seat must lapse.
     function drawVerifier(uint256 seat, uint256 who, uint256 blocks) external {

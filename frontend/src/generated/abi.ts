@@ -522,6 +522,16 @@ export const jobMarketAbi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint8", name: "backend", type: "uint8" }],
+    name: "UnknownBackend",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint8", name: "cause", type: "uint8" }],
+    name: "UnknownCause",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "address", name: "worker", type: "address" },
       { internalType: "uint256", name: "amount", type: "uint256" },
@@ -731,6 +741,16 @@ export const jobMarketAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "account", type: "address" },
+      { indexed: false, internalType: "uint8", name: "backend", type: "uint8" },
+      { indexed: false, internalType: "uint32", name: "vramMiB", type: "uint32" },
+    ],
+    name: "HardwareDeclared",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "uint256", name: "jobId", type: "uint256" },
       { indexed: false, internalType: "uint256", name: "refund", type: "uint256" },
     ],
@@ -917,6 +937,17 @@ export const jobMarketAbi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "uint256", name: "jobId", type: "uint256" },
+      { indexed: true, internalType: "address", name: "worker", type: "address" },
+      { indexed: false, internalType: "uint8", name: "cause", type: "uint8" },
+      { indexed: false, internalType: "uint256", name: "slashed", type: "uint256" },
+    ],
+    name: "SeatAbandoned",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "worker", type: "address" },
       { indexed: true, internalType: "uint256", name: "jobId", type: "uint256" },
       {
@@ -1065,6 +1096,16 @@ export const jobMarketAbi = [
   {
     inputs: [
       { internalType: "uint256", name: "jobId", type: "uint256" },
+      { internalType: "uint8", name: "cause", type: "uint8" },
+    ],
+    name: "abandonSeat",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "jobId", type: "uint256" },
       { internalType: "address", name: "worker", type: "address" },
     ],
     name: "acceptResults",
@@ -1090,6 +1131,8 @@ export const jobMarketAbi = [
           { internalType: "uint32", name: "poolIndex", type: "uint32" },
           { internalType: "uint16", name: "duties", type: "uint16" },
           { internalType: "uint96", name: "locked", type: "uint96" },
+          { internalType: "uint8", name: "backend", type: "uint8" },
+          { internalType: "uint32", name: "vramMiB", type: "uint32" },
         ],
         internalType: "struct IMarketTypes.Account",
         name: "",
@@ -1210,6 +1253,16 @@ export const jobMarketAbi = [
       },
     ],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "backend", type: "uint8" },
+      { internalType: "uint32", name: "vramMiB", type: "uint32" },
+    ],
+    name: "declareHardware",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -40,6 +40,11 @@ class JobMarketClient(MarketReads):
     def withdraw_stake(self, sender: Sender) -> Receipt:
         return self._send(sender, "withdrawStake")
 
+    def declare_hardware(self, sender: Sender, backend: int, vram_mib: int) -> Receipt:
+        """Records the sender's backend class (a `hardware_codes.BACKEND_CODES` value) and GPU
+        memory in MiB, which its verifier and panel draws then prefer; staked or not."""
+        return self._send(sender, "declareHardware", backend, vram_mib)
+
     # -- escrow
 
     def post_job(self, sender: Sender, params: JobParams, manifest_cid: str) -> tuple[int, Receipt]:
@@ -139,6 +144,11 @@ class JobMarketClient(MarketReads):
 
     def claim_late(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "claimLate", job_id, checksummed(worker))
+
+    def abandon_seat(self, sender: Sender, job_id: int, cause: int) -> Receipt:
+        """Gives the sender's `Assigned` seat back at once (a `hardware_codes.AbandonCause`): it
+        costs what `claim_late` would, and its tiles go back on the market without waiting."""
+        return self._send(sender, "abandonSeat", job_id, int(cause))
 
     def replace_verifier(self, sender: Sender, job_id: int, worker: str) -> Receipt:
         return self._send(sender, "replaceVerifier", job_id, checksummed(worker))

@@ -4,7 +4,7 @@ itself still comes from the build, so a renamed or missing event shows up in `de
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 from web3 import Web3
 
@@ -74,6 +74,15 @@ class Slashed(MarketEvent):
     job_id: int
     reason: int  # an index into SLASH_REASONS
     amount: int
+
+
+class HardwareDeclared(MarketEvent):
+    """An account declared the backend class it renders on (a `BACKEND_CODES` value of
+    `tilefarm.hardware_codes`) and its GPU memory."""
+
+    account: Address
+    backend: int
+    vram_mib: int = Field(alias="vramMiB")
 
 
 class JobPosted(MarketEvent):
@@ -292,6 +301,16 @@ class WorkerTimedOut(MarketEvent):
     slashed: int
 
 
+class SeatAbandoned(MarketEvent):
+    """The worker gave its seat back at once (`abandonSeat`): slashed and its tiles returned as a
+    late worker's; `cause` is an `AbandonCause` of `tilefarm.hardware_codes`."""
+
+    job_id: int
+    worker: Address
+    cause: int
+    slashed: int
+
+
 class VerifierReplaced(MarketEvent):
     job_id: int
     worker: Address
@@ -361,6 +380,7 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         UnstakeRequested,
         StakeWithdrawn,
         Slashed,
+        HardwareDeclared,
         JobPosted,
         JobCancelled,
         JobCompleted,
@@ -387,6 +407,7 @@ EVENT_MODELS: dict[str, type[MarketEvent]] = {
         ResultsUnverified,
         ResultsRejected,
         WorkerTimedOut,
+        SeatAbandoned,
         VerifierReplaced,
         DisputeOpened,
         PanelDrawn,

@@ -4,7 +4,7 @@ a mined transaction with the events it emitted."""
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tilefarm.adapters.chain.errors import ChainError
 from tilefarm.adapters.chain.events import ChainModel, MarketEvent
@@ -109,6 +109,8 @@ class Account(ChainModel):
     pool_index: int
     duties: int
     locked: int
+    backend: int = 0  # the backend class it declared (`hardware_codes.BACKEND_CODES`); 0 if none
+    vram_mib: int = Field(default=0, alias="vramMiB")  # its GPU memory as declared
 
 
 class Dispute(ChainModel):
