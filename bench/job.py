@@ -19,6 +19,7 @@ from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.settings import DaemonSettings, PricingPolicy
+from render_worker.work.machine import MachineProfile
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm.adapters.chain.events import (
@@ -78,7 +79,7 @@ def run(stack: TilefarmSettings, rpc_url: str, ipfs_url: str, tmp: Path) -> dict
         node.market.stake(node.account, node.market.config().min_stake)
         daemon = WorkerDaemon(
             settings, node.account, node.w3, node.market, node.ipfs, node.state,
-            start_block=node.start_block, pixel_samples_per_minute=2_000_000.0,
+            start_block=node.start_block, machine=MachineProfile.configured(2_000_000.0),
         )  # fmt: skip
         daemons.append(daemon)
         threads.append(threading.Thread(target=daemon.run, args=(stop,), daemon=True))

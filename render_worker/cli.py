@@ -1,7 +1,8 @@
 """`render-worker`: the node operator's command line.
 
 render-worker devices              what Cycles sees on this machine, and what `auto` picks
-render-worker benchmark            samples per minute per device on the reference scene
+render-worker benchmark            samples per minute per backend on the reference scene, stored
+                                   in the worker's state for pricing
 render-worker render SCENE.blend   render tiles through the sandboxed child and stitch them
 render-worker init|stake|run|status|withdraw   operate a worker (render_worker/node.py)
 """
@@ -16,10 +17,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from render_worker.node import ConfigOpt, load_settings
 from render_worker.node import register as register_node_commands
 from render_worker.settings import WorkerSettings
+from render_worker.state.store import WorkerState
 from render_worker.work.benchmark import run_benchmark
 from render_worker.work.local_render import parse_grid, parse_size, render_scene
+from render_worker.work.machine import store_benchmark
 from tilefarm.adapters.blender.devices import parse_device_spec, select_devices
 from tilefarm.adapters.blender.launcher import BlenderChild, RenderedRegion
 from tilefarm.adapters.console import add_version_option, console, err, fail, warn
@@ -93,11 +97,17 @@ def benchmark(
         str | None, typer.Option(help="comma list of backends to measure (default: all present)")
     ] = None,
     threads: ThreadsOpt = None,
+    config: ConfigOpt = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Samples per minute per device on the built-in reference scene (used for pricing)."""
-    settings = _settings(threads=threads)
+    """Samples per minute per backend on the built-in reference scene. Stored in the worker's
+    state (the config's, else the default state folder if there is one): `run` prices by it."""
+    settings = load_settings(config)
+    if threads is not None:
+        settings = settings.model_copy(update={"threads": threads})
     backends = None if devices is None else [b.strip().upper() for b in devices.split(",")]
+    # A config names the worker to store it for; without one, only a worker already there.
+    store = config is not None or settings.state_dir.is_dir()
     try:
         with console.status("benchmarking") as status:
             report = run_benchmark(
@@ -106,8 +116,13 @@ def benchmark(
                 backends=backends,
                 on_backend=lambda b: status.update(f"benchmarking {b}"),
             )
+        if store:
+            settings.state_dir.mkdir(parents=True, exist_ok=True)
+            store_benchmark(WorkerState(settings.database_path), report)
     except TilefarmError as exc:
         raise fail(exc) from exc
+    if store:
+        err.print(f"stored for pricing in {settings.database_path}", markup=False)
     if as_json:
         console.print_json(report.model_dump_json())
         return

@@ -57,6 +57,8 @@ from render_worker.state.store import WorkerState
 from render_worker.work.assignment import AssignmentRenderer
 from render_worker.work.bidding import SETTLE_GRACE, SETTLES, Bidder
 from render_worker.work.children import IDLE_SECONDS, JobChildren
+from render_worker.work.give_back import GiveBack, give_back_for
+from render_worker.work.machine import MachineProfile
 from render_worker.work.manifests import Manifests
 from render_worker.work.seat import OwnSeat
 from render_worker.work.threads import Threads
@@ -87,7 +89,7 @@ class WorkerDaemon:
         state: WorkerState,
         *,
         start_block: int,
-        pixel_samples_per_minute: float,
+        machine: MachineProfile,
         metrics: WorkerMetrics | None = None,
     ) -> None:
         self.settings = settings
@@ -97,6 +99,7 @@ class WorkerDaemon:
         self.market = market
         self.ipfs = ipfs
         self.state = state
+        self.machine = machine
         self.metrics = metrics = metrics or WorkerMetrics()
         self.sender = sender = TxSender(
             w3, market, account, state,
@@ -118,7 +121,7 @@ class WorkerDaemon:
             ipfs, market, work_dir, self.children, self.renderer.scene, manifests.get
         )
         self.bidder = Bidder(
-            me, settings.pricing, pixel_samples_per_minute, state, market, manifests, sender,
+            me, settings.pricing, machine, state, market, manifests, sender,
             self._warm_while_bidding, metrics,
         )  # fmt: skip
         self.seat = OwnSeat(
@@ -249,6 +252,10 @@ class WorkerDaemon:
             return
         failure = self.threads.forget(key)
         if failure is not None:
+            given = give_back_for(failure)
+            if given is not None:
+                self._give_seat_back(job, given)
+                return
             log.error("job %d: rendering failed: %s", job.job_id, failure)
             self.state.move(job.job_id, Stage.ERROR, f"rendering failed: {failure}")
             return
@@ -266,6 +273,23 @@ class WorkerDaemon:
         log.info("job %d: rendering tiles %d..%d", job.job_id, job.first_tile or 0,
                  (job.first_tile or 0) + job.assigned_tiles - 1)  # fmt: skip
         self.threads.render(key, work)
+
+    def _give_seat_back(self, job: JobRow, given: GiveBack) -> None:
+        """This machine cannot render the job (`render_worker/work/give_back.py`): its tiles go
+        back to the artist now rather than at the render deadline. The stage moves first, so
+        that the job is never rendered again; a seat the chain does not take back is claimed
+        late at the deadline instead."""
+        log.error("job %d: %s; giving the seat back", job.job_id, given.reason)
+        if not self.state.move(job.job_id, Stage.ABANDONED, given.reason, only_from=Stage.WON):
+            return  # an event moved it on meanwhile
+        try:
+            sent = self.sender.try_send(calls.abandon_seat(job.job_id, given.cause))
+        except (TilefarmError, *RPC_ERRORS) as exc:
+            log.warning("job %d: abandonSeat failed: %s", job.job_id, exc)
+            sent = False
+        if not sent:
+            log.warning("job %d: the seat stays; its tiles return at the render deadline",
+                        job.job_id)  # fmt: skip
 
     def _withdraw_if_due(self) -> None:
         threshold = self.settings.auto_withdraw_wei

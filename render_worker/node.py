@@ -27,13 +27,20 @@ from render_worker.settings import DaemonSettings
 from render_worker.state.models import ChallengeRow
 from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
-from render_worker.work.benchmark import run_benchmark
+from render_worker.work.machine import (
+    declare_hardware,
+    describe,
+    machine_report,
+    profile_at_start,
+)
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.connection import check_market, connect_web3
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm.adapters.console import console, err, fail, log_handler
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.errors import TilefarmError
+from tilefarm.hardware import Hardware
+from tilefarm.hardware_codes import BACKEND_CODES
 
 log = logging.getLogger("render_worker")
 
@@ -43,7 +50,9 @@ ConfigOpt = Annotated[
 ]
 
 
-def _load(config: Path | None) -> DaemonSettings:
+def load_settings(config: Path | None) -> DaemonSettings:
+    """The worker's settings from `config` (default: RENDER_WORKER_CONFIG, else none) and the
+    environment; a bad config fails the command with what was wrong."""
     path = config or (Path(p) if (p := os.environ.get("RENDER_WORKER_CONFIG")) else None)
     try:
         return DaemonSettings.load(path)
@@ -113,19 +122,26 @@ def connect(settings: DaemonSettings, password: str) -> Node:
     )
 
 
-def machine_speed(node: Node) -> float:
-    """Pixel-samples per minute: from the config, the last benchmark, or a benchmark now."""
-    if node.settings.pixel_samples_per_minute:
-        return node.settings.pixel_samples_per_minute
-    stored = node.state.get_meta("pixel_samples_per_minute")
-    if stored:
-        return float(stored)
-    log.info("no benchmark yet: measuring this machine once (render-worker benchmark)")
-    report = run_benchmark(node.settings, samples=16, backends=["CPU"])
-    speed = max(r.pixel_samples_per_minute for r in report.results)
-    with node.state.session() as s:
-        node.state.put_meta(s, "pixel_samples_per_minute", speed)
-    return speed
+def start_daemon(node: Node, metrics: WorkerMetrics | None = None) -> WorkerDaemon:
+    """The daemon `run` runs: its machine probed and priced (benchmarked again if the stored
+    figures do not fit it), and its hardware declared on chain if the chain records another."""
+    machine = profile_at_start(node.settings, node.state)
+    declare_hardware(node.market, node.account, node.state, machine.hardware)
+    return WorkerDaemon(
+        node.settings, node.account, node.w3, node.market, node.ipfs, node.state,
+        start_block=node.start_block, machine=machine, metrics=metrics,
+    )  # fmt: skip
+
+
+# What `init` writes at the end of a config: the [hardware] section, commented out.
+HARDWARE_EXAMPLE = """
+# What this worker declares on chain, and which jobs it bids on (a job may require a GPU, a
+# backend, or GPU memory). Default: the backend `devices` selects and, for CUDA or OPTIX, the
+# GPU memory nvidia-smi reports. Declare less to keep part of a card for other work.
+# [hardware]
+# backend = "CUDA"  # CPU, CUDA, OPTIX, HIP, ONEAPI or METAL
+# vram_mib = 8192  # GPU memory in MiB the worker may use
+"""
 
 
 def _toml_value(value: Any) -> str:
@@ -175,6 +191,7 @@ def register(app: typer.Typer) -> None:
         body += "\n[pricing]\n" + "".join(
             f"{k} = {_toml_value(v)}\n" for k, v in settings.pricing.model_dump().items()
         )
+        body += HARDWARE_EXAMPLE
         config.write_text(body)
         console.print(
             f"worker {address}\nkey: {settings.keystore_path}\nconfig: {config}", markup=False
@@ -187,7 +204,7 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         """Bond stake so the worker may bid and be drawn as a verifier."""
-        settings = _load(config)
+        settings = load_settings(config)
         try:
             node = connect(settings, _password(settings))
             receipt = node.market.stake(node.account, Web3.to_wei(amount_eth, "ether"))
@@ -199,7 +216,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def withdraw(config: ConfigOpt = None) -> None:
         """Withdraw everything the market credited to this worker."""
-        settings = _load(config)
+        settings = load_settings(config)
         try:
             node = connect(settings, _password(settings))
             balance = node.market.balance_of(node.account.address)
@@ -217,7 +234,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False,
     ) -> None:
         """Jobs, tiles, duties, transactions and earnings from the worker's database."""
-        settings = _load(config)
+        settings = load_settings(config)
         try:
             report = status_report(settings)
         except TilefarmError as exc:  # no keystore yet, say
@@ -235,6 +252,7 @@ def register(app: typer.Typer) -> None:
                 str(job["price_per_tile"]), str(job["earned"]), job["reason"],
             )  # fmt: skip
         console.print(table)
+        console.print(machine_line(report["machine"]), markup=False)
         console.print(f"earned {report['earned_wei']} wei; balance {report.get('balance_wei')} wei")
 
     @app.command()
@@ -250,7 +268,7 @@ def register(app: typer.Typer) -> None:
         )
         # httpx logs every request at INFO: kept for --verbose
         logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
-        settings = _load(config)
+        settings = load_settings(config)
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
@@ -259,11 +277,7 @@ def register(app: typer.Typer) -> None:
             metrics = WorkerMetrics()
             if settings.metrics_port:
                 metrics.serve(settings.metrics_port)
-            daemon = WorkerDaemon(
-                settings, node.account, node.w3, node.market, node.ipfs, node.state,
-                start_block=node.start_block, pixel_samples_per_minute=machine_speed(node),
-                metrics=metrics,
-            )  # fmt: skip
+            daemon = start_daemon(node, metrics)
             if err.is_terminal:
                 with Live(get_renderable=lambda: progress_table(node.state), console=err,
                           refresh_per_second=1):  # fmt: skip
@@ -295,6 +309,32 @@ def _challenges(state: WorkerState) -> list[ChallengeRow]:
     """The worker's rechecks of others' passes."""
     with state.session() as s:
         return list(s.scalars(select(ChallengeRow).order_by(ChallengeRow.id)))
+
+
+def _declared(code: int, vram_mib: int) -> dict[str, Any] | None:
+    """The chain's record of an account's hardware (None if it never declared any)."""
+    names = {number: name for name, number in BACKEND_CODES.items()}
+    return None if code == 0 else {"backend": names.get(code, code), "vram_mib": vram_mib}
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    """One line of `status`'s machine part: what pricing uses, and what is declared."""
+    hardware = machine.get("hardware_on_chain") or machine["hardware"]
+    declared = "nothing declared yet"
+    if hardware:
+        declared = f"declares {describe(Hardware.model_validate(hardware))}"
+    if machine["pixel_samples_per_minute"] is None:
+        return (
+            f"machine: no benchmark stored yet (`run` measures at start, or `render-worker "
+            f"benchmark --config ...`); {declared}"
+        )
+    source = "the config's figure"
+    if machine["source"] == "benchmark":
+        source = f"benchmark, Blender {machine['benchmark']['blender_version']}"
+    return (
+        f"machine: prices {machine['backend'] or 'its backend'} at "
+        f"{machine['pixel_samples_per_minute']:,.0f} pixel-samples/min ({source}); {declared}"
+    )
 
 
 def status_report(settings: DaemonSettings) -> dict[str, Any]:
@@ -353,6 +393,7 @@ def status_report(settings: DaemonSettings) -> dict[str, Any]:
             for t in state.txs()
         ],
         "cursor": state.get_meta("cursor"),
+        "machine": machine_report(settings, state),
     }
     try:
         w3 = connect_web3(settings.rpc_url, timeout=5, retries=1)
@@ -362,7 +403,9 @@ def status_report(settings: DaemonSettings) -> dict[str, Any]:
             ).address("JobMarket")
             market = JobMarketClient.from_build(w3, address)
             report["balance_wei"] = market.balance_of(report["address"])
-            report["stake_wei"] = market.account(report["address"]).stake
+            account = market.account(report["address"])
+            report["stake_wei"] = account.stake
+            report["machine"]["hardware_on_chain"] = _declared(account.backend, account.vram_mib)
     except Exception as exc:  # the database view stands on its own when the chain is away
         report["chain_error"] = str(exc)
     return report

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from tilefarm.adapters.blender.process import ChildLimits
 from tilefarm.adapters.blender.sandbox import Sandbox
 from tilefarm.adapters.paths import DEFAULT_STATE_DIR
+from tilefarm.hardware import Hardware
 
 
 class PricingPolicy(BaseModel):
@@ -80,7 +81,15 @@ class DaemonSettings(WorkerSettings):
     poll_seconds: float = Field(1.0, gt=0, description="chain polling interval (WS wakes earlier)")
     pricing: PricingPolicy = PricingPolicy()
     pixel_samples_per_minute: float | None = Field(
-        None, gt=0, description="this machine's speed; default: the last `benchmark` result"
+        None,
+        gt=0,
+        description="this machine's speed; default: the stored `benchmark` figure of the backend "
+        "it renders on",
+    )
+    hardware: Hardware | None = Field(
+        None,
+        description="the backend class and GPU memory declared on chain (the config's [hardware] "
+        "section); default: the backend `devices` selects and its GPU's memory",
     )
     max_scene_bytes: int = Field(2 << 30, gt=0, description="largest scene it will download")
     auto_withdraw_wei: int | None = Field(None, ge=0, description="withdraw at this balance")

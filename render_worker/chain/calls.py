@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from render_worker.chain.purposes import Action, Purpose, seed_tag
+from tilefarm.hardware_codes import AbandonCause
 
 # The contract's answers that mean "not yet" (a window still open, a block not yet mined): the
 # call is tried again at a later pass, and not logged as news.
@@ -80,6 +81,12 @@ def reoffer(job_id: int, latest_round: int) -> Call:
 
 def commit_results(job_id: int, merkle_root: bytes) -> Call:
     return Call(Purpose(Action.COMMIT_RESULTS, job_id), (job_id, merkle_root))
+
+
+def abandon_seat(job_id: int, cause: AbandonCause) -> Call:
+    """Give the worker's own seat back before its render deadline (its tiles return to the
+    artist at once, its stake slashed as a late worker's), saying why."""
+    return Call(Purpose(Action.ABANDON_SEAT, job_id), (job_id, int(cause)))
 
 
 def draw_own_verifier(job_id: int, me: str, seat_round: int) -> Call:

@@ -32,6 +32,7 @@ from render_worker.state.models import BidRow, DutyRow, JobRow, RoundRow, TileRo
 from render_worker.state.stages import DutyStage, Stage
 from render_worker.state.store import move
 from tilefarm.adapters.chain import events as ev
+from tilefarm.hardware_codes import AbandonCause
 
 log = logging.getLogger("render_worker")
 
@@ -125,6 +126,9 @@ def apply_event(
             _move(job, Stage.REJECTED, f"results rejected; {event.slashed} wei slashed")
         case ev.WorkerTimedOut(worker=w) if job is not None and w == me:
             _move(job, Stage.TIMED_OUT, f"missed the deadline; {event.slashed} slashed")
+        case ev.SeatAbandoned(worker=w) if job is not None and w == me:
+            said = AbandonCause(event.cause).describe()  # the contract refuses unknown causes
+            _move(job, Stage.TIMED_OUT, f"gave the seat back ({said}); {event.slashed} slashed")
         case _:
             pass
     if isinstance(event, ev.DisputeResolved):  # the panel's work ends with the verdict

@@ -29,6 +29,7 @@ class Action(StrEnum):
     RECLAIM_BOND = "reclaimBond"
     REOFFER = "reoffer"
     COMMIT_RESULTS = "commitResults"
+    ABANDON_SEAT = "abandonSeat"
     DRAW_VERIFIER = "drawVerifier"
     REVEAL_RESULTS = "revealResults"
     SEAL_EVIDENCE = "sealEvidence"

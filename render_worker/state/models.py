@@ -113,6 +113,9 @@ class TileRow(Base):
     pixel_hash: Mapped[str] = mapped_column(String(64))
     cid: Mapped[str | None] = mapped_column(String(128), nullable=True)
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    # What it was rendered on (`tilefarm.hardware.RenderedOn` as JSON); None in rows of workers
+    # that did not record it (their results lists leave the tile's device unsaid: the CPU).
+    rendered_on: Mapped[Any] = mapped_column(JSON, nullable=True)
 
 
 class DutyRow(Base):

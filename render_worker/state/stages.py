@@ -44,6 +44,9 @@ class Stage(StrEnum):
     UNVERIFIED = "unverified"  # every drawn verifier stayed silent: not paid
     TIMED_OUT = "timed_out"  # the render deadline, or the verifier's draw, missed: slashed
     ERROR = "error"  # the worker could not go on (a render failed, its list changed): `reason`
+    # The worker gave its seat back (`abandonSeat`): its GPU failed, or the render broke its memory
+    # or time limit; `reason` says which, in Cycles' words. Slashed as a late worker.
+    ABANDONED = "abandoned"
     ORPHANED = "orphaned"  # its posting removed by a reorganisation; its bid and tiles are kept
 
 
@@ -58,7 +61,7 @@ TRANSITIONS: Mapping[Stage, frozenset[Stage]] = MappingProxyType(
         S.LOST: frozenset({S.WON}),  # "not revealed in time", but a reveal sent before a crash was
         S.CANCELLED_BID: frozenset({S.CANCELLED}),
         # The worker's own seat.
-        S.WON: frozenset({S.RENDERED, S.ERROR, S.COMMITTED, S.TIMED_OUT}),
+        S.WON: frozenset({S.RENDERED, S.ERROR, S.ABANDONED, S.COMMITTED, S.TIMED_OUT}),
         S.RENDERED: frozenset({S.COMMITTED, S.TIMED_OUT}),
         # The artist may accept a seat before its verdict (`acceptResults` on a seat Submitted,
         # Sealed, Opened or Failed), so every stage of a committed seat may move to `accepted`.
@@ -72,6 +75,7 @@ TRANSITIONS: Mapping[Stage, frozenset[Stage]] = MappingProxyType(
         S.CHALLENGED: frozenset({S.COMMITTED, S.ACCEPTED}),  # upheld: verified again in a new round
         # What the chain does to a seat left there (accepted: by its artist, if it was committed).
         S.ERROR: frozenset({S.TIMED_OUT, S.REJECTED, S.ACCEPTED}),
+        S.ABANDONED: frozenset({S.TIMED_OUT}),  # giving it back failed: claimed late instead
         S.ORPHANED: frozenset({S.SEEN}),  # its posting came back
         # Ends.
         S.CANCELLED: frozenset(),

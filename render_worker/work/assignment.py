@@ -22,6 +22,7 @@ from render_worker.state.store import WorkerState
 from render_worker.work.children import JobChildren
 from render_worker.work.manifests import Manifests
 from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.hardware import RenderedOn
 from tilefarm.job_tiles import locate
 from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.results import ResultsList, ResultTile
@@ -110,6 +111,7 @@ class AssignmentRenderer:
                         exr_path=str(rendered.path),
                         pixel_hash=rendered.pixel_hash,
                         seconds=rendered.seconds,
+                        rendered_on=rendered.rendered_on.model_dump(mode="json"),
                     )
                     with self.state.session() as s:
                         s.merge(row)
@@ -137,16 +139,32 @@ class AssignmentRenderer:
 
     def results(self, job_id: int, worker: str, manifest_cid: str) -> ResultsList:
         """The results list of a fully rendered assignment (the same list at every call)."""
-        tiles = self.state.tiles(job_id)
-        return ResultsList(
-            job_id=job_id,
-            worker=worker,
-            manifest_cid=manifest_cid,
-            tiles=[
-                ResultTile(index=t, cid=str(row.cid), pixel_hash=row.pixel_hash)
-                for t, row in sorted(tiles.items())
-            ],
+        return results_list(job_id, worker, manifest_cid, self.state.tiles(job_id))
+
+
+def results_list(
+    job_id: int, worker: str, manifest_cid: str, tiles: dict[int, TileRow]
+) -> ResultsList:
+    """The results list of stored `tiles` (by job tile index): each tile names what it was
+    rendered on, an index into the list's distinct `devices` (a GPU that failed mid-job leaves
+    its later tiles to the CPU); a row that did not record it names none (read as the CPU)."""
+    devices: dict[RenderedOn, int] = {}
+    entries = []
+    for t, row in sorted(tiles.items()):
+        device = None
+        if row.rendered_on is not None:
+            on = RenderedOn.model_validate(row.rendered_on)
+            device = devices.setdefault(on, len(devices))
+        entries.append(
+            ResultTile(index=t, cid=str(row.cid), pixel_hash=row.pixel_hash, device=device)
         )
+    return ResultsList(
+        job_id=job_id,
+        worker=worker,
+        manifest_cid=manifest_cid,
+        tiles=entries,
+        devices=list(devices),
+    )
 
 
 def results_document(results: ResultsList) -> bytes:

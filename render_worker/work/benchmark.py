@@ -1,5 +1,7 @@
 """`render-worker benchmark`: how fast this machine renders the built-in reference scene, in
-samples per minute per device (backend). Pricing uses these figures.
+samples per minute per device (backend). Pricing uses the figure of the backend the worker
+renders on (`render_worker/work/machine.py`), and the report records the Blender build and the
+devices it was measured with, so that a change of either is seen and measured again.
 
 Each device renders the reference frame twice, at a low and a high sample count; the rate is the
 difference in samples over the difference in time, so scene loading, kernel compilation and
@@ -38,12 +40,19 @@ class DeviceBenchmark(BaseModel):
 
 
 class BenchmarkReport(BaseModel):
-    """Speed of every backend this machine has."""
+    """Speed of every backend this machine has, with the Blender build and every device Cycles
+    listed when it was measured."""
 
     scene: str
     width: int
     height: int
+    blender_version: str
+    devices: list[Device]
     results: list[DeviceBenchmark]
+
+    def result_for(self, backend: str) -> DeviceBenchmark | None:
+        """The figure of `backend` (e.g. "CPU", "OPTIX"), or None if it was not measured."""
+        return next((r for r in self.results if r.backend == backend), None)
 
 
 def _backends(available: list[Device]) -> list[str]:
@@ -74,6 +83,7 @@ def run_benchmark(
             scene = root / "benchmark.blend"
             probe.build_scene(benchmark_scene.BUILDER, benchmark_scene.NAME, scene)
             available = probe.list_devices()
+            blender_version = probe.blender_version or ""
         scene_cid = cid_of_file(scene)
         for backend in backends or _backends(available):
             if on_backend is not None:
@@ -104,5 +114,10 @@ def run_benchmark(
                     )
                 )
     return BenchmarkReport(
-        scene="benchmark", width=REFERENCE_SIZE, height=REFERENCE_SIZE, results=results
+        scene="benchmark",
+        width=REFERENCE_SIZE,
+        height=REFERENCE_SIZE,
+        blender_version=blender_version,
+        devices=available,
+        results=results,
     )

@@ -1,9 +1,11 @@
 """The worker's side of the sealed-bid auction, one job at a time, from the database:
 
-- `consider` a job just seen: price it (`render_worker/work/pricing.py`), store the salt, commit the
-  sealed bid, and have the job's Blender child warmed while the auction runs. A re-offer round is
-  a job like any other, except to a worker barred from its posted job (a seat of it taken late or
-  rejected): the contract refuses its bids there, so it does not bid;
+- `consider` a job just seen: skip it if its manifest requires hardware this worker has not
+  declared (a GPU, a backend, more GPU memory), else price it (`render_worker/work/pricing.py`),
+  store the salt, commit the sealed bid, and have the job's Blender child warmed while the
+  auction runs. A re-offer round is a job like any other, except to a worker barred from its
+  posted job (a seat of it taken late or rejected): the contract refuses its bids there, so it
+  does not bid;
 - `reveal` the bid once the bid window is over;
 - `settle` the bidding once every sealed bid is open or the reveal window is over. Anyone may
   settle; the cheapest bidder does it first and the others only `SETTLE_GRACE` seconds after the
@@ -27,6 +29,7 @@ from render_worker.settings import PricingPolicy
 from render_worker.state.models import BidRow, JobRow
 from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
+from render_worker.work.machine import MachineProfile
 from render_worker.work.manifests import Manifests
 from render_worker.work.pricing import UINT16_MAX, JobOffer, decide_bid
 from tilefarm.adapters.chain.bids import bid_commitment
@@ -48,7 +51,7 @@ class Bidder:
         self,
         me: str,
         pricing: PricingPolicy,
-        speed: float,
+        machine: MachineProfile,
         state: WorkerState,
         market: JobMarketClient,
         manifests: Manifests,
@@ -56,11 +59,11 @@ class Bidder:
         warm: Callable[[int, str], None],
         metrics: WorkerMetrics,
     ) -> None:
-        """`speed` is the worker's pixel-samples a minute; `warm(job_id, manifest_cid)` prepares
-        the job's scene while the auction runs."""
+        """`machine` is what the worker renders on and how fast; `warm(job_id, manifest_cid)`
+        prepares the job's scene while the auction runs."""
         self.me = me
         self.pricing = pricing
-        self.speed = speed
+        self.machine = machine
         self.state = state
         self.market = market
         self.manifests = manifests
@@ -96,6 +99,11 @@ class Bidder:
                 "job %d: skipped, manifest %s unusable: %s", job.job_id, job.manifest_cid, exc
             )
             return
+        unmet = manifest.requirements.unmet_by(self.machine.hardware)
+        if unmet:
+            self.state.move(job.job_id, Stage.SKIPPED, unmet)
+            log.info("job %d: skipped, %s", job.job_id, unmet)
+            return
         queued = sum(j.assigned_tiles for j in self.state.jobs(Stage.WON))
         offer = JobOffer(
             job_id=job.job_id,
@@ -103,7 +111,9 @@ class Bidder:
             max_price_per_tile=job.max_price_per_tile,
             render_window_seconds=job.render_window,
         )
-        decision = decide_bid(self.pricing, offer, manifest, self.speed, queued)
+        decision = decide_bid(
+            self.pricing, offer, manifest, self.machine.pixel_samples_per_minute, queued
+        )
         log.info("job %d: %s", job.job_id, decision.reason)
         if not decision.bid:
             self.state.move(job.job_id, Stage.SKIPPED, decision.reason)

@@ -1,7 +1,9 @@
 """The worker's bidding policy: whether to bid on a job, at what price per tile, for how many tiles.
 
-Cost comes from this machine's own benchmark (`render-worker benchmark`: pixel-samples per minute
-on the reference scene). A tile of `w x h` pixels at `s` samples costs
+Cost comes from this machine's own benchmark of the backend it renders on (`render-worker
+benchmark`: pixel-samples per minute on the reference scene; `render_worker/work/machine.py`
+picks the figure). A job whose requirements its hardware does not meet is never priced
+(`render_worker/work/bidding.py`). A tile of `w x h` pixels at `s` samples costs
 `w * h * s / speed` seconds; the operator prices a second of the machine (`wei_per_render_second`),
 so the cost of a tile is known, and the bid is that cost plus the operator's margin. The worker
 bids only when that price is within the job's maximum, and only for as many tiles as it can

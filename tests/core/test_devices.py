@@ -82,3 +82,9 @@ def test_device_spec_parsing(text: str, spec: object):
 def test_empty_device_spec_is_an_error():
     with pytest.raises(DeviceSpecError, match="empty"):
         parse_device_spec("  ")
+
+
+def test_a_gpu_that_fails_falls_back_to_the_cpu_cycles_lists_with_the_reason():
+    selection = cpu_fallback(select_devices([CPU, CUDA0], "auto"), "out of memory", [CPU, CUDA0])
+    assert selection.backend == "CPU" and selection.devices == [CPU]  # its name is recorded
+    assert selection.warnings == ["CUDA failed (out of memory): rendering on the CPU"]

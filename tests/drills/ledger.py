@@ -54,7 +54,7 @@ def assert_each_seat_paid_at_most_once(market: JobMarketClient, job_id: int) -> 
     ends: dict[str, list[str]] = {}
     for event in history:
         ending = ev.PaymentReleased | ev.WorkerTimedOut | ev.ResultsRejected | ev.ResultsUnverified
-        if isinstance(event, ending | ev.VerifierDrawMissed):
+        if isinstance(event, ending | ev.VerifierDrawMissed | ev.SeatAbandoned):
             ends.setdefault(event.worker, []).append(type(event).__name__)
     for worker, outcomes in ends.items():
         assert len(outcomes) == 1, f"seat of {worker} ended {len(outcomes)} times: {outcomes}"

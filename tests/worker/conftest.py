@@ -17,6 +17,7 @@ from render_worker.keystore import create_keystore
 from render_worker.node import connect
 from render_worker.settings import DaemonSettings
 from render_worker.state.store import WorkerState
+from render_worker.work.machine import MachineProfile
 from tests.conftest import fresh_stack_settings
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.devkeys import dev_account
@@ -111,7 +112,9 @@ def worker_daemon(stack: Stack, tmp: Path, index: int, **overrides: object) -> W
     return WorkerDaemon(
         settings, node.account, node.w3, node.market, node.ipfs, node.state,
         start_block=node.start_block,
-        pixel_samples_per_minute=settings.pixel_samples_per_minute or 1_000_000.0,
+        machine=MachineProfile.configured(
+            settings.pixel_samples_per_minute or 1_000_000.0, settings.hardware
+        ),
     )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.events import BidCommitted, BidRevealed, ResultsCommitted
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.cids import cid_of_bytes
+from tilefarm.hardware import RenderedOn
 from tilefarm.manifest import canonical_json
 from tilefarm.pixels import pixel_hash, read_exr
 from tilefarm.results import ResultsList, ResultTile
@@ -145,10 +146,13 @@ def test_a_worker_killed_mid_tile_resumes_and_commits_each_tile_once(
     # the root commits to the tiles the worker stored, each once.
     job = db.job(job_id)
     assert job is not None and job.results_cid is not None
+    # Every tile of this CPU worker was rendered on one machine: one device, named by each tile.
+    (device,) = {RenderedOn.model_validate(row.rendered_on) for row in after.values()}
     results = ResultsList(
         job_id=job_id, worker=account.address, manifest_cid=manifest_cid,
-        tiles=[ResultTile(index=t, cid=str(row.cid), pixel_hash=row.pixel_hash)
+        tiles=[ResultTile(index=t, cid=str(row.cid), pixel_hash=row.pixel_hash, device=0)
                for t, row in sorted(after.items())],
+        devices=[device],
     )  # fmt: skip
     assert "0x" + results.root().hex() == commit.merkle_root == job.merkle_root
     assert cid_of_bytes(canonical_json(results.model_dump())) == job.results_cid

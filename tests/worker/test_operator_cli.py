@@ -58,6 +58,39 @@ def test_init_imports_an_existing_key(tmp_path: Path) -> None:
     assert "echo" not in result.stderr.lower(), result.stderr
 
 
+@pytest.mark.blender
+def test_benchmark_stores_each_backends_speed_and_status_shows_the_figure_pricing_uses(
+    tmp_path: Path,
+) -> None:
+    assert _cli("init", "--config", "w.toml", "--state-dir", "s", cwd=tmp_path).returncode == 0
+    assert "# [hardware]" in (tmp_path / "w.toml").read_text()  # an example, commented out
+
+    bench = _cli("benchmark", "--samples", "8", "--json", "--config", "w.toml", cwd=tmp_path)
+
+    assert bench.returncode == 0, bench.stderr
+    report = json.loads(bench.stdout)
+    (cpu,) = report["results"]  # one entry per backend: this machine has the CPU only
+    assert cpu["backend"] == "CPU" and cpu["samples_per_minute"] > 0
+    assert cpu["pixel_samples_per_minute"] == cpu["samples_per_minute"] * 256 * 256
+    assert report["blender_version"] and [d["type"] for d in report["devices"]] == ["CPU"]
+    status = _cli("status", "--json", "--config", "w.toml", cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    machine = json.loads(status.stdout)["machine"]
+    assert (machine["backend"], machine["source"]) == ("CPU", "benchmark")
+    assert machine["pixel_samples_per_minute"] == cpu["pixel_samples_per_minute"]
+    stored = machine["benchmark"]["backends"]["CPU"]
+    assert stored["samples_per_minute"] == cpu["samples_per_minute"]
+    table = _cli("status", "--config", "w.toml", cwd=tmp_path)
+    assert "machine: prices CPU at" in table.stdout and "(benchmark, Blender" in table.stdout
+
+    # The config's figure overrides the benchmark's, and status says so.
+    config = tmp_path / "w.toml"
+    config.write_text("pixel_samples_per_minute = 5000000.0\n" + config.read_text())
+    status = _cli("status", "--json", "--config", "w.toml", cwd=tmp_path)
+    machine = json.loads(status.stdout)["machine"]
+    assert (machine["pixel_samples_per_minute"], machine["source"]) == (5e6, "config")
+
+
 def test_an_import_with_no_key_piped_in_says_so_and_writes_nothing(tmp_path: Path) -> None:
     result = _cli("init", "--import-key", "--config", "w.toml", "--state-dir", "s", cwd=tmp_path)
     assert result.returncode == 1 and "no private key (hex) on standard input" in result.stderr

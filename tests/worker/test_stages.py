@@ -86,6 +86,7 @@ def test_a_legal_move_sets_the_stage_its_reason_and_fields_together(state: Worke
         (Stage.CANCELLED, Stage.SEEN),
         (Stage.REJECTED, Stage.ACCEPTED),
         (Stage.COMMITTED, Stage.WON),
+        (Stage.ABANDONED, Stage.RENDERED),  # a seat given back is never rendered again
     ],
 )
 def test_an_illegal_move_raises_and_leaves_the_row_as_it_was(
@@ -130,6 +131,8 @@ def test_restating_the_stage_a_job_is_in_is_no_move(state: WorkerState) -> None:
         (Stage.FAILED, Stage.ACCEPTED),  # the appeal mined before the stage was stored
         (Stage.OPENED, Stage.COMMITTED),  # the verifier silent after the reveal: a new round
         (Stage.ERROR, Stage.TIMED_OUT),  # a render failed: the seat is claimed late
+        (Stage.WON, Stage.ABANDONED),  # its GPU failed: the worker gives the seat back
+        (Stage.ABANDONED, Stage.TIMED_OUT),  # giving it back failed: the seat is claimed late
     ],
 )
 def test_events_read_late_or_after_a_restart_move_the_job_on(

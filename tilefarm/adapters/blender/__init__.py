@@ -9,6 +9,7 @@ is plain Python.
 from tilefarm.adapters.blender.errors import (
     BlendFileError,
     ChildCrashed,
+    GpuRenderFailed,
     NoCameraError,
     RenderCancelled,
     RenderEngineError,
@@ -26,6 +27,7 @@ __all__ = [
     "BlenderChild",
     "ChildCrashed",
     "ChildLimits",
+    "GpuRenderFailed",
     "NoCameraError",
     "OpenedScene",
     "RenderCancelled",

@@ -11,6 +11,7 @@ network access, in a scratch directory, under time and memory limits.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import resource
@@ -26,13 +27,17 @@ from pydantic import BaseModel, ValidationError
 
 from tilefarm.adapters.blender import frame_child
 from tilefarm.adapters.blender.devices import (
+    GPU_BACKENDS,
     Device,
     DeviceSelection,
     cpu_fallback,
     select_devices,
 )
+from tilefarm.adapters.blender.gpu_failures import GPU_CAUSES, classify, may_retry_on_cpu, words
 from tilefarm.adapters.blender.protocol import (
     REQUEST,
+    TEST_FAIL_GPU_RENDER,
+    TEST_PRETEND_GPU,
     BuildScene,
     Bye,
     Denoise,
@@ -55,9 +60,12 @@ from tilefarm.adapters.blender.protocol import (
     RenderRegions,
     SceneBuilt,
     SceneInfo,
+    SceneMemory,
     Shutdown,
     Warning_,
 )
+from tilefarm.hardware import RenderedOn
+from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import RenderManifest
 from tilefarm.tiles import blender_border
 
@@ -68,14 +76,109 @@ bpy: Any = None
 class ChildError(Exception):
     """A request failure with a protocol error code."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(
+        self, code: ErrorCode, message: str, cause: AbandonCause | None = None, detail: str = ""
+    ) -> None:
         super().__init__(message)
         self.code = code
+        self.cause = cause
+        self.detail = detail
 
 
 def _peak_rss_bytes() -> int:
     # Linux reports ru_maxrss in KiB.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+# ---- what an inspected scene needs in memory (an estimate, not a promise) -----------------------
+
+# What Cycles keeps on the device per element: a vertex is its position and normal (two float4,
+# 32 B); a triangle its vertex indices and shader (16 B), its three corners' UVs and normals (48 B)
+# and its share of the BVH (about 64 B with Embree or OptiX); a hair curve point its key (a float4)
+# and its share of the BVH.
+VERTEX_BYTES = 32
+TRIANGLE_BYTES = 128
+CURVE_POINT_BYTES = 64
+# Images Cycles never renders from.
+_NOT_TEXTURES = ("RENDER_RESULT", "COMPOSITING")
+
+
+def _scene_memory() -> SceneMemory:
+    """The open scene's textures and geometry as Cycles would hold them."""
+    textures = images = missing = 0
+    for image in bpy.data.images:
+        if image.type in _NOT_TEXTURES or image.users <= int(image.use_fake_user):
+            continue  # not used by anything the file keeps
+        size = _image_bytes(image)
+        images += size > 0
+        missing += size == 0
+        textures += size
+    vertices, triangles, points = _geometry()
+    return SceneMemory(
+        textures_bytes=textures,
+        geometry_bytes=vertices * VERTEX_BYTES
+        + triangles * TRIANGLE_BYTES
+        + points * CURVE_POINT_BYTES,
+        images=images,
+        images_missing=missing,
+        vertices=vertices,
+        triangles=triangles,
+    )
+
+
+def _image_bytes(image: Any) -> int:
+    """An image's pixels as Cycles stores them (0 when Blender cannot read them: an external file
+    not packed into the .blend). Reading `size` loads the pixels, packed or from disk."""
+    tiles = image.tiles if image.source == "TILED" else [image]  # UDIM tiles, each its size
+    pixels = sum(width * height for width, height in (tuple(t.size) for t in tiles))
+    # Only now, with the pixels loaded, do these say what the buffer holds. Cycles keeps one
+    # channel as one and pads RGB (and grey with alpha) to RGBA; 4 bytes a channel from float
+    # buffers (a half-float EXR takes 2: over-estimated), 1 from byte buffers.
+    per_channel = 4 if image.is_float else 1
+    channels = 1 if image.depth == 8 * per_channel else 4
+    return int(pixels * channels * per_channel)
+
+
+def _geometry() -> tuple[int, int, int]:
+    """Vertices, triangles and hair curve points of everything the scene renders, each mesh once
+    however often it is instanced (Cycles shares instanced geometry)."""
+    for obj in bpy.context.scene.objects:
+        # Rendered but hidden in the viewport: evaluate it too (inspect never saves the file).
+        if not obj.hide_render:
+            obj.hide_viewport = False
+            with contextlib.suppress(RuntimeError):  # not in the view layer
+                obj.hide_set(False)
+    depsgraph = bpy.context.evaluated_depsgraph_get()
+    seen: set[int] = set()
+    vertices = triangles = points = 0
+    for instance in depsgraph.object_instances:
+        obj = instance.object
+        owner = (instance.parent or obj) if instance.is_instance else obj
+        if owner.original.hide_render or obj.data is None or obj.type not in ("MESH", "CURVES"):
+            continue  # curves, text, surfaces and metaballs come as meshes of their own
+        if obj.data.as_pointer() in seen:
+            continue
+        seen.add(obj.data.as_pointer())
+        if obj.type == "CURVES":
+            points += len(obj.data.points)
+            continue
+        scale = _render_subdivision(obj.original)
+        vertices += round(len(obj.data.vertices) * scale)
+        triangles += round(len(obj.data.loop_triangles) * scale)
+    return vertices, triangles, points
+
+
+def _render_subdivision(obj: Any) -> float:
+    """How many times more elements a render evaluates than the viewport did (which is what the
+    depsgraph evaluated, and far cheaper): each subdivision level the render adds quadruples
+    the faces. Other modifiers are taken at their viewport settings."""
+    extra = 0
+    for modifier in getattr(obj, "modifiers", ()):
+        if modifier.type in ("SUBSURF", "MULTIRES"):
+            viewport = modifier.levels if modifier.show_viewport else 0
+            render = modifier.render_levels if modifier.show_render else 0
+            extra += render - viewport
+    return 4.0**extra
 
 
 class Child:
@@ -85,6 +188,12 @@ class Child:
         self.out = out
         self.manifest: RenderManifest | None = None
         self.selection: DeviceSelection | None = None
+        # What Cycles listed at the last opening, and the names of the devices it was told to
+        # render on.
+        self.available: list[Device] = []
+        self.enabled: list[str] = []
+        # Why a GPU failed in this child, once one has: it is not trusted again.
+        self.gpu_failed = ""
 
     def emit(self, event: BaseModel) -> None:
         self.out.write(event.model_dump_json() + "\n")
@@ -132,7 +241,8 @@ class Child:
     def inspect(self, req: Inspect) -> None:
         self.manifest = None
         self._load(req.blend_path)
-        self.emit(Inspected(request_id=req.id, info=self._info()))
+        info = self._info().model_copy(update={"memory": _scene_memory()})
+        self.emit(Inspected(request_id=req.id, info=info))
 
     def open(self, req: OpenScene) -> None:
         start = time.monotonic()
@@ -154,13 +264,16 @@ class Child:
         info = self._info()
         threads = req.threads or os.cpu_count() or 1
         self._apply_manifest(req.manifest, threads)
-        self.selection = self._apply_devices(req.id, req.devices)
+        self.selection = self._apply_devices(
+            req.id, req.devices, req.manifest.requirements.cpu_fallback
+        )
         self.manifest = req.manifest
         self.emit(
             Opened(
                 request_id=req.id,
                 info=info,
                 selection=self.selection,
+                rendered_on=self._rendered_on(),
                 threads=threads,
                 seconds=time.monotonic() - start,
             )
@@ -206,10 +319,24 @@ class Child:
         img.color_depth = m.output.color_depth
         img.exr_codec = m.output.codec
 
-    def _apply_devices(self, request_id: int, spec: Any) -> DeviceSelection:
-        available = self._devices()
+    def _apply_devices(self, request_id: int, spec: Any, allow_cpu: bool) -> DeviceSelection:
+        available = self.available = self._devices()
         selection = select_devices(available, spec)
-        if selection.uses_gpu:
+        pretend = os.environ.get(TEST_PRETEND_GPU, "")
+        if pretend in GPU_BACKENDS:
+            # Test-only (`protocol.TEST_PRETEND_GPU`): a GPU selection that renders on the CPU.
+            device = Device(type=pretend, name=f"{pretend} device a test pretends", id=pretend)
+            selection = DeviceSelection(backend=pretend, devices=[device])
+        if selection.uses_gpu and self.gpu_failed:
+            if not allow_cpu:
+                raise ChildError(
+                    ErrorCode.GPU_FAILED,
+                    f"{self.gpu_failed}, earlier in this child, and the job does not allow the CPU",
+                )
+            reason = f"it failed earlier in this child: {self.gpu_failed}"
+            selection = cpu_fallback(selection, reason, available)
+        enabled = [d.name for d in selection.devices]
+        if selection.uses_gpu and pretend not in GPU_BACKENDS:
             try:
                 prefs = bpy.context.preferences.addons["cycles"].preferences
                 prefs.compute_device_type = selection.backend
@@ -217,14 +344,31 @@ class Child:
                 ids = {d.id for d in selection.devices}
                 for dev in prefs.devices:
                     dev.use = dev.id in ids
+                enabled = [dev.name for dev in prefs.devices if dev.use]
                 bpy.context.scene.cycles.device = "GPU"
             except Exception as exc:
-                selection = cpu_fallback(selection, str(exc))
-        if not selection.uses_gpu:
+                selection = cpu_fallback(selection, str(exc), available)
+                enabled = [d.name for d in selection.devices]
+        if not selection.uses_gpu or pretend in GPU_BACKENDS:
             bpy.context.scene.cycles.device = "CPU"
+        self.enabled = enabled
         for warning in selection.warnings:
             self.emit(Warning_(request_id=request_id, message=warning))
         return selection
+
+    def _rendered_on(self) -> RenderedOn:
+        """What the current selection renders on, as Cycles was told (the parent adds the
+        driver, which bpy does not know)."""
+        sel = self.selection
+        build = bpy.app.build_hash
+        build = build.decode() if isinstance(build, bytes) else str(build)
+        return RenderedOn.model_validate(
+            {
+                "backend": "CPU" if sel is None else sel.backend,
+                "device": ", ".join(dict.fromkeys(self.enabled))[:256],
+                "blender": f"{bpy.app.version_string} ({build})",
+            }
+        )
 
     def _devices(self) -> list[Device]:
         prefs = bpy.context.preferences.addons["cycles"].preferences
@@ -255,7 +399,7 @@ class Child:
                 r.use_crop_to_border = True
                 r.border_min_x, r.border_max_x = border.min_x, border.max_x
                 r.border_min_y, r.border_max_y = border.min_y, border.max_y
-            self._render_once(req.id)
+            rendered_on = self._render_once(req.id)
             result = bpy.data.images["Render Result"]
             path = out_dir / f"{region.key}.exr"
             try:
@@ -268,6 +412,7 @@ class Child:
                     key=region.key,
                     path=str(path),
                     seconds=time.monotonic() - t0,
+                    rendered_on=rendered_on,
                 )
             )
         self.emit(
@@ -279,25 +424,51 @@ class Child:
             )
         )
 
-    def _render_once(self, request_id: int) -> None:
+    def _render_once(self, request_id: int) -> RenderedOn:
+        """Render the current region; returns what it was rendered on.
+
+        A GPU's own failure (`gpu_failures.classify`) is rendered once more on the CPU when the
+        job allows it (`Requirements.cpu_fallback`), loudly, and the rest of this child's
+        renders stay there: the retry lives here, beside the open scene and its persistent
+        data, so it costs one render, not a new child and a scene loaded again. Otherwise it is
+        reported as `GPU_FAILED` with its cause and Cycles' text."""
+        sel = self.selection
         try:
-            bpy.ops.render.render(write_still=False)
-            return
+            self._render()
+            return self._rendered_on()
         except RuntimeError as exc:
             failure = str(exc).strip()
+        if sel is None or not sel.uses_gpu:
+            raise ChildError(ErrorCode.RENDER_FAILED, f"Blender failed to render: {failure}")
+        cause = classify(failure)
+        if cause not in GPU_CAUSES:
+            message = f"Blender failed to render on {sel.backend}: {failure}"
+            raise ChildError(ErrorCode.RENDER_FAILED, message)
+        said = f"{words(cause)}: {failure}"
+        self.gpu_failed = f"{sel.backend}: {said}"
+        allowed = self.manifest is not None and self.manifest.requirements.cpu_fallback
+        if not may_retry_on_cpu(cause, allowed):
+            message = f"{self.gpu_failed}; the job does not allow rendering it on the CPU instead"
+            raise ChildError(ErrorCode.GPU_FAILED, message, cause, failure)
+        self.selection = cpu_fallback(sel, said, self.available)
+        self.enabled = [d.name for d in self.selection.devices]
+        bpy.context.scene.cycles.device = "CPU"
+        warning = f"{self.selection.warnings[-1]}, this region and every later one of this child"
+        self.emit(Warning_(request_id=request_id, message=warning))
+        try:
+            self._render()
+        except RuntimeError as exc:
+            again = str(exc).strip()
+            message = f"{self.gpu_failed}; rendering it again on the CPU failed too: {again}"
+            raise ChildError(ErrorCode.GPU_FAILED, message, cause, failure) from None
+        return self._rendered_on()
+
+    def _render(self) -> None:
         sel = self.selection
-        if sel is not None and sel.uses_gpu:
-            # A GPU that fails at render time (driver, kernel, out of memory) falls back to the
-            # CPU, loudly; the pixels then follow the CPU kernel.
-            self.selection = cpu_fallback(sel, failure)
-            bpy.context.scene.cycles.device = "CPU"
-            self.emit(Warning_(request_id=request_id, message=self.selection.warnings[-1]))
-            try:
-                bpy.ops.render.render(write_still=False)
-                return
-            except RuntimeError as exc:
-                failure = str(exc).strip()
-        raise ChildError(ErrorCode.RENDER_FAILED, f"Blender failed to render: {failure}")
+        failure = os.environ.get(TEST_FAIL_GPU_RENDER, "")
+        if failure and sel is not None and sel.uses_gpu:
+            raise RuntimeError(failure)  # test-only: `protocol.TEST_FAIL_GPU_RENDER`
+        bpy.ops.render.render(write_still=False)
 
     # ---- other requests ----------------------------------------------------------------------
 
@@ -372,7 +543,15 @@ class Child:
                     )
                 )
             except ChildError as exc:
-                self.emit(Failed(request_id=request_id, code=exc.code, message=str(exc)))
+                self.emit(
+                    Failed(
+                        request_id=request_id,
+                        code=exc.code,
+                        message=str(exc),
+                        cause=exc.cause,
+                        detail=exc.detail,
+                    )
+                )
             except Exception as exc:
                 self.emit(
                     Failed(

@@ -112,11 +112,14 @@ def select_devices(available: Sequence[Device], spec: DeviceSpec) -> DeviceSelec
     return DeviceSelection(backend=backend, devices=chosen, warnings=warnings)
 
 
-def cpu_fallback(selection: DeviceSelection, reason: str) -> DeviceSelection:
-    """The CPU selection used when `selection`'s GPU failed, carrying the reason as a warning."""
+def cpu_fallback(
+    selection: DeviceSelection, reason: str, available: Sequence[Device] = ()
+) -> DeviceSelection:
+    """The CPU selection used when `selection`'s GPU failed, carrying the reason as a warning;
+    the CPU as Cycles lists it among `available` (its name is what the render records)."""
     return DeviceSelection(
         backend="CPU",
-        devices=[Device(type="CPU", name="CPU", id="CPU")],
+        devices=_cpu(available),
         warnings=[
             *selection.warnings,
             f"{selection.backend} failed ({reason}): rendering on the CPU",

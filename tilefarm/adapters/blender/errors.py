@@ -4,6 +4,7 @@ always survives them (the child is killed or reports and keeps going)."""
 from __future__ import annotations
 
 from tilefarm.errors import TilefarmError
+from tilefarm.hardware_codes import AbandonCause
 
 
 class RenderEngineError(TilefarmError):
@@ -20,6 +21,18 @@ class NoCameraError(RenderEngineError):
 
 class RenderFailed(RenderEngineError):
     """Blender reported an error while rendering or writing the result."""
+
+
+class GpuRenderFailed(RenderFailed):
+    """Rendering on a GPU failed (out of memory, driver or kernel, device lost), and the job did
+    not allow the region to be rendered again on the CPU, or that retry failed too. `cause` is
+    the market's code for it (`abandonSeat`); `cycles_error` what Cycles (or the dying child)
+    said."""
+
+    def __init__(self, message: str, *, cause: AbandonCause, cycles_error: str) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.cycles_error = cycles_error
 
 
 class RenderTimeout(RenderEngineError):

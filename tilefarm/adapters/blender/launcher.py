@@ -13,7 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tilefarm.adapters.blender.devices import Device, DeviceSelection, parse_device_spec
-from tilefarm.adapters.blender.errors import RenderFailed
+from tilefarm.adapters.blender.errors import GpuRenderFailed, RenderEngineError, RenderFailed
+from tilefarm.adapters.blender.gpu_driver import NVIDIA_BACKENDS, nvidia_driver_version
+from tilefarm.adapters.blender.gpu_failures import words
 from tilefarm.adapters.blender.process import ChildLimits, ChildProcess
 from tilefarm.adapters.blender.protocol import (
     BuildScene,
@@ -37,6 +39,8 @@ from tilefarm.adapters.blender.protocol import (
     SceneInfo,
 )
 from tilefarm.adapters.blender.sandbox import Sandbox, check_blend_header
+from tilefarm.hardware import RenderedOn
+from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import ColourManagement, RenderManifest
 from tilefarm.pixels import pixel_hash, read_exr
 from tilefarm.tiles import Rect
@@ -54,6 +58,9 @@ class RenderedRegion(BaseModel):
     path: Path
     pixel_hash: str
     seconds: float
+    rendered_on: RenderedOn
+    """What it was rendered on: the backend after any fallback to the CPU, the devices Cycles
+    was told to use, their driver and the Blender build."""
     index: int | None = None
     """The tile index for tiles from `render_tiles`; None for other regions."""
 
@@ -63,6 +70,8 @@ class OpenedScene(BaseModel):
 
     info: SceneInfo
     selection: DeviceSelection
+    rendered_on: RenderedOn
+    """What its renders run on (until a GPU fails: each `RenderedRegion` says what it ran on)."""
     threads: int
     seconds: float
 
@@ -90,6 +99,11 @@ class BlenderChild(ChildProcess):
         self.devices = devices
         self.manifest: RenderManifest | None = None
         self._open: tuple[Path, OpenedScene] | None = None  # valid while `manifest` is set
+        # What the child renders on now (its opening's, then its last region's), and whether a
+        # render request is in flight: a child that dies then, on a GPU, lost its GPU.
+        self.rendered_on: RenderedOn | None = None
+        self._rendering = False
+        self._nvidia_driver: str | None = None  # asked once per BlenderChild
         super().__init__(
             limits=limits, sandbox=sandbox, scratch_root=scratch_root, extra_env=extra_env,
             python=python, on_warning=on_warning,
@@ -97,6 +111,30 @@ class BlenderChild(ChildProcess):
 
     def _forget_scene(self) -> None:
         self.manifest = None
+        self.rendered_on = None
+
+    def _died(self, code: int | None) -> RenderEngineError:
+        on = self.rendered_on
+        if not self._rendering or on is None or on.backend == "CPU":
+            return super()._died(code)
+        # Cycles reports what it can; a driver that resets or loses the device kills the
+        # process instead (a signal, or an abort in the driver's library).
+        last = self.stderr_tail(1)
+        said = f"the Blender child rendering on {on.backend} ({on.device}) died (exit code {code})"
+        said += f": {last}" if last else ""
+        return GpuRenderFailed(
+            f"{words(AbandonCause.GPU_LOST)}: {said}; last output:\n{self.stderr_tail()}",
+            cause=AbandonCause.GPU_LOST,
+            cycles_error=said,
+        )
+
+    def _with_driver(self, on: RenderedOn) -> RenderedOn:
+        """`on` with its driver, which only the parent can ask for (`nvidia-smi`)."""
+        if on.backend not in NVIDIA_BACKENDS:
+            return on
+        if self._nvidia_driver is None:
+            self._nvidia_driver = nvidia_driver_version()
+        return on.model_copy(update={"driver": self._nvidia_driver})
 
     # ---- requests ----------------------------------------------------------------------------
 
@@ -127,10 +165,12 @@ class BlenderChild(ChildProcess):
         scene = OpenedScene(
             info=opened.info,
             selection=opened.selection,
+            rendered_on=self._with_driver(opened.rendered_on),
             threads=opened.threads,
             seconds=opened.seconds,
         )
         self._open = (path, scene)
+        self.rendered_on = scene.rendered_on
         return scene
 
     def inspect(self, blend_path: Path | str) -> SceneInfo:
@@ -176,20 +216,25 @@ class BlenderChild(ChildProcess):
         def on_event(event: Any) -> None:
             if isinstance(event, RegionRendered):
                 index = None if tile_indices is None else tile_indices.get(event.key)
-                done = _hashed(event, by_key[event.key], index)
+                self.rendered_on = on = self._with_driver(event.rendered_on)
+                done = _hashed(event, by_key[event.key], index, on)
                 results[event.key] = done
                 if on_progress is not None:
                     on_progress(done)
 
-        rendered: Rendered = self._call(
-            RenderRegions(
-                id=next(self._ids),
-                frame=frame,
-                regions=[Region(key=k, rect=r) for k, r in by_key.items()],
-                out_dir=str(out),
-            ),
-            on_event,
-        )
+        self._rendering = True
+        try:
+            rendered: Rendered = self._call(
+                RenderRegions(
+                    id=next(self._ids),
+                    frame=frame,
+                    regions=[Region(key=k, rect=r) for k, r in by_key.items()],
+                    out_dir=str(out),
+                ),
+                on_event,
+            )
+        finally:
+            self._rendering = False
         self.peak_rss_bytes = max(self.peak_rss_bytes, rendered.peak_rss_bytes)
         return [results[k] for k in by_key]
 
@@ -266,7 +311,9 @@ class BlenderChild(ChildProcess):
         return probed
 
 
-def _hashed(event: RegionRendered, rect: Rect, index: int | None) -> RenderedRegion:
+def _hashed(
+    event: RegionRendered, rect: Rect, index: int | None, rendered_on: RenderedOn
+) -> RenderedRegion:
     path = Path(event.path)
     pixels = read_exr(path)
     if pixels.shape[:2] != (rect.height, rect.width):
@@ -280,5 +327,6 @@ def _hashed(event: RegionRendered, rect: Rect, index: int | None) -> RenderedReg
         path=path,
         pixel_hash=pixel_hash(pixels),
         seconds=event.seconds,
+        rendered_on=rendered_on,
         index=index,
     )

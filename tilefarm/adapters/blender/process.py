@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from tilefarm.adapters.blender.errors import (
     BlendFileError,
     ChildCrashed,
+    GpuRenderFailed,
     NoCameraError,
     RenderCancelled,
     RenderEngineError,
@@ -45,6 +46,7 @@ from tilefarm.adapters.blender.errors import (
 from tilefarm.adapters.blender.protocol import (
     EVENT,
     FINAL_EVENTS,
+    TEST_HOOKS,
     ErrorCode,
     Failed,
     Ready,
@@ -52,6 +54,7 @@ from tilefarm.adapters.blender.protocol import (
     Warning_,
 )
 from tilefarm.adapters.blender.sandbox import Sandbox, netns_prefix
+from tilefarm.hardware_codes import AbandonCause
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +164,8 @@ class ChildProcess:
         # Only the import path travels: the child needs our package, nothing else of our env.
         if "PYTHONPATH" in os.environ:
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+        # And the tests' GPU failure hooks (`protocol.TEST_HOOKS`), set by a test only.
+        env.update({name: os.environ[name] for name in TEST_HOOKS if name in os.environ})
         # What the caller passes on purpose, e.g. CYCLES_CPU_NO_AVX2=1 to pick a CPU kernel.
         env.update(self.extra_env)
         cmd = [*prefix, self.python, "-m", "tilefarm.adapters.blender.child"]
@@ -313,10 +318,7 @@ class ChildProcess:
                 if self._stderr_reader is not None:
                     # Let the last words of the crash reach the message.
                     self._stderr_reader.join(timeout=2)
-                raise ChildCrashed(
-                    f"the Blender child exited unexpectedly (exit code {code}); last output:\n"
-                    f"{self.stderr_tail()}"
-                )
+                raise self._died(code)
             try:
                 event = EVENT.validate_json(line)
             except ValidationError:
@@ -340,6 +342,13 @@ class ChildProcess:
                     raise _error_for(event)
                 return event
 
+    def _died(self, code: int | None) -> RenderEngineError:
+        """The error for a child that exited unexpectedly with `code` (negative: by a signal)."""
+        return ChildCrashed(
+            f"the Blender child exited unexpectedly (exit code {code}); last output:\n"
+            f"{self.stderr_tail()}"
+        )
+
     def _call(
         self,
         request: BaseModel,
@@ -354,6 +363,9 @@ class ChildProcess:
 
 
 def _error_for(event: Failed) -> RenderEngineError:
+    if event.code == ErrorCode.GPU_FAILED:
+        cause = event.cause or AbandonCause.GPU_DRIVER_FAILURE
+        return GpuRenderFailed(event.message, cause=cause, cycles_error=event.detail)
     cls: type[RenderEngineError] = {
         ErrorCode.NOT_A_BLEND: BlendFileError,
         ErrorCode.DAMAGED_BLEND: BlendFileError,

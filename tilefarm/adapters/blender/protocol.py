@@ -13,12 +13,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from tilefarm.adapters.blender.devices import Device, DeviceSelection
+from tilefarm.hardware import RenderedOn
+from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import ColourManagement, RenderManifest
 from tilefarm.tiles import Rect
 
 
 class _Msg(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+# Test-only hooks, read by the child from its environment, which the parent builds itself and
+# into which it copies these two names from its own (`process.py`): neither a manifest nor a
+# .blend can set them. With `TILEFARM_TEST_PRETEND_GPU=CUDA` (any GPU backend) the child calls
+# its selection a GPU one and still renders on the CPU, leaving Cycles' preferences alone; with
+# `TILEFARM_TEST_FAIL_GPU_RENDER="<Cycles' text>"` every render on a GPU selection fails with that
+# text, as Cycles would. Tests drive the GPU failure paths with them on a machine without a GPU.
+TEST_PRETEND_GPU = "TILEFARM_TEST_PRETEND_GPU"
+TEST_FAIL_GPU_RENDER = "TILEFARM_TEST_FAIL_GPU_RENDER"
+TEST_HOOKS = (TEST_PRETEND_GPU, TEST_FAIL_GPU_RENDER)
 
 
 # ---- requests (parent -> child) ---------------------------------------------------------------
@@ -142,7 +155,23 @@ class ErrorCode(StrEnum):
     NO_SCENE_OPEN = "no_scene_open"
     BAD_REQUEST = "bad_request"
     RENDER_FAILED = "render_failed"
+    GPU_FAILED = "gpu_failed"  # a GPU's own failure; `Failed.cause` says which
     INTERNAL = "internal"
+
+
+class SceneMemory(_Msg):
+    """What a scene needs in memory to render, as far as Blender can tell when it inspects the
+    .blend: an estimate, not a promise (Cycles adds its own buffers, kernels and BVH build
+    peaks). Counted by the child's `inspect` only."""
+
+    textures_bytes: int = Field(ge=0, description="the images used, as Cycles stores them")
+    geometry_bytes: int = Field(ge=0, description="the evaluated meshes and curves")
+    images: int = Field(ge=0, description="images counted in textures_bytes")
+    images_missing: int = Field(
+        0, ge=0, description="images used whose pixels Blender could not read (not packed)"
+    )
+    vertices: int = Field(0, ge=0)
+    triangles: int = Field(ge=0)
 
 
 class SceneInfo(_Msg):
@@ -158,6 +187,8 @@ class SceneInfo(_Msg):
     camera: str | None
     engine: str
     samples: int | None
+    # Only `inspect` estimates it (None: not estimated).
+    memory: SceneMemory | None = None
 
 
 class Ready(_Msg):
@@ -183,6 +214,8 @@ class Opened(_Msg):
     request_id: int
     info: SceneInfo
     selection: DeviceSelection
+    # What the renders of this opening run on (the driver is the parent's to fill in).
+    rendered_on: RenderedOn
     threads: int
     seconds: float
 
@@ -203,6 +236,8 @@ class RegionRendered(_Msg):
     key: str
     path: str
     seconds: float
+    # What this region was rendered on: a GPU that failed mid-job leaves the rest to the CPU.
+    rendered_on: RenderedOn
 
 
 class Rendered(_Msg):
@@ -271,6 +306,9 @@ class Failed(_Msg):
     request_id: int | None
     code: ErrorCode
     message: str
+    # For `GPU_FAILED`: the market's cause and Cycles' own text.
+    cause: AbandonCause | None = None
+    detail: str = ""
 
 
 Event = Annotated[

@@ -190,7 +190,7 @@ def job_credits(
             seat = seats[key]
             seat.verifier = e.verifier
             owed[e.caller] += draw_bounty(seat.tiles, params.verify_fee_per_tile, bps)
-        elif isinstance(e, ev.WorkerTimedOut | ev.VerifierDrawMissed):
+        elif isinstance(e, ev.WorkerTimedOut | ev.SeatAbandoned | ev.VerifierDrawMissed):
             moved.add(e, e.slashed)  # the culprit pays for its tiles' next round first
         elif isinstance(e, ev.Slashed):
             reason = ev.SLASH_REASONS[e.reason]

@@ -31,6 +31,7 @@ REJECTED, TIMED_OUT, UNVERIFIED = 9, 10, 12  # the contract's SeatState of a ret
 FAILED_BY = {
     ev.ResultsRejected: REJECTED,
     ev.WorkerTimedOut: TIMED_OUT,
+    ev.SeatAbandoned: TIMED_OUT,
     ev.VerifierDrawMissed: TIMED_OUT,
     ev.ResultsUnverified: UNVERIFIED,
 }

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.blender.launcher import BlenderChild, RenderedRegion
 from tilefarm.adapters.ipfs import KuboClient, ManifestSource, fetch_manifest
 from tilefarm.hardware import RenderedOn
 from tilefarm.manifest import RenderManifest, canonical_json
@@ -81,26 +81,51 @@ def render_evidence(
     default it is fetched into `work_dir`. `manifest_of` gives the manifest (by default fetched
     from `ipfs`). Reads nothing of the worker's but the chain's claim."""
     manifest = (manifest_of or partial(fetch_manifest, ipfs))(claim.manifest_cid)
-    choices = select_patches(claim.seed_bytes(), manifest, claim.assigned())
+    # Frame by frame (one render request each), in the seed's order within a frame.
+    choices = sorted(select_patches(claim.seed_bytes(), manifest, claim.assigned()), key=_frame)
     if scene is not None:
         blend = scene(manifest)
     else:
         blend = work_dir / "scene.blend"
         if not blend.exists():
             ipfs.cat_to_file(manifest.scene_cid, blend, max_bytes=max_scene_bytes)
-    child.open(blend, manifest)
-    frames: dict[int, list[PatchChoice]] = defaultdict(list)
-    for c in choices:
-        frames[c.frame].append(c)
-    patches: list[EvidencePatch] = []
-    for frame, group in sorted(frames.items()):
-        regions = [(f"patch-{i:04d}", c.rect) for i, c in enumerate(group)]
-        rendered = child.render_regions(frame, regions, work_dir / "patches" / str(frame))
-        for c, region in zip(group, rendered, strict=True):
-            cid = ipfs.add_file(region.path)
-            patches.append(EvidencePatch(choice=c, render_cid=cid, seconds=region.seconds))
+    opened = child.open(blend, manifest)
+    rendered = _render_patches(child, choices, work_dir / "patches")
+    rendered_on = rendered[-1].rendered_on if rendered else opened.rendered_on
+    # A GPU that failed mid-evidence left the later patches to the CPU, where the child then
+    # stays: the patches rendered before it are rendered again there, so that every patch was
+    # rendered on what the evidence records, and the judge holds each to the thresholds of its
+    # own pair of backends (a GPU patch judged as a CPU one could fail an honest CPU worker).
+    again = [i for i, r in enumerate(rendered) if r.rendered_on.backend != rendered_on.backend]
+    if again:
+        redone = _render_patches(child, [choices[i] for i in again], work_dir / "patches-again")
+        for i, region in zip(again, redone, strict=True):
+            rendered[i] = region
+    patches = [
+        EvidencePatch(choice=c, render_cid=ipfs.add_file(r.path), seconds=r.seconds)
+        for c, r in zip(choices, rendered, strict=True)
+    ]
     return Evidence(
         job_id=claim.job_id, worker=claim.worker, manifest_cid=claim.manifest_cid,
         merkle_root=claim.merkle_root, first_tile=claim.first_tile,
-        tile_count=claim.tile_count, seed=claim.seed, patches=patches,
+        tile_count=claim.tile_count, seed=claim.seed, patches=patches, rendered_on=rendered_on,
     )  # fmt: skip
+
+
+def _frame(choice: PatchChoice) -> int:
+    return choice.frame
+
+
+def _render_patches(
+    child: BlenderChild, choices: list[PatchChoice], out: Path
+) -> list[RenderedRegion]:
+    """Render `choices` in `child`, one request per frame; the regions in `choices`' order."""
+    frames: dict[int, list[int]] = defaultdict(list)
+    for i, c in enumerate(choices):
+        frames[c.frame].append(i)
+    rendered: dict[int, RenderedRegion] = {}
+    for frame, group in sorted(frames.items()):
+        regions = [(f"patch-{i:04d}", choices[i].rect) for i in group]
+        done = child.render_regions(frame, regions, out / str(frame))
+        rendered.update(zip(group, done, strict=True))
+    return [rendered[i] for i in range(len(choices))]

@@ -1,0 +1,143 @@
+"""Every render says what it ran on, and a GPU that fails is told apart: rendered once more on
+the CPU when the job allows it, raised with its cause when it does not. This machine has no GPU:
+the GPU paths run through the child's test-only hooks (a selection that pretends to be CUDA and
+renders on the CPU; a render failing with Cycles' own text)."""
+
+import os
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from tilefarm.adapters.blender import (
+    BlenderChild,
+    ChildLimits,
+    GpuRenderFailed,
+    RenderedRegion,
+    RenderFailed,
+    Sandbox,
+)
+from tilefarm.adapters.blender.protocol import TEST_FAIL_GPU_RENDER, TEST_PRETEND_GPU
+from tilefarm.hardware_codes import AbandonCause
+from tilefarm.manifest import RenderManifest
+
+from .conftest import tiny_manifest
+
+pytestmark = pytest.mark.blender
+
+OUT_OF_MEMORY = "CUDA error: Out of memory in cuMemAlloc(&device_pointer, size), line 813"
+BUILD = re.compile(r"5\.0\.1 \([0-9a-f]{12}\)")  # the version string and the build hash
+
+
+def _child() -> BlenderChild:
+    return BlenderChild(threads=2, sandbox=Sandbox.NETNS, limits=ChildLimits(wall_seconds=120))
+
+
+@pytest.fixture
+def pretend_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
+
+
+@pytest.fixture
+def cuda_out_of_memory(pretend_cuda: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(TEST_FAIL_GPU_RENDER, OUT_OF_MEMORY)
+
+
+def test_a_cpu_render_reports_the_cpu_cycles_lists_and_blenders_build(
+    child: BlenderChild, tmp_path: Path
+) -> None:
+    (tile,) = child.render_tiles(1, [0], tmp_path)
+    (cpu,) = [d for d in child.list_devices() if d.type == "CPU"]
+    on = tile.rendered_on
+    assert (on.backend, on.device, on.driver) == ("CPU", cpu.name, "")
+    assert BUILD.fullmatch(on.blender) and on.blender.startswith(child.blender_version or "?")
+
+
+def test_a_gpu_backend_this_machine_lacks_renders_on_the_cpu_and_says_so(
+    tiny_blend: Path, manifest: RenderManifest, tmp_path: Path
+) -> None:
+    with _child() as optix:
+        optix.devices = ["OPTIX"]
+        opened = optix.open(tiny_blend, manifest)
+        (tile,) = optix.render_tiles(1, [0], tmp_path)
+    assert opened.rendered_on.backend == tile.rendered_on.backend == "CPU"
+    assert any("'OPTIX' is not available" in w for w in optix.warnings)
+
+
+def test_a_selection_on_a_gpu_is_what_the_renders_report(
+    pretend_cuda: None, tiny_blend: Path, manifest: RenderManifest, tmp_path: Path
+) -> None:
+    with _child() as cuda:
+        opened = cuda.open(tiny_blend, manifest)
+        (tile,) = cuda.render_tiles(1, [0], tmp_path)
+    assert opened.selection.backend == "CUDA"
+    assert opened.rendered_on.backend == tile.rendered_on.backend == "CUDA"
+    assert tile.rendered_on.device == "CUDA device a test pretends"
+    assert cuda.warnings == []
+
+
+def test_a_gpu_out_of_memory_is_rendered_again_on_the_cpu_when_the_job_allows_it(
+    cuda_out_of_memory: None,
+    child: BlenderChild,
+    tiny_blend: Path,
+    manifest: RenderManifest,
+    tmp_path: Path,
+) -> None:
+    assert manifest.requirements.cpu_fallback  # the default
+    reference = child.render_tiles(1, [0, 1], tmp_path / "cpu")
+    with _child() as cuda:
+        opened = cuda.open(tiny_blend, manifest)
+        tiles = cuda.render_tiles(1, [0, 1], tmp_path / "fallback")
+        # A GPU that failed once is not trusted again in this child, at the next opening too.
+        cuda.open(tiny_blend, tiny_manifest(samples=4))
+        (later,) = cuda.render_tiles(1, [2], tmp_path / "later")
+    assert opened.rendered_on.backend == "CUDA"
+    assert [t.rendered_on.backend for t in (*tiles, later)] == ["CPU", "CPU", "CPU"]
+    assert [t.pixel_hash for t in tiles] == [t.pixel_hash for t in reference]
+    fell_back, reopened = cuda.warnings  # once for the failure, once at the next opening
+    assert f"the GPU ran out of memory: {OUT_OF_MEMORY}" in fell_back
+    assert "rendering on the CPU, this region and every later one" in fell_back
+    assert "failed earlier in this child" in reopened
+
+
+def test_a_gpu_out_of_memory_is_raised_with_its_cause_when_the_job_wants_the_gpu_only(
+    cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    with _child() as cuda:
+        cuda.open(tiny_blend, tiny_manifest(requirements={"cpu_fallback": False}))
+        with pytest.raises(GpuRenderFailed) as raised:
+            cuda.render_tiles(1, [0], tmp_path)
+        assert cuda.running  # the child reports and stays usable
+    failed = raised.value
+    assert (failed.cause, failed.cycles_error) == (AbandonCause.GPU_OUT_OF_MEMORY, OUT_OF_MEMORY)
+    assert "the GPU ran out of memory" in str(failed) and "does not allow" in str(failed)
+
+
+def test_a_scene_error_on_a_gpu_is_no_gpu_failure(
+    pretend_cuda: None, monkeypatch: pytest.MonkeyPatch, tiny_blend: Path, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(TEST_FAIL_GPU_RENDER, "Error: Cannot render, no camera")
+    with _child() as cuda:
+        cuda.open(tiny_blend, tiny_manifest())
+        with pytest.raises(RenderFailed, match="no camera") as raised:
+            cuda.render_tiles(1, [0], tmp_path)
+    assert not isinstance(raised.value, GpuRenderFailed)
+
+
+def test_a_child_that_dies_while_rendering_on_a_gpu_lost_its_gpu(
+    pretend_cuda: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    slow = tiny_manifest(samples=64)  # the child is still rendering when the first tile is in
+    with _child() as cuda:
+        cuda.open(tiny_blend, slow)
+
+        def killed_by_the_driver(_: RenderedRegion) -> None:
+            if cuda.pid is not None:
+                os.kill(cuda.pid, signal.SIGKILL)
+
+        regions = [(f"tile-{i}", rect) for i, rect in enumerate(slow.tiles())]
+        with pytest.raises(GpuRenderFailed) as raised:
+            cuda.render_regions(1, regions, tmp_path, on_progress=killed_by_the_driver)
+    assert raised.value.cause is AbandonCause.GPU_LOST
+    assert "the GPU was lost" in str(raised.value) and "exit code -9" in str(raised.value)

@@ -1,0 +1,74 @@
+"""A worker whose GPU fails on a job that allows no CPU retry gives its seat back at once, on the
+real stack (anvil, Kubo, the deployed market, Blender): the chain records the cause, the seat is
+timed out (slashed as a late worker's, its tiles returned), and the job's row says why. This
+machine has no GPU: the worker's Blender child pretends its selection is CUDA and fails every
+render on it with Cycles' out-of-memory text (the child's test-only hooks)."""
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from tests.worker.conftest import Stack, running_worker, wait_until
+from tilefarm.adapters.blender.protocol import TEST_FAIL_GPU_RENDER, TEST_PRETEND_GPU
+from tilefarm.adapters.chain.events import JobParams, SeatAbandoned
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.hardware_codes import AbandonCause
+from tilefarm.manifest import build_manifest
+from tilefarm_cli.scenes import build_builtin_scene
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender]
+
+OUT_OF_MEMORY = "CUDA error: Out of memory in cuMemAlloc(&device_pointer, size), line 813"
+PARAMS = JobParams(
+    tile_count=4, frame_count=1, max_price_per_tile=10**15, verify_fee_per_tile=10**12,
+    bid_bond=10**14, bid_window=10, reveal_window=60, render_window=600, verify_window=600,
+)  # fmt: skip
+
+
+def _post_gpu_only_job(stack: Stack, tmp: Path) -> int:
+    assert stack.status.ipfs_api_url
+    ipfs = KuboClient(stack.status.ipfs_api_url)
+    manifest = build_manifest(
+        scene_cid=ipfs.add_file(build_builtin_scene("tiny", tmp / "tiny.blend")),
+        frames=[1], resolution={"width": 32, "height": 24}, tile_grid={"columns": 2, "rows": 2},
+        samples=2, requirements={"cpu_fallback": False},
+    )  # fmt: skip
+    accounts: Sequence[str] = stack.w3.eth.accounts  # web3 types it as a 1-tuple
+    job_id, _ = stack.market.post_job(
+        accounts[1], PARAMS, ipfs.add_bytes(manifest.canonical_json())
+    )
+    return job_id
+
+
+def test_a_worker_whose_gpu_runs_out_of_memory_gives_its_seat_back_with_the_cause(
+    own_stack: Stack,
+    block_producer: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
+    monkeypatch.setenv(TEST_FAIL_GPU_RENDER, OUT_OF_MEMORY)
+    caplog.set_level(logging.ERROR, logger="render_worker")
+    market = own_stack.market
+    with running_worker(own_stack, tmp_path, 4) as daemon:
+        job_id = _post_gpu_only_job(own_stack, tmp_path)
+        wait_until(
+            lambda: (job := daemon.state.job(job_id)) is not None and job.stage == "abandoned",
+            180,
+            "the seat to be given back",
+        )
+    job = daemon.state.job(job_id)
+    assert job is not None and job.reason == f"the GPU ran out of memory: {OUT_OF_MEMORY}"
+    (given_back,) = [e for e in market.events(job_id=job_id) if isinstance(e, SeatAbandoned)]
+    assert (given_back.worker, given_back.cause) == (daemon.me, AbandonCause.GPU_OUT_OF_MEMORY)
+    assert given_back.slashed > 0
+    assert market.seat(job_id, daemon.me).state_name == "TimedOut"
+    assert daemon.state.tiles(job_id) == {}  # no tile rendered on the CPU
+    assert any(
+        f"job {job_id}: the GPU ran out of memory" in r.getMessage()
+        and "giving the seat back" in r.getMessage()
+        for r in caplog.records
+    )
