@@ -156,6 +156,12 @@ test-invariants: $(TOOLS)/.forge
 fuzz: $(TOOLS)/.forge
 	FOUNDRY_PROFILE=fuzz $(FORGE) test --match-test invariant_allProperties --summary -vv $(FORGE_ARGS)
 
+# Honest renders on this machine's devices and CPU kernels as the verifier's judge sees them, and
+# the fraud each tolerance lets through (bench/crossdevice.py; minutes). BENCH_ARGS="--json".
+.PHONY: bench-crossdevice
+bench-crossdevice: setup
+	$(PY) -m bench.crossdevice $(BENCH_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check tilefarm tilefarm_cli marketplace render_worker tests bench scripts
 	$(VENV)/bin/mypy

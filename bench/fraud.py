@@ -39,6 +39,7 @@ import numpy as np
 import psutil
 
 from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.envelope import Thresholds
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
@@ -102,14 +103,17 @@ def judge(
     choices: list[PatchChoice],
     m: RenderManifest,
     faked: Rect | None = None,
+    thresholds: Thresholds | None = None,
 ) -> Judged:
-    """Judge every chosen patch of `committed` against the honest `reference`."""
+    """Judge every chosen patch of `committed` against the honest `reference`, by `thresholds`
+    (default: the manifest's own, the CPU pair's)."""
     out = Judged()
+    limits = m.verification if thresholds is None else thresholds
     for c in choices:
         r = c.rect
         j = judge_patch(
             reference[r.y : r.y_end, r.x : r.x_end], committed[r.y : r.y_end, r.x : r.x_end],
-            m.verification,
+            limits,
         )  # fmt: skip
         out.worst_psnr = min(out.worst_psnr, j.psnr_db)
         out.largest_error = max(out.largest_error, j.max_error)
@@ -118,6 +122,76 @@ def judge(
         if faked is not None and _overlaps(r, faked):
             out.patch_on_fake = True
     return out
+
+
+def cheat_manifests() -> dict[str, RenderManifest]:
+    """The manifests whose honest renders the cheaters take their pixels from."""
+    return {
+        "wrong_seed": manifest(seed=8),
+        "fewer_samples": manifest(samples=SAMPLES // 4),
+        "half_resolution": manifest(resolution={"width": WIDTH // 2, "height": HEIGHT // 2}),
+    }
+
+
+class Cheats:
+    """The cheaters of one honest frame: `strategies` maps a cheat's name to a function of the
+    trial's index that returns the frame it commits (None when its fake equals the honest pixels
+    by `params`' judgement, counted in `harmless`). The random draws (noise, the faked block's
+    place, recorded in `blocks` by trial) come from `rng`, in the order the functions are
+    called."""
+
+    def __init__(
+        self,
+        honest: Pixels,
+        sources: dict[str, Pixels],
+        m: RenderManifest,
+        params: Thresholds,
+        rng: np.random.Generator,
+    ) -> None:
+        self.honest, self.params, self.rng = honest, params, rng
+        self.harmless: dict[str, int] = {}
+        self.blocks: dict[int, Rect] = {}
+        half = sources["half_resolution"]
+        upscaled = np.repeat(np.repeat(half, 2, axis=0), 2, axis=1)
+        rects = m.tiles()
+        copied = honest.copy()
+        for i, rect in enumerate(rects):  # every tile carries the next tile's pixels
+            src = rects[(i + 1) % len(rects)]
+            copied[rect.y : rect.y_end, rect.x : rect.x_end] = honest[
+                src.y : src.y_end, src.x : src.x_end
+            ]
+        wrong_seed, fewer = sources["wrong_seed"], sources["fewer_samples"]
+        self.strategies: dict[str, Callable[[int], Pixels | None]] = {
+            "blank": lambda _: np.zeros_like(honest),
+            "noise": lambda _: rng.random(honest.shape, dtype=np.float32),
+            "wrong_seed": lambda _: wrong_seed,
+            "fewer_samples_16_of_64": lambda _: fewer,
+            "half_resolution_upscaled": lambda _: upscaled,
+            "another_tiles_pixels": lambda _: copied,
+            "honest_with_10pct_at_quarter_samples": self._partial("quarter", fewer),
+            "honest_with_10pct_from_wrong_seed": self._partial("seed", wrong_seed),
+        }
+
+    def _partial(self, name: str, source: Pixels) -> Callable[[int], Pixels | None]:
+        honest, rng = self.honest, self.rng
+        height, width = honest.shape[:2]
+
+        def make(trial: int) -> Pixels | None:
+            faked = honest.copy()
+            h = height // 4
+            w = round(0.10 * width * height / h)
+            x, y = int(rng.integers(0, width - w + 1)), int(rng.integers(0, height - h + 1))
+            faked[y : y + h, x : x + w] = source[y : y + h, x : x + w]
+            self.blocks[trial] = Rect(x=x, y=y, width=w, height=h)
+            block = judge_patch(
+                honest[y : y + h, x : x + w], faked[y : y + h, x : x + w], self.params
+            )
+            if block.passed:
+                self.harmless[name] = self.harmless.get(name, 0) + 1
+                return None  # the "fake" equals the honest pixels: nothing to catch
+            return faked
+
+        return make
 
 
 def _overlaps(a: Rect, b: Rect) -> bool:
@@ -150,51 +224,11 @@ def main() -> None:
             build_builtin_scene("demo", blend)
         honest = render_whole(blend, honest_m, tmp / "honest")
         other_kernel = render_whole(blend, honest_m, tmp / "sse", {"CYCLES_CPU_NO_AVX2": "1"})
-        wrong_seed = render_whole(blend, manifest(seed=8), tmp / "seed")
-        fewer = render_whole(blend, manifest(samples=SAMPLES // 4), tmp / "fewer")
-        half = render_whole(
-            blend, manifest(resolution={"width": WIDTH // 2, "height": HEIGHT // 2}), tmp / "half"
-        )
-        upscaled = np.repeat(np.repeat(half, 2, axis=0), 2, axis=1)
-        rects = honest_m.tiles()
-        copied = honest.copy()
-        for i, rect in enumerate(rects):  # every tile carries the next tile's pixels
-            src = rects[(i + 1) % len(rects)]
-            copied[rect.y : rect.y_end, rect.x : rect.x_end] = honest[
-                src.y : src.y_end, src.x : src.x_end
-            ]
-
-        harmless: dict[str, int] = {}
-        blocks: dict[int, Rect] = {}
-
-        def partial(name: str, source: Pixels) -> Callable[[int], Pixels | None]:
-            def make(trial: int) -> Pixels | None:
-                faked = honest.copy()
-                h = HEIGHT // 4
-                w = round(0.10 * WIDTH * HEIGHT / h)
-                x, y = int(rng.integers(0, WIDTH - w + 1)), int(rng.integers(0, HEIGHT - h + 1))
-                faked[y : y + h, x : x + w] = source[y : y + h, x : x + w]
-                blocks[trial] = Rect(x=x, y=y, width=w, height=h)
-                block = judge_patch(
-                    honest[y : y + h, x : x + w], faked[y : y + h, x : x + w], params
-                )
-                if block.passed:
-                    harmless[name] = harmless.get(name, 0) + 1
-                    return None  # the "fake" equals the honest pixels: nothing to catch
-                return faked
-
-            return make
-
-        strategies: dict[str, Callable[[int], Pixels | None]] = {
-            "blank": lambda _: np.zeros_like(honest),
-            "noise": lambda _: rng.random(honest.shape, dtype=np.float32),
-            "wrong_seed": lambda _: wrong_seed,
-            "fewer_samples_16_of_64": lambda _: fewer,
-            "half_resolution_upscaled": lambda _: upscaled,
-            "another_tiles_pixels": lambda _: copied,
-            "honest_with_10pct_at_quarter_samples": partial("quarter", fewer),
-            "honest_with_10pct_from_wrong_seed": partial("seed", wrong_seed),
+        sources = {
+            name: render_whole(blend, m, tmp / name) for name, m in cheat_manifests().items()
         }
+        cheats = Cheats(honest, sources, honest_m, params, rng)
+        strategies, harmless, blocks = cheats.strategies, cheats.harmless, cheats.blocks
         report: dict[str, Any] = {
             "trials": TRIALS,
             "rng_seed": SEED,

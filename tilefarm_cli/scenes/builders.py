@@ -5,6 +5,8 @@
 - `demo`: the `make demo` scene, 480x270, 12 frames of a camera orbit around glossy, diffuse
   and glowing objects on a floor.
 - `showcase`: the scene `make demo` posts as a job (tilefarm_cli/scenes/showcase.py).
+- `glass_volume`: glass, a volume and motion blur, for `bench.crossdevice`
+  (tilefarm_cli/scenes/glass_volume.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tilefarm.adapters.blender import scene_parts as parts
+from tilefarm_cli.scenes.glass_volume import build_glass_volume
 from tilefarm_cli.scenes.showcase import build_showcase
 
 
@@ -63,6 +66,7 @@ BUILDERS: dict[str, Callable[[Any], None]] = {
     "tiny": build_tiny,
     "demo": build_demo,
     "showcase": build_showcase,
+    "glass_volume": build_glass_volume,
 }
 
 
