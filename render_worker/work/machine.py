@@ -27,6 +27,7 @@ from render_worker.errors import WorkerError
 from render_worker.settings import DaemonSettings, WorkerSettings
 from render_worker.state.store import WorkerState
 from render_worker.work.benchmark import BenchmarkReport, run_benchmark
+from tilefarm.adapters.blender.cpu_kernel import kernel_problem
 from tilefarm.adapters.blender.devices import (
     Device,
     DeviceSelection,
@@ -264,6 +265,7 @@ def profile_at_start(settings: DaemonSettings, state: WorkerState) -> MachinePro
     """Probe the machine, benchmark it if the stored figures do not fit it (and store them), and
     return its profile."""
     probe = probe_machine(settings)
+    problem = kernel_problem()
     profile, new = machine_profile(
         settings,
         probe,
@@ -271,6 +273,10 @@ def profile_at_start(settings: DaemonSettings, state: WorkerState) -> MachinePro
         benchmark=lambda: run_benchmark(settings, samples=BENCHMARK_SAMPLES),
         gpu_memory=nvidia_gpu_memory,
     )
+    if problem and profile.backend == "CPU":
+        raise WorkerError(problem)
+    if problem:  # its verification and any CPU retry of a failed GPU tile render on the CPU
+        log.warning("the CPU kernel: %s", problem)
     if new is not None:
         store_benchmark(state, new)
     log.info(
