@@ -62,7 +62,13 @@ export interface TileReturn {
   cause: ReturnCause;
   /** The seat's worker (null: unsold). */
   worker: string | null;
+  /** Why its worker gave the seat back (`SeatAbandoned.cause`), when it did: a seat given back
+   * ends as a late one does, with its cause. */
+  given?: number;
 }
+
+/** The words for each cause a seat was given back for (`SeatPublic.cause_text` by `cause`). */
+export type CauseTexts = ReadonlyMap<number, string>;
 
 export interface Tile {
   index: number;
@@ -94,6 +100,7 @@ const BY_WORKER: Record<string, TileState> = {
   ResultsRejected: "rejected",
   ResultsUnverified: "unverified",
   WorkerTimedOut: "late",
+  SeatAbandoned: "late",
   VerifierDrawMissed: "missed",
 };
 
@@ -116,6 +123,7 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
   }));
   const rounds = new Map<number, number>(); // round job id -> its number, as rounds open
   const seats = new Map<string, number[]>(); // "job:worker" -> the tiles its seat won
+  const given = new Map<string, number>(); // "job:worker" -> why it gave its seat back
   const kinds = familyDisputeKinds(events);
   const posted = events.find((e) => e.name === "JobPosted")?.job_id ?? null;
   let ended = false; // re-offering ended: a tile returned from now on is missing
@@ -163,6 +171,8 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
           cause: returnCause(a.cause),
           worker: isZero(a.worker) ? null : String(a.worker),
         };
+        const why = back.worker ? given.get(key(Number(a.round_id), back.worker)) : undefined;
+        if (why !== undefined && back.cause === "late") back.given = why;
         for (const i of range(Number(a.first_tile), Number(a.tile_count))) {
           const t = tiles[i];
           Object.assign(t, {
@@ -208,6 +218,12 @@ export function tileStates(tileCount: number, events: readonly ChainEvent[]): Ti
         if (worker && kinds.get(event) === "challenge" && !a.fraud)
           setWorker(job, worker, "accepted");
         break;
+      case "SeatAbandoned":
+        if (worker) {
+          given.set(key(job, worker), Number(a.cause));
+          setWorker(job, worker, "late");
+        }
+        break;
       case "JobCancelled":
         for (const t of tiles)
           if (t.state === "waiting" || t.state === "bidding") t.state = "cancelled";
@@ -232,18 +248,60 @@ export function familyDisputeKinds(events: readonly ChainEvent[]): Map<ChainEven
 }
 
 /** A tile in words: its state, the round that sold or offers it, its worker, and why it went
- * back to the unsold tiles before. */
-export function tileLabel(t: Tile): string {
+ * back to the unsold tiles before (a seat given back, in the words of `causes`). */
+export function tileLabel(t: Tile, causes: CauseTexts = new Map()): string {
   let label = `Tile ${t.index}: ${TILE_LABELS[t.state]}`;
   if (t.round > 0 && t.state !== "reoffered" && t.state !== "missing")
     label += `, ${roundName(t.round)}`;
   if (t.worker) label += ` (worker ${t.worker})`;
-  const why = t.returns.map(
-    (r) =>
-      `${r.cause === "unsold" ? "unsold" : `worker ${r.worker ?? "?"} ${CAUSE_WORDS[r.cause]}`} in ${roundName(r.round)}`,
-  );
+  const why = t.returns.map((r) => {
+    const worker = `worker ${r.worker ?? "?"}`;
+    const what =
+      r.cause === "unsold"
+        ? "unsold"
+        : r.given !== undefined
+          ? `${worker} gave it back: ${givenText(r.given, causes)}`
+          : `${worker} ${CAUSE_WORDS[r.cause]}`;
+    return `${what} in ${roundName(r.round)}`;
+  });
   if (why.length) label += `; went back: ${why.join("; ")}`;
   return label;
+}
+
+/** Why a seat was given back, in the server's words when known. */
+export function givenText(cause: number, causes: CauseTexts): string {
+  return causes.get(cause) ?? `a worker gave its tiles back (cause ${cause})`;
+}
+
+/** A seat given back by its worker (`SeatAbandoned`): which, why, and the tiles it held. */
+export interface GivenBack {
+  job: number | null;
+  round: number;
+  worker: string;
+  cause: number;
+  first: number;
+  count: number;
+}
+
+/** Every seat given back, in chain order, from the events of a posted job and its rounds. */
+export function givenBack(events: readonly ChainEvent[]): GivenBack[] {
+  const rounds = new Map<number, number>();
+  const held = new Map<string, [number, number]>(); // "job:worker" -> [first tile, count]
+  const key = (job: number | null, worker: string) => `${job}:${worker.toLowerCase()}`;
+  const found: GivenBack[] = [];
+  for (const e of events) {
+    const a = e.args;
+    if (e.name === "RoundOpened") rounds.set(Number(a.round_id), Number(a.round));
+    if (typeof a.worker !== "string") continue;
+    if (e.name === "TilesAssigned")
+      held.set(key(e.job_id, a.worker), [Number(a.first_tile), Number(a.tile_count)]);
+    if (e.name === "SeatAbandoned") {
+      const [first, count] = held.get(key(e.job_id, a.worker)) ?? [0, 0];
+      const round = rounds.get(e.job_id ?? -1) ?? 0;
+      found.push({ job: e.job_id, round, worker: a.worker, cause: Number(a.cause), first, count });
+    }
+  }
+  return found;
 }
 
 const CAUSE_WORDS: Record<ReturnCause, string> = {

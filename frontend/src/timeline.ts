@@ -2,6 +2,7 @@
 import type { DisputeKind } from "./disputes";
 import { eth, short } from "./format";
 import { returnCause, roundName, tileRange } from "./rounds";
+import { type CauseTexts, givenText } from "./tiles";
 import type { ChainEvent } from "./types";
 
 // The contract's SlashReason, by value.
@@ -21,11 +22,15 @@ const same = (a: unknown, b: unknown) =>
 const clock = (unix: unknown) => new Date(Number(unix) * 1000).toLocaleTimeString();
 
 /** `kind`: the dispute an event belongs to (`disputeKinds`), where it matters to the sentence;
- * `rounds`: the round number of each job id of the family (`roundNumbers`), to name rounds. */
+ * `rounds`: the round number of each job id of the family (`roundNumbers`), to name rounds;
+ * `causes`: the server's words for why seats were given back; `given`: for tiles going back, the
+ * cause their seat was given back for, when it was (`SeatAbandoned`). */
 export function describe(
   e: ChainEvent,
   kind?: DisputeKind,
   rounds: ReadonlyMap<number, number> = new Map(),
+  causes: CauseTexts = new Map(),
+  given?: number,
 ): string {
   const a = e.args;
   const who = (x: unknown) => (typeof x === "string" ? short(x) : "?");
@@ -54,7 +59,10 @@ export function describe(
       const from = roundName(rounds.get(Number(a.round_id)) ?? 0);
       const why = {
         unsold: `unsold by ${from}`,
-        late: `worker ${who(a.worker)} late (${from})`,
+        late:
+          given === undefined
+            ? `worker ${who(a.worker)} late (${from})`
+            : `worker ${who(a.worker)} gave them back: ${givenText(given, causes)} (${from})`,
         rejected: `worker ${who(a.worker)}'s results rejected (${from})`,
         unverified: `worker ${who(a.worker)}'s results unverified: every verifier stayed silent (${from})`,
       }[returnCause(a.cause)];
@@ -105,6 +113,8 @@ export function describe(
       return `${who(a.worker)} slashed ${eth(a.amount)} (${SLASH_REASONS[Number(a.reason)] ?? "?"})`;
     case "WorkerTimedOut":
       return `${who(a.worker)} missed the deadline, ${eth(a.slashed)} slashed`;
+    case "SeatAbandoned":
+      return `${who(a.worker)} gave its tiles back: ${givenText(Number(a.cause), causes)}; ${eth(a.slashed)} slashed, as a late worker is`;
     case "JobCompleted":
       return `Completed: ${eth(a.artist_refund)} back to you, protocol fee ${eth(a.protocol_fee)}`;
     case "JobCancelled":

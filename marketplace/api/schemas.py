@@ -9,9 +9,16 @@ numbers hold exactly); 32-byte values (roots, seeds, commitments, hashes) are `H
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from marketplace.scene_memory import (
+    CYCLES_WORKING_MIB,
+    ROUND_MIB,
+    SAFETY_FACTOR,
+    suggested_min_vram_mib,
+)
 from tilefarm.adapters.blender.protocol import SceneInfo
+from tilefarm.hardware import BackendClass
 from tilefarm.manifest import RenderManifest
 from tilefarm.types import Hex32, Wei
 
@@ -38,8 +45,20 @@ class ScenePublic(RowBody):
     cid: str
     filename: str
     size: int
-    info: SceneInfo
+    info: SceneInfo = Field(
+        description="what Blender read from it; `memory` is an estimate of what its textures "
+        "and geometry need to render (null for a scene read before estimates were made)"
+    )
     created_at: datetime
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="the least GPU memory (MiB) to require of a job of this scene: the memory "
+        f"estimate x {SAFETY_FACTOR} plus Cycles' working memory ({CYCLES_WORKING_MIB} MiB) and "
+        f"the frame's buffers, rounded up to {ROUND_MIB} MiB; 0 means nothing is known"
+    )
+    @property
+    def min_vram_mib(self) -> int:
+        return suggested_min_vram_mib(self.info)
 
 
 class ManifestPublic(RowBody):
@@ -228,6 +247,14 @@ SEAT_STATE_DESCRIPTION = (
 )
 
 
+CAUSE_DESCRIPTION = (
+    "why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late "
+    "one): 0 unspecified, 1 GPU out of memory, 2 GPU driver or kernel failure, 3 GPU lost, 4 "
+    "scene cannot be rendered, 5 out of host memory, 6 render time limit; null unless it did"
+)
+CAUSE_TEXT_DESCRIPTION = "the cause in words (for 1: a worker's GPU ran out of memory)"
+
+
 class SeatPublic(RowBody):
     """One worker's assignment: its tile range, results commitment, verification and pay."""
 
@@ -248,6 +275,8 @@ class SeatPublic(RowBody):
     payment: Wei = Field(description="credited to the worker at release (state Paid)")
     verifier_fee: Wei = Field(description="credited to the verifier at release or rejection")
     slashed: Wei
+    cause: int | None = Field(None, description=CAUSE_DESCRIPTION)
+    cause_text: str | None = Field(None, description=CAUSE_TEXT_DESCRIPTION)
 
 
 class BidPublic(RowBody):
@@ -344,6 +373,10 @@ class WorkerSummary(RowBody):
     tiles_rejected: int
     timeouts: int
     slashes: int
+    backend: BackendClass | None = Field(
+        None, description="the Cycles backend it declared it renders on; null: never declared"
+    )
+    vram_mib: int = Field(0, description="the GPU memory it declared, in MiB (0 for the CPU)")
 
 
 class WorkerList(Page):
@@ -358,6 +391,8 @@ class WorkerJob(RowBody):
     price_per_tile: Wei
     payment: Wei
     slashed: Wei
+    cause: int | None = Field(None, description=CAUSE_DESCRIPTION)
+    cause_text: str | None = Field(None, description=CAUSE_TEXT_DESCRIPTION)
 
 
 class WorkerVerification(RowBody):

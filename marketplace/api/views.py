@@ -2,7 +2,8 @@
 
 Each body is read from its row's attributes (`Model.model_validate(row)`, see `schemas.RowBody`);
 the functions here add only what the row does not hold: a bid's outcome, a seat's last tile and
-dispute, a worker's eligibility, the lists of a detail body. `Overlay` lays those values over the
+dispute, why a seat was given back in words, a worker's eligibility and declared backend by name,
+the lists of a detail body. `Overlay` lays those values over the
 row for the body to read.
 """
 
@@ -28,6 +29,8 @@ from marketplace.db.chain_models import (
     LedgerEntry,
     SeatView,
 )
+from tilefarm.hardware import BackendClass
+from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
 
 # Seats that never won tiles: bids only.
 NOT_ASSIGNED = ("None", "Revealed", "Outbid", "Reclaimed", "Forfeited")
@@ -135,8 +138,25 @@ def seat_public(seat: SeatView, dispute: DisputeView | None) -> SeatPublic:
             last_tile=seat.first_tile + seat.tile_count - 1 if seat.tile_count else None,
             verification=seat,
             dispute=dispute_public(dispute) if dispute is not None else None,
+            cause=seat.abandon_cause,
+            cause_text=cause_text(seat.abandon_cause),
         )
     )
+
+
+def cause_text(cause: int | None) -> str | None:
+    """Why a seat was given back, in words (None for a seat that was not)."""
+    if cause is None:
+        return None
+    try:
+        return AbandonCause(cause).describe()
+    except ValueError:  # a cause this server does not know yet
+        return f"a worker gave its tiles back (cause {cause})"
+
+
+def backend_name(code: int) -> BackendClass | None:
+    """The backend class of a `declareHardware` code (None: never declared, or unknown here)."""
+    return next((name for name, known in BACKEND_CODES.items() if known == code), None)
 
 
 def eligible(account: AccountView, min_stake: int | None) -> bool:
@@ -145,7 +165,13 @@ def eligible(account: AccountView, min_stake: int | None) -> bool:
 
 
 def worker_summary(account: AccountView, min_stake: int | None) -> WorkerSummary:
-    return WorkerSummary.model_validate(Overlay(account, eligible=eligible(account, min_stake)))
+    return WorkerSummary.model_validate(
+        Overlay(
+            account,
+            eligible=eligible(account, min_stake),
+            backend=backend_name(account.backend),
+        )
+    )
 
 
 def worker_detail(
@@ -162,9 +188,15 @@ def worker_detail(
         Overlay(
             account,
             eligible=eligible(account, min_stake),
+            backend=backend_name(account.backend),
             jobs=[
                 WorkerJob.model_validate(
-                    Overlay(s, tile_count=s.tile_count if s.state not in NOT_ASSIGNED else 0)
+                    Overlay(
+                        s,
+                        tile_count=s.tile_count if s.state not in NOT_ASSIGNED else 0,
+                        cause=s.abandon_cause,
+                        cause_text=cause_text(s.abandon_cause),
+                    )
                 )
                 for s in seats
             ],

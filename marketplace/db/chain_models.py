@@ -174,6 +174,9 @@ class SeatView(Base):
     payment: Mapped[int] = mapped_column(Wei(), default=0)
     verifier_fee: Mapped[int] = mapped_column(Wei(), default=0)
     slashed: Mapped[int] = mapped_column(Wei(), default=0)
+    # Why the worker gave the seat back (`SeatAbandoned`: an `AbandonCause` of
+    # `tilefarm.hardware_codes`); None unless it did.
+    abandon_cause: Mapped[int | None] = mapped_column(Integer)
 
 
 class DisputeView(Base):
@@ -238,6 +241,10 @@ class AccountView(Base):
     account_id: Mapped[int] = mapped_column(Integer, default=0)
     withdrawn: Mapped[int] = mapped_column(Wei(), default=0)
     earned: Mapped[int] = mapped_column(Wei(), default=0)
+    # The hardware it declared (`declareHardware`): a `BACKEND_CODES` value of
+    # `tilefarm.hardware_codes` (0: never declared) and its GPU memory in MiB.
+    backend: Mapped[int] = mapped_column(Integer, default=0)
+    vram_mib: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class LedgerEntry(Base):

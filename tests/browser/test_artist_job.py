@@ -120,8 +120,9 @@ def test_the_workers_and_auditor_pages_show_the_finished_job(page: Page, server:
     page.get_by_role("link", name="Workers").click()
     rows = page.locator("#workers-table tbody tr")
     expect(rows).to_have_count(2)
-    expect(page.locator(f"tr[data-worker='{CHEAP}'] td").nth(3)).to_have_text("5")
-    expect(page.locator(f"tr[data-worker='{DEAR}'] td").nth(3)).to_have_text("3")
+    # Id, worker, stake, hardware, then the tiles accepted.
+    expect(page.locator(f"tr[data-worker='{CHEAP}'] td").nth(4)).to_have_text("5")
+    expect(page.locator(f"tr[data-worker='{DEAR}'] td").nth(4)).to_have_text("3")
     page.locator(f"tr[data-worker='{CHEAP}'] a").click()
     expect(page.locator("#worker-detail")).to_contain_text(f"Job {job_id}")
 

@@ -626,6 +626,8 @@ def assert_matches_chain(m: Market, db: Database) -> None:
             "timeouts": account_view.timeouts,
             "slashes": account_view.slashes,
             "account_id": account_view.account_id,
+            "backend": account_view.backend,
+            "vram_mib": account_view.vram_mib,
         }
         assert got == {k: getattr(a, k) for k in got}, f"account {address}"
         assert account_view.balance == m.client.balance_of(address)

@@ -25,7 +25,8 @@ import uvicorn
 from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
 from tests.conftest import fresh_stack_settings
-from tests.marketplace.market import deploy_market, random_history
+from tests.marketplace.market import Bid, Market, auction, deploy_market, random_history, stake_all
+from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
 from tilefarm_cli.devnet import Devnet
 from tilefarm_cli.devnet.ports import free_port
 
@@ -35,6 +36,17 @@ CHECKS = (
     "content_type_conformance",
     "response_schema_conformance",
 )
+
+
+def _gpu_workers(market: Market) -> None:
+    """Hardware declared (a GPU, the CPU) and a seat given back for its GPU's failure, so that
+    the workers' and seats' bodies carry them."""
+    stake_all(market)
+    gpu, cpu = market.workers[:2]
+    market.client.declare_hardware(gpu, BACKEND_CODES["CUDA"], 8_192)
+    market.client.declare_hardware(cpu, BACKEND_CODES["CPU"], 0)
+    job_id = auction(market, [Bid(gpu, 10**14, 2)], tiles=2)
+    market.client.abandon_seat(gpu, job_id, AbandonCause.GPU_OUT_OF_MEMORY)
 
 
 def main() -> int:
@@ -51,6 +63,7 @@ def main() -> int:
             assert status.rpc_url and status.ipfs_api_url
             market = deploy_market(status.rpc_url, state / "deployments")
             random_history(market, random.Random(args.seed), jobs=2)
+            _gpu_workers(market)
             port = free_port()
             settings = MarketplaceSettings(
                 state_dir=state / "server",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from marketplace.api.views import backend_name
 from marketplace.app import create_app
 from marketplace.db.frame_models import AssembledFrame, AssemblyJob
 from tests.marketplace.conftest import server_settings
@@ -173,6 +174,10 @@ def assert_api_matches_chain(api: TestClient, market: Market) -> None:
             account.timeouts,
         )
         assert view["slashes"] == account.slashes
+        assert (view["backend"], view["vram_mib"]) == (
+            backend_name(account.backend),
+            account.vram_mib,
+        )
         stakes += account.stake + account.unstaking
         balances += account.balance
     # The market's whole books: what came in and was not paid out is what the contract holds
@@ -577,6 +582,8 @@ def test_worker_detail_shows_its_jobs_verifications_and_history(
             "price_per_tile": str(10**14),
             "payment": str(8 * 10**14),
             "slashed": "0",
+            "cause": None,  # not given back
+            "cause_text": None,
         }
     ]
     assert int(worker["withdrawn"]) == int(worker["earned"]) > 0

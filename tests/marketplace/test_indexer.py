@@ -272,8 +272,10 @@ def test_a_database_of_another_market_is_reindexed_for_the_new_one(
         {"disputes": ("committed_mask", "commitments", "fee_each", "beneficiary")},
         # Before blind verification: seats without the root and seal, disputes without a kind.
         {"seats": ("merkle_root", "evidence_seal"), "disputes": ("kind",)},
+        # Before GPU workers: accounts without their hardware, seats without a cause.
+        {"accounts": ("backend", "vram_mib"), "seats": ("abandon_cause",)},
     ],
-    ids=["before-sealed-votes", "before-blind-verification"],
+    ids=["before-sealed-votes", "before-blind-verification", "before-gpu-workers"],
 )
 def test_a_database_of_an_older_layout_is_indexed_again(
     market: Market, tmp_path: Path, dropped: dict[str, tuple[str, ...]]

@@ -51,6 +51,48 @@ def test_a_malformed_manifest_is_refused_with_the_field_at_fault(
     assert "samples" in error["message"]
 
 
+def test_what_a_job_requires_of_the_hardware_is_stored_with_its_manifest(
+    api: TestClient, scene_cid: str, kubo: KuboClient
+) -> None:
+    requirements = {"backend": "GPU", "min_vram_mib": 6_144, "cpu_fallback": False}
+    answer = api.post("/api/manifests", json=_manifest(scene_cid, requirements=requirements))
+    assert answer.status_code == 201, answer.text
+    stored = answer.json()
+    assert stored["manifest"]["requirements"] == requirements
+    assert stored["cid"] == build_manifest(**_manifest(scene_cid, requirements=requirements)).cid()
+    assert api.get(f"/api/manifests/{stored['cid']}").json()["manifest"]["requirements"] == (
+        requirements
+    )
+    # Left out, it asks for nothing: any backend, no GPU memory, the CPU may finish.
+    plain = api.post("/api/manifests", json=_manifest(scene_cid)).json()
+    assert plain["manifest"]["requirements"] == {
+        "backend": "ANY",
+        "min_vram_mib": 0,
+        "cpu_fallback": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("requirements", "field"),
+    [
+        ({"min_vram_mib": -1}, "requirements.min_vram_mib"),
+        ({"backend": "VULKAN"}, "requirements.backend"),
+        ({"min_vram_mib": 2**32}, "requirements.min_vram_mib"),
+        ({"cpu_fallback": "sometimes"}, "requirements.cpu_fallback"),
+        ({"gpus": 2}, "requirements.gpus"),
+    ],
+    ids=["negative-vram", "unknown-backend", "vram-past-uint32", "fallback-not-a-bool", "unknown"],
+)
+def test_a_requirement_the_market_cannot_meet_is_refused_naming_the_field(
+    api: TestClient, scene_cid: str, requirements: dict[str, Any], field: str
+) -> None:
+    answer = api.post("/api/manifests", json=_manifest(scene_cid, requirements=requirements))
+    assert answer.status_code == 422, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert f"body.{field}" in error["message"]
+
+
 def test_a_grid_finer_than_the_frame_is_refused(api: TestClient, scene_cid: str) -> None:
     too_fine = _manifest(scene_cid, tile_grid={"columns": 100, "rows": 3})
     answer = api.post("/api/manifests", json=too_fine)

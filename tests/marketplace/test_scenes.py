@@ -1,5 +1,7 @@
 """Scene intake: `.blend` in, what Blender read from it out, bytes on IPFS."""
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from marketplace.app import create_app
+from marketplace.scene_memory import suggested_min_vram_mib
 from tests.marketplace.conftest import server_settings
+from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.cids import cid_of_bytes
 from tilefarm_cli.devnet import StackStatus
@@ -95,3 +99,50 @@ def test_an_unknown_scene_is_404_and_a_malformed_cid_is_422(api: TestClient) -> 
     assert answer.status_code == 404
     assert unknown in answer.json()["error"]["message"]
     assert api.get("/api/scenes/not-a-cid").status_code == 422
+
+
+@pytest.fixture(scope="module")
+def textured_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cube with two packed textures and one whose file is gone (tests/marketplace/
+    textured_blend.py, run with the venv's bpy in a process of its own)."""
+    out = tmp_path_factory.mktemp("textured") / "textured.blend"
+    helper = Path(__file__).with_name("textured_blend.py")
+    subprocess.run([sys.executable, str(helper), str(out)], check=True, capture_output=True)
+    return out
+
+
+def test_an_uploaded_scene_says_what_its_textures_and_geometry_need_in_memory(
+    api: TestClient, textured_blend: Path
+) -> None:
+    answer = api.post("/api/scenes?filename=textured.blend", content=textured_blend.read_bytes())
+    assert answer.status_code == 201, answer.text
+    scene = answer.json()
+    assert scene["info"]["memory"] == {
+        # A 256 x 128 RGBA PNG as bytes, a 64 x 32 RGB EXR as floats padded to RGBA.
+        "textures_bytes": 256 * 128 * 4 * 1 + 64 * 32 * 4 * 4,
+        "images": 2,
+        "images_missing": 1,  # an external file that was not packed into the .blend
+        "vertices": 8,
+        "triangles": 12,
+        "geometry_bytes": 8 * 32 + 12 * 128,  # the child's VERTEX_BYTES and TRIANGLE_BYTES
+    }
+    # Under a MiB of data: Cycles' 512 MiB of its own and the margin round up to 768 MiB.
+    assert scene["min_vram_mib"] == 768
+    assert api.get(f"/api/scenes/{scene['cid']}").json() == scene
+
+
+def test_the_suggested_gpu_memory_grows_with_the_estimate_and_is_0_when_nothing_is_known() -> None:
+    info = {
+        "scene": "Scene", "frame_start": 1, "frame_end": 1, "fps": 24.0, "width": 1920,
+        "height": 1080, "resolution_percentage": 100, "camera": "Camera", "engine": "CYCLES",
+        "samples": 64,
+    }  # fmt: skip
+    assert suggested_min_vram_mib(SceneInfo.model_validate(info)) == 0  # read before estimates
+    memory = {"textures_bytes": 0, "geometry_bytes": 0, "images": 0, "triangles": 0}
+    empty = suggested_min_vram_mib(SceneInfo.model_validate({**info, "memory": memory}))
+    # 512 MiB of Cycles' own and a 1920 x 1080 frame's buffers (about 127 MiB).
+    assert empty == 768
+    gib = {**memory, "textures_bytes": 4 << 30, "geometry_bytes": 2 << 30}
+    heavy = suggested_min_vram_mib(SceneInfo.model_validate({**info, "memory": gib}))
+    assert heavy == 9 * 1024 + 768  # 6 GiB x 1.5, then as above
+    assert heavy % 256 == 0

@@ -1783,6 +1783,18 @@ export interface components {
        */
       rpc_url: string;
     };
+    /**
+     * PairThresholds
+     * @description Measured thresholds for one pair of backend classes (in either order).
+     */
+    PairThresholds: {
+      /** Backends */
+      backends: [
+        "CPU" | "CUDA" | "OPTIX" | "HIP" | "ONEAPI" | "METAL",
+        "CPU" | "CUDA" | "OPTIX" | "HIP" | "ONEAPI" | "METAL",
+      ];
+      thresholds: components["schemas"]["Thresholds"];
+    };
     /** PanelMemberPublic */
     PanelMemberPublic: {
       /** Address */
@@ -1909,6 +1921,14 @@ export interface components {
        *     }
        */
       output?: components["schemas"]["OutputFormat"];
+      /**
+       * @default {
+       *       "backend": "ANY",
+       *       "cpu_fallback": true,
+       *       "min_vram_mib": 0
+       *     }
+       */
+      requirements?: components["schemas"]["Requirements"];
       resolution: components["schemas"]["Resolution"];
       /** Samples */
       samples: number;
@@ -1928,6 +1948,13 @@ export interface components {
       tile_grid: components["schemas"]["TileGrid"];
       /**
        * @default {
+       *       "cross_device": {
+       *         "max_differing_fraction": 0.1,
+       *         "max_error": 1,
+       *         "pixel_tolerance": 0.038,
+       *         "psnr_threshold_db": 20
+       *       },
+       *       "device_pairs": [],
        *       "max_differing_fraction": 0.1,
        *       "max_error": 0.1,
        *       "patch_count": 48,
@@ -1937,6 +1964,28 @@ export interface components {
        *     }
        */
       verification?: components["schemas"]["VerificationParams"];
+    };
+    /**
+     * Requirements
+     * @description What a job needs of the machine that renders it. The defaults ask for nothing.
+     */
+    Requirements: {
+      /**
+       * Backend
+       * @default ANY
+       * @enum {string}
+       */
+      backend?: "ANY" | "GPU" | "CPU" | "CUDA" | "OPTIX" | "HIP" | "ONEAPI" | "METAL";
+      /**
+       * Cpu Fallback
+       * @default true
+       */
+      cpu_fallback?: boolean;
+      /**
+       * Min Vram Mib
+       * @default 0
+       */
+      min_vram_mib?: number;
     };
     /**
      * Resolution
@@ -2080,6 +2129,7 @@ export interface components {
       frame_start: number;
       /** Height */
       height: number;
+      memory?: components["schemas"]["SceneMemory"] | null;
       /** Resolution Percentage */
       resolution_percentage: number;
       /** Samples */
@@ -2088,6 +2138,42 @@ export interface components {
       scene: string;
       /** Width */
       width: number;
+    };
+    /**
+     * SceneMemory
+     * @description What a scene needs in memory to render, as far as Blender can tell when it inspects the
+     *     .blend: an estimate, not a promise (Cycles adds its own buffers, kernels and BVH build
+     *     peaks). Counted by the child's `inspect` only.
+     */
+    SceneMemory: {
+      /**
+       * Geometry Bytes
+       * @description the evaluated meshes and curves
+       */
+      geometry_bytes: number;
+      /**
+       * Images
+       * @description images counted in textures_bytes
+       */
+      images: number;
+      /**
+       * Images Missing
+       * @description images used whose pixels Blender could not read (not packed)
+       * @default 0
+       */
+      images_missing?: number;
+      /**
+       * Textures Bytes
+       * @description the images used, as Cycles stores them
+       */
+      textures_bytes: number;
+      /** Triangles */
+      triangles: number;
+      /**
+       * Vertices
+       * @default 0
+       */
+      vertices?: number;
     };
     /** ScenePublic */
     ScenePublic: {
@@ -2100,7 +2186,13 @@ export interface components {
       created_at: string;
       /** Filename */
       filename: string;
+      /** @description what Blender read from it; `memory` is an estimate of what its textures and geometry need to render (null for a scene read before estimates were made) */
       info: components["schemas"]["SceneInfo"];
+      /**
+       * Min Vram Mib
+       * @description the least GPU memory (MiB) to require of a job of this scene: the memory estimate x 1.5 plus Cycles' working memory (512 MiB) and the frame's buffers, rounded up to 256 MiB; 0 means nothing is known
+       */
+      readonly min_vram_mib: number;
       /** Size */
       size: number;
     };
@@ -2164,6 +2256,16 @@ export interface components {
      * @description One worker's assignment: its tile range, results commitment, verification and pay.
      */
     SeatPublic: {
+      /**
+       * Cause
+       * @description why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late one): 0 unspecified, 1 GPU out of memory, 2 GPU driver or kernel failure, 3 GPU lost, 4 scene cannot be rendered, 5 out of host memory, 6 render time limit; null unless it did
+       */
+      cause?: number | null;
+      /**
+       * Cause Text
+       * @description the cause in words (for 1: a worker's GPU ran out of memory)
+       */
+      cause_text?: string | null;
       dispute: components["schemas"]["DisputePublic"] | null;
       /** First Tile */
       first_tile: number;
@@ -2211,6 +2313,32 @@ export interface components {
       worker: string;
     };
     /**
+     * Thresholds
+     * @description The four limits a patch is judged by (`tilefarm.patch_judge`).
+     */
+    Thresholds: {
+      /**
+       * Max Differing Fraction
+       * @default 0.1
+       */
+      max_differing_fraction?: number;
+      /**
+       * Max Error
+       * @default 0.1
+       */
+      max_error?: number;
+      /**
+       * Pixel Tolerance
+       * @default 0.001
+       */
+      pixel_tolerance?: number;
+      /**
+       * Psnr Threshold Db
+       * @default 53
+       */
+      psnr_threshold_db?: number;
+    };
+    /**
      * TileGrid
      * @description How the frame is cut: `columns` x `rows` tiles, row-major from the top-left.
      */
@@ -2223,9 +2351,25 @@ export interface components {
     /**
      * VerificationParams
      * @description How verifiers spot-check tiles (docs/verification.md). Thresholds apply to tone-mapped
-     *     values x/(1+x); a patch passes only if all three comparisons pass.
+     *     values x/(1+x); a patch passes only if all its comparisons pass. The four inherited
+     *     thresholds judge two CPU renders; `cross_device` (and any measured `device_pairs`) judge a
+     *     pair with a GPU on either side (`tilefarm.envelope`).
      */
     VerificationParams: {
+      /**
+       * @default {
+       *       "max_differing_fraction": 0.1,
+       *       "max_error": 1,
+       *       "pixel_tolerance": 0.038,
+       *       "psnr_threshold_db": 20
+       *     }
+       */
+      cross_device?: components["schemas"]["Thresholds"];
+      /**
+       * Device Pairs
+       * @default []
+       */
+      device_pairs?: components["schemas"]["PairThresholds"][];
       /**
        * Max Differing Fraction
        * @default 0.1
@@ -2321,6 +2465,11 @@ export interface components {
       /** Address */
       address: string;
       /**
+       * Backend
+       * @description the Cycles backend it declared it renders on; null: never declared
+       */
+      backend?: ("CPU" | "CUDA" | "OPTIX" | "HIP" | "ONEAPI" | "METAL") | null;
+      /**
        * Balance
        * @description wei, decimal
        */
@@ -2362,6 +2511,12 @@ export interface components {
       /** Verifications */
       verifications: components["schemas"]["WorkerVerification"][];
       /**
+       * Vram Mib
+       * @description the GPU memory it declared, in MiB (0 for the CPU)
+       * @default 0
+       */
+      vram_mib?: number;
+      /**
        * Withdrawn
        * @description wei, decimal
        */
@@ -2369,6 +2524,16 @@ export interface components {
     };
     /** WorkerJob */
     WorkerJob: {
+      /**
+       * Cause
+       * @description why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late one): 0 unspecified, 1 GPU out of memory, 2 GPU driver or kernel failure, 3 GPU lost, 4 scene cannot be rendered, 5 out of host memory, 6 render time limit; null unless it did
+       */
+      cause?: number | null;
+      /**
+       * Cause Text
+       * @description the cause in words (for 1: a worker's GPU ran out of memory)
+       */
+      cause_text?: string | null;
       /** First Tile */
       first_tile: number;
       /** Job Id */
@@ -2422,6 +2587,11 @@ export interface components {
       /** Address */
       address: string;
       /**
+       * Backend
+       * @description the Cycles backend it declared it renders on; null: never declared
+       */
+      backend?: ("CPU" | "CUDA" | "OPTIX" | "HIP" | "ONEAPI" | "METAL") | null;
+      /**
        * Balance
        * @description wei, decimal
        */
@@ -2456,6 +2626,12 @@ export interface components {
        * @description wei, decimal
        */
       unstaking: string;
+      /**
+       * Vram Mib
+       * @description the GPU memory it declared, in MiB (0 for the CPU)
+       * @default 0
+       */
+      vram_mib?: number;
       /**
        * Withdrawn
        * @description wei, decimal

@@ -4,6 +4,7 @@ import { h } from "../dom";
 import { PlainError } from "../errors";
 import { dateTimeInput, fromDateTimeInput } from "../format";
 import { parseFrames } from "../frames";
+import { BACKEND_CHOICES, estimateText, MAX_VRAM_MIB, type RequiredBackend } from "../hardware";
 import type { JobParams } from "../market";
 import { MAX_ROUNDS, roundsProblem } from "../rounds";
 import type { ManifestDraft, SceneInfo } from "../types";
@@ -39,6 +40,43 @@ function field(f: Field): HTMLElement {
       "aria-describedby": f.hint ? `${id}-hint` : null,
     }),
     f.hint ? h("small", { id: `${id}-hint` }, f.hint) : null,
+  );
+}
+
+/** A choice among `options` ([value, label]), with a hint. */
+function choice(
+  name: string,
+  label: string,
+  options: readonly (readonly [string, string])[],
+  hint: string,
+): HTMLElement {
+  const id = `f-${name}`;
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    h(
+      "select",
+      { id, name, "aria-describedby": `${id}-hint` },
+      options.map(([value, text]) => h("option", { value }, text)),
+    ),
+    h("small", { id: `${id}-hint` }, hint),
+  );
+}
+
+/** A box to tick, with a hint. */
+function tick(name: string, label: string, checked: boolean, hint: string): HTMLElement {
+  const id = `f-${name}`;
+  return h(
+    "div",
+    { class: "field tick" },
+    h(
+      "label",
+      { for: id },
+      h("input", { id, name, type: "checkbox", checked, "aria-describedby": `${id}-hint` }),
+      ` ${label}`,
+    ),
+    h("small", { id: `${id}-hint` }, hint),
   );
 }
 
@@ -108,6 +146,9 @@ export function read(form: HTMLFormElement, sceneCid: string, now = Date.now() /
     Math.floor(now) + windows.bid + windows.reveal,
   );
   if (problem) throw new PlainError(problem);
+  const minVram = num(form, "min_vram_mib");
+  if (minVram > MAX_VRAM_MIB)
+    throw new PlainError(`Minimum GPU memory must be at most ${MAX_VRAM_MIB} MiB.`);
   return {
     manifest: {
       scene_cid: sceneCid,
@@ -116,6 +157,11 @@ export function read(form: HTMLFormElement, sceneCid: string, now = Date.now() /
       tile_grid: { columns, rows },
       samples: num(form, "samples"),
       verification: { patch_count: num(form, "patch_count"), patch_size: num(form, "patch_size") },
+      requirements: {
+        backend: (form.elements.namedItem("backend") as HTMLSelectElement).value as RequiredBackend,
+        min_vram_mib: minVram,
+        cpu_fallback: (form.elements.namedItem("cpu_fallback") as HTMLInputElement).checked,
+      },
     },
     tiles,
     maxPrice: ether(form, "max_price"),
@@ -163,13 +209,15 @@ export function defaultFinalDeadline(now: number, bidWindow: number, revealWindo
   return Math.floor(now) + bidWindow + revealWindow + DEFAULT_FINAL_DAYS * 86_400;
 }
 
-/** The form's fields, grouped, with defaults from the scene (frame, size, samples); `now` is the
- * chain's clock, from which the default final deadline counts. */
+/** The form's fields, grouped, with defaults from the scene (frame, size, samples, the GPU memory
+ * its estimate suggests: `minVramMib`, 0 when nothing is known); `now` is the chain's clock, from
+ * which the default final deadline counts. */
 export function jobFieldsets(
   info: SceneInfo,
   width: number,
   height: number,
   now = Date.now() / 1000,
+  minVramMib = 0,
 ): HTMLElement[] {
   const group = (legend: string, fields: Field[], hidden = false) =>
     h(
@@ -192,6 +240,33 @@ export function jobFieldsets(
       wholeField("columns", "Tile columns", 4),
       wholeField("rows", "Tile rows", 2),
     ]),
+    h(
+      "fieldset",
+      { id: "hardware" },
+      h("legend", {}, "Hardware"),
+      choice(
+        "backend",
+        "Backend",
+        BACKEND_CHOICES,
+        "what workers must render on; renders of one scene on two backends differ by noise only",
+      ),
+      field({
+        ...wholeField("min_vram_mib", "Minimum GPU memory (MiB)", minVramMib, 0),
+        max: MAX_VRAM_MIB,
+        hint: "asked of GPU workers only (a CPU renders from host memory); 0: no minimum",
+      }),
+      h(
+        "p",
+        { class: "muted estimate-note", id: "vram-estimate" },
+        estimateText(info.memory, minVramMib),
+      ),
+      tick(
+        "cpu_fallback",
+        "Allow a worker to finish on its CPU if its GPU fails",
+        true,
+        "off: GPU renders only; a worker whose GPU fails gives its tiles back to be sold again",
+      ),
+    ),
     group("What you pay", [
       ethField(
         "max_price",

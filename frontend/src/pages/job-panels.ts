@@ -14,9 +14,12 @@ import { type Child, h, notice } from "../dom";
 import { cidLink, eth, short, txLink } from "../format";
 import { missingTilesNote } from "../frames";
 import type { RoundCost } from "../reserve";
-import { roundName } from "../rounds";
+import { roundName, tileRange } from "../rounds";
 import {
+  type CauseTexts,
   familyDisputeKinds,
+  givenBack,
+  givenText,
   TILE_LABELS,
   type Tile,
   tileLabel,
@@ -35,8 +38,8 @@ export interface Grid {
 
 const CID_ARGS = ["manifest_cid", "results_cid", "evidence_cid", "reason_cid"];
 
-function tileCell(t: Tile): HTMLElement {
-  const label = tileLabel(t);
+function tileCell(t: Tile, causes: CauseTexts): HTMLElement {
+  const label = tileLabel(t, causes);
   return h(
     "li",
     {
@@ -53,7 +56,7 @@ function tileCell(t: Tile): HTMLElement {
   );
 }
 
-function tileList(tiles: Tile[], columns: number, label: string): HTMLElement {
+function tileList(tiles: Tile[], columns: number, label: string, causes: CauseTexts): HTMLElement {
   return h(
     "ol",
     {
@@ -61,12 +64,39 @@ function tileList(tiles: Tile[], columns: number, label: string): HTMLElement {
       style: `grid-template-columns: repeat(${columns}, 1fr)`,
       "aria-label": label,
     },
-    tiles.map(tileCell),
+    tiles.map((t) => tileCell(t, causes)),
   );
 }
 
-/** The tile grid of a posted job and all its rounds (`events`: the whole family's). */
-export function tilesPanel(tileCount: number, events: ChainEvent[], grid: Grid | null): Child[] {
+/** The seats whose workers gave their tiles back, each with why (in the server's words). */
+function givenBackNote(events: ChainEvent[], causes: CauseTexts): HTMLElement | null {
+  const given = givenBack(events);
+  if (!given.length) return null;
+  return h(
+    "ul",
+    { id: "given-back", class: "given-back", "aria-label": "Tiles given back" },
+    given.map((g) =>
+      h(
+        "li",
+        { "data-worker": g.worker, "data-cause": g.cause },
+        `${tileRange(g.first, g.count)} given back by worker `,
+        h("code", { class: "mono", title: g.worker }, short(g.worker)),
+        g.round > 0 ? ` (${roundName(g.round)})` : "",
+        ": ",
+        h("strong", {}, givenText(g.cause, causes)),
+      ),
+    ),
+  );
+}
+
+/** The tile grid of a posted job and all its rounds (`events`: the whole family's; `causes`: the
+ * server's words for why seats were given back). */
+export function tilesPanel(
+  tileCount: number,
+  events: ChainEvent[],
+  grid: Grid | null,
+  causes: CauseTexts = new Map(),
+): Child[] {
   const tiles = tileStates(tileCount, events);
   const counts = new Map<TileState, number>();
   for (const t of tiles) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
@@ -94,16 +124,18 @@ export function tilesPanel(tileCount: number, events: ChainEvent[], grid: Grid |
           tiles.slice(i * perFrame, (i + 1) * perFrame),
           grid.columns,
           `Frame ${frame} tiles`,
+          causes,
         ),
         h("figcaption", {}, `Frame ${frame}`),
       ),
     );
   } else {
-    body = [tileList(tiles, Math.min(16, tileCount), "Tiles")]; // manifest unknown: a flat grid
+    body = [tileList(tiles, Math.min(16, tileCount), "Tiles", causes)]; // manifest unknown: flat
   }
   return [
     h("h2", { id: "tiles-h" }, "Tiles"),
     h("p", { id: "tile-summary", "aria-live": "polite" }, summary),
+    givenBackNote(events, causes),
     body,
     h(
       "ul",
@@ -429,8 +461,11 @@ export function timelinePanel(
   config: PageConfig,
   events: ChainEvent[],
   rounds: ReadonlyMap<number, number> = new Map(),
+  causes: CauseTexts = new Map(),
 ): Child[] {
   const kinds = familyDisputeKinds(events);
+  const seat = (job: unknown, worker: unknown) => `${Number(job)}:${String(worker).toLowerCase()}`;
+  const given = new Map(givenBack(events).map((g) => [seat(g.job, g.worker), g.cause]));
   const rows = events.map((e) => {
     const cids = CID_ARGS.filter((k) => typeof e.args[k] === "string" && e.args[k]).map((k) =>
       cidLink(config, e.args[k] as string),
@@ -446,7 +481,13 @@ export function timelinePanel(
         { class: "what" },
         round > 0 ? h("span", { class: "badge round" }, `Round ${round}`) : null,
         round > 0 ? " " : null,
-        describe(e, kinds.get(e), rounds),
+        describe(
+          e,
+          kinds.get(e),
+          rounds,
+          causes,
+          e.name === "TilesReturned" ? given.get(seat(e.args.round_id, e.args.worker)) : undefined,
+        ),
       ),
       h(
         "span",

@@ -12,6 +12,7 @@ import { clear, h, notice, toast } from "../dom";
 import { explain } from "../errors";
 import { cidLink, eth, short, txLink, when } from "../format";
 import { jobMarketAbi } from "../generated/abi";
+import { type Requirements, requirementsText } from "../hardware";
 import { parseJson } from "../json";
 import { type FeeConfig, roundCosts } from "../reserve";
 import { byJob, roundNumbers, statusLabel } from "../rounds";
@@ -39,6 +40,7 @@ const SEAT_EVENTS = new Set([
   "TilesAssigned",
   "ResultsCommitted",
   "WorkerTimedOut",
+  "SeatAbandoned",
   "VerifierDrawMissed",
   "TilesReturned",
   "RoundOpened",
@@ -55,6 +57,8 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   let job: JobDetail | null = null;
   const rounds = new Map<number, JobDetail>();
   let grid: Grid | null = null;
+  /** What the job requires of its workers' hardware (from its manifest, once read). */
+  let requirements: Requirements | null = null;
   const events = new Map<string, ChainEvent>();
   const sources = new Map<number, EventSource>();
   let stopped = false;
@@ -124,6 +128,15 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const family = (): JobDetail[] => (job ? [job, ...rounds.values()] : []);
   const numbers = () => roundNumbers(ordered(), job?.rounds ?? []);
   const seatKey = (jobOf: number, worker: string) => `${jobOf}:${worker.toLowerCase()}`;
+  /** The server's words for why seats were given back, by cause (`SeatPublic.cause_text`). */
+  const causes = () =>
+    new Map(
+      family().flatMap((d) =>
+        d.seats.flatMap((s) =>
+          s.cause !== null && s.cause_text !== null ? [[s.cause, s.cause_text] as const] : [],
+        ),
+      ),
+    );
 
   const chainNow = () => Date.now() / 1000 + chainAhead;
   const syncClock = async () => {
@@ -246,6 +259,14 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
         " · manifest ",
         cidLink(config, job.manifest_cid),
       ),
+      requirements
+        ? h(
+            "p",
+            { class: "muted", id: "job-requirements" },
+            h("strong", {}, "Hardware: "),
+            requirementsText(requirements),
+          )
+        : null,
       // Only during the bid window, by the chain's clock (the contract refuses it after).
       mine && job.status === "Bidding" && chainNow() <= job.bid_end
         ? h(
@@ -401,7 +422,8 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     renderHeader();
     const all = ordered();
     const numbered = numbers();
-    clear(tilesBox, tilesPanel(job.tile_count, all, grid));
+    const said = causes();
+    clear(tilesBox, tilesPanel(job.tile_count, all, grid, said));
     const perJob = byJob(all);
     const jobIds = [job.job_id, ...[...rounds.keys()].sort((a, b) => a - b)];
     const groups = jobIds.map((id) => ({
@@ -419,7 +441,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     });
     disputesBox.hidden = disputed.length === 0;
     clear(disputesBox, disputed.length ? disputesPanel(disputed) : null);
-    clear(timelineBox, timelinePanel(config, all, numbered));
+    clear(timelineBox, timelinePanel(config, all, numbered, said));
   };
 
   const renderMoney = async () => {
@@ -543,6 +565,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
       try {
         const { manifest } = await api<ManifestPublic>(`/api/manifests/${job.manifest_cid}`);
         grid = { frames: manifest.frames, ...manifest.tile_grid };
+        requirements = manifest.requirements;
       } catch {
         grid = null; // posted with a manifest stored elsewhere: a flat grid
       }

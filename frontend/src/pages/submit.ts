@@ -5,6 +5,7 @@ import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain, PlainError } from "../errors";
 import { dateTimeInput, eth, seconds, when } from "../format";
+import { bytes } from "../hardware";
 import type { Estimate, ManifestPublic, ScenePublic } from "../types";
 import { type Chosen, defaultFinalDeadline, jobFieldsets, jobParams, read } from "./job-form";
 
@@ -113,6 +114,12 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
       ["Camera", info.camera ?? "none (add one before rendering)"],
       ["Engine", info.engine],
       ["Samples", info.samples === null ? "not set" : String(info.samples)],
+      [
+        "Memory",
+        info.memory
+          ? `about ${bytes(info.memory.textures_bytes)} of textures and ${bytes(info.memory.geometry_bytes)} of geometry (${info.memory.triangles.toLocaleString("en-US")} triangles), estimated`
+          : "not estimated",
+      ],
       ["Size", `${(scene.size / 1024).toFixed(1)} KiB`],
       ["CID", scene.cid],
     ];
@@ -145,7 +152,7 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
       "form",
       { id: "job-form", class: "card", novalidate: true },
       h("h2", {}, "3. Your job"),
-      jobFieldsets(info, width, height, chainNow()),
+      jobFieldsets(info, width, height, chainNow(), scene.min_vram_mib),
       estimateBox,
       h("div", { class: "actions" }, submit),
       result,

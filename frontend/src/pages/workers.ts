@@ -1,9 +1,11 @@
-// Workers: stake, reputation (tiles accepted and rejected, timeouts, slashes) and recent jobs.
+// Workers: stake, the hardware each declared, reputation (tiles accepted and rejected, timeouts,
+// slashes) and recent jobs (a seat given back says why).
 import { api } from "../api";
 import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain } from "../errors";
 import { eth, short } from "../format";
+import { declaredText } from "../hardware";
 import { seatLabel } from "../seats";
 import type { WorkerDetail, WorkerList } from "../types";
 
@@ -52,6 +54,7 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                   "Id",
                   "Worker",
                   "Stake",
+                  "Hardware",
                   "Tiles accepted",
                   "Rejected",
                   "Timeouts",
@@ -74,6 +77,11 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                     h("a", { href: `#/workers/${w.address}`, title: w.address }, short(w.address)),
                   ),
                   h("td", {}, eth(w.stake)),
+                  h(
+                    "td",
+                    { "data-hardware": w.backend ?? "" },
+                    declaredText(w.backend, w.vram_mib),
+                  ),
                   h("td", {}, w.tiles_accepted),
                   h("td", {}, w.tiles_rejected),
                   h("td", {}, w.timeouts),
@@ -105,6 +113,11 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
               {},
               `Stake ${eth(w.stake)} · balance ${eth(w.balance)} · ${w.tiles_accepted} tiles accepted, ${w.tiles_rejected} rejected`,
             ),
+            h(
+              "p",
+              { id: "worker-hardware" },
+              `Renders on: ${declaredText(w.backend, w.vram_mib)} (as it declared on chain)`,
+            ),
             w.jobs.length
               ? h(
                   "div",
@@ -135,7 +148,11 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                             "tr",
                             {},
                             h("td", {}, h("a", { href: `#/jobs/${j.job_id}` }, `Job ${j.job_id}`)),
-                            h("td", { "data-state": j.state }, seatLabel(j.state)),
+                            h(
+                              "td",
+                              { "data-state": j.state, "data-cause": j.cause ?? "" },
+                              j.cause_text ? `Given back: ${j.cause_text}` : seatLabel(j.state),
+                            ),
                             h(
                               "td",
                               {},

@@ -72,9 +72,9 @@ class RegistryRules(Rows):
                 self._credit(at, job, dispute.disputer, "challenger", "challenge_reward", owed)
             else:
                 self._credit(at, job, job.artist, "artist", "false_pass", e.amount)
-        # Late and lapse slashes go into the posted job's reserve at the `WorkerTimedOut` /
-        # `VerifierDrawMissed` that follows, a silent verifier's is credited by the
-        # `VerifierReplaced` (it names the waiting worker), a fraud slash is split by the
+        # Late and lapse slashes go into the posted job's reserve at the `WorkerTimedOut`,
+        # `SeatAbandoned` or `VerifierDrawMissed` that follows, a silent verifier's is credited
+        # by the `VerifierReplaced` (it names the waiting worker), a fraud slash is split by the
         # `ResultsRejected` (the honest verifiers' half, the rest into the reserve), a panel
         # member's (Silence or Outvoted, in `resolveDispute`) by the `PanelPaid` that ends the
         # transaction, and an unrevealed bid's collateral (Unrevealed) by the `BidForfeited` that
@@ -87,6 +87,12 @@ class RegistryRules(Rows):
                 DisputeView.job_id == job_id, DisputeView.resolved_tx == at.tx_hash
             )
         ).one_or_none()
+
+    def _hardware_declared(self, e: ev.HardwareDeclared, at: Position) -> None:
+        # The latest declaration stands, staked or not (the contract's `declareHardware`).
+        account = self._account(e.account)
+        account.backend = e.backend
+        account.vram_mib = e.vram_mib
 
     def _withdrawn(self, e: ev.Withdrawn, at: Position) -> None:
         account = self._account(e.account)

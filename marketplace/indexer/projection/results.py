@@ -12,8 +12,8 @@ MAX_VERIFIER_ROUNDS = 3  # the contract's constant
 
 class ResultsRules(Rows):
     """Results committed, verifiers drawn, evidence sealed, results revealed, verifiers replaced,
-    verdicts; seats paid, rejected (a fail, or a reveal the worker let pass), late, lapsed or
-    left unverified."""
+    verdicts; seats paid, rejected (a fail, or a reveal the worker let pass), late, given back,
+    lapsed or left unverified."""
 
     def _results_committed(self, e: ev.ResultsCommitted, at: Position) -> None:
         # The Merkle root only: the results list stays hidden until `ResultsRevealed`.
@@ -136,6 +136,14 @@ class ResultsRules(Rows):
     def _worker_timed_out(self, e: ev.WorkerTimedOut, at: Position) -> None:
         job = self._job(e.job_id, at)
         self._time_out(job, self._seat(e.job_id, e.worker), e.slashed, at)
+
+    def _seat_abandoned(self, e: ev.SeatAbandoned, at: Position) -> None:
+        # `abandonSeat`: the worker gives its seat back before the deadline, with its cause; the
+        # contract times it out exactly as `claimLate` does (same slash, same tiles returned).
+        job = self._job(e.job_id, at)
+        seat = self._seat(e.job_id, e.worker)
+        seat.abandon_cause = e.cause
+        self._time_out(job, seat, e.slashed, at)
 
     def _time_out(self, job: JobView, seat: SeatView, slashed: int, at: Position) -> None:
         """The contract's `_timeOut`: the seat is lost, the late slash goes into the posted

@@ -72,6 +72,8 @@ class Rows:
                 account_id=0,
                 withdrawn=0,
                 earned=0,
+                backend=0,
+                vram_mib=0,
             )
             self.s.add(account)
         return account
