@@ -127,8 +127,12 @@ def apply_event(
         case ev.WorkerTimedOut(worker=w) if job is not None and w == me:
             _move(job, Stage.TIMED_OUT, f"missed the deadline; {event.slashed} slashed")
         case ev.SeatAbandoned(worker=w) if job is not None and w == me:
-            said = AbandonCause(event.cause).describe()  # the contract refuses unknown causes
-            _move(job, Stage.TIMED_OUT, f"gave the seat back ({said}); {event.slashed} slashed")
+            slashed = f"{event.slashed} wei slashed"
+            if job.stage == Stage.ABANDONED:  # the daemon's own move, with what the renderer said
+                job.reason = f"{job.reason}; {slashed}"
+            else:
+                said = AbandonCause(event.cause).describe()  # the contract refuses unknown causes
+                _move(job, Stage.ABANDONED, f"gave the seat back ({said}); {slashed}")
         case _:
             pass
     if isinstance(event, ev.DisputeResolved):  # the panel's work ends with the verdict
