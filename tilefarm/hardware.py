@@ -28,19 +28,6 @@ RequiredBackend = Literal["ANY", "GPU", "CPU", "CUDA", "OPTIX", "HIP", "ONEAPI",
 MAX_VRAM_MIB = 2**32 - 1
 
 
-class UnknownBackend(ValueError):
-    """A backend name that is not one of Cycles' backend classes."""
-
-
-def backend_class(name: str) -> BackendClass:
-    """`name` (as Cycles or a config writes it, any case) as a backend class."""
-    upper = name.upper()
-    for known in BACKEND_CLASSES:
-        if known == upper:
-            return known
-    raise UnknownBackend(f"{name!r} is not a backend class ({', '.join(BACKEND_CLASSES)})")
-
-
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -66,6 +53,21 @@ class Requirements(_Frozen):
     # its CPU. An artist who wants GPU renders only (e.g. for their look) turns it off.
     cpu_fallback: bool = True
 
+    def refuses_claim(self, backend: BackendClass) -> str:
+        """Why a tile said to be rendered on `backend` breaks this job ("" when it does not). What
+        a worker says of its own device chooses the thresholds its tiles are judged by
+        (`tilefarm.envelope`), so a job that requires the CPU is judged as a CPU pair whatever is
+        claimed, and a GPU-only job refuses tiles said to come from a CPU."""
+        if backend == "CPU":
+            if self.backend in ("ANY", "CPU") or self.cpu_fallback:
+                return ""
+            return f"the job requires {self.backend} and allows no CPU render"
+        if self.backend == "CPU":
+            return f"the job requires the CPU and the tile says {backend} rendered it"
+        if self.backend in ("ANY", "GPU", backend):
+            return ""
+        return f"the job requires {self.backend} and the tile says {backend} rendered it"
+
     def unmet_by(self, hardware: Hardware) -> str:
         """Why `hardware` cannot render this job ("" when it can)."""
         if self.backend == "GPU" and not hardware.gpu:
@@ -80,8 +82,11 @@ class Requirements(_Frozen):
         return ""
 
 
-class RenderedOn(_Frozen):
-    """The machine one render ran on, as the renderer reports it."""
+class RenderedOn(BaseModel):
+    """The machine one render ran on, as the renderer reports it. Fields a later version adds are
+    ignored, so a results list that says more is still read."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     backend: BackendClass
     device: Annotated[str, Field(max_length=256)] = ""

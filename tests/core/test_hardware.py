@@ -84,3 +84,29 @@ def test_a_results_list_that_does_not_say_reads_as_rendered_on_the_cpu():
 def test_a_tile_naming_a_device_the_list_does_not_have_is_refused():
     with pytest.raises(ValidationError, match="tile 1 names device 3"):
         _results(devices=[RenderedOn(backend="CPU")], devices_of=[0, 3])
+
+
+def test_a_job_that_requires_the_cpu_refuses_tiles_said_to_come_from_a_gpu():
+    needs = Requirements(backend="CPU")
+    assert needs.refuses_claim("CPU") == ""
+    said = needs.refuses_claim("CUDA")
+    assert said == "the job requires the CPU and the tile says CUDA rendered it"
+
+
+def test_a_gpu_only_job_without_cpu_fallback_refuses_tiles_said_to_come_from_a_cpu():
+    strict = Requirements(backend="GPU", cpu_fallback=False)
+    assert strict.refuses_claim("CPU") == "the job requires GPU and allows no CPU render"
+    assert strict.refuses_claim("OPTIX") == ""
+    assert Requirements(backend="GPU").refuses_claim("CPU") == ""  # a fallback it allows
+
+
+def test_a_job_that_names_a_backend_refuses_tiles_said_to_come_from_another_gpu():
+    needs = Requirements(backend="OPTIX")
+    said = needs.refuses_claim("CUDA")
+    assert said == "the job requires OPTIX and the tile says CUDA rendered it"
+    assert needs.refuses_claim("OPTIX") == ""
+
+
+def test_a_device_record_that_says_more_than_this_version_knows_is_still_read():
+    on = RenderedOn.model_validate({"backend": "CPU", "device": "EPYC", "cpu_kernel": "AVX2"})
+    assert on == RenderedOn(backend="CPU", device="EPYC")

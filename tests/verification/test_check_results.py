@@ -22,7 +22,7 @@ from tilefarm.checks.verification import (
     load_evidence,
     render_evidence,
 )
-from tilefarm.hardware import RenderedOn
+from tilefarm.hardware import RenderedOn, Requirements
 from tilefarm.manifest import RenderManifest, build_manifest
 from tilefarm.patches import select_patches
 from tilefarm.pixels import Pixels, pixel_hash, read_exr, write_exr
@@ -185,8 +185,22 @@ def test_the_same_pixels_said_to_be_rendered_on_the_cpu_fail_the_cpu_pair(
     assert {p.backends for p in report.patches} == {"CPU/CPU"}
 
 
+def test_a_job_that_requires_the_cpu_judges_a_tile_claimed_for_a_gpu_as_a_failure(
+    setup: Setup, tmp_path: Path
+) -> None:
+    manifest = setup["manifest"].model_copy(update={"requirements": Requirements(backend="CPU")})
+    frame = _gpu_like(setup["frames"]["honest"])
+    report = _check({**setup, "manifest": manifest}, _publish(
+        {**setup, "manifest": manifest}, frame, rendered_on=GPU), tmp_path
+    )  # fmt: skip
+    assert not report.passed
+    assert {p.reason for p in report.patches} == {
+        "the job requires the CPU and the tile says CUDA rendered it"
+    }
+
+
 @pytest.mark.parametrize("cheat", ["blank", "noise", "upscaled", "another_tiles_pixels"])
-def test_a_cheater_claiming_a_gpu_is_still_caught_by_the_envelope(
+def test_a_cheater_claiming_a_gpu_who_fakes_whole_tiles_is_still_caught_by_the_envelope(
     setup: Setup, cheat: str, tmp_path: Path
 ) -> None:
     frame = _cheats(setup["frames"], setup["manifest"])[cheat]

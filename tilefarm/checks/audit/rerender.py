@@ -10,7 +10,7 @@ from pathlib import Path
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.audit.report import Check
-from tilefarm.hardware import BackendClass, backend_class
+from tilefarm.hardware import BackendClass
 from tilefarm.manifest import RenderManifest
 from tilefarm.patch_judge import judge_patch
 from tilefarm.pixels import read_exr
@@ -30,7 +30,7 @@ def rerender_tiles(
     `backends` says what rendered each tile (the CPU when it does not say)."""
     scene = work / "scene-all-tiles.blend"
     ipfs.cat_to_file(manifest.scene_cid, scene, max_bytes=MAX_SCENE_BYTES)
-    auditor = backend_class(child.open(scene, manifest).selection.backend)
+    child.open(scene, manifest)
     params = manifest.verification
     per = manifest.tile_count
     checks = []
@@ -42,13 +42,19 @@ def rerender_tiles(
         worst = float("inf")
         bad = []
         for i, region in zip(wanted, rendered, strict=True):
-            committed = read_exr(tiles[position * per + i])
+            tile = position * per + i
+            committed = read_exr(tiles[tile])
             again = read_exr(region.path)
             if committed.shape != again.shape:
-                bad.append(f"tile {position * per + i} has the wrong size")
+                bad.append(f"tile {tile} has the wrong size")
                 continue
-            tile = position * per + i
-            limits = params.thresholds_for((backends or {}).get(tile, "CPU"), auditor)
+            claimed = (backends or {}).get(tile, "CPU")
+            refused = manifest.requirements.refuses_claim(claimed)
+            if refused:
+                bad.append(f"tile {tile}: {refused}")
+                continue
+            # The backend of this very re-render: a GPU that failed mid-audit leaves the CPU.
+            limits = params.thresholds_for(claimed, region.rendered_on.backend)
             judgement = judge_patch(again, committed, limits)
             worst = min(worst, judgement.psnr_db)
             if not judgement.passed:

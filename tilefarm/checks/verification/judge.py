@@ -11,7 +11,9 @@ Given the claim (with its revealed results list) and the evidence, the judge:
    tone-mapped values (`tilefarm.patch_judge`: PSNR, largest difference and share of differing
    pixels), with the manifest's thresholds for the pair of backend classes: the one the results
    list says rendered the tile, and the one the evidence says rendered the patch
-   (`tilefarm.envelope`: the CPU pair's own, or the cross-device envelope).
+   (`tilefarm.envelope`: the CPU pair's own, or the cross-device envelope); a tile said to be
+   rendered on a backend the job's requirements do not allow fails
+   (`Requirements.refuses_claim`).
 Any failure is a fail with its reason; the report lists every patch's figures. `evidence_ok` is
 false when the evidence itself is unusable: no verdict, pass or fail, can rest on it. `tiles_ok`
 is false when the manifest, the results list or a tile cannot be used: that fail is the
@@ -120,6 +122,11 @@ def judge_evidence(
         if tile_pixels.shape[:2] != (tile_rect.height, tile_rect.width):
             checks.append(PatchCheck(choice=c, passed=False, reason="the tile has the wrong size"))
             continue
+        worker_backend = results.backend_of(c.job_tile)
+        refused = manifest.requirements.refuses_claim(worker_backend)
+        if refused:
+            checks.append(PatchCheck(choice=c, passed=False, reason=refused))
+            continue
         local = c.rect.relative_to(tile_rect)
         crop = tile_pixels[local.y : local.y_end, local.x : local.x_end]
         try:
@@ -127,7 +134,6 @@ def judge_evidence(
                 patch.render_cid, work_dir / "evidence" / f"{len(checks):04d}.exr",
                 max_bytes=MAX_PATCH_BYTES,
             )  # fmt: skip
-            worker_backend = results.backend_of(c.job_tile)
             limits = params.thresholds_for(worker_backend, verifier_backend)
             judged = judge_patch(read_exr(path), crop, limits)
         except (IpfsError, TilefarmError, OSError, ValueError) as exc:
