@@ -1,12 +1,13 @@
 """How close a re-rendered patch must be to a committed one, per pair of backend classes.
 
 The judge (`tilefarm.patch_judge`) compares tone-mapped values (x/(1+x)) with four thresholds. Two
-renders of one manifest on the CPU (any kernel: AVX2, SSE4.2, ...) agree to float rounding on
-almost every pixel, and the manifest's own thresholds are measured for that pair
-(`python -m bench.fraud`, `python -m bench.crossdevice`). A render on a GPU runs other kernels,
-so a pair with a GPU on either side (GPU-CPU, and GPU-GPU: two cards or two drivers need not
-agree bit for bit) is judged by the cross-device envelope below, unless the manifest names
-measured thresholds for that exact pair.
+renders of one manifest on the CPU with one Cycles kernel agree to float rounding on almost every
+pixel, and the manifest's own thresholds are measured for that pair (`python -m bench.fraud`,
+`python -m bench.crossdevice`); the market's CPU renders use the AVX2 kernel, since the SSE4.2
+kernel's renders of a volume differ by more (`tilefarm/adapters/blender/cpu_kernel.py`). A
+render on a GPU runs other kernels, so a pair with a GPU on either side (GPU-CPU, and GPU-GPU:
+two cards or two drivers need not agree bit for bit) is judged by the cross-device envelope
+below, unless the manifest names measured thresholds for that exact pair.
 
 Where the cross-device numbers come from (docs/gpu.md says it at length):
 - `pixel_tolerance` 0.038: Blender's own regression suite compares GPU renders with CPU references
@@ -17,8 +18,9 @@ Where the cross-device numbers come from (docs/gpu.md says it at length):
 - `max_error` 1.0 and `psnr_threshold_db` 20 (the schema's floor): no guard on the size of the
   largest difference. Blender's suite lets 1% of an image differ by any amount (a firefly found
   on one device and not the other), so a per-pixel bound would fail honest GPU renders.
-A patch that fails even this goes to a panel of the worker's own backend class before anyone is
-slashed (docs/protocol.md). The price of the looser envelope in missed fraud is measured by
+A worker whose patch fails even this may appeal to a panel before it is slashed; the panel's
+first seat prefers the worker's backend class (docs/protocol.md), and every member judges by the
+same pair rule. The price of the looser envelope in missed fraud is measured by
 `python -m bench.crossdevice`.
 """
 
