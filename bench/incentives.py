@@ -38,6 +38,15 @@ DETECT_WHOLE = 1 - 3 / 2000
 # 10% of the area faked in one block: 2000 of 2000 caught on the benchmark seed, 99.9% of the
 # quarter-sample blocks on the tuning seed; the smaller of the two bounds.
 DETECT_TENTH = 0.999
+# A worker that says a GPU rendered its tiles is judged by the cross-device envelope. The lowest
+# detection bench.crossdevice measured under it, on its glass, volume and motion-blur scene: the
+# whole frame rendered with a wrong seed (saves nothing) 58%, at a quarter of the samples (saves
+# three quarters) 64%, a tenth of the area at a quarter of the samples 16%.
+DETECT_ENVELOPE_WHOLE = 0.58
+DETECT_ENVELOPE_TENTH = 0.16
+# Draws and a panel's first seat take, of three uniform candidates, the first of the worker's
+# declared backend: accounts of a backend nobody else declares are drawn 1 - (1 - q)^3 of the time.
+PREFERRED_DRAW_TRIES = 3
 
 TILES = 16
 PRICE = 10**15
@@ -129,6 +138,12 @@ def _faked(seat: Seat, detect: float, saved: int) -> float:
     return (1 - detect) * seat.pay - detect * seat.fraud_loss - spent
 
 
+def _break_even_detection(seat: Seat, saved: int) -> float:
+    """The detection below which saving `saved` of the render cost pays more than honest work:
+    (1 - d) pay - d loss - (cost - saved) = pay - cost."""
+    return saved / (seat.pay + seat.fraud_loss)
+
+
 def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
     """Every deviation at the parameters `cfg`."""
     seat = Seat(cfg)
@@ -137,6 +152,12 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
     steer = q * seat.pay - (1 - q) * DETECT_WHOLE * seat.fraud_loss
     # Steering pays once q*pay - (1-q)*loss > honest: the pool share a deviator would need.
     break_even = (seat.honest_worker + seat.fraud_loss) / (seat.pay + seat.fraud_loss)
+    preferred = 1 - (1 - q) ** PREFERRED_DRAW_TRIES
+    steer_rare = preferred * seat.pay - (1 - preferred) * DETECT_WHOLE * seat.fraud_loss
+    # The pool share p with 1 - (1 - p)^3 equal to the uniform draw's break-even share.
+    rare_break_even = 1 - (1 - break_even) ** (1 / PREFERRED_DRAW_TRIES)
+    whole_break_even = _break_even_detection(seat, TILES * COST * 3 // 4)
+    tenth_break_even = _break_even_detection(seat, TILES * COST * 3 // 40)
     silent_slash = seat.stake * cfg.silence_slash_bps // BPS
     bond = cfg.min_bid_bond(TILES, PRICE)
     selective_gain = SPREAD * PRICE * TILES
@@ -184,6 +205,42 @@ def deviations(cfg: MarketConfig) -> list[dict[str, Any]]:
             f"{break_even:.0%} share of the pool",
             sybil_pool_share=q,
             break_even_pool_share=round(break_even, 4),
+        ),
+        _entry(
+            "declare a rare backend so that its sybil verifiers are preferred",
+            [2],
+            True,
+            steer_rare,
+            seat.honest_worker,
+            f"the draw prefers the worker's declared backend among {PREFERRED_DRAW_TRIES} uniform "
+            f"candidates: sybils holding {q:.0%} of the pool, alone on that backend, are drawn "
+            f"{preferred:.1%} of the time; faking everything pays only above a "
+            f"{rare_break_even:.0%} share of the pool",
+            sybil_pool_share=q,
+            drawn_share=round(preferred, 4),
+            break_even_pool_share=round(rare_break_even, 4),
+        ),
+        _entry(
+            "claim a GPU and render every tile at a quarter of the samples",
+            [3],
+            True,
+            _faked(seat, DETECT_ENVELOPE_WHOLE, TILES * COST * 3 // 4),
+            seat.honest_worker,
+            "judged by the cross-device envelope, caught in 58-64% of jobs on a volume scene "
+            f"(bench.crossdevice); pays only below {whole_break_even:.1%} detection",
+            detection=DETECT_ENVELOPE_WHOLE,
+            break_even_detection=round(whole_break_even, 4),
+        ),
+        _entry(
+            "claim a GPU and render 10% of the area at a quarter of the samples",
+            [3],
+            True,
+            _faked(seat, DETECT_ENVELOPE_TENTH, TILES * COST * 3 // 40),
+            seat.honest_worker,
+            "judged by the cross-device envelope, caught in 16% of jobs on a volume scene "
+            f"(bench.crossdevice); pays only below {tenth_break_even:.2%} detection",
+            detection=DETECT_ENVELOPE_TENTH,
+            break_even_detection=round(tenth_break_even, 4),
         ),
         _entry(
             "fake all tiles",
