@@ -40,7 +40,7 @@ from render_worker.chain import calls
 from render_worker.chain.follow import ChainFollow
 from render_worker.chain.projection import OPEN_DUTY
 from render_worker.chain.purposes import Purpose
-from render_worker.chain.sender import RPC_ERRORS, TxSender
+from render_worker.chain.sender import RPC_ERRORS, TxFailed, TxSender
 from render_worker.chain.wakeups import seconds_to_sleep
 from render_worker.duties import challenges, verify_duty
 from render_worker.duties.challenges import Challenger
@@ -58,11 +58,12 @@ from render_worker.work.assignment import AssignmentRenderer
 from render_worker.work.bidding import SETTLE_GRACE, SETTLES, Bidder
 from render_worker.work.children import IDLE_SECONDS, JobChildren
 from render_worker.work.give_back import GiveBack, give_back_for
-from render_worker.work.machine import MachineProfile
+from render_worker.work.machine import MachineProfile, declare_hardware, describe
 from render_worker.work.manifests import Manifests
 from render_worker.work.seat import OwnSeat
 from render_worker.work.threads import Threads
 from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.errors import ContractReverted
 from tilefarm.adapters.chain.follower import HeadWatcher
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.errors import TilefarmError
@@ -91,7 +92,11 @@ class WorkerDaemon:
         start_block: int,
         machine: MachineProfile,
         metrics: WorkerMetrics | None = None,
+        declare_hardware: bool = False,
     ) -> None:
+        """`declare_hardware`: the first pass declares `machine.hardware` on chain where the
+        chain records other hardware (`render-worker run`; tests and benches that set the speed
+        themselves need not)."""
         self.settings = settings
         self.account = account
         self.me = me = account.address
@@ -139,6 +144,7 @@ class WorkerDaemon:
         )
         self.stopping = threading.Event()
         self._watcher: HeadWatcher | None = None
+        self._undeclared = declare_hardware
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -147,6 +153,7 @@ class WorkerDaemon:
         log.info("worker %s starting; market %s", self.me, self.market.address)
         self.chain.check()  # one a crash cut short, before anything stored is sent again
         self.sender.recover()
+        self.bidder.resume()  # a restart is what its operator does once the GPU is checked
         watcher = self._watcher = HeadWatcher(self.settings.websocket_url).start()
         try:
             while not stop.is_set():
@@ -193,6 +200,8 @@ class WorkerDaemon:
     # ---- database -> actions ----------------------------------------------------------------
 
     def act(self) -> None:
+        if self._undeclared:
+            self._declare_hardware()
         # The next block's timestamp is at least the wall clock, so deadlines are judged by it;
         # the contract re-checks every one of them, and a call it would refuse is not sent.
         now = max(self.chain.head_timestamp, int(time.time()))
@@ -231,6 +240,18 @@ class WorkerDaemon:
         self._withdraw_if_due()
         if self.children.idle_seconds() > IDLE_SECONDS and not self.threads.working():
             self.threads.render("close-child", self.children.close)
+
+    def _declare_hardware(self) -> None:
+        """Declare the machine's hardware where the chain records another: once, at the first
+        pass, through the sender, so after what `run` sent again at start (a transaction
+        stored but never broadcast keeps its nonce). An RPC failure tries again at the next
+        pass; a refusal is logged, and the worker bids by its hardware all the same."""
+        hardware = self.machine.hardware
+        try:
+            declare_hardware(self.sender, self.state, hardware)
+        except (ContractReverted, TxFailed) as exc:
+            log.error("could not declare %s on chain: %s", describe(hardware), exc)
+        self._undeclared = False
 
     def _reveal_results(self, job: JobRow) -> None:
         # A step of the daemon's own, which a drill holds back (tests/drills).
@@ -280,6 +301,7 @@ class WorkerDaemon:
         that the job is never rendered again; a seat the chain does not take back is claimed
         late at the deadline instead."""
         log.error("job %d: %s; giving the seat back", job.job_id, given.reason)
+        self.bidder.after_give_back(job.job_id, given)
         if not self.state.move(job.job_id, Stage.ABANDONED, given.reason, only_from=Stage.WON):
             return  # an event moved it on meanwhile
         try:

@@ -27,12 +27,7 @@ from render_worker.settings import DaemonSettings
 from render_worker.state.models import ChallengeRow
 from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
-from render_worker.work.machine import (
-    declare_hardware,
-    describe,
-    machine_report,
-    profile_at_start,
-)
+from render_worker.work.machine import describe, machine_report, profile_at_start
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.connection import check_market, connect_web3
 from tilefarm.adapters.chain.deploy import read_deployments
@@ -40,7 +35,7 @@ from tilefarm.adapters.console import console, err, fail, log_handler
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.errors import TilefarmError
 from tilefarm.hardware import Hardware
-from tilefarm.hardware_codes import BACKEND_CODES
+from tilefarm.hardware_codes import backend_name
 
 log = logging.getLogger("render_worker")
 
@@ -124,12 +119,12 @@ def connect(settings: DaemonSettings, password: str) -> Node:
 
 def start_daemon(node: Node, metrics: WorkerMetrics | None = None) -> WorkerDaemon:
     """The daemon `run` runs: its machine probed and priced (benchmarked again if the stored
-    figures do not fit it), and its hardware declared on chain if the chain records another."""
+    figures do not fit it); its first pass declares its hardware on chain if the chain records
+    another."""
     machine = profile_at_start(node.settings, node.state)
-    declare_hardware(node.market, node.account, node.state, machine.hardware)
     return WorkerDaemon(
         node.settings, node.account, node.w3, node.market, node.ipfs, node.state,
-        start_block=node.start_block, machine=machine, metrics=metrics,
+        start_block=node.start_block, machine=machine, metrics=metrics, declare_hardware=True,
     )  # fmt: skip
 
 
@@ -313,8 +308,7 @@ def _challenges(state: WorkerState) -> list[ChallengeRow]:
 
 def _declared(code: int, vram_mib: int) -> dict[str, Any] | None:
     """The chain's record of an account's hardware (None if it never declared any)."""
-    names = {number: name for name, number in BACKEND_CODES.items()}
-    return None if code == 0 else {"backend": names.get(code, code), "vram_mib": vram_mib}
+    return None if code == 0 else {"backend": backend_name(code) or code, "vram_mib": vram_mib}
 
 
 def machine_line(machine: dict[str, Any]) -> str:
@@ -323,6 +317,12 @@ def machine_line(machine: dict[str, Any]) -> str:
     declared = "nothing declared yet"
     if hardware:
         declared = f"declares {describe(Hardware.model_validate(hardware))}"
+    stopped = machine.get("bidding_stopped")
+    if stopped:
+        declared += (
+            f"; BIDDING STOPPED after job {stopped['job_id']}'s seat was given back because "
+            f"{stopped['reason']}: check the GPU, then restart the worker"
+        )
     if machine["pixel_samples_per_minute"] is None:
         return (
             f"machine: no benchmark stored yet (`run` measures at start, or `render-worker "

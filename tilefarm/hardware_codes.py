@@ -19,6 +19,12 @@ BACKEND_CODES: Final[dict[BackendClass, int]] = {
 }
 
 
+def backend_name(code: int) -> BackendClass | None:
+    """The backend class a `declareHardware` code stands for (None for 0, never declared, or a
+    code this build does not know)."""
+    return next((name for name, known in BACKEND_CODES.items() if known == code), None)
+
+
 class AbandonCause(IntEnum):
     """Why a worker gave its seat back (`abandonSeat`'s `cause`); the contract refuses above 6."""
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from render_worker.chain.purposes import Action, Purpose, seed_tag
-from tilefarm.hardware_codes import AbandonCause
+from tilefarm.hardware import Hardware
+from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
 
 # The contract's answers that mean "not yet" (a window still open, a block not yet mined): the
 # call is tried again at a later pass, and not logged as news.
@@ -178,3 +179,9 @@ def withdraw(block: int, balance: int) -> Call:
 def stake(amount: int, tag: str) -> Call:
     """Add `amount` to the stake, once per `tag`."""
     return Call(Purpose(Action.STAKE, tag=tag), value=amount)
+
+
+def declare_hardware(block: int, hardware: Hardware) -> Call:
+    """Declare what the worker renders on, where the chain's record at `block` says otherwise."""
+    code = BACKEND_CODES[hardware.backend]
+    return Call(Purpose.declaration(block, code, hardware.vram_mib), (code, hardware.vram_mib))

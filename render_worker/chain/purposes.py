@@ -9,6 +9,7 @@ place resumes the transactions it stored:
                                                      claimLate:7:0xW:0, attest:7:0xW:0:1a2b...,
                                                      reoffer:7:<latest round>
     withdraw:<block>:<balance>, stake:<tag>, filler:<nonce>     the worker's own account
+    declareHardware:<block>:<backend code>:<MiB>
 
 and a reverted attempt, kept aside so that its purpose may be sent again, ends in `#<nonce>`.
 """
@@ -45,11 +46,12 @@ class Action(StrEnum):
     RESOLVE_DISPUTE = "resolveDispute"
     WITHDRAW = "withdraw"
     STAKE = "stake"
+    DECLARE_HARDWARE = "declareHardware"
     FILLER = "filler"
 
 
 # Transactions about the worker's own account: no job.
-ACCOUNT = frozenset({Action.WITHDRAW, Action.STAKE, Action.FILLER})
+ACCOUNT = frozenset({Action.WITHDRAW, Action.STAKE, Action.DECLARE_HARDWARE, Action.FILLER})
 # The hex digits of a draw's seed a verifier's purpose keeps (a key has 96 characters at most).
 SEED_DIGITS = 16
 RETIRED = "#"
@@ -113,6 +115,13 @@ class Purpose:
     def withdrawal(cls, block: int, balance: int) -> "Purpose":
         """Withdrawing `balance`, seen at `block` (once per balance seen)."""
         return cls(Action.WITHDRAW, tag=f"{block}:{balance}")
+
+    @classmethod
+    def declaration(cls, block: int, backend: int, vram_mib: int) -> "Purpose":
+        """Declaring `backend` (its code) with `vram_mib`, when the chain's record at `block`
+        said otherwise (once per record seen: hardware declared again later, after another, is
+        sent anew)."""
+        return cls(Action.DECLARE_HARDWARE, tag=f"{block}:{backend}:{vram_mib}")
 
     @classmethod
     def filler(cls, nonce: int) -> "Purpose":

@@ -61,7 +61,7 @@ class AssignmentRenderer:
         assignment starts rendering at once."""
         manifest = self.manifests.get(manifest_cid)
         with self.children.using(job_id, manifest_cid) as child:
-            child.open(self.scene(manifest), manifest)
+            child.open(self.scene(manifest), manifest, cpu_fallback="job")
 
     def render(
         self,
@@ -93,7 +93,7 @@ class AssignmentRenderer:
             return True
         out = self.work_dir / f"job-{job_id}" / "tiles"
         with self.children.using(job_id, manifest_cid) as child:
-            child.open(self.scene(manifest), manifest)
+            child.open(self.scene(manifest), manifest, cpu_fallback="job")
             for frame, tiles in sorted(by_frame.items()):
                 for t in tiles:
                     if stop.is_set():

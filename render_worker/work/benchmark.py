@@ -19,9 +19,10 @@ from pydantic import BaseModel
 
 from render_worker.settings import WorkerSettings
 from render_worker.work import benchmark_scene
-from tilefarm.adapters.blender.devices import GPU_BACKENDS, Device
+from tilefarm.adapters.blender.devices import Device
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.cids import cid_of_file
+from tilefarm.hardware import GPU_BACKENDS
 from tilefarm.manifest import build_manifest
 
 REFERENCE_SIZE = 256
@@ -57,7 +58,8 @@ class BenchmarkReport(BaseModel):
 
 def _backends(available: list[Device]) -> list[str]:
     present = {d.type for d in available}
-    return [b for b in GPU_BACKENDS if b in present] + ["CPU"]
+    gpus: list[str] = [b for b in GPU_BACKENDS if b in present]
+    return [*gpus, "CPU"]
 
 
 def run_benchmark(

@@ -1,12 +1,14 @@
 """The worker's side of the sealed-bid auction, one job at a time, from the database:
 
-- `consider` a job just seen: skip it if its manifest requires hardware this worker has not
-  declared (a GPU, a backend, more GPU memory), else price it (`render_worker/work/pricing.py`),
-  store the salt, commit the sealed bid, and have the job's Blender child warmed while the
-  auction runs. A re-offer round is a job like any other, except to a worker barred from its
-  posted job (a seat of it taken late or rejected): the contract refuses its bids there, so it
-  does not bid;
-- `reveal` the bid once the bid window is over;
+- `consider` a job just seen: skip it if the worker stopped bidding (its GPU was lost or its
+  driver failed: `after_give_back`, until a restart), or if its manifest requires hardware this
+  worker has not declared (a GPU, a backend, more GPU memory), else price it
+  (`render_worker/work/pricing.py`), store the salt, commit the sealed bid, and have the job's
+  Blender child warmed while the auction runs. A re-offer round is a job like any other, except
+  to a worker barred from its posted job (a seat of it taken late or rejected): the contract
+  refuses its bids there, so it does not bid;
+- `reveal` the bid once the bid window is over (not once the worker stopped bidding: the bond it
+  forfeits costs less than a seat given back);
 - `settle` the bidding once every sealed bid is open or the reveal window is over. Anyone may
   settle; the cheapest bidder does it first and the others only `SETTLE_GRACE` seconds after the
   reveal window, so two workers rarely pay for the same settlement. A bidder that never revealed
@@ -29,6 +31,13 @@ from render_worker.settings import PricingPolicy
 from render_worker.state.models import BidRow, JobRow
 from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
+from render_worker.work.give_back import (
+    STOPS_BIDDING,
+    BiddingStopped,
+    GiveBack,
+    bidding_stopped,
+    store_bidding_stopped,
+)
 from render_worker.work.machine import MachineProfile
 from render_worker.work.manifests import Manifests
 from render_worker.work.pricing import UINT16_MAX, JobOffer, decide_bid
@@ -79,6 +88,12 @@ class Bidder:
             # Committed before a crash or a reorganisation: the stored salt is the one to reveal.
             commitment = bytes.fromhex(stored.commitment[2:])
             self._commit(job.job_id, commitment, stored.price_per_tile, stored.tile_count)
+            return
+        stopped = self.stopped()
+        if stopped is not None:
+            reason = f"bidding stopped: {stopped.reason}; check the GPU and restart the worker"
+            self.state.move(job.job_id, Stage.SKIPPED, reason)
+            log.info("job %d: skipped, %s", job.job_id, reason)
             return
         if now >= job.bid_end:
             reason = "the bid window closed before we saw it"
@@ -147,6 +162,30 @@ class Bidder:
             self.metrics.bids.labels("committed").inc()
             self.warm(job.job_id, job.manifest_cid)
 
+    def after_give_back(self, job_id: int, given: GiveBack) -> None:
+        """The seat of `job_id` was given back for `given`: a lost GPU or a failed driver
+        (`STOPS_BIDDING`) stops bidding until the worker restarts, said once, loudly."""
+        if given.cause not in STOPS_BIDDING or self.stopped() is not None:
+            return
+        stopped = BiddingStopped(job_id=job_id, cause=given.cause, reason=given.reason)
+        store_bidding_stopped(self.state, stopped)
+        log.error("%s", stopped.says())
+
+    def stopped(self) -> BiddingStopped | None:
+        """Why the worker bids on nothing now (None while it bids)."""
+        return bidding_stopped(self.state)
+
+    def resume(self) -> None:
+        """Bid again: the worker (re)started, its operator having checked the GPU."""
+        stopped = self.stopped()
+        if stopped is None:
+            return
+        store_bidding_stopped(self.state, None)
+        log.warning(
+            "bidding again: it had stopped when job %d's seat was given back because %s",
+            stopped.job_id, stopped.reason,
+        )  # fmt: skip
+
     def _backed_tiles(self, price_per_tile: int) -> int:
         """How many tiles at `price_per_tile` the stake not yet locked as collateral can back
         (each sealed bid, revealed bid and open seat locks `collateralBps` of its value)."""
@@ -162,6 +201,13 @@ class Bidder:
         return False
 
     def reveal(self, job: JobRow, now: int) -> None:
+        stopped = self.stopped()
+        if stopped is not None:
+            # Winning would give the seat back and be slashed: the bond is the smaller loss.
+            reason = f"bidding stopped: {stopped.reason}; the sealed bid is not revealed"
+            self.state.move(job.job_id, Stage.LOST, reason)
+            log.warning("job %d: %s (its bond goes to the artist)", job.job_id, reason)
+            return
         if now < job.bid_end:
             return
         if now >= job.reveal_end:

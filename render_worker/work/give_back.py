@@ -6,13 +6,27 @@ artist's tiles from the other workers that could render them; the stake is slash
 
 Every other failure (a scene Blender cannot open, a broken manifest) leaves the job in `error`
 as before: its tiles return at the render deadline.
+
+A seat given back because the GPU was lost or its driver failed says the machine is broken, not
+the job: the worker stops bidding (`STOPS_BIDDING`; `Bidder.after_give_back`) until its operator
+has checked the GPU and restarted it, since every seat it won meanwhile would be given back and
+slashed the same. The stop is stored for `render-worker status` (`BiddingStopped`).
 """
 
 from dataclasses import dataclass
+from typing import Final
 
+from pydantic import BaseModel
+
+from render_worker.state.store import WorkerState
 from tilefarm.adapters.blender.errors import GpuRenderFailed, RenderMemoryExceeded, RenderTimeout
 from tilefarm.adapters.blender.gpu_failures import words
 from tilefarm.hardware_codes import AbandonCause
+
+# The causes after which the machine cannot be trusted with another job. Out of memory is not
+# one (the next job may be smaller), nor a worker's own memory or time limit.
+STOPS_BIDDING: Final = frozenset({AbandonCause.GPU_LOST, AbandonCause.GPU_DRIVER_FAILURE})
+BIDDING_STOPPED_KEY = "bidding_stopped"  # the worker state's meta key of a `BiddingStopped`
 
 
 @dataclass(frozen=True)
@@ -36,3 +50,34 @@ def give_back_for(failure: BaseException) -> GiveBack | None:
             cause = AbandonCause.RENDER_TIME_LIMIT
             return GiveBack(cause, f"{words(cause)}: {failure}")
     return None
+
+
+class BiddingStopped(BaseModel):
+    """Why the worker bids on nothing more until it restarts: the seat it gave back, the cause,
+    and what the job's row says."""
+
+    job_id: int
+    cause: AbandonCause
+    reason: str
+
+    def says(self) -> str:
+        """What the operator reads, loudly, once."""
+        return (
+            f"STOPPED BIDDING: job {self.job_id}'s seat was given back because {self.reason}. "
+            "This machine's GPU cannot be trusted with another job (each seat won would be given "
+            "back and slashed): check the GPU and its driver (nvidia-smi, the system log), then "
+            "restart the worker"
+        )
+
+
+def bidding_stopped(state: WorkerState) -> BiddingStopped | None:
+    """Why the worker stopped bidding, as stored (None while it bids)."""
+    value = state.get_meta(BIDDING_STOPPED_KEY)
+    return None if value is None else BiddingStopped.model_validate(value)
+
+
+def store_bidding_stopped(state: WorkerState, stopped: BiddingStopped | None) -> None:
+    """Store why the worker stopped bidding (None: it bids again)."""
+    with state.session() as s:
+        value = None if stopped is None else stopped.model_dump(mode="json")
+        state.put_meta(s, BIDDING_STOPPED_KEY, value)

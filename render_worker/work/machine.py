@@ -8,10 +8,11 @@ or without a figure for that backend, is measured again (every backend present) 
 new build or a new card renders at another speed. The config's `pixel_samples_per_minute`
 overrides the figure.
 
-The hardware it declares on chain (`declare_hardware`) and bids by is the selected backend and,
-for an NVIDIA one (CUDA, OPTIX), the smallest memory of the selected GPUs as `nvidia-smi` reports
-it, unless the config's `[hardware]` section says otherwise: an operator may declare less (a card
-shared with other work), or, at its own risk, a backend the machine does not have.
+The hardware it declares on chain (`declare_hardware`, through the worker's `TxSender` at the
+daemon's first pass) and bids by is the selected backend and, for an NVIDIA one (CUDA, OPTIX),
+the smallest memory of the selected GPUs as `nvidia-smi` reports it, unless the config's
+`[hardware]` section says otherwise: an operator may declare less (a card shared with other
+work), or, at its own risk, a backend the machine does not have.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from render_worker.chain import calls
+from render_worker.chain.sender import TxSender, with_retries
 from render_worker.errors import WorkerError
 from render_worker.settings import DaemonSettings, WorkerSettings
 from render_worker.state.store import WorkerState
 from render_worker.work.benchmark import BenchmarkReport, run_benchmark
+from render_worker.work.give_back import bidding_stopped
 from tilefarm.adapters.blender.cpu_kernel import kernel_problem
 from tilefarm.adapters.blender.devices import (
     Device,
@@ -34,9 +37,9 @@ from tilefarm.adapters.blender.devices import (
     parse_device_spec,
     select_devices,
 )
+from tilefarm.adapters.blender.gpu_driver import NVIDIA_BACKENDS
 from tilefarm.adapters.blender.gpu_memory import GpuMemory, GpuMemoryUnknown, nvidia_gpu_memory
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.hardware import Hardware
 from tilefarm.hardware_codes import BACKEND_CODES
 
@@ -45,7 +48,6 @@ log = logging.getLogger("render_worker")
 BENCHMARK_KEY = "benchmark"  # the worker state's meta key of the stored `BenchmarkReport`
 HARDWARE_KEY = "hardware"  # ... of the hardware `run` declared last
 BENCHMARK_SAMPLES = 16  # measured at `run` start: enough to rank backends, quick on a CPU
-NVIDIA_BACKENDS = ("CUDA", "OPTIX")
 
 SpeedSource = Literal["benchmark", "config"]
 GpuMemoryProbe = Callable[[], list[GpuMemory] | None]
@@ -275,8 +277,11 @@ def profile_at_start(settings: DaemonSettings, state: WorkerState) -> MachinePro
     )
     if problem and profile.backend == "CPU":
         raise WorkerError(problem)
-    if problem:  # its verification and any CPU retry of a failed GPU tile render on the CPU
-        log.warning("the CPU kernel: %s", problem)
+    if problem:  # the Blender children then never render on the CPU (`BlenderChild.open`)
+        log.warning(
+            "the CPU kernel: %s. A GPU failure is never rendered again on this CPU: the seat is "
+            "given back, or the verification duty fails", problem,
+        )  # fmt: skip
     if new is not None:
         store_benchmark(state, new)
     log.info(
@@ -293,17 +298,18 @@ def describe(hardware: Hardware) -> str:
     return f"{hardware.backend} with {hardware.vram_mib:,} MiB" if hardware.gpu else "CPU"
 
 
-def declare_hardware(
-    market: JobMarketClient, account: LocalAccount, state: WorkerState, hardware: Hardware
-) -> bool:
-    """Declare `hardware` on chain unless the chain's record already says it (one synchronous
-    transaction, before the daemon's own); True if it was sent."""
-    record = market.account(account.address)
+def declare_hardware(sender: TxSender, state: WorkerState, hardware: Hardware) -> bool:
+    """Declare `hardware` on chain unless the chain's record already says it; True if it was
+    sent. It goes through the worker's `sender` like every other transaction (stored before it
+    is broadcast, a nonce after those `TxSender.recover` sent again), and raises what `send`
+    raises."""
+    record = sender.market.account(sender.account.address)
     code = BACKEND_CODES[hardware.backend]
     sent = (record.backend, record.vram_mib) != (code, hardware.vram_mib)
     if sent:
-        receipt = market.declare_hardware(account, code, hardware.vram_mib)
-        log.info("declared %s on chain in tx %s", describe(hardware), receipt.tx_hash)
+        block = with_retries("block number", lambda: sender.w3.eth.block_number)
+        row = sender.send(calls.declare_hardware(block, hardware))
+        log.info("declared %s on chain in tx %s", describe(hardware), row.tx_hash)
     else:
         log.info("the chain already records this worker's hardware as %s", describe(hardware))
     with state.session() as s:
@@ -314,7 +320,8 @@ def declare_hardware(
 def machine_report(settings: DaemonSettings, state: WorkerState) -> dict[str, Any]:
     """The `machine` part of `render-worker status`, from the database and the config (no
     Blender probe): the stored benchmark per backend, the backend and figure pricing uses, where
-    the figure comes from, and the hardware declared."""
+    the figure comes from, the hardware declared, and why the worker stopped bidding (None while
+    it bids: `render_worker/work/give_back.py`)."""
     stored = stored_benchmark(state)
     backend = None
     if stored is not None:
@@ -327,6 +334,7 @@ def machine_report(settings: DaemonSettings, state: WorkerState) -> dict[str, An
         result = stored.result_for(backend)
         if result is not None:
             figure, source = result.pixel_samples_per_minute, "benchmark"
+    stopped = bidding_stopped(state)
     declared = state.get_meta(HARDWARE_KEY)
     if declared is None and settings.hardware is not None:
         declared = settings.hardware.model_dump(mode="json")
@@ -348,4 +356,7 @@ def machine_report(settings: DaemonSettings, state: WorkerState) -> dict[str, An
         "pixel_samples_per_minute": figure,
         "source": source,
         "hardware": declared,
+        "bidding_stopped": None
+        if stopped is None
+        else {**stopped.model_dump(mode="json"), "cause": stopped.cause.name},
     }

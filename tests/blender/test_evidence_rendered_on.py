@@ -3,10 +3,11 @@ patch to the thresholds of its pair of backends: the CPU Cycles lists, a GPU sel
 CPU a failed GPU left the patches to. Real Blender, real Kubo."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tilefarm.adapters.blender import BlenderChild
+from tilefarm.adapters.blender import BlenderChild, GpuRenderFailed
 from tilefarm.adapters.blender.protocol import TEST_FAIL_GPU_RENDER, TEST_PRETEND_GPU
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.checks.verification import load_evidence, render_evidence
@@ -19,11 +20,11 @@ pytestmark = [pytest.mark.blender, pytest.mark.ipfs]
 WORKER = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
 
-def _claim(kubo: KuboClient, tmp: Path) -> Claim:
+def _claim(kubo: KuboClient, tmp: Path, **requirements: Any) -> Claim:
     manifest = build_manifest(
         scene_cid=kubo.add_file(build_builtin_scene("tiny", tmp / "tiny.blend")), frames=[1, 2],
         resolution={"width": 32, "height": 24}, tile_grid={"columns": 2, "rows": 1}, samples=2,
-        verification={"patch_size": 8, "patch_count": 4},
+        verification={"patch_size": 8, "patch_count": 4}, requirements=requirements,
     )  # fmt: skip
     return Claim(
         job_id=1, worker=WORKER, manifest_cid=kubo.add_bytes(manifest.canonical_json()),
@@ -57,7 +58,31 @@ def test_evidence_whose_gpu_failed_says_the_cpu_that_rendered_it(
 ) -> None:
     monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
     monkeypatch.setenv(TEST_FAIL_GPU_RENDER, "CUDA error: Launch failed in cuCtxSynchronize()")
-    with BlenderChild(threads=2) as child:
+    with BlenderChild(threads=2, cpu_kernel_problem="") as child:  # an AVX2 CPU
         evidence = render_evidence(_claim(kubo, tmp_path), kubo, tmp_path / "work", child)
     assert evidence.rendered_on is not None and evidence.rendered_on.backend == "CPU"
     assert any("driver or a render kernel failed" in w for w in child.warnings)
+
+
+def test_evidence_on_a_gpu_only_job_whose_gpu_failed_is_rendered_on_the_cpu(
+    kubo: KuboClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
+    monkeypatch.setenv(TEST_FAIL_GPU_RENDER, "CUDA error: Out of memory in cuMemAlloc(&p, n)")
+    claim = _claim(kubo, tmp_path, cpu_fallback=False)
+    with BlenderChild(threads=2, cpu_kernel_problem="") as child:  # an AVX2 CPU
+        evidence = render_evidence(claim, kubo, tmp_path / "work", child)
+    assert evidence.rendered_on is not None and evidence.rendered_on.backend == "CPU"
+    assert len(evidence.patches) == 4
+
+
+def test_a_verifier_whose_cpu_kernel_is_not_the_markets_renders_no_evidence_on_its_cpu(
+    kubo: KuboClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
+    monkeypatch.setenv(TEST_FAIL_GPU_RENDER, "CUDA error: Launch failed in cuCtxSynchronize()")
+    claim = _claim(kubo, tmp_path)
+    old_kernel = "Cycles renders on this CPU with its SSE4.2 kernel"
+    with BlenderChild(threads=2, cpu_kernel_problem=old_kernel) as child:
+        with pytest.raises(GpuRenderFailed, match="renders nothing on its CPU"):
+            render_evidence(claim, kubo, tmp_path / "work", child)

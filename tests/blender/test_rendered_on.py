@@ -1,5 +1,7 @@
 """Every render says what it ran on, and a GPU that fails is told apart: rendered once more on
-the CPU when the job allows it, raised with its cause when it does not. This machine has no GPU:
+the CPU when the opening allows it (a worker's own tiles: when the job does; a re-render for
+verification: always; never on a machine whose CPU kernel is not the market's), raised with its
+cause when it does not. This machine has no GPU:
 the GPU paths run through the child's test-only hooks (a selection that pretends to be CUDA and
 renders on the CPU; a render failing with Cycles' own text)."""
 
@@ -30,8 +32,14 @@ OUT_OF_MEMORY = "CUDA error: Out of memory in cuMemAlloc(&device_pointer, size),
 BUILD = re.compile(r"5\.0\.1 \([0-9a-f]{12}\)")  # the version string and the build hash
 
 
-def _child() -> BlenderChild:
-    return BlenderChild(threads=2, sandbox=Sandbox.NETNS, limits=ChildLimits(wall_seconds=120))
+OLD_KERNEL = "Cycles renders on this CPU with its SSE4.2 kernel"  # `cpu_kernel.kernel_problem`
+
+
+def _child(cpu_kernel_problem: str = "") -> BlenderChild:
+    return BlenderChild(
+        threads=2, sandbox=Sandbox.NETNS, limits=ChildLimits(wall_seconds=120),
+        cpu_kernel_problem=cpu_kernel_problem,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -112,6 +120,62 @@ def test_a_gpu_out_of_memory_is_raised_with_its_cause_when_the_job_wants_the_gpu
     failed = raised.value
     assert (failed.cause, failed.cycles_error) == (AbandonCause.GPU_OUT_OF_MEMORY, OUT_OF_MEMORY)
     assert "the GPU ran out of memory" in str(failed) and "does not allow" in str(failed)
+
+
+def test_a_re_render_for_verification_falls_back_to_the_cpu_even_on_a_gpu_only_job(
+    cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    with _child() as cuda:
+        gpu_only = tiny_manifest(requirements={"cpu_fallback": False})
+        cuda.open(tiny_blend, gpu_only, cpu_fallback="always")
+        (patch,) = cuda.render_tiles(1, [0], tmp_path)
+    assert patch.rendered_on.backend == "CPU"
+    assert any(f"the GPU ran out of memory: {OUT_OF_MEMORY}" in w for w in cuda.warnings)
+
+
+def test_a_jobs_child_that_gave_its_tiles_up_still_checks_patches_of_that_job_on_the_cpu(
+    cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    """The worker keeps one child per job: its own tiles are opened as the job says, the patches
+    it checks for another seat of the job always may fall back (the scene is opened again)."""
+    gpu_only = tiny_manifest(requirements={"cpu_fallback": False})
+    with _child() as cuda:
+        tiles = cuda.open(tiny_blend, gpu_only)
+        with pytest.raises(GpuRenderFailed):
+            cuda.render_tiles(1, [0], tmp_path / "tiles")
+        evidence = cuda.open(tiny_blend, gpu_only, cpu_fallback="always")
+        (patch,) = cuda.render_tiles(1, [1], tmp_path / "patches")
+    assert tiles.rendered_on.backend == "CUDA"
+    assert evidence.rendered_on.backend == patch.rendered_on.backend == "CPU"
+
+
+def test_a_machine_whose_cpu_kernel_is_not_the_markets_renders_nothing_on_its_cpu(
+    cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    with _child(cpu_kernel_problem=OLD_KERNEL) as cuda:
+        cuda.open(tiny_blend, tiny_manifest(), cpu_fallback="always")  # both allow the CPU
+        with pytest.raises(GpuRenderFailed) as raised:
+            cuda.render_tiles(1, [0], tmp_path)
+    assert raised.value.cause is AbandonCause.GPU_OUT_OF_MEMORY
+    assert "renders nothing on its CPU" in str(raised.value)
+    assert not any("rendering on the CPU" in w for w in cuda.warnings)
+
+
+def test_a_gpu_that_failed_is_refused_at_a_later_opening_with_the_cause_of_its_failure(
+    cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    gpu_only = tiny_manifest(requirements={"cpu_fallback": False})
+    with _child() as cuda:
+        cuda.open(tiny_blend, gpu_only)
+        with pytest.raises(GpuRenderFailed):
+            cuda.render_tiles(1, [0], tmp_path)
+        with pytest.raises(GpuRenderFailed) as raised:
+            cuda.open(tiny_blend, tiny_manifest(samples=4, requirements={"cpu_fallback": False}))
+    refused = raised.value
+    assert (refused.cause, refused.cycles_error) == (
+        AbandonCause.GPU_OUT_OF_MEMORY, OUT_OF_MEMORY
+    )  # fmt: skip
+    assert "the GPU ran out of memory" in str(refused) and "earlier in this child" in str(refused)
 
 
 def test_a_scene_error_on_a_gpu_is_no_gpu_failure(

@@ -3,6 +3,8 @@ fallback to the CPU carries a warning."""
 
 import pytest
 
+from tilefarm import hardware
+from tilefarm.adapters.blender import devices, gpu_driver
 from tilefarm.adapters.blender.devices import (
     Device,
     DeviceSpecError,
@@ -88,3 +90,10 @@ def test_a_gpu_that_fails_falls_back_to_the_cpu_cycles_lists_with_the_reason():
     selection = cpu_fallback(select_devices([CPU, CUDA0], "auto"), "out of memory", [CPU, CUDA0])
     assert selection.backend == "CPU" and selection.devices == [CPU]  # its name is recorded
     assert selection.warnings == ["CUDA failed (out of memory): rendering on the CPU"]
+
+
+def test_the_gpu_backends_and_their_order_are_the_protocols_own():
+    assert (*hardware.GPU_BACKENDS, "CPU") == devices.BACKENDS
+    everything = [Device(type=b, name=b, id=b) for b in reversed(devices.BACKENDS)]
+    assert select_devices(everything, "auto").backend == hardware.GPU_BACKENDS[0]
+    assert set(gpu_driver.NVIDIA_BACKENDS) <= set(hardware.GPU_BACKENDS)

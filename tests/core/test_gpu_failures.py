@@ -1,11 +1,26 @@
 """A render that fails on a GPU is told apart by Cycles' own text: out of memory, a driver or
 kernel failure, a lost device, or the scene's fault; and only a GPU's own failure is rendered
-again on the CPU, when the job allows it."""
+again on the CPU, when the opening's policy allows it: a worker's own tiles as the job says, a
+re-render for verification always, and nothing on a machine whose CPU kernel is not the
+market's."""
+
+from typing import get_args
 
 import pytest
 
-from tilefarm.adapters.blender.gpu_failures import GPU_CAUSES, classify, may_retry_on_cpu, words
+from tilefarm.adapters.blender.cpu_kernel import kernel_problem
+from tilefarm.adapters.blender.gpu_failures import (
+    GPU_CAUSES,
+    CpuFallback,
+    classify,
+    cpu_fallback_policy,
+    cpu_refused,
+    may_retry_on_cpu,
+    words,
+)
 from tilefarm.hardware_codes import AbandonCause
+
+POLICIES: tuple[CpuFallback, ...] = get_args(CpuFallback)
 
 OUT_OF_MEMORY = [
     # Cycles' CUDA wrapper, with and without the "CUDA error: " of older builds.
@@ -85,3 +100,21 @@ def test_only_a_gpus_own_failure_is_retried_on_the_cpu_and_only_when_the_job_all
 def test_every_cause_has_words_for_the_operator() -> None:
     assert words(AbandonCause.GPU_OUT_OF_MEMORY) == "the GPU ran out of memory"
     assert all(words(cause) for cause in AbandonCause)
+
+
+def test_own_tiles_fall_back_as_the_job_says_and_a_re_render_for_verification_always_may() -> None:
+    assert cpu_refused("job", job_allows=True) == ""
+    assert "the job does not allow" in cpu_refused("job", job_allows=False)
+    # Evidence, a panel's vote, an audit: a CPU re-render is good evidence whatever the job wants.
+    assert cpu_refused("always", job_allows=False) == ""
+    assert cpu_refused("always", job_allows=True) == ""
+    assert "renders nothing on its CPU" in cpu_refused("never", job_allows=True)
+
+
+def test_a_machine_whose_cpu_kernel_is_not_the_markets_never_falls_back_to_its_cpu() -> None:
+    nehalem = "flags\t\t: fpu vme sse sse2 pni ssse3 sse4_1 sse4_2 popcnt\n"
+    for problem in (kernel_problem("x86_64", nehalem), kernel_problem("aarch64", "")):
+        assert problem
+        assert {cpu_fallback_policy(p, problem) for p in POLICIES} == {"never"}
+    for wanted in POLICIES:
+        assert cpu_fallback_policy(wanted, "") == wanted

@@ -1,7 +1,8 @@
 """Two workers on the real stack (anvil, Kubo, the deployed market, Blender) declare different
 hardware when they start, and each bids only on the jobs its hardware can render: a CPU worker
 skips a job that requires a GPU, a GPU worker one that needs more GPU memory than it has, and
-both bid on a job that requires nothing. Only the bids matter here: nothing is rendered."""
+both bid on a job that requires nothing. Only the bids matter here: nothing is rendered. The
+declaration is one of the worker's own transactions: one stored before a crash keeps its nonce."""
 
 import threading
 from collections.abc import Iterator, Sequence
@@ -11,9 +12,11 @@ from typing import Any
 
 import pytest
 
+from render_worker.chain import calls
+from render_worker.chain.sender import TxSender
 from render_worker.daemon import WorkerDaemon
 from render_worker.keystore import create_keystore
-from render_worker.node import connect, start_daemon, status_report
+from render_worker.node import Node, connect, start_daemon, status_report
 from render_worker.state.stages import Stage
 from render_worker.work.machine import declare_hardware
 from tests.worker.conftest import PASSWORD, Stack, wait_until, wait_until_read, worker_settings
@@ -29,24 +32,46 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender]
 GPU_8_GIB = {"backend": "CUDA", "vram_mib": 8192}
 
 
-@contextmanager
-def started_worker(stack: Stack, tmp: Path, index: int, **overrides: Any) -> Iterator[WorkerDaemon]:
-    """Dev account `index`'s worker, staked and started the way `render-worker run` starts it:
-    its machine probed, its hardware declared on chain."""
+def _staked(stack: Stack, tmp: Path, index: int, **overrides: Any) -> Node:
+    """Dev account `index`'s worker, staked, its state in `tmp`."""
     settings = worker_settings(stack, tmp / f"worker{index}", **overrides)
     create_keystore(settings.keystore_path, PASSWORD, dev_account(index).key.hex())
     node = connect(settings, PASSWORD)
     node.market.stake(node.account, node.market.config().min_stake)
+    return node
+
+
+@contextmanager
+def started_worker(stack: Stack, tmp: Path, index: int, **overrides: Any) -> Iterator[WorkerDaemon]:
+    """Dev account `index`'s worker, staked and started the way `render-worker run` starts it:
+    its machine probed (its hardware declared on chain at its first pass)."""
+    with started(stack, _staked(stack, tmp, index, **overrides), f"worker {index}") as daemon:
+        yield daemon
+
+
+@contextmanager
+def started(stack: Stack, node: Node, name: str) -> Iterator[WorkerDaemon]:
+    """`node`'s worker, started as `render-worker run` starts it, until the test is done."""
     daemon = start_daemon(node)
     stop = threading.Event()
     thread = threading.Thread(target=daemon.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        wait_until_read(stack, daemon.state, thread.is_alive, f"worker {index}")
+        wait_until_read(stack, daemon.state, thread.is_alive, name)
         yield daemon
     finally:
         stop.set()
         thread.join(timeout=60)
+
+
+def _declared(stack: Stack, *workers: WorkerDaemon) -> dict[str, tuple[int, int]]:
+    """The hardware each of `workers` declared, by the chain's events."""
+    mine = {w.me for w in workers}
+    return {
+        e.account: (e.backend, e.vram_mib)
+        for e in stack.market.events()
+        if isinstance(e, HardwareDeclared) and e.account in mine
+    }
 
 
 def _post(stack: Stack, ipfs: KuboClient, scene_cid: str, requirements: dict[str, Any]) -> int:
@@ -75,18 +100,21 @@ def test_each_worker_declares_its_hardware_and_bids_only_on_jobs_it_can_render(
         started_worker(own_stack, tmp_path, 2) as cpu,  # no GPU here: it declares the CPU
         started_worker(own_stack, tmp_path, 3, hardware=GPU_8_GIB) as gpu,
     ):
-        declared = {
-            e.account: (e.backend, e.vram_mib)
-            for e in market.events()
-            if isinstance(e, HardwareDeclared)
-        }
         cpu_code, cuda_code = BACKEND_CODES["CPU"], BACKEND_CODES["CUDA"]
-        assert declared == {cpu.me: (cpu_code, 0), gpu.me: (cuda_code, 8192)}
+        expected = {cpu.me: (cpu_code, 0), gpu.me: (cuda_code, 8192)}
+        wait_until(
+            lambda: _declared(own_stack, cpu, gpu) == expected, 60,
+            "both workers to declare their hardware at their first pass",
+        )  # fmt: skip
         for worker, code, vram in ((cpu, cpu_code, 0), (gpu, cuda_code, 8192)):
             record = market.account(worker.me)
             assert (record.backend, record.vram_mib) == (code, vram)
+            (declaration,) = [
+                t for t in worker.state.txs() if t.purpose.startswith("declareHardware:")
+            ]
+            assert declaration.status == "mined"  # sent by the worker's own sender
         # A restart with the same hardware sends nothing; `status` shows what the chain records.
-        assert not declare_hardware(gpu.market, gpu.account, gpu.state, gpu.machine.hardware)
+        assert not declare_hardware(gpu.sender, gpu.state, gpu.machine.hardware)
         assert status_report(gpu.settings)["machine"]["hardware_on_chain"] == GPU_8_GIB
 
         small_gpu = _post(own_stack, ipfs, scene_cid, {"backend": "GPU", "min_vram_mib": 4096})
@@ -124,3 +152,28 @@ def test_each_worker_declares_its_hardware_and_bids_only_on_jobs_it_can_render(
     assert [seen[gpu.me, small_gpu][0], seen[cpu.me, anything][0], seen[gpu.me, anything][0]] == [
         Stage.BID
     ] * 3
+
+
+def test_a_transaction_stored_before_a_crash_keeps_its_nonce_and_the_declaration_follows_it(
+    own_stack: Stack, block_producer: None, tmp_path: Path
+) -> None:
+    node = _staked(own_stack, tmp_path, 4, hardware=GPU_8_GIB)
+    stake_before = node.market.account(node.account.address).stake
+    # The worker crashed between storing a transaction and broadcasting it.
+    sender = TxSender(node.w3, node.market, node.account, node.state)
+    stored = sender._sign_and_store(calls.stake(10**15, "before-the-crash"))
+    with started(own_stack, node, "worker 4") as worker:
+
+        def mined() -> dict[str, int]:
+            return {t.purpose: t.nonce for t in worker.state.txs() if t.status == "mined"}
+
+        def both() -> bool:
+            done = mined()
+            return stored.purpose in done and any(k.startswith("declareHardware:") for k in done)
+
+        wait_until(both, 60, "the stored transaction and the declaration to be mined")
+        nonces = mined()
+    (declared,) = [k for k in nonces if k.startswith("declareHardware:")]
+    assert nonces[stored.purpose] == stored.nonce and nonces[declared] == stored.nonce + 1
+    assert _declared(own_stack, worker) == {worker.me: (BACKEND_CODES["CUDA"], 8192)}
+    assert node.market.account(worker.me).stake == stake_before + 10**15

@@ -6,6 +6,7 @@ import pytest
 from render_worker.chain import calls
 from render_worker.chain.calls import Call
 from render_worker.chain.purposes import Action, Purpose, function_of
+from tilefarm.hardware import Hardware
 
 W = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
 SEED = "0x1a2b3c4d5e6f7a8b9c0d" + "11" * 22
@@ -40,6 +41,7 @@ OLD_KEYS = [
     ("withdraw:120:5000", Purpose(Action.WITHDRAW, tag="120:5000")),
     ("filler:41", Purpose(Action.FILLER, tag="41")),
     ("stake:more", Purpose(Action.STAKE, tag="more")),
+    ("declareHardware:120:2:8192", Purpose(Action.DECLARE_HARDWARE, tag="120:2:8192")),
     ("commitResults:7#40", Purpose(Action.COMMIT_RESULTS, 7, retired=40)),
     (f"attest:7:{W}:0:{TAG}#3", Purpose(Action.ATTEST, 7, W, 0, TAG, 3)),
 ]  # fmt: skip
@@ -78,6 +80,10 @@ CALLS = [
     (calls.resolve_as_panel(7, W), f"resolveDispute:7:{W}"),
     (calls.withdraw(120, 5000), "withdraw:120:5000"),
     (calls.stake(10, "more"), "stake:more"),
+    (
+        calls.declare_hardware(120, Hardware(backend="CUDA", vram_mib=8192)),
+        "declareHardware:120:2:8192",
+    ),
 ]
 
 
@@ -115,3 +121,11 @@ def test_a_key_the_worker_never_writes_is_refused(key: str) -> None:
 def test_only_a_deadline_action_is_sent_on_a_seats_deadline() -> None:
     with pytest.raises(ValueError, match="not an action on a seat's deadline"):
         calls.seat_deadline(Action.COMMIT_BID, 7, W, 0)
+
+
+def test_a_hardware_declaration_is_sent_once_per_record_it_replaces() -> None:
+    gpu = calls.declare_hardware(120, Hardware(backend="OPTIX", vram_mib=24_576))
+    assert (gpu.function, gpu.args, gpu.value) == ("declareHardware", (3, 24_576), 0)
+    # The same hardware declared again later (after another) is another transaction.
+    assert calls.declare_hardware(300, Hardware(backend="OPTIX", vram_mib=24_576)) != gpu
+    assert calls.declare_hardware(120, Hardware(backend="CPU")).args == (1, 0)

@@ -2,7 +2,9 @@
 
 Cycles 5.0 builds two x86-64 CPU kernels, SSE4.2 and AVX2, and takes AVX2 where the CPU has every
 instruction it needs (SSE up to 4.2, AVX, F16C, AVX2, FMA, BMI1, BMI2; `CYCLES_CPU_NO_AVX2`
-forces SSE4.2). Honest renders of one manifest on the two kernels are not bit-identical: on the
+in Blender's environment forces SSE4.2; the Blender child's environment is built from scratch
+(`process.py`), so the worker's own never reaches it, only a bench's on purpose: the kernel is
+the machine's). Honest renders of one manifest on the two kernels are not bit-identical: on the
 demo scene they differ on at most 2% of a patch's pixels by more than 1e-3, but in a lit volume
 on up to 95% of them, which the CPU pair's thresholds fail every time (`python -m
 bench.crossdevice`). So CPU renders for the market use one kernel, AVX2 (every x86-64 CPU since
@@ -12,9 +14,7 @@ bench.crossdevice`). So CPU renders for the market use one kernel, AVX2 (every x
 
 from __future__ import annotations
 
-import os
 import platform
-from collections.abc import Mapping
 from pathlib import Path
 
 REFERENCE_KERNEL = "AVX2"
@@ -34,9 +34,7 @@ def _flags(cpuinfo: str) -> set[str]:
     return set()
 
 
-def cpu_kernel(
-    machine: str | None = None, cpuinfo: str | None = None, env: Mapping[str, str] | None = None
-) -> str:
+def cpu_kernel(machine: str | None = None, cpuinfo: str | None = None) -> str:
     """The CPU kernel Cycles picks here: `AVX2`, `SSE4.2`, or the machine's architecture when it
     is not x86-64. The arguments default to this machine's."""
     machine = machine if machine is not None else platform.machine()
@@ -45,18 +43,15 @@ def cpu_kernel(
     if cpuinfo is None:
         path = Path("/proc/cpuinfo")
         cpuinfo = path.read_text() if path.exists() else ""
-    env = os.environ if env is None else env
-    if env.get("CYCLES_CPU_NO_AVX2") or not _flags(cpuinfo) >= AVX2_FLAGS:
+    if not _flags(cpuinfo) >= AVX2_FLAGS:
         return "SSE4.2"
     return REFERENCE_KERNEL
 
 
-def kernel_problem(
-    machine: str | None = None, cpuinfo: str | None = None, env: Mapping[str, str] | None = None
-) -> str:
+def kernel_problem(machine: str | None = None, cpuinfo: str | None = None) -> str:
     """Why this machine's CPU renders cannot be checked against other workers' ("" when they
     can): they use another kernel than the market's."""
-    kernel = cpu_kernel(machine, cpuinfo, env)
+    kernel = cpu_kernel(machine, cpuinfo)
     if kernel == REFERENCE_KERNEL:
         return ""
     return (

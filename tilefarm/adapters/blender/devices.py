@@ -13,9 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from tilefarm.errors import TilefarmError
+from tilefarm.hardware import GPU_BACKENDS
 
-# Best first: OptiX uses RT cores on the same NVIDIA cards CUDA drives.
-GPU_BACKENDS: tuple[str, ...] = ("OPTIX", "CUDA", "HIP", "ONEAPI", "METAL")
+# What a `devices` setting may name by backend; `GPU_BACKENDS` (the protocol's) is best first.
 BACKENDS: tuple[str, ...] = (*GPU_BACKENDS, "CPU")
 
 
@@ -77,10 +77,10 @@ def select_devices(available: Sequence[Device], spec: DeviceSpec) -> DeviceSelec
     usable remains, the CPU is chosen with a warning: never a silent fallback.
     """
     if spec == "auto":
-        for backend in GPU_BACKENDS:
-            gpus = [d for d in available if d.type == backend]
+        for best in GPU_BACKENDS:
+            gpus = [d for d in available if d.type == best]
             if gpus:
-                return DeviceSelection(backend=backend, devices=gpus)
+                return DeviceSelection(backend=best, devices=gpus)
         return DeviceSelection(backend="CPU", devices=_cpu(available))
 
     warnings: list[str] = []

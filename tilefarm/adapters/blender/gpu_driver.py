@@ -31,8 +31,3 @@ def nvidia_driver_version(timeout: float = 10.0) -> str:
         return ""
     versions = dict.fromkeys(line.strip() for line in out.splitlines() if line.strip())
     return ",".join(versions)[:_MAX_CHARS]
-
-
-def driver_version(backend: BackendClass) -> str:
-    """The driver of `backend`'s devices where it can be known (CUDA, OptiX), else ""."""
-    return nvidia_driver_version() if backend in NVIDIA_BACKENDS else ""

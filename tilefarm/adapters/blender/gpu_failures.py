@@ -16,9 +16,16 @@ not to blame, and the CPU would fail the same way.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Final, Literal
 
 from tilefarm.hardware_codes import AbandonCause
+
+# Who may render a region on the CPU once its GPU failed, as the caller opens a scene: "job" as
+# the job's `requirements.cpu_fallback` says (a worker's own tiles: the artist chose), "always"
+# (a re-render for verification: the verifier's evidence, a panel member's or an auditor's check;
+# a CPU re-render is as good evidence as a GPU one, judged by its own pair of backends), "never"
+# (a machine whose CPU renders are not the market's: `cpu_kernel.kernel_problem`).
+CpuFallback = Literal["job", "always", "never"]
 
 _OUT_OF_MEMORY: Final = re.compile(
     # "Out of memory in cuMemAlloc", "System is out of GPU (and shared host) memory",
@@ -46,8 +53,11 @@ _DRIVER: Final = re.compile(
 # A CUDA or HIP driver call named in the text ("... in cuCtxSynchronize()", "hipMemcpy(").
 _GPU_CALL: Final = re.compile(r"\b(?:cu|hip)[A-Z]\w*\(")
 
-# What a worker's operator and log read about each cause (the chain's own `describe()` speaks of
-# "a worker" to the artist).
+# What a worker's operator and log read about each cause. The artist's words
+# (`AbandonCause.describe()`) cannot be derived from these, nor these from them: they speak of
+# "a worker" whose render failed somewhere, these of this machine and what to look at (its own
+# memory and time limits, a render kernel); and the job's reason that `status` shows begins with
+# these words, so changing one table must not change the other.
 _WORDS: Final[dict[AbandonCause, str]] = {
     AbandonCause.UNSPECIFIED: "the render failed",
     AbandonCause.GPU_OUT_OF_MEMORY: "the GPU ran out of memory",
@@ -79,8 +89,25 @@ def words(cause: AbandonCause) -> str:
     return _WORDS[cause]
 
 
+def cpu_refused(policy: CpuFallback, job_allows: bool) -> str:
+    """Why a region whose GPU failed may not be rendered on the CPU under `policy` ("" when it
+    may); `job_allows` is the job's `requirements.cpu_fallback`."""
+    if policy == "never":
+        return "this worker renders nothing on its CPU (its CPU kernel is not the market's)"
+    if policy == "job" and not job_allows:
+        return "the job does not allow rendering it on the CPU instead"
+    return ""
+
+
+def cpu_fallback_policy(wanted: CpuFallback, kernel_problem: str) -> CpuFallback:
+    """The policy an opening gets on a machine whose CPU kernel has `kernel_problem`
+    (`cpu_kernel.kernel_problem`, "" when there is none): `wanted`, or "never" where the CPU's
+    renders would be judged as a CPU pair against the market's AVX2 renders and fail."""
+    return "never" if kernel_problem else wanted
+
+
 def may_retry_on_cpu(cause: AbandonCause, cpu_fallback: bool) -> bool:
     """Whether a region that failed on a GPU for `cause` is rendered once more on the CPU: only a
-    GPU's own failure, and only when the job allows it (`Requirements.cpu_fallback`). A scene
-    that cannot render fails on the CPU as well."""
+    GPU's own failure, and only when the opening allows it (`cpu_refused`). A scene that cannot
+    render fails on the CPU as well."""
     return cpu_fallback and cause in GPU_CAUSES

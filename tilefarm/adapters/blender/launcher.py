@@ -12,10 +12,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tilefarm.adapters.blender.cpu_kernel import kernel_problem
 from tilefarm.adapters.blender.devices import Device, DeviceSelection, parse_device_spec
 from tilefarm.adapters.blender.errors import GpuRenderFailed, RenderEngineError, RenderFailed
 from tilefarm.adapters.blender.gpu_driver import NVIDIA_BACKENDS, nvidia_driver_version
-from tilefarm.adapters.blender.gpu_failures import words
+from tilefarm.adapters.blender.gpu_failures import (
+    CpuFallback,
+    cpu_fallback_policy,
+    cpu_refused,
+    words,
+)
 from tilefarm.adapters.blender.process import ChildLimits, ChildProcess
 from tilefarm.adapters.blender.protocol import (
     BuildScene,
@@ -81,6 +87,11 @@ class BlenderChild(ChildProcess):
 
     Use it as a context manager; `close()` stops the child and removes its scratch folder.
     `cancel()` may be called from any thread and stops the child at once.
+
+    `cpu_fallback` is what an opening that names none does when its GPU fails
+    (`gpu_failures.CpuFallback`: as the job says, always, or never); `cpu_kernel_problem` why
+    this machine's CPU renders are not the market's (`cpu_kernel.kernel_problem`, asked of this
+    machine when None): where there is one, no opening falls back to the CPU.
     """
 
     def __init__(
@@ -90,6 +101,8 @@ class BlenderChild(ChildProcess):
         sandbox: Sandbox = Sandbox.AUTO,
         threads: int = 0,
         devices: str | list[str] = "auto",
+        cpu_fallback: CpuFallback = "job",
+        cpu_kernel_problem: str | None = None,
         scratch_root: Path | None = None,
         extra_env: dict[str, str] | None = None,
         python: str | None = None,
@@ -97,8 +110,12 @@ class BlenderChild(ChildProcess):
     ) -> None:
         self.threads = threads
         self.devices = devices
+        self.cpu_fallback: CpuFallback = cpu_fallback
+        self.cpu_kernel_problem = cpu_kernel_problem
         self.manifest: RenderManifest | None = None
-        self._open: tuple[Path, OpenedScene] | None = None  # valid while `manifest` is set
+        # The open file, whether a failed GPU's regions may go to the CPU, and what the opening
+        # found: valid while `manifest` is set.
+        self._open: tuple[Path, bool, OpenedScene] | None = None
         # What the child renders on now (its opening's, then its last region's), and whether a
         # render request is in flight: a child that dies then, on a GPU, lost its GPU.
         self.rendered_on: RenderedOn | None = None
@@ -138,15 +155,29 @@ class BlenderChild(ChildProcess):
 
     # ---- requests ----------------------------------------------------------------------------
 
-    def open(self, blend_path: Path | str, manifest: RenderManifest) -> OpenedScene:
-        """Open an untrusted .blend (scripts disabled) and apply `manifest` to it. The same file
-        with the same manifest, when still open, is not opened again (the first opening's
-        figures are returned): a child kept for a job renders its tiles and checks its patches
-        from one opening."""
+    def open(
+        self,
+        blend_path: Path | str,
+        manifest: RenderManifest,
+        *,
+        cpu_fallback: CpuFallback | None = None,
+    ) -> OpenedScene:
+        """Open an untrusted .blend (scripts disabled) and apply `manifest` to it; a region whose
+        GPU fails is rendered again on the CPU as `cpu_fallback` says (None: the child's
+        `cpu_fallback`): "job" for a worker's own tiles, "always" for a re-render that checks
+        someone's (evidence, a panel's vote, an audit), never on a machine whose CPU kernel is not
+        the market's. The same file with the same manifest, when still open and falling back
+        alike, is not opened again (the first opening's figures are returned): a child kept for
+        a job renders its tiles and checks its patches from one opening."""
         path = Path(blend_path).resolve()
         check_blend_header(path)
-        if self.manifest == manifest and self._open is not None and self._open[0] == path:
-            return self._open[1]
+        if self.cpu_kernel_problem is None:
+            self.cpu_kernel_problem = kernel_problem()
+        policy = cpu_fallback_policy(cpu_fallback or self.cpu_fallback, self.cpu_kernel_problem)
+        allowed = not cpu_refused(policy, manifest.requirements.cpu_fallback)
+        kept = self._open
+        if self.manifest == manifest and kept is not None and kept[:2] == (path, allowed):
+            return kept[2]
         self.manifest = None
         opened: Opened = self._call(
             OpenScene(
@@ -159,6 +190,7 @@ class BlenderChild(ChildProcess):
                     if isinstance(self.devices, str)
                     else list(self.devices)
                 ),
+                cpu_fallback=policy,
             )
         )
         self.manifest = manifest
@@ -169,7 +201,7 @@ class BlenderChild(ChildProcess):
             threads=opened.threads,
             seconds=opened.seconds,
         )
-        self._open = (path, scene)
+        self._open = (path, allowed, scene)
         self.rendered_on = scene.rendered_on
         return scene
 

@@ -364,7 +364,8 @@ class ChildProcess:
 
 def _error_for(event: Failed) -> RenderEngineError:
     if event.code == ErrorCode.GPU_FAILED:
-        cause = event.cause or AbandonCause.GPU_DRIVER_FAILURE
+        # The child names the cause of every GPU failure; one it did not name is not guessed.
+        cause = AbandonCause.UNSPECIFIED if event.cause is None else event.cause
         return GpuRenderFailed(event.message, cause=cause, cycles_error=event.detail)
     cls: type[RenderEngineError] = {
         ErrorCode.NOT_A_BLEND: BlendFileError,

@@ -30,7 +30,9 @@ def rerender_tiles(
     `backends` says what rendered each tile (the CPU when it does not say)."""
     scene = work / "scene-all-tiles.blend"
     ipfs.cat_to_file(manifest.scene_cid, scene, max_bytes=MAX_SCENE_BYTES)
-    child.open(scene, manifest)
+    # A check, not the job's tiles: a failed GPU's tiles are re-rendered on the CPU (and judged
+    # as such) whatever the job allows its workers.
+    child.open(scene, manifest, cpu_fallback="always")
     params = manifest.verification
     per = manifest.tile_count
     checks = []

@@ -79,7 +79,9 @@ def render_evidence(
     """Re-render the patches `claim`'s seed selects, add each to IPFS and return the evidence
     (unpublished). `scene` gives the manifest's .blend on disk (checked against its CID); by
     default it is fetched into `work_dir`. `manifest_of` gives the manifest (by default fetched
-    from `ipfs`). Reads nothing of the worker's but the chain's claim."""
+    from `ipfs`). Reads nothing of the worker's but the chain's claim. A patch whose GPU fails is
+    rendered on the CPU whatever the job allows, unless `child`'s machine never renders on its
+    CPU (then it raises `GpuRenderFailed`)."""
     manifest = (manifest_of or partial(fetch_manifest, ipfs))(claim.manifest_cid)
     # Frame by frame (one render request each), in the seed's order within a frame.
     choices = sorted(select_patches(claim.seed_bytes(), manifest, claim.assigned()), key=_frame)
@@ -89,7 +91,9 @@ def render_evidence(
         blend = work_dir / "scene.blend"
         if not blend.exists():
             ipfs.cat_to_file(manifest.scene_cid, blend, max_bytes=max_scene_bytes)
-    opened = child.open(blend, manifest)
+    # A CPU re-render is evidence as good as a GPU one (judged by its own pair of backends),
+    # also on a job whose own tiles must be the GPU's: a verifier whose GPU fails renders on.
+    opened = child.open(blend, manifest, cpu_fallback="always")
     rendered = _render_patches(child, choices, work_dir / "patches")
     rendered_on = rendered[-1].rendered_on if rendered else opened.rendered_on
     # A GPU that failed mid-evidence left the later patches to the CPU, where the child then
