@@ -80,6 +80,8 @@ def run_benchmark(
             sandbox=settings.sandbox,
             threads=settings.threads,
             scratch_root=settings.scratch_dir,
+            # A GPU that fails while measured must not be priced at the CPU's speed.
+            cpu_fallback="never",
         )
         with make_child() as probe:
             scene = root / "benchmark.blend"
