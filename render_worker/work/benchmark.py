@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from render_worker.settings import WorkerSettings
 from render_worker.work import benchmark_scene
 from tilefarm.adapters.blender.devices import Device
+from tilefarm.adapters.blender.errors import GpuRenderFailed
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.cids import cid_of_file
 from tilefarm.hardware import GPU_BACKENDS
@@ -50,6 +51,8 @@ class BenchmarkReport(BaseModel):
     blender_version: str
     devices: list[Device]
     results: list[DeviceBenchmark]
+    # Backends whose GPU failed while measured, and what Cycles said: they have no figure.
+    failed: dict[str, str] = {}
 
     def result_for(self, backend: str) -> DeviceBenchmark | None:
         """The figure of `backend` (e.g. "CPU", "OPTIX"), or None if it was not measured."""
@@ -72,6 +75,7 @@ def run_benchmark(
     """Measure samples per minute on the reference scene for each backend (default: all)."""
     low = max(1, samples // 8)
     results: list[DeviceBenchmark] = []
+    failed: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="tilefarm-bench-", dir=settings.scratch_dir) as tmp:
         root = Path(tmp)
         make_child = functools.partial(
@@ -94,16 +98,20 @@ def run_benchmark(
                 on_backend(backend)
             with make_child(devices=[backend]) as child:
                 timings: list[float] = []
-                for count in (low, samples):
-                    manifest = build_manifest(
-                        scene_cid=scene_cid,
-                        frames=[1],
-                        resolution={"width": REFERENCE_SIZE, "height": REFERENCE_SIZE},
-                        tile_grid={"columns": 1, "rows": 1},
-                        samples=count,
-                    )
-                    opened = child.open(scene, manifest)
-                    timings.append(child.render_frame(1, root / backend).seconds)
+                try:
+                    for count in (low, samples):
+                        manifest = build_manifest(
+                            scene_cid=scene_cid,
+                            frames=[1],
+                            resolution={"width": REFERENCE_SIZE, "height": REFERENCE_SIZE},
+                            tile_grid={"columns": 1, "rows": 1},
+                            samples=count,
+                        )
+                        opened = child.open(scene, manifest)
+                        timings.append(child.render_frame(1, root / backend).seconds)
+                except GpuRenderFailed as exc:
+                    failed[backend] = str(exc)
+                    continue
                 seconds = max(timings[1] - timings[0], 1e-6)
                 rate = (samples - low) / seconds * 60
                 results.append(
@@ -124,4 +132,5 @@ def run_benchmark(
         blender_version=blender_version,
         devices=available,
         results=results,
+        failed=failed,
     )

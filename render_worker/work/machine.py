@@ -169,8 +169,10 @@ def pricing_speed(
     result = report.result_for(backend)
     if result is None or result.pixel_samples_per_minute <= 0:
         measured = ", ".join(r.backend for r in report.results) or "nothing"
+        failed = report.failed.get(backend)
+        why = f": its GPU failed ({failed})" if failed else f" (it measured {measured})"
         raise WorkerError(
-            f"the benchmark measured no speed for {backend} (it measured {measured}); set "
+            f"the benchmark measured no speed for {backend}{why}; set "
             "pixel_samples_per_minute in the worker's config, or check `render-worker devices`"
         )
     return result.pixel_samples_per_minute, "benchmark", report if reason else None

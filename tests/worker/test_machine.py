@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from render_worker.errors import WorkerError
 from render_worker.settings import DaemonSettings
 from render_worker.state.store import WorkerState
 from render_worker.work.benchmark import BenchmarkReport, DeviceBenchmark
@@ -247,3 +248,12 @@ def test_the_gpu_memory_nvidia_smi_reports_is_declared(
         _settings(), devices, _report({"CUDA": 6e9}, devices), gpus=nvidia_gpu_memory
     )
     assert profile.hardware == Hardware(backend="CUDA", vram_mib=24564)
+
+
+def test_a_gpu_that_fails_while_benchmarked_is_not_priced_and_the_worker_says_why() -> None:
+    devices = [CPU, RTX_CUDA]
+    failed = _report({"CPU": 1e8}, devices).model_copy(
+        update={"failed": {"CUDA": "CUDA error: Out of memory in cuMemAlloc"}}
+    )
+    with pytest.raises(WorkerError, match="its GPU failed \\(CUDA error: Out of memory"):
+        _profile(_settings(devices="cuda"), devices, None, Benchmark(failed))
