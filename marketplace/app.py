@@ -46,9 +46,15 @@ from tilefarm.adapters.ipfs import KuboClient
 log = logging.getLogger(__name__)
 
 
-def _error(status: int, code: str, message: str, details: object = None) -> JSONResponse:
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    details: object = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=body, headers=headers)
 
 
 def start_indexer(settings: MarketplaceSettings, db: Database, chain: ChainServices) -> None:
@@ -83,7 +89,13 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
             db=db,
             ipfs=ipfs,
             manifests=manifests,
-            intake=SceneIntake(settings.scratch_dir, settings.max_scene_bytes, limits),
+            intake=SceneIntake(
+                settings.scratch_dir,
+                settings.max_scene_bytes,
+                limits,
+                concurrency=settings.inspect_concurrency,
+                wait_seconds=settings.inspect_wait_seconds,
+            ),
         )
         app.state.chain = chain = ChainServices()
         app.state.assembler = None
@@ -112,7 +124,8 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
 
     @app.exception_handler(MarketplaceError)
     async def _marketplace_error(_request: Request, exc: MarketplaceError) -> JSONResponse:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+        retry = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+        return _error(exc.status, exc.code, exc.message, exc.details, retry)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,10 +13,14 @@ class MarketplaceError(TilefarmError):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(
+        self, message: str, *, details: Any = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        # Seconds after which the same request may succeed: sent as the Retry-After header.
+        self.retry_after = retry_after
 
 
 class NotFound(MarketplaceError):
@@ -42,6 +46,14 @@ class Unprocessable(MarketplaceError):
 class UpstreamUnavailable(MarketplaceError):
     status = 503
     code = "upstream_unavailable"
+
+
+class Busy(MarketplaceError):
+    """The server is doing as much of this as it allows at once; the same request may succeed
+    later (`retry_after`)."""
+
+    status = 503
+    code = "busy"
 
 
 class UnreadableCid(Unprocessable):

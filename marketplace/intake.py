@@ -2,10 +2,14 @@
 
 The bytes are streamed to a scratch file with the size limit enforced as they arrive (never held in
 memory), checked for a .blend's magic bytes, read by a sandboxed Blender child (scripts off, no
-network, time and memory limits), and only then stored and pinned on IPFS.
+network, time and memory limits), and only then stored and pinned on IPFS. A few children read at
+once (each may take its whole memory limit); further uploads queue for a while, then are refused
+with 503 and Retry-After rather than held open without end.
 """
 
+import asyncio
 import contextlib
+import math
 import os
 import tempfile
 from collections.abc import AsyncIterator
@@ -13,7 +17,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 
-from marketplace.errors import PayloadTooLarge, Unprocessable, UnsupportedFile
+from marketplace.errors import Busy, PayloadTooLarge, Unprocessable, UnsupportedFile
 from tilefarm.adapters.blender.errors import BlendFileError, NoCameraError, RenderEngineError
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.blender.process import ChildLimits
@@ -24,10 +28,22 @@ from tilefarm.adapters.blender.sandbox import check_blend_header
 class SceneIntake:
     """Receives, checks and inspects uploaded .blend files."""
 
-    def __init__(self, scratch: Path, max_bytes: int, limits: ChildLimits) -> None:
+    def __init__(
+        self,
+        scratch: Path,
+        max_bytes: int,
+        limits: ChildLimits,
+        *,
+        concurrency: int,
+        wait_seconds: float,
+    ) -> None:
         self.scratch = scratch
         self.max_bytes = max_bytes
         self.limits = limits
+        self.wait_seconds = wait_seconds
+        # One slot per Blender child reading a scene; made on the server's event loop (the
+        # intake is built in the app's lifespan) and only used there.
+        self.slots = asyncio.Semaphore(concurrency)
 
     async def receive(self, chunks: AsyncIterator[bytes], declared: int | None) -> Path:
         """Stream an upload into a scratch file; 413 as soon as it is known to be too large."""
@@ -57,8 +73,23 @@ class SceneIntake:
         return path
 
     async def inspect(self, path: Path, filename: str) -> SceneInfo:
-        """Read frames, resolution, camera and engine in a sandboxed child."""
-        return await run_in_threadpool(self._inspect, path, filename)
+        """Read frames, resolution, camera and engine in a sandboxed child, once one of the
+        slots is free; `Busy` when none was within `wait_seconds`."""
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self.slots.acquire()
+        except TimeoutError:
+            retry = max(1, math.ceil(self.wait_seconds))
+            raise Busy(
+                f"the server is reading as many scenes as it can at once; try again in {retry} s",
+                details={"retry_after_seconds": retry},
+                retry_after=retry,
+            ) from None
+        try:
+            # Not abandoned when the request is cancelled: the slot is freed once the child is.
+            return await run_in_threadpool(self._inspect, path, filename)
+        finally:
+            self.slots.release()
 
     def _inspect(self, path: Path, filename: str) -> SceneInfo:
         try:

@@ -23,11 +23,13 @@ ROUND_MIB = 256
 def suggested_min_vram_mib(info: SceneInfo) -> int:
     """The least GPU memory, in MiB, to require of a job of this scene: the estimate times
     `SAFETY_FACTOR`, plus Cycles' working memory and the frame's buffers, rounded up to
-    `ROUND_MIB`. 0 means nothing is known (a scene read before estimates were made)."""
+    `ROUND_MIB`, saturating at `MAX_VRAM_MIB` (the most a requirement may name). 0 means
+    nothing is known (a scene read before estimates were made)."""
     if info.memory is None:
         return 0
     scale = info.resolution_percentage / 100
     pixels = max(1, round(info.width * scale)) * max(1, round(info.height * scale))
+    # Each figure is at most 2^53 (`SceneMemory` saturates them), so this stays a finite float.
     scene = info.memory.textures_bytes + info.memory.geometry_bytes
     need = scene * SAFETY_FACTOR + CYCLES_WORKING_MIB * MIB + pixels * FILM_BYTES_PER_PIXEL
     return min(math.ceil(need / (ROUND_MIB * MIB)) * ROUND_MIB, MAX_VRAM_MIB)

@@ -27,6 +27,20 @@ class MarketplaceSettings(BaseSettings):
     max_scene_bytes: int = Field(512 * MiB, gt=0, description="largest .blend accepted")
     inspect_seconds: float = Field(60.0, gt=0, description="time limit to read a scene")
     inspect_memory_bytes: int = Field(4096 * MiB, gt=0, description="memory limit to read one")
+    inspect_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="scenes read at once (a Blender child each, up to inspect_memory_bytes); "
+        "further uploads wait their turn",
+    )
+    inspect_wait_seconds: float = Field(
+        30.0,
+        ge=0,
+        le=600,
+        description="how long an upload waits for its turn before it is refused (503, with "
+        "Retry-After)",
+    )
     frontend_dir: Path = PROJECT_ROOT / "frontend" / "dist"
     deployments_file: Path | None = Field(
         None, description="the market's deployments file; when set, the chain indexer runs"

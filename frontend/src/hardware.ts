@@ -8,34 +8,34 @@ export type RequiredBackend = Requirements["backend"];
 /** What the intake's Blender estimated a scene needs in memory (null: not estimated). */
 export type SceneMemory = NonNullable<SceneInfo["memory"]>;
 
-/** The backends a job may require, as the form offers them. */
-export const BACKEND_CHOICES: readonly [RequiredBackend, string][] = [
-  ["ANY", "Any (CPU or GPU)"],
-  ["GPU", "Any GPU"],
-  ["CPU", "CPU"],
-  ["CUDA", "CUDA (NVIDIA)"],
-  ["OPTIX", "OptiX (NVIDIA RTX)"],
-  ["HIP", "HIP (AMD)"],
-  ["ONEAPI", "oneAPI (Intel)"],
-  ["METAL", "Metal (Apple)"],
-];
+/** Each backend a job may require, as the form offers it and as a sentence names it. The keys
+ * are the API's `Requirements.backend` (src/generated/api.ts): the compiler refuses this table
+ * with one missing or one the API does not accept. */
+const BACKENDS = {
+  ANY: ["Any (CPU or GPU)", "any backend"],
+  GPU: ["Any GPU", "any GPU"],
+  CPU: ["CPU", "CPU"],
+  CUDA: ["CUDA (NVIDIA)", "CUDA"],
+  OPTIX: ["OptiX (NVIDIA RTX)", "OptiX"],
+  HIP: ["HIP (AMD)", "HIP"],
+  ONEAPI: ["oneAPI (Intel)", "oneAPI"],
+  METAL: ["Metal (Apple)", "Metal"],
+} as const satisfies Record<RequiredBackend, readonly [choice: string, name: string]>;
 
-/** The most GPU memory a requirement or a declaration may name (the contract's uint32). */
+/** The backends a job may require, as the form offers them. */
+export const BACKEND_CHOICES: readonly (readonly [RequiredBackend, string])[] = (
+  Object.keys(BACKENDS) as RequiredBackend[]
+).map((backend) => [backend, BACKENDS[backend][0]] as const);
+
+/** The most GPU memory a requirement or a declaration may name (the contract's uint32, the
+ * server's `MAX_VRAM_MIB`). The generated API types carry no numbers (openapi-typescript drops a
+ * schema's `maximum`), so the page states it once, here; the server refuses a manifest past it. */
 export const MAX_VRAM_MIB = 2 ** 32 - 1;
 
-/** A backend class or requirement by name ("OptiX", "any GPU"). */
+/** A backend class or requirement by name ("OptiX", "any GPU"); one the page does not know (a
+ * newer server's) as it is. */
 export function backendLabel(backend: string): string {
-  const names: Record<string, string> = {
-    ANY: "any backend",
-    GPU: "any GPU",
-    CPU: "CPU",
-    CUDA: "CUDA",
-    OPTIX: "OptiX",
-    HIP: "HIP",
-    ONEAPI: "oneAPI",
-    METAL: "Metal",
-  };
-  return names[backend] ?? backend;
+  return Object.hasOwn(BACKENDS, backend) ? BACKENDS[backend as RequiredBackend][1] : backend;
 }
 
 /** "8,192 MiB". */
@@ -76,7 +76,9 @@ export function estimateText(memory: SceneMemory | null | undefined, suggested: 
   return (
     `Estimated from the scene (an estimate, not a promise): textures ${bytes(memory.textures_bytes)} ` +
     `(${images}), geometry ${bytes(memory.geometry_bytes)} (${triangles}); with Cycles' own ` +
-    `memory and a margin, about ${mib(suggested)}. GPU workers with less are not offered the job.` +
+    `memory and a margin, about ${mib(suggested)}. Left at 0, every GPU worker may bid, ` +
+    `those that could not measure their memory (they declare 0 MiB) too; a minimum turns ` +
+    `away GPU workers that declared less.` +
     missing
   );
 }

@@ -3,7 +3,13 @@
 // timeline.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { declaredText, estimateText, requirementsText } from "../src/hardware";
+import {
+  BACKEND_CHOICES,
+  backendLabel,
+  declaredText,
+  estimateText,
+  requirementsText,
+} from "../src/hardware";
 import { givenBack, tileLabel, tileStates } from "../src/tiles";
 import { describe } from "../src/timeline";
 import type { ChainEvent } from "../src/types";
@@ -46,6 +52,21 @@ test("a job's requirements in one sentence", () => {
   );
 });
 
+test("the backends a job may require, as the form offers them and as sentences name them", () => {
+  // The list itself is held to the API's `Requirements.backend` by the compiler.
+  assert.deepEqual(BACKEND_CHOICES[0], ["ANY", "Any (CPU or GPU)"]);
+  assert.deepEqual(
+    BACKEND_CHOICES.find(([backend]) => backend === "OPTIX"),
+    ["OPTIX", "OptiX (NVIDIA RTX)"],
+  );
+  assert.equal(new Set(BACKEND_CHOICES.map(([backend]) => backend)).size, BACKEND_CHOICES.length);
+  assert.equal(backendLabel("ONEAPI"), "oneAPI");
+  assert.equal(backendLabel("GPU"), "any GPU");
+  // A backend a newer server names, and names no backend has, are shown as they are.
+  assert.equal(backendLabel("VULKAN"), "VULKAN");
+  assert.equal(backendLabel("constructor"), "constructor");
+});
+
 test("the scene's estimate beside the GPU memory, and a scene without one", () => {
   const memory = {
     textures_bytes: 163840,
@@ -59,6 +80,11 @@ test("the scene's estimate beside the GPU memory, and a scene without one", () =
   assert.match(text, /an estimate, not a promise/);
   assert.match(text, /textures 160 KiB \(2 images\), geometry 3\.0 MiB \(12,345 triangles\)/);
   assert.match(text, /about 768 MiB/);
+  // The field stays at 0: workers that could not measure their GPU's memory declare 0 MiB, and
+  // any minimum would turn them away.
+  assert.match(text, /Left at 0, every GPU worker may bid/);
+  assert.match(text, /could not measure their memory/);
+  assert.doesNotMatch(text, /are not offered the job/);
   assert.match(text, /1 image is not packed into the \.blend/);
   assert.equal(estimateText(null, 0), "No estimate for this scene: 0 asks for no minimum.");
 });

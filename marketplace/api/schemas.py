@@ -19,6 +19,7 @@ from marketplace.scene_memory import (
 )
 from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.hardware import BackendClass
+from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import RenderManifest
 from tilefarm.types import Hex32, Wei
 
@@ -249,10 +250,14 @@ SEAT_STATE_DESCRIPTION = (
 
 CAUSE_DESCRIPTION = (
     "why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late "
-    "one): 0 unspecified, 1 GPU out of memory, 2 GPU driver or kernel failure, 3 GPU lost, 4 "
-    "scene cannot be rendered, 5 out of host memory, 6 render time limit; null unless it did"
+    "one), as `cause_text` says it: "
+    + "; ".join(f"{cause.value}: {cause.describe()}" for cause in AbandonCause)
+    + "; null unless it did"
 )
-CAUSE_TEXT_DESCRIPTION = "the cause in words (for 1: a worker's GPU ran out of memory)"
+CAUSE_TEXT_DESCRIPTION = (
+    f"the cause in words (for {AbandonCause.GPU_OUT_OF_MEMORY.value}: "
+    f"{AbandonCause.GPU_OUT_OF_MEMORY.describe()})"
+)
 
 
 class SeatPublic(RowBody):

@@ -29,8 +29,7 @@ from marketplace.db.chain_models import (
     LedgerEntry,
     SeatView,
 )
-from tilefarm.hardware import BackendClass
-from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
+from tilefarm.hardware_codes import AbandonCause, backend_name
 
 # Seats that never won tiles: bids only.
 NOT_ASSIGNED = ("None", "Revealed", "Outbid", "Reclaimed", "Forfeited")
@@ -152,11 +151,6 @@ def cause_text(cause: int | None) -> str | None:
         return AbandonCause(cause).describe()
     except ValueError:  # a cause this server does not know yet
         return f"a worker gave its tiles back (cause {cause})"
-
-
-def backend_name(code: int) -> BackendClass | None:
-    """The backend class of a `declareHardware` code (None: never declared, or unknown here)."""
-    return next((name for name, known in BACKEND_CODES.items() if known == code), None)
 
 
 def eligible(account: AccountView, min_stake: int | None) -> bool:

@@ -7,7 +7,8 @@ tiles go on sale again instead: tests/browser/test_reoffer_rounds.py.
 A seat can also end before its deadline: a GPU worker whose GPU ran out of memory gives it back
 (`abandonSeat`), which costs what a late seat costs, and the job page says why in words. That job
 is posted with the form's hardware group set (any GPU, a minimum of GPU memory, no CPU fallback),
-which the stored manifest and the job page show."""
+which the stored manifest and the job page show; its GPU memory starts at no minimum, the scene's
+estimate offered beside it."""
 
 import os
 import re
@@ -97,14 +98,18 @@ def test_a_seat_given_back_because_its_gpu_ran_out_of_memory_says_so_on_the_job_
     upload(page, str(tiny_scene))
     expect(page.locator("#scene-facts")).to_be_visible(timeout=90_000)
 
-    # The hardware group: the GPU memory prefilled from the scene's estimate, shown beside it.
+    # The hardware group: no minimum of GPU memory unless the artist asks (GPU workers that could
+    # not measure theirs declare 0 MiB), the scene's estimate beside it, one click away.
     cid = page.locator("#scene-facts dd[data-fact=cid]").inner_text()
     suggested = httpx.get(f"{server.url}/api/scenes/{cid}").json()["min_vram_mib"]
     assert suggested > 0
     vram = page.get_by_label("Minimum GPU memory (MiB)", exact=True)
-    assert vram.input_value() == str(suggested)
+    assert vram.input_value() == "0"
     expect(page.locator("#vram-estimate")).to_contain_text("an estimate, not a promise")
     expect(page.locator("#vram-estimate")).to_contain_text(f"about {suggested:,} MiB")
+    expect(page.locator("#vram-estimate")).to_contain_text("Left at 0, every GPU worker may bid")
+    page.get_by_role("button", name=f"Use the estimate ({suggested:,} MiB)").click()
+    expect(vram).to_have_value(str(suggested))
     fallback = page.get_by_label("Allow a worker to finish on its CPU if its GPU fails")
     expect(fallback).to_be_checked()
     fill_job(

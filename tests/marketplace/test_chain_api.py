@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from marketplace.api.views import backend_name
 from marketplace.app import create_app
 from marketplace.db.frame_models import AssembledFrame, AssemblyJob
 from tests.marketplace.conftest import server_settings
@@ -36,6 +35,7 @@ from tests.marketplace.market import (
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.events import JobParams
 from tilefarm.adapters.chain.records import JOB_STATUSES, SEAT_STATES
+from tilefarm.hardware_codes import backend_name
 from tilefarm.manifest import build_manifest
 from tilefarm_cli.devnet import StackStatus
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from marketplace.app import create_app
 from marketplace.db.session import Database
 from marketplace.indexer import Indexer
+from marketplace.settings import MarketplaceSettings
 from tests.marketplace.market import (
     RENDER_WINDOW,
     Bid,
@@ -113,3 +115,11 @@ def test_a_seat_given_back_for_a_gpu_out_of_memory_costs_what_a_late_seat_costs_
     assert chain_api.get(f"/api/ledger/{job_id}").json()["balanced"]
     assert_api_matches_chain(chain_api, market)
     _indexed_again(market, tmp_path)
+
+
+def test_the_api_documents_each_cause_in_the_words_a_seat_says_it(tmp_path: Path) -> None:
+    schemas = create_app(MarketplaceSettings(state_dir=tmp_path)).openapi()["components"]
+    for body in ("SeatPublic", "WorkerJob"):
+        cause = schemas["schemas"][body]["properties"]["cause"]["description"]
+        for known in AbandonCause:
+            assert f"{known.value}: {known.describe()}" in cause

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from marketplace.app import create_app
 from marketplace.scene_memory import suggested_min_vram_mib
 from tests.marketplace.conftest import server_settings
-from tilefarm.adapters.blender.protocol import SceneInfo
+from tilefarm.adapters.blender.protocol import SCENE_MEMORY_MAX, SceneInfo
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.cids import cid_of_bytes
+from tilefarm.hardware import MAX_VRAM_MIB
 from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
@@ -103,8 +104,8 @@ def test_an_unknown_scene_is_404_and_a_malformed_cid_is_422(api: TestClient) -> 
 
 @pytest.fixture(scope="module")
 def textured_blend(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cube with two packed textures and one whose file is gone (tests/marketplace/
-    textured_blend.py, run with the venv's bpy in a process of its own)."""
+    """A cube with two packed textures, a generated one and one whose file is gone (tests/
+    marketplace/textured_blend.py, run with the venv's bpy in a process of its own)."""
     out = tmp_path_factory.mktemp("textured") / "textured.blend"
     helper = Path(__file__).with_name("textured_blend.py")
     subprocess.run([sys.executable, str(helper), str(out)], check=True, capture_output=True)
@@ -118,9 +119,10 @@ def test_an_uploaded_scene_says_what_its_textures_and_geometry_need_in_memory(
     assert answer.status_code == 201, answer.text
     scene = answer.json()
     assert scene["info"]["memory"] == {
-        # A 256 x 128 RGBA PNG as bytes, a 64 x 32 RGB EXR as floats padded to RGBA.
-        "textures_bytes": 256 * 128 * 4 * 1 + 64 * 32 * 4 * 4,
-        "images": 2,
+        # A 256 x 128 RGBA PNG as bytes, a 64 x 32 RGB EXR as floats padded to RGBA, and the
+        # 32 x 16 RGBA floats Blender generates.
+        "textures_bytes": 256 * 128 * 4 * 1 + 64 * 32 * 4 * 4 + 32 * 16 * 4 * 4,
+        "images": 3,
         "images_missing": 1,  # an external file that was not packed into the .blend
         "vertices": 8,
         "triangles": 12,
@@ -146,3 +148,85 @@ def test_the_suggested_gpu_memory_grows_with_the_estimate_and_is_0_when_nothing_
     heavy = suggested_min_vram_mib(SceneInfo.model_validate({**info, "memory": gib}))
     assert heavy == 9 * 1024 + 768  # 6 GiB x 1.5, then as above
     assert heavy % 256 == 0
+
+
+def _hostile(kind: str, out: Path, *args: str) -> Path:
+    """A scene from tests/marketplace/hostile_blend.py, built in a bpy process of its own."""
+    helper = Path(__file__).with_name("hostile_blend.py")
+    subprocess.run([sys.executable, str(helper), kind, str(out), *args], check=True)
+    return out
+
+
+def test_a_scene_with_endless_subdivisions_is_estimated_at_a_bound_never_a_server_error(
+    api: TestClient, tmp_path: Path
+) -> None:
+    # 46 modifiers of 11 render levels each: 4^506 times the cube's geometry, unbounded.
+    blend = _hostile("subdivided", tmp_path / "subdivided.blend")
+    answer = api.post("/api/scenes?filename=subdivided.blend", content=blend.read_bytes())
+    assert answer.status_code == 201, answer.text
+    scene = answer.json()
+    memory = scene["info"]["memory"]
+    # The render's extra levels count at most 8 in all: the cube's 8 vertices and 12 triangles
+    # 4^8 times over.
+    assert (memory["vertices"], memory["triangles"]) == (8 * 4**8, 12 * 4**8)
+    assert memory["geometry_bytes"] == 8 * 4**8 * 32 + 12 * 4**8 * 128
+    # 112 MiB of geometry x 1.5, Cycles' 512 MiB and the frame's buffers: 768 MiB.
+    assert scene["min_vram_mib"] == 768
+    assert api.get(f"/api/scenes/{scene['cid']}").json() == scene
+
+
+def test_an_estimate_past_any_bound_saturates() -> None:
+    info = {
+        "scene": "Scene", "frame_start": 1, "frame_end": 1, "fps": 24.0, "width": 1920,
+        "height": 1080, "resolution_percentage": 100, "camera": "Camera", "engine": "CYCLES",
+        "samples": 64,
+    }  # fmt: skip
+    # As a server before the bound stored it: every figure far past what a float holds.
+    huge = {"textures_bytes": 2**1031, "geometry_bytes": 2**1031, "images": 2**1031}
+    memory = {**huge, "images_missing": 2**1031, "vertices": 2**1031, "triangles": 2**1031}
+    read = SceneInfo.model_validate({**info, "memory": memory})
+    assert read.memory is not None
+    assert set(read.memory.model_dump().values()) == {SCENE_MEMORY_MAX}
+    assert suggested_min_vram_mib(read) == MAX_VRAM_MIB
+    assert SCENE_MEMORY_MAX == 2**53  # what a browser's JSON number holds exactly
+
+
+def test_an_image_outside_the_blend_is_never_read_from_the_servers_disk(
+    devnet: StackStatus, tmp_path: Path
+) -> None:
+    # The image is a real PNG on this machine at an absolute path the .blend names; the scene's
+    # geometry nodes keep their grid only if Blender reads it.
+    image = tmp_path / "on-the-server.png"
+    blend = _hostile("external", tmp_path / "external.blend", str(image)).read_bytes()
+    assert image.is_file()
+
+    def upload(state: str) -> dict[str, object]:
+        with TestClient(create_app(server_settings(devnet, tmp_path / state))) as client:
+            answer = client.post("/api/scenes?filename=external.blend", content=blend)
+        assert answer.status_code == 201, answer.text
+        memory: dict[str, object] = answer.json()["info"]["memory"]
+        return memory
+
+    there = upload("with-the-file")
+    assert there["images"] == 0 and there["images_missing"] == 1
+    assert there["textures_bytes"] == 0
+    image.unlink()
+    assert upload("without-the-file") == there
+
+
+def test_an_upload_that_waits_too_long_for_a_free_inspection_is_told_when_to_retry(
+    devnet: StackStatus, tmp_path: Path, tiny_blend: Path
+) -> None:
+    settings = server_settings(devnet, tmp_path, inspect_concurrency=1, inspect_wait_seconds=0.2)
+    with TestClient(create_app(settings)) as client:
+        slots = client.app.state.services.intake.slots  # type: ignore[attr-defined]
+        client.portal.call(slots.acquire)  # type: ignore[union-attr]  # a child reading a scene
+        busy = client.post("/api/scenes?filename=tiny.blend", content=tiny_blend.read_bytes())
+        assert busy.status_code == 503, busy.text
+        assert busy.json()["error"]["code"] == "busy"
+        assert "try again" in busy.json()["error"]["message"]
+        assert int(busy.headers["retry-after"]) >= 1
+        assert list((tmp_path / "scratch").glob("*.blend")) == []  # the upload is not kept
+        client.portal.call(slots.release)  # type: ignore[union-attr]  # that child is done
+        answer = client.post("/api/scenes?filename=tiny.blend", content=tiny_blend.read_bytes())
+        assert answer.status_code == 201, answer.text

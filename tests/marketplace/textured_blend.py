@@ -4,8 +4,8 @@ which only test helpers and the Blender child ever do.
 
 The scene: a camera and one cube (8 vertices, 12 triangles) whose material reads two images
 packed into the .blend, a 256 x 128 RGBA PNG (byte pixels) and a 64 x 32 RGB EXR (float pixels),
-and one image whose file is not packed and is gone (tests/marketplace/test_scenes.py says what
-the estimate must be).
+one image Blender generates (32 x 16, float pixels), and one image whose file is not packed and
+is gone (tests/marketplace/test_scenes.py says what the estimate must be).
 """
 
 import sys
@@ -49,7 +49,8 @@ def build(out: str) -> None:
         height.pack()
         tree = material.node_tree
         assert tree is not None
-        for image in (albedo, height, gone):
+        generated = bpy.data.images.new("generated", 32, 16, float_buffer=True)
+        for image in (albedo, height, generated, gone):
             tree.nodes.new("ShaderNodeTexImage").image = image
         bpy.ops.wm.save_as_mainfile(filepath=out)
     # The folder is gone: `gone.png` is an external file nobody uploaded.

@@ -2143,7 +2143,7 @@ export interface components {
      * SceneMemory
      * @description What a scene needs in memory to render, as far as Blender can tell when it inspects the
      *     .blend: an estimate, not a promise (Cycles adds its own buffers, kernels and BVH build
-     *     peaks). Counted by the child's `inspect` only.
+     *     peaks). Counted by the child's `inspect` only. Every figure saturates at 2^53.
      */
     SceneMemory: {
       /**
@@ -2158,13 +2158,13 @@ export interface components {
       images: number;
       /**
        * Images Missing
-       * @description images used whose pixels Blender could not read (not packed)
+       * @description images used that are not in the .blend (external files, never read at intake: workers will not have them either)
        * @default 0
        */
       images_missing?: number;
       /**
        * Textures Bytes
-       * @description the images used, as Cycles stores them
+       * @description the images packed into the .blend or generated, as Cycles stores them
        */
       textures_bytes: number;
       /** Triangles */
@@ -2258,7 +2258,7 @@ export interface components {
     SeatPublic: {
       /**
        * Cause
-       * @description why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late one): 0 unspecified, 1 GPU out of memory, 2 GPU driver or kernel failure, 3 GPU lost, 4 scene cannot be rendered, 5 out of host memory, 6 render time limit; null unless it did
+       * @description why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late one), as `cause_text` says it: 0: a worker gave its tiles back; 1: a worker's GPU ran out of memory; 2: a worker's GPU driver failed; 3: a worker's GPU was lost; 4: the scene could not be rendered; 5: a worker ran out of memory; 6: a worker hit its render time limit; null unless it did
        */
       cause?: number | null;
       /**
@@ -2526,7 +2526,7 @@ export interface components {
     WorkerJob: {
       /**
        * Cause
-       * @description why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late one): 0 unspecified, 1 GPU out of memory, 2 GPU driver or kernel failure, 3 GPU lost, 4 scene cannot be rendered, 5 out of host memory, 6 render time limit; null unless it did
+       * @description why the worker gave the seat back (SeatAbandoned; the seat is then TimedOut, as a late one), as `cause_text` says it: 0: a worker gave its tiles back; 1: a worker's GPU ran out of memory; 2: a worker's GPU driver failed; 3: a worker's GPU was lost; 4: the scene could not be rendered; 5: a worker ran out of memory; 6: a worker hit its render time limit; null unless it did
        */
       cause?: number | null;
       /**
@@ -4202,9 +4202,11 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Service Unavailable */
+      /** @description busy (every scene reader taken: try again after Retry-After) or IPFS unavailable */
       503: {
         headers: {
+          /** @description seconds to wait before uploading again (when busy) */
+          "Retry-After"?: number;
           [name: string]: unknown;
         };
         content: {

@@ -4,7 +4,13 @@ import { h } from "../dom";
 import { PlainError } from "../errors";
 import { dateTimeInput, fromDateTimeInput } from "../format";
 import { parseFrames } from "../frames";
-import { BACKEND_CHOICES, estimateText, MAX_VRAM_MIB, type RequiredBackend } from "../hardware";
+import {
+  BACKEND_CHOICES,
+  estimateText,
+  MAX_VRAM_MIB,
+  mib,
+  type RequiredBackend,
+} from "../hardware";
 import type { JobParams } from "../market";
 import { MAX_ROUNDS, roundsProblem } from "../rounds";
 import type { ManifestDraft, SceneInfo } from "../types";
@@ -209,15 +215,40 @@ export function defaultFinalDeadline(now: number, bidWindow: number, revealWindo
   return Math.floor(now) + bidWindow + revealWindow + DEFAULT_FINAL_DAYS * 86_400;
 }
 
-/** The form's fields, grouped, with defaults from the scene (frame, size, samples, the GPU memory
- * its estimate suggests: `minVramMib`, 0 when nothing is known); `now` is the chain's clock, from
- * which the default final deadline counts. */
+/** A button that puts the scene's suggested GPU memory into the form's field, as if typed. */
+function useEstimate(suggestedVramMib: number): HTMLElement {
+  const put = (event: Event) => {
+    const form = (event.currentTarget as HTMLButtonElement).form;
+    const input = form?.elements.namedItem("min_vram_mib") as HTMLInputElement | null;
+    if (!input) return;
+    input.value = String(suggestedVramMib);
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.focus();
+  };
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "small",
+      id: "use-vram-estimate",
+      "aria-controls": "f-min_vram_mib",
+      onclick: put,
+    },
+    `Use the estimate (${mib(suggestedVramMib)})`,
+  );
+}
+
+/** The form's fields, grouped, with defaults from the scene (frame, size, samples); `now` is the
+ * chain's clock, from which the default final deadline counts. The GPU memory starts at 0 (no
+ * minimum: GPU workers that could not measure theirs declare 0 and would skip any other), with
+ * what the scene's estimate suggests (`suggestedVramMib`, 0 when nothing is known) beside it, one
+ * click away. */
 export function jobFieldsets(
   info: SceneInfo,
   width: number,
   height: number,
   now = Date.now() / 1000,
-  minVramMib = 0,
+  suggestedVramMib = 0,
 ): HTMLElement[] {
   const group = (legend: string, fields: Field[], hidden = false) =>
     h(
@@ -251,14 +282,15 @@ export function jobFieldsets(
         "what workers must render on; renders of one scene on two backends differ by noise only",
       ),
       field({
-        ...wholeField("min_vram_mib", "Minimum GPU memory (MiB)", minVramMib, 0),
+        ...wholeField("min_vram_mib", "Minimum GPU memory (MiB)", 0, 0),
         max: MAX_VRAM_MIB,
         hint: "asked of GPU workers only (a CPU renders from host memory); 0: no minimum",
       }),
       h(
         "p",
         { class: "muted estimate-note", id: "vram-estimate" },
-        estimateText(info.memory, minVramMib),
+        estimateText(info.memory, suggestedVramMib),
+        suggestedVramMib > 0 ? [" ", useEstimate(suggestedVramMib)] : null,
       ),
       tick(
         "cpu_fallback",

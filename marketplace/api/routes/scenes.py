@@ -1,7 +1,7 @@
 """`/api/scenes`: upload a .blend, read back what was found in it."""
 
 from pathlib import PurePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from marketplace.api.deps import Services, services
 from marketplace.api.lookups import CID_PATTERN
-from marketplace.api.schemas import ERROR_RESPONSES, ScenePublic
+from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody, ScenePublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
 from tilefarm.adapters.ipfs import IpfsError
@@ -17,13 +17,28 @@ from tilefarm.adapters.ipfs import IpfsError
 router = APIRouter(prefix="/api/scenes", tags=["scenes"])
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
+# An upload that found no free Blender child in time (`SceneIntake.inspect`), or IPFS down.
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    503: {
+        "model": ErrorBody,
+        "description": "busy (every scene reader taken: try again after Retry-After) or IPFS "
+        "unavailable",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before uploading again (when busy)",
+                "schema": {"type": "integer"},
+            }
+        },
+    },
+}
 
 
 @router.post(
     "",
     response_model=ScenePublic,
     status_code=201,
-    responses=ERROR_RESPONSES,
+    responses=UPLOAD_RESPONSES,
     openapi_extra={
         "requestBody": {
             "required": True,

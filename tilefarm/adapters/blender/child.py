@@ -27,13 +27,18 @@ from pydantic import BaseModel, ValidationError
 
 from tilefarm.adapters.blender import frame_child
 from tilefarm.adapters.blender.devices import (
-    GPU_BACKENDS,
     Device,
     DeviceSelection,
     cpu_fallback,
     select_devices,
 )
-from tilefarm.adapters.blender.gpu_failures import GPU_CAUSES, classify, may_retry_on_cpu, words
+from tilefarm.adapters.blender.gpu_failures import (
+    GPU_CAUSES,
+    classify,
+    cpu_refused,
+    may_retry_on_cpu,
+    words,
+)
 from tilefarm.adapters.blender.protocol import (
     REQUEST,
     TEST_FAIL_GPU_RENDER,
@@ -64,7 +69,7 @@ from tilefarm.adapters.blender.protocol import (
     Shutdown,
     Warning_,
 )
-from tilefarm.hardware import RenderedOn
+from tilefarm.hardware import GPU_BACKENDS, RenderedOn
 from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import RenderManifest
 from tilefarm.tiles import blender_border
@@ -104,12 +109,21 @@ _NOT_TEXTURES = ("RENDER_RESULT", "COMPOSITING")
 
 
 def _scene_memory() -> SceneMemory:
-    """The open scene's textures and geometry as Cycles would hold them."""
+    """The open scene's textures and geometry as Cycles would hold them. Files outside the .blend
+    are never read: the scene is an uploader's, the disk the server's (SceneMemory's figures
+    saturate, however large a hostile file makes them)."""
     textures = images = missing = 0
     for image in bpy.data.images:
+        external = _external(image)
+        if external:
+            # Whatever names this path (a texture node, a modifier, geometry nodes) must not
+            # read it while the geometry is evaluated below: the counts would tell the uploader
+            # whether the server has that file, and what is in it.
+            with contextlib.suppress(AttributeError, RuntimeError):  # linked: read-only
+                image.filepath = ""
         if image.type in _NOT_TEXTURES or image.users <= int(image.use_fake_user):
             continue  # not used by anything the file keeps
-        size = _image_bytes(image)
+        size = 0 if external else _image_bytes(image)
         images += size > 0
         missing += size == 0
         textures += size
@@ -126,9 +140,24 @@ def _scene_memory() -> SceneMemory:
     )
 
 
+def _external(image: Any) -> bool:
+    """Whether an image's pixels would come from a file on the disk of whoever opens the .blend
+    rather than from the .blend itself (packed, every UDIM tile of it, generated or rendered)."""
+    if image.source == "FILE":
+        return image.packed_file is None
+    if image.source == "TILED":
+        packed = {p.tile_number for p in image.packed_files}
+        return not all(t.number in packed for t in image.tiles)
+    return image.source in ("SEQUENCE", "MOVIE")  # always files of their own
+
+
 def _image_bytes(image: Any) -> int:
-    """An image's pixels as Cycles stores them (0 when Blender cannot read them: an external file
-    not packed into the .blend). Reading `size` loads the pixels, packed or from disk."""
+    """The pixels of an image in the .blend as Cycles stores them (0 when Blender cannot read
+    them: a damaged packed file). Reading `size` loads the pixels; they are freed again, so that
+    reading a scene of many images holds one at a time."""
+    if image.source == "GENERATED":  # RGBA, made when first used: its size is known unmade
+        per_channel = 4 if image.use_generated_float else 1
+        return int(image.generated_width * image.generated_height * 4 * per_channel)
     tiles = image.tiles if image.source == "TILED" else [image]  # UDIM tiles, each its size
     pixels = sum(width * height for width, height in (tuple(t.size) for t in tiles))
     # Only now, with the pixels loaded, do these say what the buffer holds. Cycles keeps one
@@ -136,6 +165,7 @@ def _image_bytes(image: Any) -> int:
     # buffers (a half-float EXR takes 2: over-estimated), 1 from byte buffers.
     per_channel = 4 if image.is_float else 1
     channels = 1 if image.depth == 8 * per_channel else 4
+    image.buffers_free()
     return int(pixels * channels * per_channel)
 
 
@@ -168,17 +198,27 @@ def _geometry() -> tuple[int, int, int]:
     return vertices, triangles, points
 
 
+# The render's extra subdivision levels counted, a modifier and an object: Blender's own soft
+# maximum for one modifier, and 4^8 (65,536) times the viewport's elements for a whole stack,
+# past any scene a GPU holds. A file may ask for far more (11 levels a Subdivision modifier,
+# 255 a Multires, modifiers without number): unbounded, the estimate overflows.
+MAX_EXTRA_LEVELS = 6
+MAX_EXTRA_LEVELS_TOTAL = 8
+
+
 def _render_subdivision(obj: Any) -> float:
     """How many times more elements a render evaluates than the viewport did (which is what the
     depsgraph evaluated, and far cheaper): each subdivision level the render adds quadruples
-    the faces. Other modifiers are taken at their viewport settings."""
+    the faces (levels clamped by MAX_EXTRA_LEVELS and MAX_EXTRA_LEVELS_TOTAL). Other modifiers
+    are taken at their viewport settings."""
     extra = 0
     for modifier in getattr(obj, "modifiers", ()):
         if modifier.type in ("SUBSURF", "MULTIRES"):
             viewport = modifier.levels if modifier.show_viewport else 0
             render = modifier.render_levels if modifier.show_render else 0
-            extra += render - viewport
-    return 4.0**extra
+            extra += max(-MAX_EXTRA_LEVELS, min(render - viewport, MAX_EXTRA_LEVELS))
+    total = max(-MAX_EXTRA_LEVELS_TOTAL, min(extra, MAX_EXTRA_LEVELS_TOTAL))
+    return 4.0**total
 
 
 class Child:
@@ -192,8 +232,14 @@ class Child:
         # render on.
         self.available: list[Device] = []
         self.enabled: list[str] = []
-        # Why a GPU failed in this child, once one has: it is not trusted again.
+        # Why a GPU failed in this child, once one has (in words, its cause and Cycles' text):
+        # it is not trusted again, and a later opening that may not use the CPU says why.
         self.gpu_failed = ""
+        self.gpu_cause: AbandonCause | None = None
+        self.gpu_error = ""
+        # Why a region whose GPU fails may not be rendered on the CPU ("" when it may), as the
+        # opening's policy and the job say (`gpu_failures.cpu_refused`).
+        self.cpu_refused = ""
 
     def emit(self, event: BaseModel) -> None:
         self.out.write(event.model_dump_json() + "\n")
@@ -264,9 +310,8 @@ class Child:
         info = self._info()
         threads = req.threads or os.cpu_count() or 1
         self._apply_manifest(req.manifest, threads)
-        self.selection = self._apply_devices(
-            req.id, req.devices, req.manifest.requirements.cpu_fallback
-        )
+        self.cpu_refused = cpu_refused(req.cpu_fallback, req.manifest.requirements.cpu_fallback)
+        self.selection = self._apply_devices(req.id, req.devices)
         self.manifest = req.manifest
         self.emit(
             Opened(
@@ -319,7 +364,7 @@ class Child:
         img.color_depth = m.output.color_depth
         img.exr_codec = m.output.codec
 
-    def _apply_devices(self, request_id: int, spec: Any, allow_cpu: bool) -> DeviceSelection:
+    def _apply_devices(self, request_id: int, spec: Any) -> DeviceSelection:
         available = self.available = self._devices()
         selection = select_devices(available, spec)
         pretend = os.environ.get(TEST_PRETEND_GPU, "")
@@ -328,11 +373,9 @@ class Child:
             device = Device(type=pretend, name=f"{pretend} device a test pretends", id=pretend)
             selection = DeviceSelection(backend=pretend, devices=[device])
         if selection.uses_gpu and self.gpu_failed:
-            if not allow_cpu:
-                raise ChildError(
-                    ErrorCode.GPU_FAILED,
-                    f"{self.gpu_failed}, earlier in this child, and the job does not allow the CPU",
-                )
+            if self.cpu_refused:
+                message = f"{self.gpu_failed}, earlier in this child; {self.cpu_refused}"
+                raise ChildError(ErrorCode.GPU_FAILED, message, self.gpu_cause, self.gpu_error)
             reason = f"it failed earlier in this child: {self.gpu_failed}"
             selection = cpu_fallback(selection, reason, available)
         enabled = [d.name for d in selection.devices]
@@ -428,7 +471,7 @@ class Child:
         """Render the current region; returns what it was rendered on.
 
         A GPU's own failure (`gpu_failures.classify`) is rendered once more on the CPU when the
-        job allows it (`Requirements.cpu_fallback`), loudly, and the rest of this child's
+        opening allows it (`OpenScene.cpu_fallback`), loudly, and the rest of this child's
         renders stay there: the retry lives here, beside the open scene and its persistent
         data, so it costs one render, not a new child and a scene loaded again. Otherwise it is
         reported as `GPU_FAILED` with its cause and Cycles' text."""
@@ -445,10 +488,11 @@ class Child:
             message = f"Blender failed to render on {sel.backend}: {failure}"
             raise ChildError(ErrorCode.RENDER_FAILED, message)
         said = f"{words(cause)}: {failure}"
-        self.gpu_failed = f"{sel.backend}: {said}"
-        allowed = self.manifest is not None and self.manifest.requirements.cpu_fallback
-        if not may_retry_on_cpu(cause, allowed):
-            message = f"{self.gpu_failed}; the job does not allow rendering it on the CPU instead"
+        failed = f"{sel.backend}: {said}"
+        if not self.gpu_failed:  # the first failure is what a later opening reports
+            self.gpu_failed, self.gpu_cause, self.gpu_error = failed, cause, failure
+        if not may_retry_on_cpu(cause, not self.cpu_refused):
+            message = f"{failed}; {self.cpu_refused}"
             raise ChildError(ErrorCode.GPU_FAILED, message, cause, failure)
         self.selection = cpu_fallback(sel, said, self.available)
         self.enabled = [d.name for d in self.selection.devices]
@@ -459,7 +503,7 @@ class Child:
             self._render()
         except RuntimeError as exc:
             again = str(exc).strip()
-            message = f"{self.gpu_failed}; rendering it again on the CPU failed too: {again}"
+            message = f"{failed}; rendering it again on the CPU failed too: {again}"
             raise ChildError(ErrorCode.GPU_FAILED, message, cause, failure) from None
         return self._rendered_on()
 

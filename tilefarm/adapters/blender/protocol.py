@@ -10,9 +10,17 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from tilefarm.adapters.blender.devices import Device, DeviceSelection
+from tilefarm.adapters.blender.gpu_failures import CpuFallback
 from tilefarm.hardware import RenderedOn
 from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import ColourManagement, RenderManifest
@@ -46,6 +54,8 @@ class OpenScene(_Msg):
     manifest: RenderManifest
     threads: int = Field(ge=0, description="0 = one per CPU core")
     devices: Literal["auto"] | list[str] = "auto"
+    # Whether a region whose GPU fails is rendered again on the CPU (`gpu_failures.CpuFallback`).
+    cpu_fallback: CpuFallback = "job"
 
 
 class Inspect(_Msg):
@@ -159,19 +169,37 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal"
 
 
+# A scene's figures saturate here: far past any machine's memory, and still a number a
+# browser's JSON holds exactly. A hostile .blend can make an estimate grow without bound.
+SCENE_MEMORY_MAX = 2**53
+
+
+def _saturate(value: object) -> object:
+    return min(value, SCENE_MEMORY_MAX) if isinstance(value, int) else value
+
+
+# A count that saturates at SCENE_MEMORY_MAX rather than being refused: what a child counts and
+# what a server stored before the bound are both read as "at least that much".
+SceneFigure = Annotated[int, Field(ge=0, le=SCENE_MEMORY_MAX), BeforeValidator(_saturate)]
+
+
 class SceneMemory(_Msg):
     """What a scene needs in memory to render, as far as Blender can tell when it inspects the
     .blend: an estimate, not a promise (Cycles adds its own buffers, kernels and BVH build
-    peaks). Counted by the child's `inspect` only."""
+    peaks). Counted by the child's `inspect` only. Every figure saturates at 2^53."""
 
-    textures_bytes: int = Field(ge=0, description="the images used, as Cycles stores them")
-    geometry_bytes: int = Field(ge=0, description="the evaluated meshes and curves")
-    images: int = Field(ge=0, description="images counted in textures_bytes")
-    images_missing: int = Field(
-        0, ge=0, description="images used whose pixels Blender could not read (not packed)"
+    textures_bytes: SceneFigure = Field(
+        description="the images packed into the .blend or generated, as Cycles stores them"
     )
-    vertices: int = Field(0, ge=0)
-    triangles: int = Field(ge=0)
+    geometry_bytes: SceneFigure = Field(description="the evaluated meshes and curves")
+    images: SceneFigure = Field(description="images counted in textures_bytes")
+    images_missing: SceneFigure = Field(
+        0,
+        description="images used that are not in the .blend (external files, never read "
+        "at intake: workers will not have them either)",
+    )
+    vertices: SceneFigure = 0
+    triangles: SceneFigure
 
 
 class SceneInfo(_Msg):
