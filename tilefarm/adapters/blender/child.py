@@ -113,14 +113,12 @@ def _scene_memory() -> SceneMemory:
     are never read: the scene is an uploader's, the disk the server's (SceneMemory's figures
     saturate, however large a hostile file makes them)."""
     textures = images = missing = 0
+    # Whatever names an outside file (a texture node, a modifier, geometry nodes) must not read it
+    # while the geometry is evaluated below: the counts would tell the uploader whether the
+    # server has that file, and what is in it.
+    _detach_external_images()
     for image in bpy.data.images:
         external = _external(image)
-        if external:
-            # Whatever names this path (a texture node, a modifier, geometry nodes) must not
-            # read it while the geometry is evaluated below: the counts would tell the uploader
-            # whether the server has that file, and what is in it.
-            with contextlib.suppress(AttributeError, RuntimeError):  # linked: read-only
-                image.filepath = ""
         if image.type in _NOT_TEXTURES or image.users <= int(image.use_fake_user):
             continue  # not used by anything the file keeps
         size = 0 if external else _image_bytes(image)
@@ -138,6 +136,17 @@ def _scene_memory() -> SceneMemory:
         vertices=vertices,
         triangles=triangles,
     )
+
+
+def _detach_external_images() -> None:
+    """Every image whose pixels would come from a file on this machine's disk reads nothing: a
+    scene is an artist's and the disk a worker's (or the server's). Read, such a file would put
+    the machine's own data into the pixels an artist receives, and make two honest workers'
+    renders differ by what their disks hold. A scene carries its images packed."""
+    for image in bpy.data.images:
+        if _external(image):
+            with contextlib.suppress(AttributeError, RuntimeError):  # linked: read-only
+                image.filepath = ""
 
 
 def _external(image: Any) -> bool:
@@ -294,6 +303,7 @@ class Child:
         start = time.monotonic()
         self.manifest = None
         self._load(req.blend_path)
+        _detach_external_images()
         sc = bpy.context.scene
         if sc.camera is None:
             raise ChildError(
