@@ -6,7 +6,8 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 /// @title IDisputes
 /// @notice Escalation of a verdict to a panel of three verifiers drawn like a verifier (from the
 /// hash of a block K after the dispute, from the compact pool, never the worker, the artist or the
-/// seat's verifier). A worker appeals a fail; an artist contests a pass while its pay is still held.
+/// seat's verifier; the first seat prefers the backend class the seat recorded, the other two are
+/// uniform). A worker appeals a fail; an artist contests a pass while its pay is still held.
 /// Both post the dispute bond. Members vote sealed (commit, then reveal once every member committed
 /// or the commit window closed), so nobody can copy a vote or its evidence; the commit window is one
 /// verification window from the panel's draw, the reveal window one more. The majority of the revealed votes

@@ -119,7 +119,7 @@ interface IMarketTypes {
         uint8 roundsLeft; // rounds that may still open; 0 once re-offering ended
     }
 
-    /// @notice One worker's bid and assignment in one job. Two storage words.
+    /// @notice One worker's bid and assignment in one job. Two storage words (the second is full).
     struct Seat {
         bytes32 hash; // the sealed bid commitment until results are committed, then their Merkle root
         uint96 pricePerTile;
@@ -130,6 +130,9 @@ interface IMarketTypes {
         uint32 anchorBlock; // the block whose hash seeds the verifier draw
         uint32 verifierId; // the drawn verifier's account id (see {Account}), 0 until drawn
         uint40 deadline; // end of the current verification, contest or appeal window
+        // The backend class the worker had declared when it committed its results (0: none), which
+        // its verifier draws and its panel's first seat prefer: a later declaration changes nothing.
+        uint8 backend;
     }
 
     /// @notice A staked account and its ledger, and the hardware it declared. Three storage words.

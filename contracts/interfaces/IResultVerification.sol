@@ -12,8 +12,9 @@ import {IMarketTypes} from "./IMarketTypes.sol";
 /// B + K` (K = `drawDelay`); once that block is mined, `seed = keccak256(abi.encode(blockhash(
 /// anchorBlock), jobId, worker, round))`, which the worker could not know when it committed. The
 /// seed picks the verifier uniformly from the compact pool (never the worker or the artist; for a
-/// worker that declared its hardware, the first of the draw's first three candidates of its own
-/// backend class, if any: see {IWorkerRegistry-declareHardware}) and, emitted in {VerifierDrawn},
+/// worker that had declared its hardware when it committed, which its seat records, the first of
+/// the draw's first three candidates of that backend class, if any: see
+/// {IWorkerRegistry-declareHardware}) and, emitted in {VerifierDrawn},
 /// seeds the patch choice off chain. Anyone may draw and earns the draw bounty. If the anchor hash
 /// expires (256 blocks) before the draw, the seat lapses: there is no second roll.
 ///

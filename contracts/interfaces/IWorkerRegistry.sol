@@ -50,11 +50,13 @@ interface IWorkerRegistry is IMarketTypes {
     /// duty of the caller is open.
     function withdrawStake() external;
 
-    /// @notice Records the caller's rendering hardware, which its draws then prefer: a verifier
-    /// or panel member for its results is first sought, among the uniform draw's first three
-    /// candidates (`PREFERRED_DRAW_TRIES`), with the same backend class (docs/protocol.md, "5.
-    /// Draw"). Any account may declare, staked or not, and declare again at any time (a new
-    /// card); nobody checks the claim, and the bias it buys in the draws is bounded.
+    /// @notice Records the caller's rendering hardware, which its draws then prefer: a verifier,
+    /// or a panel's first member, for its results is first sought, among the uniform draw's first
+    /// three candidates (`PREFERRED_DRAW_TRIES`), with the same backend class (docs/protocol.md,
+    /// "5. Draw"). Each seat takes the class declared when its results are committed; declaring
+    /// again later changes no committed seat's draws. Any account may declare, staked or not, and
+    /// declare again at any time (a new card); nobody checks the claim, and the bias it buys in
+    /// the draws is bounded.
     /// @param backend the Cycles backend class: 1 CPU, 2 CUDA, 3 OPTIX, 4 HIP, 5 ONEAPI, 6 METAL
     /// @param vramMiB the GPU's memory in MiB (informational; 0 for CPU)
     function declareHardware(uint8 backend, uint32 vramMiB) external;

@@ -275,19 +275,23 @@ abstract contract Disputes is Settlement, IDisputes {
         bytes32 anchorHash = blockhash(anchorBlock);
         if (anchorHash == bytes32(0)) revert RandomnessExpired(jobId, worker, anchorBlock);
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, "panel"));
+        Seat storage s = _seats[jobId][worker];
         address[6] memory exclude;
         exclude[0] = worker;
         exclude[1] = j.artist;
-        exclude[2] = _accountOf(_seats[jobId][worker].verifierId);
+        exclude[2] = _accountOf(s.verifierId);
         exclude[5] = d.disputer; // a challenger must not judge its own challenge
-        uint8 backend = _accounts[worker].backend; // each seat prefers the worker's own class
         // Empty panel seats stay zero.
         // slither-disable-next-line uninitialized-local
         address[3] memory members;
         // slither-disable-next-line uninitialized-local
         uint32[3] memory slots;
         for (uint256 k; k < PANEL_SIZE; ++k) {
-            uint32 id = _pickPreferred(keccak256(abi.encode(seed, k)), exclude, backend);
+            // The first seat prefers the class the worker committed on, so that a cross-device
+            // appeal likely seats one member of it; the majority is drawn uniformly, which keeps
+            // Sybils of a rare class from buying it (see docs/protocol.md, step 5).
+            bytes32 memberSeed = keccak256(abi.encode(seed, k));
+            uint32 id = k == 0 ? _pickPreferred(memberSeed, exclude, s.backend) : _pick(memberSeed, exclude);
             if (id == 0) break;
             slots[k] = id;
             members[k] = _accountOf(id);

@@ -263,18 +263,19 @@ abstract contract MarketStorage is IMarketTypes, ReentrancyGuardTransient {
     }
 
     /// @dev Like {_pick}, but prefers a pool member whose declared backend class is `backend`
-    /// (the worker's; 0: none declared, and the draw is exactly {_pick}'s): the first of {_pick}'s
-    /// own first `PREFERRED_DRAW_TRIES` candidates that is not excluded and has that class, else
-    /// {_pick}'s choice. Verifying on the worker's own kind of device saves false fails on
-    /// backend-dependent noise.
+    /// (the one the worker's seat recorded when it committed its results; 0: none declared, and
+    /// the draw is exactly {_pick}'s): the first of {_pick}'s own first `PREFERRED_DRAW_TRIES`
+    /// candidates that is not excluded and has that class, else {_pick}'s choice. Verifying on the
+    /// worker's own kind of device saves false fails on backend-dependent noise. A verifier draw
+    /// and a panel's first seat use it; a panel's other two seats are {_pick}'s.
     ///
-    /// The bias is bounded on purpose. Whatever is declared, the drawn account is one of {_pick}'s
-    /// first three candidates (or, only when all three are excluded, {_pick}'s own choice): a
-    /// worker whose Sybils of its own (rare) class hold a share `q` of the pool gets one drawn
-    /// with probability at most `1 - (1 - q)^3` (< 3q) instead of `q` (beyond what {_pick} itself
-    /// allows when excluded accounts fill a tiny pool), even if it re-declares its class after
-    /// seeing the anchor hash. A colluding verifier's pass still stands or falls by its own sealed
-    /// evidence, which anyone may challenge.
+    /// The bias is bounded on purpose. The worker's class is fixed in its seat before the anchor
+    /// hash exists, and the drawn account is one of {_pick}'s first three candidates (or, only
+    /// when all three are excluded, {_pick}'s own choice): a worker whose Sybils of its own (rare)
+    /// class hold a share `q` of the pool gets one drawn with probability at most `1 - (1 - q)^3`
+    /// (< 3q) instead of `q` (beyond what {_pick} itself allows when excluded accounts fill a tiny
+    /// pool). A colluding verifier's pass still stands or falls by its own sealed evidence, which
+    /// anyone may challenge; a panel majority (two seats) needs a uniformly drawn seat.
     function _pickPreferred(bytes32 seed, address[6] memory exclude, uint8 backend) internal view returns (uint32) {
         uint256 n = _pool.length;
         if (backend != 0 && n != 0) {

@@ -31,6 +31,8 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         s.state = SeatState.Submitted;
         s.anchorBlock = uint32(anchorBlock);
         s.deadline = uint40(block.timestamp + j.verifyWindow);
+        // Fixed before the anchor hash exists: re-declaring once it is known re-rolls nothing.
+        s.backend = _accounts[msg.sender].backend;
         emit ResultsCommitted(jobId, msg.sender, merkleRoot, anchorBlock);
     }
 
@@ -229,7 +231,7 @@ abstract contract ResultVerification is JobEscrow, IResultVerification {
         }
         bytes32 seed = keccak256(abi.encode(anchorHash, jobId, worker, s.round));
         address[6] memory exclude = [worker, j.artist, address(0), address(0), address(0), address(0)];
-        uint32 id = _pickPreferred(seed, exclude, _accounts[worker].backend);
+        uint32 id = _pickPreferred(seed, exclude, s.backend);
         if (id == 0) revert NoEligibleVerifier(jobId, worker);
         s.verifierId = id;
         // The verifier learns of its duty now: its window starts now.

@@ -462,13 +462,16 @@ def member_seed(panel_seed, k):
 
 def predict_panel(panel_seed, pool, exclude, backend_of, backend):
     """The three seats a panel draw fills (None where the pool ran out), each seat excluding the
-    members drawn before it."""
+    members drawn before it: the first seat prefers the worker's recorded `backend`
+    (`predict_preferred_pick`), the other two are `predict_pick`'s."""
     excluded = [getattr(e, "address", e) for e in exclude]
     members = []
     for k in range(3):
-        member = predict_preferred_pick(
-            member_seed(panel_seed, k), pool, excluded, backend_of, backend
-        )
+        seed = member_seed(panel_seed, k)
+        if k == 0:
+            member = predict_preferred_pick(seed, pool, excluded, backend_of, backend)
+        else:
+            member = predict_pick(seed, pool, excluded)
         members.append(member)
         if member is None:
             break

@@ -1605,6 +1605,7 @@ export const jobMarketAbi = [
           { internalType: "uint32", name: "anchorBlock", type: "uint32" },
           { internalType: "uint32", name: "verifierId", type: "uint32" },
           { internalType: "uint40", name: "deadline", type: "uint40" },
+          { internalType: "uint8", name: "backend", type: "uint8" },
         ],
         internalType: "struct IMarketTypes.Seat",
         name: "",

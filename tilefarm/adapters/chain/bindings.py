@@ -42,7 +42,8 @@ class JobMarketClient(MarketReads):
 
     def declare_hardware(self, sender: Sender, backend: int, vram_mib: int) -> Receipt:
         """Records the sender's backend class (a `hardware_codes.BACKEND_CODES` value) and GPU
-        memory in MiB, which its verifier and panel draws then prefer; staked or not."""
+        memory in MiB, staked or not. A seat keeps the class declared when it commits, which its
+        verifier draw and its panel's first seat prefer."""
         return self._send(sender, "declareHardware", backend, vram_mib)
 
     # -- escrow

@@ -90,6 +90,9 @@ class Seat(ChainModel):
     anchor_block: int
     verifier_id: int
     deadline: int
+    # The backend class the worker had declared when it committed its results (0: none, or not
+    # committed yet): what its verifier draws and its panel's first seat prefer.
+    backend: int = 0
 
     @property
     def state_name(self) -> str:
