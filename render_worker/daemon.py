@@ -120,8 +120,9 @@ class WorkerDaemon:
         manifests = Manifests(ipfs)
         self.children = JobChildren(settings)
         self.renderer = AssignmentRenderer(
-            ipfs, manifests, state, work_dir, settings.max_scene_bytes, self.children
-        )
+            ipfs, manifests, state, work_dir, settings.max_scene_bytes, self.children,
+            backend=machine.backend,
+        )  # fmt: skip
         self.verifier = Verifier(
             ipfs, market, work_dir, self.children, self.renderer.scene, manifests.get
         )

@@ -21,8 +21,10 @@ from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
 from render_worker.work.children import JobChildren
 from render_worker.work.manifests import Manifests
+from tilefarm.adapters.blender.errors import GpuRenderFailed
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.hardware import RenderedOn
+from tilefarm.hardware_codes import AbandonCause
 from tilefarm.job_tiles import locate
 from tilefarm.manifest import RenderManifest, canonical_json
 from tilefarm.results import ResultsList, ResultTile
@@ -41,8 +43,10 @@ class AssignmentRenderer:
         work_dir: Path,
         max_scene_bytes: int,
         children: JobChildren,
+        backend: str = "CPU",
     ) -> None:
         self.children = children
+        self.backend = backend  # what the machine declared it renders on
         self.ipfs = ipfs
         self.manifests = manifests
         self.state = state
@@ -93,7 +97,8 @@ class AssignmentRenderer:
             return True
         out = self.work_dir / f"job-{job_id}" / "tiles"
         with self.children.using(job_id, manifest_cid) as child:
-            child.open(self.scene(manifest), manifest, cpu_fallback="job")
+            opened = child.open(self.scene(manifest), manifest, cpu_fallback="job")
+            self.require_declared_backend(opened.rendered_on.backend, manifest)
             for frame, tiles in sorted(by_frame.items()):
                 for t in tiles:
                     if stop.is_set():
@@ -119,6 +124,20 @@ class AssignmentRenderer:
                     if on_tile is not None:
                         on_tile(row)
         return True
+
+    def require_declared_backend(self, rendering_on: str, manifest: RenderManifest) -> None:
+        """A GPU worker whose GPU has gone (Cycles no longer lists it, so the child renders on the
+        CPU) renders a job's tiles on the CPU only where the job allows it; elsewhere its CPU
+        tiles would fail verification as fraud, so the GPU counts as lost and the seat is given
+        back (`render_worker/work/give_back.py`)."""
+        if self.backend == "CPU" or rendering_on != "CPU" or manifest.requirements.cpu_fallback:
+            return
+        said = f"{self.backend} is no longer among the devices Cycles lists"
+        raise GpuRenderFailed(
+            f"the GPU this worker declared is gone: {said}",
+            cause=AbandonCause.GPU_LOST,
+            cycles_error=said,
+        )
 
     def _still_posted(self, job_id: int, manifest_cid: str) -> bool:
         """Whether the job is still the one this render is for: a chain reorganisation may have

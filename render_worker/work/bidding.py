@@ -7,8 +7,8 @@
   Blender child warmed while the auction runs. A re-offer round is a job like any other, except
   to a worker barred from its posted job (a seat of it taken late or rejected): the contract
   refuses its bids there, so it does not bid;
-- `reveal` the bid once the bid window is over (not once the worker stopped bidding: the bond it
-  forfeits costs less than a seat given back);
+- `reveal` the bid once the bid window is over, also once the worker stopped bidding (an unrevealed
+  bid forfeits its bond and the collateral it locked at the job's maximum price);
 - `settle` the bidding once every sealed bid is open or the reveal window is over. Anyone may
   settle; the cheapest bidder does it first and the others only `SETTLE_GRACE` seconds after the
   reveal window, so two workers rarely pay for the same settlement. A bidder that never revealed
@@ -201,13 +201,8 @@ class Bidder:
         return False
 
     def reveal(self, job: JobRow, now: int) -> None:
-        stopped = self.stopped()
-        if stopped is not None:
-            # Winning would give the seat back and be slashed: the bond is the smaller loss.
-            reason = f"bidding stopped: {stopped.reason}; the sealed bid is not revealed"
-            self.state.move(job.job_id, Stage.LOST, reason)
-            log.warning("job %d: %s (its bond goes to the artist)", job.job_id, reason)
-            return
+        # Revealed even once bidding stopped: an unrevealed bid forfeits its bond and the
+        # collateral it locked at the job's maximum price, more than a seat given back costs.
         if now < job.bid_end:
             return
         if now >= job.reveal_end:
