@@ -2,6 +2,7 @@
 declared, and a seat its worker gave back because its GPU failed, which costs what a late seat
 costs and says why in words."""
 
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,10 @@ from tests.marketplace.market import (
     stake_all,
 )
 from tests.marketplace.test_chain_api import _client, assert_api_matches_chain, synced
+from tilefarm.checks.audit.credits import Flows, job_credits
+from tilefarm.checks.audit.history import read_history
+from tilefarm.checks.audit.money import job_money
+from tilefarm.checks.audit.rounds import round_checks
 from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
 from tilefarm_cli.devnet import StackStatus
 
@@ -113,6 +118,13 @@ def test_a_seat_given_back_for_a_gpu_out_of_memory_costs_what_a_late_seat_costs_
         "a worker's GPU ran out of memory",
     )
     assert chain_api.get(f"/api/ledger/{job_id}").json()["balanced"]
+    # The auditor's books, from the chain alone, take a seat given back as a late one.
+    history = read_history(c, job_id)
+    _money, checks = job_money(history)
+    flows = Flows()
+    job_credits(history, defaultdict(int), flows=flows)
+    checks += round_checks(history, flows)
+    assert checks and all(check.ok for check in checks), [x for x in checks if not x.ok]
     assert_api_matches_chain(chain_api, market)
     _indexed_again(market, tmp_path)
 
