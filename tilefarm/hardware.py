@@ -68,6 +68,18 @@ class Requirements(_Frozen):
             return ""
         return f"the job requires {self.backend} and the tile says {backend} rendered it"
 
+    @property
+    def allows_cpu(self) -> bool:
+        """Whether a tile of this job may be rendered on a CPU: always where any backend or the
+        CPU is asked for, else only with `cpu_fallback` (the same rule as `refuses_claim`)."""
+        return not self.refuses_claim("CPU")
+
+    @property
+    def cpu_only(self) -> bool:
+        """The job requires the CPU: every render and re-render of it runs on the CPU, so that it
+        is judged as a CPU pair whoever checks it."""
+        return self.backend == "CPU"
+
     def unmet_by(self, hardware: Hardware) -> str:
         """Why `hardware` cannot render this job ("" when it can)."""
         if self.backend == "GPU" and not hardware.gpu:

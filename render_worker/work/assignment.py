@@ -130,7 +130,7 @@ class AssignmentRenderer:
         CPU) renders a job's tiles on the CPU only where the job allows it; elsewhere its CPU
         tiles would fail verification as fraud, so the GPU counts as lost and the seat is given
         back (`render_worker/work/give_back.py`)."""
-        if self.backend == "CPU" or rendering_on != "CPU" or manifest.requirements.cpu_fallback:
+        if self.backend == "CPU" or rendering_on != "CPU" or manifest.requirements.allows_cpu:
             return
         said = f"{self.backend} is no longer among the devices Cycles lists"
         raise GpuRenderFailed(

@@ -69,7 +69,7 @@ def test_evidence_on_a_gpu_only_job_whose_gpu_failed_is_rendered_on_the_cpu(
 ) -> None:
     monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
     monkeypatch.setenv(TEST_FAIL_GPU_RENDER, "CUDA error: Out of memory in cuMemAlloc(&p, n)")
-    claim = _claim(kubo, tmp_path, cpu_fallback=False)
+    claim = _claim(kubo, tmp_path, backend="GPU", cpu_fallback=False)
     with BlenderChild(threads=2, cpu_kernel_problem="") as child:  # an AVX2 CPU
         evidence = render_evidence(claim, kubo, tmp_path / "work", child)
     assert evidence.rendered_on is not None and evidence.rendered_on.backend == "CPU"
@@ -84,5 +84,5 @@ def test_a_verifier_whose_cpu_kernel_is_not_the_markets_renders_no_evidence_on_i
     claim = _claim(kubo, tmp_path)
     old_kernel = "Cycles renders on this CPU with its SSE4.2 kernel"
     with BlenderChild(threads=2, cpu_kernel_problem=old_kernel) as child:
-        with pytest.raises(GpuRenderFailed, match="renders nothing on its CPU"):
+        with pytest.raises(GpuRenderFailed, match="may not be rendered on the CPU instead here"):
             render_evidence(claim, kubo, tmp_path / "work", child)

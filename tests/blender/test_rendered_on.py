@@ -113,7 +113,7 @@ def test_a_gpu_out_of_memory_is_raised_with_its_cause_when_the_job_wants_the_gpu
     cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
 ) -> None:
     with _child() as cuda:
-        cuda.open(tiny_blend, tiny_manifest(requirements={"cpu_fallback": False}))
+        cuda.open(tiny_blend, tiny_manifest(requirements={"backend": "GPU", "cpu_fallback": False}))
         with pytest.raises(GpuRenderFailed) as raised:
             cuda.render_tiles(1, [0], tmp_path)
         assert cuda.running  # the child reports and stays usable
@@ -126,7 +126,7 @@ def test_a_re_render_for_verification_falls_back_to_the_cpu_even_on_a_gpu_only_j
     cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
 ) -> None:
     with _child() as cuda:
-        gpu_only = tiny_manifest(requirements={"cpu_fallback": False})
+        gpu_only = tiny_manifest(requirements={"backend": "GPU", "cpu_fallback": False})
         cuda.open(tiny_blend, gpu_only, cpu_fallback="always")
         (patch,) = cuda.render_tiles(1, [0], tmp_path)
     assert patch.rendered_on.backend == "CPU"
@@ -138,7 +138,7 @@ def test_a_jobs_child_that_gave_its_tiles_up_still_checks_patches_of_that_job_on
 ) -> None:
     """The worker keeps one child per job: its own tiles are opened as the job says, the patches
     it checks for another seat of the job always may fall back (the scene is opened again)."""
-    gpu_only = tiny_manifest(requirements={"cpu_fallback": False})
+    gpu_only = tiny_manifest(requirements={"backend": "GPU", "cpu_fallback": False})
     with _child() as cuda:
         tiles = cuda.open(tiny_blend, gpu_only)
         with pytest.raises(GpuRenderFailed):
@@ -157,20 +157,40 @@ def test_a_machine_whose_cpu_kernel_is_not_the_markets_renders_nothing_on_its_cp
         with pytest.raises(GpuRenderFailed) as raised:
             cuda.render_tiles(1, [0], tmp_path)
     assert raised.value.cause is AbandonCause.GPU_OUT_OF_MEMORY
-    assert "renders nothing on its CPU" in str(raised.value)
+    assert "may not be rendered on the CPU instead here" in str(raised.value)
     assert not any("rendering on the CPU" in w for w in cuda.warnings)
+
+
+def test_a_machine_whose_cpu_kernel_is_not_the_markets_opens_no_scene_on_its_cpu(
+    tiny_blend: Path,
+) -> None:
+    # No GPU listed (gone, or never there): Cycles would quietly render on the CPU.
+    with _child(cpu_kernel_problem=OLD_KERNEL) as gone, pytest.raises(GpuRenderFailed) as raised:
+        gone.open(tiny_blend, tiny_manifest(), cpu_fallback="always")
+    assert raised.value.cause is AbandonCause.GPU_LOST
+    assert "renders nothing on its CPU" in str(raised.value)
+
+
+def test_a_job_that_requires_the_cpu_is_rendered_on_the_cpu_by_a_gpu_worker_too(
+    pretend_cuda: None, tiny_blend: Path, tmp_path: Path
+) -> None:
+    cpu_only = tiny_manifest(requirements={"backend": "CPU"})
+    with _child() as cuda:
+        opened = cuda.open(tiny_blend, cpu_only, cpu_fallback="always")
+        (tile,) = cuda.render_tiles(1, [0], tmp_path)
+    assert opened.rendered_on.backend == tile.rendered_on.backend == "CPU"
 
 
 def test_a_gpu_that_failed_is_refused_at_a_later_opening_with_the_cause_of_its_failure(
     cuda_out_of_memory: None, tiny_blend: Path, tmp_path: Path
 ) -> None:
-    gpu_only = tiny_manifest(requirements={"cpu_fallback": False})
+    gpu_only = tiny_manifest(requirements={"backend": "GPU", "cpu_fallback": False})
     with _child() as cuda:
         cuda.open(tiny_blend, gpu_only)
         with pytest.raises(GpuRenderFailed):
             cuda.render_tiles(1, [0], tmp_path)
         with pytest.raises(GpuRenderFailed) as raised:
-            cuda.open(tiny_blend, tiny_manifest(samples=4, requirements={"cpu_fallback": False}))
+            cuda.open(tiny_blend, tiny_manifest(samples=4, requirements=gpu_only.requirements))
     refused = raised.value
     assert (refused.cause, refused.cycles_error) == (
         AbandonCause.GPU_OUT_OF_MEMORY, OUT_OF_MEMORY

@@ -108,7 +108,7 @@ def test_own_tiles_fall_back_as_the_job_says_and_a_re_render_for_verification_al
     # Evidence, a panel's vote, an audit: a CPU re-render is good evidence whatever the job wants.
     assert cpu_refused("always", job_allows=False) == ""
     assert cpu_refused("always", job_allows=True) == ""
-    assert "renders nothing on its CPU" in cpu_refused("never", job_allows=True)
+    assert "may not be rendered on the CPU instead here" in cpu_refused("never", job_allows=True)
 
 
 def test_a_machine_whose_cpu_kernel_is_not_the_markets_never_falls_back_to_its_cpu() -> None:

@@ -110,3 +110,11 @@ def test_a_job_that_names_a_backend_refuses_tiles_said_to_come_from_another_gpu(
 def test_a_device_record_that_says_more_than_this_version_knows_is_still_read():
     on = RenderedOn.model_validate({"backend": "CPU", "device": "EPYC", "cpu_kernel": "AVX2"})
     assert on == RenderedOn(backend="CPU", device="EPYC")
+
+
+def test_a_job_open_to_any_backend_always_allows_the_cpu_a_gpu_job_only_with_its_fallback():
+    assert Requirements(backend="ANY", cpu_fallback=False).allows_cpu
+    assert Requirements(backend="CPU").allows_cpu and Requirements(backend="CPU").cpu_only
+    assert Requirements(backend="GPU").allows_cpu
+    assert not Requirements(backend="GPU", cpu_fallback=False).allows_cpu
+    assert not Requirements(backend="CUDA", cpu_fallback=False).allows_cpu

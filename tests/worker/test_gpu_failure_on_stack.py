@@ -16,6 +16,7 @@ from tests.worker.conftest import Stack, running_worker, wait_until
 from tilefarm.adapters.blender.protocol import TEST_FAIL_GPU_RENDER, TEST_PRETEND_GPU
 from tilefarm.adapters.chain.events import BidCommitted, JobParams, SeatAbandoned
 from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.hardware import Hardware
 from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import build_manifest
 from tilefarm_cli.scenes import build_builtin_scene
@@ -29,6 +30,9 @@ PARAMS = JobParams(
     bid_bond=10**14, bid_window=10, reveal_window=60, render_window=600, verify_window=600,
 )  # fmt: skip
 
+# What the workers declare: their jobs require a GPU (a CUDA selection the child pretends).
+CUDA = Hardware(backend="CUDA", vram_mib=8192)
+
 
 def _post_gpu_only_job(stack: Stack, tmp: Path) -> int:
     assert stack.status.ipfs_api_url
@@ -36,7 +40,7 @@ def _post_gpu_only_job(stack: Stack, tmp: Path) -> int:
     manifest = build_manifest(
         scene_cid=ipfs.add_file(build_builtin_scene("tiny", tmp / "tiny.blend")),
         frames=[1], resolution={"width": 32, "height": 24}, tile_grid={"columns": 2, "rows": 2},
-        samples=2, requirements={"cpu_fallback": False},
+        samples=2, requirements={"backend": "GPU", "cpu_fallback": False},
     )  # fmt: skip
     accounts: Sequence[str] = stack.w3.eth.accounts  # web3 types it as a 1-tuple
     job_id, _ = stack.market.post_job(
@@ -56,7 +60,7 @@ def test_a_worker_whose_gpu_runs_out_of_memory_gives_its_seat_back_with_the_caus
     monkeypatch.setenv(TEST_FAIL_GPU_RENDER, OUT_OF_MEMORY)
     caplog.set_level(logging.ERROR, logger="render_worker")
     market = own_stack.market
-    with running_worker(own_stack, tmp_path, 4) as daemon:
+    with running_worker(own_stack, tmp_path, 4, hardware=CUDA) as daemon:
         job_id = _post_gpu_only_job(own_stack, tmp_path)
         wait_until(
             lambda: (
@@ -93,7 +97,7 @@ def test_a_worker_whose_gpu_is_lost_gives_its_seat_back_and_bids_on_nothing_more
     monkeypatch.setenv(TEST_PRETEND_GPU, "CUDA")
     monkeypatch.setenv(TEST_FAIL_GPU_RENDER, FELL_OFF_THE_BUS)
     caplog.set_level(logging.ERROR, logger="render_worker")
-    with running_worker(own_stack, tmp_path, 5) as daemon:
+    with running_worker(own_stack, tmp_path, 5, hardware=CUDA) as daemon:
         lost = _post_gpu_only_job(own_stack, tmp_path)
         wait_until(
             lambda: (job := daemon.state.job(lost)) is not None and job.stage == "abandoned",

@@ -320,7 +320,7 @@ class Child:
         info = self._info()
         threads = req.threads or os.cpu_count() or 1
         self._apply_manifest(req.manifest, threads)
-        self.cpu_refused = cpu_refused(req.cpu_fallback, req.manifest.requirements.cpu_fallback)
+        self.cpu_refused = cpu_refused(req.cpu_fallback, req.manifest.requirements.allows_cpu)
         self.selection = self._apply_devices(req.id, req.devices)
         self.manifest = req.manifest
         self.emit(
@@ -378,6 +378,8 @@ class Child:
         available = self.available = self._devices()
         selection = select_devices(available, spec)
         pretend = os.environ.get(TEST_PRETEND_GPU, "")
+        if spec == ["CPU"]:  # asked for the CPU alone (a job that requires it): no pretending
+            pretend = ""
         if pretend in GPU_BACKENDS:
             # Test-only (`protocol.TEST_PRETEND_GPU`): a GPU selection that renders on the CPU.
             device = Device(type=pretend, name=f"{pretend} device a test pretends", id=pretend)

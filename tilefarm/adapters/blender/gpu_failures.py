@@ -91,9 +91,12 @@ def words(cause: AbandonCause) -> str:
 
 def cpu_refused(policy: CpuFallback, job_allows: bool) -> str:
     """Why a region whose GPU failed may not be rendered on the CPU under `policy` ("" when it
-    may); `job_allows` is the job's `requirements.cpu_fallback`."""
+    may); `job_allows` is the job's `requirements.allows_cpu`."""
     if policy == "never":
-        return "this worker renders nothing on its CPU (its CPU kernel is not the market's)"
+        return (
+            "it may not be rendered on the CPU instead here (a GPU's benchmark, or a machine "
+            "whose CPU kernel is not the market's)"
+        )
     if policy == "job" and not job_allows:
         return "the job does not allow rendering it on the CPU instead"
     return ""

@@ -174,7 +174,7 @@ class BlenderChild(ChildProcess):
         if self.cpu_kernel_problem is None:
             self.cpu_kernel_problem = kernel_problem()
         policy = cpu_fallback_policy(cpu_fallback or self.cpu_fallback, self.cpu_kernel_problem)
-        allowed = not cpu_refused(policy, manifest.requirements.cpu_fallback)
+        allowed = not cpu_refused(policy, manifest.requirements.allows_cpu)
         kept = self._open
         if self.manifest == manifest and kept is not None and kept[:2] == (path, allowed):
             return kept[2]
@@ -185,8 +185,11 @@ class BlenderChild(ChildProcess):
                 blend_path=str(path),
                 manifest=manifest,
                 threads=self.threads,
+                # A job that requires the CPU is rendered, and checked, on the CPU only.
                 devices=(
-                    parse_device_spec(self.devices)
+                    ["CPU"]
+                    if manifest.requirements.cpu_only
+                    else parse_device_spec(self.devices)
                     if isinstance(self.devices, str)
                     else list(self.devices)
                 ),
@@ -201,6 +204,11 @@ class BlenderChild(ChildProcess):
             threads=opened.threads,
             seconds=opened.seconds,
         )
+        if self.cpu_kernel_problem and scene.rendered_on.backend == "CPU":
+            # The GPU is gone (Cycles lists it no more) or the job requires the CPU: on this
+            # machine a CPU render would be judged against the market's AVX2 renders and fail.
+            said = f"this machine renders nothing on its CPU: {self.cpu_kernel_problem}"
+            raise GpuRenderFailed(said, cause=AbandonCause.GPU_LOST, cycles_error=said)
         self._open = (path, allowed, scene)
         self.rendered_on = scene.rendered_on
         return scene

@@ -114,6 +114,8 @@ def judge_evidence(
     rects = manifest.tiles()
     params = manifest.verification
     verifier_backend = "CPU" if evidence.rendered_on is None else evidence.rendered_on.backend
+    if manifest.requirements.cpu_only:  # re-rendered on the CPU by rule (`BlenderChild.open`)
+        verifier_backend = "CPU"
     checks: list[PatchCheck] = []
     for patch in evidence.patches:
         c = patch.choice
