@@ -56,8 +56,9 @@ export function requirementsText(r: Requirements): string {
     r.min_vram_mib > 0 && r.backend !== "CPU"
       ? ` with at least ${mib(r.min_vram_mib)} on a GPU`
       : "";
+  // A job open to any backend takes CPU tiles anyway; only a GPU job's fallback says anything.
   const fallback =
-    r.backend === "CPU"
+    r.backend === "CPU" || r.backend === "ANY"
       ? ""
       : r.cpu_fallback
         ? "; a worker whose GPU fails may finish its tiles on its CPU"

@@ -35,7 +35,12 @@ const OOM = "a worker's GPU ran out of memory";
 test("a job's requirements in one sentence", () => {
   assert.equal(
     requirementsText({ backend: "ANY", min_vram_mib: 0, cpu_fallback: true }),
-    "Any backend; a worker whose GPU fails may finish its tiles on its CPU.",
+    "Any backend.",
+  );
+  // Open to any backend, a job takes CPU tiles whatever its fallback says.
+  assert.equal(
+    requirementsText({ backend: "ANY", min_vram_mib: 0, cpu_fallback: false }),
+    "Any backend.",
   );
   assert.equal(
     requirementsText({ backend: "GPU", min_vram_mib: 6144, cpu_fallback: false }),
