@@ -202,14 +202,17 @@ class ChildProcess:
 
     def _read_stdout(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            self._events.put(line)
+        # A pipe closed under the loop (the child is being stopped) ends it like the child's end.
+        with contextlib.suppress(ValueError, OSError):
+            for line in proc.stdout:
+                self._events.put(line)
         self._events.put(None)
 
     def _read_stderr(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stderr is not None
-        for line in proc.stderr:
-            self._stderr.append(line.rstrip())
+        with contextlib.suppress(ValueError, OSError):
+            for line in proc.stderr:
+                self._stderr.append(line.rstrip())
 
     def stderr_tail(self, lines: int = 15) -> str:
         """The last lines Blender printed (for diagnostics)."""
