@@ -4,6 +4,7 @@ commitment with the seed of its verifier draw)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
@@ -43,12 +44,15 @@ class ResultsList(BaseModel):
                 raise ValueError(f"tile {t.index} names device {t.device}, not in `devices`")
         return self
 
+    @cached_property
+    def _device_of(self) -> dict[int, int]:
+        """Job tile -> its index in `devices`, built once: the judge and the audit ask per tile."""
+        return {t.index: t.device for t in self.tiles if t.device is not None}
+
     def rendered_on(self, index: int) -> RenderedOn | None:
         """What rendered job tile `index` (None when the list does not say)."""
-        for t in self.tiles:
-            if t.index == index:
-                return None if t.device is None else self.devices[t.device]
-        return None
+        device = self._device_of.get(index)
+        return None if device is None else self.devices[device]
 
     def backend_of(self, index: int) -> BackendClass:
         """The backend class that rendered job tile `index` (the CPU when unsaid)."""
