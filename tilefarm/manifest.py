@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from aleph_cid import CidHasher
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tilefarm.colour import ColourManagement
 from tilefarm.envelope import CROSS_DEVICE, PairThresholds, Thresholds, thresholds_for
 from tilefarm.errors import TilefarmError
 from tilefarm.hardware import BackendClass, Requirements
@@ -57,29 +58,6 @@ class TileGrid(_Strict):
 
     columns: Annotated[int, Field(ge=1, le=1024)]
     rows: Annotated[int, Field(ge=1, le=1024)]
-
-
-class ColourManagement(_Strict):
-    """Scene colour management. EXR tiles stay scene-linear; this decides previews and PNGs."""
-
-    view_transform: Literal[
-        "Standard", "AgX", "Filmic", "Filmic Log", "Khronos PBR Neutral", "Raw"
-    ] = "Standard"
-    look: str = Field(default="None", max_length=64)
-    exposure: Annotated[float, Field(ge=-32.0, le=32.0)] = 0.0
-    gamma: Annotated[float, Field(gt=0.0, le=5.0)] = 1.0
-    display_device: Literal["sRGB"] = "sRGB"
-
-    @property
-    def plain_srgb(self) -> bool:
-        """True for Standard with no look, exposure or gamma: a plain sRGB encode, which
-        `tilefarm.stitch.linear_to_srgb8` reproduces without Blender."""
-        return (self.view_transform, self.look, self.exposure, self.gamma) == (
-            "Standard",
-            "None",
-            0.0,
-            1.0,
-        )
 
 
 class OutputFormat(_Strict):
@@ -138,6 +116,9 @@ class RenderManifest(_Strict):
     # Optional denoising of the whole stitched frame only (never per tile).
     denoise_frame: bool = False
     colour: ColourManagement = ColourManagement()
+    # The scene was saved for another engine (Eevee, Workbench) and the artist chose to render it
+    # with Cycles instead: its look will differ from what they saw in Blender's viewport.
+    cycles_instead: bool = False
     output: OutputFormat = OutputFormat()
     verification: VerificationParams = VerificationParams()
     requirements: Requirements = Requirements()

@@ -8,7 +8,7 @@ from PIL import Image
 
 from render_worker.work import benchmark_scene
 from tilefarm.adapters.blender import BlenderChild, RenderEngineError
-from tilefarm.manifest import ColourManagement
+from tilefarm.colour import ColourManagement
 from tilefarm.pixels import compare_pixels, read_exr, write_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_files
 from tilefarm_cli.scenes import BUILDER, build_builtin_scene

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tilefarm.manifest import ColourManagement
+from tilefarm.colour import ColourManagement
 
 
 def denoise_exr(bpy: Any, in_path: str, out_path: str) -> None:

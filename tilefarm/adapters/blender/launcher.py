@@ -45,9 +45,10 @@ from tilefarm.adapters.blender.protocol import (
     SceneInfo,
 )
 from tilefarm.adapters.blender.sandbox import Sandbox, check_blend_header
+from tilefarm.colour import ColourManagement
 from tilefarm.hardware import RenderedOn
 from tilefarm.hardware_codes import AbandonCause
-from tilefarm.manifest import ColourManagement, RenderManifest
+from tilefarm.manifest import RenderManifest
 from tilefarm.pixels import pixel_hash, read_exr
 from tilefarm.tiles import Rect
 

@@ -21,9 +21,10 @@ from pydantic import (
 
 from tilefarm.adapters.blender.devices import Device, DeviceSelection
 from tilefarm.adapters.blender.gpu_failures import CpuFallback
+from tilefarm.colour import ColourManagement
 from tilefarm.hardware import RenderedOn
 from tilefarm.hardware_codes import AbandonCause
-from tilefarm.manifest import ColourManagement, RenderManifest
+from tilefarm.manifest import RenderManifest
 from tilefarm.tiles import Rect
 
 
@@ -202,12 +203,48 @@ class SceneMemory(_Msg):
     triangles: SceneFigure
 
 
+# What kind of outside file a scene names: an image (texture, UDIM set, image sequence, movie
+# texture), a linked .blend library, a cache (point cache on disk, fluid/ocean bake, Alembic or
+# USD cache file), a volume (OpenVDB), a font, a sound, or a movie clip (motion tracking).
+ExternalKind = Literal["image", "library", "cache", "volume", "font", "sound", "movie_clip"]
+# At most this many outside files are listed; `SceneInfo.external_files_more` counts the rest.
+MAX_EXTERNAL_FILES = 500
+
+
+class ExternalFile(_Msg):
+    """One file outside the .blend that the scene names, as the scene names it."""
+
+    kind: ExternalKind
+    name: Annotated[str, Field(max_length=256, description="the data-block's name in Blender")]
+    path: Annotated[
+        str,
+        Field(max_length=1024, description="the path as saved in the .blend ('//' = beside it)"),
+    ]
+    packed: bool = Field(
+        description="carried inside the .blend (packed): workers render with it; not packed, "
+        "no worker has it"
+    )
+
+
+class SceneColour(_Msg):
+    """The scene's colour management as saved (raw names: a value the manifest cannot carry is
+    shown to the artist, not silently replaced)."""
+
+    view_transform: Annotated[str, Field(max_length=64)]
+    look: Annotated[str, Field(max_length=64)]
+    exposure: float
+    gamma: float
+    display_device: Annotated[str, Field(max_length=64)]
+    dither_intensity: float = 0.0
+
+
 class SceneInfo(_Msg):
     """What was read from a .blend (shown to the artist before posting a job)."""
 
     scene: str
     frame_start: int
     frame_end: int
+    frame_step: int = 1
     fps: float
     width: int
     height: int
@@ -217,6 +254,18 @@ class SceneInfo(_Msg):
     samples: int | None
     # Only `inspect` estimates it (None: not estimated).
     memory: SceneMemory | None = None
+    # Only `inspect` lists them (older records: empty, None).
+    external_files: list[ExternalFile] = Field(
+        default_factory=list,
+        description=f"every outside file the scene names (at most {MAX_EXTERNAL_FILES})",
+    )
+    external_files_more: int = Field(0, description="outside files beyond the listed ones")
+    colour: SceneColour | None = None
+
+    @property
+    def missing_files(self) -> list[ExternalFile]:
+        """The outside files the .blend does not carry."""
+        return [f for f in self.external_files if not f.packed]
 
 
 class Ready(_Msg):
