@@ -61,3 +61,17 @@ class UnreadableCid(Unprocessable):
     never reads them."""
 
     code = "unreadable_cid"
+
+
+class MissingFiles(Unprocessable):
+    """A scene names outside files (textures, libraries, caches...) it does not carry: no worker
+    would have them. `details`: `{"missing_files": [...], "more": n}`."""
+
+    code = "missing_files"
+
+
+class EngineNotCycles(Unprocessable):
+    """A scene saved for another render engine than Cycles, the only one workers render with.
+    `details`: `{"engine": "<Blender's id>"}`."""
+
+    code = "engine_not_cycles"

@@ -68,10 +68,15 @@ def stitch_files(
 
 
 def linear_to_srgb8(pixels: Pixels) -> Pixels:
-    """Scene-linear RGBA floats to 8-bit sRGB RGBA (clamped; alpha stays linear)."""
-    rgb = np.clip(np.nan_to_num(pixels[..., :3].astype(np.float64), nan=0.0), 0.0, 1.0)
-    srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1.0 / 2.4) - 0.055)
+    """Scene-linear RGBA floats, premultiplied as Cycles renders them, to 8-bit sRGB RGBA with
+    straight alpha as PNG stores it (clamped; alpha stays linear). Colour is divided by alpha
+    first, as Blender does when it saves a render: encoded premultiplied, a half-transparent
+    pixel's colour would come out far too dark."""
     alpha = np.clip(np.nan_to_num(pixels[..., 3:4].astype(np.float64), nan=1.0), 0.0, 1.0)
+    rgb = np.nan_to_num(pixels[..., :3].astype(np.float64), nan=0.0)
+    partly = (alpha > 0.0) & (alpha < 1.0)
+    rgb = np.clip(np.divide(rgb, alpha, out=rgb.copy(), where=partly), 0.0, 1.0)
+    srgb = np.where(rgb <= 0.0031308, 12.92 * rgb, 1.055 * np.power(rgb, 1.0 / 2.4) - 0.055)
     out = np.concatenate([srgb, alpha], axis=2)
     srgb8: Pixels = np.round(out * 255.0).astype(np.uint8)
     return srgb8
@@ -122,9 +127,10 @@ def assemble_frame(
     if manifest.denoise_frame and denoiser is None:
         raise StitchError("the manifest asks for a denoised frame but no denoiser was given")
     if not manifest.colour.plain_srgb and previewer is None:
+        c = manifest.colour
         raise StitchError(
-            f"the manifest's colour management ({manifest.colour.view_transform}, look "
-            f"{manifest.colour.look}) needs Blender for the PNG: pass a previewer"
+            f"the manifest's colour management ({c.view_transform} on {c.display_device}, look "
+            f"{c.look}, dither {c.dither_intensity:g}) needs Blender for the PNG: pass a previewer"
         )
     pixels = stitch_files(
         [(rects[i], Path(p)) for i, p in sorted(tile_files.items())],

@@ -42,7 +42,10 @@ def test_defaults_pin_every_pixel_deciding_setting():
 def test_canonical_json_is_sorted_compact_utf8_and_round_trips():
     m = build_manifest(**fields())
     data = m.canonical_json()
-    assert b" " not in data and b"\n" not in data
+    compact = json.dumps(
+        json.loads(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+    assert data == compact and b"\n" not in data
     decoded = json.loads(data)
     assert list(decoded) == sorted(decoded)
     assert parse_manifest(data) == m

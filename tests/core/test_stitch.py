@@ -48,6 +48,13 @@ def test_srgb_preview_is_clamped_and_gamma_encoded():
     assert out[0, 1].tolist() == [0, 255, 188, 0]
 
 
+def test_a_half_transparent_pixel_keeps_its_colour_in_the_png():
+    # Cycles renders premultiplied: 50% white at half coverage is (0.25, 0.25, 0.25, 0.5).
+    # The PNG stores straight alpha, as Blender saves it: the colour is 50% white (sRGB 188).
+    pixels = np.array([[[0.25, 0.25, 0.25, 0.5], [0.0, 0.0, 0.0, 0.0]]], dtype=np.float32)
+    assert linear_to_srgb8(pixels).tolist() == [[[188, 188, 188, 128], [0, 0, 0, 0]]]
+
+
 def test_write_frame_writes_exact_exr_and_png(frame: Pixels, tmp_path: Path):
     files = write_frame(frame, tmp_path, "frame-0001")
     assert np.array_equal(read_exr(files.exr), frame)

@@ -11,6 +11,8 @@ from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, ManifestPublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, Unprocessable, UpstreamUnavailable
+from marketplace.scene_rules import manifest_engine_problem
+from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.adapters.ipfs import IpfsError
 from tilefarm.manifest import RenderManifest
 
@@ -21,7 +23,10 @@ router = APIRouter(prefix="/api/manifests", tags=["manifests"])
 async def create_manifest(
     manifest: RenderManifest, svc: Annotated[Services, Depends(services)]
 ) -> ManifestPublic:
-    """Store a manifest for a scene uploaded here; its CID is what the job is posted with."""
+    """Store a manifest for a scene uploaded here; its CID is what the job is posted with.
+
+    A scene set to another engine than Cycles needs `cycles_instead: true` (422
+    `engine_not_cycles` otherwise): the job then says it is rendered with Cycles instead."""
     with svc.db.session() as session:
         scene = session.get(SceneRecord, manifest.scene_cid)
         if scene is None:
@@ -29,6 +34,10 @@ async def create_manifest(
                 f"scene_cid {manifest.scene_cid} is not a scene uploaded here; "
                 "upload the .blend to /api/scenes first"
             )
+        info = SceneInfo.model_validate(scene.info)
+    problem = manifest_engine_problem(info, manifest.cycles_instead)
+    if problem is not None:
+        raise problem
     body = manifest.canonical_json()
     try:
         cid = await run_in_threadpool(svc.ipfs.add_bytes, body, name="manifest.json")

@@ -12,6 +12,7 @@ from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody, ScenePublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
+from marketplace.scene_rules import check_scene
 from tilefarm.adapters.ipfs import IpfsError
 
 router = APIRouter(prefix="/api/scenes", tags=["scenes"])
@@ -20,6 +21,14 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 # An upload that found no free Blender child in time (`SceneIntake.inspect`), or IPFS down.
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
+    422: {
+        "model": ErrorBody,
+        "description": "the scene cannot be rendered as saved (nothing is stored): "
+        "`engine_not_cycles` (details: `engine`) when it is set to another engine than Cycles, "
+        "unless cycles_instead=true; `missing_files` (details: `missing_files`, `more`) when it "
+        "names outside files it does not carry, unless allow_missing=true; `unprocessable` when "
+        "Blender cannot read it or it has no camera",
+    },
     503: {
         "model": ErrorBody,
         "description": "busy (every scene reader taken: try again after Retry-After) or IPFS "
@@ -52,14 +61,34 @@ async def upload_scene(
     request: Request,
     svc: Annotated[Services, Depends(services)],
     filename: Annotated[str, Query(min_length=1, max_length=255)] = "scene.blend",
+    allow_missing: Annotated[
+        bool,
+        Query(
+            description="accept a scene that names outside files (textures, libraries, "
+            "caches, fonts, sounds) it does not carry: workers render it without them"
+        ),
+    ] = False,
+    cycles_instead: Annotated[
+        bool,
+        Query(
+            description="accept a scene set to Eevee or Workbench: it is rendered with Cycles "
+            "(its manifest must then say cycles_instead too)"
+        ),
+    ] = False,
 ) -> ScenePublic:
     """Stream a .blend as the raw request body; it is checked, read by a sandboxed Blender and
-    stored on IPFS. The same bytes uploaded twice give the same scene."""
+    stored on IPFS. The same bytes uploaded twice give the same scene.
+
+    A scene that would not render as saved is refused before anything is stored (422): one set
+    to another engine than Cycles, then one that names outside files it does not carry (the
+    files are never read: only whether the .blend carries them counts). Each refusal says how
+    to fix the scene, or which flag accepts it as it is."""
     name = PurePath(filename).name or "scene.blend"
     declared = request.headers.get("content-length")
     path = await svc.intake.receive(request.stream(), int(declared) if declared else None)
     try:
         info = await svc.intake.inspect(path, name)
+        check_scene(info, name, allow_missing=allow_missing, cycles_instead=cycles_instead)
         try:
             cid = await run_in_threadpool(svc.ipfs.add_file, path)
         except IpfsError as exc:

@@ -25,7 +25,7 @@ from typing import Any, NoReturn, TextIO
 
 from pydantic import BaseModel, ValidationError
 
-from tilefarm.adapters.blender import frame_child
+from tilefarm.adapters.blender import frame_child, pack_child, scene_files
 from tilefarm.adapters.blender.devices import (
     Device,
     DeviceSelection,
@@ -45,6 +45,7 @@ from tilefarm.adapters.blender.protocol import (
     TEST_PRETEND_GPU,
     BuildScene,
     Bye,
+    CopyPacked,
     Denoise,
     Denoised,
     DevicesListed,
@@ -56,6 +57,7 @@ from tilefarm.adapters.blender.protocol import (
     NetworkProbed,
     Opened,
     OpenScene,
+    PackCopy,
     Preview,
     Previewed,
     ProbeNetwork,
@@ -152,12 +154,9 @@ def _detach_external_images() -> None:
 def _external(image: Any) -> bool:
     """Whether an image's pixels would come from a file on the disk of whoever opens the .blend
     rather than from the .blend itself (packed, every UDIM tile of it, generated or rendered)."""
-    if image.source == "FILE":
-        return image.packed_file is None
-    if image.source == "TILED":
-        packed = {p.tile_number for p in image.packed_files}
-        return not all(t.number in packed for t in image.tiles)
-    return image.source in ("SEQUENCE", "MOVIE")  # always files of their own
+    if image.source in ("FILE", "TILED", "SEQUENCE", "MOVIE"):
+        return not scene_files.image_packed(image)
+    return False
 
 
 def _image_bytes(image: Any) -> int:
@@ -284,6 +283,7 @@ class Child:
             scene=sc.name,
             frame_start=sc.frame_start,
             frame_end=sc.frame_end,
+            frame_step=max(1, sc.frame_step),  # 0 would render no frame after the first
             fps=r.fps / r.fps_base,
             width=r.resolution_x,
             height=r.resolution_y,
@@ -291,19 +291,28 @@ class Child:
             camera=sc.camera.name if sc.camera else None,
             engine=r.engine,
             samples=sc.cycles.samples if r.engine == "CYCLES" else None,
+            colour=scene_files.scene_colour(bpy, sc),
         )
 
     def inspect(self, req: Inspect) -> None:
         self.manifest = None
         self._load(req.blend_path)
-        info = self._info().model_copy(update={"memory": _scene_memory()})
+        # Read before the memory is counted: outside files are detached for that (images there,
+        # the others here), and linked data removed, a linked camera with it.
+        files, more = scene_files.external_files(bpy)
+        info = self._info()
+        scene_files.detach_outside_files(bpy)
+        update = {"external_files": files, "external_files_more": more, "memory": _scene_memory()}
+        info = info.model_copy(update=update)
         self.emit(Inspected(request_id=req.id, info=info))
 
     def open(self, req: OpenScene) -> None:
         start = time.monotonic()
         self.manifest = None
         self._load(req.blend_path)
+        # Nothing outside the .blend is read: a worker's disk must not reach an artist's pixels.
         _detach_external_images()
+        scene_files.detach_outside_files(bpy)
         sc = bpy.context.scene
         if sc.camera is None:
             raise ChildError(
@@ -361,18 +370,30 @@ class Child:
         c.sampling_pattern = m.sampling_pattern
         # A time limit would stop at a machine-dependent sample count.
         c.time_limit = 0.0
+        if bpy.data.colorspace.working_space != m.colour.working_space:
+            raise ChildError(
+                ErrorCode.BAD_REQUEST,
+                f"the manifest says working space {m.colour.working_space!r} but the scene "
+                f"renders in {bpy.data.colorspace.working_space!r}",
+            )
+        sc.display_settings.display_device = m.colour.display_device  # first: views depend on it
         vs = sc.view_settings
         vs.view_transform = m.colour.view_transform
         vs.look = m.colour.look
         vs.exposure = m.colour.exposure
         vs.gamma = m.colour.gamma
-        sc.display_settings.display_device = m.colour.display_device
+        vs.use_white_balance = m.colour.use_white_balance
+        vs.white_balance_temperature = m.colour.white_balance_temperature
+        vs.white_balance_tint = m.colour.white_balance_tint
+        r.dither_intensity = m.colour.dither_intensity
         img = r.image_settings
         img.media_type = "IMAGE"
         img.file_format = m.output.file_format
         img.color_mode = m.output.channels
         img.color_depth = m.output.color_depth
         img.exr_codec = m.output.codec
+        # A file's Output > Color Management "Override" would change the EXR tiles' values.
+        img.color_management = "FOLLOW_SCENE"
 
     def _apply_devices(self, request_id: int, spec: Any) -> DeviceSelection:
         available = self.available = self._devices()
@@ -557,6 +578,22 @@ class Child:
         frame_child.preview_png(bpy, req.in_path, req.out_path, req.colour)
         self.emit(Previewed(request_id=req.id, path=req.out_path))
 
+    def pack_copy(self, req: PackCopy) -> None:
+        self.manifest = None
+        self._load(req.blend_path)
+        _packed, made_local = pack_child.pack_copy(bpy, req.out_path)
+        self._load(req.out_path)  # what the copy names, as whoever opens it will read it
+        files, _more = scene_files.external_files(bpy)
+        self.emit(
+            CopyPacked(
+                request_id=req.id,
+                path=req.out_path,
+                packed=[f for f in files if f.packed],
+                made_local=made_local,
+                still_missing=[f for f in files if not f.packed],
+            )
+        )
+
     def probe_network(self, req: ProbeNetwork) -> None:
         try:
             with socket.create_connection((req.host, req.port), timeout=3):
@@ -587,6 +624,7 @@ class Child:
                     BuildScene: self.build_scene,
                     Denoise: self.denoise,
                     Preview: self.preview,
+                    PackCopy: self.pack_copy,
                     ProbeNetwork: self.probe_network,
                 }
                 handlers[type(req)](req)

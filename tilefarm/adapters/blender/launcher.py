@@ -25,6 +25,7 @@ from tilefarm.adapters.blender.gpu_failures import (
 from tilefarm.adapters.blender.process import ChildLimits, ChildProcess
 from tilefarm.adapters.blender.protocol import (
     BuildScene,
+    CopyPacked,
     Denoise,
     Denoised,
     DevicesListed,
@@ -34,6 +35,7 @@ from tilefarm.adapters.blender.protocol import (
     NetworkProbed,
     Opened,
     OpenScene,
+    PackCopy,
     Preview,
     Previewed,
     ProbeNetwork,
@@ -334,7 +336,8 @@ class BlenderChild(ChildProcess):
 
     def preview(self, in_path: Path | str, out_path: Path | str, colour: ColourManagement) -> Path:
         """Save a whole-frame EXR as an 8-bit PNG through Blender's colour management (the
-        manifest's view transform, look, exposure and gamma)."""
+        manifest's working space, display, view transform, look, exposure, gamma, white balance
+        and dither), byte for byte as Blender saves the render."""
         self.manifest = None
         done: Previewed = self._call(
             Preview(
@@ -345,6 +348,20 @@ class BlenderChild(ChildProcess):
             )
         )
         return Path(done.path)
+
+    def pack_copy(self, blend_path: Path | str, out_path: Path | str) -> CopyPacked:
+        """Save a copy of an artist's .blend that carries its images, fonts, sounds, volumes and
+        its libraries' data (`pack_child`); the original is only read. For the artist's own
+        machine: the child reads the files the scene names from this disk."""
+        self.manifest = None
+        done: CopyPacked = self._call(
+            PackCopy(
+                id=next(self._ids),
+                blend_path=str(Path(blend_path).resolve()),
+                out_path=str(Path(out_path).resolve()),
+            )
+        )
+        return done
 
     def probe_network(self, host: str, port: int) -> NetworkProbed:
         """Try a TCP connection from inside the child (proves the sandbox holds)."""

@@ -124,6 +124,17 @@ class Preview(_Msg):
     colour: ColourManagement
 
 
+class PackCopy(_Msg):
+    """Save a copy of an artist's .blend that carries what Blender can put inside it: images,
+    fonts, sounds and volumes packed, linked libraries' data made local. Runs on the ARTIST'S
+    machine (their own files are read); the original file is never written."""
+
+    op: Literal["pack_copy"] = "pack_copy"
+    id: int
+    blend_path: str
+    out_path: str
+
+
 class ProbeNetwork(_Msg):
     """Try a TCP connection from inside the child: a diagnostic that the sandbox holds."""
 
@@ -148,6 +159,7 @@ Request = Annotated[
     | BuildScene
     | Denoise
     | Preview
+    | PackCopy
     | ProbeNetwork
     | Shutdown,
     Field(discriminator="op"),
@@ -236,6 +248,13 @@ class SceneColour(_Msg):
     gamma: float
     display_device: Annotated[str, Field(max_length=64)]
     dither_intensity: float = 0.0
+    working_space: Annotated[str, Field(max_length=64)] = "Linear Rec.709"
+    use_white_balance: bool = False
+    white_balance_temperature: float = 6500.0
+    white_balance_tint: float = 10.0
+    # The file saves its renders with its own colour settings (Output > Color Management >
+    # Override): these fields are read from there, since that is what Blender writes.
+    output_override: bool = False
 
 
 class SceneInfo(_Msg):
@@ -360,6 +379,18 @@ class Previewed(_Msg):
     path: str
 
 
+class CopyPacked(_Msg):
+    """Result of `pack_copy`: the copy's path, what now travels inside it, and the outside files
+    it still names (caches, movie clips, sequences: Blender cannot pack them)."""
+
+    event: Literal["copy_packed"] = "copy_packed"
+    request_id: int
+    path: str
+    packed: list[ExternalFile]
+    made_local: int = Field(description="data-blocks of linked libraries copied into the file")
+    still_missing: list[ExternalFile]
+
+
 class NetworkProbed(_Msg):
     """Result of `probe_network`."""
 
@@ -399,6 +430,7 @@ Event = Annotated[
     | SceneBuilt
     | Denoised
     | Previewed
+    | CopyPacked
     | NetworkProbed
     | Bye
     | Failed,
@@ -415,6 +447,7 @@ FINAL_EVENTS = (
     SceneBuilt,
     Denoised,
     Previewed,
+    CopyPacked,
     NetworkProbed,
     Bye,
     Failed,

@@ -1,0 +1,88 @@
+"""A copy of an artist's .blend that carries its own assets, made on the artist's machine before
+upload (`tilefarm submit`; the add-on does the same inside Blender). Runs INSIDE the Blender
+child, which passes its `bpy` in; nothing here imports bpy.
+
+Workers never read a file a scene names outside itself (their disks are theirs, not the
+artist's), so what the .blend does not carry renders as missing. Blender can put three things
+inside a file: it packs images, fonts, sounds and volumes, and it copies the data of linked
+libraries into the file (made local). Caches, movie clips and image sequences stay outside: the
+copy still names them and the upload reports them.
+
+The copy is opened from the original path, so that paths relative to it ('//textures/...')
+resolve as they do for the artist, and saved with `copy=True`: the original file is never
+written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+# Rounds of making linked data local: an object made local still points at its linked mesh,
+# which is made local in the next round, and so on down the chain of users.
+MAX_LOCAL_ROUNDS = 16
+
+
+def pack_copy(bpy: Any, out_path: str) -> tuple[int, int]:
+    """Make the open file carry its libraries' data and its packable files, then save a copy at
+    `out_path`. Returns (files packed, data-blocks made local). Items Blender cannot read (a
+    texture missing on the artist's disk too) are left as they are."""
+    made_local = _make_libraries_local(bpy)
+    packed = _pack_files(bpy)
+    bpy.ops.wm.save_as_mainfile(filepath=out_path, copy=True, check_existing=False)
+    return packed, made_local
+
+
+def _linked_ids(bpy: Any) -> list[Any]:
+    return [
+        item
+        for collection in _id_collections(bpy)
+        for item in collection
+        if getattr(item, "library", None) is not None and not item.is_missing
+    ]
+
+
+def _id_collections(bpy: Any) -> list[Any]:
+    """Every collection of data-blocks in `bpy.data` (objects, meshes, materials, images...)."""
+    found = []
+    for name in dir(bpy.data):
+        if name.startswith("_") or name in ("libraries", "window_managers", "screens",
+                                             "workspaces"):  # fmt: skip
+            continue
+        value = getattr(bpy.data, name, None)
+        if isinstance(value, bpy.types.bpy_prop_collection) and hasattr(value, "rna_type"):
+            found.append(value)
+    return found
+
+
+def _make_libraries_local(bpy: Any) -> int:
+    made = 0
+    for _ in range(MAX_LOCAL_ROUNDS):
+        linked = _linked_ids(bpy)
+        if not linked:
+            break
+        before = made
+        for item in linked:
+            with contextlib.suppress(RuntimeError, ReferenceError):
+                item.make_local()
+                made += 1
+        if made == before:
+            break  # nothing more Blender will make local
+    for library in list(bpy.data.libraries):
+        if library.users == 0:
+            bpy.data.libraries.remove(library)
+    return made
+
+
+def _pack_files(bpy: Any) -> int:
+    """Pack every file Blender can (images, fonts, sounds, volumes) with its own Pack Resources;
+    a file missing on this disk too is reported by Blender and left out (it stays missing)."""
+    before = _packed_count(bpy)
+    with contextlib.suppress(RuntimeError):  # Blender's report of files it could not read
+        bpy.ops.file.pack_all()
+    return _packed_count(bpy) - before
+
+
+def _packed_count(bpy: Any) -> int:
+    packable = (bpy.data.images, bpy.data.fonts, bpy.data.sounds, bpy.data.volumes)
+    return sum(1 for collection in packable for item in collection if item.packed_file)
