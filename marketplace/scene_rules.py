@@ -8,8 +8,9 @@ an Eevee or Workbench scene with Cycles (the manifest records it), `allow_missin
 without the files (each worker renders as if they were not there).
 """
 
-from marketplace.errors import EngineNotCycles, MissingFiles
+from marketplace.errors import EngineNotCycles, MarketplaceError, MissingFiles, Unprocessable
 from tilefarm.adapters.blender.protocol import ExternalFile, SceneInfo
+from tilefarm.manifest import RenderManifest
 
 CYCLES = "CYCLES"
 # Blender's render engines, by the names its interface shows. Blender 4.2 to 4.4 called Eevee
@@ -65,6 +66,23 @@ def missing_message(filename: str, missing: list[ExternalFile], more: int) -> st
         f"{filename} names {count} {noun} it does not carry: {shown}; pack them (File > "
         f"External Data > Pack Resources){local} or upload with allow_missing=true"
     )
+
+
+def manifest_problem(info: SceneInfo, manifest: RenderManifest) -> MarketplaceError | None:
+    """Why a manifest may not be made for this scene: its engine (`manifest_engine_problem`),
+    or a working space other than the scene's. The working space is the scene's own (the tiles
+    come back in it): a manifest naming another would make every worker refuse the job."""
+    engine = manifest_engine_problem(info, manifest.cycles_instead)
+    if engine is not None:
+        return engine
+    space = info.colour.working_space if info.colour is not None else None
+    if space is not None and space != manifest.colour.working_space:
+        return Unprocessable(
+            f"the scene renders in the working space {space!r}; the manifest's "
+            f"colour.working_space must be {space!r} too, not {manifest.colour.working_space!r}",
+            details={"working_space": space},
+        )
+    return None
 
 
 def manifest_engine_problem(info: SceneInfo, cycles_instead: bool) -> EngineNotCycles | None:

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from marketplace.scene_rules import engine_name, missing_message
-from tilefarm.adapters.blender.protocol import ExternalFile
+from marketplace.scene_rules import engine_name, manifest_problem, missing_message
+from tilefarm.adapters.blender.protocol import ExternalFile, SceneInfo
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.cids import cid_of_bytes
+from tilefarm.manifest import build_manifest
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
@@ -174,3 +175,17 @@ def test_a_refusal_names_ten_files_and_counts_the_rest() -> None:
     assert "//t9.png (image) and 3 more; pack them" in message
     assert "//t10.png" not in message
     assert "make linked data local" in message  # a library cannot be packed like an image
+
+
+def test_a_manifest_in_another_working_space_than_the_scenes_is_refused() -> None:
+    colour = {"view_transform": "AgX", "look": "None", "exposure": 0.0, "gamma": 1.0,
+              "display_device": "sRGB", "working_space": "ACEScg"}  # fmt: skip
+    info = SceneInfo(scene="Scene", frame_start=1, frame_end=1, fps=24, width=64, height=48,
+                     resolution_percentage=100, camera="Camera", engine="CYCLES", samples=4,
+                     colour=colour)  # fmt: skip
+    fields: dict[str, Any] = {"scene_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "frames": [1], "samples": 4,
+              "resolution": {"width": 64, "height": 48}, "tile_grid": {"columns": 1, "rows": 1}}  # fmt: skip
+    problem = manifest_problem(info, build_manifest(**fields))
+    assert problem is not None and "'ACEScg'" in problem.message
+    same = build_manifest(**fields, colour={"working_space": "ACEScg"})
+    assert manifest_problem(info, same) is None

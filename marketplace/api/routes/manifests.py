@@ -11,7 +11,7 @@ from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.schemas import ERROR_RESPONSES, ManifestPublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, Unprocessable, UpstreamUnavailable
-from marketplace.scene_rules import manifest_engine_problem
+from marketplace.scene_rules import manifest_problem
 from tilefarm.adapters.blender.protocol import SceneInfo
 from tilefarm.adapters.ipfs import IpfsError
 from tilefarm.manifest import RenderManifest
@@ -26,7 +26,8 @@ async def create_manifest(
     """Store a manifest for a scene uploaded here; its CID is what the job is posted with.
 
     A scene set to another engine than Cycles needs `cycles_instead: true` (422
-    `engine_not_cycles` otherwise): the job then says it is rendered with Cycles instead."""
+    `engine_not_cycles` otherwise): the job then says it is rendered with Cycles instead. The
+    colour's working space must be the scene's (422 otherwise)."""
     with svc.db.session() as session:
         scene = session.get(SceneRecord, manifest.scene_cid)
         if scene is None:
@@ -35,7 +36,7 @@ async def create_manifest(
                 "upload the .blend to /api/scenes first"
             )
         info = SceneInfo.model_validate(scene.info)
-    problem = manifest_engine_problem(info, manifest.cycles_instead)
+    problem = manifest_problem(info, manifest)
     if problem is not None:
         raise problem
     body = manifest.canonical_json()
