@@ -183,8 +183,13 @@ def test_a_manifest_in_another_working_space_than_the_scenes_is_refused() -> Non
     info = SceneInfo(scene="Scene", frame_start=1, frame_end=1, fps=24, width=64, height=48,
                      resolution_percentage=100, camera="Camera", engine="CYCLES", samples=4,
                      colour=colour)  # fmt: skip
-    fields: dict[str, Any] = {"scene_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "frames": [1], "samples": 4,
-              "resolution": {"width": 64, "height": 48}, "tile_grid": {"columns": 1, "rows": 1}}  # fmt: skip
+    fields: dict[str, Any] = {
+        "scene_cid": "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+        "frames": [1],
+        "samples": 4,
+        "resolution": {"width": 64, "height": 48},
+        "tile_grid": {"columns": 1, "rows": 1},
+    }
     problem = manifest_problem(info, build_manifest(**fields))
     assert problem is not None and "'ACEScg'" in problem.message
     same = build_manifest(**fields, colour={"working_space": "ACEScg"})
