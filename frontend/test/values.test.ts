@@ -15,7 +15,6 @@ test("frame lists that make no sense say why", () => {
   assert.throws(() => parseFrames(""), /at least one frame/);
   assert.throws(() => parseFrames("5-3"), /runs backwards/);
   assert.throws(() => parseFrames("one"), /not a frame number/);
-  assert.throws(() => parseFrames("1-20000"), /more than 10,000 frames/);
 });
 
 test("wei amounts past 2^53 stay exact, small numbers stay numbers", () => {
