@@ -18,6 +18,7 @@ from marketplace.api.routes import (
     config,
     events,
     faucet,
+    films,
     frames,
     health,
     jobs,
@@ -146,7 +147,7 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
 
     routes = (
         health, scenes, manifests, jobs, events, workers, prices, ledger, config, faucet, frames,
-        audit,
+        films, audit,
     )  # fmt: skip
     for module in routes:
         app.include_router(module.router)

@@ -1,12 +1,13 @@
-"""Assembling accepted tiles into frames stored on IPFS (see `assembler`)."""
+"""Assembling accepted tiles into frames stored on IPFS (`assembler`), previews of the frames still
+rendering (`preview`) and the films of animations (`film`), run by one thread (`runner`)."""
 
 from marketplace.assembly.assembler import (
     Assembler,
-    AssemblerRunner,
     FrameNews,
     Stored,
     frame_news,
     frames_due,
 )
+from marketplace.assembly.runner import AssemblerRunner
 
 __all__ = ["Assembler", "AssemblerRunner", "FrameNews", "Stored", "frame_news", "frames_due"]

@@ -14,7 +14,6 @@ CIDs.
 
 import logging
 import shutil
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -359,50 +358,6 @@ def frames_due(session: Session, job_id: int, manifests: Manifests) -> int:
         for p, _ in due
         if p in rows and rows[p].status != FRAME_ASSEMBLED and rows[p].error is None
     )
-
-
-class AssemblerRunner:
-    """Runs an assembler in a background thread until `stop`."""
-
-    def __init__(
-        self,
-        assembler: Assembler,
-        poll_interval: float = 1.0,
-        news: threading.Event | None = None,
-    ) -> None:
-        """`news`, when given, is set when new chain events are indexed: a step runs at once
-        (a frame is stored as soon as its last seat is accepted), else every `poll_interval`."""
-        self.assembler = assembler
-        self.poll_interval = poll_interval
-        self.news = news or threading.Event()
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="frame-assembler", daemon=True)
-
-    def start(self) -> "AssemblerRunner":
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        self.news.set()
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        backoff = self.poll_interval
-        while not self._stop.is_set():
-            try:
-                self.assembler.step()
-                self.error = None
-                backoff = self.poll_interval
-            except Exception as exc:  # keep the server up; try again later
-                self.error = f"{type(exc).__name__}: {exc}"
-                log.warning("assembly step failed (%s); retrying in %.1f s", self.error, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            self.news.wait(self.poll_interval)
-            self.news.clear()
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
-"""Tables the assembler writes: which jobs it has read, and every frame it owes or has stored.
+"""Tables the assembler writes: which jobs it has read, every frame it owes or has stored, the
+previews of frames still rendering and each animation's film.
 
-Both are derived data (the chain and IPFS hold the truth; assembling again gives the same CIDs),
+All are derived data (the chain and IPFS hold the truth; assembling again gives the same CIDs),
 so a lost row only costs a re-assembly. They live apart from the indexer's projections, which a
 reorganisation rebuilds from the events, so that a rebuild does not forget every stored frame:
 the indexer drops only the rows of jobs whose events a reorganisation abandoned (the number may
@@ -10,7 +11,7 @@ devnet restarted at the same address, another market).
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.db.models import Base, UtcDateTime
@@ -54,5 +55,47 @@ class AssembledFrame(Base):
     missing_tiles: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
+class FramePreview(Base):
+    """The preview of a frame not assembled yet: the tiles its workers revealed, stitched, the
+    others transparent (`marketplace.assembly.preview`). Disposable: the PNG is kept here, never
+    pinned on IPFS, and the row is dropped once the frame is assembled."""
+
+    __tablename__ = "frame_previews"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The revealed results lists the PNG was made from (`<seat job>:<worker>:<results CID>`,
+    # sorted): it is made again only when they change.
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Tiles of the frame's grid in the PNG, and those of them a verdict has accepted.
+    tiles: Mapped[list[int]] = mapped_column(JSON, default=list)
+    verified: Mapped[list[int]] = mapped_column(JSON, default=list)
+    tiles_total: Mapped[int] = mapped_column(Integer)
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+FILM_READY = "ready"
+FILM_FAILED = "failed"
+
+
+class JobFilm(Base):
+    """A job's film, made once every frame of a job of several frames is assembled
+    (`marketplace.assembly.film`): an H.264 MP4 and a ZIP of the frames' PNG and EXR files, both
+    on IPFS; or why it could not be made."""
+
+    __tablename__ = "job_films"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    fps: Mapped[float] = mapped_column(Float)
+    frames: Mapped[int] = mapped_column(Integer)
+    mp4_cid: Mapped[str | None] = mapped_column(String(128))
+    zip_cid: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 # Rows derived from a job's events, keyed by `job_id` (see the module's docstring).
-DERIVED_FROM_JOBS = (AssembledFrame, AssemblyJob)
+DERIVED_FROM_JOBS = (AssembledFrame, AssemblyJob, FramePreview, JobFilm)

@@ -1,5 +1,6 @@
 """`/api/jobs/{id}/frames`: a job's frames, pending until the assembler stores them, and their
-downloads (PNG, 8-bit sRGB; EXR, linear float) served from IPFS with their CID checked."""
+downloads (PNG, 8-bit sRGB; EXR, linear float) served from IPFS with their CID checked; while a
+frame is pending, the preview of the tiles its workers revealed (unverified)."""
 
 from datetime import datetime
 from typing import Annotated, Literal
@@ -9,13 +10,14 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from marketplace.api.deps import Services, services
 from marketplace.api.lookups import JobId, find_job
 from marketplace.api.schemas import ERROR_RESPONSES
 from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame, AssemblyJob
+from marketplace.db.frame_models import FramePreview as PreviewRow
 from marketplace.errors import NotFound, UpstreamUnavailable
 from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable
 from tilefarm.checks.audit.frames import frame_stem
@@ -26,6 +28,21 @@ router = APIRouter(prefix="/api/jobs", tags=["frames"])
 
 FrameNumber = Annotated[int, PathParam(ge=0, le=MAX_FRAME, description="the Blender frame")]
 MEDIA = {"png": "image/png", "exr": "image/x-exr"}
+
+
+class FramePreview(BaseModel):
+    """A pending frame's preview: the tiles its workers revealed, stitched, before any verdict
+    on most of them (unverified); the tiles not revealed are transparent."""
+
+    png_url: str = Field(description="the preview as an 8-bit RGBA PNG (changes as tiles come)")
+    tiles_shown: int = Field(description="tiles of the frame in the preview")
+    tiles_total: int = Field(description="tiles of the frame")
+    tiles_verified: int = Field(description="tiles shown whose seat a verdict has accepted")
+    unverified_tiles: list[int] = Field(
+        description="the shown tiles no verdict has accepted yet (indices in the frame's tile "
+        "grid, row by row from the top left): they may still be refused and replaced"
+    )
+    updated_at: datetime = Field(description="when the preview was last made")
 
 
 class FramePublic(BaseModel):
@@ -46,6 +63,11 @@ class FramePublic(BaseModel):
         description="tiles of the frame's grid no round delivered before the job ended: "
         "transparent in the assembled frame",
     )
+    preview: FramePreview | None = Field(
+        None,
+        description="while the frame is pending and a worker revealed some of its tiles: "
+        "their preview, unverified; none once the frame is assembled",
+    )
 
 
 class FrameList(BaseModel):
@@ -54,8 +76,27 @@ class FrameList(BaseModel):
     error: str | None = Field(None, description="why the job's frames cannot be listed")
 
 
+def _preview(job_id: int, frame: int, preview: PreviewRow | None) -> FramePreview | None:
+    if preview is None or not preview.tiles:
+        return None
+    verified = set(preview.verified)
+    return FramePreview(
+        png_url=f"/api/jobs/{job_id}/frames/{frame}/preview.png",
+        tiles_shown=len(preview.tiles),
+        tiles_total=preview.tiles_total,
+        tiles_verified=len(verified),
+        unverified_tiles=[t for t in preview.tiles if t not in verified],
+        updated_at=preview.updated_at,
+    )
+
+
 def _public(
-    job_id: int, frame: int, width: int, height: int, row: AssembledFrame | None
+    job_id: int,
+    frame: int,
+    width: int,
+    height: int,
+    row: AssembledFrame | None,
+    preview: PreviewRow | None = None,
 ) -> FramePublic:
     done = row is not None and row.status == FRAME_ASSEMBLED
     return FramePublic(
@@ -70,6 +111,7 @@ def _public(
         error=row.error if row is not None and not done else None,
         assembled_at=row.assembled_at if done and row else None,
         missing_tiles=list(row.missing_tiles or []) if done and row else [],
+        preview=None if done else _preview(job_id, frame, preview),
     )
 
 
@@ -82,6 +124,12 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
         known = _assembly(session, job)
         stored = select(AssembledFrame).where(AssembledFrame.job_id == job_id)
         rows = {r.frame: r for r in session.scalars(stored)} if known is not None else {}
+        shown = select(PreviewRow).where(PreviewRow.job_id == job_id)
+        previews = (
+            {p.frame: p for p in session.scalars(shown.options(defer(PreviewRow.png)))}
+            if known is not None
+            else {}
+        )
     if known is not None and known.error is not None:
         return FrameList(job_id=job_id, frames=[], error=known.error)
     try:
@@ -92,7 +140,9 @@ def list_frames(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> F
     except (IpfsError, TilefarmError) as exc:
         return FrameList(job_id=job_id, frames=[], error=f"the job's manifest is unusable: {exc}")
     width, height = manifest.resolution.width, manifest.resolution.height
-    frames = [_public(job_id, f, width, height, rows.get(f)) for f in manifest.frames]
+    frames = [
+        _public(job_id, f, width, height, rows.get(f), previews.get(f)) for f in manifest.frames
+    ]
     return FrameList(job_id=job_id, frames=frames)
 
 
@@ -165,3 +215,50 @@ def download_exr(
 ) -> Response:
     """The assembled frame as a linear float EXR: the exact bytes stored on IPFS."""
     return _download(svc, job_id, frame, "exr")
+
+
+PREVIEW_RESPONSES = {
+    **ERROR_RESPONSES,
+    200: {"content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+}
+
+
+@router.get(
+    "/{job_id}/frames/{frame}/preview.png", response_class=Response, responses=PREVIEW_RESPONSES
+)
+def preview_png(
+    job_id: JobId, frame: FrameNumber, svc: Annotated[Services, Depends(services)]
+) -> Response:
+    """The preview of a frame still pending: the tiles its workers revealed (unverified), the
+    others transparent, as an 8-bit RGBA PNG. It changes as tiles are revealed, and is gone
+    once the frame is assembled (then download the frame itself)."""
+    with svc.db.session() as session:
+        job = find_job(session, job_id)
+        known = _assembly(session, job)
+        row = None if known is None else session.get(AssembledFrame, (job_id, frame))
+        preview = None if row is None else session.get(PreviewRow, (job_id, frame))
+        if row is not None and row.status == FRAME_ASSEMBLED:
+            raise NotFound(
+                f"frame {frame} of job {job_id} is assembled: it has no preview any more; "
+                f"download it at /api/jobs/{job_id}/frames/{frame}.png"
+            )
+        if preview is None or not preview.tiles:
+            if row is None and known is not None and known.error is None:
+                stored = svc.manifests.get(job.manifest_cid)
+                if stored is not None and frame not in stored.manifest.frames:
+                    frames = stored.manifest.frames
+                    raise NotFound(f"job {job_id} has no frame {frame}; its frames are {frames}")
+            raise NotFound(
+                f"frame {frame} of job {job_id} has no preview: none of its tiles has been "
+                "revealed by its worker yet (or the frame is not in the job)"
+            )
+        png = preview.png
+    return Response(
+        png,
+        media_type="image/png",
+        headers={
+            "cache-control": "no-cache",
+            "x-tiles-shown": str(len(preview.tiles)),
+            "x-tiles-total": str(preview.tiles_total),
+        },
+    )

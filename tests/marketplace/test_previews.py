@@ -1,0 +1,190 @@
+"""Previews of frames still rendering, through the server on a real market with real tiles on
+IPFS and no worker (`tests.marketplace.tiled_job`): the tiles a worker revealed show before any
+verdict, marked unverified, the rest transparent; a refused seat's tiles leave the preview, a
+lying seat's never enter it; the assembled frame replaces the preview."""
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.marketplace import tiled_job as tiled
+from tests.marketplace.market import Bid, Market
+from tests.marketplace.tiled_job import PRICE, TiledJob, results_list, tiled_job
+from tests.worker.conftest import wait_until
+from tilefarm.adapters.blender.launcher import BlenderChild
+from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.pixels import Pixels, write_exr
+from tilefarm.stitch import linear_to_srgb8, stitch_tiles
+
+pytestmark = [pytest.mark.chain, pytest.mark.stack, pytest.mark.ipfs]
+
+Frame = dict[str, Any]
+work, market, api, ipfs = tiled.work, tiled.market, tiled.api, tiled.ipfs  # module fixtures
+
+
+def two_seat_job(market: Market, ipfs: KuboClient, work: Path, **kw: Any) -> TiledJob:
+    """One frame of 2 x 2 tiles, two tiles to each of two workers, both committed."""
+    a, b = market.workers[:2]
+    job = tiled_job(market, ipfs, work, [1], [Bid(a, PRICE, 2), Bid(b, 2 * PRICE, 2)], **kw)
+    job.commit(a)
+    job.commit(b)
+    return job
+
+
+def frame_once(api: TestClient, job: TiledJob, ready: Callable[[Frame], bool], what: str) -> Frame:
+    """The job's only frame, once `ready` says so."""
+    found: list[Frame] = []
+
+    def check() -> bool:
+        answer = api.get(f"/api/jobs/{job.job_id}/frames")
+        frames = answer.json().get("frames") if answer.status_code == 200 else None
+        found[:] = frames or []
+        return bool(found) and ready(found[0])
+
+    wait_until(check, 60, what)
+    return found[0]
+
+
+def shown(count: int) -> Callable[[Frame], bool]:
+    return lambda f: f["preview"] is not None and f["preview"]["tiles_shown"] == count
+
+
+def png_of(api: TestClient, url: str) -> Pixels:
+    answer = api.get(url)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "image/png"
+    image = Image.open(io.BytesIO(answer.content))
+    assert image.mode == "RGBA"
+    return np.asarray(image)
+
+
+def tiles_of(job: TiledJob, worker: str) -> list[int]:
+    """The worker's tiles, as indices in the frame's grid (one frame)."""
+    seat = job.seats[worker]
+    return list(range(seat.first_tile, seat.first_tile + seat.tile_count))
+
+
+def assert_shows_only(png: Pixels, job: TiledJob, tiles: list[int]) -> None:
+    """`png` holds exactly `tiles` of the frame, as sRGB, and is transparent elsewhere."""
+    for index, rect in enumerate(job.manifest.tiles()):
+        region = png[rect.y : rect.y_end, rect.x : rect.x_end]
+        if index in tiles:
+            assert np.array_equal(region, linear_to_srgb8(job.tiles[index])), index
+        else:
+            assert not region.any(), f"tile {index} is not transparent"
+
+
+def test_revealed_tiles_show_unverified_until_the_assembled_frame_replaces_them(
+    api: TestClient, market: Market, ipfs: KuboClient, work: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "assembled")
+    a, b = market.workers[:2]
+    assert frame_once(api, job, lambda f: True, "the frame listed")["preview"] is None
+    job.reveal(a)  # readable, no verdict yet
+    frame = frame_once(api, job, shown(2), "a preview of the revealed tiles")
+    preview = frame["preview"]
+    assert frame["status"] == "pending" and frame["png_cid"] is None
+    assert preview["png_url"] == f"/api/jobs/{job.job_id}/frames/1/preview.png"
+    assert (preview["tiles_total"], preview["tiles_verified"]) == (4, 0)
+    assert preview["unverified_tiles"] == tiles_of(job, a)
+    first = png_of(api, preview["png_url"])
+    assert first.shape == (24, 32, 4)
+    assert_shows_only(first, job, tiles_of(job, a))
+
+    job.verdict(a, True)  # accepted: the same pixels, now verified
+    frame = frame_once(
+        api, job, lambda f: f["preview"]["tiles_verified"] == 2, "the preview's tiles verified"
+    )
+    assert frame["preview"]["unverified_tiles"] == []
+    assert np.array_equal(png_of(api, preview["png_url"]), first)
+
+    job.reveal(b)
+    frame = frame_once(api, job, shown(4), "the preview to grow")
+    assert frame["preview"]["unverified_tiles"] == tiles_of(job, b)
+    whole = png_of(api, preview["png_url"])
+    assert_shows_only(whole, job, [0, 1, 2, 3])
+
+    job.verdict(b, True)
+    frame = frame_once(api, job, lambda f: f["status"] == "assembled", "the frame assembled")
+    assert frame["preview"] is None
+    gone = api.get(preview["png_url"])
+    assert gone.status_code == 404
+    assert "is assembled" in gone.json()["error"]["message"]
+    assembled = png_of(api, frame["png_url"])
+    rects = job.manifest.tiles()
+    stitched = stitch_tiles([(rects[i], p) for i, p in job.frame_tiles(0).items()], 32, 24)
+    assert np.array_equal(assembled, linear_to_srgb8(stitched))
+    assert np.array_equal(assembled, whole)  # the preview of every tile was the frame
+
+
+def test_a_seat_refused_by_its_verifier_leaves_the_preview(
+    api: TestClient, market: Market, ipfs: KuboClient, work: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "refused")
+    a, b = market.workers[:2]
+    job.reveal(a)
+    job.reveal(b)
+    frame_once(api, job, shown(4), "a preview of both seats' tiles")
+    job.verdict(b, False)  # its tiles failed their check: they may be a fraud's
+    frame = frame_once(api, job, shown(2), "the failed seat's tiles taken out")
+    assert frame["preview"]["unverified_tiles"] == tiles_of(job, a)
+    assert_shows_only(png_of(api, frame["preview"]["png_url"]), job, tiles_of(job, a))
+
+
+def test_tiles_other_than_those_committed_are_never_shown(
+    api: TestClient, market: Market, ipfs: KuboClient, work: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "lying")
+    a, b = market.workers[:2]
+    seat = job.seats[b]
+    # b reveals a results list of other pixels than those whose root it committed.
+    _, other = results_list(ipfs, work / "lying", job, b, seat.first_tile, seat.tile_count, 0.3)
+    job.reveal(b, other)
+    job.reveal(a)
+    frame = frame_once(api, job, shown(2), "a preview of the honest seat's tiles")
+    assert frame["preview"]["unverified_tiles"] == tiles_of(job, a)
+    assert_shows_only(png_of(api, frame["preview"]["png_url"]), job, tiles_of(job, a))
+
+
+def test_previews_that_do_not_exist_are_404_with_a_reason(
+    api: TestClient, market: Market, ipfs: KuboClient, work: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "none")
+    frame_once(api, job, lambda f: True, "the frame listed")
+    nothing = api.get(f"/api/jobs/{job.job_id}/frames/1/preview.png")
+    assert nothing.status_code == 404
+    assert "none of its tiles has been revealed" in nothing.json()["error"]["message"]
+    other = api.get(f"/api/jobs/{job.job_id}/frames/7/preview.png")
+    assert other.status_code == 404
+    assert "has no frame 7; its frames are [1]" in other.json()["error"]["message"]
+    unknown = api.get("/api/jobs/999999/frames/1/preview.png")
+    assert unknown.status_code == 404
+    assert "no job 999999" in unknown.json()["error"]["message"]
+    assert api.get(f"/api/jobs/{job.job_id}/frames/one/preview.png").status_code == 422
+
+
+@pytest.mark.blender
+def test_a_preview_goes_through_the_manifests_view_transform(
+    api: TestClient, market: Market, ipfs: KuboClient, work: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "agx", colour={"view_transform": "AgX"})
+    a = market.workers[0]
+    job.reveal(a)
+    frame = frame_once(api, job, shown(2), "a preview through AgX")
+    served = png_of(api, frame["preview"]["png_url"])
+    rects = job.manifest.tiles()
+    partial = stitch_tiles(
+        [(rects[i], job.tiles[i]) for i in tiles_of(job, a)], 32, 24, complete=False
+    )
+    exr = write_exr(work / "agx" / "partial.exr", partial)
+    with BlenderChild() as child:
+        expected = np.asarray(Image.open(child.preview(exr, work / "agx" / "partial.png",
+                                                       colour=job.manifest.colour)))  # fmt: skip
+    assert np.array_equal(served, expected)
+    assert not np.array_equal(served, linear_to_srgb8(partial))  # not the plain sRGB one
