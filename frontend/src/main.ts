@@ -112,7 +112,7 @@ async function fund(ctx: Ctx): Promise<void> {
 
 function route(ctx: Ctx, cleanup: { fn: () => void }): void {
   cleanup.fn();
-  const hash = location.hash.replace(/^#/, "") || "/";
+  const [hash = "/", query = ""] = (location.hash.replace(/^#/, "") || "/").split("?", 2);
   const parts = hash.split("/").filter(Boolean);
   const section = parts[0] ?? "submit";
   for (const a of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
@@ -130,7 +130,7 @@ function route(ctx: Ctx, cleanup: { fn: () => void }): void {
   } else if (section === "audit") {
     cleanup.fn = auditPage(main, ctx, parts[1] && /^\d+$/.test(parts[1]) ? Number(parts[1]) : null);
   } else {
-    cleanup.fn = submitPage(main, ctx);
+    cleanup.fn = submitPage(main, ctx, new URLSearchParams(query).get("scene"));
   }
   main.focus({ preventScroll: true });
 }

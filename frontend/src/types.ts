@@ -46,6 +46,8 @@ export type JobLedgerDetail = Sent<Schemas["JobLedgerDetail"]>;
 /** One frame of a job (`FramePublic`). */
 export type Frame = Sent<Schemas["FramePublic"]>;
 export type FrameList = Sent<Schemas["FrameList"]>;
+/** `GET /api/jobs/{id}/film`: a job's MP4 and ZIP, once every frame is assembled. */
+export type Film = Sent<Schemas["FilmPublic"]>;
 export type WorkerSummary = Sent<Schemas["WorkerSummary"]>;
 export type WorkerList = Sent<Schemas["WorkerList"]>;
 export type WorkerDetail = Sent<Schemas["WorkerDetail"]>;

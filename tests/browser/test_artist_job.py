@@ -40,7 +40,7 @@ def test_an_artist_posts_a_job_watches_it_render_and_downloads_the_exact_frame(
     upload(page, str(tiny_scene))
     facts = page.locator("#scene-facts")
     expect(facts).to_be_visible(timeout=90_000)
-    expect(facts.locator("[data-fact=engine]")).to_have_text("CYCLES")
+    expect(facts.locator("[data-fact=engine]")).to_have_text("Cycles")
     expect(facts.locator("[data-fact=camera]")).not_to_be_empty()
     fill_job(page, TINY_JOB)
     expect(page.locator("#estimate")).to_contain_text("Bids close after 8 s")

@@ -137,7 +137,8 @@ export interface paths {
     };
     /**
      * List Jobs
-     * @description Posted jobs, newest first (their re-offer rounds too with `rounds=true`).
+     * @description Posted jobs, newest first (their re-offer rounds too with `rounds=true`); `scene_cid`
+     *     finds the jobs of a scene uploaded here (what the Blender add-on follows after its upload).
      */
     get: operations["list_jobs_api_jobs_get"];
     put?: never;
@@ -217,6 +218,69 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/jobs/{job_id}/film": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Get Film
+     * @description The job's film: made once every frame of a job of several frames is assembled, an H.264
+     *     MP4 (yuv420p, the scene's frame rate, odd sizes padded with black) and a ZIP of every frame's
+     *     PNG and EXR (`frame-0001.png`, `frame-0001.exr`).
+     */
+    get: operations["get_film_api_jobs__job_id__film_get"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/jobs/{job_id}/film.mp4": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download Mp4
+     * @description The film as an H.264 MP4 (byte ranges served, for players): the exact bytes on IPFS.
+     */
+    get: operations["download_mp4_api_jobs__job_id__film_mp4_get"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/jobs/{job_id}/film.zip": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download Zip
+     * @description Every frame's PNG and EXR in one ZIP (`frame-0001.png`, `frame-0001.exr`, ...): the
+     *     exact bytes on IPFS.
+     */
+    get: operations["download_zip_api_jobs__job_id__film_zip_get"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/api/jobs/{job_id}/frames": {
     parameters: {
       query?: never;
@@ -270,6 +334,28 @@ export interface paths {
      * @description The assembled frame as an 8-bit sRGB PNG: the exact bytes stored on IPFS.
      */
     get: operations["download_png_api_jobs__job_id__frames__frame__png_get"];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/api/jobs/{job_id}/frames/{frame}/preview.png": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Preview Png
+     * @description The preview of a frame still pending: the tiles its workers revealed (unverified), the
+     *     others transparent, as an 8-bit RGBA PNG. It changes as tiles are revealed, and is gone
+     *     once the frame is assembled (then download the frame itself).
+     */
+    get: operations["preview_png_api_jobs__job_id__frames__frame__preview_png_get"];
     put?: never;
     post?: never;
     delete?: never;
@@ -353,6 +439,10 @@ export interface paths {
     /**
      * Create Manifest
      * @description Store a manifest for a scene uploaded here; its CID is what the job is posted with.
+     *
+     *     A scene set to another engine than Cycles needs `cycles_instead: true` (422
+     *     `engine_not_cycles` otherwise): the job then says it is rendered with Cycles instead. The
+     *     colour's working space must be the scene's (422 otherwise).
      */
     post: operations["create_manifest_api_manifests_post"];
     delete?: never;
@@ -436,6 +526,11 @@ export interface paths {
      * Upload Scene
      * @description Stream a .blend as the raw request body; it is checked, read by a sandboxed Blender and
      *     stored on IPFS. The same bytes uploaded twice give the same scene.
+     *
+     *     A scene that would not render as saved is refused before anything is stored (422): one set
+     *     to another engine than Cycles, then one that names outside files it does not carry (the
+     *     files are never read: only whether the .blend carries them counts). Each refusal says how
+     *     to fix the scene, or which flag accepts it as it is.
      */
     post: operations["upload_scene_api_scenes_post"];
     delete?: never;
@@ -602,15 +697,23 @@ export interface components {
     };
     /**
      * ColourManagement
-     * @description Scene colour management. EXR tiles stay scene-linear; this decides previews and PNGs.
+     * @description Scene colour management, as Blender's Color Management panel and the render's dither
+     *     hold it. EXR tiles stay scene-linear; this decides previews and PNGs. The defaults are a
+     *     plain sRGB encode (`plain_srgb`), what manifests meant before these settings existed.
      */
     ColourManagement: {
       /**
        * Display Device
        * @default sRGB
-       * @constant
+       * @enum {string}
        */
-      display_device?: "sRGB";
+      display_device?:
+        "sRGB" | "Display P3" | "Rec.1886" | "Rec.2020" | "Rec.2100-PQ" | "Rec.2100-HLG";
+      /**
+       * Dither Intensity
+       * @default 0
+       */
+      dither_intensity?: number;
       /**
        * Exposure
        * @default 0
@@ -623,15 +726,37 @@ export interface components {
       gamma?: number;
       /**
        * Look
+       * @description one of VIEW_LOOKS[view]
        * @default None
        */
       look?: string;
       /**
+       * Use White Balance
+       * @default false
+       */
+      use_white_balance?: boolean;
+      /**
        * View Transform
+       * @description one of DISPLAY_VIEWS[display_device]
        * @default Standard
+       */
+      view_transform?: string;
+      /**
+       * White Balance Temperature
+       * @default 6500
+       */
+      white_balance_temperature?: number;
+      /**
+       * White Balance Tint
+       * @default 10
+       */
+      white_balance_tint?: number;
+      /**
+       * Working Space
+       * @default Linear Rec.709
        * @enum {string}
        */
-      view_transform?: "Standard" | "AgX" | "Filmic" | "Filmic Log" | "Khronos PBR Neutral" | "Raw";
+      working_space?: "Linear Rec.709" | "Linear Rec.2020" | "ACEScg";
     };
     /** DisputePublic */
     DisputePublic: {
@@ -791,6 +916,32 @@ export interface components {
        */
       tx_hash: string;
     };
+    /**
+     * ExternalFile
+     * @description One file outside the .blend that the scene names, as the scene names it.
+     */
+    ExternalFile: {
+      /**
+       * Kind
+       * @enum {string}
+       */
+      kind: "image" | "library" | "cache" | "volume" | "font" | "sound" | "movie_clip";
+      /**
+       * Name
+       * @description the data-block's name in Blender
+       */
+      name: string;
+      /**
+       * Packed
+       * @description carried inside the .blend (packed): workers render with it; not packed, no worker has it
+       */
+      packed: boolean;
+      /**
+       * Path
+       * @description the path as saved in the .blend ('//' = beside it)
+       */
+      path: string;
+    };
     /** FaucetGrant */
     FaucetGrant: {
       /**
@@ -811,6 +962,57 @@ export interface components {
        * @description who to fund (0x + 40 hex)
        */
       address: string;
+    };
+    /**
+     * FilmPublic
+     * @description A job's film, or why there is none (yet).
+     */
+    FilmPublic: {
+      /**
+       * Error
+       * @description why there is no film, when it is known
+       */
+      error?: string | null;
+      /**
+       * Fps
+       * @description frames per second: the scene's, 24 when unknown
+       */
+      fps: number;
+      /**
+       * Frames
+       * @description frames in the film: the manifest's, in its order
+       */
+      frames: number;
+      /**
+       * Frames Assembled
+       * @description of those, frames assembled so far
+       */
+      frames_assembled: number;
+      /**
+       * Job Id
+       * @description the posted job (a round's film is its job's)
+       */
+      job_id: number;
+      /**
+       * Mp4 Cid
+       * @description the H.264 MP4 on IPFS
+       */
+      mp4_cid?: string | null;
+      /** Mp4 Url */
+      mp4_url?: string | null;
+      /**
+       * Status
+       * @description none: the job has one frame (or none will ever be rendered); pending: its frames are not all assembled yet, or the film is being made; ready: download it; failed: it could not be made (see error)
+       * @enum {string}
+       */
+      status: "none" | "pending" | "ready" | "failed";
+      /**
+       * Zip Cid
+       * @description the ZIP of every frame's PNG and EXR on IPFS
+       */
+      zip_cid?: string | null;
+      /** Zip Url */
+      zip_url?: string | null;
     };
     /**
      * FrameAudit
@@ -845,6 +1047,44 @@ export interface components {
       /** Job Id */
       job_id: number;
     };
+    /**
+     * FramePreview
+     * @description A pending frame's preview: the tiles its workers revealed, stitched, before any verdict
+     *     on most of them (unverified); the tiles not revealed are transparent.
+     */
+    FramePreview: {
+      /**
+       * Png Url
+       * @description the preview as an 8-bit RGBA PNG (changes as tiles come)
+       */
+      png_url: string;
+      /**
+       * Tiles Shown
+       * @description tiles of the frame in the preview
+       */
+      tiles_shown: number;
+      /**
+       * Tiles Total
+       * @description tiles of the frame
+       */
+      tiles_total: number;
+      /**
+       * Tiles Verified
+       * @description tiles shown whose seat a verdict has accepted
+       */
+      tiles_verified: number;
+      /**
+       * Unverified Tiles
+       * @description the shown tiles no verdict has accepted yet (indices in the frame's tile grid, row by row from the top left): they may still be refused and replaced
+       */
+      unverified_tiles: number[];
+      /**
+       * Updated At
+       * Format: date-time
+       * @description when the preview was last made
+       */
+      updated_at: string;
+    };
     /** FramePublic */
     FramePublic: {
       /**
@@ -877,6 +1117,8 @@ export interface components {
       png_cid: string | null;
       /** Png Url */
       png_url: string;
+      /** @description while the frame is pending and a worker revealed some of its tiles: their preview, unverified; none once the frame is assembled */
+      preview?: components["schemas"]["FramePreview"] | null;
       /**
        * Status
        * @enum {string}
@@ -1880,13 +2122,23 @@ export interface components {
       /**
        * @default {
        *       "display_device": "sRGB",
+       *       "dither_intensity": 0,
        *       "exposure": 0,
        *       "gamma": 1,
        *       "look": "None",
-       *       "view_transform": "Standard"
+       *       "use_white_balance": false,
+       *       "view_transform": "Standard",
+       *       "white_balance_temperature": 6500,
+       *       "white_balance_tint": 10,
+       *       "working_space": "Linear Rec.709"
        *     }
        */
       colour?: components["schemas"]["ColourManagement"];
+      /**
+       * Cycles Instead
+       * @default false
+       */
+      cycles_instead?: boolean;
       /**
        * Denoise Frame
        * @default false
@@ -2113,20 +2365,84 @@ export interface components {
       tiles_paid: number;
     };
     /**
+     * SceneColour
+     * @description The scene's colour management as saved (raw names: a value the manifest cannot carry is
+     *     shown to the artist, not silently replaced).
+     */
+    SceneColour: {
+      /** Display Device */
+      display_device: string;
+      /**
+       * Dither Intensity
+       * @default 0
+       */
+      dither_intensity?: number;
+      /** Exposure */
+      exposure: number;
+      /** Gamma */
+      gamma: number;
+      /** Look */
+      look: string;
+      /**
+       * Output Override
+       * @default false
+       */
+      output_override?: boolean;
+      /**
+       * Use White Balance
+       * @default false
+       */
+      use_white_balance?: boolean;
+      /** View Transform */
+      view_transform: string;
+      /**
+       * White Balance Temperature
+       * @default 6500
+       */
+      white_balance_temperature?: number;
+      /**
+       * White Balance Tint
+       * @default 10
+       */
+      white_balance_tint?: number;
+      /**
+       * Working Space
+       * @default Linear Rec.709
+       */
+      working_space?: string;
+    };
+    /**
      * SceneInfo
      * @description What was read from a .blend (shown to the artist before posting a job).
      */
     SceneInfo: {
       /** Camera */
       camera: string | null;
+      colour?: components["schemas"]["SceneColour"] | null;
       /** Engine */
       engine: string;
+      /**
+       * External Files
+       * @description every outside file the scene names (at most 500)
+       */
+      external_files?: components["schemas"]["ExternalFile"][];
+      /**
+       * External Files More
+       * @description outside files beyond the listed ones
+       * @default 0
+       */
+      external_files_more?: number;
       /** Fps */
       fps: number;
       /** Frame End */
       frame_end: number;
       /** Frame Start */
       frame_start: number;
+      /**
+       * Frame Step
+       * @default 1
+       */
+      frame_step?: number;
       /** Height */
       height: number;
       memory?: components["schemas"]["SceneMemory"] | null;
@@ -3031,6 +3347,8 @@ export interface operations {
         status?: ("Bidding" | "Active" | "Completed" | "Cancelled" | "Expired") | null;
         /** @description only jobs posted by this address */
         artist?: string | null;
+        /** @description only jobs whose manifest (stored here) renders this uploaded scene */
+        scene_cid?: string | null;
         /** @description also list re-offer rounds (each a job of its own, `root` > 0) */
         rounds?: boolean;
         limit?: number;
@@ -3348,6 +3666,237 @@ export interface operations {
       };
     };
   };
+  get_film_api_jobs__job_id__film_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job id on chain */
+        job_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["FilmPublic"];
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request Entity Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  download_mp4_api_jobs__job_id__film_mp4_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job id on chain */
+        job_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "video/mp4": string;
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request Entity Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  download_zip_api_jobs__job_id__film_zip_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job id on chain */
+        job_id: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/zip": string;
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request Entity Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
   list_frames_api_jobs__job_id__frames_get: {
     parameters: {
       query?: never;
@@ -3527,6 +4076,85 @@ export interface operations {
         content: {
           "image/png": string;
           "image/x-exr": string;
+        };
+      };
+      /** @description Bad Request */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Not Found */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Request Entity Too Large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unsupported Media Type */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Unprocessable Entity */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+      /** @description Service Unavailable */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
+    };
+  };
+  preview_png_api_jobs__job_id__frames__frame__preview_png_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description the job id on chain */
+        job_id: number;
+        /** @description the Blender frame */
+        frame: number;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Successful Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "image/png": string;
         };
       };
       /** @description Bad Request */
@@ -4137,6 +4765,10 @@ export interface operations {
     parameters: {
       query?: {
         filename?: string;
+        /** @description accept a scene that names outside files (textures, libraries, caches, fonts, sounds) it does not carry: workers render it without them */
+        allow_missing?: boolean;
+        /** @description accept a scene set to Eevee or Workbench: it is rendered with Cycles (its manifest must then say cycles_instead too) */
+        cycles_instead?: boolean;
       };
       header?: never;
       path?: never;
@@ -4193,7 +4825,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
-      /** @description Unprocessable Entity */
+      /** @description the scene cannot be rendered as saved (nothing is stored): `engine_not_cycles` (details: `engine`) when it is set to another engine than Cycles, unless cycles_instead=true; `missing_files` (details: `missing_files`, `more`) when it names outside files it does not carry, unless allow_missing=true; `unprocessable` when Blender cannot read it or it has no camera */
       422: {
         headers: {
           [name: string]: unknown;

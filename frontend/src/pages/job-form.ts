@@ -1,9 +1,8 @@
 // The job form's fields and what they read into: a manifest and the job's on-chain parameters.
-import { parseEther } from "viem";
-import { h } from "../dom";
+import { h, notice } from "../dom";
 import { PlainError } from "../errors";
 import { dateTimeInput, fromDateTimeInput } from "../format";
-import { parseFrames } from "../frames";
+import { parseFrames, sceneFrames } from "../frames";
 import {
   BACKEND_CHOICES,
   estimateText,
@@ -14,99 +13,9 @@ import {
 import type { JobParams } from "../market";
 import { MAX_ROUNDS, roundsProblem } from "../rounds";
 import type { ManifestDraft, SceneInfo } from "../types";
-
-interface Field {
-  name: string;
-  label: string;
-  hint?: string;
-  value: string;
-  type?: string;
-  min?: number;
-  max?: number;
-  step?: string;
-  inputmode?: string;
-}
-
-function field(f: Field): HTMLElement {
-  const id = `f-${f.name}`;
-  return h(
-    "div",
-    { class: "field" },
-    h("label", { for: id }, f.label),
-    h("input", {
-      id,
-      name: f.name,
-      value: f.value,
-      type: f.type ?? "text",
-      min: f.min,
-      max: f.max,
-      step: f.step,
-      inputmode: f.inputmode,
-      required: true,
-      "aria-describedby": f.hint ? `${id}-hint` : null,
-    }),
-    f.hint ? h("small", { id: `${id}-hint` }, f.hint) : null,
-  );
-}
-
-/** A choice among `options` ([value, label]), with a hint. */
-function choice(
-  name: string,
-  label: string,
-  options: readonly (readonly [string, string])[],
-  hint: string,
-): HTMLElement {
-  const id = `f-${name}`;
-  return h(
-    "div",
-    { class: "field" },
-    h("label", { for: id }, label),
-    h(
-      "select",
-      { id, name, "aria-describedby": `${id}-hint` },
-      options.map(([value, text]) => h("option", { value }, text)),
-    ),
-    h("small", { id: `${id}-hint` }, hint),
-  );
-}
-
-/** A box to tick, with a hint. */
-function tick(name: string, label: string, checked: boolean, hint: string): HTMLElement {
-  const id = `f-${name}`;
-  return h(
-    "div",
-    { class: "field tick" },
-    h(
-      "label",
-      { for: id },
-      h("input", { id, name, type: "checkbox", checked, "aria-describedby": `${id}-hint` }),
-      ` ${label}`,
-    ),
-    h("small", { id: `${id}-hint` }, hint),
-  );
-}
-
-const num = (form: HTMLFormElement, name: string): number => {
-  const el = form.elements.namedItem(name) as HTMLInputElement;
-  const value = Number(el.value);
-  if (!el.value.trim() || !Number.isInteger(value) || value < 0) {
-    throw new PlainError(`${el.labels?.[0]?.textContent ?? name} must be a whole number.`);
-  }
-  return value;
-};
-
-const ether = (form: HTMLFormElement, name: string): bigint => {
-  const el = form.elements.namedItem(name) as HTMLInputElement;
-  try {
-    const value = parseEther(el.value.trim() as `${number}`);
-    if (value < 0n) throw new Error();
-    return value;
-  } catch {
-    throw new PlainError(
-      `${el.labels?.[0]?.textContent ?? name} must be an amount of ETH like 0.001.`,
-    );
-  }
-};
+import { choice, ether, type Field, field, num, tick } from "./form-fields";
+import { cyclesInstead, engineName } from "./scene-checks";
+import { colourFieldset, readColour } from "./scene-colour";
 
 export interface Chosen {
   manifest: ManifestDraft;
@@ -168,6 +77,9 @@ export function read(form: HTMLFormElement, sceneCid: string, now = Date.now() /
         min_vram_mib: minVram,
         cpu_fallback: (form.elements.namedItem("cpu_fallback") as HTMLInputElement).checked,
       },
+      colour: readColour(form),
+      cycles_instead:
+        (form.elements.namedItem("cycles_instead") as HTMLInputElement | null)?.value === "true",
     },
     tiles,
     maxPrice: ether(form, "max_price"),
@@ -258,12 +170,26 @@ export function jobFieldsets(
       fields.map(field),
     );
   return [
+    ...(cyclesInstead(info)
+      ? [
+          notice(
+            "info",
+            h(
+              "span",
+              { id: "cycles-instead-note" },
+              `This scene was saved for ${engineName(info.engine)}; it is rendered with Cycles instead, so its look will differ from ${engineName(info.engine)}'s (lights, materials and effects render differently).`,
+            ),
+            // The manifest records it: workers and auditors know the engine was changed.
+            h("input", { type: "hidden", name: "cycles_instead", value: "true" }),
+          ),
+        ]
+      : []),
     group("What to render", [
       {
         name: "frames",
         label: "Frames",
-        value: String(info.frame_start),
-        hint: "e.g. 1, 1-24 or 1,5,9",
+        value: sceneFrames(info.frame_start, info.frame_end, info.frame_step),
+        hint: "e.g. 1, 1-24, 1-240x2 (every 2nd frame) or 1,5,9",
       },
       wholeField("width", "Width (px)", width),
       wholeField("height", "Height (px)", height),
@@ -271,6 +197,7 @@ export function jobFieldsets(
       wholeField("columns", "Tile columns", 4),
       wholeField("rows", "Tile rows", 2),
     ]),
+    ...colourFieldset(info),
     h(
       "fieldset",
       { id: "hardware" },

@@ -1,5 +1,5 @@
-// The job page's panels, each built from data alone: tiles, frames, cost, bids, disputes and
-// timeline.
+// The job page's panels, each built from data alone: tiles, cost, bids, disputes and timeline
+// (the frames and the film: `job-frames.ts`).
 import { BID_LABELS, type Bid } from "../bids";
 import {
   CHALLENGE_VOTE_LABELS,
@@ -12,7 +12,6 @@ import {
 } from "../disputes";
 import { type Child, h, notice } from "../dom";
 import { cidLink, eth, short, txLink } from "../format";
-import { missingTilesNote } from "../frames";
 import type { RoundCost } from "../reserve";
 import { roundName, tileRange } from "../rounds";
 import {
@@ -27,7 +26,7 @@ import {
   tileStates,
 } from "../tiles";
 import { describe } from "../timeline";
-import type { ChainEvent, Frame, JobLedger, PageConfig } from "../types";
+import type { ChainEvent, JobLedger, PageConfig } from "../types";
 
 /** How a job's tiles lie in its frames (from its manifest), when known. */
 export interface Grid {
@@ -151,79 +150,6 @@ export function tilesPanel(
             "sold or on sale in round k",
           )
         : null,
-    ),
-  ];
-}
-
-function frameFigure(config: PageConfig, jobId: number, f: Frame): HTMLElement {
-  const missing = f.missing_tiles ?? [];
-  const stem = `job-${jobId}-frame-${String(f.frame).padStart(4, "0")}`;
-  return h(
-    "figure",
-    { class: "frame", "data-frame": f.frame },
-    h("img", {
-      src: f.png_url,
-      alt: missing.length
-        ? `Frame ${f.frame}, assembled from its verified tiles, ${missing.length} missing (${f.width}×${f.height})`
-        : `Frame ${f.frame}, assembled from every verified tile (${f.width}×${f.height})`,
-      width: f.width,
-      height: f.height,
-      id: `frame-${f.frame}-img`,
-    }),
-    h(
-      "figcaption",
-      {},
-      `Frame ${f.frame} · ${f.width}×${f.height} · `,
-      f.png_cid ? cidLink(config, f.png_cid) : null,
-    ),
-    missing.length
-      ? notice(
-          "info",
-          h(
-            "span",
-            { id: `frame-${f.frame}-missing`, "data-tiles": missing.join(",") },
-            missingTilesNote(missing),
-          ),
-        )
-      : null,
-    h(
-      "div",
-      { class: "actions" },
-      h(
-        "a",
-        {
-          class: "button",
-          href: f.png_url,
-          download: `${stem}.png`,
-          id: `download-png-${f.frame}`,
-        },
-        "Download PNG",
-      ),
-      h(
-        "a",
-        {
-          class: "button",
-          href: f.exr_url,
-          download: `${stem}.exr`,
-          id: `download-exr-${f.frame}`,
-        },
-        "Download EXR (linear, float)",
-      ),
-    ),
-  );
-}
-
-export function framesPanel(config: PageConfig, jobId: number, frames: Frame[]): Child[] {
-  return [
-    h("h2", { id: "frames-h" }, "Frames"),
-    frames.map((f) =>
-      f.status === "assembled"
-        ? frameFigure(config, jobId, f)
-        : h(
-            "p",
-            { class: "muted", "data-frame": f.frame },
-            `Frame ${f.frame}: assembled once all its tiles are accepted.`,
-          ),
     ),
   ];
 }

@@ -1,9 +1,10 @@
 // One job, live, with all its re-offer rounds: the tile grid filling in from the chain's events
 // (Server-Sent Events, one stream for the posted job and one for each round still open), the
-// assembled frames with their downloads, the bids, the timeline, the money, cancel while bidding,
-// taking the collateral of bids never revealed, claiming the seats whose workers missed the
-// render deadline, paying accepted seats at once, and re-offering: open a round over the unsold
-// tiles, raise the maximum price, end re-offering.
+// frames (a preview of the revealed tiles until verified) with their downloads and the film, the
+// bids, the timeline, the money, cancel while bidding, taking the collateral of bids never
+// revealed, claiming the seats whose workers missed the render deadline, paying accepted seats at
+// once, and re-offering: open a round over the unsold tiles, raise the maximum price, end
+// re-offering.
 import { api, ApiError } from "../api";
 import type { Ctx } from "../app";
 import { bids, forfeitable } from "../bids";
@@ -17,11 +18,11 @@ import { parseJson } from "../json";
 import { type FeeConfig, roundCosts } from "../reserve";
 import { byJob, roundNumbers, statusLabel } from "../rounds";
 import { acceptedSeats, type SeatRef, tileStates } from "../tiles";
-import type { ChainEvent, FrameList, JobDetail, JobLedgerDetail, ManifestPublic } from "../types";
+import type { ChainEvent, JobDetail, JobLedgerDetail, ManifestPublic } from "../types";
+import { followFrames } from "./job-frames";
 import {
   bidsPanel,
   disputesPanel,
-  framesPanel,
   type Grid,
   moneyPanel,
   tilesPanel,
@@ -62,7 +63,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const events = new Map<string, ChainEvent>();
   const sources = new Map<number, EventSource>();
   let stopped = false;
-  const timers = { frames: 0, retry: 0, money: 0, seats: 0, deadline: 0 };
+  const timers = { retry: 0, money: 0, seats: 0, deadline: 0 };
   // While accepted seats are being paid: what the page is doing, and the seats already paid
   // (their PaymentReleased may reach the stream after the receipt).
   let paying: string | null = null;
@@ -81,10 +82,11 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const section = (id: string) => h("section", { class: "card", id, "aria-labelledby": `${id}-h` });
   const header = h("div", { class: "job-head" });
   const posted = h("div", { id: "posted" });
-  const [tilesBox, framesBox, moneyBox, roundsBox, bidsBox, disputesBox, timelineBox] = [
+  const [tilesBox, framesBox, moneyBox, filmBox, roundsBox, bidsBox, disputesBox, timelineBox] = [
     "tiles",
     "frames",
     "money",
+    "film",
     "rounds",
     "bids",
     "disputes",
@@ -99,6 +101,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     header,
     posted,
     h("div", { class: "job-grid" }, tilesBox, framesBox, moneyBox),
+    filmBox,
     roundsBox,
     bidsBox,
     disputesBox,
@@ -455,40 +458,15 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     }
   };
 
-  /** Show the frames; true once every one is assembled. */
-  const renderFrames = async (): Promise<boolean> => {
-    try {
-      const { frames } = await api<FrameList>(`/api/jobs/${jobId}/frames`);
-      clear(framesBox, framesPanel(config, jobId, frames));
-      return frames.every((f) => f.status === "assembled");
-    } catch (err) {
-      const waiting = err instanceof ApiError && err.status === 404;
-      clear(
-        framesBox,
-        h("h2", { id: "frames-h" }, "Frames"),
-        h(
-          "p",
-          { class: "muted" },
-          waiting ? "Each frame appears here once all its tiles are verified." : explain(err),
-        ),
-      );
-      return false;
-    }
-  };
-
-  // The stream ends with the job, which may be before the server has stored its frames.
-  const pollFrames = () => {
-    window.clearTimeout(timers.frames);
-    void renderFrames().then((done) => {
-      if (!done && !stopped) timers.frames = window.setTimeout(pollFrames, 2000);
-    });
-  };
+  // The frames (previews of revealed tiles until verified) and the film of several frames.
+  const frames = followFrames(config, jobId, framesBox, filmBox);
 
   const onEvent = (e: ChainEvent) => {
     events.set(`${e.block_number}:${e.log_index}`, e);
     if (job && e.job_id === job.job_id && e.name === "JobCompleted") job.status = "Completed";
     if (job && e.job_id === job.job_id && e.name === "JobCancelled") job.status = "Cancelled";
     if (SEAT_EVENTS.has(e.name)) refreshJobs();
+    if (e.name === "ResultsRevealed") frames.refresh(); // a preview of the revealed tiles
     renderEvents();
     window.clearTimeout(timers.money);
     timers.money = window.setTimeout(() => void renderMoney(), 500);
@@ -497,7 +475,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
   const onStreamEvent = (jobOf: number, name: string, data: Record<string, unknown>) => {
     if (name === "assembled") {
       toast(`Frame ${data.frame} is assembled`);
-      pollFrames();
+      frames.refresh();
     } else if (name === "reorg") {
       // The server re-sends everything from the first block dropped.
       const from = Number(data.from_block);
@@ -573,7 +551,7 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     syncDeadline();
     renderEvents();
     void renderMoney();
-    pollFrames();
+    frames.refresh();
     if (stream) follow(jobId);
   };
 
@@ -691,5 +669,6 @@ export function jobPage(root: HTMLElement, ctx: Ctx, jobId: number): () => void 
     stopped = true;
     for (const source of sources.values()) source.close();
     for (const timer of Object.values(timers)) window.clearTimeout(timer);
+    frames.stop();
   };
 }

@@ -5,11 +5,19 @@ import type { Ctx } from "../app";
 import { clear, h, notice } from "../dom";
 import { explain, PlainError } from "../errors";
 import { dateTimeInput, eth, seconds, when } from "../format";
-import { bytes } from "../hardware";
 import type { Estimate, ManifestPublic, ScenePublic } from "../types";
 import { type Chosen, defaultFinalDeadline, jobFieldsets, jobParams, read } from "./job-form";
+import { postScene, refusalQuestion, SceneRefused, type Waivers } from "./scene-checks";
+import { sceneFacts } from "./scene-facts";
 
-export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
+const NO_WAIVERS: Waivers = { allowMissing: false, cyclesInstead: false };
+
+/** The submit page; `sceneCid` (from `#/submit?scene=CID`) opens a scene uploaded before. */
+export function submitPage(
+  root: HTMLElement,
+  ctx: Ctx,
+  sceneCid: string | null = null,
+): () => void {
   const { wallet } = ctx;
   const status = h("div", { id: "upload-status", "aria-live": "polite" });
   const fileInput = h("input", {
@@ -46,23 +54,28 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     formBox,
   );
 
-  const upload = async (file: File) => {
+  const upload = async (file: File, waivers: Waivers = NO_WAIVERS) => {
     clear(status, notice("info", `Uploading ${file.name} and reading it in a sandboxed Blender…`));
     clear(sceneBox);
     clear(formBox);
     drop.setAttribute("aria-busy", "true");
     try {
-      const scene = await api<ScenePublic>(
-        `/api/scenes?filename=${encodeURIComponent(file.name)}`,
-        {
-          method: "POST",
-          headers: { "content-type": "application/octet-stream" },
-          body: file,
-        },
-      );
+      const scene = await postScene(file, waivers);
       clear(status, notice("ok", `${scene.filename} is stored on IPFS.`));
       showScene(scene);
     } catch (err) {
+      if (err instanceof SceneRefused) {
+        // Asked, never waived on the artist's behalf: the same file goes again with the waiver.
+        const ask = refusalQuestion(
+          file.name,
+          err,
+          (waive) => void upload(file, { ...waivers, ...waive }),
+          (hint) => clear(status, h("div", { id: "upload-cancelled" }, notice("info", hint))),
+        );
+        clear(status, ask);
+        ask.querySelector("button")?.focus();
+        return;
+      }
       const prefix =
         err instanceof ApiError && err.status === 413
           ? "This file is too large for this marketplace: "
@@ -72,6 +85,25 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
       clear(status, h("div", { id: "upload-error" }, notice("error", prefix, explain(err))));
     } finally {
       drop.removeAttribute("aria-busy");
+    }
+  };
+
+  // A scene uploaded elsewhere (the Blender add-on): shown as if just uploaded here.
+  const load = async (cid: string) => {
+    clear(status, notice("info", "Loading the uploaded scene…"));
+    try {
+      const scene = await api<ScenePublic>(`/api/scenes/${encodeURIComponent(cid)}`);
+      clear(status, notice("ok", `${scene.filename} is stored on IPFS.`));
+      showScene(scene);
+    } catch (err) {
+      clear(
+        status,
+        h(
+          "div",
+          { id: "upload-error" },
+          notice("error", "This scene cannot be shown: ", explain(err)),
+        ),
+      );
     }
   };
 
@@ -107,35 +139,7 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     const pct = info.resolution_percentage / 100;
     const width = Math.max(1, Math.round(info.width * pct));
     const height = Math.max(1, Math.round(info.height * pct));
-    const facts: [string, string][] = [
-      ["Scene", info.scene],
-      ["Frames", `${info.frame_start}–${info.frame_end} at ${info.fps} fps`],
-      ["Resolution", `${width} × ${height} px`],
-      ["Camera", info.camera ?? "none (add one before rendering)"],
-      ["Engine", info.engine],
-      ["Samples", info.samples === null ? "not set" : String(info.samples)],
-      [
-        "Memory",
-        info.memory
-          ? `about ${bytes(info.memory.textures_bytes)} of textures and ${bytes(info.memory.geometry_bytes)} of geometry (${info.memory.triangles.toLocaleString("en-US")} triangles), estimated`
-          : "not estimated",
-      ],
-      ["Size", `${(scene.size / 1024).toFixed(1)} KiB`],
-      ["CID", scene.cid],
-    ];
-    clear(
-      sceneBox,
-      h(
-        "div",
-        { class: "card" },
-        h("h2", {}, "2. What we read from it"),
-        h(
-          "dl",
-          { class: "facts", id: "scene-facts" },
-          facts.map(([k, v]) => [h("dt", {}, k), h("dd", { "data-fact": k.toLowerCase() }, v)]),
-        ),
-      ),
-    );
+    clear(sceneBox, sceneFacts(scene, width, height));
     showForm(scene, width, height);
   };
 
@@ -315,5 +319,6 @@ export function submitPage(root: HTMLElement, ctx: Ctx): () => void {
     }
   };
 
+  if (sceneCid) void load(sceneCid);
   return () => window.clearTimeout(estimateTimer);
 }
