@@ -12,6 +12,7 @@ from rich.table import Table
 
 from tilefarm.adapters.console import add_version_option, console, err, fail, warn
 from tilefarm.errors import TilefarmError
+from tilefarm_cli.artist.commands import fetch_command, submit_command, watch_command
 from tilefarm_cli.audit import audit_app
 from tilefarm_cli.demo.options import DemoOptions
 from tilefarm_cli.devnet import Devnet, DevnetError, StackStatus
@@ -23,6 +24,10 @@ devnet_app = typer.Typer(
 )
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(audit_app, name="audit")
+# The artist's commands for pipelines (docs/artist-cli.md), kept in tilefarm_cli.artist.
+app.command("submit")(submit_command)
+app.command("watch")(watch_command)
+app.command("fetch")(fetch_command)
 
 add_version_option(app, "tilefarm")
 

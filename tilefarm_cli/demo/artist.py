@@ -1,5 +1,6 @@
 """The demo's artist: builds the scene, posts it through the same API the page uses (scene
-upload, manifest), then signs `postJob` with its own key; the server never holds that key."""
+upload, manifest), then signs `postJob` with its own key; the server never holds that key. The
+upload, manifest and posting are `tilefarm submit`'s own (`tilefarm_cli.artist`)."""
 
 from pathlib import Path
 from typing import Any
@@ -12,20 +13,12 @@ from tilefarm.adapters.chain.errors import ChainError
 from tilefarm.adapters.chain.events import TilesAssigned
 from tilefarm.adapters.chain.records import Receipt
 from tilefarm.manifest import RenderManifest, build_manifest
-from tilefarm_cli.demo.errors import DemoError
+from tilefarm_cli.artist import chain, client
+from tilefarm_cli.artist.client import answer as api_answer
 from tilefarm_cli.demo.options import DemoOptions
 from tilefarm_cli.scenes import build_builtin_scene
 
-
-def api_answer(response: httpx.Response, what: str) -> Any:
-    """The JSON body of a successful answer; the server's own error message otherwise."""
-    if response.is_success:
-        return response.json()
-    try:
-        message = response.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        message = response.text[:300]
-    raise DemoError(f"{what} failed: HTTP {response.status_code}: {message}")
+__all__ = ["api_answer", "build_scene", "post_job", "release_accepted", "upload"]
 
 
 def build_scene(options: DemoOptions) -> Path:
@@ -38,16 +31,7 @@ def upload(
     api: httpx.Client, blend: Path, options: DemoOptions
 ) -> tuple[dict[str, Any], RenderManifest]:
     """POST the .blend to /api/scenes and the manifest to /api/manifests."""
-    scene = api_answer(
-        api.post(
-            "/api/scenes",
-            params={"filename": blend.name},
-            content=blend.read_bytes(),
-            headers={"content-type": "application/octet-stream"},
-            timeout=120,
-        ),
-        "uploading the scene",
-    )
+    scene = client.upload_scene(api, blend)
     manifest = build_manifest(
         scene_cid=scene["cid"],
         frames=options.frames,
@@ -56,11 +40,7 @@ def upload(
         samples=options.samples,
         seed=options.seed,
     )
-    stored = api_answer(
-        api.post("/api/manifests", json=manifest.model_dump(mode="json")), "storing the manifest"
-    )
-    if stored["cid"] != manifest.cid():
-        raise DemoError(f"the server stored the manifest as {stored['cid']}, not {manifest.cid()}")
+    client.store_manifest(api, manifest)
     return scene, manifest
 
 
@@ -69,8 +49,8 @@ def post_job(
 ) -> tuple[int, Receipt]:
     """Sign and send postJob, paying the market's quote for the job."""
     least = market.config().min_bid_bond(options.tile_count, options.price_cap)
-    now = int(market.w3.eth.get_block("latest")["timestamp"])
-    return market.post_job(artist, options.job_params(least, now), manifest_cid)
+    params = options.job_params(least, chain.chain_now(market))
+    return chain.post_job(market, artist, params, manifest_cid)
 
 
 def release_accepted(market: JobMarketClient, artist: Sender, job_id: int) -> int:

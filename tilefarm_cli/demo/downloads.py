@@ -1,13 +1,12 @@
 """The demo's frames from the server: each assembled frame's PNG and EXR, checked against the
-CIDs the server announced, written under `--out`."""
+CIDs the server announced (streamed to disk as `tilefarm fetch` does), written under `--out`."""
 
 from typing import Any
 
 import httpx
 
-from tilefarm.cids import cid_of_bytes
-from tilefarm_cli.demo import artist as artist_steps
-from tilefarm_cli.demo.errors import DemoError
+from tilefarm_cli.artist.downloads import download_checked
+from tilefarm_cli.artist.fetch import frame_name
 from tilefarm_cli.demo.options import DemoOptions
 from tilefarm_cli.demo.summary import FrameResult
 
@@ -35,15 +34,8 @@ def download_frames(
             cid = info.get(f"{kind}_cid")
             if cid is None:
                 continue
-            response = api.get(info[f"{kind}_url"], timeout=60)
-            if not response.is_success:
-                artist_steps.api_answer(response, f"downloading frame {number} ({kind})")
-            data = response.content
-            if cid_of_bytes(data) != cid:
-                raise DemoError(f"frame {number}'s {kind.upper()} from the server is not {cid}")
-            path = out_dir / f"frame-{number:04d}.{kind}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            path = out_dir / frame_name(number, kind)
+            download_checked(api, info[f"{kind}_url"], path, cid, f"frame {number} ({kind})")
             setattr(result, f"{kind}_file", path)
         results.append(result)
     return results

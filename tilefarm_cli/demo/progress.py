@@ -6,16 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-VERIFIED = frozenset({"Accepted", "Paid"})
-# Committed (a Merkle root) and every state since: the verifier seals its evidence (Sealed), the
-# worker reveals its results (Opened), the verdict and any dispute (a challenged pass included).
-SUBMITTED = VERIFIED | {
-    "Submitted", "Sealed", "Opened", "Failed", "Disputed", "Contested", "Challenged",
-    "Rejected", "Unverified",
-}  # fmt: skip
-ASSIGNED = SUBMITTED | {"Assigned", "TimedOut"}
-# Seats that will deliver nothing: their tiles went back on the market for a later round.
-RETURNED = frozenset({"TimedOut", "Rejected", "Unverified"})
+from tilefarm_cli.artist.tile_states import COMMITTED, RETURNED, SOLD, VERIFIED
+
+# The seat states a tile has passed, as `tilefarm watch` counts them.
+ASSIGNED = SOLD
+SUBMITTED = COMMITTED
 
 
 class FrameProgress(BaseModel):
