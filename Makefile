@@ -12,7 +12,7 @@ export PATH := $(TOOLS)/bin:$(ROOT)/tools/node_modules/.bin:$(VENV)/bin:$(PATH)
 # Brownie's pytest plugin compiles the project and starts a chain: only the contract suite wants it.
 PLAIN_PYTEST := $(PY) -m pytest -p no:pytest-brownie
 
-.PHONY: help setup demo test test-core test-lane-chain schemathesis test-contracts lint devnet-up devnet-down clean
+.PHONY: help setup demo test test-core test-lane-chain schemathesis test-contracts lint devnet-up devnet-down clean addon
 
 help:
 	@echo "make demo   set up, start the local stack, server and 3 workers, render a job end to end"
@@ -163,7 +163,7 @@ bench-crossdevice: setup
 	$(PY) -m bench.crossdevice $(BENCH_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check tilefarm tilefarm_cli marketplace render_worker tests bench scripts
+	$(VENV)/bin/ruff check tilefarm tilefarm_cli marketplace render_worker tests bench scripts addon
 	$(VENV)/bin/mypy
 	$(MAKE) slither
 
@@ -181,6 +181,11 @@ slither: setup $(SLITHER)
 	$(VENV)/bin/brownie compile --all >/dev/null
 	$(SLITHER) . --compile-force-framework brownie --ignore-compile --exclude-informational \
 	  --exclude-low --exclude-optimization --fail-medium
+
+# The Blender add-on as an extension, installable from the zip (docs/addon.md):
+# build/addon/tilefarm-<version>.zip, the same bytes for the same sources.
+addon: $(VENV)/.installed
+	$(PY) scripts/build_addon.py
 
 devnet-up: setup
 	$(VENV)/bin/tilefarm devnet up --detach

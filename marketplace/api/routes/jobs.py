@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, func, select
 
 from marketplace.api.chain import checksum
 from marketplace.api.deps import Services, services
-from marketplace.api.lookups import JobId, find_job, unknown_job
+from marketplace.api.lookups import CID_PATTERN, JobId, find_job, unknown_job
 from marketplace.api.pagination import Limit, Offset, paginate
 from marketplace.api.schemas import (
     ERROR_RESPONSES,
@@ -27,6 +27,7 @@ from marketplace.db.chain_models import (
     LedgerEntry,
     SeatView,
 )
+from marketplace.db.models import ManifestRecord
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -38,13 +39,21 @@ def list_jobs(
     svc: Annotated[Services, Depends(services)],
     status: Annotated[JobStatusName | None, Query(description="only jobs in this status")] = None,
     artist: Annotated[str | None, Query(description="only jobs posted by this address")] = None,
+    scene_cid: Annotated[
+        str | None,
+        Query(
+            pattern=CID_PATTERN,
+            description="only jobs whose manifest (stored here) renders this uploaded scene",
+        ),
+    ] = None,
     rounds: Annotated[
         bool, Query(description="also list re-offer rounds (each a job of its own, `root` > 0)")
     ] = False,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> JobList:
-    """Posted jobs, newest first (their re-offer rounds too with `rounds=true`)."""
+    """Posted jobs, newest first (their re-offer rounds too with `rounds=true`); `scene_cid`
+    finds the jobs of a scene uploaded here (what the Blender add-on follows after its upload)."""
     query = select(JobView)
     if not rounds:
         query = query.where(JobView.root == 0)
@@ -52,6 +61,12 @@ def list_jobs(
         query = query.where(JobView.status == status)
     if artist is not None:
         query = query.where(JobView.artist == checksum(artist, "artist"))
+    if scene_cid is not None:
+        # The chain knows a job's manifest CID only; which scene a manifest renders is known
+        # here once the manifest is stored (posted to /api/manifests, or read from IPFS for
+        # assembly): a job whose manifest this server never read is not found by its scene.
+        manifests = select(ManifestRecord.cid).where(ManifestRecord.scene_cid == scene_cid)
+        query = query.where(JobView.manifest_cid.in_(manifests))
     with svc.db.session() as session:
         return JobList.model_validate(
             paginate(session, query.order_by(JobView.job_id.desc()), limit, offset)
