@@ -8,9 +8,9 @@ inside a file: it packs images, fonts, sounds and volumes, and it copies the dat
 libraries into the file (made local). Caches, movie clips and image sequences stay outside: the
 copy still names them and the upload reports them.
 
-The copy is opened from the original path, so that paths relative to it ('//textures/...')
-resolve as they do for the artist, and saved with `copy=True`: the original file is never
-written.
+The original is opened from its own path, so that paths relative to it ('//textures/...')
+resolve as they do for the artist, and saved elsewhere with `copy=True` (paths kept as saved):
+the original file is never written.
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ def pack_copy(bpy: Any, out_path: str) -> tuple[int, int]:
     texture missing on the artist's disk too) are left as they are."""
     made_local = _make_libraries_local(bpy)
     packed = _pack_files(bpy)
-    bpy.ops.wm.save_as_mainfile(filepath=out_path, copy=True, check_existing=False)
+    # Paths stay as the artist saved them ('//textures/wood.png', not remapped to the copy's
+    # folder): what the copy still lacks is then named as the artist knows it.
+    bpy.ops.wm.save_as_mainfile(
+        filepath=out_path, copy=True, check_existing=False, relative_remap=False
+    )
     return packed, made_local
 
 

@@ -17,6 +17,8 @@ def reset(bpy: Any) -> Any:
     scene.cycles.use_adaptive_sampling = False
     scene.cycles.use_denoising = False
     scene.view_settings.view_transform = "Standard"
+    # Plain sRGB PNGs, undithered: the project's own scenes are assembled without Blender.
+    scene.render.dither_intensity = 0.0
     return scene
 
 
