@@ -35,7 +35,8 @@ def packed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, CopyPac
     _build("scene", str(blend), str(library))
     before = _digest(blend)
     with BlenderChild() as child:
-        result = child.pack_copy(blend, folder / "upload.blend")
+        # The library's own texture lies beside it, outside the scene's folder: named.
+        result = child.pack_copy(blend, folder / "upload.blend", [folder / "library"])
         info = child.inspect(folder / "upload.blend")
     return blend, before, result, info
 
@@ -71,3 +72,15 @@ def test_caches_blender_cannot_pack_are_still_reported(
     assert result.still_missing, "the scene's disk caches cannot travel inside a .blend"
     assert {f.kind for f in result.still_missing} <= {"cache", "volume", "movie_clip"}
     assert [f.path for f in info.missing_files] == [f.path for f in result.still_missing]
+
+
+def test_files_outside_the_scenes_folder_are_packed_only_from_folders_named(
+    packed: tuple[Path, str, CopyPacked, SceneInfo], tmp_path: Path
+) -> None:
+    # A downloaded scene may name `//../../.ssh/id_ed25519` as a texture: never published
+    # unless its folder is named. Here the library's texture lies in a sibling folder.
+    blend, _before, _result, _info = packed
+    with BlenderChild() as child:
+        result = child.pack_copy(blend, tmp_path / "upload.blend")
+    assert ("image", "rock.png") in {(f.kind, Path(f.path).name) for f in result.still_missing}
+    assert ("image", "wood.png") in {(f.kind, Path(f.path).name) for f in result.packed}

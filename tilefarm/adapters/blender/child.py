@@ -275,6 +275,14 @@ class Child:
             ) from None
         if bpy.context.scene is None:
             raise ChildError(ErrorCode.DAMAGED_BLEND, f"{path} contains no scene")
+        if bpy.context.scene.library is not None:
+            # Its objects, settings and images would all come from another file on this disk.
+            raise ChildError(
+                ErrorCode.BAD_REQUEST,
+                f"{path}'s active scene {bpy.context.scene.name!r} is linked from another "
+                "file, which would be read from this machine's disk: make it local (or save "
+                "the scene in this file) and upload again",
+            )
 
     def _info(self) -> SceneInfo:
         sc = bpy.context.scene
@@ -581,7 +589,7 @@ class Child:
     def pack_copy(self, req: PackCopy) -> None:
         self.manifest = None
         self._load(req.blend_path)
-        _packed, made_local = pack_child.pack_copy(bpy, req.out_path)
+        _packed, made_local = pack_child.pack_copy(bpy, req.out_path, req.pack_from)
         self._load(req.out_path)  # what the copy names, as whoever opens it will read it
         files, _more = scene_files.external_files(bpy)
         self.emit(

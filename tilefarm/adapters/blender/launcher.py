@@ -349,16 +349,20 @@ class BlenderChild(ChildProcess):
         )
         return Path(done.path)
 
-    def pack_copy(self, blend_path: Path | str, out_path: Path | str) -> CopyPacked:
+    def pack_copy(
+        self, blend_path: Path | str, out_path: Path | str, pack_from: Sequence[Path | str] = ()
+    ) -> CopyPacked:
         """Save a copy of an artist's .blend that carries its images, fonts, sounds, volumes and
-        its libraries' data (`pack_child`); the original is only read. For the artist's own
-        machine: the child reads the files the scene names from this disk."""
+        its libraries' data (`pack_child`); the original is only read. Files are packed from the
+        .blend's own folder and the `pack_from` folders only. For the artist's own machine: the
+        child reads the files the scene names from this disk."""
         self.manifest = None
         done: CopyPacked = self._call(
             PackCopy(
                 id=next(self._ids),
                 blend_path=str(Path(blend_path).resolve()),
                 out_path=str(Path(out_path).resolve()),
+                pack_from=[str(Path(folder).resolve()) for folder in pack_from],
             )
         )
         return done

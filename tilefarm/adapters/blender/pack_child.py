@@ -3,10 +3,11 @@ upload (`tilefarm submit`; the add-on does the same inside Blender). Runs INSIDE
 child, which passes its `bpy` in; nothing here imports bpy.
 
 Workers never read a file a scene names outside itself (their disks are theirs, not the
-artist's), so what the .blend does not carry renders as missing. Blender can put three things
-inside a file: it packs images, fonts, sounds and volumes, and it copies the data of linked
-libraries into the file (made local). Caches, movie clips and image sequences stay outside: the
-copy still names them and the upload reports them.
+artist's), so what the .blend does not carry renders as missing. Blender can put two things
+inside a file: it packs images, fonts, sounds and volumes (those inside the .blend's own folder
+only: `_pack_files`), and it copies the data of linked libraries into the file (made local).
+Caches, movie clips, image sequences and files outside the folder stay outside: the copy still
+names them and the upload reports them.
 
 The original is opened from its own path, so that paths relative to it ('//textures/...')
 resolve as they do for the artist, and saved elsewhere with `copy=True` (paths kept as saved):
@@ -16,6 +17,8 @@ the original file is never written.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 # Rounds of making linked data local: an object made local still points at its linked mesh,
@@ -23,12 +26,14 @@ from typing import Any
 MAX_LOCAL_ROUNDS = 16
 
 
-def pack_copy(bpy: Any, out_path: str) -> tuple[int, int]:
-    """Make the open file carry its libraries' data and its packable files, then save a copy at
-    `out_path`. Returns (files packed, data-blocks made local). Items Blender cannot read (a
-    texture missing on the artist's disk too) are left as they are."""
+def pack_copy(bpy: Any, out_path: str, pack_from: Sequence[str] = ()) -> tuple[int, int]:
+    """Make the open file carry its libraries' data and its packable files from its own folder
+    and the `pack_from` folders, then save a copy at `out_path`. Returns (files packed,
+    data-blocks made local). Items Blender cannot read (a texture missing on the artist's disk
+    too) are left as they are."""
     made_local = _make_libraries_local(bpy)
-    packed = _pack_files(bpy)
+    folders = [Path(bpy.data.filepath).resolve().parent, *(Path(f).resolve() for f in pack_from)]
+    packed = _pack_files(bpy, folders)
     # Paths stay as the artist saved them ('//textures/wood.png', not remapped to the copy's
     # folder): what the copy still lacks is then named as the artist knows it.
     bpy.ops.wm.save_as_mainfile(
@@ -78,13 +83,42 @@ def _make_libraries_local(bpy: Any) -> int:
     return made
 
 
-def _pack_files(bpy: Any) -> int:
-    """Pack every file Blender can (images, fonts, sounds, volumes) with its own Pack Resources;
-    a file missing on this disk too is reported by Blender and left out (it stays missing)."""
+def _pack_files(bpy: Any, folders: Sequence[Path]) -> int:
+    """Pack every file Blender can (images, fonts, sounds, volumes) with its own Pack Resources,
+    but only files inside the given folders (at any depth, symlinks resolved): a scene
+    downloaded from somewhere may name `//../../.ssh/id_ed25519` as a texture, and a packed copy
+    is published. Files outside them keep their paths, unpacked, and the upload lists them. A
+    file missing on this disk too is reported by Blender and left out (it stays missing)."""
     before = _packed_count(bpy)
-    with contextlib.suppress(RuntimeError):  # Blender's report of files it could not read
-        bpy.ops.file.pack_all()
+    outside = [item for item in _unpacked_files(bpy) if not _inside(bpy, item, folders)]
+    kept = [(item, item.filepath) for item in outside]
+    for item, _path in kept:
+        item.filepath = ""  # Blender packs nothing without a path
+    try:
+        with contextlib.suppress(RuntimeError):  # Blender's report of files it could not read
+            bpy.ops.file.pack_all()
+    finally:
+        for item, path in kept:
+            item.filepath = path
     return _packed_count(bpy) - before
+
+
+def _unpacked_files(bpy: Any) -> list[Any]:
+    packable = (bpy.data.images, bpy.data.fonts, bpy.data.sounds, bpy.data.volumes)
+    return [
+        item
+        for collection in packable
+        for item in collection
+        if item.library is None
+        and not item.packed_file
+        and item.filepath
+        and item.filepath != "<builtin>"
+    ]
+
+
+def _inside(bpy: Any, item: Any, folders: Sequence[Path]) -> bool:
+    path = Path(bpy.path.abspath(item.filepath)).resolve()
+    return any(path.is_relative_to(folder) for folder in folders)
 
 
 def _packed_count(bpy: Any) -> int:

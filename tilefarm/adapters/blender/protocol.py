@@ -133,6 +133,8 @@ class PackCopy(_Msg):
     id: int
     blend_path: str
     out_path: str
+    # Folders besides the .blend's own whose files may be packed (the artist's asset folders).
+    pack_from: list[str] = Field(default_factory=list, max_length=64)
 
 
 class ProbeNetwork(_Msg):

@@ -44,6 +44,9 @@ BLENDCACHE = "//blendcache_[name of the .blend]/"
 # that the node tree computes (only evaluating it would tell).
 IMPORT_NODE = "GeometryNodeImport"
 COMPUTED_PATH = "[a path the node tree computes]"
+# Where a cache that would be read from disk is pointed instead: a folder beside the opened copy
+# of the .blend (in the child's scratch folder) that nothing creates.
+NO_CACHE = "//tilefarm-no-cache/"
 
 
 def external_files(bpy: Any) -> tuple[list[ExternalFile], int]:
@@ -212,7 +215,8 @@ def _imports(node_groups: Any) -> Iterator[Named]:
 
 
 def _point_cache(name: str, cache: Any) -> Iterator[Named]:
-    if cache is not None and cache.use_disk_cache:
+    # An external cache is read from its own path whether or not the disk cache is on.
+    if cache is not None and (cache.use_disk_cache or cache.use_external):
         path = cache.filepath if cache.use_external else BLENDCACHE
         yield "cache", name, path or BLENDCACHE, False
 
@@ -225,11 +229,12 @@ def detach_outside_files(bpy: Any) -> None:
     child's own `_detach_external_images`): Alembic and USD files, volumes, fonts, mesh caches,
     baked oceans, geometry-node bakes on disk and the files geometry nodes import. Each could
     shape the geometry whose size is reported (a node tree can keep or delete points by what a
-    file holds) and so tell the uploader what this disk holds. Fluid domains are left out of
-    the evaluation; point caches only move points and are left as they are (switching one off
-    disk would read or write its files). Linked libraries are removed with everything Blender
-    loaded from them, which came from this disk. The scene is changed in memory only, never
-    saved."""
+    file holds) and so tell the uploader what this disk holds, or put a worker's files into
+    an artist's pixels. Fluid domains are left out of the viewport's evaluation and read their
+    bake from a folder that is not there; point caches on disk under a path of their own too.
+    Linked libraries are removed with everything Blender loaded from them, which came from
+    this disk (Blender reads them while it opens the file: only a file-system sandbox stops
+    that). The scene is changed in memory only, never saved."""
     data = bpy.data
     if bpy.context.scene.library is None:  # the open scene is not itself linked
         for library in list(data.libraries):
@@ -242,16 +247,36 @@ def detach_outside_files(bpy: Any) -> None:
         for node in tree.nodes:
             if node.bl_idname.startswith(IMPORT_NODE):
                 _set(node, "mute", True)  # a muted import reads nothing and outputs nothing
+    for scene in data.scenes:
+        if scene.rigidbody_world is not None:
+            _keep_off_disk(scene.rigidbody_world.point_cache)
     for obj in data.objects:
+        for system in obj.particle_systems:
+            _keep_off_disk(system.point_cache)
         for modifier in obj.modifiers:
             if modifier.type in ("MESH_CACHE", "OCEAN"):
                 _set(modifier, "filepath", "")
             elif modifier.type == "FLUID" and modifier.fluid_type == "DOMAIN":
                 _set(modifier, "show_viewport", False)
+                # Renders read the bake too: from a folder that is not there, as unbaked.
+                _set(modifier.domain_settings, "cache_directory", NO_CACHE)
+            elif modifier.type in ("CLOTH", "SOFT_BODY"):
+                _keep_off_disk(modifier.point_cache)
+            elif modifier.type == "DYNAMIC_PAINT" and modifier.canvas_settings is not None:
+                for surface in modifier.canvas_settings.canvas_surfaces:
+                    _keep_off_disk(surface.point_cache)
             elif modifier.type == "NODES":
                 _set(modifier, "bake_directory", "")
                 for bake in modifier.bakes:
                     _set(bake, "directory", "")
+
+
+def _keep_off_disk(cache: Any) -> None:
+    """A point cache kept on disk under a path of its own (`use_external`) reads from a folder
+    that is not there; one in Blender's default folder already does (beside the scratch copy,
+    whose name nobody chose)."""
+    if cache is not None and cache.use_external:  # read from its path, disk cache or not
+        _set(cache, "filepath", NO_CACHE)
 
 
 def _set(owner: Any, name: str, value: object) -> None:
