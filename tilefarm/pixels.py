@@ -17,6 +17,7 @@ import OpenEXR
 from pydantic import BaseModel, ConfigDict
 
 from tilefarm.errors import TilefarmError
+from tilefarm.manifest import MAX_RESOLUTION
 
 Pixels = npt.NDArray[Any]
 """An image as a numpy array, (height, width, 4) RGBA, top row first."""
@@ -65,12 +66,58 @@ def pixel_hash(pixels: Pixels) -> str:
     return pixel_digest(pixels).hex()
 
 
-def read_exr(path: str | Path) -> Pixels:
+MAX_EXR_CHANNELS = 16
+"""Channels an EXR may declare: an honest tile or frame carries R, G, B(, A); the bound keeps a
+file of the right size from asking for thousands of planes."""
+DECODABLE = (OpenEXR.scanlineimage, OpenEXR.tiledimage)
+
+
+def exr_size(path: str | Path) -> tuple[int, int]:
+    """The `(height, width)` an EXR declares, read from its header alone: no pixel is decoded.
+
+    Refuses (`PixelError`) what `read_exr` would not decode within bounds: more than one part, a
+    deep image, more than `MAX_EXR_CHANNELS` channels, or a side past `MAX_RESOLUTION`."""
+    path = Path(path)
+    try:
+        with OpenEXR.File(str(path), header_only=True) as exr:
+            headers = [dict(part.header) for part in exr.parts]  # (cleared on close)
+    except Exception as exc:
+        raise PixelError(f"cannot read EXR {path}: {exc}") from exc
+    if len(headers) != 1:
+        raise PixelError(f"{path} has {len(headers)} parts; an image of pixels has one")
+    header = headers[0]
+    if header.get("type", OpenEXR.scanlineimage) not in DECODABLE:
+        raise PixelError(f"{path} is a deep image, not flat pixels")
+    channels = header.get("channels") or []
+    if len(channels) > MAX_EXR_CHANNELS:
+        raise PixelError(f"{path} declares {len(channels)} channels; at most {MAX_EXR_CHANNELS}")
+    try:
+        (x0, y0), (x1, y1) = header["dataWindow"]
+        width, height = int(x1) - int(x0) + 1, int(y1) - int(y0) + 1
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PixelError(f"{path} has no usable data window: {exc}") from exc
+    if not (1 <= width <= MAX_RESOLUTION and 1 <= height <= MAX_RESOLUTION):
+        raise PixelError(f"{path} declares {width}x{height} pixels; sides are 1..{MAX_RESOLUTION}")
+    return height, width
+
+
+def read_exr(path: str | Path, expect: tuple[int, int] | None = None) -> Pixels:
     """Decode an EXR file to a float32 RGBA array, top row first.
 
     Accepts interleaved RGBA or separate R, G, B(, A) channels; a missing alpha reads as 1.
+
+    The header is read first (`exr_size`), so that a file from someone else is refused before
+    any pixel is decoded: a ZIP-compressed EXR of a few hundred KB can declare gigabytes of
+    pixels. With `expect=(height, width)` (a worker's tile: its rectangle), any other size is
+    refused; without it, any size up to the protocol's largest frame is decoded.
     """
     path = Path(path)
+    declared = exr_size(path)
+    if expect is not None and declared != tuple(expect):
+        raise PixelError(
+            f"{path} declares {declared[1]}x{declared[0]} pixels, not the expected "
+            f"{expect[1]}x{expect[0]}"
+        )
     try:
         with OpenEXR.File(str(path), separate_channels=False) as exr:
             channels = {name: ch.pixels for name, ch in exr.channels().items()}
@@ -83,7 +130,7 @@ def read_exr(path: str | Path) -> Pixels:
         rgba = np.concatenate([rgb, np.ones((*rgb.shape[:2], 1), np.float32)], axis=2)
     else:
         raise PixelError(f"{path} has no RGB(A) layer; channels are {sorted(channels)}")
-    if rgba.ndim != 3 or rgba.shape[2] != 4:
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.shape[:2] != declared:
         raise PixelError(f"{path} decoded to an unexpected shape {rgba.shape}")
     return np.ascontiguousarray(rgba)
 

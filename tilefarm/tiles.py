@@ -43,6 +43,11 @@ class Rect(BaseModel):
         return self.y + self.height
 
     @property
+    def shape(self) -> tuple[int, int]:
+        """`(height, width)`: the shape of its pixel array's first two axes."""
+        return (self.height, self.width)
+
+    @property
     def area(self) -> int:
         """Number of pixels."""
         return self.width * self.height

@@ -1,5 +1,6 @@
 """Assembling accepted tiles into frames stored on IPFS (`assembler`), previews of the frames still
-rendering (`preview`) and the films of animations (`film`), run by one thread (`runner`)."""
+rendering (`preview`) and the films of animations (`film`), run by two threads (`runner`): one
+for frames and films, one for previews."""
 
 from marketplace.assembly.assembler import (
     Assembler,

@@ -14,7 +14,6 @@ CIDs.
 
 import logging
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from marketplace.assembly.plan import (
     frame_range,
     seats_of_frame,
 )
+from marketplace.assembly.waits import Waits
 from marketplace.db.chain_models import JobView, SeatView
 from marketplace.db.frame_models import (
     DERIVED_FROM_JOBS,
@@ -87,15 +87,15 @@ class Assembler:
         self.child_factory = child_factory
         self.retry_seconds = retry_seconds
         self._seen_version = -1
-        self._retry_at: dict[tuple[int, int], float] = {}  # (job, frame or -1) -> monotonic
+        self._retry: Waits[tuple[int, int]] = Waits()  # (job, frame; -1: its manifest)
 
     # -- scanning
 
     def step(self) -> list[Stored]:
         """Assemble whatever is ready; returns the frames stored in this step."""
+        due = self._retry.take_due()
         if self.hub is not None:
             version = self.hub.version
-            due = any(at <= time.monotonic() for at in self._retry_at.values())
             if version == self._seen_version and not due:
                 return []  # nothing was indexed since the last scan, nothing to retry
             self._seen_version = version
@@ -125,11 +125,10 @@ class Assembler:
             )
 
     def _waiting(self, job_id: int, frame: int) -> bool:
-        at = self._retry_at.get((job_id, frame))
-        return at is not None and at > time.monotonic()
+        return self._retry.waiting((job_id, frame))
 
     def _later(self, job_id: int, frame: int) -> None:
-        self._retry_at[(job_id, frame)] = time.monotonic() + self.retry_seconds
+        self._retry.wait((job_id, frame), self.retry_seconds)
 
     # -- one job
 
@@ -184,7 +183,7 @@ class Assembler:
                 known = None
         if known is not None and known.error is not None:
             return None
-        self._retry_at.pop((job_id, -1), None)  # set again below if this read fails too
+        self._retry.clear((job_id, -1))  # set again below if this read fails too
         try:
             read = self.manifests.fetch(cid)
             if read.manifest.job_tile_count != tile_count:
@@ -265,7 +264,7 @@ class Assembler:
             row.error = None
             row.attempts += 1
             row.assembled_at = datetime.now(UTC)
-        self._retry_at.pop((job_id, frame), None)
+        self._retry.clear((job_id, frame))
         log.info("job %d frame %d assembled: png %s, exr %s%s", job_id, frame, png_cid, exr_cid,
                  f", tiles {missing} missing" if missing else "")  # fmt: skip
         if self.hub is not None:
@@ -290,6 +289,7 @@ class Assembler:
     ) -> tuple[str, str]:
         manifest = read.manifest
         wanted = frame_range(position, manifest.tile_count)
+        rects = manifest.tiles()
         tile_files: dict[int, Path] = {}
         for seat in seats:
             assert seat.results_cid is not None
@@ -303,7 +303,8 @@ class Assembler:
             for tile in results.tiles:
                 if tile.index in wanted:
                     dest = scratch / "tiles" / f"{tile.index}.exr"
-                    fetch_tile(self.ipfs, tile, dest)
+                    rect = rects[tile.index - wanted.start]
+                    fetch_tile(self.ipfs, tile, dest, expect=(rect.height, rect.width))
                     tile_files[tile.index - wanted.start] = dest
         frame = manifest.frames[position]
         stem = frame_stem(job_id, frame)

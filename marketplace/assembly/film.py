@@ -15,7 +15,6 @@ here); 24 when this server never read the scene.
 
 import logging
 import shutil
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.assembly.encoder import Encoder
 from marketplace.assembly.reel import FilmError, frame_rate
+from marketplace.assembly.waits import Waits
 from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import (
     FILM_FAILED,
@@ -103,7 +103,7 @@ class FilmMaker:
         self.per_step = per_step
         self._reel: _Reel | None = None
         self._seen_version = -1
-        self._retry_at: dict[int, float] = {}
+        self._retry: Waits[int] = Waits()  # jobs whose film failed a moment ago
         self._single: set[tuple[int, str]] = set()  # (job, manifest) of one frame: no film
 
     @classmethod
@@ -169,15 +169,14 @@ class FilmMaker:
     # -- which film next
 
     def _begin(self) -> _Reel | None:
+        due = self._retry.take_due()
         if self.hub is not None:
             version = self.hub.version
-            due = any(at <= time.monotonic() for at in self._retry_at.values())
             if version == self._seen_version and not due:
                 return None  # no frame stored since the last look, no film to retry
             self._seen_version = version
         for job_id, manifest_cid in self._candidates():
-            at = self._retry_at.get(job_id)
-            if (job_id, manifest_cid) in self._single or (at is not None and at > time.monotonic()):
+            if (job_id, manifest_cid) in self._single or self._retry.waiting(job_id):
                 continue
             stored = self.manifests.get(manifest_cid)
             if stored is None:
@@ -233,7 +232,7 @@ class FilmMaker:
             )  # fmt: skip
         except (FilmError, OSError) as exc:
             log.warning("job %d: its film cannot be begun: %s", job_id, exc)
-            self._retry_at[job_id] = time.monotonic() + self.retry_seconds
+            self._retry.wait(job_id, self.retry_seconds)
             return None
         log.info("job %d: writing its film of %d frames", job_id, len(frames))
         return _Reel(job_id, manifest_cid, fps, frames, scratch, writer)
@@ -255,9 +254,9 @@ class FilmMaker:
         reel.writer.abandon()
         shutil.rmtree(reel.scratch, ignore_errors=True)
         if retry:
-            self._retry_at[reel.job_id] = time.monotonic() + self.retry_seconds
+            self._retry.wait(reel.job_id, self.retry_seconds)
         else:
-            self._retry_at.pop(reel.job_id, None)
+            self._retry.clear(reel.job_id)
 
     def _record(
         self,

@@ -1,10 +1,12 @@
 """The tiles workers revealed before any verdict on them: which seats' tiles a preview shows, and
-reading them into a frame through the assembler's own checks (`fetch_results`, `fetch_tile`), so
-that a results list or tile that is not what its worker committed is never shown.
+reading them into a preview's canvas through the assembler's own checks (`fetch_results`,
+`fetch_tile`), so that a results list or tile that is not what its worker committed is never
+shown, and a tile file that declares another size than its tile is refused before it is decoded.
 
 A revealed tile is unverified until a verdict accepts its seat, and may be a fraud's: the tiles of
 a seat whose verdict failed it (Failed, Disputed, Rejected), that closed unverified or that timed
-out are not shown at all, and those of a seat caught lying here are left out from then on.
+out are not shown at all, and those of a seat caught lying here are left out from then on, across
+restarts (`refusals`).
 """
 
 import logging
@@ -13,17 +15,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.assembly.canvas import Canvas
 from marketplace.assembly.plan import VERIFIED_STATES
 from marketplace.db.chain_models import JobView, SeatView
-from tilefarm.adapters.ipfs import IpfsError, KuboClient
+from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
 from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge
 from tilefarm.checks.verification import CommittedResultsInvalid, fetch_results, fetch_tile
 from tilefarm.manifest import RenderManifest
-from tilefarm.pixels import Pixels, canonical_pixels
+from tilefarm.pixels import Pixels
 from tilefarm.results import Commitment, ResultsList
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,13 @@ class Source:
 
     @property
     def key(self) -> str:
+        """Which revealed results list: what a preview records it shows."""
         return f"{self.job_id}:{self.worker}:{self.results_cid}"
+
+    @property
+    def refusal(self) -> str:
+        """What a refusal of it depends on (with the manifest): the list and the root."""
+        return f"{self.key}:{self.merkle_root}"
 
     @classmethod
     def of(cls, seat: SeatView) -> "Source":
@@ -91,59 +99,57 @@ def layout(sources: Iterable[Source], position: int, per_frame: int) -> dict[int
 
 
 class Refused(Exception):
-    """A source's results list or tile is not what its worker committed (`RevealedTiles.refused`
-    says why)."""
+    """A source's results list or tile is not what its worker committed (the message says
+    why): its tiles are never shown."""
+
+
+class Unreadable(Exception):
+    """A source's results list or tile is not served now (not found, timed out, the node down):
+    tried again later."""
 
 
 class RevealedTiles:
-    """Reads revealed tiles from IPFS, checked; remembers the sources caught lying."""
+    """Reads revealed tiles from IPFS, checked, each scaled to its place in a preview."""
 
     def __init__(self, ipfs: KuboClient) -> None:
         self.ipfs = ipfs
-        self.refused: dict[str, str] = {}  # source key -> why its tiles are not shown
         self._results: OrderedDict[tuple[str, str, str], ResultsList] = OrderedDict()
 
-    def frame(
+    def patches(
         self,
         manifest: RenderManifest,
         manifest_cid: str,
-        position: int,
-        sources: list[Source],
+        canvas: Canvas,
+        src: Source,
+        tiles: list[int],
         scratch: Path,
-    ) -> Pixels:
-        """The frame at `position` with `sources`' tiles in place (see `layout`), transparent
-        elsewhere. Raises `Refused` (the source noted in `refused`) when a source is not what
-        its worker committed, `IpfsError` or `CommittedResultsInvalid` when IPFS does not serve
-        a file now."""
+    ) -> dict[int, Pixels]:
+        """`tiles` (indices in the grid of the canvas's frame, all `src`'s) read from `src`,
+        each checked and scaled to its place in `canvas` (`Canvas.fit`): one tile at a time is
+        held at full resolution, and its file is deleted as soon as it is read. Raises `Refused`
+        when `src` is not what its worker committed, `Unreadable` when IPFS does not serve it
+        now."""
         rects = manifest.tiles()
-        width, height = manifest.resolution.width, manifest.resolution.height
-        frame: Pixels = np.zeros((height, width, 4), dtype=np.float32)
-        start = position * manifest.tile_count
-        shown = layout(sources, position, manifest.tile_count)
-        for src in sources:
-            mine = {t + start for t, s in shown.items() if s == src}
-            if not mine:
-                continue
-            try:
-                for tile in self._results_of(src, manifest_cid).tiles:
-                    if tile.index not in mine:
-                        continue
-                    pixels = fetch_tile(self.ipfs, tile, scratch / f"{tile.index}.exr")
-                    rect = rects[tile.index - start]
-                    if pixels.shape != (rect.height, rect.width, 4):
-                        raise CommittedResultsInvalid(
-                            f"tile {tile.index} ({tile.cid}) has pixels of shape "
-                            f"{pixels.shape}, not the tile's ({rect.height}, {rect.width}, 4)"
-                        )
-                    frame[rect.y : rect.y_end, rect.x : rect.x_end] = canonical_pixels(pixels)
-            except CommittedResultsInvalid as exc:
-                if _unreadable(exc):
-                    raise  # not served now (not found, timed out): tried again later
-                log.warning("job %d: the tiles %s revealed are not shown: %s",
-                            src.job_id, src.worker, exc)  # fmt: skip
-                self.refused[src.key] = str(exc)
-                raise Refused(str(exc)) from exc
-        return frame
+        start = canvas.position * manifest.tile_count
+        out: dict[int, Pixels] = {}
+        try:
+            listed = {t.index: t for t in self._results_of(src, manifest_cid).tiles}
+            for tile in tiles:
+                entry, rect = listed[start + tile], rects[tile]
+                dest = scratch / f"{entry.index}.exr"
+                try:
+                    pixels = fetch_tile(self.ipfs, entry, dest, expect=(rect.height, rect.width))
+                finally:
+                    dest.unlink(missing_ok=True)
+                out[tile] = canvas.fit(rect, pixels)
+                del pixels
+        except IpfsUnavailable as exc:
+            raise Unreadable(str(exc)) from exc
+        except CommittedResultsInvalid as exc:
+            if _unreadable(exc):
+                raise Unreadable(str(exc)) from exc
+            raise Refused(str(exc)) from exc
+        return out
 
     def _results_of(self, src: Source, manifest_cid: str) -> ResultsList:
         """`src`'s results list, checked against its commitment (once for all its frames)."""

@@ -1,5 +1,6 @@
-"""The assembler's background thread: assembled frames first, then previews of the frames still
-rendering, then films, one bounded step of each at a time."""
+"""The assembler's background threads: one stores assembled frames, then writes films, one
+bounded step of each at a time; previews of the frames still rendering have a thread of their
+own, so that a preview waiting on a tile nobody serves never holds up a frame or a film."""
 
 import logging
 import threading
@@ -13,53 +14,43 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
 
+Steps = tuple[tuple[str, Callable[[], object]], ...]
 
-class AssemblerRunner:
-    """Runs an assembler, with its previewer and film maker, in a background thread until
-    `stop`."""
+
+class _Loop:
+    """A thread running `steps` in turn until stopped: at once when `news` is set, while `more`
+    says work is left, else every `poll_interval`; after a failure, with backoff."""
 
     def __init__(
         self,
-        assembler: Assembler,
-        poll_interval: float = 1.0,
-        news: threading.Event | None = None,
-        *,
-        previewer: Previewer | None = None,
-        films: FilmMaker | None = None,
+        name: str,
+        steps: Steps,
+        poll_interval: float,
+        news: threading.Event,
+        more: Callable[[], bool],
     ) -> None:
-        """`news`, when given, is set when new chain events are indexed: a step runs at once
-        (a frame is stored as soon as its last seat is accepted), else every `poll_interval`.
-        `previewer` and `films` default to ones beside the assembler."""
-        self.assembler = assembler
-        self.previewer = previewer or Previewer.beside(assembler)
-        self.films = films or FilmMaker.beside(assembler)
-        self.poll_interval = poll_interval
-        self.news = news or threading.Event()
+        self.steps, self.poll_interval, self.news, self.more = steps, poll_interval, news, more
         self.error: str | None = None
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="frame-assembler", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> "AssemblerRunner":
+    def start(self) -> None:
         self._thread.start()
-        return self
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self) -> None:
         self._stop.set()
         self.news.set()
+
+    def join(self, timeout: float) -> bool:
+        """Whether the thread has ended."""
         self._thread.join(timeout)
-        if not self._thread.is_alive():
-            self.films.close()  # a film cut short is begun again by the next server
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         backoff = self.poll_interval
-        steps: tuple[tuple[str, Callable[[], object]], ...] = (
-            ("assembly", self.assembler.step),
-            ("preview", self.previewer.step),
-            ("film", self.films.step),
-        )
         while not self._stop.is_set():
             failed = None
-            for name, step in steps:
+            for name, step in self.steps:
                 try:
                     step()
                 except Exception as exc:  # keep the server up; try again later
@@ -71,7 +62,60 @@ class AssemblerRunner:
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             backoff = self.poll_interval
-            if self.previewer.more or self.films.more:
-                continue  # more owed: go on once the assembler has had its turn
+            if self.more():
+                continue  # more owed: go on (the other steps of this loop had their turn)
             self.news.wait(self.poll_interval)
             self.news.clear()
+
+
+class AssemblerRunner:
+    """Runs an assembler with its film maker in one background thread, and its previewer in
+    another, until `stop`."""
+
+    def __init__(
+        self,
+        assembler: Assembler,
+        poll_interval: float = 1.0,
+        news: threading.Event | None = None,
+        *,
+        previewer: Previewer | None = None,
+        films: FilmMaker | None = None,
+    ) -> None:
+        """`news`, when given, is set when new chain events are indexed: a step runs at once
+        (a frame is stored as soon as its last seat is accepted), else every `poll_interval`;
+        the previews' thread subscribes to the assembler's hub itself. `previewer` and `films`
+        default to ones beside the assembler."""
+        self.assembler = assembler
+        self.previewer = previewer or Previewer.beside(assembler)
+        self.films = films or FilmMaker.beside(assembler)
+        self.poll_interval = poll_interval
+        self.news = news or threading.Event()
+        hub = assembler.hub
+        preview_news = hub.subscribe_thread() if hub is not None else threading.Event()
+        self._frames = _Loop(
+            "frame-assembler",
+            (("assembly", assembler.step), ("film", self.films.step)),
+            poll_interval, self.news, lambda: self.films.more,
+        )  # fmt: skip
+        self._previews = _Loop(
+            "frame-previews", (("preview", self.previewer.step),), poll_interval, preview_news,
+            lambda: self.previewer.more,
+        )  # fmt: skip
+
+    @property
+    def error(self) -> str | None:
+        """Why the last step of either thread failed (None when both went well)."""
+        return self._frames.error or self._previews.error
+
+    def start(self) -> "AssemblerRunner":
+        self._frames.start()
+        self._previews.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._frames.stop()
+        self._previews.stop()
+        if self._frames.join(timeout):
+            self.films.close()  # a film cut short is begun again by the next server
+        if self._previews.join(timeout):
+            self.previewer.close()

@@ -1,5 +1,6 @@
 """Tables the assembler writes: which jobs it has read, every frame it owes or has stored, the
-previews of frames still rendering and each animation's film.
+previews of frames still rendering (and the revealed results they refuse to show) and each
+animation's film.
 
 All are derived data (the chain and IPFS hold the truth; assembling again gives the same CIDs),
 so a lost row only costs a re-assembly. They live apart from the indexer's projections, which a
@@ -57,8 +58,9 @@ class AssembledFrame(Base):
 
 class FramePreview(Base):
     """The preview of a frame not assembled yet: the tiles its workers revealed, stitched, the
-    others transparent (`marketplace.assembly.preview`). Disposable: the PNG is kept here, never
-    pinned on IPFS, and the row is dropped once the frame is assembled."""
+    others transparent (`marketplace.assembly.preview`), at most 1024 px on its longest side
+    (`marketplace.assembly.canvas`). Disposable: the PNG is kept here, never pinned on IPFS, and
+    the row is dropped once the frame is assembled."""
 
     __tablename__ = "frame_previews"
 
@@ -73,6 +75,23 @@ class FramePreview(Base):
     tiles_total: Mapped[int] = mapped_column(Integer)
     png: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PreviewRefusal(Base):
+    """A revealed results list whose tiles previews never show: it, or a tile it lists, is not
+    what its worker committed (`marketplace.assembly.revealed`). Kept so that a restart does not
+    read it again; keyed by everything the refusal depends on, the seat's job (a round's own)
+    first, so that the indexer drops it with that job's rows."""
+
+    __tablename__ = "preview_refusals"
+
+    job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    worker: Mapped[str] = mapped_column(String(42), primary_key=True)
+    results_cid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    merkle_root: Mapped[str] = mapped_column(String(66), primary_key=True)
+    manifest_cid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    refused_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 FILM_READY = "ready"
@@ -98,4 +117,4 @@ class JobFilm(Base):
 
 
 # Rows derived from a job's events, keyed by `job_id` (see the module's docstring).
-DERIVED_FROM_JOBS = (AssembledFrame, AssemblyJob, FramePreview, JobFilm)
+DERIVED_FROM_JOBS = (AssembledFrame, AssemblyJob, FramePreview, PreviewRefusal, JobFilm)

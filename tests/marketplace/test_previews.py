@@ -1,9 +1,13 @@
 """Previews of frames still rendering, through the server on a real market with real tiles on
 IPFS and no worker (`tests.marketplace.tiled_job`): the tiles a worker revealed show before any
 verdict, marked unverified, the rest transparent; a refused seat's tiles leave the preview, a
-lying seat's never enter it; the assembled frame replaces the preview."""
+lying seat's never enter it; the assembled frame replaces the preview. A large frame's preview
+is scaled down; a tile declaring a huge image is refused from its header, for good; a seat whose
+results no node serves is put off while the rest of its frame shows (a previewer of the test's
+own, on a database indexed afresh)."""
 
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,13 +16,25 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
+from marketplace.assembly import Assembler
+from marketplace.assembly.canvas import Canvas
+from marketplace.assembly.preview import Previewer
+from marketplace.db.frame_models import FramePreview, PreviewRefusal
+from marketplace.db.session import Database
+from marketplace.indexer import Indexer
+from marketplace.manifests import Manifests
+from tests.core.exr_bomb import zero_exr
+from tests.ipfs.hostile_node import hostile_node
 from tests.marketplace import tiled_job as tiled
 from tests.marketplace.market import Bid, Market
 from tests.marketplace.tiled_job import PRICE, TiledJob, results_list, tiled_job
 from tests.worker.conftest import wait_until
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient
+from tilefarm.cids import cid_of_bytes
+from tilefarm.manifest import canonical_json
 from tilefarm.pixels import Pixels, write_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
 
@@ -188,3 +204,108 @@ def test_a_preview_goes_through_the_manifests_view_transform(
                                                        colour=job.manifest.colour)))  # fmt: skip
     assert np.array_equal(served, expected)
     assert not np.array_equal(served, linear_to_srgb8(partial))  # not the plain sRGB one
+
+
+def test_a_large_frames_preview_is_scaled_to_1024_px_with_unrevealed_tiles_transparent(
+    api: TestClient, market: Market, ipfs: KuboClient, work: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "wide", width=2100, height=30)  # tiles of 1050 x 15
+    a = market.workers[0]
+    job.reveal(a)  # the top row
+    frame = frame_once(api, job, shown(2), "a preview of the top row")
+    served = png_of(api, frame["preview"]["png_url"])
+    assert served.shape == (15, 1024, 4)  # 30 * 1024 / 2100 = 14.6 rows
+    expected = Canvas.blank(job.manifest_cid, 0, 2100, 30)
+    rects = job.manifest.tiles()
+    for tile in tiles_of(job, a):
+        expected.paste(tile, rects[tile], expected.fit(rects[tile], job.tiles[tile]), "a")
+    assert np.array_equal(served, linear_to_srgb8(expected.pixels))
+    covered = np.zeros(served.shape[:2], bool)
+    for tile in tiles_of(job, a):
+        x, y, x_end, y_end = expected.box(rects[tile])
+        covered[y:y_end, x:x_end] = True
+    assert covered.any() and (served[..., 3] == 255)[covered].all()  # no gap between tiles
+    assert not served[~covered].any()  # the tiles not revealed are transparent
+
+
+ALL = 1000  # previews a previewer of the test's own makes per step: every job's of the module
+
+
+def indexed_afresh(market: Market, ipfs: KuboClient, tmp: Path) -> tuple[Database, Manifests]:
+    """Another server's database, indexed afresh, its frames' rows written by its assembler."""
+    db = Database(f"sqlite:///{tmp / 'market.db'}")
+    Indexer(db, market.client, market.start_block).sync()
+    manifests = Manifests(db, ipfs)
+    Assembler(db, ipfs, tmp / "work", manifests=manifests).step()
+    return db, manifests
+
+
+def preview_tiles(db: Database, job: TiledJob) -> list[int] | None:
+    with db.session() as session:
+        preview = session.get(FramePreview, (job.job_id, job.manifest.frames[0]))
+        return None if preview is None else list(preview.tiles)
+
+
+def test_a_tile_declaring_a_huge_image_is_refused_from_its_header_and_stays_refused(
+    market: Market, ipfs: KuboClient, work: Path, tmp_path: Path
+) -> None:
+    a, b = market.workers[:2]
+    job = tiled_job(market, ipfs, work / "bomb", [1], [Bid(a, PRICE, 2), Bid(b, 2 * PRICE, 2)])
+    seat = job.seats[b]
+    # b's first tile: 140 KB of ZIP that decode to 256 MiB of pixels, for a 16 x 12 tile.
+    bomb = ipfs.add_file(zero_exr(work / "bomb" / "bomb.exr", 4096, 4096))
+    tiles = [seat.results.tiles[0].model_copy(update={"cid": bomb}), *seat.results.tiles[1:]]
+    seat.results = seat.results.model_copy(update={"tiles": tiles})
+    seat.results_cid = ipfs.add_bytes(canonical_json(seat.results.model_dump(mode="json")))
+    for worker in (a, b):
+        job.commit(worker)
+        job.reveal(worker)
+    db, manifests = indexed_afresh(market, ipfs, tmp_path)
+    asked: list[str] = []
+
+    def record(path: str, body: bytes) -> bytes:
+        asked.append(path)
+        return body
+
+    assert ipfs.api_url
+    with hostile_node(ipfs.api_url, record) as url, KuboClient(url, outage_seconds=0) as node:
+        Previewer(db, node, tmp_path / "previews", manifests=manifests, per_step=ALL).step()
+        assert preview_tiles(db, job) == tiles_of(job, a)
+        assert any(bomb in path for path in asked)
+        with db.session() as session:
+            refused = session.scalars(
+                select(PreviewRefusal).where(PreviewRefusal.job_id == job.job_id)
+            ).one()
+            assert refused.worker == b
+            assert "declares 4096x4096 pixels, not the expected 16x12" in refused.reason
+        assert not list((tmp_path / "previews").rglob("*.exr"))  # each tile deleted once read
+        # A restart: another previewer on the same database reads none of b's files again.
+        asked.clear()
+        Previewer(db, node, tmp_path / "previews", manifests=manifests, per_step=ALL).step()
+        assert not [p for p in asked if seat.results_cid in p or bomb in p]
+        assert preview_tiles(db, job) == tiles_of(job, a)
+    db.engine.dispose()
+
+
+def test_a_seat_whose_results_no_node_serves_is_put_off_while_the_rest_shows(
+    market: Market, ipfs: KuboClient, work: Path, tmp_path: Path
+) -> None:
+    job = two_seat_job(market, ipfs, work / "unserved")
+    a, b = market.workers[:2]
+    # b reveals its own results list, written with other spacing: a CID no node has yet.
+    raw = json.dumps(job.seats[b].results.model_dump(mode="json"), indent=1).encode()
+    job.reveal(a)
+    job.reveal(b, cid_of_bytes(raw))
+    db, manifests = indexed_afresh(market, ipfs, tmp_path)
+    assert ipfs.api_url
+    with KuboClient(ipfs.api_url, timeout=5, outage_seconds=0) as node:
+        previewer = Previewer(db, node, tmp_path / "previews", manifests=manifests,
+                              retry_seconds=0.2, min_interval=0, per_step=ALL)  # fmt: skip
+        previewer.step()
+        assert preview_tiles(db, job) == tiles_of(job, a)
+        assert ipfs.add_bytes(raw) == cid_of_bytes(raw)  # served from now on
+        wait_until(
+            lambda: bool(previewer.step() is not None and preview_tiles(db, job) == [0, 1, 2, 3]),
+            30, "b's tiles once its results are served",
+        )  # fmt: skip
+    db.engine.dispose()

@@ -228,7 +228,8 @@ export interface paths {
     /**
      * Get Film
      * @description The job's film: made once every frame of a job of several frames is assembled, an H.264
-     *     MP4 (yuv420p, the scene's frame rate, odd sizes padded with black) and a ZIP of every frame's
+     *     MP4 (yuv420p, the scene's frame rate, an odd width or height made even by repeating the last
+     *     column or row) and a ZIP of every frame's
      *     PNG and EXR (`frame-0001.png`, `frame-0001.exr`).
      */
     get: operations["get_film_api_jobs__job_id__film_get"];
@@ -352,8 +353,9 @@ export interface paths {
     /**
      * Preview Png
      * @description The preview of a frame still pending: the tiles its workers revealed (unverified), the
-     *     others transparent, as an 8-bit RGBA PNG. It changes as tiles are revealed, and is gone
-     *     once the frame is assembled (then download the frame itself).
+     *     others transparent, as an 8-bit RGBA PNG at most 1024 px on its longest side (a smaller
+     *     frame keeps its size). It changes as tiles are revealed (at most every few seconds), and
+     *     is gone once the frame is assembled (then download the frame itself).
      */
     get: operations["preview_png_api_jobs__job_id__frames__frame__preview_png_get"];
     put?: never;
@@ -1002,7 +1004,7 @@ export interface components {
       mp4_url?: string | null;
       /**
        * Status
-       * @description none: the job has one frame (or none will ever be rendered); pending: its frames are not all assembled yet, or the film is being made; ready: download it; failed: it could not be made (see error)
+       * @description none: the job has one frame (or none will ever be rendered); pending: its frames are not all assembled yet, or the film is being made (after a failed try, error says why; it is tried again); ready: download it; failed: it cannot be made (error says why)
        * @enum {string}
        */
       status: "none" | "pending" | "ready" | "failed";
@@ -1055,7 +1057,7 @@ export interface components {
     FramePreview: {
       /**
        * Png Url
-       * @description the preview as an 8-bit RGBA PNG (changes as tiles come)
+       * @description the preview as an 8-bit RGBA PNG (changes as tiles come), scaled down to at most 1024 px on its longest side (a smaller frame keeps its size)
        */
       png_url: string;
       /**

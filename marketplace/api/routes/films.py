@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from marketplace.api.deps import Services, services
 from marketplace.api.lookups import JobId, find_job
 from marketplace.api.schemas import ERROR_RESPONSES
+from marketplace.assembly.assembler import NO_FRAMES
 from marketplace.assembly.film import MAX_ATTEMPTS, scene_fps
+from marketplace.assembly.film_cache import FilmCache
 from marketplace.db.frame_models import (
     FILM_FAILED,
     FILM_READY,
@@ -28,7 +30,6 @@ from tilefarm.errors import TilefarmError
 
 router = APIRouter(prefix="/api/jobs", tags=["films"])
 
-NO_FRAMES = ("Cancelled", "Expired")
 MEDIA = {"mp4": "video/mp4", "zip": "application/zip"}
 
 
@@ -134,18 +135,20 @@ def _download(svc: Services, job_id: int, kind: Literal["mp4", "zip"]) -> FileRe
 
 def _checked_copy(svc: Services, cid: str, kind: str) -> Path:
     """A local copy of `cid`, its bytes checked against the CID when it was fetched: a film can
-    be large, and a player asks for it in ranges, so it is served from disk, not memory."""
-    path = svc.settings.state_dir / "films" / f"{cid}.{kind}"
-    if not path.is_file():
+    be large, and a player asks for it in ranges, so it is served from disk, not memory. One
+    fetch per film at a time, a few copies kept (`FilmCache`)."""
+
+    def fetch(dest: Path) -> None:
         try:
-            svc.ipfs.cat_to_file(cid, path)  # appears only once its bytes match the CID
+            svc.ipfs.cat_to_file(cid, dest)  # appears only once its bytes match the CID
         except IpfsUnavailable as exc:
             raise UpstreamUnavailable(f"IPFS is unavailable; try again: {exc}") from None
         except (IpfsError, TilefarmError, OSError) as exc:
             raise UpstreamUnavailable(
                 f"the film's {kind.upper()} ({cid}) cannot be read: {exc}"
             ) from exc
-    return path
+
+    return FilmCache.at(svc.settings.state_dir / "films").copy(f"{cid}.{kind}", fetch)
 
 
 def _responses(kind: Literal["mp4", "zip"]) -> dict[int | str, dict[str, object]]:

@@ -34,7 +34,10 @@ class FramePreview(BaseModel):
     """A pending frame's preview: the tiles its workers revealed, stitched, before any verdict
     on most of them (unverified); the tiles not revealed are transparent."""
 
-    png_url: str = Field(description="the preview as an 8-bit RGBA PNG (changes as tiles come)")
+    png_url: str = Field(
+        description="the preview as an 8-bit RGBA PNG (changes as tiles come), scaled down to "
+        "at most 1024 px on its longest side (a smaller frame keeps its size)"
+    )
     tiles_shown: int = Field(description="tiles of the frame in the preview")
     tiles_total: int = Field(description="tiles of the frame")
     tiles_verified: int = Field(description="tiles shown whose seat a verdict has accepted")
@@ -230,8 +233,9 @@ def preview_png(
     job_id: JobId, frame: FrameNumber, svc: Annotated[Services, Depends(services)]
 ) -> Response:
     """The preview of a frame still pending: the tiles its workers revealed (unverified), the
-    others transparent, as an 8-bit RGBA PNG. It changes as tiles are revealed, and is gone
-    once the frame is assembled (then download the frame itself)."""
+    others transparent, as an 8-bit RGBA PNG at most 1024 px on its longest side (a smaller
+    frame keeps its size). It changes as tiles are revealed (at most every few seconds), and
+    is gone once the frame is assembled (then download the frame itself)."""
     with svc.db.session() as session:
         job = find_job(session, job_id)
         known = _assembly(session, job)

@@ -186,7 +186,7 @@ class _Audit:
             f"{commit.merkle_root}",
         )
         self.proofs(a, name, results, commit.merkle_root)
-        tiles_checked = self.fetch_tiles(a, name, results, delivered)
+        tiles_checked = self.fetch_tiles(a, name, results, delivered, manifest)
         scratch = self.work / "judge" / f"{a.job_id}-{who}"
         checks, seeded = evidence_checks(
             self.h, self.ipfs, who, a, manifest, commit, scratch, tiles_checked
@@ -227,14 +227,24 @@ class _Audit:
             else f"{len(leaves)} proof(s) verified {where}",
         )
 
-    def fetch_tiles(self, a: Assignment, name: str, results: ResultsList, delivered: bool) -> bool:
+    def fetch_tiles(
+        self,
+        a: Assignment,
+        name: str,
+        results: ResultsList,
+        delivered: bool,
+        manifest: RenderManifest | None,
+    ) -> bool:
         """Fetch and check every tile of a seat's results (those of a seat that `delivered` make
-        the frames); whether all of them checked out."""
+        the frames); whether all of them checked out. With the manifest, a tile whose file
+        declares another size than its rectangle is refused before it is decoded."""
         problems = []
+        rects = manifest.tiles() if manifest is not None else []
         for tile in results.tiles:
             dest = self.work / "tiles" / f"{a.job_id}-{a.worker}" / f"{tile.index}.exr"
+            rect = rects[tile.index % len(rects)] if rects else None
             try:
-                fetch_tile(self.ipfs, tile, dest)
+                fetch_tile(self.ipfs, tile, dest, None if rect is None else rect.shape)
                 if delivered:
                     self.tiles[tile.index] = dest
                     self.backends[tile.index] = results.backend_of(tile.index)

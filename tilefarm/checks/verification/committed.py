@@ -74,9 +74,16 @@ def fetch_results(ipfs: KuboClient, commitment: Commitment) -> ResultsList:
     return results
 
 
-def fetch_tile(ipfs: KuboClient, tile: ResultTile, dest: Path) -> Pixels:
+def fetch_tile(
+    ipfs: KuboClient, tile: ResultTile, dest: Path, expect: tuple[int, int] | None = None
+) -> Pixels:
     """Tile `tile` fetched into `dest` (bytes checked against its CID), its pixels checked
-    against its committed pixel hash."""
+    against its committed pixel hash.
+
+    `expect` is the tile's `(height, width)` (its rectangle in the manifest's grid): a file that
+    declares any other size is refused from its header, before a pixel is decoded, since a few
+    hundred KB of compressed EXR can declare gigabytes of pixels. Every caller that knows the
+    manifest passes it."""
     require_cid(tile.cid, f"tile {tile.index}")
     try:
         path = ipfs.cat_to_file(tile.cid, dest, max_bytes=MAX_TILE_BYTES)
@@ -87,10 +94,10 @@ def fetch_tile(ipfs: KuboClient, tile: ResultTile, dest: Path) -> Pixels:
             f"tile {tile.index} ({tile.cid}) cannot be read: {exc}"
         ) from exc
     try:
-        pixels = read_exr(path)
+        pixels = read_exr(path, expect=expect)
     except TilefarmError as exc:
         raise CommittedResultsInvalid(
-            f"tile {tile.index} ({tile.cid}) is not an EXR: {exc}"
+            f"tile {tile.index} ({tile.cid}) is not an EXR of the tile's pixels: {exc}"
         ) from exc
     if pixel_hash(pixels) != tile.pixel_hash:
         raise CommittedResultsInvalid(

@@ -37,6 +37,7 @@ from tilefarm.patch_judge import judge_patch
 from tilefarm.patches import PatchChoice, select_patches
 from tilefarm.pixels import Pixels, read_exr
 from tilefarm.results import Claim, ResultsList
+from tilefarm.tiles import Rect
 
 
 class PatchCheck(BaseModel):
@@ -108,10 +109,10 @@ def judge_evidence(
     results = _results(claim, ipfs)
     if isinstance(results, str):
         return fail(results, tiles_ok=False)
-    committed = _committed_tiles(results, {c.job_tile for c in chosen}, ipfs, work_dir)
+    rects = manifest.tiles()
+    committed = _committed_tiles(results, {c.job_tile for c in chosen}, rects, ipfs, work_dir)
     if isinstance(committed, str):
         return fail(committed, tiles_ok=False)
-    rects = manifest.tiles()
     params = manifest.verification
     verifier_backend = "CPU" if evidence.rendered_on is None else evidence.rendered_on.backend
     if manifest.requirements.cpu_only:  # re-rendered on the CPU by rule (`BlenderChild.open`)
@@ -137,7 +138,7 @@ def judge_evidence(
                 max_bytes=MAX_PATCH_BYTES,
             )  # fmt: skip
             limits = params.thresholds_for(worker_backend, verifier_backend)
-            judged = judge_patch(read_exr(path), crop, limits)
+            judged = judge_patch(read_exr(path, expect=c.rect.shape), crop, limits)
         except (IpfsError, TilefarmError, OSError, ValueError) as exc:
             return fail(f"the evidence's patch {patch.render_cid} is unusable: {exc}", False)
         checks.append(
@@ -174,15 +175,17 @@ def _results(claim: Claim, ipfs: KuboClient) -> ResultsList | str:
 
 
 def _committed_tiles(
-    results: ResultsList, wanted: set[int], ipfs: KuboClient, work_dir: Path
+    results: ResultsList, wanted: set[int], rects: list[Rect], ipfs: KuboClient, work_dir: Path
 ) -> dict[int, Pixels] | str:
-    """The pixels of each wanted tile, each checked against its committed pixel hash."""
+    """The pixels of each wanted tile, each checked against its committed pixel hash (a file
+    declaring another size than its tile's rectangle is refused before it is decoded)."""
     by_index = {t.index: t for t in results.tiles}
     committed = {}
     for job_tile in sorted(wanted):
         dest = work_dir / "committed" / f"{job_tile}.exr"
+        rect = rects[job_tile % len(rects)]
         try:
-            committed[job_tile] = fetch_tile(ipfs, by_index[job_tile], dest)
+            committed[job_tile] = fetch_tile(ipfs, by_index[job_tile], dest, rect.shape)
         except (CommittedResultsInvalid, IpfsError, OSError) as exc:
             return str(exc)
     return committed
