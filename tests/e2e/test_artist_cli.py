@@ -223,6 +223,11 @@ def test_submit_posts_a_three_frame_job_that_fetch_downloads_with_its_mp4(
     job = Submitted.model_validate_json(submitted.stdout)
     assert (job.frames, job.frame_count, job.tiles, job.resolution) == ("1-3", 3, 3, "32x24")
     assert job.page_url == f"{farm.server}/#/jobs/{job.job_id}"
+    # The demo's market passed the code check; what was signed was said first, even with --json.
+    said = flat(submitted.stderr)
+    assert f"signing postJob on chain {job.chain_id} for the market {job.market}" in said
+    assert f"({job.deposit_wei} wei) from the artist {job.artist}" in said
+    assert f"postJob sent: transaction {job.tx_hash}" in said
     # Signed by the artist's key, on the chain the server follows, for the manifest it stored.
     w3 = Web3(Web3.HTTPProvider(farm.rpc_url))
     assert w3.eth.get_transaction(HexStr(job.tx_hash))["from"] == dev_account(ARTIST).address

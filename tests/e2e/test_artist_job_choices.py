@@ -1,10 +1,14 @@
 """What `tilefarm submit` reads from its options and the uploaded scene, and how `tilefarm watch`
 counts a job's tiles: plain functions, no server, chain or Blender."""
 
+from typing import Any
+
 import pytest
 
 from tilefarm.colour import ColourManagement
+from tilefarm_cli.artist.answers import FilmAnswer, FrameAnswer, JobAnswer, SeatAnswer
 from tilefarm_cli.artist.colour import manifest_colour
+from tilefarm_cli.artist.errors import ArtistError
 from tilefarm_cli.artist.eta import Eta
 from tilefarm_cli.artist.job_params import (
     BadChoice,
@@ -77,6 +81,22 @@ def test_a_look_the_manifest_cannot_carry_falls_back_to_standard_saying_why() ->
     assert warning is not None and "'Studio Log'" in warning and "Standard" in warning
 
 
+def test_a_look_that_falls_back_keeps_the_scenes_working_space() -> None:
+    # An ACEScg scene with a studio's view: the frames go through Standard, from ACEScg still
+    # (the tiles come back in it, and the server refuses a manifest naming another space).
+    colour, warning = manifest_colour(
+        {**AGX, "working_space": "ACEScg", "view_transform": "Studio Log"}
+    )
+    assert colour == ColourManagement(working_space="ACEScg")
+    assert warning is not None and "ACEScg" in warning
+
+
+def test_a_working_space_no_worker_offers_is_refused_naming_it() -> None:
+    with pytest.raises(ArtistError, match="working space 'Studio Linear'") as caught:
+        manifest_colour({**AGX, "working_space": "Studio Linear"})
+    assert "ACEScg" in str(caught.value)
+
+
 def test_the_bid_bond_defaults_to_the_pages_raised_to_the_markets_least() -> None:
     assert choices().job_params(least_bid_bond=1, now=0).bid_bond == 10**14
     assert choices().job_params(least_bid_bond=3 * 10**14, now=0).bid_bond == 3 * 10**14
@@ -93,8 +113,16 @@ def test_the_final_deadline_counts_from_the_first_reveal_window_and_must_follow_
     assert choices(max_rounds=0, final_deadline="never read").job_params(1, 0).final_deadline == 0
 
 
-def _seat(state: str, count: int, first: int = 0, results: str | None = None) -> dict[str, object]:
-    return {"state": state, "tile_count": count, "first_tile": first, "results_cid": results}
+def _seat(state: str, count: int, first: int = 0, results: str | None = None) -> SeatAnswer:
+    return SeatAnswer(state=state, tile_count=count, results_cid=results)
+
+
+def _frame(number: int, status: str = "assembled") -> FrameAnswer:
+    return FrameAnswer(frame=number, status=status, png_url="", exr_url="")
+
+
+def _job(**fields: Any) -> JobAnswer:
+    return JobAnswer.model_validate(fields)
 
 
 def test_tiles_count_in_every_state_they_passed_and_returned_tiles_in_none() -> None:
@@ -104,19 +132,19 @@ def test_tiles_count_in_every_state_they_passed_and_returned_tiles_in_none() -> 
 
 
 def test_watching_ends_once_every_frame_and_the_film_are_ready() -> None:
-    detail = {"job_id": 4, "status": "Active", "tile_count": 2, "frame_count": 2,
-              "seats": [_seat("Accepted", 2)]}  # fmt: skip
-    frames = [{"frame": 1, "status": "assembled"}, {"frame": 2, "status": "assembled"}]
-    encoding = finish(job_state(detail, frames, {"status": "pending"}))
+    detail = _job(job_id=4, status="Active", tile_count=2, frame_count=2,
+                  seats=[_seat("Accepted", 2)])  # fmt: skip
+    frames = [_frame(1), _frame(2)]
+    encoding = finish(job_state(detail, frames, FilmAnswer(status="pending")))
     assert not encoding.done and encoding.stage == "encoding the film"
-    ready = finish(job_state(detail, frames, {"status": "ready"}))
+    ready = finish(job_state(detail, frames, FilmAnswer(status="ready")))
     assert ready.done and ready.ok and "film is ready" in str(ready.message)
-    on_chain = finish(job_state(detail, frames, {"status": "ready"}), until="completed")
+    on_chain = finish(job_state(detail, frames, FilmAnswer(status="ready")), until="completed")
     assert not on_chain.done  # the contest window is still open
 
 
 def test_a_cancelled_job_ends_the_watch_as_not_whole() -> None:
-    detail = {"job_id": 5, "status": "Cancelled", "tile_count": 2, "frame_count": 1, "seats": []}
+    detail = _job(job_id=5, status="Cancelled", tile_count=2, frame_count=1, seats=[])
     state = finish(job_state(detail, [], None))
     assert state.done and state.ok is False and "cancelled" in str(state.message)
 

@@ -1,6 +1,8 @@
 """The marketplace server's API as an artist uses it: the scene upload, the manifest, a job with
 its re-offer rounds, its frames and its film, and the server's errors read back as `ApiError`
-(status, machine code, message, details), so that a command can explain a refusal.
+(status, machine code, message, details), so that a command can explain a refusal. What the
+server answers is read into the models of `tilefarm_cli.artist.answers` (`BadAnswer` when it
+cannot be).
 
 Every call takes an `httpx.Client` whose `base_url` is the server (`open_server`)."""
 
@@ -12,6 +14,15 @@ from typing import Any
 import httpx
 
 from tilefarm.manifest import RenderManifest
+from tilefarm_cli.artist.answers import (
+    FilmAnswer,
+    FramesAnswer,
+    JobAnswer,
+    SceneAnswer,
+    ServerConfig,
+    StoredManifest,
+    read,
+)
 from tilefarm_cli.artist.errors import ApiError, ArtistError
 
 UPLOAD_CHUNK = 1 << 20
@@ -66,10 +77,15 @@ def request(api: httpx.Client, method: str, path: str, what: str, **options: Any
     return answer(response, what)
 
 
-def server_config(api: httpx.Client) -> dict[str, Any]:
+def server_of(api: httpx.Client) -> str:
+    """The server's URL, as messages name it."""
+    return str(api.base_url).rstrip("/")
+
+
+def server_config(api: httpx.Client) -> ServerConfig:
     """`/api/config`: the chain id, RPC URL and market address the server follows."""
-    config: dict[str, Any] = request(api, "GET", "/api/config", "reading the server's config")
-    return config
+    what = "reading the server's config"
+    return read(ServerConfig, request(api, "GET", "/api/config", what), what, server_of(api))
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -86,9 +102,10 @@ def upload_scene(
     allow_missing: bool = False,
     cycles_instead: bool = False,
 ) -> dict[str, Any]:
-    """POST the .blend to `/api/scenes`, streamed from disk; the server's `ScenePublic`. The
-    server refuses (422) a scene naming files it does not carry unless `allow_missing`, and one
-    not made for Cycles unless `cycles_instead`: `ApiError.code` says which."""
+    """POST the .blend to `/api/scenes`, streamed from disk; the server's `ScenePublic` (checked
+    to be a `SceneAnswer`, returned as sent). The server refuses (422) a scene naming files it
+    does not carry unless `allow_missing`, and one not made for Cycles unless
+    `cycles_instead`: `ApiError.code` says which."""
     params = {"filename": filename or blend.name}
     if allow_missing:
         params["allow_missing"] = "true"
@@ -104,6 +121,7 @@ def upload_scene(
                 api, "POST", "/api/scenes", "uploading the scene", params=params,
                 content=_chunks(blend), headers=headers, timeout=UPLOAD_TIMEOUT,
             )  # fmt: skip
+            read(SceneAnswer, scene, "the scene's upload", server_of(api))
             return scene
         except ApiError as exc:
             if exc.code != "busy" or attempt == BUSY_RETRIES:
@@ -114,58 +132,57 @@ def upload_scene(
 
 def store_manifest(api: httpx.Client, manifest: RenderManifest) -> str:
     """POST the manifest to `/api/manifests`; its CID, checked against the one computed here."""
-    stored = request(
-        api, "POST", "/api/manifests", "storing the manifest", json=manifest.model_dump(mode="json")
-    )
-    if stored["cid"] != manifest.cid():
+    what = "storing the manifest"
+    body = request(api, "POST", "/api/manifests", what, json=manifest.model_dump(mode="json"))
+    stored = read(StoredManifest, body, what, server_of(api))
+    if stored.cid != manifest.cid():
         raise ArtistError(
-            f"the server stored the manifest as {stored['cid']}, not {manifest.cid()}: "
+            f"the server stored the manifest as {stored.cid}, not {manifest.cid()}: "
             "it changed the manifest; do not post a job with this server"
         )
     return manifest.cid()
 
 
-def job(api: httpx.Client, job_id: int) -> dict[str, Any] | None:
+def job(api: httpx.Client, job_id: int) -> JobAnswer | None:
     """`/api/jobs/{id}`, or None while the server does not know it (not indexed yet)."""
+    what = f"reading job {job_id}"
     try:
-        detail: dict[str, Any] = request(api, "GET", f"/api/jobs/{job_id}", f"reading job {job_id}")
+        body = request(api, "GET", f"/api/jobs/{job_id}", what)
     except ApiError as exc:
         if exc.status == 404 and exc.code == "not_found":
             return None
         raise
-    return detail
+    return read(JobAnswer, body, what, server_of(api))
 
 
-def job_family(api: httpx.Client, job_id: int) -> dict[str, Any] | None:
+def job_family(api: httpx.Client, job_id: int) -> JobAnswer | None:
     """The job with the seats of each of its re-offer rounds added, as one job: each seat says its
     `round`. A round sells tiles by the posted job's indices, so the tiles add up."""
     detail = job(api, job_id)
     if detail is None:
         return None
-    seats = [{**seat, "round": 0} for seat in detail.get("seats", [])]
-    for known in detail.get("rounds", []):
-        body = job(api, int(known["round_id"]))
+    seats = list(detail.seats)
+    for known in detail.rounds:
+        body = job(api, known.round_id)
         if body is not None:  # a round not indexed yet is read on the next poll
-            seats += [{**seat, "round": int(known["round"])} for seat in body.get("seats", [])]
-    return {**detail, "seats": seats}
+            seats += [seat.model_copy(update={"round": known.round}) for seat in body.seats]
+    return detail.model_copy(update={"seats": seats})
 
 
-def frames(api: httpx.Client, job_id: int) -> dict[str, Any]:
+def frames(api: httpx.Client, job_id: int) -> FramesAnswer:
     """`/api/jobs/{id}/frames`: every frame of the job's manifest, pending or assembled."""
-    listed: dict[str, Any] = request(
-        api, "GET", f"/api/jobs/{job_id}/frames", f"listing job {job_id}'s frames"
-    )
-    return listed
+    what = f"listing job {job_id}'s frames"
+    body = request(api, "GET", f"/api/jobs/{job_id}/frames", what)
+    return read(FramesAnswer, body, what, server_of(api))
 
 
-def film(api: httpx.Client, job_id: int) -> dict[str, Any] | None:
+def film(api: httpx.Client, job_id: int) -> FilmAnswer | None:
     """`/api/jobs/{id}/film`, or None from a server that makes no films (no such route)."""
+    what = f"reading job {job_id}'s film"
     try:
-        body: dict[str, Any] = request(
-            api, "GET", f"/api/jobs/{job_id}/film", f"reading job {job_id}'s film"
-        )
+        body = request(api, "GET", f"/api/jobs/{job_id}/film", what)
     except ApiError as exc:
         if exc.status == 404 and exc.code != "not_found":  # the route, not the job, is missing
             return None
         raise
-    return body
+    return read(FilmAnswer, body, what, server_of(api))

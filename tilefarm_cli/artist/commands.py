@@ -5,18 +5,22 @@ Exit codes: 0 done; 1 an error (said on stderr); 3 the job, or what was fetched 
 whole: cancelled or expired, tiles never delivered, or frames and film not ready yet.
 """
 
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 
 from tilefarm.adapters.console import console, err, fail, warn
 from tilefarm.errors import TilefarmError
 from tilefarm_cli.artist import job_params as defaults
-from tilefarm_cli.artist.errors import ArtistError
+from tilefarm_cli.artist.deposit import DEFAULT_MAX_PROTOCOL_FEE
+from tilefarm_cli.artist.errors import ArtistError, BadAnswer, PostNotConfirmed
 
 if TYPE_CHECKING:
     from tilefarm_cli.artist.tile_states import JobState
@@ -39,6 +43,24 @@ def _step(quiet: bool) -> Callable[[str], None]:
             err.print(f"[bold cyan]>[/] {escape(message)}", highlight=False)
 
     return say
+
+
+def _say(message: str) -> None:
+    """What is said on stderr even with --json: the money, and the transaction to look up."""
+    err.print(f"[bold cyan]>[/] {escape(message)}", highlight=False)
+
+
+@contextmanager
+def _boundary(server: str) -> Iterator[None]:
+    """Every error a command can meet, said in words (exit 1), never as a traceback: its own
+    errors, and as a last resort an answer no model caught (a server of another version)."""
+    try:
+        yield
+    except TilefarmError as exc:
+        raise fail(exc) from None
+    except (ValidationError, KeyError, TypeError) as exc:
+        problem = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        raise fail(BadAnswer(server.rstrip("/"), "a request", problem)) from None
 
 
 def _password(given: str | None) -> str:
@@ -117,7 +139,23 @@ def submit_command(
     pack: Annotated[
         bool, typer.Option(help="upload a copy with the scene's images and libraries packed in")
     ] = True,
-    rpc_url: Annotated[str | None, typer.Option(help="chain RPC (default: the server's)")] = None,
+    rpc_url: Annotated[
+        str | None, typer.Option(help="a node of the chain you trust (default: the server's)")
+    ] = None,
+    market: Annotated[
+        str | None,
+        typer.Option(help="the market's address you expect; refused if the server's differs"),
+    ] = None,
+    chain_id: Annotated[
+        int | None,
+        typer.Option(min=1, help="the chain id you expect; refused if the server's differs"),
+    ] = None,
+    max_protocol_fee: Annotated[
+        str, typer.Option(help="the highest protocol fee you accept, in percent")
+    ] = DEFAULT_MAX_PROTOCOL_FEE,
+    receipt_timeout: Annotated[
+        float, typer.Option(min=1, help="seconds to wait for postJob to be mined")
+    ] = defaults.DEFAULT_RECEIPT_TIMEOUT,
     password: Annotated[
         str | None, typer.Option(envvar="TILEFARM_ARTIST_PASSWORD", hidden=True, show_envvar=False)
     ] = None,
@@ -136,11 +174,19 @@ def submit_command(
             bid_bond=bid_bond, bid_window=bid_window, reveal_window=reveal_window,
             render_window=render_window, verify_window=verify_window, max_rounds=max_rounds,
             final_deadline=final_deadline, allow_missing=allow_missing,
-            cycles_instead=cycles_instead, pack=pack, rpc_url=rpc_url,
+            cycles_instead=cycles_instead, pack=pack, rpc_url=rpc_url, market=market,
+            chain_id=chain_id, max_protocol_fee=max_protocol_fee,
+            receipt_timeout=receipt_timeout,
         )  # fmt: skip
-        posted = submit(options, lambda: _password(password), _step(as_json), warn)
-    except TilefarmError as exc:
-        raise fail(exc) from None
+        with _boundary(server):
+            try:
+                posted = submit(options, lambda: _password(password), _step(as_json), warn, _say)
+            except PostNotConfirmed as exc:
+                if as_json:  # what a pipeline must keep: the transaction to look up
+                    print(json.dumps({"error": str(exc), "tx_hash": exc.tx_hash, **exc.details}))
+                raise
+    except ValidationError as exc:  # the options themselves (SubmitOptions)
+        raise fail(ArtistError(str(exc))) from None
     if as_json:
         print(posted.model_dump_json())
         return
@@ -197,10 +243,8 @@ def watch_command(
             view.show(state, changed)
 
     try:
-        with open_server(server) as api:
+        with _boundary(server), open_server(server) as api:
             final = watch(api, job_id, show, until=until, interval=interval, timeout=timeout)  # type: ignore[arg-type]
-    except TilefarmError as exc:
-        raise fail(exc) from None
     except KeyboardInterrupt:
         raise typer.Exit(code=130) from None
     finally:
@@ -217,20 +261,23 @@ def fetch_command(
     out: Annotated[
         Path | None, typer.Option(help="folder for the files (default: job-<id>)")
     ] = None,
+    max_bytes: Annotated[
+        str, typer.Option(help="the largest file to download: 64GiB, 500MiB, or bytes")
+    ] = "64GiB",
     as_json: AsJson = False,
 ) -> None:
     """Download a job's assembled frames (PNG and EXR) and, for several frames, its film (MP4)
     and the frames' archive (ZIP), checking each file against its CID. Exit 3 when something is
     not ready yet (it says what)."""
     from tilefarm_cli.artist.client import open_server
+    from tilefarm_cli.artist.downloads import parse_size
     from tilefarm_cli.artist.fetch import fetch
 
     folder = out or Path(f"job-{job_id}")
-    try:
+    with _boundary(server):
+        largest = parse_size(max_bytes, "--max-bytes")
         with open_server(server) as api:
-            got = fetch(api, job_id, folder, _step(as_json))
-    except TilefarmError as exc:
-        raise fail(exc) from None
+            got = fetch(api, job_id, folder, _step(as_json), max_bytes=largest)
     if as_json:
         print(got.model_dump_json())
     else:

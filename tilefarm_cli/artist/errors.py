@@ -20,3 +20,29 @@ class ApiError(ArtistError):
     ) -> None:
         super().__init__(f"{what} failed: HTTP {status}: {message}")
         self.status, self.message, self.code, self.details = status, message, code, details
+
+
+class BadAnswer(ArtistError):
+    """The server (`server`) answered `what` with a body this command cannot read: a key
+    missing, a value of the wrong type. Said as such, never as a traceback."""
+
+    def __init__(self, server: str, what: str, problem: str) -> None:
+        super().__init__(
+            f"the server at {server} answered {what} with something this command cannot read "
+            f"({problem}): is it a tilefarm server of this version?"
+        )
+        self.server, self.what, self.problem = server, what, problem
+
+
+class MarketRefused(ArtistError):
+    """The market, chain or deposit the server named is not one to sign for: the message says
+    which check failed; nothing was signed."""
+
+
+class PostNotConfirmed(ArtistError):
+    """`postJob` was sent, but whether it was mined is not known (no receipt in time, the node
+    gone) or it failed on chain: `tx_hash` is what to look up before doing anything else."""
+
+    def __init__(self, message: str, *, tx_hash: str | None, details: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.tx_hash, self.details = tx_hash, details

@@ -6,14 +6,14 @@ with what to do; what was downloaded before (same CID) is kept."""
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import httpx
 from pydantic import BaseModel
 
 from tilefarm.frames import format_frames
 from tilefarm_cli.artist import client
-from tilefarm_cli.artist.downloads import download_checked
+from tilefarm_cli.artist.downloads import DEFAULT_MAX_BYTES, download_checked
 from tilefarm_cli.artist.errors import ArtistError
 
 Kind = Literal["png", "exr", "mp4", "zip"]
@@ -55,38 +55,44 @@ def frame_name(frame: int, kind: str) -> str:
     return f"frame-{frame:04d}.{kind}"
 
 
-def _get(
-    api: httpx.Client, url: str, path: Path, cid: str, kind: Kind, what: str,
-    step: Callable[[str], None],
-) -> FileGot:  # fmt: skip
-    fresh = download_checked(api, url, path, cid, what)
-    step(f"{what}: {path} ({cid}{'' if fresh else ', already here'})")
-    return FileGot(kind=kind, cid=cid, path=path, downloaded=fresh)
+class _Getter:
+    """Downloads one file after another into the job's folder, each at most `max_bytes`."""
+
+    def __init__(
+        self, api: httpx.Client, out: Path, step: Callable[[str], None], max_bytes: int
+    ) -> None:
+        self.api, self.out, self.step, self.max_bytes = api, out, step, max_bytes
+
+    def get(self, url: str, name: str, cid: str, kind: Kind, what: str) -> FileGot:
+        path = self.out / name
+        fresh = download_checked(self.api, url, path, cid, what, max_bytes=self.max_bytes)
+        self.step(f"{what}: {path} ({cid}{'' if fresh else ', already here'})")
+        return FileGot(kind=kind, cid=cid, path=path, downloaded=fresh)
 
 
-def _frames(
-    api: httpx.Client, job_id: int, out: Path, step: Callable[[str], None]
-) -> tuple[list[FrameGot], list[str]]:
-    listed = client.frames(api, job_id)
-    if listed.get("error"):
-        raise ArtistError(f"the server cannot list job {job_id}'s frames: {listed['error']}")
+def _frames(get: _Getter, job_id: int) -> tuple[list[FrameGot], list[str]]:
+    listed = client.frames(get.api, job_id)
+    if listed.error:
+        raise ArtistError(f"the server cannot list job {job_id}'s frames: {listed.error}")
     got, pending, problems = [], [], []
-    for info in listed.get("frames", []):
-        number = int(info["frame"])
-        frame = FrameGot(frame=number, status=str(info["status"]))
-        if info["status"] != "assembled":
-            pending.append(number)
-            if info.get("error"):
-                problems.append(f"frame {number} cannot be assembled yet: {info['error']}")
+    for info in listed.frames:
+        frame = FrameGot(frame=info.frame, status=info.status)
+        if info.status != "assembled":
+            pending.append(info.frame)
+            if info.error:
+                problems.append(f"frame {info.frame} cannot be assembled yet: {info.error}")
             got.append(frame)
             continue
-        frame.missing_tiles = list(info.get("missing_tiles") or [])
-        for kind in ("png", "exr"):
-            cid = info.get(f"{kind}_cid")
+        frame.missing_tiles = list(info.missing_tiles)
+        images: tuple[tuple[Kind, str | None, str], ...] = (
+            ("png", info.png_cid, info.png_url),
+            ("exr", info.exr_cid, info.exr_url),
+        )
+        for kind, cid, url in images:
             if cid:
-                frame.files.append(_get(
-                    api, info[f"{kind}_url"], out / frame_name(number, kind), cid, kind,
-                    f"frame {number} {kind.upper()}", step,
+                frame.files.append(get.get(
+                    url, frame_name(info.frame, kind), cid, kind,
+                    f"frame {info.frame} {kind.upper()}",
                 ))  # fmt: skip
         got.append(frame)
     if not got:
@@ -106,15 +112,13 @@ def _frames(
     return got, problems
 
 
-def _film(
-    api: httpx.Client, job_id: int, out: Path, step: Callable[[str], None]
-) -> tuple[FilmGot, list[str]]:
-    body: dict[str, Any] | None = client.film(api, job_id)
+def _film(get: _Getter, job_id: int) -> tuple[FilmGot, list[str]]:
+    body = client.film(get.api, job_id)
     if body is None:
         return FilmGot(status="unavailable"), [
-            f"the server at {api.base_url} makes no films (an older server): no MP4 or ZIP"
+            f"the server at {get.api.base_url} makes no films (an older server): no MP4 or ZIP"
         ]
-    film = FilmGot(status=str(body["status"]), error=body.get("error"))
+    film = FilmGot(status=body.status, error=body.error)
     if film.status == "pending":
         return film, [
             "the film is not made yet: the server encodes it once every frame is assembled; "
@@ -123,33 +127,42 @@ def _film(
     if film.status == "failed":
         return film, [f"the server could not make the film: {film.error or 'no reason given'}"]
     if film.status == "ready":
-        for kind in ("mp4", "zip"):
-            cid, url = body.get(f"{kind}_cid"), body.get(f"{kind}_url")
+        films: tuple[tuple[Kind, str | None, str | None], ...] = (
+            ("mp4", body.mp4_cid, body.mp4_url),
+            ("zip", body.zip_cid, body.zip_url),
+        )
+        for kind, cid, url in films:
             if not cid or not url:
                 raise ArtistError(
-                    f"the server says job {job_id}'s film is ready but names no {kind}"
+                    f"the server at {get.api.base_url} says job {job_id}'s film is ready but "
+                    f"names no {kind}"
                 )
-            film.files.append(_get(
-                api, url, out / f"film.{kind}", cid, kind,
-                "the film (MP4)" if kind == "mp4" else "the frames' archive (ZIP)", step,
-            ))  # fmt: skip
+            what = "the film (MP4)" if kind == "mp4" else "the frames' archive (ZIP)"
+            film.files.append(get.get(url, f"film.{kind}", cid, kind, what))
     return film, []
 
 
 def fetch(
-    api: httpx.Client, job_id: int, out_dir: Path, step: Callable[[str], None] = lambda _m: None
+    api: httpx.Client,
+    job_id: int,
+    out_dir: Path,
+    step: Callable[[str], None] = lambda _m: None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Fetched:
-    """Download what the job has ready into `out_dir`; what is not ready is in `problems`."""
+    """Download what the job has ready into `out_dir`, each file at most `max_bytes`; what is
+    not ready is in `problems`."""
     detail = client.job(api, job_id)
     if detail is None:
         raise ArtistError(
             f"the server at {api.base_url} knows no job {job_id} (a job just posted shows once "
             "the server has indexed its block): check the job id and the server"
         )
-    frames, problems = _frames(api, job_id, out_dir, step)
+    get = _Getter(api, out_dir, step, max_bytes)
+    frames, problems = _frames(get, job_id)
     film = None
-    if int(detail.get("frame_count") or len(frames)) > 1:
-        film, film_problems = _film(api, job_id, out_dir, step)
+    if (detail.frame_count or len(frames)) > 1:
+        film, film_problems = _film(get, job_id)
         problems += film_problems
     return Fetched(
         job_id=job_id, out_dir=out_dir, frames=frames, film=film,

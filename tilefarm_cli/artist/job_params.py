@@ -8,6 +8,7 @@ here. Every mistake is reported before anything is uploaded or signed.
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +32,7 @@ DEFAULT_VERIFY_WINDOW = 1800
 DEFAULT_ROUNDS = 2
 DEFAULT_FINAL_DEADLINE = "3d"  # after the first reveal window closes
 MAX_ROUNDS = 8  # the contract's MAX_ROUNDS
+DEFAULT_RECEIPT_TIMEOUT = 300.0  # seconds `submit` waits for postJob to be mined
 
 _PAIR = re.compile(r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -109,6 +111,8 @@ class SceneFacts(BaseModel):
     samples: int | None = None
     engine: str = "CYCLES"
     fps: float = 24.0
+    # The scene's colour management as saved (raw names; `colour.manifest_colour` reads it).
+    colour: dict[str, Any] | None = None
 
     @property
     def output_size(self) -> tuple[int, int]:

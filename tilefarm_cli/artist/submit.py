@@ -1,29 +1,42 @@
 """`tilefarm submit`: a .blend to a posted job, the way the page does it, from a script.
 
 Everything that can be checked locally is checked before anything is uploaded or signed (the
-frames, sizes and amounts, the keystore and its password, the server's market and chain). Then
-the scene is packed into a copy (its assets inside), uploaded, its manifest stored with the
-scene's own look, and `postJob` signed with the artist's key and sent to the chain the server
-follows. Defaults are the page's job form, and the scene's own frames, size and samples.
+frames, sizes and amounts, the keystore and its password, the server's market and chain: the
+pinned ones, and the market's code against this checkout's build). Then the scene is packed
+into a copy (its assets inside), uploaded, its manifest stored with the scene's own look, the
+market's quote checked against what the job can cost, and `postJob` signed with the artist's
+key and sent to the chain the server follows; the chain, market and deposit are said before it
+is signed, its transaction's hash as soon as it is sent. Defaults are the page's job form, and
+the scene's own frames, size and samples.
 """
 
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
+from web3 import Web3
 
 from tilefarm.colour import ColourManagement
 from tilefarm.frames import format_frames
-from tilefarm_cli.artist import chain, client
+from tilefarm_cli.artist import chain, client, posting
+from tilefarm_cli.artist.answers import SceneAnswer, read
 from tilefarm_cli.artist.colour import manifest_colour
+from tilefarm_cli.artist.deposit import (
+    DEFAULT_MAX_PROTOCOL_FEE,
+    check_fee,
+    checked_deposit,
+    parse_percent,
+)
 from tilefarm_cli.artist.errors import ApiError, ArtistError
 from tilefarm_cli.artist.job_params import (
     DEFAULT_BID_WINDOW,
     DEFAULT_FINAL_DEADLINE,
     DEFAULT_GRID,
     DEFAULT_MAX_PRICE,
+    DEFAULT_RECEIPT_TIMEOUT,
     DEFAULT_RENDER_WINDOW,
     DEFAULT_REVEAL_WINDOW,
     DEFAULT_ROUNDS,
@@ -31,8 +44,10 @@ from tilefarm_cli.artist.job_params import (
     DEFAULT_VERIFY_FEE,
     DEFAULT_VERIFY_WINDOW,
     MAX_ROUNDS,
+    BadChoice,
     JobChoices,
     SceneFacts,
+    eth_text,
     parse_eth,
     parse_frame_list,
     parse_pair,
@@ -70,6 +85,10 @@ class SubmitOptions(BaseModel):
     cycles_instead: bool = False
     pack: bool = True
     rpc_url: str | None = None
+    market: str | None = None  # pinned: the server's market must be this one
+    chain_id: int | None = Field(None, ge=1)  # pinned: the server's chain must be this one
+    max_protocol_fee: str = DEFAULT_MAX_PROTOCOL_FEE  # percent
+    receipt_timeout: float = Field(DEFAULT_RECEIPT_TIMEOUT, gt=0)
 
 
 class Submitted(BaseModel):
@@ -109,12 +128,16 @@ class _Checked(BaseModel):
     max_price: int
     verify_fee: int
     bid_bond: int | None
+    max_fee_bps: int
 
 
 def _check(o: SubmitOptions) -> _Checked:
     if not o.scene.is_file():
         raise ArtistError(f"no scene at {o.scene}: give the path of a .blend file")
+    if o.market is not None and not Web3.is_address(o.market):
+        raise BadChoice(f"--market {o.market!r}: give the market's address, 0x and 40 hex digits")
     return _Checked(
+        max_fee_bps=parse_percent(o.max_protocol_fee, "--max-protocol-fee"),
         frames=parse_frame_list(o.frames) if o.frames is not None else None,
         size=parse_pair(o.resolution, "--resolution", "1920x1080") if o.resolution else None,
         grid=parse_pair(o.grid, "--grid", "4x2"),
@@ -125,12 +148,11 @@ def _check(o: SubmitOptions) -> _Checked:
 
 
 def _choices(
-    o: SubmitOptions, c: _Checked, info: dict[str, Any], warn: Callable[[str], None]
+    o: SubmitOptions, c: _Checked, facts: SceneFacts, warn: Callable[[str], None]
 ) -> JobChoices:
-    facts = SceneFacts.model_validate(info)
     frames = c.frames if c.frames is not None else parse_frame_list(facts.frame_range)
     width, height = c.size or facts.output_size
-    colour, problem = manifest_colour(info.get("colour"))
+    colour, problem = manifest_colour(facts.colour)
     if problem:
         warn(problem)
     return JobChoices(
@@ -157,15 +179,23 @@ def _upload(api: Any, blend: Path, o: SubmitOptions) -> dict[str, Any]:
         raise ArtistError(f"the server refused {o.scene.name}: {exc.message}; {hint}") from None
 
 
+def _loopback(url: str) -> bool:
+    return urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def submit(
     o: SubmitOptions,
     password: Callable[[], str],
     step: Callable[[str], None] = lambda _m: None,
     warn: Callable[[str], None] = lambda _m: None,
+    announce: Callable[[str], None] | None = None,
 ) -> Submitted:
     """Pack, upload, store the manifest, sign and send `postJob`; the posted job. `password` is
-    asked only once the options and the keystore's file are found good."""
+    asked only once the options and the keystore's file are found good. `announce` hears what
+    must be said even when the output is JSON: the chain, market and deposit before signing,
+    the transaction's hash once sent (default: `step`)."""
     notes: list[str] = []
+    say = announce or step
 
     def note(message: str) -> None:
         notes.append(message)
@@ -176,11 +206,22 @@ def submit(
         raise ArtistError(f"no keystore at {o.keystore}; {chain.KEYSTORE_HINT}")
     artist = chain.unlock_artist_key(o.keystore, password())
     with client.open_server(o.server) as api, tempfile.TemporaryDirectory() as scratch:
-        server = str(api.base_url).rstrip("/")
-        config = client.server_config(api)
-        market = chain.connect_market(config, server, o.rpc_url)
-        chain_id = int(market.w3.eth.chain_id)
-        step(f"the market {market.address} on chain {chain_id}; artist {artist.address}")
+        server = client.server_of(api)
+        pins = chain.Pins(market=o.market, chain_id=o.chain_id, rpc_url=o.rpc_url)
+        market = chain.connect_market(client.server_config(api), server, pins)
+        step(
+            f"the market {market.client.address} on chain {market.chain_id} ({market.checked}); "
+            f"artist {artist.address}"
+        )
+        if market.rpc_from_server and not _loopback(market.rpc_url):
+            note(
+                f"the chain and the market's code were read through the server's own node "
+                f"({market.rpc_url}); pass --rpc-url with a node you run or trust, so that "
+                "these checks do not rest on the server's word"
+            )
+        with chain.node_failures(market.rpc_url):
+            config = market.client.config()
+        check_fee(config.protocol_fee_bps, checked.max_fee_bps)  # before anything is uploaded
         blend, packed = o.scene, []
         if o.pack:
             step(f"packing a copy of {o.scene.name} with its images, fonts, sounds and libraries")
@@ -192,23 +233,34 @@ def submit(
                     "Blender cannot pack (caches, movie clips, image sequences)"
                 )
         step(f"uploading {o.scene.name} ({blend.stat().st_size / 2**20:.1f} MiB) to {server}")
-        scene = _upload(api, blend, o)
-        choices = _choices(o, checked, scene["info"], note)
-        manifest = choices.manifest(scene["cid"])
-        params = choices.job_params(
-            market.config().min_bid_bond(choices.tile_count, choices.max_price_wei),
-            chain.chain_now(market),
-        )
-        deposit = chain.check_funds(market, artist.address, params)  # before anything is stored
+        scene = read(SceneAnswer, _upload(api, blend, o), "the scene's upload", server)
+        choices = _choices(o, checked, scene.info, note)
+        manifest = choices.manifest(scene.cid)
+        with chain.node_failures(market.rpc_url):
+            params = choices.job_params(
+                config.min_bid_bond(choices.tile_count, choices.max_price_wei),
+                chain.chain_now(market.client),
+            )
+            quote = market.client.quote(
+                params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile
+            )
+            deposit = checked_deposit(quote, params, config.protocol_fee_bps, checked.max_fee_bps)
+            chain.check_funds(market.client, artist.address, params, deposit)  # before storing
         step(f"storing the manifest: {len(choices.frames)} frames, {choices.tile_count} tiles")
         manifest_cid = client.store_manifest(api, manifest)
-        step("signing postJob with the artist's key")
-        job_id, receipt = market.post_job(artist, params, manifest_cid)
+        say(
+            f"signing postJob on chain {market.chain_id} for the market {market.client.address}: "
+            f"a deposit of {eth_text(deposit)} ({deposit} wei) from the artist {artist.address}"
+        )
+        job_id, receipt = posting.post_job(
+            market, artist, params, manifest_cid, deposit,
+            announce=say, timeout=o.receipt_timeout,
+        )  # fmt: skip
     return Submitted(
         job_id=job_id, page_url=f"{server}/#/jobs/{job_id}",
         job_api_url=f"{server}/api/jobs/{job_id}", tx_hash=receipt.tx_hash,
-        block_number=receipt.block_number, chain_id=chain_id,
-        market=market.address, artist=artist.address, scene_cid=scene["cid"],
+        block_number=receipt.block_number, chain_id=market.chain_id,
+        market=market.client.address, artist=artist.address, scene_cid=scene.cid,
         manifest_cid=manifest_cid,
         deposit_wei=deposit,
         frames=format_frames(choices.frames), frame_count=len(choices.frames),

@@ -8,10 +8,12 @@ seat whose tiles went back on the market (late, rejected, unverified) counts for
 round sells those tiles again, by the same indices.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel
+
+from tilefarm_cli.artist.answers import FilmAnswer, FrameAnswer, JobAnswer, SeatAnswer
 
 VERIFIED = frozenset({"Accepted", "Paid"})
 REVEALED = VERIFIED | {"Opened", "Failed", "Disputed", "Contested", "Challenged"}
@@ -52,42 +54,38 @@ class JobState(BaseModel):
         return tuple(v for k, v in self.model_dump().items() if k != "eta_seconds")
 
 
-def tile_counts(seats: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def tile_counts(seats: Sequence[SeatAnswer]) -> dict[str, int]:
     """Tiles sold, committed, revealed and verified over a job's seats (every round's)."""
     counts = {"sold": 0, "committed": 0, "revealed": 0, "verified": 0}
     for seat in seats:
-        state, tiles = str(seat["state"]), int(seat["tile_count"])
-        if state in RETURNED:
+        if seat.state in RETURNED:
             continue
         for name, states in (
             ("sold", SOLD), ("committed", COMMITTED), ("revealed", REVEALED), ("verified", VERIFIED)
         ):  # fmt: skip
-            if state in states or (name == "revealed" and seat.get("results_cid")):
-                counts[name] += tiles
+            if seat.state in states or (name == "revealed" and seat.results_cid):
+                counts[name] += seat.tile_count
     return counts
 
 
 def job_state(
-    detail: Mapping[str, Any],
-    frames: Sequence[Mapping[str, Any]],
-    film: Mapping[str, Any] | None,
+    detail: JobAnswer, frames: Sequence[FrameAnswer], film: FilmAnswer | None
 ) -> JobState:
     """The job's state from its detail (seats of every round), frames and film (None: no film)."""
-    counts = tile_counts(detail.get("seats", []))
-    assembled = [f for f in frames if f.get("status") == "assembled"]
+    assembled = [f for f in frames if f.status == "assembled"]
     state = JobState(
-        job_id=int(detail["job_id"]),
-        status=str(detail["status"]),
+        job_id=detail.job_id,
+        status=detail.status,
         stage="",
-        tiles=int(detail["tile_count"]),
-        frames=int(detail.get("frame_count") or len(frames)),
+        tiles=detail.tile_count,
+        frames=detail.frame_count or len(frames),
         frames_assembled=len(assembled),
-        frames_with_holes=[int(f["frame"]) for f in assembled if f.get("missing_tiles")],
-        film=str(film["status"]) if film is not None else None,
-        film_error=(film or {}).get("error"),
-        **counts,
+        frames_with_holes=[f.frame for f in assembled if f.missing_tiles],
+        film=film.status if film is not None else None,
+        film_error=film.error if film is not None else None,
+        **tile_counts(detail.seats),
     )
-    state.stage = stage(state, int(detail.get("commits") or 0), int(detail.get("reveals") or 0))
+    state.stage = stage(state, detail.commits, detail.reveals)
     return state
 
 

@@ -5,11 +5,11 @@ indexer follows the chain a few blocks behind a fresh post)."""
 
 import time
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 
 from tilefarm_cli.artist import client
+from tilefarm_cli.artist.answers import FilmAnswer, FrameAnswer, JobAnswer
 from tilefarm_cli.artist.errors import ArtistError
 from tilefarm_cli.artist.eta import Eta
 from tilefarm_cli.artist.job_params import seconds_text
@@ -18,12 +18,14 @@ from tilefarm_cli.artist.tile_states import JobState, Until, finish, job_state
 UNKNOWN_JOB_WAIT_S = 120.0
 
 
-def _film(api: httpx.Client, job_id: int, detail: dict[str, Any], frames: list[Any]) -> Any:
+def _film(
+    api: httpx.Client, job_id: int, detail: JobAnswer, frames: list[FrameAnswer]
+) -> FilmAnswer | None:
     """The film, asked once every frame is assembled (none for one frame)."""
-    if int(detail.get("frame_count") or 0) <= 1:
+    if detail.frame_count <= 1:
         return None
-    if not frames or any(f.get("status") != "assembled" for f in frames):
-        return {"status": "pending"}
+    if not frames or any(f.status != "assembled" for f in frames):
+        return FilmAnswer(status="pending")
     return client.film(api, job_id)
 
 
@@ -33,10 +35,10 @@ def look(api: httpx.Client, job_id: int, until: Until) -> JobState | None:
     if detail is None:
         return None
     listed = client.frames(api, job_id)
-    if listed.get("error"):
-        raise ArtistError(f"the server cannot list job {job_id}'s frames: {listed['error']}")
-    frames = listed.get("frames", [])
-    return finish(job_state(detail, frames, _film(api, job_id, detail, frames)), until)
+    if listed.error:
+        raise ArtistError(f"the server cannot list job {job_id}'s frames: {listed.error}")
+    film = _film(api, job_id, detail, listed.frames)
+    return finish(job_state(detail, listed.frames, film), until)
 
 
 def watch(

@@ -12,12 +12,17 @@ uses). A reverted call raises `ContractReverted` with the contract's custom erro
 in `tilefarm.adapters.chain.bids`.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from web3 import Web3
 
 from tilefarm.adapters.chain.bids import rank_key
-from tilefarm.adapters.chain.contract import CONTRACT_NAME, Sender, checksummed
+from tilefarm.adapters.chain.contract import (
+    CONTRACT_NAME,
+    RECEIPT_TIMEOUT,
+    Sender,
+    checksummed,
+)
 from tilefarm.adapters.chain.events import JobParams, JobPosted, RoundOpened
 from tilefarm.adapters.chain.reads import MarketReads
 from tilefarm.adapters.chain.records import Receipt
@@ -48,12 +53,27 @@ class JobMarketClient(MarketReads):
 
     # -- escrow
 
-    def post_job(self, sender: Sender, params: JobParams, manifest_cid: str) -> tuple[int, Receipt]:
-        """Posts a job paying exactly its quote; returns the new job id and the receipt."""
-        deposit = self.quote(
-            params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile
-        )
-        receipt = self._send(sender, "postJob", params.as_tuple(), manifest_cid, value=deposit)
+    def post_job(
+        self,
+        sender: Sender,
+        params: JobParams,
+        manifest_cid: str,
+        *,
+        deposit: int | None = None,
+        on_sent: Callable[[str], None] | None = None,
+        timeout: float = RECEIPT_TIMEOUT,
+    ) -> tuple[int, Receipt]:
+        """Posts a job paying exactly its quote (or `deposit`, a quote the caller has already
+        read and checked: what it checked is what is signed); returns the new job id and the
+        receipt. `on_sent` and `timeout` as `_send` takes them."""
+        if deposit is None:
+            deposit = self.quote(
+                params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile
+            )
+        receipt = self._send(
+            sender, "postJob", params.as_tuple(), manifest_cid,
+            value=deposit, on_sent=on_sent, timeout=timeout,
+        )  # fmt: skip
         return receipt.event(JobPosted).job_id, receipt
 
     def cancel_job(self, sender: Sender, job_id: int) -> Receipt:

@@ -4,6 +4,7 @@ errors by selector), calls, sends, and its logs decoded into the event models of
 `tilefarm.adapters.chain.bindings`.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Self, cast
 
@@ -27,6 +28,8 @@ from tilefarm.adapters.paths import BUILD_DIR
 
 CONTRACT_NAME = "JobMarket"
 Sender = str | LocalAccount
+# How long a send waits for its receipt (web3's own default).
+RECEIPT_TIMEOUT = 120.0
 
 
 class MarketContract:
@@ -126,7 +129,18 @@ class MarketContract:
                 raise  # a node error, not a revert
             raise self._reverted(exc, name) from None
 
-    def _send(self, sender: Sender, name: str, *args: Any, value: int = 0) -> Receipt:
+    def _send(
+        self,
+        sender: Sender,
+        name: str,
+        *args: Any,
+        value: int = 0,
+        on_sent: Callable[[str], None] | None = None,
+        timeout: float = RECEIPT_TIMEOUT,
+    ) -> Receipt:
+        """Send `name(*args)` and wait up to `timeout` seconds for its receipt. `on_sent` hears
+        the transaction's hash once the node took it, before the wait: whoever must say what
+        to look up when the wait fails (a timeout, a node gone) has it."""
         fn = self._function(name, *args)
         address = sender if isinstance(sender, str) else sender.address
         tx: TxParams = {"from": checksummed(address), "value": Wei(value)}
@@ -143,7 +157,9 @@ class MarketContract:
             if isinstance(exc, ValueError) and _revert_data(exc) is None:
                 raise  # a node error, not a revert
             raise self._reverted(exc, name) from None
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
+        if on_sent is not None:
+            on_sent("0x" + bytes(tx_hash).hex())
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
         if receipt["status"] != 1:
             raise ChainError(
                 f"{name} reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})"
