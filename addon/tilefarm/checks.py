@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .scene_folder import OUTSIDE
+
 Level = Literal["ok", "info", "warning", "error"]
 # The option that lets a submission go ahead despite an error finding (None: nothing does).
 Override = Literal["cycles_instead", "allow_missing"]
@@ -40,7 +42,8 @@ class OutsideFile:
     """A file outside the .blend that the scene names. `kind` is one of the server's kinds
     (image, library, cache, volume, font, sound, movie_clip); `path` is as saved ('//' = beside
     the .blend); `carriable`: the copy can carry it (an image, font, sound or volume packed, a
-    library made local), which needs it `on_disk`."""
+    library made local), which needs it `on_disk` and, for a file to pack, `in_folder`: inside
+    the .blend's folder (`scene_folder.RULE`; a file elsewhere on the disk is never packed)."""
 
     kind: str
     name: str
@@ -48,6 +51,7 @@ class OutsideFile:
     packed: bool
     on_disk: bool
     carriable: bool
+    in_folder: bool = True
 
     @property
     def fate(self) -> Literal["packed", "pack", "make_local", "left"]:
@@ -55,13 +59,15 @@ class OutsideFile:
         the copy (a library), or left out (workers render without it)."""
         if self.packed:
             return "packed"
-        if not (self.carriable and self.on_disk):
+        if not (self.carriable and self.on_disk and self.in_folder):
             return "left"
         return "make_local" if self.kind == "library" else "pack"
 
     @property
     def why_left(self) -> str:
         """Why the copy cannot carry it (for a file left out)."""
+        if self.carriable and not self.in_folder:
+            return OUTSIDE
         if not self.on_disk:
             return "not found on disk"
         return {
@@ -150,6 +156,17 @@ def plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _left_fix(left: Sequence[OutsideFile]) -> str:
+    """What brings files left out into the copy: finding the missing ones, moving those outside
+    the scene's folder into it."""
+    fixes = []
+    if any(not f.on_disk and (f.in_folder or not f.carriable) for f in left):
+        fixes.append("File > External Data > Find Missing Files")
+    if any(f.carriable and not f.in_folder for f in left):
+        fixes.append("move the files outside the scene's folder into it and relink them")
+    return "; ".join(fixes) or "File > External Data > Find Missing Files"
+
+
 def check_files(facts: SceneFacts) -> list[Finding]:
     by_fate: dict[str, list[OutsideFile]] = {}
     for f in facts.outside_files:
@@ -161,8 +178,8 @@ def check_files(facts: SceneFacts) -> list[Finding]:
                 "Files",
                 "error",
                 f"{plural(len(left), 'file', 'files')} the copy cannot carry: "
-                f"{_names(left, why=True)}; workers would render without them (File > External "
-                "Data > Find Missing Files, or tick 'Submit without them')",
+                f"{_names(left, why=True)}; workers would render without them "
+                f"({_left_fix(left)}, or tick 'Submit without them')",
                 unless="allow_missing",
             )
         )

@@ -3,7 +3,9 @@ depend on packages from PyPI). No bpy: it runs in worker threads and in tests.
 
 - `upload_scene`: `POST /api/scenes?filename=..&allow_missing=..&cycles_instead=..` with the raw
   .blend as the body (streamed from disk, not read into memory);
-- `jobs_for_scene`: `GET /api/jobs?scene_cid=..`, the jobs whose manifest renders the scene;
+- `indexed_block`: `GET /api/indexer`, the last block the server's indexer has seen;
+- `jobs_for_scene`: `GET /api/jobs?scene_cid=..&artist=..`, the jobs whose manifest renders the
+  scene (posted by that address);
 - `job_status`: `GET /api/jobs/{id}/status`, its tiles by state;
 - `job_page_url`: the page where the artist's wallet signs the job, prefilled with the scene.
 """
@@ -21,6 +23,7 @@ from .errors import AddonError, ServerError
 
 UPLOAD_SECONDS = 600  # the server reads the .blend in a Blender child before it answers
 READ_SECONDS = 15
+LISTED_JOBS = 50  # jobs of a scene asked for at once (newest first: the submission's are first)
 
 
 def server_base(url: str) -> str:
@@ -101,7 +104,9 @@ def upload_scene(
     return scene
 
 
-def get_json(server: str, path: str, timeout: float = READ_SECONDS, **query: object) -> Any:
+def get_json(
+    server: str, path: str, query: dict[str, object] | None = None, timeout: float = READ_SECONDS
+) -> Any:
     """`GET path?query` on the server, as JSON."""
     url = f"{server_base(server)}{path}"
     if query:
@@ -109,9 +114,27 @@ def get_json(server: str, path: str, timeout: float = READ_SECONDS, **query: obj
     return _call(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout)
 
 
-def jobs_for_scene(server: str, scene_cid: str) -> dict[str, Any]:
-    """The server's `JobList` of the jobs rendering `scene_cid`, newest first."""
-    jobs: dict[str, Any] = get_json(server, "/api/jobs", scene_cid=scene_cid, limit=5)
+def indexed_block(server: str) -> int:
+    """The last block the server's indexer has seen (the chain's head it last read, or the
+    last block it applied): a job posted from now on is in a later block. 0 without an
+    indexer (a server with no chain lists no jobs)."""
+    body = get_json(server, "/api/indexer")
+    try:
+        return max(int(body["head"]), int(body["next_block"]) - 1, 0)
+    except (KeyError, TypeError, ValueError):
+        raise AddonError(
+            f"{server_base(server)}/api/indexer did not answer as a tilefarm server does: is "
+            "the address in the add-on's preferences right?"
+        ) from None
+
+
+def jobs_for_scene(server: str, scene_cid: str, artist: str | None = None) -> dict[str, Any]:
+    """The server's `JobList` of the jobs rendering `scene_cid` (posted by `artist` when
+    given), newest first."""
+    query: dict[str, object] = {"scene_cid": scene_cid, "limit": LISTED_JOBS}
+    if artist is not None:
+        query["artist"] = artist
+    jobs: dict[str, Any] = get_json(server, "/api/jobs", query)
     return jobs
 
 

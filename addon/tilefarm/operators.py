@@ -1,5 +1,7 @@
 """The panel's buttons: Submit (check, snapshot, then pack, upload and open the job page in a
-thread), Refresh (the job's progress now) and Open job page (again)."""
+thread), Refresh (ask for the job's progress now), Follow (one of several jobs posted for the
+scene) and Open job page (again). None of them waits for the network: the server is asked in
+threads (`submission`, `watching`), and timers draw what they found."""
 
 from __future__ import annotations
 
@@ -17,9 +19,10 @@ from .checks import blocking, check_scene
 from .client import server_base
 from .errors import AddonError
 from .packing import snapshot
-from .preferences import preferences
+from .preferences import address_preference, preferences
 from .redraw import redraw_properties
 from .scene_facts import read_scene
+from .scene_folder import blend_folder
 
 FOLLOW_SECONDS = 0.5
 
@@ -33,8 +36,17 @@ def follow_submission() -> float | None:
     if sub.busy:
         return FOLLOW_SECONDS
     if sub.stage == "done" and sub.scene_cid is not None:
-        watching.follow(sub.server, sub.scene_cid)
+        watching.follow(sub.server, sub.scene_cid, sub.since_block, _artist(bpy.context))
     return None
+
+
+def _artist(context: Any) -> str | None:
+    """The "Your address" preference, or None when it is empty or not an address (the panel
+    says so)."""
+    try:
+        return address_preference(context)
+    except AddonError:
+        return None
 
 
 class TILEFARM_OT_submit(bpy.types.Operator):  # type: ignore[misc]  # bpy has no types
@@ -81,7 +93,7 @@ class TILEFARM_OT_submit(bpy.types.Operator):  # type: ignore[misc]  # bpy has n
         filename = os.path.basename(bpy.data.filepath) or "untitled.blend"
         folder = Path(tempfile.mkdtemp(prefix="tilefarm-"))
         sub = submission.Submission(
-            server=server, filename=filename,
+            server=server, filename=filename, folder=blend_folder(bpy.data.filepath),
             allow_missing=self.allow_missing, cycles_instead=self.cycles_instead,
             session_files=list(facts.outside_files),
         )  # fmt: skip
@@ -102,13 +114,14 @@ class TILEFARM_OT_submit(bpy.types.Operator):  # type: ignore[misc]  # bpy has n
             self.report({"ERROR"}, sub.describe())
             return {"CANCELLED"}
         assert sub.scene_cid is not None
-        watching.follow(server, sub.scene_cid)
+        watching.follow(server, sub.scene_cid, sub.since_block, _artist(context))
         self.report({"INFO"}, sub.describe())
         return {"FINISHED"}
 
 
 class TILEFARM_OT_refresh(bpy.types.Operator):  # type: ignore[misc]  # bpy has no types
-    """Ask the server how the uploaded scene's job is doing now"""
+    """Ask the server how the uploaded scene's job is doing now (with Your address as the
+    preferences say now); the panel shows the answer when it comes"""
 
     bl_idname = "tilefarm.refresh"
     bl_label = "Refresh"
@@ -119,10 +132,33 @@ class TILEFARM_OT_refresh(bpy.types.Operator):  # type: ignore[misc]  # bpy has 
         return watching.watched is not None
 
     def execute(self, context: Any) -> set[str]:
-        watch = watching.refresh()
-        if watch is not None and watch.error is not None:
-            self.report({"ERROR"}, watch.error)
+        try:
+            artist = address_preference(context)
+        except AddonError as exc:
+            self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        watching.refresh(artist)
+        return {"FINISHED"}
+
+
+class TILEFARM_OT_follow_job(bpy.types.Operator):  # type: ignore[misc]  # bpy has no types
+    """Follow this job: several jobs were posted for the uploaded scene since the upload, and
+    this one is yours"""
+
+    bl_idname = "tilefarm.follow_job"
+    bl_label = "Follow this job"
+    bl_options: ClassVar[set[str]] = {"REGISTER"}
+
+    job_id: bpy.props.IntProperty(  # type: ignore[valid-type]
+        name="Job", min=1, options={"SKIP_SAVE"}
+    )
+
+    @classmethod
+    def poll(cls, context: Any) -> bool:
+        return watching.watched is not None
+
+    def execute(self, context: Any) -> set[str]:
+        watching.choose(self.job_id)
         return {"FINISHED"}
 
 
@@ -146,4 +182,9 @@ class TILEFARM_OT_open_job_page(bpy.types.Operator):  # type: ignore[misc]  # bp
         return {"FINISHED"}
 
 
-CLASSES = (TILEFARM_OT_submit, TILEFARM_OT_refresh, TILEFARM_OT_open_job_page)
+CLASSES = (
+    TILEFARM_OT_submit,
+    TILEFARM_OT_refresh,
+    TILEFARM_OT_follow_job,
+    TILEFARM_OT_open_job_page,
+)

@@ -17,6 +17,7 @@ from typing import Any
 import bpy
 
 from .checks import OutsideFile
+from .scene_folder import inside
 
 _NOT_FILES = ("GENERATED", "VIEWER")  # images made inside Blender
 _NOT_TEXTURES = ("RENDER_RESULT", "COMPOSITING")
@@ -45,32 +46,40 @@ def _local(blocks: Any) -> Iterator[Any]:
             yield block
 
 
-def _udim_tiles_on_disk(image: Any) -> bool:
-    path = image.filepath
+def file_paths(block: Any) -> list[str]:
+    """The absolute paths of the files packing `block` reads: its file, or each UDIM tile's."""
+    path = block.filepath
     if not any(token in path for token in _UDIM_TOKENS):
-        return _is_file(path, image)
-    for tile in image.tiles:
+        return [_absolute(path, block)]
+    named = []
+    for tile in block.tiles:
         u, v = (tile.number - 1001) % 10 + 1, (tile.number - 1001) // 10 + 1
-        named = path.replace("<UDIM>", str(tile.number)).replace("<UVTILE>", f"u{u}_v{v}")
-        if not _is_file(named, image):
-            return False
-    return True
+        tile_path = path.replace("<UDIM>", str(tile.number)).replace("<UVTILE>", f"u{u}_v{v}")
+        named.append(_absolute(tile_path, block))
+    return named
 
 
-def _images() -> Iterator[OutsideFile]:
+def in_folder(block: Any, folder: str) -> bool:
+    """Every file packing `block` would read lies inside `folder` (`scene_folder.RULE`)."""
+    return all(inside(path, folder) for path in file_paths(block))
+
+
+def _images(folder: str) -> Iterator[OutsideFile]:
     for image in _local(bpy.data.images):
         if image.type in _NOT_TEXTURES or image.source in _NOT_FILES or not image.filepath:
             continue
         if image.source == "TILED":
             packed_tiles = {p.tile_number for p in image.packed_files}
             packed = all(t.number in packed_tiles for t in image.tiles)
-            on_disk = _udim_tiles_on_disk(image)
         else:
             packed = image.source == "FILE" and image.packed_file is not None
-            on_disk = _is_file(image.filepath, image)
+        on_disk = all(os.path.isfile(path) for path in file_paths(image))
         # Sequences and movies cannot be packed; single files and UDIM tiles can.
         carriable = image.source in ("FILE", "TILED")
-        yield OutsideFile("image", image.name, image.filepath, packed, on_disk, carriable)
+        yield OutsideFile(
+            "image", image.name, image.filepath, packed, on_disk, carriable,
+            in_folder=packed or in_folder(image, folder),
+        )  # fmt: skip
 
 
 def _libraries() -> Iterator[OutsideFile]:
@@ -82,7 +91,7 @@ def _libraries() -> Iterator[OutsideFile]:
         yield OutsideFile("library", library.name, library.filepath, packed, on_disk, True)
 
 
-def _others() -> Iterator[OutsideFile]:
+def _others(folder: str) -> Iterator[OutsideFile]:
     data = bpy.data
     for kind, blocks in (("volume", data.volumes), ("font", data.fonts), ("sound", data.sounds)):
         for block in _local(blocks):
@@ -92,7 +101,10 @@ def _others() -> Iterator[OutsideFile]:
             packed = block.packed_file is not None
             # A volume sequence cannot be packed.
             carriable = not getattr(block, "is_sequence", False)
-            yield OutsideFile(kind, block.name, path, packed, _is_file(path, block), carriable)
+            yield OutsideFile(
+                kind, block.name, path, packed, _is_file(path, block), carriable,
+                in_folder=packed or in_folder(block, folder),
+            )  # fmt: skip
     for clip in _local(data.movieclips):  # Blender cannot pack a movie clip
         if clip.filepath:
             on_disk = _is_file(clip.filepath, clip)
@@ -169,7 +181,9 @@ def _caches() -> Iterator[OutsideFile]:
             yield from _modifier_caches(f"{obj.name}: {modifier.name}", modifier)
 
 
-def list_outside_files() -> list[OutsideFile]:
-    """Every file outside the .blend that the open file names, those it does not carry first."""
-    files = [*_images(), *_libraries(), *_caches(), *_others()]
+def list_outside_files(folder: str) -> list[OutsideFile]:
+    """Every file outside the .blend that the open file names, those it does not carry first;
+    a file to pack is `in_folder` when it lies inside `folder` (`scene_folder.blend_folder` of
+    the artist's .blend)."""
+    files = [*_images(folder), *_libraries(), *_caches(), *_others(folder)]
     return sorted(files, key=lambda f: f.packed)

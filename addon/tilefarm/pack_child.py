@@ -1,18 +1,23 @@
 """What the packing child does (`packing.pack_copy` starts it): open the snapshot, make linked
-data local, pack what Blender can pack, save the packed copy and report.
+data local, pack what Blender can pack of the files inside the artist's folder, save the packed
+copy and report.
 
 Runs only in that child, never in the artist's session: everything here changes the open file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import bpy
 
-from .outside_files import list_outside_files
+from .outside_files import in_folder, list_outside_files
 
 
 def make_local() -> list[str]:
@@ -32,23 +37,60 @@ def make_local() -> list[str]:
     return libraries
 
 
-def pack() -> list[tuple[str, str]]:
-    """Pack every image, font, sound and volume Blender can pack; returns what was packed, as
-    (kind, name) (its path here is relative to the snapshot, not to the artist's file)."""
-    before = {(f.kind, f.name) for f in list_outside_files() if not f.packed}
-    bpy.ops.file.pack_all()
-    after = {(f.kind, f.name): f for f in list_outside_files()}
+def _outside_paths(folder: str) -> Iterator[tuple[Any, str]]:
+    """Every data-block `pack_all` would read that names a file outside `folder`, with the
+    property holding its path. All of `bpy.data`, not only what the scene uses: Blender packs
+    a data-block kept by its fake user too, and saves it."""
+    data = bpy.data
+    for image in data.images:
+        # `filepath_raw`: setting it does not reload the image (nor rescan its UDIM tiles).
+        packable = image.source in ("FILE", "TILED") and not image.packed_files
+        if packable and image.filepath and not in_folder(image, folder):
+            yield image, "filepath_raw"
+    for blocks in (data.fonts, data.sounds, data.volumes):
+        for block in blocks:
+            named = block.filepath not in ("", "<builtin>") and block.packed_file is None
+            if named and not in_folder(block, folder):
+                yield block, "filepath"
+
+
+@contextmanager
+def _paths_cleared(folder: str) -> Iterator[None]:
+    """Blank the path of every data-block naming a file outside `folder` (Blender's pack_all
+    then has nothing to read for it), and put each path back afterwards."""
+    cleared = [(block, name, getattr(block, name)) for block, name in _outside_paths(folder)]
+    try:
+        for block, name, _ in cleared:
+            setattr(block, name, "")
+        yield
+    finally:
+        for block, name, path in cleared:
+            setattr(block, name, path)
+
+
+def pack(folder: str) -> list[tuple[str, str]]:
+    """Pack every image, font, sound and volume Blender can pack whose file lies inside
+    `folder` (`scene_folder.RULE`); returns what was packed, as (kind, name) (its path here is
+    relative to the snapshot, not to the artist's file). A file outside is not read: the copy
+    keeps naming it, and the report lists it as left out."""
+    before = {(f.kind, f.name) for f in list_outside_files(folder) if not f.packed}
+    with _paths_cleared(folder), contextlib.suppress(RuntimeError):
+        # RuntimeError: Blender's report of files it could not read (missing on disk too).
+        bpy.ops.file.pack_all()
+    after = {(f.kind, f.name): f for f in list_outside_files(folder)}
     return sorted(key for key in before if key in after and after[key].packed)
 
 
 def main(args: list[str]) -> int:
-    """`args`: the snapshot, the packed copy to write, the report to write (JSON)."""
-    snapshot, out, report = (Path(a) for a in args)
+    """`args`: the artist's .blend folder (the files the copy may pack lie inside it; "" for a
+    file never saved), the snapshot, the packed copy to write, the report to write (JSON)."""
+    folder, *paths = args
+    snapshot, out, report = (Path(a) for a in paths)
     # With its UI, so the copy keeps the artist's active scene and screens; no scripts run.
     bpy.ops.wm.open_mainfile(filepath=str(snapshot), use_scripts=False)
     made_local = make_local()
-    packed = pack()
-    left = [asdict(f) for f in list_outside_files() if not f.packed]
+    packed = pack(folder)
+    left = [asdict(f) for f in list_outside_files(folder) if not f.packed]
     bpy.ops.wm.save_as_mainfile(filepath=str(out), relative_remap=True, compress=True)
     done = {"packed": packed, "made_local": made_local, "left": left}
     report.write_text(json.dumps(done))

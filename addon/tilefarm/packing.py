@@ -14,9 +14,11 @@ history included. So:
 2. `pack_copy` opens that snapshot in a Blender child (`bpy.app.binary_path` in the background,
    factory settings, no scripts; or, where Blender runs as the `bpy` Python module, that
    Python), makes every linked data-block local, packs every image, font, sound and volume it
-   can, and saves the result beside the snapshot. It reports what it made local, what it
-   packed and what the copy still does not carry. It needs no bpy here, so it runs off the
-   main thread while the artist keeps working (`submission` runs it in a thread).
+   can whose file lies inside the artist's folder (`scene_folder`: a file elsewhere on the disk
+   is never read into the upload), and saves the result beside the snapshot. It reports what
+   it made local, what it packed and what the copy still does not carry. It needs no bpy here,
+   so it runs off the main thread while the artist keeps working (`submission` runs it in a
+   thread).
 
 The artist's .blend is only ever read (by Blender, when the snapshot is saved from memory).
 """
@@ -94,13 +96,16 @@ def child_command(blender: str, python: str) -> list[str]:
     return [python, "-c", _BOOTSTRAP]
 
 
-def pack_copy(snapshot_path: Path, blender: str, python: str = sys.executable) -> PackedCopy:
-    """Pack `snapshot_path` in a Blender child into `<snapshot>-packed.blend` beside it."""
+def pack_copy(
+    snapshot_path: Path, blender: str, folder: str, python: str = sys.executable
+) -> PackedCopy:
+    """Pack `snapshot_path` in a Blender child into `<snapshot>-packed.blend` beside it,
+    packing only files inside `folder` (`scene_folder.blend_folder` of the artist's .blend)."""
     out = snapshot_path.with_name(snapshot_path.stem + "-packed.blend")
     report = snapshot_path.with_name("packing.json")
-    folder = str(Path(__file__).resolve().parent)
-    command = [*child_command(blender, python), "--", folder, str(snapshot_path), str(out)]
-    command.append(str(report))
+    addon = str(Path(__file__).resolve().parent)
+    command = [*child_command(blender, python), "--", addon, folder, str(snapshot_path)]
+    command += [str(out), str(report)]
     try:
         run = subprocess.run(
             command, capture_output=True, text=True, timeout=PACK_SECONDS, check=False

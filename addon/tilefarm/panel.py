@@ -1,5 +1,6 @@
-"""The tilefarm panel in Properties > Output: the server, what the checks found, the options
-that let a scene through anyway, Submit, and then the upload and the job's progress."""
+"""The tilefarm panel in Properties > Output: the server and Your address, what the checks
+found, the options that let a scene through anyway, Submit, and then the upload and the job's
+progress (or the jobs posted for the scene since the upload, to choose from)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import bpy
 
 from . import submission, watching
 from .checks import Finding, SceneFacts, blocking, check_scene
-from .preferences import preferences
+from .errors import AddonError
+from .preferences import address_preference, preferences
 from .scene_facts import read_scene
 
 ICONS = {"ok": "CHECKMARK", "info": "INFO", "warning": "ERROR", "error": "CANCEL"}
@@ -19,6 +21,7 @@ WRAP = 52  # characters per line: the Properties editor does not wrap labels
 # The panel is drawn on every redraw; listing outside files stats each one, so the facts are
 # read again at most this often (and whenever another file or scene is shown).
 FACTS_SECONDS = 2.0
+SHOWN_CANDIDATES = 6  # jobs listed to choose from
 _facts: tuple[tuple[str, str], float, SceneFacts] | None = None
 
 
@@ -54,12 +57,32 @@ def _after(layout: Any) -> None:
         return
     if watch.error is not None:
         _lines(box, watch.error, "ERROR")
-    if watch.progress is not None:
-        for i, line in enumerate(watch.progress.lines()):
+    progress = watch.progress
+    if progress is not None:
+        for i, line in enumerate(progress.lines()):
             _lines(box, line, "RENDER_ANIMATION" if i == 0 else "BLANK1")
-        if watch.progress.job_id is not None:
-            box.progress(factor=watch.progress.fraction, type="BAR", text="verified")
+        if progress.job_id is not None:
+            box.progress(factor=progress.fraction, type="BAR", text="verified")
+        if progress.choosing:
+            for candidate in progress.candidates[:SHOWN_CANDIDATES]:
+                chosen = candidate.job_id == progress.job_id
+                button = box.operator(
+                    "tilefarm.follow_job", text=candidate.line(),
+                    icon="RADIOBUT_ON" if chosen else "RADIOBUT_OFF",
+                )  # fmt: skip
+                button.job_id = candidate.job_id
+            if len(progress.candidates) > SHOWN_CANDIDATES:
+                more = len(progress.candidates) - SHOWN_CANDIDATES
+                _lines(box, f"and {more} more: set Your address to see only yours", "BLANK1")
     box.operator("tilefarm.refresh", icon="FILE_REFRESH")
+
+
+def _address(layout: Any, context: Any) -> None:
+    layout.prop(preferences(context), "your_address")
+    try:
+        address_preference(context)
+    except AddonError as exc:
+        _lines(layout, str(exc), "ERROR")
 
 
 class TILEFARM_PT_submit(bpy.types.Panel):  # type: ignore[misc]  # bpy has no types
@@ -72,6 +95,7 @@ class TILEFARM_PT_submit(bpy.types.Panel):  # type: ignore[misc]  # bpy has no t
         layout = self.layout
         options = context.window_manager.tilefarm
         layout.prop(preferences(context), "server_url")
+        _address(layout, context)
         findings = check_scene(_scene_facts(context.scene))
         _findings(layout, findings)
         overrides = {f.unless for f in findings if f.level == "error"}

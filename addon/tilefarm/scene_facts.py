@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import bpy
+
 from .checks import SceneFacts
 from .outside_files import list_outside_files
+from .scene_folder import blend_folder
 
 
 def read_scene(scene: Any) -> SceneFacts:
@@ -24,5 +27,5 @@ def read_scene(scene: Any) -> SceneFacts:
         exposure=float(view.exposure),
         gamma=float(view.gamma),
         display_device=scene.display_settings.display_device,
-        outside_files=tuple(list_outside_files()),
+        outside_files=tuple(list_outside_files(blend_folder(bpy.data.filepath))),
     )

@@ -3,8 +3,10 @@ thread (no bpy in it), so Blender stays responsive while a large scene packs and
 panel reads `current` to show how far it got.
 
 The thread ends in one of two stages: "done" (the scene is on the server, `scene_cid` set, the
-job page opened) or "failed" (`error` says why and what to do). The snapshot's folder is removed
-either way: nothing the add-on wrote stays on disk.
+job page opened) or "failed" (`error` says why and what to do). Before the upload it notes the
+server's last block (`since_block`): the job the artist then posts is in a later one, which
+tells it from jobs posted earlier for the same scene (`job_choice`). The snapshot's folder is
+removed either way: nothing the add-on wrote stays on disk.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from .checks import OutsideFile, plural
-from .client import job_page_url, upload_scene
+from .client import indexed_block, job_page_url, upload_scene
 from .errors import AddonError, ServerError
 from .packing import pack_copy
 
@@ -31,11 +33,14 @@ class Submission:
 
     server: str
     filename: str
+    # The artist's .blend folder: only files inside it are packed (`scene_folder`).
+    folder: str
     allow_missing: bool
     cycles_instead: bool
     stage: Stage = "packing"
     error: str | None = None
     scene_cid: str | None = None
+    since_block: int = 0
     job_url: str | None = None
     browser_opened: bool = False
     packed: list[str] = field(default_factory=list)
@@ -63,26 +68,33 @@ class Submission:
             f"{plural(len(self.packed), 'file', 'files')} packed, "
             f"{plural(len(self.made_local), 'library', 'libraries')} made local"
         )
+        if self.left:
+            carried += f", {len(self.left)} left out: {_named(self.left)}"
         opened = "the job page is open" if self.browser_opened else f"open {self.job_url}"
         return f"Uploaded {self.filename} ({carried}): {opened}; sign the job there"
 
 
-def _left_message(left: list[OutsideFile]) -> str:
+def _named(left: list[OutsideFile]) -> str:
     named = ", ".join(f"{f.path or f.name} ({f.kind}: {f.why_left})" for f in left[:SHOWN_LEFT])
-    more = f" and {len(left) - SHOWN_LEFT} more" if len(left) > SHOWN_LEFT else ""
+    return named + (f" and {len(left) - SHOWN_LEFT} more" if len(left) > SHOWN_LEFT else "")
+
+
+def _left_message(left: list[OutsideFile]) -> str:
     return (
-        f"the packed copy still lacks {len(left)} outside files: {named}{more}; workers would "
-        "render without them (find them, or tick 'Submit without them')"
+        f"the packed copy still lacks {len(left)} outside files: {_named(left)}; workers would "
+        "render without them (find them, move those outside the scene's folder into it, or "
+        "tick 'Submit without them')"
     )
 
 
 def _run(sub: Submission, snapshot: Path, blender: str) -> None:
     try:
-        copy = pack_copy(snapshot, blender)
+        copy = pack_copy(snapshot, blender, sub.folder)
         sub.packed, sub.made_local, sub.left = copy.as_the_artist_names_them(sub.session_files)
         if sub.left and not sub.allow_missing:
             raise AddonError(_left_message(sub.left))
         sub.stage = "uploading"
+        sub.since_block = indexed_block(sub.server)
         scene = upload_scene(
             sub.server, copy.path, filename=sub.filename,
             allow_missing=sub.allow_missing, cycles_instead=sub.cycles_instead,

@@ -9,28 +9,31 @@ from tests.addon.addon_modules import addon_module
 from tilefarm_cli.devnet.ports import free_port
 
 progress = addon_module("progress")
+choice = addon_module("job_choice")
 client = addon_module("client")
 errors = addon_module("errors")
 
+ARTIST = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
-def job(job_id: int, status: str = "Bidding", tiles: int = 8) -> dict[str, Any]:
-    return {"job_id": job_id, "status": status, "tile_count": tiles}
+
+def job(job_id: int, status: str = "Bidding", tiles: int = 8) -> Any:
+    return choice.Candidate(job_id=job_id, artist=ARTIST, status=status, tile_count=tiles)
 
 
 def test_a_scene_without_a_job_says_where_to_post_one() -> None:
-    shown = progress.summarise({"items": [], "total": 0}, None)
+    shown = progress.summarise([], None, None)
     assert shown.job_id is None and not shown.finished
     assert shown.lines() == ["No job yet: post it on the job page (your wallet signs it there)"]
 
 
-def test_the_newest_job_is_shown_with_its_tiles_by_state() -> None:
+def test_the_followed_job_is_shown_with_its_poster_and_its_tiles_by_state() -> None:
     status = {
         "job_id": 9, "status": "Active", "tile_count": 8, "tiles_assigned": 8,
         "tiles_submitted": 5, "tiles_accepted": 2, "tiles_rejected": 1,
     }  # fmt: skip
-    shown = progress.summarise({"items": [job(9), job(4)], "total": 2}, status)
+    shown = progress.summarise([job(9)], job(9), status)
     assert shown.lines() == [
-        "Job 9: Active (the newest of 2 jobs of this scene)",
+        "Job 9 by 0x7099...79C8: Active",
         "2 of 8 tiles verified, 5 rendered, 8 sold",
         "1 rejected",
     ]
@@ -39,13 +42,31 @@ def test_the_newest_job_is_shown_with_its_tiles_by_state() -> None:
 
 @pytest.mark.parametrize("status", ["Completed", "Cancelled", "Expired"])
 def test_a_finished_job_stops_the_polling(status: str) -> None:
-    assert progress.summarise({"items": [job(3, status)], "total": 1}, None).finished
+    assert progress.summarise([job(3, status)], job(3, status), None).finished
 
 
-def test_a_status_of_another_job_is_not_shown_as_the_newest_ones() -> None:
+def test_a_status_of_another_job_is_not_shown_as_the_followed_ones() -> None:
     stale = {"job_id": 4, "status": "Completed", "tile_count": 8, "tiles_accepted": 8}
-    shown = progress.summarise({"items": [job(9)], "total": 1}, stale)
+    shown = progress.summarise([job(9)], job(9), stale)
     assert (shown.status, shown.tiles_accepted) == ("Bidding", 0)
+
+
+def test_several_jobs_posted_since_the_upload_are_listed_to_choose_from() -> None:
+    found = [job(12), job(11, "Active", 4)]
+    shown = progress.summarise(found, None, None)
+    assert shown.job_id is None and shown.choosing and not shown.finished
+    assert shown.lines() == [
+        "2 jobs of this scene were posted since the upload: choose yours",
+        "Set Your address in the add-on's preferences to see only your jobs",
+    ]
+    assert [c.line() for c in shown.candidates] == [
+        "Job 12 by 0x7099...79C8: Bidding, 8 tiles",
+        "Job 11 by 0x7099...79C8: Active, 4 tiles",
+    ]
+    chosen = progress.summarise(found, found[1], None, by_artist=True)
+    assert chosen.lines()[0] == (
+        "Job 11 by 0x7099...79C8: Active (your choice of 2 jobs posted since the upload)"
+    )
 
 
 def test_the_job_page_address_names_the_uploaded_scene() -> None:

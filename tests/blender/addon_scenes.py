@@ -9,8 +9,13 @@ the Blender child ever do.
                            its pixels are the PNG's bytes / 255); saved with relative paths,
                            nothing packed
     FOLDER/gone.blend      the same scene whose texture file is gone (tex/gone.png)
+    FOLDER/private/secret.png          a file outside the next scene's folder
+    FOLDER/leak/leak.blend             a scene naming three textures: leak/tex/inside.png, the
+                                       secret by a path out of its folder (//../private/...), and
+                                       leak/tex/link.png, a symlink to the secret
 """
 
+import os
 import struct
 import sys
 import zlib
@@ -20,6 +25,7 @@ import bpy
 
 PAINT = (64, 128, 191)  # the texture's RGB bytes
 LINKED = (0.8, 0.1, 0.1)  # the library material's emission
+SECRET = (1, 2, 3)  # a private file's RGB bytes
 
 
 def write_png(path: Path, rgb: tuple[int, int, int], size: int = 4) -> None:
@@ -88,6 +94,28 @@ def build_shot(folder: Path, texture: Path, out: Path) -> None:
     bpy.ops.wm.save_mainfile()
 
 
+def build_leak(folder: Path, out: Path) -> None:
+    """A scene (as a downloaded asset file might be) naming a file outside its own folder, both
+    by a path that leaves the folder and through a symlink inside it."""
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    scene = bpy.context.scene
+    scene.render.engine = "CYCLES"
+    scene.render.resolution_x, scene.render.resolution_y = 32, 24
+    material = emissive("Leaky")
+    for name in ("inside.png", "link.png"):
+        node = material.node_tree.nodes.new("ShaderNodeTexImage")
+        node.image = bpy.data.images.load(str(out.parent / "tex" / name))
+    node = material.node_tree.nodes.new("ShaderNodeTexImage")
+    node.image = bpy.data.images.load(str(folder / "private" / "secret.png"))
+    plane(0.0, material)
+    camera = bpy.data.objects.new("Camera", bpy.data.cameras.new("Camera"))
+    scene.collection.objects.link(camera)
+    scene.camera = camera
+    bpy.ops.wm.save_as_mainfile(filepath=str(out))
+    bpy.ops.file.make_paths_relative()
+    bpy.ops.wm.save_mainfile()
+
+
 def main(folder: Path) -> None:
     write_png(folder / "tex" / "paint.png", PAINT)
     write_png(folder / "tex" / "gone.png", PAINT)
@@ -95,6 +123,10 @@ def main(folder: Path) -> None:
     build_shot(folder, folder / "tex" / "paint.png", folder / "shot.blend")
     build_shot(folder, folder / "tex" / "gone.png", folder / "gone.blend")
     (folder / "tex" / "gone.png").unlink()
+    write_png(folder / "private" / "secret.png", SECRET)
+    write_png(folder / "leak" / "tex" / "inside.png", PAINT)
+    os.symlink(folder / "private" / "secret.png", folder / "leak" / "tex" / "link.png")
+    build_leak(folder, folder / "leak" / "leak.blend")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,18 @@
 """An artist's Blender session for the add-on's tests: the project's bpy, with the user folders
 the test points BLENDER_USER_* at. Run as its own process with the venv python:
 
-    python addon_session.py ADDON.zip SERVER SHOT.blend GONE.blend
+    python addon_session.py ADDON.zip SERVER SHOT.blend GONE.blend LEAK.blend
 
 It installs the add-on from its zip as Blender's "Install from Disk" does, opens SHOT.blend and
 submits it with the add-on's operator, then follows the job: it prints one JSON line per step,
-prefixed with REPORT, and after the "submitted" step waits for a line on stdin (the test posts a
-job for the uploaded scene meanwhile). Then it tries GONE.blend, whose texture is missing, and
-last disables the add-on.
+prefixed with REPORT, and after the "submitted" step waits for a line on stdin, the artist's
+address (the test posts two jobs for the uploaded scene meanwhile: the artist's and a
+stranger's). It asks a server that never answers, submits LEAK.blend, which names files outside
+its folder, tries GONE.blend, whose texture is missing, and last disables the add-on.
 """
 
 import json
+import socket
 import sys
 import time
 import types
@@ -94,7 +96,9 @@ def install(zip_path: str) -> None:
         "installed",
         enabled=PACKAGE in bpy.context.preferences.addons,
         operators=[
-            op for op in ("submit", "refresh", "open_job_page") if hasattr(bpy.ops.tilefarm, op)
+            op
+            for op in ("submit", "refresh", "follow_job", "open_job_page")
+            if hasattr(bpy.ops.tilefarm, op)
         ],
         panel=hasattr(bpy.types, "TILEFARM_PT_submit"),
         panel_context=bpy.types.TILEFARM_PT_submit.bl_context,
@@ -134,26 +138,81 @@ def submit(server: str, shot: str) -> None:
         session_before=before,
         session_after=session_state(),
         following=bpy.app.timers.is_registered(watching.tick),
-        progress=watching.refresh().progress.lines(),
+        progress=refreshed().progress.lines(),
     )
 
 
-def follow() -> None:
-    """After the test posted a job for the scene: the panel's Refresh shows it."""
-    watching = addon("watching")
+def refreshed() -> Any:
+    """The panel's Refresh, and what its fetch (in a thread of its own) then found."""
+    bpy.ops.tilefarm.refresh()
+    watch = addon("watching").watched
+    watch.fetching.join(30)
+    return watch
+
+
+def refreshed_until(done: Any) -> Any:
+    """Refresh until `done(progress)` (the server's indexer reads the chain a little later)."""
     deadline = time.monotonic() + 30
     while True:
-        bpy.ops.tilefarm.refresh()
-        progress = watching.watched.progress
-        if progress.job_id is not None or time.monotonic() > deadline:
-            break
+        progress = refreshed().progress
+        if done(progress) or time.monotonic() > deadline:
+            return progress
         time.sleep(0.2)
+
+
+def follow(artist: str) -> None:
+    """After the test posted the artist's job and a stranger's for the scene: the panel lists
+    both to choose from; with the artist's address in the preferences it follows theirs."""
+    several = refreshed_until(lambda p: p is not None and len(p.candidates) == 2)
+    report(
+        "several",
+        job_id=several.job_id,
+        lines=several.lines(),
+        candidates=[[c.job_id, c.artist] for c in several.candidates],
+        drawn=draw_panel(),
+    )
+    bpy.context.preferences.addons[PACKAGE].preferences.your_address = artist
+    progress = refreshed_until(lambda p: p is not None and p.job_id is not None)
     report(
         "followed",
         job_id=progress.job_id,
         status=progress.status,
         lines=progress.lines(),
+        candidates=[c.job_id for c in progress.candidates],
         drawn=draw_panel(),
+    )
+
+
+def ask_a_silent_server() -> None:
+    """Refresh against a server that takes the connection and never answers: the button
+    returns while the question is still out; closing the server ends it with an error."""
+    watching = addon("watching")
+    cid = watching.watched.scene_cid
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        watching.follow(f"http://127.0.0.1:{silent.getsockname()[1]}", cid, 0)
+        bpy.ops.tilefarm.refresh()
+        asking = watching.watched.fetching.is_alive()
+    watching.watched.fetching.join(30)
+    report("silent", returned_while_asking=asking, error=watching.watched.error)
+
+
+def submit_leak(leak: str) -> None:
+    """A scene naming files outside its folder: only the one inside is packed."""
+    bpy.ops.wm.open_mainfile(filepath=leak)
+    findings = addon("checks").check_scene(addon("scene_facts").read_scene(bpy.context.scene))
+    bpy.ops.tilefarm.submit(wait=True, allow_missing=True)
+    sub = addon("submission").current
+    report(
+        "leak",
+        findings=[[f.topic, f.level, f.text] for f in findings],
+        stage=sub.stage,
+        error=sub.error,
+        scene_cid=sub.scene_cid,
+        packed=sub.packed,
+        left=[[f.path, f.why_left] for f in sub.left],
+        described=sub.describe(),
     )
 
 
@@ -180,14 +239,15 @@ def disable() -> None:
     )
 
 
-def main(zip_path: str, server: str, shot: str, gone: str) -> None:
+def main(zip_path: str, server: str, shot: str, gone: str, leak: str) -> None:
     install(zip_path)
     submit(server, shot)
-    sys.stdin.readline()
-    follow()
+    follow(sys.stdin.readline().strip())
+    ask_a_silent_server()
+    submit_leak(leak)
     refuse_missing(gone)
     disable()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

@@ -3,11 +3,14 @@ bpy (user folders in a temporary directory, so this machine's Blender setup is u
 registered, and its Submit operator run on an artist's scene against a running tilefarm server
 (uvicorn, Kubo and anvil of the test session). The scene's texture is a PNG beside the .blend
 and one material is linked from a library: the upload carries both, the artist's file is
-untouched, the job page opens prefilled, the panel follows the job, and a worker's Blender
-child renders the uploaded scene with the texture's and the library's colours.
+untouched, the job page opens prefilled, the panel follows the artist's job (not a stranger's
+posted for the same scene), and a worker's Blender child renders the uploaded scene with the
+texture's and the library's colours. A scene naming files outside its folder uploads without
+them. Refresh never waits for the server.
 
-Cost: four Blender processes (the scenes, the artist's session, its packing child, the server's
-intake child) and one tile of 32 x 24 at 1 sample; the session's devnet is shared.
+Cost: six Blender processes (the scenes, the artist's session, two packing children, two of the
+server's intake children), two job posts and one tile of 32 x 24 at 1 sample; the session's
+devnet is shared.
 """
 
 import hashlib
@@ -52,6 +55,7 @@ assert _BPY is not None and _BPY.origin is not None
 BPY_SCRIPTS = next(Path(_BPY.origin).parent.glob("*/scripts/addons_core")).parent
 REPORT = "TILEFARM-TEST "
 SESSION_SECONDS = 300
+ARTIST, STRANGER = 1, 2  # the devnet accounts that post jobs for the uploaded scene
 
 
 @dataclass
@@ -147,6 +151,7 @@ class Session:
     project_unchanged: bool
     temporary_left: list[str]
     job_id: int
+    strangers_job_id: int
     manifest_cid: str
     home: Path
 
@@ -163,9 +168,10 @@ def _read_step(process: subprocess.Popen[str], seen: list[str]) -> dict[str, Any
 
 
 def _post_job(
-    server: Server, devnet: StackStatus, stack_settings: TilefarmSettings, cid: str
+    server: Server, devnet: StackStatus, stack_settings: TilefarmSettings, cid: str, poster: int
 ) -> tuple[int, str]:
-    """What the job page does once the wallet signs: store the manifest, post the job."""
+    """What the job page does once the wallet signs: store the manifest, post the job (from
+    the devnet's account `poster`)."""
     manifest = build_manifest(
         scene_cid=cid, frames=[1], resolution={"width": 32, "height": 24},
         tile_grid={"columns": 1, "rows": 1}, samples=1,
@@ -174,7 +180,7 @@ def _post_job(
     assert stored.status_code == 201, stored.text
     w3 = Web3(Web3.HTTPProvider(devnet.rpc_url))
     market = JobMarketClient.from_build(w3, devnet.contracts["JobMarket"], stack_settings.build_dir)
-    job_id, _ = market.post_job(dev_account(1), params(tiles=1), stored.json()["cid"])
+    job_id, _ = market.post_job(dev_account(poster), params(tiles=1), stored.json()["cid"])
     return job_id, str(stored.json()["cid"])
 
 
@@ -188,7 +194,8 @@ def session(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Session]:
     """The artist's session: installs the zip, submits shot.blend, follows the job the test
-    posts for the uploaded scene, then tries gone.blend."""
+    posts for the uploaded scene as the artist (a stranger posts one too), asks a server that
+    never answers, submits leak/leak.blend, then tries gone.blend."""
     home = tmp_path_factory.mktemp("artist-home")
     (home / "tmp").mkdir()
     urls = home / "opened-urls.txt"
@@ -200,7 +207,7 @@ def session(
     listing = _listing(project)
     command = [
         sys.executable, str(HERE / "addon_session.py"), str(addon_zip), server.url, str(shot),
-        str(project / "gone.blend"),
+        str(project / "gone.blend"), str(project / "leak" / "leak.blend"),
     ]  # fmt: skip
     seen: list[str] = []
     with subprocess.Popen(
@@ -213,11 +220,12 @@ def session(
             steps = {s["step"]: s for s in (_read_step(process, seen) for _ in range(3))}
             cid = steps["submitted"]["scene_cid"]
             assert cid, "".join(seen[-40:])
-            job_id, manifest_cid = _post_job(server, devnet, stack_settings, cid)
+            job_id, manifest_cid = _post_job(server, devnet, stack_settings, cid, ARTIST)
+            strangers_job_id, _ = _post_job(server, devnet, stack_settings, cid, STRANGER)
             assert process.stdin is not None
-            process.stdin.write("posted\n")
+            process.stdin.write(f"{dev_account(ARTIST).address}\n")
             process.stdin.flush()
-            for _ in range(3):
+            for _ in range(6):
                 step = _read_step(process, seen)
                 steps[step["step"]] = step
             assert process.wait(60) == 0, "".join(seen[-40:])
@@ -232,6 +240,7 @@ def session(
         project_unchanged=listing == _listing(project),
         temporary_left=sorted(p.name for p in (home / "tmp").iterdir()),
         job_id=job_id,
+        strangers_job_id=strangers_job_id,
         manifest_cid=manifest_cid,
         home=home,
     )
@@ -258,7 +267,7 @@ def test_the_addon_installs_from_its_zip_registers_and_unregisters(
 ) -> None:
     installed = session.steps["installed"]
     assert installed["enabled"]
-    assert installed["operators"] == ["submit", "refresh", "open_job_page"]
+    assert installed["operators"] == ["submit", "refresh", "follow_job", "open_job_page"]
     assert installed["panel"] and installed["panel_context"] == "output"
     assert session.steps["disabled"] == {
         "step": "disabled", "panel": False, "operator": False, "timer": False,
@@ -292,7 +301,7 @@ def _buttons(drawn: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def test_the_output_panel_shows_the_checks_and_an_enabled_submit_button(session: Session) -> None:
     drawn = session.steps["checked"]["drawn"]
-    assert [d["args"][1] for d in drawn if d["call"] == "prop"] == ["server_url"]
+    assert [d["args"][1] for d in drawn if d["call"] == "prop"] == ["server_url", "your_address"]
     said = _labels(drawn)
     assert "Engine: Cycles" in said and "Camera: Camera" in said
     assert "Files: 1 file packed into the copy: //tex/paint.png (image)" in said
@@ -330,12 +339,38 @@ def test_the_artists_file_and_session_are_left_as_they_were(session: Session) ->
 
 
 def test_the_job_page_opens_with_the_uploaded_scene(session: Session, server: Server) -> None:
-    cid = session.steps["submitted"]["scene_cid"]
-    assert session.opened_urls == [f"{server.url}/#/submit?scene={cid}"]
+    shot, leak = session.steps["submitted"]["scene_cid"], session.steps["leak"]["scene_cid"]
+    assert session.opened_urls == [
+        f"{server.url}/#/submit?scene={shot}", f"{server.url}/#/submit?scene={leak}",
+    ]  # fmt: skip
     assert session.steps["submitted"]["job_url"] == session.opened_urls[0]
 
 
-def test_the_panel_follows_the_job_posted_for_the_scene(session: Session) -> None:
+def test_jobs_anyone_posted_for_the_scene_are_listed_to_choose_from_not_followed(
+    session: Session,
+) -> None:
+    several = session.steps["several"]
+    assert several["job_id"] is None
+    artist, stranger = dev_account(ARTIST).address, dev_account(STRANGER).address
+    assert several["candidates"] == [
+        [session.strangers_job_id, stranger], [session.job_id, artist],
+    ]  # fmt: skip
+    assert several["lines"] == [
+        "2 jobs of this scene were posted since the upload: choose yours",
+        "Set Your address in the add-on's preferences to see only your jobs",
+    ]
+    buttons = [d for d in several["drawn"] if d["call"] == "operator"]
+    follow = [b for b in buttons if b["args"][0] == "tilefarm.follow_job"]
+    assert [(b["text"], b["properties"]) for b in follow] == [
+        (f"Job {session.strangers_job_id} by {stranger[:6]}...{stranger[-4:]}: Bidding, 1 tile",
+         {"job_id": session.strangers_job_id}),
+        (f"Job {session.job_id} by {artist[:6]}...{artist[-4:]}: Bidding, 1 tile",
+         {"job_id": session.job_id}),
+    ]  # fmt: skip
+    assert not any(d["call"] == "progress" for d in several["drawn"])
+
+
+def test_with_the_artists_address_the_panel_follows_their_job_only(session: Session) -> None:
     submitted = session.steps["submitted"]
     assert submitted["following"]  # the panel's timer polls the server from now on
     assert submitted["progress"] == [
@@ -343,16 +378,45 @@ def test_the_panel_follows_the_job_posted_for_the_scene(session: Session) -> Non
     ]
     followed = session.steps["followed"]
     assert followed["job_id"] == session.job_id and followed["status"] == "Bidding"
-    assert followed["lines"] == [
-        f"Job {session.job_id}: Bidding",
-        "0 of 1 tiles verified, 0 rendered, 0 sold",
-    ]
+    assert followed["candidates"] == [session.job_id]
+    artist = dev_account(ARTIST).address
+    head = f"Job {session.job_id} by {artist[:6]}...{artist[-4:]}: Bidding"
+    assert followed["lines"] == [head, "0 of 1 tiles verified, 0 rendered, 0 sold"]
     drawn = followed["drawn"]
-    assert f"Job {session.job_id}: Bidding 0 of 1 tiles verified" in _labels(drawn)
+    assert f"{head} 0 of 1 tiles verified" in _labels(drawn)
     assert "Uploaded shot.blend (1 file packed, 1 library made local)" in _labels(drawn)
     (bar,) = [d for d in drawn if d["call"] == "progress"]
     assert (bar["factor"], bar["type"]) == (0.0, "BAR")
     assert {"tilefarm.open_job_page", "tilefarm.refresh"} <= set(_buttons(drawn))
+    assert "tilefarm.follow_job" not in _buttons(drawn)
+
+
+def test_refresh_returns_while_the_server_is_still_to_answer(session: Session) -> None:
+    silent = session.steps["silent"]
+    assert silent["returned_while_asking"]
+    assert silent["error"].startswith("could not reach the tilefarm server at http://127.0.0.1:")
+
+
+def test_files_outside_the_scenes_folder_are_not_packed_and_are_named_to_the_artist(
+    session: Session, server: Server
+) -> None:
+    leak = session.steps["leak"]
+    outside = "outside the scene's folder: not packed"
+    files = [text for topic, _, text in leak["findings"] if topic == "Files"]
+    assert files == [
+        f"2 files the copy cannot carry: //tex/link.png (image, {outside}), "
+        f"//../private/secret.png (image, {outside}); workers would render without them (move "
+        "the files outside the scene's folder into it and relink them, or tick 'Submit without "
+        "them')",
+        "1 file packed into the copy: //tex/inside.png (image)",
+    ]
+    assert leak["stage"] == "done", leak["error"]
+    assert leak["packed"] == ["//tex/inside.png"]
+    assert leak["left"] == [["//tex/link.png", outside], ["//../private/secret.png", outside]]
+    assert f"2 left out: //tex/link.png (image: {outside})" in leak["described"]
+    scene = httpx.get(f"{server.url}/api/scenes/{leak['scene_cid']}").json()
+    carried = {f["name"]: f["packed"] for f in scene["info"]["external_files"]}
+    assert carried == {"inside.png": True, "link.png": False, "secret.png": False}
 
 
 def test_a_scene_whose_texture_is_gone_is_not_submitted_and_says_which_file(
@@ -362,7 +426,9 @@ def test_a_scene_whose_texture_is_gone_is_not_submitted_and_says_which_file(
     assert refused is not None
     drawn = session.steps["missing"]["drawn"]
     assert _buttons(drawn)["tilefarm.submit"]["disabled"]
-    assert [d["args"][1] for d in drawn if d["call"] == "prop"] == ["server_url", "allow_missing"]
+    assert [d["args"][1] for d in drawn if d["call"] == "prop"] == [
+        "server_url", "your_address", "allow_missing",
+    ]  # fmt: skip
     assert "//tex/gone.png (image, not found on disk)" in refused
     assert "Submit without them" in refused
 
