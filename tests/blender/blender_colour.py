@@ -8,7 +8,7 @@ too).
                                       are dynamic: they are read by provoking Blender's refusal),
                                       the working spaces, and the hard ranges of the numbers
     build-agx OUT.blend               the tiny scene at 48x32, 4 samples, saved with AgX, the look
-                                      'AgX - Punchy', exposure 0.75 and the dither a new scene has;
+                                      'AgX - Punchy', exposure 0.75 and a new scene's dither (1.0);
                                       prints its colour settings as the manifest carries them
     render-png BLEND MANIFEST FRAME OUT.png
                                       open BLEND as the render child opens it (the child's own
@@ -94,7 +94,8 @@ def build_agx(out: str) -> None:
     view.view_transform = "AgX"
     view.look = "AgX - Punchy"
     view.exposure = 0.75
-    # The dither is left as a new scene has it.
+    # The dither a new scene in Blender has (the project's own scenes turn it off).
+    scene.render.dither_intensity = 1.0
     bpy.ops.wm.save_as_mainfile(filepath=out)
     _result(_colour(scene))
 
