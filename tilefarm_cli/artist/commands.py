@@ -139,6 +139,15 @@ def submit_command(
     pack: Annotated[
         bool, typer.Option(help="upload a copy with the scene's images and libraries packed in")
     ] = True,
+    pack_from: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--pack-from",
+            file_okay=False,
+            help="a folder outside the scene's own whose files may be packed (asset library); "
+            "repeatable",
+        ),
+    ] = None,
     rpc_url: Annotated[
         str | None, typer.Option(help="a node of the chain you trust (default: the server's)")
     ] = None,
@@ -174,7 +183,8 @@ def submit_command(
             bid_bond=bid_bond, bid_window=bid_window, reveal_window=reveal_window,
             render_window=render_window, verify_window=verify_window, max_rounds=max_rounds,
             final_deadline=final_deadline, allow_missing=allow_missing,
-            cycles_instead=cycles_instead, pack=pack, rpc_url=rpc_url, market=market,
+            cycles_instead=cycles_instead, pack=pack, pack_from=pack_from or [],
+            rpc_url=rpc_url, market=market,
             chain_id=chain_id, max_protocol_fee=max_protocol_fee,
             receipt_timeout=receipt_timeout,
         )  # fmt: skip

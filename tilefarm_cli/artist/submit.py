@@ -84,6 +84,7 @@ class SubmitOptions(BaseModel):
     allow_missing: bool = False
     cycles_instead: bool = False
     pack: bool = True
+    pack_from: list[Path] = []  # folders besides the scene's own whose files may be packed
     rpc_url: str | None = None
     market: str | None = None  # pinned: the server's market must be this one
     chain_id: int | None = Field(None, ge=1)  # pinned: the server's chain must be this one
@@ -225,11 +226,12 @@ def submit(
         blend, packed = o.scene, []
         if o.pack:
             step(f"packing a copy of {o.scene.name} with its images, fonts, sounds and libraries")
-            copy = pack_copy(o.scene, Path(scratch))
+            copy = pack_copy(o.scene, Path(scratch), o.pack_from)
             blend, packed = copy.path, copy.packed
             for outside in copy.still_outside:
                 note(
-                    f"{outside} is not inside the copy: it is missing on this disk, or of a kind "
+                    f"{outside} is not inside the copy: it is missing on this disk, outside the "
+                    "scene's folder (name its folder with --pack-from to pack it), or of a kind "
                     "Blender cannot pack (caches, movie clips, image sequences)"
                 )
         step(f"uploading {o.scene.name} ({blend.stat().st_size / 2**20:.1f} MiB) to {server}")
