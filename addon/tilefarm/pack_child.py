@@ -81,6 +81,25 @@ def pack(folder: str) -> list[tuple[str, str]]:
     return sorted(key for key in before if key in after and after[key].packed)
 
 
+def _named_from(folder: str) -> None:
+    """Name every file relative to the artist's folder again, as the artist's .blend does
+    (`//tex/wood.png`): the snapshot names them relative to its temporary folder
+    (`//../../home/<user>/project/tex/wood.png`), which would publish where the artist's
+    files live. Absolute paths stay as the artist saved them."""
+    if not folder:
+        return  # a file never saved: its paths were never relative
+    blocks: list[tuple[Any, str]] = [(image, "filepath_raw") for image in bpy.data.images]
+    for group in (bpy.data.fonts, bpy.data.sounds, bpy.data.volumes, bpy.data.cache_files,
+                  bpy.data.movieclips):  # fmt: skip
+        blocks += [(block, "filepath") for block in group]
+    for block, name in blocks:
+        path = getattr(block, name, "")
+        if block.library is None and path.startswith("//"):
+            absolute = bpy.path.abspath(path)
+            with contextlib.suppress(ValueError, RuntimeError, TypeError):  # another drive
+                setattr(block, name, bpy.path.relpath(absolute, start=folder))
+
+
 def main(args: list[str]) -> int:
     """`args`: the artist's .blend folder (the files the copy may pack lie inside it; "" for a
     file never saved), the snapshot, the packed copy to write, the report to write (JSON)."""
@@ -91,7 +110,9 @@ def main(args: list[str]) -> int:
     made_local = make_local()
     packed = pack(folder)
     left = [asdict(f) for f in list_outside_files(folder) if not f.packed]
-    bpy.ops.wm.save_as_mainfile(filepath=str(out), relative_remap=True, compress=True)
+    _named_from(folder)
+    # Paths kept as just named (relative to the artist's folder), not remapped to the copy's.
+    bpy.ops.wm.save_as_mainfile(filepath=str(out), relative_remap=False, compress=True)
     done = {"packed": packed, "made_local": made_local, "left": left}
     report.write_text(json.dumps(done))
     return 0

@@ -325,6 +325,8 @@ def test_the_uploaded_scene_carries_its_texture_and_its_library(
     outside = scene["info"]["external_files"]
     assert [(f["kind"], f["name"], f["packed"]) for f in outside] == [("image", "paint.png", True)]
     assert [f for f in outside if not f["packed"]] == []
+    # Named as in the artist's file: the upload does not tell where the artist's files live.
+    assert [f["path"] for f in outside] == ["//tex/paint.png"]
 
 
 def test_the_artists_file_and_session_are_left_as_they_were(session: Session) -> None:
