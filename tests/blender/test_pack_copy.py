@@ -84,3 +84,42 @@ def test_files_outside_the_scenes_folder_are_packed_only_from_folders_named(
         result = child.pack_copy(blend, tmp_path / "upload.blend")
     assert ("image", "rock.png") in {(f.kind, Path(f.path).name) for f in result.still_missing}
     assert ("image", "wood.png") in {(f.kind, Path(f.path).name) for f in result.packed}
+
+
+# A tiled (UDIM) texture whose tile 1002 is a symlink to a file outside the scene's folder.
+UDIM_SCENE = """
+import os, sys
+import bpy
+root = sys.argv[1]
+os.makedirs(f"{root}/scene/tex")
+bpy.ops.wm.read_factory_settings(use_empty=True)
+for path in (f"{root}/scene/tex/paint.1001.png", f"{root}/secret.png"):
+    made = bpy.data.images.new("made", 4, 4)
+    made.filepath_raw, made.file_format = path, "PNG"
+    made.save()
+    bpy.data.images.remove(made)
+os.symlink(f"{root}/secret.png", f"{root}/scene/tex/paint.1002.png")
+image = bpy.data.images.load(f"{root}/scene/tex/paint.1001.png")
+image.source = "TILED"
+image.filepath = "//tex/paint.<UDIM>.png"
+image.tiles.new(tile_number=1002)
+material = bpy.data.materials.new("Paint")
+material.use_nodes = True
+material.node_tree.nodes.new("ShaderNodeTexImage").image = image
+mesh = bpy.data.meshes.new("Plane")
+mesh.from_pydata([(0, 0, 0), (1, 0, 0), (0, 1, 0)], [], [(0, 1, 2)])
+mesh.materials.append(material)
+bpy.context.scene.collection.objects.link(bpy.data.objects.new("Plane", mesh))
+bpy.ops.wm.save_as_mainfile(filepath=f"{root}/scene/shot.blend", relative_remap=False)
+"""
+
+
+def test_a_udim_tile_linked_out_of_the_scenes_folder_keeps_the_whole_texture_out(
+    tmp_path: Path,
+) -> None:
+    subprocess.run([sys.executable, "-c", UDIM_SCENE, str(tmp_path)], check=True,
+                   capture_output=True, timeout=120)  # fmt: skip
+    with BlenderChild() as child:
+        result = child.pack_copy(tmp_path / "scene" / "shot.blend", tmp_path / "upload.blend")
+    assert [f.path for f in result.still_missing] == ["//tex/paint.<UDIM>.png"]
+    assert not result.packed

@@ -91,16 +91,21 @@ def _pack_files(bpy: Any, folders: Sequence[Path]) -> int:
     file missing on this disk too is reported by Blender and left out (it stays missing)."""
     before = _packed_count(bpy)
     outside = [item for item in _unpacked_files(bpy) if not _inside(bpy, item, folders)]
-    kept = [(item, item.filepath) for item in outside]
-    for item, _path in kept:
-        item.filepath = ""  # Blender packs nothing without a path
+    # An image's `filepath_raw`: setting it neither reloads the image nor rescans UDIM tiles.
+    kept = [(item, _path_property(item), item.filepath) for item in outside]
+    for item, name, _path in kept:
+        setattr(item, name, "")  # Blender packs nothing without a path
     try:
         with contextlib.suppress(RuntimeError):  # Blender's report of files it could not read
             bpy.ops.file.pack_all()
     finally:
-        for item, path in kept:
-            item.filepath = path
+        for item, name, path in kept:
+            setattr(item, name, path)
     return _packed_count(bpy) - before
+
+
+def _path_property(item: Any) -> str:
+    return "filepath_raw" if hasattr(item, "filepath_raw") else "filepath"
 
 
 def _unpacked_files(bpy: Any) -> list[Any]:
@@ -117,8 +122,23 @@ def _unpacked_files(bpy: Any) -> list[Any]:
 
 
 def _inside(bpy: Any, item: Any, folders: Sequence[Path]) -> bool:
-    path = Path(bpy.path.abspath(item.filepath)).resolve()
-    return any(path.is_relative_to(folder) for folder in folders)
+    """Every file the item reads lies inside one of `folders`: each UDIM tile of a tiled image
+    (a tile may be a symlink out of the folder while the `<UDIM>` template itself is no file)."""
+    paths = [Path(bpy.path.abspath(path)).resolve() for path in _files_read(item)]
+    return all(any(path.is_relative_to(folder) for folder in folders) for path in paths)
+
+
+def _files_read(item: Any) -> list[str]:
+    """The paths an item reads: its own, or for a tiled image each tile's, its number put in
+    place of the `<UDIM>` (1001) or `<UVTILE>` (u1_v1) token."""
+    if getattr(item, "source", "") != "TILED":
+        return [item.filepath]
+    return [_tile_path(item.filepath, tile.number) for tile in item.tiles] or [item.filepath]
+
+
+def _tile_path(template: str, number: int) -> str:
+    u, v = (number - 1001) % 10 + 1, (number - 1001) // 10 + 1
+    return template.replace("<UDIM>", str(number)).replace("<UVTILE>", f"u{u}_v{v}")
 
 
 def _packed_count(bpy: Any) -> int:
