@@ -1,11 +1,14 @@
 """A marketplace server that answers what a test tells it to: a hostile or broken server as the
 artist's commands may meet one. Each route is a function of the request's body giving the
 status, headers and body (bytes, or chunks sent one after another); every request is recorded,
-so that a test can say what the command never asked."""
+so that a test can say what the command never asked. A route may relay JSON-RPC to a real
+node (`relay`), as a server offering its own node does, and lie about some of its answers."""
 
 import json
+import socket
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,10 +95,12 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_server(routes: dict[tuple[str, str], Route]) -> Iterator[FakeServer]:
-    """A server on a free loopback port for the `with` block."""
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    fake = FakeServer(url=f"http://127.0.0.1:{httpd.server_address[1]}", routes=routes)
+def fake_server(
+    routes: dict[tuple[str, str], Route], host: str = "127.0.0.1"
+) -> Iterator[FakeServer]:
+    """A server on a free port of `host` (loopback unless told) for the `with` block."""
+    httpd = ThreadingHTTPServer((host, 0), BaseHTTPRequestHandler)
+    fake = FakeServer(url=f"http://{host}:{httpd.server_address[1]}", routes=routes)
     httpd.RequestHandlerClass = _handler(fake)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -113,3 +118,33 @@ def chunks(size: int, total: int, fill: bytes = b"x") -> Iterator[bytes]:
         part = min(size, total - sent)
         yield fill * part
         sent += part
+
+
+Tamper = Callable[[dict[str, Any], bytes], Reply | None]
+
+
+def relay(node_url: str, tamper: Tamper | None = None) -> Route:
+    """A route that passes JSON-RPC requests on to the real node at `node_url`, as a server
+    offering its own node would; `tamper(request, node_answer)` may answer instead (a lying
+    node: its reply, or None to pass the node's answer on)."""
+
+    def route(request: bytes) -> Reply:
+        ask = urllib.request.Request(
+            node_url, data=request, headers={"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(ask, timeout=30) as answer:
+            body: bytes = answer.read()
+        if tamper is not None and (lie := tamper(json.loads(request), body)) is not None:
+            return lie
+        return 200, {"content-type": "application/json"}, body
+
+    return route
+
+
+def outward_address() -> str:
+    """An address of this machine that is not loopback: the one its route to the outside
+    leaves from (a UDP socket's connect sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never reached
+        address: str = probe.getsockname()[0]
+    return address

@@ -32,6 +32,7 @@ from web3 import Web3
 from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm.cids import cid_of_file
 from tilefarm_cli.artist.fetch import Fetched
+from tilefarm_cli.artist.job_params import eth_text
 from tilefarm_cli.artist.submit import Submitted
 from tilefarm_cli.artist.tile_states import JobState
 from tilefarm_cli.demo import DemoSummary
@@ -227,7 +228,12 @@ def test_submit_posts_a_three_frame_job_that_fetch_downloads_with_its_mp4(
     said = flat(submitted.stderr)
     assert f"signing postJob on chain {job.chain_id} for the market {job.market}" in said
     assert f"({job.deposit_wei} wei) from the artist {job.artist}" in said
-    assert f"postJob sent: transaction {job.tx_hash}" in said
+    assert f"and gas of at most {eth_text(job.max_gas_cost_wei)} ({job.gas_limit} gas" in said
+    # Its hash, computed from the signed bytes, said before it was sent, is the mined one.
+    assert said.index(f"postJob signed: transaction {job.tx_hash}") < said.index(
+        f"the node took transaction {job.tx_hash}"
+    )
+    assert job.gas_used <= job.gas_limit and job.max_gas_cost_wei <= job.max_gas_fee_wei
     # Signed by the artist's key, on the chain the server follows, for the manifest it stored.
     w3 = Web3(Web3.HTTPProvider(farm.rpc_url))
     assert w3.eth.get_transaction(HexStr(job.tx_hash))["from"] == dev_account(ARTIST).address

@@ -3,9 +3,11 @@
 The market is the one the server follows (`/api/config`: chain id, RPC URL, market address),
 never taken on its word: the artist may pin the market (`--market`) and the chain
 (`--chain-id`), which the server's must then be, and reach the chain through a node of its own
-(`--rpc-url`), which must serve that chain; the contract there must run this checkout's
-JobMarket (`tilefarm_cli.artist.market_code`). The key comes only from an encrypted keystore
-(the format the deploy command and every wallet read); the server never sees it.
+(`--rpc-url`), which must serve that chain; the server's own node is used only on this
+machine or with both pinned (`tilefarm_cli.artist.node_trust`); the contract there must run
+this checkout's JobMarket (`tilefarm_cli.artist.market_code`). The key comes only from an
+encrypted keystore (the format the deploy command and every wallet read); the server never
+sees it.
 """
 
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from tilefarm_cli.artist.answers import ServerConfig
 from tilefarm_cli.artist.errors import ArtistError, BadAnswer, MarketRefused
 from tilefarm_cli.artist.job_params import eth_text
 from tilefarm_cli.artist.market_code import check_market_code
+from tilefarm_cli.artist.node_trust import check_node_trusted
 
 KEYSTORE_HINT = (
     "make one with `cast wallet import artist --interactive` (~/.foundry/keystores/artist) or "
@@ -102,12 +105,17 @@ def _pinned(config: ServerConfig, server_url: str, pins: Pins) -> tuple[str, int
 
 def connect_market(config: ServerConfig, server_url: str, pins: Pins | None = None) -> Market:
     """The market the server's `config` names, reached at `pins.rpc_url` (default: the
-    server's node), after checking it is the pinned one, that node serves the server's chain,
-    and the contract there runs this checkout's JobMarket (`market_code`); else a refusal
-    before anything is signed."""
+    server's node, if it is on this machine or the chain and market are pinned: `node_trust`),
+    after checking it is the pinned one, that node serves the server's chain, and the contract
+    there runs this checkout's JobMarket (`market_code`); else a refusal before anything is
+    signed."""
     pins = pins or Pins()
     address, chain_id = _pinned(config, server_url, pins)
     rpc = urljoin(server_url + "/", pins.rpc_url or config.rpc_url)
+    check_node_trusted(
+        rpc, server_url, own_node=pins.rpc_url is not None,
+        chain_pinned=pins.chain_id is not None, market_pinned=pins.market is not None,
+    )  # fmt: skip
     w3 = connect_web3(rpc, timeout=30, retries=3)
     try:
         served = int(w3.eth.chain_id)

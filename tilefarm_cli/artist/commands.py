@@ -21,6 +21,7 @@ from tilefarm.errors import TilefarmError
 from tilefarm_cli.artist import job_params as defaults
 from tilefarm_cli.artist.deposit import DEFAULT_MAX_PROTOCOL_FEE
 from tilefarm_cli.artist.errors import ArtistError, BadAnswer, PostNotConfirmed
+from tilefarm_cli.artist.gas import DEFAULT_MAX_GAS_FEE
 
 if TYPE_CHECKING:
     from tilefarm_cli.artist.tile_states import JobState
@@ -149,7 +150,11 @@ def submit_command(
         ),
     ] = None,
     rpc_url: Annotated[
-        str | None, typer.Option(help="a node of the chain you trust (default: the server's)")
+        str | None,
+        typer.Option(
+            help="a node of the chain you trust (default: the server's, if on this machine or "
+            "with --chain-id and --market pinned)"
+        ),
     ] = None,
     market: Annotated[
         str | None,
@@ -162,6 +167,13 @@ def submit_command(
     max_protocol_fee: Annotated[
         str, typer.Option(help="the highest protocol fee you accept, in percent")
     ] = DEFAULT_MAX_PROTOCOL_FEE,
+    max_gas_fee: Annotated[
+        str,
+        typer.Option(
+            help="ETH postJob's gas may cost at most (gas limit x max fee per gas), whatever "
+            "the node suggests; 0.01 covers postJob's ~160,000 gas at up to ~60 gwei"
+        ),
+    ] = DEFAULT_MAX_GAS_FEE,
     receipt_timeout: Annotated[
         float, typer.Option(min=1, help="seconds to wait for postJob to be mined")
     ] = defaults.DEFAULT_RECEIPT_TIMEOUT,
@@ -173,8 +185,8 @@ def submit_command(
     """Post a job for a .blend: pack its assets into a copy, upload it, store the manifest (the
     scene's look included) and sign postJob with the artist's keystore (password from
     TILEFARM_ARTIST_PASSWORD or a prompt). Prints the job id, its page and the transaction."""
-    from tilefarm_cli.artist.job_params import eth_text, final_deadline_text
     from tilefarm_cli.artist.submit import SubmitOptions, submit
+    from tilefarm_cli.artist.submit_view import show_submitted
 
     try:
         options = SubmitOptions(
@@ -185,7 +197,7 @@ def submit_command(
             final_deadline=final_deadline, allow_missing=allow_missing,
             cycles_instead=cycles_instead, pack=pack, pack_from=pack_from or [],
             rpc_url=rpc_url, market=market,
-            chain_id=chain_id, max_protocol_fee=max_protocol_fee,
+            chain_id=chain_id, max_protocol_fee=max_protocol_fee, max_gas_fee=max_gas_fee,
             receipt_timeout=receipt_timeout,
         )  # fmt: skip
         with _boundary(server):
@@ -200,23 +212,7 @@ def submit_command(
     if as_json:
         print(posted.model_dump_json())
         return
-    console.print(f"job {posted.job_id} posted", style="bold green", highlight=False)
-    rows = {
-        "page": posted.page_url,
-        "transaction": f"{posted.tx_hash} (block {posted.block_number}, chain {posted.chain_id})",
-        "frames": f"{posted.frames} ({posted.frame_count} frames, {posted.tiles} tiles in "
-        f"{posted.tile_grid})",
-        "render": f"{posted.resolution} at {posted.samples} sample"
-        f"{'' if posted.samples == 1 else 's'}, "
-        f"{posted.colour.view_transform} view, look {posted.colour.look}",
-        "deposit": f"{eth_text(posted.deposit_wei)} (unused escrow comes back)",
-        "final deadline": final_deadline_text(posted.final_deadline),
-        "scene": posted.scene_cid,
-        "manifest": posted.manifest_cid,
-    }
-    for key, value in rows.items():
-        console.print(f"  {key}: {value}", markup=False, highlight=False)
-    console.print(f"follow it: tilefarm watch {posted.job_id} --server {server}", markup=False)
+    show_submitted(posted, server)
 
 
 def watch_command(

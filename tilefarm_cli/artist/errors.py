@@ -46,3 +46,9 @@ class PostNotConfirmed(ArtistError):
     def __init__(self, message: str, *, tx_hash: str | None, details: dict[str, Any]) -> None:
         super().__init__(message)
         self.tx_hash, self.details = tx_hash, details
+
+
+class TransactionRefused(ArtistError):
+    """The transaction built for the artist to sign is not one to sign (its gas may cost more
+    than the artist allows, it names another chain): the message says which; nothing was
+    signed."""

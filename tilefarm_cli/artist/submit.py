@@ -5,16 +5,17 @@ frames, sizes and amounts, the keystore and its password, the server's market an
 pinned ones, and the market's code against this checkout's build). Then the scene is packed
 into a copy (its assets inside), uploaded, its manifest stored with the scene's own look, the
 market's quote checked against what the job can cost, and `postJob` signed with the artist's
-key and sent to the chain the server follows; the chain, market and deposit are said before it
-is signed, its transaction's hash as soon as it is sent. Defaults are the page's job form, and
-the scene's own frames, size and samples.
+key and sent to the chain the server follows (through its node only if that is on this
+machine, or the chain and market are pinned: `node_trust`); the chain, market, deposit and the
+most its gas may cost (at most `--max-gas-fee`) are said before it is signed, its transaction's
+hash before it is sent. Defaults are the page's job form, and the scene's own frames, size and
+samples.
 """
 
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field
 from web3 import Web3
@@ -31,6 +32,7 @@ from tilefarm_cli.artist.deposit import (
     parse_percent,
 )
 from tilefarm_cli.artist.errors import ApiError, ArtistError
+from tilefarm_cli.artist.gas import DEFAULT_MAX_GAS_FEE
 from tilefarm_cli.artist.job_params import (
     DEFAULT_BID_WINDOW,
     DEFAULT_FINAL_DEADLINE,
@@ -47,11 +49,11 @@ from tilefarm_cli.artist.job_params import (
     BadChoice,
     JobChoices,
     SceneFacts,
-    eth_text,
     parse_eth,
     parse_frame_list,
     parse_pair,
 )
+from tilefarm_cli.artist.node_trust import on_loopback
 from tilefarm_cli.artist.pack import pack_copy
 
 # What the server's refusals of a scene need from the command line to be accepted.
@@ -89,6 +91,7 @@ class SubmitOptions(BaseModel):
     market: str | None = None  # pinned: the server's market must be this one
     chain_id: int | None = Field(None, ge=1)  # pinned: the server's chain must be this one
     max_protocol_fee: str = DEFAULT_MAX_PROTOCOL_FEE  # percent
+    max_gas_fee: str = DEFAULT_MAX_GAS_FEE  # ETH: the most postJob's gas may cost
     receipt_timeout: float = Field(DEFAULT_RECEIPT_TIMEOUT, gt=0)
 
 
@@ -98,8 +101,13 @@ class Submitted(BaseModel):
     job_id: int
     page_url: str
     job_api_url: str
-    tx_hash: str
+    tx_hash: str  # computed from the signed transaction, said before it was sent
     block_number: int
+    gas_limit: int
+    max_fee_per_gas_wei: int
+    max_gas_cost_wei: int  # gas limit x max fee per gas: the most its gas could cost
+    max_gas_fee_wei: int  # the cap it was under (--max-gas-fee)
+    gas_used: int
     chain_id: int
     market: str
     artist: str
@@ -130,6 +138,7 @@ class _Checked(BaseModel):
     verify_fee: int
     bid_bond: int | None
     max_fee_bps: int
+    max_gas_fee: int
 
 
 def _check(o: SubmitOptions) -> _Checked:
@@ -139,6 +148,7 @@ def _check(o: SubmitOptions) -> _Checked:
         raise BadChoice(f"--market {o.market!r}: give the market's address, 0x and 40 hex digits")
     return _Checked(
         max_fee_bps=parse_percent(o.max_protocol_fee, "--max-protocol-fee"),
+        max_gas_fee=parse_eth(o.max_gas_fee, "--max-gas-fee"),
         frames=parse_frame_list(o.frames) if o.frames is not None else None,
         size=parse_pair(o.resolution, "--resolution", "1920x1080") if o.resolution else None,
         grid=parse_pair(o.grid, "--grid", "4x2"),
@@ -180,10 +190,6 @@ def _upload(api: Any, blend: Path, o: SubmitOptions) -> dict[str, Any]:
         raise ArtistError(f"the server refused {o.scene.name}: {exc.message}; {hint}") from None
 
 
-def _loopback(url: str) -> bool:
-    return urlparse(url).hostname in ("127.0.0.1", "localhost", "::1")
-
-
 def submit(
     o: SubmitOptions,
     password: Callable[[], str],
@@ -193,8 +199,8 @@ def submit(
 ) -> Submitted:
     """Pack, upload, store the manifest, sign and send `postJob`; the posted job. `password` is
     asked only once the options and the keystore's file are found good. `announce` hears what
-    must be said even when the output is JSON: the chain, market and deposit before signing,
-    the transaction's hash once sent (default: `step`)."""
+    must be said even when the output is JSON: the chain, market, deposit and gas bound before
+    signing, the transaction's hash before it is sent (default: `step`)."""
     notes: list[str] = []
     say = announce or step
 
@@ -214,11 +220,12 @@ def submit(
             f"the market {market.client.address} on chain {market.chain_id} ({market.checked}); "
             f"artist {artist.address}"
         )
-        if market.rpc_from_server and not _loopback(market.rpc_url):
-            note(
-                f"the chain and the market's code were read through the server's own node "
-                f"({market.rpc_url}); pass --rpc-url with a node you run or trust, so that "
-                "these checks do not rest on the server's word"
+        if market.rpc_from_server and not on_loopback(market.rpc_url):
+            note(  # allowed only with --chain-id and --market pinned (node_trust)
+                f"the market's code, fee and quote were read through the server's own node "
+                f"({market.rpc_url}), which could answer anything: your --chain-id and --market "
+                "keep the transaction to that market on that chain, but pass --rpc-url with a "
+                "node you run or trust so that these checks do not rest on the server's word"
             )
         with chain.node_failures(market.rpc_url):
             config = market.client.config()
@@ -250,18 +257,16 @@ def submit(
             chain.check_funds(market.client, artist.address, params, deposit)  # before storing
         step(f"storing the manifest: {len(choices.frames)} frames, {choices.tile_count} tiles")
         manifest_cid = client.store_manifest(api, manifest)
-        say(
-            f"signing postJob on chain {market.chain_id} for the market {market.client.address}: "
-            f"a deposit of {eth_text(deposit)} ({deposit} wei) from the artist {artist.address}"
-        )
-        job_id, receipt = posting.post_job(
+        job_id, receipt, gas = posting.post_job(
             market, artist, params, manifest_cid, deposit,
-            announce=say, timeout=o.receipt_timeout,
+            max_gas_fee=checked.max_gas_fee, announce=say, timeout=o.receipt_timeout,
         )  # fmt: skip
     return Submitted(
         job_id=job_id, page_url=f"{server}/#/jobs/{job_id}",
         job_api_url=f"{server}/api/jobs/{job_id}", tx_hash=receipt.tx_hash,
-        block_number=receipt.block_number, chain_id=market.chain_id,
+        block_number=receipt.block_number, gas_limit=gas.gas_limit,
+        max_fee_per_gas_wei=gas.max_fee_per_gas_wei, max_gas_cost_wei=gas.max_gas_cost_wei,
+        max_gas_fee_wei=gas.max_gas_fee_wei, gas_used=receipt.gas_used, chain_id=market.chain_id,
         market=market.client.address, artist=artist.address, scene_cid=scene.cid,
         manifest_cid=manifest_cid,
         deposit_wei=deposit,

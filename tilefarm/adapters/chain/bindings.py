@@ -15,6 +15,7 @@ in `tilefarm.adapters.chain.bids`.
 from collections.abc import Callable, Sequence
 
 from web3 import Web3
+from web3.types import TxParams
 
 from tilefarm.adapters.chain.bids import rank_key
 from tilefarm.adapters.chain.contract import (
@@ -62,10 +63,14 @@ class JobMarketClient(MarketReads):
         deposit: int | None = None,
         on_sent: Callable[[str], None] | None = None,
         timeout: float = RECEIPT_TIMEOUT,
+        chain_id: int | None = None,
+        before_sign: Callable[[TxParams], None] | None = None,
+        on_signed: Callable[[str], None] | None = None,
     ) -> tuple[int, Receipt]:
         """Posts a job paying exactly its quote (or `deposit`, a quote the caller has already
         read and checked: what it checked is what is signed); returns the new job id and the
-        receipt. `on_sent` and `timeout` as `_send` takes them."""
+        receipt. `on_sent`, `timeout`, `chain_id`, `before_sign` and `on_signed` as `_send`
+        takes them (an artist's command that does not trust the node uses the last three)."""
         if deposit is None:
             deposit = self.quote(
                 params.tile_count, params.max_price_per_tile, params.verify_fee_per_tile
@@ -73,6 +78,7 @@ class JobMarketClient(MarketReads):
         receipt = self._send(
             sender, "postJob", params.as_tuple(), manifest_cid,
             value=deposit, on_sent=on_sent, timeout=timeout,
+            chain_id=chain_id, before_sign=before_sign, on_signed=on_signed,
         )  # fmt: skip
         return receipt.event(JobPosted).job_id, receipt
 

@@ -11,6 +11,7 @@ from typing import Any, Self, cast
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
@@ -137,35 +138,59 @@ class MarketContract:
         value: int = 0,
         on_sent: Callable[[str], None] | None = None,
         timeout: float = RECEIPT_TIMEOUT,
+        chain_id: int | None = None,
+        before_sign: Callable[[TxParams], None] | None = None,
+        on_signed: Callable[[str], None] | None = None,
     ) -> Receipt:
         """Send `name(*args)` and wait up to `timeout` seconds for its receipt. `on_sent` hears
         the transaction's hash once the node took it, before the wait: whoever must say what
-        to look up when the wait fails (a timeout, a node gone) has it."""
+        to look up when the wait fails (a timeout, a node gone) has it.
+
+        For a local key only, three hooks for a signer that does not trust the node (it
+        suggests the gas, the fees and, unless `chain_id` is given, the chain id signed for):
+        `chain_id` is signed for instead of the node's; `before_sign` sees the built
+        transaction and may refuse it by raising (nothing is signed); `on_signed` hears the
+        hash computed here from the signed transaction, before it is sent, so that a send that
+        fails after the node took it still leaves it. A node that answers another hash than
+        that one is a `ChainError` naming both."""
         fn = self._function(name, *args)
         address = sender if isinstance(sender, str) else sender.address
         tx: TxParams = {"from": checksummed(address), "value": Wei(value)}
+        if chain_id is not None:
+            tx["chainId"] = chain_id
+        if isinstance(sender, str) and (before_sign or on_signed):
+            raise TypeError("before_sign and on_signed need a local key: a node signs for it")
         try:
             if isinstance(sender, str):
-                tx_hash = fn.transact(tx)
+                tx_hash = bytes(fn.transact(tx))
             else:
                 tx["nonce"] = self.w3.eth.get_transaction_count(sender.address, "pending")
                 built = fn.build_transaction(tx)
-                tx_hash = self.w3.eth.send_raw_transaction(
-                    sender.sign_transaction(built).raw_transaction  # type: ignore[arg-type]
-                )
+                if before_sign is not None:
+                    before_sign(built)
+                signed = sender.sign_transaction(built)  # type: ignore[arg-type]
+                tx_hash = bytes(signed.hash)
+                if on_signed is not None:
+                    on_signed("0x" + tx_hash.hex())
+                answered = bytes(self.w3.eth.send_raw_transaction(signed.raw_transaction))
+                if answered != tx_hash:
+                    raise ChainError(
+                        f"the node answered transaction 0x{answered.hex()} for the {name} "
+                        f"signed here as transaction 0x{tx_hash.hex()}: not the same"
+                    )
         except (ContractCustomError, ContractLogicError, ValueError) as exc:
             if isinstance(exc, ValueError) and _revert_data(exc) is None:
                 raise  # a node error, not a revert
             raise self._reverted(exc, name) from None
         if on_sent is not None:
-            on_sent("0x" + bytes(tx_hash).hex())
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)
+            on_sent("0x" + tx_hash.hex())
+        receipt = self.w3.eth.wait_for_transaction_receipt(HexBytes(tx_hash), timeout=timeout)
         if receipt["status"] != 1:
             raise ChainError(
-                f"{name} reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})"
+                f"{name} reverted in block {receipt['blockNumber']} (tx 0x{tx_hash.hex()})"
             )
         return Receipt(
-            tx_hash="0x" + bytes(tx_hash).hex(),
+            tx_hash="0x" + tx_hash.hex(),
             block_number=receipt["blockNumber"],
             gas_used=receipt["gasUsed"],
             events=self.decode_receipt(receipt),
