@@ -66,9 +66,29 @@ def pixel_hash(pixels: Pixels) -> str:
     return pixel_digest(pixels).hex()
 
 
-MAX_EXR_CHANNELS = 16
-"""Channels an EXR may declare: an honest tile or frame carries R, G, B(, A); the bound keeps a
-file of the right size from asking for thousands of planes."""
+MAX_EXR_CHANNELS = 4
+"""Channels an EXR may declare: every tile, patch and frame is RGBA (`write_exr`, and Blender's
+float EXR output with `color_mode` RGBA, which the manifest fixes), R, G, B(, A) read here; the
+bound keeps a file of the right size from asking for thousands of planes."""
+
+EXR_HEADER_BYTES = 64 << 10
+"""Room for an EXR's header: the required attributes take a few hundred bytes, and Blender adds
+its metadata (render time, frame, camera, scene, a note of at most 768 bytes...), a few KB."""
+
+
+def max_exr_bytes(height: int, width: int) -> int:
+    """The most bytes an honest float32 RGBA EXR of `height` x `width` pixels can take, with some
+    margin: a download larger than this is not such a file, however it was written.
+
+    The pixels take 16 bytes each (4 float32 channels). No codec makes them larger: OpenEXR keeps
+    a chunk uncompressed whenever compressing it would not make it smaller. Each chunk adds at
+    most 16 bytes (its entry in the offset table, its first row and its size), and a chunk holds
+    at least one row (NONE, RLE and ZIPS: one; ZIP: 16; PIZ: 32), hence 16 bytes a row; then
+    the header (`EXR_HEADER_BYTES`). A tenth more covers whatever a writer adds that this count
+    misses; a file written as tiles of a few pixels (no honest writer does) may exceed it."""
+    return int(1.1 * 16 * height * (width + 1)) + EXR_HEADER_BYTES
+
+
 DECODABLE = (OpenEXR.scanlineimage, OpenEXR.tiledimage)
 
 

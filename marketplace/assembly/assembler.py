@@ -10,26 +10,29 @@ them) and what IPFS holds; every results list and tile goes through the same che
 frames are stored, so a restart picks up exactly the frames still owed, and a frame is stored once.
 The bytes depend only on the tiles (`tilefarm.checks.audit.frames`): assembling again gives the same
 CIDs.
+
+Workers' files are read as the previews read them (`frame_tiles`): waiting `READ_TIMEOUT` for
+an answer, each read with a deadline for the whole of it, and a seat whose files are not served
+now (its worker went offline, a node trickles bytes) is put off on its own, 30 s, doubling up to
+10 min: only the frames that need its tiles wait with it, every other seat and job is assembled
+meanwhile. When the server's own node does not answer, the scan stops there and resumes after
+`retry_seconds`.
 """
 
 import logging
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
-from marketplace.assembly.plan import (
-    VERIFIED_STATES,
-    due_frames,
-    frame_range,
-    seats_of_frame,
-)
+from marketplace.assembly.frame_tiles import FrameTiles, NodeDown, SeatFailed
+from marketplace.assembly.owed import NO_FRAMES, Stored, delivered_seats
+from marketplace.assembly.plan import due_frames, seats_of_frame
+from marketplace.assembly.revealed import Source
 from marketplace.assembly.waits import Waits
-from marketplace.db.chain_models import JobView, SeatView
+from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import (
     DERIVED_FROM_JOBS,
     FRAME_ASSEMBLED,
@@ -39,29 +42,18 @@ from marketplace.db.frame_models import (
 )
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
-from marketplace.manifests import Manifests, StoredManifest, readable_cid
+from marketplace.manifests import Manifests, StoredManifest
 from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
 from tilefarm.checks.audit.frames import frame_stem, needs_blender, write_frame_files
-from tilefarm.checks.verification import fetch_results, fetch_tile
 from tilefarm.errors import TilefarmError
-from tilefarm.results import Commitment, ResultsList
 
 log = logging.getLogger(__name__)
 
-# Jobs that can never have frames: nothing was assigned, or the job ended without renders.
-NO_FRAMES = ("Cancelled", "Expired")
-RETRY_SECONDS = 30.0
+__all__ = ["NO_FRAMES", "Assembler", "Stored"]
 
-
-@dataclass(frozen=True)
-class Stored:
-    """One frame the assembler stored."""
-
-    job_id: int
-    frame: int
-    png_cid: str
-    exr_cid: str
+RETRY_SECONDS = 30.0  # a frame that failed (not for a seat's files) is tried again after this
+READ_TIMEOUT = 20.0  # seconds to wait for each answer while reading a worker's files
 
 
 class Assembler:
@@ -77,8 +69,11 @@ class Assembler:
         child_factory: Callable[[], BlenderChild] = BlenderChild,
         retry_seconds: float = RETRY_SECONDS,
         manifests: Manifests | None = None,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
-        """`manifests`: the server's (shared with its routes); default, a store of its own."""
+        """`manifests`: the server's (shared with its routes); default, a store of its own.
+        `ipfs` reads manifests and stores frames; workers' files are read through a client of
+        the same node that waits `read_timeout` for an answer (closed by `close`)."""
         self.db = db
         self.ipfs = ipfs
         self.manifests = manifests or Manifests(db, ipfs)
@@ -86,24 +81,35 @@ class Assembler:
         self.hub = hub
         self.child_factory = child_factory
         self.retry_seconds = retry_seconds
+        self.tiles = FrameTiles(ipfs, read_timeout, retry_seconds)
         self._seen_version = -1
         self._retry: Waits[tuple[int, int]] = Waits()  # (job, frame; -1: its manifest)
+
+    def close(self) -> None:
+        self.tiles.close()
 
     # -- scanning
 
     def step(self) -> list[Stored]:
         """Assemble whatever is ready; returns the frames stored in this step."""
-        due = self._retry.take_due()
+        due = self._retry.take_due() | self.tiles.take_due()
         if self.hub is not None:
             version = self.hub.version
             if version == self._seen_version and not due:
                 return []  # nothing was indexed since the last scan, nothing to retry
             self._seen_version = version
         stored: list[Stored] = []
-        for job_id in self._candidates():
-            if self._waiting(job_id, -1):
-                continue
-            stored += self._job(job_id)
+        seen: set[str] = set()  # the seats of the jobs scanned
+        try:
+            for job_id in self._candidates():
+                if self._waiting(job_id, -1):
+                    continue
+                self._job(job_id, stored, seen)
+        except NodeDown as exc:
+            log.warning("IPFS node not answering (%s); assembly resumes in %.0f s",
+                        exc, self.retry_seconds)  # fmt: skip
+            return stored
+        self.tiles.keep_only(seen)
         return stored
 
     def _candidates(self) -> list[int]:
@@ -132,10 +138,12 @@ class Assembler:
 
     # -- one job
 
-    def _job(self, job_id: int) -> list[Stored]:
+    def _job(self, job_id: int, stored: list[Stored], seen: set[str]) -> None:
+        """Store the due frames of `job_id` (adding them to `stored`) whose seats are not put
+        off; the keys of its seats are added to `seen`."""
         read = self._manifest(job_id)
         if read is None:
-            return []
+            return
         manifest = read.manifest
         with self.db.session() as session:
             accepted = delivered_seats(session, job_id)
@@ -148,7 +156,8 @@ class Assembler:
             }
         per_frame = manifest.tile_count
         ranges = [(s.first_tile, s.tile_count) for s in accepted]
-        stored = []
+        sources = {id(s): Source.of(s) for s in accepted}
+        seen.update(src.key for src in sources.values())
         due = due_frames(len(manifest.frames), per_frame, ranges, ended=ended == "Completed")
         for position, missing in due:
             frame = manifest.frames[position]
@@ -156,12 +165,13 @@ class Assembler:
             if row is None or row.status == FRAME_ASSEMBLED or self._waiting(job_id, frame):
                 continue
             wanted = seats_of_frame(position, per_frame, ranges)
-            seats_needed = [s for s in accepted if (s.first_tile, s.tile_count) in wanted]
-            result = self._frame(job_id, read, position, seats_needed, missing)
+            needed = [sources[id(s)] for s in accepted if (s.first_tile, s.tile_count) in wanted]
+            if self.tiles.waiting(needed):
+                continue  # a seat it needs is put off: the frame waits with it
+            result = self._frame(job_id, read, position, needed, missing)
             if result is not None:
                 stored.append(result)
         self._finish(job_id)
-        return stored
 
     def _manifest(self, job_id: int) -> StoredManifest | None:
         """The job's manifest (read once, see `Manifests`), its frames' rows written; None while
@@ -232,25 +242,23 @@ class Assembler:
         job_id: int,
         read: StoredManifest,
         position: int,
-        seats: list[SeatView],
+        seats: list[Source],
         missing: list[int],
     ) -> Stored | None:
         frame = read.manifest.frames[position]
         scratch = self.work_dir / f"job-{job_id}" / f"frame-{frame}"
         try:
             png_cid, exr_cid = self._assemble(job_id, read, position, seats, missing, scratch)
-        except IpfsUnavailable as exc:
-            log.warning("job %d frame %d: IPFS unavailable (%s); retrying", job_id, frame, exc)
-            self._later(job_id, frame)
+        except SeatFailed as failed:
+            self._seat_failed(job_id, frame, failed)
             return None
+        except IpfsUnavailable as exc:  # storing the frame on the server's own node
+            self._later(job_id, frame)
+            raise NodeDown(str(exc)) from exc
         except (TilefarmError, OSError) as exc:
             log.warning("job %d frame %d cannot be assembled: %s", job_id, frame, exc)
             self._later(job_id, frame)
-            with self.db.session() as session:
-                row = session.get(AssembledFrame, (job_id, frame))
-                if row is not None:  # else forgotten meanwhile (see `_forgotten`)
-                    row.error = str(exc)
-                    row.attempts += 1
+            self._failed(job_id, frame, str(exc))
             return None
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -271,6 +279,32 @@ class Assembler:
             self.hub.publish()
         return Stored(job_id, frame, png_cid, exr_cid)
 
+    def _failed(self, job_id: int, frame: int, why: str) -> None:
+        """Record on the frame's row why its last attempt failed."""
+        with self.db.session() as session:
+            row = session.get(AssembledFrame, (job_id, frame))
+            if row is not None:  # else forgotten meanwhile (see `_forgotten`)
+                row.error = why
+                row.attempts += 1
+
+    def _seat_failed(self, job_id: int, frame: int, failed: SeatFailed) -> None:
+        """Put off the seat whose files failed the frame, and with it every frame needing it;
+        when it is the server's own node that does not answer, stop the scan instead."""
+        src, cause = failed.source, failed.cause
+        try:
+            seconds = self.tiles.put_off(failed)
+        except NodeDown:
+            self._later(job_id, frame)
+            raise
+        if failed.unreadable:
+            log.warning("job %d frame %d: the results %s revealed (job %d) are not readable now "
+                        "(%s); its frames wait %.0f s", job_id, frame, src.worker, src.job_id,
+                        cause, seconds)  # fmt: skip
+            return
+        log.warning("job %d frame %d cannot be assembled: %s; its seat is read again in %.0f s",
+                    job_id, frame, cause, seconds)  # fmt: skip
+        self._failed(job_id, frame, str(cause))
+
     @staticmethod
     def _forgotten(job_id: int, frame: int) -> None:
         """The indexer dropped the job's frames while this one was assembled: a reorganisation
@@ -283,29 +317,12 @@ class Assembler:
         job_id: int,
         read: StoredManifest,
         position: int,
-        seats: list[SeatView],
+        seats: list[Source],
         missing: list[int],
         scratch: Path,
     ) -> tuple[str, str]:
         manifest = read.manifest
-        wanted = frame_range(position, manifest.tile_count)
-        rects = manifest.tiles()
-        tile_files: dict[int, Path] = {}
-        for seat in seats:
-            assert seat.results_cid is not None
-            # A round's worker names the round's job id in its results list.
-            commitment = Commitment(
-                job_id=seat.job_id, worker=seat.worker, manifest_cid=read.cid,
-                results_cid=seat.results_cid, merkle_root=seat.hash,
-                first_tile=seat.first_tile, tile_count=seat.tile_count,
-            )  # fmt: skip
-            results: ResultsList = fetch_results(self.ipfs, commitment)
-            for tile in results.tiles:
-                if tile.index in wanted:
-                    dest = scratch / "tiles" / f"{tile.index}.exr"
-                    rect = rects[tile.index - wanted.start]
-                    fetch_tile(self.ipfs, tile, dest, expect=(rect.height, rect.width))
-                    tile_files[tile.index - wanted.start] = dest
+        tile_files = self.tiles.read(manifest, read.cid, position, seats, scratch / "tiles")
         frame = manifest.frames[position]
         stem = frame_stem(job_id, frame)
         if needs_blender(manifest):
@@ -314,72 +331,3 @@ class Assembler:
         else:
             files = write_frame_files(manifest, tile_files, scratch, stem, missing=missing)
         return self.ipfs.add_file(files.png), self.ipfs.add_file(files.exr)
-
-
-def delivered_seats(session: Session, job_id: int) -> list[SeatView]:
-    """The seats, of the job and of every round of it, whose tiles a verdict accepted and whose
-    worker revealed its results (blind verification: a seat the artist accepted before its worker
-    revealed has no tiles to stitch)."""
-    rounds = select(JobView.job_id).where(JobView.root == job_id)
-    return list(
-        session.scalars(
-            select(SeatView).where(
-                (SeatView.job_id == job_id) | SeatView.job_id.in_(rounds),
-                SeatView.state.in_(VERIFIED_STATES),
-                SeatView.results_cid.is_not(None),
-            )
-        )
-    )
-
-
-def frames_due(session: Session, job_id: int, manifests: Manifests) -> int:
-    """Frames of `job_id` that are due (all tiles accepted, or the job ended) but not stored yet,
-    and not known to be unassemblable: what a live stream waits for before it ends."""
-    job = session.get(AssemblyJob, job_id)
-    chain_job = session.get(JobView, job_id)
-    if job is None or job.error is not None:
-        if job is None and chain_job is not None and chain_job.status not in NO_FRAMES:
-            # The assembler has not read the manifest yet.
-            started = delivered_seats(session, job_id) or chain_job.status == "Completed"
-            return 1 if started and readable_cid(chain_job.manifest_cid) else 0
-        return 0
-    stored = manifests.get(job.manifest_cid)
-    if stored is None:
-        return 0  # no frame rows either: the assembler stores the manifest before writing them
-    manifest = stored.manifest
-    ranges = [(s.first_tile, s.tile_count) for s in delivered_seats(session, job_id)]
-    ended = chain_job is not None and chain_job.status == "Completed"
-    due = due_frames(len(manifest.frames), manifest.tile_count, ranges, ended)
-    rows = {
-        f.position: f
-        for f in session.scalars(select(AssembledFrame).where(AssembledFrame.job_id == job_id))
-    }
-    return sum(
-        1
-        for p, _ in due
-        if p in rows and rows[p].status != FRAME_ASSEMBLED and rows[p].error is None
-    )
-
-
-@dataclass(frozen=True)
-class FrameNews:
-    """What a job's live stream has to say about its frames."""
-
-    assembled: list[Stored]  # stored frames the stream has not sent yet
-    due: int  # frames ready but not stored yet (see `frames_due`)
-
-
-def frame_news(db: Database, manifests: Manifests, job_id: int, sent: set[int]) -> FrameNews:
-    """Stored frames of `job_id` other than `sent`, and how many are still due."""
-    with db.session() as session:
-        rows = session.scalars(
-            select(AssembledFrame)
-            .where(AssembledFrame.job_id == job_id, AssembledFrame.status == FRAME_ASSEMBLED)
-            .order_by(AssembledFrame.position)
-        ).all()
-        news = [
-            Stored(job_id, r.frame, r.png_cid or "", r.exr_cid or "")
-            for r in rows
-            if r.frame not in sent
-        ]
-        return FrameNews(news, frames_due(session, job_id, manifests))

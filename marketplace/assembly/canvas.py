@@ -111,7 +111,8 @@ class Canvas:
 
     def save(self, folder: Path) -> None:
         """Keep the canvas in `folder` (replacing what was there), for the next remake: its
-        pixels and which source shows each tile in one file, replaced at once."""
+        pixels and which source shows each tile in one file, replaced at once, and only once
+        its bytes are on disk (a crash leaves the old canvas or the new, never half of one)."""
         folder.mkdir(parents=True, exist_ok=True)
         index = {
             "manifest_cid": self.manifest_cid, "position": self.position,
@@ -121,6 +122,8 @@ class Canvas:
         tmp = folder / f".{CANVAS_FILE}.part"
         with tmp.open("wb") as out:
             np.savez(out, pixels=self.pixels, index=np.array(json.dumps(index)))
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, folder / CANVAS_FILE)
 
     @classmethod
@@ -135,7 +138,7 @@ class Canvas:
                 pixels = kept["pixels"]
             same = (index["manifest_cid"], index["position"], index["width"], index["height"])
             shown = {int(t): str(key) for t, key in index["shown"].items()}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except Exception:  # missing, empty, cut short, not a zip, not ours: made again instead
             return None
         small_w, small_h = preview_size(width, height)
         if (

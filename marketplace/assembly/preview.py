@@ -14,9 +14,10 @@ is bounded:
   come, and only the tiles whose source changed are read (the canvas is kept on disk);
 - a tile is read, checked, scaled down and deleted one at a time; one that declares another size
   than its tile is refused from its header, and its seat with it, for good (`refusals`);
-- previews run on a thread of their own (`runner`), reading IPFS with a short timeout, so that a
-  CID nobody serves never holds up the frames or films; a seat whose results cannot be read now
-  is put off (30 s, doubling up to `MAX_SEAT_WAIT`), the rest of its frame is shown meanwhile.
+- previews run on a thread of their own (`runner`), reading IPFS with a short timeout and a
+  deadline for each whole read (`seat_reads`), so that a CID nobody serves never holds up the
+  frames or films; a seat whose results cannot be read now is put off (30 s, doubling up to
+  10 min), the rest of its frame is shown meanwhile.
 They are not denoised (a whole-frame denoise waits for the whole frame); a manifest whose colour
 management is not plain sRGB gets its PNG from a Blender child, as its frames do.
 """
@@ -35,6 +36,7 @@ from marketplace.assembly.canvas import Canvas
 from marketplace.assembly.preview_scan import Frame, Owed, owed_previews, sweep
 from marketplace.assembly.refusals import refuse
 from marketplace.assembly.revealed import Refused, RevealedTiles, Source, Unreadable, layout
+from marketplace.assembly.seat_reads import reader, seat_waits
 from marketplace.assembly.waits import Waits
 from marketplace.db.frame_models import FRAME_ASSEMBLED, AssembledFrame, FramePreview
 from marketplace.db.session import Database
@@ -54,9 +56,8 @@ log = logging.getLogger(__name__)
 
 PER_STEP = 4  # previews made per step, before the next scan
 RETRY_SECONDS = 30.0  # a preview that failed, or a seat not readable, is tried again after this
-MAX_SEAT_WAIT = 600.0  # a seat still unreadable is tried again at least this often
 MIN_INTERVAL = 5.0  # seconds between two makes of one frame's preview
-IPFS_TIMEOUT = 10.0  # seconds a preview waits on IPFS for one answer (the frames wait 60)
+IPFS_TIMEOUT = 10.0  # seconds a preview waits on IPFS for one answer (the frames wait 20)
 
 
 class Previewer:
@@ -91,17 +92,15 @@ class Previewer:
         self._owns_ipfs = owns_ipfs
         self._seen_version = -1
         self._frames: Waits[Frame] = Waits()  # made a moment ago, or failed
-        self._seats: Waits[str] = Waits()  # `Source.key`s not readable now
-        self._failures: dict[str, int] = {}  # `Source.key` -> reads failed in a row
+        self._seats = seat_waits(retry_seconds)  # `Source.key`s not readable now
 
     @classmethod
     def beside(cls, assembler: "Assembler") -> "Previewer":
         """A previewer sharing the assembler's database, node, manifests and news, with a
         client of its own that waits `IPFS_TIMEOUT` for an answer and never retries (a seat
         not served is put off instead)."""
-        ipfs = KuboClient(assembler.ipfs.api_url, timeout=IPFS_TIMEOUT, outage_seconds=0)
         return cls(
-            assembler.db, ipfs, assembler.work_dir / "previews",
+            assembler.db, reader(assembler.ipfs, IPFS_TIMEOUT), assembler.work_dir / "previews",
             manifests=assembler.manifests, hub=assembler.hub,
             child_factory=assembler.child_factory, retry_seconds=assembler.retry_seconds,
             owns_ipfs=True,
@@ -142,7 +141,7 @@ class Previewer:
         forgets the failures of seats no longer shown and deletes the canvases of frames
         without a preview any more."""
         scan = owed_previews(self.db, self.manifests, self._frames, self._seats)
-        self._failures = {key: n for key, n in self._failures.items() if key in scan.seen}
+        self._seats.keep_only(scan.seen)
         sweep(self.work_dir, scan.live)
         return scan.owed
 
@@ -211,7 +210,7 @@ class Previewer:
                     break
                 for tile, patch in patches.items():
                     canvas.paste(tile, rects[tile], patch, src.key)
-                self._failures.pop(src.key, None)
+                self._seats.succeeded(src.key)
             if failed is None:
                 break
             sources.remove(failed)  # and again without it: another seat may hold its tiles
@@ -220,10 +219,7 @@ class Previewer:
         return sources
 
     def _put_off(self, src: Source, why: str) -> None:
-        failures = self._failures.get(src.key, 0) + 1
-        self._failures[src.key] = failures
-        seconds = min(self.retry_seconds * 2 ** min(failures - 1, 16), MAX_SEAT_WAIT)
-        self._seats.wait(src.key, seconds)
+        seconds = self._seats.failed(src.key)
         log.warning("job %d: the tiles %s revealed are not readable now (%s); trying again in "
                     "%.0f s", src.job_id, src.worker, why, seconds)  # fmt: skip
 

@@ -10,7 +10,6 @@ restarts (`refusals`).
 """
 
 import logging
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +19,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.assembly.canvas import Canvas
 from marketplace.assembly.plan import VERIFIED_STATES
+from marketplace.assembly.seat_reads import ResultsCache, tile_deadline, unreadable
 from marketplace.db.chain_models import JobView, SeatView
-from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
-from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge
-from tilefarm.checks.verification import CommittedResultsInvalid, fetch_results, fetch_tile
+from tilefarm.adapters.ipfs import IpfsUnavailable, KuboClient
+from tilefarm.checks.verification import CommittedResultsInvalid, fetch_tile
 from tilefarm.manifest import RenderManifest
 from tilefarm.pixels import Pixels
-from tilefarm.results import Commitment, ResultsList
+from tilefarm.results import Commitment
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 # Submitted and Sealed ones carry a CID revealed in an earlier verifier round; Contested and
 # Challenged ones passed, and stand until a panel says otherwise.
 SHOWN_STATES = ("Submitted", "Sealed", "Opened", "Contested", "Challenged", *VERIFIED_STATES)
-RESULTS_CACHED = 64  # a seat's results list is read once for all the frames it covers
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,15 @@ class Source:
     def refusal(self) -> str:
         """What a refusal of it depends on (with the manifest): the list and the root."""
         return f"{self.key}:{self.merkle_root}"
+
+    def commitment(self, manifest_cid: str) -> Commitment:
+        """What its worker committed, as its results list must show (a round's worker names the
+        round's job id in its list)."""
+        return Commitment(
+            job_id=self.job_id, worker=self.worker, manifest_cid=manifest_cid,
+            results_cid=self.results_cid, merkle_root=self.merkle_root,
+            first_tile=self.first_tile, tile_count=self.tile_count,
+        )  # fmt: skip
 
     @classmethod
     def of(cls, seat: SeatView) -> "Source":
@@ -113,7 +120,7 @@ class RevealedTiles:
 
     def __init__(self, ipfs: KuboClient) -> None:
         self.ipfs = ipfs
-        self._results: OrderedDict[tuple[str, str, str], ResultsList] = OrderedDict()
+        self._results = ResultsCache(ipfs)
 
     def patches(
         self,
@@ -133,12 +140,14 @@ class RevealedTiles:
         start = canvas.position * manifest.tile_count
         out: dict[int, Pixels] = {}
         try:
-            listed = {t.index: t for t in self._results_of(src, manifest_cid).tiles}
+            listed = {t.index: t for t in self._results.get(src.commitment(manifest_cid)).tiles}
             for tile in tiles:
                 entry, rect = listed[start + tile], rects[tile]
                 dest = scratch / f"{entry.index}.exr"
                 try:
-                    pixels = fetch_tile(self.ipfs, entry, dest, expect=(rect.height, rect.width))
+                    pixels = fetch_tile(
+                        self.ipfs, entry, dest, rect.shape, deadline=tile_deadline(rect)
+                    )
                 finally:
                     dest.unlink(missing_ok=True)
                 out[tile] = canvas.fit(rect, pixels)
@@ -146,33 +155,7 @@ class RevealedTiles:
         except IpfsUnavailable as exc:
             raise Unreadable(str(exc)) from exc
         except CommittedResultsInvalid as exc:
-            if _unreadable(exc):
+            if unreadable(exc):
                 raise Unreadable(str(exc)) from exc
             raise Refused(str(exc)) from exc
         return out
-
-    def _results_of(self, src: Source, manifest_cid: str) -> ResultsList:
-        """`src`'s results list, checked against its commitment (once for all its frames)."""
-        key = (src.key, src.merkle_root, manifest_cid)
-        found = self._results.get(key)
-        if found is not None:
-            self._results.move_to_end(key)
-            return found
-        # A round's worker names the round's job id in its results list.
-        commitment = Commitment(
-            job_id=src.job_id, worker=src.worker, manifest_cid=manifest_cid,
-            results_cid=src.results_cid, merkle_root=src.merkle_root,
-            first_tile=src.first_tile, tile_count=src.tile_count,
-        )  # fmt: skip
-        results = fetch_results(self.ipfs, commitment)
-        self._results[key] = results
-        while len(self._results) > RESULTS_CACHED:
-            self._results.popitem(last=False)
-        return results
-
-
-def _unreadable(exc: CommittedResultsInvalid) -> bool:
-    """Whether `exc` only says that IPFS did not serve the bytes (which may change), rather than
-    that they are not what the worker committed."""
-    cause = exc.__cause__
-    return isinstance(cause, IpfsError) and not isinstance(cause, CidMismatch | ContentTooLarge)

@@ -117,5 +117,6 @@ class AssemblerRunner:
         self._previews.stop()
         if self._frames.join(timeout):
             self.films.close()  # a film cut short is begun again by the next server
+            self.assembler.close()
         if self._previews.join(timeout):
             self.previewer.close()

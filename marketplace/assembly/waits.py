@@ -1,5 +1,6 @@
 """What the assembler's loops put off until later (a frame, a seat, a film): each key waits
-until a moment, and is forgotten once that moment has passed and a scan has seen it.
+until a moment, and is forgotten once that moment has passed and a scan has seen it; a key that
+keeps failing (a seat nobody serves) waits longer each time (`BackOff`).
 
 Forgetting matters as much as waiting: a loop skips its scan when nothing was indexed since the
 last one and nothing it put off has come due (`take_due`). An entry kept past its moment would
@@ -42,3 +43,29 @@ class Waits(Generic[K]):
 
     def __len__(self) -> int:
         return len(self._until)
+
+
+class BackOff(Waits[K]):
+    """Waits that grow with failures: a key that failed `n` times in a row is put off for
+    `first * 2**(n-1)` seconds, at most `longest`; a success forgets its failures."""
+
+    def __init__(self, first: float, longest: float) -> None:
+        super().__init__()
+        self.first, self.longest = first, longest
+        self._failures: dict[K, int] = {}
+
+    def failed(self, key: K) -> float:
+        """One more failure of `key`: put it off; returns for how many seconds."""
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        seconds = min(self.first * 2.0 ** min(failures - 1, 16), self.longest)
+        self.wait(key, seconds)
+        return seconds
+
+    def succeeded(self, key: K) -> None:
+        """`key` worked: its next failure waits `first` again."""
+        self._failures.pop(key, None)
+
+    def keep_only(self, keys: set[K]) -> None:
+        """Forget the failures of every key but `keys` (those no longer asked for)."""
+        self._failures = {key: n for key, n in self._failures.items() if key in keys}

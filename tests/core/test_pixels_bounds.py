@@ -9,7 +9,14 @@ import OpenEXR
 import pytest
 
 from tests.core.exr_bomb import zero_exr
-from tilefarm.pixels import MAX_EXR_CHANNELS, PixelError, exr_size, read_exr, write_exr
+from tilefarm.pixels import (
+    MAX_EXR_CHANNELS,
+    PixelError,
+    exr_size,
+    max_exr_bytes,
+    read_exr,
+    write_exr,
+)
 
 TILE = (24, 32)  # (height, width) of the tile the caller expects
 DECODED_BOMB = 4096 * 4096 * 4 * 4  # bytes of float32 RGBA the bomb would decode to
@@ -78,3 +85,32 @@ def test_several_parts_or_too_many_channels_are_refused_from_the_header(tmp_path
         exr.write(str(tmp_path / "many.exr"))
     with pytest.raises(PixelError, match=f"declares {MAX_EXR_CHANNELS + 1} channels"):
         read_exr(tmp_path / "many.exr", expect=TILE)
+
+
+def test_a_fifth_channel_is_refused_while_rgb_and_rgba_read(tmp_path: Path) -> None:
+    assert MAX_EXR_CHANNELS == 4  # tiles, patches and frames are RGBA
+    plane = np.zeros(TILE, "f4")
+    header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+    with OpenEXR.File(header, {"RGBA": np.zeros((*TILE, 4), "f4"), "Z": plane}) as exr:
+        exr.write(str(tmp_path / "depth.exr"))
+    with pytest.raises(PixelError, match="declares 5 channels; at most 4"):
+        read_exr(tmp_path / "depth.exr", expect=TILE)
+    with OpenEXR.File(header, {"RGB": np.full((*TILE, 3), 0.5, "f4")}) as exr:
+        exr.write(str(tmp_path / "rgb.exr"))
+    assert read_exr(tmp_path / "rgb.exr", expect=TILE)[..., 3].min() == 1.0  # alpha reads as 1
+    write_exr(tmp_path / "rgba.exr", np.zeros((*TILE, 4), "f4"))
+    assert read_exr(tmp_path / "rgba.exr", expect=TILE).shape == (*TILE, 4)
+
+
+@pytest.mark.parametrize("codec", ["NONE", "ZIP", "ZIPS", "PIZ", "RLE"])
+def test_no_codec_makes_an_honest_exr_larger_than_its_bound(codec: str, tmp_path: Path) -> None:
+    # Random bits do not compress: each codec falls back to raw rows, the worst case.
+    rng = np.random.default_rng(7)
+    for height, width in ((1, 1), (24, 32), (257, 1), (1, 257), (64, 48)):
+        bits = rng.integers(0, 2**32, (height, width, 4), dtype=np.uint64).astype(np.uint32)
+        bits &= 0xBFFFFFFF  # the exponent's top bit clear: no NaN or infinity
+        path = write_exr(tmp_path / f"{height}x{width}.exr", bits.view(np.float32), codec)
+        size = path.stat().st_size
+        assert 16 * height * width < size <= max_exr_bytes(height, width), (height, width)
+    # The bound is tight enough to matter: a 32 x 24 tile may not be 512 MiB.
+    assert max_exr_bytes(*TILE) < 100 << 10

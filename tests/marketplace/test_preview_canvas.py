@@ -1,15 +1,18 @@
 """A preview's picture (`marketplace.assembly.canvas`) without a server: at most 1024 px a side,
 every tile on its own rectangle with no gap or overlap whatever the grid, a small frame kept
-pixel for pixel, transparency where no tile is, and kept on disk for the next remake. And the
-loops' waits (`waits`): what is put off is due once, then forgotten."""
+pixel for pixel, transparency where no tile is, and kept on disk for the next remake (a kept
+file that cannot be read is made again). And the loops' waits (`waits`): what is put off is due
+once, then forgotten; a seat that keeps failing waits longer each time."""
 
+import io
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from marketplace.assembly.canvas import LONGEST, Canvas, preview_size, shrink
-from marketplace.assembly.waits import Waits
+from marketplace.assembly.canvas import CANVAS_FILE, LONGEST, Canvas, preview_size, shrink
+from marketplace.assembly.waits import BackOff, Waits
 from tilefarm.tiles import tile_rects
 
 
@@ -71,6 +74,55 @@ def test_a_canvas_is_kept_for_its_own_frame_only(tmp_path: Path) -> None:
     assert Canvas.load(tmp_path, "bafy-other", 2, 3000, 2000) is None  # another job's manifest
     assert Canvas.load(tmp_path, "bafy-manifest", 3, 3000, 2000) is None  # another frame
     assert Canvas.load(tmp_path / "none", "bafy-manifest", 2, 3000, 2000) is None
+
+
+def _zip_of(**members: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _pickled() -> bytes:
+    """An .npz whose index is a pickled object: never unpickled (`allow_pickle=False`)."""
+    out = io.BytesIO()
+    np.savez(out, pixels=np.zeros((24, 32, 4), np.float32), index=np.array([{}], dtype=object))
+    return out.getvalue()
+
+
+def test_a_kept_canvas_that_cannot_be_read_is_made_again(tmp_path: Path) -> None:
+    canvas = Canvas.blank("bafy-manifest", 0, 32, 24)
+    canvas.save(tmp_path / "good")
+    whole = (tmp_path / "good" / CANVAS_FILE).read_bytes()
+    assert not list((tmp_path / "good").glob(".*.part"))  # replaced at once
+    kept = {
+        "empty": b"",  # a crash before any byte was written
+        "cut short": whole[: len(whole) // 2],
+        "not a zip": b"not a canvas at all",
+        "a zip header only": b"PK\x03\x04" + b"\0" * 40,
+        "another zip": _zip_of(readme=b"hello"),
+        "pickled objects": _pickled(),
+    }
+    for why, data in kept.items():
+        folder = tmp_path / why.replace(" ", "-")
+        folder.mkdir()
+        (folder / CANVAS_FILE).write_bytes(data)
+        assert Canvas.load(folder, "bafy-manifest", 0, 32, 24) is None, why
+    (tmp_path / "a-folder" / CANVAS_FILE).mkdir(parents=True)
+    assert Canvas.load(tmp_path / "a-folder", "bafy-manifest", 0, 32, 24) is None
+    assert Canvas.load(tmp_path / "good", "bafy-manifest", 0, 32, 24) is not None
+
+
+def test_a_seat_that_keeps_failing_waits_twice_as_long_each_time_up_to_ten_minutes() -> None:
+    seats: BackOff[str] = BackOff(30.0, 600.0)
+    assert [seats.failed("offline") for _ in range(7)] == [30, 60, 120, 240, 480, 600, 600]
+    assert seats.waiting("offline") and not seats.waiting("honest")
+    assert seats.failed("honest") == 30  # each seat on its own
+    seats.succeeded("honest")
+    assert seats.failed("honest") == 30  # a success starts it over
+    seats.keep_only({"honest"})  # no frame needs the offline seat any more: forgotten
+    assert seats.failed("offline") == 30
 
 
 def test_what_was_put_off_is_due_once_then_forgotten() -> None:

@@ -35,7 +35,7 @@ from tilefarm.adapters.blender.launcher import BlenderChild
 from tilefarm.adapters.ipfs import KuboClient
 from tilefarm.cids import cid_of_bytes
 from tilefarm.manifest import canonical_json
-from tilefarm.pixels import Pixels, write_exr
+from tilefarm.pixels import Pixels, max_exr_bytes, write_exr
 from tilefarm.stitch import linear_to_srgb8, stitch_tiles
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack, pytest.mark.ipfs]
@@ -176,9 +176,19 @@ def test_previews_that_do_not_exist_are_404_with_a_reason(
     nothing = api.get(f"/api/jobs/{job.job_id}/frames/1/preview.png")
     assert nothing.status_code == 404
     assert "none of its tiles has been revealed" in nothing.json()["error"]["message"]
-    other = api.get(f"/api/jobs/{job.job_id}/frames/7/preview.png")
-    assert other.status_code == 404
-    assert "has no frame 7; its frames are [1]" in other.json()["error"]["message"]
+    # The frames are listed from the manifest as soon as the job is indexed; which frames the
+    # job lacks is said once the assembler has read it too (until then: "or the frame is not
+    # in the job").
+    other: list[str] = []
+
+    def no_frame_7() -> bool:
+        answer = api.get(f"/api/jobs/{job.job_id}/frames/7/preview.png")
+        assert answer.status_code == 404
+        other[:] = [answer.json()["error"]["message"]]
+        return "has no frame 7" in other[0]
+
+    wait_until(no_frame_7, 30, "the assembler to read the manifest")
+    assert "has no frame 7; its frames are [1]" in other[0]
     unknown = api.get("/api/jobs/999999/frames/1/preview.png")
     assert unknown.status_code == 404
     assert "no job 999999" in unknown.json()["error"]["message"]
@@ -252,8 +262,12 @@ def test_a_tile_declaring_a_huge_image_is_refused_from_its_header_and_stays_refu
     a, b = market.workers[:2]
     job = tiled_job(market, ipfs, work / "bomb", [1], [Bid(a, PRICE, 2), Bid(b, 2 * PRICE, 2)])
     seat = job.seats[b]
-    # b's first tile: 140 KB of ZIP that decode to 256 MiB of pixels, for a 16 x 12 tile.
-    bomb = ipfs.add_file(zero_exr(work / "bomb" / "bomb.exr", 4096, 4096))
+    # b's first tile: 37 KB of ZIP that decode to 64 MiB of pixels, for a 16 x 12 tile (small
+    # enough to pass for an EXR of 16 x 12 pixels by its bytes: a larger one is cut off as it
+    # comes, `tests.ipfs.test_download_deadline`).
+    bomb_file = zero_exr(work / "bomb" / "bomb.exr", 2048, 2048)
+    assert bomb_file.stat().st_size <= max_exr_bytes(12, 16)
+    bomb = ipfs.add_file(bomb_file)
     tiles = [seat.results.tiles[0].model_copy(update={"cid": bomb}), *seat.results.tiles[1:]]
     seat.results = seat.results.model_copy(update={"tiles": tiles})
     seat.results_cid = ipfs.add_bytes(canonical_json(seat.results.model_dump(mode="json")))
@@ -277,7 +291,7 @@ def test_a_tile_declaring_a_huge_image_is_refused_from_its_header_and_stays_refu
                 select(PreviewRefusal).where(PreviewRefusal.job_id == job.job_id)
             ).one()
             assert refused.worker == b
-            assert "declares 4096x4096 pixels, not the expected 16x12" in refused.reason
+            assert "declares 2048x2048 pixels, not the expected 16x12" in refused.reason
         assert not list((tmp_path / "previews").rglob("*.exr"))  # each tile deleted once read
         # A restart: another previewer on the same database reads none of b's files again.
         asked.clear()

@@ -9,13 +9,20 @@ untrusted).
 
 from tilefarm.adapters.ipfs.cid import CidVerifier
 from tilefarm.adapters.ipfs.client import KuboClient
-from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
+from tilefarm.adapters.ipfs.errors import (
+    CidMismatch,
+    ContentTooLarge,
+    DownloadTooSlow,
+    IpfsError,
+    IpfsUnavailable,
+)
 from tilefarm.adapters.ipfs.manifests import ManifestSource, fetch_manifest
 
 __all__ = [
     "CidMismatch",
     "CidVerifier",
     "ContentTooLarge",
+    "DownloadTooSlow",
     "IpfsError",
     "IpfsUnavailable",
     "KuboClient",

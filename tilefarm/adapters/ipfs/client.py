@@ -7,6 +7,10 @@ A node that cannot be reached (refused, reset, dropped mid-stream: a Kubo restar
 `outage_seconds` with backoff before `IpfsUnavailable` is raised. Content addressing makes every
 retry safe: adding the same bytes again gives the same CID, and a download is started over and
 re-checked against its CID. `version()` is a health probe and answers at once.
+
+`timeout` bounds each wait for the node (to connect, for the next bytes), not a download: a node
+that sends a byte now and then would hold the caller for as long as it likes. A download from
+someone else (a worker's tile) is given a `deadline` for the whole of it, retries included.
 """
 
 import io
@@ -16,6 +20,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -23,7 +28,13 @@ import httpx
 from aleph_cid import CidHasher
 
 from tilefarm.adapters.ipfs.cid import CidVerifier
-from tilefarm.adapters.ipfs.errors import CidMismatch, ContentTooLarge, IpfsError, IpfsUnavailable
+from tilefarm.adapters.ipfs.errors import (
+    CidMismatch,
+    ContentTooLarge,
+    DownloadTooSlow,
+    IpfsError,
+    IpfsUnavailable,
+)
 from tilefarm.cids import CHUNK
 
 log = logging.getLogger(__name__)
@@ -39,6 +50,21 @@ ADD_PARAMS = {
     "hash": "sha2-256",
     "progress": "false",
 }
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """When a download must be done by: `seconds` after it began, at `at` (`time.monotonic`)."""
+
+    seconds: float
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float | None) -> "_Deadline | None":
+        return None if seconds is None else cls(seconds, time.monotonic() + seconds)
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
 
 
 class _HashingReader:
@@ -89,9 +115,12 @@ class KuboClient:
             raise _failure(self.api_url, f"IPFS {endpoint}", response)
         return response
 
-    def _retrying(self, attempt: Callable[[], T]) -> T:
-        """`attempt()`, again with backoff while the node is unreachable, for `outage_seconds`."""
+    def _retrying(self, attempt: Callable[[], T], until: _Deadline | None = None) -> T:
+        """`attempt()`, again with backoff while the node is unreachable, for `outage_seconds`
+        (and never past `until`)."""
         deadline = time.monotonic() + self.outage_seconds
+        if until is not None:
+            deadline = min(deadline, until.at)
         delay = FIRST_RETRY_DELAY
         while True:
             try:
@@ -136,20 +165,40 @@ class KuboClient:
             raise CidMismatch(local, announced, context="upload")
         return local
 
-    def cat(self, cid: str, *, max_bytes: int | None = None) -> bytes:
-        """The content of `cid`, checked against the CID locally."""
-        return self._retrying(lambda: b"".join(self._verified_chunks(cid, max_bytes)))
+    def cat(
+        self, cid: str, *, max_bytes: int | None = None, deadline: float | None = None
+    ) -> bytes:
+        """The content of `cid`, checked against the CID locally; see `cat_to_file` for
+        `max_bytes` and `deadline`."""
+        until = _Deadline.after(deadline)
+        return self._retrying(lambda: b"".join(self._verified_chunks(cid, max_bytes, until)), until)
 
-    def cat_to_file(self, cid: str, dest: Path, *, max_bytes: int | None = None) -> Path:
-        """Stream `cid` into `dest`; the file appears only once its bytes match the CID."""
-        return self._retrying(lambda: self._cat_to_file_once(cid, dest, max_bytes))
+    def cat_to_file(
+        self,
+        cid: str,
+        dest: Path,
+        *,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
+    ) -> Path:
+        """Stream `cid` into `dest`; the file appears only once its bytes match the CID.
 
-    def _cat_to_file_once(self, cid: str, dest: Path, max_bytes: int | None) -> Path:
+        More than `max_bytes` raises `ContentTooLarge`. `deadline`: seconds the whole download
+        may take, retries included (None: no limit, though each wait for the node still times
+        out); past it, `IpfsUnavailable`. It is checked as bytes arrive, and each wait for the
+        node is cut to the time left when the download began: a download ends at most one such
+        wait after its deadline."""
+        until = _Deadline.after(deadline)
+        return self._retrying(lambda: self._cat_to_file_once(cid, dest, max_bytes, until), until)
+
+    def _cat_to_file_once(
+        self, cid: str, dest: Path, max_bytes: int | None, until: _Deadline | None
+    ) -> Path:
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as out:
-                for chunk in self._verified_chunks(cid, max_bytes):
+                for chunk in self._verified_chunks(cid, max_bytes, until):
                     out.write(chunk)
             os.replace(tmp, dest)
         except BaseException:
@@ -157,21 +206,34 @@ class KuboClient:
             raise
         return dest
 
-    def _verified_chunks(self, cid: str, max_bytes: int | None) -> Iterator[bytes]:
+    def _verified_chunks(
+        self, cid: str, max_bytes: int | None, until: _Deadline | None
+    ) -> Iterator[bytes]:
         verifier = CidVerifier(cid)
+        timeout = self._http.timeout if until is None else _within(self._http.timeout, until)
         try:
-            with self._http.stream("POST", "/cat", params={"arg": cid}) as response:
+            with self._http.stream(
+                "POST", "/cat", params={"arg": cid}, timeout=timeout
+            ) as response:
                 if response.status_code != 200:
                     response.read()
                     raise _failure(self.api_url, f"IPFS cat {cid}", response)
-                for chunk in response.iter_bytes(CHUNK):
+                # As the bytes come (not in whole chunks), so that a trickle meets its deadline.
+                for chunk in response.iter_bytes():
                     verifier.update(chunk)
                     if max_bytes is not None and verifier.size > max_bytes:
                         raise ContentTooLarge(cid, max_bytes)
+                    if until is not None and until.left() <= 0:
+                        raise self._too_slow(cid, verifier.size, until)
                     yield chunk
         except httpx.TransportError as exc:
+            if until is not None and until.left() <= 0:
+                raise self._too_slow(cid, verifier.size, until) from exc
             raise IpfsUnavailable(self.api_url, f"{type(exc).__name__}: {exc}") from exc
         verifier.finish()
+
+    def _too_slow(self, cid: str, size: int, until: _Deadline) -> DownloadTooSlow:
+        return DownloadTooSlow(self.api_url, cid, until.seconds, size)
 
     def pin_add(self, cid: str) -> None:
         """Keep `cid` from garbage collection."""
@@ -186,6 +248,19 @@ class KuboClient:
         answer = self._retrying(lambda: self._post("/pin/ls", params={"type": "recursive"}))
         keys = answer.json().get("Keys", {})
         return set(keys)
+
+
+def _within(timeout: httpx.Timeout, until: _Deadline) -> httpx.Timeout:
+    """`timeout`, each wait shortened so as not to run past `until`."""
+    left = max(until.left(), 0.001)
+
+    def bound(seconds: float | None) -> float:
+        return left if seconds is None else min(seconds, left)
+
+    return httpx.Timeout(
+        connect=bound(timeout.connect), read=bound(timeout.read),
+        write=bound(timeout.write), pool=bound(timeout.pool),
+    )  # fmt: skip
 
 
 # What Kubo answers to a call caught by its own shutdown; it answers again once restarted.

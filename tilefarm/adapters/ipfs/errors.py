@@ -19,6 +19,20 @@ class IpfsUnavailable(IpfsError):
         self.reason = reason
 
 
+class DownloadTooSlow(IpfsUnavailable):
+    """A download did not finish within its deadline: the node answers, but the content comes
+    too slowly (or the peers serving it do). Retried later, like an unreachable node."""
+
+    def __init__(self, api_url: str, cid: str, seconds: float, size: int) -> None:
+        IpfsError.__init__(
+            self,
+            f"{cid} did not arrive within its {seconds:g} s deadline from the IPFS node at "
+            f"{api_url} ({size} bytes came): the node or the peers serving it are too slow now",
+        )
+        self.api_url = api_url
+        self.reason = "too slow"
+
+
 class CidMismatch(IpfsError):
     """Bytes do not hash to the CID they were asked for or announced as."""
 

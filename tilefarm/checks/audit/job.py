@@ -155,7 +155,9 @@ class _Audit:
             self.h, who, self.block_time if self.market else None, a.job_id
         )
         if commit is None or manifest is None:
-            return audit  # nothing committed (timed out): nothing on IPFS to check
+            # Nothing committed (timed out): nothing on IPFS to check. No usable manifest (its
+            # check failed above): no rectangle to hold a tile to, so no tile is read.
+            return audit
         if revealed is None:
             # Blind verification: the list stays hidden until a verifier sealed its evidence;
             # the artist may accept before that, or the worker may never reveal (rejected).
@@ -233,18 +235,19 @@ class _Audit:
         name: str,
         results: ResultsList,
         delivered: bool,
-        manifest: RenderManifest | None,
+        manifest: RenderManifest,
     ) -> bool:
         """Fetch and check every tile of a seat's results (those of a seat that `delivered` make
-        the frames); whether all of them checked out. With the manifest, a tile whose file
-        declares another size than its rectangle is refused before it is decoded."""
+        the frames); whether all of them checked out. A tile whose file declares another size
+        than its rectangle is refused before it is decoded (without a manifest, `seat` checks no
+        tile at all)."""
         problems = []
-        rects = manifest.tiles() if manifest is not None else []
+        rects = manifest.tiles()
         for tile in results.tiles:
             dest = self.work / "tiles" / f"{a.job_id}-{a.worker}" / f"{tile.index}.exr"
-            rect = rects[tile.index % len(rects)] if rects else None
+            rect = rects[tile.index % len(rects)]
             try:
-                fetch_tile(self.ipfs, tile, dest, None if rect is None else rect.shape)
+                fetch_tile(self.ipfs, tile, dest, rect.shape)
                 if delivered:
                     self.tiles[tile.index] = dest
                     self.backends[tile.index] = results.backend_of(tile.index)

@@ -10,10 +10,10 @@ refusals into a failed verdict with the reason.
 
 from pathlib import Path
 
-from tilefarm.adapters.ipfs import IpfsError, IpfsUnavailable, KuboClient
+from tilefarm.adapters.ipfs import ContentTooLarge, IpfsError, IpfsUnavailable, KuboClient
 from tilefarm.cids import CidError, cid_digest
 from tilefarm.errors import TilefarmError
-from tilefarm.pixels import Pixels, pixel_hash, read_exr
+from tilefarm.pixels import Pixels, max_exr_bytes, pixel_hash, read_exr
 from tilefarm.results import MAX_RESULTS_BYTES, MAX_TILE_BYTES, Commitment, ResultsList, ResultTile
 
 
@@ -30,18 +30,21 @@ def require_cid(cid: str, what: str) -> None:
         raise CommittedResultsInvalid(f"{what} {cid!r} is not a checkable CID: {exc}") from None
 
 
-def fetch_results(ipfs: KuboClient, commitment: Commitment) -> ResultsList:
+def fetch_results(
+    ipfs: KuboClient, commitment: Commitment, *, deadline: float | None = None
+) -> ResultsList:
     """The results list `commitment` revealed, checked against the commitment.
 
-    Raises `IpfsUnavailable` when the node does not answer (try again later) and
-    `CommittedResultsInvalid` naming what is wrong otherwise."""
+    Raises `IpfsUnavailable` when the node does not answer, or not within `deadline` seconds for
+    the whole list (try again later), and `CommittedResultsInvalid` naming what is wrong
+    otherwise."""
     c = commitment
     results_cid, first_tile, tile_count = c.results_cid, c.first_tile, c.tile_count
     if not results_cid:
         raise CommittedResultsInvalid(f"job {c.job_id}: {c.worker} has not revealed its results")
     require_cid(results_cid, "results list")
     try:
-        raw = ipfs.cat(results_cid, max_bytes=MAX_RESULTS_BYTES)
+        raw = ipfs.cat(results_cid, max_bytes=MAX_RESULTS_BYTES, deadline=deadline)
     except IpfsUnavailable:
         raise
     except IpfsError as exc:
@@ -75,20 +78,34 @@ def fetch_results(ipfs: KuboClient, commitment: Commitment) -> ResultsList:
 
 
 def fetch_tile(
-    ipfs: KuboClient, tile: ResultTile, dest: Path, expect: tuple[int, int] | None = None
+    ipfs: KuboClient,
+    tile: ResultTile,
+    dest: Path,
+    expect: tuple[int, int],
+    *,
+    deadline: float | None = None,
 ) -> Pixels:
     """Tile `tile` fetched into `dest` (bytes checked against its CID), its pixels checked
     against its committed pixel hash.
 
-    `expect` is the tile's `(height, width)` (its rectangle in the manifest's grid): a file that
-    declares any other size is refused from its header, before a pixel is decoded, since a few
-    hundred KB of compressed EXR can declare gigabytes of pixels. Every caller that knows the
-    manifest passes it."""
+    `expect` is the tile's `(height, width)` (its rectangle in the manifest's grid), which every
+    caller knows from the manifest: a download larger than any EXR of that many pixels
+    (`max_exr_bytes`) is cut off, and a file that declares any other size is refused from its
+    header, before a pixel is decoded, since a few hundred KB of compressed EXR can declare
+    gigabytes of pixels. `deadline`: seconds the whole download may take (None: no limit, each
+    read still times out); past it, `IpfsUnavailable` (try again later, or elsewhere)."""
     require_cid(tile.cid, f"tile {tile.index}")
+    height, width = expect
+    max_bytes = min(MAX_TILE_BYTES, max_exr_bytes(height, width))
     try:
-        path = ipfs.cat_to_file(tile.cid, dest, max_bytes=MAX_TILE_BYTES)
+        path = ipfs.cat_to_file(tile.cid, dest, max_bytes=max_bytes, deadline=deadline)
     except IpfsUnavailable:
         raise
+    except ContentTooLarge as exc:
+        raise CommittedResultsInvalid(
+            f"tile {tile.index} ({tile.cid}) is larger than any EXR of its {width}x{height} "
+            f"pixels ({max_bytes} bytes)"
+        ) from exc
     except IpfsError as exc:
         raise CommittedResultsInvalid(
             f"tile {tile.index} ({tile.cid}) cannot be read: {exc}"
