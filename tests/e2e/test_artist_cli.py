@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 import av
 import httpx
+import psutil
 import pytest
 from eth_account import Account
 from eth_typing import HexStr
@@ -39,7 +40,7 @@ from tilefarm_cli.demo import DemoSummary
 from tilefarm_cli.devnet.ports import free_port
 from tilefarm_cli.main import app
 
-from .demo_cli import kill_demo
+from .demo_cli import command_line, kill_demo
 
 TILEFARM = str(Path(sys.executable).with_name("tilefarm"))
 PASSWORD = "artist password"
@@ -189,8 +190,13 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Farm]:
             scene=tmp / "demo" / "artist" / "tiny.blend",
             summary=summary,
         )
-        demo.send_signal(signal.SIGINT)
-        demo.wait(timeout=60)
+        # `kill PID` (SIGTERM to the demo's own pid, not its group) stops everything it started,
+        # as Ctrl-C does (tests/e2e/test_demo_job.py sends SIGINT the same way).
+        running = psutil.Process(demo.pid).children(recursive=True)
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=60) == 0
+        _gone, alive = psutil.wait_procs(running, timeout=5)
+        assert [command_line(p) for p in alive] == []
     finally:
         kill_demo(demo, tmp / "demo")
 
