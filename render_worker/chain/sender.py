@@ -164,15 +164,17 @@ class TxSender:
                 row.purpose, row.nonce, row.block_number,
             )  # fmt: skip
             self._finish(row, "sent")
+        refused: set[int] = set()  # nonces the node refused now: broadcast again when awaited
         with self._lock:
             for row in removed:  # all of them first, so that no nonce waits for a gap
                 try:
                     self._broadcast(row)
-                except TxFailed as exc:  # awaited below, which broadcasts again
+                except TxFailed as exc:
+                    refused.add(row.nonce)
                     log.warning("%s", exc)
         for row in removed:
             try:
-                self._await(row)
+                self._await(row, broadcast=row.nonce in refused)
             except TxFailed as exc:
                 log.warning("%s", exc)
         return removed
@@ -237,7 +239,7 @@ class TxSender:
             row = self._sign_and_store(call)
             self._broadcast(row)
         log.info("sent %s: %s (nonce %d)", row.purpose, row.tx_hash, row.nonce)
-        return self._await(row)
+        return self._await(row, broadcast=False)
 
     def try_send(self, call: Call) -> bool:
         """Send `call` once for its purpose; a revert or a failure is logged, not raised (the
@@ -343,8 +345,11 @@ class TxSender:
                 return  # mined already (the receipt will show) or replaced (see _await)
             raise TxFailed(f"{row.purpose}: the node refused the transaction: {exc}") from exc
 
-    def _await(self, row: TxRow) -> TxRow:
-        self._broadcast(row)
+    def _await(self, row: TxRow, *, broadcast: bool = True) -> TxRow:
+        """Wait for `row`'s receipt, broadcasting it first unless it was just broadcast (each
+        transaction once: the node answers a second copy with "already imported")."""
+        if broadcast:
+            self._broadcast(row)
         deadline = time.monotonic() + self.receipt_timeout
         next_fill = time.monotonic() + GAP_CHECK_SECONDS
         while True:
