@@ -1,5 +1,5 @@
-// The marketplace API: every non-2xx answer carries {"error": {"code", "message"}}; the message is
-// written for people, so the page shows it as it is.
+// The marketplace API: every non-2xx answer carries {"error": {"code", "message", "details"}};
+// the message is written for people, so the page shows it as it is.
 import { parseJson } from "./json";
 
 export class ApiError extends Error {
@@ -7,6 +7,9 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error body's `details`, for a caller that acts on them (e.g. the files a scene
+     * does not carry); {} when it has none. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = "ApiError";
@@ -28,12 +31,25 @@ export async function api<T>(path: string, init?: RequestInit): Promise<T> {
     body = null;
   }
   if (!response.ok) {
-    const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+    const error = (
+      body as {
+        error?: { code?: string; message?: string; details?: Record<string, unknown> };
+      } | null
+    )?.error;
     const fallback =
       response.status === 413
         ? "This file is larger than the server accepts."
         : `The server answered ${response.status} ${response.statusText}.`;
-    throw new ApiError(response.status, error?.code ?? "http_error", error?.message ?? fallback);
+    const details =
+      error?.details && typeof error.details === "object" && !Array.isArray(error.details)
+        ? error.details
+        : {};
+    throw new ApiError(
+      response.status,
+      error?.code ?? "http_error",
+      error?.message ?? fallback,
+      details,
+    );
   }
   return body as T;
 }

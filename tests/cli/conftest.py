@@ -5,17 +5,21 @@ whatever a test makes it say (`fake_server`)."""
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from web3 import Web3
 
 from tilefarm.adapters.chain.deploy import Deployments, deploy
+from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm.adapters.paths import BUILD_DIR
 from tilefarm_cli.devnet import anvil
 from tilefarm_cli.devnet.ports import free_port
 from tilefarm_cli.devnet.process import spawn, tail
 from tilefarm_cli.settings import TilefarmSettings
+
+from .artist_cli import write_keystore
 
 
 @dataclass
@@ -49,3 +53,18 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
         yield Chain(settings.rpc_url, w3, deployed)
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def blend(tmp_path: Path) -> Path:
+    """A file that passes for a .blend by its header (the tests upload it unpacked)."""
+    path = tmp_path / "shot.blend"
+    path.write_bytes(b"BLENDER-v500" + bytes(64))
+    return path
+
+
+@pytest.fixture
+def keystore(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """The artist's keystore for the devnet account the test module signs with (`ARTIST`: one
+    per module, so that their nonces never meet)."""
+    return write_keystore(tmp_path / "artist.json", bytes(dev_account(request.module.ARTIST).key))

@@ -15,7 +15,7 @@ from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm_cli.artist.errors import TransactionRefused
 from tilefarm_cli.artist.gas import GWEI, gas_bound
 
-from .artist_cli import cli, flat, write_keystore
+from .artist_cli import cli, flat
 from .conftest import Chain
 from .fake_server import Reply, fake_server, relay
 from .job_server import job_routes
@@ -40,18 +40,6 @@ def test_the_worst_case_is_the_gas_limit_times_the_max_fee_per_gas() -> None:
 def test_a_transaction_naming_no_fee_cannot_be_bounded_and_is_refused() -> None:
     with pytest.raises(TransactionRefused, match="cannot be bounded: nothing was signed"):
         gas_bound({"gas": 160_000}, CAP)
-
-
-@pytest.fixture
-def blend(tmp_path: Path) -> Path:
-    path = tmp_path / "shot.blend"
-    path.write_bytes(b"BLENDER-v500" + bytes(64))
-    return path
-
-
-@pytest.fixture
-def keystore(tmp_path: Path) -> Path:
-    return write_keystore(tmp_path / "artist.json", bytes(dev_account(ARTIST).key))
 
 
 def refused(server_url: str, blend: Path, keystore: Path, *more: object) -> str:

@@ -16,7 +16,7 @@ from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm_cli.artist.deposit import deposit_bound
 from tilefarm_cli.artist.market_code import built_code, check_market_code, same_code
 
-from .artist_cli import cli, flat, write_keystore
+from .artist_cli import cli, flat
 from .conftest import Chain
 from .fake_server import FakeServer, Route, fake_server, json_reply
 
@@ -29,18 +29,6 @@ def config(chain: Chain, market: str, chain_id: int = 31337) -> dict[tuple[str, 
     body = {"chain_id": chain_id, "rpc_url": chain.rpc_url, "market_address": market,
             "market_abi": None, "devnet": True}  # fmt: skip
     return {("GET", "/api/config"): json_reply(body)}
-
-
-@pytest.fixture
-def blend(tmp_path: Path) -> Path:
-    path = tmp_path / "shot.blend"
-    path.write_bytes(b"BLENDER-v500" + bytes(64))
-    return path
-
-
-@pytest.fixture
-def keystore(tmp_path: Path) -> Path:
-    return write_keystore(tmp_path / "artist.json", bytes(dev_account(ARTIST).key))
 
 
 def submit(server: FakeServer, blend: Path, keystore: Path, *more: object) -> str:

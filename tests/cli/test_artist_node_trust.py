@@ -15,7 +15,7 @@ from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm_cli.artist.node_trust import on_loopback
 from tilefarm_cli.artist.submit import Submitted
 
-from .artist_cli import cli, flat, write_keystore
+from .artist_cli import cli, flat
 from .conftest import Chain
 from .fake_server import FakeServer, fake_server, outward_address, relay
 from .job_server import job_routes
@@ -30,18 +30,6 @@ def test_loopback_is_read_from_the_url_as_written() -> None:
     for url in ("http://192.0.2.2:8545", "https://rpc.example", "http://localhost.example",
                 "http://[::ffff:7f00:1]:8545", "http://0.0.0.0:8545", "/rpc"):  # fmt: skip
         assert not on_loopback(url), url
-
-
-@pytest.fixture
-def blend(tmp_path: Path) -> Path:
-    path = tmp_path / "shot.blend"
-    path.write_bytes(b"BLENDER-v500" + bytes(64))
-    return path
-
-
-@pytest.fixture
-def keystore(tmp_path: Path) -> Path:
-    return write_keystore(tmp_path / "artist.json", bytes(dev_account(ARTIST).key))
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tilefarm.adapters.chain.events import JobPosted
 from tilefarm_cli.artist.job_params import eth_text
 from tilefarm_cli.artist.submit import Submitted
 
-from .artist_cli import cli, flat, write_keystore
+from .artist_cli import cli, flat
 from .conftest import Chain
 from .fake_server import Reply, fake_server, relay
 from .job_server import job_routes
@@ -40,18 +40,6 @@ def paused(chain: Chain) -> Iterator[Chain]:
         yield chain
     finally:
         chain.w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def blend(tmp_path: Path) -> Path:
-    path = tmp_path / "shot.blend"
-    path.write_bytes(b"BLENDER-v500" + bytes(64))
-    return path
-
-
-@pytest.fixture
-def keystore(tmp_path: Path) -> Path:
-    return write_keystore(tmp_path / "artist.json", bytes(dev_account(ARTIST).key))
 
 
 def submit(server_url: str, blend: Path, keystore: Path, *more: object) -> Result:

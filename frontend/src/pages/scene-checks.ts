@@ -2,9 +2,8 @@
 // artist about it: outside files the .blend does not carry (`missing_files`), and a scene saved
 // for another engine than Cycles (`engine_not_cycles`). Each refusal can be waived by uploading
 // the same file again with a flag; the page asks first, and never waives one on its own.
-import { ApiError } from "../api";
+import { api, ApiError } from "../api";
 import { h } from "../dom";
-import { parseJson } from "../json";
 import type { SceneInfo, ScenePublic } from "../types";
 
 export type ExternalFile = SceneInfo["external_files"][number];
@@ -41,10 +40,6 @@ export const engineName = (engine: string): string => ENGINE_NAMES[engine] ?? en
 /** Whether a scene renders with another engine than the one it was saved for. */
 export const cyclesInstead = (info: Pick<SceneInfo, "engine">): boolean => info.engine !== "CYCLES";
 
-interface ErrorBody {
-  error?: { code?: string; message?: string; details?: Record<string, unknown> };
-}
-
 /** Upload `file` as a scene: the stored scene, `SceneRefused` for a refusal the artist may
  * waive, or `ApiError` for any other. */
 export async function postScene(file: File, waivers: Waivers): Promise<ScenePublic> {
@@ -53,43 +48,28 @@ export async function postScene(file: File, waivers: Waivers): Promise<ScenePubl
     allow_missing: String(waivers.allowMissing),
     cycles_instead: String(waivers.cyclesInstead),
   });
-  let response: Response;
   try {
-    response = await fetch(`/api/scenes?${query}`, {
+    return await api<ScenePublic>(`/api/scenes?${query}`, {
       method: "POST",
       headers: { "content-type": "application/octet-stream" },
       body: file,
     });
-  } catch {
-    throw new ApiError(0, "offline", "The marketplace server does not answer. Is it running?");
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 422) throw err;
+    const details = err.details;
+    if (err.code === "missing_files") {
+      const files = Array.isArray(details.missing_files)
+        ? (details.missing_files as ExternalFile[])
+        : [];
+      const more = typeof details.more === "number" ? details.more : 0;
+      throw new SceneRefused({ code: "missing_files", files, more }, err.message);
+    }
+    if (err.code === "engine_not_cycles") {
+      const engine = typeof details.engine === "string" ? details.engine : "another engine";
+      throw new SceneRefused({ code: "engine_not_cycles", engine }, err.message);
+    }
+    throw err;
   }
-  const text = await response.text();
-  let body: unknown = null;
-  try {
-    body = text ? parseJson(text) : null;
-  } catch {
-    body = null;
-  }
-  if (response.ok) return body as ScenePublic;
-  const error = (body as ErrorBody | null)?.error;
-  const message =
-    error?.message ??
-    (response.status === 413
-      ? "This file is larger than the server accepts."
-      : `The server answered ${response.status} ${response.statusText}.`);
-  const details = error?.details ?? {};
-  if (response.status === 422 && error?.code === "missing_files") {
-    const files = Array.isArray(details.missing_files)
-      ? (details.missing_files as ExternalFile[])
-      : [];
-    const more = typeof details.more === "number" ? details.more : 0;
-    throw new SceneRefused({ code: "missing_files", files, more }, message);
-  }
-  if (response.status === 422 && error?.code === "engine_not_cycles") {
-    const engine = typeof details.engine === "string" ? details.engine : "another engine";
-    throw new SceneRefused({ code: "engine_not_cycles", engine }, message);
-  }
-  throw new ApiError(response.status, error?.code ?? "http_error", message);
 }
 
 const kindName = (kind: string): string => kind.replace("_", " ");
