@@ -58,7 +58,7 @@ def devnet_up(
         ipfs_api_port=ipfs_api_port,
         ipfs_gateway_port=ipfs_gateway_port,
     )
-    devnet = Devnet(settings)
+    devnet = Devnet(settings, detached=detach)
     already = devnet.status().running
 
     def crashed(status: StackStatus) -> None:

@@ -1,8 +1,17 @@
 """Background processes the stack owns, identified by pid AND start time, so that `down` never
-signals an unrelated program that happens to reuse a pid."""
+signals an unrelated program that happens to reuse a pid.
+
+Each runs in its own session, so a Ctrl-C in the terminal reaches it only through us, and, unless
+it is meant to outlive its starter (`tilefarm devnet up --detach`), on a leash: the kernel sends it
+SIGTERM when the thread that started it ends (`setpriv --pdeathsig`), whether the starter stopped
+itself, was killed with SIGKILL or lost its terminal. Stopping then never depends on how a signal
+reached the starter.
+"""
 
 import contextlib
+import functools
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -52,15 +61,30 @@ class ManagedProcess(BaseModel):
         _reap(self.pid)
 
 
+@functools.cache
+def leash() -> list[str]:
+    """The command prefix that has the kernel SIGTERM a program when the thread that started it
+    ends (util-linux `setpriv`, which then runs the program in its own place: same pid); `[]`
+    where `setpriv` is missing, and such programs then outlive a starter that is killed."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "TERM", "--"] if setpriv else []
+
+
 def spawn(
-    name: str, argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None
+    name: str,
+    argv: Sequence[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    *,
+    outlive_starter: bool = False,
 ) -> ManagedProcess:
-    """Start `argv` in its own session (so it outlives the CLI and Ctrl-C reaches it only from us),
-    with stdout and stderr appended to `log`."""
+    """Start `argv` in its own session with stdout and stderr appended to `log`; it is stopped
+    when the calling thread ends unless `outlive_starter` (see the module's docstring: call this
+    from a thread that lives as long as the program should)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            list(argv),
+            [*([] if outlive_starter else leash()), *argv],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,

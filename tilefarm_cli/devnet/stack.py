@@ -67,8 +67,11 @@ class StackStatus(BaseModel):
 class Devnet:
     """The local stack described by one `TilefarmSettings`."""
 
-    def __init__(self, settings: TilefarmSettings) -> None:
+    def __init__(self, settings: TilefarmSettings, *, detached: bool = False) -> None:
+        """`detached`: the processes `up` starts outlive the thread that calls it (`tilefarm
+        devnet up --detach`); otherwise they stop when it ends, however it ends."""
         self.settings = settings
+        self.detached = detached
         self.dir = settings.state_dir / "devnet"
         self.state_file = self.dir / "stack.json"
 
@@ -214,7 +217,8 @@ class Devnet:
     ) -> None:
         if not Path(argv[0]).exists():
             raise DevnetError(f"{name} is not installed at {argv[0]}; run `make setup`")
-        proc = spawn(name, argv, self.dir / f"{name}.log", env)
+        log = self.dir / f"{name}.log"
+        proc = spawn(name, argv, log, env, outlive_starter=self.detached)
         state.processes[name] = proc
         self._save(state)
         deadline = time.monotonic() + self.settings.startup_timeout
