@@ -21,7 +21,8 @@ help:
 	@echo "make lint   ruff, mypy and slither"
 
 setup: $(VENV)/.installed $(TOOLS)/bin/anvil $(TOOLS)/bin/ipfs \
-       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium frontend/dist/index.html \
+       $(TOOLS)/solcx/solc-v0.8.37 $(TOOLS)/.syslibs $(TOOLS)/.chromium $(TOOLS)/.postgresql \
+       frontend/dist/index.html \
        $(TOOLS)/.forge build/contracts/JobMarket.json
 	@$(VENV)/bin/brownie networks list 2>/dev/null | grep -q tilefarm-test || \
 	  $(VENV)/bin/brownie networks add development tilefarm-test cmd=anvil \
@@ -65,22 +66,42 @@ build/contracts/JobMarket.json: $(CONTRACT_SOURCES) $(VENV)/.installed $(TOOLS)/
 	$(VENV)/bin/brownie compile >/dev/null
 	touch $@
 
+# Debian packages, installed only when missing: through apt as root; a user who is not root is
+# shown the exact line to run and setup stops (nothing is missing: nothing is asked).
+apt_install = if [ "$$(id -u)" -eq 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1); \
+	else \
+	  echo "setup: missing Debian packages; run: sudo apt-get install -y --no-install-recommends $(1)" >&2; \
+	  exit 1; \
+	fi
+
 # bpy links against a few X11/GL libraries; install them through apt only when it cannot load.
+BPY_LIBS := libx11-6 libxi6 libxxf86vm1 libxfixes3 libxrender1 libxkbcommon0 libsm6 libgl1 libegl1 libgomp1
 $(TOOLS)/.syslibs: $(VENV)/.installed
 	@if ! $(PY) -c 'import bpy' >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    libx11-6 libxi6 libxxf86vm1 libxfixes3 libxrender1 libxkbcommon0 libsm6 libgl1 libegl1 libgomp1 ; \
+	  $(call apt_install,$(BPY_LIBS)); \
 	fi
 	$(PY) -c 'import bpy' && touch $@
 
 # The browser tests drive Debian's Chromium (headless, /usr/bin/chromium) through Playwright.
 $(TOOLS)/.chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    chromium ; \
+	  $(call apt_install,chromium); \
 	fi
 	mkdir -p $(@D)
 	/usr/bin/chromium --version 2>/dev/null && touch $@
+
+# PostgreSQL, the server's second database: the tests start throw-away clusters with its initdb
+# and postgres (docs/database.md). bubblewrap: the Blender child's sandbox. systemd: the tests
+# check the units in deploy/systemd with its systemd-analyze.
+PG_INITDB = $$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n 1)
+$(TOOLS)/.postgresql:
+	@if [ -z "$(PG_INITDB)" ] || [ ! -x /usr/bin/bwrap ] || [ ! -x /usr/bin/systemd-analyze ]; then \
+	  $(call apt_install,postgresql bubblewrap systemd); \
+	fi
+	mkdir -p $(@D)
+	@"$(PG_INITDB)" --version && /usr/bin/bwrap --version && /usr/bin/systemd-analyze --version \
+	  | head -n 1 && touch $@
 
 # The artist's page: TypeScript built by Vite into frontend/dist, which `tilefarm serve` serves.
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json

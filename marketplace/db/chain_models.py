@@ -6,8 +6,10 @@ seats, disputes, accounts, the money ledger) that `marketplace.indexer.projectio
 from scratch at any time; that is how a reorganisation is undone. The cursor lives in
 `indexer_cursors` and is written in the same transaction as the rows derived from its batch.
 
-Wei amounts exceed SQLite's 64-bit integers, so they are stored as zero-padded decimal strings
-(`Wei`): exact, and still ordered correctly by the database.
+Wei amounts exceed SQLite's and PostgreSQL's 64-bit integers, so they are stored as zero-padded
+decimal strings (`Wei`): exact, and still ordered correctly by the database. The strings an event
+carries (CIDs) are whatever its sender chose: `ChainText`, of any length, without NUL characters
+(which PostgreSQL refuses), so that no event can stop the indexer.
 """
 
 from typing import Any, Literal
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,6 +50,17 @@ class Wei(TypeDecorator[int]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> int | None:
         return None if value is None else int(value)
+
+
+class ChainText(TypeDecorator[str]):
+    """A string as an event's sender wrote it, of any length; NUL, which PostgreSQL cannot store
+    in text, becomes U+FFFD on every database (no CID contains either)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else value.replace("\x00", "\ufffd")
 
 
 class IndexerCursor(Base):
@@ -88,7 +102,7 @@ class JobView(Base):
 
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     artist: Mapped[str] = mapped_column(String(42), index=True)
-    manifest_cid: Mapped[str] = mapped_column(String(128))
+    manifest_cid: Mapped[str] = mapped_column(ChainText())
     status: Mapped[str] = mapped_column(String(16), index=True)
     tile_count: Mapped[int] = mapped_column(Integer)
     frame_count: Mapped[int] = mapped_column(Integer)
@@ -165,11 +179,11 @@ class SeatView(Base):
     # until the first reveal).
     merkle_root: Mapped[str | None] = mapped_column(String(66))
     evidence_seal: Mapped[str | None] = mapped_column(String(66))
-    results_cid: Mapped[str | None] = mapped_column(String(128))
+    results_cid: Mapped[str | None] = mapped_column(ChainText())
     seed: Mapped[str | None] = mapped_column(String(66))
     attested_by: Mapped[str | None] = mapped_column(String(42))
     passed: Mapped[bool | None] = mapped_column(Boolean)
-    evidence_cid: Mapped[str | None] = mapped_column(String(128))
+    evidence_cid: Mapped[str | None] = mapped_column(ChainText())
     committed_block: Mapped[int] = mapped_column(BigInteger)
     payment: Mapped[int] = mapped_column(Wei(), default=0)
     verifier_fee: Mapped[int] = mapped_column(Wei(), default=0)
@@ -193,7 +207,7 @@ class DisputeView(Base):
     kind: Mapped[DisputeKind] = mapped_column(String(16))
     appeal: Mapped[bool] = mapped_column(Boolean)  # kind == "appeal"
     bond: Mapped[int] = mapped_column(Wei())
-    reason_cid: Mapped[str] = mapped_column(String(128))
+    reason_cid: Mapped[str] = mapped_column(ChainText())
     anchor_block: Mapped[int] = mapped_column(BigInteger)
     deadline: Mapped[int] = mapped_column(BigInteger)
     members: Mapped[list[str]] = mapped_column(JSON, default=list)

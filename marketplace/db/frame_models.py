@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Float, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from marketplace.db.chain_models import ChainText
 from marketplace.db.models import Base, UtcDateTime
 
 FRAME_PENDING = "pending"
@@ -28,7 +29,7 @@ class AssemblyJob(Base):
     __tablename__ = "assembly_jobs"
 
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    manifest_cid: Mapped[str] = mapped_column(String(128))
+    manifest_cid: Mapped[str] = mapped_column(ChainText())
     # Why the manifest cannot be used for this job (not a manifest, not the job's tile count...);
     # None when its frames are assembled.
     error: Mapped[str | None] = mapped_column(Text)
@@ -87,9 +88,9 @@ class PreviewRefusal(Base):
 
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     worker: Mapped[str] = mapped_column(String(42), primary_key=True)
-    results_cid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    results_cid: Mapped[str] = mapped_column(ChainText(), primary_key=True)
     merkle_root: Mapped[str] = mapped_column(String(66), primary_key=True)
-    manifest_cid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    manifest_cid: Mapped[str] = mapped_column(ChainText(), primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
     refused_at: Mapped[datetime] = mapped_column(UtcDateTime())
 

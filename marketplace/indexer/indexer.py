@@ -10,7 +10,8 @@ transaction; the frames assembled for jobs with abandoned events are dropped, to
 from what the chain now says.
 
 `IndexerRunner` runs steps in a background thread, woken by new heads over WebSocket when a URL
-is given, else (and as a fallback) every `poll_interval` seconds.
+is given, else (and as a fallback) every `poll_interval` seconds. Servers sharing one database run
+it on one of them only (`marketplace.indexer.writer`).
 """
 
 import logging
@@ -19,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, inspect, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.db.chain_models import (
@@ -32,7 +33,6 @@ from marketplace.db.chain_models import (
     SeatView,
 )
 from marketplace.db.frame_models import DERIVED_FROM_JOBS
-from marketplace.db.models import Base
 from marketplace.db.session import Database
 from marketplace.indexer.hub import EventHub
 from marketplace.indexer.projection import Position, Projector, loaded, stored
@@ -93,8 +93,6 @@ class Indexer:
         )
         self.market = client.address
         self._config: MarketConfig | None = None
-        self._match_schema()
-        Base.metadata.create_all(db.engine)
         self._claim_database()
 
     @property
@@ -118,28 +116,6 @@ class Indexer:
                     self.market,
                 )
                 self._wipe(session)
-
-    def _match_schema(self) -> None:
-        """The chain tables are all derived from the chain: when a table of an older layout is
-        found (a column added or renamed), they are dropped, to be created and indexed afresh."""
-        tables = [
-            Base.metadata.tables[m.__tablename__]
-            for m in (*PROJECTIONS, ChainEvent, IndexerCursor, *DERIVED_FROM_JOBS)
-        ]
-        existing = inspect(self.db.engine)
-        stale = [
-            t.name
-            for t in tables
-            if existing.has_table(t.name)
-            and {c["name"] for c in existing.get_columns(t.name)} != set(t.columns.keys())
-        ]
-        if not stale:
-            return
-        log.warning(
-            "the chain tables have an older layout (%s); indexing the market again",
-            ", ".join(stale),
-        )
-        Base.metadata.drop_all(self.db.engine, tables=tables)
 
     @staticmethod
     def _wipe(session: Session) -> None:

@@ -9,13 +9,17 @@ stage through `rewind`.
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from render_worker.errors import WorkerError
-from render_worker.state.models import Base, DutyRow, JobRow, Meta, RoundRow, TileRow, TxRow
+from render_worker.state.models import DutyRow, JobRow, Meta, RoundRow, TileRow, TxRow
 from render_worker.state.stages import DutyStage, Stage, check_move, check_rewind
 from tilefarm.adapters.database import Transactions, open_engine
+
+# The file's schema changes only through these revisions: a worker upgraded in place keeps its
+# ledger (docs/database.md).
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def move(job: JobRow, to: Stage, reason: str | None = None) -> None:
@@ -36,37 +40,12 @@ def rewind(job: JobRow, to: Stage, reason: str | None = None) -> None:
         job.reason = reason
 
 
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Add the nullable columns a newer worker's tables have and a database written by an older
-    one lacks (`create_all` makes missing tables only), keeping every row; returns them as
-    `table.column`. Raises `WorkerError` for a missing column that cannot be added in place."""
-    found = inspect(engine)
-    added = []
-    for table in Base.metadata.sorted_tables:
-        have = {column["name"] for column in found.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in have:
-                continue
-            if not column.nullable or column.primary_key:
-                raise WorkerError(
-                    f"the worker's database lacks {table.name}.{column.name}, which cannot be "
-                    "added to its existing rows: a new column of render_worker/state/models.py "
-                    "must be nullable"
-                )
-            kind = column.type.compile(engine.dialect)
-            with engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-            added.append(f"{table.name}.{column.name}")
-    return added
-
-
 class WorkerState(Transactions):
     """The worker's database."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        super().__init__(open_engine(f"sqlite:///{path}", Base.metadata, synchronous="FULL"))
-        add_missing_columns(self.engine)
+        super().__init__(open_engine(f"sqlite:///{path}", MIGRATIONS, synchronous="FULL"))
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         with self.session() as s:

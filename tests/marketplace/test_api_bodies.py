@@ -176,11 +176,12 @@ def _rows() -> list[object]:
 
 
 @pytest.fixture
-def api(tmp_path: Path) -> Iterator[TestClient]:
+def api(tmp_path: Path, database_url: str) -> Iterator[TestClient]:
     """The server on a database holding `_rows()`; no chain, no IPFS."""
     settings = MarketplaceSettings(
         state_dir=tmp_path, deployments_file=None, frontend_dir=tmp_path / "no-page",
         ipfs_api_url="http://127.0.0.1:9", rpc_url="http://127.0.0.1:9",
+        database_url=database_url,
     )  # fmt: skip
     with TestClient(create_app(settings)) as client:
         db = client.app.state.services.db  # type: ignore[attr-defined]

@@ -162,11 +162,13 @@ def test_a_restarted_server_assembles_nothing_twice(finished_job: FinishedJob) -
 
 
 def test_a_server_with_an_empty_database_assembles_the_same_cids(
-    finished_job: FinishedJob, tmp_path: Path
+    finished_job: FinishedJob, tmp_path: Path, database_url: str
 ) -> None:
     job = finished_job
     before = frames_of(job.api, job.job_id)
-    with TestClient(create_app(server_settings_for(job.stack, tmp_path / "fresh"))) as fresh:
+    settings = server_settings_for(job.stack, tmp_path / "fresh")
+    settings.database_url = database_url
+    with TestClient(create_app(settings)) as fresh:
         wait_until(
             lambda: (
                 fresh.get(f"/api/jobs/{job.job_id}").status_code == 200
@@ -228,7 +230,7 @@ def test_a_denoised_frame_is_denoised_whole_and_byte_identical_every_time(
 
 
 def test_a_tile_whose_bytes_do_not_match_its_cid_is_never_stitched(
-    finished_job: FinishedJob, tmp_path: Path
+    finished_job: FinishedJob, tmp_path: Path, database_url: str
 ) -> None:
     # An assembler of its own, on a database indexed afresh, reading IPFS through a node that
     # corrupts one tile of frame 2: frame 1 is stored, frame 2 stays pending with the reason;
@@ -247,7 +249,7 @@ def test_a_tile_whose_bytes_do_not_match_its_cid_is_never_stitched(
             return bytes([body[0] ^ 0xFF]) + body[1:]
         return body
 
-    db = Database(f"sqlite:///{tmp_path / 'market.db'}")
+    db = Database(database_url)
     deployments = read_deployments(job.stack.deployments_file)
     start = deployments.contracts["JobMarket"].block_number
     Indexer(db, job.stack.market, start).sync()
@@ -279,14 +281,14 @@ def test_a_job_whose_manifest_cannot_be_read_lists_no_frames_and_says_why(
 
 
 def test_frames_kept_for_another_job_under_the_same_number_are_replaced_by_this_jobs(
-    finished_job: FinishedJob, tmp_path: Path
+    finished_job: FinishedJob, tmp_path: Path, database_url: str
 ) -> None:
     """The assembler read a job's manifest just before a reorganisation handed the number to
     another job (or kept rows from an older chain): the manifest it stored is not this job's, and
     its frames are assembled from this job's own manifest instead."""
     job = finished_job
     served = {f["frame"]: (f["png_cid"], f["exr_cid"]) for f in frames_of(job.api, job.job_id)}
-    db = Database(f"sqlite:///{tmp_path / 'market.db'}")
+    db = Database(database_url)
     deployments = read_deployments(job.stack.deployments_file)
     Indexer(db, job.stack.market, deployments.contracts["JobMarket"].block_number).sync()
     with db.session() as session:

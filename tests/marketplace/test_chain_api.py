@@ -50,17 +50,22 @@ def market(devnet: StackStatus, tmp_path: Path) -> Market:
     return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
-def _client(devnet: StackStatus, state: Path, market: Market) -> TestClient:
+def _client(
+    devnet: StackStatus, state: Path, market: Market, database_url: str | None = None
+) -> TestClient:
     settings = server_settings(
-        devnet, state, deployments_file=market.deployments_file, poll_interval=0.05
-    )
+        devnet, state, deployments_file=market.deployments_file, poll_interval=0.05,
+        database_url=database_url,
+    )  # fmt: skip
     return TestClient(create_app(settings))
 
 
 @pytest.fixture
-def chain_api(devnet: StackStatus, tmp_path: Path, market: Market) -> Iterator[TestClient]:
-    """The server following `market`, with its own database."""
-    with _client(devnet, tmp_path / "server", market) as client:
+def chain_api(
+    devnet: StackStatus, tmp_path: Path, market: Market, database_url: str
+) -> Iterator[TestClient]:
+    """The server following `market`, with its own database (`database_url`)."""
+    with _client(devnet, tmp_path / "server", market, database_url) as client:
         yield client
 
 

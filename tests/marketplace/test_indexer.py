@@ -1,5 +1,6 @@
 """The indexer against a real market on the devnet: its views equal the contract's state after
-random job histories, after a restart in the middle, and after a reorganisation."""
+random job histories, after a restart in the middle, and after a reorganisation, on SQLite and on
+PostgreSQL."""
 
 import random
 import time
@@ -48,9 +49,9 @@ def _indexer(market: Market, db: Database, **kw: object) -> Indexer:
 
 
 def test_a_node_of_another_chain_or_without_the_market_is_refused_not_followed_silently(
-    market: Market, tmp_path: Path
+    market: Market, database_url: str
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db = Database(database_url)
     chain_id = market.w3.eth.chain_id
     with pytest.raises(WrongChain, match=f"is for chain {chain_id + 1}, but .* serves chain "):
         _indexer(market, db, chain_id=chain_id + 1).sync()
@@ -72,11 +73,15 @@ def test_a_node_of_another_chain_or_without_the_market_is_refused_not_followed_s
     assert _indexer(market, db, chain_id=chain_id).sync() == 0  # the right chain: followed
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("seed", "database_url"),
+    [(1, "sqlite"), (2, "sqlite"), (3, "sqlite"), (3, "postgresql")],  # the longest on both
+    indirect=["database_url"],
+)
 def test_views_equal_the_contract_after_random_histories(
-    market: Market, tmp_path: Path, seed: int
+    market: Market, database_url: str, seed: int
 ) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db = Database(database_url)
     indexer = _indexer(market, db)
     random_history(market, random.Random(seed), jobs=3)
     indexer.sync()
@@ -97,8 +102,10 @@ def _appeal(market: Market, job_id: int, worker: str, fraud_votes: int) -> None:
     panel_votes(market, job_id, worker, {m: i < fraud_votes for i, m in enumerate(members)})
 
 
-def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+def test_disputes_replacements_and_withdrawals_are_mirrored(
+    market: Market, database_url: str
+) -> None:
+    db = Database(database_url)
     indexer = _indexer(market, db)
     stake_all(market)
     c = market.client
@@ -135,10 +142,12 @@ def test_disputes_replacements_and_withdrawals_are_mirrored(market: Market, tmp_
     assert reasons == {0, 2, 3, 4}
 
 
+# Two processes on one database: tests/marketplace/test_two_servers.py on PostgreSQL.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_restart_mid_history_catches_up_without_loss_or_doubles(
-    market: Market, tmp_path: Path
+    market: Market, database_url: str
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    db_url = database_url
     rng = random.Random(9)
     first = _indexer(market, Database(db_url), max_range=7)
     random_history(market, rng, jobs=2)
@@ -174,8 +183,8 @@ def _with_frames(db: Database) -> set[int]:
         return jobs
 
 
-def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+def test_reorganisation_drops_the_abandoned_blocks(market: Market, database_url: str) -> None:
+    db = Database(database_url)
     indexer = _indexer(market, db)
     stake_all(market)
     w3 = market.w3
@@ -206,8 +215,8 @@ def test_reorganisation_drops_the_abandoned_blocks(market: Market, tmp_path: Pat
     assert _with_frames(db) == {untouched}
 
 
-def test_only_confirmed_blocks_are_indexed(market: Market, tmp_path: Path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+def test_only_confirmed_blocks_are_indexed(market: Market, database_url: str) -> None:
+    db = Database(database_url)
     indexer = _indexer(market, db, confirmations=2)
     job_id, receipt = market.client.post_job(market.artist, params(), "bafy-unconfirmed")
     indexer.sync()
@@ -224,10 +233,12 @@ def test_only_confirmed_blocks_are_indexed(market: Market, tmp_path: Path) -> No
         assert job is not None and job.posted_block == receipt.block_number
 
 
-def test_a_chain_replaced_under_the_cursor_is_indexed_again(market: Market, tmp_path: Path) -> None:
+def test_a_chain_replaced_under_the_cursor_is_indexed_again(
+    market: Market, database_url: str
+) -> None:
     """A devnet restarted at the same address looks like a reorganisation deeper than anything
     remembered: the indexer starts over from the deployment block instead of stalling."""
-    db = Database(f"sqlite:///{tmp_path / 'm.db'}")
+    db = Database(database_url)
     indexer = _indexer(market, db)
     random_history(market, random.Random(4), jobs=1)
     indexer.sync()
@@ -245,9 +256,9 @@ def test_a_chain_replaced_under_the_cursor_is_indexed_again(market: Market, tmp_
 
 
 def test_a_database_of_another_market_is_reindexed_for_the_new_one(
-    market: Market, devnet: StackStatus, tmp_path: Path
+    market: Market, devnet: StackStatus, tmp_path: Path, database_url: str
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    db_url = database_url
     _indexer(market, Database(db_url)).sync()
     market.client.post_job(market.artist, params(), "bafy-old-market")
     _indexer(market, Database(db_url)).sync()
@@ -280,8 +291,8 @@ def test_a_database_of_another_market_is_reindexed_for_the_new_one(
 def test_a_database_of_an_older_layout_is_indexed_again(
     market: Market, tmp_path: Path, dropped: dict[str, tuple[str, ...]]
 ) -> None:
-    """A server database of an older layout is dropped and indexed afresh, as for any changed
-    chain table."""
+    """A server database of an older layout, made before the server had migrations (a SQLite
+    file), is dropped and indexed afresh, as for any changed chain table."""
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
     random_history(market, random.Random(2), jobs=2)
     _indexer(market, Database(db_url)).sync()
@@ -290,6 +301,7 @@ def test_a_database_of_an_older_layout_is_indexed_again(
         for table, columns in dropped.items():
             for column in columns:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.exec_driver_sql("DROP TABLE alembic_version")  # no migrations yet
     old.engine.dispose()
     db = Database(db_url)
     indexer = _indexer(market, db)

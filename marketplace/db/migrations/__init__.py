@@ -1,0 +1,1 @@
+"""Alembic revisions of the marketplace database (see docs/database.md)."""

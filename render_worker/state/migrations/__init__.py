@@ -1,0 +1,1 @@
+"""Alembic revisions of the worker's state file (see docs/database.md)."""
