@@ -1,18 +1,21 @@
 """Scene intake: an untrusted upload becomes a scene on IPFS that the page can prefill a job from.
 
 The bytes are streamed to a scratch file with the size limit enforced as they arrive (never held in
-memory), checked for a .blend's magic bytes, read by a sandboxed Blender child (scripts off, no
-network, time and memory limits), and only then stored and pinned on IPFS. A few children read at
-once (each may take its whole memory limit); further uploads queue for a while, then are refused
-with 503 and Retry-After rather than held open without end.
+memory), checked for a .blend's magic bytes, read by a Blender child shut in as a worker's is
+(`sandbox.Confinement`: scripts off, no network, the system read-only, nothing of the server's
+state folder, an unprivileged user; time, memory and address-space limits), and only then stored
+and pinned on IPFS. A few children read at once (each may take its whole memory limit); further
+uploads queue for a while, then are refused with 503 and Retry-After rather than held open
+without end.
 """
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 import os
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
@@ -20,9 +23,9 @@ from starlette.concurrency import run_in_threadpool
 from marketplace.errors import Busy, PayloadTooLarge, Unprocessable, UnsupportedFile
 from tilefarm.adapters.blender.errors import BlendFileError, NoCameraError, RenderEngineError
 from tilefarm.adapters.blender.launcher import BlenderChild
-from tilefarm.adapters.blender.process import ChildLimits
+from tilefarm.adapters.blender.process import ChildLimits, default_address_space
 from tilefarm.adapters.blender.protocol import SceneInfo
-from tilefarm.adapters.blender.sandbox import check_blend_header
+from tilefarm.adapters.blender.sandbox import Confinement, Sandbox, check_blend_header
 
 
 class SceneIntake:
@@ -36,17 +39,32 @@ class SceneIntake:
         *,
         concurrency: int,
         wait_seconds: float,
+        sandbox: Sandbox = Sandbox.AUTO,
+        confinement: Confinement | None = None,
     ) -> None:
         self.scratch = scratch
         self.max_bytes = max_bytes
+        # Reading a scene renders nothing: a CPU child's address space is limit enough.
+        if limits.address_space_bytes is None:
+            address_space = default_address_space(limits.memory_bytes)
+            limits = dataclasses.replace(limits, address_space_bytes=address_space)
         self.limits = limits
+        self.sandbox = sandbox
+        # Without one, the server's own state folder (its database, the faucet's key) is hidden.
+        self.confinement = confinement or Confinement(hidden=(scratch.parent,))
         self.wait_seconds = wait_seconds
         # One slot per Blender child reading a scene; made on the server's event loop (the
         # intake is built in the app's lifespan) and only used there.
         self.slots = asyncio.Semaphore(concurrency)
 
-    async def receive(self, chunks: AsyncIterator[bytes], declared: int | None) -> Path:
-        """Stream an upload into a scratch file; 413 as soon as it is known to be too large."""
+    async def receive(
+        self,
+        chunks: AsyncIterator[bytes],
+        declared: int | None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Stream an upload into a scratch file; 413 as soon as it is known to be too large.
+        `on_bytes` hears of each chunk's size as it arrives (a client's byte rate)."""
         if declared is not None and declared > self.max_bytes:
             raise PayloadTooLarge(self._too_large(declared))
         self.scratch.mkdir(parents=True, exist_ok=True)
@@ -57,6 +75,8 @@ class SceneIntake:
             with os.fdopen(fd, "wb") as handle:
                 async for chunk in chunks:
                     size += len(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
                     if size > self.max_bytes:
                         raise PayloadTooLarge(self._too_large(size, at_least=True))
                     handle.write(chunk)
@@ -93,7 +113,10 @@ class SceneIntake:
 
     def _inspect(self, path: Path, filename: str) -> SceneInfo:
         try:
-            with BlenderChild(limits=self.limits, scratch_root=self.scratch) as child:
+            with BlenderChild(
+                limits=self.limits, sandbox=self.sandbox, scratch_root=self.scratch,
+                confinement=self.confinement,
+            ) as child:  # fmt: skip
                 info = child.inspect(path)
         except NoCameraError:
             raise Unprocessable(

@@ -3,9 +3,10 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tilefarm.adapters.blender.sandbox import Sandbox
 from tilefarm.adapters.paths import DEFAULT_STATE_DIR, PROJECT_ROOT
 
 MiB = 1024 * 1024
@@ -20,13 +21,41 @@ class MarketplaceSettings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     state_dir: Path = DEFAULT_STATE_DIR / "marketplace"
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL; default: a SQLite file in state_dir"
+        None,
+        description="SQLAlchemy URL: sqlite:///path.db, or postgresql://user:password@host/name "
+        "(served through psycopg 3; servers sharing one take turns to index it); default: a "
+        "SQLite file in state_dir",
     )
     ipfs_api_url: str = "http://127.0.0.1:5001"
     rpc_url: str = "http://127.0.0.1:8545"
     max_scene_bytes: int = Field(512 * MiB, gt=0, description="largest .blend accepted")
     inspect_seconds: float = Field(60.0, gt=0, description="time limit to read a scene")
     inspect_memory_bytes: int = Field(4096 * MiB, gt=0, description="memory limit to read one")
+    inspect_sandbox: Sandbox = Field(
+        Sandbox.AUTO,
+        description="how the Blender child that reads an upload is shut in: auto or bwrap "
+        "(bubblewrap, or the server refuses to read uploads), netns (its network cut only) or "
+        "none (nothing, with a loud warning)",
+    )
+    inspect_user: str | None = Field(
+        "nobody", description="the unprivileged user it runs as when the server runs as root"
+    )
+    upload_rate_per_minute: float = Field(
+        10.0, gt=0, description="scene uploads one client (IP address) may start per minute"
+    )
+    upload_bytes_per_minute: int = Field(
+        2048 * MiB, gt=0, description="bytes of scene uploads one client may send per minute"
+    )
+    proxy_headers: bool = Field(
+        False,
+        description="take a client's address from X-Forwarded-For (set by a reverse proxy in "
+        "front of this server); off, a client cannot pick the address its limits count against",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="with proxy_headers: the proxies' addresses (comma-separated, or *) whose "
+        "X-Forwarded-For is believed",
+    )
     inspect_concurrency: int = Field(
         2,
         ge=1,
@@ -70,6 +99,22 @@ class MarketplaceSettings(BaseSettings):
     faucet_account_index: int = Field(
         9, ge=0, lt=10, description="the anvil dev account the faucet sends from"
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_kind(cls, url: str | None) -> str | None:
+        """PostgreSQL through psycopg 3 whatever driver the URL names (the one installed)."""
+        if url is None:
+            return None
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                f"database_url {scheme + sep!r}...: the server keeps its index in SQLite "
+                "(sqlite:///path.db) or PostgreSQL (postgresql://user:password@host/name)"
+            )
+        if scheme.startswith("postgres"):
+            return f"postgresql+psycopg://{rest}"
+        return url
 
     @property
     def db_url(self) -> str:

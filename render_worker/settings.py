@@ -7,11 +7,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tilefarm.adapters.blender.process import ChildLimits
-from tilefarm.adapters.blender.sandbox import Sandbox
+from tilefarm.adapters.blender.process import ChildLimits, default_address_space, gpu_present
+from tilefarm.adapters.blender.sandbox import Confinement, Sandbox
 from tilefarm.adapters.paths import DEFAULT_STATE_DIR
 from tilefarm.hardware import Hardware
 
@@ -44,7 +44,22 @@ class WorkerSettings(BaseSettings):
     threads: int = Field(0, ge=0, description="CPU render threads; 0 = one per core")
     sandbox: Sandbox = Field(
         Sandbox.AUTO,
-        description="network isolation of the Blender child: auto, netns (required) or none",
+        description="how the Blender child is shut in: auto or bwrap (bubblewrap for a job's "
+        "child, or it does not start; other children fall back with a warning), netns (network "
+        "cut only) or none (nothing, with a loud warning for a job's child)",
+    )
+    child_user: str | None = Field(
+        "nobody",
+        description="the unprivileged user a job's Blender child runs as when the worker runs as "
+        "root",
+    )
+    address_space_limit_mb: int | None = Field(
+        None,
+        gt=0,
+        description="virtual memory limit (RLIMIT_AS) of the Blender child in MiB; unset = the "
+        "memory limit (or this machine's memory) + 4 GiB + 128 MiB per render thread on a "
+        "machine that renders on its CPU, none where a GPU may render (CUDA and HIP reserve "
+        "address space the size of host and device memory together)",
     )
     render_time_limit_s: float | None = Field(
         3600.0, gt=0, description="wall-time limit of one render request; unset = none"
@@ -58,10 +73,26 @@ class WorkerSettings(BaseSettings):
 
     def child_limits(self) -> ChildLimits:
         """The limits to start Blender children with."""
+        memory = None if self.memory_limit_mb is None else self.memory_limit_mb * 2**20
+        address_space = None
+        if self.address_space_limit_mb is not None:
+            address_space = self.address_space_limit_mb * 2**20
+        elif self.renders_on_cpu_only():
+            address_space = default_address_space(memory, self.threads)
         return ChildLimits(
             wall_seconds=self.render_time_limit_s,
-            memory_bytes=None if self.memory_limit_mb is None else self.memory_limit_mb * 2**20,
+            memory_bytes=memory,
+            address_space_bytes=address_space,
         )
+
+    def renders_on_cpu_only(self) -> bool:
+        """Whether no GPU can render here: only the CPU is named, or `auto` finds no GPU."""
+        named = {part.strip().lower() for part in self.devices.split(",")}
+        return named == {"cpu"} or (named == {"auto"} and not gpu_present())
+
+    def confinement(self) -> Confinement:
+        """How a job's Blender child, which reads a stranger's scene, is shut in."""
+        return Confinement(user=self.child_user)
 
 
 class DaemonSettings(WorkerSettings):
@@ -107,10 +138,20 @@ class DaemonSettings(WorkerSettings):
     )
     metrics_port: int | None = Field(None, ge=1, le=65535, description="Prometheus endpoint")
     receipt_timeout_s: float = Field(120.0, gt=0)
+    # The TOML file these settings were read from (`load`), if any.
+    _config_file: Path | None = PrivateAttr(None)
 
     @property
     def keystore_path(self) -> Path:
         return self.keystore or self.state_dir / "key.json"
+
+    def confinement(self) -> Confinement:
+        """A job's child sees nothing of the worker's state folder (its ledger, its work), of
+        its keystore or of its config file (which may hold the keystore's password)."""
+        hidden = [self.state_dir, self.keystore_path]
+        if self._config_file is not None:
+            hidden.append(self._config_file)
+        return Confinement(hidden=tuple(hidden), user=self.child_user)
 
     @property
     def database_path(self) -> Path:
@@ -135,4 +176,6 @@ class DaemonSettings(WorkerSettings):
                 raise ValueError(f"{config_file} is not valid TOML: {exc}") from None
         from_env = cls()
         values.update({name: getattr(from_env, name) for name in from_env.model_fields_set})
-        return cls(**values)
+        settings = cls(**values)
+        settings._config_file = config_file
+        return settings

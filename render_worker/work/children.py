@@ -63,6 +63,8 @@ class JobChildren:
             threads=self.settings.threads,
             devices=self.settings.devices,
             scratch_root=self.settings.scratch_dir,
+            # Shut in: a job's .blend is a stranger's (settings.confinement: what it cannot see).
+            confinement=self.settings.confinement(),
         )
         try:
             child.start()

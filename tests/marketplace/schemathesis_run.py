@@ -72,6 +72,9 @@ def main() -> int:
                 deployments_file=market.deployments_file,
                 poll_interval=0.1,
                 port=port,
+                # Every generated upload reaches intake (the limits have tests of their own).
+                upload_rate_per_minute=1e6,
+                upload_bytes_per_minute=1 << 40,
             )
             config = uvicorn.Config(
                 create_app(settings), host="127.0.0.1", port=port, log_level="warning"

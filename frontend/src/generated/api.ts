@@ -533,6 +533,9 @@ export interface paths {
      *     to another engine than Cycles, then one that names outside files it does not carry (the
      *     files are never read: only whether the .blend carries them counts). Each refusal says how
      *     to fix the scene, or which flag accepts it as it is.
+     *
+     *     Each client (IP address) may start `upload_rate_per_minute` uploads and send
+     *     `upload_bytes_per_minute` bytes a minute; beyond either it is refused (429, Retry-After).
      */
     post: operations["upload_scene_api_scenes_post"];
     delete?: never;
@@ -4836,10 +4839,21 @@ export interface operations {
           "application/json": components["schemas"]["ErrorBody"];
         };
       };
+      /** @description `rate_limited` (details: `limit`, `per_minute`, `retry_after_seconds`): this client started more uploads, or sent more bytes, than it may per minute; nothing of the upload was read */
+      429: {
+        headers: {
+          /** @description seconds to wait before uploading again */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorBody"];
+        };
+      };
       /** @description busy (every scene reader taken: try again after Retry-After) or IPFS unavailable */
       503: {
         headers: {
-          /** @description seconds to wait before uploading again (when busy) */
+          /** @description seconds to wait before uploading again */
           "Retry-After"?: number;
           [name: string]: unknown;
         };

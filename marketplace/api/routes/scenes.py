@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from marketplace.api.deps import Services, services
 from marketplace.api.lookups import CID_PATTERN
+from marketplace.api.rate_limit import UploadLimiter
 from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody, ScenePublic
 from marketplace.db.models import SceneRecord
 from marketplace.errors import NotFound, UpstreamUnavailable
@@ -18,9 +19,23 @@ from tilefarm.adapters.ipfs import IpfsError
 router = APIRouter(prefix="/api/scenes", tags=["scenes"])
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
-# An upload that found no free Blender child in time (`SceneIntake.inspect`), or IPFS down.
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before uploading again",
+        "schema": {"type": "integer"},
+    }
+}
+# An upload over its client's rate (`rate_limit`), one that found no free Blender child in time
+# (`SceneIntake.inspect`), or IPFS down.
 UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
+    429: {
+        "model": ErrorBody,
+        "description": "`rate_limited` (details: `limit`, `per_minute`, `retry_after_seconds`): "
+        "this client started more uploads, or sent more bytes, than it may per minute; nothing "
+        "of the upload was read",
+        "headers": RETRY_AFTER,
+    },
     422: {
         "model": ErrorBody,
         "description": "the scene cannot be rendered as saved (nothing is stored): "
@@ -33,12 +48,7 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": ErrorBody,
         "description": "busy (every scene reader taken: try again after Retry-After) or IPFS "
         "unavailable",
-        "headers": {
-            "Retry-After": {
-                "description": "seconds to wait before uploading again (when busy)",
-                "schema": {"type": "integer"},
-            }
-        },
+        "headers": RETRY_AFTER,
     },
 }
 
@@ -82,10 +92,22 @@ async def upload_scene(
     A scene that would not render as saved is refused before anything is stored (422): one set
     to another engine than Cycles, then one that names outside files it does not carry (the
     files are never read: only whether the .blend carries them counts). Each refusal says how
-    to fix the scene, or which flag accepts it as it is."""
+    to fix the scene, or which flag accepts it as it is.
+
+    Each client (IPv4 address, IPv6 /64) may start `upload_rate_per_minute` uploads and send
+    `upload_bytes_per_minute` bytes a minute; beyond either it is refused (429, Retry-After),
+    mid-stream once it is more than one largest scene in debt."""
     name = PurePath(filename).name or "scene.blend"
+    limiter: UploadLimiter = request.app.state.upload_limiter
+    client = request.client.host if request.client is not None else "unknown"
+    limiter.admit(client)
     declared = request.headers.get("content-length")
-    path = await svc.intake.receive(request.stream(), int(declared) if declared else None)
+    path = await svc.intake.receive(
+        request.stream(),
+        int(declared) if declared else None,
+        # Refused mid-stream once in debt by more than a scene (uploads started side by side).
+        on_bytes=lambda size: limiter.spend(client, size, max_debt=svc.intake.max_bytes),
+    )
     try:
         info = await svc.intake.inspect(path, name)
         check_scene(info, name, allow_missing=allow_missing, cycles_instead=cycles_instead)

@@ -25,7 +25,7 @@ from typing import Any, NoReturn, TextIO
 
 from pydantic import BaseModel, ValidationError
 
-from tilefarm.adapters.blender import frame_child, pack_child, scene_files
+from tilefarm.adapters.blender import frame_child, pack_child, scene_files, tbb_threads
 from tilefarm.adapters.blender.devices import (
     Device,
     DeviceSelection,
@@ -43,6 +43,7 @@ from tilefarm.adapters.blender.protocol import (
     REQUEST,
     TEST_FAIL_GPU_RENDER,
     TEST_PRETEND_GPU,
+    TRUST_SCRIPTS_FLAG,
     BuildScene,
     Bye,
     CopyPacked,
@@ -232,8 +233,10 @@ def _render_subdivision(obj: Any) -> float:
 class Child:
     """The child's state: the protocol stream and the one open scene."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, *, trust_scripts: bool = False) -> None:
         self.out = out
+        # Test-only (`protocol.TRUST_SCRIPTS_FLAG`): files open with their scripts allowed.
+        self.trust_scripts = trust_scripts
         self.manifest: RenderManifest | None = None
         self.selection: DeviceSelection | None = None
         # What Cycles listed at the last opening, and the names of the devices it was told to
@@ -257,11 +260,13 @@ class Child:
 
     def _load(self, path: str) -> None:
         # Belt and braces: the global auto-run flag and the operator argument both say no.
-        bpy.context.preferences.filepaths.use_scripts_auto_execute = False
+        # Test-only (`protocol.TRUST_SCRIPTS_FLAG`): both say yes, as if the guard were broken.
+        trusted = self.trust_scripts
+        bpy.context.preferences.filepaths.use_scripts_auto_execute = trusted
         if not Path(path).is_file():
             raise ChildError(ErrorCode.NOT_A_BLEND, f"{path} does not exist or is not a file")
         try:
-            bpy.ops.wm.open_mainfile(filepath=path, load_ui=False, use_scripts=False)
+            bpy.ops.wm.open_mainfile(filepath=path, load_ui=False, use_scripts=trusted)
         except RuntimeError as exc:
             text = str(exc).strip()
             if "not supported" in text or "unknown file" in text.lower():
@@ -674,20 +679,50 @@ def _exit_with_parent() -> None:
         time.sleep(0.5)
 
 
+def _set_limits(args: list[str]) -> bool:
+    """Apply the limits the parent passed, before bpy maps anything, soft and hard alike so that
+    nothing in this process can lift them again: `--address-space BYTES`
+    (`process.ChildLimits.address_space_bytes`, `RLIMIT_AS`) and `--file-size BYTES` (the
+    largest file it may write, `RLIMIT_FSIZE`). Returns whether `TRUST_SCRIPTS_FLAG` was passed."""
+    rlimits = {"--address-space": resource.RLIMIT_AS, "--file-size": resource.RLIMIT_FSIZE}
+    trusted = False
+    rest = iter(args)
+    for arg in rest:
+        if arg == TRUST_SCRIPTS_FLAG:
+            trusted = True
+        elif arg in rlimits:
+            limit = int(next(rest))
+            resource.setrlimit(rlimits[arg], (limit, limit))
+        else:
+            raise SystemExit(f"unknown argument {arg!r}")
+    return trusted
+
+
 def main() -> NoReturn:
     """Entry point: move Blender's console output off the protocol stream, import bpy, serve."""
     global bpy
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    trust_scripts = _set_limits(sys.argv[1:])
     threading.Thread(target=_exit_with_parent, daemon=True).start()
     protocol_fd = os.dup(1)
     # From here on, anything written to fd 1 (Blender's C code, print()) lands on stderr.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     out = os.fdopen(protocol_fd, "w", encoding="utf-8", buffering=1)
+    if threads := int(os.environ.get(tbb_threads.THREAD_LIMIT_ENV) or 0):
+        tbb_threads.limit_threads(threads)
     import bpy as _bpy
 
     bpy = _bpy
-    child = Child(out)
+    child = Child(out, trust_scripts=trust_scripts)
+    if trust_scripts:
+        child.emit(
+            Warning_(
+                request_id=0,
+                message="TEST ONLY: this Blender child runs the scripts of the files it opens "
+                f"({TRUST_SCRIPTS_FLAG}); never let it open a stranger's file outside a test",
+            )
+        )
     child.emit(Ready(pid=os.getpid(), blender_version=bpy.app.version_string))
     child.serve(sys.stdin)
     out.flush()

@@ -46,12 +46,13 @@ from tilefarm.adapters.blender.protocol import (
     SceneBuilt,
     SceneInfo,
 )
-from tilefarm.adapters.blender.sandbox import Sandbox, check_blend_header
+from tilefarm.adapters.blender.sandbox import Confinement, Sandbox, check_blend_header
+from tilefarm.adapters.blender.tbb_threads import THREAD_LIMIT_ENV
 from tilefarm.colour import ColourManagement
 from tilefarm.hardware import RenderedOn
 from tilefarm.hardware_codes import AbandonCause
 from tilefarm.manifest import RenderManifest
-from tilefarm.pixels import pixel_hash, read_exr
+from tilefarm.pixels import PixelError, pixel_hash, read_exr
 from tilefarm.tiles import Rect
 
 __all__ = ["BlenderChild", "ChildLimits", "OpenedScene", "RenderedRegion", "Sandbox"]
@@ -110,6 +111,8 @@ class BlenderChild(ChildProcess):
         extra_env: dict[str, str] | None = None,
         python: str | None = None,
         on_warning: Callable[[str], None] | None = None,
+        confinement: Confinement | None = None,
+        trust_scripts: bool = False,
     ) -> None:
         self.threads = threads
         self.devices = devices
@@ -125,8 +128,11 @@ class BlenderChild(ChildProcess):
         self._rendering = False
         self._nvidia_driver: str | None = None  # asked once per BlenderChild
         super().__init__(
-            limits=limits, sandbox=sandbox, scratch_root=scratch_root, extra_env=extra_env,
-            python=python, on_warning=on_warning,
+            limits=limits, sandbox=sandbox, scratch_root=scratch_root,
+            # Its thread pool capped before bpy starts it (tbb_threads: an idle child is idle).
+            extra_env={THREAD_LIMIT_ENV: str(threads), **(extra_env or {})},
+            python=python, on_warning=on_warning, confinement=confinement,
+            trust_scripts=trust_scripts,
         )  # fmt: skip
 
     def _forget_scene(self) -> None:
@@ -377,12 +383,14 @@ def _hashed(
     event: RegionRendered, rect: Rect, index: int | None, rendered_on: RenderedOn
 ) -> RenderedRegion:
     path = Path(event.path)
-    pixels = read_exr(path)
-    if pixels.shape[:2] != (rect.height, rect.width):
+    try:
+        # The region's size, checked in the header before a pixel is decoded: a child that
+        # lies (a hostile scene's Python) must not make this process decode a huge image.
+        pixels = read_exr(path, expect=(rect.height, rect.width))
+    except PixelError as exc:
         raise RenderFailed(
-            f"{path} is {pixels.shape[1]}x{pixels.shape[0]} but {rect.width}x{rect.height} "
-            "was requested"
-        )
+            f"the Blender child's render of {event.key!r} is unusable: {exc}"
+        ) from None
     return RenderedRegion(
         key=event.key,
         rect=rect,

@@ -1,6 +1,14 @@
 """The parent side of the Blender child process: start it sandboxed, send it requests, read its
 events, enforce its limits, stop it.
 
+A confined child (`sandbox.Confinement`) sees only the system and its scratch folder, and may
+write only in the scratch folder's `work` folder. Each input a request names is copied first into
+the scratch folder's `in` folder, which is this process's and read-only to the child; each output
+is written into an outbox this process made in `work` and is moved from there, by the name this
+process gave it, to where the request wanted it once the child reports it. The child may move,
+replace or link anything in `work` meanwhile: this process reaches the outbox only through the
+descriptor it opened when it made it, and opens nothing in it that is not a plain file.
+
 Every failure of the child (a bad file, a crash, a time or memory limit) comes back as a
 `RenderEngineError`; the parent process itself never goes down with the child. What the requests
 are is `tilefarm.adapters.blender.launcher.BlenderChild`'s business; the wire format is
@@ -16,6 +24,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -47,28 +56,72 @@ from tilefarm.adapters.blender.protocol import (
     EVENT,
     FINAL_EVENTS,
     TEST_HOOKS,
+    TRUST_SCRIPTS_FLAG,
     ErrorCode,
     Failed,
+    PackCopy,
     Ready,
     Shutdown,
     Warning_,
 )
-from tilefarm.adapters.blender.sandbox import Sandbox, netns_prefix
+from tilefarm.adapters.blender.sandbox import (
+    Confinement,
+    Sandbox,
+    bwrap_prefix,
+    bwrap_program,
+    drop_prefix,
+    gpu_device_nodes,
+    netns_prefix,
+)
 from tilefarm.hardware_codes import AbandonCause
 
 log = logging.getLogger(__name__)
 
 _POLL_SECONDS = 0.05
 
+# What a CPU child's address space holds besides its data, measured with `VmPeak` on this
+# project's built-in scenes (bpy 5.0.1, Cycles on the CPU): 1.3 GiB once bpy is imported,
+# 1.7-1.8 GiB after a render on 1-2 threads, 2.1 GiB on 16 and 2.6 GiB on 64 threads (a thread
+# stack each, 8 MiB). BASE leaves that twice over; PER_THREAD covers a stack and two of glibc's
+# 64 MiB malloc arenas per thread (glibc makes up to 8 per core, reserved, not used).
+ADDRESS_SPACE_BASE = 4 << 30
+ADDRESS_SPACE_PER_THREAD = 128 << 20
+# The largest file a confined child may write (`RLIMIT_FSIZE`) unless its limits say otherwise:
+# a whole 16K x 16K frame as an uncompressed float RGBA EXR (4 GiB) twice over, so that one file
+# cannot fill the disk.
+CONFINED_FILE_BYTES = 8 << 30
+
+
+def default_address_space(memory_bytes: int | None, threads: int = 0) -> int:
+    """An address-space limit (`RLIMIT_AS`) that no real CPU render reaches: the resident limit
+    (or, without one, this machine's memory) plus `ADDRESS_SPACE_BASE` plus
+    `ADDRESS_SPACE_PER_THREAD` per render thread (0: one per core)."""
+    data = memory_bytes if memory_bytes is not None else psutil.virtual_memory().total
+    threads = threads or os.cpu_count() or 1
+    return data + ADDRESS_SPACE_BASE + threads * ADDRESS_SPACE_PER_THREAD
+
+
+def gpu_present() -> bool:
+    """Whether this machine has a GPU device node a render could open (NVIDIA, AMD, Intel).
+    CUDA and HIP reserve address space the size of the host's and the devices' memory together,
+    so an address-space limit is only for children that render on the CPU."""
+    return bool(gpu_device_nodes())
+
 
 @dataclass(frozen=True)
 class ChildLimits:
     """Limits on the child. `wall_seconds` applies to each request; `memory_bytes` to the child's
-    resident memory, sampled every 50 ms; `None` means unlimited."""
+    resident memory, sampled every 50 ms; `address_space_bytes` is the kernel's limit on its
+    virtual memory (`RLIMIT_AS`), a backstop for what sampling misses (an allocation larger than
+    the machine, a burst between two samples); `None` means unlimited."""
 
     wall_seconds: float | None = None
     memory_bytes: int | None = None
     start_seconds: float = 60.0
+    address_space_bytes: int | None = None
+    # The largest file the child may write (`RLIMIT_FSIZE`); None: `CONFINED_FILE_BYTES` for a
+    # confined child, unlimited for another.
+    file_bytes: int | None = None
 
 
 class ChildProcess:
@@ -88,9 +141,15 @@ class ChildProcess:
         extra_env: dict[str, str] | None = None,
         python: str | None = None,
         on_warning: Callable[[str], None] | None = None,
+        confinement: Confinement | None = None,
+        trust_scripts: bool = False,
     ) -> None:
         self.limits = limits or ChildLimits()
+        # Test-only (`protocol.TRUST_SCRIPTS_FLAG`): the child runs the scripts of what it opens.
+        self.trust_scripts = trust_scripts
         self.sandbox = sandbox
+        # Set (here or before `start()`) for a child that reads strangers' files.
+        self.confinement = confinement
         self.scratch_root = scratch_root
         self.extra_env = dict(extra_env or {})
         self.python = python or sys.executable
@@ -98,6 +157,13 @@ class ChildProcess:
         self.warnings: list[str] = []
         self.peak_rss_bytes = 0
         self.isolated = False
+        self.isolation = "none"
+        self._ids_dropped_to: tuple[int, int] | None = None
+        self._watched: list[psutil.Process] = []
+        self._staged_inputs: dict[tuple[str, int, int], Path] = {}
+        # The child's own folder in the scratch folder, and this process's descriptor of it.
+        self.work: Path | None = None
+        self._work_fd: int | None = None
         self.blender_version: str | None = None
         self._proc: subprocess.Popen[str] | None = None
         self._events: queue.Queue[str | None] = queue.Queue()
@@ -145,17 +211,25 @@ class ChildProcess:
         self._cleanup()
         self._cancelled.clear()
         self._forget_scene()
-        prefix, reason = netns_prefix() if self.sandbox != Sandbox.NONE else ([], "")
-        if self.sandbox == Sandbox.NETNS and not prefix:
-            raise SandboxUnavailable(f"cannot isolate the Blender child from the network: {reason}")
-        if self.sandbox == Sandbox.AUTO and not prefix:
-            self._warn(f"the Blender child will have network access: {reason}")
-        self.isolated = bool(prefix)
+        self._staged_inputs.clear()
+        ids = self.confinement.ids() if self.confinement is not None else None
+        # This process's (a child of another user passes through it), with the child's `work`.
         self.scratch = Path(tempfile.mkdtemp(prefix="tilefarm-blender-", dir=self.scratch_root))
+        self.scratch.chmod(0o711)
+        self.work = self.scratch / "work"
+        try:
+            self.work.mkdir(mode=0o700)
+            self._work_fd = os.open(self.work, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            prefix, self._ids_dropped_to = self._sandbox_prefix(self.scratch, self.work, ids)
+            if self._ids_dropped_to is not None:
+                os.fchown(self._work_fd, *self._ids_dropped_to)
+        except BaseException:
+            self._cleanup()
+            raise
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.scratch),
-            "TMPDIR": str(self.scratch),
+            "HOME": str(self.work),
+            "TMPDIR": str(self.work),
             "LANG": "C.UTF-8",
             "PYTHONNOUSERSITE": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -169,6 +243,15 @@ class ChildProcess:
         # What the caller passes on purpose, e.g. CYCLES_CPU_NO_AVX2=1 to pick a CPU kernel.
         env.update(self.extra_env)
         cmd = [*prefix, self.python, "-m", "tilefarm.adapters.blender.child"]
+        if self.limits.address_space_bytes is not None:
+            cmd += ["--address-space", str(self.limits.address_space_bytes)]
+        file_bytes = self.limits.file_bytes
+        if file_bytes is None and self.confinement is not None:
+            file_bytes = CONFINED_FILE_BYTES
+        if file_bytes is not None:
+            cmd += ["--file-size", str(file_bytes)]
+        if self.trust_scripts:
+            cmd.append(TRUST_SCRIPTS_FLAG)
         self._events = queue.Queue()
         self._stderr.clear()
         self._proc = subprocess.Popen(
@@ -179,7 +262,7 @@ class ChildProcess:
             text=True,
             encoding="utf-8",
             bufsize=1,
-            cwd=self.scratch,
+            cwd=self.work,
             env=env,
             # No preexec_fn: it is unsafe in threaded parents (the marketplace, the daemon);
             # the child sets its own rlimits and watches for its parent's death itself.
@@ -193,12 +276,73 @@ class ChildProcess:
             ready = self._wait(None, self.limits.start_seconds)
             if not isinstance(ready, Ready):
                 raise ChildCrashed(f"the Blender child did not start properly: got {ready!r}")
+            self._watch(proc)
         except BaseException:
             # `with BlenderChild()` never reaches __exit__ when starting fails: clean up here.
             self._kill()
             self._cleanup()
             raise
         self.blender_version = ready.blender_version
+
+    def _sandbox_prefix(
+        self, scratch: Path, work: Path, ids: tuple[int, int] | None
+    ) -> tuple[list[str], tuple[int, int] | None]:
+        """The command prefix that shuts the child in as `self.sandbox` asks (module docstring of
+        `sandbox`) and runs it as `ids` where it can, and the ids it runs as (None: this
+        process's); sets `isolated` and `isolation`, warns of each fallback."""
+        self.isolated, self.isolation = False, "none"
+        confined = self.confinement is not None
+        if self.sandbox == Sandbox.NONE:
+            if confined:
+                self._warn(
+                    "NO SANDBOX: the Blender child that reads strangers' files runs as a plain "
+                    "process of this user, with this machine's network and files (sandbox = "
+                    "none); set the sandbox to `auto` unless this machine is itself a sandbox"
+                )
+            return [], None
+        drop = drop_prefix(ids) if ids is not None else []
+        if self.sandbox in (Sandbox.AUTO, Sandbox.BWRAP):
+            bwrap, reason = bwrap_program()
+            if bwrap is not None:
+                self.isolated, self.isolation = True, reason
+                return bwrap_prefix(bwrap, scratch, work, self.confinement, drop), ids
+            if self.sandbox == Sandbox.BWRAP:
+                raise SandboxUnavailable(f"cannot shut the Blender child in: {reason}")
+            if confined:
+                # Fail closed: a stranger's file is not opened with less than asked for unless
+                # the operator said so.
+                raise SandboxUnavailable(
+                    f"cannot shut in the Blender child that reads strangers' files: {reason}. "
+                    "It needs bubblewrap (apt-get install bubblewrap) and unprivileged user "
+                    "namespaces or root; to run it with its network cut only, set the sandbox "
+                    "to `netns` on purpose"
+                )
+            self._warn(f"the Blender child runs without bubblewrap ({reason})")
+        if ids is not None and (closed := _closed_to(ids, Path(self.python))) is not None:
+            self._warn(
+                f"the Blender child runs as this process's user, not an unprivileged one: "
+                f"{closed} is closed to others, so they cannot reach {self.python} (bubblewrap "
+                "would show it to them)"
+            )
+            drop, ids = [], None
+        prefix, reason = netns_prefix()
+        if prefix:
+            self.isolated, self.isolation = True, reason
+            # unshare first: making a network namespace needs the privileges setpriv drops.
+            return [*prefix, *drop], ids
+        if self.sandbox == Sandbox.NETNS:
+            raise SandboxUnavailable(f"cannot isolate the Blender child from the network: {reason}")
+        self._warn(f"the Blender child will have network access: {reason}")
+        return drop, ids
+
+    def _watch(self, proc: subprocess.Popen[str]) -> None:
+        """The processes whose memory counts: the one started and, under bubblewrap, the
+        sandbox's own processes and the child inside them."""
+        try:
+            top = psutil.Process(proc.pid)
+            self._watched = [top, *top.children(recursive=True)]
+        except psutil.Error:
+            self._watched = []
 
     def _read_stdout(self, proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
@@ -230,9 +374,14 @@ class ChildProcess:
             proc.wait(timeout=10)
 
     def _cleanup(self) -> None:
+        self._watched = []
+        if self._work_fd is not None:
+            os.close(self._work_fd)
+            self._work_fd = None
         if self.scratch is not None:
+            # rmtree never follows a link the child left (it works by descriptor here).
             shutil.rmtree(self.scratch, ignore_errors=True)
-            self.scratch = None
+            self.scratch = self.work = None
 
     def cancel(self) -> None:
         """Stop the child now (from any thread); the pending request raises RenderCancelled."""
@@ -276,10 +425,11 @@ class ChildProcess:
         proc = self._proc
         if proc is None:
             return 0
-        try:
-            rss = int(psutil.Process(proc.pid).memory_info().rss)
-        except psutil.Error:
-            return 0
+        watched = self._watched or [psutil.Process(proc.pid)]
+        rss = 0
+        for process in watched:
+            with contextlib.suppress(psutil.Error):
+                rss += int(process.memory_info().rss)
         self.peak_rss_bytes = max(self.peak_rss_bytes, rss)
         return rss
 
@@ -347,6 +497,14 @@ class ChildProcess:
 
     def _died(self, code: int | None) -> RenderEngineError:
         """The error for a child that exited unexpectedly with `code` (negative: by a signal)."""
+        limit = self.limits.address_space_bytes
+        if limit is not None and _out_of_memory(self.stderr_tail(60)):
+            return RenderMemoryExceeded(
+                f"the Blender child ran out of address space (its limit is {limit / 2**20:.0f} "
+                f"MiB) and stopped (exit code {code}): the scene needs more memory than this "
+                "machine allows (raise the address-space limit or skip this job); last output:\n"
+                f"{self.stderr_tail()}"
+            )
         return ChildCrashed(
             f"the Blender child exited unexpectedly (exit code {code}); last output:\n"
             f"{self.stderr_tail()}"
@@ -360,9 +518,178 @@ class ChildProcess:
     ) -> Any:
         with self._lock:
             self.start()
-            self._send(request)
-            limit = wall_seconds if wall_seconds is not None else self.limits.wall_seconds
-            return self._wait(getattr(request, "id"), limit, on_event)  # noqa: B009
+            if self.confinement is None:
+                self._send(request)
+                limit = wall_seconds if wall_seconds is not None else self.limits.wall_seconds
+                return self._wait(getattr(request, "id"), limit, on_event)  # noqa: B009
+            return self._call_confined(request, on_event, wall_seconds)
+
+    # ---- a confined child's files ------------------------------------------------------------
+
+    def _call_confined(
+        self,
+        request: BaseModel,
+        on_event: Callable[[Any], None] | None,
+        wall_seconds: float | None,
+    ) -> Any:
+        """`_call` for a child that sees only its scratch folder: inputs copied in, outputs
+        written into an outbox and moved out, paths in events and errors named as the caller
+        named them."""
+        assert self.work is not None
+        if isinstance(request, PackCopy):
+            raise RenderFailed(
+                "a confined Blender child cannot pack a scene: packing reads the files beside "
+                "it, which only the artist's own (unconfined) child may see"
+            )
+        request_id: int = getattr(request, "id")  # noqa: B009
+        renames: dict[str, str] = {}
+        update: dict[str, str] = {}
+        for name in ("blend_path", "in_path"):
+            if (value := getattr(request, name, None)) is not None:
+                staged = self._stage_input(Path(value))
+                update[name] = str(staged)
+                renames[str(staged)] = value
+        # The outputs this request may deliver, by the name this process gives each in the
+        # outbox, and where each goes; each is taken once.
+        outbox = self.work / f"out-{request_id}"
+        wanted: dict[str, Path] = {}
+        if (out_dir := getattr(request, "out_dir", None)) is not None:
+            update["out_dir"] = str(outbox)
+            for region in getattr(request, "regions", []):
+                wanted[f"{region.key}.exr"] = Path(out_dir) / f"{region.key}.exr"
+        if (out_path := getattr(request, "out_path", None)) is not None:
+            update["out_path"] = str(outbox / Path(out_path).name)
+            wanted[Path(out_path).name] = Path(out_path)
+        outbox_fd = self._make_outbox(outbox.name) if wanted else None
+
+        def delivered(event: Any) -> Any:
+            path = getattr(event, "path", None)
+            if path is None or outbox_fd is None:
+                return event
+            dest = _deliver(Path(path), outbox, outbox_fd, wanted)
+            return event.model_copy(update={"path": str(dest)})
+
+        def forward(event: Any) -> None:
+            if on_event is not None:
+                on_event(delivered(event))
+
+        self._send(request.model_copy(update=update))
+        limit = wall_seconds if wall_seconds is not None else self.limits.wall_seconds
+        try:
+            return delivered(self._wait(request_id, limit, forward))
+        except ChildCrashed:
+            # A child that lied about its files is not asked for anything again.
+            self._kill()
+            raise
+        except RenderEngineError as exc:
+            if exc.args and isinstance(exc.args[0], str):
+                message = exc.args[0]
+                for staged_name, original in renames.items():
+                    message = message.replace(staged_name, original)
+                exc.args = (message, *exc.args[1:])
+            raise
+        finally:
+            if outbox_fd is not None:
+                os.close(outbox_fd)
+                # By descriptor, never following a link the child put in the outbox's place.
+                shutil.rmtree(outbox.name, dir_fd=self._work_fd, ignore_errors=True)
+
+    def _stage_input(self, path: Path) -> Path:
+        """A copy of `path` in the scratch folder's `in`, which is this process's and read-only
+        to the child, made once per child and file version."""
+        assert self.scratch is not None
+        try:
+            st = path.stat()
+        except OSError as exc:
+            raise RenderFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if (staged := self._staged_inputs.get(key)) is not None and staged.exists():
+            return staged
+        folder = self.scratch / "in" / str(len(self._staged_inputs))
+        folder.mkdir(mode=0o711, parents=True)
+        folder.parent.chmod(0o711)
+        staged = folder / path.name
+        shutil.copyfile(path, staged)
+        staged.chmod(0o444)
+        self._staged_inputs[key] = staged
+        return staged
+
+    def _make_outbox(self, name: str) -> int:
+        """Make folder `name` in the child's `work` for its outputs, open to the child's user,
+        and return this process's descriptor of it."""
+        assert self._work_fd is not None
+        try:
+            os.mkdir(name, 0o700, dir_fd=self._work_fd)
+            fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=self._work_fd)
+        except OSError as exc:
+            self._kill()
+            raise ChildCrashed(
+                f"the Blender child's outbox {name} could not be made (the child put something "
+                f"in its place): {exc}"
+            ) from None
+        if os.fstat(fd).st_uid != os.geteuid():
+            # Swapped between the two calls for a folder of the child's own.
+            os.close(fd)
+            self._kill()
+            raise ChildCrashed(f"the Blender child replaced its outbox {name}")
+        if self._ids_dropped_to is not None:
+            os.fchown(fd, *self._ids_dropped_to)
+        return fd
+
+
+def _closed_to(ids: tuple[int, int], python: Path) -> Path | None:
+    """A folder on the way to the interpreter that user `ids` cannot enter (a Python under /root),
+    or None: without bubblewrap to show it to them, they must reach it themselves."""
+    for folder in (*python.parents, *Path(sys.prefix).parents, *python.resolve().parents):
+        st = folder.stat()
+        if not st.st_mode & stat.S_IXOTH and st.st_uid != ids[0]:
+            return folder
+    return None
+
+
+def _deliver(path: Path, outbox: Path, outbox_fd: int, wanted: dict[str, Path]) -> Path:
+    """Copy a file the confined child reports to where the request wanted it, and remove it
+    from the outbox.
+
+    Only a name this process gave for this request, in the outbox this process made (read
+    through `outbox_fd`, wherever the child moved the folder, whatever it put in its place), and
+    only once: a child that reports anything else (another tile's name, a path elsewhere) or a
+    file that is not a plain file with one link (a symbolic link to a secret, a hard link to
+    one) is a broken child, not a render. The file is opened without following links and
+    checked as opened, so the child, which keeps running, cannot swap it in between.
+    """
+    name = path.name
+    if path.parent != outbox or name not in wanted:
+        raise ChildCrashed(
+            f"the Blender child reported {path}, which is not a file it was asked for "
+            f"(it was asked for {sorted(wanted) or 'nothing more'} in {outbox})"
+        )
+    dest = wanted.pop(name)
+    try:
+        # O_NONBLOCK: a FIFO in its place would otherwise hold this thread at the open.
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=outbox_fd)
+    except OSError as exc:
+        raise ChildCrashed(
+            f"the Blender child reported {path}, which it did not write: {exc}"
+        ) from None
+    with os.fdopen(fd, "rb") as source:
+        st = os.fstat(source.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise ChildCrashed(f"the Blender child reported {path}, which is not a plain file")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with dest.open("wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+    os.unlink(name, dir_fd=outbox_fd)
+    return dest
+
+
+# What Blender, Python and the C++ runtime print when an allocation fails.
+_ALLOCATION_FAILED = ("returns null", "memoryerror", "bad_alloc", "cannot allocate memory")
+
+
+def _out_of_memory(stderr: str) -> bool:
+    said = stderr.lower()
+    return any(words in said for words in _ALLOCATION_FAILED)
 
 
 def _error_for(event: Failed) -> RenderEngineError:

@@ -41,6 +41,12 @@ class _Msg(BaseModel):
 TEST_PRETEND_GPU = "TILEFARM_TEST_PRETEND_GPU"
 TEST_FAIL_GPU_RENDER = "TILEFARM_TEST_FAIL_GPU_RENDER"
 TEST_HOOKS = (TEST_PRETEND_GPU, TEST_FAIL_GPU_RENDER)
+# The child's command-line flag with which it opens files with their scripts allowed, as a
+# Blender would whose script guard an exploit got past: the sandbox tests let a hostile .blend's
+# own Python run inside the real, shut-in child to show what it can and cannot reach. Only a
+# caller's code sets it (`ChildProcess(trust_scripts=True)`, the tests'), never the environment
+# or a setting, and the child says so in a warning when it starts.
+TRUST_SCRIPTS_FLAG = "--trust-scripts"
 
 
 # ---- requests (parent -> child) ---------------------------------------------------------------
