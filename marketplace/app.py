@@ -13,6 +13,7 @@ from web3 import Web3
 
 from marketplace.api.chain import ChainServices
 from marketplace.api.deps import Services
+from marketplace.api.rate_limit import UploadLimiter
 from marketplace.api.routes import (
     audit,
     config,
@@ -36,10 +37,13 @@ from marketplace.db import (
 from marketplace.db.session import Database
 from marketplace.errors import MarketplaceError
 from marketplace.indexer import Indexer, IndexerRunner
+from marketplace.indexer.writer import Writer
 from marketplace.intake import SceneIntake
 from marketplace.manifests import Manifests
+from marketplace.metrics import install_metrics
 from marketplace.settings import MarketplaceSettings
 from tilefarm.adapters.blender.process import ChildLimits
+from tilefarm.adapters.blender.sandbox import Confinement
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm.adapters.ipfs import KuboClient
@@ -59,8 +63,9 @@ def _error(
 
 
 def start_indexer(settings: MarketplaceSettings, db: Database, chain: ChainServices) -> None:
-    """Start following the market of `settings.deployments_file` in a background thread. The
-    chain may be down: the runner retries, and the API serves what is indexed meanwhile."""
+    """Prepare following the market of `settings.deployments_file` in a background thread (the
+    `Writer` starts it). The chain may be down: the runner retries, and the API serves what is
+    indexed meanwhile."""
     assert settings.deployments_file is not None
     deployments = read_deployments(settings.deployments_file)
     w3 = Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
@@ -70,7 +75,7 @@ def start_indexer(settings: MarketplaceSettings, db: Database, chain: ChainServi
         db, client, start, confirmations=settings.confirmations, hub=chain.hub,
         chain_id=deployments.chain_id,
     )  # fmt: skip
-    chain.runner = IndexerRunner(chain.indexer, settings.poll_interval, settings.ws_url).start()
+    chain.runner = IndexerRunner(chain.indexer, settings.poll_interval, settings.ws_url)
 
 
 def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
@@ -96,23 +101,29 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
                 limits,
                 concurrency=settings.inspect_concurrency,
                 wait_seconds=settings.inspect_wait_seconds,
+                sandbox=settings.inspect_sandbox,
+                confinement=Confinement(hidden=(settings.state_dir,), user=settings.inspect_user),
             ),
         )
         app.state.chain = chain = ChainServices()
-        app.state.assembler = None
+        app.state.assembler = writer = None
         if settings.deployments_file is not None:
             start_indexer(settings, db, chain)
+            assert chain.indexer is not None and chain.runner is not None
             assembler = Assembler(
                 db, ipfs, settings.state_dir / "assembly", hub=chain.hub, manifests=manifests
             )
             app.state.assembler = AssemblerRunner(
                 assembler, settings.poll_interval, news=chain.hub.subscribe_thread()
+            )
+            # Servers sharing a PostgreSQL database: only the writer lock's holder runs these.
+            writer = Writer(
+                db, chain.indexer, [chain.runner, app.state.assembler], settings.poll_interval
             ).start()
+        app.state.writer = writer
         yield
-        if app.state.assembler is not None:
-            app.state.assembler.stop()
-        if chain.runner is not None:
-            chain.runner.stop()
+        if writer is not None:
+            writer.stop()
         ipfs.close()
         db.engine.dispose()
 
@@ -121,6 +132,9 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
         version="0.1.0",
         description="Decentralized Blender rendering: scenes, manifests, jobs, workers, audit.",
         lifespan=lifespan,
+    )
+    app.state.upload_limiter = UploadLimiter(
+        settings.upload_rate_per_minute, settings.upload_bytes_per_minute
     )
 
     @app.exception_handler(MarketplaceError)
@@ -151,6 +165,7 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
     )  # fmt: skip
     for module in routes:
         app.include_router(module.router)
+    install_metrics(app)  # before the page's files, mounted at /
     if settings.frontend_dir.is_dir():
         app.mount("/", StaticFiles(directory=settings.frontend_dir, html=True), name="frontend")
     return app

@@ -4,7 +4,8 @@ render-worker devices              what Cycles sees on this machine, and what `a
 render-worker benchmark            samples per minute per backend on the reference scene, stored
                                    in the worker's state for pricing
 render-worker render SCENE.blend   render tiles through the sandboxed child and stitch them
-render-worker init|stake|run|status|withdraw   operate a worker (render_worker/node.py)
+render-worker init|stake|unstake|run|status|withdraw
+                                   operate a worker (render_worker/node.py)
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def devices(devices: DevicesOpt = None, as_json: JsonFlag = False) -> None:
         spec = parse_device_spec(settings.devices)
         with BlenderChild(sandbox=settings.sandbox, scratch_root=settings.scratch_dir) as child:
             available = child.list_devices()
-            isolated = child.isolated
+            isolated, isolation = child.isolated, child.isolation
         selection = select_devices(available, spec)
     except TilefarmError as exc:
         raise fail(exc) from exc
@@ -85,7 +86,7 @@ def devices(devices: DevicesOpt = None, as_json: JsonFlag = False) -> None:
         table.add_row(d.type, d.name, d.id, "yes" if d.id in chosen else "")
     console.print(table)
     console.print(f"setting [bold]{settings.devices}[/] -> backend [bold]{selection.backend}[/]")
-    console.print("network sandbox: " + ("on (unshare --net)" if isolated else "[red]off[/]"))
+    console.print("sandbox: " + (f"on ({isolation})" if isolated else "[red]off[/]"))
     for warning in selection.warnings:
         warn(warning)
 

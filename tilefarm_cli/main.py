@@ -1,8 +1,10 @@
 """`tilefarm`: the artist's and auditor's command line, and the local stack's controls."""
 
 import json
+import logging
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tilefarm.adapters.console import add_version_option, console, err, fail, warn
+from tilefarm.adapters.logs import LogFormat, log_json
 from tilefarm.errors import TilefarmError
 from tilefarm_cli.artist.commands import fetch_command, submit_command, watch_command
 from tilefarm_cli.audit import audit_app
@@ -282,12 +285,40 @@ def demo(
         raise fail(exc) from None
 
 
+LogFormatOpt = Annotated[
+    LogFormat,
+    typer.Option(help="json: one JSON object a line on stderr (time, level, logger, message)"),
+]
+
+
 @app.command("serve")
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    log_format: LogFormatOpt = LogFormat.HUMAN,
 ) -> None:
     """Run the marketplace server (API and web page); settings from TILEFARM_SERVER_*."""
+    as_json = log_format is LogFormat.JSON
+    if not as_json:
+        _serve(host, port, _teller(as_json), as_json)
+        return
+    log_json(logging.INFO)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # each health probe's requests
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # each one loaded
+    try:
+        _serve(host, port, _teller(as_json), as_json)
+    except typer.Exit:
+        raise
+    except Exception:  # bad settings, a module that fails: a JSON line too, with its traceback
+        logging.getLogger("tilefarm_cli.serve").exception("the server stopped on an error")
+        raise typer.Exit(code=1) from None
+
+
+def _serve(
+    host: str | None, port: int | None, say: Callable[[int, str], None], as_json: bool
+) -> None:
+    """`serve`'s work: the settings read, the chain checked, uvicorn run; `say` tells what it
+    does before uvicorn starts."""
     import uvicorn
 
     from marketplace.app import create_app
@@ -305,22 +336,55 @@ def serve(
                      "ipfs_api_url": devnet.ipfs_api_url}  # fmt: skip
             unset = {k: v for k, v in links.items() if k not in settings.model_fields_set}
             settings = MarketplaceSettings(**overrides, **unset, deployments_file=candidate)  # type: ignore[arg-type]
-            typer.echo(
+            say(
+                logging.INFO,
                 f"following the devnet's market from {candidate} "
-                "(TILEFARM_SERVER_DEPLOYMENTS_FILE chooses another)"
+                "(TILEFARM_SERVER_DEPLOYMENTS_FILE chooses another)",
             )
         else:
-            typer.echo(
+            say(
+                logging.WARNING,
                 "no deployments file: serving without a market "
                 "(start one with `tilefarm devnet up` or set TILEFARM_SERVER_DEPLOYMENTS_FILE)",
-                err=True,
             )
     if settings.deployments_file is not None:
-        _refuse_another_chain(settings.rpc_url, settings.deployments_file)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        _refuse_another_chain(settings.rpc_url, settings.deployments_file, say)
+    # Always the settings' (uvicorn's own default believes X-Forwarded-For from 127.0.0.1,
+    # which would let a local client pick the address its upload limits count against).
+    proxy: dict[str, Any] = {
+        "proxy_headers": settings.proxy_headers,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if as_json:  # uvicorn's own loggers propagate to the JSON handler
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="info", log_config=None, **proxy)  # fmt: skip
+    else:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                    log_level="info", **proxy)  # fmt: skip
 
 
-def _refuse_another_chain(rpc_url: str, deployments_file: Path) -> None:
+Teller = Callable[[int, str], None]  # (level, message); an ERROR also ends the command
+
+
+def _teller(as_json: bool) -> Teller:
+    """How `serve` says what it does before uvicorn starts: as before (a line on stdout, a
+    warning or `error:` on stderr), or as JSON log records; an ERROR ends the command."""
+    log = logging.getLogger("tilefarm_cli.serve")
+
+    def say(level: int, message: str) -> None:
+        if as_json:
+            log.log(level, message)
+        elif level >= logging.ERROR:
+            err.print(f"[bold red]error:[/] {escape(message)}")
+        else:
+            typer.echo(message, err=level >= logging.WARNING)
+        if level >= logging.ERROR:
+            raise typer.Exit(code=1)
+
+    return say
+
+
+def _refuse_another_chain(rpc_url: str, deployments_file: Path, say: Teller) -> None:
     """Stop before serving a market the node does not have (another chain, no contract). A node
     that is not up yet is no reason to stop: the indexer waits for it and checks it then."""
     import requests
@@ -336,9 +400,9 @@ def _refuse_another_chain(rpc_url: str, deployments_file: Path) -> None:
             f"the deployments file {deployments_file}",
         )  # fmt: skip
     except TilefarmError as exc:  # WrongChain, or an unreadable deployments file
-        raise fail(exc) from None
+        say(logging.ERROR, str(exc))
     except (requests.RequestException, OSError) as exc:
-        typer.echo(f"the chain at {rpc_url} is not reachable yet ({exc}); indexing waits", err=True)
+        say(logging.WARNING, f"the chain at {rpc_url} is not reachable yet ({exc}); indexing waits")
 
 
 @app.command("verify")

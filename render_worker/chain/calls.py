@@ -181,6 +181,18 @@ def stake(amount: int, tag: str) -> Call:
     return Call(Purpose(Action.STAKE, tag=tag), value=amount)
 
 
+def request_unstake(block: int, amount: int) -> Call:
+    """Move `amount` out of the stake (`render-worker unstake`), asked on the stake read at
+    `block`; it unlocks after the market's unstake delay."""
+    return Call(Purpose.unstake_request(block, amount), (amount,))
+
+
+def withdraw_stake(block: int, amount: int) -> Call:
+    """Send home the unstaked `amount` (`render-worker unstake --withdraw`), seen unlocked at
+    `block`."""
+    return Call(Purpose.stake_withdrawal(block, amount))
+
+
 def declare_hardware(block: int, hardware: Hardware) -> Call:
     """Declare what the worker renders on, where the chain's record at `block` says otherwise."""
     code = BACKEND_CODES[hardware.backend]

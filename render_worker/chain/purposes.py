@@ -10,6 +10,7 @@ place resumes the transactions it stored:
                                                      reoffer:7:<latest round>
     withdraw:<block>:<balance>, stake:<tag>, filler:<nonce>     the worker's own account
     declareHardware:<block>:<backend code>:<MiB>
+    requestUnstake:<block>:<amount>, withdrawStake:<block>:<amount>
 
 and a reverted attempt, kept aside so that its purpose may be sent again, ends in `#<nonce>`.
 """
@@ -47,11 +48,18 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     STAKE = "stake"
     DECLARE_HARDWARE = "declareHardware"
+    REQUEST_UNSTAKE = "requestUnstake"
+    WITHDRAW_STAKE = "withdrawStake"
     FILLER = "filler"
 
 
 # Transactions about the worker's own account: no job.
-ACCOUNT = frozenset({Action.WITHDRAW, Action.STAKE, Action.DECLARE_HARDWARE, Action.FILLER})
+ACCOUNT = frozenset(
+    {
+        Action.WITHDRAW, Action.STAKE, Action.DECLARE_HARDWARE, Action.REQUEST_UNSTAKE,
+        Action.WITHDRAW_STAKE, Action.FILLER,
+    }
+)  # fmt: skip
 # The hex digits of a draw's seed a verifier's purpose keeps (a key has 96 characters at most).
 SEED_DIGITS = 16
 RETIRED = "#"
@@ -122,6 +130,17 @@ class Purpose:
         said otherwise (once per record seen: hardware declared again later, after another, is
         sent anew)."""
         return cls(Action.DECLARE_HARDWARE, tag=f"{block}:{backend}:{vram_mib}")
+
+    @classmethod
+    def unstake_request(cls, block: int, amount: int) -> "Purpose":
+        """Moving `amount` out of the stake, asked with the stake as read at `block` (once per
+        request: the same command run twice on one block sends once)."""
+        return cls(Action.REQUEST_UNSTAKE, tag=f"{block}:{amount}")
+
+    @classmethod
+    def stake_withdrawal(cls, block: int, amount: int) -> "Purpose":
+        """Withdrawing the unstaked `amount`, seen unlocked at `block`."""
+        return cls(Action.WITHDRAW_STAKE, tag=f"{block}:{amount}")
 
     @classmethod
     def filler(cls, nonce: int) -> "Purpose":

@@ -6,6 +6,11 @@ is signed with an explicit nonce and stored (nonce, hash, signed bytes) in the w
 before it is broadcast; a purpose that is stored is never signed again. After a restart, `recover()`
 re-broadcasts what was stored but never mined, in nonce order, so nonces stay gap-free. RPC
 failures are retried with exponential backoff; a fee above the operator's cap is refused.
+
+The database is the key's one ledger of nonces: every program that signs for the worker's key
+sends through a `TxSender` on the worker's state file (the running worker, and beside it
+`render-worker stake`, `withdraw` and `unstake`), and a nonce is chosen and its transaction
+stored under the file's write lock, so no two of them ever sign one nonce.
 """
 
 import logging
@@ -19,7 +24,8 @@ from eth_account.signers.local import LocalAccount
 from eth_account.typed_transactions.typed_transaction import TypedTransaction
 from eth_typing import HexStr
 from hexbytes import HexBytes
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import (
@@ -33,7 +39,7 @@ from web3.exceptions import (
 from render_worker.chain.calls import Call, not_yet
 from render_worker.chain.purposes import Purpose, function_of
 from render_worker.errors import WorkerError
-from render_worker.state.models import TxRow
+from render_worker.state.models import Meta, TxRow
 from render_worker.state.store import WorkerState
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.errors import ContractReverted
@@ -45,6 +51,8 @@ GAS_HEADROOM = 100_000
 MAX_REVERTED_ATTEMPTS = 3
 GAP_CHECK_SECONDS = 2.0
 RPC_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
+# The meta key whose UPDATE takes the database's write lock before a nonce is chosen.
+NONCE_LOCK = "nonce_lock"
 
 
 class TxFailed(WorkerError):
@@ -278,16 +286,25 @@ class TxSender:
         # refunds the artist). Unused gas is not paid for.
         tx["gas"] = int(tx["gas"] * 1.5) + GAS_HEADROOM
         tx.update(self._fees())
-        tx["nonce"] = self._next_nonce()
-        built = fn.build_transaction(tx)  # type: ignore[arg-type]
-        signed = self.account.sign_transaction(built)  # type: ignore[arg-type]
-        row = TxRow(
-            purpose=purpose,
-            nonce=tx["nonce"],
-            tx_hash="0x" + bytes(signed.hash).hex(),
-            raw="0x" + bytes(signed.raw_transaction).hex(),
+        chain = with_retries(
+            "nonce", lambda: self.w3.eth.get_transaction_count(self.account.address, "pending")
         )
+        # The nonce is chosen and the signed transaction stored in one write transaction of the
+        # database: another process sending for this key from the same state file
+        # (`render-worker unstake` beside the running worker) waits for it, then sees this
+        # nonce taken, even before it is broadcast. The node's count may be read before: a
+        # nonce stored since is in the ledger, read under the lock.
         with self.state.session() as s:
+            _write_lock(s)
+            tx["nonce"] = _next_nonce(s, chain)
+            built = fn.build_transaction(tx)  # type: ignore[arg-type]
+            signed = self.account.sign_transaction(built)  # type: ignore[arg-type]
+            row = TxRow(
+                purpose=purpose,
+                nonce=tx["nonce"],
+                tx_hash="0x" + bytes(signed.hash).hex(),
+                raw="0x" + bytes(signed.raw_transaction).hex(),
+            )
             s.merge(row)  # durable before it leaves this process
         return row
 
@@ -325,14 +342,6 @@ class TxSender:
                 "wait, or raise max_fee_wei in the worker's config"
             )
         return {"maxFeePerGas": max_fee, "maxPriorityFeePerGas": tip}
-
-    def _next_nonce(self) -> int:
-        chain = with_retries(
-            "nonce", lambda: self.w3.eth.get_transaction_count(self.account.address, "pending")
-        )
-        with self.state.session() as s:
-            highest = s.scalar(select(func.max(TxRow.nonce)).where(TxRow.status != "dropped"))
-        return max(chain, -1 if highest is None else highest + 1)
 
     def _broadcast(self, row: TxRow) -> None:
         try:
@@ -429,6 +438,22 @@ class TxSender:
         row.status, row.block_number, row.gas_used = status, block, gas
         with self.state.session() as s:
             s.merge(row)
+
+
+def _write_lock(s: Session) -> None:
+    """Give `s`'s transaction the database's write lock now, before it reads: its first statement
+    is a write (an UPDATE, of a row that need not exist), which SQLite starts by taking the
+    file's lock, held until the commit; another connection's write waits for it (the engine's
+    busy timeout)."""
+    s.execute(update(Meta).where(Meta.key == NONCE_LOCK).values(value=Meta.value))
+
+
+def _next_nonce(s: Session, chain: int) -> int:
+    """The nonce to sign with: the chain's next (`chain`, counting the node's pool) or, when
+    higher, the one after the highest this key's ledger holds (stored, maybe not broadcast
+    yet), read in `s`, which holds the write lock."""
+    highest = s.scalar(select(func.max(TxRow.nonce)).where(TxRow.status != "dropped"))
+    return max(chain, -1 if highest is None else highest + 1)
 
 
 def _voided(row: TxRow, void: Callable[[Purpose], bool]) -> bool:

@@ -77,9 +77,9 @@ def test_each_role_installs_what_its_code_imports(graph, package: str, extras: t
     assert not tooling, f"{package} imports test tooling: {tooling}"
 
 
-def test_the_worker_needs_no_server_and_the_server_no_worker_extra():
+def test_the_worker_needs_no_server_and_both_export_metrics_from_the_base_install():
     assert {"fastapi", "uvicorn"}.isdisjoint(role_requirements("worker"))
-    assert "prometheus-client" not in role_requirements("server")
+    assert "prometheus-client" in role_requirements()
     assert TEST_TOOLS.isdisjoint(role_requirements("worker", "server"))
 
 

@@ -6,19 +6,20 @@ here. Every mistake is reported before anything is uploaded or signed.
 """
 
 import re
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tilefarm import amounts
 from tilefarm.adapters.chain.events import JobParams
+from tilefarm.amounts import AmountError
 from tilefarm.colour import ColourManagement
 from tilefarm.frames import format_frames, parse_frames
 from tilefarm.manifest import ManifestError, RenderManifest, build_manifest
 from tilefarm_cli.artist.errors import ArtistError
 
-ETHER = 10**18
 # The page's job form (frontend/src/pages/job-form.ts): the same job from either front door.
 DEFAULT_SAMPLES = 64
 DEFAULT_GRID = "4x2"
@@ -37,6 +38,11 @@ DEFAULT_RECEIPT_TIMEOUT = 300.0  # seconds `submit` waits for postJob to be mine
 _PAIR = re.compile(r"^\s*(\d+)\s*[xX\u00d7]\s*(\d+)\s*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+
+
+# Amounts and durations for people, as every program says them (`tilefarm/amounts.py`).
+eth_text = amounts.eth_text
+seconds_text = amounts.duration_text
 
 
 class BadChoice(ArtistError):
@@ -60,19 +66,12 @@ def parse_frame_list(text: str) -> list[int]:
 
 
 def parse_eth(text: str, option: str, *, zero_allowed: bool = False) -> int:
-    """An amount of ETH written in decimal (`0.001`), in wei; at most 18 decimals."""
+    """An amount of ETH written in decimal (`0.001`), in wei; at most 18 decimals
+    (`tilefarm.amounts.parse_eth`, the refusal naming `option`)."""
     try:
-        amount = Decimal(text.strip())
-    except InvalidOperation:
-        amount = Decimal("NaN")
-    wei = amount * ETHER
-    if not amount.is_finite() or wei != wei.to_integral_value() or amount < 0:
-        raise BadChoice(
-            f"{option} {text!r}: write an amount of ETH like 0.001 (at most 18 decimals)"
-        )
-    if wei == 0 and not zero_allowed:
-        raise BadChoice(f"{option} {text!r}: the amount must be more than 0 ETH")
-    return int(wei)
+        return amounts.parse_eth(text, zero_allowed=zero_allowed)
+    except AmountError as exc:
+        raise BadChoice(f"{option} {exc}") from None
 
 
 def parse_deadline(text: str, after: int) -> int:
@@ -88,11 +87,6 @@ def parse_deadline(text: str, after: int) -> int:
             "72h, 90m) or a date and time like 2030-01-31T18:00"
         ) from None
     return int(moment.timestamp())  # a naive time is local time, as the page reads its field
-
-
-def eth_text(wei: int) -> str:
-    """Wei as ETH for people: `0.001 ETH`."""
-    return f"{(Decimal(wei) / ETHER).normalize():f} ETH"
 
 
 class SceneFacts(BaseModel):
@@ -222,15 +216,3 @@ def final_deadline_text(unix: int) -> str:
     if unix == 0:
         return "none (no re-offer rounds)"
     return datetime.fromtimestamp(unix).astimezone().isoformat(timespec="seconds")
-
-
-def seconds_text(seconds: float) -> str:
-    """A duration for people: `45 s`, `12 min`, `3 h 5 min`."""
-    span = timedelta(seconds=round(seconds))
-    minutes, secs = divmod(int(span.total_seconds()), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs and minutes < 10 else f"{minutes} min"
-    return f"{secs} s"
