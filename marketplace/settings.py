@@ -27,6 +27,12 @@ class MarketplaceSettings(BaseSettings):
         "SQLite file in state_dir",
     )
     ipfs_api_url: str = "http://127.0.0.1:5001"
+    pin_retention_days: float | None = Field(
+        None,
+        gt=0,
+        description="days an ended job's scene, tiles and evidence stay pinned on the server's "
+        "IPFS node after its last event (frames and films stay); default: kept for ever",
+    )
     rpc_url: str = "http://127.0.0.1:8545"
     max_scene_bytes: int = Field(512 * MiB, gt=0, description="largest .blend accepted")
     inspect_seconds: float = Field(60.0, gt=0, description="time limit to read a scene")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from marketplace.assembly.assembler import Assembler
 from marketplace.assembly.film import FilmMaker
 from marketplace.assembly.preview import Previewer
+from marketplace.assembly.retention import PinRetention
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,13 @@ class AssemblerRunner:
         *,
         previewer: Previewer | None = None,
         films: FilmMaker | None = None,
+        retention: PinRetention | None = None,
     ) -> None:
         """`news`, when given, is set when new chain events are indexed: a step runs at once
         (a frame is stored as soon as its last seat is accepted), else every `poll_interval`;
         the previews' thread subscribes to the assembler's hub itself. `previewer` and `films`
-        default to ones beside the assembler."""
+        default to ones beside the assembler; `retention`, when given, unpins ended jobs'
+        material in the frames' thread."""
         self.assembler = assembler
         self.previewer = previewer or Previewer.beside(assembler)
         self.films = films or FilmMaker.beside(assembler)
@@ -94,7 +97,11 @@ class AssemblerRunner:
         preview_news = hub.subscribe_thread() if hub is not None else threading.Event()
         self._frames = _Loop(
             "frame-assembler",
-            (("assembly", assembler.step), ("film", self.films.step)),
+            (
+                ("assembly", assembler.step),
+                ("film", self.films.step),
+                *((("retention", retention.step),) if retention is not None else ()),
+            ),
             poll_interval, self.news, lambda: self.films.more,
         )  # fmt: skip
         self._previews = _Loop(

@@ -1,0 +1,52 @@
+"""Pin lifecycle on the server's IPFS node (`marketplace/assembly/retention.py`): an ended job's
+scene, tiles, results lists and evidence stay pinned for the retention period, then are unpinned;
+its frames stay pinned and downloadable."""
+
+import pytest
+from sqlalchemy import select
+
+from marketplace.api.deps import Services
+from marketplace.assembly.retention import PinRetention
+from marketplace.db.chain_models import SeatView
+from tests.marketplace.finished_job import FinishedJob, frames_of
+from tilefarm.results import ResultsList
+
+pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs]
+
+HOUR = 3600.0
+
+
+def test_an_ended_jobs_scene_tiles_and_evidence_are_unpinned_after_retention_not_its_frames(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    services: Services = job.api.app.state.services  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        seats = list(session.scalars(select(SeatView).where(SeatView.job_id == job.job_id)))
+    lists = {s.results_cid for s in seats if s.results_cid}
+    evidence = {s.evidence_cid for s in seats if s.evidence_cid}
+    tiles = {
+        t.cid for cid in lists for t in ResultsList.model_validate_json(job.ipfs.cat(cid)).tiles
+    }
+    frames = {str(f[k]) for f in frames_of(job.api, job.job_id) for k in ("png_cid", "exr_cid")}
+    material = {job.manifest.scene_cid, *lists, *evidence, *tiles}
+    assert lists and evidence and len(tiles) == job.params.tile_count
+    assert material | frames <= job.ipfs.pins()
+
+    retention = PinRetention(services.db, job.ipfs, services.manifests, retention_seconds=HOUR)
+    now = float(job.stack.w3.eth.get_block("latest")["timestamp"])
+    unpinned: list[str] = []
+    try:
+        unpinned += retention.release(now)  # other tests' jobs on this stack may be older
+        assert not material & set(unpinned)  # this one ended within the hour
+        unpinned += retention.release(now + HOUR + 1)
+        assert material <= set(unpinned)
+        pins = job.ipfs.pins()
+        assert not material & pins
+        assert frames <= pins
+        for f in frames_of(job.api, job.job_id):
+            assert job.api.get(str(f["png_url"])).status_code == 200
+        assert retention.release(now + HOUR + 1) == []  # nothing twice
+    finally:
+        for cid in unpinned:  # as it was, for the other tests sharing the job
+            job.ipfs.pin_add(cid)
