@@ -12,7 +12,11 @@ Three threads share the worker's database:
   verifier, reveal its results list, seal evidence and attest, check, seal and reveal panel votes
   (`render_worker/duties/panel.py`), challenge passes their own evidence contradicts
   (`render_worker/duties/challenges.py`), withdraw. Every transaction goes through `TxSender`,
-  keyed by purpose, so a restart never sends one twice.
+  keyed by purpose, so a restart never sends one twice. A pass does not wait for its
+  transactions: it first collects the receipts of those sent at earlier passes
+  (`TxSender.collect`), then sends what is due, the bidding first and in the order of its
+  deadlines (a bid before the bid window of its job closes, a reveal before the reveal window
+  closes), so that a burst of jobs is bid on in the next block, not one job a block.
 - the render thread and the judging thread (`render_worker/work/threads.py`): renders of won
   tiles, evidence and panel checks, and render-free verdicts, each result stored as soon as it
   exists.
@@ -31,6 +35,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -201,6 +206,8 @@ class WorkerDaemon:
     # ---- database -> actions ----------------------------------------------------------------
 
     def act(self) -> None:
+        # What was sent at earlier passes and is mined now: the steps below move on from it.
+        self.sender.collect()
         if self._undeclared:
             self._declare_hardware()
         # The next block's timestamp is at least the wall clock, so deadlines are judged by it;
@@ -211,12 +218,11 @@ class WorkerDaemon:
         jobs: dict[str, list[JobRow]] = defaultdict(list)
         for job in self.state.jobs(*ACTED_ON):
             jobs[job.stage].append(job)
-        for job in jobs[Stage.SEEN]:
-            self.bidder.consider(job, now)
-        for job in jobs[Stage.BID]:
-            self.bidder.reveal(job, now)
-        for job in sorted((j for stage in SETTLES for j in jobs[stage]), key=lambda j: j.job_id):
-            self.bidder.settle(job, now)
+        self.bidder.start_pass()
+        for _deadline, _order, job, bidding_step in sorted(
+            self._bidding(jobs), key=lambda due: (*due[:2], due[2].job_id)
+        ):
+            bidding_step(job, now)
         for job in jobs[Stage.CANCELLED_BID]:
             self.bidder.reclaim_bond(job)
         for job in jobs[Stage.WON]:
@@ -241,6 +247,20 @@ class WorkerDaemon:
         self._withdraw_if_due()
         if self.children.idle_seconds() > IDLE_SECONDS and not self.threads.working():
             self.threads.render("close-child", self.children.close)
+
+    def _bidding(
+        self, jobs: dict[str, list[JobRow]]
+    ) -> list[tuple[int, int, JobRow, Callable[[JobRow, int], None]]]:
+        """The bidding steps of this pass, each with the deadline it must be mined by: a bid by
+        its job's bid window's end, a reveal by the reveal window's end, a settlement (due once
+        the reveals are in or their window is over) by the same. The steps of one job keep
+        their order (the second number) where the deadlines tie."""
+        steps: list[tuple[int, int, JobRow, Callable[[JobRow, int], None]]] = []
+        steps += [(job.bid_end, 0, job, self.bidder.consider) for job in jobs[Stage.SEEN]]
+        steps += [(job.reveal_end, 1, job, self.bidder.reveal) for job in jobs[Stage.BID]]
+        for stage in SETTLES:
+            steps += [(job.reveal_end, 2, job, self.bidder.settle) for job in jobs[stage]]
+        return steps
 
     def _declare_hardware(self) -> None:
         """Declare the machine's hardware where the chain records another: once, at the first
@@ -306,13 +326,13 @@ class WorkerDaemon:
         if not self.state.move(job.job_id, Stage.ABANDONED, given.reason, only_from=Stage.WON):
             return  # an event moved it on meanwhile
         try:
-            sent = self.sender.try_send(calls.abandon_seat(job.job_id, given.cause))
+            # Waited for: an abandoned job is not acted on again, so nothing would try later.
+            self.sender.send(calls.abandon_seat(job.job_id, given.cause))
+            return
         except (TilefarmError, *RPC_ERRORS) as exc:
             log.warning("job %d: abandonSeat failed: %s", job.job_id, exc)
-            sent = False
-        if not sent:
-            log.warning("job %d: the seat stays; its tiles return at the render deadline",
-                        job.job_id)  # fmt: skip
+        log.warning("job %d: the seat stays; its tiles return at the render deadline",
+                    job.job_id)  # fmt: skip
 
     def _withdraw_if_due(self) -> None:
         threshold = self.settings.auto_withdraw_wei
@@ -323,7 +343,12 @@ class WorkerDaemon:
         balance = self.market.balance_of(self.me)
         if balance > 0 and balance >= threshold:
             block = self.w3.eth.block_number
-            if not self.sender.try_send(calls.withdraw(block, balance)):
+            # Waited for: its purpose names the block the balance was seen at, so a withdrawal
+            # still in flight at the next pass would be sent again under another name.
+            try:
+                self.sender.send(calls.withdraw(block, balance))
+            except (ContractReverted, TxFailed) as exc:
+                log.warning("withdrawing %d wei: %s", balance, exc)
                 return  # tried again at the next pass
             self.metrics.withdrawn.inc(balance)
         self.chain.new_events = False

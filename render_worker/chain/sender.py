@@ -7,6 +7,12 @@ before it is broadcast; a purpose that is stored is never signed again. After a 
 re-broadcasts what was stored but never mined, in nonce order, so nonces stay gap-free. RPC
 failures are retried with exponential backoff; a fee above the operator's cap is refused.
 
+Several transactions are in flight at once: `submit` (and `try_send`, which the chain loop uses)
+signs, stores and broadcasts, and returns without waiting for a block, and `collect`, once a pass
+of the loop, looks at the receipts of everything still in flight. A worker with eight jobs to bid
+on sends eight bids into the next block instead of one a block. `send` still waits for its receipt
+(the operator's commands, and the rare steps whose next move needs the mined transaction).
+
 The database is the key's one ledger of nonces: every program that signs for the worker's key
 sends through a `TxSender` on the worker's state file (the running worker, and beside it
 `render-worker stake`, `withdraw` and `unstake`), and a nonce is chosen and its transaction
@@ -119,18 +125,96 @@ class TxSender:
         # Nonce choice, signing, storing and broadcasting happen under one lock, so two threads
         # can never sign two transactions with one nonce.
         self._lock = threading.Lock()
+        # When each transaction was last handed to the node by this process (by hash): one not
+        # in it is broadcast by `collect` (refused before, or stored by another process), one
+        # in it for longer than the receipt timeout is broadcast again.
+        self._broadcast_at: dict[str, float] = {}
+        # Since when `collect` has seen a nonce below ours missing from the chain.
+        self._gap_since: float | None = None
 
     def recover(self) -> list[TxRow]:
-        """Re-broadcast stored transactions that were never mined, oldest nonce first."""
-        pending = [row for row in self.state.txs() if row.status == "sent"]
+        """Re-broadcast stored transactions that were never mined, oldest nonce first (all of
+        them before waiting for any, so that they share blocks), and wait for them."""
+        pending = sorted(self._in_flight(), key=lambda r: r.nonce)
+        refused: set[int] = set()
+        with self._lock:
+            for row in pending:
+                log.info("resuming %s (nonce %d, %s)", row.purpose, row.nonce, row.tx_hash)
+                try:
+                    self._broadcast(row)
+                except TxFailed as exc:
+                    refused.add(row.nonce)
+                    log.warning("%s", exc)
         done = []
-        for row in sorted(pending, key=lambda r: r.nonce):
-            log.info("resuming %s (nonce %d, %s)", row.purpose, row.nonce, row.tx_hash)
+        for row in pending:
             try:
-                done.append(self._await(row))
+                done.append(self._await(row, broadcast=row.nonce in refused))
             except TxFailed as exc:
                 log.warning("%s", exc)
         return done
+
+    def collect(self) -> list[TxRow]:
+        """Look once, without waiting, at every transaction in flight; returns those found
+        mined or reverted now (a revert is logged: its purpose may be sent again).
+
+        One question tells which may be done (the key's nonce count on the latest block); only
+        those are asked for their receipt. A used nonce without our receipt went to another
+        transaction (the row is dropped). What the node never took, or has not mined within the
+        receipt timeout, is broadcast again, and a nonce below ours missing from the chain for
+        `GAP_CHECK_SECONDS` (a reorganisation removed it) is broadcast again from the ledger.
+        """
+        pending = sorted(self._in_flight(), key=lambda r: r.nonce)
+        if not pending:
+            self._gap_since = None
+            return []
+        address = self.account.address
+        used = with_retries("nonce", lambda: self.w3.eth.get_transaction_count(address, "latest"))
+        done, waiting = [], []
+        for row in pending:
+            if row.nonce >= used:
+                waiting.append(row)
+                continue
+            receipt = with_retries(row.purpose, lambda: self._receipt(row))  # noqa: B023
+            if receipt is None and self._nonce_taken(row):
+                self._finish(row, "dropped")
+                log.warning("%s: nonce %d was used by another transaction", row.purpose, row.nonce)
+                continue
+            if receipt is None:  # a reorganisation took its block between the two questions
+                waiting.append(row)
+                continue
+            try:
+                self._record(row, receipt)
+            except TxFailed as exc:
+                log.warning("%s", exc)
+            done.append(row)
+        now = time.monotonic()
+        for row in waiting:
+            at = self._broadcast_at.get(row.tx_hash)
+            if at is None or now - at > self.receipt_timeout:
+                try:
+                    self._broadcast(row)
+                except TxFailed as exc:
+                    log.warning("%s", exc)
+        if not waiting or waiting[0].nonce <= used:
+            self._gap_since = None
+        elif self._gap_since is None:
+            self._gap_since = now
+        elif now - self._gap_since > GAP_CHECK_SECONDS:
+            self._fill_gap(waiting[0].nonce, used)
+            self._gap_since = now
+        return done
+
+    def _nonce_taken(self, row: TxRow) -> bool:
+        """Whether `row`'s nonce is used on the latest block by another transaction: asked
+        again, and its receipt looked for again, so that a block a reorganisation took away
+        between two questions does not make a transaction of ours look replaced."""
+        address = self.account.address
+        used = with_retries("nonce", lambda: self.w3.eth.get_transaction_count(address, "latest"))
+        return used > row.nonce and with_retries(row.purpose, lambda: self._receipt(row)) is None
+
+    def _in_flight(self) -> list[TxRow]:
+        with self.state.session() as s:
+            return list(s.scalars(select(TxRow).where(TxRow.status == "sent")))
 
     def reconcile(
         self,
@@ -232,29 +316,45 @@ class TxSender:
         with self.state.session() as s:
             return s.get(TxRow, key)
 
-    def send(self, call: Call) -> TxRow:
-        """Send `call` once for its purpose; returns the mined row.
+    def submit(self, call: Call) -> TxRow:
+        """Send `call` once for its purpose without waiting for a block: the stored row, `sent`
+        until `collect` finds its receipt (a purpose sent before: its row as it stands).
 
+        A purpose whose transaction reverted is signed anew (the pre-flight call judges again).
         Raises `ContractReverted` (with the contract's custom error) when the call would revert,
-        before anything is signed.
+        before anything is signed; `TxFailed` when the node refuses the transaction (it stays
+        stored, and `collect` broadcasts it again) or the purpose reverted too often.
         """
         row = self.sent(call.purpose)
         if row is not None and row.status == "reverted":
             self._retire(row)  # a mined revert may be retried: the pre-flight call judges again
         elif row is not None and row.status != "dropped":
-            return row if row.status == "mined" else self._await(row)
+            return row
         with self._lock:
             row = self._sign_and_store(call)
             self._broadcast(row)
         log.info("sent %s: %s (nonce %d)", row.purpose, row.tx_hash, row.nonce)
-        return self._await(row, broadcast=False)
+        return row
+
+    def send(self, call: Call) -> TxRow:
+        """Send `call` once for its purpose and wait for it; returns the mined row.
+
+        Raises `ContractReverted` (with the contract's custom error) when the call would revert,
+        before anything is signed, and `TxFailed` when it was mined and reverted.
+        """
+        row = self.submit(call)
+        if row.status == "mined":
+            return row
+        # Each transaction is broadcast once: the node answers a second copy "already imported".
+        return self._await(row, broadcast=row.tx_hash not in self._broadcast_at)
 
     def try_send(self, call: Call) -> bool:
-        """Send `call` once for its purpose; a revert or a failure is logged, not raised (the
-        contract's "not yet" quietly: it is tried again at a later pass). True once mined."""
+        """Send `call` once for its purpose, without waiting; True once `collect` found it mined
+        (the chain loop calls it again at each pass until then). A revert or a failure is
+        logged, not raised (the contract's "not yet" quietly: it is tried again at a later
+        pass)."""
         try:
-            self.send(call)
-            return True
+            return self.submit(call).status == "mined"
         except ContractReverted as exc:
             level = logging.DEBUG if not_yet(exc.error) else logging.INFO
             log.log(level, "%s not sent: %s", call.purpose.key, exc)
@@ -304,6 +404,7 @@ class TxSender:
                 nonce=tx["nonce"],
                 tx_hash="0x" + bytes(signed.hash).hex(),
                 raw="0x" + bytes(signed.raw_transaction).hex(),
+                status="sent",
             )
             s.merge(row)  # durable before it leaves this process
         return row
@@ -322,6 +423,7 @@ class TxSender:
             nonce=row.nonce,
             tx_hash="0x" + bytes(signed.hash).hex(),
             raw="0x" + bytes(signed.raw_transaction).hex(),
+            status="sent",
         )
         row.status, row.block_number, row.gas_used = "dropped", None, None
         with self.state.session() as s:
@@ -348,11 +450,11 @@ class TxSender:
             with_retries(row.purpose, lambda: self.w3.eth.send_raw_transaction(HexStr(row.raw)))
         except Web3RPCError as exc:
             message = str(exc).lower()
-            if "already known" in message or "already imported" in message:
-                return
-            if "nonce too low" in message:
-                return  # mined already (the receipt will show) or replaced (see _await)
-            raise TxFailed(f"{row.purpose}: the node refused the transaction: {exc}") from exc
+            known = "already known" in message or "already imported" in message
+            # "nonce too low": mined already (the receipt will show) or replaced (see _await)
+            if not known and "nonce too low" not in message:
+                raise TxFailed(f"{row.purpose}: the node refused the transaction: {exc}") from exc
+        self._broadcast_at[row.tx_hash] = time.monotonic()
 
     def _await(self, row: TxRow, *, broadcast: bool = True) -> TxRow:
         """Wait for `row`'s receipt, broadcasting it first unless it was just broadcast (each
@@ -387,6 +489,10 @@ class TxSender:
                 self._broadcast(row)
                 deadline = time.monotonic() + self.receipt_timeout
             time.sleep(0.2)
+        return self._record(row, receipt)
+
+    def _record(self, row: TxRow, receipt: Any) -> TxRow:
+        """Store what `receipt` says of `row`; raises `TxFailed` when it reverted."""
         status = "mined" if receipt["status"] == 1 else "reverted"
         self._finish(row, status, receipt["blockNumber"], receipt["gasUsed"])
         if status == "reverted":

@@ -23,12 +23,14 @@ import logging
 import os
 from collections.abc import Callable
 
+from sqlalchemy import String, cast, literal, select
+
 from render_worker.chain import calls
 from render_worker.chain.purposes import Action, Purpose
 from render_worker.chain.sender import TxSender
 from render_worker.metrics import WorkerMetrics
 from render_worker.settings import PricingPolicy
-from render_worker.state.models import BidRow, JobRow
+from render_worker.state.models import BidRow, JobRow, RoundRow, TxRow
 from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
 from render_worker.work.give_back import (
@@ -43,6 +45,7 @@ from render_worker.work.manifests import Manifests
 from render_worker.work.pricing import UINT16_MAX, JobOffer, decide_bid
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.records import Account, MarketConfig
 from tilefarm.adapters.ipfs import IpfsError
 
 log = logging.getLogger("render_worker")
@@ -51,6 +54,8 @@ SETTLE_GRACE = 5
 # Stages of a job this worker bid on whose bidding it may settle once every sealed bid is open
 # or the reveal window is over: a bidder that never reveals must not hold the job up.
 SETTLES = (Stage.BID, Stage.REVEALED, Stage.WON, Stage.LOST)
+# What the keys of sealed bids start with (`commitBid:<job>`).
+_COMMIT_PREFIX = literal(f"{Action.COMMIT_BID.value}:")
 
 
 class Bidder:
@@ -79,6 +84,8 @@ class Bidder:
         self.sender = sender
         self.warm = warm
         self.metrics = metrics
+        self._config: MarketConfig | None = None
+        self._account: Account | None = None
 
     def consider(self, job: JobRow, now: int) -> None:
         with self.state.session() as s:
@@ -100,8 +107,11 @@ class Bidder:
             self.state.move(job.job_id, Stage.SKIPPED, reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
             return
-        root = self.market.job(job.job_id).root or job.job_id
-        if self.market.is_barred(root, self.me):
+        with self.state.session() as s:
+            known_round = s.get(RoundRow, job.job_id)
+        # Only a round can bar: a posted job in its bidding has no seats yet.
+        if known_round is not None and self.market.is_barred(known_round.job_id, self.me):
+            root = known_round.job_id
             reason = f"barred from job {root}: a seat of ours in it was taken late or rejected"
             self.state.move(job.job_id, Stage.SKIPPED, reason)
             log.info("job %d: skipped, %s", job.job_id, reason)
@@ -158,9 +168,14 @@ class Bidder:
                     commitment="0x" + commitment.hex(),
                 )
             )
-        if self._commit(job.job_id, commitment, decision.price_per_tile, decision.tile_count):
-            self.metrics.bids.labels("committed").inc()
-            self.warm(job.job_id, job.manifest_cid)
+        self._commit(job.job_id, commitment, decision.price_per_tile, decision.tile_count)
+        if self.sender.sent(Purpose(Action.COMMIT_BID, job.job_id)) is not None:
+            self.warm(job.job_id, job.manifest_cid)  # sent: the auction runs from now on
+
+    def start_pass(self) -> None:
+        """Forget what the last pass read of the market's configuration and of this worker's
+        account: each is read once a pass, however many jobs it bids on."""
+        self._config, self._account = None, None
 
     def after_give_back(self, job_id: int, given: GiveBack) -> None:
         """The seat of `job_id` was given back for `given`: a lost GPU or a failed driver
@@ -188,17 +203,35 @@ class Bidder:
 
     def _backed_tiles(self, price_per_tile: int) -> int:
         """How many tiles at `price_per_tile` the stake not yet locked as collateral can back
-        (each sealed bid, revealed bid and open seat locks `collateralBps` of its value)."""
-        account, config = self.market.account(self.me), self.market.config()
+        (each sealed bid, revealed bid and open seat locks `collateralBps` of its value; a
+        sealed bid still in flight will)."""
+        if self._account is None or self._config is None:
+            self._account, self._config = self.market.account(self.me), self.market.config()
+        account, config = self._account, self._config
         per_tile = config.collateral(1, price_per_tile)
-        return UINT16_MAX if per_tile == 0 else (account.stake - account.locked) // per_tile
+        in_flight = sum(config.collateral(tiles, price) for tiles, price in self._bids_in_flight())
+        free = account.stake - account.locked - in_flight
+        return UINT16_MAX if per_tile == 0 else max(free, 0) // per_tile
 
-    def _commit(self, job_id: int, commitment: bytes, price_per_tile: int, tiles: int) -> bool:
+    def _bids_in_flight(self) -> list[tuple[int, int]]:
+        """The tile count and maximum price of each sealed bid sent and not yet mined (the
+        account read at the start of the pass does not count them yet)."""
+        with self.state.session() as s:
+            rows = s.execute(
+                select(BidRow.tile_count, JobRow.max_price_per_tile)
+                .join(JobRow, JobRow.job_id == BidRow.job_id)
+                .join(TxRow, TxRow.purpose == _COMMIT_PREFIX.concat(cast(BidRow.job_id, String)))
+                .where(JobRow.stage == Stage.SEEN, TxRow.status == "sent")
+            )
+            return [(tiles, price) for tiles, price in rows]
+
+    def _commit(self, job_id: int, commitment: bytes, price_per_tile: int, tiles: int) -> None:
+        """Send the sealed bid (once: a stored one is looked at again); the job moves to `bid`
+        at the first pass that finds it mined."""
         bond = self.market.job(job_id).bid_bond
-        if self.sender.try_send(calls.commit_bid(job_id, commitment, tiles, bond)):
-            self.state.move(job_id, Stage.BID, price_per_tile=price_per_tile)
-            return True
-        return False
+        mined = self.sender.try_send(calls.commit_bid(job_id, commitment, tiles, bond))
+        if mined and self.state.move(job_id, Stage.BID, price_per_tile=price_per_tile):
+            self.metrics.bids.labels("committed").inc()
 
     def reveal(self, job: JobRow, now: int) -> None:
         # Revealed even once bidding stopped: an unrevealed bid forfeits its bond and the
