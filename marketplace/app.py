@@ -1,7 +1,7 @@
 """The marketplace's FastAPI application."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -30,6 +30,7 @@ from marketplace.api.routes import (
     workers,
 )
 from marketplace.assembly import Assembler, AssemblerRunner
+from marketplace.assembly.retention import PinRetention
 from marketplace.db import (
     chain_models,  # noqa: F401  (registers the indexer's tables)
     frame_models,  # noqa: F401  (registers the assembler's tables)
@@ -37,7 +38,8 @@ from marketplace.db import (
 from marketplace.db.session import Database
 from marketplace.errors import MarketplaceError
 from marketplace.indexer import Indexer, IndexerRunner
-from marketplace.indexer.writer import Writer
+from marketplace.indexer.indexer import Fence
+from marketplace.indexer.writer import Runner, Writer
 from marketplace.intake import SceneIntake
 from marketplace.manifests import Manifests
 from marketplace.metrics import install_metrics
@@ -76,6 +78,36 @@ def start_indexer(settings: MarketplaceSettings, db: Database, chain: ChainServi
         chain_id=deployments.chain_id,
     )  # fmt: skip
     chain.runner = IndexerRunner(chain.indexer, settings.poll_interval, settings.ws_url)
+
+
+def writers(
+    app: FastAPI, settings: MarketplaceSettings, ipfs: KuboClient, manifests: Manifests
+) -> Callable[[Fence | None], list[Runner]]:
+    """What the holder of the writer lock runs: the indexer's and the assembler's threads, new
+    for each turn of holding it (the routes show the newest)."""
+    services = app.state.services
+    chain: ChainServices = app.state.chain
+
+    def make(fence: Fence | None) -> list[Runner]:
+        assert chain.indexer is not None
+        chain.runner = IndexerRunner(
+            chain.indexer, settings.poll_interval, settings.ws_url, fence=fence
+        )
+        assembler = Assembler(
+            services.db, ipfs, settings.state_dir / "assembly", hub=chain.hub, manifests=manifests
+        )
+        retention = (
+            PinRetention.beside(assembler, settings.pin_retention_days)
+            if settings.pin_retention_days is not None
+            else None
+        )
+        app.state.assembler = AssemblerRunner(
+            assembler, settings.poll_interval, news=chain.hub.subscribe_thread(),
+            retention=retention,
+        )  # fmt: skip
+        return [chain.runner, app.state.assembler]
+
+    return make
 
 
 def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
@@ -118,7 +150,7 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
             )
             # Servers sharing a PostgreSQL database: only the writer lock's holder runs these.
             writer = Writer(
-                db, chain.indexer, [chain.runner, app.state.assembler], settings.poll_interval
+                db, chain.indexer, writers(app, settings, ipfs, manifests), settings.poll_interval
             ).start()
         app.state.writer = writer
         yield

@@ -1,8 +1,11 @@
-"""A throw-away PostgreSQL cluster for the tests: `initdb` into a temporary folder, `postgres` on a
-free loopback port (its unix socket in that folder too), stopped and removed at the end. Each test
-gets a database of its own (`CREATE DATABASE` is cheap), so tests stay independent.
+"""A throw-away PostgreSQL cluster for the tests: `initdb` into a temporary folder, `postgres`
+listening on a unix socket in that folder only (no TCP port: none to race for, none another user
+of the machine could reach), stopped and removed at the end, and stopped by the kernel when the
+test process dies (`setpriv --pdeathsig`, as the devnet's programs). Each test gets a database of
+its own (`CREATE DATABASE` is cheap), so tests stay independent.
 
-initdb and postgres refuse to run as root: as root they run as `nobody`, in a folder it owns."""
+initdb and postgres refuse to run as root: as root they run as `nobody`, in a folder it owns (mode
+0700: only it, and root, reach the socket)."""
 
 import getpass
 import os
@@ -17,11 +20,14 @@ from glob import glob
 from pathlib import Path
 
 import psycopg
+from sqlalchemy import make_url
 
-from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.devnet.process import leash
 
 INSTALL = "sudo apt-get install -y --no-install-recommends postgresql"
 UNPRIVILEGED = "nobody"
+# The socket's name only (`.s.PGSQL.5432` in the cluster's folder): no TCP port is opened.
+PORT = 5432
 
 
 class PostgresMissing(RuntimeError):
@@ -36,7 +42,8 @@ def server_binaries() -> Path:
             ["pg_config", "--bindir"], capture_output=True, text=True, check=False
         ).stdout.strip()
         found.append(Path(bindir))
-    found += [Path(p) for p in sorted(glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    installed = glob("/usr/lib/postgresql/*/bin")
+    found += sorted((Path(p) for p in installed), key=_version, reverse=True)
     for folder in found:
         if (folder / "initdb").is_file() and (folder / "postgres").is_file():
             return folder
@@ -47,6 +54,11 @@ def server_binaries() -> Path:
     )
 
 
+def _version(bindir: Path) -> tuple[int, ...]:
+    """`/usr/lib/postgresql/15/bin` -> (15,): 9.6 is older than 10."""
+    return tuple(int(n) for n in bindir.parent.name.split(".") if n.isdigit())
+
+
 def _as_user() -> list[str]:
     """The command prefix that runs a server binary as an unprivileged user when we are root."""
     if os.geteuid() != 0:
@@ -54,21 +66,30 @@ def _as_user() -> list[str]:
     return ["setpriv", f"--reuid={UNPRIVILEGED}", "--regid=nogroup", "--clear-groups", "--"]
 
 
-class Cluster:
-    """One running PostgreSQL server of the tests, reached as its superuser over TCP."""
+def _leashed_as_user() -> list[str]:
+    """`_as_user`, and SIGTERM when the starting thread ends: one `setpriv` for both, since a
+    change of user clears a parent-death signal set before it."""
+    leashed = leash()
+    if not leashed:
+        return _as_user()
+    if os.geteuid() != 0:
+        return leashed
+    return [*leashed[:-1], *_as_user()[1:]]
 
-    def __init__(self, folder: Path, port: int, process: subprocess.Popen[bytes]) -> None:
-        self.folder, self.port, self.process = folder, port, process
+
+class Cluster:
+    """One running PostgreSQL server of the tests, reached as its superuser on its unix socket."""
+
+    def __init__(self, folder: Path, process: subprocess.Popen[bytes]) -> None:
+        self.folder, self.process = folder, process
         self.user = UNPRIVILEGED if os.geteuid() == 0 else getpass.getuser()
 
     def url(self, database: str = "postgres") -> str:
         """The SQLAlchemy URL of `database` on this cluster."""
-        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{self.user}@/{database}?host={self.folder}&port={PORT}"
 
     def _admin(self) -> psycopg.Connection:
-        return psycopg.connect(
-            host="127.0.0.1", port=self.port, user=self.user, dbname="postgres", autocommit=True
-        )
+        return _connect(self.folder, self.user, autocommit=True)
 
     def create_database(self) -> str:
         """A new empty database; returns its SQLAlchemy URL."""
@@ -79,7 +100,7 @@ class Cluster:
 
     def drop_database(self, url: str) -> None:
         """Drop the database of `url`, ending whatever sessions still use it."""
-        name = url.rsplit("/", 1)[1]
+        name = make_url(url).database
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -93,13 +114,19 @@ class Cluster:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, user: str) -> None:
+def _connect(folder: Path, user: str, autocommit: bool = False) -> psycopg.Connection:
+    return psycopg.connect(
+        host=str(folder), port=PORT, user=user, dbname="postgres", autocommit=autocommit
+    )
+
+
+def _wait_ready(folder: Path, process: subprocess.Popen[bytes], log: Path, user: str) -> None:
     deadline = time.monotonic() + 30
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"postgres exited with {process.returncode}:\n{log.read_text()}")
         try:
-            psycopg.connect(host="127.0.0.1", port=port, user=user, dbname="postgres").close()
+            _connect(folder, user).close()
             return
         except psycopg.OperationalError as exc:
             if time.monotonic() > deadline:
@@ -111,7 +138,7 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, user: st
 
 @contextmanager
 def running_cluster() -> Iterator[Cluster]:
-    """A fresh cluster on a free port, stopped and removed on exit."""
+    """A fresh cluster, stopped and removed on exit (or when the calling thread ends)."""
     bindir = server_binaries()
     # Not under pytest's own temporary folders: those are root's alone, and the server runs as
     # nobody.
@@ -125,20 +152,19 @@ def running_cluster() -> Iterator[Cluster]:
          "--no-sync", "--locale=C.UTF-8"],
         check=True, capture_output=True, cwd=folder,
     )  # fmt: skip
-    port = free_port()
     log = folder / "postgres.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [*prefix, str(bindir / "postgres"), "-D", str(data), "-p", str(port),
-             "-h", "127.0.0.1", "-k", str(folder),
+            [*_leashed_as_user(), str(bindir / "postgres"), "-D", str(data), "-p", str(PORT),
+             "-h", "", "-k", str(folder),
              # A test cluster: nothing here must survive a power loss.
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
              "-c", "max_connections=200"],
             stdout=out, stderr=subprocess.STDOUT, cwd=folder,
         )  # fmt: skip
-    cluster = Cluster(folder, port, process)
+    cluster = Cluster(folder, process)
     try:
-        _wait_ready(port, process, log, cluster.user)
+        _wait_ready(folder, process, log, cluster.user)
         yield cluster
     finally:
         cluster.stop()

@@ -12,15 +12,18 @@ def _now() -> datetime:
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp that comes back timezone-aware (UTC) from every database, SQLite included."""
+    """A timestamp that comes back timezone-aware in UTC from every database: SQLite's without
+    a zone, PostgreSQL's in its session's time zone (a server set to Europe/Berlin)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
-        return value
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

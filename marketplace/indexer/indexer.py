@@ -11,12 +11,15 @@ from what the chain now says.
 
 `IndexerRunner` runs steps in a background thread, woken by new heads over WebSocket when a URL
 is given, else (and as a fallback) every `poll_interval` seconds. Servers sharing one database run
-it on one of them only (`marketplace.indexer.writer`).
+it on one of them only (`marketplace.indexer.writer`), and give it a `Fence`: each batch's
+transaction locks the cursor row and checks that this server still holds the writer lock, so a
+server that lost the lock while a batch was in flight cannot commit it.
 """
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +53,20 @@ from tilefarm.adapters.chain.records import MarketConfig
 log = logging.getLogger(__name__)
 
 PROJECTIONS = (LedgerEntry, DisputeView, SeatView, JobView, AccountView)
+
+# Whether this server still holds the database's writer lock, asked inside the transaction about
+# to commit (`marketplace.indexer.writer.Fence.holds`).
+Fence = Callable[[Session], bool]
+
+
+class NotTheWriter(RuntimeError):
+    """This server no longer holds the database's writer lock: its batch was not stored."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this server no longer holds the database's writer lock; the batch was dropped "
+            "(the server holding it indexes)"
+        )
 
 
 @dataclass(frozen=True)
@@ -93,7 +110,7 @@ class Indexer:
         )
         self.market = client.address
         self._config: MarketConfig | None = None
-        self._claim_database()
+        self._claimed = False  # the first sync claims the database, in the writer only
 
     @property
     def config(self) -> MarketConfig:
@@ -102,10 +119,12 @@ class Indexer:
             self._config = self.client.config()
         return self._config
 
-    def _claim_database(self) -> None:
+    def _claim_database(self, fence: Fence | None) -> None:
         """The chain tables follow one market: data of another (a redeployed devnet, a changed
-        deployments file) is dropped, to be indexed afresh from this market's events."""
+        deployments file) is dropped, to be indexed afresh from this market's events. Run by the
+        writer only (a reading server with another deployments file leaves them alone)."""
         with self.db.session() as session:
+            self._check(session, fence)
             others = session.scalars(
                 select(IndexerCursor.market).where(IndexerCursor.market != self.market)
             ).all()
@@ -116,6 +135,11 @@ class Indexer:
                     self.market,
                 )
                 self._wipe(session)
+
+    @staticmethod
+    def _check(session: Session, fence: Fence | None) -> None:
+        if fence is not None and not fence(session):
+            raise NotTheWriter()
 
     @staticmethod
     def _wipe(session: Session) -> None:
@@ -153,8 +177,9 @@ class Indexer:
 
     # -- steps
 
-    def step(self) -> StepReport:
-        """Index one batch; returns what it did."""
+    def step(self, fence: Fence | None = None) -> StepReport:
+        """Index one batch; returns what it did. With `fence`, the batch is stored only while
+        it says this server holds the writer lock (else `NotTheWriter`, nothing stored)."""
         config = self.config
         with self.db.session() as session:
             cursor = self.cursor(session)
@@ -166,6 +191,7 @@ class Indexer:
             # derived from the chain, so index it again from the deployment block.
             log.warning("%s; indexing again from block %d", exc, self.start_block)
             with self.db.session() as session:
+                self._check(session, fence)
                 self._wipe(session)
             self.hub.publish(reorged_from=self.start_block)
             return StepReport(0, self.start_block, 0, self.start_block)
@@ -180,9 +206,13 @@ class Indexer:
                 )
             decoded.append((self.client._decode(raw), block_hash))
         with self.db.session() as session:
-            if self.cursor(session).next_block != cursor.next_block:
+            # The cursor row stays locked until this transaction ends (PostgreSQL): an indexer of
+            # another server waits here, then sees the cursor this one saved.
+            row = session.get(IndexerCursor, self.market, with_for_update=True)
+            self._check(session, fence)
+            if (row.next_block if row else self.start_block) != cursor.next_block:
                 # Another indexer on this database applied blocks meanwhile: drop this batch
-                # rather than apply it twice (the primary key would refuse it anyway).
+                # rather than apply it twice or move the cursor back.
                 return StepReport(0, cursor.next_block, batch.head, None)
             if batch.reorged_from is not None:
                 abandoned = ChainEvent.block_number >= batch.reorged_from
@@ -216,18 +246,31 @@ class Indexer:
             self.hub.publish(batch.reorged_from)
         return StepReport(len(decoded), batch.cursor.next_block, batch.head, batch.reorged_from)
 
-    def sync(self, max_steps: int = 10_000) -> int:
-        """Step until the confirmed head is indexed; returns how many events were applied.
-        Raises `WrongChain` for a node of another chain, or without the market's contract."""
+    def sync(
+        self,
+        max_steps: int = 10_000,
+        *,
+        stop: threading.Event | None = None,
+        fence: Fence | None = None,
+    ) -> int:
+        """Step until the confirmed head is indexed, or `stop` is set; returns how many events
+        were applied. The first sync claims the database for this market. Raises `WrongChain`
+        for a node of another chain, or without the market's contract; `NotTheWriter` when
+        `fence` says this server no longer holds the writer lock."""
         if not self._chain_checked:
             w3 = self.client.w3
             node = str(getattr(w3.provider, "endpoint_uri", None) or "the chain node")
             check_market(w3, self.market, node, self.chain_id)
             self._chain_checked = True
+        if not self._claimed:
+            self._claim_database(fence)
+            self._claimed = True
         total = 0
         try:
             for _ in range(max_steps):
-                report = self.step()
+                if stop is not None and stop.is_set():
+                    break
+                report = self.step(fence)
                 total += report.events
                 if report.next_block > report.head - self.confirmations:
                     break
@@ -266,9 +309,16 @@ class IndexerRunner:
     """Runs an indexer in a background thread until `stop`."""
 
     def __init__(
-        self, indexer: Indexer, poll_interval: float = 1.0, ws_url: str | None = None
+        self,
+        indexer: Indexer,
+        poll_interval: float = 1.0,
+        ws_url: str | None = None,
+        *,
+        fence: Fence | None = None,
     ) -> None:
+        """`fence`: the writer lock's check, for servers sharing one database."""
         self.indexer = indexer
+        self.fence = fence
         self.poll_interval = poll_interval
         self.watcher = HeadWatcher(ws_url) if ws_url else None
         self.error: str | None = None
@@ -285,7 +335,13 @@ class IndexerRunner:
         self._stop.set()
         if self.watcher is not None:
             self.watcher.stop()
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether its thread still runs (a step may be in flight after `stop`)."""
+        return self._thread.is_alive()
 
     def _wait(self, seconds: float) -> None:
         if self.watcher is not None and self.watcher.connected:
@@ -298,7 +354,7 @@ class IndexerRunner:
         backoff = self.poll_interval
         while not self._stop.is_set():
             try:
-                self.indexer.sync()
+                self.indexer.sync(stop=self._stop, fence=self.fence)
                 self.error = None
                 backoff = self.poll_interval
             except Exception as exc:  # keep serving what is indexed; retry later

@@ -5,7 +5,11 @@ sharing one PostgreSQL database answer the same API from it, but only one of the
 writers: the one holding the database's advisory lock `WRITER_LOCK`, taken with
 `pg_try_advisory_lock` on a connection of its own, kept open while it writes. When that server
 stops or dies, its session ends, PostgreSQL releases the lock, and another server, trying every
-`poll_interval`, takes it and starts its writers where the cursor stands.
+`poll_interval`, takes it and starts its writers where the cursor stands. A server whose lock
+session ends under it (a PostgreSQL restart, `pg_terminate_backend`) stops its writers, makes
+fresh ones, and tries the lock again like the others. Each batch of the indexer checks, in the
+transaction that stores it, that the lock session it started under still holds the lock (`Fence`):
+writers a server stopped too late cannot store anything once the lock changed hands.
 
 The others serve reads: they watch the indexer's cursor and wake their live streams (`EventHub`)
 when it moves, announcing a reorganisation when a block they saw was replaced, as the indexer
@@ -14,12 +18,15 @@ does in its own server. A SQLite file is one server's: it writes from the start,
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
 from marketplace.db.chain_models import IndexerCursor
 from marketplace.db.session import Database
+from marketplace.indexer.indexer import Fence as FenceCheck
 from marketplace.indexer.indexer import Indexer
 
 log = logging.getLogger(__name__)
@@ -33,12 +40,37 @@ class Runner(Protocol):
     def stop(self) -> None: ...
 
 
+# Builds the writers of one turn of holding the lock (threads start once: each turn has new ones),
+# given the turn's lock check (None on SQLite).
+RunnerFactory = Callable[[FenceCheck | None], list[Runner]]
+
+
+class Fence:
+    """One turn of holding the writer lock: its check passes while the database session that took
+    the lock still holds it. A later turn has a fence of its own: an old turn's writers fail it."""
+
+    def __init__(self, backend: int) -> None:
+        self.backend = backend  # the lock session's process id
+
+    def holds(self, session: Session) -> bool:
+        """Whether the lock session of this turn holds the lock, asked in `session`."""
+        held = session.execute(
+            text(
+                "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
+                "AND objid = :k AND objsubid = 1 AND pid = :pid AND granted"
+            ),
+            {"k": WRITER_LOCK, "pid": self.backend},
+        ).first()
+        return held is not None
+
+
 class WriterLock:
     """The database's writer lock, held on one dedicated connection."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._conn: Connection | None = None
+        self.backend: int | None = None  # the lock session's process id
 
     @property
     def held(self) -> bool:
@@ -53,12 +85,13 @@ class WriterLock:
             got = bool(
                 conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": WRITER_LOCK}).scalar()
             )
+            backend = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
             conn.commit()  # the lock belongs to the session, not to a transaction
         except Exception:
             conn.close()
             raise
         if got:
-            self._conn = conn
+            self._conn, self.backend = conn, backend
         else:
             conn.close()
         return got
@@ -93,31 +126,34 @@ class WriterLock:
                 self._conn.close()
             except Exception:
                 pass
-            self._conn = None
+            self._conn = self.backend = None
 
 
 class Writer:
-    """Starts `runners` (the indexer's, the assembler's) in the server that holds the writer lock
-    and stops them at `stop`; meanwhile, in the others, keeps their reads current."""
+    """Starts the runners `make_runners` builds (the indexer's, the assembler's) in the server
+    that holds the writer lock and stops them at `stop`; meanwhile, in the others, keeps their
+    reads current."""
 
     def __init__(
         self,
         db: Database,
         indexer: Indexer,
-        runners: list[Runner],
+        make_runners: RunnerFactory,
         poll_interval: float = 1.0,
     ) -> None:
-        self.db, self.indexer, self.runners = db, indexer, runners
+        self.db, self.indexer, self.make_runners = db, indexer, make_runners
         self.poll_interval = poll_interval
         self.lock = WriterLock(db) if db.shared else None
         self.writing = False
-        self.lost = False  # held the lock once and lost it: reads only until restarted
+        self.losses = 0  # how often the lock session ended under this server
+        self.runners: list[Runner] = []
         self._cursor: tuple[int, dict[int, str]] | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="database-writer", daemon=True)
 
     def start(self) -> "Writer":
         if self.lock is None:
+            self.runners = self.make_runners(None)
             self._start_runners()
         else:
             self._thread.start()
@@ -155,14 +191,19 @@ class Writer:
         if self.writing:
             if not lock.alive():
                 self._stop_runners()
-                self.lost = True
+                self.losses += 1
                 log.error(
                     "this server lost the database's writer lock: another server may index "
-                    "now; this one serves reads until it is restarted"
+                    "now; this one serves reads and tries the lock again"
                 )
             return
-        if not self.lost and lock.acquire():
+        # A writer stopped after a loss that is still finishing a step: a later turn tries the
+        # lock (its batch could not be stored anyway: its fence is the old session's).
+        finishing = any(getattr(r, "running", False) for r in self.runners)
+        if not finishing and lock.acquire():
             log.info("this server holds the database's writer lock: it indexes and assembles")
+            assert lock.backend is not None
+            self.runners = self.make_runners(Fence(lock.backend).holds)
             self._start_runners()
             return
         self._follow()

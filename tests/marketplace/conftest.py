@@ -74,6 +74,24 @@ ON_BOTH_DATABASES: dict[str, set[str] | str] = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test named in `ON_BOTH_DATABASES` that its module lacks (renamed, removed) stops the
+    run, rather than leaving the renamed test to run on SQLite alone."""
+    modules = {
+        Path(str(m.__file__)).name: m for m in (getattr(i, "module", None) for i in items) if m
+    }
+    for name, chosen in ON_BOTH_DATABASES.items():
+        module = modules.get(name)
+        if module is None or chosen == "*":
+            continue
+        missing = sorted(t for t in chosen if not callable(getattr(module, t, None)))
+        if missing:
+            raise pytest.UsageError(
+                f"tests/marketplace/conftest.py: ON_BOTH_DATABASES names {', '.join(missing)}, "
+                f"which {name} does not have: name the renamed tests"
+            )
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "database_url" not in metafunc.fixturenames:
         return

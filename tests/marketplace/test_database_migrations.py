@@ -3,14 +3,18 @@ newest revision builds exactly the tables the models describe, a database made b
 existed keeps its rows, servers opening one database together migrate it once, and a database a
 newer version wrote is refused with a reason."""
 
+import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Engine, create_engine, func, make_url, select
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 from marketplace.db.chain_models import ChainEvent, IndexerCursor, JobView
 from marketplace.db.models import ManifestRecord, SceneRecord
@@ -62,11 +66,25 @@ def _rows() -> list[object]:
     ]
 
 
-def test_a_database_made_before_migrations_keeps_its_rows(tmp_path: Path) -> None:
-    """A server's SQLite file as the server wrote it before it had migrations (`create_all`)."""
-    url = f"sqlite:///{tmp_path / 'market.db'}"
-    engine = create_engine(url)
-    metadata.create_all(engine)
+def _old_layout(engine: Engine) -> None:
+    """The tables as a server wrote them before it had migrations: this version's, but with the
+    CIDs in VARCHAR(128), as they were then (same names, other types)."""
+    with engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            ddl = str(CreateTable(table).compile(dialect=conn.dialect))
+            conn.exec_driver_sql(re.sub(r"(\w*cid) TEXT", r"\1 VARCHAR(128)", ddl))
+            for index in table.indexes:
+                conn.execute(CreateIndex(index))
+
+
+@pytest.mark.parametrize("database_url", BOTH_DATABASES, indirect=True)
+def test_a_database_made_before_migrations_keeps_its_scenes_and_indexes_the_chain_again(
+    database_url: str,
+) -> None:
+    """A server database made before migrations existed: its scenes and manifests stay; the
+    tables made from the chain, of an older layout, are made again in this version's."""
+    engine = create_engine(database_url)
+    _old_layout(engine)
     with engine.begin() as conn:
         before = datetime(2026, 1, 2, tzinfo=UTC)
         for row in _rows():
@@ -76,16 +94,21 @@ def test_a_database_made_before_migrations_keeps_its_rows(tmp_path: Path) -> Non
             conn.execute(table.insert().values(values))
     engine.dispose()
 
-    db = Database(url)
+    db = Database(database_url)
     assert revision(db.engine) == head(MIGRATIONS)
+    with db.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     with db.session() as s:
         assert s.get(SceneRecord, "bafy-scene").info == {"frames": [1]}  # type: ignore[union-attr]
         assert s.get(ManifestRecord, "bafy-manifest").created_at == before  # type: ignore[union-attr]
-        job = s.get(JobView, 1)
-        assert job is not None and job.max_price_per_tile == 2**200 and job.offered == [[0, 4]]
-        assert s.scalar(select(func.count()).select_from(ChainEvent)) == 1
-        cursor = s.get(IndexerCursor, MARKET)
-        assert cursor is not None and cursor.next_block == 6
+        for table in (JobView, ChainEvent, IndexerCursor):
+            assert s.scalar(select(func.count()).select_from(table)) == 0  # to index again
+    with db.session() as s:  # a CID longer than the old columns took
+        job = _rows()[3]
+        assert isinstance(job, JobView)
+        job.manifest_cid = "bafy" + "k" * 300
+        s.add(job)
+    db.engine.dispose()
 
 
 def test_servers_opening_a_new_database_together_migrate_it_once(postgres: Cluster) -> None:
@@ -122,3 +145,57 @@ def test_a_database_written_by_a_newer_version_is_refused_with_a_reason(tmp_path
     db.engine.dispose()
     with pytest.raises(SchemaError, match="revision s9999, which this version of tilefarm"):
         Database(url)
+
+
+def test_the_first_revision_is_not_undone_and_keeps_the_scenes(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'market.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        with pytest.raises(NotImplementedError, match=r"cannot be undone: .* scenes"):
+            command.downgrade(config, "base")
+    assert revision(db.engine) == head(MIGRATIONS)
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SceneRecord)) == 0  # the table is there
+    db.engine.dispose()
+
+
+def test_times_come_back_in_utc_from_a_database_in_another_time_zone(postgres: Cluster) -> None:
+    url = postgres.create_database()
+    db = Database(url)
+    with db.engine.begin() as conn:  # the server's default for new sessions: Berlin time
+        conn.exec_driver_sql(
+            f"ALTER DATABASE \"{make_url(url).database}\" SET timezone = 'Europe/Berlin'"
+        )
+    db.engine.dispose()
+    db = Database(url)
+    sent = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with db.session() as s:
+        s.add(ManifestRecord(cid="bafy-m", scene_cid="bafy-s", body="{}", created_at=sent))
+    with db.session() as s:
+        record = s.get(ManifestRecord, "bafy-m")
+        assert record is not None and record.created_at == sent
+        assert record.created_at.tzinfo == UTC and str(record.created_at).endswith("+00:00")
+    db.engine.dispose()
+    postgres.drop_database(url)
+
+
+def test_a_session_on_postgresql_reads_one_snapshot_while_the_indexer_writes(
+    postgres: Cluster,
+) -> None:
+    """One answer is read from one state of the database, as on SQLite in WAL mode: rows the
+    indexer commits meanwhile show in the next session, not halfway through this one."""
+    url = postgres.create_database()
+    reader, indexer = Database(url), Database(url)
+    rows = _rows()
+    with reader.session() as s:
+        before = s.scalar(select(func.count()).select_from(ChainEvent))
+        with indexer.session() as w:
+            w.add(rows[2])  # the event, committed by another session
+        assert s.scalar(select(func.count()).select_from(ChainEvent)) == before == 0
+    with reader.session() as s:
+        assert s.scalar(select(func.count()).select_from(ChainEvent)) == 1
+    reader.engine.dispose()
+    indexer.engine.dispose()
+    postgres.drop_database(url)

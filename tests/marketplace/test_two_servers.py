@@ -1,7 +1,9 @@
 """Several servers, one chain: two servers on one PostgreSQL database index the same market once
 (one holds the database's writer lock and writes, the other serves reads), answer the same API,
-and when the writing server stops, the other takes over."""
+and when the writing server stops, the other takes over; a server whose lock session died takes
+the lock again, and an indexer that lost the lock cannot store a batch."""
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -13,8 +15,10 @@ from sqlalchemy import func, select
 
 from marketplace.app import create_app
 from marketplace.db.chain_models import ChainEvent
+from marketplace.db.frame_models import AssemblyJob
 from marketplace.db.session import Database
-from marketplace.indexer.writer import WRITER_LOCK, Writer
+from marketplace.indexer.indexer import Indexer, NotTheWriter
+from marketplace.indexer.writer import WRITER_LOCK, Fence, Writer, WriterLock
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import Market, deploy_market, params
 from tests.postgres import Cluster
@@ -116,29 +120,120 @@ def test_two_servers_on_one_database_index_once_answer_alike_and_take_over(
         assert _events_stored(shared_url) == len(chain_events)
 
 
-def test_when_the_writers_database_session_dies_another_server_takes_over(
+def _lock_backend(url: str) -> int | None:
+    """The database session holding the writer lock, if one does."""
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            return conn.exec_driver_sql(
+                "SELECT pid FROM pg_locks "
+                f"WHERE locktype = 'advisory' AND objid = {WRITER_LOCK} AND granted"
+            ).scalar()
+    finally:
+        db.engine.dispose()
+
+
+def _end_session(url: str, backend: int) -> None:
+    """End the database session `backend`, and wait until it is gone (its locks with it)."""
+    db = Database(url)
+    try:
+        with db.engine.begin() as conn:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({backend})").scalar()
+
+        def gone() -> bool:
+            with db.engine.begin() as conn:
+                sql = f"SELECT count(*) FROM pg_stat_activity WHERE pid = {backend}"
+                return conn.exec_driver_sql(sql).scalar() == 0
+
+        _until(gone, f"session {backend} to end")
+    finally:
+        db.engine.dispose()
+
+
+def test_a_lone_server_whose_lock_session_dies_takes_the_lock_again_and_indexes(
     server: Callable[[str], TestClient], market: Market, shared_url: str
 ) -> None:
-    """The writing server's lock session ends under it (its connection dropped, the database
-    restarted it...): it stops writing, and the other server takes the lock and indexes."""
-
-    with server("first") as first, server("second") as second:
-        _until(lambda: _writer(first).writing or _writer(second).writing, "a writer")
-        holder, reader = (first, second) if _writer(first).writing else (second, first)
-        db = Database(shared_url)
-        with db.engine.begin() as conn:  # end the session that holds the writer lock
-            ended = conn.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                f"WHERE locktype = 'advisory' AND objid = {WRITER_LOCK} AND granted"
-            ).all()
-        db.engine.dispose()
-        assert ended == [(True,)]
-        _until(lambda: _writer(reader).writing, "the other server to take over")
-        _until(lambda: not _writer(holder).writing, "the first server to stop writing")
-        assert _writer(holder).lost
+    """The writing server's lock session ends under it (PostgreSQL restarted, the connection
+    dropped, `pg_terminate_backend`): with no other server, it takes the lock again with fresh
+    writers and indexes on, without a restart."""
+    with server("only") as only:
+        _until(lambda: _writer(only).writing, "the server to write")
+        first = _lock_backend(shared_url)
+        assert first is not None
+        _end_session(shared_url, first)
+        _until(lambda: _lock_backend(shared_url) not in (None, first), "the lock taken again")
+        _until(lambda: _writer(only).writing, "the server to write again")
+        assert _writer(only).losses == 1
         job_id, _ = market.client.post_job(market.artist, params(), "bafy-after-a-death")
-        _until(lambda: _indexed(reader, market), "the new writer to index the job")
-        assert holder.get(f"/api/jobs/{job_id}").json()["manifest_cid"] == "bafy-after-a-death"
+        _until(lambda: _indexed(only, market), "the job indexed")
+        assert only.get(f"/api/jobs/{job_id}").json()["manifest_cid"] == "bafy-after-a-death"
         assert _events_stored(shared_url) == len(
             market.client.events(from_block=market.start_block)
         )
+
+
+def test_an_indexer_whose_server_lost_the_lock_cannot_store_a_batch(
+    market: Market, shared_url: str
+) -> None:
+    """A batch in flight when the lock changed hands is dropped, not stored beside the new
+    writer's: its transaction checks the lock session it started under."""
+    db = Database(shared_url)
+    first, second = WriterLock(db), WriterLock(db)
+    try:
+        assert first.acquire() and first.backend is not None
+        old = Fence(first.backend)
+        indexer = Indexer(db, market.client, market.start_block)
+        indexer.sync(fence=old.holds)  # the holder indexes
+        before = _events_stored(shared_url)
+        market.client.post_job(market.artist, params(), "bafy-in-flight")
+        _end_session(shared_url, first.backend)
+        assert not first.alive()
+        assert second.acquire() and second.backend is not None
+        with pytest.raises(NotTheWriter):
+            indexer.step(fence=old.holds)
+        assert _events_stored(shared_url) == before
+        # The stop flag ends a sync between two steps.
+        stop = threading.Event()
+        stop.set()
+        assert indexer.sync(stop=stop, fence=Fence(second.backend).holds) == 0
+        assert indexer.sync(fence=Fence(second.backend).holds) > 0  # the new holder indexes it
+        assert _events_stored(shared_url) == len(
+            market.client.events(from_block=market.start_block)
+        )
+    finally:
+        first.release()
+        second.release()
+        db.engine.dispose()
+
+
+def test_a_reading_server_of_another_market_leaves_the_writers_tables_alone(
+    devnet: StackStatus,
+    tmp_path: Path,
+    server: Callable[[str], TestClient],
+    market: Market,
+    shared_url: str,
+) -> None:
+    """A server started with another deployments file on the same database: only the writer
+    claims the chain tables for its market, so the reader drops nothing."""
+    assert devnet.rpc_url
+    other = deploy_market(devnet.rpc_url, tmp_path / "other-deployments")
+    market.client.post_job(market.artist, params(), "bafy-writers-market")
+    with server("writer") as writer:
+        _until(lambda: _writer(writer).writing and _indexed(writer, market), "the job indexed")
+        stored = _events_stored(shared_url)
+        assert stored > 0
+        db = Database(shared_url)
+        with db.session() as s:  # as the assembler leaves a job it is done with
+            s.add(AssemblyJob(job_id=1, manifest_cid="bafy-writers-market", done=True))
+        settings = server_settings(
+            devnet, tmp_path / "reader", deployments_file=other.deployments_file,
+            poll_interval=0.05, database_url=shared_url,
+        )  # fmt: skip
+        with TestClient(create_app(settings)) as reader:
+            time.sleep(0.3)  # several lock rounds of the reader
+            assert not _writer(reader).writing
+            assert _events_stored(shared_url) == stored
+            with db.session() as s:
+                assert s.scalars(select(AssemblyJob.job_id)).all() == [1]
+        db.engine.dispose()
+        assert writer.get("/api/jobs/1").json()["manifest_cid"] == "bafy-writers-market"

@@ -45,7 +45,12 @@ def open_engine(
     # Threads share the file (server requests, the indexer; the worker's loops); SQLite
     # serialises the writes, and a writer waits up to 30 s for another.
     args = {"check_same_thread": False, "timeout": 30} if sqlite else {}
-    engine = create_engine(url, connect_args=args, pool_pre_ping=not sqlite)
+    # On PostgreSQL each transaction reads one snapshot, as a SQLite transaction in WAL mode
+    # does: an answer never mixes rows from before and after an indexer's batch. A write that
+    # meets a row another transaction changed meanwhile fails (a serialization failure) and is
+    # retried by its loop; the indexer's batches lock the cursor row first, so they never do.
+    extra: dict[str, Any] = {} if sqlite else {"isolation_level": "REPEATABLE READ"}
+    engine = create_engine(url, connect_args=args, pool_pre_ping=not sqlite, **extra)
     if sqlite:
 
         @event.listens_for(engine, "connect")
@@ -90,23 +95,68 @@ def revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, migrations: Path) -> None:
     """Bring the database of `engine` to the newest revision in `migrations`, in one transaction
-    where the database allows it (PostgreSQL); a database already there costs one query."""
+    (on SQLite as well: see `_upgrade_sqlite`); a database already there costs one query."""
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine, migrations)
+        return
+    # READ COMMITTED: the statements after the lock see what a program that held it before
+    # committed (a snapshot would be older than the lock).
+    with engine.connect() as pooled:
+        conn = pooled.execution_options(isolation_level="READ COMMITTED")
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            _migrate(conn, migrations)
+
+
+def _migrate(conn: Connection, migrations: Path) -> None:
+    """Run the revisions the database of `conn` lacks, in the transaction `conn` is in."""
     newest = head(migrations)
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        current = MigrationContext.configure(conn).get_current_revision()
-        if current == newest:
-            return
-        if current is not None and current not in _known(migrations):
-            raise SchemaError(
-                f"the database {engine.url.render_as_string(hide_password=True)} is at schema "
-                f"revision {current}, which this version of tilefarm does not know: a newer "
-                f"version wrote it (this one's newest is {newest}); run that version, or upgrade"
-            )
-        config = _config(migrations)
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current == newest:
+        return
+    if current is not None and current not in _known(migrations):
+        raise SchemaError(
+            f"the database {conn.engine.url.render_as_string(hide_password=True)} is at schema "
+            f"revision {current}, which this version of tilefarm does not know: a newer "
+            f"version wrote it (this one's newest is {newest}); run that version, or upgrade"
+        )
+    config = _config(migrations)
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+
+
+def _upgrade_sqlite(engine: Engine, migrations: Path) -> None:
+    """SQLite alters a table by copying it (create a new table, copy the rows, drop the old one,
+    rename the new): with foreign keys on, dropping a table other rows point to fails halfway, and
+    pysqlite sends no BEGIN before DDL, so a failure would leave the file half migrated. Here the
+    upgrade runs on a connection of its own, with pysqlite's transaction handling off, foreign keys
+    off, in one `BEGIN IMMEDIATE` transaction (the file's write lock: two programs opening it
+    migrate it one after the other), checked with `PRAGMA foreign_key_check` before it commits;
+    any error rolls it all back."""
+    if revision(engine) == head(migrations):
+        return
+    with engine.connect() as pooled:
+        conn = pooled.execution_options(isolation_level="AUTOCOMMIT")
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                _migrate(conn, migrations)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    table, row, parent, _ = broken[0]
+                    raise SchemaError(
+                        f"migrating {engine.url.render_as_string(hide_password=True)} left "
+                        f"{len(broken)} row(s) pointing nowhere (the first: row {row} of "
+                        f"{table}, to {parent}); nothing was changed"
+                    )
+                conn.exec_driver_sql("COMMIT")
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def run_migrations(context: EnvironmentContext | ModuleType, metadata: MetaData) -> None:
@@ -147,25 +197,19 @@ def adopt_tables(
 ) -> list[str]:
     """The first revision of a database that may predate migrations: create each table of
     `baseline` that is missing; a table that exists keeps its rows and gains the nullable
-    columns it lacks. When a table named in `derived` (rows made again from elsewhere, such as
-    the chain) has other columns than `baseline` says, every `derived` table is dropped and
-    created empty, to be made again. Returns what was done, for the log. Raises `SchemaError`
-    for a kept table that lacks a column which cannot be added to its rows."""
+    columns it lacks. The tables named in `derived` (rows made again from elsewhere, such as the
+    chain) are dropped and created empty whenever they exist, to be made again: their columns
+    may have older types (a CID in VARCHAR(128)) that the names alone do not show. Returns what
+    was done, for the log. Raises `SchemaError` for a kept table that lacks a column which cannot
+    be added to its rows."""
     found = inspect(conn)
     existing = {t for t in baseline.tables if found.has_table(t)}
     done = []
-    stale = [
-        name
-        for name in sorted(existing & set(derived))
-        if {c["name"] for c in found.get_columns(name)} != set(baseline.tables[name].columns.keys())
-    ]
+    stale = sorted(existing & set(derived))
     if stale:
-        drop = [baseline.tables[name] for name in derived if name in existing]
-        baseline.drop_all(conn, tables=drop)
+        baseline.drop_all(conn, tables=[baseline.tables[name] for name in stale])
         existing -= set(derived)
-        done.append(
-            f"dropped {', '.join(stale)} of an older layout, with the tables made with them"
-        )
+        done.append(f"dropped {', '.join(stale)}, to be made again in this version's layout")
     for table in baseline.sorted_tables:
         if table.name not in existing:
             table.create(conn)

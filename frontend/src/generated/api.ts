@@ -534,8 +534,9 @@ export interface paths {
      *     files are never read: only whether the .blend carries them counts). Each refusal says how
      *     to fix the scene, or which flag accepts it as it is.
      *
-     *     Each client (IP address) may start `upload_rate_per_minute` uploads and send
-     *     `upload_bytes_per_minute` bytes a minute; beyond either it is refused (429, Retry-After).
+     *     Each client (IPv4 address, IPv6 /64) may start `upload_rate_per_minute` uploads and send
+     *     `upload_bytes_per_minute` bytes a minute; beyond either it is refused (429, Retry-After),
+     *     mid-stream once it is more than one largest scene in debt.
      */
     post: operations["upload_scene_api_scenes_post"];
     delete?: never;

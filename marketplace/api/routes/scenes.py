@@ -12,7 +12,7 @@ from marketplace.api.lookups import CID_PATTERN
 from marketplace.api.rate_limit import UploadLimiter
 from marketplace.api.schemas import ERROR_RESPONSES, ErrorBody, ScenePublic
 from marketplace.db.models import SceneRecord
-from marketplace.errors import NotFound, UpstreamUnavailable
+from marketplace.errors import NotFound, Unprocessable, UpstreamUnavailable
 from marketplace.scene_rules import check_scene
 from tilefarm.adapters.ipfs import IpfsError
 
@@ -97,6 +97,11 @@ async def upload_scene(
     Each client (IPv4 address, IPv6 /64) may start `upload_rate_per_minute` uploads and send
     `upload_bytes_per_minute` bytes a minute; beyond either it is refused (429, Retry-After),
     mid-stream once it is more than one largest scene in debt."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in filename):
+        # Neither a file's name nor storable as text by every database (PostgreSQL: no NUL).
+        raise Unprocessable(
+            f"the filename {filename!r} holds a control character: name the scene without one"
+        )
     name = PurePath(filename).name or "scene.blend"
     limiter: UploadLimiter = request.app.state.upload_limiter
     client = request.client.host if request.client is not None else "unknown"

@@ -1,8 +1,9 @@
 """The marketplace database as it was when migrations began, or adopted as found.
 
 A database made before then (no `alembic_version` table) keeps its scenes and manifests. The other
-tables are all derived from the chain and IPFS: when one of them is of an older layout, they are
-dropped together and the indexer and the assembler make them again.
+tables are all derived from the chain and IPFS: they are dropped and made in this layout (their
+columns may have older types, such as CIDs in VARCHAR(128)), and the indexer and the assembler
+fill them again.
 
 Revision ID: s0001
 Revises:
@@ -277,4 +278,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    baseline.drop_all(op.get_bind())
+    raise NotImplementedError(
+        "the first revision cannot be undone: it would drop every table of "
+        "the server's database, the scenes and manifests it was sent with it; "
+        "move the file or database aside instead"
+    )

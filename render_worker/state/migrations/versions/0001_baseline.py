@@ -153,4 +153,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    baseline.drop_all(op.get_bind())
+    raise NotImplementedError(
+        "the first revision cannot be undone: it would drop every table of "
+        "the worker's state file, its ledger of signed transactions with it; "
+        "move the file or database aside instead"
+    )
