@@ -67,7 +67,7 @@ def test_a_gas_cap_below_postjobs_worst_case_refuses_it_before_signing(
     assert nonce(chain) == before
     with fake_server(job_routes(chain)) as server:
         said = refused(server.url, blend, keystore, "--max-gas-fee", "lots")
-    assert "--max-gas-fee 'lots': write an amount of ETH" in said
+    assert "--max-gas-fee 'lots' is not an amount of ETH: write a decimal like 0.001" in said
     assert server.asked == []  # refused before the server was asked anything
 
 

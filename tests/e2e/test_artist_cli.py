@@ -104,7 +104,9 @@ def test_submit_refuses_a_resolution_that_is_not_width_by_height(
 def test_submit_refuses_a_price_that_is_not_an_amount_of_eth(blend: Path, tmp_path: Path) -> None:
     result = cli("submit", blend, "--keystore", tmp_path / "key.json", "--max-price", "cheap")
     assert result.exit_code == 1
-    assert "--max-price 'cheap': write an amount of ETH like 0.001" in flat(result.output)
+    assert "--max-price 'cheap' is not an amount of ETH: write a decimal like 0.001" in flat(
+        result.output
+    )
 
 
 def test_submit_without_a_keystore_says_how_to_make_one_before_asking_a_password(
