@@ -122,19 +122,23 @@ test: setup test-core
 # Two lanes on two cores keep `make test` under 20 minutes: the Blender, browser, worker and drill
 # tests in one, two test files at a time (`--dist loadfile`: a file's tests share its stack; most
 # of their time is spent waiting for chain windows); the marketplace's tests, which drive their own
-# chains by explicit clock moves (not wall-clock windows), then the schema fuzzing, the contracts
+# chains by explicit clock moves (not wall-clock windows), and two drills (CHAIN_LANE_DRILLS, one
+# file at a time), then the schema fuzzing, the contracts
 # (Brownie, port 18545, used by no other test) and the invariant campaign in the other. Both lanes
 # run to the end; either failing fails the target (5, "nothing selected" by PYTEST_ARGS, does not).
 test-core: setup
 	@$(MAKE) --no-print-directory test-lane-chain & lane=$$!; \
-	$(PLAIN_PYTEST) tests --ignore=tests/contracts --ignore=tests/marketplace -n 2 --dist loadfile \
-		$(PYTEST_ARGS); \
+	$(PLAIN_PYTEST) tests --ignore=tests/contracts --ignore=tests/marketplace \
+		$(foreach f,$(CHAIN_LANE_DRILLS),--ignore=$(f)) -n 2 --dist loadfile $(PYTEST_ARGS); \
 	rest=$$?; wait $$lane; lane=$$?; \
 	echo "test-core: marketplace, schema, contracts and invariants exit $$lane, the rest exit $$rest"; \
 	for code in $$rest $$lane; do test $$code -eq 0 -o $$code -eq 5 || exit 1; done
 
+# Two drills that keep their own stacks run in the marketplace's lane, which has more room.
+CHAIN_LANE_DRILLS := tests/drills/test_burst.py tests/drills/test_scene_between_nodes.py
+
 test-lane-chain:
-	@$(PLAIN_PYTEST) tests/marketplace $(PYTEST_ARGS); market=$$?; \
+	@$(PLAIN_PYTEST) tests/marketplace $(CHAIN_LANE_DRILLS) $(PYTEST_ARGS); market=$$?; \
 	test $$market -eq 0 -o $$market -eq 5 || exit 1
 	@$(MAKE) --no-print-directory schemathesis test-contracts test-invariants
 
