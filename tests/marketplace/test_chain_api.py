@@ -24,7 +24,6 @@ from tests.marketplace.market import (
     attest,
     auction,
     commit_results,
-    deploy_market,
     draw,
     panel_of,
     panel_votes,
@@ -42,12 +41,6 @@ from tilefarm_cli.devnet import StackStatus
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 
 SCENE_CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
 def _client(

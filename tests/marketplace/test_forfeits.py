@@ -19,7 +19,6 @@ from tests.marketplace.market import (
     Market,
     assert_matches_chain,
     commit_bid,
-    deploy_market,
     params,
     stake_all,
 )
@@ -30,18 +29,11 @@ from tilefarm.checks.audit.history import read_histories, read_history
 from tilefarm.checks.audit.job import forfeit_checks
 from tilefarm.checks.audit.money import job_money
 from tilefarm.checks.audit.solvency import solvency
-from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 
 MAX_PRICE = 10**15
 TILES = 8
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
 def _reverts(error: str, call: object, *args: object) -> None:

@@ -19,7 +19,6 @@ from tests.marketplace.market import (
     Market,
     assert_matches_chain,
     auction,
-    deploy_market,
     rounds,
     stake_all,
 )
@@ -32,12 +31,6 @@ from tilefarm.hardware_codes import BACKEND_CODES, AbandonCause
 from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
 @pytest.fixture

@@ -38,12 +38,6 @@ from tilefarm_cli.devnet import StackStatus
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 
 
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
-
-
 def _indexer(market: Market, db: Database, **kw: object) -> Indexer:
     return Indexer(db, market.client, market.start_block, **kw)  # type: ignore[arg-type]
 

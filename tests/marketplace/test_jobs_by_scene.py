@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from marketplace.app import create_app
 from tests.marketplace.conftest import server_settings
-from tests.marketplace.market import Market, deploy_market, params
+from tests.marketplace.market import Market, params
 from tests.marketplace.test_chain_api import synced
 from tilefarm.manifest import build_manifest
 from tilefarm_cli.devnet import StackStatus
@@ -18,12 +18,6 @@ pytestmark = [pytest.mark.chain, pytest.mark.stack]
 
 SCENE = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
 OTHER_SCENE = "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from tests.marketplace.market import (
     attest,
     auction,
     commit_results,
-    deploy_market,
     draw,
     panel_of,
     panel_votes,
@@ -38,7 +37,6 @@ from tilefarm.checks.audit.history import read_histories, read_history
 from tilefarm.checks.audit.job import panel_pay_checks
 from tilefarm.checks.audit.money import job_money
 from tilefarm.checks.audit.solvency import solvency
-from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
 
@@ -72,12 +70,6 @@ CASES = {
     # worker.
     "contest, silent panel": Case(False, (None, None, None), (), False, (), (0, 1, 2)),
 }
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
 def _dispute(m: Market, case: Case) -> tuple[int, str, list[str]]:

@@ -25,7 +25,6 @@ from tests.marketplace.market import (
     auction,
     commit_bid,
     commit_results,
-    deploy_market,
     draw,
     reoffer,
     round_auction,
@@ -43,19 +42,12 @@ from tilefarm.checks.audit.money import job_money
 from tilefarm.checks.audit.report import Check
 from tilefarm.checks.audit.rounds import round_checks
 from tilefarm.checks.audit.solvency import solvency
-from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack, pytest.mark.ipfs]
 
 MAX_PRICE = 10**15
 VERIFY_FEE = 10**13
 TILES = 8
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
 
 
 @dataclass

@@ -12,12 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
-from marketplace.db.chain_models import ChainEvent
-from marketplace.db.session import Database
-from tests.marketplace.market import Bid, Market, commit_bid, deploy_market, params, stake_all
-from tests.postgres import Cluster
+from tests.marketplace.market import Bid, Market, commit_bid, params, stake_all
+from tests.marketplace.shared_database import events_stored
 from tilefarm_cli.devnet import StackStatus
 from tilefarm_cli.devnet.ports import free_port
 from tilefarm_cli.devnet.process import ManagedProcess, spawn, tail
@@ -53,19 +50,6 @@ class Serve:
             return bool(self.get("/api/indexer").json()["next_block"] > block)
         except httpx.HTTPError:
             return False
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
-
-
-@pytest.fixture
-def shared_url(postgres: Cluster) -> Iterator[str]:
-    url = postgres.create_database()
-    yield url
-    postgres.drop_database(url)
 
 
 @pytest.fixture
@@ -118,15 +102,6 @@ def _bodies(serve: Serve, job_id: int) -> list[tuple[str, int, object]]:
     return [(path, (r := serve.get(path)).status_code, r.json()) for path in paths]
 
 
-def _events_stored(url: str) -> int:
-    db = Database(url)
-    try:
-        with db.session() as s:
-            return int(s.scalar(select(func.count()).select_from(ChainEvent)) or 0)
-    finally:
-        db.engine.dispose()
-
-
 def _post_job_with_a_bid(market: Market, manifest: str) -> int:
     """A job posted and a sealed bid committed on it: its events, and a worker for the list."""
     stake_all(market)
@@ -153,7 +128,7 @@ def test_two_serve_processes_on_one_database_index_once_answer_alike_and_take_ov
     assert job["manifest_cid"] == "bafy-two-processes"
     assert reader.get("/api/workers").json()["items"]  # the bidder staked: a worker to list
     # Indexed once: as many events stored as the chain has, the job's timeline as long as its.
-    assert _events_stored(shared_url) == len(market.client.events(from_block=market.start_block))
+    assert events_stored(shared_url) == len(market.client.events(from_block=market.start_block))
     timeline = reader.get(f"/api/jobs/{job_id}/events").json()["items"]
     assert len(timeline) == len(market.client.events(market.start_block, job_id=job_id)) >= 2
 
@@ -164,4 +139,4 @@ def test_two_serve_processes_on_one_database_index_once_answer_alike_and_take_ov
     head = market.head()
     _until(lambda: reader.indexed_past(head), "the new writer to index the next job", serves)
     assert reader.get(f"/api/jobs/{second_job}").json()["manifest_cid"] == "bafy-after-takeover"
-    assert _events_stored(shared_url) == len(market.client.events(from_block=market.start_block))
+    assert events_stored(shared_url) == len(market.client.events(from_block=market.start_block))

@@ -5,39 +5,25 @@ the lock again, and an indexer that lost the lock cannot store a batch."""
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.app import create_app
-from marketplace.db.chain_models import ChainEvent
 from marketplace.db.frame_models import AssemblyJob
 from marketplace.db.session import Database
 from marketplace.indexer.indexer import Indexer, NotTheWriter
 from marketplace.indexer.writer import WRITER_LOCK, Fence, Writer, WriterLock
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import Market, deploy_market, params
-from tests.postgres import Cluster
+from tests.marketplace.shared_database import events_stored
 from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.chain, pytest.mark.stack]
-
-
-@pytest.fixture
-def market(devnet: StackStatus, tmp_path: Path) -> Market:
-    assert devnet.rpc_url
-    return deploy_market(devnet.rpc_url, tmp_path / "deployments")
-
-
-@pytest.fixture
-def shared_url(postgres: Cluster) -> Iterator[str]:
-    url = postgres.create_database()
-    yield url
-    postgres.drop_database(url)
 
 
 @pytest.fixture
@@ -80,15 +66,6 @@ def _bodies(api: TestClient, job_ids: list[int]) -> list[object]:
     return [(path, answer.status_code, answer.json()) for path, answer in answers]
 
 
-def _events_stored(url: str) -> int:
-    db = Database(url)
-    try:
-        with db.session() as s:
-            return int(s.scalar(select(func.count()).select_from(ChainEvent)) or 0)
-    finally:
-        db.engine.dispose()
-
-
 def test_two_servers_on_one_database_index_once_answer_alike_and_take_over(
     server: Callable[[str], TestClient], market: Market, shared_url: str
 ) -> None:
@@ -108,7 +85,7 @@ def test_two_servers_on_one_database_index_once_answer_alike_and_take_over(
         _until(lambda: reader.app.state.chain.hub.version > 0, "the reader's streams woken")  # type: ignore[attr-defined]
         assert reader.get(f"/api/jobs/{job_id}").json()["manifest_cid"] == "bafy-two-servers"
         chain_events = market.client.events(from_block=market.start_block)
-        assert _events_stored(shared_url) == len(chain_events)
+        assert events_stored(shared_url) == len(chain_events)
 
         holder_stack.close()  # the writing server stops: its session, and the lock, end
         _until(lambda: _writer(reader).writing, "the other server to take over")
@@ -117,7 +94,7 @@ def test_two_servers_on_one_database_index_once_answer_alike_and_take_over(
         body = reader.get(f"/api/jobs/{second_job}").json()
         assert body["manifest_cid"] == "bafy-after-takeover"
         chain_events = market.client.events(from_block=market.start_block)
-        assert _events_stored(shared_url) == len(chain_events)
+        assert events_stored(shared_url) == len(chain_events)
 
 
 def _lock_backend(url: str) -> int | None:
@@ -167,9 +144,7 @@ def test_a_lone_server_whose_lock_session_dies_takes_the_lock_again_and_indexes(
         job_id, _ = market.client.post_job(market.artist, params(), "bafy-after-a-death")
         _until(lambda: _indexed(only, market), "the job indexed")
         assert only.get(f"/api/jobs/{job_id}").json()["manifest_cid"] == "bafy-after-a-death"
-        assert _events_stored(shared_url) == len(
-            market.client.events(from_block=market.start_block)
-        )
+        assert events_stored(shared_url) == len(market.client.events(from_block=market.start_block))
 
 
 def test_an_indexer_whose_server_lost_the_lock_cannot_store_a_batch(
@@ -184,22 +159,20 @@ def test_an_indexer_whose_server_lost_the_lock_cannot_store_a_batch(
         old = Fence(first.backend)
         indexer = Indexer(db, market.client, market.start_block)
         indexer.sync(fence=old.holds)  # the holder indexes
-        before = _events_stored(shared_url)
+        before = events_stored(shared_url)
         market.client.post_job(market.artist, params(), "bafy-in-flight")
         _end_session(shared_url, first.backend)
         assert not first.alive()
         assert second.acquire() and second.backend is not None
         with pytest.raises(NotTheWriter):
             indexer.step(fence=old.holds)
-        assert _events_stored(shared_url) == before
+        assert events_stored(shared_url) == before
         # The stop flag ends a sync between two steps.
         stop = threading.Event()
         stop.set()
         assert indexer.sync(stop=stop, fence=Fence(second.backend).holds) == 0
         assert indexer.sync(fence=Fence(second.backend).holds) > 0  # the new holder indexes it
-        assert _events_stored(shared_url) == len(
-            market.client.events(from_block=market.start_block)
-        )
+        assert events_stored(shared_url) == len(market.client.events(from_block=market.start_block))
     finally:
         first.release()
         second.release()
@@ -220,7 +193,7 @@ def test_a_reading_server_of_another_market_leaves_the_writers_tables_alone(
     market.client.post_job(market.artist, params(), "bafy-writers-market")
     with server("writer") as writer:
         _until(lambda: _writer(writer).writing and _indexed(writer, market), "the job indexed")
-        stored = _events_stored(shared_url)
+        stored = events_stored(shared_url)
         assert stored > 0
         db = Database(shared_url)
         with db.session() as s:  # as the assembler leaves a job it is done with
@@ -232,7 +205,7 @@ def test_a_reading_server_of_another_market_leaves_the_writers_tables_alone(
         with TestClient(create_app(settings)) as reader:
             time.sleep(0.3)  # several lock rounds of the reader
             assert not _writer(reader).writing
-            assert _events_stored(shared_url) == stored
+            assert events_stored(shared_url) == stored
             with db.session() as s:
                 assert s.scalars(select(AssemblyJob.job_id)).all() == [1]
         db.engine.dispose()
