@@ -30,6 +30,7 @@ from marketplace.api.routes import (
     workers,
 )
 from marketplace.assembly import Assembler, AssemblerRunner
+from marketplace.assembly.remote_pins import RemotePins
 from marketplace.assembly.retention import PinRetention
 from marketplace.db import (
     chain_models,  # noqa: F401  (registers the indexer's tables)
@@ -96,14 +97,15 @@ def writers(
         assembler = Assembler(
             services.db, ipfs, settings.state_dir / "assembly", hub=chain.hub, manifests=manifests
         )
+        remote = RemotePins.for_settings(settings, services.db)
         retention = (
-            PinRetention.beside(assembler, settings.pin_retention_days)
+            PinRetention.beside(assembler, settings.pin_retention_days, remote)
             if settings.pin_retention_days is not None
             else None
         )
         app.state.assembler = AssemblerRunner(
             assembler, settings.poll_interval, news=chain.hub.subscribe_thread(),
-            retention=retention,
+            retention=retention, remote_pins=remote,
         )  # fmt: skip
         return [chain.runner, app.state.assembler]
 

@@ -3,7 +3,7 @@
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tilefarm.adapters.blender.sandbox import Sandbox
@@ -32,6 +32,14 @@ class MarketplaceSettings(BaseSettings):
         gt=0,
         description="days an ended job's scene, tiles and evidence stay pinned on the server's "
         "IPFS node after its last event (frames and films stay); default: kept for ever",
+    )
+    pinning_service_url: str | None = Field(
+        None,
+        description="base URL of a remote pinning service (IPFS Pinning Service API) that also "
+        "pins every frame and film; default: none",
+    )
+    pinning_service_token: SecretStr | None = Field(
+        None, description="the access token of the pinning service account (no default)"
     )
     rpc_url: str = "http://127.0.0.1:8545"
     max_scene_bytes: int = Field(512 * MiB, gt=0, description="largest .blend accepted")
@@ -121,6 +129,15 @@ class MarketplaceSettings(BaseSettings):
         if scheme.startswith("postgres"):
             return f"postgresql+psycopg://{rest}"
         return url
+
+    @model_validator(mode="after")
+    def _pinning_service_token(self) -> "MarketplaceSettings":
+        if self.pinning_service_url is not None and self.pinning_service_token is None:
+            raise ValueError(
+                "pinning_service_url is set but pinning_service_token is not: give the access "
+                "token of the pinning service account (TILEFARM_SERVER_PINNING_SERVICE_TOKEN)"
+            )
+        return self
 
     @property
     def db_url(self) -> str:

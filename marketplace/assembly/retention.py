@@ -10,6 +10,9 @@ while such a job's manifest is not stored here no scene is unpinned. A job is lo
 last event is older than the retention period (chain time); what is unpinned is logged, and a job
 is not looked at again by this server process (after a restart, a job with nothing of its own
 still pinned here is skipped without reading its results lists).
+
+With a remote pinning service (`remote`), the remote pins of what is unpinned here are deleted
+as well (`marketplace.assembly.remote_pins`).
 """
 
 import logging
@@ -20,8 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.assembly.assembler import Assembler
+from marketplace.assembly.remote_pins import RemotePins, frame_cids
 from marketplace.db.chain_models import ChainEvent, JobView, SeatView
-from marketplace.db.frame_models import AssembledFrame, AssemblyJob, JobFilm
+from marketplace.db.frame_models import AssemblyJob
 from marketplace.db.session import Database
 from marketplace.manifests import Manifests
 from tilefarm.adapters.ipfs import IpfsError, KuboClient
@@ -44,20 +48,27 @@ class PinRetention:
         manifests: Manifests,
         retention_seconds: float,
         every: float = CHECK_EVERY,
+        remote: RemotePins | None = None,
     ) -> None:
-        """`every`: seconds between two looks at the jobs (`step` is called far more often)."""
+        """`every`: seconds between two looks at the jobs (`step` is called far more often);
+        `remote`: a pinning service whose pins of what is unpinned here are deleted too."""
         self.db = db
         self.ipfs = ipfs
         self.manifests = manifests
         self.retention_seconds = retention_seconds
         self.every = every
+        self.remote = remote
         self._released: set[int] = set()
         self._next_look = 0.0
 
     @classmethod
-    def beside(cls, assembler: Assembler, retention_days: float) -> "PinRetention":
+    def beside(
+        cls, assembler: Assembler, retention_days: float, remote: RemotePins | None = None
+    ) -> "PinRetention":
         """Unpinning on the assembler's node, with its database and manifests."""
-        return cls(assembler.db, assembler.ipfs, assembler.manifests, retention_days * DAY)
+        return cls(
+            assembler.db, assembler.ipfs, assembler.manifests, retention_days * DAY, remote=remote
+        )
 
     def step(self) -> list[str]:
         """Unpin what has outlived the retention period, at most once every `every` seconds;
@@ -75,7 +86,7 @@ class PinRetention:
             due, kept = self._jobs(session, cutoff)
             if not due:
                 return []
-            frames = _frame_cids(session)
+            frames = frame_cids(session)
             seats = {job_id: _seats(session, job_id) for job_id in due}
         pinned = self.ipfs.pins()
         # Scenes are known from the manifests stored here (IPFS is not asked: a manifest nobody
@@ -131,6 +142,8 @@ class PinRetention:
                 done.append(cid)
             except IpfsError as exc:  # unpinned meanwhile, or pinned only as part of another
                 log.warning("could not unpin %s: %s", cid, exc)
+        if self.remote is not None:
+            self.remote.forget(done)
         return done
 
 
@@ -161,13 +174,3 @@ def _assembled(session: Session, job: JobView) -> bool:
         return True
     record = session.get(AssemblyJob, job.job_id)
     return record is not None and record.done
-
-
-def _frame_cids(session: Session) -> set[str]:
-    """Every frame's and film's CID: these stay pinned, whatever else shares them."""
-    cids: set[str] = set()
-    for row in session.execute(select(AssembledFrame.png_cid, AssembledFrame.exr_cid)):
-        cids |= {cid for cid in row if cid}
-    for row in session.execute(select(JobFilm.mp4_cid, JobFilm.zip_cid)):
-        cids |= {cid for cid in row if cid}
-    return cids

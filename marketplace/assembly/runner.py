@@ -9,6 +9,7 @@ from collections.abc import Callable
 from marketplace.assembly.assembler import Assembler
 from marketplace.assembly.film import FilmMaker
 from marketplace.assembly.preview import Previewer
+from marketplace.assembly.remote_pins import RemotePins
 from marketplace.assembly.retention import PinRetention
 
 log = logging.getLogger(__name__)
@@ -82,15 +83,18 @@ class AssemblerRunner:
         previewer: Previewer | None = None,
         films: FilmMaker | None = None,
         retention: PinRetention | None = None,
+        remote_pins: RemotePins | None = None,
     ) -> None:
         """`news`, when given, is set when new chain events are indexed: a step runs at once
         (a frame is stored as soon as its last seat is accepted), else every `poll_interval`;
         the previews' thread subscribes to the assembler's hub itself. `previewer` and `films`
         default to ones beside the assembler; `retention`, when given, unpins ended jobs'
-        material in the frames' thread."""
+        material in the frames' thread, and `remote_pins` keeps frames and films pinned on a
+        remote pinning service from the same thread."""
         self.assembler = assembler
         self.previewer = previewer or Previewer.beside(assembler)
         self.films = films or FilmMaker.beside(assembler)
+        self.remote_pins = remote_pins
         self.poll_interval = poll_interval
         self.news = news or threading.Event()
         hub = assembler.hub
@@ -101,6 +105,7 @@ class AssemblerRunner:
                 ("assembly", assembler.step),
                 ("film", self.films.step),
                 *((("retention", retention.step),) if retention is not None else ()),
+                *((("remote pins", remote_pins.step),) if remote_pins is not None else ()),
             ),
             poll_interval, self.news, lambda: self.films.more,
         )  # fmt: skip
@@ -125,5 +130,7 @@ class AssemblerRunner:
         if self._frames.join(timeout):
             self.films.close()  # a film cut short is begun again by the next server
             self.assembler.close()
+            if self.remote_pins is not None:
+                self.remote_pins.close()
         if self._previews.join(timeout):
             self.previewer.close()
