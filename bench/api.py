@@ -19,10 +19,7 @@ Targets (README.md, "Measured"): p99 < 50 ms at 200 requests/s, lag <= 1 block.
 """
 
 import argparse
-import asyncio
-import contextlib
 import json
-import multiprocessing as mp
 import os
 import random
 import secrets
@@ -41,6 +38,8 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.types import Wei
 
+from bench.load import OTHER_CORE, percentile, pin, start_open_loop
+from bench.server import start_server, stop_server, wait_indexed
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
@@ -67,109 +66,6 @@ def _params() -> JobParams:
         render_window=3_600,
         verify_window=1_800,
     )
-
-
-SERVER_CORE = 0
-OTHER_CORE = 1
-
-
-PIN = os.environ.get("BENCH_API_PIN", "1") != "0"
-
-
-def _pin(pid: int, core: int) -> None:
-    """Pin a process to one core, where the machine has more than one (BENCH_API_PIN=0: no)."""
-    if PIN and hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > core:
-        with contextlib.suppress(ProcessLookupError):
-            os.sched_setaffinity(pid, {core})
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))
-    return ordered[index]
-
-
-# ---------------------------------------------------------------------------- load process
-
-
-class _Connection:
-    """One keep-alive HTTP/1.1 connection. A bare client: the load generator must cost far less
-    than the server it measures (httpx spends about a millisecond of CPU per request)."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    async def get(self, host: str, path: str) -> int:
-        self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        status = int(lines[0].split()[1])
-        length = next(
-            int(line.split(":", 1)[1])
-            for line in lines
-            if line.lower().startswith("content-length:")
-        )
-        await self.reader.readexactly(length)
-        return status
-
-
-def _load(base: str, rate: float, seconds: float, jobs: int, connections: int, out: Any) -> None:
-    """Open-loop load from its own process: a request every 1/rate s, ids at random, at most
-    `connections` in flight. Latency counts from the moment a request was due, so time spent
-    waiting for a free connection counts too (no coordinated omission)."""
-    _pin(0, OTHER_CORE)
-    host, port = base.removeprefix("http://").split(":")
-
-    async def run() -> dict[str, Any]:
-        pool: asyncio.Queue[_Connection] = asyncio.Queue()
-        for _ in range(connections):
-            pool.put_nowait(_Connection(*await asyncio.open_connection(host, int(port))))
-        latencies: list[float] = []
-        errors: dict[str, int] = {}
-        warm = await pool.get()
-        await warm.get(host, "/api/jobs/1/status")
-        pool.put_nowait(warm)
-
-        async def one(job_id: int, due: float) -> None:
-            connection = await pool.get()
-            try:
-                status = await asyncio.wait_for(
-                    connection.get(host, f"/api/jobs/{job_id}/status"), 10
-                )
-                key = str(status)
-            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
-                key = type(exc).__name__
-                connection = _Connection(*await asyncio.open_connection(host, int(port)))
-            latencies.append((time.perf_counter() - due) * 1000)
-            pool.put_nowait(connection)
-            if key != "200":
-                errors[key] = errors.get(key, 0) + 1
-
-        rng = random.Random(7)
-        tasks = []
-        begin = time.perf_counter()
-        for n in range(int(rate * seconds)):
-            due = begin + n / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(rng.randint(1, jobs), due)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - begin
-        return {
-            "requests": len(latencies),
-            "seconds": round(elapsed, 2),
-            "achieved_rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(_percentile(latencies, 50), 2),
-            "p90_ms": round(_percentile(latencies, 90), 2),
-            "p99_ms": round(_percentile(latencies, 99), 2),
-            "max_ms": round(max(latencies), 2),
-            "errors": errors,
-        }
-
-    out.put(asyncio.run(run()))
 
 
 # ---------------------------------------------------------------------------- job stream
@@ -265,41 +161,6 @@ def _post_many(client: JobMarketClient, artist: ChecksumAddress, count: int) -> 
     return time.perf_counter() - start
 
 
-def _server(state: Path, status: Any, deployments: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "TILEFARM_SERVER_STATE_DIR": str(state / "server"),
-        "TILEFARM_SERVER_RPC_URL": status.rpc_url,
-        "TILEFARM_SERVER_WS_URL": status.ws_url or "",
-        "TILEFARM_SERVER_IPFS_API_URL": status.ipfs_api_url,
-        "TILEFARM_SERVER_DEPLOYMENTS_FILE": str(deployments),
-        "TILEFARM_SERVER_POLL_INTERVAL": "0.5",
-    }
-    if not status.ws_url:
-        env.pop("TILEFARM_SERVER_WS_URL")
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "marketplace.app:create_app",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-
-    return subprocess.Popen(command, env=env, preexec_fn=lambda: _pin(0, SERVER_CORE))
-
-
-def _indexed(base: str) -> tuple[int, int]:
-    status = httpx.get(f"{base}/api/indexer", timeout=5).json()
-    return int(status["next_block"]) - 1, int(status["head"])
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=1000)
@@ -327,7 +188,7 @@ def main() -> int:
         # The server gets core 0 to itself ("on one core"); the chain, IPFS, this process (the
         # job stream, the lag probe) and the load generator share core 1.
         for pid in [0, *(p.pid for p in status.processes)]:
-            _pin(pid, OTHER_CORE)
+            pin(pid, OTHER_CORE)
         server: subprocess.Popen[bytes] | None = None
         try:
             assert status.rpc_url and status.deployments_file
@@ -341,34 +202,24 @@ def main() -> int:
                 "jobs_per_second": round(args.jobs / seconds, 1),
             }
             port = free_port()
-            server = _server(state, status, status.deployments_file, port)
+            server = start_server(state, status, status.deployments_file, port)
             base = f"http://127.0.0.1:{port}"
-            start = time.perf_counter()
             head = int(w3.eth.block_number)
-            while True:
-                try:
-                    if _indexed(base)[0] >= head:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.perf_counter() - start > 300:
-                    raise SystemExit("the indexer did not catch up in 300 s")
-                time.sleep(0.1)
             report["initial_indexing"] = {
                 "blocks": head,
-                "seconds": round(time.perf_counter() - start, 2),
+                "seconds": round(wait_indexed(base, head, server), 2),
                 "jobs_indexed": httpx.get(f"{base}/api/jobs?limit=1").json()["total"],
             }
 
             stream = JobStream(client, accounts, args.stream_tps)
             if args.stream_tps > 0:
                 stream.start()
-            queue: Any = mp.get_context("spawn").Queue()
-            loader = mp.get_context("spawn").Process(
-                target=_load,
-                args=(base, args.rate, args.seconds, args.jobs, args.connections, queue),
-            )
-            loader.start()
+            rng = random.Random(7)
+            requests = [
+                ("job status", f"/api/jobs/{rng.randint(1, args.jobs)}/status")
+                for _ in range(int(args.rate * args.seconds))
+            ]
+            loader = start_open_loop(base, args.rate, args.seconds, requests, args.connections)
             lags: list[int] = []
             probe = httpx.Client(timeout=5)
             while loader.is_alive():
@@ -376,16 +227,16 @@ def main() -> int:
                 indexed = int(probe.get(f"{base}/api/indexer").json()["next_block"]) - 1
                 lags.append(max(chain_head - indexed, 0))
                 time.sleep(0.05)
-            load = queue.get(timeout=30)
-            loader.join()
+            load = loader.result()
+            load.pop("routes")
             stream.stop_event.set()
             if stream.is_alive():
                 stream.join(30)
             report["job_status_route"] = {"route": "GET /api/jobs/{id}/status", **load}
             report["indexer_lag_blocks"] = {
                 "samples": len(lags),
-                "p50": _percentile([float(x) for x in lags], 50),
-                "p99": _percentile([float(x) for x in lags], 99),
+                "p50": percentile([float(x) for x in lags], 50),
+                "p99": percentile([float(x) for x in lags], 99),
                 "max": max(lags),
                 "stream_transactions": stream.transactions,
                 "stream_jobs_completed": stream.jobs_completed,
@@ -398,8 +249,7 @@ def main() -> int:
             }
         finally:
             if server is not None:
-                server.terminate()
-                server.wait(10)
+                stop_server(server)
             devnet.down()
     print(json.dumps(report, indent=2))
     return 0
