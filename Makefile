@@ -187,6 +187,13 @@ fuzz: $(TOOLS)/.forge
 bench-crossdevice: setup
 	$(PY) -m bench.crossdevice $(BENCH_ARGS)
 
+# The market at 10,000 jobs and 1,000,000 tiles: indexing rate, the page's API p50/p99 on SQLite and
+# PostgreSQL at 200 requests/s, the audit ledger's time, the server's memory (bench/scale.py,
+# docs/scale.md; about 20 minutes on 2 cores). BENCH_ARGS="--jobs 2000" for a smaller market.
+.PHONY: bench-scale
+bench-scale: setup
+	$(PY) -m bench.scale --json $(BENCH_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check tilefarm tilefarm_cli marketplace render_worker tests bench scripts addon
 	$(VENV)/bin/mypy
