@@ -44,8 +44,8 @@ from web3.exceptions import Web3Exception
 from render_worker.chain import calls
 from render_worker.chain.follow import ChainFollow
 from render_worker.chain.projection import OPEN_DUTY
-from render_worker.chain.purposes import Purpose
-from render_worker.chain.sender import RPC_ERRORS, TxFailed, TxSender
+from render_worker.chain.purposes import Action, Purpose
+from render_worker.chain.sender import RPC_ERRORS, TxFailed, TxPending, TxSender
 from render_worker.chain.wakeups import seconds_to_sleep
 from render_worker.duties import challenges, verify_duty
 from render_worker.duties.challenges import Challenger
@@ -80,6 +80,8 @@ ACTED_ON = (
     Stage.SEEN, Stage.CANCELLED_BID, Stage.RENDERED, Stage.COMMITTED, Stage.SEALED, Stage.FAILED,
     Stage.APPEALED, *SETTLES,
 )  # fmt: skip
+# What the keys of the automatic withdrawals start with (`withdraw:<block>:<balance>`).
+WITHDRAW_PREFIX = f"{Action.WITHDRAW.value}:"
 
 
 class WorkerDaemon:
@@ -190,9 +192,12 @@ class WorkerDaemon:
         self.chain.follow()
 
     def _sleep_seconds(self, heads: bool) -> float:
+        # A job still `seen` has its bid in flight (or is about to be skipped): its reveal is due
+        # at the end of its bid window too.
         return seconds_to_sleep(
-            self.state.jobs(*SETTLES), time.time(), self.settings.poll_seconds, heads, SETTLE_GRACE
-        )
+            self.state.jobs(Stage.SEEN, *SETTLES), time.time(), self.settings.poll_seconds,
+            heads, SETTLE_GRACE,
+        )  # fmt: skip
 
     def _wake(self) -> None:
         if self._watcher is not None:
@@ -223,6 +228,11 @@ class WorkerDaemon:
             self._bidding(jobs), key=lambda due: (*due[:2], due[2].job_id)
         ):
             bidding_step(job, now)
+        # A bid this pass found mined, its bid window over: revealed now, not a wake-up later.
+        for seen in jobs[Stage.SEEN]:
+            job_now = self.state.job(seen.job_id)
+            if job_now is not None and job_now.stage == Stage.BID:
+                self.bidder.reveal(job_now, now)
         for job in jobs[Stage.CANCELLED_BID]:
             self.bidder.reclaim_bond(job)
         for job in jobs[Stage.WON]:
@@ -329,6 +339,9 @@ class WorkerDaemon:
             # Waited for: an abandoned job is not acted on again, so nothing would try later.
             self.sender.send(calls.abandon_seat(job.job_id, given.cause))
             return
+        except TxPending as exc:  # in flight: `collect` records it once mined
+            log.warning("job %d: %s", job.job_id, exc)
+            return
         except (TilefarmError, *RPC_ERRORS) as exc:
             log.warning("job %d: abandonSeat failed: %s", job.job_id, exc)
         log.warning("job %d: the seat stays; its tiles return at the render deadline",
@@ -340,13 +353,16 @@ class WorkerDaemon:
             return
         if not self.chain.new_events:
             return
+        # Its purpose names the block the balance was seen at, so a withdrawal still in flight
+        # would be sent again under another name: none is sent while one is in flight (its
+        # event, once mined, has the balance read again).
+        if any(row.purpose.startswith(WITHDRAW_PREFIX) for row in self.sender.in_flight()):
+            return
         balance = self.market.balance_of(self.me)
         if balance > 0 and balance >= threshold:
             block = self.w3.eth.block_number
-            # Waited for: its purpose names the block the balance was seen at, so a withdrawal
-            # still in flight at the next pass would be sent again under another name.
             try:
-                self.sender.send(calls.withdraw(block, balance))
+                self.sender.submit(calls.withdraw(block, balance))
             except (ContractReverted, TxFailed) as exc:
                 log.warning("withdrawing %d wei: %s", balance, exc)
                 return  # tried again at the next pass

@@ -28,7 +28,7 @@ from render_worker.errors import WorkerError
 from render_worker.keystore import create_keystore, keystore_address, load_keystore
 from render_worker.metrics import WorkerMetrics
 from render_worker.settings import DaemonSettings
-from render_worker.state.models import ChallengeRow
+from render_worker.state.models import ChallengeRow, TxRow
 from render_worker.state.stages import Stage
 from render_worker.state.store import WorkerState
 from render_worker.unstaking import (
@@ -161,7 +161,17 @@ def sender(settings: DaemonSettings, w3: Web3, market: JobMarketClient) -> TxSen
     return TxSender(
         w3, market, account, WorkerState(settings.database_path),
         max_fee_wei=settings.max_fee_wei, receipt_timeout=settings.receipt_timeout_s,
+        waiting=_still_waiting,
     )  # fmt: skip
+
+
+def _still_waiting(row: TxRow, seconds: float) -> None:
+    """A command waits for its transaction as long as it takes, and says so."""
+    err.print(
+        f"waiting for {row.purpose} to be mined: {seconds:.0f} s so far (nonce {row.nonce}, "
+        f"tx {row.tx_hash}); Ctrl-C leaves it in flight, and the worker records it once mined",
+        markup=False,
+    )
 
 
 def start_daemon(node: Node, metrics: WorkerMetrics | None = None) -> WorkerDaemon:

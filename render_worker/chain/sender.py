@@ -11,7 +11,14 @@ Several transactions are in flight at once: `submit` (and `try_send`, which the 
 signs, stores and broadcasts, and returns without waiting for a block, and `collect`, once a pass
 of the loop, looks at the receipts of everything still in flight. A worker with eight jobs to bid
 on sends eight bids into the next block instead of one a block. `send` still waits for its receipt
-(the operator's commands, and the rare steps whose next move needs the mined transaction).
+(the operator's commands, and the rare steps whose next move needs the mined transaction), at
+most one receipt timeout in the worker's loop: a transaction not mined by then is left to
+`collect` (`TxPending`), so that one transaction stuck in the node's pool never stops the loop.
+
+Only a transaction never seen mined is broadcast again by `collect`: one recorded as mined that a
+chain reorganisation removed is `reconcile`'s to send again, which first asks whether what it was
+for still exists (a bid on a job whose posting was removed too must not land on the next job of
+that number).
 
 The database is the key's one ledger of nonces: every program that signs for the worker's key
 sends through a `TxSender` on the worker's state file (the running worker, and beside it
@@ -55,7 +62,8 @@ T = TypeVar("T")
 
 GAS_HEADROOM = 100_000
 MAX_REVERTED_ATTEMPTS = 3
-GAP_CHECK_SECONDS = 2.0
+# How often a command waiting for its transaction says that it still waits.
+PROGRESS_SECONDS = 10.0
 RPC_ERRORS = (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)
 # The meta key whose UPDATE takes the database's write lock before a nonce is chosen.
 NONCE_LOCK = "nonce_lock"
@@ -63,6 +71,18 @@ NONCE_LOCK = "nonce_lock"
 
 class TxFailed(WorkerError):
     """A transaction was mined but reverted, or could not be sent."""
+
+
+class TxPending(TxFailed):
+    """A transaction sent and not mined within the receipt timeout: it stays in flight, and
+    `collect` records it once mined (or broadcasts it again)."""
+
+    def __init__(self, row: TxRow, seconds: float) -> None:
+        super().__init__(
+            f"{row.purpose} (nonce {row.nonce}, {row.tx_hash}) not mined after {seconds:.0f} s; "
+            "still in flight, collected at a later pass"
+        )
+        self.row = row
 
 
 def with_retries(
@@ -114,13 +134,18 @@ class TxSender:
         *,
         max_fee_wei: int | None = None,
         receipt_timeout: float = 120.0,
+        waiting: Callable[[TxRow, float], None] | None = None,
     ) -> None:
+        """`waiting(row, seconds)`: given, `send` waits for its receipt as long as it takes and
+        calls it every `PROGRESS_SECONDS` (an operator's command shows it waits); without it
+        (the worker's loop), `send` waits one `receipt_timeout` at most."""
         self.w3 = w3
         self.market = market
         self.account = account
         self.state = state
         self.max_fee_wei = max_fee_wei
         self.receipt_timeout = receipt_timeout
+        self.waiting = waiting
         self.chain_id = with_retries("chain id", lambda: w3.eth.chain_id)
         # Nonce choice, signing, storing and broadcasting happen under one lock, so two threads
         # can never sign two transactions with one nonce.
@@ -129,13 +154,13 @@ class TxSender:
         # in it is broadcast by `collect` (refused before, or stored by another process), one
         # in it for longer than the receipt timeout is broadcast again.
         self._broadcast_at: dict[str, float] = {}
-        # Since when `collect` has seen a nonce below ours missing from the chain.
-        self._gap_since: float | None = None
+        # The first nonce of a gap below ours `collect` has warned about (once a gap).
+        self._gap_warned: int | None = None
 
     def recover(self) -> list[TxRow]:
         """Re-broadcast stored transactions that were never mined, oldest nonce first (all of
         them before waiting for any, so that they share blocks), and wait for them."""
-        pending = sorted(self._in_flight(), key=lambda r: r.nonce)
+        pending = sorted(self.in_flight(), key=lambda r: r.nonce)
         refused: set[int] = set()
         with self._lock:
             for row in pending:
@@ -160,12 +185,14 @@ class TxSender:
         One question tells which may be done (the key's nonce count on the latest block); only
         those are asked for their receipt. A used nonce without our receipt went to another
         transaction (the row is dropped). What the node never took, or has not mined within the
-        receipt timeout, is broadcast again, and a nonce below ours missing from the chain for
-        `GAP_CHECK_SECONDS` (a reorganisation removed it) is broadcast again from the ledger.
+        receipt timeout, is broadcast again. Only transactions never seen mined are: a nonce
+        below ours missing from the chain belonged to one recorded as mined that a
+        reorganisation removed, and `reconcile` sends it again (or voids it) once the follower
+        sees the reorganisation; it is logged here, once.
         """
-        pending = sorted(self._in_flight(), key=lambda r: r.nonce)
+        pending = sorted(self.in_flight(), key=lambda r: r.nonce)
         if not pending:
-            self._gap_since = None
+            self._gap_warned = None
             return []
         address = self.account.address
         used = with_retries("nonce", lambda: self.w3.eth.get_transaction_count(address, "latest"))
@@ -196,12 +223,14 @@ class TxSender:
                 except TxFailed as exc:
                     log.warning("%s", exc)
         if not waiting or waiting[0].nonce <= used:
-            self._gap_since = None
-        elif self._gap_since is None:
-            self._gap_since = now
-        elif now - self._gap_since > GAP_CHECK_SECONDS:
-            self._fill_gap(waiting[0].nonce, used)
-            self._gap_since = now
+            self._gap_warned = None
+        elif self._gap_warned != used:
+            self._gap_warned = used
+            log.warning(
+                "nonces %d..%d are not on the chain (a reorganisation removed what was mined "
+                "there?), and %s waits for them; they are sent again once the chain check sees it",
+                used, waiting[0].nonce - 1, waiting[0].purpose,
+            )  # fmt: skip
         return done
 
     def _nonce_taken(self, row: TxRow) -> bool:
@@ -212,7 +241,8 @@ class TxSender:
         used = with_retries("nonce", lambda: self.w3.eth.get_transaction_count(address, "latest"))
         return used > row.nonce and with_retries(row.purpose, lambda: self._receipt(row)) is None
 
-    def _in_flight(self) -> list[TxRow]:
+    def in_flight(self) -> list[TxRow]:
+        """The stored transactions not seen mined yet."""
         with self.state.session() as s:
             return list(s.scalars(select(TxRow).where(TxRow.status == "sent")))
 
@@ -288,28 +318,6 @@ class TxSender:
             self._finish(row, status, number, receipt["gasUsed"])
         return True
 
-    def _fill_gap(self, below: int, first_missing: int) -> None:
-        """Broadcast again our stored transactions with nonces `first_missing`..`below - 1`: the
-        chain lost them (a reorganisation), and every later nonce waits for them."""
-        with self.state.session() as s:
-            rows = list(
-                s.scalars(
-                    select(TxRow)
-                    .where(TxRow.nonce >= first_missing, TxRow.nonce < below)
-                    .where(TxRow.status != "dropped")
-                    .order_by(TxRow.nonce)
-                )
-            )
-        for row in rows:
-            log.warning(
-                "%s (nonce %d) is not on the chain, and later nonces wait for it; sending it again",
-                row.purpose, row.nonce,
-            )  # fmt: skip
-            try:
-                self._broadcast(row)
-            except TxFailed as exc:
-                log.warning("%s", exc)
-
     def sent(self, purpose: Purpose | str) -> TxRow | None:
         """The stored transaction for `purpose` (or a stored key), if any."""
         key = purpose if isinstance(purpose, str) else purpose.key
@@ -322,8 +330,10 @@ class TxSender:
 
         A purpose whose transaction reverted is signed anew (the pre-flight call judges again).
         Raises `ContractReverted` (with the contract's custom error) when the call would revert,
-        before anything is signed; `TxFailed` when the node refuses the transaction (it stays
-        stored, and `collect` broadcasts it again) or the purpose reverted too often.
+        before anything is signed; `TxFailed` when the node refuses the transaction or the
+        purpose reverted too often. A transaction the node refuses outright (not enough ETH for
+        its gas and value, say) never takes its nonce: an empty transfer to ourselves does
+        (`_void`), so that no later nonce waits for it, and the purpose may be sent anew.
         """
         row = self.sent(call.purpose)
         if row is not None and row.status == "reverted":
@@ -332,15 +342,34 @@ class TxSender:
             return row
         with self._lock:
             row = self._sign_and_store(call)
-            self._broadcast(row)
+            try:
+                self._broadcast(row)
+            except TxFailed as refused:
+                if not _waits_for_a_gap(refused):  # else `collect` broadcasts it again
+                    self._give_nonce_away(row, refused)
+                raise
         log.info("sent %s: %s (nonce %d)", row.purpose, row.tx_hash, row.nonce)
         return row
+
+    def _give_nonce_away(self, row: TxRow, refused: TxFailed) -> None:
+        """`row`, just signed, was refused by the node: an empty transfer takes its nonce."""
+        log.warning(
+            "%s (nonce %d) was refused by the node (%s); an empty transfer to ourselves takes "
+            "its nonce", row.purpose, row.nonce, refused.__cause__ or refused,
+        )  # fmt: skip
+        filler = self._void(row)
+        try:
+            self._broadcast(filler)
+        except TxFailed as exc:  # stored: `collect` broadcasts it again
+            log.warning("%s", exc)
 
     def send(self, call: Call) -> TxRow:
         """Send `call` once for its purpose and wait for it; returns the mined row.
 
         Raises `ContractReverted` (with the contract's custom error) when the call would revert,
-        before anything is signed, and `TxFailed` when it was mined and reverted.
+        before anything is signed, `TxFailed` when it was mined and reverted, and `TxPending`
+        when it is not mined within the receipt timeout (unless the sender was made `waiting`:
+        then it waits on): the row stays in flight, for `collect`.
         """
         row = self.submit(call)
         if row.status == "mined":
@@ -360,6 +389,8 @@ class TxSender:
             log.log(level, "%s not sent: %s", call.purpose.key, exc)
         except TxFailed as exc:
             log.warning("%s", exc)
+        except (Web3RPCError, ValueError) as exc:  # one step's failure never ends the pass
+            log.warning("%s not sent: the node answered %s", call.purpose.key, exc)
         return False
 
     def _sign_and_store(self, call: Call) -> TxRow:
@@ -458,11 +489,18 @@ class TxSender:
 
     def _await(self, row: TxRow, *, broadcast: bool = True) -> TxRow:
         """Wait for `row`'s receipt, broadcasting it first unless it was just broadcast (each
-        transaction once: the node answers a second copy with "already imported")."""
+        transaction once: the node answers a second copy with "already imported").
+
+        Without `waiting`, one receipt timeout at most: then `TxPending`, and the row stays in
+        flight for `collect`. With it, as long as it takes, broadcasting again after each
+        receipt timeout and saying every `PROGRESS_SECONDS` that it still waits. A nonce below
+        `row`'s missing from the chain is not sent from here: still in flight, it is on its
+        way; recorded as mined, a reorganisation removed it, and `reconcile` sends it again."""
         if broadcast:
             self._broadcast(row)
-        deadline = time.monotonic() + self.receipt_timeout
-        next_fill = time.monotonic() + GAP_CHECK_SECONDS
+        started = time.monotonic()
+        deadline = started + self.receipt_timeout
+        next_progress = started + PROGRESS_SECONDS
         while True:
             try:
                 receipt = with_retries(
@@ -482,12 +520,15 @@ class TxSender:
                     break
                 self._finish(row, "dropped")
                 raise TxFailed(f"{row.purpose}: nonce {row.nonce} was used by another transaction")
-            if nonce_used < row.nonce and time.monotonic() > next_fill:
-                self._fill_gap(row.nonce, nonce_used)
-                next_fill = time.monotonic() + GAP_CHECK_SECONDS
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
+                if self.waiting is None:
+                    raise TxPending(row, now - started)
                 self._broadcast(row)
-                deadline = time.monotonic() + self.receipt_timeout
+                deadline = now + self.receipt_timeout
+            if self.waiting is not None and now > next_progress:
+                self.waiting(row, now - started)
+                next_progress = now + PROGRESS_SECONDS
             time.sleep(0.2)
         return self._record(row, receipt)
 
@@ -562,6 +603,13 @@ def _next_nonce(s: Session, chain: int) -> int:
     return max(chain, -1 if highest is None else highest + 1)
 
 
+def _waits_for_a_gap(refused: TxFailed) -> bool:
+    """Whether the node refused a transaction only because a lower nonce is missing from its
+    pool (some nodes take no transaction beyond a gap): it is taken once the gap is filled."""
+    message = str(refused.__cause__ or refused).lower()
+    return "nonce too high" in message or "gapped" in message
+
+
 def _voided(row: TxRow, void: Callable[[Purpose], bool]) -> bool:
     """Whether `void` says `row`'s transaction is not to be sent again (a key this worker never
     wrote is sent again, as before)."""
@@ -572,4 +620,4 @@ def _voided(row: TxRow, void: Callable[[Purpose], bool]) -> bool:
     return void(purpose)
 
 
-__all__ = ["ContractReverted", "TxFailed", "TxSender", "with_retries"]
+__all__ = ["ContractReverted", "TxFailed", "TxPending", "TxSender", "with_retries"]

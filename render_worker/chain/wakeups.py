@@ -30,8 +30,9 @@ def seconds_to_sleep(
     settle_grace: float,
 ) -> float:
     """Seconds until the loop should run again: the poll interval, or sooner where one of the
-    jobs still in bidding opens its reveal (`bid_end` + 1) or may be settled (`reveal_end` + 1,
-    and `settle_grace` later for a worker that is not the cheapest)."""
+    jobs still in bidding (a sealed bid still in flight included) opens its reveal (`bid_end` +
+    1) or may be settled (`reveal_end` + 1, and `settle_grace` later for a worker that is not
+    the cheapest)."""
     wait = poll_seconds * (HEADS_POLL_FACTOR if heads else 1)
     for job in bidding:
         if job.settled:

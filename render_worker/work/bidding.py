@@ -23,7 +23,10 @@ import logging
 import os
 from collections.abc import Callable
 
+from eth_account.typed_transactions.typed_transaction import TypedTransaction
+from hexbytes import HexBytes
 from sqlalchemy import String, cast, literal, select
+from web3 import Web3
 
 from render_worker.chain import calls
 from render_worker.chain.purposes import Action, Purpose
@@ -86,6 +89,8 @@ class Bidder:
         self.metrics = metrics
         self._config: MarketConfig | None = None
         self._account: Account | None = None
+        self._balance: int | None = None  # the key's ETH, read once a pass
+        self._spending = 0  # what its transactions in flight may spend of it
 
     def consider(self, job: JobRow, now: int) -> None:
         with self.state.session() as s:
@@ -154,6 +159,21 @@ class Bidder:
             # The reveal would cut the bid to what the stake backs anyway; bid that at once.
             log.info("job %d: %d tiles, what the free stake backs", job.job_id, backed)
             decision = decision.model_copy(update={"tile_count": backed})
+        # The bond is paid from the key's ETH, which the transactions in flight spend too.
+        bond = self.market.job(job.job_id).bid_bond
+        balance, spending = self._eth()
+        if balance < bond:
+            reason = f"its ETH ({balance} wei) cannot pay the bid bond ({bond} wei)"
+            self.state.move(job.job_id, Stage.SKIPPED, reason)
+            log.info("job %d: skipped, %s", job.job_id, reason)
+            return
+        if balance - spending < bond:
+            log.info(
+                "job %d: its ETH less what its transactions in flight spend cannot pay the bid "
+                "bond yet; trying again once they are mined", job.job_id,
+            )  # fmt: skip
+            return
+        self._spending += bond
         salt = os.urandom(32)
         commitment = bid_commitment(
             job.job_id, self.me, decision.price_per_tile, decision.tile_count, salt
@@ -176,6 +196,8 @@ class Bidder:
         """Forget what the last pass read of the market's configuration and of this worker's
         account: each is read once a pass, however many jobs it bids on."""
         self._config, self._account = None, None
+        self._balance = None
+        self._spending = 0
 
     def after_give_back(self, job_id: int, given: GiveBack) -> None:
         """The seat of `job_id` was given back for `given`: a lost GPU or a failed driver
@@ -213,6 +235,16 @@ class Bidder:
         free = account.stake - account.locked - in_flight
         return UINT16_MAX if per_tile == 0 else max(free, 0) // per_tile
 
+    def _eth(self) -> tuple[int, int]:
+        """The key's ETH on the latest block and what its transactions in flight may spend of
+        it (value and gas at their fee cap), read once a pass; bids sent this pass add their
+        bonds."""
+        if self._balance is None:
+            me = Web3.to_checksum_address(self.me)
+            self._balance = self.market.w3.eth.get_balance(me, "latest")
+            self._spending = sum(_cost(row.raw) for row in self.sender.in_flight())
+        return self._balance, self._spending
+
     def _bids_in_flight(self) -> list[tuple[int, int]]:
         """The tile count and maximum price of each sealed bid sent and not yet mined (the
         account read at the start of the pass does not count them yet)."""
@@ -238,6 +270,14 @@ class Bidder:
         # collateral it locked at the job's maximum price, more than a seat given back costs.
         if now < job.bid_end:
             return
+        # Our reveal's row first: one mined in the window's last block is found at a pass
+        # after the window ends.
+        revealed = self.sender.sent(Purpose(Action.REVEAL_BID, job.job_id))
+        if revealed is not None and revealed.status == "mined":
+            self.state.move(job.job_id, Stage.REVEALED)
+            return
+        if revealed is not None and revealed.status == "sent" and now >= job.reveal_end:
+            return  # in flight: `collect` says whether it was mined in time
         if now >= job.reveal_end:
             self.state.move(job.job_id, Stage.LOST, "the reveal window closed before we revealed")
             return
@@ -273,3 +313,10 @@ class Bidder:
         refusal means there is none left to reclaim)."""
         self.sender.try_send(calls.reclaim_bond(job.job_id))
         self.state.move(job.job_id, Stage.CANCELLED)
+
+
+def _cost(raw: str) -> int:
+    """What the signed transaction `raw` may spend at most: its value and its gas at its fee
+    cap."""
+    tx = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+    return int(tx.get("value", 0)) + int(tx["gas"]) * int(tx["maxFeePerGas"])

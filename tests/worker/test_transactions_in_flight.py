@@ -5,6 +5,7 @@ restart, with no nonce left unused."""
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +49,23 @@ def mined_on_demand(stack: Stack) -> Iterator[None]:
         yield
     finally:
         rpc("evm_setAutomine", [True])  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def block_producer(own_stack: Stack) -> Iterator[None]:
+    """Mines a block every half second during the one test that asks for it (the file's other
+    tests mine on demand, whatever order they run in)."""
+    stop = threading.Event()
+
+    def mine() -> None:
+        while not stop.wait(0.5):
+            own_stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=mine, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
 
 
 def _sender(worker: WorkerDaemon) -> TxSender:
