@@ -64,8 +64,9 @@ def marketplace(options: DemoOptions) -> dict[str, Any]:
         summary = run.run()
         detail = run.api.get(f"/api/jobs/{summary.job_id}").json()
         metrics = {w.address: w.metrics(run.local_http) or {} for w in run.workers}
-        status = run.devnet.status()
-        with KuboClient(str(status.ipfs_api_url)) as ipfs:
+        # The evidence is on the server's node (the demo gives each party its own).
+        assert run.nodes is not None
+        with KuboClient(run.nodes.server.api_url) as ipfs:
             evidence = [
                 json.loads(ipfs.cat(e["args"]["evidence_cid"]))
                 for e in detail["events"]

@@ -1,5 +1,5 @@
-"""The programs the demo starts (server, workers): each in its own session with its own log,
-all stopped in reverse order when the demo ends, fails or is interrupted."""
+"""The programs the demo starts (IPFS nodes, server, workers): each in its own session with its
+own log, all stopped in reverse order when the demo ends, fails or is interrupted."""
 
 import os
 import shutil
@@ -57,6 +57,11 @@ class ProcessGroup:
         self.processes.append(proc)
         self._save()
         return proc
+
+    def adopt(self, proc: ManagedProcess) -> None:
+        """Record a process started elsewhere (an IPFS node), to be stopped with the others."""
+        self.processes.append(proc)
+        self._save()
 
     def _save(self) -> None:
         self.record.parent.mkdir(parents=True, exist_ok=True)

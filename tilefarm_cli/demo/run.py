@@ -1,8 +1,9 @@
-"""One demo run: the local stack, the marketplace server and three workers as separate
-processes, a job posted by the artist through the API, followed to its frames.
+"""One demo run: the local chain, an IPFS node for the server and for each worker, the
+marketplace server and three workers as separate processes, a job posted by the artist through
+the API, followed to its frames.
 
 `DemoRun` is a context manager: whatever happens (an error, Ctrl-C), leaving it stops every
-process it started, newest first, and the chain and IPFS last.
+process it started, newest first, and the chain last.
 """
 
 import fcntl
@@ -26,6 +27,7 @@ from tilefarm_cli.demo import artist as artist_steps
 from tilefarm_cli.demo.downloads import download_frames
 from tilefarm_cli.demo.errors import DemoError
 from tilefarm_cli.demo.follow import JobFollower, worker_metric
+from tilefarm_cli.demo.nodes import DemoNodes, check_ports, start_nodes
 from tilefarm_cli.demo.options import DemoOptions
 from tilefarm_cli.demo.processes import ProcessGroup
 from tilefarm_cli.demo.progress import JobProgress
@@ -41,8 +43,22 @@ from tilefarm_cli.demo.summary import (
 from tilefarm_cli.demo.workers import ARTIST_ACCOUNT, DemoWorker, plan_workers, set_up
 from tilefarm_cli.demo.workers import start as start_workers
 from tilefarm_cli.devnet import Devnet, PortInUse
-from tilefarm_cli.devnet.ports import port_is_free, port_owner
+from tilefarm_cli.devnet.ports import free_port, port_is_free, port_owner
 from tilefarm_cli.settings import TilefarmSettings
+
+
+def _spare_port(options: DemoOptions) -> int:
+    """A free port that none of the demo's own port options names."""
+    taken = {
+        options.server_port,
+        options.chain_port,
+        options.ipfs_api_port,
+        options.ipfs_gateway_port,
+    }
+    port = free_port(options.host)
+    while port in taken:
+        port = free_port(options.host)
+    return port
 
 
 class BlockTicker:
@@ -82,12 +98,15 @@ class DemoRun:
         self.options = options
         self.step = on_step or (lambda _msg: None)
         self.on_progress = on_progress or (lambda _p: None)
+        # The devnet's own Kubo is offline, so it can trade content with no other node: the
+        # parties get nodes of their own (`nodes.py`, on the demo's IPFS ports) and it sits idle
+        # on free ports, started only because the stack brings it along with the chain.
         self.stack = TilefarmSettings(
             state_dir=options.state_dir / "stack",
             host=options.host,
             chain_port=options.chain_port,
-            ipfs_api_port=options.ipfs_api_port,
-            ipfs_gateway_port=options.ipfs_gateway_port,
+            ipfs_api_port=_spare_port(options),
+            ipfs_gateway_port=_spare_port(options),
         )
         self.devnet = Devnet(self.stack)
         self.group = ProcessGroup(options.state_dir / "processes.json")
@@ -101,6 +120,7 @@ class DemoRun:
         self.started = time.monotonic()
         self._lock: IO[str] | None = None
         self.follower: JobFollower | None = None
+        self.nodes: DemoNodes | None = None
 
     # ---- lifetime -------------------------------------------------------------------------
 
@@ -125,7 +145,7 @@ class DemoRun:
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Stop the workers and the server, then the chain and IPFS. Safe to call twice."""
+        """Stop the workers, the server and the IPFS nodes, then the chain. Safe to call twice."""
         if self.ticker is not None:
             self.ticker.stop()
             self.ticker = None
@@ -151,22 +171,28 @@ class DemoRun:
     def run(self) -> DemoSummary:
         o = self.options
         self._prepare()
-        self.step("starting the chain (anvil) and IPFS (Kubo), deploying the market")
+        self.step("starting the chain (anvil), deploying the market")
         status = self.devnet.up()
         if not status.running or status.deployments_file is None:
             raise DemoError("the local stack is not healthy: " + "; ".join(status.problems))
-        rpc, ws, ipfs = str(status.rpc_url), str(status.ws_url), str(status.ipfs_api_url)
+        rpc, ws = str(status.rpc_url), str(status.ws_url)
         deployments = status.deployments_file
         self.w3 = w3 = connect_web3(rpc)
         market = self.market = JobMarketClient.from_deployments(w3, read_deployments(deployments))
         self.ticker = BlockTicker(w3, o.block_seconds).start()
 
-        self.step(f"starting the marketplace server on {o.server_url}")
-        server = start_server(self.group, o, rpc, ws, ipfs, deployments)
-        self.step(f"setting up {o.workers} workers: render-worker init --import-key, stake")
         self.workers = plan_workers(o)
+        self.step(f"starting {o.workers + 1} IPFS nodes (Kubo: the server's, one per worker), "
+                  "peered with each other")  # fmt: skip
+        nodes = self.nodes = start_nodes(
+            self.group, o, [w.number for w in self.workers], self.stack.ipfs_bin
+        )
+        self.step(f"starting the marketplace server on {o.server_url}")
+        server = start_server(self.group, o, rpc, ws, nodes.server.api_url, deployments)
+        self.step(f"setting up {o.workers} workers: render-worker init --import-key, stake")
         stake = market.config().min_stake
-        set_up(self.workers, o, rpc, ipfs, deployments, stake, self.password)
+        urls = {n: node.api_url for n, node in nodes.workers.items()}
+        set_up(self.workers, o, rpc, urls, deployments, stake, self.password)
         self.step(f"starting {o.workers} workers: render-worker run")
         start_workers(self.group, self.workers, o, self.password)
         self.step(f"building the {o.scene} scene")
@@ -207,7 +233,8 @@ class DemoRun:
             raise PortInUse(
                 "the marketplace server", o.host, o.server_port, "--port", port_owner(o.server_port)
             )
-        for name in ("stack", "marketplace", "workers", "artist"):
+        check_ports(o)
+        for name in ("stack", "ipfs", "marketplace", "workers", "artist"):
             shutil.rmtree(o.state_dir / name, ignore_errors=True)
         o.state_dir.mkdir(parents=True, exist_ok=True)
 
@@ -287,6 +314,7 @@ class DemoRun:
             tiles_by_round=tiles,
             rounds=max((t.round for t in tiles), default=0),
             killed_worker=self._killed(),
+            ipfs_nodes=self.nodes.api_urls() if self.nodes is not None else {},
             notes=notes,
             logs=o.state_dir,
         )

@@ -86,6 +86,8 @@ class DemoSummary(BaseModel):
     tiles_by_round: list[TileRound]
     rounds: int  # re-offer rounds the job needed
     killed_worker: KilledWorker | None
+    # Each party's IPFS node (Kubo RPC API); the artist talks HTTP to the server and has none.
+    ipfs_nodes: dict[str, str] = {}
     notes: list[str]
     logs: Path
 

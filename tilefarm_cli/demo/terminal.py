@@ -99,6 +99,8 @@ def summary_text(s: DemoSummary) -> str:
         lines.append(f"  {'':<{width + 6}}  EXR {f.exr_file}  {f.exr_cid}")
     lines.append(f"page  {s.page_url}")
     lines.append(f"API   {s.job_api_url}")
+    if s.ipfs_nodes:
+        lines.append("IPFS  " + ", ".join(f"{who} {url}" for who, url in s.ipfs_nodes.items()))
     lines.append(f"logs  {s.logs}")
     lines += [f"note: {note}" for note in s.notes]
     return "\n".join(lines)

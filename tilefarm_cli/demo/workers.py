@@ -3,6 +3,7 @@ set up the way docs/worker.md tells an operator to (`init --import-key`, `stake`
 
 import json
 import re
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -97,18 +98,19 @@ def set_up(
     workers: list[DemoWorker],
     options: DemoOptions,
     rpc_url: str,
-    ipfs_api_url: str,
+    ipfs_api_urls: Mapping[int, str],
     deployments: Path,
     stake_wei: int,
     password: str,
 ) -> None:
-    """`render-worker init --import-key`, then `render-worker stake`, for every worker at once."""
+    """`render-worker init --import-key`, then `render-worker stake`, for every worker at once;
+    each worker's config names its own IPFS node (`ipfs_api_urls`, by worker number)."""
     cli = program("render-worker")
 
     def init(w: DemoWorker) -> None:
         argv = [
             cli, "init", "--config", str(w.config), "--state-dir", str(w.home),
-            "--rpc-url", rpc_url, "--ipfs-api-url", ipfs_api_url,
+            "--rpc-url", rpc_url, "--ipfs-api-url", ipfs_api_urls[w.number],
             "--deployments", str(deployments), "--import-key",
         ]  # fmt: skip
         key = w.account.key.hex()
