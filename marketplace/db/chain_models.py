@@ -78,16 +78,22 @@ class ChainEvent(Base):
     """One decoded market event, exactly as emitted."""
 
     __tablename__ = "chain_events"
+    # A name's or an actor's events in chain order, newest first a page at a time (the price
+    # estimate's recent winning bids, a worker's history): read from the index's end, not sorted.
+    __table_args__ = (
+        Index("ix_chain_events_name_position", "name", "block_number", "log_index"),
+        Index("ix_chain_events_actor_position", "actor", "block_number", "log_index"),
+    )
 
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
     tx_hash: Mapped[str] = mapped_column(String(66))
     block_hash: Mapped[str] = mapped_column(String(66))
     timestamp: Mapped[int] = mapped_column(BigInteger)
-    name: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(40))
     job_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     # The first address argument (worker, bidder, account): whose history the event belongs to.
-    actor: Mapped[str | None] = mapped_column(String(42), index=True)
+    actor: Mapped[str | None] = mapped_column(String(42))
     args: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
@@ -99,6 +105,9 @@ class JobView(Base):
     job's manifest and frame count."""
 
     __tablename__ = "jobs"
+    # The posted jobs (`root = 0`) newest first a page at a time, and a job's rounds: one range
+    # of this index, already in order.
+    __table_args__ = (Index("ix_jobs_root_job", "root", "job_id"),)
 
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     artist: Mapped[str] = mapped_column(String(42), index=True)
@@ -128,7 +137,7 @@ class JobView(Base):
     # Rounds (the contract's `job(id)`): `root` is the posted job a round re-offers tiles of (0 for
     # a posted job) and `round` its number (0 for a posted job); a posted job's `latest` round id
     # and `open_rounds` (rounds bidding or with open seats).
-    root: Mapped[int] = mapped_column(BigInteger, default=0, index=True)
+    root: Mapped[int] = mapped_column(BigInteger, default=0)
     round: Mapped[int] = mapped_column(Integer, default=0)
     latest: Mapped[int] = mapped_column(BigInteger, default=0)
     open_rounds: Mapped[int] = mapped_column(Integer, default=0)
@@ -155,6 +164,12 @@ class SeatView(Base):
     """One bidder's bid and assignment in one job (the contract's `seat(job, worker)`)."""
 
     __tablename__ = "seats"
+    # A worker's seats and the seats an account verified, in job order (`/api/workers/{address}`).
+    __table_args__ = (
+        Index("ix_seats_worker_job", "worker", "job_id"),
+        Index("ix_seats_verifier_job", "verifier", "job_id"),
+        Index("ix_seats_attested_by_job", "attested_by", "job_id"),
+    )
 
     job_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     worker: Mapped[str] = mapped_column(String(42), primary_key=True)
