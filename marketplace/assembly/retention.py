@@ -83,7 +83,7 @@ class PinRetention:
         returns the CIDs unpinned."""
         cutoff = now - self.retention_seconds
         with self.db.session() as session:
-            due, kept = self._jobs(session, cutoff)
+            due, kept = self.jobs(session, cutoff)
             if not due:
                 return []
             frames = frame_cids(session)
@@ -112,7 +112,7 @@ class PinRetention:
             log.info("job %d: unpinned its scene, tiles and evidence after retention", job_id)
         return unpinned
 
-    def _jobs(self, session: Session, cutoff: float) -> tuple[dict[int, str], list[str]]:
+    def jobs(self, session: Session, cutoff: float) -> tuple[dict[int, str], list[str]]:
         """The posted jobs whose material is due for unpinning (id: manifest CID), and the
         manifest CIDs of every other job (running, or within its retention)."""
         due: dict[int, str] = {}

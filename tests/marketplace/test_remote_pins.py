@@ -6,10 +6,12 @@ Kubo (offline: it cannot fetch from anyone else)."""
 import time
 
 import pytest
+from sqlalchemy import select
 
 from marketplace.api.deps import Services
 from marketplace.assembly.remote_pins import RemotePins
 from marketplace.assembly.retention import PinRetention
+from marketplace.db.chain_models import SeatView
 from marketplace.settings import MarketplaceSettings
 from tests.ipfs.pinning_service import running_pinning_service
 from tests.marketplace.finished_job import FinishedJob, frames_of
@@ -20,6 +22,13 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs]
 
 HOUR = 3600.0
 TOKEN = "server-account-token"
+
+
+def _evidence(services: Services, job_id: int) -> set[str]:
+    """The verifiers' evidence of the job's seats."""
+    with services.db.session() as session:
+        seats = session.scalars(select(SeatView).where(SeatView.job_id == job_id))
+        return {s.evidence_cid for s in seats if s.evidence_cid}
 
 
 def test_a_pinning_service_url_without_its_token_is_refused_with_the_setting_to_give() -> None:
@@ -72,7 +81,9 @@ def test_assembled_frames_are_pinned_remotely_and_retention_deletes_remote_pins_
                 assert time.monotonic() < deadline, "the frames were not pinned remotely"
                 time.sleep(0.05)
 
-            scene = account.pin(job.manifest.scene_cid, name="the artist's scene")
+            # Evidence is always let go once due (a scene may be kept for another job).
+            evidence = next(iter(_evidence(services, job.job_id)))
+            held = account.pin(evidence, name="a verifier's evidence")
             retention = PinRetention(
                 services.db, job.ipfs, services.manifests, retention_seconds=HOUR, remote=remote
             )
@@ -81,9 +92,9 @@ def test_assembled_frames_are_pinned_remotely_and_retention_deletes_remote_pins_
         finally:
             remote.close()
         try:
-            assert job.manifest.scene_cid in unpinned
-            assert [p.requestid for p in account.find(job.manifest.scene_cid)] == []
-            assert scene.requestid not in service.book.requests
+            assert evidence in unpinned
+            assert [p.requestid for p in account.find(evidence)] == []
+            assert held.requestid not in service.book.requests
             kept = {p.pin.cid for p in account.find_many(sorted(frames))}
             assert kept == frames  # frames stay, here and on the service
         finally:
