@@ -38,16 +38,14 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.types import Wei
 
-from bench.load import OTHER_CORE, percentile, pin, start_open_loop
-from bench.server import start_server, stop_server, wait_indexed
+from bench.load import percentile, start_open_loop
+from bench.server import start_devnet, start_server, stop_server, wait_indexed
 from tilefarm.adapters.chain.bids import bid_commitment
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm.adapters.chain.events import JobParams, TilesAssigned
 from tilefarm.merkle import merkle_root, tile_leaf
-from tilefarm_cli.devnet import Devnet
 from tilefarm_cli.devnet.ports import free_port
-from tilefarm_cli.settings import TilefarmSettings
 
 ETHER = 10**18
 P99_TARGET_MS = 50.0
@@ -176,19 +174,9 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="tilefarm-bench-api-") as tmp:
         state = Path(tmp)
-        devnet = Devnet(
-            TilefarmSettings(
-                state_dir=state / "stack",
-                chain_port=free_port(),
-                ipfs_api_port=free_port(),
-                ipfs_gateway_port=free_port(),
-            )
-        )
-        status = devnet.up()
-        # The server gets core 0 to itself ("on one core"); the chain, IPFS, this process (the
-        # job stream, the lag probe) and the load generator share core 1.
-        for pid in [0, *(p.pid for p in status.processes)]:
-            pin(pid, OTHER_CORE)
+        # The server gets core 0 to itself; the chain, IPFS, this process (the job stream, the
+        # lag probe) and the load generator share core 1.
+        devnet, status = start_devnet(state)
         server: subprocess.Popen[bytes] | None = None
         try:
             assert status.rpc_url and status.deployments_file

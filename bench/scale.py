@@ -38,14 +38,12 @@ import httpx
 from sqlalchemy import create_engine, text
 from web3 import Web3
 
-from bench.load import OTHER_CORE, open_loop, percentile, pin
+from bench.load import open_loop, percentile
 from bench.market import WINDOW, MarketBuilder, job_params, worker_address
-from bench.server import memory_mb, start_server, stop_server, wait_indexed
+from bench.server import memory_mb, start_devnet, start_server, stop_server, wait_indexed
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
-from tilefarm_cli.devnet import Devnet
 from tilefarm_cli.devnet.ports import free_port
-from tilefarm_cli.settings import TilefarmSettings
 
 P99_TARGET_MS = 50.0
 LEDGER_TARGET_SECONDS = 10.0
@@ -254,17 +252,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="tilefarm-bench-scale-") as tmp:
         state = Path(tmp)
-        devnet = Devnet(
-            TilefarmSettings(
-                state_dir=state / "stack",
-                chain_port=free_port(),
-                ipfs_api_port=free_port(),
-                ipfs_gateway_port=free_port(),
-            )
-        )
-        status = devnet.up()
-        for pid in [0, *(p.pid for p in status.processes)]:
-            pin(pid, OTHER_CORE)
+        devnet, status = start_devnet(state)
         try:
             assert status.rpc_url and status.deployments_file
             w3 = Web3(Web3.HTTPProvider(status.rpc_url, request_kwargs={"timeout": 60}))

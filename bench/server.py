@@ -11,7 +11,27 @@ from typing import Any
 
 import httpx
 
-from bench.load import SERVER_CORE, pin
+from bench.load import OTHER_CORE, SERVER_CORE, pin
+from tilefarm_cli.devnet import Devnet, StackStatus
+from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.settings import TilefarmSettings
+
+
+def start_devnet(state: Path) -> tuple[Devnet, StackStatus]:
+    """A devnet of the bench's own in `state` on free ports; its processes and this one pinned to
+    `OTHER_CORE`, which leaves the server's core to the server ("on one core")."""
+    devnet = Devnet(
+        TilefarmSettings(
+            state_dir=state / "stack",
+            chain_port=free_port(),
+            ipfs_api_port=free_port(),
+            ipfs_gateway_port=free_port(),
+        )
+    )
+    status = devnet.up()
+    for pid in [0, *(p.pid for p in status.processes)]:
+        pin(pid, OTHER_CORE)
+    return devnet, status
 
 
 def start_server(
