@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,15 @@ class Attempts:
 
     def __getitem__(self, what: str) -> str:
         return self.lines[what]
+
+
+def attempts_of(child: BlenderChild, outside: list[Path]) -> Attempts:
+    """What the hostile Python in `child` reported. Its stderr is read by a thread of its own:
+    the answer to the request can come before its last lines are, so wait for the last one."""
+    deadline = time.monotonic() + 30
+    while "ESCAPE uid: " not in child.stderr_tail(60) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return Attempts(child.stderr_tail(60), outside)
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +149,7 @@ def shut_in(
     try:
         child = children.child(1, "bafyescape")
         child.inspect(escape_blend)
-        return Attempts(child.stderr_tail(60), [outside, worker_home / "work"])
+        return attempts_of(child, [outside, worker_home / "work"])
     finally:
         children.close()
 
@@ -157,7 +167,7 @@ def shut_in_as_the_workers_user(
     try:
         child = children.child(1, "bafyescape")
         child.inspect(escape_blend)
-        return Attempts(child.stderr_tail(60), [outside, worker_home / "work"])
+        return attempts_of(child, [outside, worker_home / "work"])
     finally:
         children.close()
 
@@ -169,7 +179,7 @@ def unsandboxed(
     """The CONTROL: the same scene opened by a child with no sandbox at all."""
     with BlenderChild(sandbox=Sandbox.NONE, threads=1, trust_scripts=True) as child:
         child.inspect(escape_blend)
-        return Attempts(child.stderr_tail(60), [outside, worker_home / "work"])
+        return attempts_of(child, [outside, worker_home / "work"])
 
 
 def test_a_hostile_blend_cannot_read_the_workers_keystore(shut_in: Attempts):
