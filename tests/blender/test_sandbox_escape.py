@@ -139,19 +139,28 @@ def trusted_scripts() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(scope="module")
-def shut_in(
-    trusted_scripts: None, escape_blend: Path, worker_home: Path, outside: Path
+def job_child_attempts(
+    escape_blend: Path, worker_home: Path, outside: Path, **settings: object
 ) -> Attempts:
-    """The hostile scene opened by a job's child, started as the worker starts it."""
-    settings = DaemonSettings(state_dir=worker_home, sandbox=Sandbox.BWRAP, threads=1)
-    children = JobChildren(settings)
+    """What the hostile scene reported from a job's child of a worker in `worker_home`, started
+    as the worker starts it (under bubblewrap, with `settings` besides)."""
+    children = JobChildren(
+        DaemonSettings(state_dir=worker_home, sandbox=Sandbox.BWRAP, threads=1, **settings)  # type: ignore[arg-type]
+    )
     try:
         child = children.child(1, "bafyescape")
         child.inspect(escape_blend)
         return attempts_of(child, [outside, worker_home / "work"])
     finally:
         children.close()
+
+
+@pytest.fixture(scope="module")
+def shut_in(
+    trusted_scripts: None, escape_blend: Path, worker_home: Path, outside: Path
+) -> Attempts:
+    """The hostile scene opened by a job's child, started as the worker starts it."""
+    return job_child_attempts(escape_blend, worker_home, outside)
 
 
 @pytest.fixture(scope="module")
@@ -160,16 +169,7 @@ def shut_in_as_the_workers_user(
 ) -> Attempts:
     """The same, with the child left the worker's user (`child_user=None`; root where the tests
     run as root): what bubblewrap's view alone hides and forbids."""
-    settings = DaemonSettings(
-        state_dir=worker_home, sandbox=Sandbox.BWRAP, threads=1, child_user=None
-    )
-    children = JobChildren(settings)
-    try:
-        child = children.child(1, "bafyescape")
-        child.inspect(escape_blend)
-        return attempts_of(child, [outside, worker_home / "work"])
-    finally:
-        children.close()
+    return job_child_attempts(escape_blend, worker_home, outside, child_user=None)
 
 
 @pytest.fixture(scope="module")

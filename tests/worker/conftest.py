@@ -65,20 +65,30 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     supervisor.down()
 
 
-@pytest.fixture(scope="module")
-def block_producer(own_stack: Stack) -> Iterator[None]:
-    """Mines a block every half second, as a real chain does without any transaction."""
+@contextmanager
+def mining(stack: Stack, every: float = 0.5) -> Iterator[None]:
+    """Mines a block every `every` seconds while the block runs, as a real chain does without
+    any transaction."""
     stop = threading.Event()
 
     def mine() -> None:
-        while not stop.wait(0.5):
-            own_stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        while not stop.wait(every):
+            stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
     thread = threading.Thread(target=mine, daemon=True)
     thread.start()
-    yield
-    stop.set()
-    thread.join()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def block_producer(own_stack: Stack) -> Iterator[None]:
+    """A block every half second for the whole module."""
+    with mining(own_stack):
+        yield
 
 
 def worker_settings(stack: Stack, state_dir: Path, **overrides: object) -> DaemonSettings:

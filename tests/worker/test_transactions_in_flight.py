@@ -5,7 +5,6 @@ restart, with no nonce left unused."""
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from render_worker.chain import calls
 from render_worker.chain.sender import TxSender
 from render_worker.daemon import WorkerDaemon
-from tests.worker.conftest import PASSWORD, Stack, worker_daemon
+from tests.worker.conftest import PASSWORD, Stack, mining, worker_daemon
 
 pytestmark = [pytest.mark.chain]
 
@@ -55,17 +54,8 @@ def mined_on_demand(stack: Stack) -> Iterator[None]:
 def block_producer(own_stack: Stack) -> Iterator[None]:
     """Mines a block every half second during the one test that asks for it (the file's other
     tests mine on demand, whatever order they run in)."""
-    stop = threading.Event()
-
-    def mine() -> None:
-        while not stop.wait(0.5):
-            own_stack.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-
-    thread = threading.Thread(target=mine, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join()
+    with mining(own_stack):
+        yield
 
 
 def _sender(worker: WorkerDaemon) -> TxSender:
