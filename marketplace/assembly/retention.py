@@ -8,8 +8,10 @@ this node pins itself (recursive pins) is unpinned. Scenes are known from the ma
 here; a scene that a job still running or still within its retention also uses stays pinned, and
 while such a job's manifest is not stored here no scene is unpinned. A job is looked at once its
 last event is older than the retention period (chain time); what is unpinned is logged, and a job
-is not looked at again by this server process (after a restart, a job with nothing of its own
-still pinned here is skipped without reading its results lists).
+is not looked at again by this server process once all of it is unpinned (after a restart, a job
+with nothing of its own still pinned here is skipped without reading its results lists). When the
+node refuses an unpin, the job's results lists stay pinned and the job is looked at again at the
+next look, so that nothing of it stays pinned for good.
 
 With a remote pinning service (`remote`), the remote pins of what is unpinned here are deleted
 as well (`marketplace.assembly.remote_pins`).
@@ -107,9 +109,14 @@ class PinRetention:
             tiles = {t for cid in lists & pinned for t in self._tiles(cid)}
             # The results lists last: a restarted server knows a job is done by their absence.
             for group in (tiles, evidence, scene - kept_scenes, lists):
-                unpinned += self._unpin((group & pinned) - frames)
-            self._released.add(job_id)
-            log.info("job %d: unpinned its scene, tiles and evidence after retention", job_id)
+                done, missed = self._unpin((group & pinned) - frames)
+                unpinned += done
+                if missed:  # the lists stay pinned, and the job is looked at again next time
+                    log.info("job %d: unpinning stopped; it is tried again later", job_id)
+                    break
+            else:
+                self._released.add(job_id)
+                log.info("job %d: unpinned its scene, tiles and evidence after retention", job_id)
         return unpinned
 
     def jobs(self, session: Session, cutoff: float) -> tuple[dict[int, str], list[str]]:
@@ -134,17 +141,21 @@ class PinRetention:
         raw = self.ipfs.cat(results_cid, max_bytes=MAX_RESULTS_BYTES)
         return {tile.cid for tile in ResultsList.model_validate_json(raw).tiles}
 
-    def _unpin(self, cids: Iterable[str]) -> list[str]:
-        done = []
+    def _unpin(self, cids: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Unpin `cids` here (and on the pinning service): those unpinned, and those that could
+        not be (the node refused or did not answer)."""
+        done: list[str] = []
+        missed: list[str] = []
         for cid in sorted(cids):
             try:
                 self.ipfs.pin_rm(cid)
                 done.append(cid)
-            except IpfsError as exc:  # unpinned meanwhile, or pinned only as part of another
+            except IpfsError as exc:  # unpinned meanwhile, or the node is busy or down
                 log.warning("could not unpin %s: %s", cid, exc)
+                missed.append(cid)
         if self.remote is not None:
             self.remote.forget(done)
-        return done
+        return done, missed
 
 
 def _seats(session: Session, job_id: int) -> list[SeatView]:

@@ -9,6 +9,7 @@ from marketplace.api.deps import Services
 from marketplace.assembly.retention import PinRetention
 from marketplace.db.chain_models import SeatView
 from tests.marketplace.finished_job import FinishedJob, frames_of
+from tilefarm.adapters.ipfs import IpfsError, KuboClient
 from tilefarm.results import ResultsList
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs]
@@ -58,3 +59,45 @@ def test_an_ended_jobs_scene_tiles_and_evidence_are_unpinned_after_retention_not
     finally:
         for cid in unpinned:  # as it was, for the other tests sharing the job
             job.ipfs.pin_add(cid)
+
+
+class RefusingOnce(KuboClient):
+    """The server's node, refusing to unpin one CID the first time it is asked (as Kubo does when
+    another call unpinned it meanwhile, or while it is going down)."""
+
+    def __init__(self, api_url: str, refused: str) -> None:
+        super().__init__(api_url)
+        self.refused: str | None = refused
+
+    def pin_rm(self, cid: str) -> None:
+        if cid == self.refused:
+            self.refused = None
+            raise IpfsError(f"IPFS /pin/rm failed (500): refused {cid} for the test")
+        super().pin_rm(cid)
+
+
+def test_an_unpin_the_node_refuses_keeps_the_results_lists_and_is_tried_again_at_the_next_look(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    services: Services = job.api.app.state.services  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        seats = list(session.scalars(select(SeatView).where(SeatView.job_id == job.job_id)))
+    lists = {s.results_cid for s in seats if s.results_cid}
+    evidence = sorted(s.evidence_cid for s in seats if s.evidence_cid)[0]
+    assert job.stack.status.ipfs_api_url
+    unpinned: list[str] = []
+    with RefusingOnce(job.stack.status.ipfs_api_url, evidence) as node:
+        retention = PinRetention(services.db, node, services.manifests, retention_seconds=HOUR)
+        later = float(job.stack.w3.eth.get_block("latest")["timestamp"]) + HOUR + 1
+        try:
+            unpinned += retention.release(later)
+            assert evidence not in unpinned and not lists & set(unpinned)
+            assert {evidence, *lists} <= job.ipfs.pins()
+            unpinned += retention.release(later)  # the next look
+            assert {evidence, *lists} <= set(unpinned)
+            assert not {evidence, *lists} & job.ipfs.pins()
+            assert retention.release(later) == []
+        finally:
+            for cid in unpinned:  # as it was, for the other tests sharing the job
+                job.ipfs.pin_add(cid)

@@ -84,6 +84,11 @@ def test_assembled_frames_are_pinned_remotely_and_retention_deletes_remote_pins_
             # Evidence is always let go once due (a scene may be kept for another job).
             evidence = next(iter(_evidence(services, job.job_id)))
             held = account.pin(evidence, name="a verifier's evidence")
+            # The service pins on this same node: its pin/add must be done before the unpin.
+            deadline = time.monotonic() + 30
+            while account.find_many([evidence], ("pinned",)) == []:
+                assert time.monotonic() < deadline, "the evidence was not pinned remotely"
+                time.sleep(0.05)
             retention = PinRetention(
                 services.db, job.ipfs, services.manifests, retention_seconds=HOUR, remote=remote
             )
