@@ -101,25 +101,37 @@ def audit_job_command(
 @audit_app.command("ledger")
 def audit_ledger_command(
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    content: Annotated[
+        bool,
+        typer.Option(
+            "--content",
+            help="also audit every job's content as `audit job` does (manifest, results "
+            "lists, every tile, evidence, frames): reads the whole market from IPFS",
+        ),
+    ] = False,
     rpc_url: RpcUrl = None,
     ipfs_api_url: IpfsUrl = None,
     deployments: DeploymentsFile = None,
     state_dir: StateDir = None,
 ) -> None:
     """Every posted job's books, its rounds' included (escrow, paid, fees, refunded, held), and
-    whether its audit passes, and whether the market's balance equals what it owes. Exits 2 when
-    either fails."""
+    whether they pass the audit (with `--content`, every check of `audit job` too), and whether
+    the market's balance equals what it owes. From the chain alone unless `--content`. Exits 2
+    when either fails."""
     from tilefarm.adapters.ipfs import KuboClient
     from tilefarm.checks.audit.history import read_histories
-    from tilefarm.checks.audit.job import audit_job
+    from tilefarm.checks.audit.job import audit_books, audit_job
     from tilefarm.checks.audit.ledger import ledger_csv, ledger_row
     from tilefarm.checks.audit.solvency import solvency
 
     try:
         market, settings, start = _market(rpc_url, deployments, state_dir)
         histories = read_histories(market, start)
-        with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
-            rows = [ledger_row(audit_job(h, ipfs, market=market)) for h in histories]
+        if content:
+            with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
+                rows = [ledger_row(audit_job(h, ipfs, market=market), "all") for h in histories]
+        else:
+            rows = [ledger_row(audit_books(h), "books") for h in histories]
         books = solvency(market, histories, start)
     except TilefarmError as exc:
         raise fail(exc) from None

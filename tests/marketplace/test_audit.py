@@ -39,6 +39,7 @@ from tilefarm.patches import select_patches
 from tilefarm.pixels import read_exr, write_exr
 from tilefarm.results import ResultsList
 from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.devnet.ports import free_port
 
 pytestmark = [pytest.mark.stack, pytest.mark.chain, pytest.mark.ipfs, pytest.mark.blender]
 
@@ -271,9 +272,12 @@ def test_auditing_an_unknown_job_says_so(finished_job: FinishedJob) -> None:
     assert "has no job 999" in result.stderr
 
 
-def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) -> None:
+@pytest.mark.parametrize("content", [False, True], ids=["books", "content"])
+def test_the_ledger_csv_has_a_balanced_row_per_job(
+    finished_job: FinishedJob, content: bool
+) -> None:
     job = finished_job
-    result = _cli(job, "ledger", "--csv")
+    result = _cli(job, "ledger", "--csv", *(["--content"] if content else []))
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     market = job.stack.market
     posted = [n for n in range(1, market.job_count() + 1) if market.job(n).posted_job]
@@ -286,14 +290,27 @@ def test_the_ledger_csv_has_a_balanced_row_per_job(finished_job: FinishedJob) ->
         assert books["escrow"] + books["top_ups"] + books["slashed_in"] == (
             books["paid"] + books["fees"] + books["refunded"] + books["held"]
         )
-        # Other tests of the session may post a job whose manifest is not a CID.
-        assert r["audit_ok"] == "True" or r["failed_checks"] == "manifest readable", r
+        assert r["checked"] == ("all" if content else "books")
+        # Other tests of the session may post a job whose manifest is not a CID: its content
+        # fails, never its books.
+        allowed = ("", "manifest readable") if content else ("",)
+        assert r["audit_ok"] == "True" or r["failed_checks"] in allowed, r
     assert result.returncode == (0 if all(r["audit_ok"] == "True" for r in rows) else 2)
     assert "owes" in result.stderr and ": balanced" in result.stderr
     finished = next(r for r in rows if int(r["job_id"]) == job.job_id)
     assert finished["audit_ok"] == "True", finished["failed_checks"]
     assert finished["status"] == "Completed" and int(finished["held"]) == 0
     assert int(finished["paid"]) > 0 and int(finished["fees"]) > 0
+
+
+def test_the_ledger_reads_no_content_unless_asked(finished_job: FinishedJob) -> None:
+    """Without `--content` the ledger is the chain's books alone: it runs with IPFS down."""
+    job = finished_job
+    nobody = f"http://127.0.0.1:{free_port()}"
+    books = _cli(job, "ledger", "--csv", "--ipfs-api-url", nobody)
+    rows = {int(r["job_id"]): r for r in csv.DictReader(io.StringIO(books.stdout))}
+    assert rows[job.job_id]["audit_ok"] == "True" and rows[job.job_id]["checked"] == "books"
+    assert ": balanced" in books.stderr, books.stderr
 
 
 def _paths(history: JobHistory) -> set[str]:

@@ -4,24 +4,26 @@ errors by selector), calls, sends, and its logs decoded into the event models of
 `tilefarm.adapters.chain.bindings`.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Self, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
+from web3.types import BlockIdentifier, FilterParams, RPCEndpoint, TxParams, TxReceipt, Wei
 
+from tilefarm.adapters.chain.abi_codec import LogDecoder, ViewCodec, abi_type
 from tilefarm.adapters.chain.artifacts import load_artifact
 from tilefarm.adapters.chain.deploy import Deployments
 from tilefarm.adapters.chain.errors import ChainError, ContractReverted
-from tilefarm.adapters.chain.events import MarketEvent, event_model
+from tilefarm.adapters.chain.events import MarketEvent
 from tilefarm.adapters.chain.records import (
     Receipt,
 )
@@ -42,13 +44,15 @@ class MarketContract:
             address=Web3.to_checksum_address(address), abi=abi
         )
         self._errors: dict[bytes, tuple[str, list[str], list[str]]] = {}
-        self._topics: dict[bytes, str] = {}
+        self._logs = LogDecoder(abi)
+        self._views = {
+            str(item["name"]): ViewCodec(item)
+            for item in abi
+            if item["type"] == "function" and item.get("stateMutability") in ("view", "pure")
+        }
         for item in abi:
-            if item["type"] == "event":
-                types = [_abi_type(i) for i in item["inputs"]]
-                self._topics[keccak(text=f"{item['name']}({','.join(types)})")] = item["name"]
             if item["type"] == "error":
-                types = [_abi_type(i) for i in item["inputs"]]
+                types = [abi_type(i) for i in item["inputs"]]
                 selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
                 self._errors[selector] = (item["name"], [i["name"] for i in item["inputs"]], types)
 
@@ -78,16 +82,35 @@ class MarketContract:
         ]
 
     def events(
-        self, from_block: int = 0, to_block: BlockIdentifier = "latest", job_id: int | None = None
+        self,
+        from_block: int = 0,
+        to_block: BlockIdentifier = "latest",
+        job_id: int | None = None,
+        kinds: Sequence[type[MarketEvent]] = (),
     ) -> list[MarketEvent]:
-        """Every market event in the block range (optionally only those of `job_id`), in order."""
-        logs = self.w3.eth.get_logs(
-            {"address": self.contract.address, "fromBlock": from_block, "toBlock": to_block}
-        )
-        decoded = [self._decode(log) for log in logs]
+        """Every market event in the block range, in order; only those of `job_id` (which the
+        node picks out by their `jobId` topic) and of `kinds` (by their signature), if given."""
+        query: FilterParams = {
+            "address": self.contract.address, "fromBlock": from_block, "toBlock": to_block
+        }  # fmt: skip
+        topics: list[Any] = [[HexStr("0x" + self._logs.topic(k.__name__).hex()) for k in kinds]]
+        if job_id is not None and self._logs.job_id_is_first_topic:
+            topics.append(HexStr("0x" + job_id.to_bytes(32, "big").hex()))
+        if kinds or len(topics) > 1:
+            query["topics"] = [t or None for t in topics]
+        if isinstance(from_block, int):
+            query["fromBlock"] = HexStr(hex(from_block))
+        if isinstance(to_block, int):
+            query["toBlock"] = HexStr(hex(to_block))
+        # The node's answer as it is (hex strings): web3's formatting of every field of every
+        # log costs more than decoding it.
+        answer = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
+        if "error" in answer:
+            raise ChainError(f"eth_getLogs: the node answered {answer['error']!r:.300}")
+        decoded = [self._decode(log) for log in answer["result"]]
         if job_id is None:
             return decoded
-        return [ev for ev in decoded if getattr(ev, "job_id", None) == job_id]
+        return [ev for ev in decoded if ev.get("job_id") == job_id]
 
     # -- building blocks for callers that sign and send themselves (the worker's durable sender)
 
@@ -106,18 +129,13 @@ class MarketContract:
     # -- plumbing
 
     def _decode(self, log: Any) -> MarketEvent:
-        name = self._topics.get(bytes(log["topics"][0])) if log["topics"] else None
-        if name is None:
-            raise ChainError(
-                f"log {log['transactionHash'].hex()}:{log['logIndex']} is no JobMarket event"
-            )
-        decoded = self.contract.events[name]().process_log(log)
-        meta = {
-            "block_number": decoded["blockNumber"],
-            "transaction_hash": decoded["transactionHash"],
-            "log_index": decoded["logIndex"],
-        }
-        return event_model(name, _plain(decoded["args"]), meta)
+        return self._logs.decode(log)
+
+    def _view(self, name: str) -> ViewCodec:
+        try:
+            return self._views[name]
+        except KeyError:
+            raise ChainError(f"the JobMarket ABI has no view named {name}") from None
 
     def _function(self, name: str, *args: Any) -> ContractFunction:
         return cast(ContractFunction, self.contract.get_function_by_name(name)(*args))
@@ -217,13 +235,6 @@ def _revert_data(exc: Exception) -> str | None:
     if isinstance(data, bytes | bytearray):
         return "0x" + bytes(data).hex()
     return data if isinstance(data, str) else None
-
-
-def _abi_type(item: dict[str, Any]) -> str:
-    if item["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in item["components"])
-        return f"({inner}){item['type'][5:]}"
-    return str(item["type"])
 
 
 def checksummed(value: str) -> str:

@@ -2,6 +2,7 @@
 its fields are the event's arguments in snake_case (aliases keep the ABI's camelCase); the ABI
 itself still comes from the build, so a renamed or missing event shows up in `decode_log`."""
 
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -11,8 +12,15 @@ from web3 import Web3
 from tilefarm.types import Hex32
 
 
-def _address(value: Any) -> str:
+@lru_cache(maxsize=65_536)
+def checksum_address(value: str) -> str:
+    """`value` as a checksummed address (cached: a market's logs and views name the same few
+    parties again and again, and each checksum is a keccak)."""
     return Web3.to_checksum_address(value)
+
+
+def _address(value: Any) -> str:
+    return checksum_address(value) if isinstance(value, str) else Web3.to_checksum_address(value)
 
 
 Address = Annotated[str, BeforeValidator(_address)]
@@ -50,6 +58,11 @@ class MarketEvent(ChainModel):
     block_number: int = 0
     transaction_hash: Hex32 = ""
     log_index: int = 0
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Field `name` of this event, or `default` when its kind has none (a dict read, where
+        `getattr` on a model without the field is a slow miss through pydantic)."""
+        return self.__dict__.get(name, default)
 
 
 class Staked(MarketEvent):

@@ -2,11 +2,13 @@
 records of `tilefarm.adapters.chain.records`), and dry runs of the draw."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from web3 import Web3
+from web3.types import RPCEndpoint
 
 from tilefarm.adapters.chain.contract import MarketContract, checksummed
-from tilefarm.adapters.chain.errors import ContractReverted
+from tilefarm.adapters.chain.errors import ChainError, ContractReverted
 from tilefarm.adapters.chain.events import unpack_ranges
 from tilefarm.adapters.chain.records import (
     Account,
@@ -18,9 +20,45 @@ from tilefarm.adapters.chain.records import (
     record,
 )
 
+# Views a JSON-RPC batch carries: one request of a few hundred kB.
+BATCH = 500
+
 
 class MarketReads(MarketContract):
     """The JobMarket's views."""
+
+    def views(
+        self, name: str, calls: Sequence[Sequence[Any]], block: int | None = None
+    ) -> list[Any]:
+        """View `name` called with each argument list of `calls`, sent in JSON-RPC batches of
+        `BATCH` and all read at one block (the latest by default): what each returns, as the
+        view alone would (a reading of a whole market is ten thousands of calls, which one by
+        one cost a round trip each). A call that reverts raises its `ContractReverted`."""
+        view = self._view(name)
+        at = hex(block if block is not None else int(self.w3.eth.block_number))
+        out: list[Any] = []
+        for start in range(0, len(calls), BATCH):
+            requests = [
+                (
+                    RPCEndpoint("eth_call"),
+                    [{"to": self.address, "data": view.calldata(args)}, at],
+                )
+                for args in calls[start : start + BATCH]
+            ]
+            answers = self.w3.provider.make_batch_request(requests)  # type: ignore[attr-defined]
+            if not isinstance(answers, list) or len(answers) != len(requests):
+                raise ChainError(
+                    f"the node answered a batch of {len(requests)} {name} calls "
+                    f"with {answers!r:.200}"
+                )
+            for answer in answers:
+                if "error" in answer:
+                    error = answer["error"]
+                    if isinstance(error, dict) and error.get("data"):
+                        raise self.revert_error(ValueError(error), name)
+                    raise ChainError(f"{name}: the node answered {error!r:.300}")
+                out.append(view.result(answer["result"]))
+        return out
 
     # -- views
 

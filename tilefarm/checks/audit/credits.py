@@ -108,7 +108,7 @@ class Flows:
     into_reserve: list[tuple[tuple[int, int], int, int]] = field(default_factory=list)
 
     def add(self, e: ev.MarketEvent, amount: int) -> None:
-        job_id = getattr(e, "job_id", 0)
+        job_id = e.get("job_id", 0)
         self.into_reserve.append(((e.block_number, e.log_index), job_id, amount))
 
     @property
@@ -151,7 +151,7 @@ def job_credits(
         return seats[resolving[0]]
 
     for e in h.events:
-        key: tuple[int, str] = (getattr(e, "job_id", 0), getattr(e, "worker", ""))
+        key: tuple[int, str] = (e.get("job_id", 0), e.get("worker", ""))
         if isinstance(e, ev.BidCommitted):
             declared[(e.job_id, e.bidder)] = e.tile_count
         elif isinstance(e, ev.BidRevealed):

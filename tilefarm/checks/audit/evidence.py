@@ -81,7 +81,7 @@ def verdicts(h: JobHistory, who: str, job_id: int | None = None) -> list[Verdict
     kind: DisputeKind | None = None
     attested: int | None = None  # the standing attestation's index in `out`
     for e in h.events:
-        if getattr(e, "worker", None) != who or getattr(e, "job_id", None) != job_id:
+        if e.get("worker") != who or e.get("job_id") != job_id:
             continue
         results_cid = revealed.results_cid if revealed is not None else ""
         if isinstance(e, ev.VerifierDrawn):
@@ -338,7 +338,7 @@ def sealed_vote_checks(
     window = h.posted.params.verify_window
     job_id = h.job_id if job_id is None else job_id
     for e in h.events:
-        if getattr(e, "worker", None) != who or getattr(e, "job_id", None) != job_id:
+        if e.get("worker") != who or e.get("job_id") != job_id:
             continue
         if isinstance(e, ev.DisputeOpened):
             panels.append(_Panel())

@@ -12,7 +12,8 @@ from typing import Literal
 
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
-from tilefarm.adapters.chain.records import Job, MarketConfig, Reoffer
+from tilefarm.adapters.chain.events import unpack_ranges
+from tilefarm.adapters.chain.records import Job, MarketConfig, Reoffer, record
 from tilefarm.errors import TilefarmError
 
 # A worker's appeal of a fail, the artist's contest of a pass (the tiles are fraudulent), anyone
@@ -164,14 +165,6 @@ class JobHistory:
         return kinds
 
 
-def job_events(events: list[ev.MarketEvent], job_id: int) -> list[ev.MarketEvent]:
-    """The events of posted job `job_id` and of its rounds, in the order given."""
-    ids = {job_id} | {
-        e.round_id for e in events if isinstance(e, ev.RoundOpened) and e.job_id == job_id
-    }
-    return [e for e in events if getattr(e, "job_id", None) in ids]
-
-
 def read_history(market: JobMarketClient, job_id: int, from_block: int = 0) -> JobHistory:
     """Read job `job_id` of `market` from the chain with its rounds (events from `from_block`,
     the market's deployment block when known). A round's id reads the job it is a round of."""
@@ -181,28 +174,48 @@ def read_history(market: JobMarketClient, job_id: int, from_block: int = 0) -> J
     job = market.job(job_id)
     if not job.posted_job:
         job_id, job = job.root, market.job(job.root)
-    events = job_events(market.events(from_block=from_block), job_id)
+    # The node picks out each sale's events by its job id: the posted job's, then its rounds'.
+    events = market.events(from_block=from_block, job_id=job_id)
+    for round_id in _round_ids(events):
+        events += market.events(from_block=from_block, job_id=round_id)
+    events.sort(key=lambda e: (e.block_number, e.log_index))
     return _history(market, job_id, job, events, market.config())
 
 
 def read_histories(market: JobMarketClient, from_block: int = 0) -> list[JobHistory]:
-    """Every posted job of `market` with its rounds (their events read in one pass, from
-    `from_block`)."""
+    """Every posted job of `market` with its rounds, all read at one block: their events in one
+    pass from `from_block`, the contract's views of every job in batches."""
+    block = int(market.w3.eth.block_number)
     config = market.config()
     root_of: dict[int, int] = {}
     by_job: dict[int, list[ev.MarketEvent]] = {}
-    for event in market.events(from_block=from_block):
+    for event in market.events(from_block=from_block, to_block=block):
         if isinstance(event, ev.RoundOpened):
             root_of[event.round_id] = event.job_id
-        job_id = getattr(event, "job_id", None)
+        job_id = event.get("job_id")
         if isinstance(job_id, int):
             by_job.setdefault(root_of.get(job_id, job_id), []).append(event)
+    (count,) = market.views("jobCount", [()], block)
+    ids = range(1, int(count) + 1)
+    views = market.views("job", [(i,) for i in ids], block)
+    jobs = {i: record(Job, v) for i, v in zip(ids, views, strict=True)}
+    posted = [i for i in ids if jobs[i].posted_job]
+    reoffers = market.views("reofferOf", [(i,) for i in posted], block)
+    unsold = market.views("unsoldTiles", [(i,) for i in posted], block)
     histories = []
-    for job_id in range(1, market.job_count() + 1):
-        job = market.job(job_id)
-        if job.posted_job:
-            histories.append(_history(market, job_id, job, by_job.get(job_id, []), config))
+    for job_id, reoffer, packed in zip(posted, reoffers, unsold, strict=True):
+        events = by_job.get(job_id, [])
+        history = JobHistory(
+            job_id=job_id, market=market.address, events=events, job=jobs[job_id],
+            config=config, rounds={r: jobs[r] for r in _round_ids(events)},
+            reoffer=record(Reoffer, reoffer), unsold=unpack_ranges(list(packed)),
+        )  # fmt: skip
+        histories.append(history)
     return histories
+
+
+def _round_ids(events: list[ev.MarketEvent]) -> list[int]:
+    return [e.round_id for e in events if isinstance(e, ev.RoundOpened)]
 
 
 def _history(
@@ -212,14 +225,13 @@ def _history(
     events: list[ev.MarketEvent],
     config: MarketConfig,
 ) -> JobHistory:
-    rounds = {e.round_id: market.job(e.round_id) for e in events if isinstance(e, ev.RoundOpened)}
     return JobHistory(
         job_id=job_id,
         market=market.address,
         events=events,
         job=job,
         config=config,
-        rounds=rounds,
+        rounds={r: market.job(r) for r in _round_ids(events)},
         reoffer=market.reoffer_of(job_id),
         unsold=market.unsold_tiles(job_id),
     )

@@ -33,7 +33,7 @@ from tilefarm.checks.audit.history import Assignment, JobHistory
 from tilefarm.checks.audit.money import Money, job_money
 from tilefarm.checks.audit.report import Check, CheckKind, FrameAudit, FrameClaim, SeatAudit
 from tilefarm.checks.audit.rerender import rerender_tiles
-from tilefarm.checks.audit.rounds import round_checks
+from tilefarm.checks.audit.rounds import replay, round_checks
 from tilefarm.checks.verification import check_results
 from tilefarm.checks.verification.committed import (
     CommittedResultsInvalid,
@@ -134,11 +134,7 @@ class _Audit:
             self.delivered.update(a.tiles)
         commit = self.h.commitment(who, a.job_id)
         revealed = self.h.revealed(who, a.job_id)
-        mine = [
-            e
-            for e in self.h.events
-            if (getattr(e, "job_id", None), getattr(e, "worker", None)) == a.key
-        ]
+        mine = [e for e in self.h.events if (e.get("job_id"), e.get("worker")) == a.key]
         drawn = [e for e in mine if isinstance(e, ev.VerifierDrawn)]
         attested = [e for e in mine if isinstance(e, ev.ResultsAttested)]
         audit = SeatAudit(
@@ -373,20 +369,32 @@ def audit_job(
         finally:
             if child is not None:
                 child.close()
-    money, money_checks = job_money(history)
+    books = audit_books(history)
+    checks = audit.checks + books.checks
+    return books.model_copy(
+        update={"ok": all(c.ok for c in checks), "checks": checks, "seats": seats, "frames": frames}
+    )
+
+
+def audit_books(history: JobHistory) -> AuditReport:
+    """Audit one job's books from its events alone, reading nothing else: the money, the tiles
+    and reserve through its rounds, each panel's pay and each forfeit (what `audit ledger`
+    checks of every job; `audit_job` adds the content: manifest, results, tiles, evidence,
+    frames)."""
     flows = Flows()
     job_credits(history, defaultdict(int), flows=flows)
+    replayed = replay(history, flows)
+    money, money_checks = job_money(history, flows, replayed)
     checks = (
-        audit.checks
-        + money_checks
-        + round_checks(history, flows)
+        money_checks
+        + round_checks(history, flows, replayed)
         + panel_pay_checks(history)
         + forfeit_checks(history)
     )
     return AuditReport(
         job_id=history.job_id, market=history.market, status=history.job.status_name,
         artist=history.posted.artist, manifest_cid=history.posted.manifest_cid,
-        ok=all(c.ok for c in checks), checks=checks, money=money, seats=seats, frames=frames,
+        ok=all(c.ok for c in checks), checks=checks, money=money, seats=[], frames=[],
     )  # fmt: skip
 
 

@@ -1,5 +1,5 @@
 """The audit ledger: one row per posted job (its rounds included) with its books and whether its
-audit passed, as CSV.
+audit passed (`checked`: of its books alone, or of everything `audit job` checks), as CSV.
 
 Each row balances on its own: `escrow + top_ups + slashed_in == paid + fees + refunded + held`
 (the escrow equation of `tilefarm.checks.audit.money`); `forfeited_bonds`, the bonds of unrevealed
@@ -8,6 +8,7 @@ bids the artist got at each settlement, never touch the escrow."""
 import csv
 import io
 from collections.abc import Iterable
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -30,9 +31,12 @@ class LedgerRow(BaseModel):
     top_ups: int = 0
     slashed_in: int = 0  # late and fraud slashes kept in the job's reserve
     rounds: int = 0  # re-offer rounds opened
+    checked: Literal["books", "all"]  # what `audit_ok` covers
 
 
-def ledger_row(report: AuditReport) -> LedgerRow:
+def ledger_row(report: AuditReport, checked: Literal["books", "all"]) -> LedgerRow:
+    """The row of a job's audit report: of its books alone (`audit_books`), or of everything
+    (`audit_job`)."""
     m = report.money
     return LedgerRow(
         job_id=report.job_id, artist=report.artist, status=report.status, escrow=m.deposit,
@@ -40,7 +44,7 @@ def ledger_row(report: AuditReport) -> LedgerRow:
         fees=m.verifier_fees + m.draw_bounties + m.reoffer_bounties + m.protocol_fee,
         refunded=m.refunded, held=m.escrow_held, slashed=m.slashed, audit_ok=report.ok,
         failed_checks="; ".join(c.name for c in report.failed), top_ups=m.top_ups,
-        slashed_in=m.slashed_into_reserve, rounds=max(len(m.rounds) - 1, 0),
+        slashed_in=m.slashed_into_reserve, rounds=max(len(m.rounds) - 1, 0), checked=checked,
     )  # fmt: skip
 
 

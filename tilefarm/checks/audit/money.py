@@ -36,7 +36,7 @@ from tilefarm.adapters.chain import events as ev
 from tilefarm.checks.audit.credits import Flows, job_credits
 from tilefarm.checks.audit.history import JobHistory
 from tilefarm.checks.audit.report import Check
-from tilefarm.checks.audit.rounds import replay
+from tilefarm.checks.audit.rounds import Replay, replay
 from tilefarm.checks.audit.rules import (
     BPS,
     MAX_VERIFIER_ROUNDS,
@@ -138,8 +138,12 @@ class _Books:
     slashed_in: int = 0
 
 
-def job_money(history: JobHistory) -> tuple[Money, list[Check]]:
-    """The books of the job and its rounds, and the checks that they balance."""
+def job_money(
+    history: JobHistory, flows: Flows | None = None, replayed: Replay | None = None
+) -> tuple[Money, list[Check]]:
+    """The books of the job and its rounds, and the checks that they balance (`flows`, what
+    its rules move into the reserve, and `replayed`, its tiles and reserve replayed, when the
+    caller has them already)."""
     h = history
     params = h.posted.params
     bps = h.config.protocol_fee_bps
@@ -157,8 +161,9 @@ def job_money(history: JobHistory) -> tuple[Money, list[Check]]:
         h.posted.deposit == deposit_quote,
         f"deposit {h.posted.deposit}, quote {deposit_quote} for {params.tile_count} tiles",
     )
-    flows = Flows()
-    job_credits(h, defaultdict(int), flows=flows)
+    if flows is None:
+        flows = Flows()
+        job_credits(h, defaultdict(int), flows=flows)
     books = {job_id: _Books() for job_id in terms}
     for _, job_id, amount in flows.into_reserve:
         if job_id in books:
@@ -180,7 +185,7 @@ def job_money(history: JobHistory) -> tuple[Money, list[Check]]:
         return verifier_fee(a.tile_count, vf, bounty_bps, rounds.get(key, 0))
 
     for e in h.events:
-        key = (getattr(e, "job_id", 0), getattr(e, "worker", ""))
+        key = (e.get("job_id", 0), e.get("worker", ""))
         b = books.get(key[0])
         if isinstance(e, ev.BidCommitted) and b:
             b.commits += 1
@@ -284,7 +289,8 @@ def job_money(history: JobHistory) -> tuple[Money, list[Check]]:
         refunded=refunded, escrow_held=h.job.escrow, slashed=slashed,
         dispute_bonds=dispute_bonds, top_ups=top_ups,
         reoffer_bounties=sum(r.opener_bounty for r in by_round),
-        slashed_into_reserve=flows.total, reserve=replay(h, flows).reserve, rounds=by_round,
+        slashed_into_reserve=flows.total, rounds=by_round,
+        reserve=(replayed or replay(h, flows)).reserve,
     )  # fmt: skip
     check(
         "bid bonds balance",

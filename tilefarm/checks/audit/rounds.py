@@ -91,7 +91,7 @@ def replay(h: JobHistory, flows: Flows) -> Replay:
 
     for e in h.events:
         at = (e.block_number, e.log_index)
-        key: Seat = (getattr(e, "job_id", 0), getattr(e, "worker", ""))
+        key: Seat = (e.get("job_id", 0), e.get("worker", ""))
         if isinstance(e, ev.JobPosted):
             out.reserve = e.deposit
             out.next_max_price = e.params.max_price_per_tile
@@ -186,9 +186,10 @@ def _open(e: ev.RoundOpened, out: Replay, vf: int, fee_bps: int, bounty_bps: int
     out.reserve -= e.bounty
 
 
-def round_checks(h: JobHistory, flows: Flows) -> list[Check]:
-    """The job's tiles and reserve through its rounds, checked (see the module's docstring)."""
-    r = replay(h, flows)
+def round_checks(h: JobHistory, flows: Flows, replayed: Replay | None = None) -> list[Check]:
+    """The job's tiles and reserve through its rounds, checked (see the module's docstring;
+    `replayed`: `replay(h, flows)`, when the caller has it already)."""
+    r = replayed or replay(h, flows)
     checks = []
 
     def check(name: str, ok: bool, detail: str) -> None:

@@ -13,6 +13,9 @@ from pydantic import BaseModel
 
 from tilefarm.adapters.chain import events as ev
 from tilefarm.adapters.chain.bindings import JobMarketClient
+from tilefarm.adapters.chain.contract import checksummed
+from tilefarm.adapters.chain.events import EVENT_MODELS
+from tilefarm.adapters.chain.records import Account, Dispute, record
 from tilefarm.checks.audit.credits import check_credits
 from tilefarm.checks.audit.history import JobHistory
 from tilefarm.types import Wei
@@ -49,7 +52,7 @@ def parties(events: list[ev.MarketEvent]) -> set[str]:
     found: set[str] = set()
     for e in events:
         for name in ADDRESS_FIELDS:
-            value = getattr(e, name, None)
+            value = e.get(name)
             if isinstance(value, str):
                 found.add(value)
         if isinstance(e, ev.PanelDrawn):
@@ -57,30 +60,39 @@ def parties(events: list[ev.MarketEvent]) -> set[str]:
     return found
 
 
+# The events that name no job: staking, hardware, withdrawals.
+UNATTACHED = tuple(m for m in EVENT_MODELS.values() if "job_id" not in m.model_fields)
+
+
 def solvency(market: JobMarketClient, histories: list[JobHistory], from_block: int = 0) -> Solvency:
     """Compare the market's ETH balance with what it owes, and each party's balance with what
-    the rules credited it (read at the latest block)."""
-    escrow = bid_bonds = dispute_bonds = 0
+    the rules credited it (read at the latest block, the views in batches)."""
+    block = int(market.w3.eth.block_number)
+    escrow = bid_bonds = 0
+    opened: list[tuple[int, str]] = []
     everyone: set[str] = {market.config().treasury}
     for h in histories:
         for job in (h.job, *h.rounds.values()):
             escrow += job.escrow
             if job.status_name in ("Bidding", "Cancelled"):
                 bid_bonds += (job.commits - job.reveals) * job.bid_bond
-        opened = {(e.job_id, e.worker) for e in h.events if isinstance(e, ev.DisputeOpened)}
-        for job_id, worker in opened:
-            dispute_bonds += market.dispute(job_id, worker).bond
+        disputed = {(e.job_id, e.worker) for e in h.events if isinstance(e, ev.DisputeOpened)}
+        opened += sorted(disputed)
         everyone |= parties(h.events)
+    disputes = market.views("dispute", [(j, checksummed(w)) for j, w in opened], block)
+    dispute_bonds = sum(record(Dispute, d).bond for d in disputes)
     # Staking and withdrawals name no job: stakers who never took one are owed their stake.
-    unattached = [e for e in market.events(from_block=from_block) if not hasattr(e, "job_id")]
+    unattached = market.events(from_block=from_block, to_block=block, kinds=UNATTACHED)
     everyone |= parties(unattached)
     accounts = 0
     balances: dict[str, int] = {}
-    for who in everyone:
-        a = market.account(who)
+    who = sorted(everyone)
+    views = market.views("account", [(checksummed(w),) for w in who], block)
+    for address, raw in zip(who, views, strict=True):
+        a = record(Account, raw)
         accounts += a.stake + a.unstaking + a.balance
-        balances[who] = a.balance
-    balance = int(market.w3.eth.get_balance(market.address))  # type: ignore[arg-type]
+        balances[address] = a.balance
+    balance = int(market.w3.eth.get_balance(market.address, block))  # type: ignore[arg-type]
     credits = check_credits(histories, unattached, balances)
     return Solvency(
         balance=balance, owed=escrow + bid_bonds + dispute_bonds + accounts, escrow=escrow,
