@@ -1,10 +1,11 @@
-"""What routes get from the application: its settings, database, IPFS client, manifests and
-intake."""
+"""What routes get from the application: its settings, database, IPFS client, manifests,
+intake and the read routes' kept bodies."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from marketplace.api.bodies import IndexedBodies
 from marketplace.db.session import Database
 from marketplace.intake import SceneIntake
 from marketplace.manifests import Manifests
@@ -19,6 +20,7 @@ class Services:
     ipfs: KuboClient
     manifests: Manifests
     intake: SceneIntake
+    bodies: IndexedBodies = field(default_factory=IndexedBodies)
 
 
 def services(request: Request) -> Services:

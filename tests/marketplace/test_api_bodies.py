@@ -20,6 +20,7 @@ from marketplace.db.chain_models import (
     AccountView,
     ChainEvent,
     DisputeView,
+    IndexerCursor,
     JobView,
     LedgerEntry,
     SeatView,
@@ -33,6 +34,7 @@ VERIFIER = Web3.to_checksum_address("0x" + "c3" * 20)
 MEMBERS = [Web3.to_checksum_address("0x" + f"{k}d" * 20) for k in range(1, 4)]
 ROOT = "0x" + "ab" * 32
 SEED = "0x" + "5e" * 32
+MARKET = Web3.to_checksum_address("0x" + "4d" * 20)
 
 
 def _job(job_id: int, **changes: Any) -> JobView:
@@ -356,3 +358,59 @@ def test_worker_bodies(api: TestClient) -> None:
     assert prices["median_price_per_tile"] == str(10**14) and prices["tiles"] == 8
     status = api.get("/api/jobs/3/status").json()
     assert status["escrow"] == str(BIG) and status["tiles_assigned"] == 0
+
+
+def _indexed(api: TestClient, next_block: int, block_hash: str, *rows: object) -> None:
+    """Store `rows` and move the indexer's cursor in one transaction, as the indexer commits."""
+    db = api.app.state.services.db  # type: ignore[attr-defined]
+    with db.session() as session:
+        session.add_all(rows)
+        cursor = session.get(IndexerCursor, MARKET)
+        recent = [{"number": next_block - 1, "hash": block_hash}]
+        if cursor is None:
+            session.add(IndexerCursor(market=MARKET, next_block=next_block, recent=recent, head=0))
+        else:
+            cursor.next_block, cursor.recent = next_block, recent
+
+
+def test_a_listing_is_written_once_per_index_version_and_anew_once_the_index_moves(
+    api: TestClient,
+) -> None:
+    _indexed(api, 41, "0x" + "01" * 32)
+    first = api.get("/api/jobs")
+    assert [j["job_id"] for j in first.json()["items"]] == [3, 1]
+    db = api.app.state.services.db  # type: ignore[attr-defined]
+    with db.session() as session:  # a row stored without the cursor moving
+        session.add(_job(4, status="Bidding", unsold=[]))
+    assert api.get("/api/jobs").content == first.content  # kept: the index did not move
+    _indexed(api, 42, "0x" + "02" * 32)
+    assert [j["job_id"] for j in api.get("/api/jobs").json()["items"]] == [4, 3, 1]
+    # A reorganisation back to the same height: another block hash, other rows.
+    with db.session() as session:
+        session.get(JobView, 4).status = "Cancelled"
+    _indexed(api, 42, "0x" + "03" * 32)
+    assert api.get("/api/jobs").json()["items"][0]["status"] == "Cancelled"
+    bodies = api.app.state.services.bodies  # type: ignore[attr-defined]
+    assert bodies.hits >= 1 and bodies.misses >= 3
+
+
+def test_an_unknown_job_is_a_404_every_time_and_each_route_body_is_kept_by_its_query(
+    api: TestClient,
+) -> None:
+    _indexed(api, 41, "0x" + "01" * 32)
+    for _ in range(2):
+        answer = api.get("/api/jobs/999")
+        assert answer.status_code == 404 and "999" in answer.json()["error"]["message"]
+    assert api.get("/api/jobs?limit=1").json()["items"][0]["job_id"] == 3
+    assert api.get("/api/jobs?limit=1&offset=1").json()["items"][0]["job_id"] == 1
+    assert api.get("/api/jobs/1").json()["job_id"] == 1
+    assert api.get("/api/jobs/3").json()["job_id"] == 3
+
+
+def test_kept_bodies_stay_within_their_byte_budget(api: TestClient) -> None:
+    _indexed(api, 41, "0x" + "01" * 32)
+    bodies = api.app.state.services.bodies  # type: ignore[attr-defined]
+    bodies.max_bytes = len(api.get("/api/jobs/1").content) + 100
+    for path in ("/api/jobs", "/api/jobs/1", "/api/jobs/3", "/api/workers", "/api/ledger/1"):
+        assert api.get(path).status_code == 200
+        assert bodies.kept_bytes <= bodies.max_bytes

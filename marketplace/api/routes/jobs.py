@@ -3,9 +3,11 @@ verification, payments and events."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
+from marketplace.api.bodies import json_body
 from marketplace.api.chain import checksum
 from marketplace.api.deps import Services, services
 from marketplace.api.lookups import CID_PATTERN, JobId, find_job, unknown_job
@@ -36,6 +38,7 @@ JobStatusName = Literal["Bidding", "Active", "Completed", "Cancelled", "Expired"
 
 @router.get("", response_model=JobList, responses=ERROR_RESPONSES)
 def list_jobs(
+    request: Request,
     svc: Annotated[Services, Depends(services)],
     status: Annotated[JobStatusName | None, Query(description="only jobs in this status")] = None,
     artist: Annotated[str | None, Query(description="only jobs posted by this address")] = None,
@@ -51,7 +54,7 @@ def list_jobs(
     ] = False,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> JobList:
+) -> Response:
     """Posted jobs, newest first (their re-offer rounds too with `rounds=true`); `scene_cid`
     finds the jobs of a scene uploaded here (what the Blender add-on follows after its upload)."""
     query = select(JobView)
@@ -68,44 +71,57 @@ def list_jobs(
         manifests = select(ManifestRecord.cid).where(ManifestRecord.scene_cid == scene_cid)
         query = query.where(JobView.manifest_cid.in_(manifests))
     with svc.db.session() as session:
-        return JobList.model_validate(
-            paginate(session, query.order_by(JobView.job_id.desc()), limit, offset)
-        )
+
+        def page() -> JobList:
+            return JobList.model_validate(
+                paginate(session, query.order_by(JobView.job_id.desc()), limit, offset)
+            )
+
+        if scene_cid is not None:  # which scene a manifest renders is not in the index
+            return json_body(page())
+        return svc.bodies.body(request, session, page)
 
 
 @router.get("/{job_id}", response_model=JobDetail, responses=ERROR_RESPONSES)
-def get_job(job_id: JobId, svc: Annotated[Services, Depends(services)]) -> JobDetail:
+def get_job(
+    request: Request, job_id: JobId, svc: Annotated[Services, Depends(services)]
+) -> Response:
     """One job: bids, assignments (tile ranges per worker), results commitments, verification,
     disputes, payments and its events in chain order; a posted job also lists its re-offer
     rounds (each a job of its own, whose money the posted job holds)."""
     with svc.db.session() as session:
-        job = find_job(session, job_id)
-        seats = session.scalars(
-            select(SeatView).where(SeatView.job_id == job_id).order_by(SeatView.committed_block)
-        ).all()
-        disputes = {
-            d.worker: d
-            for d in session.scalars(select(DisputeView).where(DisputeView.job_id == job_id))
-        }
-        entries = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.round_id == job_id)
-            .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
-        ).all()
-        rounds = session.scalars(
-            select(JobView).where(JobView.root == job_id).order_by(JobView.round)
-        ).all()
-        paid = session.scalars(
-            select(SeatView).where(
-                SeatView.job_id.in_([r.job_id for r in rounds]), SeatView.state == "Paid"
-            )
-        ).all()
-        events = session.scalars(
-            select(ChainEvent)
-            .where(ChainEvent.job_id == job_id)
-            .order_by(ChainEvent.block_number, ChainEvent.log_index)
-        ).all()
-        return job_detail(job, seats, disputes, entries, events, rounds, paid)
+        return svc.bodies.body(request, session, lambda: _job(session, job_id))
+
+
+def _job(session: Session, job_id: int) -> JobDetail:
+    """Job `job_id` with its seats, disputes, ledger entries, rounds and events."""
+    job = find_job(session, job_id)
+    seats = session.scalars(
+        select(SeatView).where(SeatView.job_id == job_id).order_by(SeatView.committed_block)
+    ).all()
+    disputes = {
+        d.worker: d
+        for d in session.scalars(select(DisputeView).where(DisputeView.job_id == job_id))
+    }
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.round_id == job_id)
+        .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
+    ).all()
+    rounds = session.scalars(
+        select(JobView).where(JobView.root == job_id).order_by(JobView.round)
+    ).all()
+    paid = session.scalars(
+        select(SeatView).where(
+            SeatView.job_id.in_([r.job_id for r in rounds]), SeatView.state == "Paid"
+        )
+    ).all()
+    events = session.scalars(
+        select(ChainEvent)
+        .where(ChainEvent.job_id == job_id)
+        .order_by(ChainEvent.block_number, ChainEvent.log_index)
+    ).all()
+    return job_detail(job, seats, disputes, entries, events, rounds, paid)
 
 
 # The status a page polls, in one round trip: the job, its tiles per seat state, and how far the

@@ -8,7 +8,7 @@ import io
 from collections import defaultdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -98,25 +98,29 @@ def _totals(session: Session) -> dict[str, int]:
 
 @router.get("/{job_id}", response_model=JobLedgerDetail, responses=ERROR_RESPONSES)
 def job_ledger_detail(
-    job_id: JobId, svc: Annotated[Services, Depends(services)]
-) -> JobLedgerDetail:
+    request: Request, job_id: JobId, svc: Annotated[Services, Depends(services)]
+) -> Response:
     """One posted job's ledger, its rounds' included, with every entry in chain order (each
     names its round). A round's id gives the ledger of the job it is a round of, which holds its
     money."""
     with svc.db.session() as session:
-        job = find_job(session, job_id)
-        if job.root != 0:
-            job = find_job(session, job.root)
-        entries = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.job_id == job.job_id)
-            .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
-        ).all()
-        rounds = session.scalars(select(JobView).where(JobView.root == job.job_id)).all()
-        ids = [job.job_id, *(r.job_id for r in rounds)]
-        disputes = session.scalars(select(DisputeView).where(DisputeView.job_id.in_(ids))).all()
-        seats = session.scalars(
-            select(SeatView).where(SeatView.job_id.in_(ids), SeatView.state == "Paid")
-        ).all()
-        money = job_money(job, entries, disputes, rounds, seats)
-        return JobLedgerDetail.model_validate(Overlay(money, entries=entries))
+        return svc.bodies.body(request, session, lambda: _job_ledger(session, job_id))
+
+
+def _job_ledger(session: Session, job_id: int) -> JobLedgerDetail:
+    job = find_job(session, job_id)
+    if job.root != 0:
+        job = find_job(session, job.root)
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.job_id == job.job_id)
+        .order_by(LedgerEntry.block_number, LedgerEntry.log_index, LedgerEntry.id)
+    ).all()
+    rounds = session.scalars(select(JobView).where(JobView.root == job.job_id)).all()
+    ids = [job.job_id, *(r.job_id for r in rounds)]
+    disputes = session.scalars(select(DisputeView).where(DisputeView.job_id.in_(ids))).all()
+    seats = session.scalars(
+        select(SeatView).where(SeatView.job_id.in_(ids), SeatView.state == "Paid")
+    ).all()
+    money = job_money(job, entries, disputes, rounds, seats)
+    return JobLedgerDetail.model_validate(Overlay(money, entries=entries))

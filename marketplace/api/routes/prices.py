@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -74,6 +74,7 @@ def recent_prices(
 
 @router.get("/estimate", response_model=Estimate, responses=ERROR_RESPONSES)
 def estimate(
+    request: Request,
     svc: Annotated[Services, Depends(services)],
     chain: Annotated[ChainServices, Depends(chain_services)],
     manifest_cid: Annotated[
@@ -85,7 +86,7 @@ def estimate(
         Query(ge=0, le=MAX_WEI, description="wei per tile for verifiers; default: recent median"),
     ] = None,
     window: Annotated[int, Query(ge=1, le=1000, description="recent winning bids to use")] = 50,
-) -> Estimate:
+) -> Response:
     """What a job would cost at recent prices: tiles x median winning price, the protocol fee on
     it, and the verification budget (tiles x verifier fee), the same sum the contract quotes."""
     if (manifest_cid is None) == (tiles is None):
@@ -96,11 +97,29 @@ def estimate(
             raise NotFound(f"no manifest with CID {manifest_cid} is stored here")
         tiles = stored.manifest.job_tile_count
     assert tiles is not None
+    bps = chain.protocol_fee_bps or 0
     with svc.db.session() as session:
-        rows = _recent(session, window)
-        fees = session.scalars(
-            select(JobView.verify_fee_per_tile).order_by(JobView.job_id.desc()).limit(window)
-        ).all()
+        # A stored manifest only gives the tile count: the body is the index's.
+        return svc.bodies.body(
+            request,
+            session,
+            lambda: _estimate(session, manifest_cid, tiles, verify_fee_per_tile, window, bps),
+            also=bps,
+        )
+
+
+def _estimate(
+    session: Session,
+    manifest_cid: str | None,
+    tiles: int,
+    verify_fee_per_tile: int | None,
+    window: int,
+    bps: int,
+) -> Estimate:
+    rows = _recent(session, window)
+    fees = session.scalars(
+        select(JobView.verify_fee_per_tile).order_by(JobView.job_id.desc()).limit(window)
+    ).all()
     points = [(int(r.args["price_per_tile"]), int(r.args["tile_count"])) for r in rows]
     price = weighted_median(points)
     if price is None:
@@ -110,7 +129,6 @@ def estimate(
         )
     if verify_fee_per_tile is None:
         verify_fee_per_tile = weighted_median([(f, 1) for f in fees]) or 0
-    bps = chain.protocol_fee_bps or 0
     fee = price * bps // BPS
     return Estimate(
         manifest_cid=manifest_cid,
