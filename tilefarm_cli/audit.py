@@ -126,13 +126,14 @@ def audit_ledger_command(
 
     try:
         market, settings, start = _market(rpc_url, deployments, state_dir)
-        histories = read_histories(market, start)
+        block = int(market.w3.eth.block_number)  # the books and the balances of one state
+        histories = read_histories(market, start, block)
         if content:
             with KuboClient(ipfs_api_url or settings.ipfs_api_url) as ipfs:
                 rows = [ledger_row(audit_job(h, ipfs, market=market), "all") for h in histories]
         else:
             rows = [ledger_row(audit_books(h), "books") for h in histories]
-        books = solvency(market, histories, start)
+        books = solvency(market, histories, start, block)
     except TilefarmError as exc:
         raise fail(exc) from None
     if as_csv:

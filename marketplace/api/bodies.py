@@ -8,9 +8,12 @@ a dictionary read instead of a few queries, hundreds of rows and their validatio
 
 The version is the indexer's cursor as stored in the database: the next block to index and the
 hash of the last block indexed (a reorganisation that comes back to the same height changes the
-hash). It is read in the same session, and so the same snapshot, as the body's rows, so a body
-is never kept under a newer version than its rows; several servers on one database each read it
-there. Bodies made from anything else (frames, manifests, uploads) are not kept here.
+hash). It is read first, in the same session as the body's rows, so a body is never kept under a
+newer version than its rows: on PostgreSQL the session is one snapshot (REPEATABLE READ); on
+SQLite a read-only session is not, and a body made while the indexer commits may hold rows of
+the next version, kept under the one before, until the version moves a moment later. Several
+servers on one database each read the version there. Bodies made from anything else (frames,
+manifests, uploads) are not kept here.
 
 Every JSON body of these routes is written by pydantic itself (`json_body`): FastAPI would
 validate a returned model against the route's `response_model` again, then serialize it in
@@ -34,7 +37,7 @@ JSON = "application/json"
 # 500 jobs with their rounds, is about 320 kB), with room to spare.
 MAX_BYTES = 32 * 1024 * 1024
 
-Version = tuple[int, str]
+Version = tuple[tuple[int, str], ...]
 
 
 def json_body(model: BaseModel) -> Response:
@@ -43,13 +46,16 @@ def json_body(model: BaseModel) -> Response:
 
 
 def index_version(session: Session) -> Version:
-    """Where the index stands in `session`'s snapshot: the next block to index and the hash of
-    the last one indexed."""
-    row = session.execute(select(IndexerCursor.next_block, IndexerCursor.recent)).first()
-    if row is None:
-        return (0, "")
-    recent: list[dict[str, object]] = row.recent or []
-    return (int(row.next_block), str(recent[-1].get("hash", "")) if recent else "")
+    """Where the index stands in `session`: for each market it follows (one, but for a server
+    whose deployments changed), the next block to index and the hash of the last one indexed."""
+    rows = session.execute(
+        select(IndexerCursor.next_block, IndexerCursor.recent).order_by(IndexerCursor.market)
+    ).all()
+    version = []
+    for row in rows:
+        recent: list[dict[str, object]] = row.recent or []
+        version.append((int(row.next_block), str(recent[-1].get("hash", "")) if recent else ""))
+    return tuple(version)
 
 
 class IndexedBodies:
@@ -68,7 +74,7 @@ class IndexedBodies:
 
     @property
     def kept_bytes(self) -> int:
-        """The bytes of the bodies kept now."""
+        """The bytes of the bodies kept now, with their keys."""
         return self._bytes
 
     def body(
@@ -95,10 +101,11 @@ class IndexedBodies:
                 self._bodies.clear()
                 self._bytes = 0
                 self._version = version
-            if len(written) <= self.max_bytes and key not in self._bodies:
+            size = len(key) + len(written)  # a query string is the client's to make long
+            if size <= self.max_bytes and key not in self._bodies:
                 self._bodies[key] = written
-                self._bytes += len(written)
+                self._bytes += size
                 while self._bytes > self.max_bytes:
-                    _, dropped = self._bodies.popitem(last=False)
-                    self._bytes -= len(dropped)
+                    dropped_key, dropped = self._bodies.popitem(last=False)
+                    self._bytes -= len(dropped_key) + len(dropped)
         return Response(written, media_type=JSON)

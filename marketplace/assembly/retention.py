@@ -111,6 +111,7 @@ class PinRetention:
             for group in (tiles, evidence, scene - kept_scenes, lists):
                 done, missed = self._unpin((group & pinned) - frames)
                 unpinned += done
+                pinned -= set(done)  # a scene or tile another due job shares is unpinned once
                 if missed:  # the lists stay pinned, and the job is looked at again next time
                     log.info("job %d: unpinning stopped; it is tried again later", job_id)
                     break

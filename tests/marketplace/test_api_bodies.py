@@ -411,6 +411,7 @@ def test_kept_bodies_stay_within_their_byte_budget(api: TestClient) -> None:
     _indexed(api, 41, "0x" + "01" * 32)
     bodies = api.app.state.services.bodies  # type: ignore[attr-defined]
     bodies.max_bytes = len(api.get("/api/jobs/1").content) + 100
-    for path in ("/api/jobs", "/api/jobs/1", "/api/jobs/3", "/api/workers", "/api/ledger/1"):
+    long_query = "/api/jobs/1?padding=" + "x" * 4000  # the client's to make long
+    for path in ("/api/jobs", "/api/jobs/1", "/api/jobs/3", "/api/workers", long_query):
         assert api.get(path).status_code == 200
         assert bodies.kept_bytes <= bodies.max_bytes

@@ -110,3 +110,34 @@ def test_the_ledgers_histories_are_those_audit_job_reads_job_by_job(market: Mark
 def test_a_view_the_abi_does_not_have_is_refused_by_name(market: Market) -> None:
     with pytest.raises(ChainError, match="no view named nosuchView"):
         market.client.views("nosuchView", [()])
+
+
+def test_the_node_picks_out_a_jobs_logs_its_slashes_included(market: Market) -> None:
+    m = market
+    asked: list[Any] = []
+    provider = m.client.w3.provider
+    ask = provider.make_request
+
+    def recorded(method: Any, params: Any) -> Any:
+        asked.append((method, params))
+        return ask(method, params)
+
+    everything = m.client.events(from_block=m.start_block)
+    slashed = [e for e in everything if isinstance(e, ev.Slashed) and e.job_id]
+    assert slashed  # `Slashed` names its job in its second topic, after the worker
+    job_id = slashed[0].job_id
+    provider.make_request = recorded  # type: ignore[method-assign]
+    try:
+        mine = m.client.events(from_block=m.start_block, job_id=job_id)
+    finally:
+        provider.make_request = ask  # type: ignore[method-assign]
+    assert mine == [e for e in everything if e.get("job_id") == job_id]
+    assert slashed[0] in mine
+    assert asked and all(
+        method == "eth_getLogs" and params[0]["topics"] for method, params in asked
+    )
+
+
+def test_a_view_read_before_the_market_existed_is_a_chain_error(market: Market) -> None:
+    with pytest.raises(ChainError, match="is the market deployed at that block"):
+        market.client.views("job", [(1,)], block=0)

@@ -5,7 +5,9 @@ decodes every log there is and reads every job.
 Logs (`LogDecoder`): the indexed arguments from the topics, the others from the data, structs as
 dicts by their components' names, addresses checksummed and bytes as 0x-hex (what web3's
 `process_log` gives). An indexed argument of a dynamic type (a string, bytes, an array) is its
-keccak hash in the topic, as the EVM stores it; the market indexes none.
+keccak hash in the topic, as the EVM stores it; the market indexes none. A string that is not
+UTF-8 (anyone may send one) is read with U+FFFD for its bad bytes, where web3 raised, which left
+an indexer retrying the same block for ever.
 
 Views (`ViewCodec`): a call's data from its arguments, and its answer as web3's `call()` returns
 it (one output alone, several as a tuple, structs as tuples, addresses checksummed, bytes as
@@ -61,16 +63,31 @@ class LogDecoder:
                 indexed=tuple(i["name"] for i in indexed),
                 from_topic=tuple(_topic_converter(i) for i in indexed),
                 data=tuple(i["name"] for i in data),
-                data_types=tuple(abi_type(i) for i in data),
+                data_types=tuple(_lenient(abi_type(i)) for i in data),
                 from_data=tuple(_converter(i) for i in data),
             )
-        # Whether every event naming a job has its `jobId` as its first indexed argument (so
-        # that a node can pick out a job's logs by their second topic).
-        self.job_id_is_first_topic = all(
-            e.indexed and e.indexed[0] == "jobId"
-            for e in self._events.values()
-            if "jobId" in (*e.indexed, *e.data)
-        )
+        # Where each event naming a job has its `jobId` among its topics (1 for the first indexed
+        # argument), so that a node can pick out a job's logs; None if one has it in its data.
+        self._job_topic: dict[bytes, int] | None = {}
+        for topic, e in self._events.items():
+            if "jobId" in e.indexed:
+                self._job_topic[topic] = 1 + e.indexed.index("jobId")
+            elif "jobId" in e.data:
+                self._job_topic = None
+                break
+
+    def job_filters(self, job_id: int) -> list[list[Any]] | None:
+        """The `eth_getLogs` topic filters that together pick out every log naming job `job_id`
+        (one per position of `jobId` among the topics), or None when some event carries it in
+        its data, where a node cannot look."""
+        if self._job_topic is None:
+            return None
+        word = "0x" + job_id.to_bytes(32, "big").hex()
+        filters = []
+        for position in sorted(set(self._job_topic.values())):
+            kinds = ["0x" + t.hex() for t, at in self._job_topic.items() if at == position]
+            filters.append([kinds, *([None] * (position - 1)), word])
+        return filters
 
     def topic(self, name: str) -> bytes:
         """The first topic of event `name`'s logs (its signature's hash)."""
@@ -100,6 +117,16 @@ class LogDecoder:
         for name, convert, value in zip(event.data, event.from_data, values, strict=True):
             args[name] = convert(value)
         return event_model(event.name, args, {})
+
+
+def _lenient(kind: str) -> str:
+    """A string's type read as bytes (the same encoding): whoever calls the market chooses its
+    strings, and one that is not UTF-8 must not stop every reader of its logs."""
+    return "bytes" + kind[6:] if kind.startswith("string") else kind
+
+
+def _text(value: bytes) -> str:
+    return bytes(value).decode("utf-8", errors="replace")
 
 
 def _bytes(value: str | bytes) -> bytes:
@@ -148,6 +175,8 @@ def _converter(item: dict[str, Any]) -> Convert:
         }
     if kind == "address":
         return checksum_address
+    if kind == "string":
+        return _text
     if kind.startswith("bytes"):
         return lambda value: _hex(bytes(value))
     return _same

@@ -10,14 +10,13 @@ from typing import Any, Self, cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_typing import HexStr
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError
-from web3.types import BlockIdentifier, FilterParams, RPCEndpoint, TxParams, TxReceipt, Wei
+from web3.types import BlockIdentifier, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from tilefarm.adapters.chain.abi_codec import LogDecoder, ViewCodec, abi_type
 from tilefarm.adapters.chain.artifacts import load_artifact
@@ -90,27 +89,35 @@ class MarketContract:
     ) -> list[MarketEvent]:
         """Every market event in the block range, in order; only those of `job_id` (which the
         node picks out by their `jobId` topic) and of `kinds` (by their signature), if given."""
-        query: FilterParams = {
-            "address": self.contract.address, "fromBlock": from_block, "toBlock": to_block
-        }  # fmt: skip
-        topics: list[Any] = [[HexStr("0x" + self._logs.topic(k.__name__).hex()) for k in kinds]]
-        if job_id is not None and self._logs.job_id_is_first_topic:
-            topics.append(HexStr("0x" + job_id.to_bytes(32, "big").hex()))
-        if kinds or len(topics) > 1:
-            query["topics"] = [t or None for t in topics]
-        if isinstance(from_block, int):
-            query["fromBlock"] = HexStr(hex(from_block))
-        if isinstance(to_block, int):
-            query["toBlock"] = HexStr(hex(to_block))
-        # The node's answer as it is (hex strings): web3's formatting of every field of every
-        # log costs more than decoding it.
-        answer = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
-        if "error" in answer:
-            raise ChainError(f"eth_getLogs: the node answered {answer['error']!r:.300}")
-        decoded = [self._decode(log) for log in answer["result"]]
+        query: dict[str, Any] = {
+            "address": self.contract.address,
+            "fromBlock": hex(from_block) if isinstance(from_block, int) else from_block,
+            "toBlock": hex(to_block) if isinstance(to_block, int) else to_block,
+        }
+        wanted = {"0x" + self._logs.topic(k.__name__).hex() for k in kinds}
+        filters = self._logs.job_filters(job_id) if job_id is not None else None
+        if filters is None:
+            queries = [{**query, "topics": [sorted(wanted)]} if wanted else query]
+        else:
+            queries = []
+            for topics in filters:
+                chosen = sorted(set(topics[0]) & wanted) if wanted else topics[0]
+                if chosen:
+                    queries.append({**query, "topics": [chosen, *topics[1:]]})
+        logs: list[Any] = []
+        for q in queries:
+            # The node's answer as it is (hex strings): web3's formatting of every field of
+            # every log costs more than decoding it.
+            answer = self.w3.provider.make_request(RPCEndpoint("eth_getLogs"), [q])
+            if "error" in answer:
+                raise ChainError(f"eth_getLogs: the node answered {answer['error']!r:.300}")
+            logs += answer["result"]
+        if len(queries) > 1:
+            logs.sort(key=lambda log: (int(log["blockNumber"], 16), int(log["logIndex"], 16)))
+        decoded = [self._decode(log) for log in logs]
         if job_id is None:
             return decoded
-        return [ev for ev in decoded if ev.get("job_id") == job_id]
+        return [e for e in decoded if e.get("job_id") == job_id]
 
     # -- building blocks for callers that sign and send themselves (the worker's durable sender)
 

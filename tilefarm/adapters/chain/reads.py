@@ -4,6 +4,7 @@ records of `tilefarm.adapters.chain.records`), and dry runs of the draw."""
 from collections.abc import Sequence
 from typing import Any
 
+from faster_eth_abi.exceptions import DecodingError
 from web3 import Web3
 from web3.types import RPCEndpoint
 
@@ -57,7 +58,13 @@ class MarketReads(MarketContract):
                     if isinstance(error, dict) and error.get("data"):
                         raise self.revert_error(ValueError(error), name)
                     raise ChainError(f"{name}: the node answered {error!r:.300}")
-                out.append(view.result(answer["result"]))
+                try:
+                    out.append(view.result(answer["result"]))
+                except (KeyError, TypeError, ValueError, DecodingError) as exc:
+                    raise ChainError(
+                        f"{name} at block {at}: the node answered {answer!r:.200}, which is no "
+                        f"answer of this view ({exc}); is the market deployed at that block?"
+                    ) from None
         return out
 
     # -- views

@@ -182,10 +182,13 @@ def read_history(market: JobMarketClient, job_id: int, from_block: int = 0) -> J
     return _history(market, job_id, job, events, market.config())
 
 
-def read_histories(market: JobMarketClient, from_block: int = 0) -> list[JobHistory]:
-    """Every posted job of `market` with its rounds, all read at one block: their events in one
-    pass from `from_block`, the contract's views of every job in batches."""
-    block = int(market.w3.eth.block_number)
+def read_histories(
+    market: JobMarketClient, from_block: int = 0, block: int | None = None
+) -> list[JobHistory]:
+    """Every posted job of `market` with its rounds, all read at one block (`block`, the latest
+    by default): their events in one pass from `from_block`, the contract's views of every job
+    in batches."""
+    block = int(market.w3.eth.block_number) if block is None else block
     config = market.config()
     root_of: dict[int, int] = {}
     by_job: dict[int, list[ev.MarketEvent]] = {}

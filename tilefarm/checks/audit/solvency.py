@@ -64,10 +64,16 @@ def parties(events: list[ev.MarketEvent]) -> set[str]:
 UNATTACHED = tuple(m for m in EVENT_MODELS.values() if "job_id" not in m.model_fields)
 
 
-def solvency(market: JobMarketClient, histories: list[JobHistory], from_block: int = 0) -> Solvency:
+def solvency(
+    market: JobMarketClient,
+    histories: list[JobHistory],
+    from_block: int = 0,
+    block: int | None = None,
+) -> Solvency:
     """Compare the market's ETH balance with what it owes, and each party's balance with what
-    the rules credited it (read at the latest block, the views in batches)."""
-    block = int(market.w3.eth.block_number)
+    the rules credited it, read at `block` (the latest by default: give the block `histories`
+    were read at), the views in batches."""
+    block = int(market.w3.eth.block_number) if block is None else block
     escrow = bid_bonds = 0
     opened: list[tuple[int, str]] = []
     everyone: set[str] = {market.config().treasury}
