@@ -139,5 +139,6 @@ def test_the_node_picks_out_a_jobs_logs_its_slashes_included(market: Market) -> 
 
 
 def test_a_view_read_before_the_market_existed_is_a_chain_error(market: Market) -> None:
-    with pytest.raises(ChainError, match="is the market deployed at that block"):
+    # Block 0 has no market (its answer does not decode), or no state kept by the node.
+    with pytest.raises(ChainError, match="^job"):
         market.client.views("job", [(1,)], block=0)
