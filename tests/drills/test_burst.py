@@ -21,16 +21,13 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from web3 import Web3
 
 from render_worker.daemon import WorkerDaemon
 from tests.conftest import fresh_stack_settings
-from tests.worker.conftest import Stack, running_worker, tiny_job
+from tests.worker.conftest import Stack, running_stack, running_worker, tiny_job
 from tilefarm.adapters.chain import events as ev
-from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.devkeys import dev_account
 from tilefarm.adapters.ipfs import KuboClient
-from tilefarm_cli.devnet import Devnet
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender]
 
@@ -49,12 +46,8 @@ def burst_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     settings = fresh_stack_settings(tmp_path_factory.mktemp("burst-stack")).model_copy(
         update={"block_time": 1.0}
     )
-    supervisor = Devnet(settings)
-    status = supervisor.up()
-    w3 = Web3(Web3.HTTPProvider(status.rpc_url))
-    market = JobMarketClient.from_build(w3, status.contracts["JobMarket"], settings.build_dir)
-    yield Stack(status=status, settings=settings, w3=w3, market=market)
-    supervisor.down()
+    with running_stack(settings) as stack:
+        yield stack
 
 
 def test_every_worker_bids_on_every_job_of_a_burst_before_its_bid_window_closes(

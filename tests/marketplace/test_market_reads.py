@@ -140,5 +140,5 @@ def test_the_node_picks_out_a_jobs_logs_its_slashes_included(market: Market) -> 
 
 def test_a_view_read_before_the_market_existed_is_a_chain_error(market: Market) -> None:
     # Block 0 has no market (its answer does not decode), or no state kept by the node.
-    with pytest.raises(ChainError, match="^job"):
+    with pytest.raises(ChainError, match=r"^job"):
         market.client.views("job", [(1,)], block=0)

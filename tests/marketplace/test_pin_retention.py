@@ -17,15 +17,20 @@ pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs]
 HOUR = 3600.0
 
 
-def test_an_ended_jobs_scene_tiles_and_evidence_are_unpinned_after_retention_not_its_frames(
-    finished_job: FinishedJob,
-) -> None:
-    job = finished_job
+def _material(job: FinishedJob) -> tuple[Services, set[str], set[str]]:
+    """The server's services, and the job's results lists and verifiers' evidence."""
     services: Services = job.api.app.state.services  # type: ignore[attr-defined]
     with services.db.session() as session:
         seats = list(session.scalars(select(SeatView).where(SeatView.job_id == job.job_id)))
     lists = {s.results_cid for s in seats if s.results_cid}
-    evidence = {s.evidence_cid for s in seats if s.evidence_cid}
+    return services, lists, {s.evidence_cid for s in seats if s.evidence_cid}
+
+
+def test_an_ended_jobs_scene_tiles_and_evidence_are_unpinned_after_retention_not_its_frames(
+    finished_job: FinishedJob,
+) -> None:
+    job = finished_job
+    services, lists, evidence = _material(job)
     tiles = {
         t.cid for cid in lists for t in ResultsList.model_validate_json(job.ipfs.cat(cid)).tiles
     }
@@ -80,11 +85,8 @@ def test_an_unpin_the_node_refuses_keeps_the_results_lists_and_is_tried_again_at
     finished_job: FinishedJob,
 ) -> None:
     job = finished_job
-    services: Services = job.api.app.state.services  # type: ignore[attr-defined]
-    with services.db.session() as session:
-        seats = list(session.scalars(select(SeatView).where(SeatView.job_id == job.job_id)))
-    lists = {s.results_cid for s in seats if s.results_cid}
-    evidence = sorted(s.evidence_cid for s in seats if s.evidence_cid)[0]
+    services, lists, all_evidence = _material(job)
+    evidence = sorted(all_evidence)[0]
     assert job.stack.status.ipfs_api_url
     unpinned: list[str] = []
     with RefusingOnce(job.stack.status.ipfs_api_url, evidence) as node:

@@ -54,15 +54,23 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return LoadFileScheduling(config, log)
 
 
-@pytest.fixture(scope="module")
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    settings = fresh_stack_settings(tmp_path_factory.mktemp("worker-stack"))
+@contextmanager
+def running_stack(settings: TilefarmSettings) -> Iterator[Stack]:
+    """A devnet brought up with `settings`, and its market; brought down on leaving."""
     supervisor = Devnet(settings)
     status = supervisor.up()
     w3 = Web3(Web3.HTTPProvider(status.rpc_url))
     market = JobMarketClient.from_build(w3, status.contracts["JobMarket"], settings.build_dir)
-    yield Stack(status=status, settings=settings, w3=w3, market=market)
-    supervisor.down()
+    try:
+        yield Stack(status=status, settings=settings, w3=w3, market=market)
+    finally:
+        supervisor.down()
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(fresh_stack_settings(tmp_path_factory.mktemp("worker-stack"))) as stack:
+        yield stack
 
 
 @contextmanager
