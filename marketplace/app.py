@@ -1,5 +1,6 @@
 """The marketplace's FastAPI application."""
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -155,6 +156,11 @@ def create_app(settings: MarketplaceSettings | None = None) -> FastAPI:
                 db, chain.indexer, writers(app, settings, ipfs, manifests), settings.poll_interval
             ).start()
         app.state.writer = writer
+        # What is loaded by now (the libraries, the app, its settings) lives as long as the
+        # server: set it aside from the garbage collector, whose full collections otherwise scan
+        # it all and stall every request (about 140 ms at a time, measured under load).
+        gc.collect()
+        gc.freeze()
         yield
         if writer is not None:
             writer.stop()
