@@ -58,10 +58,14 @@ class Manifests:
             stored = StoredManifest(cid, parse_manifest(record.body), record.created_at)
         return self._remember(stored)
 
-    def fetch(self, cid: str) -> StoredManifest:
-        """The manifest under `cid`: stored here, else read from IPFS and stored. Raises
+    def fetch(
+        self, cid: str, *, through: KuboClient | None = None, deadline: float | None = None
+    ) -> StoredManifest:
+        """The manifest under `cid`: stored here, else read from IPFS (through `through`, the
+        server's client by default, within `deadline` seconds) and stored. Raises
         `UnreadableCid` or `ManifestError` when it can never be used, `IpfsError` when IPFS
-        cannot serve it now (unreachable, not provided, too large, bytes not matching)."""
+        cannot serve it now (unreachable, not provided, too slow, too large, bytes not
+        matching)."""
         found = self.get(cid)
         if found is not None:
             return found
@@ -69,7 +73,7 @@ class Manifests:
             raise UnreadableCid(
                 f"the manifest CID {cid!r} is not a CIDv1 (sha2-256) this market can fetch"
             )
-        return self.add(cid, fetch_manifest(self.ipfs, cid))
+        return self.add(cid, fetch_manifest(through or self.ipfs, cid, deadline=deadline))
 
     def add(self, cid: str, manifest: RenderManifest) -> StoredManifest:
         """Store `manifest` under `cid`, the CID of its bytes on IPFS (kept if already stored)."""

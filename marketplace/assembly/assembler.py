@@ -15,8 +15,10 @@ Workers' files are read as the previews read them (`frame_tiles`): waiting `READ
 an answer, each read with a deadline for the whole of it, and a seat whose files are not served
 now (its worker went offline, a node trickles bytes) is put off on its own, 30 s, doubling up to
 10 min: only the frames that need its tiles wait with it, every other seat and job is assembled
-meanwhile. When the server's own node does not answer, the scan stops there and resumes after
-`retry_seconds`.
+meanwhile. A job's manifest is read the same way, and a job whose manifest no node serves is put
+off on its own, 30 s doubling up to 10 min (an artist posting jobs whose manifests nobody serves
+costs each scan nothing, and the server's node one short wait per job and back-off). When the
+server's own node does not answer, the scan stops there and resumes after `retry_seconds`.
 """
 
 import logging
@@ -31,7 +33,8 @@ from marketplace.assembly.frame_tiles import FrameTiles, NodeDown, SeatFailed
 from marketplace.assembly.owed import NO_FRAMES, Stored, delivered_seats
 from marketplace.assembly.plan import due_frames, seats_of_frame
 from marketplace.assembly.revealed import Source
-from marketplace.assembly.waits import Waits
+from marketplace.assembly.seat_reads import MAX_SEAT_WAIT
+from marketplace.assembly.waits import BackOff, Waits
 from marketplace.db.chain_models import JobView
 from marketplace.db.frame_models import (
     DERIVED_FROM_JOBS,
@@ -54,6 +57,7 @@ __all__ = ["NO_FRAMES", "Assembler", "Stored"]
 
 RETRY_SECONDS = 30.0  # a frame that failed (not for a seat's files) is tried again after this
 READ_TIMEOUT = 20.0  # seconds to wait for each answer while reading a worker's files
+MANIFEST_DEADLINE = 60.0  # seconds a job's manifest (at most 1 MiB) may take to come whole
 
 
 class Assembler:
@@ -84,6 +88,8 @@ class Assembler:
         self.tiles = FrameTiles(ipfs, read_timeout, retry_seconds)
         self._seen_version = -1
         self._retry: Waits[tuple[int, int]] = Waits()  # (job, frame; -1: its manifest)
+        # Jobs whose manifest no node served: put off longer with each failure in a row.
+        self._unserved: BackOff[int] = BackOff(retry_seconds, MAX_SEAT_WAIT)
 
     def close(self) -> None:
         self.tiles.close()
@@ -92,7 +98,7 @@ class Assembler:
 
     def step(self) -> list[Stored]:
         """Assemble whatever is ready; returns the frames stored in this step."""
-        due = self._retry.take_due() | self.tiles.take_due()
+        due = self._retry.take_due() | self.tiles.take_due() | self._unserved.take_due()
         if self.hub is not None:
             version = self.hub.version
             if version == self._seen_version and not due:
@@ -100,9 +106,10 @@ class Assembler:
             self._seen_version = version
         stored: list[Stored] = []
         seen: set[str] = set()  # the seats of the jobs scanned
+        candidates = self._candidates()
         try:
-            for job_id in self._candidates():
-                if self._waiting(job_id, -1):
+            for job_id in candidates:
+                if self._waiting(job_id, -1) or self._unserved.waiting(job_id):
                     continue
                 self._job(job_id, stored, seen)
         except NodeDown as exc:
@@ -110,6 +117,7 @@ class Assembler:
                         exc, self.retry_seconds)  # fmt: skip
             return stored
         self.tiles.keep_only(seen)
+        self._unserved.keep_only(set(candidates))
         return stored
 
     def _candidates(self) -> list[int]:
@@ -195,16 +203,22 @@ class Assembler:
             return None
         self._retry.clear((job_id, -1))  # set again below if this read fails too
         try:
-            read = self.manifests.fetch(cid)
+            # As a worker's files are read: a short wait for each answer, a deadline for all.
+            read = self.manifests.fetch(cid, through=self.tiles.reader, deadline=MANIFEST_DEADLINE)
             if read.manifest.job_tile_count != tile_count:
                 raise TilefarmError(
                     f"the manifest makes {read.manifest.job_tile_count} tiles, the job posted "
                     f"{tile_count}"
                 )
         except IpfsError as exc:
-            # Unreachable node, or a CID no node serves yet: both may change, so try later.
-            log.warning("job %d: manifest %s not readable (%s); retrying later", job_id, cid, exc)
-            self._later(job_id, -1)
+            if not self.tiles.node_answers():  # the server's own node: no manifest is readable
+                self._later(job_id, -1)
+                raise NodeDown(str(exc)) from exc
+            # A CID no node serves (yet), or not fast enough: put off, longer each time in a
+            # row, so that jobs nobody serves cost one short wait each per back-off.
+            seconds = self._unserved.failed(job_id)
+            log.warning("job %d: manifest %s not readable (%s); retrying in %.0f s",
+                        job_id, cid, exc, seconds)  # fmt: skip
             return None
         except TilefarmError as exc:
             log.warning("job %d: its manifest %s is unusable: %s", job_id, cid, exc)
@@ -212,6 +226,7 @@ class Assembler:
                 session.merge(AssemblyJob(job_id=job_id, manifest_cid=cid, error=str(exc),
                                           done=True))  # fmt: skip
             return None
+        self._unserved.succeeded(job_id)
         if known is None:
             with self.db.session() as session:
                 job = session.get(JobView, job_id)

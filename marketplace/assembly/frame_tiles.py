@@ -97,7 +97,7 @@ class FrameTiles:
         """Put off the seat that `failed`; returns for how many seconds. Raises `NodeDown`
         instead when its files were not served because the server's own node does not
         answer."""
-        if failed.unreadable and not self._node_answers():
+        if failed.unreadable and not self.node_answers():
             raise NodeDown(str(failed.cause)) from failed.cause
         return self.seats.failed(failed.source.key)
 
@@ -109,7 +109,8 @@ class FrameTiles:
         """Whether a seat's wait has ended since the last call (see `Waits.take_due`)."""
         return self.seats.take_due()
 
-    def _node_answers(self) -> bool:
+    def node_answers(self) -> bool:
+        """Whether the server's own node answers at all."""
         try:
             self.reader.version()
         except IpfsError:

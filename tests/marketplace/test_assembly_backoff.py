@@ -111,3 +111,61 @@ def test_a_seat_whose_results_no_node_serves_holds_up_no_other_jobs_frame(
             again.close()
     assert [r[1] for r in frame_rows(db, offline)] == ["assembled"] * 3
     db.engine.dispose()
+
+
+FIRST_WAIT = 2.0  # the test assembler's first back-off, in seconds
+
+
+def test_a_job_whose_manifest_no_node_serves_is_asked_for_less_and_less_often_and_holds_up_no_other_job(  # noqa: E501
+    market: Market, ipfs: KuboClient, work: Path, tmp_path: Path
+) -> None:
+    a, b = market.workers[:2]
+    scene = ipfs.add_bytes(b"a scene of its own: a manifest no other job has")
+    unserved = accepted(
+        tiled_job(market, ipfs, work / "unserved", [1], [Bid(a, PRICE, 4)], scene_cid=scene)
+    )
+    served = accepted(tiled_job(market, ipfs, work / "manifest served", [1], [Bid(b, PRICE, 4)]))
+    db = Database(f"sqlite:///{tmp_path / 'market.db'}")
+    Indexer(db, market.client, market.start_block).sync()
+    asked: list[str] = []
+    holding = [True]
+
+    def hold_manifest(path: str, body: bytes) -> bytes:
+        if unserved.manifest_cid in path:
+            asked.append(path)
+            if holding[0]:
+                time.sleep(HELD)  # past the assembler's timeout: a CID nobody serves
+        return body
+
+    assert ipfs.api_url
+    with hostile_node(ipfs.api_url, hold_manifest) as url, KuboClient(url) as node:
+        assembler = Assembler(
+            db, node, tmp_path / "work", read_timeout=READ_TIMEOUT, retry_seconds=FIRST_WAIT
+        )
+        try:
+            stored = [s.job_id for s in assembler.step()]
+            assert served.job_id in stored and unserved.job_id not in stored
+            assert len(asked) == 1
+            # Put off for the first wait: asked again once it has passed...
+            time.sleep(FIRST_WAIT + 0.2)
+            assembler.step()
+            assert len(asked) == 2
+            # ...then for twice as long: not asked one first wait later, asked after two.
+            time.sleep(FIRST_WAIT + 0.2)
+            assembler.step()
+            assert len(asked) == 2
+            time.sleep(FIRST_WAIT)
+            assembler.step()
+            assert len(asked) == 3
+        finally:
+            assembler.close()
+
+        # Served from now on: the next assembler (a restart) reads it and stores the frame.
+        holding[0] = False
+        again = Assembler(db, node, tmp_path / "work", read_timeout=READ_TIMEOUT)
+        try:
+            assert unserved.job_id in [s.job_id for s in again.step()]
+        finally:
+            again.close()
+    assert frame_rows(db, unserved) == [(1, "assembled", None, 1)]
+    db.engine.dispose()

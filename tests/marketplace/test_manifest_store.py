@@ -30,7 +30,9 @@ class _Node:
         self.bodies = {m.cid(): m.canonical_json() for m in manifests}
         self.reads: list[str] = []
 
-    def cat(self, cid: str, *, max_bytes: int | None = None) -> bytes:
+    def cat(
+        self, cid: str, *, max_bytes: int | None = None, deadline: float | None = None
+    ) -> bytes:
         self.reads.append(cid)
         return self.bodies[cid]
 

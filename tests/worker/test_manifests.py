@@ -25,7 +25,9 @@ class CountingIpfs:
         self.fetched: list[str] = []
         self.down = False
 
-    def cat(self, cid: str, *, max_bytes: int | None = None) -> bytes:
+    def cat(
+        self, cid: str, *, max_bytes: int | None = None, deadline: float | None = None
+    ) -> bytes:
         assert max_bytes == MAX_MANIFEST_BYTES  # the size cap of `fetch_manifest`
         self.fetched.append(cid)
         if self.down:

@@ -9,7 +9,8 @@ from tilefarm.manifest import MAX_MANIFEST_BYTES, RenderManifest, parse_manifest
 ManifestSource = Callable[[str], RenderManifest]
 
 
-def fetch_manifest(ipfs: KuboClient, cid: str) -> RenderManifest:
+def fetch_manifest(ipfs: KuboClient, cid: str, *, deadline: float | None = None) -> RenderManifest:
     """The manifest at `cid`: at most `MAX_MANIFEST_BYTES`, its bytes checked against the CID,
-    then parsed (ContentTooLarge, CidMismatch or ManifestError otherwise)."""
-    return parse_manifest(ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES))
+    then parsed (ContentTooLarge, CidMismatch or ManifestError otherwise); `deadline`: seconds
+    the whole read may take."""
+    return parse_manifest(ipfs.cat(cid, max_bytes=MAX_MANIFEST_BYTES, deadline=deadline))
