@@ -12,7 +12,7 @@
    job, its status, its ledger, the workers, a worker, a price estimate, in turn, ids at random):
    first each alone, then open loop at `--rate` requests per second (200) for `--seconds` s from
    a process pinned to the other core; on SQLite and then on PostgreSQL (a throw-away cluster,
-   `tests/postgres.py`).
+   `tilefarm_cli/devnet/postgres.py`).
 5. `tilefarm audit ledger --csv` over every job, timed (it reads the chain and IPFS, never the
    server); and the server's own `/api/ledger?format=csv` over every job, timed.
 
@@ -44,6 +44,7 @@ from bench.server import memory_mb, start_devnet, start_server, stop_server, wai
 from tilefarm.adapters.chain.bindings import JobMarketClient
 from tilefarm.adapters.chain.deploy import read_deployments
 from tilefarm_cli.devnet.ports import free_port
+from tilefarm_cli.devnet.postgres import running_cluster
 
 P99_TARGET_MS = 50.0
 LEDGER_TARGET_SECONDS = 10.0
@@ -183,10 +184,10 @@ def _counts(database_url: str) -> dict[str, int]:
             assigned = (
                 "SELECT count(*), coalesce(sum(tile_count), 0) FROM seats WHERE tile_count > 0"
             )
-            seats, tiles = db.execute(text(assigned)).tuples().one()
+            seats, tiles = (int(n) for n in db.execute(text(assigned)).one())
     finally:
         engine.dispose()
-    return {"events": events, "jobs": jobs, "seats": int(seats), "tiles": int(tiles)}
+    return {"events": events, "jobs": jobs, "seats": seats, "tiles": tiles}
 
 
 def _one_at_a_time(
@@ -221,8 +222,6 @@ def _server_ledger(base: str, jobs: int) -> tuple[float, int]:
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A throw-away PostgreSQL cluster and an empty database on it (the tests' own)."""
-    from tests.postgres import running_cluster
-
     with running_cluster() as cluster:
         yield cluster.create_database()
 

@@ -10,8 +10,8 @@ from marketplace.app import create_app
 from marketplace.settings import MarketplaceSettings
 from tests.marketplace.finished_job import finished_job  # noqa: F401  (a session fixture)
 from tests.marketplace.shared_database import market, shared_url  # noqa: F401  (fixtures)
-from tests.postgres import Cluster, running_cluster
 from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.devnet.postgres import Cluster, running_cluster
 from tilefarm_cli.scenes import build_builtin_scene
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from marketplace.db.chain_models import ChainEvent
 from marketplace.db.session import Database
 from tests.marketplace.market import Market, deploy_market
-from tests.postgres import Cluster
 from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.devnet.postgres import Cluster
 
 
 @pytest.fixture

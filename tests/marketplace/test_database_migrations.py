@@ -21,8 +21,8 @@ from marketplace.db.models import ManifestRecord, SceneRecord
 from marketplace.db.schema import MIGRATIONS, metadata
 from marketplace.db.session import Database
 from tests.marketplace.conftest import BOTH_DATABASES
-from tests.postgres import Cluster
 from tilefarm.adapters.database import SchemaError, head, revision
+from tilefarm_cli.devnet.postgres import Cluster
 
 MARKET = "0x5FbDB2315678afecb367f032d7b3aa0Ef3d5F2a6"
 

@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from marketplace.app import create_app
 from tests.marketplace.conftest import server_settings
 from tests.marketplace.market import deploy_market
-from tests.postgres import Cluster
 from tilefarm_cli.devnet import StackStatus
+from tilefarm_cli.devnet.postgres import Cluster
 
 
 def samples(api: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

@@ -1,8 +1,9 @@
-"""A throw-away PostgreSQL cluster for the tests: `initdb` into a temporary folder, `postgres`
-listening on a unix socket in that folder only (no TCP port: none to race for, none another user
-of the machine could reach), stopped and removed at the end, and stopped by the kernel when the
-test process dies (`setpriv --pdeathsig`, as the devnet's programs). Each test gets a database of
-its own (`CREATE DATABASE` is cheap), so tests stay independent.
+"""A throw-away PostgreSQL cluster for the tests and the benches: `initdb` into a temporary
+folder, `postgres` listening on a unix socket in that folder only (no TCP port: none to race for,
+none another user of the machine could reach), stopped and removed at the end, and stopped by the
+kernel when the process that started it dies (`setpriv --pdeathsig`, as the devnet's programs).
+Each test gets a database of its own (`CREATE DATABASE` is cheap), so tests stay independent.
+Nothing in it must survive a power loss: it runs without fsync.
 
 initdb and postgres refuse to run as root: as root they run as `nobody`, in a folder it owns (mode
 0700: only it, and root, reach the socket)."""
@@ -78,7 +79,7 @@ def _leashed_as_user() -> list[str]:
 
 
 class Cluster:
-    """One running PostgreSQL server of the tests, reached as its superuser on its unix socket."""
+    """One running throw-away PostgreSQL server, reached as its superuser on its unix socket."""
 
     def __init__(self, folder: Path, process: subprocess.Popen[bytes]) -> None:
         self.folder, self.process = folder, process
