@@ -409,9 +409,13 @@ class WorkerVerification(RowBody):
 
 
 class WorkerDetail(WorkerSummary):
-    jobs: list[WorkerJob]
-    verifications: list[WorkerVerification]
-    history: list[EventPublic]
+    jobs: list[WorkerJob] = Field(description="its latest seats, newest job first (at most 200)")
+    jobs_total: int = Field(description="how many seats it has had in all")
+    verifications: list[WorkerVerification] = Field(
+        description="the latest seats it verified, newest job first (at most 200)"
+    )
+    verifications_total: int = Field(description="how many seats it has verified in all")
+    history: list[EventPublic] = Field(description="its latest events, newest first (at most 200)")
 
 
 class WinningBid(RowBody):

@@ -174,15 +174,20 @@ def worker_detail(
     seats: Iterable[SeatView],
     verified: Iterable[SeatView],
     history: Sequence[ChainEvent],
+    *,
+    jobs_total: int,
+    verifications_total: int,
 ) -> WorkerDetail:
-    """An account with its seats, the seats it verified (its fee, once it attested) and its
-    events."""
+    """An account with (some of) its seats and the seats it verified (its fee, once it
+    attested), with how many of each it has in all, and its events."""
     who = account.address
     return WorkerDetail.model_validate(
         Overlay(
             account,
             eligible=eligible(account, min_stake),
             backend=backend_name(account.backend),
+            jobs_total=jobs_total,
+            verifications_total=verifications_total,
             jobs=[
                 WorkerJob.model_validate(
                     Overlay(

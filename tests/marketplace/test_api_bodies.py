@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from web3 import Web3
 
+from marketplace.api.routes.workers import LATEST
 from marketplace.api.schemas import JobSummary
 from marketplace.app import create_app
 from marketplace.db.chain_models import (
@@ -344,16 +345,18 @@ def test_worker_bodies(api: TestClient) -> None:
     worker = api.get(f"/api/workers/{WORKER}").json()
     assert worker["stake"] == str(BIG) and worker["eligible"] is True
     assert [(j["job_id"], j["tile_count"], j["payment"]) for j in worker["jobs"]] == [
-        (1, 6, str(6 * 10**14)),
         (2, 2, str(2 * 10**14)),
-    ]
+        (1, 6, str(6 * 10**14)),
+    ]  # newest first
+    assert (worker["jobs_total"], worker["verifications_total"]) == (2, 0)
     assert [h["name"] for h in worker["history"]] == ["TilesAssigned", "TilesAssigned"]
     verifier = api.get(f"/api/workers/{VERIFIER}").json()
     assert verifier["eligible"] is False and verifier["unstaking"] == str(BIG)
     assert [(v["job_id"], v["worker"], v["fee"]) for v in verifier["verifications"]] == [
-        (1, WORKER, str(6 * 10**13)),
         (2, WORKER, str(6 * 10**13)),
+        (1, WORKER, str(6 * 10**13)),
     ]
+    assert verifier["verifications_total"] == 2
     prices = api.get("/api/prices").json()
     assert prices["median_price_per_tile"] == str(10**14) and prices["tiles"] == 8
     status = api.get("/api/jobs/3/status").json()
@@ -415,3 +418,22 @@ def test_kept_bodies_stay_within_their_byte_budget(api: TestClient) -> None:
     for path in ("/api/jobs", "/api/jobs/1", "/api/jobs/3", "/api/workers", long_query):
         assert api.get(path).status_code == 200
         assert bodies.kept_bytes <= bodies.max_bytes
+
+
+def test_a_busy_workers_page_lists_its_latest_jobs_and_says_how_many_it_has_in_all(
+    api: TestClient,
+) -> None:
+    busy = LATEST + 5
+    first = 100  # after the rows every test has
+    jobs = [_job(job_id) for job_id in range(first, first + busy)]
+    seats = [
+        _seat(job_id, WORKER, "Paid", committed_block=job_id)
+        for job_id in range(first, first + busy)
+    ]
+    _indexed(api, 41, "0x" + "01" * 32, *jobs, *seats)
+    worker = api.get(f"/api/workers/{WORKER}").json()
+    assert worker["jobs_total"] == busy + 2
+    newest = first + busy - 1
+    assert [j["job_id"] for j in worker["jobs"]] == list(range(newest, newest - LATEST, -1))
+    verifier = api.get(f"/api/workers/{VERIFIER}").json()
+    assert verifier["verifications_total"] == busy + 2 and len(verifier["verifications"]) == LATEST

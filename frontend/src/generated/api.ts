@@ -595,8 +595,8 @@ export interface paths {
     };
     /**
      * Get Worker
-     * @description One account: stake, balance, reputation counters, the jobs it worked on, the results it
-     *     verified and its events (newest first, at most 200).
+     * @description One account: stake, balance, reputation counters, and its latest jobs, verifications and
+     *     events (newest first, at most 200 of each, with how many jobs and verifications in all).
      */
     get: operations["get_worker_api_workers__address__get"];
     put?: never;
@@ -2806,10 +2806,21 @@ export interface components {
        * @description stake >= minStake: may bid and is in the verifier pool
        */
       eligible: boolean;
-      /** History */
+      /**
+       * History
+       * @description its latest events, newest first (at most 200)
+       */
       history: components["schemas"]["EventPublic"][];
-      /** Jobs */
+      /**
+       * Jobs
+       * @description its latest seats, newest job first (at most 200)
+       */
       jobs: components["schemas"]["WorkerJob"][];
+      /**
+       * Jobs Total
+       * @description how many seats it has had in all
+       */
+      jobs_total: number;
       /** Slashes */
       slashes: number;
       /**
@@ -2830,8 +2841,16 @@ export interface components {
        * @description wei, decimal
        */
       unstaking: string;
-      /** Verifications */
+      /**
+       * Verifications
+       * @description the latest seats it verified, newest job first (at most 200)
+       */
       verifications: components["schemas"]["WorkerVerification"][];
+      /**
+       * Verifications Total
+       * @description how many seats it has verified in all
+       */
+      verifications_total: number;
       /**
        * Vram Mib
        * @description the GPU memory it declared, in MiB (0 for the CPU)

@@ -125,7 +125,13 @@ export function workersPage(root: HTMLElement, _ctx: Ctx, selected: string | nul
                   h(
                     "table",
                     {},
-                    h("caption", {}, "Recent jobs"),
+                    h(
+                      "caption",
+                      {},
+                      w.jobs_total > w.jobs.length
+                        ? `Latest ${w.jobs.length} of its ${w.jobs_total} jobs`
+                        : "Recent jobs",
+                    ),
                     h(
                       "thead",
                       {},

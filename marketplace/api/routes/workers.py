@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.api.chain import ChainServices, chain_services, checksum
@@ -55,8 +55,8 @@ def get_worker(
     svc: Annotated[Services, Depends(services)],
     chain: Annotated[ChainServices, Depends(chain_services)],
 ) -> Response:
-    """One account: stake, balance, reputation counters, the jobs it worked on, the results it
-    verified and its events (newest first, at most 200)."""
+    """One account: stake, balance, reputation counters, and its latest jobs, verifications and
+    events (newest first, at most 200 of each, with how many jobs and verifications in all)."""
     who = checksum(address)
     min_stake = chain.min_stake
     with svc.db.session() as session:
@@ -65,23 +65,32 @@ def get_worker(
         )
 
 
+# A busy worker has had thousands of seats: its page lists the latest, as the page shows them.
+LATEST = 200
+
+
 def _worker(session: Session, who: str, min_stake: int | None) -> WorkerDetail:
-    """Account `who` with its seats, the seats it verified and its latest events."""
+    """Account `who` with its latest seats, seats it verified and events, and their counts."""
     account = session.get(AccountView, who)
     if account is None:
         raise NotFound(f"{who} has never staked, bid, posted or been paid in this market")
-    seats = session.scalars(
-        select(SeatView).where(SeatView.worker == who).order_by(SeatView.job_id)
-    ).all()
-    verified = session.scalars(
-        select(SeatView)
-        .where(or_(SeatView.verifier == who, SeatView.attested_by == who))
-        .order_by(SeatView.job_id)
-    ).all()
+    own = SeatView.worker == who
+    checked = or_(SeatView.verifier == who, SeatView.attested_by == who)
+
+    def latest(where: ColumnElement[bool]) -> tuple[list[SeatView], int]:
+        newest = select(SeatView).where(where).order_by(SeatView.job_id.desc(), SeatView.worker)
+        total = session.scalar(select(func.count()).select_from(SeatView).where(where))
+        return list(session.scalars(newest.limit(LATEST))), int(total or 0)
+
     history = session.scalars(
         select(ChainEvent)
         .where(ChainEvent.actor == who)
         .order_by(ChainEvent.block_number.desc(), ChainEvent.log_index.desc())
-        .limit(200)
+        .limit(LATEST)
     ).all()
-    return worker_detail(account, min_stake, seats, verified, history)
+    seats, jobs_total = latest(own)
+    verified, verifications_total = latest(checked)
+    return worker_detail(
+        account, min_stake, seats, verified, history,
+        jobs_total=jobs_total, verifications_total=verifications_total,
+    )  # fmt: skip
