@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from web3 import Web3
 
 from marketplace.api.routes.workers import LATEST
 from marketplace.api.schemas import JobSummary
@@ -24,44 +23,20 @@ from marketplace.db.chain_models import (
     IndexerCursor,
     JobView,
     LedgerEntry,
-    SeatView,
 )
 from marketplace.settings import MarketplaceSettings
-
-BIG = 2**200 + 7  # more than any database integer holds
-ARTIST = Web3.to_checksum_address("0x" + "a1" * 20)
-WORKER = Web3.to_checksum_address("0x" + "b2" * 20)
-VERIFIER = Web3.to_checksum_address("0x" + "c3" * 20)
-MEMBERS = [Web3.to_checksum_address("0x" + f"{k}d" * 20) for k in range(1, 4)]
-ROOT = "0x" + "ab" * 32
-SEED = "0x" + "5e" * 32
-MARKET = Web3.to_checksum_address("0x" + "4d" * 20)
-
-
-def _job(job_id: int, **changes: Any) -> JobView:
-    fields: dict[str, Any] = dict(
-        job_id=job_id, artist=ARTIST, manifest_cid="bafy-manifest", status="Completed",
-        tile_count=8, frame_count=2, max_price_per_tile=BIG, verify_fee_per_tile=10**13,
-        bid_bond=10**15, bid_window=60, reveal_window=60, render_window=600, verify_window=300,
-        deposit=123, escrow=0, fees_due=0, open_seats=0, commits=2, reveals=2, bid_end=100,
-        reveal_end=200, render_deadline=900, posted_block=5, posted_at=1_700_000_000,
-        updated_block=40, root=0, round=0, latest=0, open_rounds=0, max_rounds=2, rounds_left=1,
-        final_deadline=5000, reserve=0, next_max_price_per_tile=10**14, unsold=[[6, 2]],
-        offered=[],
-    )  # fmt: skip
-    return JobView(**{**fields, **changes})
-
-
-def _seat(job_id: int, worker: str, state: str, **changes: Any) -> SeatView:
-    fields: dict[str, Any] = dict(
-        job_id=job_id, worker=worker, state=state, commitment="0x" + "c0" * 32, hash=ROOT,
-        declared_tiles=6, collateral=6 * BIG, price_per_tile=10**14, bid_tiles=6, first_tile=0,
-        tile_count=6, round=1, anchor_block=20, verifier=VERIFIER, deadline=700,
-        merkle_root=ROOT, evidence_seal="0x" + "e5" * 32, results_cid="bafy-results", seed=SEED,
-        attested_by=VERIFIER, passed=True, evidence_cid="bafy-evidence", committed_block=10,
-        payment=6 * 10**14, verifier_fee=6 * 10**13, slashed=0,
-    )  # fmt: skip
-    return SeatView(**{**fields, **changes})
+from tests.marketplace.rows import (
+    ARTIST,
+    BIG,
+    MARKET,
+    MEMBERS,
+    ROOT,
+    SEED,
+    VERIFIER,
+    WORKER,
+    job_row,
+    seat_row,
+)
 
 
 def _event(block: int, name: str, job: int, actor: str, args: dict[str, Any]) -> ChainEvent:
@@ -85,11 +60,11 @@ def _rows() -> list[object]:
     """A completed job 1 with a re-offer round 2, a paid seat, a forfeited bid, a resolved
     dispute, and job 3 still bidding."""
     return [
-        _job(1, latest=2),
-        _job(2, root=1, round=1, tile_count=2, deposit=0, unsold=[], offered=[[6, 2]]),
-        _job(3, status="Bidding", escrow=BIG, deposit=BIG, unsold=[]),
-        _seat(1, WORKER, "Paid"),
-        _seat(
+        job_row(1, latest=2),
+        job_row(2, root=1, round=1, tile_count=2, deposit=0, unsold=[], offered=[[6, 2]]),
+        job_row(3, status="Bidding", escrow=BIG, deposit=BIG, unsold=[]),
+        seat_row(1, WORKER, "Paid"),
+        seat_row(
             1,
             VERIFIER,
             "Forfeited",
@@ -109,7 +84,7 @@ def _rows() -> list[object]:
             bid_tiles=0,
             committed_block=11,
         ),
-        _seat(2, WORKER, "Paid", first_tile=6, tile_count=2, payment=2 * 10**14),
+        seat_row(2, WORKER, "Paid", first_tile=6, tile_count=2, payment=2 * 10**14),
         DisputeView(
             job_id=1,
             worker=WORKER,
@@ -384,7 +359,7 @@ def test_a_listing_is_written_once_per_index_version_and_anew_once_the_index_mov
     assert [j["job_id"] for j in first.json()["items"]] == [3, 1]
     db = api.app.state.services.db  # type: ignore[attr-defined]
     with db.session() as session:  # a row stored without the cursor moving
-        session.add(_job(4, status="Bidding", unsold=[]))
+        session.add(job_row(4, status="Bidding", unsold=[]))
     assert api.get("/api/jobs").content == first.content  # kept: the index did not move
     _indexed(api, 42, "0x" + "02" * 32)
     assert [j["job_id"] for j in api.get("/api/jobs").json()["items"]] == [4, 3, 1]
@@ -425,9 +400,9 @@ def test_a_busy_workers_page_lists_its_latest_jobs_and_says_how_many_it_has_in_a
 ) -> None:
     busy = LATEST + 5
     first = 100  # after the rows every test has
-    jobs = [_job(job_id) for job_id in range(first, first + busy)]
+    jobs = [job_row(job_id) for job_id in range(first, first + busy)]
     seats = [
-        _seat(job_id, WORKER, "Paid", committed_block=job_id)
+        seat_row(job_id, WORKER, "Paid", committed_block=job_id)
         for job_id in range(first, first + busy)
     ]
     _indexed(api, 41, "0x" + "01" * 32, *jobs, *seats)

@@ -2,15 +2,23 @@
 scene, tiles, results lists and evidence stay pinned for the retention period, then are unpinned;
 its frames stay pinned and downloadable."""
 
+import os
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
 from marketplace.api.deps import Services
 from marketplace.assembly.retention import PinRetention
 from marketplace.db.chain_models import SeatView
+from marketplace.db.session import Database
+from marketplace.manifests import Manifests
 from tests.marketplace.finished_job import FinishedJob, frames_of
+from tests.marketplace.rows import WORKER, job_row, seat_row
 from tilefarm.adapters.ipfs import IpfsError, KuboClient
-from tilefarm.results import ResultsList
+from tilefarm.manifest import canonical_json
+from tilefarm.results import ResultsList, ResultTile
+from tilefarm_cli.devnet import StackStatus
 
 pytestmark = [pytest.mark.stack, pytest.mark.blender, pytest.mark.ipfs]
 
@@ -103,3 +111,40 @@ def test_an_unpin_the_node_refuses_keeps_the_results_lists_and_is_tried_again_at
         finally:
             for cid in unpinned:  # as it was, for the other tests sharing the job
                 job.ipfs.pin_add(cid)
+
+
+def test_a_tile_two_ended_jobs_share_is_unpinned_once_and_both_jobs_are_released_in_one_look(
+    devnet: StackStatus, tmp_path: Path
+) -> None:
+    assert devnet.ipfs_api_url
+    db = Database(f"sqlite:///{tmp_path / 'server.db'}")
+    with KuboClient(devnet.ipfs_api_url) as ipfs:
+        # Two jobs whose tiles came out byte for byte the same for one tile (a scene rendered
+        # again): the same CID in both results lists.
+        shared, *own = (ipfs.add_bytes(os.urandom(64)) for _ in range(3))
+        lists = [
+            ipfs.add_bytes(
+                canonical_json(
+                    ResultsList(
+                        job_id=job_id, worker=WORKER, manifest_cid="bafy-manifest",
+                        tiles=[
+                            ResultTile(index=0, cid=shared, pixel_hash="0x" + "00" * 32),
+                            ResultTile(index=1, cid=tile, pixel_hash="0x" + "11" * 32),
+                        ],
+                    ).model_dump(mode="json")
+                )
+            )
+            for job_id, tile in ((1, own[0]), (2, own[1]))
+        ]  # fmt: skip
+        with db.session() as session:
+            for job_id, results in ((1, lists[0]), (2, lists[1])):
+                session.add(job_row(job_id, status="Cancelled"))
+                session.add(seat_row(job_id, WORKER, "Paid", results_cid=results))
+        retention = PinRetention(db, ipfs, Manifests(db, ipfs), retention_seconds=HOUR)
+        ended = job_row(1).posted_at  # their last event: none indexed, so their posting
+        material = {shared, *own, *lists}
+        unpinned = retention.release(ended + HOUR + 1)
+        assert sorted(unpinned) == sorted(material)  # the shared tile once
+        assert not material & ipfs.pins()
+        assert retention.release(ended + HOUR + 1) == []  # both released in the one look
+    db.engine.dispose()
