@@ -121,7 +121,8 @@ test: setup test-core
 
 # Two lanes on two cores keep `make test` under 20 minutes: the Blender, browser, worker and drill
 # tests in one, two test files at a time (`--dist loadfile`: a file's tests share its stack; most
-# of their time is spent waiting for chain windows); the marketplace's tests, which drive their own
+# of their time is spent waiting for chain windows; the longest files first, tests/conftest.py's
+# LONGEST_FIRST); the marketplace's tests, which drive their own
 # chains by explicit clock moves (not wall-clock windows), and two drills (CHAIN_LANE_DRILLS, one
 # file at a time), then the schema fuzzing, the contracts
 # (Brownie, port 18545, used by no other test) and the invariant campaign in the other. Both lanes
@@ -129,7 +130,8 @@ test: setup test-core
 test-core: setup
 	@$(MAKE) --no-print-directory test-lane-chain & lane=$$!; \
 	$(PLAIN_PYTEST) tests --ignore=tests/contracts --ignore=tests/marketplace \
-		$(foreach f,$(CHAIN_LANE_DRILLS),--ignore=$(f)) -n 2 --dist loadfile $(PYTEST_ARGS); \
+		$(foreach f,$(CHAIN_LANE_DRILLS),--ignore=$(f)) -n 2 --dist loadfile \
+		--no-loadscope-reorder --durations=25 $(PYTEST_ARGS); \
 	rest=$$?; wait $$lane; lane=$$?; \
 	echo "test-core: marketplace, schema, contracts and invariants exit $$lane, the rest exit $$rest"; \
 	for code in $$rest $$lane; do test $$code -eq 0 -o $$code -eq 5 || exit 1; done
@@ -138,7 +140,7 @@ test-core: setup
 CHAIN_LANE_DRILLS := tests/drills/test_burst.py tests/drills/test_scene_between_nodes.py
 
 test-lane-chain:
-	@$(PLAIN_PYTEST) tests/marketplace $(CHAIN_LANE_DRILLS) $(PYTEST_ARGS); market=$$?; \
+	@$(PLAIN_PYTEST) tests/marketplace $(CHAIN_LANE_DRILLS) --durations=25 $(PYTEST_ARGS); market=$$?; \
 	test $$market -eq 0 -o $$market -eq 5 || exit 1
 	@$(MAKE) --no-print-directory schemathesis test-contracts test-invariants
 
